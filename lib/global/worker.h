@@ -1,0 +1,105 @@
+/*
+ * worker - THE worker skeleton (after Postfix single_server.c).
+ *
+ * A worker program supplies a struct worker with one handle(job) -> code
+ * function; worker_main() does the rest: options and configuration,
+ * broker connections (one consuming, one publishing with confirms), the
+ * consume loop with prefetch, a pool of handler threads (concurrency),
+ * the mapping of codes to broker actions, graceful shutdown and metrics.
+ *
+ *   OK      publish what the handler queued (next stage of the slip,
+ *           events), wait for the broker's confirms, then ack the input
+ *   RETRY   publish the handler's events and the input again, attempt+1,
+ *           through the delay tier of <prog>_retry_schedule (or
+ *           job->retry_after_ms); when the next try would pass
+ *           <prog>_max_age or <prog>_max_attempts, call worker.expired()
+ *           (final events) instead, or dead-letter when there is none
+ *   REJECT  publish the handler's (final) events, ack
+ *   FATAL   log and exit without ack: the broker returns the job
+ *
+ * A message that is not a valid envelope of a known version goes to the
+ * dead-letter exchange with its reason, never into handle(). SIGTERM
+ * finishes the jobs in hand, cancels the consumer (waiting for
+ * cancel-ok), returns unstarted deliveries and closes cleanly.
+ *
+ * Parameters added for each worker <prog>: <prog>_queue, <prog>_concurrency,
+ * <prog>_prefetch, <prog>_retry_schedule, <prog>_max_age,
+ * <prog>_max_attempts, <prog>_confirm_timeout.
+ */
+#ifndef TX_WORKER_H
+#define TX_WORKER_H
+
+#include "global/envelope.h"
+#include "global/event.h"
+#include "global/mq.h"
+#include "global/txcode.h"
+#include "util/cfg.h"
+
+struct job_out {
+    char exchange[32];
+    char key[128];
+    char cc[ENVELOPE_STAGE_MAX];
+    char *body;
+    size_t len;
+};
+
+struct job {
+    struct envelope env;        /* the input, decoded */
+    struct mq_delivery dlv;     /* the broker delivery */
+    void *ctx;                  /* the handler thread's context */
+    enum tx_code code;
+    char reason[512];           /* first failure reason wins */
+    int64_t retry_after_ms;     /* handler's wish for RETRY; 0: schedule */
+    int count_attempt;          /* RETRY counts as an attempt (default 1) */
+    int64_t started_ms;
+    struct job_out *outs;
+    int nouts, capouts;
+    struct job *next;
+};
+
+struct worker {
+    const char *name;                 /* program name, log prefix, param prefix */
+    const char *queue;                /* default queue: the name */
+    struct cfg_param *params;         /* the program's own parameters, or NULL */
+    int default_concurrency;
+    const char *default_schedule;     /* e.g. "5m,10m,20m,40m,1h" */
+    const char *default_max_age;      /* e.g. "2d" */
+    int (*init)(void);                /* after configuration; non-zero: fatal */
+    void *(*thread_init)(void);       /* per handler thread */
+    void (*thread_done)(void *ctx);
+    enum tx_code (*handle)(struct job *job);
+    /* retry budget used up: queue final events; the input is then acked */
+    void (*expired)(struct job *job);
+    void (*shutdown)(void);
+};
+
+int worker_main(int argc, char **argv, struct worker *w);
+
+/*
+ * job_forward - publish out to its slip[0] (the caller popped its own
+ * stage). An empty slip means the job is complete: nothing is sent.
+ * Ownership: steals out's contents (data, raw).
+ */
+void job_forward(struct job *job, struct envelope *out);
+/* job_forward_input - pop the input's stage and forward it (data as modified) */
+void job_forward_input(struct job *job);
+/* job_derive - out = a new envelope of type for the same job, slip popped */
+void job_derive(struct job *job, const char *type, struct envelope *out);
+/* job_event - queue one event for txmail.events */
+void job_event(struct job *job, const struct tx_event *ev);
+/* job_publish - queue a raw publish. Ownership: steals body. */
+void job_publish(struct job *job, const char *exchange, const char *key,
+                 const char *cc, char *body, size_t len);
+/* job_reason - record why (first call wins) */
+void job_reason(struct job *job, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* job_id_for_log - the rid, else the job id */
+const char *job_id_for_log(const struct job *job);
+
+/* worker_stopping - 1 once SIGTERM was received (long handlers may stop early) */
+int worker_stopping(void);
+
+/* worker_tier_for - the delay tier name for a delay, and its real delay */
+const char *worker_tier_for(int64_t delay_ms, int64_t *tier_ms);
+
+#endif

@@ -1,0 +1,45 @@
+/* timeutil_test - ISO-8601 formatting/parsing and durations */
+#include "../../tests/harness/ttest.h"
+#include "util/timeutil.h"
+
+TT_TEST(format_iso)
+{
+    char s[40];
+
+    TT_EQ_STR(time_iso8601(s, sizeof(s), 1747212950817LL), "2025-05-14T08:55:50.817Z");
+    TT_EQ_STR(time_day(s, sizeof(s), 1747212950817LL), "2025-05-14");
+}
+
+TT_TEST(parse_iso)
+{
+    int64_t ms;
+
+    TT_EQ_INT(time_parse_iso8601("2025-05-14T08:55:50.817Z", &ms), 0);
+    TT_EQ_INT(ms, 1747212950817LL);
+    TT_EQ_INT(time_parse_iso8601("2020-05-27T16:22:27.805+02:00", &ms), 0);
+    TT_EQ_INT(ms, 1590589347805LL);
+    TT_EQ_INT(time_parse_iso8601("2025-05-14T08:55:50Z", &ms), 0);
+    TT_EQ_INT(ms, 1747212950000LL);
+    TT_EQ_INT(time_parse_iso8601("2025-05-14", &ms), -1);
+    TT_EQ_INT(time_parse_iso8601("2025-05-14T08:55:50", &ms), -1);
+    TT_EQ_INT(time_parse_iso8601("2025-02-30T08:55:50Z", &ms), -1);
+    TT_EQ_INT(time_parse_iso8601("2025-13-01T08:55:50Z", &ms), -1);
+    TT_EQ_INT(time_parse_iso8601("2025-05-14T08:55:50Zx", &ms), -1);
+    TT_EQ_INT(time_parse_iso8601("2025-05-14T08:55:50.Z", &ms), -1);
+}
+
+TT_TEST(durations)
+{
+    int64_t ms;
+
+    TT_EQ_INT(time_parse_duration("500ms", &ms), 0);
+    TT_EQ_INT(ms, 500);
+    TT_EQ_INT(time_parse_duration("10", &ms), 0);
+    TT_EQ_INT(ms, 10000);
+    TT_EQ_INT(time_parse_duration("2d", &ms), 0);
+    TT_EQ_INT(ms, 172800000);
+    TT_EQ_INT(time_parse_duration("5x", &ms), -1);
+    TT_EQ_INT(time_parse_duration("-5s", &ms), -1);
+}
+
+TT_MAIN(TT_CASE(format_iso), TT_CASE(parse_iso), TT_CASE(durations))
