@@ -31,7 +31,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wno-format-nonliteral $(WERROR)
 CFLAGS   := -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -D_GNU_SOURCE -pthread \
-            -Ilib $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+            -Ilib -I. $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS  := $(SANFLAGS) -pthread -Wl,--as-needed $(EXTRA_LDFLAGS)
 LDLIBS   := $(PKG_LIBS) -lm
 

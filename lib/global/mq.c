@@ -95,7 +95,7 @@ static int connect_once(struct mq *mq)
         goto fail;
     }
     amqp_set_handshake_timeout(mq->conn, &tv);
-    amqp_rpc_reply_t r = amqp_login(mq->conn, ci.vhost, 0, MQ_FRAME_MAX,
+    amqp_rpc_reply_t r = amqp_login(mq->conn, *ci.vhost ? ci.vhost : "/", 0, MQ_FRAME_MAX,
                                     MQ_HEARTBEAT, AMQP_SASL_METHOD_PLAIN,
                                     ci.user, ci.password);
     if (reply_ok(mq, r, "login") != TX_OK)

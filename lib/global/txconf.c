@@ -28,6 +28,7 @@ struct cfg_param txconf_params[] = {
     {"master_key_file", CFG_STR, &txconf.master_key, "", 0, 0, CFG_SECRET_FILE, "hex key encrypting secrets at rest", 0, 0},
     {"tracking_base_url", CFG_STR, &txconf.tracking_base_url, "https://localhost", 0, 0, 0, "default tracking base URL", 0, 0},
     {"tracking_keys_file", CFG_STR, &txconf.tracking_keys, "", 0, 0, CFG_SECRET_FILE, "tracking HMAC keys", 0, 0},
+    {"dns_servers", CFG_STR, &txconf.dns_servers, "", 0, 0, 0, "DNS servers host:port,... (system when empty)", 0, 0},
     {"processing_region", CFG_STR, &txconf.processing_region, "", 0, 0, 0, "region label in reports", 0, 0},
     {0},
 };
@@ -58,7 +59,7 @@ int txconf_init(int argc, char **argv, const char *prog,
     int nf = 0;
 
     msg_init(prog);
-    snprintf(optstr, sizeof(optstr), "c:o:nvh%s", extra_opts ? extra_opts : "");
+    snprintf(optstr, sizeof(optstr), "+c:o:nvh%s", extra_opts ? extra_opts : "");
     while ((c = getopt(argc, argv, optstr)) != -1) {
         switch (c) {
         case 'c':

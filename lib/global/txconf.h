@@ -24,6 +24,7 @@
  *   tracking_base_url [https://localhost]            default tracking host base
  *   tracking_keys_file []                            "id:hexkey" lines, newest first
  *   processing_region []                             report column 24
+ *   dns_servers []                                   host:port,... (system resolver when empty)
  */
 #ifndef TX_TXCONF_H
 #define TX_TXCONF_H
@@ -45,6 +46,7 @@ struct txconf {
     char *tracking_base_url;
     char *tracking_keys;
     char *processing_region;
+    char *dns_servers;
     char *config_path;
     int verbose;
 };

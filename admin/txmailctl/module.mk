@@ -1,0 +1,6 @@
+# admin/txmailctl - administration CLI
+PROGRAMS += txmailctl
+txmailctl_SRC := admin/txmailctl/txmailctl.c admin/txmailctl/txmailctl_db.c \
+                 admin/txmailctl/txmailctl_account.c admin/txmailctl/txmailctl_domain.c \
+                 admin/txmailctl/txmailctl_mq.c
+txmailctl_LIBS := -lresolv

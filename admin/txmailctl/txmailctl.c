@@ -1,0 +1,161 @@
+/*
+ * NAME
+ *   txmailctl - txmail administration
+ * SYNOPSIS
+ *   txmailctl [-c config] [-o name=value]... COMMAND ...
+ *
+ *   db migrate                    apply pending schema migrations, then
+ *                                 maintain partitions
+ *   db status                     applied and pending migrations
+ *   db partitions                 add daily partitions ahead, drop expired
+ *   account add NAME [--customer-no N] [--tenant T] [--settings JSON]
+ *               [--notify-url URL] [--capacity N]
+ *   account set NAME [--settings JSON] [--notify-url URL] [--tenant T]
+ *   account list | account show NAME
+ *   credential add ACCOUNT USER --password-file FILE|- [--allow-ip IP,...]
+ *               [--ip-auth]
+ *   domain add ACCOUNT DOMAIN [--selector S] [--ed25519] [--rsa-bits N]
+ *               [--tls-enforced] [--relay-host H[:P]] [--tracking-host URL]
+ *               [--bounce-domain D] [--message-id-domain D] [--dkim-policy P]
+ *   domain list [ACCOUNT] | domain show DOMAIN
+ *   mq declare                    declare the broker topology
+ *
+ * DESCRIPTION
+ *   Operates txmail from day one. Every secret is read from a file or
+ *   standard input, never from the command line, and is stored hashed
+ *   (passwords: PBKDF2-HMAC-SHA256) or encrypted under master_key_file
+ *   (DKIM keys, webhook secrets). Errors name what is wrong and exit 1;
+ *   usage errors exit 2.
+ *
+ * PARAMETERS
+ *   txmailctl_schema_dir (/usr/share/txmail/schema)  migration files
+ *   txmailctl_partitions_ahead (7)                   days of partitions ahead
+ *   txmailctl_retention (45d)                        history kept
+ *   and the shared parameters of txconf.h.
+ */
+#include "admin/txmailctl/txmailctl.h"
+#include "global/crypto.h"
+#include "global/txconf.h"
+#include "util/cfg.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *ctl_schema_dir;
+long long ctl_partitions_ahead;
+int64_t ctl_retention_ms;
+
+static struct cfg_param ctl_params[] = {
+    {"txmailctl_schema_dir", CFG_STR, &ctl_schema_dir, "/usr/share/txmail/schema", 0, 0, 0, "migration files", 0, 0},
+    {"txmailctl_partitions_ahead", CFG_INT, &ctl_partitions_ahead, "7", 1, 366, 0, "days of partitions created ahead", 0, 0},
+    {"txmailctl_retention", CFG_TIME, &ctl_retention_ms, "45d", 86400000, 3650LL * 86400000, 0, "history kept", 0, 0},
+    {0},
+};
+
+static struct db *the_db;
+
+void ctl_die(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "txmailctl: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    exit(1);
+}
+
+struct db *ctl_db(void)
+{
+    struct db_conf c;
+
+    if (the_db)
+        return the_db;
+    txconf_db(&c);
+    if ((the_db = db_open_retry(&c, 3)) == NULL)
+        ctl_die("cannot connect to the database");
+    return the_db;
+}
+
+void ctl_need_master_key(void)
+{
+    if (!*txconf.master_key)
+        ctl_die("master_key_file is not configured: secrets cannot be stored encrypted");
+    if (secret_set_master_key(txconf.master_key) < 0)
+        ctl_die("master_key_file must hold 64 hex digits");
+}
+
+char *ctl_read_secret(const char *path)
+{
+    FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    char line[1024];
+
+    if (fp == NULL)
+        ctl_die("cannot open %s: %m", path);
+    if (fgets(line, sizeof(line), fp) == NULL)
+        ctl_die("%s is empty", strcmp(path, "-") == 0 ? "standard input" : path);
+    if (fp != stdin)
+        fclose(fp);
+    line[strcspn(line, "\r\n")] = 0;
+    if (!*line)
+        ctl_die("the secret is empty");
+    char *s = xstrdup(line);
+    explicit_bzero(line, sizeof(line));
+    return s;
+}
+
+long long ctl_account_id(struct db *db, const char *name)
+{
+    struct db_res *r;
+    long long id = -1;
+
+    if (db_query(db, &r, "SELECT id FROM account WHERE name = ?", "s", name) != TX_OK)
+        ctl_die("database error: %s", db_error(db));
+    if (db_res_rows(r) == 1)
+        id = db_res_int(r, 0, 0, -1);
+    db_res_free(r);
+    return id;
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: txmailctl [-c config] [-o name=value] COMMAND\n"
+            "  db migrate | db status | db partitions\n"
+            "  account add NAME [options] | account set NAME [options] | account list | account show NAME\n"
+            "  credential add ACCOUNT USER --password-file FILE|- [--allow-ip IP,...] [--ip-auth]\n"
+            "  domain add ACCOUNT DOMAIN [options] | domain list [ACCOUNT] | domain show DOMAIN\n"
+            "  mq declare\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    int i = txconf_init(argc, argv, "txmailctl", ctl_params, NULL, NULL);
+    int rc;
+
+    if (i >= argc)
+        usage();
+    const char *cmd = argv[i];
+    if (strcmp(cmd, "db") == 0)
+        rc = ctl_db_main(argc - i - 1, argv + i + 1);
+    else if (strcmp(cmd, "account") == 0)
+        rc = ctl_account_main(argc - i - 1, argv + i + 1);
+    else if (strcmp(cmd, "credential") == 0)
+        rc = ctl_credential_main(argc - i - 1, argv + i + 1);
+    else if (strcmp(cmd, "domain") == 0)
+        rc = ctl_domain_main(argc - i - 1, argv + i + 1);
+    else if (strcmp(cmd, "mq") == 0)
+        rc = ctl_mq_main(argc - i - 1, argv + i + 1);
+    else {
+        fprintf(stderr, "txmailctl: unknown command \"%s\"\n", cmd);
+        usage();
+    }
+    db_close(the_db);
+    return rc;
+}

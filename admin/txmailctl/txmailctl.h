@@ -1,0 +1,28 @@
+/* txmailctl - internal interfaces between the command files. */
+#ifndef TXMAILCTL_H
+#define TXMAILCTL_H
+
+#include "global/db.h"
+
+#include <stdint.h>
+
+extern char *ctl_schema_dir;
+extern long long ctl_partitions_ahead;
+extern int64_t ctl_retention_ms;
+
+struct db *ctl_db(void);
+int ctl_db_main(int argc, char **argv);
+int ctl_account_main(int argc, char **argv);
+int ctl_credential_main(int argc, char **argv);
+int ctl_domain_main(int argc, char **argv);
+int ctl_mq_main(int argc, char **argv);
+/* ctl_account_id - id of the named account, or -1 (message printed) */
+long long ctl_account_id(struct db *db, const char *name);
+/* ctl_need_master_key - die unless master_key_file is configured */
+void ctl_need_master_key(void);
+/* ctl_die - print "txmailctl: ..." to stderr and exit 1 */
+void ctl_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* ctl_read_secret - a secret from a file path ("-" = stdin). Ownership: new. */
+char *ctl_read_secret(const char *path);
+
+#endif

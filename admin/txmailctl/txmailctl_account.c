@@ -1,0 +1,295 @@
+/* txmailctl_account - account and credential commands. */
+#include "admin/txmailctl/txmailctl.h"
+#include "global/account.h"
+#include "global/crypto.h"
+#include "global/ids.h"
+#include "util/buf.h"
+#include "util/codec.h"
+#include "util/mymalloc.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int valid_name(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > max)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.' || *s == '@'))
+            return 0;
+    return 1;
+}
+
+static const char *opt_value(int *i, int argc, char **argv)
+{
+    if (*i + 1 >= argc)
+        ctl_die("%s needs a value", argv[*i]);
+    return argv[++*i];
+}
+
+/* merged_settings - validate JSON text and return it compact. Ownership: new. */
+static char *checked_settings(const char *base, const char *update)
+{
+    json_error_t err;
+    json_t *b = base && *base ? json_loads(base, 0, NULL) : json_object();
+    json_t *u = json_loads(update, 0, &err);
+    char *out;
+
+    if (u == NULL || !json_is_object(u))
+        ctl_die("--settings: not a JSON object: %s", u ? "" : err.text);
+    if (b == NULL)
+        b = json_object();
+    json_object_update_recursive(b, u);
+    json_t *merged = account_settings(NULL);
+    json_object_update_recursive(merged, b);
+    /* type checks of the members every program relies on */
+    if (!json_is_object(json_object_get(merged, "features")) ||
+        !json_is_object(json_object_get(merged, "defaults")) ||
+        !json_is_array(json_object_get(merged, "forbiddenRecipients")) ||
+        !json_is_array(json_object_get(merged, "forbiddenExtensions")) ||
+        !json_is_integer(json_object_get(merged, "trackingWindowDays")))
+        ctl_die("--settings: features/defaults must be objects, forbidden* arrays, "
+                "trackingWindowDays an integer");
+    json_decref(merged);
+    out = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(b);
+    json_decref(u);
+    return out;
+}
+
+static void check_url(const char *url)
+{
+    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+        ctl_die("--notify-url: expected an http or https URL");
+    if (strlen(url) > 1000)
+        ctl_die("--notify-url: longer than 1000 characters");
+}
+
+static int account_add(int argc, char **argv)
+{
+    struct db *db;
+    const char *name, *customer = "", *tenant = NULL, *settings = NULL, *notify = NULL;
+    long long capacity = 0;
+    unsigned char secret[32];
+    char hx[65];
+    struct buf enc = BUF_INIT(1024);
+
+    if (argc < 1)
+        ctl_die("account add: expected NAME");
+    name = argv[0];
+    if (!valid_name(name, 100))
+        ctl_die("account name \"%s\": use 1-100 of A-Z a-z 0-9 _ - . @", name);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--customer-no") == 0)
+            customer = opt_value(&i, argc, argv);
+        else if (strcmp(argv[i], "--tenant") == 0)
+            tenant = opt_value(&i, argc, argv);
+        else if (strcmp(argv[i], "--settings") == 0)
+            settings = opt_value(&i, argc, argv);
+        else if (strcmp(argv[i], "--notify-url") == 0)
+            check_url(notify = opt_value(&i, argc, argv));
+        else if (strcmp(argv[i], "--capacity") == 0) {
+            char *end;
+            capacity = strtoll(opt_value(&i, argc, argv), &end, 10);
+            if (*end || capacity < 0)
+                ctl_die("--capacity: expected a non-negative integer");
+        } else
+            ctl_die("account add: unknown option %s", argv[i]);
+    }
+    if (strlen(customer) > 50)
+        ctl_die("--customer-no: longer than 50 characters");
+    ctl_need_master_key();
+    char *stored = checked_settings(NULL, settings ? settings : "{}");
+    random_bytes(secret, sizeof(secret));
+    hex_encode(hx, secret, sizeof(secret));
+    if (secret_encrypt(&enc, hx, 64) < 0)
+        ctl_die("cannot encrypt the webhook secret");
+    db = ctl_db();
+    if (db_exec(db, "INSERT INTO account (name, customer_no, tenant, capacity_per_hour, settings, "
+                    "notify_url, webhook_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, NOW(3))",
+                "sssissb", name, customer, tenant, capacity, stored, notify, enc.data, enc.len) != TX_OK) {
+        if (db_errno(db) == DB_ER_DUP_ENTRY)
+            ctl_die("account \"%s\" exists already", name);
+        ctl_die("database error: %s", db_error(db));
+    }
+    printf("account %s created (id %lld)\n", name, db_insert_id(db));
+    printf("webhook secret (shown once; notifications are signed with it): %s\n", hx);
+    explicit_bzero(hx, sizeof(hx));
+    explicit_bzero(secret, sizeof(secret));
+    buf_free(&enc);
+    free(stored);
+    return 0;
+}
+
+static int account_set(int argc, char **argv)
+{
+    struct db *db = ctl_db();
+    struct db_res *r;
+
+    if (argc < 1)
+        ctl_die("account set: expected NAME");
+    long long id = ctl_account_id(db, argv[0]);
+    if (id < 0)
+        ctl_die("no account \"%s\"", argv[0]);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--settings") == 0) {
+            const char *upd = opt_value(&i, argc, argv);
+            if (db_query(db, &r, "SELECT settings FROM account WHERE id = ?", "i", id) != TX_OK)
+                ctl_die("database error: %s", db_error(db));
+            char *stored = checked_settings(db_res_get(r, 0, 0), upd);
+            db_res_free(r);
+            if (db_exec(db, "UPDATE account SET settings = ? WHERE id = ?", "si", stored, id) != TX_OK)
+                ctl_die("database error: %s", db_error(db));
+            free(stored);
+        } else if (strcmp(argv[i], "--notify-url") == 0) {
+            const char *url = opt_value(&i, argc, argv);
+            if (*url)
+                check_url(url);
+            if (db_exec(db, "UPDATE account SET notify_url = ? WHERE id = ?", "si",
+                        *url ? url : NULL, id) != TX_OK)
+                ctl_die("database error: %s", db_error(db));
+        } else if (strcmp(argv[i], "--tenant") == 0) {
+            if (db_exec(db, "UPDATE account SET tenant = ? WHERE id = ?", "si",
+                        opt_value(&i, argc, argv), id) != TX_OK)
+                ctl_die("database error: %s", db_error(db));
+        } else
+            ctl_die("account set: unknown option %s", argv[i]);
+    }
+    printf("account %s updated\n", argv[0]);
+    return 0;
+}
+
+static int account_list(void)
+{
+    struct db *db = ctl_db();
+    struct db_res *r;
+
+    if (db_query(db, &r, "SELECT a.id, a.name, a.customer_no, COALESCE(a.tenant, ''), "
+                         "(SELECT COUNT(*) FROM credential c WHERE c.account_id = a.id), "
+                         "(SELECT COUNT(*) FROM sender_domain d WHERE d.account_id = a.id) "
+                         "FROM account a ORDER BY a.name", "") != TX_OK)
+        ctl_die("database error: %s", db_error(db));
+    printf("%-6s %-30s %-12s %-20s %s\n", "ID", "NAME", "CUSTOMER", "TENANT", "CREDENTIALS/DOMAINS");
+    for (size_t i = 0; i < db_res_rows(r); i++)
+        printf("%-6s %-30s %-12s %-20s %s/%s\n", db_res_get(r, i, 0), db_res_get(r, i, 1),
+               db_res_get(r, i, 2), db_res_get(r, i, 3), db_res_get(r, i, 4), db_res_get(r, i, 5));
+    db_res_free(r);
+    return 0;
+}
+
+static int account_show(const char *name)
+{
+    struct db *db = ctl_db();
+    struct db_res *r;
+
+    if (db_query(db, &r, "SELECT id, name, customer_no, tenant, capacity_per_hour, settings, "
+                         "notify_url, created_at FROM account WHERE name = ?", "s", name) != TX_OK)
+        ctl_die("database error: %s", db_error(db));
+    if (db_res_rows(r) != 1)
+        ctl_die("no account \"%s\"", name);
+    json_t *settings = account_settings(db_res_get(r, 0, 5));
+    char *pretty = json_dumps(settings, JSON_INDENT(2) | JSON_SORT_KEYS);
+    printf("id:          %s\nname:        %s\ncustomer no: %s\ntenant:      %s\n"
+           "capacity/h:  %s\nnotify url:  %s\ncreated:     %s\nsettings:\n%s\n",
+           db_res_get(r, 0, 0), db_res_get(r, 0, 1), db_res_get(r, 0, 2),
+           db_res_get(r, 0, 3) ? db_res_get(r, 0, 3) : "-", db_res_get(r, 0, 4),
+           db_res_get(r, 0, 6) ? db_res_get(r, 0, 6) : "-", db_res_get(r, 0, 7), pretty);
+    free(pretty);
+    json_decref(settings);
+    long long id = db_res_int(r, 0, 0, 0);
+    db_res_free(r);
+    if (db_query(db, &r, "SELECT username, COALESCE(allowed_ips, 'any'), ip_auth FROM credential "
+                         "WHERE account_id = ? ORDER BY username", "i", id) != TX_OK)
+        ctl_die("database error: %s", db_error(db));
+    for (size_t i = 0; i < db_res_rows(r); i++)
+        printf("credential:  %s (from %s%s)\n", db_res_get(r, i, 0), db_res_get(r, i, 1),
+               db_res_int(r, i, 2, 0) ? ", source-IP authentication" : "");
+    db_res_free(r);
+    if (db_query(db, &r, "SELECT domain FROM sender_domain WHERE account_id = ? ORDER BY domain",
+                 "i", id) != TX_OK)
+        ctl_die("database error: %s", db_error(db));
+    for (size_t i = 0; i < db_res_rows(r); i++)
+        printf("domain:      %s\n", db_res_get(r, i, 0));
+    db_res_free(r);
+    return 0;
+}
+
+int ctl_account_main(int argc, char **argv)
+{
+    if (argc < 1)
+        ctl_die("account: expected add, set, list or show");
+    if (strcmp(argv[0], "add") == 0)
+        return account_add(argc - 1, argv + 1);
+    if (strcmp(argv[0], "set") == 0)
+        return account_set(argc - 1, argv + 1);
+    if (strcmp(argv[0], "list") == 0)
+        return account_list();
+    if (strcmp(argv[0], "show") == 0 && argc == 2)
+        return account_show(argv[1]);
+    ctl_die("account: unknown or incomplete subcommand");
+}
+
+/* check_ips - every comma-separated entry is one IPv4 or IPv6 address */
+static void check_ips(const char *list)
+{
+    char *copy = xstrdup(list), *save = NULL;
+    unsigned char addr[16];
+
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        if (inet_pton(AF_INET, t, addr) != 1 && inet_pton(AF_INET6, t, addr) != 1)
+            ctl_die("--allow-ip: \"%s\" is not an IPv4 or IPv6 address (no ranges)", t);
+    xfree(copy);
+}
+
+int ctl_credential_main(int argc, char **argv)
+{
+    const char *pwfile = NULL, *ips = NULL;
+    int ip_auth = 0;
+
+    if (argc < 3 || strcmp(argv[0], "add") != 0)
+        ctl_die("credential: expected add ACCOUNT USER --password-file FILE|-");
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--password-file") == 0)
+            pwfile = opt_value(&i, argc, argv);
+        else if (strcmp(argv[i], "--allow-ip") == 0)
+            check_ips(ips = opt_value(&i, argc, argv));
+        else if (strcmp(argv[i], "--ip-auth") == 0)
+            ip_auth = 1;
+        else if (strcmp(argv[i], "--password") == 0)
+            ctl_die("passwords are never taken from the command line; use --password-file FILE or -");
+        else
+            ctl_die("credential add: unknown option %s", argv[i]);
+    }
+    if (!valid_name(argv[2], 100))
+        ctl_die("user \"%s\": use 1-100 of A-Z a-z 0-9 _ - . @", argv[2]);
+    if (pwfile == NULL)
+        ctl_die("credential add: --password-file FILE (or - for standard input) is required");
+    if (ip_auth && ips == NULL)
+        ctl_die("--ip-auth needs --allow-ip");
+    struct db *db = ctl_db();
+    long long id = ctl_account_id(db, argv[1]);
+    if (id < 0)
+        ctl_die("no account \"%s\"", argv[1]);
+    char *pw = ctl_read_secret(pwfile);
+    if (strlen(pw) < 8)
+        ctl_die("the password must have at least 8 characters");
+    char *hash = pwhash_create(pw, PWHASH_ITERATIONS);
+    xwipestr(pw);
+    if (db_exec(db, "INSERT INTO credential (account_id, username, pw_hash, allowed_ips, ip_auth, "
+                    "created_at) VALUES (?, ?, ?, ?, ?, NOW(3))",
+                "isssi", id, argv[2], hash, ips, (long long)ip_auth) != TX_OK) {
+        if (db_errno(db) == DB_ER_DUP_ENTRY)
+            ctl_die("user \"%s\" exists already", argv[2]);
+        ctl_die("database error: %s", db_error(db));
+    }
+    xfree(hash);
+    printf("credential %s added to account %s%s%s\n", argv[2], argv[1],
+           ips ? ", allowed from " : "", ips ? ips : "");
+    return 0;
+}
