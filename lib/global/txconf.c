@@ -37,7 +37,7 @@ struct cfg_param txconf_params[] = {
 const char *const txconf_programs[] = {
     "rest", "smtpd", "track", "scan", "securezip", "render", "deliver",
     "bounce", "report", "recorder", "notify", "monitor", "spamcheck",
-    "smime", "followup", "txmailctl", "sink", "stack", "bench", NULL,
+    "smime", "followup", "txmailctl", "sink", "stack", "bench", "testworker", NULL,
 };
 
 static void usage(const char *prog)

@@ -87,6 +87,7 @@ void job_publish(struct job *job, const char *exchange, const char *key,
     snprintf(o->exchange, sizeof(o->exchange), "%s", exchange);
     snprintf(o->key, sizeof(o->key), "%s", key);
     snprintf(o->cc, sizeof(o->cc), "%s", cc ? cc : "");
+    o->dead_reason[0] = 0;
     o->body = body;
     o->len = len;
 }
@@ -241,7 +242,8 @@ static void publish_batch(struct job *list)
         for (struct job *j = list; j && !failed; j = j->next)
             for (int i = 0; i < j->nouts && !failed; i++) {
                 struct job_out *o = &j->outs[i];
-                struct mq_props props = {o->cc[0] ? o->cc : NULL, NULL, NULL, 0};
+                struct mq_props props = {o->cc[0] ? o->cc : NULL, NULL,
+                                         o->dead_reason[0] ? o->dead_reason : NULL, 0};
                 if (mq_publish(publisher, o->exchange, o->key, o->body, o->len, &props) != TX_OK)
                     failed = 1;
             }
@@ -259,6 +261,8 @@ static void dead_letter(struct job *job, const char *why)
     char *body = xmemdup(job->dlv.body ? job->dlv.body : "", job->dlv.len + 1);
 
     job_publish(job, MQ_EXCHANGE_DEAD, "", NULL, body, job->dlv.len);
+    snprintf(job->outs[job->nouts - 1].dead_reason,
+             sizeof(job->outs[job->nouts - 1].dead_reason), "%s: %s", W->name, why);
     msg_warn("%s: status=dead-letter (%s)", job_id_for_log(job), why);
     metrics_count("txmail_jobs_total", "outcome", "dead", 1);
 }

@@ -39,6 +39,7 @@ struct job_out {
     char exchange[32];
     char key[128];
     char cc[ENVELOPE_STAGE_MAX];
+    char dead_reason[160];      /* dead letters: why */
     char *body;
     size_t len;
 };
