@@ -97,3 +97,59 @@ int event_is_final(const char *state)
 {
     return state && strcmp(state, "FINISHED") == 0;
 }
+
+int event_is_notifiable(const char *phase, const char *type)
+{
+    static const char *const phases[] = {"PRE_PROCESS", "PROCESS", "DELIVER",
+                                         "POST_PROCESS", "RESEND", NULL};
+    int ok = 0;
+
+    if (phase == NULL || type == NULL)
+        return 0;
+    for (int i = 0; phases[i]; i++)
+        if (strcmp(phase, phases[i]) == 0)
+            ok = 1;
+    return ok && strcmp(type, "INTAKE") != 0;
+}
+
+static void copy_str(json_t *dst, const char *dkey, json_t *src, const char *skey)
+{
+    json_t *v = json_object_get(src, skey);
+
+    if (json_is_string(v) && json_string_length(v) > 0)
+        json_object_set(dst, dkey, v);
+}
+
+json_t *event_notification(json_t *ev)
+{
+    json_t *n, *meta, *mail, *event, *src_mail, *content;
+
+    if (!event_is_notifiable(json_string_value(json_object_get(ev, "phase")),
+                             json_string_value(json_object_get(ev, "type"))))
+        return NULL;
+    n = json_object();
+    meta = json_object();
+    mail = json_object();
+    event = json_object();
+    copy_str(meta, "tag", ev, "tag");
+    copy_str(mail, "id", ev, "rid");
+    src_mail = json_object_get(ev, "mail");
+    copy_str(mail, "email", src_mail, "email");
+    copy_str(mail, "from", src_mail, "from");
+    copy_str(mail, "mimeFrom", src_mail, "mimeFrom");
+    copy_str(mail, "rewriteFrom", src_mail, "rewriteFrom");
+    copy_str(mail, "reference", src_mail, "reference");
+    json_object_set_new(meta, "mail", mail);
+    copy_str(event, "phase", ev, "phase");
+    copy_str(event, "state", ev, "state");
+    copy_str(event, "type", ev, "type");
+    copy_str(event, "subType", ev, "subType");
+    copy_str(event, "ts", ev, "ts");
+    copy_str(event, "description", ev, "description");
+    json_object_set_new(meta, "event", event);
+    json_object_set_new(n, "meta", meta);
+    content = json_object_get(ev, "content");
+    if (json_is_object(content) && json_object_size(content) > 0)
+        json_object_set(n, "content", content);
+    return n;
+}

@@ -51,6 +51,15 @@ char *event_tag(char *out, const char *rid, const char *phase,
 json_t *event_json(const struct tx_event *ev);
 /* event_routing_key - "<type>.<subType>" into out */
 char *event_routing_key(char *out, size_t outsz, const struct tx_event *ev);
+/*
+ * event_notification - the element of notifications[] (contract §11.4)
+ * for an event in broker form: {"meta":{"tag","mail":{...},"event":{...}},
+ * "content":{...}} (content only when non-empty). NULL for records that
+ * are never posted (INTAKE, internal types). Ownership: new reference.
+ */
+json_t *event_notification(json_t *event);
+/* event_is_notifiable - type/phase belongs to the contract's catalogue (§11.6) */
+int event_is_notifiable(const char *phase, const char *type);
 /* event_is_final - FINISHED state (contract §10.1) */
 int event_is_final(const char *state);
 

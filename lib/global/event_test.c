@@ -46,4 +46,36 @@ TT_TEST(json_shape)
     TT_ASSERT(!event_is_final("INTERMEDIATE"));
 }
 
-TT_MAIN(TT_CASE(tag_worked_examples), TT_CASE(json_shape))
+TT_TEST(notification_element)
+{
+    struct tx_event ev;
+
+    event_init(&ev);
+    ev.rid = "af9f86ce-ae22-4878-b909-cc1444b4017a#00000000#00000000";
+    ev.job_id = "af9f86ce-ae22-4878-b909-cc1444b4017a";
+    ev.phase = "DELIVER", ev.state = "FINISHED", ev.type = "DELIVERED", ev.subtype = "OK";
+    ev.ts_ms = 1747212953120LL;
+    ev.email = "ToName <to@example.com>";
+    ev.from = "FromName <from@example.com>";
+    ev.mime_from = "from@example.com";
+    ev.reference = "order-4711";
+    ev.description = "[2.0.0] delivered (host mx.example.com[192.0.2.10] said: 250 2.0.0 Ok: queued as 4Xk2)";
+    ev.message_id = "<af9f86ce-ae22-4878-b909-cc1444b4017a#00000000#00000000@mail.example.com>";
+    json_t *o = event_json(&ev), *n = event_notification(o);
+    char *s = json_dumps(n, JSON_COMPACT | JSON_SORT_KEYS);
+    TT_EQ_STR(s, "{\"content\":{\"mime\":{\"messageId\":\"<af9f86ce-ae22-4878-b909-cc1444b4017a#00000000#00000000@mail.example.com>\"}},"
+                 "\"meta\":{\"event\":{\"description\":\"[2.0.0] delivered (host mx.example.com[192.0.2.10] said: 250 2.0.0 Ok: queued as 4Xk2)\","
+                 "\"phase\":\"DELIVER\",\"state\":\"FINISHED\",\"subType\":\"OK\",\"ts\":\"2025-05-14T08:55:53.120Z\",\"type\":\"DELIVERED\"},"
+                 "\"mail\":{\"email\":\"ToName <to@example.com>\",\"from\":\"FromName <from@example.com>\",\"id\":\"af9f86ce-ae22-4878-b909-cc1444b4017a#00000000#00000000\","
+                 "\"mimeFrom\":\"from@example.com\",\"reference\":\"order-4711\"},"
+                 "\"tag\":\"8697f18f9cb6f4ee21c8c97066f01fca1655a5a51c7ae2ecbbe974cf9a4222c4\"}}");
+    free(s);
+    json_decref(n);
+    json_decref(o);
+    /* the intake record is never posted */
+    o = json_pack("{s:s,s:s}", "type", "INTAKE", "phase", "INTAKE");
+    TT_ASSERT(event_notification(o) == NULL);
+    json_decref(o);
+}
+
+TT_MAIN(TT_CASE(tag_worked_examples), TT_CASE(json_shape), TT_CASE(notification_element))

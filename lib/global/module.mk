@@ -2,9 +2,10 @@
 LIBGLOBAL_SRC += lib/global/txcode.c lib/global/ids.c lib/global/envelope.c \
                  lib/global/mq.c lib/global/db.c lib/global/event.c \
                  lib/global/txconf.c lib/global/metrics.c lib/global/worker.c \
-                 lib/global/crypto.c lib/global/account.c lib/global/dnsq.c
+                 lib/global/crypto.c lib/global/account.c lib/global/dnsq.c lib/global/addr.c
 
-UNIT_TESTS += envelope_test ids_test event_test crypto_test
+UNIT_TESTS += envelope_test ids_test event_test crypto_test addr_test
+addr_test_SRC := lib/global/addr_test.c
 crypto_test_SRC := lib/global/crypto_test.c
 envelope_test_SRC := lib/global/envelope_test.c
 ids_test_SRC := lib/global/ids_test.c
