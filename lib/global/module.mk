@@ -2,7 +2,8 @@
 LIBGLOBAL_SRC += lib/global/txcode.c lib/global/ids.c lib/global/envelope.c \
                  lib/global/mq.c lib/global/db.c lib/global/event.c \
                  lib/global/txconf.c lib/global/metrics.c lib/global/worker.c \
-                 lib/global/crypto.c lib/global/account.c lib/global/dnsq.c lib/global/addr.c
+                 lib/global/crypto.c lib/global/account.c lib/global/dnsq.c lib/global/addr.c \
+                 lib/global/auth.c lib/global/intake.c
 
 UNIT_TESTS += envelope_test ids_test event_test crypto_test addr_test
 addr_test_SRC := lib/global/addr_test.c

@@ -601,6 +601,15 @@ enum tx_code mq_ack(struct mq *mq, uint64_t tag)
     return TX_OK;
 }
 
+enum tx_code mq_ack_upto(struct mq *mq, uint64_t tag)
+{
+    if (mq_broken(mq) || amqp_basic_ack(mq->conn, MQ_CHANNEL, tag, 1) != AMQP_STATUS_OK) {
+        mq->broken = 1;
+        return TX_RETRY_BROKER;
+    }
+    return TX_OK;
+}
+
 enum tx_code mq_reject(struct mq *mq, uint64_t tag, int requeue)
 {
     if (mq_broken(mq) ||

@@ -88,6 +88,8 @@ int mq_next(struct mq *mq, struct mq_delivery *d, int timeout_ms);
 int mq_has_buffered(struct mq *mq);
 void mq_delivery_free(struct mq_delivery *d);
 enum tx_code mq_ack(struct mq *mq, uint64_t tag);
+/* mq_ack_upto - ack every delivery up to and including tag (batch consumers) */
+enum tx_code mq_ack_upto(struct mq *mq, uint64_t tag);
 enum tx_code mq_reject(struct mq *mq, uint64_t tag, int requeue);
 /* mq_cancel - basic.cancel and wait for cancel-ok (quorum redelivery rule) */
 enum tx_code mq_cancel(struct mq *mq);

@@ -1,0 +1,43 @@
+/* intake - durable job acceptance; see intake.h. */
+#include "global/intake.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/timeutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum tx_code intake_publish(struct mq *pub, const struct envelope *e, int timeout_ms)
+{
+    const char *stage = envelope_stage(e);
+    char *body;
+    size_t len;
+    enum tx_code rc;
+
+    if (stage == NULL)
+        msg_panic("intake_publish: empty slip");
+    if (envelope_encode(e, &body, &len) < 0)
+        return TX_REJECT_INPUT;
+    struct mq_props props = {NULL, e->job_id, NULL, 0};
+    rc = mq_publish(pub, MQ_EXCHANGE_WORK, stage, body, len, &props);
+    xfree(body);
+    if (rc == TX_OK)
+        rc = mq_wait_confirms(pub, timeout_ms);
+    return rc;
+}
+
+enum tx_code intake_record(struct db *db, const struct intake_job *j)
+{
+    char ts[32];
+
+    time_iso8601(ts, sizeof(ts), j->received_ms);
+    ts[23] = 0; /* "YYYY-MM-DDTHH:MM:SS.mmm" without Z: DATETIME(3) in UTC */
+    return db_exec(db,
+                   "INSERT INTO job (job_id, account_id, entry, received_at, idem_key, http_status, "
+                   "answer, mail_from, reference_job, cost_center, campaign_id, notification, slip, "
+                   "recipients, parent_job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   "sisssisssssssis",
+                   j->job_id, j->account_id, j->entry, ts, j->idem_key, (long long)j->http_status,
+                   j->answer, j->mail_from, j->reference_job, j->cost_center, j->campaign_id,
+                   j->notification, j->slip, (long long)j->recipients, j->parent_job_id);
+}

@@ -1,0 +1,46 @@
+/*
+ * intake - how a producer makes a job durable (DESIGN.md §2), shared by
+ * txmail-rest and txmail-smtpd:
+ *
+ *   1. intake_publish(): the job envelope to slip[0] on txmail.work,
+ *      persistent, mandatory, and the broker's confirm awaited;
+ *   2. intake_record(): the acceptance record (the job row with the answer
+ *      about to be sent);
+ *   3. only then the answer.
+ *
+ * Any failure is TX_RETRY_BROKER / TX_RETRY_DB: the producer answers 503 /
+ * 451, and the first stage discards the job for want of its record.
+ * The first stage (lib/global/firststage.h) publishes the intake record and
+ * PRE_PROCESS drop events, so no event exists for a job that was refused.
+ */
+#ifndef TX_INTAKE_H
+#define TX_INTAKE_H
+
+#include "global/db.h"
+#include "global/envelope.h"
+#include "global/mq.h"
+
+#include <stdint.h>
+
+struct intake_job {
+    const char *job_id;
+    long long account_id;
+    const char *entry;            /* "rest" | "smtp" */
+    int64_t received_ms;
+    const char *idem_key;         /* or NULL */
+    int http_status;
+    const char *answer;           /* the answer body, byte for byte */
+    const char *mail_from;        /* as submitted */
+    const char *reference_job, *cost_center, *campaign_id; /* or NULL */
+    const char *notification;     /* JSON endpoint (password encrypted) or NULL */
+    const char *slip;             /* "render,deliver" */
+    int recipients;
+    const char *parent_job_id;    /* follow-up jobs, or NULL */
+};
+
+/* intake_publish - publish e to its slip[0] and wait for the confirm */
+enum tx_code intake_publish(struct mq *pub, const struct envelope *e, int timeout_ms);
+/* intake_record - insert the job row */
+enum tx_code intake_record(struct db *db, const struct intake_job *j);
+
+#endif
