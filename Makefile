@@ -59,7 +59,8 @@ $(LIBGLOBAL): $(call obj,$(LIBGLOBAL_SRC))
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 # prog_rule NAME SOURCES [EXTRA_LIBS] - link build/bin/NAME
 define prog_rule

@@ -45,6 +45,7 @@ int buf_reserve(struct buf *b, size_t extra)
             ncap = b->max + 1;
         b->data = xrealloc(b->data, ncap);
         b->cap = ncap;
+        b->data[b->len] = 0; /* a buffer is always a valid string */
     }
     return 0;
 }
