@@ -87,7 +87,7 @@ static int val_of(const char *alpha, int c)
     return -1;
 }
 
-int b64_decode(struct buf *out, const char *in, size_t len, int lenient_ws)
+static int b64_decode_impl(struct buf *out, const char *in, size_t len, int lenient_ws)
 {
     uint32_t acc = 0;
     int n = 0, pads = 0;
@@ -137,7 +137,7 @@ int b64_decode(struct buf *out, const char *in, size_t len, int lenient_ws)
     return 0;
 }
 
-int b64url_decode(struct buf *out, const char *in, size_t len)
+static int b64url_decode_impl(struct buf *out, const char *in, size_t len)
 {
     uint32_t acc = 0;
     int n = 0;
@@ -214,7 +214,7 @@ int hex_decode(void *out, const char *in, size_t len)
     return 0;
 }
 
-int qp_decode(struct buf *out, const char *in, size_t len)
+static int qp_decode_impl(struct buf *out, const char *in, size_t len)
 {
     if (buf_reserve(out, len) < 0)
         return -1;
@@ -299,4 +299,31 @@ size_t utf8_count(const char *str, size_t len)
         if (((unsigned char)str[i] & 0xc0) != 0x80)
             n++;
     return n;
+}
+
+int b64_decode(struct buf *out, const char *in, size_t len, int lenient_ws)
+{
+    int r = b64_decode_impl(out, in, len, lenient_ws);
+
+    if (r < 0 && out->data)
+        out->data[out->len] = 0; /* partial output is not kept */
+    return r;
+}
+
+int b64url_decode(struct buf *out, const char *in, size_t len)
+{
+    int r = b64url_decode_impl(out, in, len);
+
+    if (r < 0 && out->data)
+        out->data[out->len] = 0; /* partial output is not kept */
+    return r;
+}
+
+int qp_decode(struct buf *out, const char *in, size_t len)
+{
+    int r = qp_decode_impl(out, in, len);
+
+    if (r < 0 && out->data)
+        out->data[out->len] = 0; /* partial output is not kept */
+    return r;
 }
