@@ -1,0 +1,250 @@
+"""bench_txmail - the txmail sections of make bench (see bench/run)."""
+import base64
+import json
+import os
+import random
+import shutil
+import subprocess
+import time
+
+from benchlib import (BIN, REPO, WORK, CpuMeter, SmtpSink, all_procs, classify, log, rss_peak_kb,
+                      smtp_source, summary, wait_port)
+
+STACK_DIR = os.path.join(WORK, "stack")
+
+
+def stack(*args, env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run([os.path.join(REPO, "scripts", "txmail-stack")] + list(args),
+                       capture_output=True, text=True, env=e)
+    if p.returncode != 0 and args[0] not in ("status",):
+        raise RuntimeError("txmail-stack %s: %s %s" % (args[0], p.stdout, p.stderr))
+    return p.stdout
+
+
+class Stack:
+    def __init__(self, ports):
+        self.ports = ports
+        self.extra = os.path.join(WORK, "bench-extra.conf")
+        with open(self.extra, "w") as f:
+            f.write("deliver_smtp_port = %d\n" % ports["sink"])
+            f.write("deliver_concurrency = 64\n")
+        self.env = {"TXMAIL_STACK_DIR": STACK_DIR, "TXMAIL_PORT_BASE": str(ports["stack"]),
+                    "TXMAIL_STACK_EXTRA_CONF": self.extra}
+        stack("up", env=self.env)
+        self.vars = dict(l.split("=", 1) for l in stack("env", env=self.env).splitlines() if "=" in l)
+
+    def restart_programs(self, counts=None):
+        env = dict(self.env)
+        for k, v in (counts or {}).items():
+            env["TXMAIL_COUNT_" + k] = str(v)
+        stack("programs-down", env=env)
+        stack("programs-up", env=env)
+        time.sleep(2)
+
+    def stop_programs(self, keep=()):
+        stack("programs-down", env=self.env)
+
+    def purge(self, queue):
+        subprocess.run(["/usr/bin/python3", "-c",
+                        "import pika,sys;c=pika.BlockingConnection(pika.URLParameters(sys.argv[1]));"
+                        "c.channel().queue_purge(sys.argv[2]);c.close()",
+                        self.vars["TXMAIL_AMQP_URL"].rstrip("/") + "/%2F", queue], check=False)
+
+    def down(self):
+        stack("down", env=self.env)
+
+
+def job_body(size_label, path):
+    """A JobRequest of about the given size: HTML with ~30 links + attachment (200 KB)."""
+    links = "".join('<p>Item %d: <a href="https://shop.example.com/p?id=%d&amp;ref=bench">view item %d</a></p>\n'
+                    % (i, i, i) for i in range(30))
+    if size_label == "200KB":
+        filler = "<p>" + ("Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 900) + "</p>\n"
+        attachment = base64.b64encode(random.Random(1).randbytes(100 * 1024)).decode()
+        atts = [{"name": "invoice.pdf", "contentType": "application/pdf", "content": attachment}]
+    else:
+        filler = "<p>" + ("Lorem ipsum dolor sit amet. " * 90) + "</p>\n"
+        links = links[:1500]
+        atts = []
+    html = "<html><body><h1>Your order</h1>\n%s%s</body></html>" % (links, filler)
+    req = {"subject": {"content": "Benchmark order confirmation"},
+           "body": {"contentType": "text/html", "content": html},
+           "alternative": {"content": "Your order, in plain text."},
+           "recipients": [{"mail": {"to": [{"email": "Bench <sink@example.test>"}]}}],
+           "mail": {"from": {"email": "Shop <shop@example.com>"}},
+           "job": {"features": {"openTracking": {"active": True}, "linkTracking": {"active": True}}}}
+    if atts:
+        req["attachments"] = atts
+    with open(path, "w") as f:
+        json.dump(req, f)
+    return os.path.getsize(path)
+
+
+def loadgen(st, body, n, conc=50, rate=0):
+    v = st.vars
+    cmd = [os.path.join(BIN, "txmail-loadgen"), "-u", v["TXMAIL_REST_URL"] + "/email/v2/jobs", "-f", body,
+           "-n", str(n), "-c", str(conc), "-a", "%s:%s" % (v["TXMAIL_DEMO_USER"], v["TXMAIL_DEMO_PASSWORD"]),
+           "-C", v["TXMAIL_TLS_CA"]]
+    if rate:
+        cmd += ["-r", str(rate)]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def txmail_rss():
+    out = {}
+    for pid, (_, cmd) in all_procs().items():
+        name = classify(cmd)
+        if name and name.startswith("txmail-") and name not in ("txmail-loadgen", "txmail-sink"):
+            out[name] = max(out.get(name, 0), rss_peak_kb(pid))
+    return out
+
+
+def e2e_run(args, st, sink, label, n, reps):
+    body = os.path.join(WORK, "job-%s.json" % label)
+    job_body(label, body)
+    rates, cpus = [], []
+    for rep in range(reps + 1):
+        base = sink.count()
+        meter = CpuMeter()
+        meter.start()
+        lg = loadgen(st, body, n)
+        if lg["ok"] != n:
+            raise RuntimeError("load generator: %d of %d accepted: %s" % (lg["ok"], n, lg))
+        t_last = sink.wait_count(base + n, 900, meter)
+        cpu = meter.stop()
+        rate = n / (t_last - lg["first_ok_ms"] / 1000.0)
+        log("  e2e %s run %d%s: %.0f msg/s (intake %.0f jobs/s)" % (label, rep, " (warm-up)" if rep == 0 else "",
+                                                                  rate, lg["rate"]))
+        if rep > 0:
+            rates.append(rate)
+            cpus.append(cpu)
+    return {"msgs_per_s": summary(rates), "messages": n, "cpu_seconds": cpus[len(cpus) // 2] if cpus else {}}
+
+
+def ratio(x, anchor_section, results, label):
+    a = results.get("anchor", {}).get(label, {}).get(anchor_section, {}).get("median")
+    return "%.2fx" % (x / a) if a and x else "-"
+
+
+def e2e(args, ports, results):
+    sink = SmtpSink(ports["sink"])
+    st = Stack(ports)
+    try:
+        st.restart_programs()
+        out = {}
+        for label in ("200KB", "5KB"):
+            n = args.n200 if label == "200KB" else args.n5
+            out[label] = e2e_run(args, st, sink, label, n, args.reps)
+            m = out[label]["msgs_per_s"]["median"]
+            results.setdefault("table", []).append(
+                ("txmail end to end %s (DKIM, tracking)" % label, "%.0f/s" % m,
+                 "%.0f-%.0f" % (out[label]["msgs_per_s"]["min"], out[label]["msgs_per_s"]["max"]),
+                 ratio(m, "msgs_per_s", results, label)))
+        out["peak_rss_kb"] = txmail_rss()
+        results["e2e"] = out
+    finally:
+        st.down()
+        sink.stop()
+
+
+def scaling(args, ports, results):
+    sink = SmtpSink(ports["sink"])
+    st = Stack(ports)
+    try:
+        out = {}
+        for k in (1, 2, 4):
+            st.restart_programs({"render": k, "deliver": k, "recorder": k, "notify": k})
+            r = e2e_run(args, st, sink, "200KB", args.n200, max(1, args.reps - 2))
+            out[str(k)] = r
+            m = r["msgs_per_s"]["median"]
+            results.setdefault("table", []).append(
+                ("txmail e2e 200KB, %d process(es) per worker" % k, "%.0f/s" % m,
+                 "%.0f-%.0f" % (r["msgs_per_s"]["min"], r["msgs_per_s"]["max"]),
+                 ratio(m, "msgs_per_s", results, "200KB")))
+        results["scaling"] = out
+    finally:
+        st.down()
+        sink.stop()
+
+
+def intake(args, ports, results):
+    sink = SmtpSink(ports["sink"])
+    st = Stack(ports)
+    try:
+        st.stop_programs()
+        stack("programs-up", env=dict(st.env, **{"TXMAIL_COUNT_" + n: "0" for n in
+                                                ("render", "deliver", "recorder", "notify", "smtpd", "track")}))
+        time.sleep(1)
+        out = {}
+        for label in ("200KB", "5KB"):
+            body = os.path.join(WORK, "job-%s.json" % label)
+            job_body(label, body)
+            loadgen(st, body, 200)  # warm-up
+            st.purge("render")
+            fixed = loadgen(st, body, 3000 if not args.quick else 600, conc=64, rate=300)
+            st.purge("render")
+            peak = loadgen(st, body, 3000 if not args.quick else 600, conc=64)
+            st.purge("render")
+            out[label] = {"at_300_per_s": fixed, "max": peak}
+            results.setdefault("table", []).append(
+                ("REST intake %s at 300/s: p50 / p99" % label, "%.1f ms" % fixed["p50_ms"],
+                 "p99 %.1f ms" % fixed["p99_ms"], "-"))
+            results.setdefault("table", []).append(
+                ("REST intake %s, 64 connections" % label, "%.0f/s" % peak["rate"],
+                 "p99 %.1f ms" % peak["p99_ms"], "-"))
+        results["intake"] = out
+    finally:
+        st.down()
+        sink.stop()
+
+
+def ingest(args, ports, results):
+    """SMTP ingest: txmail-smtpd (confirmed queuing) vs Postfix smtpd into its queue."""
+    out = {}
+    pf = os.path.join(WORK, "anchor-ingest")
+    sink = SmtpSink(ports["sink"])
+    st = Stack(ports)
+    try:
+        st.stop_programs()
+        stack("programs-up", env=dict(st.env, **{"TXMAIL_COUNT_" + n: "0" for n in
+                                                ("render", "deliver", "recorder", "notify", "track", "rest")}))
+        time.sleep(1)
+        smtp_port = int(st.vars["TXMAIL_SMTP_PORT"])
+        for label, size in (("200KB", 200 * 1024), ("5KB", 5 * 1024)):
+            for conc in (10, 50):
+                n = (args.n200 if label == "200KB" else args.n5)
+                pf_rates, tx_rates = [], []
+                for rep in range(args.reps + 1):
+                    shutil.rmtree(pf, ignore_errors=True)
+                    os.makedirs(pf)
+                    env = dict(os.environ, PF_EXTRA="defer_transports = smtp relay")
+                    subprocess.run([os.path.join(REPO, "bench", "postfix-instance"), "start", pf,
+                                    str(ports["postfix_in"]), str(ports["sink"])], check=True, env=env)
+                    wait_port(ports["postfix_in"])
+                    try:
+                        t = smtp_source(ports["postfix_in"], n, size, conc)
+                    finally:
+                        subprocess.run([os.path.join(REPO, "bench", "postfix-instance"), "stop", pf])
+                    t2 = smtp_source(smtp_port, n, size, conc, extra=["-f", "bench@example.com"])
+                    st.purge("render")
+                    if rep > 0:
+                        pf_rates.append(n / t)
+                        tx_rates.append(n / t2)
+                    log("  ingest %s c=%d run %d: postfix %.0f/s txmail %.0f/s" % (label, conc, rep, n / t, n / t2))
+                key = "%s_c%d" % (label, conc)
+                out[key] = {"postfix": summary(pf_rates), "txmail": summary(tx_rates)}
+                pm, tm = out[key]["postfix"]["median"], out[key]["txmail"]["median"]
+                results.setdefault("table", []).append(
+                    ("SMTP ingest %s c=%d (Postfix smtpd %.0f/s)" % (label, conc, pm), "%.0f/s" % tm,
+                     "%.0f-%.0f" % (out[key]["txmail"]["min"], out[key]["txmail"]["max"]),
+                     "%.2fx" % (tm / pm) if pm else "-"))
+        results["ingest"] = out
+    finally:
+        st.down()
+        sink.stop()
+
+
+SECTIONS = [("e2e", e2e), ("ingest", ingest), ("intake", intake), ("scaling", scaling)]
