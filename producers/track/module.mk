@@ -6,3 +6,7 @@ LIBGLOBAL_SRC += lib/global/template_parse.c lib/global/template_value.c \
 
 UNIT_TESTS += template_test
 template_test_SRC := lib/global/template_test.c
+
+LIBGLOBAL_SRC += lib/global/tracktoken.c
+UNIT_TESTS += tracktoken_test
+tracktoken_test_SRC := lib/global/tracktoken_test.c
