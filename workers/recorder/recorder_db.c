@@ -1,0 +1,534 @@
+/*
+ * recorder_db - one batch in one transaction:
+ *
+ *   1. intake records: upsert the message row of every recipient (the
+ *      identity columns; state columns are never touched here, so an
+ *      intake record arriving after the first events loses nothing);
+ *   2. events lacking account/mail (tracking events): completed from the
+ *      message row; without row and account they are orphans (held back);
+ *   3. event rows: INSERT IGNORE on (tag, rday), so a replay adds nothing;
+ *   4. message state: per recipient id, read the row FOR UPDATE, fold the
+ *      batch's events into it (recorder_state.c), write what changed; no
+ *      row yet: create it from the event (the intake record completes it);
+ *   5. suppression: x.suppress / x.suppressTouch folded into the entry.
+ *
+ * Rows are visited in a fixed order (recipient id, address) so concurrent
+ * recorders do not deadlock needlessly; db_tx_run retries when they do.
+ */
+#include "recorder.h"
+#include "global/addr.h"
+#include "global/event.h"
+#include "global/eventfill.h"
+#include "global/ids.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/timeutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* cut - at most maxcp code points of (valid UTF-8) s into out; NULL stays NULL */
+static const char *cut(char *out, size_t outsz, const char *s, size_t maxcp)
+{
+    size_t i = 0, cp = 0;
+
+    if (s == NULL)
+        return NULL;
+    while (s[i] && cp < maxcp) {
+        unsigned char c = (unsigned char)s[i];
+        size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        size_t k;
+
+        for (k = 1; k < n && s[i + k]; k++)
+            ;
+        if (k < n || i + n >= outsz)
+            break;
+        i += n;
+        cp++;
+    }
+    memcpy(out, s, i);
+    out[i] = 0;
+    return out;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+
+    return s && *s ? s : NULL;
+}
+
+/* bare_lower - the lowercase bare address of an address string */
+static const char *bare_lower(char *out, size_t outsz, const char *email)
+{
+    struct addr a;
+    char tmp[1300];
+
+    if (email == NULL) {
+        out[0] = 0;
+        return out;
+    }
+    if (addr_parse(email, strlen(email), &a) == 0)
+        return addr_lower(out, outsz, a.bare);
+    cut(tmp, sizeof(tmp), email, 254);
+    return addr_lower(out, outsz, tmp);
+}
+
+int recorder_data_error(unsigned e)
+{
+    switch (e) {
+    case 1048: /* column cannot be null */
+    case 1054: /* unknown column: a schema the program does not match */
+    case 1062: /* duplicate entry outside the expected places */
+    case 1264: /* out of range */
+    case 1265: /* data truncated */
+    case 1292: /* incorrect datetime */
+    case 1366: /* incorrect string value */
+    case 1406: /* data too long */
+    case 1690: /* value out of range */
+    case 4025: /* constraint failed */
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* ---- 1. intake records -------------------------------------------------- */
+
+static enum tx_code write_intake(struct db *db, json_t *doc, struct rec_stats *st)
+{
+    const char *job = jstr(doc, "job"), *entry = jstr(doc, "entry");
+    long long account = json_integer_value(json_object_get(doc, "account"));
+    int64_t received = json_integer_value(json_object_get(doc, "received"));
+    json_t *sd = json_object_get(doc, "senderDomainId"), *r;
+    char rday[16], recv[32], prov[32], from[1300], mime[1300];
+    size_t i;
+
+    time_day(rday, sizeof(rday), received);
+    recorder_sqltime(recv, sizeof(recv), received);
+    snprintf(prov, sizeof(prov), "%lld", (long long)json_integer_value(sd));
+    cut(from, sizeof(from), jstr(doc, "mailFrom") ? jstr(doc, "mailFrom") : "", 320);
+    json_array_foreach(json_object_get(doc, "recipients"), i, r) {
+        const char *rid = jstr(r, "rid"), *kind = jstr(r, "kind");
+        char email[1300], addr[1300], ref[210];
+        struct uuid u;
+        uint32_t b, a;
+        enum tx_code rc;
+
+        rid_parse(rid, &u, &b, &a);
+        if (json_is_integer(json_object_get(r, "block")))
+            b = (uint32_t)json_integer_value(json_object_get(r, "block"));
+        if (json_is_integer(json_object_get(r, "index")))
+            a = (uint32_t)json_integer_value(json_object_get(r, "index"));
+        cut(email, sizeof(email), jstr(r, "email") ? jstr(r, "email") : "", 320);
+        if (jstr(r, "addr")) {
+            char tmp[1300];
+            cut(tmp, sizeof(tmp), jstr(r, "addr"), 254);
+            addr_lower(addr, sizeof(addr), tmp);
+        } else {
+            bare_lower(addr, sizeof(addr), email);
+        }
+        rc = db_exec(db,
+                     "INSERT INTO message (rid, rday, job_id, account_id, block_index, addr_index, "
+                     "kind, email, addr, mail_from, mime_from, reference, entry, received_at, "
+                     "provisioning_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                     "ON DUPLICATE KEY UPDATE job_id = VALUES(job_id), "
+                     "account_id = VALUES(account_id), block_index = VALUES(block_index), "
+                     "addr_index = VALUES(addr_index), kind = VALUES(kind), email = VALUES(email), "
+                     "addr = VALUES(addr), mail_from = VALUES(mail_from), "
+                     "mime_from = VALUES(mime_from), reference = VALUES(reference), "
+                     "entry = VALUES(entry), received_at = VALUES(received_at), "
+                     "provisioning_id = VALUES(provisioning_id)",
+                     "sssiiisssssssss", rid, rday, job, account, (long long)b, (long long)a,
+                     kind ? kind : "to", email, addr, from,
+                     cut(mime, sizeof(mime), jstr(doc, "mimeFrom"), 320),
+                     cut(ref, sizeof(ref), jstr(r, "reference"), 50), entry, recv,
+                     json_is_integer(sd) ? prov : NULL);
+        if (rc != TX_OK)
+            return rc == TX_REJECT_INPUT ? TX_RETRY_DB : rc;
+        st->intake_rows++;
+    }
+    return TX_OK;
+}
+
+/* ---- 3. event rows ------------------------------------------------------ */
+
+struct evref {
+    struct rec_item *it;
+    const char *rid;
+    char rday[16];
+    int64_t ts;
+    long long account;
+    int64_t received;
+};
+
+static enum tx_code write_event(struct db *db, struct evref *e, struct rec_stats *st)
+{
+    json_t *ev = e->it->doc, *n = event_notification(ev);
+    char ts[32], desc[16400];
+    char *notif;
+    enum tx_code rc;
+
+    if (n == NULL)
+        return TX_OK;
+    notif = json_dumps(n, JSON_COMPACT);
+    json_decref(n);
+    if (notif == NULL)
+        msg_panic("cannot encode a notification");
+    rc = db_exec(db,
+                 "INSERT IGNORE INTO event (tag, rday, rid, job_id, account_id, phase, state, "
+                 "type, subtype, ts, event_key, description, notification) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 "ssssissssssss", jstr(ev, "tag"), e->rday, e->rid, jstr(ev, "job"), e->account,
+                 jstr(ev, "phase"), jstr(ev, "state"), jstr(ev, "type"), jstr(ev, "subType"),
+                 recorder_sqltime(ts, sizeof(ts), e->ts), jstr(ev, "eventKey"),
+                 cut(desc, sizeof(desc), jstr(ev, "description"), 4000), notif);
+    free(notif);
+    if (rc != TX_OK)
+        return rc;
+    e->it->inserted = db_affected(db) > 0;
+    if (e->it->inserted)
+        st->events_new++;
+    else
+        st->events_dup++;
+    return TX_OK;
+}
+
+/* ---- 4. message state --------------------------------------------------- */
+
+static int cmp_evref(const void *a, const void *b)
+{
+    const struct evref *x = a, *y = b;
+    int c = strcmp(x->rid, y->rid);
+
+    if (c == 0)
+        c = strcmp(x->rday, y->rday);
+    if (c == 0)
+        c = x->ts < y->ts ? -1 : x->ts > y->ts;
+    return c;
+}
+
+static int64_t res_ms(struct db_res *r, size_t c)
+{
+    return db_res_get(r, 0, c) ? db_res_int(r, 0, c, 0) : 0;
+}
+
+static void evinfo(struct rec_evinfo *i, json_t *ev, int64_t ts)
+{
+    i->phase = jstr(ev, "phase");
+    i->state = jstr(ev, "state");
+    i->type = jstr(ev, "type");
+    i->subtype = jstr(ev, "subType");
+    i->ts_ms = ts;
+    i->smtp_code = jstr(ev, "smtpCode");
+    i->size = json_is_integer(json_object_get(ev, "size"))
+                  ? json_integer_value(json_object_get(ev, "size")) : -1;
+    if (i->size > 2147483647LL)
+        i->size = -1;
+    i->event_key = jstr(ev, "eventKey");
+    i->description = jstr(ev, "description");
+}
+
+static const char *msgid_of(json_t *ev)
+{
+    return jstr(json_object_get(json_object_get(ev, "content"), "mime"), "messageId");
+}
+
+static const char *opt_time(char *out, size_t sz, int64_t ms)
+{
+    return ms > 0 ? recorder_sqltime(out, sz, ms) : NULL;
+}
+
+static enum tx_code write_state(struct db *db, struct evref *g, int n, struct rec_stats *st)
+{
+    struct rec_msgstate s;
+    struct db_res *r = NULL;
+    const char *msgid = NULL, *rewrite = NULL;
+    char lts[32], fts[32], tts[32], mid[1700], rw[1100], size[32];
+    int exists, changed = 0;
+    enum tx_code rc;
+
+    memset(&s, 0, sizeof(s));
+    rc = db_query(db, &r,
+                  "SELECT last_phase, last_state, last_type, last_subtype, "
+                  "ROUND(UNIX_TIMESTAMP(last_ts) * 1000), ROUND(UNIX_TIMESTAMP(final_at) * 1000), "
+                  "smtp_code, size, deferrals, ROUND(UNIX_TIMESTAMP(trace_until) * 1000), "
+                  "message_id IS NULL, rewrite_from IS NULL "
+                  "FROM message WHERE rid = ? AND rday = ? FOR UPDATE",
+                  "ss", g[0].rid, g[0].rday);
+    if (rc != TX_OK)
+        return rc;
+    exists = db_res_rows(r) == 1;
+    if (exists) {
+        s.have = db_res_get(r, 0, 0) != NULL;
+        snprintf(s.phase, sizeof(s.phase), "%s", db_res_get(r, 0, 0) ? db_res_get(r, 0, 0) : "");
+        snprintf(s.state, sizeof(s.state), "%s", db_res_get(r, 0, 1) ? db_res_get(r, 0, 1) : "");
+        snprintf(s.type, sizeof(s.type), "%s", db_res_get(r, 0, 2) ? db_res_get(r, 0, 2) : "");
+        snprintf(s.subtype, sizeof(s.subtype), "%s", db_res_get(r, 0, 3) ? db_res_get(r, 0, 3) : "");
+        s.ts_ms = res_ms(r, 4);
+        s.final_ms = res_ms(r, 5);
+        snprintf(s.smtp_code, sizeof(s.smtp_code), "%s", db_res_get(r, 0, 6) ? db_res_get(r, 0, 6) : "");
+        s.size = db_res_int(r, 0, 7, 0);
+        s.deferrals = db_res_int(r, 0, 8, 0);
+        s.trace_until_ms = res_ms(r, 9);
+    }
+    for (int i = 0; i < n; i++) {
+        struct rec_evinfo e;
+        json_t *ev = g[i].it->doc;
+
+        evinfo(&e, ev, g[i].ts);
+        changed |= recorder_state_apply(&s, &e);
+        if (msgid_of(ev))
+            msgid = msgid_of(ev);
+        if (jstr(json_object_get(ev, "mail"), "rewriteFrom"))
+            rewrite = jstr(json_object_get(ev, "mail"), "rewriteFrom");
+    }
+    if (exists) {
+        int msgid_null = db_res_int(r, 0, 10, 0), rw_null = db_res_int(r, 0, 11, 0);
+        if (!changed && !(msgid && msgid_null) && !(rewrite && rw_null)) {
+            db_res_free(r);
+            return TX_OK;
+        }
+    }
+    db_res_free(r);
+    snprintf(size, sizeof(size), "%lld", s.size);
+    cut(mid, sizeof(mid), msgid, 400);
+    cut(rw, sizeof(rw), rewrite, 254);
+    if (exists) {
+        rc = db_exec(db,
+                     "UPDATE message SET last_phase = ?, last_state = ?, last_type = ?, "
+                     "last_subtype = ?, last_ts = ?, final_at = ?, smtp_code = ?, size = ?, "
+                     "deferrals = ?, trace_until = ?, message_id = COALESCE(message_id, ?), "
+                     "rewrite_from = COALESCE(?, rewrite_from) WHERE rid = ? AND rday = ?",
+                     "sssssssiisssss", s.have ? s.phase : NULL, s.have ? s.state : NULL,
+                     s.have ? s.type : NULL, s.have ? s.subtype : NULL,
+                     opt_time(lts, sizeof(lts), s.have ? s.ts_ms : 0),
+                     opt_time(fts, sizeof(fts), s.final_ms), s.smtp_code[0] ? s.smtp_code : NULL,
+                     s.size, s.deferrals, opt_time(tts, sizeof(tts), s.trace_until_ms),
+                     msgid ? mid : NULL, rewrite ? rw : NULL, g[0].rid, g[0].rday);
+    } else {
+        /* the first events came before the intake record: create the row
+         * from what the event knows; the intake record completes it */
+        json_t *ev = g[0].it->doc, *mail = json_object_get(ev, "mail");
+        char email[1300], addr[1300], from[1300], mime[1300], ref[210], recv[32];
+        struct uuid u;
+        uint32_t b = 0, a = 0;
+
+        rid_parse(g[0].rid, &u, &b, &a);
+        cut(email, sizeof(email), jstr(mail, "email") ? jstr(mail, "email") : "", 320);
+        bare_lower(addr, sizeof(addr), email);
+        cut(addr, sizeof(addr), addr, 254);
+        rc = db_exec(db,
+                     "INSERT INTO message (rid, rday, job_id, account_id, block_index, addr_index, "
+                     "kind, email, addr, mail_from, mime_from, rewrite_from, reference, message_id, "
+                     "entry, received_at, last_phase, last_state, last_type, last_subtype, last_ts, "
+                     "final_at, size, smtp_code, deferrals, trace_until) VALUES (?, ?, ?, ?, ?, ?, "
+                     "'to', ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     "sssiii" "sssssss" "sssssssss" "is", g[0].rid, g[0].rday, jstr(ev, "job"), g[0].account,
+                     (long long)b, (long long)a, email, addr,
+                     cut(from, sizeof(from), jstr(mail, "from") ? jstr(mail, "from") : "", 320),
+                     cut(mime, sizeof(mime), jstr(mail, "mimeFrom"), 320), rewrite ? rw : NULL,
+                     cut(ref, sizeof(ref), jstr(mail, "reference"), 50), msgid ? mid : NULL,
+                     recorder_sqltime(recv, sizeof(recv), g[0].received),
+                     s.have ? s.phase : NULL, s.have ? s.state : NULL, s.have ? s.type : NULL,
+                     s.have ? s.subtype : NULL, opt_time(lts, sizeof(lts), s.have ? s.ts_ms : 0),
+                     opt_time(fts, sizeof(fts), s.final_ms), size,
+                     s.smtp_code[0] ? s.smtp_code : NULL, s.deferrals,
+                     opt_time(tts, sizeof(tts), s.trace_until_ms));
+        if (rc == TX_REJECT_INPUT) /* another recorder created it meanwhile */
+            rc = TX_RETRY_DB;
+    }
+    if (rc == TX_OK)
+        st->state_updates++;
+    return rc;
+}
+
+/* ---- 5. suppression ----------------------------------------------------- */
+
+struct suppref {
+    struct evref *e;
+    json_t *x;                  /* x.suppress or x.suppressTouch */
+    int touch;
+    char address[1100];
+};
+
+static int cmp_suppref(const void *a, const void *b)
+{
+    const struct suppref *x = a, *y = b;
+    int c = x->e->account < y->e->account ? -1 : x->e->account > y->e->account;
+
+    if (c == 0)
+        c = strcmp(x->address, y->address);
+    if (c == 0)
+        c = x->e->ts < y->e->ts ? -1 : x->e->ts > y->e->ts;
+    return c;
+}
+
+static enum tx_code write_suppression(struct db *db, struct suppref *p, struct rec_stats *st)
+{
+    struct rec_supp s;
+    struct db_res *r = NULL;
+    char created[32], expires[32], attempt[32], life[32], reason[4100], rid[64];
+    int changed, replaced = 0;
+    enum tx_code rc;
+
+    memset(&s, 0, sizeof(s));
+    s.expires_ms = -1;
+    s.lifetime_s = -1;
+    rc = db_query(db, &r,
+                  "SELECT type, ROUND(UNIX_TIMESTAMP(created_at) * 1000), "
+                  "ROUND(UNIX_TIMESTAMP(expires_at) * 1000), lifetime_s, "
+                  "ROUND(UNIX_TIMESTAMP(last_attempt_at) * 1000), reason, rid "
+                  "FROM suppression WHERE account_id = ? AND address = ? FOR UPDATE",
+                  "is", p->e->account, p->address);
+    if (rc != TX_OK)
+        return rc;
+    if (db_res_rows(r) == 1) {
+        s.exists = 1;
+        snprintf(s.type, sizeof(s.type), "%s", db_res_get(r, 0, 0) ? db_res_get(r, 0, 0) : "");
+        s.created_ms = db_res_int(r, 0, 1, 0);
+        s.expires_ms = db_res_get(r, 0, 2) ? db_res_int(r, 0, 2, 0) : -1;
+        s.lifetime_s = db_res_get(r, 0, 3) ? db_res_int(r, 0, 3, -1) : -1;
+        s.last_attempt_ms = db_res_get(r, 0, 4) ? db_res_int(r, 0, 4, 0) : 0;
+        cut(reason, sizeof(reason), db_res_get(r, 0, 5), 1000);
+        snprintf(rid, sizeof(rid), "%s", db_res_get(r, 0, 6) ? db_res_get(r, 0, 6) : "");
+    }
+    if (p->touch) {
+        changed = recorder_supp_touch(&s, p->e->ts);
+    } else {
+        json_t *l = json_object_get(p->x, "lifetime_s");
+        changed = recorder_supp_merge(&s, jstr(p->x, "type"),
+                                      json_is_integer(l) ? json_integer_value(l) : -1,
+                                      p->e->ts, &replaced);
+    }
+    int had_reason = s.exists && db_res_rows(r) == 1 && db_res_get(r, 0, 5) != NULL;
+    int had_rid = db_res_rows(r) == 1 && db_res_get(r, 0, 6) != NULL;
+    db_res_free(r);
+    if (!changed)
+        return TX_OK;
+    if (replaced) {
+        const char *why = jstr(p->x, "reason") ? jstr(p->x, "reason")
+                                               : jstr(p->e->it->doc, "description");
+        cut(reason, sizeof(reason), why ? why : "", 1000);
+        had_reason = why != NULL;
+        snprintf(rid, sizeof(rid), "%s", p->e->rid);
+        had_rid = 1;
+    }
+    snprintf(life, sizeof(life), "%lld", s.lifetime_s);
+    rc = db_exec(db,
+                 "INSERT INTO suppression (account_id, address, type, created_at, last_attempt_at, "
+                 "expires_at, lifetime_s, reason, rid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                 "ON DUPLICATE KEY UPDATE type = VALUES(type), created_at = VALUES(created_at), "
+                 "last_attempt_at = VALUES(last_attempt_at), expires_at = VALUES(expires_at), "
+                 "lifetime_s = VALUES(lifetime_s), reason = VALUES(reason), rid = VALUES(rid)",
+                 "issssssss", p->e->account, p->address, s.type,
+                 recorder_sqltime(created, sizeof(created), s.created_ms),
+                 opt_time(attempt, sizeof(attempt), s.last_attempt_ms),
+                 s.expires_ms >= 0 ? recorder_sqltime(expires, sizeof(expires), s.expires_ms) : NULL,
+                 s.lifetime_s >= 0 ? life : NULL, had_reason ? reason : NULL,
+                 had_rid ? rid : NULL);
+    if (rc == TX_OK)
+        st->suppress_writes++;
+    return rc == TX_REJECT_INPUT ? TX_RETRY_DB : rc;
+}
+
+/* ---- the batch ---------------------------------------------------------- */
+
+enum tx_code recorder_db_batch(struct db *db, struct rec_item **items, int n,
+                               struct rec_stats *st)
+{
+    struct evref *evs = xcalloc((size_t)n + 1, sizeof(*evs));
+    struct suppref *sp = NULL;
+    int nev = 0, nsp = 0;
+    enum tx_code rc = TX_OK;
+
+    memset(st, 0, sizeof(*st));
+    for (int i = 0; i < n; i++) {
+        items[i]->orphan = 0;
+        items[i]->inserted = 0;
+    }
+    /* 1 */
+    for (int i = 0; i < n && rc == TX_OK; i++)
+        if (items[i]->kind == REC_INTAKE)
+            rc = write_intake(db, items[i]->doc, st);
+    /* 2 */
+    for (int i = 0; i < n && rc == TX_OK; i++) {
+        json_t *ev = items[i]->doc;
+        struct evref *e;
+
+        if (items[i]->kind != REC_EVENT)
+            continue;
+        if (eventfill_needed(ev)) {
+            rc = eventfill_from_message(db, ev);
+            if (rc == TX_RETRY_NOT_READY)
+                rc = TX_OK;
+            if (rc != TX_OK)
+                break;
+        }
+        e = &evs[nev];
+        e->it = items[i];
+        e->rid = jstr(ev, "rid");
+        e->account = json_integer_value(json_object_get(ev, "account"));
+        e->received = json_integer_value(json_object_get(ev, "received"));
+        e->ts = json_integer_value(json_object_get(ev, "ts_ms"));
+        if (e->account <= 0 || e->received <= 0) {
+            items[i]->orphan = 1;
+            st->orphans++;
+            continue;
+        }
+        time_day(e->rday, sizeof(e->rday), e->received);
+        nev++;
+    }
+    /* 3 */
+    for (int i = 0; i < nev && rc == TX_OK; i++)
+        rc = write_event(db, &evs[i], st);
+    /* 4 */
+    if (rc == TX_OK && nev > 0) {
+        struct evref *sorted = xmemdup(evs, sizeof(*evs) * (size_t)nev);
+        qsort(sorted, (size_t)nev, sizeof(*sorted), cmp_evref);
+        for (int i = 0; i < nev && rc == TX_OK;) {
+            int j = i + 1;
+            while (j < nev && strcmp(sorted[j].rid, sorted[i].rid) == 0 &&
+                   strcmp(sorted[j].rday, sorted[i].rday) == 0)
+                j++;
+            rc = write_state(db, &sorted[i], j - i, st);
+            i = j;
+        }
+        xfree(sorted);
+    }
+    /* 5 */
+    for (int i = 0; i < nev && rc == TX_OK; i++) {
+        json_t *x = json_object_get(evs[i].it->doc, "x");
+        const char *keys[] = {"suppress", "suppressTouch"};
+        for (int k = 0; k < 2; k++) {
+            json_t *o = json_object_get(x, keys[k]);
+            const char *a;
+            size_t alen;
+            char tmp[1100];
+            if (o == NULL)
+                continue;
+            a = addr_trim(jstr(o, "address") ? jstr(o, "address") : "",
+                          strlen(jstr(o, "address") ? jstr(o, "address") : ""), &alen);
+            if (alen == 0 || alen > 254 || memchr(a, '@', alen) == NULL) {
+                msg_warn("%s: x.%s: bad address ignored", evs[i].rid, keys[k]);
+                continue;
+            }
+            sp = xrealloc(sp, sizeof(*sp) * (size_t)(nsp + 1));
+            sp[nsp].e = &evs[i];
+            sp[nsp].x = o;
+            sp[nsp].touch = k == 1;
+            snprintf(tmp, sizeof(tmp), "%.*s", (int)alen, a);
+            addr_lower(sp[nsp].address, sizeof(sp[nsp].address), tmp);
+            nsp++;
+        }
+    }
+    if (rc == TX_OK && nsp > 0) {
+        qsort(sp, (size_t)nsp, sizeof(*sp), cmp_suppref);
+        for (int i = 0; i < nsp && rc == TX_OK; i++)
+            rc = write_suppression(db, &sp[i], st);
+    }
+    xfree(sp);
+    xfree(evs);
+    return rc;
+}
