@@ -1,0 +1,314 @@
+/*
+ * deliver.h - internals of txmail-deliver shared by its files (see
+ * deliver.c for the manual). Nothing here is used outside workers/deliver.
+ */
+#ifndef TX_DELIVER_H
+#define TX_DELIVER_H
+
+#include "global/db.h"
+#include "global/txcode.h"
+
+#include <ares.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* ---- parameters (deliver.c) ------------------------------------------- */
+
+struct deliver_params {
+    long long smtp_port;
+    char *transport_map;
+    char *source_ip;
+    char *helo_name;
+    char *tls_level;            /* "may" | "none" */
+    int tls_verify;
+    char *tls_ca_file;
+    int64_t connect_timeout, greeting_timeout, helo_timeout, starttls_timeout;
+    int64_t mail_timeout, rcpt_timeout, data_timeout, data_block_timeout;
+    int64_t dot_timeout, rset_timeout;
+    int conn_reuse;
+    int64_t conn_idle, conn_max_age;
+    long long conn_max_messages, conn_cache_size;
+    int64_t dns_timeout, dns_cache_ttl, dns_negative_ttl;
+    long long dns_tries, mx_max_hosts, mx_max_addresses;
+    char *inet_protocols;       /* "all" | "ipv4" | "ipv6" */
+    char *suppress_exclude;
+    int64_t suppress_cache, domain_cache, record_retry;
+};
+
+extern struct deliver_params dp;
+
+/* ---- per handler thread ----------------------------------------------- */
+
+struct dctx {
+    struct db *db;              /* opened lazily */
+    ares_channel ares;
+    int ares_ok;
+};
+
+/* deliver_db - the thread's database connection, or NULL (warned) */
+struct db *deliver_db(struct dctx *ctx);
+
+/* ---- replies and classification (deliver_reply.c) --------------------- */
+
+#define REPLY_TEXT_MAX 1024
+#define DSN_MAX 16
+
+enum dlv_status { DLV_SENT, DLV_DEFER, DLV_BOUNCE };
+
+struct smtp_reply {
+    int code;                   /* 0 until complete; the last line's code */
+    char enh[DSN_MAX];          /* "5.1.1" from the first line, or "" */
+    char text[REPLY_TEXT_MAX];  /* lines joined by one space, printable */
+    size_t len;
+    int lines;
+};
+
+void deliver_reply_init(struct smtp_reply *r);
+/*
+ * deliver_reply_feed - add one reply line (without CRLF). Returns 1 when
+ * the reply is complete, 0 when more lines follow, -1 when the line is
+ * not an SMTP reply line (the text then holds it, printable).
+ */
+int deliver_reply_feed(struct smtp_reply *r, const char *line, size_t len);
+/* deliver_reply_status - the class of a reply code */
+enum dlv_status deliver_reply_status(int code);
+/*
+ * deliver_reply_dsn - the enhanced code of a reply for a description: the
+ * reply's own when its class matches, else "<class>.0.0"; class_override
+ * (2, 4, 5 or 0 for none) forces the class (a 5xx greeting treated as
+ * temporary). out has DSN_MAX bytes.
+ */
+char *deliver_reply_dsn(char *out, const struct smtp_reply *r, int class_override);
+/*
+ * deliver_describe - the contract's description (§10.2):
+ * "[dsn] word (host H said: TEXT)" when host is set, else
+ * "[dsn] word (TEXT)". Returns out.
+ */
+char *deliver_describe(char *out, size_t outsz, const char *dsn, const char *word,
+                       const char *host, const char *text);
+/*
+ * deliver_suppress_class - the suppression entry a BOUNCED event creates
+ * (contract §13.1) for its enhanced code and reply text: 1 with *type and
+ * *lifetime_s set, 0 when the code is excluded (exclude: comma list of
+ * codes, "5.7.*" prefixes allowed).
+ */
+int deliver_suppress_class(const char *dsn, const char *text, const char *exclude,
+                           const char **type, long long *lifetime_s);
+
+#define SUPPRESS_45D (45LL * 86400)
+#define SUPPRESS_7D (7LL * 86400)
+#define SUPPRESS_1D (86400LL)
+
+/* ---- dot-stuffing writer (deliver_dot.c) ------------------------------- */
+
+struct dotstuff {
+    int bol;                    /* at the beginning of a line */
+    int cr;                     /* the last byte written was a CR */
+};
+
+void dotstuff_init(struct dotstuff *d);
+/*
+ * dotstuff_run - transform in[0..inlen) for the DATA phase into out (at
+ * most outcap bytes, outcap >= 2): a '.' starting a line is doubled and a
+ * bare LF becomes CRLF. *used tells how much input was consumed; the
+ * return value how much output was produced.
+ */
+size_t dotstuff_run(struct dotstuff *d, const char *in, size_t inlen, char *out,
+                    size_t outcap, size_t *used);
+/* dotstuff_end - the end of data: a line end when missing, then ".\r\n" (out >= 5) */
+size_t dotstuff_end(struct dotstuff *d, char *out);
+
+/* ---- connections (deliver_net.c, deliver_tls.c) ----------------------- */
+
+#define CAP_PIPELINING 0x01
+#define CAP_SIZE 0x02
+#define CAP_8BITMIME 0x04
+#define CAP_SMTPUTF8 0x08
+#define CAP_STARTTLS 0x10
+#define CAP_ENHANCED 0x20
+
+#define DCONN_KEY_MAX 160
+#define DCONN_HOST_MAX 256
+
+struct dconn {
+    int fd;
+    SSL *ssl;
+    char host[DCONN_HOST_MAX];  /* the name we connected to (MX, relay) */
+    char ip[INET6_ADDRSTRLEN];
+    int port;
+    char key[DCONN_KEY_MAX];    /* endpoint: ip, port, source address */
+    char nexthop[DCONN_HOST_MAX + 32];
+    unsigned caps;
+    long long size_max;
+    int tls;
+    char tls_desc[64];          /* "TLSv1.3" or "none" */
+    int nmsgs;                  /* transactions completed */
+    int64_t born_ms, last_ms;
+    int broken;                 /* unusable: close it */
+    char err[256];              /* the last I/O failure, for descriptions */
+    char rbuf[16384];
+    size_t rlen, rpos;
+};
+
+union dsock {
+    struct sockaddr sa;
+    struct sockaddr_in in4;
+    struct sockaddr_in6 in6;
+};
+
+/* net_connect - new connection to addr:port within the timeout; NULL with err */
+struct dconn *net_connect(const union dsock *addr, int port, const char *host,
+                          char *err, size_t errsz);
+/* net_read_line - one line without CRLF into line (at most max-1 bytes): 1, or -1 (c->err) */
+int net_read_line(struct dconn *c, char *line, size_t max, size_t *len, int64_t timeout_ms);
+/* net_write - all of buf within timeout_ms of progress; 0 or -1 (c->err) */
+int net_write(struct dconn *c, const void *buf, size_t len, int64_t timeout_ms);
+/* net_close - QUIT when polite and the connection is sound, then close and free */
+void net_close(struct dconn *c, int polite);
+
+/* deliver_tls_init - the client context; 0 or -1 */
+int deliver_tls_init(void);
+void deliver_tls_done(void);
+/* deliver_tls_start - handshake on c (after 220 to STARTTLS); 0 or -1 with c->err */
+int deliver_tls_start(struct dconn *c, int64_t timeout_ms);
+
+/* ---- SMTP sessions (deliver_session.c) -------------------------------- */
+
+struct dmsg {
+    const char *rid;
+    const char *mail_from;      /* may be "" (null sender) */
+    const char *rcpt;
+    const char *archive;        /* extra envelope recipient, or NULL */
+    const char *raw;
+    size_t raw_len;
+    int smtputf8, eightbit, tls_enforced;
+};
+
+struct outcome {
+    enum dlv_status status;
+    int code;                   /* SMTP reply code, 0 when there was no reply */
+    char dsn[DSN_MAX];
+    char host[DCONN_HOST_MAX + INET6_ADDRSTRLEN + 4]; /* "name[ip]" of a reply, or "" */
+    char relay[DCONN_HOST_MAX + INET6_ADDRSTRLEN + 12]; /* "name[ip]:port" for the log */
+    char ip[INET6_ADDRSTRLEN];
+    int port;
+    char text[REPLY_TEXT_MAX];  /* the reply (with code) or the reason */
+    char tls[64];
+    int host_failure;           /* connection-level: try the next host */
+    int dns;                    /* a DNS failure */
+};
+
+void outcome_reason(struct outcome *o, enum dlv_status st, const char *dsn,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * session_open - connect, greeting, EHLO/HELO, STARTTLS as the policy
+ * says. NULL with o filled (host_failure set) when this host cannot be
+ * used for the message.
+ */
+struct dconn *session_open(const union dsock *addr, int port, const char *host,
+                           const struct dmsg *m, struct outcome *o);
+/*
+ * session_send - one transaction on c. Returns 0 with o filled (sent,
+ * deferred, bounced), or 1 when a reused connection turned out stale
+ * before anything was sent (the caller opens a new one). c->broken tells
+ * whether c may be reused.
+ */
+int session_send(struct dconn *c, const struct dmsg *m, struct outcome *o);
+/* session_fits - c can carry m (TLS when enforced) */
+int session_fits(const struct dconn *c, const struct dmsg *m);
+
+/* ---- connection cache (deliver_pool.c) -------------------------------- */
+
+void pool_init(void);
+/* pool_get - an idle connection for nexthop (or, when NULL, for endpoint key) fitting m */
+struct dconn *pool_get(const char *nexthop, const char *key, const struct dmsg *m);
+/* pool_put - keep c for reuse, or close it. Ownership: steals c. */
+void pool_put(struct dconn *c);
+void pool_shutdown(void);
+
+/* ---- DNS (deliver_dns.c) ---------------------------------------------- */
+
+enum dns_rc { DNS_OK, DNS_NXDOMAIN, DNS_NODATA, DNS_TEMP, DNS_NULLMX };
+
+#define DNS_NAME_MAX 256
+
+struct mx_host {
+    char name[DNS_NAME_MAX];
+    int pref;
+};
+
+int deliver_dns_init(void);
+int deliver_dns_thread(struct dctx *ctx);
+void deliver_dns_thread_done(struct dctx *ctx);
+/* dns_mx - MX hosts of domain in preference order (ties shuffled) */
+enum dns_rc dns_mx(struct dctx *ctx, const char *domain, struct mx_host *out, int max,
+                   int *n, char *err, size_t errsz);
+/* dns_addrs - A then AAAA (deliver_inet_protocols) of host */
+enum dns_rc dns_addrs(struct dctx *ctx, const char *host, union dsock *out, int max, int *n,
+                      char *err, size_t errsz);
+
+/* ---- routes (deliver_route.c) ----------------------------------------- */
+
+struct route {
+    int use_mx;                 /* look up the domain's MX */
+    char host[DNS_NAME_MAX];    /* the domain (MX) or the fixed host */
+    int port;
+    char via[16];               /* "mx", "relay", "transport" */
+    char nexthop[DCONN_HOST_MAX + 32];
+};
+
+int deliver_route_init(void);
+/* deliver_route - where mail for rcpt_domain goes; -1 with err when relay is malformed */
+int deliver_route(const char *rcpt_domain, const char *relay, struct route *r, char *err,
+                  size_t errsz);
+/* route_parse_host - "host", "host:port", "[host]:port", "[v6]:port" into host/port */
+int route_parse_host(const char *spec, char *host, size_t hostsz, int *port);
+/* route_transport_lookup - the transport map's entry for domain into value; 1 found */
+int route_transport_lookup(const char *domain, char *value, size_t valsz);
+
+/* deliver_attempt - route, resolve, connect or reuse, send: the outcome */
+void deliver_attempt(struct dctx *ctx, const struct dmsg *m, const char *relay,
+                     struct outcome *o);
+
+/* ---- suppression (deliver_suppress.c) --------------------------------- */
+
+struct suppress_hit {
+    char type[32];
+    int64_t created_ms;
+    char reason[REPLY_TEXT_MAX];
+};
+
+/* deliver_suppress_lookup - 1 listed (hit filled), 0 not listed, -1 database failure */
+int deliver_suppress_lookup(struct db *db, long long account, const char *addr,
+                            struct suppress_hit *hit);
+
+/* ---- sender domain settings (deliver_domain.c) ------------------------ */
+
+struct domain_conf {
+    char relay_host[300];
+    int tls_enforced;
+    char archive_bcc[320];
+};
+
+/* deliver_domain_conf - settings of sender domain id of account; 0, or -1 on database failure */
+int deliver_domain_conf(struct db *db, long long account, long long domain_id,
+                        struct domain_conf *out);
+
+/* ---- exactly-once (deliver_record.c) ---------------------------------- */
+
+struct sent_record {
+    char code[4];
+    char reply[REPLY_TEXT_MAX];
+    char host[DCONN_HOST_MAX + INET6_ADDRSTRLEN + 4];
+};
+
+/* record_lookup - 1 when rid was sent (rec filled), 0 when not, -1 database failure */
+int record_lookup(struct db *db, const char *rid, struct sent_record *rec);
+/* record_sent - store that rid got a 2xx; retries up to deliver_record_retry; 0 or -1 */
+int record_sent(struct dctx *ctx, const char *rid, long long account, const struct outcome *o);
+
+#endif

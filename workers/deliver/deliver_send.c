@@ -1,0 +1,164 @@
+/*
+ * deliver_send - one delivery attempt of one message: route, DNS,
+ * connection (cached or new), transaction, with failover to the next MX
+ * host or address when a host cannot be used (connection refused or timed
+ * out, greeting or EHLO refused, TLS required but unavailable).
+ *
+ * A reply to MAIL, RCPT or DATA ends the attempt: it concerns this
+ * message, not the host. DNS answers for a recipient domain decide hard
+ * bounces (NXDOMAIN 5.1.2, null MX 5.1.10, no address at all 5.4.4);
+ * lookups of relay and transport hosts only ever defer (an operator's
+ * configuration error must not bounce and suppress recipients).
+ */
+#include "workers/deliver/deliver.h"
+#include "util/msg.h"
+#include "util/timeutil.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_CANDIDATES 64
+
+struct candidate {
+    char host[DNS_NAME_MAX];
+    union dsock addr;
+};
+
+static void endpoint_key(char *out, size_t outsz, const union dsock *a, int port)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+
+    if (a->sa.sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &a->in6.sin6_addr, ip, sizeof(ip));
+    else
+        inet_ntop(AF_INET, &a->in4.sin_addr, ip, sizeof(ip));
+    snprintf(out, outsz, "%s|%d|%s", ip, port, dp.source_ip);
+}
+
+/* transact - send on c (already taken from the cache or opened); 1: stale, try again */
+static int transact(struct dconn *c, const char *nexthop, const struct dmsg *m, struct outcome *o)
+{
+    int r = session_send(c, m, o);
+
+    if (r == 1) {
+        net_close(c, 0);
+        return 1;
+    }
+    snprintf(c->nexthop, sizeof(c->nexthop), "%s", nexthop);
+    pool_put(c);
+    return 0;
+}
+
+/* candidates - the addresses to try in order; 0, or -1 with o filled */
+static int candidates(struct dctx *ctx, const struct route *rt, struct candidate *out, int *n,
+                      struct outcome *o)
+{
+    char err[400];
+    struct mx_host mx[MAX_CANDIDATES];
+    int nmx = 0;
+    enum dns_rc rc;
+
+    *n = 0;
+    if (rt->use_mx) {
+        rc = dns_mx(ctx, rt->host, mx, (int)dp.mx_max_hosts, &nmx, err, sizeof(err));
+        switch (rc) {
+        case DNS_OK:
+            break;
+        case DNS_NODATA:
+            nmx = 1;            /* RFC 5321 §5.1: the domain itself (A/AAAA) */
+            snprintf(mx[0].name, sizeof(mx[0].name), "%s", rt->host);
+            mx[0].pref = 0;
+            break;
+        case DNS_NXDOMAIN:
+            outcome_reason(o, DLV_BOUNCE, "5.1.2", "%s", err);
+            o->dns = 1;
+            return -1;
+        case DNS_NULLMX:
+            outcome_reason(o, DLV_BOUNCE, "5.1.10", "%s", err);
+            o->dns = 1;
+            return -1;
+        case DNS_TEMP:
+            outcome_reason(o, DLV_DEFER, "4.4.1", "%s", err);
+            o->dns = 1;
+            return -1;
+        }
+    } else {
+        nmx = 1;
+        snprintf(mx[0].name, sizeof(mx[0].name), "%s", rt->host);
+    }
+    int temp = 0;
+    char first_err[400] = "";
+    for (int i = 0; i < nmx && *n < dp.mx_max_addresses && *n < MAX_CANDIDATES; i++) {
+        union dsock addrs[MAX_CANDIDATES];
+        int na = 0;
+        int room = (int)dp.mx_max_addresses - *n;
+        if (room > MAX_CANDIDATES - *n)
+            room = MAX_CANDIDATES - *n;
+        rc = dns_addrs(ctx, mx[i].name, addrs, room, &na, err, sizeof(err));
+        if (rc != DNS_OK) {
+            if (!first_err[0])
+                snprintf(first_err, sizeof(first_err), "%s", err);
+            temp |= rc == DNS_TEMP;
+            continue;
+        }
+        for (int k = 0; k < na; k++) {
+            memcpy(out[*n].host, mx[i].name, sizeof(out[*n].host));
+            out[*n].addr = addrs[k];
+            (*n)++;
+        }
+    }
+    if (*n > 0)
+        return 0;
+    o->dns = 1;
+    if (rt->use_mx && !temp && nmx == 1 && strcmp(mx[0].name, rt->host) == 0) {
+        /* no MX and no address: nowhere to deliver */
+        outcome_reason(o, DLV_BOUNCE, "5.4.4", "%s", first_err);
+        return -1;
+    }
+    outcome_reason(o, DLV_DEFER, "4.4.1", "%s", first_err[0] ? first_err : "no address to deliver to");
+    return -1;
+}
+
+void deliver_attempt(struct dctx *ctx, const struct dmsg *m, const char *relay, struct outcome *o)
+{
+    struct route rt;
+    struct candidate cand[MAX_CANDIDATES];
+    char err[400], key[DCONN_KEY_MAX];
+    int n = 0;
+    struct dconn *c;
+
+    memset(o, 0, sizeof(*o));
+    const char *at = strrchr(m->rcpt, '@');
+    if (at == NULL || at[1] == 0) {
+        outcome_reason(o, DLV_BOUNCE, "5.1.3", "bad recipient address syntax");
+        return;
+    }
+    if (deliver_route(at + 1, relay, &rt, err, sizeof(err)) < 0) {
+        outcome_reason(o, DLV_DEFER, "4.3.5", "%s", err);
+        return;
+    }
+    /* a cached connection for this next-hop saves the DNS lookups */
+    for (int tries = 0; tries < 4 && (c = pool_get(rt.nexthop, NULL, m)) != NULL; tries++)
+        if (transact(c, rt.nexthop, m, o) == 0)
+            return;
+    if (candidates(ctx, &rt, cand, &n, o) < 0)
+        return;
+    for (int i = 0; i < n; i++) {
+        endpoint_key(key, sizeof(key), &cand[i].addr, rt.port);
+        while ((c = pool_get(NULL, key, m)) != NULL)
+            if (transact(c, rt.nexthop, m, o) == 0)
+                return;
+        struct outcome fail;
+        memset(&fail, 0, sizeof(fail));
+        c = session_open(&cand[i].addr, rt.port, cand[i].host, m, &fail);
+        if (c == NULL) {
+            *o = fail;          /* the last host failure is reported */
+            continue;
+        }
+        if (transact(c, rt.nexthop, m, o) == 0)
+            return;
+        /* a fresh connection is never stale; treat like a host failure */
+        outcome_reason(o, DLV_DEFER, "4.4.1", "lost connection with %s", cand[i].host);
+    }
+}

@@ -1,0 +1,434 @@
+/*
+ * deliver_session - the SMTP client conversation (RFC 5321, 3207, 2920,
+ * 1870, 6152, 6531, 2034).
+ *
+ * session_open(): connect, greeting, EHLO (HELO fallback), STARTTLS when
+ * offered (opportunistic) or required (tlsEnforced), EHLO again. Every
+ * failure here is a host failure: the caller tries the next MX.
+ *
+ * session_send(): one transaction. RSET first on a reused connection; MAIL,
+ * RCPT (and the archive RCPT) and DATA pipelined when the peer offers
+ * PIPELINING (DATA only after the RCPT replies when there is an archive
+ * recipient, so the archive never gets a copy the recipient refused); the
+ * body streamed from the envelope's buffer through the dot-stuffing writer
+ * in 64 KB writes, the terminator in the same write as the last data.
+ * Replies are classified at once; the outcome carries the contract's
+ * description parts.
+ */
+#include "workers/deliver/deliver.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/timeutil.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define DATA_CHUNK 65536
+#define CMD_MAX 2048
+
+void outcome_reason(struct outcome *o, enum dlv_status st, const char *dsn,
+                    const char *fmt, ...)
+{
+    va_list ap;
+
+    o->status = st;
+    o->code = 0;
+    snprintf(o->dsn, sizeof(o->dsn), "%s", dsn);
+    o->host[0] = 0;
+    va_start(ap, fmt);
+    vsnprintf(o->text, sizeof(o->text), fmt, ap);
+    va_end(ap);
+}
+
+/* set_peer - the peer of c into o (for the log; not the "said" host) */
+static void set_peer(struct outcome *o, const struct dconn *c)
+{
+    snprintf(o->relay, sizeof(o->relay), "%s[%s]:%d", c->host, c->ip, c->port);
+    snprintf(o->ip, sizeof(o->ip), "%s", c->ip);
+    o->port = c->port;
+    snprintf(o->tls, sizeof(o->tls), "%s", c->tls_desc);
+}
+
+/* from_reply - the outcome of a reply (class_override: see deliver_reply_dsn) */
+static void from_reply(struct outcome *o, const struct dconn *c, const struct smtp_reply *r,
+                       int class_override)
+{
+    o->status = class_override == 4 ? DLV_DEFER : deliver_reply_status(r->code);
+    o->code = r->code;
+    deliver_reply_dsn(o->dsn, r, class_override);
+    snprintf(o->text, sizeof(o->text), "%s", r->text);
+    set_peer(o, c);
+    snprintf(o->host, sizeof(o->host), "%s[%s]", c->host, c->ip);
+    o->host_failure = 0;
+}
+
+/* io_failure - no (complete) reply: "[4.4.1] deferred (<what> with host[ip] ...)" */
+static void io_failure(struct outcome *o, const struct dconn *c, const char *phase)
+{
+    set_peer(o, c);
+    o->status = DLV_DEFER;
+    o->code = 0;
+    snprintf(o->dsn, sizeof(o->dsn), "4.4.1");
+    snprintf(o->text, sizeof(o->text), "%s with %s[%s] %s",
+             c->err[0] ? c->err : "lost connection", c->host, c->ip, phase);
+    o->host[0] = 0;             /* no "said:" without a reply */
+}
+
+/* read_reply - a complete reply; 0, or -1 on I/O failure or garbage (c broken) */
+static int read_reply(struct dconn *c, struct smtp_reply *r, int64_t timeout_ms)
+{
+    char line[1024];
+    size_t len;
+
+    deliver_reply_init(r);
+    for (;;) {
+        if (net_read_line(c, line, sizeof(line), &len, timeout_ms) < 0)
+            return -1;
+        int k = deliver_reply_feed(r, line, len);
+        if (k == 1) {
+            if (r->code == 421)
+                c->broken = 1;  /* the peer closes the connection */
+            return 0;
+        }
+        if (k < 0) {
+            snprintf(c->err, sizeof(c->err), "malformed reply (%.100s)", r->text);
+            c->broken = 1;
+            return -1;
+        }
+        if (r->lines > 1000) {
+            snprintf(c->err, sizeof(c->err), "reply with too many lines");
+            c->broken = 1;
+            return -1;
+        }
+    }
+}
+
+static int command(struct dconn *c, const char *cmd, struct smtp_reply *r, int64_t timeout_ms)
+{
+    if (net_write(c, cmd, strlen(cmd), timeout_ms) < 0)
+        return -1;
+    return read_reply(c, r, timeout_ms);
+}
+
+/* parse_ehlo - capabilities from the EHLO reply lines */
+static void parse_ehlo(struct dconn *c, const struct smtp_reply *r)
+{
+    const char *p = r->text;
+
+    c->caps = 0;
+    c->size_max = 0;
+    /* r->text is "250-name 250-PIPELINING 250 SIZE 100" etc.: walk the codes */
+    while ((p = strstr(p, "250")) != NULL) {
+        if (p != r->text && p[-1] != ' ') {
+            p += 3;
+            continue;
+        }
+        if (p[3] != '-' && p[3] != ' ') {
+            p += 3;
+            continue;
+        }
+        const char *kw = p + 4;
+        size_t n = strcspn(kw, " ");
+        if (n == 10 && strncasecmp(kw, "PIPELINING", 10) == 0)
+            c->caps |= CAP_PIPELINING;
+        else if (n == 8 && strncasecmp(kw, "STARTTLS", 8) == 0)
+            c->caps |= CAP_STARTTLS;
+        else if (n == 8 && strncasecmp(kw, "8BITMIME", 8) == 0)
+            c->caps |= CAP_8BITMIME;
+        else if (n == 8 && strncasecmp(kw, "SMTPUTF8", 8) == 0)
+            c->caps |= CAP_SMTPUTF8;
+        else if (n == 19 && strncasecmp(kw, "ENHANCEDSTATUSCODES", 19) == 0)
+            c->caps |= CAP_ENHANCED;
+        else if (n == 4 && strncasecmp(kw, "SIZE", 4) == 0) {
+            c->caps |= CAP_SIZE;
+            if (kw[4] == ' ' && isdigit((unsigned char)kw[5]))
+                c->size_max = strtoll(kw + 5, NULL, 10);
+        }
+        p = kw + n;
+    }
+}
+
+/* hello - EHLO, or HELO when EHLO is refused; 0, or -1 with o filled */
+static int hello(struct dconn *c, struct outcome *o)
+{
+    char cmd[300];
+    struct smtp_reply r;
+    const char *name = *dp.helo_name ? dp.helo_name : "localhost";
+
+    snprintf(cmd, sizeof(cmd), "EHLO %s\r\n", name);
+    if (command(c, cmd, &r, dp.helo_timeout) < 0) {
+        io_failure(o, c, "while sending EHLO");
+        return -1;
+    }
+    if (r.code / 100 == 2) {
+        parse_ehlo(c, &r);
+        return 0;
+    }
+    if (r.code == 421) {
+        from_reply(o, c, &r, 4);
+        c->broken = 1;
+        return -1;
+    }
+    snprintf(cmd, sizeof(cmd), "HELO %s\r\n", name);
+    if (command(c, cmd, &r, dp.helo_timeout) < 0) {
+        io_failure(o, c, "while sending HELO");
+        return -1;
+    }
+    if (r.code / 100 != 2) {
+        from_reply(o, c, &r, 4);
+        c->broken = 1;
+        return -1;
+    }
+    c->caps = 0;
+    return 0;
+}
+
+/*
+ * open_once - one connection attempt; try_tls 0 skips STARTTLS (the
+ * opportunistic fallback after a failed handshake). Returns the
+ * connection, NULL with o filled; *retry_plain asks for the fallback.
+ */
+static struct dconn *open_once(const union dsock *addr, int port, const char *host,
+                               const struct dmsg *m, struct outcome *o, int try_tls,
+                               int *retry_plain)
+{
+    char err[300];
+    struct smtp_reply r;
+    struct dconn *c = net_connect(addr, port, host, err, sizeof(err));
+
+    if (c == NULL) {
+        outcome_reason(o, DLV_DEFER, "4.4.1", "%s", err);
+        o->host_failure = 1;
+        return NULL;
+    }
+    if (read_reply(c, &r, dp.greeting_timeout) < 0) {
+        io_failure(o, c, "while receiving the initial server greeting");
+        goto fail;
+    }
+    if (r.code != 220) {
+        /* a 5xx greeting is skipped like a 4xx one (Postfix smtp_skip_5xx_greeting):
+         * another MX may serve us */
+        from_reply(o, c, &r, 4);
+        goto fail;
+    }
+    if (hello(c, o) < 0)
+        goto fail;
+    int want_tls = m->tls_enforced || (try_tls && strcmp(dp.tls_level, "none") != 0);
+    if (want_tls && (c->caps & CAP_STARTTLS)) {
+        if (command(c, "STARTTLS\r\n", &r, dp.starttls_timeout) < 0) {
+            io_failure(o, c, "while sending STARTTLS");
+            goto fail;
+        }
+        if (r.code != 220) {
+            if (m->tls_enforced) {
+                set_peer(o, c);
+                outcome_reason(o, DLV_DEFER, "4.4.1",
+                               "TLS is required, but host %s[%s] refused to start TLS: %s",
+                               c->host, c->ip, r.text);
+                goto fail;
+            }
+            /* opportunistic: go on in plain text on this connection */
+        } else if (deliver_tls_start(c, dp.starttls_timeout) < 0) {
+            if (!m->tls_enforced)
+                *retry_plain = 1;
+            set_peer(o, c);
+            outcome_reason(o, DLV_DEFER, "4.4.1", "%s with %s[%s]", c->err, c->host, c->ip);
+            goto fail;
+        } else if (hello(c, o) < 0) {
+            goto fail;
+        }
+    } else if (m->tls_enforced) {
+        set_peer(o, c);
+        outcome_reason(o, DLV_DEFER, "4.4.1", "TLS is required, but was not offered by host %s[%s]",
+                       c->host, c->ip);
+        goto fail;
+    }
+    return c;
+fail:
+    o->host_failure = 1;
+    set_peer(o, c);
+    net_close(c, 1);
+    return NULL;
+}
+
+struct dconn *session_open(const union dsock *addr, int port, const char *host,
+                           const struct dmsg *m, struct outcome *o)
+{
+    int retry_plain = 0;
+    struct dconn *c = open_once(addr, port, host, m, o, 1, &retry_plain);
+
+    if (c == NULL && retry_plain)
+        c = open_once(addr, port, host, m, o, 0, &retry_plain);
+    return c;
+}
+
+int session_fits(const struct dconn *c, const struct dmsg *m)
+{
+    return !c->broken && (!m->tls_enforced || c->tls);
+}
+
+/* addr_ok - an envelope address we can put between < > safely */
+static int addr_ok(const char *a, int allow_empty, int utf8)
+{
+    size_t n = strlen(a);
+
+    if (n == 0)
+        return allow_empty;
+    if (n > 320 || strchr(a, '@') == NULL)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)a; *p; p++)
+        if (*p <= ' ' || *p == '<' || *p == '>' || *p == 0x7f || (*p >= 0x80 && !utf8))
+            return 0;
+    return 1;
+}
+
+/* send_body - the message through the dot-stuffing writer; 0 or -1 */
+static int send_body(struct dconn *c, const struct dmsg *m)
+{
+    char *out = xmalloc(DATA_CHUNK + 8);
+    struct dotstuff d;
+    size_t pos = 0;
+    int rc = 0;
+
+    dotstuff_init(&d);
+    for (;;) {
+        size_t used = 0;
+        size_t n = dotstuff_run(&d, m->raw + pos, m->raw_len - pos, out, DATA_CHUNK, &used);
+        pos += used;
+        if (pos == m->raw_len)
+            n += dotstuff_end(&d, out + n);     /* room: DATA_CHUNK + 8 */
+        if (net_write(c, out, n, dp.data_block_timeout) < 0) {
+            rc = -1;
+            break;
+        }
+        if (pos == m->raw_len)
+            break;
+    }
+    xfree(out);
+    return rc;
+}
+
+int session_send(struct dconn *c, const struct dmsg *m, struct outcome *o)
+{
+    char cmds[CMD_MAX * 3], params[128] = "";
+    struct smtp_reply mail, rcpt, arc, data, r;
+    int reused = c->nmsgs > 0, npipe = 0, pipe_data;
+    size_t len = 0;
+
+    memset(o, 0, sizeof(*o));
+    set_peer(o, c);
+    if (reused) {
+        if (command(c, "RSET\r\n", &r, dp.rset_timeout) < 0 || r.code / 100 != 2) {
+            c->broken = 1;
+            return 1;
+        }
+    }
+    if (m->smtputf8 && !(c->caps & CAP_SMTPUTF8)) {
+        outcome_reason(o, DLV_BOUNCE, "5.6.7",
+                       "SMTPUTF8 is required, but was not offered by host %s[%s]", c->host, c->ip);
+        return 0;
+    }
+    if ((c->caps & CAP_SIZE) && c->size_max > 0 && (long long)m->raw_len > c->size_max) {
+        outcome_reason(o, DLV_BOUNCE, "5.3.4",
+                       "message size %zu exceeds size limit %lld of server %s[%s]",
+                       m->raw_len, c->size_max, c->host, c->ip);
+        return 0;
+    }
+    if (!addr_ok(m->mail_from, 1, m->smtputf8)) {
+        outcome_reason(o, DLV_BOUNCE, "5.1.7", "bad sender address syntax");
+        return 0;
+    }
+    if (!addr_ok(m->rcpt, 0, m->smtputf8)) {
+        outcome_reason(o, DLV_BOUNCE, "5.1.3", "bad recipient address syntax");
+        return 0;
+    }
+    const char *archive = m->archive && addr_ok(m->archive, 0, m->smtputf8) ? m->archive : NULL;
+    if (c->caps & CAP_SIZE)
+        len += (size_t)snprintf(params + len, sizeof(params) - len, " SIZE=%zu", m->raw_len);
+    if (m->eightbit && (c->caps & CAP_8BITMIME))
+        len += (size_t)snprintf(params + len, sizeof(params) - len, " BODY=8BITMIME");
+    if (m->smtputf8)
+        snprintf(params + len, sizeof(params) - len, " SMTPUTF8");
+
+    int pipelining = (c->caps & CAP_PIPELINING) != 0;
+    pipe_data = pipelining && archive == NULL;
+    len = (size_t)snprintf(cmds, sizeof(cmds), "MAIL FROM:<%s>%s\r\n", m->mail_from, params);
+    if (!pipelining) {
+        if (command(c, cmds, &mail, dp.mail_timeout) < 0)
+            goto io_mail;
+        if (mail.code / 100 != 2)
+            goto refused_mail;
+        len = 0;
+    }
+    len += (size_t)snprintf(cmds + len, sizeof(cmds) - len, "RCPT TO:<%s>\r\n", m->rcpt);
+    if (archive)
+        len += (size_t)snprintf(cmds + len, sizeof(cmds) - len, "RCPT TO:<%s>\r\n", archive);
+    if (pipe_data)
+        len += (size_t)snprintf(cmds + len, sizeof(cmds) - len, "DATA\r\n");
+    if (net_write(c, cmds, len, pipelining ? dp.mail_timeout : dp.rcpt_timeout) < 0)
+        goto io_rcpt;
+    npipe = pipelining;
+    if (pipelining && read_reply(c, &mail, dp.mail_timeout) < 0)
+        goto io_mail;
+    if (read_reply(c, &rcpt, dp.rcpt_timeout) < 0)
+        goto io_rcpt;
+    if (archive && read_reply(c, &arc, dp.rcpt_timeout) < 0)
+        goto io_rcpt;
+    if (pipe_data && read_reply(c, &data, dp.data_timeout) < 0)
+        goto io_data;
+    if (npipe && mail.code / 100 != 2)
+        goto refused_mail_pipelined;
+    if (rcpt.code / 100 != 2) {
+        from_reply(o, c, &rcpt, 0);
+        if (pipe_data && data.code == 354)
+            c->broken = 1;      /* the peer waits for data it must not get */
+        return 0;
+    }
+    if (archive && arc.code / 100 != 2)
+        msg_warn("%s: archive recipient <%s> refused by %s[%s]: %s", m->rid, archive, c->host,
+                 c->ip, arc.text);
+    if (!pipe_data) {
+        if (command(c, "DATA\r\n", &data, dp.data_timeout) < 0)
+            goto io_data;
+    }
+    if (data.code != 354) {
+        from_reply(o, c, &data, data.code / 100 == 2 || data.code / 100 == 3 ? 4 : 0);
+        if (data.code / 100 == 2 || data.code / 100 == 3)
+            c->broken = 1;      /* protocol confusion: do not reuse */
+        return 0;
+    }
+    if (send_body(c, m) < 0) {
+        io_failure(o, c, "while sending message body");
+        return 0;
+    }
+    if (read_reply(c, &r, dp.dot_timeout) < 0) {
+        io_failure(o, c, "while sending end of data -- message may be sent more than once");
+        return 0;
+    }
+    from_reply(o, c, &r, 0);
+    c->nmsgs++;
+    return 0;
+
+refused_mail_pipelined:
+    if (pipe_data && data.code == 354)
+        c->broken = 1;
+refused_mail:
+    from_reply(o, c, &mail, 0);
+    return 0;
+io_mail:
+    if (reused && c->err[0] && strncmp(c->err, "lost connection", 15) == 0) {
+        return 1;   /* a cached connection the peer had closed: nothing was accepted */
+    }
+    io_failure(o, c, "while sending MAIL FROM");
+    return 0;
+io_rcpt:
+    io_failure(o, c, "while sending RCPT TO");
+    return 0;
+io_data:
+    io_failure(o, c, "while sending DATA command");
+    return 0;
+}
