@@ -1,0 +1,237 @@
+/*
+ * rest_jobreq - the entry of the JobRequest check; see rest_jobreq.h.
+ *
+ * Order (contract §6.3, steps 6-8): JSON syntax and UTF-8; the top-level
+ * members in the order subject, body, alternative, attachments,
+ * recipients, mail, job, notification, secureDocument (each member's
+ * fields in table order); the effective options; the cross-field rules;
+ * then the validationResult of every address (suppression list last).
+ */
+#include "producers/rest/rest_jobreq_int.h"
+#include "util/codec.h"
+#include "util/mymalloc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int subject_then(struct jr *v, struct jr_val *val, void *out)
+{
+    (void)out;
+    return jr_text(v, val, &v->subject);
+}
+
+static int body_then(struct jr *v, struct jr_val *val, void *out)
+{
+    (void)out;
+    return jr_text(v, val, &v->body);
+}
+
+static int alt_then(struct jr *v, struct jr_val *val, void *out)
+{
+    (void)out;
+    return jr_text(v, val, &v->alternative);
+}
+
+static int att_then(struct jr *v, struct jr_val *val, void *out)
+{
+    (void)out;
+    return jr_attachments(v, val);
+}
+
+static int rcpt_then(struct jr *v, struct jr_val *val, void *out)
+{
+    (void)out;
+    return jr_recipients(v, val);
+}
+
+static int mail_then(struct jr *v, struct jr_val *val, void *out)
+{
+    (void)out;
+    return jr_mail(v, val);
+}
+
+static int job_then(struct jr *v, struct jr_val *val, void *out)
+{
+    (void)out;
+    return jr_job(v, val);
+}
+
+static int notif_then(struct jr *v, struct jr_val *val, void *out)
+{
+    (void)out;
+    return jr_notification(v, val);
+}
+
+static int alias_then(struct jr *v, struct jr_val *val, void *out)
+{
+    (void)out;
+    return jr_alias(v, val);
+}
+
+static const struct jr_field top_fields[] = {
+    {"subject", JR_OBJ, JR_MANDATORY, 0, NULL, JR_AT(struct jr, subject_o), ".content", NULL, NULL,
+     subject_then},
+    {"body", JR_OBJ, 0, 0, NULL, JR_AT(struct jr, body_o), NULL, NULL, NULL, body_then},
+    {"alternative", JR_OBJ, 0, 0, NULL, JR_AT(struct jr, alt_o), NULL, NULL, NULL, alt_then},
+    {"attachments", JR_ARR, 0, 0, NULL, JR_AT(struct jr, att_o), NULL, NULL, NULL, att_then},
+    {"recipients", JR_ARR, JR_MANDATORY, 0, NULL, JR_AT(struct jr, rcpt_o), NULL, NULL, NULL,
+     rcpt_then},
+    {"mail", JR_OBJ, JR_MANDATORY, 0, NULL, JR_AT(struct jr, mail_o), ".from.email", NULL, NULL,
+     mail_then},
+    {"job", JR_OBJ, 0, 0, NULL, JR_AT(struct jr, job_o), NULL, NULL, NULL, job_then},
+    {"notification", JR_OBJ, 0, 0, NULL, JR_AT(struct jr, notif_o), NULL, NULL, NULL, notif_then},
+    {"secureDocument", JR_OBJ, 0, 0, NULL, JR_AT(struct jr, alias_o), NULL, NULL, NULL, alias_then},
+    {0},
+};
+
+/* cross_field - step 8 of §6.3: combinations of options (§4.7, §16.3, §16.5) */
+static int cross_field(struct jr *v)
+{
+    const struct jr_effective *e = &v->eff;
+    char path[64];
+    int flagged = 0;
+
+    for (size_t i = 0; i < v->natt; i++) {
+        if (!jr_bool(&v->att[i].secure, 0))
+            continue;
+        flagged = 1;
+        if (e->sd)
+            continue;
+        snprintf(path, sizeof(path), "attachments[%zu].secureDocument", i);
+        return jr_fail_path(v, jr_feature(v, "secureDocument") ? JR_E_VALUE : JR_E_CONFIG, path);
+    }
+    if (e->sd && e->ms)
+        return jr_fail_path(v, JR_E_VALUE, "job.options.messageSigning.active");
+    if (e->ms && v->sender.relay)
+        return jr_fail_path(v, JR_E_CONFIG, "job.options.messageSigning.active");
+    if (e->sd && flagged && !jr_stage(v, "securezip"))
+        return jr_fail_path(v, JR_E_CONFIG, e->sd_path);
+    return 0;
+}
+
+/* slip - the stages of this job, in the order of mq_stages (docs/ENVELOPES.md) */
+static void slip(struct jr *v, char *out, size_t outsz)
+{
+    const struct jr_effective *e = &v->eff;
+    int flagged = 0;
+
+    for (size_t i = 0; i < v->natt; i++)
+        flagged |= jr_bool(&v->att[i].secure, 0);
+    snprintf(out, outsz, "%s%srender%s%s,deliver", e->av ? "scan," : "",
+             e->sd && flagged ? "securezip," : "", e->sc ? ",spamcheck" : "",
+             e->ms ? ",smime" : "");
+}
+
+/* limit - the account's lower limit settings.limits.<name>, else the contract's */
+static size_t limit(const struct jobreq_env *env, const char *name, size_t contract)
+{
+    json_t *l = json_object_get(json_object_get(env->settings, "limits"), name);
+
+    if (json_is_integer(l) && json_integer_value(l) > 0 && (size_t)json_integer_value(l) < contract)
+        return (size_t)json_integer_value(l);
+    return contract;
+}
+
+static void jr_free(struct jr *v)
+{
+    jr_addr_free(&v->mail.from.a);
+    jr_addr_free(&v->mail.mime.a);
+    jr_addr_free(&v->mail.reply.a);
+    for (size_t i = 0; i < v->nblocks; i++) {
+        struct jr_block *b = &v->blocks[i];
+        jr_addr_free(&b->m.reply.a);
+        for (size_t j = 0; j < b->nrcpt; j++) {
+            jr_addr_free(&b->rcpt[j].a);
+            xfree(b->rcpt[j].lower);
+            xfree(b->rcpt[j].drop_desc);
+        }
+        xfree(b->rcpt);
+    }
+    xfree(v->blocks);
+    xfree(v->att);
+    xfree(v->subject.text);
+    xfree(v->body.text);
+    xfree(v->alternative.text);
+    buf_free(&v->scratch);
+    if (v->notify.password.j)
+        explicit_bzero((char *)v->notify.password.s, v->notify.password.len);
+    json_decref(v->root);
+}
+
+static int syntax_error(struct jobreq_result *res, const char *msg)
+{
+    res->http = 400;
+    res->subtype = "INVALID_JSON_SYNTAX";
+    snprintf(res->description, sizeof(res->description), "%s", msg);
+    return -1;
+}
+
+int jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
+               struct jobreq_result *res)
+{
+    struct jr *v = xcalloc(1, sizeof(*v));
+    json_error_t err;
+    char msg[JOBREQ_DESC_MAX - 80], where[400];
+    int rc = -1;
+
+    memset(res, 0, sizeof(*res));
+    res->http = 200;
+    if (jobreq_syntax(body, len, msg, sizeof(msg)) < 0) {
+        syntax_error(res, msg);
+        goto out;
+    }
+    size_t skip = len >= 3 && memcmp(body, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    v->root = json_loadb(body + skip, len - skip, JSON_REJECT_DUPLICATES, &err);
+    if (v->root == NULL) {
+        enum json_error_code code = json_error_code(&err);
+        jobreq_syntax_where(body, len, skip + (size_t)(err.position > 0 ? err.position : 0),
+                            where, sizeof(where));
+        snprintf(msg, sizeof(msg), "%s %s",
+                 code == json_error_duplicate_key ? "Duplicate member name"
+                 : code == json_error_numeric_overflow ? "Number out of range"
+                                                       : "Invalid JSON",
+                 where);
+        syntax_error(res, msg);
+        goto out;
+    }
+    v->env = env;
+    v->res = res;
+    v->subject.part = "subject";
+    v->body.part = "body";
+    v->alternative.part = "alternative";
+    buf_init(&v->scratch, JOBREQ_BODY_MAX);
+    v->max_blocks = limit(env, "recipientBlocks", JOBREQ_MAX_BLOCKS);
+    v->max_addresses = limit(env, "addresses", JOBREQ_MAX_ADDRESSES);
+    v->max_attachments = limit(env, "attachments", JOBREQ_MAX_ATTACHMENTS);
+    if (jr_object(v, v->root, top_fields, v) < 0 || jr_effective(v) < 0 || cross_field(v) < 0 ||
+        jr_classify(v) < 0)
+        goto out;
+    slip(v, res->slip, sizeof(res->slip));
+    jr_build(v);
+    rc = 0;
+out:
+    if (rc < 0 && res->http == 200) {
+        res->http = 500;
+        res->subtype = "INTERNAL_ERROR";
+        snprintf(res->description, sizeof(res->description), "Internal error");
+    }
+    jr_free(v);
+    xfree(v);
+    return rc;
+}
+
+void jobreq_result_free(struct jobreq_result *res)
+{
+    if (res == NULL)
+        return;
+    json_decref(res->data);
+    json_decref(res->content);
+    if (res->notification) {
+        /* the endpoint password lives here in clear: wipe it */
+        json_t *pw = json_object_get(json_object_get(res->notification, "authentication"), "password");
+        if (json_is_string(pw))
+            explicit_bzero((char *)json_string_value(pw), json_string_length(pw));
+        json_decref(res->notification);
+    }
+    res->data = res->content = res->notification = NULL;
+}

@@ -1,0 +1,104 @@
+/*
+ * rest_jobreq - the JobRequest of POST /email/v2/jobs (contract §4-§6):
+ * syntax check, parse, validation in the contract's order of checks
+ * (§6.3), defaults, ids and the normalized job of docs/ENVELOPES.md.
+ *
+ * It needs no network: what it must know about the caller's world (the
+ * account, the sender domains registered for it, the suppression list)
+ * comes through struct jobreq_env, so unit tests and the fuzz target call
+ * jobreq_run() directly with stub hooks.
+ *
+ * Split by member: rest_jobreq.c (entry, top level, cross-field rules),
+ * rest_jobreq_walk.c (the table walker, paths, errors),
+ * rest_jobreq_syntax.c (JSON syntax), rest_jobreq_text.c (subject, body,
+ * alternative, §4.6 decoding), rest_jobreq_attach.c, rest_jobreq_rcpt.c
+ * (recipients, addresses, xHeaders), rest_jobreq_mail.c, rest_jobreq_job.c
+ * (job, options, secureDocument alias), rest_jobreq_notify.c,
+ * rest_jobreq_build.c (normalized job and answer content).
+ */
+#ifndef REST_JOBREQ_H
+#define REST_JOBREQ_H
+
+#include "global/txcode.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JOBREQ_BODY_MAX 20971520    /* contract §4.12 */
+#define JOBREQ_MAX_DEPTH 64         /* contract §4.1 */
+#define JOBREQ_MAX_BLOCKS 100
+#define JOBREQ_MAX_ADDRESSES 1000
+#define JOBREQ_MAX_ATTACHMENTS 20
+#define JOBREQ_DESC_MAX 640
+
+/* what a sender-domain lookup found */
+struct jobreq_sender {
+    long long id;
+    char domain[254];
+    int relay;                  /* the domain uses the Relay Service */
+};
+
+/* one suppression lookup: the caller fills hit, type, created (ISO-8601), reason */
+struct jobreq_sup {
+    const char *addr;           /* bare address, lowercase */
+    int hit;
+    char type[24];
+    char created[32];
+    char reason[512];
+};
+
+struct jobreq_env {
+    json_t *settings;           /* account settings merged over defaults (borrowed) */
+    long long account_id;
+    const char *account_name, *customer_no, *tenant;
+    const char *stages;         /* the installation's stages, "render,deliver" */
+    const char *job_id;         /* fresh UUID of this request */
+    int64_t received_ms;
+    /* sender domain registered for the account: TX_OK, TX_REJECT_POLICY, TX_RETRY_DB */
+    enum tx_code (*sender_domain)(void *arg, const char *domain, struct jobreq_sender *out);
+    /* suppression entries of q[0..n): TX_OK or TX_RETRY_DB */
+    enum tx_code (*suppression)(void *arg, struct jobreq_sup *q, size_t n);
+    void *arg;
+};
+
+struct jobreq_result {
+    int http;                   /* 200, or the status of the rejection */
+    const char *subtype;        /* rejection subType (static) */
+    char description[JOBREQ_DESC_MAX];
+    /* on success (http == 200); every pointer below is owned by the result */
+    json_t *data;               /* the normalized job (docs/ENVELOPES.md) */
+    json_t *content;            /* "content" of the answer: {"recipients": [...]} */
+    json_t *notification;       /* job endpoint with the password in clear, or NULL */
+    char slip[160];             /* "render,deliver" */
+    int addresses, dropped;
+};
+
+/*
+ * jobreq_run - check body[0..len) and build the job. Returns 0 with
+ * res->http 200 and the job, or -1 with res->http/subtype/description set
+ * (400/403 rejection, 503 when a hook reported TX_RETRY_DB). Never fails
+ * on content. Ownership: release res with jobreq_result_free().
+ */
+int jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
+               struct jobreq_result *res);
+void jobreq_result_free(struct jobreq_result *res);
+
+/*
+ * jobreq_syntax - 0 when body is one UTF-8 JSON object within the nesting
+ * limit; else -1 with a parser message "<what> at line L column C path $..."
+ * in msg (contract §6.1).
+ */
+int jobreq_syntax(const char *body, size_t len, char *msg, size_t msgsz);
+/* jobreq_syntax_path - the JSON path ("$.a[1]") at byte offset pos, for parser errors */
+void jobreq_syntax_where(const char *body, size_t len, size_t pos, char *out, size_t outsz);
+
+/*
+ * jobreq_check_template - syntax of a template source (contract §9.6).
+ * 0 when it parses; -1 with the detail ("unclosed <#if> at line 3 column 7")
+ * in detail. The engine (lib/global/template.h) is not there yet: until it
+ * is, every string is accepted.
+ */
+int jobreq_check_template(const char *src, size_t len, char *detail, size_t detailsz);
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * rest_jobreq_attach - attachments[] (contract §4.7): at most 20 (or the
+ * account's lower limit), each with a name whose last extension is not on
+ * the account's forbidden list, a type/subtype content type, base64
+ * content, an optional contentId and the secureDocument flag (whose
+ * cross-field rule is in rest_jobreq.c).
+ */
+#include "producers/rest/rest_jobreq_int.h"
+#include "global/account.h"
+#include "util/codec.h"
+#include "util/mymalloc.h"
+
+#include <string.h>
+
+static int name_format(struct jr *v, struct jr_val *val, void *out)
+{
+    (void)out;
+    return jr_has_ctl(val->s, val->len) ? jr_fail(v, JR_E_FORMAT) : 0;
+}
+
+/*
+ * name_extension - the last extension on the account's forbidden list?
+ * Trailing dots and blanks are ignored first, as Windows ignores them
+ * ("evil.exe." opens as evil.exe).
+ */
+static int name_extension(struct jr *v, struct jr_val *val, void *out)
+{
+    size_t len = val->len;
+    const char *s = val->s, *dot = NULL;
+
+    (void)out;
+    while (len > 0 && (s[len - 1] == '.' || s[len - 1] == ' '))
+        len--;
+    for (size_t i = len; i > 0; i--)
+        if (s[i - 1] == '.') {
+            dot = s + i;
+            break;
+        }
+    if (dot && account_list_has(v->env->settings, "forbiddenExtensions", dot, (size_t)(s + len - dot)))
+        return jr_fail(v, JR_E_PARAMS);
+    return 0;
+}
+
+/* RFC 2045 token characters */
+static int token_char(unsigned char c)
+{
+    return c > 0x20 && c < 0x7f && !strchr("()<>@,;:\\\"/[]?=", c);
+}
+
+static int type_format(struct jr *v, struct jr_val *val, void *out)
+{
+    const char *slash = memchr(val->s, '/', val->len);
+
+    (void)out;
+    if (slash == NULL || slash == val->s || slash == val->s + val->len - 1)
+        return jr_fail(v, JR_E_FORMAT);
+    for (const char *p = val->s; p < val->s + val->len; p++)
+        if (p != slash && !token_char((unsigned char)*p))
+            return jr_fail(v, JR_E_FORMAT);
+    return 0;
+}
+
+static int content_format(struct jr *v, struct jr_val *val, void *out)
+{
+    int bad;
+
+    (void)out;
+    buf_reset(&v->scratch);
+    bad = b64_decode(&v->scratch, val->s, val->len, 0) < 0;
+    buf_reset(&v->scratch);
+    return bad ? jr_fail(v, JR_E_FORMAT) : 0;
+}
+
+static int cid_format(struct jr *v, struct jr_val *val, void *out)
+{
+    (void)out;
+    for (size_t i = 0; i < val->len; i++) {
+        unsigned char c = (unsigned char)val->s[i];
+        if (c <= 0x20 || c == 0x7f || c == '<' || c == '>')
+            return jr_fail(v, JR_E_FORMAT);
+    }
+    return 0;
+}
+
+static const struct jr_field attach_fields[] = {
+    {"name", JR_STR, JR_MANDATORY, 254, NULL, JR_AT(struct jr_attach, name), NULL, NULL,
+     name_format, name_extension},
+    {"contentType", JR_STR, JR_MANDATORY, 100, NULL, JR_AT(struct jr_attach, content_type),
+     NULL, NULL, type_format, NULL},
+    {"content", JR_STR, JR_MANDATORY, 0, NULL, JR_AT(struct jr_attach, content), NULL, NULL,
+     content_format, NULL},
+    {"contentId", JR_STR, 0, 100, NULL, JR_AT(struct jr_attach, content_id), NULL, NULL,
+     cid_format, NULL},
+    {"secureDocument", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_attach, secure), NULL, NULL, NULL,
+     NULL},
+    {0},
+};
+
+int jr_attachments(struct jr *v, struct jr_val *val)
+{
+    size_t n = json_array_size(val->j);
+
+    if (n > v->max_attachments)
+        return jr_fail(v, JR_E_COUNT);
+    v->att = xcalloc(n ? n : 1, sizeof(*v->att));
+    v->natt = n;
+    for (size_t i = 0; i < n; i++) {
+        json_t *el = json_array_get(val->j, i);
+        size_t mark = jr_push_index(v, i);
+        int rc = json_is_object(el) ? jr_object(v, el, attach_fields, &v->att[i])
+                                    : jr_fail(v, JR_E_FORMAT);
+        jr_pop(v, mark);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,413 @@
+/*
+ * rest_jobreq_syntax - is the request body one UTF-8 JSON object (RFC 8259)
+ * nested at most 64 levels deep? Contract §4.1, §6.1.
+ *
+ * A single pass with an explicit stack (no recursion: the input is
+ * hostile). The messages follow the contract's example, which is the
+ * wording of Gson's JsonReader: "Unterminated array at line 9 column 54
+ * path $.recipients[0].mail.to[1]". Lines and columns count from 1,
+ * columns in code points; the path shows the member or element being
+ * read (after element i of an array the index is i + 1, as in Gson).
+ * Duplicate member names are left to jansson (JSON_REJECT_DUPLICATES);
+ * jobreq_syntax_where() gives the path of its error position.
+ */
+#include "producers/rest/rest_jobreq.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct frame {
+    char kind;                  /* '{' or '[' */
+    size_t index;               /* arrays: elements read */
+    size_t key_off, key_len;    /* objects: the last member name (raw, no quotes) */
+    int has_key;
+};
+
+struct scan {
+    const unsigned char *s;
+    size_t len, pos;
+    int depth;
+    struct frame st[JOBREQ_MAX_DEPTH + 1];
+    size_t stop_at;             /* jobreq_syntax_where: stop here */
+    const char *what;           /* the error, or NULL */
+    size_t err_pos;
+};
+
+static void path_render(const struct scan *sc, char *out, size_t outsz)
+{
+    size_t n = 0;
+
+    if (outsz == 0)
+        return;
+    n = (size_t)snprintf(out, outsz, "$");
+    for (int i = 0; i < sc->depth && n < outsz; i++) {
+        const struct frame *f = &sc->st[i];
+        int w;
+        if (f->kind == '[')
+            w = snprintf(out + n, outsz - n, "[%zu]", f->index);
+        else if (f->has_key) {
+            size_t kl = f->key_len > 200 ? 200 : f->key_len;
+            /* raw key bytes; never cut inside a UTF-8 sequence */
+            while (kl > 0 && kl < f->key_len && (sc->s[f->key_off + kl] & 0xc0) == 0x80)
+                kl--;
+            w = snprintf(out + n, outsz - n, ".%.*s", (int)kl, (const char *)sc->s + f->key_off);
+        } else
+            w = 0;
+        if (w < 0)
+            break;
+        n += (size_t)w;
+    }
+    if (n >= outsz)
+        out[outsz - 1] = 0;
+}
+
+static int fail(struct scan *sc, const char *what)
+{
+    if (sc->what == NULL) {
+        sc->what = what;
+        sc->err_pos = sc->pos;
+    }
+    return -1;
+}
+
+static void skip_ws(struct scan *sc)
+{
+    while (sc->pos < sc->len) {
+        unsigned char c = sc->s[sc->pos];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            break;
+        sc->pos++;
+    }
+}
+
+/* utf8_seq - length of a well-formed UTF-8 sequence at p, 0 when malformed */
+static size_t utf8_seq(const unsigned char *p, size_t left)
+{
+    unsigned char c = p[0];
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        return left >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (c >= 0xe0 && c <= 0xef) {
+        if (left < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
+            return 0;
+        if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0))
+            return 0;
+        return 3;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        if (left < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+            (p[3] & 0xc0) != 0x80)
+            return 0;
+        if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+static int hex4(const unsigned char *p, unsigned *v)
+{
+    *v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned char c = p[i];
+        *v <<= 4;
+        if (c >= '0' && c <= '9')
+            *v |= c - '0';
+        else if (c >= 'a' && c <= 'f')
+            *v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            *v |= c - 'A' + 10;
+        else
+            return -1;
+    }
+    return 0;
+}
+
+/* string - at the opening quote; leaves pos after the closing quote */
+static int string(struct scan *sc)
+{
+    sc->pos++;
+    while (sc->pos < sc->len) {
+        unsigned char c = sc->s[sc->pos];
+        if (c == '"') {
+            sc->pos++;
+            return 0;
+        }
+        if (c < 0x20)
+            return fail(sc, "Unescaped control character in string");
+        if (c == '\\') {
+            if (sc->pos + 1 >= sc->len)
+                break;
+            c = sc->s[sc->pos + 1];
+            if (strchr("\"\\/bfnrt", c) && c) {
+                sc->pos += 2;
+                continue;
+            }
+            unsigned v, lo;
+            if (c != 'u' || sc->pos + 6 > sc->len || hex4(sc->s + sc->pos + 2, &v) < 0)
+                return fail(sc, "Invalid escape sequence");
+            if (v == 0)
+                return fail(sc, "NUL character in string");
+            if (v >= 0xdc00 && v <= 0xdfff)
+                return fail(sc, "Invalid escape sequence");
+            if (v >= 0xd800 && v <= 0xdbff) {
+                if (sc->pos + 12 > sc->len || sc->s[sc->pos + 6] != '\\' ||
+                    sc->s[sc->pos + 7] != 'u' || hex4(sc->s + sc->pos + 8, &lo) < 0 ||
+                    lo < 0xdc00 || lo > 0xdfff)
+                    return fail(sc, "Invalid escape sequence");
+                sc->pos += 12;
+                continue;
+            }
+            sc->pos += 6;
+            continue;
+        }
+        size_t n = utf8_seq(sc->s + sc->pos, sc->len - sc->pos);
+        if (n == 0)
+            return fail(sc, "Invalid UTF-8");
+        sc->pos += n;
+    }
+    return fail(sc, "Unterminated string");
+}
+
+static int is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int number(struct scan *sc)
+{
+    size_t p = sc->pos;
+    const unsigned char *s = sc->s;
+
+    if (p < sc->len && s[p] == '-')
+        p++;
+    if (p >= sc->len || !is_digit(s[p]))
+        return fail(sc, "Invalid number");
+    if (s[p] == '0')
+        p++;
+    else
+        while (p < sc->len && is_digit(s[p]))
+            p++;
+    if (p < sc->len && s[p] == '.') {
+        p++;
+        if (p >= sc->len || !is_digit(s[p]))
+            return fail(sc, "Invalid number");
+        while (p < sc->len && is_digit(s[p]))
+            p++;
+    }
+    if (p < sc->len && (s[p] == 'e' || s[p] == 'E')) {
+        p++;
+        if (p < sc->len && (s[p] == '+' || s[p] == '-'))
+            p++;
+        if (p >= sc->len || !is_digit(s[p]))
+            return fail(sc, "Invalid number");
+        while (p < sc->len && is_digit(s[p]))
+            p++;
+    }
+    if (p < sc->len && (is_digit(s[p]) || s[p] == '.' || ((s[p] | 0x20) >= 'a' && (s[p] | 0x20) <= 'z')))
+        return fail(sc, "Invalid number");
+    sc->pos = p;
+    return 0;
+}
+
+static int literal(struct scan *sc)
+{
+    static const char *const words[] = {"true", "false", "null"};
+
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(words[i]);
+        if (sc->len - sc->pos >= n && memcmp(sc->s + sc->pos, words[i], n) == 0) {
+            size_t p = sc->pos + n;
+            unsigned char c = p < sc->len ? sc->s[p] : ' ';
+            if (is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '_')
+                break;
+            sc->pos = p;
+            return 0;
+        }
+    }
+    return fail(sc, "Expected value");
+}
+
+/* unexpected - the error for a byte no rule accepts here */
+static int unexpected(struct scan *sc, const char *what)
+{
+    if (sc->pos < sc->len && sc->s[sc->pos] >= 0x80 &&
+        utf8_seq(sc->s + sc->pos, sc->len - sc->pos) == 0)
+        return fail(sc, "Invalid UTF-8");
+    return fail(sc, what);
+}
+
+static int push(struct scan *sc, char kind)
+{
+    if (sc->depth >= JOBREQ_MAX_DEPTH)
+        return fail(sc, "Nesting deeper than 64 levels");
+    struct frame *f = &sc->st[sc->depth++];
+    memset(f, 0, sizeof(*f));
+    f->kind = kind;
+    sc->pos++;
+    return 0;
+}
+
+enum state { S_VALUE, S_NAME, S_AFTER };
+
+static int run(struct scan *sc)
+{
+    enum state st = S_VALUE;
+
+    /* a byte-order mark is ignored (RFC 8259 §8.1 allows that) */
+    if (sc->len >= 3 && memcmp(sc->s, "\xef\xbb\xbf", 3) == 0)
+        sc->pos = 3;
+    skip_ws(sc);
+    if (sc->pos >= sc->len)
+        return fail(sc, "End of input");
+    if (sc->s[sc->pos] != '{') {
+        if (strchr("[\"-0123456789tfn", sc->s[sc->pos]) && sc->s[sc->pos])
+            return fail(sc, "Expected a JSON object");
+        return unexpected(sc, "Expected value");
+    }
+    for (;;) {
+        if (sc->pos >= sc->stop_at)
+            return 0;
+        switch (st) {
+        case S_VALUE:
+            skip_ws(sc);
+            if (sc->pos >= sc->len)
+                return fail(sc, "End of input");
+            switch (sc->s[sc->pos]) {
+            case '{':
+                if (push(sc, '{') < 0)
+                    return -1;
+                skip_ws(sc);
+                if (sc->pos < sc->len && sc->s[sc->pos] == '}') {
+                    sc->pos++;
+                    sc->depth--;
+                    st = S_AFTER;
+                } else
+                    st = S_NAME;
+                continue;
+            case '[':
+                if (push(sc, '[') < 0)
+                    return -1;
+                skip_ws(sc);
+                if (sc->pos < sc->len && sc->s[sc->pos] == ']') {
+                    sc->pos++;
+                    sc->depth--;
+                    st = S_AFTER;
+                } else
+                    st = S_VALUE;
+                continue;
+            case '"':
+                if (string(sc) < 0)
+                    return -1;
+                break;
+            case '-': case '0': case '1': case '2': case '3': case '4':
+            case '5': case '6': case '7': case '8': case '9':
+                if (number(sc) < 0)
+                    return -1;
+                break;
+            case 't': case 'f': case 'n':
+                if (literal(sc) < 0)
+                    return -1;
+                break;
+            default:
+                return unexpected(sc, "Expected value");
+            }
+            st = S_AFTER;
+            continue;
+        case S_NAME: {
+            struct frame *f = &sc->st[sc->depth - 1];
+            skip_ws(sc);
+            if (sc->pos >= sc->len || sc->s[sc->pos] != '"')
+                return sc->pos >= sc->len ? fail(sc, "Unterminated object")
+                                          : unexpected(sc, "Expected name");
+            size_t start = sc->pos + 1;
+            if (string(sc) < 0)
+                return -1;
+            f->key_off = start;
+            f->key_len = sc->pos - 1 - start;
+            f->has_key = 1;
+            skip_ws(sc);
+            if (sc->pos >= sc->len || sc->s[sc->pos] != ':')
+                return unexpected(sc, "Expected ':'");
+            sc->pos++;
+            st = S_VALUE;
+            continue;
+        }
+        case S_AFTER: {
+            if (sc->depth == 0) {
+                skip_ws(sc);
+                if (sc->pos < sc->len)
+                    return unexpected(sc, "Unexpected data after the JSON object");
+                return 0;
+            }
+            struct frame *f = &sc->st[sc->depth - 1];
+            if (f->kind == '[')
+                f->index++;
+            skip_ws(sc);
+            if (sc->pos >= sc->len)
+                return fail(sc, f->kind == '[' ? "Unterminated array" : "Unterminated object");
+            unsigned char c = sc->s[sc->pos];
+            if (c == ',') {
+                sc->pos++;
+                st = f->kind == '[' ? S_VALUE : S_NAME;
+            } else if ((f->kind == '[' && c == ']') || (f->kind == '{' && c == '}')) {
+                sc->pos++;
+                sc->depth--;
+                st = S_AFTER;
+            } else
+                return unexpected(sc, f->kind == '[' ? "Unterminated array" : "Unterminated object");
+            continue;
+        }
+        }
+    }
+}
+
+static void line_col(const unsigned char *s, size_t pos, size_t *line, size_t *col)
+{
+    size_t l = 1, c = 1;
+
+    for (size_t i = 0; i < pos; i++) {
+        if (s[i] == '\n')
+            l++, c = 1;
+        else if ((s[i] & 0xc0) != 0x80)
+            c++;
+    }
+    *line = l;
+    *col = c;
+}
+
+int jobreq_syntax(const char *body, size_t len, char *msg, size_t msgsz)
+{
+    struct scan sc;
+    char path[512];
+    size_t line, col;
+
+    memset(&sc, 0, sizeof(sc));
+    sc.s = (const unsigned char *)body;
+    sc.len = len;
+    sc.stop_at = (size_t)-1;
+    if (run(&sc) == 0)
+        return 0;
+    path_render(&sc, path, sizeof(path));
+    line_col(sc.s, sc.err_pos, &line, &col);
+    snprintf(msg, msgsz, "%s at line %zu column %zu path %s", sc.what, line, col, path);
+    return -1;
+}
+
+void jobreq_syntax_where(const char *body, size_t len, size_t pos, char *out, size_t outsz)
+{
+    struct scan sc;
+    char path[512];
+    size_t line, col;
+
+    memset(&sc, 0, sizeof(sc));
+    sc.s = (const unsigned char *)body;
+    sc.len = len;
+    sc.stop_at = pos > len ? len : pos;
+    run(&sc);
+    path_render(&sc, path, sizeof(path));
+    line_col(sc.s, sc.stop_at, &line, &col);
+    snprintf(out, outsz, "at line %zu column %zu path %s", line, col, path);
+}

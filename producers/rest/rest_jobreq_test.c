@@ -1,0 +1,547 @@
+/* rest_jobreq_test - the JobRequest check without network (table-driven). */
+#include "producers/rest/rest_jobreq.h"
+#include "global/account.h"
+#include "tests/harness/ttest.h"
+#include "util/mymalloc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define JOB_ID "0192f3a4-5b6c-7d8e-9f00-112233445566"
+
+static const char *stages = "render,deliver";
+static const char *settings_text =
+    "{\"features\":{\"tracking\":true,\"templates\":true,\"antivirus\":true,"
+    "\"secureDocument\":true},\"forbiddenRecipients\":[\"admin\"],"
+    "\"forbiddenSenders\":[\"noreply\"]}";
+
+static enum tx_code sender_domain(void *arg, const char *domain, struct jobreq_sender *out)
+{
+    (void)arg;
+    if (strcmp(domain, "dbdown.test") == 0)
+        return TX_RETRY_DB;
+    if (strcmp(domain, "example.com") != 0 && strcmp(domain, "relay.test") != 0)
+        return TX_REJECT_POLICY;
+    memset(out, 0, sizeof(*out));
+    out->id = 3;
+    snprintf(out->domain, sizeof(out->domain), "%s", domain);
+    out->relay = strcmp(domain, "relay.test") == 0;
+    return TX_OK;
+}
+
+static enum tx_code suppression(void *arg, struct jobreq_sup *q, size_t n)
+{
+    (void)arg;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(q[i].addr, "bounced@example.org") == 0) {
+            q[i].hit = 1;
+            snprintf(q[i].type, sizeof(q[i].type), "PREVIOUSLY_BOUNCED");
+            snprintf(q[i].created, sizeof(q[i].created), "2025-05-10T10:00:00.000Z");
+            snprintf(q[i].reason, sizeof(q[i].reason), "550 5.1.1 user unknown");
+        } else if (strcmp(q[i].addr, "manual@example.org") == 0) {
+            q[i].hit = 1;
+            snprintf(q[i].type, sizeof(q[i].type), "MANUAL");
+            snprintf(q[i].created, sizeof(q[i].created), "2025-05-11T10:00:00.000Z");
+        }
+    }
+    return TX_OK;
+}
+
+/* q - a JSON text written with ' for " */
+static char *q(const char *s)
+{
+    char *o = xstrdup(s);
+    for (char *p = o; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    return o;
+}
+
+static int run(const char *text, const char *settings, const char *stg, struct jobreq_result *res)
+{
+    char *body = q(text);
+    json_t *st = account_settings(settings ? settings : settings_text);
+    struct jobreq_env env = {st, 7, "acct", "4711", NULL, stg ? stg : stages, JOB_ID,
+                             1747212950817LL, sender_domain, suppression, NULL};
+    int rc = jobreq_run(body, strlen(body), &env, res);
+
+    json_decref(st);
+    xfree(body);
+    return rc;
+}
+
+#define FROM "'mail':{'from':{'email':'Sender <sender@example.com>'}}"
+#define RCPT "'recipients':[{'mail':{'to':[{'email':'to@example.org'}]}}]"
+#define BASE "'subject':{'content':'hi'}," RCPT "," FROM
+
+struct reject_case {
+    const char *body;
+    int http;
+    const char *subtype;
+    const char *description;
+};
+
+static const struct reject_case rejects[] = {
+    /* syntax (§4.1, §6.1) */
+    {"", 400, "INVALID_JSON_SYNTAX", "End of input at line 1 column 1 path $"},
+    {"[1]", 400, "INVALID_JSON_SYNTAX", "Expected a JSON object at line 1 column 1 path $"},
+    {"{'recipients':[{'mail':{'to':[{'email':'a@b.com'} {'email':'c@d.com'}]}}]}", 400,
+     "INVALID_JSON_SYNTAX", "Unterminated array at line 1 column 51 path $.recipients[0].mail.to[1]"},
+    {"{'a':1,'a':2}", 400, "INVALID_JSON_SYNTAX", "Duplicate member name at line 1 column 11 path $.a"},
+    {"{'a':'\\u0000'}", 400, "INVALID_JSON_SYNTAX", "NUL character in string at line 1 column 7 path $.a"},
+    {"{'a':'x'}junk", 400, "INVALID_JSON_SYNTAX",
+     "Unexpected data after the JSON object at line 1 column 10 path $"},
+    {"{'a':01}", 400, "INVALID_JSON_SYNTAX", "Invalid number at line 1 column 6 path $.a"},
+    {"{'a':tru}", 400, "INVALID_JSON_SYNTAX", "Expected value at line 1 column 6 path $.a"},
+    {"{'a':'\\x'}", 400, "INVALID_JSON_SYNTAX", "Invalid escape sequence at line 1 column 7 path $.a"},
+    {"{'a':'\xc3\x28'}", 400, "INVALID_JSON_SYNTAX", "Invalid UTF-8 at line 1 column 7 path $.a"},
+    {"{'a' 1}", 400, "INVALID_JSON_SYNTAX", "Expected ':' at line 1 column 6 path $.a"},
+    {"{\n 'a': [1,\n 2,]}", 400, "INVALID_JSON_SYNTAX", "Expected value at line 3 column 4 path $.a[2]"},
+    /* missing values (§4.2) */
+    {"{" RCPT "," FROM "}", 400, "MISSING_VALUE", "Missing mandatory value for subject.content"},
+    {"{'subject':null," RCPT "," FROM "}", 400, "MISSING_VALUE", "Missing mandatory value for subject.content"},
+    {"{'subject':{'content':''}," RCPT "," FROM "}", 400, "MISSING_VALUE",
+     "Missing mandatory value for subject.content"},
+    {"{'subject':{'content':'x'}," FROM "}", 400, "MISSING_VALUE", "Missing mandatory value for recipients"},
+    {"{'subject':{'content':'x'},'recipients':[]," FROM "}", 400, "MISSING_VALUE",
+     "Missing mandatory value for recipients"},
+    {"{'subject':{'content':'x'}," RCPT "}", 400, "MISSING_VALUE", "Missing mandatory value for mail.from.email"},
+    {"{'subject':{'content':'x'}," RCPT ",'mail':{}}", 400, "MISSING_VALUE",
+     "Missing mandatory value for mail.from.email"},
+    {"{'subject':{'content':'x'}," RCPT ",'mail':{'from':{'email':'  '}}}", 400, "MISSING_VALUE",
+     "Missing mandatory value for mail.from.email"},
+    {"{" BASE ",'body':{'content':'x'}}", 400, "MISSING_VALUE", "Missing mandatory value for body.contentType"},
+    {"{" BASE ",'body':{'contentType':'text/html'}}", 400, "MISSING_VALUE",
+     "Missing mandatory value for body.content"},
+    {"{" BASE ",'alternative':{}}", 400, "MISSING_VALUE", "Missing mandatory value for alternative.content"},
+    {"{'subject':{'content':'x'},'recipients':[{}]," FROM "}", 400, "MISSING_VALUE",
+     "Missing mandatory value for recipients[0].mail.to"},
+    {"{'subject':{'content':'x'},'recipients':[{'mail':{'to':[]}}]," FROM "}", 400, "MISSING_VALUE",
+     "Missing mandatory value for recipients[0].mail.to"},
+    {"{'subject':{'content':'x'},'recipients':[{'mail':{'to':[{}]}}]," FROM "}", 400, "MISSING_VALUE",
+     "Missing mandatory value for recipients[0].mail.to[0].email"},
+    {"{'subject':{'content':'x'},'recipients':[{'mail':{'to':[{'email':null}]}}]," FROM "}", 400,
+     "MISSING_VALUE", "Missing mandatory value for recipients[0].mail.to[0].email"},
+    {"{" BASE ",'attachments':[{'contentType':'a/b','content':'QQ=='}]}", 400, "MISSING_VALUE",
+     "Missing mandatory value for attachments[0].name"},
+    {"{" BASE ",'attachments':[{'name':'a','content':'QQ=='}]}", 400, "MISSING_VALUE",
+     "Missing mandatory value for attachments[0].contentType"},
+    {"{" BASE ",'attachments':[{'name':'a','contentType':'a/b'}]}", 400, "MISSING_VALUE",
+     "Missing mandatory value for attachments[0].content"},
+    {"{" BASE ",'notification':{'endPoint':{}}}", 400, "MISSING_VALUE",
+     "Missing mandatory value for notification.endPoint.url"},
+    {"{" BASE ",'notification':{'endPoint':{'url':'https://h.test/x','authentication':{'user':'u','password':'p'}}}}",
+     400, "MISSING_VALUE", "Missing mandatory value for notification.endPoint.authentication.method"},
+    {"{" BASE ",'notification':{'endPoint':{'url':'https://h.test/x','authentication':{'method':'BASIC','password':'p'}}}}",
+     400, "MISSING_VALUE", "Missing mandatory value for notification.endPoint.authentication.user"},
+    {"{" BASE ",'notification':{'endPoint':{'url':'https://h.test/x','authentication':{'method':'BASIC','user':'u'}}}}",
+     400, "MISSING_VALUE", "Missing mandatory value for notification.endPoint.authentication.password"},
+    {"{'subject':{'content':'x'}," RCPT ",'mail':{'from':{'email':'s@example.com'},'replyTo':{}}}", 400,
+     "MISSING_VALUE", "Missing mandatory value for mail.replyTo.email"},
+    /* wrong types and formats */
+    {"{'subject':'x'," RCPT "," FROM "}", 400, "INVALID_FORMAT", "Invalid format for subject"},
+    {"{'subject':{'content':5}," RCPT "," FROM "}", 400, "INVALID_FORMAT", "Invalid format for subject.content"},
+    {"{" BASE ",'attachments':[{'name':'a.pdf','contentType':'a/b','content':'QQ='}]}", 400, "INVALID_FORMAT",
+     "Invalid format for attachments[0].content"},
+    {"{" BASE ",'attachments':[{'name':'a.pdf','contentType':'pdf','content':'QQ=='}]}", 400,
+     "INVALID_FORMAT", "Invalid format for attachments[0].contentType"},
+    {"{" BASE ",'attachments':{}}", 400, "INVALID_FORMAT", "Invalid format for attachments"},
+    {"{" BASE ",'notification':{'endPoint':{'url':'ftp://h.test/x'}}}", 400, "INVALID_FORMAT",
+     "Invalid format for notification.endPoint.url"},
+    {"{" BASE ",'notification':{'endPoint':{'url':'https://h.test/x','headers':{'bad name':'v'}}}}", 400,
+     "INVALID_FORMAT", "Invalid format for notification.endPoint.headers.bad name"},
+    {"{'subject':{'content':'x'}," RCPT ",'mail':{'from':{'email':'s@example.com'},'mimeFrom':{'email':'nope'}}}",
+     400, "INVALID_FORMAT", "Invalid format for mail.mimeFrom.email"},
+    {"{'subject':{'content':'x'}," RCPT ",'mail':{'from':{'email':'s@example.com'},'xHeaders':{'X-A:':'v'}}}",
+     400, "INVALID_FORMAT", "Invalid format for mail.xHeaders.X-A:"},
+    {"{" BASE ",'job':{'features':{'openTracking':{'active':'yes'}}}}", 400, "INVALID_FORMAT",
+     "Invalid format for job.features.openTracking.active"},
+    {"{'subject':{'content':'x'},'recipients':[{'mail':{'to':['a@b.com']}}]," FROM "}", 400,
+     "INVALID_FORMAT", "Invalid format for recipients[0].mail.to[0]"},
+    /* allowed values */
+    {"{" BASE ",'body':{'contentType':'text/xml','content':'x'}}", 400, "INVALID_VALUE",
+     "Invalid value for body.contentType"},
+    {"{'subject':{'content':'x','contentEncoding':'rot13'}," RCPT "," FROM "}", 400, "INVALID_VALUE",
+     "Invalid value for subject.contentEncoding"},
+    {"{'subject':{'content':'x','contentTransferEncoding':'7bit'}," RCPT "," FROM "}", 400, "INVALID_VALUE",
+     "Invalid value for subject.contentTransferEncoding"},
+    {"{'subject':{'content':'x','charset':'NO-SUCH-CHARSET'}," RCPT "," FROM "}", 400, "INVALID_VALUE",
+     "Invalid value for subject.charset"},
+    {"{'subject':{'content':'x\\u20ac','charset':'ISO-8859-1'}," RCPT "," FROM "}", 400, "INVALID_VALUE",
+     "Invalid value for subject.charset"},
+    {"{'subject':{'content':'x'}," RCPT ",'mail':{'from':{'email':'s@example.com'},'priority':'URGENT'}}",
+     400, "INVALID_VALUE", "Invalid value for mail.priority"},
+    {"{'subject':{'content':'x'}," RCPT ",'mail':{'from':{'email':'s@example.com'},'xHeaders':{'subject':'v'}}}",
+     400, "INVALID_VALUE", "Invalid value for mail.xHeaders.subject"},
+    {"{" BASE ",'notification':{'endPoint':{'url':'https://h.test/x','headers':{'Content-Type':'v'}}}}", 400,
+     "INVALID_VALUE", "Invalid value for notification.endPoint.headers.Content-Type"},
+    {"{" BASE ",'notification':{'endPoint':{'url':'https://h.test/x','authentication':{'method':'DIGEST','user':'u','password':'p'}}}}",
+     400, "INVALID_VALUE", "Invalid value for notification.endPoint.authentication.method"},
+    {"{" BASE ",'job':{'options':{'antivirus':{'scope':'everything'}}}}", 400, "INVALID_VALUE",
+     "Invalid value for job.options.antivirus.scope"},
+    /* sender (§4.9) */
+    {"{'subject':{'content':'x'}," RCPT ",'mail':{'from':{'email':'foo@bar'}}}", 400, "INVALID_SENDER",
+     "Invalid syntax for mail.from.email"},
+    {"{'subject':{'content':'x'}," RCPT ",'mail':{'from':{'email':'s@other.test'}}}", 403, "FORBIDDEN_SENDER",
+     "Unsupported value for mail.from.email"},
+    {"{'subject':{'content':'x'}," RCPT ",'mail':{'from':{'email':'noreply@example.com'}}}", 403,
+     "FORBIDDEN_SENDER", "Unsupported value for mail.from.email"},
+    {"{'subject':{'content':'x'}," RCPT ",'mail':{'from':{'email':'s@example.com'},'mimeFrom':{'email':'m@other.test'}}}",
+     403, "FORBIDDEN_SENDER", "Unsupported value for mail.mimeFrom.email"},
+    {"{'subject':{'content':'x'}," RCPT ",'mail':{'from':{'email':'s@dbdown.test'}}}", 503, "INTERNAL_ERROR",
+     "Internal error"},
+    /* account configuration */
+    {"{" BASE ",'attachments':[{'name':'run.EXE','contentType':'a/b','content':'QQ=='}]}", 403,
+     "FORBIDDEN_PARAMS", "Unsupported value for attachments[0].name"},
+    {"{" BASE ",'attachments':[{'name':'run.exe. ','contentType':'a/b','content':'QQ=='}]}", 403,
+     "FORBIDDEN_PARAMS", "Unsupported value for attachments[0].name"},
+    {"{" BASE ",'job':{'options':{'traceRecover':{'active':true}}}}", 403, "FORBIDDEN_BY_CONFIG",
+     "Unsupported value for job.options.traceRecover.active"},
+    /* cross-field (§16.3) */
+    {"{" BASE ",'attachments':[{'name':'a.pdf','contentType':'a/b','content':'QQ==','secureDocument':true}]}",
+     400, "INVALID_VALUE", "Invalid value for attachments[0].secureDocument"},
+    {NULL, 0, NULL, NULL},
+};
+
+static int check_reject(const struct reject_case *c, const char *settings, const char *stg)
+{
+    struct jobreq_result res;
+    int rc = run(c->body, settings, stg, &res), bad = 0;
+
+    if (rc == 0 || res.http != c->http || strcmp(res.subtype, c->subtype) != 0 ||
+        strcmp(res.description, c->description) != 0) {
+        fprintf(stderr, "  body %s:\n    got:      %d %s %s\n    expected: %d %s %s\n", c->body,
+                res.http, res.subtype ? res.subtype : "-", res.description, c->http, c->subtype,
+                c->description);
+        bad = 1;
+    }
+    jobreq_result_free(&res);
+    return bad;
+}
+
+static void expect_reject(const struct reject_case *c, const char *settings, const char *stg)
+{
+    if (check_reject(c, settings, stg))
+        TT_FAIL("unexpected answer");
+}
+
+TT_TEST(test_rejections)
+{
+    int bad = 0;
+
+    for (const struct reject_case *c = rejects; c->body; c++)
+        bad += check_reject(c, NULL, "scan,securezip,render,deliver");
+    if (bad)
+        TT_FAIL("%d cases failed", bad);
+}
+
+TT_TEST(test_stage_missing)
+{
+    /* the account has antivirus, the installation runs no scan stage */
+    struct reject_case c = {"{" BASE ",'job':{'options':{'antivirus':{'active':true}}}}", 403,
+                            "FORBIDDEN_BY_CONFIG", "Unsupported value for job.options.antivirus.active"};
+    expect_reject(&c, NULL, "render,deliver");
+}
+
+TT_TEST(test_feature_off)
+{
+    struct reject_case t = {"{'subject':{'template':'x ${a}'}," RCPT "," FROM "}", 403,
+                            "FORBIDDEN_BY_CONFIG", "Unsupported value for subject.template"};
+    struct reject_case o = {"{'subject':{'content':'x'},'recipients':[{'mail':{'to':[{'email':'a@b.com'}]},"
+                            "'features':{'openTracking':{'active':true}}}]," FROM "}", 403,
+                            "FORBIDDEN_BY_CONFIG",
+                            "Unsupported value for recipients[0].features.openTracking.active"};
+    const char *off = "{\"features\":{\"tracking\":false,\"templates\":false}}";
+
+    struct reject_case sd = {"{" BASE ",'secureDocument':{'active':true}}", 403, "FORBIDDEN_BY_CONFIG",
+                             "Unsupported value for secureDocument.active"};
+    struct reject_case flag = {"{" BASE ",'attachments':[{'name':'a.pdf','contentType':'a/b',"
+                               "'content':'QQ==','secureDocument':true}]}", 403, "FORBIDDEN_BY_CONFIG",
+                               "Unsupported value for attachments[0].secureDocument"};
+
+    expect_reject(&sd, off, NULL);
+    expect_reject(&flag, off, NULL);
+    expect_reject(&t, off, NULL);
+    expect_reject(&o, off, NULL);
+}
+
+static char *repeat(const char *unit, size_t n)
+{
+    size_t ul = strlen(unit);
+    char *o = xmalloc(ul * n + 1);
+    for (size_t i = 0; i < n; i++)
+        memcpy(o + i * ul, unit, ul);
+    o[ul * n] = 0;
+    return o;
+}
+
+static int run_len(const char *fmt_a, const char *fill, const char *fmt_b, struct jobreq_result *res)
+{
+    char *body = xasprintf("%s%s%s", fmt_a, fill, fmt_b);
+    int rc = run(body, NULL, NULL, res);
+    xfree(body);
+    return rc;
+}
+
+TT_TEST(test_limits)
+{
+    struct jobreq_result res;
+    char *s;
+
+    /* subject: 998 characters (code points) fit, 999 do not */
+    s = repeat("\xc3\xa4", 998);
+    TT_EQ_INT(run_len("{'subject':{'content':'", s, "'}," RCPT "," FROM "}", &res), 0);
+    jobreq_result_free(&res);
+    xfree(s);
+    s = repeat("a", 999);
+    TT_EQ_INT(run_len("{'subject':{'content':'", s, "'}," RCPT "," FROM "}", &res), -1);
+    TT_EQ_STR(res.description, "Size limit exceeded for subject.content");
+    xfree(s);
+    /* reference: 50 */
+    s = repeat("r", 50);
+    TT_EQ_INT(run_len("{'subject':{'content':'x'},'recipients':[{'mail':{'to':[{'email':'a@b.com'}]},'reference':'",
+                      s, "'}]," FROM "}", &res), 0);
+    jobreq_result_free(&res);
+    xfree(s);
+    s = repeat("r", 51);
+    TT_EQ_INT(run_len("{'subject':{'content':'x'},'recipients':[{'mail':{'to':[{'email':'a@b.com'}]},'reference':'",
+                      s, "'}]," FROM "}", &res), -1);
+    TT_EQ_STR(res.description, "Size limit exceeded for recipients[0].reference");
+    xfree(s);
+    /* a recipient address of 255 characters is refused whatever its syntax */
+    s = repeat("x", 255);
+    TT_EQ_INT(run_len("{'subject':{'content':'x'},'recipients':[{'mail':{'to':[{'email':'", s, "'}]}}]," FROM "}",
+                      &res), -1);
+    TT_EQ_STR(res.subtype, "LIMIT_EXCEEDED");
+    TT_EQ_STR(res.description, "Size limit exceeded for recipients[0].mail.to[0].email");
+    xfree(s);
+    /* 254 with bad syntax: accepted as PART */
+    s = repeat("x", 254);
+    TT_EQ_INT(run_len("{'subject':{'content':'x'},'recipients':[{'mail':{'to':[{'email':'", s, "'}]}}]," FROM "}",
+                      &res), 0);
+    TT_EQ_INT(res.dropped, 1);
+    jobreq_result_free(&res);
+    xfree(s);
+    /* 100 blocks, 101 blocks; 1000 addresses, 1001 */
+    s = repeat("{'mail':{'to':[{'email':'a@b.com'}]}},", 100);
+    s[strlen(s) - 1] = 0;
+    TT_EQ_INT(run_len("{'subject':{'content':'x'},'recipients':[", s, "]," FROM "}", &res), 0);
+    TT_EQ_INT(res.addresses, 100);
+    jobreq_result_free(&res);
+    xfree(s);
+    s = repeat("{'mail':{'to':[{'email':'a@b.com'}]}},", 101);
+    s[strlen(s) - 1] = 0;
+    TT_EQ_INT(run_len("{'subject':{'content':'x'},'recipients':[", s, "]," FROM "}", &res), -1);
+    TT_EQ_STR(res.description, "Count limit exceeded for recipients");
+    xfree(s);
+    s = repeat("{'email':'a@b.com'},", 1000);
+    s[strlen(s) - 1] = 0;
+    TT_EQ_INT(run_len("{'subject':{'content':'x'},'recipients':[{'mail':{'to':[", s, "]}}]," FROM "}", &res), 0);
+    TT_EQ_INT(res.addresses, 1000);
+    jobreq_result_free(&res);
+    xfree(s);
+    s = repeat("{'email':'a@b.com'},", 1001);
+    s[strlen(s) - 1] = 0;
+    TT_EQ_INT(run_len("{'subject':{'content':'x'},'recipients':[{'mail':{'to':[", s, "]}}]," FROM "}", &res), -1);
+    TT_EQ_STR(res.description, "Count limit exceeded for recipients.mail");
+    xfree(s);
+    /* 20 attachments, 21 */
+    s = repeat("{'name':'a.pdf','contentType':'a/b','content':'QQ=='},", 21);
+    s[strlen(s) - 1] = 0;
+    TT_EQ_INT(run_len("{" BASE ",'attachments':[", s, "]}", &res), -1);
+    TT_EQ_STR(res.description, "Count limit exceeded for attachments");
+    s[strlen(s) - strlen(",{'name':'a.pdf','contentType':'a/b','content':'QQ=='}")] = 0;
+    TT_EQ_INT(run_len("{" BASE ",'attachments':[", s, "]}", &res), 0);
+    jobreq_result_free(&res);
+    xfree(s);
+    /* xHeaders: 10, 11 */
+    s = xstrdup("'x0':'v','x1':'v','x2':'v','x3':'v','x4':'v','x5':'v','x6':'v','x7':'v','x8':'v','x9':'v'");
+    TT_EQ_INT(run_len("{'subject':{'content':'x'}," RCPT ",'mail':{'from':{'email':'s@example.com'},'xHeaders':{",
+                      s, "}}}", &res), 0);
+    jobreq_result_free(&res);
+    TT_EQ_INT(run_len("{'subject':{'content':'x'}," RCPT ",'mail':{'from':{'email':'s@example.com'},'xHeaders':{",
+                      s, ",'x10':'v'}}}", &res), -1);
+    TT_EQ_STR(res.description, "Count limit exceeded for mail.xHeaders");
+    xfree(s);
+}
+
+TT_TEST(test_nesting)
+{
+    struct jobreq_result res;
+    char *open = repeat("{'a':", 63), *close = repeat("}", 63);
+    char *body = xasprintf("{" BASE ",'x':%s1%s}", open, close);   /* 64 levels with the root */
+
+    TT_EQ_INT(run(body, NULL, NULL, &res), 0);
+    jobreq_result_free(&res);
+    xfree(body);
+    body = xasprintf("{" BASE ",'x':%s{'a':1}%s}", open, close);
+    TT_EQ_INT(run(body, NULL, NULL, &res), -1);
+    TT_EQ_STR(res.subtype, "INVALID_JSON_SYNTAX");
+    TT_ASSERT(strncmp(res.description, "Nesting deeper than 64 levels at line 1", 39) == 0);
+    xfree(body);
+    xfree(open);
+    xfree(close);
+}
+
+static json_t *path(json_t *root, const char *p)
+{
+    char *copy = xstrdup(p), *save = NULL;
+    json_t *cur = root;
+
+    for (char *t = strtok_r(copy, ".", &save); t && cur; t = strtok_r(NULL, ".", &save)) {
+        if (*t >= '0' && *t <= '9')
+            cur = json_array_get(cur, (size_t)strtoul(t, NULL, 10));
+        else
+            cur = json_object_get(cur, t);
+    }
+    xfree(copy);
+    return cur;
+}
+
+#define SVAL(root, p) json_string_value(path(root, p))
+
+TT_TEST(test_sample)
+{
+    FILE *f = fopen("../shared/api/samples/sample-jobrequest.json", "rb");
+    char buf[8192];
+    struct jobreq_result res;
+    json_t *st = account_settings(settings_text);
+
+    if (f == NULL)
+        f = fopen("tests/fixtures/samples/sample-jobrequest.json", "rb");
+    if (f == NULL)
+        return;     /* the shared samples are not there: covered by the integration test */
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    struct jobreq_env env = {st, 7, "acct", "4711", "T", stages, JOB_ID, 1747212950817LL,
+                             sender_domain, suppression, NULL};
+    TT_EQ_INT(jobreq_run(buf, n, &env, &res), 0);
+    TT_EQ_STR(res.slip, "render,deliver");
+    TT_EQ_INT(res.addresses, 3);
+    TT_EQ_INT(res.dropped, 0);
+    json_t *d = res.data;
+    TT_EQ_STR(SVAL(d, "receivedTs"), "2025-05-14T08:55:50.817Z");
+    TT_EQ_STR(SVAL(d, "alternative.text"), "plain alternative");   /* base64 that is not: plain (§4.6) */
+    TT_EQ_STR(SVAL(d, "body.text"), "<html><body>hello world</body></html>");
+    TT_EQ_STR(SVAL(d, "body.cte"), "base64");
+    TT_EQ_STR(SVAL(d, "blocks.0.priority"), "HIGH");
+    TT_EQ_STR(SVAL(d, "blocks.0.inReplyTo"), "in-reply-to-rcpt@example.com");
+    TT_EQ_STR(SVAL(d, "blocks.0.replyTo.addr"), "reply-to@example.com");
+    TT_EQ_STR(SVAL(d, "blocks.0.listUnsubscribe"), "custom_email_address");
+    TT_EQ_INT(json_object_size(path(d, "blocks.0.xHeaders")), 4);
+    TT_EQ_STR(SVAL(d, "blocks.0.to.0.rid"), JOB_ID "#00000000#00000000");
+    TT_EQ_STR(SVAL(d, "blocks.0.cc.0.rid"), JOB_ID "#00000000#00000001");
+    TT_EQ_STR(SVAL(d, "blocks.0.bcc.0.rid"), JOB_ID "#00000000#00000002");
+    TT_EQ_STR(SVAL(d, "blocks.0.to.0.display"), "to_friendly");
+    TT_EQ_STR(SVAL(d, "mail.from.addr"), "smtp-from@example.com");
+    TT_EQ_STR(SVAL(d, "mail.mimeFrom.display"), "mime_from_friendly");
+    TT_EQ_STR(SVAL(d, "attachments.0.data"), "bmFtZQ==");
+    TT_ASSERT(json_is_true(path(d, "blocks.0.openTracking")));
+    TT_EQ_STR(SVAL(res.content, "recipients.0.mail.bcc.0.email"), "bcc_friendly<bcc@example.com>");
+    TT_EQ_STR(SVAL(res.notification, "authentication.password"), "dfghoxjuvnzeso374i");
+    jobreq_result_free(&res);
+    json_decref(st);
+}
+
+TT_TEST(test_part)
+{
+    struct jobreq_result res;
+    const char *body =
+        "{'subject':{'content':'x'},'recipients':[{'mail':{'to':[{'email':' John <john@example.org> '},"
+        "{'email':'foo@bar'}],'cc':[{'email':'Admin@example.org'}],'bcc':[{'email':'Bounced@Example.org'}]}},"
+        "{'mail':{'cc':[{'email':'manual@example.org'}]}}]," FROM "}";
+
+    TT_EQ_INT(run(body, NULL, NULL, &res), 0);
+    TT_EQ_INT(res.dropped, 4);
+    json_t *a = res.content;
+    TT_EQ_STR(SVAL(a, "recipients.0.mail.to.0.email"), "John <john@example.org>");
+    TT_ASSERT(path(a, "recipients.0.mail.to.0.validationResult") == NULL);
+    TT_EQ_STR(SVAL(a, "recipients.0.mail.to.1.validationResult.classifier"), "INVALID_FORMAT");
+    TT_ASSERT(path(a, "recipients.0.mail.to.1.validationResult.message") == NULL);
+    TT_EQ_STR(SVAL(a, "recipients.0.mail.cc.0.validationResult.classifier"), "FORBIDDEN_RECIPIENT");
+    TT_EQ_STR(SVAL(a, "recipients.0.mail.cc.0.validationResult.message"), "Reason: Local part forbidden by config");
+    TT_EQ_STR(SVAL(a, "recipients.0.mail.bcc.0.validationResult.classifier"), "PREVIOUSLY_BOUNCED");
+    TT_EQ_STR(SVAL(a, "recipients.1.mail.cc.0.id"), JOB_ID "#00000001#00000004");
+    TT_EQ_INT(json_array_size(path(a, "recipients.1.mail.to")), 0);
+    TT_EQ_STR(SVAL(a, "recipients.1.mail.cc.0.validationResult.classifier"), "SUPPRESSED");
+    json_t *d = res.data;
+    TT_EQ_STR(SVAL(d, "blocks.0.bcc.0.drop.description"),
+              "ts=\"2025-05-10T10:00:00.000Z\", reason=\"550 5.1.1 user unknown\"");
+    TT_EQ_STR(SVAL(d, "blocks.0.bcc.0.drop.suppression.address"), "bounced@example.org");
+    TT_EQ_STR(SVAL(d, "blocks.1.cc.0.drop.description"),
+              "type=\"MANUAL\", ts=\"2025-05-11T10:00:00.000Z\", reason=\"\"");
+    TT_EQ_STR(SVAL(d, "blocks.0.to.1.drop.subType"), "INVALID_ADDRESS");
+    TT_ASSERT(json_is_null(path(d, "blocks.0.to.1.addr")));
+    jobreq_result_free(&res);
+}
+
+TT_TEST(test_decoding)
+{
+    struct jobreq_result res;
+
+    TT_EQ_INT(run("{'subject':{'content':'=?UTF-8?Q?Gr=C3=BC=C3=9Fe?= =?ISO-8859-1?B?/A==?= x',"
+                  "'contentEncoding':'quoted-printable'},'body':{'contentType':'TEXT/HTML',"
+                  "'content':'PGI+aGk8L2I+','contentEncoding':'base64'}," RCPT "," FROM "}",
+                  NULL, NULL, &res), 0);
+    TT_EQ_STR(SVAL(res.data, "subject.text"), "Grüßeü x");
+    TT_EQ_STR(SVAL(res.data, "body.text"), "<b>hi</b>");
+    TT_EQ_STR(SVAL(res.data, "body.contentType"), "text/html");
+    jobreq_result_free(&res);
+    /* latin-1 bytes declared as such */
+    TT_EQ_INT(run("{'subject':{'content':'/A==','contentEncoding':'base64','charset':'iso-8859-1'},"
+                  RCPT "," FROM "}", NULL, NULL, &res), 0);
+    TT_EQ_STR(SVAL(res.data, "subject.text"), "ü");
+    jobreq_result_free(&res);
+}
+
+TT_TEST(test_options)
+{
+    struct jobreq_result res;
+    const char *all = "{\"features\":{\"antivirus\":true,\"secureDocument\":true,\"spamCheck\":true,"
+                      "\"traceRecover\":true,\"messageSigning\":true}}";
+
+    TT_EQ_INT(run("{" BASE ",'attachments':[{'name':'a.pdf','contentType':'a/b','content':'QQ==',"
+                  "'secureDocument':'true'}],'secureDocument':{'active':true,'filename':'test',"
+                  "'password':{'type':'very_high'}},'job':{'options':{'spamCheck':{'active':true,"
+                  "'mode':'block-above','threshold':7.5}}}}",
+                  all, "scan,securezip,render,spamcheck,deliver", &res), 0);
+    TT_EQ_STR(res.slip, "scan,securezip,render,spamcheck,deliver");
+    TT_ASSERT(json_is_true(path(res.data, "options.antivirus.active")));
+    TT_EQ_STR(SVAL(res.data, "options.secureDocument.passwordType"), "very_high");
+    TT_EQ_STR(SVAL(res.data, "options.secureDocument.filename"), "test");
+    TT_ASSERT(json_real_value(path(res.data, "options.spamCheck.threshold")) == 7.5);
+    jobreq_result_free(&res);
+    struct reject_case both = {"{" BASE ",'job':{'options':{'secureDocument':{'active':true},"
+                               "'messageSigning':{'active':true}}}}", 400, "INVALID_VALUE",
+                               "Invalid value for job.options.messageSigning.active"};
+    expect_reject(&both, all, "scan,render,smime,deliver");
+    struct reject_case relay = {"{'subject':{'content':'x'}," RCPT ",'mail':{'from':{'email':'a@relay.test'}},"
+                                "'job':{'options':{'messageSigning':{'active':true}}}}", 403,
+                                "FORBIDDEN_BY_CONFIG", "Unsupported value for job.options.messageSigning.active"};
+    expect_reject(&relay, all, "render,smime,deliver");
+    struct reject_case nozip = {"{" BASE ",'attachments':[{'name':'a.pdf','contentType':'a/b','content':'QQ==',"
+                                "'secureDocument':true}],'job':{'options':{'secureDocument':{'active':true}}}}",
+                                403, "FORBIDDEN_BY_CONFIG",
+                                "Unsupported value for job.options.secureDocument.active"};
+    expect_reject(&nozip, all, "scan,render,deliver");
+}
+
+TT_TEST(test_lenient)
+{
+    struct jobreq_result res;
+
+    /* null and "" are absent; unknown keys ignored; booleans as strings */
+    TT_EQ_INT(run("{'subject':{'content':'x','template':''},'body':null,'alternative':'',"
+                  "'recipients':[{'mail':{'to':[{'email':'a@b.com','name':'A'}],'listUnsubscribe':''},"
+                  "'features':{'openTracking':{'active':'false'}},'active ':1}],"
+                  "'mail':{'from':{'email':' sender@example.com'},'priority':null},'unknown':{'x':[1]}}",
+                  NULL, NULL, &res), 0);
+    TT_ASSERT(json_is_null(path(res.data, "body")));
+    TT_ASSERT(json_is_null(path(res.data, "blocks.0.listUnsubscribe")));
+    TT_ASSERT(json_is_false(path(res.data, "blocks.0.openTracking")));
+    jobreq_result_free(&res);
+}
+
+TT_MAIN(TT_CASE(test_rejections), TT_CASE(test_stage_missing), TT_CASE(test_feature_off),
+        TT_CASE(test_limits), TT_CASE(test_nesting), TT_CASE(test_sample), TT_CASE(test_part),
+        TT_CASE(test_decoding), TT_CASE(test_options), TT_CASE(test_lenient))
