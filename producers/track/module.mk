@@ -10,3 +10,7 @@ template_test_SRC := lib/global/template_test.c
 LIBGLOBAL_SRC += lib/global/tracktoken.c
 UNIT_TESTS += tracktoken_test
 tracktoken_test_SRC := lib/global/tracktoken_test.c
+
+LIBGLOBAL_SRC += lib/global/tracklinks.c
+UNIT_TESTS += tracklinks_test
+tracklinks_test_SRC := lib/global/tracklinks_test.c
