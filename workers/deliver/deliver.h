@@ -144,6 +144,7 @@ struct dconn {
     unsigned caps;
     long long size_max;
     int tls;
+    int verified;               /* the peer was authenticated (deliver_tls_verify) */
     char tls_desc[64];          /* "TLSv1.3" or "none" */
     int nmsgs;                  /* transactions completed */
     int64_t born_ms, last_ms;
@@ -172,8 +173,8 @@ void net_close(struct dconn *c, int polite);
 /* deliver_tls_init - the client context; 0 or -1 */
 int deliver_tls_init(void);
 void deliver_tls_done(void);
-/* deliver_tls_start - handshake on c (after 220 to STARTTLS); 0 or -1 with c->err */
-int deliver_tls_start(struct dconn *c, int64_t timeout_ms);
+/* deliver_tls_start - handshake on c (after 220 to STARTTLS), authenticating the peer when verify; 0 or -1 with c->err */
+int deliver_tls_start(struct dconn *c, int64_t timeout_ms, int verify);
 
 /* ---- SMTP sessions (deliver_session.c) -------------------------------- */
 
@@ -218,14 +219,19 @@ struct dconn *session_open(const union dsock *addr, int port, const char *host,
  * whether c may be reused.
  */
 int session_send(struct dconn *c, const struct dmsg *m, struct outcome *o);
-/* session_fits - c can carry m (TLS when enforced) */
+/* session_fits - c can carry m (TLS when enforced, authenticated when deliver_tls_verify) */
 int session_fits(const struct dconn *c, const struct dmsg *m);
 
 /* ---- connection cache (deliver_pool.c) -------------------------------- */
 
 void pool_init(void);
-/* pool_get - an idle connection for nexthop (or, when NULL, for endpoint key) fitting m */
-struct dconn *pool_get(const char *nexthop, const char *key, const struct dmsg *m);
+/*
+ * pool_get - an idle connection for nexthop or, when that is NULL, for
+ * endpoint key under the name host, fitting m (an authenticated session
+ * is only reused for the name it was verified for)
+ */
+struct dconn *pool_get(const char *nexthop, const char *key, const char *host,
+                       const struct dmsg *m);
 /* pool_put - keep c for reuse, or close it. Ownership: steals c. */
 void pool_put(struct dconn *c);
 void pool_shutdown(void);

@@ -20,6 +20,7 @@
 
 #include <pthread.h>
 #include <string.h>
+#include <strings.h>
 
 struct idle {
     struct dconn *c;
@@ -96,7 +97,8 @@ void pool_init(void)
     janitor_started = 1;
 }
 
-struct dconn *pool_get(const char *nexthop, const char *key, const struct dmsg *m)
+struct dconn *pool_get(const char *nexthop, const char *key, const char *host,
+                       const struct dmsg *m)
 {
     struct idle **pp, *hit = NULL, *old;
     int64_t now = time_mono_ms();
@@ -108,6 +110,8 @@ struct dconn *pool_get(const char *nexthop, const char *key, const struct dmsg *
     for (pp = &idle_list; *pp; pp = &(*pp)->next) {
         struct dconn *c = (*pp)->c;
         if (!session_fits(c, m))
+            continue;
+        if (nexthop == NULL && m->tls_enforced && c->verified && host && strcasecmp(c->host, host) != 0)
             continue;
         if ((nexthop && strcmp(c->nexthop, nexthop) == 0) || (key && strcmp(c->key, key) == 0)) {
             hit = *pp;

@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_CANDIDATES 64
 
@@ -139,16 +140,23 @@ void deliver_attempt(struct dctx *ctx, const struct dmsg *m, const char *relay, 
         return;
     }
     /* a cached connection for this next-hop saves the DNS lookups */
-    for (int tries = 0; tries < 4 && (c = pool_get(rt.nexthop, NULL, m)) != NULL; tries++)
+    for (int tries = 0; tries < 4 && (c = pool_get(rt.nexthop, NULL, NULL, m)) != NULL; tries++)
         if (transact(c, rt.nexthop, m, o) == 0)
             return;
     if (candidates(ctx, &rt, cand, &n, o) < 0)
         return;
     for (int i = 0; i < n; i++) {
         endpoint_key(key, sizeof(key), &cand[i].addr, rt.port);
-        while ((c = pool_get(NULL, key, m)) != NULL)
+        while ((c = pool_get(NULL, key, cand[i].host, m)) != NULL) {
+            /* the same server under this candidate's name; an authentication
+             * was for the old name only */
+            if (strcasecmp(c->host, cand[i].host) != 0) {
+                memcpy(c->host, cand[i].host, sizeof(c->host));
+                c->verified = 0;
+            }
             if (transact(c, rt.nexthop, m, o) == 0)
                 return;
+        }
         struct outcome fail;
         memset(&fail, 0, sizeof(fail));
         c = session_open(&cand[i].addr, rt.port, cand[i].host, m, &fail);

@@ -232,7 +232,7 @@ static struct dconn *open_once(const union dsock *addr, int port, const char *ho
                 goto fail;
             }
             /* opportunistic: go on in plain text on this connection */
-        } else if (deliver_tls_start(c, dp.starttls_timeout) < 0) {
+        } else if (deliver_tls_start(c, dp.starttls_timeout, m->tls_enforced && dp.tls_verify) < 0) {
             if (!m->tls_enforced)
                 *retry_plain = 1;
             set_peer(o, c);
@@ -268,7 +268,11 @@ struct dconn *session_open(const union dsock *addr, int port, const char *host,
 
 int session_fits(const struct dconn *c, const struct dmsg *m)
 {
-    return !c->broken && (!m->tls_enforced || c->tls);
+    if (c->broken)
+        return 0;
+    if (!m->tls_enforced)
+        return 1;
+    return c->tls && (!dp.tls_verify || c->verified);
 }
 
 /* addr_ok - an envelope address we can put between < > safely */

@@ -2,10 +2,12 @@
  * deliver_tls - the TLS client side of STARTTLS (OpenSSL).
  *
  * One SSL_CTX for the process (thread-safe for creating sessions).
- * Opportunistic by default: certificates are not verified, as RFC 7435
- * recommends for MX delivery without DANE/MTA-STS; with deliver_tls_verify
- * the chain is checked against deliver_tls_ca_file (or the system store)
- * and the name against the host we connected to.
+ * Opportunistic TLS never verifies certificates (RFC 7435: encryption
+ * without authentication beats plain text). With deliver_tls_verify,
+ * sessions that must be encrypted (tlsEnforced) also authenticate the
+ * peer: the chain against deliver_tls_ca_file (or the system store) and
+ * the name against the host we connected to; a failure defers the
+ * message like any other TLS failure of an enforced session.
  */
 #include "workers/deliver/deliver.h"
 #include "util/msg.h"
@@ -37,10 +39,8 @@ int deliver_tls_init(void)
             msg_warn("cannot load the system CA store");
             return -1;
         }
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-    } else {
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     return 0;
 }
 
@@ -57,7 +57,7 @@ static int is_ip(const char *s)
     return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
 }
 
-int deliver_tls_start(struct dconn *c, int64_t timeout_ms)
+int deliver_tls_start(struct dconn *c, int64_t timeout_ms, int verify)
 {
     int64_t deadline = time_mono_ms() + timeout_ms;
     char why[160];
@@ -70,9 +70,13 @@ int deliver_tls_start(struct dconn *c, int64_t timeout_ms)
     }
     c->ssl = SSL_new(ctx);
     SSL_set_fd(c->ssl, c->fd);
-    if (!is_ip(c->host)) {
+    if (!is_ip(c->host))
         SSL_set_tlsext_host_name(c->ssl, c->host);
-        if (dp.tls_verify)
+    if (verify) {
+        SSL_set_verify(c->ssl, SSL_VERIFY_PEER, NULL);
+        if (is_ip(c->host))
+            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), c->host);
+        else
             SSL_set1_host(c->ssl, c->host);
     }
     for (;;) {
@@ -109,6 +113,7 @@ int deliver_tls_start(struct dconn *c, int64_t timeout_ms)
         }
     }
     c->tls = 1;
+    c->verified = verify;
     snprintf(c->tls_desc, sizeof(c->tls_desc), "%s", SSL_get_version(c->ssl));
     c->rpos = c->rlen = 0;
     return 0;
