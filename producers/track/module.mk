@@ -14,3 +14,9 @@ tracktoken_test_SRC := lib/global/tracktoken_test.c
 LIBGLOBAL_SRC += lib/global/tracklinks.c
 UNIT_TESTS += tracklinks_test
 tracklinks_test_SRC := lib/global/tracklinks_test.c
+
+PROGRAMS += txmail-track
+txmail-track_SRC := producers/track/track.c producers/track/track_http.c \
+                    producers/track/track_events.c producers/track/track_client.c \
+                    producers/track/track_tls.c
+txmail-track_LIBS := -lgnutls

@@ -1,0 +1,107 @@
+/* track - what the files of txmail-track share (see track.c for the manual). */
+#ifndef TX_TRACK_H
+#define TX_TRACK_H
+
+#include "global/tracktoken.h"
+#include "util/buf.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* parameters (track.c) */
+struct track_conf {
+    char *listen;
+    int tls;
+    char *tls_cert_file;
+    char *tls_key;              /* the key itself (secret file) */
+    long long threads;
+    long long connection_limit;
+    int64_t read_timeout_ms;
+    long long expired_click_status;
+    char *automated_agents;
+    char *trusted_proxies;
+    char *metrics_allow;
+    long long event_queue;
+    long long event_batch;
+    int64_t unsubscribe_timeout_ms;
+    int64_t confirm_timeout_ms;
+    int64_t stop_timeout_ms;
+    int log_requests;
+};
+
+extern struct track_conf track_conf;
+extern struct track_keys *track_keys;
+
+/* ---- track_client.c: who is asking ---- */
+
+struct track_cidr {
+    int family;                 /* AF_INET, AF_INET6 */
+    unsigned char addr[16];
+    int bits;
+};
+
+struct track_list {
+    struct track_cidr *nets;
+    int nnets;
+    char **agents;              /* lowercase substrings of User-Agent */
+    int nagents;
+};
+
+/* track_list_parse - "substring, 10.0.0.0/8, ..."; -1 with err on a bad network */
+int track_list_parse(struct track_list *l, const char *text, int nets_only,
+                     char *err, size_t errsz);
+void track_list_free(struct track_list *l);
+/* track_addr_in - 1 when sa is in one of the networks of l */
+int track_addr_in(const struct track_list *l, const struct sockaddr *sa);
+/* track_agent_in - 1 when ua contains one of the substrings (case-insensitive) */
+int track_agent_in(const struct track_list *l, const char *ua);
+/*
+ * track_client_addr - the client's address: the peer, or with a trusted
+ * proxy the right-most X-Forwarded-For entry that is not a trusted proxy.
+ * Result in *out (sockaddr_storage).
+ */
+void track_client_addr(const struct sockaddr *peer, const char *xff,
+                       const struct track_list *trusted, struct sockaddr_storage *out);
+/* track_ip_truncated - IPv4 to /24, IPv6 to /48, as text into out */
+char *track_ip_truncated(const struct sockaddr *sa, char *out, size_t outsz);
+/* track_clean_text - valid UTF-8, printable, at most max bytes. Ownership: new. */
+char *track_clean_text(const char *s, size_t max);
+
+/* ---- track_events.c: the publisher ---- */
+
+/* the event of one tracking request */
+struct track_hit {
+    const struct track_token *tok;
+    const char *type;           /* OPENED, CLICKED, UNSUBSCRIBED */
+    const char *user_agent;     /* may be NULL */
+    const char *ip;             /* truncated */
+    int automated;
+    int64_t ts_ms;
+};
+
+enum track_push { TRACK_QUEUED, TRACK_CONFIRMED, TRACK_FULL, TRACK_TIMEOUT };
+
+/* track_events_start - start the publisher thread */
+void track_events_start(void);
+/* track_events_stop - publish what is queued (up to stop_timeout), stop */
+void track_events_stop(void);
+/*
+ * track_events_push - queue the event of h. wait_ms 0: return at once
+ * (TRACK_QUEUED, or TRACK_FULL when the queue is full: the event is
+ * dropped); otherwise wait for the broker's confirm (TRACK_CONFIRMED or
+ * TRACK_TIMEOUT; a timed-out event stays queued and is still published).
+ */
+enum track_push track_events_push(const struct track_hit *h, int64_t wait_ms);
+/* track_events_connected - 1 while the publisher has a broker connection */
+int track_events_connected(void);
+/* track_events_queued - events waiting for the broker */
+long track_events_queued(void);
+
+/* ---- track_http.c: the HTTP server ---- */
+
+/* track_http_start - listen and serve; fatal when the listener cannot start */
+void track_http_start(void);
+void track_http_stop(void);
+
+#endif
