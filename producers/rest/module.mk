@@ -5,5 +5,13 @@ REST_JOBREQ_SRC := producers/rest/rest_jobreq.c producers/rest/rest_jobreq_walk.
                    producers/rest/rest_jobreq_mail.c producers/rest/rest_jobreq_job.c \
                    producers/rest/rest_jobreq_notify.c producers/rest/rest_jobreq_build.c
 
+PROGRAMS += txmail-rest
+txmail-rest_SRC := producers/rest/rest.c producers/rest/rest_http.c producers/rest/rest_answer.c \
+                   producers/rest/rest_auth.c producers/rest/rest_limit.c producers/rest/rest_conn.c \
+                   producers/rest/rest_idem.c producers/rest/rest_suppress.c \
+                   producers/rest/rest_publish.c producers/rest/rest_intake.c \
+                   producers/rest/rest_health.c $(REST_JOBREQ_SRC)
+txmail-rest_LIBS := -lgnutls
+
 UNIT_TESTS += rest_jobreq_test
 rest_jobreq_test_SRC := producers/rest/rest_jobreq_test.c $(REST_JOBREQ_SRC)

@@ -1,0 +1,291 @@
+/*
+ * NAME
+ *   txmail-rest - the REST producer: Retarus-compatible job intake
+ * SYNOPSIS
+ *   txmail-rest [-c config] [-o name=value]... [-n] [-v]
+ * DESCRIPTION
+ *   Serves POST <rest_base_path><rest_jobs_path> (default
+ *   /email/v2/jobs) as contract §3-§7 say: HTTP Basic authentication
+ *   with per-credential source-IP allow-lists, per-account rate and
+ *   concurrency limits, the JobRequest check (rest_jobreq.h), recipient
+ *   ids, Idempotency-Key, then the job is made durable before the answer:
+ *   published to txmail.work with the first stage of its routing slip
+ *   as key and confirmed by the broker, then its acceptance record
+ *   written (job row, and the idempotency claim marked done). A broker or
+ *   database failure answers 503 and the first stage discards the job.
+ *   GET /health and GET /metrics answer rest_admin_clients.
+ *
+ *   HTTPS (GnuTLS, TLS 1.2 or newer) on rest_listen; plain HTTP only on
+ *   rest_plain_listen, when set. An MHD thread pool of rest_threads per
+ *   listener; every thread owns its database and publishing connections.
+ * CONSUMES
+ *   nothing from the broker.
+ * PUBLISHES
+ *   txmail.work, key = first stage of the slip: envelope type "job",
+ *   entry "rest", data as docs/ENVELOPES.md. Intake records and
+ *   PRE_PROCESS drop events are published by the first stage.
+ * WRITES
+ *   job (acceptance records), idempotency. Reads credential, account,
+ *   sender_domain, suppression.
+ * PARAMETERS (defaults in brackets)
+ *   rest_listen [0.0.0.0:8443]           HTTPS listener (host:port, [v6]:port)
+ *   rest_plain_listen []                 plain HTTP listener; empty: none
+ *   rest_tls_cert_file []                PEM certificate chain of the HTTPS listener
+ *   rest_tls_key_file []                 PEM private key (a secret file)
+ *   rest_tls_priorities [NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2]
+ *   rest_threads [8]                     MHD threads per listener
+ *   rest_max_connections [2000]          open connections per listener
+ *   rest_read_timeout [30s]              headers and body must arrive within this
+ *   rest_body_max [20m]                  request body limit (at most 20m)
+ *   rest_base_path [/email/v2]           API base path
+ *   rest_jobs_path [/jobs]               job creation path below the base
+ *   rest_trusted_proxies []              peers whose X-Real-IP is the client address
+ *   rest_admin_clients [127.0.0.1,::1]   who may read /health and /metrics
+ *   rest_stages [render,deliver]         the stages this installation runs
+ *   rest_confirm_timeout [10s]           broker confirm of a job
+ *   rest_idem_wait [10s]                 a duplicate waits this long for the first
+ *   rest_idem_window [24h]               Idempotency-Key lifetime
+ *   rest_idem_stale [60s]                a pending claim this old is abandoned
+ *   rest_auth_cache_ttl [60s]            verified credentials are cached this long
+ *   and the shared parameters of txconf.h.
+ * SIGNALS
+ *   SIGTERM, SIGINT: stop accepting, finish the requests in hand (up to
+ *   30 s), close.
+ */
+#include "producers/rest/rest.h"
+#include "global/crypto.h"
+#include "global/metrics.h"
+#include "global/txconf.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/timeutil.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct rest_conf rest_conf;
+
+static struct cfg_param params[] = {
+    {"rest_listen", CFG_STR, &rest_conf.listen, "0.0.0.0:8443", 0, 0, 0, "HTTPS listener", 0, 0},
+    {"rest_plain_listen", CFG_STR, &rest_conf.plain_listen, "", 0, 0, 0, "plain HTTP listener (empty: none)", 0, 0},
+    {"rest_tls_cert_file", CFG_STR, &rest_conf.tls_cert_file, "", 0, 0, 0, "PEM certificate chain", 0, 0},
+    {"rest_tls_key_file", CFG_STR, &rest_conf.tls_key, "", 0, 0, CFG_SECRET_FILE, "PEM private key", 0, 0},
+    {"rest_tls_priorities", CFG_STR, &rest_conf.tls_priorities, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", 0, 0, 0, "GnuTLS priority string", 0, 0},
+    {"rest_threads", CFG_INT, &rest_conf.threads, "8", 1, 256, 0, "MHD threads per listener", 0, 0},
+    {"rest_max_connections", CFG_INT, &rest_conf.max_connections, "2000", 10, 100000, 0, "connections per listener", 0, 0},
+    {"rest_read_timeout", CFG_TIME, &rest_conf.read_timeout_ms, "30s", 1000, 3600000, 0, "request read timeout", 0, 0},
+    {"rest_body_max", CFG_SIZE, &rest_conf.body_max, "20m", 1024, JOBREQ_BODY_MAX, 0, "request body limit", 0, 0},
+    {"rest_base_path", CFG_STR, &rest_conf.base_path, "/email/v2", 0, 0, 0, "API base path", 0, 0},
+    {"rest_jobs_path", CFG_STR, &rest_conf.jobs_path, "/jobs", 0, 0, 0, "job creation path", 0, 0},
+    {"rest_trusted_proxies", CFG_STR, &rest_conf.trusted_proxies, "", 0, 0, 0, "proxies whose X-Real-IP counts", 0, 0},
+    {"rest_admin_clients", CFG_STR, &rest_conf.admin_clients, "127.0.0.1,::1", 0, 0, 0, "clients of /health and /metrics", 0, 0},
+    {"rest_stages", CFG_STR, &rest_conf.stages, "render,deliver", 0, 0, 0, "stages this installation runs", 0, 0},
+    {"rest_confirm_timeout", CFG_TIME, &rest_conf.confirm_timeout_ms, "10s", 100, 120000, 0, "broker confirm timeout", 0, 0},
+    {"rest_idem_wait", CFG_TIME, &rest_conf.idem_wait_ms, "10s", 0, 120000, 0, "wait for a concurrent duplicate", 0, 0},
+    {"rest_idem_window", CFG_TIME, &rest_conf.idem_window_ms, "24h", 1000, 30LL * 86400000, 0, "Idempotency-Key lifetime", 0, 0},
+    {"rest_idem_stale", CFG_TIME, &rest_conf.idem_stale_ms, "60s", 1000, 3600000, 0, "abandoned claim age", 0, 0},
+    {"rest_auth_cache_ttl", CFG_TIME, &rest_conf.auth_cache_ttl_ms, "60s", 0, 3600000, 0, "credential cache lifetime", 0, 0},
+    {0},
+};
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stopping = 1;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    msg_vprintf("warning", fmt, ap);
+}
+
+/* parse_listen - "host:port" or "[v6]:port" into ss */
+static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *sl)
+{
+    char host[256];
+    const char *port;
+    struct addrinfo hints, *ai = NULL;
+
+    if (spec[0] == '[') {
+        const char *rb = strchr(spec, ']');
+        if (rb == NULL || rb[1] != ':' || (size_t)(rb - spec - 1) >= sizeof(host))
+            return -1;
+        memcpy(host, spec + 1, (size_t)(rb - spec - 1));
+        host[rb - spec - 1] = 0;
+        port = rb + 2;
+    } else {
+        const char *colon = strrchr(spec, ':');
+        if (colon == NULL || (size_t)(colon - spec) >= sizeof(host))
+            return -1;
+        memcpy(host, spec, (size_t)(colon - spec));
+        host[colon - spec] = 0;
+        port = colon + 1;
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(*host ? host : NULL, port, &hints, &ai) != 0 || ai == NULL)
+        return -1;
+    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+    *sl = ai->ai_addrlen;
+    freeaddrinfo(ai);
+    return 0;
+}
+
+static char *read_file(const char *path)
+{
+    struct buf b = BUF_INIT(1 << 20);
+    char chunk[4096];
+    ssize_t n;
+    int fd = open(path, O_RDONLY);
+
+    if (fd < 0)
+        msg_fatal("rest_tls_cert_file %s: %m", path);
+    while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+        if (buf_append(&b, chunk, (size_t)n) < 0)
+            msg_fatal("rest_tls_cert_file %s: too large", path);
+    close(fd);
+    if (b.len == 0)
+        msg_fatal("rest_tls_cert_file %s: empty", path);
+    return buf_steal(&b, NULL);
+}
+
+static struct MHD_Daemon *start(const char *spec, int tls, const char *cert)
+{
+    static int tls_marker = 1;
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    struct MHD_OptionItem opts[16];
+    int n = 0;
+
+    if (parse_listen(spec, &ss, &sl) < 0)
+        msg_fatal("%s: cannot parse \"%s\" (host:port or [v6]:port)",
+                  tls ? "rest_listen" : "rest_plain_listen", spec);
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    if (tls)
+        flags |= MHD_USE_TLS;
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
+    if (rest_conf.threads > 1)
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)rest_conf.threads, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
+                                        (intptr_t)((rest_conf.read_timeout_ms + 999) / 1000), NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)rest_conf.max_connections, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)rest_http_begin,
+                                        tls ? &tls_marker : NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)rest_http_done, NULL};
+    if (tls) {
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cert};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, rest_conf.tls_key};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, rest_conf.tls_priorities};
+    }
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, rest_http_handle, tls ? &tls_marker : NULL,
+                                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                                            MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (d == NULL)
+        msg_fatal("cannot listen on %s (%s)", spec, tls ? "HTTPS" : "HTTP");
+    msg_info("listening on %s (%s, %lld threads)", spec, tls ? "HTTPS" : "plain HTTP", rest_conf.threads);
+    return d;
+}
+
+/* check_conf - what must hold before the first request */
+static void check_conf(void)
+{
+    for (const char *p = rest_conf.stages; *p;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        int known = 0;
+        for (int i = 0; mq_stages[i]; i++)
+            known |= strlen(mq_stages[i]) == n && strncmp(mq_stages[i], p, n) == 0;
+        if (!known)
+            msg_fatal("rest_stages: unknown stage \"%.*s\"", (int)n, p);
+        p += n + (e ? 1 : 0);
+    }
+    if (!strstr(rest_conf.stages, "render") || !strstr(rest_conf.stages, "deliver"))
+        msg_fatal("rest_stages: render and deliver are needed");
+    if (rest_conf.base_path[0] != '/' || rest_conf.jobs_path[0] != '/')
+        msg_fatal("rest_base_path and rest_jobs_path must start with /");
+    if (!*rest_conf.listen && !*rest_conf.plain_listen)
+        msg_fatal("neither rest_listen nor rest_plain_listen is set");
+    if (*rest_conf.listen && (!*rest_conf.tls_cert_file || !*rest_conf.tls_key))
+        msg_fatal("rest_listen needs rest_tls_cert_file and rest_tls_key_file");
+    if (*txconf.master_key && secret_set_master_key(txconf.master_key) < 0)
+        msg_fatal("master_key_file: not 64 hex digits");
+    if (!secret_have_master_key())
+        msg_warn("no master_key_file: jobs with notification credentials will be refused");
+}
+
+int main(int argc, char **argv)
+{
+    struct MHD_Daemon *https = NULL, *plain = NULL;
+    struct db_conf dc;
+    struct db *db;
+    char *cert = NULL;
+    int64_t last_flush = 0, last_expire = 0;
+
+    txconf_init(argc, argv, "rest", params, NULL, NULL);
+    check_conf();
+    auth_cache_ttl_ms = rest_conf.auth_cache_ttl_ms;
+    rest_conf.broker_url = txconf_broker_url();
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    /* the first connection from the main thread initialises Connector/C */
+    txconf_db(&dc);
+    if ((db = db_open_retry(&dc, (int)txconf.broker_reconnect_attempts)) == NULL)
+        msg_fatal("cannot connect to the database");
+    if (*rest_conf.listen) {
+        cert = read_file(rest_conf.tls_cert_file);
+        https = start(rest_conf.listen, 1, cert);
+    }
+    if (*rest_conf.plain_listen)
+        plain = start(rest_conf.plain_listen, 0, NULL);
+    metrics_flush();
+    while (!stopping) {
+        int64_t now = time_mono_ms();
+        if (now - last_flush >= 5000) {
+            metrics_gauge("txmail_rest_active_requests", rest_http_active());
+            metrics_flush();
+            last_flush = now;
+        }
+        if (now - last_expire >= 60000) {
+            long long n = rest_idem_expire(db);
+            if (n > 0)
+                msg_info("forgot %lld expired Idempotency-Keys", n);
+            last_expire = now;
+        }
+        time_sleep_ms(200);
+    }
+    msg_info("stopping: finishing %d requests", rest_http_active());
+    if (https)
+        MHD_quiesce_daemon(https);
+    if (plain)
+        MHD_quiesce_daemon(plain);
+    for (int i = 0; i < 300 && rest_http_active() > 0; i++)
+        time_sleep_ms(100);
+    if (https)
+        MHD_stop_daemon(https);
+    if (plain)
+        MHD_stop_daemon(plain);
+    rest_conn_close_all();
+    db_close(db);
+    metrics_remove();
+    xfree(cert);
+    xfree(rest_conf.broker_url);
+    msg_info("stopped");
+    return 0;
+}

@@ -1,0 +1,129 @@
+/*
+ * rest_publish - make an accepted job durable (DESIGN.md §2, contract §5.1):
+ *
+ *   1. the job envelope to its first stage, persistent, confirmed by the
+ *      broker (intake_publish);
+ *   2. in one transaction: the acceptance record (the job row with the
+ *      answer about to be sent, the notification endpoint with its
+ *      password encrypted) and, with an Idempotency-Key, the claim marked
+ *      done;
+ *   3. only then the caller answers 200.
+ *
+ * Any failure is TX_RETRY_*: the caller answers 503 and the first stage
+ * discards the published job for want of its record. When the commit's
+ * outcome is unknown (connection lost during COMMIT), the record is
+ * deleted again, so a client that got 503 never sees its job delivered.
+ */
+#include "producers/rest/rest.h"
+#include "global/crypto.h"
+#include "global/envelope.h"
+#include "global/intake.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+
+#include <string.h>
+
+struct record {
+    struct rest_req *r;
+    const struct intake_job *job;
+};
+
+static enum tx_code record_tx(struct db *db, void *arg)
+{
+    struct record *rec = arg;
+    enum tx_code rc = intake_record(db, rec->job);
+
+    if (rc == TX_OK && rec->r->has_idem)
+        rc = rest_idem_done(db, rec->r->acct.id, rec->r->idem_key, rec->r->job_id, rec->job->job_id);
+    return rc;
+}
+
+/* notification_text - the endpoint as JSON with the password encrypted. Ownership: new (or NULL). */
+static enum tx_code notification_text(json_t *n, char **out)
+{
+    json_t *copy, *auth, *pw;
+    struct buf enc = BUF_INIT(4096);
+
+    *out = NULL;
+    if (n == NULL)
+        return TX_OK;
+    copy = json_deep_copy(n);
+    auth = json_object_get(copy, "authentication");
+    pw = json_object_get(auth, "password");
+    if (json_is_string(pw)) {
+        if (secret_encrypt(&enc, json_string_value(pw), json_string_length(pw)) < 0) {
+            explicit_bzero((char *)json_string_value(pw), json_string_length(pw));
+            json_decref(copy);
+            msg_warn("cannot encrypt a notification password: is master_key_file set?");
+            return TX_FATAL_CONFIG;
+        }
+        explicit_bzero((char *)json_string_value(pw), json_string_length(pw));
+        json_object_set_new(auth, "password", json_stringn(enc.data, enc.len));
+        buf_free(&enc);
+    }
+    *out = json_dumps(copy, JSON_COMPACT);
+    json_decref(copy);
+    return TX_OK;
+}
+
+enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq_result *res,
+                          const char *answer, int64_t received_ms)
+{
+    struct envelope e;
+    struct intake_job job;
+    char *notification = NULL;
+    json_t *d = res->data;
+    enum tx_code rc;
+
+    if ((rc = notification_text(res->notification, &notification)) != TX_OK)
+        return rc;
+    if ((rc = rest_conn_mq(c)) != TX_OK)
+        goto out;
+    envelope_init(&e, "job");
+    snprintf(e.job_id, sizeof(e.job_id), "%s", r->job_id);
+    e.account_id = r->acct.id;
+    e.created_ms = received_ms;
+    if (envelope_set_slip_csv(&e, res->slip) < 0)
+        msg_panic("%s: bad slip %s", r->job_id, res->slip);
+    json_decref(e.data);
+    e.data = json_incref(d);
+    rc = intake_publish(c->pub, &e, (int)rest_conf.confirm_timeout_ms);
+    envelope_free(&e);
+    if (rc != TX_OK) {
+        msg_warn("%s: the broker did not confirm the job: %s", r->job_id, tx_code_name(rc));
+        goto out;
+    }
+    if ((rc = rest_conn_db(c)) != TX_OK)
+        goto out;
+    json_t *mail = json_object_get(d, "mail");
+    memset(&job, 0, sizeof(job));
+    job.job_id = r->job_id;
+    job.account_id = r->acct.id;
+    job.entry = "rest";
+    job.received_ms = received_ms;
+    job.idem_key = r->has_idem ? r->idem_key : NULL;
+    job.http_status = 200;
+    job.answer = answer;
+    job.mail_from = json_string_value(json_object_get(json_object_get(mail, "from"), "email"));
+    job.reference_job = json_string_value(json_object_get(d, "referenceJob"));
+    job.cost_center = json_string_value(json_object_get(d, "costCenter"));
+    job.campaign_id = json_string_value(json_object_get(d, "campaignId"));
+    job.notification = notification;
+    job.slip = res->slip;
+    job.recipients = res->addresses;
+    struct record rec = {r, &job};
+    rc = db_tx_run(c->db, 3, record_tx, &rec);
+    if (rc != TX_OK) {
+        msg_warn("%s: acceptance record not written: %s (%s)", r->job_id, tx_code_name(rc),
+                 db_error(c->db));
+        /* the commit may have happened before the connection was lost */
+        if (db_exec(c->db, "DELETE FROM job WHERE job_id = ?", "s", r->job_id) != TX_OK)
+            msg_warn("%s: cannot make sure the record is absent: %s", r->job_id, db_error(c->db));
+        if (rc != TX_RETRY_DB && rc != TX_REJECT_POLICY)
+            rc = TX_RETRY_DB;
+    }
+out:
+    if (notification)
+        xwipefree(notification, strlen(notification));
+    return rc;
+}
