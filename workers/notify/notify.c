@@ -1,0 +1,546 @@
+/*
+ * NAME
+ *   txmail-notify - post webhooks (contract §11)
+ * SYNOPSIS
+ *   txmail-notify [-c config] [-o name=value]... [-n] [-v]
+ * DESCRIPTION
+ *   Consumes the events of txmail.events (queue notify_queue, default
+ *   events.notify) and its own retries (notify_retry_queue on
+ *   txmail.work, default "notify"), and posts each event of the
+ *   contract's catalogue (§11.6; the intake record and anything else are
+ *   skipped) to the job's endpoint (job.notification: the endPoint object
+ *   of §4.11 with its password encrypted under the master key), else the
+ *   account's default endpoint (account.notify_url, notify_headers,
+ *   notify_user, notify_password), else nowhere. An account's settings
+ *   may list the event types it wants (notifyEventTypes: "TYPE" or
+ *   "TYPE.SUBTYPE"; null = all).
+ *
+ *   Batching: a POST carries the notifications of one job (so of one
+ *   endpoint), at most notify_batch_max, collected for at most
+ *   notify_batch_wait; body = top-level meta of job and account plus the
+ *   flat notifications array (§11.4), each element exactly as
+ *   event_notification() builds it. Events that carry only their
+ *   recipient id (tracking) are completed from the message row first.
+ *
+ *   Delivery (notify_http.c): libcurl multi; notify_endpoint_concurrency
+ *   POSTs per endpoint and notify_concurrency in all; notify_timeout per
+ *   POST; TLS verified (notify_ca_file adds a CA), redirects not followed;
+ *   headers Content-Type, User-Agent txmail/<version>, X-Txmail-Signature
+ *   (t=<unix>,v1=<HMAC-SHA256(secret, t "." body)>, a second v1 with the
+ *   previous secret during a rotation), Basic authentication, then the
+ *   custom headers that do not collide with these. Any 2xx acks every
+ *   notification of the POST. Anything else: the same body goes through
+ *   the delay tiers (notify_retry.c) after notify_retry_schedule (the last
+ *   delay repeats) and is posted again with a fresh signature; after
+ *   notify_max_age from its first attempt the notifications are written
+ *   to webhook_delivery (state dead, attempts, first/last attempt, last
+ *   result "HTTP <status>" | "timeout" | "connect error: <reason>").
+ *   Deliveries are acked only after the POST succeeded, the retry publish
+ *   was confirmed or the dead letter was written: nothing is lost, and a
+ *   redelivery posts the same notifications (same tags) again.
+ *
+ *   Malformed events are logged and skipped (txmail-recorder dead-letters
+ *   them); malformed retry envelopes go to txmail.dead. OAuth 2.0 client
+ *   credentials for default endpoints are not implemented.
+ *   Logs one line per notification and outcome, keyed by recipient id.
+ * PARAMETERS
+ *   notify_queue (events.notify)        events consumed
+ *   notify_retry_queue (notify)         retries (txmail.work)
+ *   notify_batch_max (100)              notifications per POST, 1-1000
+ *   notify_batch_wait (1s)              longest wait to fill a POST
+ *   notify_timeout (10s)                one POST, connect to answer
+ *   notify_retry_schedule (10s,20s,40s,80s,160s,320s,640s,1280s,2560s,1h)
+ *   notify_max_age (24h)                retry this long after the first try
+ *   notify_endpoint_concurrency (4)     POSTs in flight per endpoint
+ *   notify_concurrency (256)            POSTs in flight in all
+ *   notify_queue_wait (5s)              a POST waiting longer for a slot is
+ *                                       parked in the delay tiers
+ *   notify_prefetch (5000)              deliveries in hand per queue
+ *   notify_cache_ttl (30s)              job and account rows cached
+ *   notify_orphan_wait (30s)            wait for a missing job/message row
+ *   notify_ca_file ()                   extra CA certificates (PEM)
+ *   notify_stop_timeout (30s)           SIGTERM: longest wait to finish
+ *   and the shared parameters of txconf.h (master_key_file decrypts the
+ *   endpoint passwords and webhook secrets).
+ * METRICS
+ *   txmail_notify_posts_total{outcome=sent|failed|parked|dead},
+ *   txmail_notify_notifications_total{outcome}, txmail_latency_seconds (POST).
+ */
+#include "notify.h"
+#include "global/batchloop.h"
+#include "global/crypto.h"
+#include "global/event.h"
+#include "global/eventfill.h"
+#include "global/metrics.h"
+#include "global/txconf.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/timeutil.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+long long notify_batch_max;
+int64_t notify_batch_wait;
+int64_t notify_timeout;
+int64_t notify_max_age;
+long long notify_endpoint_concurrency;
+long long notify_concurrency;
+int64_t notify_queue_wait;
+int64_t notify_cache_ttl;
+int64_t notify_orphan_wait;
+char *notify_ca_file;
+char *notify_retry_queue;
+long long notify_prefetch;
+static char *p_queue, *p_schedule;
+static int64_t p_stop_timeout;
+
+static struct cfg_param params[] = {
+    {"notify_queue", CFG_STR, &p_queue, "events.notify", 0, 0, 0, "events consumed", 0, 0},
+    {"notify_retry_queue", CFG_STR, &notify_retry_queue, "notify", 0, 0, 0,
+     "retry queue on txmail.work", 0, 0},
+    {"notify_batch_max", CFG_INT, &notify_batch_max, "100", 1, 1000, 0,
+     "notifications per POST", 0, 0},
+    {"notify_batch_wait", CFG_TIME, &notify_batch_wait, "1s", 0, 1000, 0,
+     "longest wait to fill a POST", 0, 0},
+    {"notify_timeout", CFG_TIME, &notify_timeout, "10s", 100, 120000, 0, "one POST", 0, 0},
+    {"notify_retry_schedule", CFG_STR, &p_schedule, "10s,20s,40s,80s,160s,320s,640s,1280s,2560s,1h",
+     0, 0, 0, "retry delays; the last repeats", 0, 0},
+    {"notify_max_age", CFG_TIME, &notify_max_age, "24h", 1000, 45LL * 86400000, 0,
+     "retry this long after the first try", 0, 0},
+    {"notify_endpoint_concurrency", CFG_INT, &notify_endpoint_concurrency, "4", 1, 1000, 0,
+     "POSTs in flight per endpoint", 0, 0},
+    {"notify_concurrency", CFG_INT, &notify_concurrency, "256", 1, 10000, 0,
+     "POSTs in flight in all", 0, 0},
+    {"notify_queue_wait", CFG_TIME, &notify_queue_wait, "5s", 100, 600000, 0,
+     "park a POST that waited this long for a slot", 0, 0},
+    {"notify_prefetch", CFG_INT, &notify_prefetch, "5000", 10, 65535, 0,
+     "deliveries in hand per queue", 0, 0},
+    {"notify_cache_ttl", CFG_TIME, &notify_cache_ttl, "30s", 0, 3600000, 0,
+     "job and account rows cached", 0, 0},
+    {"notify_orphan_wait", CFG_TIME, &notify_orphan_wait, "30s", 0, 3600000, 0,
+     "wait for a missing job or message row", 0, 0},
+    {"notify_ca_file", CFG_STR, &notify_ca_file, "", 0, 0, 0, "extra CA certificates", 0, 0},
+    {"notify_stop_timeout", CFG_TIME, &p_stop_timeout, "30s", 100, 600000, 0,
+     "SIGTERM: longest wait to finish", 0, 0},
+    {0},
+};
+
+#define NF_BATCH_BUCKETS 4096
+#define NF_PENDING_RETRY_MS 1000
+#define NF_DB_BACKOFF_MAX_MS 5000
+
+/* an event waiting for its job/account/message context */
+struct pending {
+    struct mq_delivery dlv;
+    unsigned epoch;
+    json_t *ev;
+    int64_t arrived_mono, tried_mono;
+    struct pending *next;
+};
+
+/* a POST being filled: one job, one endpoint */
+struct batch {
+    struct nf_post *p;
+    json_t *meta, *items;
+    int64_t opened_mono;
+    struct batch *hnext;             /* hash chain */
+    struct batch *prev, *next;       /* FIFO: flush order */
+};
+
+static struct pending *pend_head, *pend_tail;
+static int npend;
+static struct batch *bhash[NF_BATCH_BUCKETS];
+static struct batch *bfirst, *blast;
+static int batched;                  /* deliveries in open batches */
+static int64_t db_retry_at, db_backoff;
+
+/* ---- batches ------------------------------------------------------------ */
+
+static unsigned bucket(const char *s)
+{
+    unsigned h = 2166136261u;
+
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h % NF_BATCH_BUCKETS;
+}
+
+static struct batch *batch_find(const char *job_id)
+{
+    for (struct batch *b = bhash[bucket(job_id)]; b; b = b->hnext)
+        if (strcmp(b->p->job_id, job_id) == 0)
+            return b;
+    return NULL;
+}
+
+static void batch_unlink(struct batch *b)
+{
+    struct batch **pp = &bhash[bucket(b->p->job_id)];
+
+    while (*pp != b)
+        pp = &(*pp)->hnext;
+    *pp = b->hnext;
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        bfirst = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+    else
+        blast = b->prev;
+}
+
+static struct batch *batch_open(const struct nf_job *job, const struct nf_account *acct,
+                                const struct nf_endpoint *ep)
+{
+    struct batch *b = xcalloc(1, sizeof(*b));
+    unsigned h = bucket(job->id);
+
+    b->p = xcalloc(1, sizeof(*b->p));
+    b->p->account_id = acct->id;
+    snprintf(b->p->job_id, sizeof(b->p->job_id), "%s", job->id);
+    nf_endpoint_copy(&b->p->ep, ep);
+    b->p->rids = json_array();
+    b->p->tags = json_array();
+    b->meta = nf_meta(job, acct);
+    b->items = json_array();
+    b->opened_mono = time_mono_ms();
+    b->hnext = bhash[h];
+    bhash[h] = b;
+    b->prev = blast;
+    if (blast)
+        blast->next = b;
+    else
+        bfirst = b;
+    blast = b;
+    return b;
+}
+
+/* batch_flush - close the batch: its POST goes to the endpoint's queue */
+static void batch_flush(struct batch *b)
+{
+    struct nf_post *p = b->p;
+
+    batch_unlink(b);
+    p->body = nf_body(b->meta, b->items, &p->len);
+    if (p->body == NULL)
+        msg_panic("cannot encode a webhook body");
+    batched -= p->ndlv;
+    json_decref(b->meta);
+    json_decref(b->items);
+    xfree(b);
+    nf_http_submit(p);
+}
+
+static void batch_drop(struct batch *b)
+{
+    batch_unlink(b);
+    batched -= b->p->ndlv;
+    nf_post_free(b->p);
+    json_decref(b->meta);
+    json_decref(b->items);
+    xfree(b);
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static void pending_free(struct pending *pe)
+{
+    json_decref(pe->ev);
+    mq_delivery_free(&pe->dlv);
+    xfree(pe);
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static void skip(struct pending *pe, const char *outcome, const char *why)
+{
+    if (why)
+        msg_info("%s: tag=%.16s status=%s (%s)", jstr(pe->ev, "rid"), jstr(pe->ev, "tag"),
+                 outcome, why);
+    metrics_count("txmail_notify_notifications_total", "outcome", outcome, 1);
+    batchloop_ack(pe->epoch, pe->dlv.tag);
+    pending_free(pe);
+}
+
+enum resolved { RES_DONE, RES_WAIT, RES_DBDOWN };
+
+/*
+ * resolve - find the context of an event and add it to its job's batch.
+ * Ownership: steals pe unless RES_WAIT / RES_DBDOWN.
+ */
+static enum resolved resolve(struct pending *pe, int64_t now, int stopping)
+{
+    json_t *ev = pe->ev, *n;
+    struct nf_job *job = NULL, fallback;
+    struct nf_account *acct = NULL;
+    const struct nf_endpoint *ep;
+    struct batch *b;
+    long long account;
+    int waited = now - pe->arrived_mono >= notify_orphan_wait;
+    enum tx_code rc;
+
+    if (eventfill_needed(ev)) {
+        rc = eventfill_from_message(nf_db(), ev);
+        if (rc == TX_RETRY_DB)
+            return RES_DBDOWN;
+        if (rc == TX_RETRY_NOT_READY && (json_integer_value(json_object_get(ev, "account")) <= 0 ||
+                                         json_integer_value(json_object_get(ev, "received")) <= 0)) {
+            if (!waited || stopping)
+                return RES_WAIT;
+            skip(pe, "dropped", "no message row for this recipient id");
+            return RES_DONE;
+        }
+    }
+    account = json_integer_value(json_object_get(ev, "account"));
+    rc = nf_job_get(jstr(ev, "job"), &job);
+    if (rc == TX_RETRY_DB)
+        return RES_DBDOWN;
+    if (rc == TX_RETRY_NOT_READY) {
+        if (!waited || stopping)
+            return RES_WAIT;
+        /* no acceptance record (expired?): the account's endpoint, meta from the event */
+        memset(&fallback, 0, sizeof(fallback));
+        snprintf(fallback.id, sizeof(fallback.id), "%s", jstr(ev, "job"));
+        fallback.account_id = account;
+        fallback.received_ms = json_integer_value(json_object_get(ev, "received"));
+        job = &fallback;
+    } else if (job->account_id != account) {
+        msg_warn("%s: event names account %lld, its job belongs to %lld: the job wins",
+                 jstr(ev, "rid"), account, job->account_id);
+    }
+    rc = nf_account_get(job->account_id, &acct);
+    if (rc == TX_RETRY_DB)
+        return RES_DBDOWN;
+    if (rc != TX_OK) {
+        skip(pe, "dropped", "no such account");
+        return RES_DONE;
+    }
+    if (!nf_type_wanted(acct, jstr(ev, "type"), jstr(ev, "subType"))) {
+        skip(pe, "filtered", NULL);
+        return RES_DONE;
+    }
+    ep = job->ep.url ? &job->ep : acct->def.url ? &acct->def : NULL;
+    if (ep == NULL) {
+        skip(pe, "noendpoint", NULL);
+        return RES_DONE;
+    }
+    n = event_notification(ev);
+    if (n == NULL) {
+        skip(pe, "skipped", NULL);
+        return RES_DONE;
+    }
+    b = batch_find(job->id);
+    if (b == NULL)
+        b = batch_open(job, acct, ep);
+    json_array_append_new(b->items, n);
+    json_array_append_new(b->p->rids, json_string(jstr(ev, "rid")));
+    json_array_append_new(b->p->tags, json_string(jstr(ev, "tag")));
+    nf_post_add_dlv(b->p, pe->epoch, pe->dlv.tag);
+    batched++;
+    pending_free(pe);
+    if ((long long)json_array_size(b->items) >= notify_batch_max)
+        batch_flush(b);
+    return RES_DONE;
+}
+
+static void resolve_all(int64_t now, int stopping)
+{
+    struct pending *list = pend_head, *keep = NULL, **tail = &keep;
+    int dbdown = now < db_retry_at;
+
+    pend_head = pend_tail = NULL;
+    npend = 0;
+    while (list) {
+        struct pending *pe = list;
+        list = pe->next;
+        pe->next = NULL;
+        if (!dbdown && (stopping || pe->tried_mono == 0 ||
+                        now - pe->tried_mono >= NF_PENDING_RETRY_MS)) {
+            enum resolved r = resolve(pe, now, stopping);
+            if (r == RES_DONE)
+                continue;
+            pe->tried_mono = now;
+            if (r == RES_DBDOWN) {
+                dbdown = 1;
+                db_backoff = db_backoff ? db_backoff * 2 : 100;
+                if (db_backoff > NF_DB_BACKOFF_MAX_MS)
+                    db_backoff = NF_DB_BACKOFF_MAX_MS;
+                db_retry_at = now + db_backoff;
+                if (db_backoff == 100)
+                    msg_warn("database unavailable: events wait for their context");
+            }
+        }
+        *tail = pe;
+        tail = &pe->next;
+        pend_tail = pe;
+        npend++;
+    }
+    pend_head = keep;
+    if (!dbdown)
+        db_backoff = 0;
+}
+
+/* ---- loop callbacks ----------------------------------------------------- */
+
+static void take_retry(struct mq_delivery *d, unsigned epoch)
+{
+    char err[200];
+    int64_t due = 0, now = time_now_ms();
+    struct nf_post *p = nf_retry_decode(d->body, d->len, &due, err, sizeof(err));
+
+    if (p == NULL) {
+        msg_warn("retry delivery %llu: status=dead-letter (%s)", (unsigned long long)d->tag, err);
+        batchloop_dead(d->body, d->len, err);
+        batchloop_ack(epoch, d->tag);
+        mq_delivery_free(d);
+        return;
+    }
+    mq_delivery_free(d);
+    nf_post_add_dlv(p, epoch, d->tag);
+    if (due > now + 250) {
+        /* a long delay is a chain of tiers: on to the next one */
+        char *body;
+        size_t len;
+        const char *tier;
+        if (nf_retry_envelope(p, due - now, &body, &len, &tier) < 0)
+            msg_panic("cannot encode a webhook retry envelope");
+        struct batchloop_msg m = {MQ_EXCHANGE_RETRY, tier, notify_retry_queue, NULL, body, len};
+        batchloop_publish(&m, 1);
+        free(body);
+        batchloop_ack(epoch, p->dlvs[0].tag);
+        nf_post_free(p);
+        return;
+    }
+    nf_http_submit(p);
+}
+
+static void on_deliver(struct mq_delivery *d, unsigned epoch, void *arg)
+{
+    struct pending *pe;
+    json_t *ev;
+    char err[200];
+
+    (void)arg;
+    if (strcmp(d->exchange, MQ_EXCHANGE_WORK) == 0) {
+        take_retry(d, epoch);
+        return;
+    }
+    ev = json_loadb(d->body, d->len, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(ev) ||
+        !event_is_notifiable(jstr(ev, "phase"), jstr(ev, "type"))) {
+        /* the intake record, other programs' internal events: not notifications */
+        if (!json_is_object(ev))
+            msg_warn("delivery %llu: not a JSON object; skipped", (unsigned long long)d->tag);
+        json_decref(ev);
+        batchloop_ack(epoch, d->tag);
+        mq_delivery_free(d);
+        return;
+    }
+    if (eventfill_check(ev, err, sizeof(err)) < 0) {
+        msg_warn("delivery %llu: malformed event skipped (%s)", (unsigned long long)d->tag, err);
+        metrics_count("txmail_notify_notifications_total", "outcome", "malformed", 1);
+        json_decref(ev);
+        batchloop_ack(epoch, d->tag);
+        mq_delivery_free(d);
+        return;
+    }
+    pe = xcalloc(1, sizeof(*pe));
+    pe->dlv = *d;
+    pe->epoch = epoch;
+    pe->ev = ev;
+    pe->arrived_mono = time_mono_ms();
+    if (pend_tail)
+        pend_tail->next = pe;
+    else
+        pend_head = pe;
+    pend_tail = pe;
+    npend++;
+}
+
+static int on_busy(void *arg)
+{
+    (void)arg;
+    return (batchloop_stopping() ? 0 : npend) + batched + nf_http_busy();
+}
+
+static int64_t on_work(int64_t budget, int stopping, void *arg)
+{
+    int64_t now = time_mono_ms(), wait = 1000;
+    int mode, running;
+
+    (void)arg;
+    resolve_all(now, stopping);
+    while (bfirst && (stopping || now - bfirst->opened_mono >= notify_batch_wait))
+        batch_flush(bfirst);
+    mode = stopping ? NF_RUN_STOPPING
+           : on_busy(NULL) >= notify_prefetch * 3 / 4 ? NF_RUN_PRESSURE : NF_RUN_NORMAL;
+    running = nf_http_run(budget, mode);
+    if (running)
+        return 0;
+    if (bfirst)
+        wait = notify_batch_wait - (now - bfirst->opened_mono);
+    if (pend_head) {
+        int64_t w = db_retry_at > now ? db_retry_at - now : 100;
+        if (w < wait)
+            wait = w;
+    }
+    if (nf_http_busy() && wait > 100)
+        wait = 100;
+    return wait < 0 ? 0 : wait;
+}
+
+static void on_lost(void *arg)
+{
+    (void)arg;
+    while (pend_head) {
+        struct pending *pe = pend_head;
+        pend_head = pe->next;
+        pending_free(pe);
+    }
+    pend_tail = NULL;
+    npend = 0;
+    while (bfirst)
+        batch_drop(bfirst);
+    nf_http_lost();
+}
+
+int main(int argc, char **argv)
+{
+    struct db_conf dc;
+    struct db *db;
+    struct batchloop_conf bc;
+    struct batchloop_ops ops = {on_deliver, on_work, on_lost, on_busy};
+
+    txconf_init(argc, argv, "notify", params, NULL, NULL);
+    if (nf_retry_schedule_parse(p_schedule) < 0)
+        msg_fatal("notify_retry_schedule: expected delays of at least 1s, e.g. \"10s,20s,1h\"");
+    if (*txconf.master_key && secret_set_master_key(txconf.master_key) < 0)
+        msg_fatal("master_key_file: expected 64 hex digits");
+    if (!secret_have_master_key())
+        msg_warn("no master key: webhook secrets and endpoint passwords cannot be decrypted");
+    if (*notify_ca_file && access(notify_ca_file, R_OK) != 0)
+        msg_fatal("notify_ca_file %s: %m", notify_ca_file);
+    txconf_db(&dc);
+    db = db_open_retry(&dc, (int)txconf.broker_reconnect_attempts);
+    if (db == NULL)
+        msg_fatal("cannot connect to the database");
+    nf_ctx_init(db);
+    nf_http_init();
+    memset(&bc, 0, sizeof(bc));
+    bc.name = "notify";
+    bc.queues[0] = p_queue;
+    bc.queues[1] = notify_retry_queue;
+    bc.prefetch = (int)notify_prefetch;
+    bc.publisher = 1;
+    bc.stop_timeout_ms = p_stop_timeout;
+    batchloop_run(&bc, &ops, NULL);
+    nf_http_done();
+    db_close(db);
+    return 0;
+}

@@ -1,0 +1,178 @@
+/* notify - internal interfaces of txmail-notify (see notify.c). */
+#ifndef TX_NOTIFY_H
+#define TX_NOTIFY_H
+
+#include "global/db.h"
+#include "global/mq.h"
+#include "util/buf.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef TXMAIL_VERSION
+#define TXMAIL_VERSION "1.0"
+#endif
+#define NOTIFY_USER_AGENT "txmail/" TXMAIL_VERSION
+
+/* ---- parameters (notify.c) ---------------------------------------------- */
+extern long long notify_batch_max;
+extern int64_t notify_batch_wait;
+extern int64_t notify_timeout;
+extern int64_t notify_max_age;
+extern long long notify_endpoint_concurrency;
+extern long long notify_concurrency;
+extern int64_t notify_queue_wait;
+extern int64_t notify_cache_ttl;
+extern int64_t notify_orphan_wait;
+extern char *notify_ca_file;
+extern char *notify_retry_queue;
+extern long long notify_prefetch;
+
+/* ---- an endpoint: where and how to post --------------------------------- */
+struct nf_endpoint {
+    char *url;                  /* NULL: none */
+    json_t *headers;            /* object name -> value, or NULL */
+    char *user;                 /* Basic authentication, or NULL */
+    char *password;             /* as stored: encrypted ("v1:...") */
+};
+
+void nf_endpoint_free(struct nf_endpoint *e);
+void nf_endpoint_copy(struct nf_endpoint *dst, const struct nf_endpoint *src);
+/*
+ * nf_endpoint_parse - the job's endpoint (job.notification: contract
+ * §4.11 endPoint object, bare or under "endPoint"). 0, or -1 when it has
+ * no usable URL.
+ */
+int nf_endpoint_parse(struct nf_endpoint *e, const char *text);
+
+/* ---- job and account context, cached (notify_ctx.c) --------------------- */
+struct nf_account {
+    long long id;
+    char *name, *customer_no, *tenant;
+    json_t *event_types;        /* settings.notifyEventTypes (array) or NULL: all */
+    struct nf_endpoint def;     /* the account's default endpoint */
+    char *secret, *secret_prev; /* webhook secrets as stored (encrypted) */
+    int64_t rotated_ms;
+    int64_t loaded_mono;
+};
+
+struct nf_job {
+    char id[40];
+    long long account_id;
+    int64_t received_ms;
+    char *reference_job, *cost_center, *campaign_id;
+    struct nf_endpoint ep;      /* the job's own endpoint (url NULL: none) */
+    int64_t loaded_mono;
+};
+
+void nf_ctx_init(struct db *db);
+/*
+ * nf_job_get / nf_account_get - cached rows (Ownership: borrowed until
+ * the next call). TX_OK, TX_RETRY_NOT_READY (no such row), TX_RETRY_DB;
+ * a cached entry past its TTL is served when the database is away.
+ */
+enum tx_code nf_job_get(const char *job_id, struct nf_job **out);
+enum tx_code nf_account_get(long long id, struct nf_account **out);
+/* nf_type_wanted - the account posts this event type (notifyEventTypes) */
+int nf_type_wanted(const struct nf_account *a, const char *type, const char *subtype);
+/* nf_secrets - decrypted webhook secrets: *n is 1 or 2 (rotation), new first */
+int nf_secrets(const struct nf_account *a, struct buf *s1, struct buf *s2);
+/* nf_db - the connection (dead letters) */
+struct db *nf_db(void);
+
+/* ---- one POST with the deliveries it settles ----------------------------- */
+struct nf_dlv {
+    unsigned epoch;
+    uint64_t tag;
+};
+
+struct nf_ep;
+
+struct nf_post {
+    long long account_id;
+    char job_id[40];
+    struct nf_endpoint ep;
+    char *body;                 /* exact bytes, kept for every retry */
+    size_t len;
+    json_t *rids, *tags;        /* arrays, one per notification (logs, dead letters) */
+    struct nf_dlv *dlvs;
+    int ndlv, capdlv;
+    int64_t first_ms;           /* wall clock of the first attempt; 0: never tried */
+    int attempts;               /* attempts made before this one */
+    char last_result[300];
+    int64_t queued_mono;
+    int stale;                  /* the consumer was re-opened: results are moot */
+    /* transfer state (notify_http.c) */
+    void *easy;
+    void *hdrs;
+    char errbuf[256];
+    size_t rcvd;
+    int64_t started_mono;
+    struct nf_ep *origin;       /* valid while queued or running */
+    char origin_name[400];
+    struct nf_post *next;
+};
+
+void nf_post_free(struct nf_post *p);
+void nf_post_add_dlv(struct nf_post *p, unsigned epoch, uint64_t tag);
+
+/* ---- signature and headers (notify_sign.c) ------------------------------- */
+/* nf_signature - "t=<t>,v1=<hex>[,v1=<hex>]" into out */
+int nf_signature(struct buf *out, int64_t t, const struct buf *s1, const struct buf *s2,
+                 const char *body, size_t len);
+/* nf_header_name_ok - an HTTP token of 1..256 characters */
+int nf_header_name_ok(const char *name);
+/* nf_header_value_ok - no control characters but TAB, at most 8000 bytes */
+int nf_header_value_ok(const char *value);
+/* nf_header_reserved - txmail sets it itself (contract §11.1 precedence) */
+int nf_header_reserved(const char *name, int have_auth);
+/* nf_basic - "Basic base64(user:password)" into out */
+int nf_basic(struct buf *out, const char *user, const char *password);
+/* nf_origin - "scheme://host:port" of url into out (the endpoint's identity); -1 when not http(s) */
+int nf_origin(char *out, size_t outsz, const char *url);
+/* nf_meta - the top-level meta of a POST (contract §11.4). Ownership: new. */
+json_t *nf_meta(const struct nf_job *job, const struct nf_account *acct);
+/* nf_body - {"meta": meta, "notifications": items}, compact. Ownership: new string. */
+char *nf_body(json_t *meta, json_t *items, size_t *len);
+
+/* ---- HTTP (notify_http.c) ----------------------------------------------- */
+void nf_http_init(void);
+/* nf_http_submit - queue a post at its endpoint. Ownership: steals p. */
+void nf_http_submit(struct nf_post *p);
+/*
+ * nf_http_run - start what the limits allow, park what waited too long,
+ * run transfers (blocking up to budget_ms when some are active), settle
+ * finished posts. Returns the number of active transfers.
+ */
+int nf_http_run(int64_t budget_ms, int mode);
+#define NF_RUN_NORMAL 0
+#define NF_RUN_PRESSURE 1
+#define NF_RUN_STOPPING 2
+/* nf_http_busy - deliveries held by queued and active posts */
+int nf_http_busy(void);
+/* nf_http_lost - mark every post of an old epoch stale and drop the queued ones */
+void nf_http_lost(void);
+void nf_http_done(void);
+
+/* ---- retries and dead letters (notify_retry.c) --------------------------- */
+/*
+ * nf_retry_envelope - the "webhook" envelope of p due after delay_ms.
+ * Ownership: new (*out). 0, or -1 when it cannot be encoded.
+ */
+int nf_retry_envelope(const struct nf_post *p, int64_t delay_ms, char **out, size_t *len,
+                      const char **tier);
+/*
+ * nf_retry_decode - a post from a "webhook" envelope of the retry queue;
+ * *due_ms is when it may be tried. NULL with err on a malformed envelope.
+ * Ownership: new.
+ */
+struct nf_post *nf_retry_decode(const void *body, size_t len, int64_t *due_ms, char *err,
+                                size_t errsz);
+/* nf_retry_delay - the delay after the attempts-th failed attempt (notify_retry_schedule) */
+int64_t nf_retry_delay(int attempts);
+int nf_retry_schedule_parse(const char *spec);
+/* nf_dead_write - one webhook_delivery row per notification of p (state dead) */
+enum tx_code nf_dead_write(struct db *db, const struct nf_post *p);
+
+#endif

@@ -1,0 +1,186 @@
+/*
+ * notify_sign - the pieces of a POST that need no network: the payload
+ * (contract §11.4), the X-Txmail-Signature header (§11.3), Basic
+ * authentication, the checks on custom headers (§4.11, §11.1) and the
+ * endpoint identity used for per-endpoint limits.
+ */
+#include "notify.h"
+#include "global/crypto.h"
+#include "util/codec.h"
+#include "util/timeutil.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+int nf_signature(struct buf *out, int64_t t, const struct buf *s1, const struct buf *s2,
+                 const char *body, size_t len)
+{
+    const struct buf *keys[2] = {s1, s2};
+    char ts[32], hx[65];
+    struct buf msg = BUF_INIT((size_t)1 << 31);
+    int n;
+
+    n = snprintf(ts, sizeof(ts), "%lld", (long long)t);
+    if (buf_append(&msg, ts, (size_t)n) < 0 || buf_putc(&msg, '.') < 0 ||
+        buf_append(&msg, body, len) < 0)
+        return -1;
+    if (buf_printf(out, "t=%s", ts) < 0)
+        goto fail;
+    for (int i = 0; i < 2; i++) {
+        unsigned char mac[32];
+        if (keys[i] == NULL || keys[i]->len == 0)
+            continue;
+        hmac_sha256(mac, keys[i]->data, keys[i]->len, msg.data, msg.len);
+        hex_encode(hx, mac, sizeof(mac));
+        if (buf_printf(out, ",v1=%s", hx) < 0)
+            goto fail;
+    }
+    buf_free(&msg);
+    return 0;
+fail:
+    buf_free(&msg);
+    return -1;
+}
+
+int nf_header_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n == 0 || n > 256)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)name[i]) && !strchr("!#$%&'*+-.^_`|~", name[i]))
+            return 0;
+    return 1;
+}
+
+int nf_header_value_ok(const char *value)
+{
+    size_t n = strlen(value);
+
+    if (n > 8000)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
+int nf_header_reserved(const char *name, int have_auth)
+{
+    static const char *const reserved[] = {
+        "Host", "Content-Length", "Content-Type", "Transfer-Encoding", "Connection",
+        "X-Txmail-Signature", "User-Agent", "Expect", "TE", "Upgrade", NULL,
+    };
+
+    for (int i = 0; reserved[i]; i++)
+        if (strcasecmp(name, reserved[i]) == 0)
+            return 1;
+    /* a custom Authorization only when no authentication is configured */
+    return have_auth && strcasecmp(name, "Authorization") == 0;
+}
+
+int nf_basic(struct buf *out, const char *user, const char *password)
+{
+    struct buf up = BUF_INIT(1024);
+    int rc = -1;
+
+    if (buf_printf(&up, "%s:%s", user, password ? password : "") == 0 &&
+        buf_puts(out, "Basic ") == 0 && b64_encode(out, up.data, up.len) == 0)
+        rc = 0;
+    if (up.data)
+        explicit_bzero(up.data, up.len);
+    buf_free(&up);
+    return rc;
+}
+
+int nf_origin(char *out, size_t outsz, const char *url)
+{
+    const char *p, *host, *end, *at;
+    int https;
+    size_t hlen;
+    char hostbuf[300];
+    const char *port = NULL;
+    size_t plen = 0;
+
+    if (strncasecmp(url, "http://", 7) == 0) {
+        https = 0;
+        p = url + 7;
+    } else if (strncasecmp(url, "https://", 8) == 0) {
+        https = 1;
+        p = url + 8;
+    } else {
+        return -1;
+    }
+    end = p + strcspn(p, "/?#");
+    at = memchr(p, '@', (size_t)(end - p));
+    host = at ? at + 1 : p;
+    if (*host == '[') {
+        const char *rb = memchr(host, ']', (size_t)(end - host));
+        if (rb == NULL)
+            return -1;
+        hlen = (size_t)(rb - host) + 1;
+        if (rb + 1 < end && rb[1] == ':') {
+            port = rb + 2;
+            plen = (size_t)(end - port);
+        }
+    } else {
+        const char *colon = memchr(host, ':', (size_t)(end - host));
+        hlen = (size_t)((colon ? colon : end) - host);
+        if (colon) {
+            port = colon + 1;
+            plen = (size_t)(end - port);
+        }
+    }
+    if (hlen == 0 || hlen >= sizeof(hostbuf) || plen > 5)
+        return -1;
+    for (size_t i = 0; i < hlen; i++)
+        hostbuf[i] = (char)tolower((unsigned char)host[i]);
+    hostbuf[hlen] = 0;
+    if (port && plen)
+        snprintf(out, outsz, "%s://%s:%.*s", https ? "https" : "http", hostbuf, (int)plen, port);
+    else
+        snprintf(out, outsz, "%s://%s:%s", https ? "https" : "http", hostbuf, https ? "443" : "80");
+    return 0;
+}
+
+static void set_opt(json_t *o, const char *k, const char *v)
+{
+    if (v && *v)
+        json_object_set_new(o, k, json_string(v));
+}
+
+json_t *nf_meta(const struct nf_job *job, const struct nf_account *acct)
+{
+    json_t *meta = json_object();
+    char ts[32];
+
+    json_object_set_new(meta, "version", json_string("1"));
+    json_object_set_new(meta, "jobId", json_string(job->id));
+    json_object_set_new(meta, "account", json_string(acct->name ? acct->name : ""));
+    json_object_set_new(meta, "customerNo", json_string(acct->customer_no ? acct->customer_no : ""));
+    set_opt(meta, "tenant", acct->tenant);
+    json_object_set_new(meta, "receivedTs", json_string(time_iso8601(ts, sizeof(ts), job->received_ms)));
+    set_opt(meta, "referenceJob", job->reference_job);
+    set_opt(meta, "costCenter", job->cost_center);
+    set_opt(meta, "campaignId", job->campaign_id);
+    return meta;
+}
+
+char *nf_body(json_t *meta, json_t *items, size_t *len)
+{
+    json_t *doc = json_object();
+    char *out;
+
+    json_object_set(doc, "meta", meta);
+    json_object_set(doc, "notifications", items);
+    out = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (out)
+        *len = strlen(out);
+    return out;
+}
