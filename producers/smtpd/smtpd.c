@@ -1,0 +1,204 @@
+/*
+ * NAME
+ *   txmail-smtpd - SMTP submission server (contract §17)
+ * SYNOPSIS
+ *   txmail-smtpd [-c config] [-o name=value]... [-n] [-v]
+ * DESCRIPTION
+ *   Accepts mail from applications and their mail servers on two
+ *   listeners: submission with STARTTLS (smtpd_listen, port 587) and
+ *   implicit TLS (smtpd_tls_listen, port 465). TLS 1.2 or newer.
+ *
+ *   EHLO offers PIPELINING, SIZE, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES,
+ *   CHUNKING (BDAT), STARTTLS (before TLS) and AUTH PLAIN LOGIN (after
+ *   TLS; before TLS only with smtpd_plaintext_auth_loopback on a
+ *   loopback-only listener for loopback clients). Clients authenticate
+ *   with the technical account's credentials (the same as REST, with
+ *   their source-IP allow-list), or by source IP for a credential with
+ *   ip_auth. Failed AUTH is slowed and limited per client IP (see
+ *   smtpd_auth.c). Mail is taken only over TLS, except from the clients
+ *   of smtpd_tls_exempt_clients (loopback by default).
+ *
+ *   Policy at the moment it can be decided: at MAIL the sender's domain
+ *   must be registered for the account (553 5.7.1 sender domain not
+ *   registered) and its local part not forbidden (553 5.7.1 sender
+ *   address not allowed); SIZE= above the limit is refused (552 5.3.4).
+ *   At RCPT: address syntax (501 5.1.3), at most smtpd_recipient_limit
+ *   recipients (452 4.5.3); forbidden local parts and suppressed
+ *   addresses are accepted and marked "drop" in the job. DATA and BDAT
+ *   are streamed into a buffer bounded by smtpd_message_size_limit (over
+ *   it: 552 5.3.4, the rest is read but not kept); a line over 998 octets
+ *   gives 554 5.6.0 after the end of the data. After the final dot: the
+ *   X-RETARUS-M4A-* headers (554 5.6.0 Invalid value / Missing mandatory
+ *   value for <header>; 550 5.7.1 Unsupported value for <header> when
+ *   the account or the installation lacks the feature), exactly one
+ *   From: whose every address is in the envelope sender's domain (else
+ *   550 5.7.1 Unsupported value for From; 554 5.6.0 Missing mandatory /
+ *   Invalid value for From when absent or unparsable), attachment file
+ *   names against the account's forbidden extensions (550 5.7.1
+ *   Unsupported value for attachment <name>).
+ *
+ *   One transaction is one job (docs/ENVELOPES.md, "from txmail-smtpd"):
+ *   the message without X-RETARUS-M4A-* and Bcc: headers and with a
+ *   Received: header is published to txmail.work (key: the first stage
+ *   of the slip) with publisher confirms, then the acceptance record
+ *   (job row, answer = the SMTP reply) is written, and only then the
+ *   client reads "250 2.0.0 Ok: queued as <jobId>". Broker or database
+ *   trouble: "451 4.3.0 Temporary failure, please retry", and the first
+ *   stage discards a published job that has no record.
+ *
+ *   Idle or slow clients get "421 4.4.2 <host> Error: timeout exceeded":
+ *   a command must be complete within smtpd_timeout of the previous
+ *   reply (so a client trickling bytes gains nothing), and DATA/BDAT must
+ *   arrive at smtpd_min_data_rate on average after smtpd_timeout.
+ *   Connections beyond smtpd_max_connections, or beyond smtpd_max_per_ip
+ *   from one address, get 421 and are closed.
+ * THREADS
+ *   smtpd_loops event-loop threads (libevent) each listen on every
+ *   address (SO_REUSEPORT) and own their sessions: all protocol work and
+ *   TLS happen there and never block. Blocking work - the database
+ *   (credentials with their slow KDF, source IPs, sender domains,
+ *   suppression) and the broker (publish + confirm) and the acceptance
+ *   record - runs on smtpd_threads pool threads, each with its own
+ *   MariaDB and RabbitMQ connection (smtpd_queue.c); results come back to
+ *   the session's loop through an eventfd. Message checks run on the pool
+ *   too, so a large message never delays other sessions. The main thread
+ *   handles signals and writes the metrics file.
+ * CONSUMES / PUBLISHES / WRITES
+ *   Publishes type "job" envelopes to txmail.work. Writes the job table
+ *   (acceptance records). Reads credential, account, sender_domain,
+ *   suppression. Publishes no events: the first stage publishes the
+ *   intake record and the drop events.
+ * LOGGING
+ *   connect/disconnect and TLS lines per session (session id first); one
+ *   line per refused command; one line per recipient of a queued job,
+ *   keyed by its recipient id: "<rid>: client=[ip], session=..,
+ *   account=.., from=<..>, to=<..>, size=N, status=queued|dropped (..)".
+ * SIGNALS
+ *   SIGTERM: stop listening, answer 421 to idle sessions, let messages in
+ *   progress finish (at most smtpd_shutdown_grace), exit 0.
+ * PARAMETERS (defaults in brackets; shared ones in txconf.h)
+ *   smtpd_listen [0.0.0.0:587]            submission with STARTTLS; "host:port,..." or empty
+ *   smtpd_tls_listen [0.0.0.0:465]        implicit TLS; "host:port,..." or empty
+ *   smtpd_tls_cert_file [] smtpd_tls_key_file []   PEM certificate chain and key
+ *   smtpd_require_tls [yes]               MAIL only over TLS ...
+ *   smtpd_tls_exempt_clients [loopback]   ... except from these ("loopback" and/or IPs)
+ *   smtpd_plaintext_auth_loopback [no]    AUTH without TLS on loopback-only listeners
+ *   smtpd_chunking [yes]                  offer CHUNKING (BDAT)
+ *   smtpd_stages [render,deliver]         stages this installation runs (slips use only these)
+ *   smtpd_loops [2]                       event-loop threads
+ *   smtpd_threads [4]                     pool threads (DB + broker connections each)
+ *   smtpd_auth_threads [2]                pool threads that may run the KDF at once
+ *   smtpd_batch_max [64]                  jobs published per confirm / record transaction
+ *   smtpd_max_connections [1000]          sessions in all
+ *   smtpd_max_per_ip [50]                 sessions per client address
+ *   smtpd_message_size_limit [20971520]   SIZE (at most 20 MB)
+ *   smtpd_recipient_limit [1000]          recipients per transaction (at most 1000)
+ *   smtpd_hard_error_limit [20]           errors before 421 and close
+ *   smtpd_timeout [300s]                  idle and per-command time
+ *   smtpd_min_data_rate [1024]            octets/s a DATA/BDAT client must keep up
+ *   smtpd_auth_failure_delay [1s]         tarpit per failed AUTH (x failures, at most 5x)
+ *   smtpd_auth_failure_limit [10]         per-IP failure score that blocks AUTH
+ *   smtpd_auth_failure_decay [10m]        half-life of that score
+ *   smtpd_auth_session_failures [3]       failures before the session is closed
+ *   smtpd_confirm_timeout [10s]           broker confirm wait before 451
+ *   smtpd_shutdown_grace [30s]            SIGTERM: time for messages in progress
+ */
+#include "smtpd.h"
+#include "global/crypto.h"
+#include "global/envelope.h"
+#include "global/metrics.h"
+#include "global/mq.h"
+#include "global/txconf.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <string.h>
+
+struct smtpd_params smtpd;
+
+static struct cfg_param params[] = {
+    {"smtpd_listen", CFG_STR, &smtpd.listen, "0.0.0.0:587", 0, 0, 0, "submission listeners (STARTTLS)", 0, 0},
+    {"smtpd_tls_listen", CFG_STR, &smtpd.tls_listen, "0.0.0.0:465", 0, 0, 0, "implicit-TLS listeners", 0, 0},
+    {"smtpd_tls_cert_file", CFG_STR, &smtpd.cert_file, "", 0, 0, 0, "PEM certificate chain", 0, 0},
+    {"smtpd_tls_key_file", CFG_STR, &smtpd.key_file, "", 0, 0, 0, "PEM private key", 0, 0},
+    {"smtpd_require_tls", CFG_BOOL, &smtpd.require_tls, "yes", 0, 0, 0, "MAIL only over TLS", 0, 0},
+    {"smtpd_tls_exempt_clients", CFG_STR, &smtpd.tls_exempt, "loopback", 0, 0, 0, "clients allowed to send without TLS", 0, 0},
+    {"smtpd_plaintext_auth_loopback", CFG_BOOL, &smtpd.plaintext_auth_loopback, "no", 0, 0, 0, "AUTH without TLS on loopback listeners", 0, 0},
+    {"smtpd_chunking", CFG_BOOL, &smtpd.chunking, "yes", 0, 0, 0, "offer CHUNKING", 0, 0},
+    {"smtpd_stages", CFG_STR, &smtpd.stages, "render,deliver", 0, 0, 0, "stages this installation runs", 0, 0},
+    {"smtpd_loops", CFG_INT, &smtpd.loops, "2", 1, 32, 0, "event-loop threads", 0, 0},
+    {"smtpd_threads", CFG_INT, &smtpd.threads, "4", 1, 256, 0, "pool threads", 0, 0},
+    {"smtpd_auth_threads", CFG_INT, &smtpd.auth_threads, "2", 1, 256, 0, "pool threads running the KDF at once", 0, 0},
+    {"smtpd_batch_max", CFG_INT, &smtpd.batch_max, "64", 1, 256, 0, "jobs per confirm and record transaction", 0, 0},
+    {"smtpd_max_connections", CFG_INT, &smtpd.max_connections, "1000", 1, 1000000, 0, "sessions in all", 0, 0},
+    {"smtpd_max_per_ip", CFG_INT, &smtpd.max_per_ip, "50", 1, 1000000, 0, "sessions per client address", 0, 0},
+    {"smtpd_message_size_limit", CFG_SIZE, &smtpd.size_limit, "20971520", 1024, SMTPD_SIZE_MAX, 0, "message size limit", 0, 0},
+    {"smtpd_recipient_limit", CFG_INT, &smtpd.rcpt_limit, "1000", 1, SMTPD_RCPT_MAX, 0, "recipients per transaction", 0, 0},
+    {"smtpd_hard_error_limit", CFG_INT, &smtpd.hard_error_limit, "20", 1, 100000, 0, "errors before the session is closed", 0, 0},
+    {"smtpd_timeout", CFG_TIME, &smtpd.timeout, "300s", 500, 3600000, 0, "idle and per-command timeout", 0, 0},
+    {"smtpd_min_data_rate", CFG_INT, &smtpd.min_data_rate, "1024", 0, 1000000000, 0, "octets/s during DATA (0: no minimum)", 0, 0},
+    {"smtpd_auth_failure_delay", CFG_TIME, &smtpd.auth_failure_delay, "1s", 0, 60000, 0, "tarpit per failed AUTH", 0, 0},
+    {"smtpd_auth_failure_limit", CFG_INT, &smtpd.auth_failure_limit, "10", 1, 1000000, 0, "per-IP failure score that blocks AUTH", 0, 0},
+    {"smtpd_auth_failure_decay", CFG_TIME, &smtpd.auth_failure_decay, "10m", 1000, 86400000, 0, "half-life of the failure score", 0, 0},
+    {"smtpd_auth_session_failures", CFG_INT, &smtpd.auth_session_failures, "3", 1, 100, 0, "AUTH failures before closing", 0, 0},
+    {"smtpd_confirm_timeout", CFG_TIME, &smtpd.confirm_timeout, "10s", 100, 600000, 0, "broker confirm wait", 0, 0},
+    {"smtpd_shutdown_grace", CFG_TIME, &smtpd.shutdown_grace, "30s", 0, 600000, 0, "SIGTERM: time for messages in progress", 0, 0},
+    {0},
+};
+
+static char stages[ENVELOPE_MAX_SLIP][ENVELOPE_STAGE_MAX];
+static int nstages;
+
+int smtpd_stage_offered(const char *stage)
+{
+    for (int i = 0; i < nstages; i++)
+        if (strcmp(stages[i], stage) == 0)
+            return 1;
+    return 0;
+}
+
+static void parse_stages(void)
+{
+    char *copy = xstrdup(smtpd.stages), *save = NULL;
+
+    for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        int known = 0;
+        for (int i = 0; mq_stages[i]; i++)
+            known |= strcmp(mq_stages[i], t) == 0;
+        if (!known)
+            msg_fatal("smtpd_stages: unknown stage \"%s\"", t);
+        if (nstages == ENVELOPE_MAX_SLIP)
+            msg_fatal("smtpd_stages: too many stages");
+        snprintf(stages[nstages++], ENVELOPE_STAGE_MAX, "%s", t);
+    }
+    xfree(copy);
+    if (!smtpd_stage_offered("render") || !smtpd_stage_offered("deliver"))
+        msg_fatal("smtpd_stages must include render and deliver");
+}
+
+int main(int argc, char **argv)
+{
+    txconf_init(argc, argv, "smtpd", params, NULL, NULL);
+    parse_stages();
+    smtpd_server_listeners();
+    if (!smtpd_tls_init()) {
+        for (int i = 0; i < smtpd_nlisteners; i++)
+            if (smtpd_listeners[i].implicit_tls)
+                msg_fatal("smtpd_tls_listen needs smtpd_tls_cert_file and smtpd_tls_key_file");
+        msg_warn("no TLS certificate: STARTTLS is not offered");
+    }
+    if (*txconf.master_key && secret_set_master_key(txconf.master_key) < 0)
+        msg_fatal("master_key_file: not 64 hex digits");
+    if (!secret_have_master_key())
+        msg_warn("no master_key_file: jobs with a notification password are answered 451");
+    smtpd_pool_start();
+    msg_info("started: %d loops, %lld pool threads, stages %s", (int)smtpd.loops, smtpd.threads,
+             smtpd.stages);
+    smtpd_server_run();
+    smtpd_pool_stop();
+    metrics_remove();
+    msg_info("stopped");
+    return 0;
+}

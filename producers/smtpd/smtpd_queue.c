@@ -1,0 +1,364 @@
+/*
+ * smtpd_queue - the pool of threads that do the blocking work, each with
+ * its own database connection and its own publishing broker connection
+ * (neither is thread-safe):
+ *
+ *   fast    source-IP authentication, the sender-domain lookup of MAIL
+ *   commit  the end of a message: checks, suppression lookup, publish
+ *           with confirm, acceptance record, then the 250 (or 451)
+ *   slow    AUTH: the password KDF; at most smtpd_auth_threads at a time,
+ *           so a password-guessing client never stalls commits
+ *
+ * Commits are taken in batches (up to smtpd_batch_max): every job of a
+ * batch is published, the broker's confirms are awaited once, the
+ * acceptance records are inserted in one transaction, and only then is
+ * any of them answered 250. Any broker or database failure answers the
+ * whole batch 451 4.3.0; a job that was published but has no record is
+ * discarded by its first stage (docs/ENVELOPES.md), so a client that got
+ * 451 never sees that message delivered.
+ */
+#include "smtpd.h"
+#include "global/db.h"
+#include "global/envelope.h"
+#include "global/ids.h"
+#include "global/metrics.h"
+#include "global/mq.h"
+#include "global/txconf.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/timeutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define RECONNECT_PAUSE_MS 1000
+#define TEMPFAIL "451 4.3.0 Temporary failure, please retry"
+
+struct tqueue {
+    struct smtpd_task *head, *tail;
+    int n;
+};
+
+struct pctx {
+    struct db *db;
+    struct mq *mq;
+    int64_t db_retry_at, mq_retry_at;
+};
+
+static pthread_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t qcond = PTHREAD_COND_INITIALIZER;
+static struct tqueue fastq, commitq, slowq;
+static int slow_busy, stopping, nthreads;
+static pthread_t *threads;
+static char *broker_url;
+static struct db_conf dbconf;
+
+static void push(struct tqueue *q, struct smtpd_task *t)
+{
+    t->next = NULL;
+    if (q->tail)
+        q->tail->next = t;
+    else
+        q->head = t;
+    q->tail = t;
+    q->n++;
+}
+
+static struct smtpd_task *pop(struct tqueue *q)
+{
+    struct smtpd_task *t = q->head;
+
+    if (t) {
+        q->head = t->next;
+        if (q->head == NULL)
+            q->tail = NULL;
+        q->n--;
+        t->next = NULL;
+    }
+    return t;
+}
+
+void smtpd_pool_submit(struct session *s)
+{
+    struct smtpd_task *t = &s->task;
+
+    pthread_mutex_lock(&qlock);
+    push(t->kind == T_COMMIT ? &commitq : t->kind == T_AUTH ? &slowq : &fastq, t);
+    pthread_cond_signal(&qcond);
+    pthread_mutex_unlock(&qlock);
+}
+
+/* ---- connections ---------------------------------------------------------- */
+
+static struct db *get_db(struct pctx *c)
+{
+    int64_t now = time_mono_ms();
+
+    if (c->db == NULL && now >= c->db_retry_at) {
+        c->db = db_open(&dbconf);
+        if (c->db == NULL)
+            c->db_retry_at = now + RECONNECT_PAUSE_MS;
+    }
+    return c->db;
+}
+
+static struct mq *get_mq(struct pctx *c)
+{
+    int64_t now = time_mono_ms();
+
+    if (c->mq && !mq_broken(c->mq))
+        return c->mq;
+    if (now < c->mq_retry_at)
+        return NULL;
+    if (c->mq == NULL) {
+        c->mq = mq_open(broker_url, "smtpd-publish");
+        if (c->mq && mq_confirm_mode(c->mq) != TX_OK) {
+            mq_close(c->mq);
+            c->mq = NULL;
+        }
+    } else if (mq_reconnect(c->mq, 1) != TX_OK) {
+        mq_close(c->mq);
+        c->mq = NULL;
+    }
+    if (c->mq == NULL)
+        c->mq_retry_at = now + RECONNECT_PAUSE_MS;
+    return c->mq;
+}
+
+/* ---- fast and slow work ----------------------------------------------------------- */
+
+static void run_one(struct pctx *c, struct smtpd_task *t)
+{
+    struct session *s = t->s;
+    struct db *db = get_db(c);
+
+    if (db == NULL) {
+        t->rc = TX_RETRY_DB;
+        return;
+    }
+    switch (t->kind) {
+    case T_IPAUTH:
+        t->rc = auth_by_ip(db, s->ip, &t->acct);
+        if (t->rc == TX_OK || t->rc == TX_REJECT_POLICY)
+            smtpd_ipauth_store(s->ip, &t->acct, t->rc == TX_OK);
+        break;
+    case T_AUTH:
+        t->rc = auth_basic(db, t->user, t->password, s->ip, &t->acct);
+        explicit_bzero(t->password, strlen(t->password));
+        break;
+    case T_MAIL:
+        t->rc = auth_sender_domain(db, s->acct.id, s->txn->from_domain, &t->sd);
+        break;
+    default:
+        msg_panic("smtpd pool: task kind %d on the wrong queue", (int)t->kind);
+    }
+}
+
+/* ---- commits --------------------------------------------------------------------- */
+
+struct batch {
+    struct smtpd_task *t[256];
+    struct smtpd_job *job[256];
+    int n;
+};
+
+static enum tx_code record_all(struct db *db, void *arg)
+{
+    struct batch *b = arg;
+
+    for (int i = 0; i < b->n; i++) {
+        enum tx_code rc;
+        if (b->job[i] == NULL)
+            continue;
+        snprintf(b->t[i]->reply, sizeof(b->t[i]->reply), "250 2.0.0 Ok: queued as %s", b->t[i]->job_id);
+        if ((rc = smtpd_job_record(b->job[i], db, b->t[i]->reply)) != TX_OK)
+            return rc;
+    }
+    return TX_OK;
+}
+
+/* tempfail - answer every job still in the batch 451 */
+static void tempfail(struct batch *b, const char *why)
+{
+    for (int i = 0; i < b->n; i++) {
+        if (b->job[i] == NULL)
+            continue;
+        snprintf(b->t[i]->reply, sizeof(b->t[i]->reply), TEMPFAIL);
+        msg_warn("%s: job %s from [%s] not queued: %s", b->t[i]->s->id, b->t[i]->job_id,
+                 b->t[i]->s->ip, why);
+        smtpd_job_free(b->job[i]);
+        b->job[i] = NULL;
+    }
+}
+
+static void run_commits(struct pctx *c, struct batch *b)
+{
+    int64_t t0 = time_mono_ms();
+    struct db *db;
+    struct mq *mq;
+    int pending = 0;
+
+    /* checks and the message, per job */
+    for (int i = 0; i < b->n; i++) {
+        struct smtpd_task *t = b->t[i];
+        struct uuid u;
+
+        uuid_v7(&u);
+        uuid_format(t->job_id, &u);
+        if (smtpd_job_check(t->s, t->job_id, &b->job[i], t->reply, sizeof(t->reply)) == 0)
+            pending++;
+    }
+    if (pending == 0)
+        goto out;
+    if ((db = get_db(c)) == NULL) {
+        tempfail(b, "database unavailable");
+        goto out;
+    }
+    for (int i = 0; i < b->n; i++)
+        if (b->job[i] && smtpd_job_recipients(b->job[i], b->t[i]->s, db) != TX_OK) {
+            snprintf(b->t[i]->reply, sizeof(b->t[i]->reply), TEMPFAIL);
+            msg_warn("%s: job %s not queued: suppression lookup failed", b->t[i]->s->id, b->t[i]->job_id);
+            smtpd_job_free(b->job[i]);
+            b->job[i] = NULL;
+        }
+    /* publish every job, then wait for the broker's confirms once */
+    if ((mq = get_mq(c)) == NULL) {
+        tempfail(b, "broker unavailable");
+        goto out;
+    }
+    for (int i = 0; i < b->n; i++) {
+        char *body;
+        size_t len;
+        if (b->job[i] == NULL)
+            continue;
+        if (smtpd_job_encode(b->job[i], &body, &len) < 0) {
+            snprintf(b->t[i]->reply, sizeof(b->t[i]->reply), "554 5.6.0 Message cannot be encoded");
+            smtpd_job_free(b->job[i]);
+            b->job[i] = NULL;
+            continue;
+        }
+        struct mq_props props = {NULL, b->t[i]->job_id, NULL, 0};
+        char first[ENVELOPE_STAGE_MAX];
+        smtpd_job_first_stage(b->job[i], first, sizeof(first));
+        enum tx_code rc = mq_publish(mq, MQ_EXCHANGE_WORK, first, body, len, &props);
+        xfree(body);
+        if (rc != TX_OK) {
+            tempfail(b, "publish failed");
+            goto out;
+        }
+    }
+    if (mq_wait_confirms(mq, (int)smtpd.confirm_timeout) != TX_OK) {
+        tempfail(b, "the broker did not confirm");
+        goto out;
+    }
+    /* the acceptance records, in one transaction; then the answers */
+    if (db_tx_run(db, 2, record_all, b) != TX_OK) {
+        for (int i = 0; i < b->n; i++)
+            if (b->job[i])
+                b->t[i]->reply[0] = 0;
+        tempfail(b, "the acceptance record could not be written");
+        goto out;
+    }
+    for (int i = 0; i < b->n; i++)
+        if (b->job[i]) {
+            smtpd_job_log(b->job[i], b->t[i]->s, "queued");
+            metrics_latency(time_mono_ms() - t0);
+        }
+out:
+    for (int i = 0; i < b->n; i++) {
+        smtpd_job_free(b->job[i]);
+        b->job[i] = NULL;
+        smtpd_loop_complete(b->t[i]->s->loop, b->t[i]);
+    }
+    metrics_count("txmail_smtpd_commit_batches_total", NULL, NULL, 1);
+}
+
+/* ---- the threads ------------------------------------------------------------------ */
+
+static void *pool_main(void *arg)
+{
+    struct pctx c;
+    struct batch *b = xcalloc(1, sizeof(*b));
+
+    (void)arg;
+    memset(&c, 0, sizeof(c));
+    get_db(&c);
+    get_mq(&c);
+    for (;;) {
+        struct smtpd_task *t = NULL;
+        int slow = 0;
+
+        pthread_mutex_lock(&qlock);
+        while (!stopping && !fastq.head && !commitq.head &&
+               !(slowq.head && slow_busy < smtpd.auth_threads))
+            pthread_cond_wait(&qcond, &qlock);
+        if (stopping && !fastq.head && !commitq.head && !slowq.head) {
+            pthread_mutex_unlock(&qlock);
+            break;
+        }
+        b->n = 0;
+        if ((t = pop(&fastq)) == NULL) {
+            if (commitq.head) {
+                int max = smtpd.batch_max < 256 ? (int)smtpd.batch_max : 256;
+                while (b->n < max && (t = pop(&commitq)) != NULL)
+                    b->t[b->n++] = t;
+                t = NULL;
+            } else if ((t = pop(&slowq)) != NULL) {
+                slow = 1;
+                slow_busy++;
+            }
+        }
+        pthread_mutex_unlock(&qlock);
+        if (b->n) {
+            run_commits(&c, b);
+            continue;
+        }
+        if (t == NULL)
+            continue;
+        run_one(&c, t);
+        smtpd_loop_complete(t->s->loop, t);
+        if (slow) {
+            pthread_mutex_lock(&qlock);
+            slow_busy--;
+            pthread_cond_broadcast(&qcond);
+            pthread_mutex_unlock(&qlock);
+        }
+    }
+    db_close(c.db);
+    mq_close(c.mq);
+    xfree(b);
+    return NULL;
+}
+
+void smtpd_pool_start(void)
+{
+    struct mq *mq;
+
+    broker_url = txconf_broker_url();
+    txconf_db(&dbconf);
+    /* the topology the jobs need (idempotent); the broker may be down now */
+    if ((mq = mq_open(broker_url, "smtpd-declare")) != NULL) {
+        if (mq_declare_topology(mq) != TX_OK)
+            msg_warn("cannot declare the broker topology");
+        mq_close(mq);
+    } else {
+        msg_warn("broker unreachable at start: answering 451 until it is back");
+    }
+    nthreads = (int)smtpd.threads;
+    threads = xcalloc((size_t)nthreads, sizeof(*threads));
+    for (int i = 0; i < nthreads; i++)
+        if (pthread_create(&threads[i], NULL, pool_main, NULL) != 0)
+            msg_fatal("cannot start the pool threads");
+}
+
+void smtpd_pool_stop(void)
+{
+    pthread_mutex_lock(&qlock);
+    stopping = 1;
+    pthread_cond_broadcast(&qcond);
+    pthread_mutex_unlock(&qlock);
+    for (int i = 0; i < nthreads; i++)
+        pthread_join(threads[i], NULL);
+    xfree(threads);
+    xfree(broker_url);
+}
