@@ -1,0 +1,47 @@
+/*
+ * firststage - what the first processing stage of every job does before
+ * anything else (DESIGN.md §2, docs/ENVELOPES.md "first stage").
+ *
+ * A producer publishes the job, waits for the broker's confirm, and only
+ * then writes the job's acceptance record (the `job` row). The first
+ * stage therefore processes a job only once that record exists:
+ *
+ *   - data.started is true: an earlier stage (or an earlier round of this
+ *     one) already did all this: TX_OK at once;
+ *   - the record exists: queue, with the job's outputs (job_publish /
+ *     job_event, so they go out in the same confirmed batch as the
+ *     stage's own work), the intake record (key "intake.job"), the
+ *     PRE_PROCESS drop event of every address refused at intake (ts =
+ *     receivedTs, the description given in the data) and
+ *     PROCESS/INITIAL/STARTED/PROCESSING_STARTED for every other address;
+ *     then set data.started = true in job->env.data, so that a retry of
+ *     this stage or a later stage of the slip does not repeat it: TX_OK;
+ *   - no record yet, job younger than grace_ms: wait briefly, then
+ *     TX_RETRY_NOT_READY with a short job->retry_after_ms that does not
+ *     count as an attempt;
+ *   - no record and the job older than grace_ms: TX_REJECT_DISCARD (the
+ *     producer answered the client with an error): logged, no events;
+ *   - database trouble: TX_RETRY_DB; data that is not a job of a known
+ *     entry: TX_REJECT_MALFORMED.
+ *
+ * Works for REST jobs (data.blocks[].to/cc/bcc) and SMTP jobs
+ * (data.recipients[]). The caller owns db (one per thread).
+ */
+#ifndef TX_FIRSTSTAGE_H
+#define TX_FIRSTSTAGE_H
+
+#include "global/db.h"
+#include "global/txcode.h"
+#include "global/worker.h"
+
+#include <stdint.h>
+
+#define FIRSTSTAGE_GRACE_MS 60000      /* default grace for the acceptance record */
+#define FIRSTSTAGE_RETRY_MS 1000       /* delay of a not-ready retry */
+
+/* firststage_accept - see above */
+enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms);
+/* firststage_started - 1 when data.started is true */
+int firststage_started(const struct job *job);
+
+#endif

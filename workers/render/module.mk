@@ -1,0 +1,18 @@
+# workers/render - txmail-render: MIME construction, DKIM, VERP, first stage
+PROGRAMS += txmail-render
+txmail-render_SRC := workers/render/render.c workers/render/render_job.c \
+                     workers/render/render_raw.c workers/render/render_emit.c \
+                     workers/render/render_mime.c workers/render/render_header.c \
+                     workers/render/render_dkim.c workers/render/render_domain.c \
+                     workers/render/render_hooks_none.c
+txmail-render_LIBS := -lresolv
+
+# shared modules this worker brought (lib/global)
+LIBGLOBAL_SRC += lib/global/firststage.c lib/global/verp.c
+
+UNIT_TESTS += verp_test render_header_test render_mime_test render_dkim_test
+verp_test_SRC := lib/global/verp_test.c
+render_header_test_SRC := workers/render/render_header_test.c workers/render/render_header.c
+render_mime_test_SRC := workers/render/render_mime_test.c workers/render/render_mime.c \
+                        workers/render/render_header.c
+render_dkim_test_SRC := workers/render/render_dkim_test.c workers/render/render_dkim.c

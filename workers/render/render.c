@@ -1,0 +1,306 @@
+/*
+ * NAME
+ *   txmail-render - build, sign and fan out the messages of a job
+ *
+ * SYNOPSIS
+ *   txmail-render [-c config] [-o name=value]... [-n] [-v]
+ *
+ * DESCRIPTION
+ *   Consumes `type: "job"` envelopes from queue render_queue ("render";
+ *   docs/ENVELOPES.md) with the worker skeleton (lib/global/worker.h).
+ *
+ *   First stage. When render is the job's first stage (data.started is not
+ *   true), it processes the job only once the acceptance record (the `job`
+ *   row) exists; it waits for it up to render_grace after acceptance
+ *   (retrying through the 1 s delay queue) and then discards the job
+ *   without any event. Once the record is there it publishes the intake
+ *   record (key "intake.job"), the PRE_PROCESS drop events of the
+ *   addresses refused at intake and PROCESSING_STARTED for the others, in
+ *   the same confirmed batch as its own output (lib/global/firststage.h).
+ *
+ *   REST jobs (contract §8): one message per recipient block (MIME
+ *   structure of §8.3, RFC 2047 headers folded at 78 columns, RFC 2231 file
+ *   names, priority, In-Reply-To, List-Unsubscribe, xHeaders, no Bcc:),
+ *   one copy per address with Message-ID <rid@message-id domain>. SMTP jobs
+ *   (§17.4): the submitted message, with Date: and Message-ID: added only
+ *   when missing. Every copy is DKIM-signed last (relaxed/relaxed,
+ *   rsa-sha256, plus ed25519-sha256 when the sender domain has an Ed25519
+ *   key); keys are decrypted with master_key_file and parsed once per
+ *   domain, then cached. A domain without a usable key (missing, or its
+ *   published DNS record does not match) is sent unsigned under policy
+ *   "deliver" and dropped with DELIVER/FINISHED/DROPPED/
+ *   INVALID_DKIM_SIGNATURE under policy "drop" (§10.4).
+ *
+ *   Envelope sender (§10.3): the account's envelope_rewrite mapping of the
+ *   bare from address, else a VERP address on the sender domain's bounce
+ *   domain (lib/global/verp.h), else the bare from address.
+ *
+ *   Templates and tracking (issue 7) plug in at render_hooks.h. Until the
+ *   engine exists, a block with a templated part is never sent
+ *   unrendered: its addresses get PROCESSING_FAILED "template rendering is
+ *   not available".
+ *
+ * PUBLISHES
+ *   txmail.work, key = the next stage of the slip: one `type: "message"`
+ *   envelope per address that was not dropped (rid set, raw = the signed
+ *   message, data as docs/ENVELOPES.md "message"); a job larger than
+ *   render_batch_size is rendered in rounds: the input is published again
+ *   to this stage with data.cursor, in the same confirmed batch.
+ *   txmail.events: INTAKE (first stage), PRE_PROCESS drops, PROCESS/INITIAL/
+ *   STARTED/PROCESSING_STARTED, PROCESS/INTERMEDIATE/PROCESSED/
+ *   PROCESSING_FINISHED (content.mime.messageId, size), PROCESS/FINISHED/
+ *   DROPPED/PROCESSING_FAILED (why; the block's addresses only), DELIVER/
+ *   FINISHED/DROPPED/INVALID_DKIM_SIGNATURE.
+ *
+ * READS
+ *   job (acceptance records), sender_domain, envelope_rewrite. Writes no
+ *   table.
+ *
+ * PARAMETERS
+ *   render_grace (60s)                  wait this long for the acceptance record
+ *   render_message_size_limit (20m)     largest built message (PROCESSING_FAILED above)
+ *   render_template_message_size_limit (1m)  the same when templates are used
+ *   render_batch_size (64m)             message bytes per round of a large job
+ *   render_domain_cache_ttl (60s)       sender domains and rewrites are read again after this
+ *   render_dkim_dns_check (yes)         compare the published DKIM record with the key
+ *   render_dkim_dns_check_interval (1h) how often (a mismatch: within a minute)
+ *   and the skeleton's render_queue (render), render_concurrency (4),
+ *   render_prefetch, render_retry_schedule (5s,30s,1m,5m,15m),
+ *   render_max_age (2d), render_max_attempts, render_confirm_timeout.
+ *   Shared: master_key_file (required), message_id_domain, dns_servers,
+ *   database and broker parameters.
+ *
+ * LOGS
+ *   One line per address: "<rid>: from=<...>, to=<...>, size=N,
+ *   msgid=<...>, mailfrom=<...>, dkim=rsa-sha256, status=rendered", or
+ *   status=failed (why) / status=dropped (why); the skeleton adds one
+ *   line per job.
+ */
+#include "workers/render/render.h"
+#include "global/crypto.h"
+#include "global/firststage.h"
+#include "global/txconf.h"
+#include "global/verp.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "util/timeutil.h"
+#include "workers/render/render_hooks.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct render_params render_p;
+static long long p_max_message, p_max_template, p_batch;
+static int64_t p_grace, p_ttl, p_check_interval;
+static int p_check;
+
+static struct cfg_param params[] = {
+    {"render_grace", CFG_TIME, &p_grace, "60s", 1000, 86400000, 0,
+     "wait this long for the acceptance record", 0, 0},
+    {"render_message_size_limit", CFG_SIZE, &p_max_message, "20m", 1024, 1LL << 30, 0,
+     "largest built message", 0, 0},
+    {"render_template_message_size_limit", CFG_SIZE, &p_max_template, "1m", 1024, 1LL << 30, 0,
+     "largest built message when templates are used", 0, 0},
+    {"render_batch_size", CFG_SIZE, &p_batch, "64m", 1, 1LL << 32, 0,
+     "message bytes per round of a large job", 0, 0},
+    {"render_domain_cache_ttl", CFG_TIME, &p_ttl, "60s", 0, 86400000, 0,
+     "sender domains and rewrites are read again after this", 0, 0},
+    {"render_dkim_dns_check", CFG_BOOL, &p_check, "yes", 0, 0, 0,
+     "compare the published DKIM record with the key", 0, 0},
+    {"render_dkim_dns_check_interval", CFG_TIME, &p_check_interval, "1h", 1000, 7LL * 86400000, 0,
+     "how often the DKIM record is compared", 0, 0},
+    {0},
+};
+
+static int init(void)
+{
+    render_p.grace_ms = p_grace;
+    render_p.max_message = p_max_message;
+    render_p.max_template = p_max_template < p_max_message ? p_max_template : p_max_message;
+    render_p.batch_bytes = p_batch;
+    render_p.domain_ttl_ms = p_ttl;
+    render_p.dkim_check = p_check;
+    render_p.dkim_check_ms = p_check_interval;
+    if (!*txconf.master_key)
+        msg_fatal("master_key_file is not configured: DKIM keys and VERP need it");
+    if (secret_set_master_key(txconf.master_key) < 0 || verp_set_key_from_master(txconf.master_key) < 0)
+        msg_fatal("master_key_file must hold 64 hex digits");
+    /* initialise the database client library once, before the threads */
+    struct db_conf c;
+    txconf_db(&c);
+    struct db *db = db_open(&c);
+    if (db == NULL)
+        msg_warn("the database is not reachable yet; jobs wait for it");
+    db_close(db);
+    return 0;
+}
+
+static void *thread_init(void)
+{
+    return xcalloc(1, sizeof(struct render_ctx));
+}
+
+static void thread_done(void *p)
+{
+    struct render_ctx *ctx = p;
+
+    if (ctx)
+        db_close(ctx->db);
+    xfree(ctx);
+}
+
+static struct db *ctx_db(struct render_ctx *ctx)
+{
+    if (ctx->db == NULL) {
+        struct db_conf c;
+        txconf_db(&c);
+        ctx->db = db_open(&c);
+    }
+    return ctx->db;
+}
+
+/* drop_outputs_from - forget what the handler queued after mark (a retry publishes none of it) */
+static void drop_outputs_from(struct job *job, int mark)
+{
+    for (int i = mark; i < job->nouts; i++)
+        xfree(job->outs[i].body);
+    if (job->nouts > mark)
+        job->nouts = mark;
+}
+
+/* run_setup - what every copy shares: sender, domain, envelope rewrite */
+static enum tx_code run_setup(struct render_run *run)
+{
+    json_t *d = run->data;
+    json_t *sd = json_object_get(d, "senderDomain");
+    enum tx_code rc;
+
+    if (strcmp(run->entry, "rest") == 0) {
+        json_t *mail = json_object_get(d, "mail");
+        run->from_email = jstr(json_object_get(mail, "from"), "email");
+        run->from_addr = jstr(json_object_get(mail, "from"), "addr");
+        run->mime_from = jstr(json_object_get(mail, "mimeFrom"), "email");
+    } else {
+        run->from_email = jstr(d, "mailFrom");
+        run->from_addr = jstr(d, "mailFrom");
+        run->mime_from = jstr(d, "mimeFrom");
+    }
+    if (run->from_addr == NULL || !json_is_integer(json_object_get(sd, "id"))) {
+        job_reason(run->job, "malformed job: no sender or sender domain");
+        return TX_REJECT_MALFORMED;
+    }
+    for (const char *p = run->from_addr; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            run->from_utf8 = 1;
+    rc = domain_get(run->ctx->db, json_integer_value(json_object_get(sd, "id")),
+                    run->job->env.account_id, &run->dom);
+    if (rc != TX_OK) {
+        job_reason(run->job, "cannot read the sender domain: %s", db_error(run->ctx->db));
+        return rc;
+    }
+    if (!run->dom->found)
+        msg_warn("%s: sender domain %lld is no longer registered; sending unsigned",
+                 job_id_for_log(run->job), run->dom->id);
+    rc = domain_rewrite(run->ctx->db, run->job->env.account_id, run->from_addr, run->rewrite_from,
+                        sizeof(run->rewrite_from));
+    if (rc != TX_OK) {
+        job_reason(run->job, "cannot read the envelope rewrites: %s", db_error(run->ctx->db));
+        return rc;
+    }
+    snprintf(run->msgid_domain, sizeof(run->msgid_domain), "%s",
+             run->dom->message_id_domain[0] ? run->dom->message_id_domain : txconf.message_id_domain);
+    json_t *cursor = json_object_get(d, "cursor");
+    run->cur_block = json_integer_value(json_object_get(cursor, "block"));
+    run->cur_copy = json_integer_value(json_object_get(cursor, "copy"));
+    run->t_sign = time_now_ms() / 1000;
+    return TX_OK;
+}
+
+static enum tx_code handle(struct job *job)
+{
+    struct render_ctx *ctx = job->ctx;
+    struct render_run run;
+    enum tx_code rc;
+    int mark;
+
+    if (strcmp(job->env.type, "job") != 0) {
+        job_reason(job, "not a job envelope (type %s)", job->env.type);
+        return TX_REJECT_MALFORMED;
+    }
+    if (ctx_db(ctx) == NULL) {
+        job_reason(job, "the database is not reachable");
+        return TX_RETRY_DB;
+    }
+    rc = firststage_accept(job, ctx->db, render_p.grace_ms);
+    if (rc != TX_OK)
+        return rc;
+    mark = job->nouts;
+    memset(&run, 0, sizeof(run));
+    run.job = job;
+    run.ctx = ctx;
+    run.data = job->env.data;
+    run.entry = jstr(run.data, "entry");
+    if (run.entry == NULL || (strcmp(run.entry, "rest") != 0 && strcmp(run.entry, "smtp") != 0)) {
+        job_reason(job, "malformed job: unknown entry");
+        return TX_REJECT_MALFORMED;
+    }
+    rc = run_setup(&run);
+    if (rc == TX_OK)
+        rc = strcmp(run.entry, "rest") == 0 ? render_rest(&run) : render_smtp(&run);
+    if (tx_disposition(rc) == TX_DISP_RETRY)
+        drop_outputs_from(job, mark);
+    hook_run_done(&run);
+    domain_release(run.dom);
+    return rc;
+}
+
+/* expired - the retry budget is used up (database unreachable for days) */
+static void expired(struct job *job)
+{
+    struct render_run run;
+
+    if (!firststage_started(job)) {
+        msg_warn("%s: discarded: the acceptance record could not be checked in time",
+                 job_id_for_log(job));
+        return;
+    }
+    memset(&run, 0, sizeof(run));
+    run.job = job;
+    run.data = job->env.data;
+    run.entry = jstr(run.data, "entry");
+    if (run.entry && strcmp(run.entry, "rest") == 0) {
+        json_t *mail = json_object_get(run.data, "mail");
+        run.from_email = jstr(json_object_get(mail, "from"), "email");
+        run.from_addr = jstr(json_object_get(mail, "from"), "addr");
+        run.mime_from = jstr(json_object_get(mail, "mimeFrom"), "email");
+    } else {
+        run.from_email = run.from_addr = jstr(run.data, "mailFrom");
+        run.mime_from = jstr(run.data, "mimeFrom");
+    }
+    render_fail_remaining(&run, "the message could not be rendered before the maximum age");
+}
+
+static void shutdown_render(void)
+{
+    domain_cache_clear();
+}
+
+static struct worker w = {
+    .name = "render",
+    .queue = "render",
+    .params = params,
+    .default_concurrency = 4,
+    .default_schedule = "5s,30s,1m,5m,15m",
+    .default_max_age = "2d",
+    .init = init,
+    .thread_init = thread_init,
+    .thread_done = thread_done,
+    .handle = handle,
+    .expired = expired,
+    .shutdown = shutdown_render,
+};
+
+int main(int argc, char **argv)
+{
+    return worker_main(argc, argv, &w);
+}

@@ -1,0 +1,160 @@
+/*
+ * render - internals of txmail-render shared by its files. See render.c
+ * for the manual.
+ */
+#ifndef RENDER_H
+#define RENDER_H
+
+#include "global/db.h"
+#include "global/worker.h"
+#include "util/buf.h"
+#include "workers/render/render_dkim.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- parameters (render.c) -------------------------------------------- */
+
+struct render_params {
+    int64_t grace_ms;            /* render_grace */
+    long long max_message;       /* render_message_size_limit */
+    long long max_template;      /* render_template_message_size_limit */
+    long long batch_bytes;       /* render_batch_size */
+    int64_t domain_ttl_ms;       /* render_domain_cache_ttl */
+    int dkim_check;              /* render_dkim_dns_check */
+    int64_t dkim_check_ms;       /* render_dkim_dns_check_interval */
+};
+extern struct render_params render_p;
+
+/* per handler thread */
+struct render_ctx {
+    struct db *db;
+};
+
+/* ---- sender domains (render_domain.c) --------------------------------- */
+
+/*
+ * A sender domain as render needs it, immutable once published in the
+ * cache and shared between threads by reference count. sign[] holds
+ * the keys that may sign (present, parsed, and matching the published
+ * DNS record when that check is on); dkim_problem says why a key is not
+ * used.
+ */
+struct render_domain {
+    long long id, account_id;
+    int found;                   /* 0: the row no longer exists */
+    char domain[254];
+    char bounce_domain[254];
+    char message_id_domain[254];
+    char relay_host[256];
+    char archive_bcc[255];
+    char ip_pool[65];
+    int tls_enforced;
+    int policy_drop;             /* dkim_policy = drop */
+    struct dkim_key sign[2];
+    int nsign;
+    char dkim_problem[480];
+};
+
+/* domain_get - the cached sender domain (TX_OK, TX_RETRY_DB). Ownership: new reference. */
+enum tx_code domain_get(struct db *db, long long id, long long account_id,
+                        struct render_domain **out);
+void domain_release(struct render_domain *d);
+/*
+ * domain_rewrite - the envelope_rewrite target for the bare from address
+ * of account (exact, case-insensitive) into out, "" when none. Cached.
+ */
+enum tx_code domain_rewrite(struct db *db, long long account_id, const char *from, char *out,
+                            size_t outsz);
+/* domain_cache_clear - forget everything (shutdown) */
+void domain_cache_clear(void);
+
+/* ---- one recipient's copy (render_emit.c) ------------------------------ */
+
+struct render_rcpt {
+    const char *rid;
+    const char *email;       /* as submitted */
+    const char *addr;        /* bare address: RCPT TO */
+    const char *display;     /* display name or NULL */
+    const char *kind;        /* to | cc | bcc */
+    const char *reference;   /* the block's reference or NULL */
+    int utf8;                /* the address needs SMTPUTF8 */
+    int dropped;             /* refused at intake: nothing is sent, no events */
+    int invalid;             /* INVALID_ADDRESS: also left out of To:/Cc: */
+};
+
+/* what every copy of a job shares */
+struct render_run {
+    struct job *job;
+    struct render_ctx *ctx;
+    json_t *data;
+    const char *entry;
+    const char *from_email;      /* as submitted (notifications) */
+    const char *from_addr;       /* bare */
+    const char *mime_from;       /* as submitted, or NULL */
+    struct render_domain *dom;
+    char rewrite_from[256];      /* "" when not rewritten */
+    char msgid_domain[254];
+    int from_utf8;
+    size_t out_bytes;            /* raw bytes queued in this round */
+    int copies, failed;          /* counts for the job's outcome */
+    int64_t t_sign;              /* DKIM t= of this round */
+    long long cur_block, cur_copy;  /* data.cursor: where this round starts */
+    void *tpl_state;             /* the template engine's per-job state (render_hooks.h) */
+};
+
+/* emit_mail_from - MAIL FROM of the copy for rid: rewrite, VERP or the bare from */
+int emit_mail_from(const struct render_run *run, const char *rid, char *out, size_t outsz);
+/*
+ * emit_message - queue the message envelope of one copy to the next stage
+ * and its PROCESSING_FINISHED event, and log the outcome. Ownership:
+ * steals raw (malloc'd).
+ */
+void emit_message(struct render_run *run, const struct render_rcpt *r, char *raw, size_t len,
+                  const char *message_id, int smtputf8, int eightbit, const char *signed_with);
+/* emit_failed - PROCESS/FINISHED/DROPPED/PROCESSING_FAILED for r, logged */
+void emit_failed(struct render_run *run, const struct render_rcpt *r, const char *why);
+/* emit_dkim_drop - DELIVER/FINISHED/DROPPED/INVALID_DKIM_SIGNATURE for r, logged */
+void emit_dkim_drop(struct render_run *run, const struct render_rcpt *r, const char *message_id);
+/*
+ * emit_continue - publish the input again to this stage with data.cursor
+ * = {block, copy}: the rest of the job is rendered in a later round.
+ */
+void emit_continue(struct render_run *run, long long block, long long copy);
+/* emit_round_full - 1 when this round has queued enough to stop here */
+int emit_round_full(const struct render_run *run);
+
+/*
+ * sign_copy - prepend the DKIM signatures of run->dom to a copy:
+ * out = signatures + hdr + body. 0 signed (or unsigned by policy
+ * deliver, *how says which), 1 no usable key and the policy is drop,
+ * -1 error (err).
+ */
+int sign_copy(struct render_run *run, struct buf *out, const char *hdr, size_t hdrlen,
+              const char *body, size_t bodylen, const unsigned char bh[32], const char **how,
+              char *err, size_t errsz);
+
+/* ---- the two kinds of job ---------------------------------------------- */
+
+/* render_rest - a REST job (render_job.c) */
+enum tx_code render_rest(struct render_run *run);
+/* render_smtp - an SMTP job (render_raw.c) */
+enum tx_code render_smtp(struct render_run *run);
+
+/*
+ * rcpt_from_json - r from an address element of the data (borrowed
+ * strings); -1 when it has no rid or no bare address
+ */
+int rcpt_from_json(json_t *a, const char *kind, const char *reference, struct render_rcpt *r);
+/*
+ * render_fail_remaining - PROCESSING_FAILED for every address not yet
+ * handled (from data.cursor on) that was not dropped at intake
+ */
+void render_fail_remaining(struct render_run *run, const char *why);
+
+/* json helpers (render_emit.c) */
+const char *jstr(json_t *o, const char *key);
+int jbool(json_t *o, const char *key);
+
+#endif

@@ -1,0 +1,437 @@
+/* render_mime - MIME entities and structure; see render_mime.h. */
+#include "workers/render/render_mime.h"
+#include "global/crypto.h"
+#include "util/codec.h"
+#include "util/mymalloc.h"
+#include "workers/render/render_header.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define QP_LINE 76
+
+static const char hexdig[] = "0123456789ABCDEF";
+
+int mime_crlf(struct buf *out, const char *s, size_t len)
+{
+    if (buf_reserve(out, len + len / 16 + 16) < 0)
+        return -1;
+    for (size_t i = 0; i < len;) {
+        /* copy the run up to the next CR or LF in one go */
+        size_t j = i;
+        while (j < len && s[j] != '\r' && s[j] != '\n')
+            j++;
+        if (buf_append(out, s + i, j - i) < 0)
+            return -1;
+        if (j == len)
+            break;
+        if (buf_append(out, "\r\n", 2) < 0)
+            return -1;
+        i = j + (s[j] == '\r' && j + 1 < len && s[j + 1] == '\n' ? 2 : 1);
+    }
+    return 0;
+}
+
+int mime_qp_encode(struct buf *out, const unsigned char *s, size_t len, int binary)
+{
+    size_t col = 0;
+
+    if (buf_reserve(out, len + len / 8 + 64) < 0)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = s[i];
+        char piece[3];
+        size_t n;
+
+        if (!binary && c == '\r' && i + 1 < len && s[i + 1] == '\n') {
+            if (buf_append(out, "\r\n", 2) < 0)
+                return -1;
+            i++;
+            col = 0;
+            continue;
+        }
+        int line_end = i + 1 == len || (!binary && s[i + 1] == '\r' && i + 2 < len && s[i + 2] == '\n');
+        if ((c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !line_end)) {
+            piece[0] = (char)c;
+            n = 1;
+        } else {
+            piece[0] = '=';
+            piece[1] = hexdig[c >> 4];
+            piece[2] = hexdig[c & 15];
+            n = 3;
+        }
+        /* a soft line break keeps every line within 76 characters with its '=' */
+        if (col + n > QP_LINE - 1 && !(line_end && col + n <= QP_LINE)) {
+            if (buf_append(out, "=\r\n", 3) < 0)
+                return -1;
+            col = 0;
+        }
+        if (buf_append(out, piece, n) < 0)
+            return -1;
+        col += n;
+    }
+    return 0;
+}
+
+int mime_b64_lines(struct buf *out, const void *data, size_t len)
+{
+    if (b64_encode_lines(out, data, len) < 0)
+        return -1;
+    if (out->len >= 2 && out->data[out->len - 2] == '\r' && out->data[out->len - 1] == '\n')
+        buf_truncate(out, out->len - 2);
+    return 0;
+}
+
+static int b64_char(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
+}
+
+int mime_b64_reline(struct buf *out, const char *in, size_t len)
+{
+    size_t n = 0, pads = 0, col = 0;
+
+    if (buf_reserve(out, len + len / 38 + 4) < 0)
+        return -1;
+    char *o = out->data + out->len;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c == '\r' || c == '\n' || c == ' ' || c == '\t')
+            continue;
+        if (c == '=') {
+            if (++pads > 2)
+                goto bad;
+        } else if (!b64_char(c) || pads)
+            goto bad;
+        if (col == 76) {
+            *o++ = '\r';
+            *o++ = '\n';
+            col = 0;
+        }
+        *o++ = (char)c;
+        col++;
+        n++;
+    }
+    if (n % 4 != 0)
+        goto bad;
+    out->len = (size_t)(o - out->data);
+    out->data[out->len] = 0;
+    return 0;
+bad:
+    out->data[out->len] = 0;
+    return -1;
+}
+
+static int is_utf8_cs(const char *cs)
+{
+    return cs == NULL || strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "UTF8") == 0;
+}
+
+/* wide_cs - charsets that are not ASCII-compatible (their octets include NUL) */
+static int wide_cs(const char *cs)
+{
+    return cs && (strncasecmp(cs, "UTF-16", 6) == 0 || strncasecmp(cs, "UTF-32", 6) == 0 ||
+                  strncasecmp(cs, "UCS-2", 5) == 0 || strncasecmp(cs, "UCS-4", 5) == 0 ||
+                  strncasecmp(cs, "UTF16", 5) == 0 || strncasecmp(cs, "UTF32", 5) == 0);
+}
+
+static int cs_name_ok(const char *cs)
+{
+    size_t n = strlen(cs);
+
+    if (n == 0 || n > 40)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((cs[i] >= 'a' && cs[i] <= 'z') || (cs[i] >= 'A' && cs[i] <= 'Z') ||
+              (cs[i] >= '0' && cs[i] <= '9') || strchr("-_.:+()", cs[i])))
+            return 0;
+    return 1;
+}
+
+/* convert - UTF-8 to charset with iconv; -1 with err */
+static int convert(struct buf *out, const char *s, size_t len, const char *cs, char *err, size_t errsz)
+{
+    iconv_t cd = iconv_open(cs, "UTF-8");
+    int rc = -1;
+
+    if (cd == (iconv_t)-1) {
+        snprintf(err, errsz, "unknown charset %s", cs);
+        return -1;
+    }
+    char *in = (char *)s;
+    size_t inleft = len;
+    for (;;) {
+        if (buf_reserve(out, inleft * 2 + 64) < 0) {
+            snprintf(err, errsz, "message too large");
+            goto done;
+        }
+        char *op = out->data + out->len;
+        size_t room = out->cap - out->len - 1, before = room;
+        size_t r = inleft ? iconv(cd, &in, &inleft, &op, &room) : iconv(cd, NULL, NULL, &op, &room);
+        out->len += before - room;
+        out->data[out->len] = 0;
+        if (r != (size_t)-1) {
+            if (inleft == 0) {
+                /* flush the shift state of stateful charsets */
+                room = out->cap - out->len - 1;
+                before = room;
+                op = out->data + out->len;
+                if (iconv(cd, NULL, NULL, &op, &room) == (size_t)-1) {
+                    snprintf(err, errsz, "cannot convert to %s", cs);
+                    goto done;
+                }
+                out->len += before - room;
+                out->data[out->len] = 0;
+                rc = 0;
+                goto done;
+            }
+            continue;
+        }
+        if (errno == E2BIG)
+            continue;
+        snprintf(err, errsz, "a character cannot be represented in %s", cs);
+        goto done;
+    }
+done:
+    iconv_close(cd);
+    return rc;
+}
+
+/* seven_bit_ok - ASCII without NUL, lines within 998 octets, no "=_" */
+static int seven_bit_ok(const char *s, size_t len)
+{
+    size_t line = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == 0 || c >= 0x80)
+            return 0;
+        if (c == '\r' && i + 1 < len && s[i + 1] == '\n') {
+            line = 0;
+            i++;
+            continue;
+        }
+        if (c == '\r' || c == '\n') /* a bare one cannot travel as 7bit */
+            return 0;
+        if (++line > 998)
+            return 0;
+        if (c == '=' && i + 1 < len && s[i + 1] == '_')
+            return 0;
+    }
+    return 1;
+}
+
+int mime_text_entity(struct buf *out, const struct mime_text *t, char *err, size_t errsz)
+{
+    struct buf norm = BUF_INIT(out->max), conv = BUF_INIT(out->max);
+    const char *cs = t->charset && *t->charset ? t->charset : "UTF-8";
+    const char *data;
+    size_t dlen;
+    const char *cte;
+    int rc = -1;
+
+    if (!cs_name_ok(cs)) {
+        snprintf(err, errsz, "unsupported charset name");
+        return -1;
+    }
+    if (mime_crlf(&norm, t->text ? t->text : "", t->text ? t->len : 0) < 0) {
+        snprintf(err, errsz, "message too large");
+        goto out;
+    }
+    data = buf_ptr(&norm);
+    dlen = norm.len;
+    if (!is_utf8_cs(cs)) {
+        if (convert(&conv, data, dlen, cs, err, errsz) < 0)
+            goto out;
+        data = buf_ptr(&conv);
+        dlen = conv.len;
+    }
+    if (t->cte && strcasecmp(t->cte, "base64") == 0)
+        cte = "base64";
+    else if (t->cte && strcasecmp(t->cte, "quoted-printable") == 0)
+        cte = "quoted-printable";
+    else if (wide_cs(cs))
+        cte = "base64";
+    else if (seven_bit_ok(data, dlen))
+        cte = "7bit";
+    else
+        cte = "quoted-printable";
+    if (buf_printf(out, "Content-Type: text/%s; charset=%s\r\nContent-Transfer-Encoding: %s\r\n\r\n",
+                   t->subtype, cs, cte) < 0)
+        goto toolarge;
+    if (strcmp(cte, "base64") == 0) {
+        if (mime_b64_lines(out, data, dlen) < 0)
+            goto toolarge;
+    } else if (strcmp(cte, "quoted-printable") == 0) {
+        if (mime_qp_encode(out, (const unsigned char *)data, dlen, wide_cs(cs)) < 0)
+            goto toolarge;
+    } else if (buf_append(out, data, dlen) < 0)
+        goto toolarge;
+    rc = 0;
+    goto out;
+toolarge:
+    snprintf(err, errsz, "message too large");
+out:
+    buf_free(&norm);
+    buf_free(&conv);
+    return rc;
+}
+
+/* token chars of RFC 2045 */
+static int mime_token(const char *s, size_t len)
+{
+    if (len == 0)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= 0x20 || c >= 0x7f || strchr("()<>@,;:\\\"/[]?=", c))
+            return 0;
+    }
+    return 1;
+}
+
+static int content_type_ok(const char *ct)
+{
+    const char *slash = ct ? strchr(ct, '/') : NULL;
+
+    return slash && strlen(ct) <= 200 && mime_token(ct, (size_t)(slash - ct)) &&
+           mime_token(slash + 1, strlen(slash + 1));
+}
+
+int mime_attachment_entity(struct buf *out, const struct mime_attachment *a, int inline_part,
+                           char *err, size_t errsz)
+{
+    struct header_w w;
+    const char *ct = content_type_ok(a->content_type) ? a->content_type : "application/octet-stream";
+    const char *name = a->name ? a->name : "attachment";
+    size_t nlen = strlen(name);
+
+    header_begin(&w, out, "Content-Type");
+    header_put(&w, " ", 1, ct, strlen(ct));
+    header_param(&w, "name", name, nlen);
+    if (header_end(&w) < 0)
+        goto toolarge;
+    if (buf_puts(out, "Content-Transfer-Encoding: base64\r\n") < 0)
+        goto toolarge;
+    header_begin(&w, out, "Content-Disposition");
+    header_put(&w, " ", 1, inline_part ? "inline" : "attachment", inline_part ? 6 : 10);
+    header_param(&w, "filename", name, nlen);
+    if (header_end(&w) < 0)
+        goto toolarge;
+    if (a->content_id && *a->content_id) {
+        const char *id = a->content_id;
+        size_t idlen = strlen(id);
+        if (id[0] == '<' && idlen >= 2 && id[idlen - 1] == '>')
+            id++, idlen -= 2;
+        if (!header_text_clean(id, idlen) || idlen > 900) {
+            snprintf(err, errsz, "attachment %s: unusable contentId", name);
+            return -1;
+        }
+        if (buf_printf(out, "Content-ID: <%.*s>\r\n", (int)idlen, id) < 0)
+            goto toolarge;
+    }
+    if (buf_puts(out, "\r\n") < 0)
+        goto toolarge;
+    if (mime_b64_reline(out, a->data, a->len) < 0) {
+        if (out->data == NULL)
+            goto toolarge;
+        snprintf(err, errsz, "attachment %s: content is not valid base64", name);
+        return -1;
+    }
+    return 0;
+toolarge:
+    snprintf(err, errsz, "message too large");
+    return -1;
+}
+
+/* boundary - "=_tx" + 20 hex of SHA-256(seed) + "_" + level: stable per seed */
+static void boundary(char *out, size_t outsz, const char *seed, int level)
+{
+    unsigned char md[32];
+    char hx[65];
+
+    sha256(md, seed, strlen(seed));
+    hex_encode(hx, md, 10);
+    snprintf(out, outsz, "=_tx%.20s_%d", hx, level);
+}
+
+/* multipart - a container entity of subtype holding parts; extra: more Content-Type parameters */
+static int multipart(struct buf *out, const char *subtype, const char *extra, const char *seed,
+                     int level, const struct buf *const *parts, size_t n)
+{
+    char b[64];
+
+    boundary(b, sizeof(b), seed, level);
+    if (buf_printf(out, "Content-Type: multipart/%s;%s\r\n boundary=\"%s\"\r\n\r\n", subtype,
+                   extra ? extra : "", b) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (buf_printf(out, "--%s\r\n", b) < 0 || buf_append(out, parts[i]->data, parts[i]->len) < 0 ||
+            buf_puts(out, "\r\n") < 0)
+            return -1;
+    return buf_printf(out, "--%s--", b);
+}
+
+int mime_build(struct buf *out, const struct mime_spec *s, size_t *body_off, char *err, size_t errsz)
+{
+    struct buf rel = BUF_INIT(out->max), alt = BUF_INIT(out->max), empty = BUF_INIT(256);
+    const struct buf *htmlpart = s->html, *core;
+    const struct buf **parts = NULL;
+    size_t start = out->len;
+    int rc = -1;
+
+    if (s->html && s->ninl > 0) {
+        parts = xcalloc(s->ninl + 1, sizeof(*parts));
+        parts[0] = s->html;
+        for (size_t i = 0; i < s->ninl; i++)
+            parts[i + 1] = s->inl[i];
+        if (multipart(&rel, "related", " type=\"text/html\";", s->seed, 1, parts, s->ninl + 1) < 0)
+            goto toolarge;
+        htmlpart = &rel;
+        xfree(parts);
+        parts = NULL;
+    }
+    if (s->plain && htmlpart) {
+        const struct buf *two[2] = {s->plain, htmlpart};
+        if (multipart(&alt, "alternative", NULL, s->seed, 2, two, 2) < 0)
+            goto toolarge;
+        core = &alt;
+    } else if (htmlpart)
+        core = htmlpart;
+    else if (s->plain)
+        core = s->plain;
+    else {
+        buf_puts(&empty, "Content-Type: text/plain; charset=UTF-8\r\n"
+                         "Content-Transfer-Encoding: 7bit\r\n\r\n");
+        core = &empty;
+    }
+    if (s->natt > 0) {
+        parts = xcalloc(s->natt + 1, sizeof(*parts));
+        parts[0] = core;
+        for (size_t i = 0; i < s->natt; i++)
+            parts[i + 1] = s->att[i];
+        if (multipart(out, "mixed", NULL, s->seed, 3, parts, s->natt + 1) < 0)
+            goto toolarge;
+    } else if (buf_append(out, core->data, core->len) < 0)
+        goto toolarge;
+    const char *sep = strstr(out->data + start, "\r\n\r\n");
+    if (sep == NULL) {
+        snprintf(err, errsz, "internal: entity without a body");
+        goto out;
+    }
+    *body_off = (size_t)(sep - out->data) + 4;
+    rc = 0;
+    goto out;
+toolarge:
+    snprintf(err, errsz, "message too large");
+out:
+    xfree(parts);
+    buf_free(&rel);
+    buf_free(&alt);
+    buf_free(&empty);
+    return rc;
+}

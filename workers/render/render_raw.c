@@ -1,0 +1,225 @@
+/*
+ * render_raw - SMTP jobs (contract §17.4): the submitted message is
+ * delivered as it is (txmail-smtpd already removed X-RETARUS-M4A-* and
+ * Bcc: and added Received:), except:
+ *
+ *   - Date: is added when missing (the job's acceptance time);
+ *   - Message-ID: is added when missing, per copy <rid@message-id domain>;
+ *     a submitted Message-ID is kept and reported as content.mime.messageId;
+ *   - txmail's one-click List-Unsubscribe when the account enables it and
+ *     the message has none (render_hooks.h);
+ *   - DKIM-Signature: last.
+ *
+ * Added fields go at the end of the header, after the submitted ones;
+ * nothing else of the content changes (byte for byte). The body hash is
+ * computed once; when every copy has the same header (a submitted
+ * Message-ID, no per-copy URL) the message is signed once for all copies.
+ */
+#include "workers/render/render.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
+#include "workers/render/render_header.h"
+#include "workers/render/render_hooks.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+struct rawmsg {
+    const char *hdr;       /* header fields, each with its CRLF */
+    size_t hdrlen;
+    const char *body;
+    size_t bodylen;
+    int has_msgid, has_date, has_unsub;
+    char msgid[1000];      /* the submitted value, unfolded */
+};
+
+static int field_is(const char *line, size_t len, const char *name)
+{
+    size_t n = strlen(name);
+
+    if (len <= n || strncasecmp(line, name, n) != 0)
+        return 0;
+    for (size_t i = n; i < len; i++) {
+        if (line[i] == ':')
+            return 1;
+        if (line[i] != ' ' && line[i] != '\t')
+            return 0;
+    }
+    return 0;
+}
+
+/* split - header and body of the submitted message; notes the fields render may add */
+static void split(const char *raw, size_t len, struct rawmsg *m)
+{
+    size_t pos = 0;
+
+    memset(m, 0, sizeof(*m));
+    m->hdr = raw;
+    while (pos < len) {
+        const char *nl = memchr(raw + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - raw) + 1 : len;
+        size_t ll = end - pos;
+        const char *line = raw + pos;
+        if ((ll == 2 && line[0] == '\r') || (ll == 1 && line[0] == '\n')) {
+            m->hdrlen = pos;
+            m->body = raw + end;
+            m->bodylen = len - end;
+            return;
+        }
+        if (field_is(line, ll, "Message-ID")) {
+            /* the value, unfolded, with its continuation lines */
+            size_t vend = end, o = 0;
+            while (vend < len && (raw[vend] == ' ' || raw[vend] == '\t')) {
+                const char *n2 = memchr(raw + vend, '\n', len - vend);
+                vend = n2 ? (size_t)(n2 - raw) + 1 : len;
+            }
+            const char *v = memchr(line, ':', ll) + 1;
+            for (; v < raw + vend && o + 1 < sizeof(m->msgid); v++) {
+                if (*v == '\r' || *v == '\n')
+                    continue;
+                if ((*v == ' ' || *v == '\t') && (o == 0 || m->msgid[o - 1] == ' '))
+                    continue;
+                m->msgid[o++] = *v == '\t' ? ' ' : *v;
+            }
+            while (o > 0 && m->msgid[o - 1] == ' ')
+                o--;
+            m->msgid[o] = 0;
+            m->has_msgid = 1;
+        } else if (field_is(line, ll, "Date"))
+            m->has_date = 1;
+        else if (field_is(line, ll, "List-Unsubscribe"))
+            m->has_unsub = 1;
+        pos = end;
+    }
+    /* no empty line: the whole message is header */
+    m->hdrlen = len;
+    m->body = raw + len;
+    m->bodylen = 0;
+}
+
+enum tx_code render_smtp(struct render_run *run)
+{
+    struct job *job = run->job;
+    json_t *rcpts = json_object_get(run->data, "recipients"), *a;
+    struct rawmsg m;
+    struct buf hdr = BUF_INIT((size_t)render_p.max_message + 65536);
+    struct buf shared = BUF_INIT((size_t)render_p.max_message + 65536);
+    unsigned char bh[32];
+    char err[300], date[48], own[1100], msgid[1100];
+    const char *how = "none", *shared_how = "none";
+    int shared_state = 0; /* 0 not built, 1 built, 2 dropped by DKIM policy, -1 failed */
+    int eightbit = jbool(run->data, "eightbit"), smtputf8 = jbool(run->data, "smtputf8");
+    size_t i;
+    long long k = 0;
+
+    if (!json_is_array(rcpts)) {
+        job_reason(job, "malformed job: no recipients");
+        return TX_REJECT_MALFORMED;
+    }
+    if ((long long)job->env.raw_len > render_p.max_message) {
+        snprintf(err, sizeof(err), "message exceeds %lld bytes", render_p.max_message);
+        render_fail_remaining(run, err);
+        job_reason(job, "%s", err);
+        return TX_REJECT_INPUT;
+    }
+    split(job->env.raw ? job->env.raw : "", job->env.raw_len, &m);
+    dkim_body_hash(bh, m.body, m.bodylen);
+    header_date(date, sizeof(date), job->env.created_ms);
+
+    json_array_foreach(rcpts, i, a) {
+        struct render_rcpt r;
+        if (rcpt_from_json(a, "to", NULL, &r) < 0) {
+            json_t *rid = json_object_get(a, "rid");
+            if (json_is_string(rid)) {
+                r.rid = json_string_value(rid);
+                r.addr = NULL;
+                r.email = jstr(a, "email");
+                emit_failed(run, &r, "malformed job data: the recipient is unusable");
+            }
+            continue;
+        }
+        if (r.dropped)
+            continue;
+        if (k < run->cur_copy) {
+            k++;
+            continue;
+        }
+        if (emit_round_full(run)) {
+            emit_continue(run, 0, k);
+            goto done;
+        }
+        k++;
+        int per_copy = !m.has_msgid;
+        own[0] = 0;
+        if (!m.has_unsub && hook_unsubscribe_url(run, &r, own, sizeof(own)) > 0)
+            per_copy = 1;
+        if (m.has_msgid)
+            snprintf(msgid, sizeof(msgid), "%s", m.msgid);
+        else
+            snprintf(msgid, sizeof(msgid), "<%s@%s>", r.rid, run->msgid_domain);
+
+        if (!per_copy && shared_state == 0) {
+            /* one signed message for every copy */
+            buf_append(&hdr, m.hdr, m.hdrlen);
+            if (!m.has_date)
+                buf_printf(&hdr, "Date: %s\r\n", date);
+            int s = hdr.data ? sign_copy(run, &shared, hdr.data, hdr.len, m.body, m.bodylen, bh,
+                                         &shared_how, err, sizeof(err))
+                             : -1;
+            if (s == 0 && (long long)shared.len > render_p.max_message) {
+                snprintf(err, sizeof(err), "message exceeds %lld bytes", render_p.max_message);
+                s = -1;
+            }
+            shared_state = s < 0 ? -1 : s > 0 ? 2 : 1;
+        }
+        if (!per_copy) {
+            if (shared_state < 0)
+                emit_failed(run, &r, err);
+            else if (shared_state == 2)
+                emit_dkim_drop(run, &r, msgid);
+            else
+                emit_message(run, &r, xmemdup(shared.data, shared.len + 1), shared.len, msgid,
+                             smtputf8 || r.utf8, eightbit, shared_how);
+            continue;
+        }
+
+        struct buf msg = BUF_INIT((size_t)render_p.max_message + 65536);
+        buf_reset(&hdr);
+        buf_append(&hdr, m.hdr, m.hdrlen);
+        if (!m.has_date)
+            buf_printf(&hdr, "Date: %s\r\n", date);
+        if (!m.has_msgid)
+            buf_printf(&hdr, "Message-ID: %s\r\n", msgid);
+        if (own[0])
+            buf_printf(&hdr, "List-Unsubscribe: <%s>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n", own);
+        int s = hdr.data ? sign_copy(run, &msg, hdr.data, hdr.len, m.body, m.bodylen, bh, &how, err,
+                                     sizeof(err))
+                         : -1;
+        if (s == 0 && (long long)msg.len > render_p.max_message) {
+            snprintf(err, sizeof(err), "message exceeds %lld bytes", render_p.max_message);
+            s = -1;
+        }
+        if (s < 0)
+            emit_failed(run, &r, hdr.data ? err : "message too large");
+        else if (s > 0)
+            emit_dkim_drop(run, &r, msgid);
+        else {
+            size_t len = msg.len;
+            emit_message(run, &r, buf_steal(&msg, NULL), len, msgid, smtputf8 || r.utf8, eightbit, how);
+        }
+        buf_free(&msg);
+        if (hdr.data == NULL)
+            buf_init(&hdr, (size_t)render_p.max_message + 65536);
+    }
+done:
+    buf_free(&hdr);
+    buf_free(&shared);
+    if (run->copies == 0 && run->failed > 0) {
+        job_reason(job, "no message could be rendered (%d addresses failed)", run->failed);
+        return TX_REJECT_INPUT;
+    }
+    if (run->failed > 0)
+        job_reason(job, "%d copies rendered, %d addresses failed", run->copies, run->failed);
+    return TX_OK;
+}
