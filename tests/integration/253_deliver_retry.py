@@ -1,6 +1,7 @@
 """txmail-deliver retries: 4xx then 2xx -> DEFERRED (eventKey 1, 2) then
 DELIVERED, sent once; the peer dropping the connection mid-DATA ->
-DEFERRED [4.4.1] and another try; retries past deliver_max_age ->
+DEFERRED [4.4.1] and another try; a peer slower than the RCPT timeout ->
+DEFERRED [4.4.1] "conversation timed out"; retries past deliver_max_age ->
 BOUNCED/SOFT_BOUNCE with x.suppress TEMPORARY_SUPPRESSED for a day and no
 DEFERRED event for the last try."""
 import re
@@ -40,6 +41,17 @@ check("smtpCode" not in defs[0], "no smtpCode without a reply")
 eq([e["eventKey"] for e in defs[:2]], ["1", "2"], "tried again")
 eq(sink_for(r2), [], "nothing stored for a dropped transaction")
 w.stop()
+
+# per-phase timeout: the peer takes 3 s to answer RCPT, the worker waits 1 s
+wt = Worker("deliver_rcpt_timeout=1s", "deliver_retry_schedule=1m")
+rt = "slow3-" + uniq("t") + "@example.net"
+t0 = time.time()
+ridt, _ = wt.send(rt)
+dt = ev.wait(ridt, "DEFERRED", "SOFT_BOUNCE")[0]
+eq(dt["description"], "[4.4.1] deferred (conversation timed out with mx.example.net[127.0.0.1] while sending RCPT TO)",
+   "RCPT timeout description")
+check(time.time() - t0 < 2.9, "gave up after the RCPT timeout, before the peer answered")
+wt.stop()
 
 # past the maximum age: the last try bounces (soft) and suppresses for a day
 w2 = Worker("deliver_retry_schedule=1s", "deliver_max_age=4s")

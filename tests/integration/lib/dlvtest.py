@@ -23,7 +23,8 @@ def new_ids():
 
 def raw_message(rcpt, body=b"hello\r\n", sender="sender@example.com", extra=b""):
     return (b"From: " + sender.encode() + b"\r\nTo: " + rcpt.encode() + b"\r\nSubject: test " +
-            rcpt.encode() + b"\r\nMessage-ID: <" + uniq("m").encode() + b"@txmail.test>\r\n" + extra +
+            rcpt.encode() + b"\r\nMessage-ID: <" + uniq("m").encode() + b"@txmail.test>\r\n" +
+            b"Date: Wed, 14 May 2025 08:55:50 +0000\r\nMIME-Version: 1.0\r\n" + extra +
             b"\r\n" + body)
 
 
@@ -157,6 +158,7 @@ class CountingProxy:
     def __init__(self, target):
         self.target = target
         self.connections = 0
+        self.socks = []
         self.srv = socket.socket()
         self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.srv.bind(("127.0.0.1", 0))
@@ -187,8 +189,19 @@ class CountingProxy:
                 return
             self.connections += 1
             u = socket.create_connection(("127.0.0.1", self.target))
+            self.socks += [c, u]
             threading.Thread(target=self._pipe, args=(c, u), daemon=True).start()
             threading.Thread(target=self._pipe, args=(u, c), daemon=True).start()
+
+
+    def drop_all(self):
+        """Close every proxied connection (a peer hanging up)."""
+        for s in self.socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.socks = []
 
 
 def write_transport(lines):
