@@ -260,9 +260,8 @@ static const char *jstr(json_t *o, const char *k)
 
 static void skip(struct pending *pe, const char *outcome, const char *why)
 {
-    if (why)
-        msg_info("%s: tag=%.16s status=%s (%s)", jstr(pe->ev, "rid"), jstr(pe->ev, "tag"),
-                 outcome, why);
+    msg_info("%s: tag=%.16s status=%s%s%s%s", jstr(pe->ev, "rid"), jstr(pe->ev, "tag"), outcome,
+             why ? " (" : "", why ? why : "", why ? ")" : "");
     metrics_count("txmail_notify_notifications_total", "outcome", outcome, 1);
     batchloop_ack(pe->epoch, pe->dlv.tag);
     pending_free(pe);
