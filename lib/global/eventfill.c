@@ -138,7 +138,7 @@ enum tx_code eventfill_from_message(struct db *db, json_t *ev)
 
     rc = db_query(db, &r,
                   "SELECT account_id, ROUND(UNIX_TIMESTAMP(received_at) * 1000), email, "
-                  "mail_from, mime_from, rewrite_from, reference, message_id "
+                  "mail_from, mime_from, rewrite_from, reference, message_id, addr "
                   "FROM message WHERE rid = ? ORDER BY rday DESC LIMIT 1",
                   "s", rid);
     if (rc != TX_OK)
@@ -174,6 +174,10 @@ enum tx_code eventfill_from_message(struct db *db, json_t *ev)
         }
         fill_str(mime, "messageId", db_res_get(r, 0, 7));
     }
+    /* x.suppress of a tracking host's UNSUBSCRIBED: the address is the row's */
+    json_t *supp = json_object_get(json_object_get(ev, "x"), "suppress");
+    if (json_is_object(supp))
+        fill_str(supp, "address", db_res_get(r, 0, 8));
     db_res_free(r);
     return TX_OK;
 }

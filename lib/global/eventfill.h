@@ -14,7 +14,7 @@
  *   tag           computed (contract §11.5) from rid, phase, state, type,
  *                 subType, eventKey
  *   account, received, mail.{email,from,mimeFrom,rewriteFrom,reference},
- *   content.mime.messageId
+ *   content.mime.messageId, x.suppress.address (when "" or absent)
  *                 from the message row of the recipient id (programs that
  *                 only hold a recipient id, e.g. txmail-track, whose token
  *                 carries the job id and indexes only)

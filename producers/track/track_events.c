@@ -107,9 +107,9 @@ static struct item *build(const struct track_hit *h)
     ev.event_key = strcmp(h->type, "UNSUBSCRIBED") == 0 ? "1" : ts;
     ev.content = content;
     if (strcmp(h->type, "UNSUBSCRIBED") == 0) {
-        /* the address is completed from the message row, like the account */
-        x = json_pack("{s:{s:s,s:n,s:s}}", "suppress", "type", "UNSUBSCRIBED", "lifetime_s",
-                      "reason", "UNSUBSCRIBED");
+        /* the address ("") is completed from the message row, like the account */
+        x = json_pack("{s:{s:s,s:s,s:n,s:s}}", "suppress", "address", "", "type",
+                      "UNSUBSCRIBED", "lifetime_s", "reason", "UNSUBSCRIBED");
         ev.extra = x;
     }
     json_t *doc = event_json(&ev);

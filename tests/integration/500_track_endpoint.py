@@ -174,7 +174,8 @@ st, _, body = get("/t/u/" + t_unsub, method="POST", body=b"List-Unsubscribe=One-
 eq(st, 200, "one-click POST (form-encoded)")
 ev = events_for(job, 1)[0]
 eq((ev["type"], ev["eventKey"]), ("UNSUBSCRIBED", "1"), "UNSUBSCRIBED event, eventKey 1")
-eq(ev["x"]["suppress"], {"type": "UNSUBSCRIBED", "lifetime_s": None, "reason": "UNSUBSCRIBED"}, "x.suppress")
+eq(ev["x"]["suppress"], {"address": "", "type": "UNSUBSCRIBED", "lifetime_s": None, "reason": "UNSUBSCRIBED"},
+   "x.suppress (address completed from the message row by the consumer)")
 check("url" not in ev["content"]["tracking"], "no url in UNSUBSCRIBED")
 first_tag = ev["tag"]
 boundary = "----txmail" + uniq()
