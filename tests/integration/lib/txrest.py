@@ -54,8 +54,9 @@ def auth_header(user, password):
 class Client:
     """One persistent HTTP(S) connection to a txmail-rest listener."""
 
-    def __init__(self, base=None, user=None, password=None, timeout=60):
+    def __init__(self, base=None, user=None, password=None, timeout=60, source=None):
         self.base = base or E["TXMAIL_REST_HTTP_URL"]
+        self.source = (source, 0) if source else None
         self.user = user if user is not None else E["TXMAIL_DEMO_USER"]
         self.password = password if password is not None else E["TXMAIL_DEMO_PASSWORD"]
         self.timeout = timeout
@@ -65,9 +66,10 @@ class Client:
         u = urllib.parse.urlsplit(self.base)
         if u.scheme == "https":
             ctx = ssl.create_default_context(cafile=E.get("TXMAIL_TLS_CA"))
-            self.conn = http.client.HTTPSConnection(u.hostname, u.port, context=ctx, timeout=self.timeout)
+            self.conn = http.client.HTTPSConnection(u.hostname, u.port, context=ctx, timeout=self.timeout,
+                                                    source_address=self.source)
         else:
-            self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=self.timeout)
+            self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=self.timeout, source_address=self.source)
 
     def request(self, method, path, body=None, headers=None, auth=True, raw=None, content_type="application/json"):
         """Returns (status, headers (lowercase keys), body bytes, parsed JSON or None)."""
