@@ -29,7 +29,7 @@ def setup_queues():
     drain(SCAN_Q, timeout=0.2)
 
 
-def jobs_in(queue, timeout=1.0):
+def jobs_in(queue, timeout=0.3):
     """Every job envelope now in queue: dict job id -> (envelope, count)."""
     out = {}
     for _, body in drain(queue, timeout=timeout):
