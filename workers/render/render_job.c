@@ -505,7 +505,8 @@ static int block_headers(struct rjob *rj, struct rblock *rb, const char *subject
             return -1;
         }
     }
-    if (rb->pre.data == NULL || rb->mid.data == NULL || rb->post.data == NULL) {
+    /* pre always holds From: and mid MIME-Version: (post may be empty) */
+    if (rb->pre.data == NULL || rb->mid.data == NULL) {
         snprintf(err, errsz, "header fields too large");
         return -1;
     }
@@ -637,7 +638,8 @@ static int copy_one(struct rjob *rj, struct rblock *rb, const struct render_rcpt
         buf_append(&hdr, lup->data, lup->len);
     buf_append(&hdr, post->data, post->len);
     if (hdr.data == NULL || (long long)(hdr.len + 2 + bodylen) > rj->limit) {
-        snprintf(err, errsz, "message exceeds %lld bytes", rj->limit);
+        snprintf(err, errsz, "%s exceeds %lld bytes", rj->any_template ? "Rendered message" : "message",
+                 rj->limit);
         goto out;
     }
     int s = sign_copy(run, &msg, hdr.data, hdr.len, body, bodylen, bh, &how, err, errsz);
@@ -649,7 +651,8 @@ static int copy_one(struct rjob *rj, struct rblock *rb, const struct render_rcpt
         goto out;
     }
     if ((long long)msg.len > rj->limit) {
-        snprintf(err, errsz, "message exceeds %lld bytes", rj->limit);
+        snprintf(err, errsz, "%s exceeds %lld bytes", rj->any_template ? "Rendered message" : "message",
+                 rj->limit);
         goto out;
     }
     size_t len = msg.len;
