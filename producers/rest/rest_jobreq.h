@@ -96,8 +96,7 @@ void jobreq_syntax_where(const char *body, size_t len, size_t pos, char *out, si
 /*
  * jobreq_check_template - syntax of a template source (contract §9.6).
  * 0 when it parses; -1 with the detail ("unclosed <#if> at line 3 column 7")
- * in detail. The engine (lib/global/template.h) is not there yet: until it
- * is, every string is accepted.
+ * in detail (lib/global/template.h, template_parse).
  */
 int jobreq_check_template(const char *src, size_t len, char *detail, size_t detailsz);
 

@@ -6,6 +6,7 @@ docs/ENVELOPES.md; events INTAKE, PROCESSING_STARTED, PROCESSING_FINISHED
 with the contract's tags."""
 from txtest import *
 from rendertest import *
+import txtrack
 
 cap = Capture("sample")
 acct = demo_account()
@@ -67,7 +68,11 @@ for i, r in enumerate(rids):
     eq([p.get_content_type() for p in alt], ["text/plain", "text/html"], "text/plain first, then text/html")
     eq(alt[0].get_content(), "plain alternative", "text part (base64 of the sample used as plain text)")
     eq(alt[0]["Content-Transfer-Encoding"], "base64", "text part in the requested base64")
-    eq(alt[1].get_content(), "<html><body>hello world</body></html>", "HTML part as plain text (§4.6)")
+    html = alt[1].get_content()
+    px = re.fullmatch(r'<html><body>hello world<img src="%s/t/o/([A-Za-z0-9_-]+)\.gif" width="1" height="1" '
+                      r'alt="" border="0"></body></html>' % re.escape(E["TXMAIL_TRACK_URL"]), html)
+    check(px is not None, "HTML part as plain text (§4.6) with the open pixel before </body> (§15.2): %s" % html)
+    eq(txtrack.decode(px.group(1))[:4], ("o", job, 0, i), "the pixel's token is this copy's (job, block, address)")
     eq(alt[1]["Content-Transfer-Encoding"], "base64", "HTML part in the requested base64")
     eq(parts[1].get_filename(), "name.pdf", "attachment file name")
     eq(parts[1].get_content_disposition(), "attachment", "Content-Disposition: attachment")
@@ -78,8 +83,11 @@ for i, r in enumerate(rids):
 def strip(raw, r):
     h, b = raw.split(b"\r\n\r\n", 1)
     h = re.sub(rb"DKIM-Signature:.*?(?=\r\n[^ \t])\r\n", b"", h, flags=re.S)
-    return h.replace(r.encode(), b"RID") + b"\r\n\r\n" + b
-eq(len({strip(by_rid[r][1], r) for r in rids}), 1, "the three copies are identical but for Message-ID")
+    parts = [p.get_content() for p in parse(raw).walk() if not p.is_multipart()]
+    parts = [re.sub(r"/t/o/[A-Za-z0-9_-]+\.gif", "/t/o/TOKEN.gif", p) if isinstance(p, str) else p for p in parts]
+    return h.replace(r.encode(), b"RID"), repr(parts)
+eq(len({strip(by_rid[r][1], r) for r in rids}), 1,
+   "the three copies are identical but for Message-ID and their tracking token (§8.1)")
 
 # events: intake record, STARTED and FINISHED per address, in this order, with the contract's tags
 evs = cap.wait_events(job, lambda e: len([x for x in e if x.get("subType") == "PROCESSING_FINISHED"]) == 3,

@@ -35,10 +35,13 @@
  *   bare from address, else a VERP address on the sender domain's bounce
  *   domain (lib/global/verp.h), else the bare from address.
  *
- *   Templates and tracking (issue 7) plug in at render_hooks.h. Until the
- *   engine exists, a block with a templated part is never sent
- *   unrendered: its addresses get PROCESSING_FAILED "template rendering is
- *   not available".
+ *   Templates and tracking (issue 7) plug in at render_hooks.h
+ *   (render_track.c): templates are parsed once per job and rendered per
+ *   block (a rendering error drops that block's addresses with
+ *   PROCESSING_FAILED and the §9.5 description); HTML parts get the open
+ *   pixel and tracked links per address; accounts with one-click
+ *   unsubscribe get txmail's URL in List-Unsubscribe with
+ *   List-Unsubscribe-Post, both signed.
  *
  * PUBLISHES
  *   txmail.work, key = the next stage of the slip: one `type: "message"`

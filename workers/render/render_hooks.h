@@ -5,15 +5,9 @@
  * render_job.c and render_raw.c call exactly these functions, once per
  * place: a part is templated in hook_template_part() (per block), the
  * HTML of one copy is post-processed in hook_track_html(), and the
- * one-click URL of one copy comes from hook_unsubscribe_url(). The
- * engine replaces render_hooks_none.c with its own implementation
- * (workers/render/render_track.c and a template file) and the module.mk
- * line that builds it; nothing else in render changes.
- *
- * The interim implementation (render_hooks_none.c) never sends a template
- * unrendered: hook_template_part() fails, so the block is dropped with
- * PROCESSING_FAILED "template rendering is not available". Tracking and
- * one-click unsubscribe are left out (the message is sent untracked).
+ * one-click URL of one copy comes from hook_unsubscribe_url(). They are
+ * implemented in workers/render/render_track.c over lib/global/template
+ * and lib/global/tracklinks.
  */
 #ifndef RENDER_HOOKS_H
 #define RENDER_HOOKS_H
