@@ -28,10 +28,13 @@
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define RECONNECT_PAUSE_MS 1000
+#define IDLE_POLL_S 5
 #define TEMPFAIL "451 4.3.0 Temporary failure, please retry"
 
 struct tqueue {
@@ -159,6 +162,8 @@ static void run_one(struct pctx *c, struct smtpd_task *t)
 struct batch {
     struct smtpd_task *t[256];
     struct smtpd_job *job[256];
+    char *body[256];            /* the encoded broker message */
+    size_t len[256];
     int n;
 };
 
@@ -191,11 +196,44 @@ static void tempfail(struct batch *b, const char *why)
     }
 }
 
+/* publish_batch - every job of the batch, confirmed; NULL or why not */
+static const char *publish_batch(struct pctx *c, struct batch *b)
+{
+    struct mq *mq = get_mq(c);
+
+    if (mq == NULL)
+        return "broker unavailable";
+    for (int i = 0; i < b->n; i++) {
+        struct mq_props props = {NULL, b->t[i]->job_id, NULL, 0};
+        char first[ENVELOPE_STAGE_MAX];
+        enum tx_code rc;
+        char *body;
+        size_t len;
+
+        if (b->job[i] == NULL)
+            continue;
+        if (b->body[i] == NULL && smtpd_job_encode(b->job[i], &b->body[i], &b->len[i]) < 0) {
+            snprintf(b->t[i]->reply, sizeof(b->t[i]->reply), "554 5.6.0 Message cannot be encoded");
+            smtpd_job_free(b->job[i]);
+            b->job[i] = NULL;
+            continue;
+        }
+        body = b->body[i];
+        len = b->len[i];
+        smtpd_job_first_stage(b->job[i], first, sizeof(first));
+        rc = mq_publish(mq, MQ_EXCHANGE_WORK, first, body, len, &props);
+        if (rc != TX_OK)
+            return "publish failed";
+    }
+    if (mq_wait_confirms(mq, (int)smtpd.confirm_timeout) != TX_OK)
+        return "the broker did not confirm";
+    return NULL;
+}
+
 static void run_commits(struct pctx *c, struct batch *b)
 {
     int64_t t0 = time_mono_ms();
     struct db *db;
-    struct mq *mq;
     int pending = 0;
 
     /* checks and the message, per job */
@@ -221,34 +259,19 @@ static void run_commits(struct pctx *c, struct batch *b)
             smtpd_job_free(b->job[i]);
             b->job[i] = NULL;
         }
-    /* publish every job, then wait for the broker's confirms once */
-    if ((mq = get_mq(c)) == NULL) {
-        tempfail(b, "broker unavailable");
-        goto out;
-    }
-    for (int i = 0; i < b->n; i++) {
-        char *body;
-        size_t len;
-        if (b->job[i] == NULL)
-            continue;
-        if (smtpd_job_encode(b->job[i], &body, &len) < 0) {
-            snprintf(b->t[i]->reply, sizeof(b->t[i]->reply), "554 5.6.0 Message cannot be encoded");
-            smtpd_job_free(b->job[i]);
-            b->job[i] = NULL;
+    /* publish every job, then wait for the broker's confirms once; a
+     * connection found dead (idle too long, broker restarted) gets one
+     * fresh try before the batch is answered 451 */
+    for (int attempt = 0;; attempt++) {
+        const char *why = publish_batch(c, b);
+        if (why == NULL)
+            break;
+        if (attempt == 0 && c->mq) {
+            msg_info("publishing connection lost (%s): reconnecting", why);
+            c->mq_retry_at = 0;
             continue;
         }
-        struct mq_props props = {NULL, b->t[i]->job_id, NULL, 0};
-        char first[ENVELOPE_STAGE_MAX];
-        smtpd_job_first_stage(b->job[i], first, sizeof(first));
-        enum tx_code rc = mq_publish(mq, MQ_EXCHANGE_WORK, first, body, len, &props);
-        xfree(body);
-        if (rc != TX_OK) {
-            tempfail(b, "publish failed");
-            goto out;
-        }
-    }
-    if (mq_wait_confirms(mq, (int)smtpd.confirm_timeout) != TX_OK) {
-        tempfail(b, "the broker did not confirm");
+        tempfail(b, why);
         goto out;
     }
     /* the acceptance records, in one transaction; then the answers */
@@ -268,6 +291,8 @@ out:
     for (int i = 0; i < b->n; i++) {
         smtpd_job_free(b->job[i]);
         b->job[i] = NULL;
+        xfree(b->body[i]);
+        b->body[i] = NULL;
         smtpd_loop_complete(b->t[i]->s->loop, b->t[i]);
     }
     metrics_count("txmail_smtpd_commit_batches_total", NULL, NULL, 1);
@@ -288,10 +313,23 @@ static void *pool_main(void *arg)
         struct smtpd_task *t = NULL;
         int slow = 0;
 
+        int idle = 0;
         pthread_mutex_lock(&qlock);
         while (!stopping && !fastq.head && !commitq.head &&
-               !(slowq.head && slow_busy < smtpd.auth_threads))
-            pthread_cond_wait(&qcond, &qlock);
+               !(slowq.head && slow_busy < smtpd.auth_threads) && !idle) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += IDLE_POLL_S;
+            idle = pthread_cond_timedwait(&qcond, &qlock, &until) == ETIMEDOUT;
+        }
+        if (idle && !stopping && !fastq.head && !commitq.head && !slowq.head) {
+            /* keep the broker connection alive: heartbeats are only
+             * served while the connection is used */
+            pthread_mutex_unlock(&qlock);
+            if (c.mq && !mq_broken(c.mq))
+                mq_poll(c.mq);
+            continue;
+        }
         if (stopping && !fastq.head && !commitq.head && !slowq.head) {
             pthread_mutex_unlock(&qlock);
             break;
