@@ -326,7 +326,8 @@ def verp_decode(local):
     local = local.lower()
     if len(local) != 57 or not local.startswith("b1"):
         return None
-    raw = base64.b32decode(local[2:].upper() + "=" * 5)
+    b32 = local[2:].upper()
+    raw = base64.b32decode(b32 + "=" * ((8 - len(b32) % 8) % 8))
     ident, t = raw[:24], raw[24:34]
     key = hmac.new(master_key(), b"txmail-verp-v1", hashlib.sha256).digest()
     if hmac.new(key, ident, hashlib.sha256).digest()[:10] != t:
