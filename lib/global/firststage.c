@@ -254,9 +254,13 @@ enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
     if (body == NULL)
         msg_panic("cannot encode an intake record");
     job_publish(job, MQ_EXCHANGE_EVENTS, "intake.job", NULL, body, strlen(body));
-    for (size_t i = 0; i < fj.n; i++) {
-        const struct fs_rcpt *r = &fj.r[i];
+    /* the drops first, then PROCESSING_STARTED, each in address order */
+    for (size_t k = 0; k < 2 * fj.n; k++) {
+        const struct fs_rcpt *r = &fj.r[k % fj.n];
         struct tx_event ev;
+
+        if (r->dropped != (k < fj.n))
+            continue;
 
         event_init(&ev);
         ev.rid = r->rid;
