@@ -169,14 +169,17 @@ static void query(struct dctx *ctx, const char *name, int type, struct answer *a
     while (!a->done) {
         ares_socket_t socks[ARES_GETSOCK_MAXNUM];
         struct pollfd pfd[ARES_GETSOCK_MAXNUM];
-        int bits = ares_getsock(ctx->ares, socks, ARES_GETSOCK_MAXNUM), n = 0;
+        /* the ARES_GETSOCK_* macros shift a signed 1 into bit 31: test the
+         * bits by hand */
+        unsigned bits = (unsigned)ares_getsock(ctx->ares, socks, ARES_GETSOCK_MAXNUM);
+        int n = 0;
         struct timeval tv, *tvp;
 
         for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
             short ev = 0;
-            if (ARES_GETSOCK_READABLE(bits, i))
+            if (bits & (1u << i))
                 ev |= POLLIN;
-            if (ARES_GETSOCK_WRITABLE(bits, i))
+            if (bits & (1u << (i + ARES_GETSOCK_MAXNUM)))
                 ev |= POLLOUT;
             if (ev) {
                 pfd[n].fd = socks[i];
