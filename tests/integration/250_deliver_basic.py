@@ -74,6 +74,17 @@ ev.wait(rida, "DELIVERED", "OK")
 time.sleep(0.5)
 eq([e["type"] for e in ev.of(rida)], ["DELIVERED"], "exactly one event for the recipient")
 eq(len(sink_for(arch)), 1, "the archive copy is that one message")
+# the archive address refused by the peer: the recipient still gets the message
+arch2 = "unknown-" + uniq("arch") + "@example.org"
+sql("UPDATE sender_domain SET archive_bcc=%s WHERE account_id=%s", arch2, acct["id"])
+w = Worker("deliver_domain_cache=0")
+rcptb = uniq("bccrefused") + "@example.net"
+ridb, rawb = w.send(rcptb, account=acct["id"], senderDomain={"id": dom_id, "domain": acct["domain"]})
+metab, datab = sink_wait(rcptb, 1, 30)[0]
+eq((metab["rcptTo"], datab), ([rcptb], rawb), "archive RCPT refused: delivered to the recipient alone")
+eq([e["type"] for e in ev.wait(ridb, "DELIVERED", "OK")], ["DELIVERED"], "DELIVERED for the recipient")
+check("archive recipient <%s> refused" % arch2 in w.log(), "the refused archive address is logged")
+w.stop()
 
 # --- 4. relay host (Relay Service) wins over the MX --------------------------
 rcptr = uniq("relayed") + "@example.net"

@@ -3,7 +3,9 @@ self-signed certificate (smtpd_tls_security_level=may) as the recipient
 server, relaying to the plain sink. The message arrives through Postfix
 over TLS (Postfix's log and its Received: header say so); Postfix's SIZE
 limit makes a bigger message bounce [5.3.4] before DATA; a message that
-needs SMTPUTF8 bounces [5.6.7] when Postfix does not offer it."""
+needs SMTPUTF8 bounces [5.6.7] when Postfix does not offer it. This
+Postfix does not offer PIPELINING, so the commands go one by one (Postfix
+would log "improper command pipelining" otherwise)."""
 import re
 import shutil
 import subprocess
@@ -55,6 +57,7 @@ smtpd_tls_loglevel = 1
 smtpd_tls_received_header = yes
 message_size_limit = 50000
 smtputf8_enable = no
+smtpd_discard_ehlo_keywords = pipelining
 biff = no
 append_dot_mydomain = no
 maillog_file = {d}/log/maillog
@@ -147,6 +150,7 @@ eq(b3["description"], "[5.6.7] bounced (SMTPUTF8 is required, but was not offere
 time.sleep(1)
 eq((sink_for(r2, plain=True), sink_for(r3, plain=True)), ([], []), "neither reached the sink")
 check(r2 not in maillog() and r3 not in maillog(), "Postfix never accepted a recipient for them")
+check("improper command pipelining" not in maillog(), "no pipelining toward a server that does not offer it")
 w.stop()
 postfix_stop()
 done()

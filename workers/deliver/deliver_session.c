@@ -378,8 +378,14 @@ int session_send(struct dconn *c, const struct dmsg *m, struct outcome *o)
     npipe = pipelining;
     if (pipelining && read_reply(c, &mail, dp.mail_timeout) < 0)
         goto io_mail;
+    if (npipe && mail.code / 100 != 2 && c->broken)
+        goto refused_mail;      /* 421: the rest of the pipeline is lost */
     if (read_reply(c, &rcpt, dp.rcpt_timeout) < 0)
         goto io_rcpt;
+    if (rcpt.code / 100 != 2 && c->broken) {
+        from_reply(o, c, &rcpt, 0);
+        return 0;
+    }
     if (archive && read_reply(c, &arc, dp.rcpt_timeout) < 0)
         goto io_rcpt;
     if (pipe_data && read_reply(c, &data, dp.data_timeout) < 0)
