@@ -81,7 +81,8 @@ int smtpd_ipfail_blocked(const char *ip)
 
     pthread_mutex_lock(&flock);
     struct ipfail *e = slot(ip, now, &found);
-    blocked = found && decayed(e, now) >= (double)smtpd.auth_failure_limit;
+    /* "limit" recent failures block: the score of n failures a moment ago is just under n */
+    blocked = found && decayed(e, now) > (double)smtpd.auth_failure_limit - 0.5;
     pthread_mutex_unlock(&flock);
     return blocked;
 }
