@@ -113,6 +113,13 @@ static int has_8bit(const char *s)
     return 0;
 }
 
+/* size_error - the contract's wording for a part that did not fit */
+static void size_error(char *err, size_t errsz, long long limit)
+{
+    if (strcmp(err, "message too large") == 0)
+        snprintf(err, errsz, "message exceeds %lld bytes", limit);
+}
+
 /* prepare - job-level parsing: parts, attachments, job-level text entities */
 static void prepare(struct rjob *rj)
 {
@@ -168,6 +175,7 @@ static void prepare(struct rjob *rj)
         struct buf *e = &rj->ent[rj->nent++];
         buf_init(e, (size_t)rj->limit);
         if (mime_attachment_entity(e, &m, is_inline, err, sizeof(err)) < 0) {
+            size_error(err, sizeof(err), rj->limit);
             snprintf(rj->job_error, sizeof(rj->job_error), "%s", err);
             return;
         }
@@ -187,6 +195,7 @@ static void prepare(struct rjob *rj)
         if (plain) {
             struct mime_text t = {plain->text, plain->len, plain->charset, plain->cte, "plain"};
             if (mime_text_entity(&rj->plain_ent, &t, err, sizeof(err)) < 0) {
+                size_error(err, sizeof(err), rj->limit);
                 snprintf(rj->job_error, sizeof(rj->job_error), "text part: %s", err);
                 return;
             }
@@ -195,6 +204,7 @@ static void prepare(struct rjob *rj)
         if (rj->body.present && rj->body.html) {
             struct mime_text t = {rj->body.text, rj->body.len, rj->body.charset, rj->body.cte, "html"};
             if (mime_text_entity(&rj->html_ent, &t, err, sizeof(err)) < 0) {
+                size_error(err, sizeof(err), rj->limit);
                 snprintf(rj->job_error, sizeof(rj->job_error), "HTML part: %s", err);
                 return;
             }
@@ -726,6 +736,7 @@ enum tx_code render_rest(struct render_run *run)
             continue;
         }
         if (block_build(&rj, &rb, err, sizeof(err)) < 0) {
+            size_error(err, sizeof(err), rj.limit);
             fail_block(run, &rb, first, err);
             block_free(&rb);
             continue;
@@ -744,6 +755,7 @@ enum tx_code render_rest(struct render_run *run)
                 goto done;
             }
             if (copy_one(&rj, &rb, &rb.r[i], err, sizeof(err)) < 0) {
+                size_error(err, sizeof(err), rj.limit);
                 fail_block(run, &rb, k, err);
                 break;
             }

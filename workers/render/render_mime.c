@@ -15,10 +15,18 @@
 
 static const char hexdig[] = "0123456789ABCDEF";
 
+/* reserve_hint - make room for about n more octets, within the buffer's maximum */
+static void reserve_hint(struct buf *b, size_t n)
+{
+    if (b->max > b->len && n > b->max - b->len)
+        n = b->max - b->len;
+    if (b->len + n + 1 > b->cap)
+        buf_reserve(b, n);
+}
+
 int mime_crlf(struct buf *out, const char *s, size_t len)
 {
-    if (buf_reserve(out, len + len / 16 + 16) < 0)
-        return -1;
+    reserve_hint(out, len + len / 16 + 16);
     for (size_t i = 0; i < len;) {
         /* copy the run up to the next CR or LF in one go */
         size_t j = i;
@@ -39,8 +47,7 @@ int mime_qp_encode(struct buf *out, const unsigned char *s, size_t len, int bina
 {
     size_t col = 0;
 
-    if (buf_reserve(out, len + len / 8 + 64) < 0)
-        return -1;
+    reserve_hint(out, len + len / 8 + 64);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = s[i];
         char piece[3];
