@@ -85,7 +85,7 @@ enum MHD_Result rest_intake(struct rest_req *r)
             return rest_reject(r, 503, "INTERNAL_ERROR", "Internal error");
         }
     }
-    int64_t received = time_now_ms();
+    int64_t received = time_now_ms(), t0 = time_mono_ms();
     struct jobreq_env env = {r->acct.settings, r->acct.id, r->acct.name, r->acct.customer_no,
                              r->acct.tenant, rest_conf.stages, r->job_id, received,
                              rest_sender_domain, rest_suppression, &lookup};
@@ -97,7 +97,11 @@ enum MHD_Result rest_intake(struct rest_req *r)
         return mr;
     }
     answer = rest_answer_accepted(r->job_id, received, res.dropped > 0, res.content);
+    int64_t t1 = time_mono_ms();
     enum tx_code rc = rest_publish(c, r, &res, answer, received);
+    if (msg_verbose)
+        msg_debug("%s: read %lld ms, checked %lld ms, durable %lld ms", r->job_id,
+                  (long long)(t0 - r->started), (long long)(t1 - t0), (long long)(time_mono_ms() - t1));
     if (rc != TX_OK) {
         if (owned)
             rest_idem_release(c->db, r->acct.id, r->idem_key, r->job_id);

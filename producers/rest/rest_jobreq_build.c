@@ -51,13 +51,13 @@ static json_t *text_part(const struct jr_text *t, int with_type)
 static json_t *b64_flat(const struct jr_val *val)
 {
     if (!memchr(val->s, '\n', val->len) && !memchr(val->s, '\r', val->len))
-        return json_stringn(val->s, val->len);
+        return json_stringn_nocheck(val->s, val->len);   /* ASCII, checked by the parser */
     char *flat = xmalloc(val->len + 1);
     size_t n = 0;
     for (size_t i = 0; i < val->len; i++)
         if (val->s[i] != '\r' && val->s[i] != '\n')
             flat[n++] = val->s[i];
-    json_t *j = json_stringn(flat, n);
+    json_t *j = json_stringn_nocheck(flat, n);
     xfree(flat);
     return j;
 }

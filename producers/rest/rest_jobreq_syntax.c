@@ -125,11 +125,20 @@ static int hex4(const unsigned char *p, unsigned *v)
     return 0;
 }
 
+/* plain[c]: a byte that needs no look inside a string (printable ASCII but '"' and '\\') */
+static const unsigned char plain[256] = {
+    [0x20] = 1, [0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7e] = 1,
+};
+
 /* string - at the opening quote; leaves pos after the closing quote */
 static int string(struct scan *sc)
 {
     sc->pos++;
     while (sc->pos < sc->len) {
+        while (sc->pos < sc->len && plain[sc->s[sc->pos]])
+            sc->pos++;
+        if (sc->pos >= sc->len)
+            break;
         unsigned char c = sc->s[sc->pos];
         if (c == '"') {
             sc->pos++;

@@ -20,6 +20,7 @@
 #include "global/intake.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
+#include "util/timeutil.h"
 
 #include <string.h>
 
@@ -87,8 +88,11 @@ enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq
         msg_panic("%s: bad slip %s", r->job_id, res->slip);
     json_decref(e.data);
     e.data = json_incref(d);
+    int64_t t0 = time_mono_ms();
     rc = intake_publish(c->pub, &e, (int)rest_conf.confirm_timeout_ms);
     envelope_free(&e);
+    if (msg_verbose)
+        msg_debug("%s: published and confirmed in %lld ms", r->job_id, (long long)(time_mono_ms() - t0));
     if (rc != TX_OK) {
         msg_warn("%s: the broker did not confirm the job: %s", r->job_id, tx_code_name(rc));
         goto out;

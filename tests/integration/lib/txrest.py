@@ -157,9 +157,9 @@ class PrivateRest:
     """A txmail-rest of the test's own on a free loopback port (plain HTTP),
     with extra -o overrides (e.g. rest_stages, rest_read_timeout)."""
 
-    def __init__(self, **overrides):
+    def __init__(self, verbose=False, **overrides):
         self.port = free_port()
-        args = ["-o", "rest_listen=", "-o", "rest_plain_listen=127.0.0.1:%d" % self.port]
+        args = (["-v"] if verbose else []) + ["-o", "rest_listen=", "-o", "rest_plain_listen=127.0.0.1:%d" % self.port]
         for k, v in overrides.items():
             args += ["-o", "%s=%s" % (k, v)]
         self.prog = Program("txmail-rest", *args, log_name="rest-private-%d" % self.port)
