@@ -851,7 +851,9 @@ static int lex(struct parser *p)
         else if (s[0] == '<' && left >= 4 && s[1] == '/' && s[2] == '#' &&
                  ((s[3] >= 'a' && s[3] <= 'z') || (s[3] >= 'A' && s[3] <= 'Z')))
             kind = 4;
-        else if (s[0] == '<' && left >= 3 && (s[1] == '@' || (s[1] == '/' && s[2] == '@')))
+        else if (s[0] == '<' && left >= 3 &&
+                 ((s[1] == '@' && ident_len(p, p->pos + 2) > 0) ||
+                  (s[1] == '/' && s[2] == '@' && ident_len(p, p->pos + 3) > 0)))
             kind = 5;
         if (kind == 0) {
             p->pos++;
@@ -894,13 +896,9 @@ static int lex(struct parser *p)
                 return -1;
             break;
         default: {
+            /* "<@name" or "</@name": a user-defined directive call */
             size_t at = start + (s[1] == '/' ? 3 : 2);
             size_t n = ident_len(p, at);
-            if (n == 0) {
-                /* "<@" followed by something else: plain text */
-                p->pos++;
-                continue;
-            }
             char what[80];
             printable(what, sizeof(what), p->s + at, n > 40 ? 40 : n);
             perr(p, start, "unsupported directive <%s@%s>", s[1] == '/' ? "/" : "", what);

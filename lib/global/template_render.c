@@ -285,12 +285,35 @@ static int eval(struct rctx *c, const struct texpr *e, struct tval *v)
     return 0;
 }
 
-/* emit - append to the output within the part's limit */
+/* escaped_len - the length of s after ?html */
+static size_t escaped_len(const char *s, size_t len)
+{
+    size_t n = len;
+
+    for (size_t i = 0; i < len; i++)
+        switch (s[i]) {
+        case '&': n += 4; break;
+        case '<': case '>': n += 3; break;
+        case '"': case '\'': n += 5; break;
+        default: break;
+        }
+    return n;
+}
+
+/*
+ * emit - append to the output within the part's limit; checked before
+ * appending, so a failure never touches what the caller's buffer holds
+ */
 static int emit(struct rctx *c, const char *s, size_t len, int escape)
 {
-    int rc = escape ? tpl_html_escape(c->out, s, len) : buf_append(c->out, s, len);
+    size_t add = escape ? escaped_len(s, len) : len;
 
-    if (rc < 0 || c->out->len - c->base > c->max_out) {
+    if (c->out->len - c->base + add > c->max_out ||
+        (c->out->max && c->out->len + add > c->out->max)) {
+        size_error(c);
+        return -1;
+    }
+    if ((escape ? tpl_html_escape(c->out, s, len) : buf_append(c->out, s, len)) < 0) {
         size_error(c);
         return -1;
     }
