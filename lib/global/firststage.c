@@ -13,6 +13,7 @@
 struct fs_rcpt {
     const char *rid, *email, *addr, *kind, *reference;
     const char *drop_subtype, *drop_description;
+    const char *supp_address;    /* a suppression-list drop: the entry's address */
     long long block, index;
     int dropped;
 };
@@ -73,6 +74,7 @@ static int add_rcpt(struct fs_job *fj, json_t *a, const char *kind, long long bl
         r->dropped = 1;
         r->drop_subtype = drop_subtype(str_of(drop, "subType"));
         r->drop_description = str_of(drop, "description");
+        r->supp_address = str_of(json_object_get(drop, "suppression"), "address");
     }
     return 0;
 }
@@ -258,6 +260,7 @@ enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
     for (size_t k = 0; k < 2 * fj.n; k++) {
         const struct fs_rcpt *r = &fj.r[k % fj.n];
         struct tx_event ev;
+        json_t *x = NULL;
 
         if (r->dropped != (k < fj.n))
             continue;
@@ -276,11 +279,17 @@ enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
             ev.subtype = r->drop_subtype;
             ev.description = r->drop_description;
             ev.ts_ms = job->env.created_ms;
+            if (r->supp_address && *r->supp_address) {
+                /* a blocked attempt: the recorder resets the entry's expiry (contract §13.1) */
+                x = json_pack("{s:{s:s}}", "suppressTouch", "address", r->supp_address);
+                ev.extra = x;
+            }
         } else {
             ev.phase = "PROCESS", ev.state = "INITIAL", ev.type = "STARTED";
             ev.subtype = "PROCESSING_STARTED";
         }
         job_event(job, &ev);
+        json_decref(x);
     }
     json_object_set_new(job->env.data, "started", json_true());
 out:

@@ -12,7 +12,9 @@
  *     job_event, so they go out in the same confirmed batch as the
  *     stage's own work), the intake record (key "intake.job"), the
  *     PRE_PROCESS drop event of every address refused at intake (ts =
- *     receivedTs, the description given in the data) and
+ *     receivedTs, the description given in the data; a drop by the
+ *     suppression list, whose data names the entry in drop.suppression,
+ *     carries x.suppressTouch for the entry's expiry reset) and
  *     PROCESS/INITIAL/STARTED/PROCESSING_STARTED for every other address;
  *     then set data.started = true in job->env.data, so that a retry of
  *     this stage or a later stage of the slip does not repeat it: TX_OK;

@@ -195,6 +195,9 @@ eq(drops, [(rid(job, 0, 2), "INVALID_ADDRESS"), (rid(job, 0, 3), "PREVIOUSLY_BOU
 pb = [e for e in evs if e.get("subType") == "PREVIOUSLY_BOUNCED"][0]
 eq(pb["description"], 'ts="2025-01-01T00:00:00.000Z", reason="550 user unknown"', "drop description as given")
 eq(pb["tag"], tag(rid(job, 0, 3), "PRE_PROCESS", "FINISHED", "DROPPED", "PREVIOUSLY_BOUNCED"), "drop tag")
+check("x" not in pb, "no suppressTouch when the data does not name the entry")
+inv = [e for e in evs if e.get("subType") == "INVALID_ADDRESS"][0]
+eq(inv["mail"]["email"], "foo@bar", "drop event: the address as submitted")
 eq(len([e for e in evs if e.get("rid") in (rid(job, 0, 2), rid(job, 0, 3)) and e.get("phase") == "PROCESS"]), 0,
    "no PROCESS event for dropped addresses")
 cap.delete()

@@ -43,7 +43,8 @@ check(all(" attempt=0 " in l for l in lines), "waiting for the record does not c
 
 # (b) the record appears late: processed; events in order
 created = now_ms()
-job_b, data = rest_job(drops={(0, "to", 1): ("SUPPRESSED", 'type="MANUAL", ts="2025-01-01T00:00:00.000Z", reason="x"')},
+job_b, data = rest_job(drops={(0, "to", 1): ("SUPPRESSED", 'type="MANUAL", ts="2025-01-01T00:00:00.000Z", reason="x"',
+                                             {"type": "MANUAL", "address": "a1@example.org"})},
                        n=3)
 data["receivedTs"] = iso(created)
 submit(acct, job_b, data, stage=Q, row=False, created=created)
@@ -69,6 +70,8 @@ eq(dropev["ts_ms"], created, "drop event ts = receivedTs")
 eq(dropev["description"], 'type="MANUAL", ts="2025-01-01T00:00:00.000Z", reason="x"', "drop description")
 eq(dropev["tag"], tag(rid(job_b, 0, 1), "PRE_PROCESS", "FINISHED", "DROPPED", "SUPPRESSED"), "drop tag")
 eq(dropev["mail"]["reference"], "ref-1", "drop event: reference")
+eq(dropev.get("x"), {"suppressTouch": {"address": "a1@example.org"}},
+   "a suppression drop carries x.suppressTouch (expiry reset of the entry)")
 for e in evs[2:]:
     check(e["ts_ms"] >= created, "PROCESS events after acceptance")
     eq(e["received"], created, "received on every event")

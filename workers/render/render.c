@@ -188,8 +188,8 @@ static enum tx_code run_setup(struct render_run *run)
         run->from_addr = jstr(d, "mailFrom");
         run->mime_from = jstr(d, "mimeFrom");
     }
-    if (run->from_addr == NULL || !json_is_integer(json_object_get(sd, "id"))) {
-        job_reason(run->job, "malformed job: no sender or sender domain");
+    if (!rcpt_addr_ok(run->from_addr) || !json_is_integer(json_object_get(sd, "id"))) {
+        job_reason(run->job, "malformed job: no usable sender or sender domain");
         return TX_REJECT_MALFORMED;
     }
     for (const char *p = run->from_addr; *p; p++)
@@ -209,6 +209,12 @@ static enum tx_code run_setup(struct render_run *run)
     if (rc != TX_OK) {
         job_reason(run->job, "cannot read the envelope rewrites: %s", db_error(run->ctx->db));
         return rc;
+    }
+    if (run->rewrite_from[0] && !rcpt_addr_ok(run->rewrite_from)) {
+        char pr[120];
+        msg_warn("%s: envelope rewrite target \"%s\" is not an address; not used", job_id_for_log(run->job),
+                 printable(pr, sizeof(pr), run->rewrite_from, strlen(run->rewrite_from)));
+        run->rewrite_from[0] = 0;
     }
     snprintf(run->msgid_domain, sizeof(run->msgid_domain), "%s",
              run->dom->message_id_domain[0] ? run->dom->message_id_domain : txconf.message_id_domain);

@@ -142,6 +142,8 @@ enum tx_code render_rest(struct render_run *run);
 /* render_smtp - an SMTP job (render_raw.c) */
 enum tx_code render_smtp(struct render_run *run);
 
+/* rcpt_addr_ok - a bare address fit for a header field and an SMTP envelope */
+int rcpt_addr_ok(const char *a);
 /*
  * rcpt_from_json - r from an address element of the data (borrowed
  * strings); -1 when it has no rid or no bare address

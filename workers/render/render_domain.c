@@ -389,10 +389,14 @@ static enum tx_code load(struct db *db, long long id, long long account_id, cons
             s->alg = k->alg;
             s->domain = e->pub.domain;
             s->selector = k->selector;
-        } else if (k->pkey)
+        } else if (k->pkey) {
+            char sel[64], dom[254];
+            snprintf(sel, sizeof(sel), "%s", k->selector);
+            snprintf(dom, sizeof(dom), "%s", e->pub.domain);
             snprintf(k->problem, sizeof(k->problem),
                      "the published %s key (%.40s._domainkey.%.60s) is missing or does not match",
-                     what[i], k->selector, e->pub.domain);
+                     what[i], sel, dom);
+        }
         if (i == 0 || (k->problem[0] && strncmp(k->problem, "no ", 3) != 0)) {
             size_t pl = strlen(problems);
             if (k->problem[0])

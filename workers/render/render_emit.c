@@ -5,6 +5,7 @@
  * rounds of large jobs.
  */
 #include "workers/render/render.h"
+#include "global/addr.h"
 #include "global/event.h"
 #include "global/mq.h"
 #include "global/verp.h"
@@ -28,6 +29,19 @@ int jbool(json_t *o, const char *key)
     if (json_is_string(v))
         return strcmp(json_string_value(v), "true") == 0;
     return json_is_true(v);
+}
+
+int rcpt_addr_ok(const char *a)
+{
+    struct addr tmp;
+    size_t n = a ? strlen(a) : 0;
+
+    if (n == 0 || n > 320)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)a[i] <= 0x20 || a[i] == '<' || a[i] == '>' || a[i] == 0x7f)
+            return 0;
+    return addr_parse_bare(a, n, &tmp) == 0;
 }
 
 int rcpt_from_json(json_t *a, const char *kind, const char *reference, struct render_rcpt *r)

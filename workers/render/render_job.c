@@ -14,7 +14,6 @@
  * addresses; the other blocks are not affected.
  */
 #include "workers/render/render.h"
-#include "global/addr.h"
 #include "global/txconf.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
@@ -96,15 +95,6 @@ static void parse_part(json_t *o, struct part *p, int is_body)
     }
 }
 
-/* addr_ok - a bare address fit for a header and an envelope */
-static int addr_ok(const char *a)
-{
-    struct addr tmp;
-
-    return a && *a && strlen(a) <= 320 && header_text_clean(a, strlen(a)) &&
-           addr_parse_bare(a, strlen(a), &tmp) == 0;
-}
-
 static int has_8bit(const char *s)
 {
     for (; s && *s; s++)
@@ -139,7 +129,7 @@ static void prepare(struct rjob *rj)
     rj->from_hdr = json_object_get(mail, "mimeFrom");
     if (!json_is_object(rj->from_hdr) || !jstr(rj->from_hdr, "addr"))
         rj->from_hdr = json_object_get(mail, "from");
-    if (!addr_ok(jstr(rj->from_hdr, "addr")) || !addr_ok(run->from_addr)) {
+    if (!rcpt_addr_ok(jstr(rj->from_hdr, "addr")) || !rcpt_addr_ok(run->from_addr)) {
         snprintf(rj->job_error, sizeof(rj->job_error), "malformed job data: no usable sender address");
         return;
     }
@@ -243,7 +233,7 @@ static int block_parse(json_t *b, size_t array_index, struct rblock *rb)
         json_array_foreach(json_object_get(b, kinds[k]), i, a) {
             if (rcpt_from_json(a, kinds[k], rb->reference, &rb->r[rb->nr]) < 0)
                 return -1;
-            if (!rb->r[rb->nr].dropped && !addr_ok(rb->r[rb->nr].addr))
+            if (!rb->r[rb->nr].dropped && !rcpt_addr_ok(rb->r[rb->nr].addr))
                 return -1;
             rb->nr++;
             if (k == 0)
@@ -280,7 +270,7 @@ static int mailbox_list(struct rblock *rb, struct buf *out, const char *name, co
 
     for (size_t i = 0; i < rb->nr; i++) {
         const struct render_rcpt *r = &rb->r[i];
-        if (strcmp(r->kind, kind) != 0 || r->invalid || !addr_ok(r->addr))
+        if (strcmp(r->kind, kind) != 0 || r->invalid || !rcpt_addr_ok(r->addr))
             continue;
         mb[n].display = r->display;
         mb[n].addr = r->addr;
@@ -325,7 +315,7 @@ static void unsub_parse(struct rblock *rb, const char *v)
             else {
                 char tmp[1000];
                 snprintf(tmp, sizeof(tmp), "%.*s", (int)len, s);
-                mail = addr_ok(tmp);
+                mail = rcpt_addr_ok(tmp);
             }
         }
         if ((url || mail) && o + len + 8 < sizeof(rb->unsub_store)) {
@@ -422,7 +412,7 @@ static int block_headers(struct rjob *rj, struct rblock *rb, const char *subject
     json_t *rt = json_object_get(b, "replyTo");
     if (!json_is_object(rt))
         rt = json_object_get(json_object_get(rj->data, "mail"), "replyTo");
-    if (json_is_object(rt) && addr_ok(jstr(rt, "addr"))) {
+    if (json_is_object(rt) && rcpt_addr_ok(jstr(rt, "addr"))) {
         struct header_mailbox m = {jstr(rt, "display"), jstr(rt, "addr")};
         rb->hdr_utf8 |= has_8bit(m.addr);
         if (header_mailboxes(&rb->pre, "Reply-To", &m, 1, err, errsz) < 0)

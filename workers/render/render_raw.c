@@ -141,6 +141,11 @@ enum tx_code render_smtp(struct render_run *run)
         }
         if (r.dropped)
             continue;
+        if (!rcpt_addr_ok(r.addr)) {
+            emit_failed(run, &r, "malformed job data: the recipient address is unusable");
+            k++;
+            continue;
+        }
         if (k < run->cur_copy) {
             k++;
             continue;

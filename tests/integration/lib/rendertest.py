@@ -179,7 +179,7 @@ def text_part(p, with_type=False):
 
 def rest_data(acct, req, job, drops=None, received=None):
     """Normalize a JobRequest as txmail-rest does (docs/ENVELOPES.md): effective block values,
-    recipient ids, drop info. drops: {(block, kind, j): (subType, description)}."""
+    recipient ids, drop info. drops: {(block, kind, j): (subType, description[, suppression])}."""
     drops = drops or {}
     mail = req.get("mail", {})
     blocks = []
@@ -194,9 +194,12 @@ def rest_data(acct, req, job, drops=None, received=None):
                 dr = drops.get((i, kind, j))
                 if a is None and dr is None:
                     dr = ("INVALID_ADDRESS", None)
+                drop = {"subType": dr[0], "description": dr[1]} if dr else None
+                if dr and len(dr) > 2:
+                    drop["suppression"] = dr[2]
                 out.append({"rid": rid(job, i, n), "index": n, "email": e, "addr": a, "display": d,
                             "utf8": bool(a and any(ord(c) > 127 for c in a.split("@")[0])),
-                            "drop": {"subType": dr[0], "description": dr[1]} if dr else None})
+                            "drop": drop})
                 n += 1
             lists[kind] = out
         xh = dict(mail.get("xHeaders", {}))
