@@ -103,11 +103,12 @@ static int has_8bit(const char *s)
     return 0;
 }
 
-/* size_error - the contract's wording for a part that did not fit */
-static void size_error(char *err, size_t errsz, long long limit)
+/* size_error - the contract's wording for a part that did not fit (§4.12, §9.5) */
+static void size_error(char *err, size_t errsz, const struct rjob *rj)
 {
     if (strcmp(err, "message too large") == 0)
-        snprintf(err, errsz, "message exceeds %lld bytes", limit);
+        snprintf(err, errsz, "%s exceeds %lld bytes", rj->any_template ? "Rendered message" : "message",
+                 rj->limit);
 }
 
 /* prepare - job-level parsing: parts, attachments, job-level text entities */
@@ -165,7 +166,7 @@ static void prepare(struct rjob *rj)
         struct buf *e = &rj->ent[rj->nent++];
         buf_init(e, (size_t)rj->limit);
         if (mime_attachment_entity(e, &m, is_inline, err, sizeof(err)) < 0) {
-            size_error(err, sizeof(err), rj->limit);
+            size_error(err, sizeof(err), rj);
             snprintf(rj->job_error, sizeof(rj->job_error), "%s", err);
             return;
         }
@@ -185,7 +186,7 @@ static void prepare(struct rjob *rj)
         if (plain) {
             struct mime_text t = {plain->text, plain->len, plain->charset, plain->cte, "plain"};
             if (mime_text_entity(&rj->plain_ent, &t, err, sizeof(err)) < 0) {
-                size_error(err, sizeof(err), rj->limit);
+                size_error(err, sizeof(err), rj);
                 snprintf(rj->job_error, sizeof(rj->job_error), "text part: %s", err);
                 return;
             }
@@ -194,7 +195,7 @@ static void prepare(struct rjob *rj)
         if (rj->body.present && rj->body.html) {
             struct mime_text t = {rj->body.text, rj->body.len, rj->body.charset, rj->body.cte, "html"};
             if (mime_text_entity(&rj->html_ent, &t, err, sizeof(err)) < 0) {
-                size_error(err, sizeof(err), rj->limit);
+                size_error(err, sizeof(err), rj);
                 snprintf(rj->job_error, sizeof(rj->job_error), "HTML part: %s", err);
                 return;
             }
@@ -726,7 +727,7 @@ enum tx_code render_rest(struct render_run *run)
             continue;
         }
         if (block_build(&rj, &rb, err, sizeof(err)) < 0) {
-            size_error(err, sizeof(err), rj.limit);
+            size_error(err, sizeof(err), &rj);
             fail_block(run, &rb, first, err);
             block_free(&rb);
             continue;
@@ -745,7 +746,7 @@ enum tx_code render_rest(struct render_run *run)
                 goto done;
             }
             if (copy_one(&rj, &rb, &rb.r[i], err, sizeof(err)) < 0) {
-                size_error(err, sizeof(err), rj.limit);
+                size_error(err, sizeof(err), &rj);
                 fail_block(run, &rb, k, err);
                 break;
             }
