@@ -96,61 +96,114 @@ int recorder_data_error(unsigned e)
 
 /* ---- 1. intake records -------------------------------------------------- */
 
+/*
+ * Statements carry RECORDER_ROWS rows (db.c binds at most 64 values);
+ * a short chunk is padded by repeating its last row, which the upsert and
+ * INSERT IGNORE absorb, so there is one statement text per kind.
+ */
+#define RECORDER_ROWS 4
+#define RECORDER_IN 16
+#define IN16 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define ARGS16(a) a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], \
+                  a[11], a[12], a[13], a[14], a[15]
+
+struct mrow {
+    const char *rid, *job, *kind, *entry, *from;
+    char rday[16], recv[32], prov[32], email[1300], addr[1300], mime[1300], ref[210];
+    const char *mimep, *refp, *provp;
+    long long account, block, index;
+};
+
+#define MROW_ARGS(r) (r).rid, (r).rday, (r).job, (r).account, (r).block, (r).index, (r).kind, \
+                     (r).email, (r).addr, (r).from, (r).mimep, (r).refp, (r).entry, (r).recv, (r).provp
+
+static enum tx_code flush_mrows(struct db *db, struct mrow *m, int n, struct rec_stats *st)
+{
+    enum tx_code rc;
+
+    if (n == 0)
+        return TX_OK;
+    for (int i = n; i < RECORDER_ROWS; i++)
+        m[i] = m[n - 1];
+    rc = db_exec(db,
+                 "INSERT INTO message (rid, rday, job_id, account_id, block_index, addr_index, "
+                 "kind, email, addr, mail_from, mime_from, reference, entry, received_at, "
+                 "provisioning_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), "
+                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), "
+                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), "
+                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                 "ON DUPLICATE KEY UPDATE job_id = VALUES(job_id), "
+                 "account_id = VALUES(account_id), block_index = VALUES(block_index), "
+                 "addr_index = VALUES(addr_index), kind = VALUES(kind), email = VALUES(email), "
+                 "addr = VALUES(addr), mail_from = VALUES(mail_from), "
+                 "mime_from = VALUES(mime_from), reference = VALUES(reference), "
+                 "entry = VALUES(entry), received_at = VALUES(received_at), "
+                 "provisioning_id = VALUES(provisioning_id)",
+                 "sssiiisssssssss" "sssiiisssssssss" "sssiiisssssssss" "sssiiisssssssss",
+                 MROW_ARGS(m[0]), MROW_ARGS(m[1]), MROW_ARGS(m[2]), MROW_ARGS(m[3]));
+    if (rc != TX_OK)
+        return rc == TX_REJECT_INPUT ? TX_RETRY_DB : rc;
+    st->intake_rows += n;
+    return TX_OK;
+}
+
 static enum tx_code write_intake(struct db *db, json_t *doc, struct rec_stats *st)
 {
     const char *job = jstr(doc, "job"), *entry = jstr(doc, "entry");
     long long account = json_integer_value(json_object_get(doc, "account"));
     int64_t received = json_integer_value(json_object_get(doc, "received"));
     json_t *sd = json_object_get(doc, "senderDomainId"), *r;
-    char rday[16], recv[32], prov[32], from[1300], mime[1300];
+    char from[1300];
+    struct mrow *m = xcalloc(RECORDER_ROWS, sizeof(*m));
+    int n = 0;
     size_t i;
+    enum tx_code rc = TX_OK;
 
-    time_day(rday, sizeof(rday), received);
-    recorder_sqltime(recv, sizeof(recv), received);
-    snprintf(prov, sizeof(prov), "%lld", (long long)json_integer_value(sd));
     cut(from, sizeof(from), jstr(doc, "mailFrom") ? jstr(doc, "mailFrom") : "", 320);
     json_array_foreach(json_object_get(doc, "recipients"), i, r) {
-        const char *rid = jstr(r, "rid"), *kind = jstr(r, "kind");
-        char email[1300], addr[1300], ref[210];
+        struct mrow *w = &m[n];
         struct uuid u;
         uint32_t b, a;
-        enum tx_code rc;
 
-        rid_parse(rid, &u, &b, &a);
-        if (json_is_integer(json_object_get(r, "block")))
-            b = (uint32_t)json_integer_value(json_object_get(r, "block"));
-        if (json_is_integer(json_object_get(r, "index")))
-            a = (uint32_t)json_integer_value(json_object_get(r, "index"));
-        cut(email, sizeof(email), jstr(r, "email") ? jstr(r, "email") : "", 320);
+        memset(w, 0, sizeof(*w));
+        w->rid = jstr(r, "rid");
+        w->job = job;
+        w->kind = jstr(r, "kind") ? jstr(r, "kind") : "to";
+        w->entry = entry;
+        w->from = from;
+        w->account = account;
+        time_day(w->rday, sizeof(w->rday), received);
+        recorder_sqltime(w->recv, sizeof(w->recv), received);
+        snprintf(w->prov, sizeof(w->prov), "%lld", (long long)json_integer_value(sd));
+        w->provp = json_is_integer(sd) ? w->prov : NULL;
+        rid_parse(w->rid, &u, &b, &a);
+        w->block = json_is_integer(json_object_get(r, "block"))
+                       ? json_integer_value(json_object_get(r, "block")) : (long long)b;
+        w->index = json_is_integer(json_object_get(r, "index"))
+                       ? json_integer_value(json_object_get(r, "index")) : (long long)a;
+        cut(w->email, sizeof(w->email), jstr(r, "email") ? jstr(r, "email") : "", 320);
         if (jstr(r, "addr")) {
             char tmp[1300];
             cut(tmp, sizeof(tmp), jstr(r, "addr"), 254);
-            addr_lower(addr, sizeof(addr), tmp);
+            addr_lower(w->addr, sizeof(w->addr), tmp);
         } else {
-            bare_lower(addr, sizeof(addr), email);
+            bare_lower(w->addr, sizeof(w->addr), w->email);
         }
-        rc = db_exec(db,
-                     "INSERT INTO message (rid, rday, job_id, account_id, block_index, addr_index, "
-                     "kind, email, addr, mail_from, mime_from, reference, entry, received_at, "
-                     "provisioning_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                     "ON DUPLICATE KEY UPDATE job_id = VALUES(job_id), "
-                     "account_id = VALUES(account_id), block_index = VALUES(block_index), "
-                     "addr_index = VALUES(addr_index), kind = VALUES(kind), email = VALUES(email), "
-                     "addr = VALUES(addr), mail_from = VALUES(mail_from), "
-                     "mime_from = VALUES(mime_from), reference = VALUES(reference), "
-                     "entry = VALUES(entry), received_at = VALUES(received_at), "
-                     "provisioning_id = VALUES(provisioning_id)",
-                     "sssiiisssssssss", rid, rday, job, account, (long long)b, (long long)a,
-                     kind ? kind : "to", email, addr, from,
-                     cut(mime, sizeof(mime), jstr(doc, "mimeFrom"), 320),
-                     cut(ref, sizeof(ref), jstr(r, "reference"), 50), entry, recv,
-                     json_is_integer(sd) ? prov : NULL);
-        if (rc != TX_OK)
-            return rc == TX_REJECT_INPUT ? TX_RETRY_DB : rc;
-        st->intake_rows++;
+        w->mimep = cut(w->mime, sizeof(w->mime), jstr(doc, "mimeFrom"), 320);
+        w->refp = cut(w->ref, sizeof(w->ref), jstr(r, "reference"), 50);
+        if (++n == RECORDER_ROWS) {
+            if ((rc = flush_mrows(db, m, n, st)) != TX_OK)
+                goto out;
+            n = 0;
+        }
     }
-    return TX_OK;
+    rc = flush_mrows(db, m, n, st);
+out:
+    xfree(m);
+    return rc;
 }
+
+/* ---- 2. (in recorder_db_batch) -------------------------------------------- */
 
 /* ---- 3. event rows ------------------------------------------------------ */
 
@@ -163,36 +216,128 @@ struct evref {
     int64_t received;
 };
 
-static enum tx_code write_event(struct db *db, struct evref *e, struct rec_stats *st)
+static int cmp_tag(const void *a, const void *b)
 {
-    json_t *ev = e->it->doc, *n = event_notification(ev);
-    char ts[32], desc[16400];
-    char *notif;
-    enum tx_code rc;
+    const struct evref *const *x = a, *const *y = b;
+    int c = strcmp(json_string_value(json_object_get((*x)->it->doc, "tag")),
+                   json_string_value(json_object_get((*y)->it->doc, "tag")));
 
-    if (n == NULL)
+    if (c == 0)
+        c = strcmp((*x)->rday, (*y)->rday);
+    return c;
+}
+
+struct erow {
+    const char *tag, *rday, *rid, *job, *phase, *state, *type, *sub, *key;
+    long long account;
+    char ts[32];
+    char *desc, *notif;
+};
+
+#define EROW_ARGS(r) (r).tag, (r).rday, (r).rid, (r).job, (r).account, (r).phase, (r).state, \
+                     (r).type, (r).sub, (r).ts, (r).key, (r).desc, (r).notif
+
+static enum tx_code flush_erows(struct db *db, struct erow *e, int n)
+{
+    if (n == 0)
         return TX_OK;
-    notif = json_dumps(n, JSON_COMPACT);
-    json_decref(n);
-    if (notif == NULL)
-        msg_panic("cannot encode a notification");
-    rc = db_exec(db,
-                 "INSERT IGNORE INTO event (tag, rday, rid, job_id, account_id, phase, state, "
-                 "type, subtype, ts, event_key, description, notification) "
-                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                 "ssssissssssss", jstr(ev, "tag"), e->rday, e->rid, jstr(ev, "job"), e->account,
-                 jstr(ev, "phase"), jstr(ev, "state"), jstr(ev, "type"), jstr(ev, "subType"),
-                 recorder_sqltime(ts, sizeof(ts), e->ts), jstr(ev, "eventKey"),
-                 cut(desc, sizeof(desc), jstr(ev, "description"), 4000), notif);
-    free(notif);
-    if (rc != TX_OK)
-        return rc;
-    e->it->inserted = db_affected(db) > 0;
-    if (e->it->inserted)
+    for (int i = n; i < RECORDER_ROWS; i++)
+        e[i] = e[n - 1];
+    return db_exec(db,
+                   "INSERT IGNORE INTO event (tag, rday, rid, job_id, account_id, phase, state, "
+                   "type, subtype, ts, event_key, description, notification) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), "
+                   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), "
+                   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), "
+                   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   "ssssissssssss" "ssssissssssss" "ssssissssssss" "ssssissssssss",
+                   EROW_ARGS(e[0]), EROW_ARGS(e[1]), EROW_ARGS(e[2]), EROW_ARGS(e[3]));
+}
+
+/*
+ * write_events - which tags exist already (a replay: nothing to write),
+ * then the new ones, several rows per statement.
+ */
+static enum tx_code write_events(struct db *db, struct evref *evs, int nev, struct rec_stats *st)
+{
+    struct evref **byt = xcalloc((size_t)nev + 1, sizeof(*byt));
+    struct erow *rows = xcalloc(RECORDER_ROWS, sizeof(*rows));
+    int nrows = 0;
+    enum tx_code rc = TX_OK;
+
+    for (int i = 0; i < nev; i++) {
+        byt[i] = &evs[i];
+        evs[i].it->inserted = 1;
+    }
+    qsort(byt, (size_t)nev, sizeof(*byt), cmp_tag);
+    for (int i = 1; i < nev; i++) /* the same event twice in one batch */
+        if (cmp_tag(&byt[i - 1], &byt[i]) == 0)
+            byt[i]->it->inserted = 0;
+    for (int i = 0; i < nev && rc == TX_OK; i += RECORDER_IN) {
+        const char *t[RECORDER_IN];
+        struct db_res *r = NULL;
+
+        for (int k = 0; k < RECORDER_IN; k++)
+            t[k] = jstr(byt[i + k < nev ? i + k : nev - 1]->it->doc, "tag");
+        rc = db_query(db, &r, "SELECT tag, rday FROM event WHERE tag IN " IN16,
+                      "ssssssssssssssss", ARGS16(t));
+        for (size_t row = 0; rc == TX_OK && row < db_res_rows(r); row++)
+            for (int k = i; k < i + RECORDER_IN && k < nev; k++)
+                if (strcmp(db_res_get(r, row, 0), t[k - i]) == 0 &&
+                    strcmp(db_res_get(r, row, 1), byt[k]->rday) == 0)
+                    byt[k]->it->inserted = 0;
+        db_res_free(r);
+    }
+    for (int i = 0; i < nev && rc == TX_OK; i++) {
+        struct evref *e = byt[i];
+        json_t *ev = e->it->doc, *n;
+        struct erow *w = &rows[nrows];
+        char desc[16400];
+
+        if (!e->it->inserted) {
+            st->events_dup++;
+            continue;
+        }
+        n = event_notification(ev);
+        if (n == NULL)
+            msg_panic("an event of the catalogue without a notification");
+        memset(w, 0, sizeof(*w));
+        w->notif = json_dumps(n, JSON_COMPACT);
+        json_decref(n);
+        if (w->notif == NULL)
+            msg_panic("cannot encode a notification");
+        w->tag = jstr(ev, "tag");
+        w->rday = e->rday;
+        w->rid = e->rid;
+        w->job = jstr(ev, "job");
+        w->account = e->account;
+        w->phase = jstr(ev, "phase");
+        w->state = jstr(ev, "state");
+        w->type = jstr(ev, "type");
+        w->sub = jstr(ev, "subType");
+        w->key = jstr(ev, "eventKey");
+        recorder_sqltime(w->ts, sizeof(w->ts), e->ts);
+        w->desc = jstr(ev, "description") ? xstrdup(cut(desc, sizeof(desc), jstr(ev, "description"), 4000))
+                                          : NULL;
         st->events_new++;
-    else
-        st->events_dup++;
-    return TX_OK;
+        if (++nrows == RECORDER_ROWS) {
+            rc = flush_erows(db, rows, nrows);
+            for (int k = 0; k < nrows; k++) {
+                xfree(rows[k].desc);
+                free(rows[k].notif);
+            }
+            nrows = 0;
+        }
+    }
+    if (rc == TX_OK)
+        rc = flush_erows(db, rows, nrows);
+    for (int k = 0; k < nrows; k++) {
+        xfree(rows[k].desc);
+        free(rows[k].notif);
+    }
+    xfree(rows);
+    xfree(byt);
+    return rc;
 }
 
 /* ---- 4. message state --------------------------------------------------- */
@@ -207,11 +352,6 @@ static int cmp_evref(const void *a, const void *b)
     if (c == 0)
         c = x->ts < y->ts ? -1 : x->ts > y->ts;
     return c;
-}
-
-static int64_t res_ms(struct db_res *r, size_t c)
-{
-    return db_res_get(r, 0, c) ? db_res_int(r, 0, c, 0) : 0;
 }
 
 static void evinfo(struct rec_evinfo *i, json_t *ev, int64_t ts)
@@ -240,38 +380,48 @@ static const char *opt_time(char *out, size_t sz, int64_t ms)
     return ms > 0 ? recorder_sqltime(out, sz, ms) : NULL;
 }
 
-static enum tx_code write_state(struct db *db, struct evref *g, int n, struct rec_stats *st)
+#define STATE_COLS "rid, rday, last_phase, last_state, last_type, last_subtype, " \
+    "ROUND(UNIX_TIMESTAMP(last_ts) * 1000), ROUND(UNIX_TIMESTAMP(final_at) * 1000), smtp_code, " \
+    "size, deferrals, ROUND(UNIX_TIMESTAMP(trace_until) * 1000), message_id IS NULL, " \
+    "rewrite_from IS NULL"
+
+static int64_t res_ms_at(struct db_res *r, size_t row, size_t c)
+{
+    return db_res_get(r, row, c) ? db_res_int(r, row, c, 0) : 0;
+}
+
+static const char *res_str(struct db_res *r, size_t row, size_t c)
+{
+    return db_res_get(r, row, c) ? db_res_get(r, row, c) : "";
+}
+
+/*
+ * write_state - fold the events g[0..n) of one message into its row
+ * (row of r, read FOR UPDATE; -1: no row yet) and write what changed.
+ */
+static enum tx_code write_state(struct db *db, struct evref *g, int n, struct rec_stats *st,
+                                struct db_res *r, long row)
 {
     struct rec_msgstate s;
-    struct db_res *r = NULL;
     const char *msgid = NULL, *rewrite = NULL;
     char lts[32], fts[32], tts[32], mid[1700], rw[1100], size[32];
-    int exists, changed = 0;
+    int exists = row >= 0, changed = 0;
     enum tx_code rc;
 
     memset(&s, 0, sizeof(s));
-    rc = db_query(db, &r,
-                  "SELECT last_phase, last_state, last_type, last_subtype, "
-                  "ROUND(UNIX_TIMESTAMP(last_ts) * 1000), ROUND(UNIX_TIMESTAMP(final_at) * 1000), "
-                  "smtp_code, size, deferrals, ROUND(UNIX_TIMESTAMP(trace_until) * 1000), "
-                  "message_id IS NULL, rewrite_from IS NULL "
-                  "FROM message WHERE rid = ? AND rday = ? FOR UPDATE",
-                  "ss", g[0].rid, g[0].rday);
-    if (rc != TX_OK)
-        return rc;
-    exists = db_res_rows(r) == 1;
     if (exists) {
-        s.have = db_res_get(r, 0, 0) != NULL;
-        snprintf(s.phase, sizeof(s.phase), "%s", db_res_get(r, 0, 0) ? db_res_get(r, 0, 0) : "");
-        snprintf(s.state, sizeof(s.state), "%s", db_res_get(r, 0, 1) ? db_res_get(r, 0, 1) : "");
-        snprintf(s.type, sizeof(s.type), "%s", db_res_get(r, 0, 2) ? db_res_get(r, 0, 2) : "");
-        snprintf(s.subtype, sizeof(s.subtype), "%s", db_res_get(r, 0, 3) ? db_res_get(r, 0, 3) : "");
-        s.ts_ms = res_ms(r, 4);
-        s.final_ms = res_ms(r, 5);
-        snprintf(s.smtp_code, sizeof(s.smtp_code), "%s", db_res_get(r, 0, 6) ? db_res_get(r, 0, 6) : "");
-        s.size = db_res_int(r, 0, 7, 0);
-        s.deferrals = db_res_int(r, 0, 8, 0);
-        s.trace_until_ms = res_ms(r, 9);
+        size_t w = (size_t)row;
+        s.have = db_res_get(r, w, 2) != NULL;
+        snprintf(s.phase, sizeof(s.phase), "%s", res_str(r, w, 2));
+        snprintf(s.state, sizeof(s.state), "%s", res_str(r, w, 3));
+        snprintf(s.type, sizeof(s.type), "%s", res_str(r, w, 4));
+        snprintf(s.subtype, sizeof(s.subtype), "%s", res_str(r, w, 5));
+        s.ts_ms = res_ms_at(r, w, 6);
+        s.final_ms = res_ms_at(r, w, 7);
+        snprintf(s.smtp_code, sizeof(s.smtp_code), "%s", res_str(r, w, 8));
+        s.size = db_res_int(r, w, 9, 0);
+        s.deferrals = db_res_int(r, w, 10, 0);
+        s.trace_until_ms = res_ms_at(r, w, 11);
     }
     for (int i = 0; i < n; i++) {
         struct rec_evinfo e;
@@ -285,13 +435,11 @@ static enum tx_code write_state(struct db *db, struct evref *g, int n, struct re
             rewrite = jstr(json_object_get(ev, "mail"), "rewriteFrom");
     }
     if (exists) {
-        int msgid_null = db_res_int(r, 0, 10, 0), rw_null = db_res_int(r, 0, 11, 0);
-        if (!changed && !(msgid && msgid_null) && !(rewrite && rw_null)) {
-            db_res_free(r);
+        int msgid_null = db_res_int(r, (size_t)row, 12, 0);
+        int rw_null = db_res_int(r, (size_t)row, 13, 0);
+        if (!changed && !(msgid && msgid_null) && !(rewrite && rw_null))
             return TX_OK;
-        }
     }
-    db_res_free(r);
     snprintf(size, sizeof(size), "%lld", s.size);
     cut(mid, sizeof(mid), msgid, 400);
     cut(rw, sizeof(rw), rewrite, 254);
@@ -481,20 +629,39 @@ enum tx_code recorder_db_batch(struct db *db, struct rec_item **items, int n,
         nev++;
     }
     /* 3 */
-    for (int i = 0; i < nev && rc == TX_OK; i++)
-        rc = write_event(db, &evs[i], st);
-    /* 4 */
+    if (rc == TX_OK && nev > 0)
+        rc = write_events(db, evs, nev, st);
+    /* 4: the rows of RECORDER_IN messages per SELECT ... FOR UPDATE */
     if (rc == TX_OK && nev > 0) {
         struct evref *sorted = xmemdup(evs, sizeof(*evs) * (size_t)nev);
+        int *gstart = xcalloc((size_t)nev + 1, sizeof(*gstart)), ng = 0;
+
         qsort(sorted, (size_t)nev, sizeof(*sorted), cmp_evref);
-        for (int i = 0; i < nev && rc == TX_OK;) {
-            int j = i + 1;
-            while (j < nev && strcmp(sorted[j].rid, sorted[i].rid) == 0 &&
-                   strcmp(sorted[j].rday, sorted[i].rday) == 0)
-                j++;
-            rc = write_state(db, &sorted[i], j - i, st);
-            i = j;
+        for (int i = 0; i < nev; i++)
+            if (i == 0 || strcmp(sorted[i].rid, sorted[i - 1].rid) != 0 ||
+                strcmp(sorted[i].rday, sorted[i - 1].rday) != 0)
+                gstart[ng++] = i;
+        gstart[ng] = nev;
+        for (int g = 0; g < ng && rc == TX_OK; g += RECORDER_IN) {
+            const char *t[RECORDER_IN];
+            struct db_res *r = NULL;
+
+            for (int k = 0; k < RECORDER_IN; k++)
+                t[k] = sorted[gstart[g + k < ng ? g + k : ng - 1]].rid;
+            rc = db_query(db, &r, "SELECT " STATE_COLS " FROM message WHERE rid IN " IN16
+                          " FOR UPDATE", "ssssssssssssssss", ARGS16(t));
+            for (int k = g; k < g + RECORDER_IN && k < ng && rc == TX_OK; k++) {
+                struct evref *grp = &sorted[gstart[k]];
+                long row = -1;
+                for (size_t x = 0; x < db_res_rows(r); x++)
+                    if (strcmp(db_res_get(r, x, 0), grp->rid) == 0 &&
+                        strcmp(db_res_get(r, x, 1), grp->rday) == 0)
+                        row = (long)x;
+                rc = write_state(db, grp, gstart[k + 1] - gstart[k], st, r, row);
+            }
+            db_res_free(r);
         }
+        xfree(gstart);
         xfree(sorted);
     }
     /* 5 */
