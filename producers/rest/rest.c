@@ -235,7 +235,7 @@ int main(int argc, char **argv)
     struct db_conf dc;
     struct db *db;
     char *cert = NULL;
-    int64_t last_flush = 0, last_expire = 0;
+    int64_t last_flush = 0, last_expire = 0, last_beat = 0;
 
     txconf_init(argc, argv, "rest", params, NULL, NULL);
     check_conf();
@@ -261,6 +261,10 @@ int main(int argc, char **argv)
             metrics_gauge("txmail_rest_active_requests", rest_http_active());
             metrics_flush();
             last_flush = now;
+        }
+        if (now - last_beat >= 5000) {
+            rest_conn_keepalive(10000);
+            last_beat = now;
         }
         if (now - last_expire >= 60000) {
             long long n = rest_idem_expire(db);

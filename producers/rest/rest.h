@@ -12,6 +12,7 @@
 #include "util/buf.h"
 
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,10 +33,19 @@ extern struct rest_conf rest_conf;
 struct rest_conn {
     struct db *db;
     struct mq *pub;
+    pthread_mutex_t lock;           /* held by the owner while it uses them */
+    int64_t used;                   /* monotonic ms of the last use */
 };
 
-/* rest_conn_get - this thread's handles (created on first use). Ownership: borrowed. */
-struct rest_conn *rest_conn_get(void);
+/*
+ * rest_conn_take - this thread's handles (created on first use), locked;
+ * rest_conn_give - unlock them. The main thread borrows idle ones in
+ * between (rest_conn_keepalive). Ownership: borrowed.
+ */
+struct rest_conn *rest_conn_take(void);
+void rest_conn_give(struct rest_conn *c);
+/* rest_conn_keepalive - serve the broker heartbeats of handles idle for idle_ms */
+void rest_conn_keepalive(int64_t idle_ms);
 /* rest_conn_db - open the database connection if needed: TX_OK or TX_RETRY_DB */
 enum tx_code rest_conn_db(struct rest_conn *c);
 /* rest_conn_mq - a usable confirm-mode publisher (reconnects once): TX_OK or TX_RETRY_BROKER */

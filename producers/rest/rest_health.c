@@ -12,7 +12,7 @@
 
 enum MHD_Result rest_health(struct rest_req *r)
 {
-    struct rest_conn *c = rest_conn_get();
+    struct rest_conn *c = rest_conn_take();
     struct db_res *res = NULL;
     int db_ok = 0, mq_ok;
     char *body;
@@ -23,6 +23,7 @@ enum MHD_Result rest_health(struct rest_req *r)
         db_res_free(res);
     }
     mq_ok = rest_conn_mq(c) == TX_OK;
+    rest_conn_give(c);
     json_t *j = json_pack("{s:s,s:s,s:s,s:i}", "status", db_ok && mq_ok ? "ok" : "unavailable",
                           "database", db_ok ? "ok" : "unreachable", "broker", mq_ok ? "ok" : "unreachable",
                           "activeRequests", rest_http_active());

@@ -181,7 +181,7 @@ static enum MHD_Result headers(struct rest_req *r, const char *url, const char *
     static const struct rest_header www[] = {{MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"txmail\""},
                                              {NULL, NULL}};
     const char *rest, *h;
-    struct rest_conn *c = rest_conn_get();
+    struct rest_conn *c;
     enum tx_code rc;
 
     r->state = R_ANSWERED;
@@ -195,7 +195,9 @@ static enum MHD_Result headers(struct rest_req *r, const char *url, const char *
     r->route = strcmp(rest, rest_conf.jobs_path) == 0 ? ROUTE_JOBS : ROUTE_OTHER;
     int jobs = r->route == ROUTE_JOBS && strcmp(method, "POST") == 0;
     /* 1. credentials and source address */
+    c = rest_conn_take();
     rc = rest_auth_check(r, c);
+    rest_conn_give(c);
     if (rc == TX_RETRY_DB)
         return jobs ? rest_reject(r, 503, "INTERNAL_ERROR", "Internal error")
                     : rest_error(r, 503, "INTERNAL_ERROR", "Internal error", NULL);

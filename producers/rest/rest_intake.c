@@ -60,9 +60,8 @@ static void log_recipients(json_t *data)
     }
 }
 
-enum MHD_Result rest_intake(struct rest_req *r)
+static enum MHD_Result intake(struct rest_req *r, struct rest_conn *c)
 {
-    struct rest_conn *c = rest_conn_get();
     struct rest_lookup lookup = {c, r->acct.id};
     struct jobreq_result res;
     struct rest_idem_replay rp;
@@ -127,4 +126,13 @@ out:
     xfree(answer);
     jobreq_result_free(&res);
     return mr;
+}
+
+enum MHD_Result rest_intake(struct rest_req *r)
+{
+    struct rest_conn *c = rest_conn_take();
+    enum MHD_Result rc = intake(r, c);
+
+    rest_conn_give(c);
+    return rc;
 }
