@@ -248,6 +248,11 @@ int main(int argc, char **argv)
     txconf_db(&dc);
     if ((db = db_open_retry(&dc, (int)txconf.broker_reconnect_attempts)) == NULL)
         msg_fatal("cannot connect to the database");
+    /* declare what we publish to (idempotent), so a fresh broker works */
+    struct mq *mq = mq_open(rest_conf.broker_url, "rest-declare");
+    if (mq == NULL || mq_declare_topology(mq) != TX_OK)
+        msg_warn("cannot declare the broker topology now; jobs are answered 503 until the broker is there");
+    mq_close(mq);
     if (*rest_conf.listen) {
         cert = read_file(rest_conf.tls_cert_file);
         https = start(rest_conf.listen, 1, cert);
@@ -275,10 +280,11 @@ int main(int argc, char **argv)
         time_sleep_ms(200);
     }
     msg_info("stopping: finishing %d requests", rest_http_active());
-    if (https)
-        MHD_quiesce_daemon(https);
-    if (plain)
-        MHD_quiesce_daemon(plain);
+    MHD_socket ls;
+    if (https && (ls = MHD_quiesce_daemon(https)) != MHD_INVALID_SOCKET)
+        close(ls);
+    if (plain && (ls = MHD_quiesce_daemon(plain)) != MHD_INVALID_SOCKET)
+        close(ls);
     for (int i = 0; i < 300 && rest_http_active() > 0; i++)
         time_sleep_ms(100);
     if (https)

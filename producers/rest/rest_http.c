@@ -225,6 +225,8 @@ static enum MHD_Result headers(struct rest_req *r, const char *url, const char *
         unsigned long long cl = strtoull(h, &end, 10);
         if (end == h || *end || cl > r->body.max)
             return rest_reject(r, 413, "LIMIT_EXCEEDED", "Request body size limit exceeded");
+        if (cl > 0 && buf_reserve(&r->body, (size_t)cl) < 0)
+            return rest_reject(r, 413, "LIMIT_EXCEEDED", "Request body size limit exceeded");
     }
     /* 4. media type */
     if (!content_type_ok(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
