@@ -15,3 +15,6 @@ txmail-rest_LIBS := -lgnutls
 
 UNIT_TESTS += rest_jobreq_test
 rest_jobreq_test_SRC := producers/rest/rest_jobreq_test.c $(REST_JOBREQ_SRC)
+
+UNIT_TESTS += rest_limit_test
+rest_limit_test_SRC := producers/rest/rest_limit_test.c producers/rest/rest_limit.c
