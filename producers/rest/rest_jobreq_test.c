@@ -383,16 +383,21 @@ TT_TEST(test_nesting)
     xfree(close);
 }
 
+/* path - the member at a dotted path ("blocks.0.to.1.rid"), or NULL */
 static json_t *path(json_t *root, const char *p)
 {
-    char *copy = xstrdup(p), *save = NULL;
+    char *copy = xstrdup(p), *t = copy;
     json_t *cur = root;
 
-    for (char *t = strtok_r(copy, ".", &save); t && cur; t = strtok_r(NULL, ".", &save)) {
+    while (t && cur) {
+        char *dot = strchr(t, '.');
+        if (dot)
+            *dot = 0;
         if (*t >= '0' && *t <= '9')
             cur = json_array_get(cur, (size_t)strtoul(t, NULL, 10));
         else
             cur = json_object_get(cur, t);
+        t = dot ? dot + 1 : NULL;
     }
     xfree(copy);
     return cur;
