@@ -159,6 +159,7 @@ class CountingProxy:
         self.target = target
         self.connections = 0
         self.socks = []
+        self.paused = False
         self.srv = socket.socket()
         self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.srv.bind(("127.0.0.1", 0))
@@ -171,6 +172,10 @@ class CountingProxy:
             while True:
                 data = a.recv(65536)
                 if not data:
+                    break
+                while self.paused and a in self.socks:  # hold every byte: a network that hangs
+                    time.sleep(0.02)
+                if a not in self.socks:
                     break
                 b.sendall(data)
         except OSError:
