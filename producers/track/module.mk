@@ -20,3 +20,6 @@ txmail-track_SRC := producers/track/track.c producers/track/track_http.c \
                     producers/track/track_events.c producers/track/track_client.c \
                     producers/track/track_tls.c
 txmail-track_LIBS := -lgnutls
+
+UNIT_TESTS += track_client_test
+track_client_test_SRC := producers/track/track_client_test.c producers/track/track_client.c
