@@ -20,7 +20,10 @@
  *      sender_domain.relay_host), else deliver_transport_map, else the
  *      recipient domain's MX (c-ares, dns_servers) in preference order,
  *      A/AAAA fallback without MX. NXDOMAIN and null MX (RFC 7505) are
- *      hard bounces ([5.1.2], [5.1.10]); DNS timeouts and SERVFAIL defer.
+ *      hard bounces ([5.1.2], [5.1.10]), a domain with neither MX nor
+ *      address too ([5.4.4]); DNS timeouts and SERVFAIL defer. Relay and
+ *      transport hosts are used as given (A/AAAA, never MX) and their
+ *      lookup failures only defer: a configuration error never bounces.
  *   4. SMTP (deliver_session.c): a cached connection for the next hop or
  *      endpoint (RSET first), else connect; greeting, EHLO (HELO fallback),
  *      STARTTLS when offered (opportunistic) and required when the message
@@ -44,7 +47,10 @@
  *      HARD_BOUNCE with `x.suppress` per §13.1 (5.1.0/5.1.1/5.1.2/5.1.10 and
  *      "user unknown" texts: PREVIOUSLY_BOUNCED 45 days; x.2.2:
  *      TEMPORARY_SUPPRESSED 1 day; others PREVIOUSLY_BOUNCED 7 days; codes
- *      in deliver_suppress_exclude: none). Descriptions:
+ *      in deliver_suppress_exclude: none; a bounce for the message's own
+ *      sake - bad address syntax in the data [5.1.3]/[5.1.7], over the
+ *      peer's SIZE [5.3.4], SMTPUTF8 unavailable [5.6.7] - suppresses
+ *      nothing). Descriptions:
  *      "[2.0.0] delivered (host mx.example.com[192.0.2.1] said: 250 ...)",
  *      "[4.4.1] deferred (connect to ...: Connection refused)".
  *
@@ -61,7 +67,8 @@
  *   connection reuse, not from more sockets: a shared, locked cache of
  *   idle connections (deliver_pool.c) keyed by next hop and by endpoint
  *   (address, port, source address; a connection without TLS never
- *   carries a tlsEnforced message) lets a thread skip connect, greeting,
+ *   carries a tlsEnforced message, nor an unauthenticated one when
+ *   deliver_tls_verify is on) lets a thread skip connect, greeting,
  *   EHLO, STARTTLS and DNS for the next message to the same destination;
  *   a janitor thread closes idle connections after
  *   deliver_conn_idle_timeout. The body is written from the broker
@@ -82,6 +89,11 @@
  *   deliver_record_retry after a 2xx, the delivery is reported and acked
  *   without a row: only a later redelivery of the same broker message
  *   (a quorum-queue quirk) could send it twice.
+ *
+ * METRICS (metrics_dir, besides the skeleton's)
+ *   txmail_deliver_total{status=sent|deferred|bounced|dropped|expired}
+ *   txmail_deliver_transactions_total{connection=new|reused|stale}
+ *   txmail_deliver_unrecorded_total  2xx that could not be recorded
  *
  * PUBLISHES
  *   txmail.events: DELIVER events (keys DELIVERED.OK, DEFERRED.SOFT_BOUNCE,

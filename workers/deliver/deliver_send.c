@@ -11,6 +11,7 @@
  * configuration error must not bounce and suppress recipients).
  */
 #include "workers/deliver/deliver.h"
+#include "global/metrics.h"
 #include "util/msg.h"
 #include "util/timeutil.h"
 
@@ -40,8 +41,11 @@ static void endpoint_key(char *out, size_t outsz, const union dsock *a, int port
 /* transact - send on c (already taken from the cache or opened); 1: stale, try again */
 static int transact(struct dconn *c, const char *nexthop, const struct dmsg *m, struct outcome *o)
 {
+    int reused = c->nmsgs > 0;
     int r = session_send(c, m, o);
 
+    metrics_count("txmail_deliver_transactions_total", "connection",
+                  r == 1 ? "stale" : reused ? "reused" : "new", 1);
     if (r == 1) {
         net_close(c, 0);
         return 1;
