@@ -215,3 +215,84 @@ def write_transport(lines):
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     return path
+
+
+class ScriptedPeer:
+    """A small SMTP server on loopback whose replies a test chooses, for the
+    edges real MTAs do not produce on demand (refused EHLO, 5xx greeting,
+    421 mid-transaction, garbage replies). replies maps a command word
+    (GREETING, EHLO, HELO, STARTTLS, MAIL, RCPT, DATA, DOT, RSET, QUIT) to
+    the reply text (CRLF-separated lines allowed). Every command received is
+    kept in self.sessions (one list per connection); messages in self.messages."""
+
+    DEFAULT = {"GREETING": "220 scripted.test ESMTP", "EHLO": "250-scripted.test\r\n250 8BITMIME",
+               "HELO": "250 scripted.test", "MAIL": "250 2.1.0 Ok", "RCPT": "250 2.1.5 Ok",
+               "DATA": "354 go ahead", "DOT": "250 2.0.0 Ok: queued as SCRIPTED",
+               "RSET": "250 2.0.0 Ok", "QUIT": "221 2.0.0 Bye", "STARTTLS": "454 4.7.0 TLS not available"}
+
+    def __init__(self, **replies):
+        self.replies = dict(self.DEFAULT)
+        self.replies.update(replies)
+        self.sessions = []
+        self.messages = []
+        self.srv = socket.socket()
+        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(16)
+        self.port = self.srv.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._session, args=(c,), daemon=True).start()
+
+    def _session(self, c):
+        log = []
+        self.sessions.append(log)
+        f = c.makefile("rb")
+
+        def say(word):
+            r = self.replies[word]
+            if r is None:               # hang up instead of answering
+                raise ConnectionError
+            c.sendall(r.encode() + b"\r\n")
+
+        try:
+            say("GREETING")
+            while True:
+                line = f.readline()
+                if not line:
+                    break
+                cmd = line.decode(errors="replace").rstrip("\r\n")
+                log.append(cmd)
+                word = cmd.split(" ")[0].split(":")[0].upper()
+                if word == "DATA":
+                    say("DATA")
+                    if not self.replies["DATA"].startswith("354"):
+                        continue
+                    data = b""
+                    while True:
+                        l2 = f.readline()
+                        if not l2 or l2 == b".\r\n":
+                            break
+                        data += l2[1:] if l2.startswith(b".") else l2
+                    self.messages.append(data)
+                    say("DOT")
+                elif word in ("EHLO", "HELO", "MAIL", "RCPT", "RSET", "STARTTLS"):
+                    say(word)
+                elif word == "QUIT":
+                    say("QUIT")
+                    break
+                else:
+                    c.sendall(b"502 5.5.2 unknown command\r\n")
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            try:
+                c.close()
+            except OSError:
+                pass
