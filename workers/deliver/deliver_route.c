@@ -110,13 +110,13 @@ static int map_load(const char *path, int fatal)
     if (fstat(fileno(fp), &st) == 0)
         map_mtime = st.st_mtim;
     while (fgets(line, sizeof(line), fp)) {
-        char dom[300], val[600], host[DNS_NAME_MAX];
+        char dom[300], val[600], host[DNS_NAME_MAX], more[2];
         int port;
         lineno++;
         char *hash = strchr(line, '#');
         if (hash)
             *hash = 0;
-        if (sscanf(line, "%299s %599s", dom, val) != 2) {
+        if (sscanf(line, "%299s %599s %1s", dom, val, more) != 2) {
             if (strspn(line, " \t\r\n") != strlen(line))
                 msg_warn("%s:%d: ignored (want \"domain host[:port]\")", path, lineno);
             continue;

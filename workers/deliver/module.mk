@@ -10,7 +10,8 @@ PROGRAMS += txmail-deliver
 txmail-deliver_SRC := workers/deliver/deliver.c $(DELIVER_LIB_SRC)
 txmail-deliver_LIBS := -lresolv
 
-UNIT_TESTS += deliver_reply_test deliver_dot_test
+UNIT_TESTS += deliver_reply_test deliver_dot_test deliver_route_test
 deliver_reply_test_SRC := workers/deliver/deliver_reply_test.c workers/deliver/deliver_reply.c \
                           workers/deliver/deliver_route.c
 deliver_dot_test_SRC := workers/deliver/deliver_dot_test.c workers/deliver/deliver_dot.c
+deliver_route_test_SRC := workers/deliver/deliver_route_test.c workers/deliver/deliver_route.c
