@@ -110,11 +110,14 @@ static const char *base(struct render_run *run, struct tpl_state *st)
 
     if (st->base[0])
         return st->base;
-    if (run->dom && run->ctx && run->ctx->db &&
-        db_query(run->ctx->db, &res, "SELECT tracking_host FROM sender_domain WHERE id = ?", "i",
-                 run->dom->id) == TX_OK &&
-        db_res_rows(res) == 1)
-        host = db_res_get(res, 0, 0);
+    if (run->dom && run->ctx && run->ctx->db) {
+        if (db_query(run->ctx->db, &res, "SELECT tracking_host FROM sender_domain WHERE id = ?",
+                     "i", run->dom->id) != TX_OK)
+            msg_warn("%s: cannot read the tracking host of sender domain %lld: using %s",
+                     job_id_for_log(run->job), run->dom->id, txconf.tracking_base_url);
+        else if (db_res_rows(res) == 1)
+            host = db_res_get(res, 0, 0);
+    }
     /* a database hiccup here means the installation's default host: the
      * link still works (tokens are not bound to a host) */
     if (host && *host && strlen(host) < sizeof(st->base) - 16)
