@@ -166,10 +166,17 @@ int track_addr_in(const struct track_list *l, const struct sockaddr *sa)
 
 int track_agent_in(const struct track_list *l, const char *ua)
 {
-    if (ua == NULL)
+    char low[1024];
+    size_t n;
+
+    if (ua == NULL || l->nagents == 0)
         return 0;
+    /* lower-case once (the substrings are stored lower-case), then plain strstr */
+    for (n = 0; ua[n] && n < sizeof(low) - 1; n++)
+        low[n] = (char)tolower((unsigned char)ua[n]);
+    low[n] = 0;
     for (int i = 0; i < l->nagents; i++)
-        if (strcasestr(ua, l->agents[i]) != NULL)
+        if (strstr(low, l->agents[i]) != NULL)
             return 1;
     return 0;
 }
