@@ -3,7 +3,8 @@ give on demand: EHLO refused -> HELO and one command at a time; multi-line
 final reply in the description; STARTTLS offered but refused (454) ->
 plain text when opportunistic, deferral when enforced; a 5xx greeting is
 treated as temporary; 421 in reply to MAIL FROM -> DEFERRED with its code;
-a garbage reply -> DEFERRED [4.4.1]; a peer hanging up after RCPT."""
+a garbage reply -> DEFERRED [4.4.1]; a peer hanging up after RCPT; an
+extension in the last line of a long EHLO reply."""
 import re
 
 from dlvtest import *
@@ -17,6 +18,8 @@ peers = {
     "busy": ScriptedPeer(MAIL="421 4.3.2 shutting down"),
     "garbage": ScriptedPeer(RCPT="hello there"),
     "hangup": ScriptedPeer(RCPT=None),
+    "longehlo": ScriptedPeer(EHLO="250-scripted.test\r\n" + "".join("250-X-FILLER-%02d-%s\r\n" % (i, "f" * 70)
+                                                                  for i in range(40)) + "250 SIZE 1000000"),
 }
 tmap = write_transport(["%s.scripted.test 127.0.0.1:%d" % (k, p.port) for k, p in peers.items()])
 w = Worker("deliver_transport_map=" + tmap, "deliver_retry_schedule=1h")
@@ -77,6 +80,12 @@ r = rcpt("hangup")
 rid, _ = w.send(r)
 d = ev.wait(rid, "DEFERRED", "SOFT_BOUNCE")[0]
 eq(d["description"], "[4.4.1] deferred (lost connection with 127.0.0.1[127.0.0.1] while sending RCPT TO)", "hang-up")
+# a long EHLO reply: the extension in its last line still counts
+r = rcpt("longehlo")
+rid, raw = w.send(r)
+ev.wait(rid, "DELIVERED", "OK")
+mail = [x for x in peers["longehlo"].sessions[0] if x.startswith("MAIL")][0]
+eq(mail, "MAIL FROM:<sender@example.com> SIZE=%d" % len(raw), "SIZE announced in the 42nd EHLO line was used")
 check(w.prog.alive(), "the worker survived every peer")
 w.stop()
 done()

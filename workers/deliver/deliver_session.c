@@ -78,8 +78,38 @@ static void io_failure(struct outcome *o, const struct dconn *c, const char *pha
     o->host[0] = 0;             /* no "said:" without a reply */
 }
 
-/* read_reply - a complete reply; 0, or -1 on I/O failure or garbage (c broken) */
-static int read_reply(struct dconn *c, struct smtp_reply *r, int64_t timeout_ms)
+/* ehlo_line - one line of an EHLO reply: the extension it announces */
+static void ehlo_line(struct dconn *c, const char *line, size_t len)
+{
+    const char *kw = line + 4;
+    size_t n;
+
+    if (len < 5 || line[0] != '2' || (line[3] != '-' && line[3] != ' '))
+        return;
+    n = strcspn(kw, " =");
+    if (n == 10 && strncasecmp(kw, "PIPELINING", 10) == 0)
+        c->caps |= CAP_PIPELINING;
+    else if (n == 8 && strncasecmp(kw, "STARTTLS", 8) == 0)
+        c->caps |= CAP_STARTTLS;
+    else if (n == 8 && strncasecmp(kw, "8BITMIME", 8) == 0)
+        c->caps |= CAP_8BITMIME;
+    else if (n == 8 && strncasecmp(kw, "SMTPUTF8", 8) == 0)
+        c->caps |= CAP_SMTPUTF8;
+    else if (n == 19 && strncasecmp(kw, "ENHANCEDSTATUSCODES", 19) == 0)
+        c->caps |= CAP_ENHANCED;
+    else if (n == 4 && strncasecmp(kw, "SIZE", 4) == 0) {
+        c->caps |= CAP_SIZE;
+        if (kw[4] == ' ' && isdigit((unsigned char)kw[5]))
+            c->size_max = strtoll(kw + 5, NULL, 10);
+    }
+}
+
+/*
+ * read_reply - a complete reply; 0, or -1 on I/O failure or garbage (c
+ * broken). ehlo: the lines are EHLO extensions (parsed one by one, so a
+ * long reply cannot push STARTTLS out of the bounded reply text).
+ */
+static int read_reply_ext(struct dconn *c, struct smtp_reply *r, int64_t timeout_ms, int ehlo)
 {
     char line[1024];
     size_t len;
@@ -88,6 +118,8 @@ static int read_reply(struct dconn *c, struct smtp_reply *r, int64_t timeout_ms)
     for (;;) {
         if (net_read_line(c, line, sizeof(line), &len, timeout_ms) < 0)
             return -1;
+        if (ehlo && r->lines > 0)   /* the first line is the server's name */
+            ehlo_line(c, line, len);
         int k = deliver_reply_feed(r, line, len);
         if (k == 1) {
             if (r->code == 421)
@@ -107,49 +139,16 @@ static int read_reply(struct dconn *c, struct smtp_reply *r, int64_t timeout_ms)
     }
 }
 
+static int read_reply(struct dconn *c, struct smtp_reply *r, int64_t timeout_ms)
+{
+    return read_reply_ext(c, r, timeout_ms, 0);
+}
+
 static int command(struct dconn *c, const char *cmd, struct smtp_reply *r, int64_t timeout_ms)
 {
     if (net_write(c, cmd, strlen(cmd), timeout_ms) < 0)
         return -1;
     return read_reply(c, r, timeout_ms);
-}
-
-/* parse_ehlo - capabilities from the EHLO reply lines */
-static void parse_ehlo(struct dconn *c, const struct smtp_reply *r)
-{
-    const char *p = r->text;
-
-    c->caps = 0;
-    c->size_max = 0;
-    /* r->text is "250-name 250-PIPELINING 250 SIZE 100" etc.: walk the codes */
-    while ((p = strstr(p, "250")) != NULL) {
-        if (p != r->text && p[-1] != ' ') {
-            p += 3;
-            continue;
-        }
-        if (p[3] != '-' && p[3] != ' ') {
-            p += 3;
-            continue;
-        }
-        const char *kw = p + 4;
-        size_t n = strcspn(kw, " ");
-        if (n == 10 && strncasecmp(kw, "PIPELINING", 10) == 0)
-            c->caps |= CAP_PIPELINING;
-        else if (n == 8 && strncasecmp(kw, "STARTTLS", 8) == 0)
-            c->caps |= CAP_STARTTLS;
-        else if (n == 8 && strncasecmp(kw, "8BITMIME", 8) == 0)
-            c->caps |= CAP_8BITMIME;
-        else if (n == 8 && strncasecmp(kw, "SMTPUTF8", 8) == 0)
-            c->caps |= CAP_SMTPUTF8;
-        else if (n == 19 && strncasecmp(kw, "ENHANCEDSTATUSCODES", 19) == 0)
-            c->caps |= CAP_ENHANCED;
-        else if (n == 4 && strncasecmp(kw, "SIZE", 4) == 0) {
-            c->caps |= CAP_SIZE;
-            if (kw[4] == ' ' && isdigit((unsigned char)kw[5]))
-                c->size_max = strtoll(kw + 5, NULL, 10);
-        }
-        p = kw + n;
-    }
 }
 
 /* hello - EHLO, or HELO when EHLO is refused; 0, or -1 with o filled */
@@ -160,14 +159,15 @@ static int hello(struct dconn *c, struct outcome *o)
     const char *name = *dp.helo_name ? dp.helo_name : "localhost";
 
     snprintf(cmd, sizeof(cmd), "EHLO %s\r\n", name);
-    if (command(c, cmd, &r, dp.helo_timeout) < 0) {
+    c->caps = 0;
+    c->size_max = 0;
+    if (net_write(c, cmd, strlen(cmd), dp.helo_timeout) < 0 ||
+        read_reply_ext(c, &r, dp.helo_timeout, 1) < 0) {
         io_failure(o, c, "while sending EHLO");
         return -1;
     }
-    if (r.code / 100 == 2) {
-        parse_ehlo(c, &r);
+    if (r.code / 100 == 2)
         return 0;
-    }
     if (r.code == 421) {
         from_reply(o, c, &r, 4);
         c->broken = 1;
