@@ -22,10 +22,9 @@ acct = new_account(settings={"features": {"tracking": True, "oneClickUnsubscribe
                    notify_url=hook.url)
 A = acct["id"]
 dom2 = uniq("cname") + ".test"
-ctl("domain", "add", acct["name"], dom2, "--selector", "s1")
 TRACK = E["TXMAIL_TRACK_URL"]
-cname_base = TRACK.replace("127.0.0.1", "localhost")
-sql("UPDATE sender_domain SET tracking_host=%s WHERE account_id=%s AND domain=%s", cname_base, A, dom2)
+cname_base = TRACK.replace("127.0.0.1", "localhost")  # the customer's CNAME of the tracking host
+ctl("domain", "add", acct["name"], dom2, "--selector", "s1", "--tracking-host", cname_base)
 stack("publish-dns")
 c = txrest.Client(user=acct["user"], password=acct["password"])
 BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Gecko/20100101 Firefox/121.0"
