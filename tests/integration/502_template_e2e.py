@@ -129,6 +129,30 @@ eq(fails[0][3], "Missing template variable user in subject.template at line 1 co
 time.sleep(1)
 eq(sink_for(bad), [], "nothing sent to the dropped block")
 
+# ---- size limits: one part over 1 MB, or the whole message over 1 MB, drops only that block
+big = "x" * 600000
+small_ok, part_big, msg_big = rcpt("size0"), rcpt("size1"), rcpt("size2")
+req = {
+    "subject": {"template": "size ${n}"},
+    "body": {"contentType": "text/html", "template": "<p>${a}${a}</p>"},
+    "alternative": {"template": "${b}"},
+    "recipients": [
+        {"mail": {"to": [{"email": small_ok}]}, "features": {"templating": {"personalization": {"n": 0, "a": "ok", "b": "ok"}}}},
+        {"mail": {"to": [{"email": part_big}]}, "features": {"templating": {"personalization": {"n": 1, "a": big, "b": "ok"}}}},
+        {"mail": {"to": [{"email": msg_big}]}, "features": {"templating": {"personalization": {"n": 2, "a": "y" * 300000, "b": big}}}},
+    ],
+    "mail": {"from": {"email": "news@%s" % acct["domain"]}},
+}
+st, _, _, doc = client(acct).post(req)
+eq(st, 200, "size job accepted")
+job3 = doc["meta"]["jobId"]
+sink_wait(small_ok, 1, 60)
+fails = wait_until(lambda: (lambda f: f if len(f) == 2 else None)(events_of(job3, "DROPPED")), 30, "two size drops")
+desc = {r[0]: r[3] for r in fails}
+eq(desc.get(job3 + "#00000001#00000001"), "Rendered body.template exceeds 1048576 bytes", "a part over 1 MB")
+eq(desc.get(job3 + "#00000002#00000002"), "Rendered message exceeds 1048576 bytes", "a message over 1 MB")
+eq(sink_for(part_big) + sink_for(msg_big), [], "nothing sent for the oversized blocks")
+
 # ---- syntax errors are refused at intake with their position
 bad_req = copy.deepcopy(req)
 bad_req["body"]["template"] = "<html>\n<body>\n<p><#if vip>VIP</p>\n</body>"
