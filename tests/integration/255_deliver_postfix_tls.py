@@ -150,6 +150,17 @@ eq(b3["description"], "[5.6.7] bounced (SMTPUTF8 is required, but was not offere
 time.sleep(1)
 eq((sink_for(r2, plain=True), sink_for(r3, plain=True)), ([], []), "neither reached the sink")
 check(r2 not in maillog() and r3 not in maillog(), "Postfix never accepted a recipient for them")
+# 4. an archive Bcc recipient, one command at a time
+acct = new_account()
+arch = uniq("pfarch") + "@postfix.test"
+sql("UPDATE sender_domain SET archive_bcc=%s WHERE account_id=%s", arch, acct["id"])
+dom_id = sql("SELECT id FROM sender_domain WHERE account_id=%s", acct["id"])[0][0]
+r4 = uniq("pfbcc") + "@postfix.test"
+rid4, raw4 = w.send(r4, account=acct["id"], senderDomain={"id": dom_id, "domain": acct["domain"]})
+ev.wait(rid4, "DELIVERED", "OK")
+got4 = sink_wait(r4, 1, 30, plain=True)
+check(arch in got4[0][0]["rcptTo"] or len(sink_wait(arch, 1, 30, plain=True)) == 1,
+      "the archive copy went through Postfix too")
 check("improper command pipelining" not in maillog(), "no pipelining toward a server that does not offer it")
 w.stop()
 postfix_stop()

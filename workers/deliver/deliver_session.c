@@ -320,7 +320,7 @@ int session_send(struct dconn *c, const struct dmsg *m, struct outcome *o)
 {
     char cmds[CMD_MAX * 3], params[128] = "";
     struct smtp_reply mail, rcpt, arc, data, r;
-    int reused = c->nmsgs > 0, npipe = 0, pipe_data;
+    int reused = c->nmsgs > 0, pipe_data;
     size_t len = 0;
 
     memset(o, 0, sizeof(*o));
@@ -362,41 +362,54 @@ int session_send(struct dconn *c, const struct dmsg *m, struct outcome *o)
     pipe_data = pipelining && archive == NULL;
     len = (size_t)snprintf(cmds, sizeof(cmds), "MAIL FROM:<%s>%s\r\n", m->mail_from, params);
     if (!pipelining) {
+        /* one command at a time */
         if (command(c, cmds, &mail, dp.mail_timeout) < 0)
             goto io_mail;
         if (mail.code / 100 != 2)
             goto refused_mail;
-        len = 0;
-    }
-    len += (size_t)snprintf(cmds + len, sizeof(cmds) - len, "RCPT TO:<%s>\r\n", m->rcpt);
-    if (archive)
-        len += (size_t)snprintf(cmds + len, sizeof(cmds) - len, "RCPT TO:<%s>\r\n", archive);
-    if (pipe_data)
-        len += (size_t)snprintf(cmds + len, sizeof(cmds) - len, "DATA\r\n");
-    if (net_write(c, cmds, len, pipelining ? dp.mail_timeout : dp.rcpt_timeout) < 0)
-        goto io_rcpt;
-    npipe = pipelining;
-    if (pipelining && read_reply(c, &mail, dp.mail_timeout) < 0)
-        goto io_mail;
-    if (npipe && mail.code / 100 != 2 && c->broken)
-        goto refused_mail;      /* 421: the rest of the pipeline is lost */
-    if (read_reply(c, &rcpt, dp.rcpt_timeout) < 0)
-        goto io_rcpt;
-    if (rcpt.code / 100 != 2 && c->broken) {
-        from_reply(o, c, &rcpt, 0);
-        return 0;
-    }
-    if (archive && read_reply(c, &arc, dp.rcpt_timeout) < 0)
-        goto io_rcpt;
-    if (pipe_data && read_reply(c, &data, dp.data_timeout) < 0)
-        goto io_data;
-    if (npipe && mail.code / 100 != 2)
-        goto refused_mail_pipelined;
-    if (rcpt.code / 100 != 2) {
-        from_reply(o, c, &rcpt, 0);
-        if (pipe_data && data.code == 354)
-            c->broken = 1;      /* the peer waits for data it must not get */
-        return 0;
+        snprintf(cmds, sizeof(cmds), "RCPT TO:<%s>\r\n", m->rcpt);
+        if (command(c, cmds, &rcpt, dp.rcpt_timeout) < 0)
+            goto io_rcpt;
+        if (rcpt.code / 100 != 2) {
+            from_reply(o, c, &rcpt, 0);
+            return 0;
+        }
+        if (archive) {
+            snprintf(cmds, sizeof(cmds), "RCPT TO:<%s>\r\n", archive);
+            if (command(c, cmds, &arc, dp.rcpt_timeout) < 0)
+                goto io_rcpt;
+        }
+    } else {
+        /* MAIL, RCPT(s) and, without an archive recipient, DATA in one write */
+        len += (size_t)snprintf(cmds + len, sizeof(cmds) - len, "RCPT TO:<%s>\r\n", m->rcpt);
+        if (archive)
+            len += (size_t)snprintf(cmds + len, sizeof(cmds) - len, "RCPT TO:<%s>\r\n", archive);
+        if (pipe_data)
+            len += (size_t)snprintf(cmds + len, sizeof(cmds) - len, "DATA\r\n");
+        if (net_write(c, cmds, len, dp.mail_timeout) < 0)
+            goto io_mail;
+        if (read_reply(c, &mail, dp.mail_timeout) < 0)
+            goto io_mail;
+        if (mail.code / 100 != 2 && c->broken)
+            goto refused_mail;      /* 421: the rest of the pipeline is lost */
+        if (read_reply(c, &rcpt, dp.rcpt_timeout) < 0)
+            goto io_rcpt;
+        if (rcpt.code / 100 != 2 && c->broken) {
+            from_reply(o, c, &rcpt, 0);
+            return 0;
+        }
+        if (archive && read_reply(c, &arc, dp.rcpt_timeout) < 0)
+            goto io_rcpt;
+        if (pipe_data && read_reply(c, &data, dp.data_timeout) < 0)
+            goto io_data;
+        if (mail.code / 100 != 2)
+            goto refused_mail_pipelined;
+        if (rcpt.code / 100 != 2) {
+            from_reply(o, c, &rcpt, 0);
+            if (pipe_data && data.code == 354)
+                c->broken = 1;      /* the peer waits for data it must not get */
+            return 0;
+        }
     }
     if (archive && arc.code / 100 != 2)
         msg_warn("%s: archive recipient <%s> refused by %s[%s]: %s", m->rid, archive, c->host,
