@@ -617,7 +617,8 @@ static int copy_one(struct rjob *rj, struct rblock *rb, const struct render_rcpt
             bodylen = tbody.len - off;
             dkim_body_hash(tbh, body, bodylen);
             bh = tbh;
-            /* same structure, same Content-* fields: the block's post stays valid */
+            /* the xHeaders, then this copy's own Content-* fields (its transfer
+             * encoding may differ from the block's) */
             buf_append(&tpost, rb->post.data, rb->post.len - (rb->body_off - 2));
             buf_append(&tpost, tbody.data, off - 2);
             post = &tpost;
