@@ -7,6 +7,17 @@
 #include <stdio.h>
 #include <string.h>
 
+enum tx_code intake_publish_body(struct mq *pub, const char *stage, const char *job_id,
+                                 const void *body, size_t len, int timeout_ms)
+{
+    struct mq_props props = {NULL, job_id, NULL, 0};
+    enum tx_code rc = mq_publish(pub, MQ_EXCHANGE_WORK, stage, body, len, &props);
+
+    if (rc == TX_OK)
+        rc = mq_wait_confirms(pub, timeout_ms);
+    return rc;
+}
+
 enum tx_code intake_publish(struct mq *pub, const struct envelope *e, int timeout_ms)
 {
     const char *stage = envelope_stage(e);
@@ -18,11 +29,8 @@ enum tx_code intake_publish(struct mq *pub, const struct envelope *e, int timeou
         msg_panic("intake_publish: empty slip");
     if (envelope_encode(e, &body, &len) < 0)
         return TX_REJECT_INPUT;
-    struct mq_props props = {NULL, e->job_id, NULL, 0};
-    rc = mq_publish(pub, MQ_EXCHANGE_WORK, stage, body, len, &props);
+    rc = intake_publish_body(pub, stage, e->job_id, body, len, timeout_ms);
     xfree(body);
-    if (rc == TX_OK)
-        rc = mq_wait_confirms(pub, timeout_ms);
     return rc;
 }
 

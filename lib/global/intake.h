@@ -40,6 +40,9 @@ struct intake_job {
 
 /* intake_publish - publish e to its slip[0] and wait for the confirm */
 enum tx_code intake_publish(struct mq *pub, const struct envelope *e, int timeout_ms);
+/* intake_publish_body - the same for an envelope already encoded (body) */
+enum tx_code intake_publish_body(struct mq *pub, const char *stage, const char *job_id,
+                                 const void *body, size_t len, int timeout_ms);
 /* intake_record - insert the job row */
 enum tx_code intake_record(struct db *db, const struct intake_job *j);
 

@@ -104,7 +104,7 @@ static enum MHD_Result intake(struct rest_req *r, struct rest_conn *c)
     if (rc != TX_OK) {
         if (owned)
             rest_idem_release(c->db, r->acct.id, r->idem_key, r->job_id);
-        mr = rc == TX_FATAL_CONFIG ? rest_reject(r, 500, "INTERNAL_ERROR", "Internal error")
+        mr = tx_disposition(rc) == TX_DISP_FATAL ? rest_reject(r, 500, "INTERNAL_ERROR", "Internal error")
                                    : rest_reject(r, 503, "INTERNAL_ERROR", "Internal error");
         goto out;
     }

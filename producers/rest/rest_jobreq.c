@@ -8,6 +8,7 @@
  * then the validationResult of every address (suppression list last).
  */
 #include "producers/rest/rest_jobreq_int.h"
+#include "global/ids.h"
 #include "util/codec.h"
 #include "util/mymalloc.h"
 
@@ -166,25 +167,78 @@ static int syntax_error(struct jobreq_result *res, const char *msg)
     return -1;
 }
 
+/*
+ * without_raw - the body with each large attachment content replaced by
+ * its marker (struct jobreq_raw), for the parser. Ownership: new.
+ */
+static char *without_raw(const char *body, size_t len, const struct jobreq_span *sp, size_t n,
+                         struct jobreq_result *res, size_t *outlen)
+{
+    unsigned char nonce[12];
+    char hex[25];
+    struct buf b = BUF_INIT(len + 1);
+    size_t at = 0;
+
+    random_bytes(nonce, sizeof(nonce));
+    hex_encode(hex, nonce, sizeof(nonce));
+    for (size_t k = 0; k < n; k++) {
+        struct jobreq_raw *raw = &res->raw[k];
+        raw->att = sp[k].att;
+        raw->s = body + sp[k].start;
+        raw->len = sp[k].end - sp[k].start;
+        snprintf(raw->marker, sizeof(raw->marker), "txmail-raw-%s-%zu", hex, k);
+        buf_append(&b, body + at, sp[k].start - at);
+        buf_puts(&b, raw->marker);
+        at = sp[k].end;
+    }
+    res->nraw = n;
+    buf_append(&b, body + at, len - at);
+    *outlen = b.len;
+    return buf_steal(&b, NULL);
+}
+
+/* orig_pos - a position in the text given to the parser as a position in body */
+static size_t orig_pos(const struct jobreq_result *res, const char *body, size_t pos)
+{
+    size_t shift = 0;   /* how much longer body is than the parser's text before pos */
+
+    for (size_t k = 0; k < res->nraw; k++) {
+        size_t start = (size_t)(res->raw[k].s - body), ml = strlen(res->raw[k].marker);
+        if (pos <= start - shift)
+            break;
+        if (pos < start - shift + ml)
+            return start;
+        shift += res->raw[k].len - ml;
+    }
+    return pos + shift;
+}
+
 int jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
                struct jobreq_result *res)
 {
     struct jr *v = xcalloc(1, sizeof(*v));
+    struct jobreq_span spans[JOBREQ_MAX_ATTACHMENTS];
     json_error_t err;
-    char msg[JOBREQ_DESC_MAX - 80], where[400];
+    char msg[JOBREQ_DESC_MAX - 80], where[400], *copy = NULL;
+    const char *text = body;
+    size_t nspans, tlen = len;
     int rc = -1;
 
     memset(res, 0, sizeof(*res));
     res->http = 200;
-    if (jobreq_syntax(body, len, msg, sizeof(msg)) < 0) {
+    if (jobreq_syntax_spans(body, len, msg, sizeof(msg), JOBREQ_RAW_MIN, spans,
+                            JOBREQ_MAX_ATTACHMENTS, &nspans) < 0) {
         syntax_error(res, msg);
         goto out;
     }
-    size_t skip = len >= 3 && memcmp(body, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
-    v->root = json_loadb(body + skip, len - skip, JSON_REJECT_DUPLICATES, &err);
+    if (nspans) {
+        text = copy = without_raw(body, len, spans, nspans, res, &tlen);
+    }
+    size_t skip = tlen >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    v->root = json_loadb(text + skip, tlen - skip, JSON_REJECT_DUPLICATES, &err);
     if (v->root == NULL) {
         enum json_error_code code = json_error_code(&err);
-        jobreq_syntax_where(body, len, skip + (size_t)(err.position > 0 ? err.position : 0),
+        jobreq_syntax_where(body, len, orig_pos(res, body, skip + (size_t)(err.position > 0 ? err.position : 0)),
                             where, sizeof(where));
         snprintf(msg, sizeof(msg), "%s %s",
                  code == json_error_duplicate_key ? "Duplicate member name"
@@ -215,8 +269,11 @@ out:
         res->subtype = "INTERNAL_ERROR";
         snprintf(res->description, sizeof(res->description), "Internal error");
     }
+    if (rc < 0)
+        res->nraw = 0;
     jr_free(v);
     xfree(v);
+    xfree(copy);
     return rc;
 }
 

@@ -31,6 +31,20 @@
 #define JOBREQ_MAX_ADDRESSES 1000
 #define JOBREQ_MAX_ATTACHMENTS 20
 #define JOBREQ_DESC_MAX 640
+#define JOBREQ_RAW_MIN 512          /* attachment contents this long bypass jansson */
+
+/*
+ * A large attachment content of the request, kept as the raw JSON string
+ * text instead of passing through jansson twice (parse and encode); in the
+ * normalized job its "data" is the marker, which jobreq_splice() replaces
+ * in the encoded text. Ownership: s is borrowed from the request body.
+ */
+struct jobreq_raw {
+    size_t att;                 /* attachments[att] */
+    const char *s;              /* the string's text between the quotes */
+    size_t len;
+    char marker[64];            /* "txmail-raw-<random>-<n>" */
+};
 
 /* what a sender-domain lookup found */
 struct jobreq_sender {
@@ -72,6 +86,8 @@ struct jobreq_result {
     json_t *notification;       /* job endpoint with the password in clear, or NULL */
     char slip[160];             /* "render,deliver" */
     int addresses, dropped;
+    struct jobreq_raw raw[JOBREQ_MAX_ATTACHMENTS];
+    size_t nraw;                /* attachments whose data is a marker in data */
 };
 
 /*
@@ -85,11 +101,31 @@ int jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
 void jobreq_result_free(struct jobreq_result *res);
 
 /*
+ * jobreq_splice - copy the encoded text of a job (envelope) with every
+ * quoted marker of res->raw replaced by its base64 (line breaks removed).
+ * 0, or -1 when a marker is not found exactly once. Ownership: *out is new.
+ */
+int jobreq_splice(const struct jobreq_result *res, const char *text, size_t len,
+                  char **out, size_t *outlen);
+
+/*
  * jobreq_syntax - 0 when body is one UTF-8 JSON object within the nesting
  * limit; else -1 with a parser message "<what> at line L column C path $..."
  * in msg (contract §6.1).
  */
 int jobreq_syntax(const char *body, size_t len, char *msg, size_t msgsz);
+
+/* a string value at $.attachments[att].content (offsets of its text, quotes excluded) */
+struct jobreq_span {
+    size_t att, start, end;
+};
+/*
+ * jobreq_syntax_spans - jobreq_syntax() that also reports up to max string
+ * values at $.attachments[i].content of at least min bytes whose only
+ * escapes are \r, \n and \/ (base64 with line breaks). *n is set.
+ */
+int jobreq_syntax_spans(const char *body, size_t len, char *msg, size_t msgsz, size_t min,
+                        struct jobreq_span *spans, size_t max, size_t *n);
 /* jobreq_syntax_path - the JSON path ("$.a[1]") at byte offset pos, for parser errors */
 void jobreq_syntax_where(const char *body, size_t len, size_t pos, char *out, size_t outsz);
 

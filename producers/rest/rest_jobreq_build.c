@@ -73,7 +73,8 @@ static json_t *attachments(struct jr *v)
                                            "contentType", at->content_type.s, at->content_type.len,
                                            "contentId", str_or_null(&at->content_id),
                                            "secureDocument", jr_bool(&at->secure, 0),
-                                           "data", b64_flat(&at->content)));
+                                           "data", v->att_raw[i] ? json_string(v->res->raw[v->att_raw[i] - 1].marker)
+                                                                 : b64_flat(&at->content)));
     }
     return a;
 }
@@ -266,5 +267,68 @@ int jr_build(struct jr *v)
     for (size_t i = 0; i < v->nblocks; i++)
         for (size_t j = 0; j < v->blocks[i].nrcpt; j++)
             res->dropped += v->blocks[i].rcpt[j].drop != NULL;
+    return 0;
+}
+
+/* unescaped - append raw base64 text, dropping \r \n escapes, \/ as '/' */
+static void unescaped(struct buf *out, const char *s, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        const char *bs = memchr(s + i, '\\', len - i);
+        size_t n = bs ? (size_t)(bs - (s + i)) : len - i;
+        buf_append(out, s + i, n);
+        i += n;
+        if (bs == NULL || i + 1 >= len)
+            break;
+        if (s[i + 1] == '/')
+            buf_putc(out, '/');
+        i += 2;
+    }
+}
+
+struct hit {
+    size_t pos;     /* of the marker text (inside its quotes) */
+    size_t k;
+};
+
+static int by_pos(const void *a, const void *b)
+{
+    const struct hit *x = a, *y = b;
+
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+int jobreq_splice(const struct jobreq_result *res, const char *text, size_t len,
+                  char **out, size_t *outlen)
+{
+    struct hit hits[JOBREQ_MAX_ATTACHMENTS];
+    size_t total = len, at = 0;
+    struct buf b;
+
+    for (size_t k = 0; k < res->nraw; k++) {
+        char quoted[sizeof(res->raw[k].marker) + 2];
+        size_t ql = (size_t)snprintf(quoted, sizeof(quoted), "\"%s\"", res->raw[k].marker);
+        const char *p = memmem(text, len, quoted, ql);
+        if (p == NULL || memmem(p + 1, len - (size_t)(p + 1 - text), quoted, ql) != NULL)
+            return -1;
+        hits[k].pos = (size_t)(p - text) + 1;
+        hits[k].k = k;
+        total += res->raw[k].len;
+    }
+    qsort(hits, res->nraw, sizeof(hits[0]), by_pos);
+    buf_init(&b, total + 1);
+    for (size_t h = 0; h < res->nraw; h++) {
+        const struct jobreq_raw *raw = &res->raw[hits[h].k];
+        buf_append(&b, text + at, hits[h].pos - at);
+        unescaped(&b, raw->s, raw->len);
+        at = hits[h].pos + strlen(raw->marker);
+    }
+    buf_append(&b, text + at, len - at);
+    if (b.data == NULL)
+        return -1;
+    *outlen = b.len;
+    *out = buf_steal(&b, NULL);
     return 0;
 }

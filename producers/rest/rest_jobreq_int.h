@@ -147,6 +147,8 @@ struct jr {
     size_t plen;
     int addr_ctx;               /* JR_ADDR_* for the email being checked */
     struct jr_block *cur_block; /* the recipient block being checked */
+    size_t cur_att;             /* the attachment being checked */
+    int att_raw[JOBREQ_MAX_ATTACHMENTS]; /* attachment i: index in res->raw + 1, or 0 */
     size_t max_blocks, max_addresses, max_attachments;
     struct jr_val subject_o, body_o, alt_o, att_o, rcpt_o, mail_o, job_o, notif_o, alias_o;
     struct jr_text subject, body, alternative;

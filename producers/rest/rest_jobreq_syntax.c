@@ -12,6 +12,7 @@
  * jobreq_syntax_where() gives the path of its error position.
  */
 #include "producers/rest/rest_jobreq.h"
+#include "util/mymalloc.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +32,9 @@ struct scan {
     size_t stop_at;             /* jobreq_syntax_where: stop here */
     const char *what;           /* the error, or NULL */
     size_t err_pos;
+    /* jobreq_syntax_spans */
+    size_t span_min, span_max, nspans;
+    struct jobreq_span *spans;
 };
 
 static void path_render(const struct scan *sc, char *out, size_t outsz)
@@ -123,6 +127,36 @@ static int hex4(const unsigned char *p, unsigned *v)
             return -1;
     }
     return 0;
+}
+
+/* key_is - the raw member name of frame f is name */
+static int key_is(const struct scan *sc, const struct frame *f, const char *name)
+{
+    size_t n = strlen(name);
+
+    return f->has_key && f->key_len == n && memcmp(sc->s + f->key_off, name, n) == 0;
+}
+
+/*
+ * note_span - a string value just read at [start, end): remember it when
+ * it is $.attachments[i].content, long, and escaped only with \r \n \/
+ */
+static void note_span(struct scan *sc, size_t start, size_t end)
+{
+    if (sc->spans == NULL || sc->nspans >= sc->span_max || end - start < sc->span_min ||
+        sc->depth != 3 || sc->st[1].kind != '[' || !key_is(sc, &sc->st[0], "attachments") ||
+        !key_is(sc, &sc->st[2], "content"))
+        return;
+    for (const unsigned char *p = sc->s + start; p < sc->s + end; p++)
+        if (*p == '\\') {
+            p++;
+            if (*p != 'r' && *p != 'n' && *p != '/')
+                return;
+        }
+    sc->spans[sc->nspans].att = sc->st[1].index;
+    sc->spans[sc->nspans].start = start;
+    sc->spans[sc->nspans].end = end;
+    sc->nspans++;
 }
 
 /* plain[c]: a byte that needs no look inside a string (printable ASCII but '"' and '\\') */
@@ -307,10 +341,13 @@ static int run(struct scan *sc)
                 } else
                     st = S_VALUE;
                 continue;
-            case '"':
+            case '"': {
+                size_t start = sc->pos + 1;
                 if (string(sc) < 0)
                     return -1;
+                note_span(sc, start, sc->pos - 1);
                 break;
+            }
             case '-': case '0': case '1': case '2': case '3': case '4':
             case '5': case '6': case '7': case '8': case '9':
                 if (number(sc) < 0)
@@ -387,22 +424,35 @@ static void line_col(const unsigned char *s, size_t pos, size_t *line, size_t *c
     *col = c;
 }
 
-int jobreq_syntax(const char *body, size_t len, char *msg, size_t msgsz)
+int jobreq_syntax_spans(const char *body, size_t len, char *msg, size_t msgsz, size_t min,
+                        struct jobreq_span *spans, size_t max, size_t *n)
 {
-    struct scan sc;
+    struct scan *sc = xcalloc(1, sizeof(*sc));
     char path[512];
     size_t line, col;
+    int rc = 0;
 
-    memset(&sc, 0, sizeof(sc));
-    sc.s = (const unsigned char *)body;
-    sc.len = len;
-    sc.stop_at = (size_t)-1;
-    if (run(&sc) == 0)
-        return 0;
-    path_render(&sc, path, sizeof(path));
-    line_col(sc.s, sc.err_pos, &line, &col);
-    snprintf(msg, msgsz, "%s at line %zu column %zu path %s", sc.what, line, col, path);
-    return -1;
+    sc->s = (const unsigned char *)body;
+    sc->len = len;
+    sc->stop_at = (size_t)-1;
+    sc->spans = spans;
+    sc->span_max = max;
+    sc->span_min = min;
+    if (run(sc) < 0) {
+        path_render(sc, path, sizeof(path));
+        line_col(sc->s, sc->err_pos, &line, &col);
+        snprintf(msg, msgsz, "%s at line %zu column %zu path %s", sc->what, line, col, path);
+        rc = -1;
+    }
+    if (n)
+        *n = rc == 0 ? sc->nspans : 0;
+    xfree(sc);
+    return rc;
+}
+
+int jobreq_syntax(const char *body, size_t len, char *msg, size_t msgsz)
+{
+    return jobreq_syntax_spans(body, len, msg, msgsz, 0, NULL, 0, NULL);
 }
 
 void jobreq_syntax_where(const char *body, size_t len, size_t pos, char *out, size_t outsz)

@@ -2,7 +2,8 @@
  * rest_publish - make an accepted job durable (DESIGN.md §2, contract §5.1):
  *
  *   1. the job envelope to its first stage, persistent, confirmed by the
- *      broker (intake_publish);
+ *      broker (intake_publish_body; large attachment contents are spliced
+ *      into the encoded envelope as they came, jobreq_splice);
  *   2. in one transaction: the acceptance record (the job row with the
  *      answer about to be sent, the notification endpoint with its
  *      password encrypted) and, with an Idempotency-Key, the claim marked
@@ -89,7 +90,19 @@ enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq
     json_decref(e.data);
     e.data = json_incref(d);
     int64_t t0 = time_mono_ms();
-    rc = intake_publish(c->pub, &e, (int)rest_conf.confirm_timeout_ms);
+    char *text = NULL, *body = NULL;
+    size_t tlen, blen;
+    if (envelope_encode(&e, &text, &tlen) < 0 || jobreq_splice(res, text, tlen, &body, &blen) < 0) {
+        msg_warn("%s: cannot encode the job envelope", r->job_id);
+        xfree(text);
+        envelope_free(&e);
+        rc = TX_FATAL_INTERNAL;
+        goto out;
+    }
+    rc = intake_publish_body(c->pub, envelope_stage(&e), r->job_id, body, blen,
+                             (int)rest_conf.confirm_timeout_ms);
+    xfree(text);
+    xfree(body);
     envelope_free(&e);
     if (msg_verbose)
         msg_debug("%s: published and confirmed in %lld ms", r->job_id, (long long)(time_mono_ms() - t0));
