@@ -51,6 +51,7 @@ submit_case("related", req(body=html, alternative=alt, attachments=[logo, pdf]))
 submit_case("cid-no-html", req(body=plain_body, attachments=[logo]))
 submit_case("utf8-body", req(body={"contentType": "text/plain", "content": "Gr\u00fc\u00dfe aus K\u00f6ln \u2013 \U0001F600\n"}))
 submit_case("latin1-body", req(body={"contentType": "text/plain", "content": "Gr\u00fc\u00dfe", "charset": "ISO-8859-1"}))
+submit_case("utf16-body", req(body={"contentType": "text/plain", "content": "Gr\u00fc\u00dfe\nzwei", "charset": "UTF-16"}))
 submit_case("long-line", req(body={"contentType": "text/html", "content": "<p>" + "x" * 3000 + "</p>"}))
 submit_case("subj-utf8", req(subject={"content": "Gr\u00fc\u00dfe aus K\u00f6ln \u2013 \U0001F600"}))
 long_ascii = " ".join("word%03d" % i for i in range(40))
@@ -124,6 +125,10 @@ check(all(ord(c) < 128 for c in raw.decode("latin-1")), "the message is 7-bit cl
 m = parse(got("latin1-body")[0][1])
 eq(m.get_content_charset(), "iso-8859-1", "charset parameter as requested")
 eq(m.get_payload(decode=True), "Gr\u00fc\u00dfe".encode("latin-1"), "text written in ISO-8859-1")
+m = parse(got("utf16-body")[0][1])
+eq((m.get_content_charset(), m["Content-Transfer-Encoding"]), ("utf-16", "quoted-printable"),
+   "UTF-16 text: quoted-printable (octet for octet)")
+eq(m.get_payload(decode=True).decode("utf-16").replace("\r\n", "\n"), "Gr\u00fc\u00dfe\nzwei", "UTF-16 text round trip")
 raw = got("long-line")[0][1]
 m = parse(raw)
 eq(m["Content-Transfer-Encoding"], "quoted-printable", "a 3000-octet line: QP")

@@ -261,9 +261,7 @@ int mime_text_entity(struct buf *out, const struct mime_text *t, char *err, size
         cte = "base64";
     else if (t->cte && strcasecmp(t->cte, "quoted-printable") == 0)
         cte = "quoted-printable";
-    else if (wide_cs(cs))
-        cte = "base64";
-    else if (seven_bit_ok(data, dlen))
+    else if (!wide_cs(cs) && seven_bit_ok(data, dlen))
         cte = "7bit";
     else
         cte = "quoted-printable";

@@ -141,8 +141,14 @@ TT_TEST(text_charsets)
     TT_EQ_INT(entity(&b, "gr\xc3\xbc\xc3\x9f", "ISO-8859-1", NULL, "plain"), 0);
     TT_ASSERT(strstr(buf_ptr(&b), "charset=ISO-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ngr=FC=DF") != NULL);
     buf_reset(&b);
-    TT_EQ_INT(entity(&b, "ab", "UTF-16", NULL, "plain"), 0);
-    TT_ASSERT(strstr(buf_ptr(&b), "charset=UTF-16\r\nContent-Transfer-Encoding: base64\r\n\r\n") != NULL);
+    /* contract §8.3: without a requested encoding, not 7bit means quoted-printable,
+     * octet for octet for a charset that is not ASCII-compatible */
+    TT_EQ_INT(entity(&b, "a\nb", "UTF-16", NULL, "plain"), 0);
+    TT_ASSERT(strstr(buf_ptr(&b), "charset=UTF-16\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+                                  "=FF=FEa=00=0D=00=0A=00b=00") != NULL);
+    buf_reset(&b);
+    TT_EQ_INT(entity(&b, "ab", "UTF-16BE", "base64", "plain"), 0);
+    TT_ASSERT(strstr(buf_ptr(&b), "charset=UTF-16BE\r\nContent-Transfer-Encoding: base64\r\n\r\nAGEAYg==") != NULL);
     buf_reset(&b);
     struct mime_text t = {"\xe2\x82\xac", 3, "ISO-8859-1", NULL, "plain"};
     TT_EQ_INT(mime_text_entity(&b, &t, err, sizeof(err)), -1);
