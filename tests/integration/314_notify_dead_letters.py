@@ -2,6 +2,7 @@
 webhook_delivery row per notification (state dead, attempts, first and last
 attempt, last result "HTTP <status>" / "timeout" / "connect error: ...",
 the notification as it would have been posted), acked, never posted again.
+An address in notify_deny_networks is never connected to.
 Runs its own txmail-notify (max age 3 s, timeout 1 s) instead of the stack's."""
 import atexit
 import os
@@ -15,7 +16,8 @@ child = int(open(D + "/log/notify-1.log.pid").read())
 os.kill(sup, signal.SIGTERM)
 wait_until(lambda: not os.path.exists("/proc/%d" % child), 30, "the stack's notify stopped")
 own = Program("txmail-notify", "-o", "notify_max_age=3s", "-o", "notify_retry_schedule=1s",
-              "-o", "notify_timeout=1s", log_name="notify-314")
+              "-o", "notify_timeout=1s", "-o", "notify_deny_networks=127.0.0.2/32, fc00::/7",
+              log_name="notify-314")
 
 
 def restore():
@@ -33,7 +35,9 @@ hanging = WebhookReceiver(delay=2.5)
 hanging.server.handle_error = lambda *a: None  # the client hangs up at its timeout
 closed = "http://127.0.0.1:%s/closed" % E["TXMAIL_PORT_SPARE2"]
 cases = []
-for url, want in ((failing.url, "HTTP 503"), (hanging.url, "timeout"), (closed, "connect error: ")):
+denied = "http://127.0.0.2:%d/hook" % failing.port
+for url, want in ((failing.url, "HTTP 503"), (hanging.url, "timeout"), (closed, "connect error: "),
+                  (denied, "connect error: address refused by notify_deny_networks")):
     # attempts at 0, 1, 2, 3 s; a timeout takes 1 s each: 0-1, 2-3
     job, received = insert_job(A, notification={"url": url})
     evs = [event(A, job, rid(job, 0, i), received, "DELIVER", "FINISHED", "DELIVERED", "OK", email="d%d@example.com" % i,
@@ -48,7 +52,7 @@ def dead_rows():
                "notification, account_id FROM webhook_delivery WHERE account_id=%s", A)
 
 
-rows = wait_until(lambda: (lambda r: r if len(r) == 6 else None)(dead_rows()), 30, "six dead letters")
+rows = wait_until(lambda: (lambda r: r if len(r) == 8 else None)(dead_rows()), 30, "eight dead letters")
 took = time.time() - t0
 check(took >= 3.0, "dead-lettered only after the maximum age (%.1fs)" % took)
 by_tag = {r[0]: r for r in rows}

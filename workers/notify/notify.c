@@ -59,6 +59,10 @@
  *   notify_cache_ttl (30s)              job and account rows cached
  *   notify_orphan_wait (30s)            wait for a missing job/message row
  *   notify_ca_file ()                   extra CA certificates (PEM)
+ *   notify_deny_networks ()             refuse to connect there (e.g.
+ *                                       "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,
+ *                                       fc00::/7"); default: every address allowed
+ *   notify_proxy ()                     HTTP proxy; empty: none (environment ignored)
  *   notify_stop_timeout (30s)           SIGTERM: longest wait to finish
  *   and the shared parameters of txconf.h (master_key_file decrypts the
  *   endpoint passwords and webhook secrets).
@@ -93,7 +97,8 @@ int64_t notify_orphan_wait;
 char *notify_ca_file;
 char *notify_retry_queue;
 long long notify_prefetch;
-static char *p_queue, *p_schedule;
+char *notify_proxy;
+static char *p_queue, *p_schedule, *p_deny;
 static int64_t p_stop_timeout;
 
 static struct cfg_param params[] = {
@@ -122,6 +127,10 @@ static struct cfg_param params[] = {
     {"notify_orphan_wait", CFG_TIME, &notify_orphan_wait, "30s", 0, 3600000, 0,
      "wait for a missing job or message row", 0, 0},
     {"notify_ca_file", CFG_STR, &notify_ca_file, "", 0, 0, 0, "extra CA certificates", 0, 0},
+    {"notify_deny_networks", CFG_STR, &p_deny, "", 0, 0, 0,
+     "networks no POST may connect to (e.g. private ranges)", 0, 0},
+    {"notify_proxy", CFG_STR, &notify_proxy, "", 0, 0, 0,
+     "HTTP proxy for POSTs (empty: none, the environment is ignored)", 0, 0},
     {"notify_stop_timeout", CFG_TIME, &p_stop_timeout, "30s", 100, 600000, 0,
      "SIGTERM: longest wait to finish", 0, 0},
     {0},
@@ -523,6 +532,8 @@ int main(int argc, char **argv)
         msg_fatal("master_key_file: expected 64 hex digits");
     if (!secret_have_master_key())
         msg_warn("no master key: webhook secrets and endpoint passwords cannot be decrypted");
+    if (nf_deny_parse(p_deny) < 0)
+        msg_fatal("notify_deny_networks: expected addresses with prefix lengths, e.g. \"10.0.0.0/8, fc00::/7\"");
     if (*notify_ca_file && access(notify_ca_file, R_OK) != 0)
         msg_fatal("notify_ca_file %s: %m", notify_ca_file);
     txconf_db(&dc);

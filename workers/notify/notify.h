@@ -28,6 +28,7 @@ extern int64_t notify_orphan_wait;
 extern char *notify_ca_file;
 extern char *notify_retry_queue;
 extern long long notify_prefetch;
+extern char *notify_proxy;
 
 /* ---- an endpoint: where and how to post --------------------------------- */
 struct nf_endpoint {
@@ -108,6 +109,7 @@ struct nf_post {
     void *hdrs;
     char errbuf[256];
     size_t rcvd;
+    int denied;                 /* the address is in notify_deny_networks */
     int64_t started_mono;
     struct nf_ep *origin;       /* valid while queued or running */
     char origin_name[400];
@@ -136,8 +138,15 @@ json_t *nf_meta(const struct nf_job *job, const struct nf_account *acct);
 /* nf_body - {"meta": meta, "notifications": items}, compact. Ownership: new string. */
 char *nf_body(json_t *meta, json_t *items, size_t *len);
 
+/* nf_deny_parse - "10.0.0.0/8, fc00::/7, ..." (addresses, optional prefix lengths); -1 on error */
+int nf_deny_parse(const char *spec);
+struct sockaddr;
+/* nf_denied - the address is in the denied networks (IPv4-mapped IPv6 counts as IPv4) */
+int nf_denied(const struct sockaddr *sa);
+
 /* ---- HTTP (notify_http.c) ----------------------------------------------- */
 void nf_http_init(void);
+
 /* nf_http_submit - queue a post at its endpoint. Ownership: steals p. */
 void nf_http_submit(struct nf_post *p);
 /*

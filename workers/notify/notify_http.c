@@ -24,9 +24,14 @@
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define NF_EP_BUCKETS 1024
 #define NF_RESPONSE_MAX (1 << 20)
@@ -91,6 +96,17 @@ void nf_http_done(void)
 int nf_http_busy(void)
 {
     return held + dead_held;
+}
+
+static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct nf_post *p = arg;
+
+    if (purpose == CURLSOCKTYPE_IPCXN && nf_denied(&a->addr)) {
+        p->denied = 1;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype, a->protocol);
 }
 
 static unsigned hash(const char *s)
@@ -302,6 +318,10 @@ static int start(struct nf_post *p)
     curl_easy_setopt(c, CURLOPT_WRITEDATA, p);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, p->errbuf);
     curl_easy_setopt(c, CURLOPT_PRIVATE, p);
+    curl_easy_setopt(c, CURLOPT_PROXY, notify_proxy); /* "" : none, whatever the environment says */
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, p);
+    p->denied = 0;
     if (curl_multi_add_handle(multi, c) != CURLM_OK)
         msg_fatal("curl_multi_add_handle failed");
     p->easy = c;
@@ -357,6 +377,9 @@ static void finished(CURL *c, CURLcode res, struct settle *s)
     }
     if (res == CURLE_OK || (res == CURLE_WRITE_ERROR && status > 0))
         snprintf(p->last_result, sizeof(p->last_result), "HTTP %ld", status);
+    else if (p->denied)
+        snprintf(p->last_result, sizeof(p->last_result),
+                 "connect error: address refused by notify_deny_networks");
     else if (res == CURLE_OPERATION_TIMEDOUT)
         snprintf(p->last_result, sizeof(p->last_result), "timeout");
     else

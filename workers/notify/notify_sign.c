@@ -7,9 +7,14 @@
 #include "notify.h"
 #include "global/crypto.h"
 #include "util/codec.h"
+#include "util/mymalloc.h"
 #include "util/timeutil.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -184,3 +189,86 @@ char *nf_body(json_t *meta, json_t *items, size_t *len)
         *len = strlen(out);
     return out;
 }
+
+/* ---- networks no POST may connect to (notify_deny_networks) ------------- */
+
+struct nf_net {
+    int family;
+    unsigned char addr[16];
+    int bits;
+};
+
+static struct nf_net *deny;
+static int ndeny;
+
+int nf_deny_parse(const char *spec)
+{
+    char *copy = xstrdup(spec), *save = NULL;
+    int rc = 0;
+
+    xfree(deny);
+    deny = NULL;
+    ndeny = 0;
+    for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        struct nf_net n;
+        char *slash = strchr(tok, '/'), *end;
+        long bits;
+
+        memset(&n, 0, sizeof(n));
+        if (slash)
+            *slash = 0;
+        if (inet_pton(AF_INET, tok, n.addr) == 1)
+            n.family = AF_INET;
+        else if (inet_pton(AF_INET6, tok, n.addr) == 1)
+            n.family = AF_INET6;
+        else {
+            rc = -1;
+            break;
+        }
+        bits = n.family == AF_INET ? 32 : 128;
+        if (slash) {
+            long b = strtol(slash + 1, &end, 10);
+            if (*end || end == slash + 1 || b < 0 || b > bits) {
+                rc = -1;
+                break;
+            }
+            bits = b;
+        }
+        n.bits = (int)bits;
+        deny = xrealloc(deny, sizeof(*deny) * (size_t)(ndeny + 1));
+        deny[ndeny++] = n;
+    }
+    xfree(copy);
+    return rc;
+}
+
+static int prefix_match(const unsigned char *a, const unsigned char *net, int bits)
+{
+    int full = bits / 8, rest = bits % 8;
+
+    if (memcmp(a, net, (size_t)full) != 0)
+        return 0;
+    return rest == 0 || ((a[full] ^ net[full]) & (0xff << (8 - rest))) == 0;
+}
+
+int nf_denied(const struct sockaddr *sa)
+{
+    const unsigned char *a4 = NULL, *a6 = NULL;
+
+    if (sa->sa_family == AF_INET) {
+        a4 = (const unsigned char *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+    } else if (sa->sa_family == AF_INET6) {
+        a6 = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
+        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(a6, mapped, 12) == 0)
+            a4 = a6 + 12;
+    }
+    for (int i = 0; i < ndeny; i++) {
+        if (deny[i].family == AF_INET && a4 && prefix_match(a4, deny[i].addr, deny[i].bits))
+            return 1;
+        if (deny[i].family == AF_INET6 && a6 && prefix_match(a6, deny[i].addr, deny[i].bits))
+            return 1;
+    }
+    return 0;
+}
+

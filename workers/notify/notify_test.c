@@ -3,6 +3,9 @@
 #include "notify.h"
 #include "util/codec.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 TT_TEST(signature)
 {
     struct buf s1 = BUF_INIT(100), out = BUF_INIT(1000);
@@ -12,6 +15,8 @@ TT_TEST(signature)
     TT_ASSERT(nf_signature(&out, 1747212951, &s1, NULL, body, strlen(body)) == 0);
     /* HMAC-SHA256("secret", "1747212951.{\"meta\":{}}") computed with openssl dgst */
     TT_EQ_STR(out.data, "t=1747212951,v1=" "dd7e5160cf4b181415c5d02cfc1a17dfad9c3e698918340200f35b2daa8a8f16");
+    buf_free(&s1);
+    buf_free(&out);
 }
 
 TT_TEST(signature_rotation)
@@ -24,6 +29,9 @@ TT_TEST(signature_rotation)
     TT_ASSERT(strncmp(out.data, "t=5,v1=", 7) == 0);
     TT_EQ_INT(strlen(out.data), strlen("t=5") + 2 * (4 + 64));
     TT_ASSERT(strstr(out.data + 8, ",v1=") != NULL);
+    buf_free(&s1);
+    buf_free(&s2);
+    buf_free(&out);
 }
 
 TT_TEST(headers)
@@ -48,6 +56,7 @@ TT_TEST(basic)
 
     TT_ASSERT(nf_basic(&out, "Aladdin", "open sesame") == 0);
     TT_EQ_STR(out.data, "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+    buf_free(&out);
 }
 
 TT_TEST(origin)
@@ -92,5 +101,33 @@ TT_TEST(payload)
     json_decref(items);
 }
 
+TT_TEST(deny_networks)
+{
+    struct sockaddr_in a4;
+    struct sockaddr_in6 a6;
+
+    TT_ASSERT(nf_deny_parse("10.0.0.0/8, 127.0.0.2/32,fc00::/7") == 0);
+    memset(&a4, 0, sizeof(a4));
+    a4.sin_family = AF_INET;
+    inet_pton(AF_INET, "10.1.2.3", &a4.sin_addr);
+    TT_ASSERT(nf_denied((struct sockaddr *)&a4));
+    inet_pton(AF_INET, "127.0.0.2", &a4.sin_addr);
+    TT_ASSERT(nf_denied((struct sockaddr *)&a4));
+    inet_pton(AF_INET, "127.0.0.1", &a4.sin_addr);
+    TT_ASSERT(!nf_denied((struct sockaddr *)&a4));
+    memset(&a6, 0, sizeof(a6));
+    a6.sin6_family = AF_INET6;
+    inet_pton(AF_INET6, "fd12::1", &a6.sin6_addr);
+    TT_ASSERT(nf_denied((struct sockaddr *)&a6));
+    inet_pton(AF_INET6, "::ffff:10.9.9.9", &a6.sin6_addr);
+    TT_ASSERT(nf_denied((struct sockaddr *)&a6));
+    inet_pton(AF_INET6, "2001:db8::1", &a6.sin6_addr);
+    TT_ASSERT(!nf_denied((struct sockaddr *)&a6));
+    TT_ASSERT(nf_deny_parse("10.0.0.0/33") < 0);
+    TT_ASSERT(nf_deny_parse("not-an-address") < 0);
+    TT_ASSERT(nf_deny_parse("") == 0);
+    TT_ASSERT(!nf_denied((struct sockaddr *)&a4));
+}
+
 TT_MAIN(TT_CASE(signature), TT_CASE(signature_rotation), TT_CASE(headers), TT_CASE(basic),
-        TT_CASE(origin), TT_CASE(payload))
+        TT_CASE(origin), TT_CASE(payload), TT_CASE(deny_networks))
