@@ -63,7 +63,8 @@
  *   render_grace (60s)                  wait this long for the acceptance record
  *   render_message_size_limit (20m)     largest built message (PROCESSING_FAILED above)
  *   render_template_message_size_limit (1m)  the same when templates are used
- *   render_batch_size (64m)             message bytes per round of a large job
+ *   render_batch_size (32m)             message bytes per round of a large job
+ *                                       (bounds the memory one job holds)
  *   render_domain_cache_ttl (60s)       sender domains and rewrites are read again after this
  *   render_dkim_dns_check (yes)         compare the published DKIM record with the key
  *   render_dkim_dns_check_interval (1h) how often (a mismatch: within a minute)
@@ -93,7 +94,7 @@
 #include <string.h>
 
 struct render_params render_p;
-static long long p_max_message, p_max_template, p_batch;
+static size_t p_max_message, p_max_template, p_batch;
 static int64_t p_grace, p_ttl, p_check_interval;
 static int p_check;
 
@@ -104,7 +105,7 @@ static struct cfg_param params[] = {
      "largest built message", 0, 0},
     {"render_template_message_size_limit", CFG_SIZE, &p_max_template, "1m", 1024, 1LL << 30, 0,
      "largest built message when templates are used", 0, 0},
-    {"render_batch_size", CFG_SIZE, &p_batch, "64m", 1, 1LL << 32, 0,
+    {"render_batch_size", CFG_SIZE, &p_batch, "32m", 1, 1LL << 32, 0,
      "message bytes per round of a large job", 0, 0},
     {"render_domain_cache_ttl", CFG_TIME, &p_ttl, "60s", 0, 86400000, 0,
      "sender domains and rewrites are read again after this", 0, 0},
@@ -118,9 +119,9 @@ static struct cfg_param params[] = {
 static int init(void)
 {
     render_p.grace_ms = p_grace;
-    render_p.max_message = p_max_message;
-    render_p.max_template = p_max_template < p_max_message ? p_max_template : p_max_message;
-    render_p.batch_bytes = p_batch;
+    render_p.max_message = (long long)p_max_message;
+    render_p.max_template = (long long)(p_max_template < p_max_message ? p_max_template : p_max_message);
+    render_p.batch_bytes = (long long)p_batch;
     render_p.domain_ttl_ms = p_ttl;
     render_p.dkim_check = p_check;
     render_p.dkim_check_ms = p_check_interval;
