@@ -612,5 +612,16 @@ int worker_main(int argc, char **argv, struct worker *w)
     mq_close(publisher);
     metrics_remove();
     msg_info("stopped");
+    struct cfg_param *tables[] = {txconf_params, all, NULL};
+    cfg_free(tables);
+    for (int i = 0; skel[i].name; i++) {
+        xfree((void *)skel[i].name);
+        if (skel[i].ptr == &p_concurrency)
+            xfree((void *)skel[i].def);
+    }
+    xfree(skel);
+    xfree(all);
+    xfree(threads);
+    xfree(txconf.config_path);
     return 0;
 }
