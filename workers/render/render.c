@@ -74,6 +74,11 @@
  *   Shared: master_key_file (required), message_id_domain, dns_servers,
  *   database and broker parameters.
  *
+ * METRICS
+ *   The skeleton's, plus txmail_render_messages_total{outcome=rendered|
+ *   failed|dkim_dropped}, txmail_render_bytes_total and
+ *   txmail_render_dkim_total{signed=rsa-sha256+ed25519-sha256|...|none}.
+ *
  * LOGS
  *   One line per address: "<rid>: from=<...>, to=<...>, size=N,
  *   msgid=<...>, mailfrom=<...>, dkim=rsa-sha256, status=rendered", or

@@ -7,6 +7,7 @@
 #include "workers/render/render.h"
 #include "global/addr.h"
 #include "global/event.h"
+#include "global/metrics.h"
 #include "global/mq.h"
 #include "global/verp.h"
 #include "util/msg.h"
@@ -162,6 +163,9 @@ void emit_message(struct render_run *run, const struct render_rcpt *r, char *raw
     job_event(run->job, &ev);
     run->out_bytes += len;
     run->copies++;
+    metrics_count("txmail_render_messages_total", "outcome", "rendered", 1);
+    metrics_count("txmail_render_bytes_total", NULL, NULL, (long long)len);
+    metrics_count("txmail_render_dkim_total", "signed", signed_with, 1);
     msg_info("%s: from=<%s>, to=<%s>, size=%zu, msgid=%s, mailfrom=<%s>, dkim=%s, status=rendered",
              r->rid, run->from_addr, r->addr, len, printable(pm, sizeof(pm), message_id, strlen(message_id)),
              mail_from, signed_with);
@@ -177,6 +181,7 @@ void emit_failed(struct render_run *run, const struct render_rcpt *r, const char
     ev.description = why;
     job_event(run->job, &ev);
     run->failed++;
+    metrics_count("txmail_render_messages_total", "outcome", "failed", 1);
     msg_info("%s: to=<%s>, status=failed (%s)", r->rid, r->addr ? r->addr : "", why);
 }
 
@@ -194,6 +199,7 @@ void emit_dkim_drop(struct render_run *run, const struct render_rcpt *r, const c
     ev.message_id = message_id;
     job_event(run->job, &ev);
     run->failed++;
+    metrics_count("txmail_render_messages_total", "outcome", "dkim_dropped", 1);
     msg_info("%s: to=<%s>, status=dropped (%s)", r->rid, r->addr ? r->addr : "", why);
 }
 
