@@ -86,7 +86,7 @@
  *   smtpd_chunking [yes]                  offer CHUNKING (BDAT)
  *   smtpd_stages [render,deliver]         stages this installation runs (slips use only these)
  *   smtpd_loops [2]                       event-loop threads
- *   smtpd_threads [4]                     pool threads (DB + broker connections each)
+ *   smtpd_threads [8]                     pool threads (DB + broker connections each)
  *   smtpd_auth_threads [2]                pool threads that may run the KDF at once
  *   smtpd_batch_max [64]                  jobs published per confirm / record transaction
  *   smtpd_max_connections [1000]          sessions in all
@@ -129,7 +129,7 @@ static struct cfg_param params[] = {
     {"smtpd_chunking", CFG_BOOL, &smtpd.chunking, "yes", 0, 0, 0, "offer CHUNKING", 0, 0},
     {"smtpd_stages", CFG_STR, &smtpd.stages, "render,deliver", 0, 0, 0, "stages this installation runs", 0, 0},
     {"smtpd_loops", CFG_INT, &smtpd.loops, "2", 1, 32, 0, "event-loop threads", 0, 0},
-    {"smtpd_threads", CFG_INT, &smtpd.threads, "4", 1, 256, 0, "pool threads", 0, 0},
+    {"smtpd_threads", CFG_INT, &smtpd.threads, "8", 1, 256, 0, "pool threads", 0, 0},
     {"smtpd_auth_threads", CFG_INT, &smtpd.auth_threads, "2", 1, 256, 0, "pool threads running the KDF at once", 0, 0},
     {"smtpd_batch_max", CFG_INT, &smtpd.batch_max, "64", 1, 256, 0, "jobs per confirm and record transaction", 0, 0},
     {"smtpd_max_connections", CFG_INT, &smtpd.max_connections, "1000", 1, 1000000, 0, "sessions in all", 0, 0},

@@ -123,6 +123,8 @@ struct smtpd_rcpt {
     int forbidden;            /* local part forbidden by the account */
 };
 
+struct smtpd_sup;
+
 struct smtpd_txn {
     char *mail_from;          /* as given in MAIL FROM, without <> */
     char from_domain[256];    /* A-label */
@@ -138,6 +140,7 @@ struct smtpd_txn {
     struct smtpd_data data;
     struct buf msg;
     int64_t received_ms;      /* the final dot / BDAT LAST */
+    struct smtpd_sup *sup;    /* suppression lookup started at DATA (smtpd_queue.c) */
 };
 
 enum smtpd_task_kind { T_IPAUTH, T_AUTH, T_MAIL, T_COMMIT };
@@ -265,6 +268,9 @@ double smtpd_ipfail_record(const char *ip);
 /* smtpd_ipauth_cached - source-IP auth from the cache: 1 found (acct filled), 0 none, -1 unknown */
 int smtpd_ipauth_cached(const char *ip, struct auth_account *acct);
 void smtpd_ipauth_store(const char *ip, const struct auth_account *acct, int found);
+/* smtpd_domain_cached - sender domain of an account from the cache: 1, 0 (not registered), -1 unknown */
+int smtpd_domain_cached(long long account_id, const char *domain, struct sender_domain *out);
+void smtpd_domain_store(long long account_id, const char *domain, const struct sender_domain *sd, int found);
 /* smtpd_account_copy - deep copy (settings duplicated) */
 void smtpd_account_copy(struct auth_account *dst, const struct auth_account *src);
 
@@ -272,6 +278,14 @@ void smtpd_account_copy(struct auth_account *dst, const struct auth_account *src
 
 void smtpd_pool_start(void);
 void smtpd_pool_stop(void);
+/*
+ * smtpd_sup_start - look the recipients up in the suppression list now,
+ * while the message is still arriving (DATA/BDAT); the commit uses the
+ * result when it is there, else asks itself. The loop's txn and the pool
+ * each hold a reference.
+ */
+void smtpd_sup_start(struct session *s);
+void smtpd_sup_release(struct smtpd_sup *p);
 /* smtpd_pool_submit - queue s->task (the session is paused until it comes back) */
 void smtpd_pool_submit(struct session *s);
 
@@ -286,8 +300,14 @@ struct db;
  */
 int smtpd_job_check(const struct session *s, const char *job_id, struct smtpd_job **job,
                     char *reply, size_t rsz);
-/* smtpd_job_recipients - suppression lookup and recipient list; TX_OK or TX_RETRY_DB */
-enum tx_code smtpd_job_recipients(struct smtpd_job *j, const struct session *s, struct db *db);
+struct db_res;
+/* smtpd_job_keys - the recipients' suppression keys as a JSON array. Ownership: new. */
+char *smtpd_job_keys(const struct smtpd_txn *x);
+/* smtpd_suppression_query - the live suppression entries of keys; *r new on TX_OK */
+enum tx_code smtpd_suppression_query(struct db *db, long long account_id, const char *keys,
+                                     struct db_res **r);
+/* smtpd_job_recipients - the recipient list with drops from the suppression rows r (may be NULL) */
+void smtpd_job_recipients(struct smtpd_job *j, const struct session *s, const struct db_res *r);
 /* smtpd_job_encode - the broker message. Ownership: *body new. -1 when it cannot be encoded */
 int smtpd_job_encode(struct smtpd_job *j, char **body, size_t *len);
 /* smtpd_job_first_stage - the routing key of the job (slip[0]) */

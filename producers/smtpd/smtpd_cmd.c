@@ -35,6 +35,7 @@ void smtpd_txn_free(struct smtpd_txn *t)
     }
     xfree(t->rcpt);
     buf_free(&t->msg);
+    smtpd_sup_release(t->sup);
     xfree(t);
 }
 
@@ -248,6 +249,8 @@ static void cmd_starttls(struct session *s, char *args)
 
 /* ---- MAIL ------------------------------------------------------------------- */
 
+static void mail_done(struct session *s, struct smtpd_task *t);
+
 static void cmd_mail(struct session *s, char *line, char *args)
 {
     char *addr, *params, *k, *v;
@@ -331,6 +334,15 @@ static void cmd_mail(struct session *s, char *line, char *args)
     s->txn->body8bit = body8;
     s->txn->size_decl = size;
     buf_init(&s->txn->msg, smtpd.size_limit);
+    struct smtpd_task known;
+    memset(&known, 0, sizeof(known));
+    int r = smtpd_domain_cached(s->acct.id, s->txn->from_domain, &known.sd);
+    if (r >= 0) { /* registered or not, as the database said a moment ago */
+        known.kind = T_MAIL;
+        known.rc = r ? TX_OK : TX_REJECT_POLICY;
+        mail_done(s, &known);
+        return;
+    }
     smtpd_submit(s, T_MAIL);
 }
 
@@ -406,12 +418,13 @@ static void start_message(struct session *s, enum smtpd_data_mode mode)
     struct smtpd_txn *x = s->txn;
 
     smtpd_data_init(&x->data, &x->msg, smtpd.size_limit, mode);
-    if (x->size_decl > 0 && x->size_decl <= (long long)smtpd.size_limit)
-        buf_reserve(&x->msg, (size_t)x->size_decl + 1024 > smtpd.size_limit ? smtpd.size_limit
-                                                                              : (size_t)x->size_decl + 1024);
+    /* room for the announced size, else for a typical message: fewer reallocations */
+    size_t want = x->size_decl > 0 ? (size_t)x->size_decl + 1024 : 64 * 1024;
+    buf_reserve(&x->msg, want < smtpd.size_limit ? want : smtpd.size_limit);
     x->data_started = 1;
     s->data_t0 = time_mono_ms();
     s->data_bytes = 0;
+    smtpd_sup_start(s);
 }
 
 static void cmd_data(struct session *s, char *args)
@@ -481,6 +494,9 @@ static void cmd_bdat(struct session *s, char *args)
     s->bdat_last = last;
     s->bdat_discard = 0;
     s->bdat_reply[0] = 0;
+    /* each chunk must arrive within the timeout plus what its size justifies */
+    s->data_t0 = time_mono_ms();
+    s->data_bytes = 0;
     /* the chunk's octets follow whatever the answer: read them in any case */
     if (s->txn == NULL || (s->txn->data_started && !s->txn->bdat)) {
         s->bdat_discard = 1;

@@ -305,7 +305,8 @@ int smtpd_m4a_endpoint(const struct smtpd_m4a *m, char **out)
         return 0;
     ep = json_object();
     json_object_set_new(ep, "url", json_string(m->url));
-    json_object_set_new(ep, "headers", m->headers ? json_incref(m->headers) : json_object());
+    if (m->headers && json_object_size(m->headers))
+        json_object_set_new(ep, "headers", json_incref(m->headers));
     if (m->auth_method) {
         struct buf enc = BUF_INIT(4096);
         if (secret_encrypt(&enc, m->auth_password, strlen(m->auth_password)) < 0) {

@@ -46,7 +46,7 @@ int smtpd_m4a_complete(const struct smtpd_m4a *m, char *reply, size_t rsz);
 int smtpd_m4a_any_notification(const struct smtpd_m4a *m);
 /*
  * smtpd_m4a_endpoint - the job row's notification endpoint, the contract
- * §4.11 endPoint object {"url","headers",["authentication"]} with the
+ * §4.11 endPoint object {"url",["headers"],["authentication"]} with the
  * password encrypted (crypto.h secret_encrypt). *out NULL when no
  * notification header was given. -1 when the password cannot be
  * encrypted (no master key). Ownership: *out is new.

@@ -307,32 +307,41 @@ static void iso_from_db(char *out, size_t outsz, const char *v)
     snprintf(out, outsz, "%.10sT%.8s.%.3sZ", v, v + 11, strlen(v) >= 23 ? v + 20 : "000");
 }
 
-enum tx_code smtpd_job_recipients(struct smtpd_job *j, const struct session *s, struct db *db)
+char *smtpd_job_keys(const struct smtpd_txn *x)
 {
-    const struct smtpd_txn *x = s->txn;
-    json_t *keys = json_array(), *list = json_object_get(j->data, "recipients");
-    struct db_res *r = NULL;
-    enum tx_code rc;
-    char *keytext;
+    json_t *keys = json_array();
+    char *text;
 
     for (int i = 0; i < x->nrcpt; i++) {
         char low[300];
         addr_lower(low, sizeof(low), x->rcpt[i].bare);
         json_array_append_new(keys, json_string(low));
     }
-    keytext = json_dumps(keys, JSON_COMPACT);
+    text = json_dumps(keys, JSON_COMPACT);
     json_decref(keys);
+    return text;
+}
+
+enum tx_code smtpd_suppression_query(struct db *db, long long account_id, const char *keys,
+                                     struct db_res **r)
+{
     /* one lookup for every recipient (contract §13.1: entries that have not expired),
      * one primary-key lookup per address however long the account's list */
-    rc = db_query(db, &r,
-                  "SELECT STRAIGHT_JOIN s.address, s.type, s.created_at, s.reason FROM JSON_TABLE(?, '$[*]' "
-                  "COLUMNS (a VARCHAR(254) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$')) k "
-                  "JOIN suppression s ON s.account_id = ? AND s.address = k.a "
-                  "WHERE s.expires_at IS NULL OR s.expires_at > UTC_TIMESTAMP(3)",
-                  "si", keytext, s->acct.id);
-    xfree(keytext);
-    if (rc != TX_OK)
+    if (db_query(db, r,
+                 "SELECT STRAIGHT_JOIN s.address, s.type, s.created_at, s.reason FROM JSON_TABLE(?, '$[*]' "
+                 "COLUMNS (a VARCHAR(254) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$')) k "
+                 "JOIN suppression s ON s.account_id = ? AND s.address = k.a "
+                 "WHERE s.expires_at IS NULL OR s.expires_at > UTC_TIMESTAMP(3)",
+                 "si", keys, account_id) != TX_OK)
         return TX_RETRY_DB;
+    return TX_OK;
+}
+
+void smtpd_job_recipients(struct smtpd_job *j, const struct session *s, const struct db_res *r)
+{
+    const struct smtpd_txn *x = s->txn;
+    json_t *list = json_object_get(j->data, "recipients");
+
     json_array_clear(list);
     j->ndropped = 0;
     for (int i = 0; i < x->nrcpt; i++) {
@@ -346,7 +355,7 @@ enum tx_code smtpd_job_recipients(struct smtpd_job *j, const struct session *s, 
             drop = json_pack("{s:s,s:s}", "subType", "FORBIDDEN_RECIPIENT", "description",
                              "Local part forbidden by config");
         } else {
-            for (size_t k = 0; k < db_res_rows(r); k++) {
+            for (size_t k = 0; r && k < db_res_rows(r); k++) {
                 const char *addr = db_res_get(r, k, 0), *type = db_res_get(r, k, 1);
                 if (addr == NULL || strcmp(addr, low) != 0)
                     continue;
@@ -366,6 +375,9 @@ enum tx_code smtpd_job_recipients(struct smtpd_job *j, const struct session *s, 
                 json_object_set_new(drop, "description",
                                     utf8_valid(buf_ptr(&desc), desc.len) ? json_string(buf_ptr(&desc))
                                                                          : json_string("suppressed"));
+                /* the entry, so the drop event can reset its expiry (docs/ENVELOPES.md) */
+                json_object_set_new(drop, "suppression",
+                                    json_pack("{s:s,s:s}", "type", type ? type : "", "address", low));
                 buf_free(&desc);
                 break;
             }
@@ -381,8 +393,6 @@ enum tx_code smtpd_job_recipients(struct smtpd_job *j, const struct session *s, 
         json_array_append_new(list, e);
     }
     j->nrcpt = x->nrcpt;
-    db_res_free(r);
-    return TX_OK;
 }
 
 void smtpd_job_first_stage(const struct smtpd_job *j, char *out, size_t outsz)

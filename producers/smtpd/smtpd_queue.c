@@ -48,9 +48,21 @@ struct pctx {
     int64_t db_retry_at, mq_retry_at;
 };
 
+enum { SUP_QUEUED, SUP_RUNNING, SUP_DONE, SUP_FAILED, SUP_TAKEN };
+
+struct smtpd_sup {
+    int refs;                   /* under qlock */
+    int state;                  /* under qlock */
+    long long account_id;
+    char *keys;
+    struct db_res *res;         /* SUP_DONE: the rows */
+    struct smtpd_sup *next;
+};
+
 static pthread_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t qcond = PTHREAD_COND_INITIALIZER;
 static struct tqueue fastq, commitq, slowq;
+static struct smtpd_sup *suphead, *suptail;
 static int slow_busy, stopping, nthreads;
 static pthread_t *threads;
 static char *broker_url;
@@ -89,6 +101,100 @@ void smtpd_pool_submit(struct session *s)
     push(t->kind == T_COMMIT ? &commitq : t->kind == T_AUTH ? &slowq : &fastq, t);
     pthread_cond_signal(&qcond);
     pthread_mutex_unlock(&qlock);
+}
+
+/* ---- suppression lookups started at DATA ------------------------------------------ */
+
+void smtpd_sup_start(struct session *s)
+{
+    struct smtpd_txn *x = s->txn;
+    struct smtpd_sup *p;
+
+    if (x->sup || x->nrcpt == 0)
+        return;
+    p = xcalloc(1, sizeof(*p));
+    p->refs = 2; /* the transaction and the queue */
+    p->account_id = s->acct.id;
+    p->keys = smtpd_job_keys(x);
+    x->sup = p;
+    pthread_mutex_lock(&qlock);
+    if (suptail)
+        suptail->next = p;
+    else
+        suphead = p;
+    suptail = p;
+    pthread_cond_signal(&qcond);
+    pthread_mutex_unlock(&qlock);
+}
+
+static void sup_unref_locked(struct smtpd_sup *p, struct smtpd_sup **dead)
+{
+    if (--p->refs == 0)
+        *dead = p;
+}
+
+static void sup_free(struct smtpd_sup *p)
+{
+    if (p == NULL)
+        return;
+    db_res_free(p->res);
+    xfree(p->keys);
+    xfree(p);
+}
+
+void smtpd_sup_release(struct smtpd_sup *p)
+{
+    struct smtpd_sup *dead = NULL;
+
+    if (p == NULL)
+        return;
+    pthread_mutex_lock(&qlock);
+    sup_unref_locked(p, &dead);
+    pthread_mutex_unlock(&qlock);
+    sup_free(dead);
+}
+
+/* sup_run - one prefetch on a pool thread (qlock not held); skipped when nobody waits for it */
+static void sup_run(struct db *db, struct smtpd_sup *p)
+{
+    struct smtpd_sup *dead = NULL;
+    struct db_res *r = NULL;
+    int skip;
+
+    pthread_mutex_lock(&qlock);
+    skip = p->state != SUP_QUEUED || p->refs == 1;
+    if (!skip)
+        p->state = SUP_RUNNING;
+    pthread_mutex_unlock(&qlock);
+    int ok = !skip && db && smtpd_suppression_query(db, p->account_id, p->keys, &r) == TX_OK;
+    pthread_mutex_lock(&qlock);
+    if (!skip) {
+        p->state = ok ? SUP_DONE : SUP_FAILED;
+        p->res = r;
+    }
+    sup_unref_locked(p, &dead);
+    pthread_mutex_unlock(&qlock);
+    sup_free(dead);
+}
+
+/* sup_take - the prefetched rows of a transaction, or NULL (then the caller asks) */
+static struct db_res *sup_take(struct smtpd_sup *p, int *have)
+{
+    struct db_res *r = NULL;
+
+    *have = 0;
+    if (p == NULL)
+        return NULL;
+    pthread_mutex_lock(&qlock);
+    if (p->state == SUP_DONE) {
+        r = p->res;
+        p->res = NULL;
+        *have = 1;
+    }
+    if (p->state != SUP_RUNNING)
+        p->state = SUP_TAKEN; /* a queued prefetch is no longer needed */
+    pthread_mutex_unlock(&qlock);
+    return r;
 }
 
 /* ---- connections ---------------------------------------------------------- */
@@ -151,6 +257,8 @@ static void run_one(struct pctx *c, struct smtpd_task *t)
         break;
     case T_MAIL:
         t->rc = auth_sender_domain(db, s->acct.id, s->txn->from_domain, &t->sd);
+        if (t->rc == TX_OK || t->rc == TX_REJECT_POLICY)
+            smtpd_domain_store(s->acct.id, s->txn->from_domain, &t->sd, t->rc == TX_OK);
         break;
     default:
         msg_panic("smtpd pool: task kind %d on the wrong queue", (int)t->kind);
@@ -246,19 +354,36 @@ static void run_commits(struct pctx *c, struct batch *b)
         if (smtpd_job_check(t->s, t->job_id, &b->job[i], t->reply, sizeof(t->reply)) == 0)
             pending++;
     }
+    int64_t t1 = time_mono_ms(), t2 = t1, t3 = t1;
     if (pending == 0)
         goto out;
     if ((db = get_db(c)) == NULL) {
         tempfail(b, "database unavailable");
         goto out;
     }
-    for (int i = 0; i < b->n; i++)
-        if (b->job[i] && smtpd_job_recipients(b->job[i], b->t[i]->s, db) != TX_OK) {
-            snprintf(b->t[i]->reply, sizeof(b->t[i]->reply), TEMPFAIL);
-            msg_warn("%s: job %s not queued: suppression lookup failed", b->t[i]->s->id, b->t[i]->job_id);
-            smtpd_job_free(b->job[i]);
-            b->job[i] = NULL;
+    for (int i = 0; i < b->n; i++) {
+        const struct session *s = b->t[i]->s;
+        struct db_res *r;
+        int have;
+        if (b->job[i] == NULL)
+            continue;
+        r = sup_take(s->txn->sup, &have);
+        if (!have) {
+            char *keys = smtpd_job_keys(s->txn);
+            enum tx_code rc = smtpd_suppression_query(db, s->acct.id, keys, &r);
+            xfree(keys);
+            if (rc != TX_OK) {
+                snprintf(b->t[i]->reply, sizeof(b->t[i]->reply), TEMPFAIL);
+                msg_warn("%s: job %s not queued: suppression lookup failed", s->id, b->t[i]->job_id);
+                smtpd_job_free(b->job[i]);
+                b->job[i] = NULL;
+                continue;
+            }
         }
+        smtpd_job_recipients(b->job[i], s, r);
+        db_res_free(r);
+    }
+    t2 = time_mono_ms();
     /* publish every job, then wait for the broker's confirms once; a
      * connection found dead (idle too long, broker restarted) gets one
      * fresh try before the batch is answered 451 */
@@ -274,8 +399,12 @@ static void run_commits(struct pctx *c, struct batch *b)
         tempfail(b, why);
         goto out;
     }
-    /* the acceptance records, in one transaction; then the answers */
-    if (db_tx_run(db, 2, record_all, b) != TX_OK) {
+    t3 = time_mono_ms();
+    /* the acceptance records, in one transaction (one statement alone needs none); then the answers */
+    int nrec = 0;
+    for (int i = 0; i < b->n; i++)
+        nrec += b->job[i] != NULL;
+    if ((nrec == 1 ? record_all(db, b) : db_tx_run(db, 2, record_all, b)) != TX_OK) {
         for (int i = 0; i < b->n; i++)
             if (b->job[i])
                 b->t[i]->reply[0] = 0;
@@ -287,6 +416,10 @@ static void run_commits(struct pctx *c, struct batch *b)
             smtpd_job_log(b->job[i], b->t[i]->s, "queued");
             metrics_latency(time_mono_ms() - t0);
         }
+    if (msg_verbose)
+        msg_debug("commit batch of %d: check %lld ms, suppression %lld ms, publish+confirm %lld ms, "
+                  "records %lld ms", b->n, (long long)(t1 - t0), (long long)(t2 - t1), (long long)(t3 - t2),
+                  (long long)(time_mono_ms() - t3));
 out:
     for (int i = 0; i < b->n; i++) {
         smtpd_job_free(b->job[i]);
@@ -315,14 +448,14 @@ static void *pool_main(void *arg)
 
         int idle = 0;
         pthread_mutex_lock(&qlock);
-        while (!stopping && !fastq.head && !commitq.head &&
+        while (!stopping && !fastq.head && !commitq.head && !suphead &&
                !(slowq.head && slow_busy < smtpd.auth_threads) && !idle) {
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
             until.tv_sec += IDLE_POLL_S;
             idle = pthread_cond_timedwait(&qcond, &qlock, &until) == ETIMEDOUT;
         }
-        if (idle && !stopping && !fastq.head && !commitq.head && !slowq.head) {
+        if (idle && !stopping && !fastq.head && !commitq.head && !slowq.head && !suphead) {
             /* keep the broker connection alive: heartbeats are only
              * served while the connection is used */
             pthread_mutex_unlock(&qlock);
@@ -330,11 +463,21 @@ static void *pool_main(void *arg)
                 mq_poll(c.mq);
             continue;
         }
-        if (stopping && !fastq.head && !commitq.head && !slowq.head) {
+        if (stopping && !fastq.head && !commitq.head && !slowq.head && !suphead) {
             pthread_mutex_unlock(&qlock);
             break;
         }
         b->n = 0;
+        if (suphead && !fastq.head) {
+            struct smtpd_sup *p = suphead;
+            suphead = p->next;
+            if (suphead == NULL)
+                suptail = NULL;
+            p->next = NULL;
+            pthread_mutex_unlock(&qlock);
+            sup_run(get_db(&c), p);
+            continue;
+        }
         if ((t = pop(&fastq)) == NULL) {
             if (commitq.head) {
                 int max = smtpd.batch_max < 256 ? (int)smtpd.batch_max : 256;

@@ -92,6 +92,7 @@ static void setup_bev(struct session *s)
 
     bufferevent_setcb(s->bev, read_cb, write_cb, event_cb, s);
     bufferevent_setwatermark(s->bev, EV_READ, 0, SMTPD_INPUT_HIWAT);
+    bufferevent_set_max_single_read(s->bev, SMTPD_INPUT_HIWAT / 2); /* big reads during DATA */
     bufferevent_set_timeouts(s->bev, NULL, &wt);
     bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 }

@@ -188,10 +188,12 @@ env, raw = wait_job(q, jid)
 drops = [(r["email"], r["drop"]) for r in env["data"]["recipients"]]
 eq(drops[0], ("ok@example.test", None), "a plain recipient is not dropped")
 eq(drops[1], ("Bounced@Example.TEST", {"subType": "PREVIOUSLY_BOUNCED",
-                                        "description": 'ts="2026-01-02T03:04:05.678Z", reason="[5.1.1] user unknown"'}),
+                                        "description": 'ts="2026-01-02T03:04:05.678Z", reason="[5.1.1] user unknown"',
+                                        "suppression": {"type": "PREVIOUSLY_BOUNCED", "address": "bounced@example.test"}}),
    "suppressed after a bounce (address compared case-insensitively)")
 eq(drops[2], ("manual@example.test", {"subType": "SUPPRESSED",
-                                       "description": 'type="MANUAL", ts="2026-01-03T00:00:00.000Z", reason="asked"'}),
+                                       "description": 'type="MANUAL", ts="2026-01-03T00:00:00.000Z", reason="asked"',
+                                       "suppression": {"type": "MANUAL", "address": "manual@example.test"}}),
    "suppressed manually")
 eq(drops[3], ("ADMIN@example.test", {"subType": "FORBIDDEN_RECIPIENT", "description": "Local part forbidden by config"}),
    "forbidden local part")
