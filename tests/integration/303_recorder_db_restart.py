@@ -1,7 +1,8 @@
 """txmail-recorder: the database stops in the middle of a stream of
 events and comes back: the recorder keeps the batch in hand, retries, and
 in the end every intake record and every event is recorded exactly once;
-the recorder process never exits."""
+the recorder process never exits. txmail-notify, which needs the job and
+account rows, holds the events meanwhile and posts every one afterwards."""
 import threading
 from txtest import *
 from txevents import *
@@ -10,9 +11,11 @@ acct = new_account()
 A = acct["id"]
 pidfile = E["TXMAIL_STACK_DIR"] + "/log/recorder-1.log.pid"
 pid0 = open(pidfile).read().strip()
+npid0 = open(E["TXMAIL_STACK_DIR"] + "/log/notify-1.log.pid").read().strip()
 JOBS, PER = 60, 5
 recv = now_ms()
-jobs = [new_job_id() for _ in range(JOBS)]
+hook = WebhookReceiver()
+jobs = [insert_job(A, notification={"url": hook.url}, received=recv)[0] for _ in range(JOBS)]
 tags = set()
 stop_at = threading.Event()
 
@@ -54,6 +57,9 @@ eq(sql("SELECT COUNT(*) FROM message WHERE account_id=%s AND last_type='DELIVERE
        "AND entry='rest'", A)[0][0], n, "every message delivered and completed by its intake record")
 eq(set(r[0] for r in sql("SELECT tag FROM event WHERE account_id=%s", A)), tags, "exactly the published tags")
 eq(open(pidfile).read().strip(), pid0, "the recorder kept running (no restart)")
+wait_until(lambda: tags <= {n["meta"]["tag"] for _, n, _ in hook.notifications()}, 60,
+           "every notification posted after the outage")
+eq(open(E["TXMAIL_STACK_DIR"] + "/log/notify-1.log.pid").read().strip(), npid0, "notify kept running too")
 logt = open(E["TXMAIL_STACK_DIR"] + "/log/recorder-1.log").read()
 check("database unavailable" in logt and "database available again" in logt, "outage and recovery logged")
 done()
