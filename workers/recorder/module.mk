@@ -7,3 +7,6 @@ LIBGLOBAL_SRC += lib/global/batchloop.c lib/global/eventfill.c
 
 UNIT_TESTS += recorder_state_test
 recorder_state_test_SRC := workers/recorder/recorder_state_test.c workers/recorder/recorder_state.c
+UNIT_TESTS += recorder_parse_test
+recorder_parse_test_SRC := workers/recorder/recorder_parse_test.c workers/recorder/recorder_parse.c \
+                           workers/recorder/recorder_state.c
