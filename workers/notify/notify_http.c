@@ -411,7 +411,8 @@ static void publish_later(struct nf_post *list, int parked)
     for (struct nf_post *p = list; p; p = p->next, i++) {
         size_t len;
         const char *tier;
-        int64_t delay = nf_retry_delay(parked ? (p->attempts ? p->attempts : 1) : p->attempts);
+        /* a parked POST did not fail: it comes back after the first delay */
+        int64_t delay = nf_retry_delay(parked ? 1 : p->attempts);
 
         if (nf_retry_envelope(p, delay, &bodies[i], &len, &tier) < 0)
             msg_panic("cannot encode a webhook retry envelope");
