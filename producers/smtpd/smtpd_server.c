@@ -332,6 +332,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 
 static void main_tick(evutil_socket_t fd, short what, void *arg)
 {
+    static unsigned ticks;
     int sessions = 0;
 
     (void)fd;
@@ -340,7 +341,8 @@ static void main_tick(evutil_socket_t fd, short what, void *arg)
     for (int i = 0; i < nloops; i++)
         sessions += loops[i].nsessions;
     metrics_gauge("txmail_smtpd_sessions", sessions);
-    metrics_flush();
+    if (++ticks % 5 == 0) /* the file is also the heartbeat (fresh within 20 s) */
+        metrics_flush();
     if (atomic_load(&stop_requested)) {
         if (time_mono_ms() >= stop_at && !atomic_load(&force_stop)) {
             msg_warn("shutdown grace period over: closing %d sessions", sessions);

@@ -112,6 +112,15 @@ check(rc == 0 and m, "swaks --pipeline queued")
 env, raw = wait_job(q, m.group(1))
 eq(len(env["data"]["recipients"]), 2, "pipelined job has both recipients")
 
+# ---- TLS 1.2 or newer on both listeners (the server refuses TLS 1.1 itself)
+import subprocess
+for args in (["-connect", "127.0.0.1:%d" % SPORT], ["-connect", "127.0.0.1:%d" % PORT, "-starttls", "smtp"]):
+    p = subprocess.run(["openssl", "s_client"] + args + ["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"],
+                       input=b"", capture_output=True, timeout=20)
+    check(b"alert protocol version" in p.stdout + p.stderr, "TLS 1.1 refused by the server (%s)" % args[1])
+    p = subprocess.run(["openssl", "s_client"] + args + ["-tls1_2"], input=b"", capture_output=True, timeout=20)
+    check(b"Protocol  : TLSv1.2" in p.stdout, "TLS 1.2 accepted (%s)" % args[1])
+
 # ---- a raw pipelined batch: every command in one write, QUIT right after the dot
 c = Raw()
 c.login(acct["user"], acct["password"])

@@ -128,6 +128,16 @@ seen = jobs_seen(q)
 eq(sorted(j for j in seen if seen[j][0]["account"] == acct["id"]), sorted([ok_job, mf_job]),
    "only the accepted messages were published")
 
+# ---- commands pipelined after STARTTLS were sent in the clear: never acted on
+c = Raw()
+c.ehlo()
+c.send("STARTTLS\r\nMAIL FROM:<injected@example.com>\r\n")
+eq(c.reply()[1], "220 2.0.0 Ready to start TLS", "STARTTLS with a command behind it")
+c.sock = tls_context().wrap_socket(c.sock, server_hostname="localhost")
+eq(c.cmd("NOOP")[1], "250 2.0.0 Ok", "the first answer under TLS is for the first command under TLS")
+eq(c.cmd("MAIL FROM:<%s>" % sender)[1], SEQ, "and the state was reset (EHLO needed again)")
+c.close()
+
 # ---- HTTP on the SMTP port; truncated command then close; the error limit
 c = Raw()
 c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -156,6 +166,16 @@ c.starttls()
 c.ehlo()
 eq(c.auth_plain(acct["user"], acct["password"])[0], 235, "AUTH after STARTTLS on the private instance")
 eq(c.cmd("MAIL FROM:<%s>" % sender)[1], "250 2.1.0 Ok", "MAIL over TLS")
+c.close()
+p.stop()
+
+# ---- plaintext AUTH only where the operator allows it: a loopback-only listener
+p, port = private_smtpd("smtpd_plaintext_auth_loopback=yes", name="smtpd-plainauth")
+c = Raw(port=port)
+check("AUTH PLAIN LOGIN" in c.ehlo()[1].split("\n"), "AUTH offered before TLS on a loopback listener when allowed")
+eq(c.auth_plain(acct["user"], acct["password"])[0], 235, "AUTH without TLS there")
+res = transaction(c, sender, ["plain@example.test"], message(sender, "plain@example.test", "plain"))
+check(queued_id(res[-1][1]), "and mail is taken (loopback is exempt from TLS)")
 c.close()
 p.stop()
 delete_queue(q)
