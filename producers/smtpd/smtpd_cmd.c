@@ -69,6 +69,8 @@ static void reject(struct session *s, const char *cmd, const char *fmt, ...)
 
 void smtpd_submit(struct session *s, enum smtpd_task_kind kind)
 {
+    if (s->busy)
+        msg_panic("%s: a second task while one is pending", s->id);
     s->task.kind = kind;
     s->task.s = s;
     s->task.slow = kind == T_AUTH;
