@@ -194,6 +194,11 @@ int jr_job(struct jr *v, struct jr_val *val);
 int jr_notification(struct jr *v, struct jr_val *val);
 int jr_alias(struct jr *v, struct jr_val *val);
 int jr_xheaders(struct jr *v, struct jr_val *val);
+/* shared field hooks: xHeaders objects, tracking switches (feature "tracking") */
+int jr_xheaders_then(struct jr *v, struct jr_val *val, void *out);
+int jr_tracking_then(struct jr *v, struct jr_val *val, void *out);
+int jr_reply_then(struct jr *v, struct jr_val *val, void *out);   /* out: struct jr_mail */
+extern const char *const jr_priorities[];
 int jr_email(struct jr *v, struct jr_val *val, void *out, int ctx);
 int jr_effective(struct jr *v);
 int jr_classify(struct jr *v);

@@ -158,18 +158,12 @@ static const struct jr_field options_fields[] = {
     {0},
 };
 
-static int tracking_then(struct jr *v, struct jr_val *val, void *out)
-{
-    (void)out;
-    return val->b && !jr_feature(v, "tracking") ? jr_fail(v, JR_E_CONFIG) : 0;
-}
-
 static const struct jr_field open_fields[] = {
-    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_job, open), NULL, NULL, NULL, tracking_then},
+    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_job, open), NULL, NULL, NULL, jr_tracking_then},
     {0},
 };
 static const struct jr_field link_fields[] = {
-    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_job, link), NULL, NULL, NULL, tracking_then},
+    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_job, link), NULL, NULL, NULL, jr_tracking_then},
     {0},
 };
 

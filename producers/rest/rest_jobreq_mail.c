@@ -6,8 +6,6 @@
  */
 #include "producers/rest/rest_jobreq_int.h"
 
-static const char *const priorities[] = {"HIGH", "NORMAL", "LOW", NULL};
-
 static int from_then(struct jr *v, struct jr_val *val, void *out)
 {
     struct jr_mail *m = out;
@@ -22,31 +20,18 @@ static int mime_then(struct jr *v, struct jr_val *val, void *out)
     return jr_email(v, val, &m->mime, JR_ADDR_MIMEFROM);
 }
 
-static int reply_then(struct jr *v, struct jr_val *val, void *out)
-{
-    struct jr_mail *m = out;
-
-    return jr_email(v, val, &m->reply, JR_ADDR_REPLYTO);
-}
-
-static int xheaders_then(struct jr *v, struct jr_val *val, void *out)
-{
-    (void)out;
-    return jr_xheaders(v, val);
-}
-
 static const struct jr_field mail_fields[] = {
     {"from", JR_OBJ, JR_MANDATORY, 0, NULL, JR_AT(struct jr_mail, from_o), ".email", NULL, NULL,
      from_then},
     {"mimeFrom", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_mail, mime_o), NULL, NULL, NULL, mime_then},
-    {"replyTo", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_mail, reply_o), NULL, NULL, NULL, reply_then},
+    {"replyTo", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_mail, reply_o), NULL, NULL, NULL, jr_reply_then},
     {"inReplyTo", JR_STR, JR_HEADER, 998, NULL, JR_AT(struct jr_mail, in_reply_to), NULL, NULL,
      NULL, NULL},
-    {"priority", JR_STR, 0, 0, priorities, JR_AT(struct jr_mail, priority), NULL, NULL, NULL, NULL},
+    {"priority", JR_STR, 0, 0, jr_priorities, JR_AT(struct jr_mail, priority), NULL, NULL, NULL, NULL},
     {"listUnsubscribe", JR_STR, JR_HEADER, 998, NULL, JR_AT(struct jr_mail, list_unsub), NULL,
      NULL, NULL, NULL},
     {"xHeaders", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_mail, xheaders), NULL, NULL, NULL,
-     xheaders_then},
+     jr_xheaders_then},
     {0},
 };
 

@@ -20,7 +20,7 @@
 #define XHEADER_NAME_MAX 76
 #define HEADER_TEXT_MAX 998
 
-static const char *const priorities[] = {"HIGH", "NORMAL", "LOW", NULL};
+const char *const jr_priorities[] = {"HIGH", "NORMAL", "LOW", NULL};
 
 /* ------------------------------------------------------------ addresses */
 
@@ -144,7 +144,7 @@ int jr_xheaders(struct jr *v, struct jr_val *val)
     return 0;
 }
 
-static int xheaders_then(struct jr *v, struct jr_val *val, void *out)
+int jr_xheaders_then(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
     return jr_xheaders(v, val);
@@ -217,7 +217,7 @@ static int bcc_then(struct jr *v, struct jr_val *val, void *out)
     return addr_list(v, val, 2);
 }
 
-static int reply_then(struct jr *v, struct jr_val *val, void *out)
+int jr_reply_then(struct jr *v, struct jr_val *val, void *out)
 {
     struct jr_mail *m = out;
 
@@ -228,29 +228,29 @@ static const struct jr_field block_mail_fields[] = {
     {"to", JR_ARR, 0, 0, NULL, JR_AT(struct jr_mail, to), NULL, need_to, NULL, to_then},
     {"cc", JR_ARR, 0, 0, NULL, JR_AT(struct jr_mail, cc), NULL, NULL, NULL, cc_then},
     {"bcc", JR_ARR, 0, 0, NULL, JR_AT(struct jr_mail, bcc), NULL, NULL, NULL, bcc_then},
-    {"replyTo", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_mail, reply_o), NULL, NULL, NULL, reply_then},
+    {"replyTo", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_mail, reply_o), NULL, NULL, NULL, jr_reply_then},
     {"inReplyTo", JR_STR, JR_HEADER, HEADER_TEXT_MAX, NULL, JR_AT(struct jr_mail, in_reply_to),
      NULL, NULL, NULL, NULL},
-    {"priority", JR_STR, 0, 0, priorities, JR_AT(struct jr_mail, priority), NULL, NULL, NULL, NULL},
+    {"priority", JR_STR, 0, 0, jr_priorities, JR_AT(struct jr_mail, priority), NULL, NULL, NULL, NULL},
     {"listUnsubscribe", JR_STR, JR_HEADER, HEADER_TEXT_MAX, NULL, JR_AT(struct jr_mail, list_unsub),
      NULL, NULL, NULL, NULL},
     {"xHeaders", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_mail, xheaders), NULL, NULL, NULL,
-     xheaders_then},
+     jr_xheaders_then},
     {0},
 };
 
-static int tracking_then(struct jr *v, struct jr_val *val, void *out)
+int jr_tracking_then(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
     return val->b && !jr_feature(v, "tracking") ? jr_fail(v, JR_E_CONFIG) : 0;
 }
 
 static const struct jr_field open_fields[] = {
-    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_block, open), NULL, NULL, NULL, tracking_then},
+    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_block, open), NULL, NULL, NULL, jr_tracking_then},
     {0},
 };
 static const struct jr_field link_fields[] = {
-    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_block, link), NULL, NULL, NULL, tracking_then},
+    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_block, link), NULL, NULL, NULL, jr_tracking_then},
     {0},
 };
 static const struct jr_field templating_fields[] = {
