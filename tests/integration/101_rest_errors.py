@@ -292,6 +292,15 @@ doc = accept("unknown keys, null and \"\" as absent, booleans as strings, trimme
 })
 eq(doc["content"]["recipients"][0]["mail"]["to"][0]["email"], "a@example.org", "address trimmed in the answer")
 
+# ---------------------------------------------------------------- 500: an installation without its master key
+nokey = PrivateRest(master_key_file="")
+got = nokey.client(user=A["user"], password=A["password"]).post(
+    mod(ep, {"url": "https://h.example.com/n", "authentication": {"method": "BASIC", "user": "u", "password": "secret-pw"}}))
+doc = expect_reject(got, 500, "INTERNAL_ERROR", "Internal error", "endpoint password that cannot be encrypted at rest")
+rejected_ids.append(doc["meta"]["jobId"])
+check("secret-pw" not in nokey.prog.log_text(), "the endpoint password is not logged")
+nokey.stop()
+
 # ---------------------------------------------------------------- nothing created by rejections
 jobs = jobs_in(RENDER_Q, 1.0)
 eq(sorted(j for j in jobs if j in set(accepted_ids)), sorted(accepted_ids), "every accepted request published its job")
