@@ -107,6 +107,7 @@ struct nf_post {
     /* transfer state (notify_http.c) */
     void *easy;
     void *hdrs;
+    void *resolve;              /* CURLOPT_RESOLVE list, or NULL */
     char errbuf[256];
     size_t rcvd;
     int denied;                 /* the address is in notify_deny_networks */
@@ -143,6 +144,30 @@ int nf_deny_parse(const char *spec);
 struct sockaddr;
 /* nf_denied - the address is in the denied networks (IPv4-mapped IPv6 counts as IPv4) */
 int nf_denied(const struct sockaddr *sa);
+
+/* ---- endpoint names through dns_servers (notify_dns.c) ------------------- */
+enum nf_dns { NF_DNS_OFF, NF_DNS_READY, NF_DNS_PENDING, NF_DNS_FAILED };
+
+struct nf_waitfd {
+    int fd;
+    int read, write;
+};
+
+/* nf_dns_init - c-ares on dns_servers; off (curl resolves) when it is empty */
+int nf_dns_init(void);
+void nf_dns_done(void);
+/*
+ * nf_dns_get - the addresses of host for CURLOPT_RESOLVE ("a,[b]"), or
+ * PENDING (a lookup runs), FAILED (*err says why), OFF (curl resolves:
+ * no dns_servers, or host is an address). Ownership: borrowed until the
+ * next call.
+ */
+enum nf_dns nf_dns_get(const char *host, const char **addrs, const char **err);
+int nf_dns_pending(void);
+/* nf_dns_fds - the sockets c-ares waits on (for curl_multi_poll) */
+int nf_dns_fds(struct nf_waitfd *out, int max);
+/* nf_dns_run - process what the DNS sockets have, and timeouts; never blocks */
+void nf_dns_run(void);
 
 /* ---- HTTP (notify_http.c) ----------------------------------------------- */
 void nf_http_init(void);

@@ -85,10 +85,13 @@ void nf_http_init(void)
     if (multi == NULL)
         msg_fatal("curl_multi_init failed");
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)(notify_concurrency * 2));
+    if (nf_dns_init() < 0)
+        msg_fatal("cannot set up the resolver for dns_servers");
 }
 
 void nf_http_done(void)
 {
+    nf_dns_done();
     curl_multi_cleanup(multi);
     curl_global_cleanup();
 }
@@ -189,6 +192,31 @@ static void ack_post(const struct nf_post *p)
         batchloop_ack(p->dlvs[i].epoch, p->dlvs[i].tag);
 }
 
+/* ---- settling ----------------------------------------------------------- */
+
+struct settle {
+    struct nf_post *ok, *retry, *park, *dead;
+};
+
+static void push(struct nf_post **l, struct nf_post *p)
+{
+    p->next = *l;
+    *l = p;
+}
+
+/* failed - a failed attempt: retry later, or dead letters past the maximum age */
+static void failed(struct nf_post *p, struct settle *s)
+{
+    if (p->stale) {
+        push(&s->ok, p); /* its deliveries come again: nothing to do */
+        return;
+    }
+    if (time_now_ms() - p->first_ms >= notify_max_age)
+        push(&s->dead, p);
+    else
+        push(&s->retry, p);
+}
+
 /* ---- one attempt -------------------------------------------------------- */
 
 static size_t discard(char *ptr, size_t size, size_t n, void *arg)
@@ -272,16 +300,65 @@ static struct curl_slist *build_headers(struct nf_post *p, const struct buf *sig
     return l;
 }
 
-/* start - begin one attempt; -1 when the account cannot be read now */
-static int start(struct nf_post *p)
+/*
+ * resolve_list - CURLOPT_RESOLVE for the endpoint when dns_servers
+ * resolves it: 0 (set or not needed), 1 (lookup running: later), -1
+ * (failed: last_result says why)
+ */
+static int resolve_list(struct nf_post *p)
+{
+    const char *hp = strstr(p->origin_name, "://"), *colon, *addrs = NULL, *err = NULL;
+    char host[300], line[1000];
+
+    p->resolve = NULL;
+    if (hp == NULL || (colon = strrchr(hp + 3, ':')) == NULL)
+        return 0;
+    hp += 3;
+    snprintf(host, sizeof(host), "%.*s", (int)(colon - hp), hp);
+    if (host[0] == '[') /* an IPv6 literal: nothing to resolve */
+        return 0;
+    switch (nf_dns_get(host, &addrs, &err)) {
+    case NF_DNS_OFF:
+        return 0;
+    case NF_DNS_PENDING:
+        return 1;
+    case NF_DNS_FAILED:
+        snprintf(p->last_result, sizeof(p->last_result), "connect error: %s", err);
+        return -1;
+    case NF_DNS_READY:
+        break;
+    }
+    snprintf(line, sizeof(line), "%s:%s:%s", host, colon + 1, addrs);
+    p->resolve = curl_slist_append(NULL, line);
+    if (p->resolve == NULL)
+        msg_fatal("out of memory");
+    return 0;
+}
+
+/*
+ * start - begin one attempt: 0 started, 1 not now (the account cannot be
+ * read, the endpoint's name is being looked up), -1 failed at once (its
+ * name does not resolve: the post is in s).
+ */
+static int start(struct nf_post *p, struct settle *s)
 {
     struct nf_account *a = NULL;
     struct buf s1 = BUF_INIT(4096), s2 = BUF_INIT(4096), sig = BUF_INIT(1024);
     enum tx_code rc = nf_account_get(p->account_id, &a);
     CURL *c;
+    int r;
 
     if (rc == TX_RETRY_DB)
+        return 1;
+    if ((r = resolve_list(p)) > 0)
+        return 1;
+    if (r < 0) {
+        if (p->first_ms == 0)
+            p->first_ms = time_now_ms();
+        p->attempts++;
+        failed(p, s);
         return -1;
+    }
     if (rc == TX_OK)
         nf_secrets(a, &s1, &s2);
     else
@@ -318,6 +395,8 @@ static int start(struct nf_post *p)
     curl_easy_setopt(c, CURLOPT_WRITEDATA, p);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, p->errbuf);
     curl_easy_setopt(c, CURLOPT_PRIVATE, p);
+    if (p->resolve)
+        curl_easy_setopt(c, CURLOPT_RESOLVE, (struct curl_slist *)p->resolve);
     curl_easy_setopt(c, CURLOPT_PROXY, notify_proxy); /* "" : none, whatever the environment says */
     curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, p);
@@ -333,18 +412,6 @@ static int start(struct nf_post *p)
     p->next = inflight_posts;
     inflight_posts = p;
     return 0;
-}
-
-/* ---- settling ----------------------------------------------------------- */
-
-struct settle {
-    struct nf_post *ok, *retry, *park, *dead;
-};
-
-static void push(struct nf_post **l, struct nf_post *p)
-{
-    p->next = *l;
-    *l = p;
 }
 
 /* finished - classify the outcome of one attempt */
@@ -365,6 +432,8 @@ static void finished(CURL *c, CURLcode res, struct settle *s)
     curl_easy_cleanup(c);
     wipe_list(p->hdrs);
     p->hdrs = NULL;
+    curl_slist_free_all(p->resolve);
+    p->resolve = NULL;
     p->easy = NULL;
     p->origin->inflight--;
     active--;
@@ -385,14 +454,7 @@ static void finished(CURL *c, CURLcode res, struct settle *s)
     else
         snprintf(p->last_result, sizeof(p->last_result), "connect error: %.250s",
                  p->errbuf[0] ? p->errbuf : curl_easy_strerror(res));
-    if (p->stale) {
-        push(&s->ok, p); /* its deliveries come again: nothing to do */
-        return;
-    }
-    if (time_now_ms() - p->first_ms >= notify_max_age)
-        push(&s->dead, p);
-    else
-        push(&s->retry, p);
+    failed(p, s);
 }
 
 /* publish_later - retries and parked posts through the delay tiers, confirmed */
@@ -513,7 +575,8 @@ static void schedule(int mode, struct settle *s)
                 if (e->qhead == NULL)
                     e->qtail = NULL;
                 p->next = NULL;
-                if (start(p) < 0) { /* the database is away: try again later */
+                int r = start(p, s);
+                if (r > 0) { /* not now: back to the head of the queue */
                     p->next = e->qhead;
                     e->qhead = p;
                     if (e->qtail == NULL)
@@ -544,20 +607,31 @@ int nf_http_run(int64_t budget_ms, int mode)
     CURLMsg *msg;
     struct nf_post *parked;
 
+    nf_dns_run();
     schedule(mode, &s);
     parked = s.park;
     s.park = NULL;
     publish_later(parked, 1);
-    if (active == 0) {
+    if (active == 0 && !nf_dns_pending()) {
+        settle(&s); /* names that did not resolve */
         if (dead_pending && time_mono_ms() >= dead_retry_at)
             settle_dead();
         ep_sweep();
         return 0;
     }
     curl_multi_perform(multi, &running);
-    if (running > 0 && budget_ms > 0) {
-        int nfds = 0;
-        curl_multi_poll(multi, NULL, 0, (int)budget_ms, &nfds);
+    if ((running > 0 || nf_dns_pending()) && budget_ms > 0) {
+        struct nf_waitfd dfd[16];
+        struct curl_waitfd wfd[16];
+        int nfds = 0, nd = nf_dns_fds(dfd, 16);
+        for (int i = 0; i < nd; i++) {
+            wfd[i].fd = dfd[i].fd;
+            wfd[i].events = (short)((dfd[i].read ? CURL_WAIT_POLLIN : 0) |
+                                    (dfd[i].write ? CURL_WAIT_POLLOUT : 0));
+            wfd[i].revents = 0;
+        }
+        curl_multi_poll(multi, nd ? wfd : NULL, (unsigned)nd, (int)budget_ms, &nfds);
+        nf_dns_run();
         curl_multi_perform(multi, &running);
     }
     while ((msg = curl_multi_info_read(multi, &left)) != NULL)
@@ -565,7 +639,7 @@ int nf_http_run(int64_t budget_ms, int mode)
             finished(msg->easy_handle, msg->data.result, &s);
     settle(&s);
     ep_sweep();
-    return active;
+    return active + nf_dns_pending();
 }
 
 void nf_http_lost(void)
