@@ -22,6 +22,10 @@
  *   event_notification() builds it. Events that carry only their
  *   recipient id (tracking) are completed from the message row first.
  *
+ *   Endpoint host names are resolved through dns_servers when it is set
+ *   (c-ares, /etc/hosts first; notify_dns.c), else by libcurl's resolver;
+ *   notify_deny_networks is checked on every connection.
+ *
  *   Delivery (notify_http.c): libcurl multi; notify_endpoint_concurrency
  *   POSTs per endpoint and notify_concurrency in all; notify_timeout per
  *   POST; TLS verified (notify_ca_file adds a CA), redirects not followed;
@@ -65,7 +69,7 @@
  *   notify_proxy ()                     HTTP proxy; empty: none (environment ignored)
  *   notify_stop_timeout (30s)           SIGTERM: longest wait to finish
  *   and the shared parameters of txconf.h (master_key_file decrypts the
- *   endpoint passwords and webhook secrets).
+ *   endpoint passwords and webhook secrets; dns_servers).
  * METRICS
  *   txmail_notify_posts_total{outcome=sent|failed|parked|dead},
  *   txmail_notify_notifications_total{outcome}, txmail_latency_seconds (POST).
