@@ -225,7 +225,8 @@ static enum MHD_Result headers(struct rest_req *r, const char *url, const char *
         unsigned long long cl = strtoull(h, &end, 10);
         if (end == h || *end || cl > r->body.max)
             return rest_reject(r, 413, "LIMIT_EXCEEDED", "Request body size limit exceeded");
-        if (cl > 0 && buf_reserve(&r->body, (size_t)cl) < 0)
+        /* room for what is announced, up to 1 MB: memory follows the bytes that arrive */
+        if (cl > 0 && buf_reserve(&r->body, (size_t)(cl < (1 << 20) ? cl : (1 << 20))) < 0)
             return rest_reject(r, 413, "LIMIT_EXCEEDED", "Request body size limit exceeded");
     }
     /* 4. media type */
