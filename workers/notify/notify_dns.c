@@ -183,6 +183,17 @@ enum nf_dns nf_dns_get(const char *host, const char **addrs, const char **err)
     return e->state;
 }
 
+/* c-ares's ARES_GETSOCK_* macros shift a signed 1 into the sign bit */
+static int readable(int bits, int i)
+{
+    return ((unsigned)bits >> i) & 1u;
+}
+
+static int writable(int bits, int i)
+{
+    return ((unsigned)bits >> (i + ARES_GETSOCK_MAXNUM)) & 1u;
+}
+
 int nf_dns_fds(struct nf_waitfd *out, int max)
 {
     ares_socket_t socks[ARES_GETSOCK_MAXNUM];
@@ -192,7 +203,7 @@ int nf_dns_fds(struct nf_waitfd *out, int max)
         return 0;
     bits = ares_getsock(channel, socks, ARES_GETSOCK_MAXNUM);
     for (int i = 0; i < ARES_GETSOCK_MAXNUM && n < max; i++) {
-        int r = ARES_GETSOCK_READABLE(bits, i), w = ARES_GETSOCK_WRITABLE(bits, i);
+        int r = readable(bits, i), w = writable(bits, i);
         if (!r && !w)
             continue;
         out[n].fd = socks[i];
@@ -216,11 +227,11 @@ void nf_dns_run(void)
     FD_ZERO(&wr);
     bits = ares_getsock(channel, socks, ARES_GETSOCK_MAXNUM);
     for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-        if (ARES_GETSOCK_READABLE(bits, i) && socks[i] < FD_SETSIZE) {
+        if (readable(bits, i) && socks[i] < FD_SETSIZE) {
             FD_SET(socks[i], &rd);
             maxfd = socks[i] > maxfd ? socks[i] : maxfd;
         }
-        if (ARES_GETSOCK_WRITABLE(bits, i) && socks[i] < FD_SETSIZE) {
+        if (writable(bits, i) && socks[i] < FD_SETSIZE) {
             FD_SET(socks[i], &wr);
             maxfd = socks[i] > maxfd ? socks[i] : maxfd;
         }
