@@ -302,7 +302,7 @@ check("secret-pw" not in nokey.prog.log_text(), "the endpoint password is not lo
 nokey.stop()
 
 # ---------------------------------------------------------------- nothing created by rejections
-jobs = jobs_in(RENDER_Q, 1.0)
+jobs = jobs_in(RENDER_Q, 1.0, A["id"])
 eq(sorted(j for j in jobs if j in set(accepted_ids)), sorted(accepted_ids), "every accepted request published its job")
 eq([j for j in jobs if j not in set(accepted_ids)], [], "no job without a 200")
 eq(sum(n for _, n in jobs.values()), len(accepted_ids), "each exactly once")

@@ -42,7 +42,7 @@ st, h, _, doc = c.post(req, headers={"Idempotency-Key": key})
 eq((st, "x-txmail-idempotent-replay" in h), (200, False), "the key of a 503 was not kept: processed anew")
 good.append(doc["meta"]["jobId"])
 time.sleep(1)
-jobs = jobs_in(RENDER_Q, 0.5)
+jobs = jobs_in(RENDER_Q, 0.5, A["id"])
 eq(sorted(jobs), sorted(good), "the broker holds exactly the accepted jobs")
 eq([j for j in failed if j in jobs], [], "no job of a 503 appeared")
 eq(sorted(r[0] for r in sql("SELECT job_id FROM job WHERE account_id=%s", A["id"])), sorted(good),
@@ -56,6 +56,6 @@ try:
 finally:
     stack("start-db")
 wait_until(accepted_again, 30, "accepted again after the database restart", interval=0.5)
-jobs = jobs_in(RENDER_Q, 0.5)
+jobs = jobs_in(RENDER_Q, 0.5, A["id"])
 eq([j for j in failed if j in jobs], [], "no job of a 503 in the broker")
 done()

@@ -66,7 +66,7 @@ text = json.dumps(req).replace("/", "\\/")      # some encoders escape every sla
 st, _, _, doc = Client(user=A["user"], password=A["password"]).post(raw=text.encode())
 eq(st, 200, "300 KB attachment with line breaks and escaped slashes: accepted")
 job_big = doc["meta"]["jobId"]
-seen = jobs_in(RENDER_Q)
+seen = jobs_in(RENDER_Q, account=A["id"])
 eq(sorted(seen), sorted([job_ok, job_big]), "the 20 MB job and the large attachment job are in the broker")
 env = seen[job_big][0]
 eq(base64.b64decode(env["data"]["attachments"][0]["data"]) == raw, True, "the attachment arrives byte for byte")
@@ -153,6 +153,6 @@ dropped("stalled body", [(hdr + small[:10], 0)])
 dropped("body trickling in", [(hdr, 0)] + [(small[i:i + 1], 0.4) for i in range(7)])
 dropped("headers trickling in", [(hdr[:30], 0)] + [(hdr[30 + i:31 + i], 0.3) for i in range(8)] + [(hdr[38:] + small, 0)])
 eq(sql("SELECT COUNT(*) FROM job WHERE account_id=%s", A["id"])[0][0], before, "dropped requests created nothing")
-eq(sorted(jobs_in(RENDER_Q, 0.5)), [job_chunked], "nothing else reached the broker")
+eq(sorted(jobs_in(RENDER_Q, 0.5, A["id"])), [job_chunked], "nothing else reached the broker")
 priv.stop()
 done()

@@ -29,11 +29,15 @@ def setup_queues():
     drain(SCAN_Q, timeout=0.2)
 
 
-def jobs_in(queue, timeout=0.3):
-    """Every job envelope now in queue: dict job id -> (envelope, count)."""
+def jobs_in(queue, timeout=0.3, account=None):
+    """Every job envelope now in queue (of account, when given: other cases'
+    jobs that arrive late, e.g. from delay queues, are left out):
+    dict job id -> (envelope, count)."""
     out = {}
     for _, body in drain(queue, timeout=timeout):
         env, _ = parse_envelope(body)
+        if account is not None and env.get("account") != account:
+            continue
         prev = out.get(env["job"])
         out[env["job"]] = (env, (prev[1] if prev else 0) + 1)
     return out
