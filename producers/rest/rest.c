@@ -33,7 +33,9 @@
  *   rest_tls_cert_file []                PEM certificate chain of the HTTPS listener
  *   rest_tls_key_file []                 PEM private key (a secret file)
  *   rest_tls_priorities [NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2]
- *   rest_threads [8]                     MHD threads per listener
+ *   rest_threads [16]                    MHD threads per listener (each blocks while
+ *                                        its request waits for the broker and the
+ *                                        database: throughput ~ threads / latency)
  *   rest_max_connections [2000]          open connections per listener
  *   rest_read_timeout [30s]              headers and body must arrive within this
  *   rest_body_max [20m]                  request body limit (at most 20m)
@@ -78,7 +80,7 @@ static struct cfg_param params[] = {
     {"rest_tls_cert_file", CFG_STR, &rest_conf.tls_cert_file, "", 0, 0, 0, "PEM certificate chain", 0, 0},
     {"rest_tls_key_file", CFG_STR, &rest_conf.tls_key, "", 0, 0, CFG_SECRET_FILE, "PEM private key", 0, 0},
     {"rest_tls_priorities", CFG_STR, &rest_conf.tls_priorities, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", 0, 0, 0, "GnuTLS priority string", 0, 0},
-    {"rest_threads", CFG_INT, &rest_conf.threads, "8", 1, 256, 0, "MHD threads per listener", 0, 0},
+    {"rest_threads", CFG_INT, &rest_conf.threads, "16", 1, 256, 0, "MHD threads per listener", 0, 0},
     {"rest_max_connections", CFG_INT, &rest_conf.max_connections, "2000", 10, 100000, 0, "connections per listener", 0, 0},
     {"rest_read_timeout", CFG_TIME, &rest_conf.read_timeout_ms, "30s", 1000, 3600000, 0, "request read timeout", 0, 0},
     {"rest_body_max", CFG_SIZE, &rest_conf.body_max, "20m", 1024, JOBREQ_BODY_MAX, 0, "request body limit", 0, 0},
