@@ -30,13 +30,15 @@ def setup_queues():
 
 
 def jobs_in(queue, timeout=0.3, account=None):
-    """Every job envelope now in queue (of account, when given: other cases'
-    jobs that arrive late, e.g. from delay queues, are left out):
-    dict job id -> (envelope, count)."""
+    """Every job envelope txmail-rest published that is now in queue (of
+    account, when given: other cases' jobs that arrive late are left out):
+    dict job id -> (envelope, count). Copies a stage put back through a delay
+    queue (the first stage waiting for the acceptance record; they carry
+    "due") come back with the same routing key and are not counted."""
     out = {}
     for _, body in drain(queue, timeout=timeout):
         env, _ = parse_envelope(body)
-        if account is not None and env.get("account") != account:
+        if env.get("due") or (account is not None and env.get("account") != account):
             continue
         prev = out.get(env["job"])
         out[env["job"]] = (env, (prev[1] if prev else 0) + 1)
