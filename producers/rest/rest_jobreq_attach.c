@@ -59,12 +59,6 @@ static int type_format(struct jr *v, struct jr_val *val, void *out)
     return 0;
 }
 
-/*
- * b64_valid - what b64_decode() accepts (RFC 4648 standard alphabet, CR and
- * LF skipped, padding required, unused bits zero), checked without
- * decoding: attachments are the bulk of a request and are passed on as
- * base64.
- */
 /* value of each byte in the standard alphabet; -2 CR/LF (skipped), -3 '=', -1 other */
 static const signed char b64_tab[256] = {
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -2, -1, -1, -2, -1, -1,
@@ -85,47 +79,22 @@ static const signed char b64_tab[256] = {
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
 };
 
-static int b64_valid(const char *s, size_t len)
-{
-    size_t n = 0, pads = 0;
-    unsigned last = 0;
-
-    for (size_t i = 0; i < len; i++) {
-        int v = b64_tab[(unsigned char)s[i]];
-        if (v >= 0 && !pads) {
-            last = (unsigned)v;
-            n++;
-        } else if (v == -3) {
-            if (++pads > 2)
-                return 0;
-        } else if (v != -2)
-            return 0;
-    }
-    switch (n % 4) {
-    case 0:
-        return pads == 0;
-    case 2:
-        return pads == 2 && (last & 0xf) == 0;
-    case 3:
-        return pads == 1 && (last & 0x3) == 0;
-    default:
-        return 0;
-    }
-}
-
 /*
- * b64_valid_raw - b64_valid() of raw JSON string text whose only escapes
- * are \r and \n (skipped) and \/ ('/'): a large content that bypassed
- * the parser (struct jobreq_raw)
+ * b64_valid - what b64_decode() accepts (RFC 4648 standard alphabet, CR and
+ * LF skipped, padding required, unused bits zero), checked without
+ * decoding: attachments are the bulk of a request and are passed on as
+ * base64. With escaped set, s is raw JSON string text whose only escapes
+ * are \\r and \\n (skipped) and \\/ ('/'): a large content that bypassed
+ * the parser (struct jobreq_raw).
  */
-static int b64_valid_raw(const char *s, size_t len)
+static int b64_valid(const char *s, size_t len, int escaped)
 {
     size_t n = 0, pads = 0;
     unsigned last = 0;
 
     for (size_t i = 0; i < len; i++) {
         int v = b64_tab[(unsigned char)s[i]];
-        if (s[i] == '\\' && i + 1 < len) {
+        if (escaped && s[i] == '\\' && i + 1 < len) {
             i++;
             if (s[i] == 'r' || s[i] == 'n')
                 continue;
@@ -161,13 +130,13 @@ static int content_format(struct jr *v, struct jr_val *val, void *out)
     for (size_t k = 0; k < v->res->nraw; k++) {
         struct jobreq_raw *raw = &v->res->raw[k];
         if (raw->att == v->cur_att && strcmp(val->s, raw->marker) == 0) {
-            if (!b64_valid_raw(raw->s, raw->len))
+            if (!b64_valid(raw->s, raw->len, 1))
                 return jr_fail(v, JR_E_FORMAT);
             v->att_raw[v->cur_att] = (int)k + 1;
             return 0;
         }
     }
-    return b64_valid(val->s, val->len) ? 0 : jr_fail(v, JR_E_FORMAT);
+    return b64_valid(val->s, val->len, 0) ? 0 : jr_fail(v, JR_E_FORMAT);
 }
 
 static int cid_format(struct jr *v, struct jr_val *val, void *out)
