@@ -496,6 +496,29 @@ void mq_poll(struct mq *mq)
     amqp_maybe_release_buffers(mq->conn);
 }
 
+uint64_t mq_published_seq(const struct mq *mq)
+{
+    return mq->next_seq - 1;
+}
+
+uint64_t mq_confirmed_seq(const struct mq *mq)
+{
+    return mq->acked;
+}
+
+int mq_take_failure(struct mq *mq)
+{
+    int f = mq->failed;
+
+    mq->failed = 0;
+    return f;
+}
+
+int mq_fd(const struct mq *mq)
+{
+    return mq->conn ? amqp_get_sockfd(mq->conn) : -1;
+}
+
 enum tx_code mq_consume(struct mq *mq, const char *queue, int prefetch)
 {
     if (mq_broken(mq) || mq->nqueues >= 4)

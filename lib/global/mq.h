@@ -74,8 +74,16 @@ enum tx_code mq_publish(struct mq *mq, const char *exchange, const char *key,
 enum tx_code mq_wait_confirms(struct mq *mq, int timeout_ms);
 /* mq_outstanding - publishes not yet confirmed */
 uint64_t mq_outstanding(const struct mq *mq);
-/* mq_poll - serve heartbeats on an idle connection */
+/* mq_poll - serve heartbeats and read any confirms that have arrived, without blocking */
 void mq_poll(struct mq *mq);
+/* mq_published_seq - delivery tag of the last publish (confirm mode) */
+uint64_t mq_published_seq(const struct mq *mq);
+/* mq_confirmed_seq - every publish up to this tag has been confirmed */
+uint64_t mq_confirmed_seq(const struct mq *mq);
+/* mq_take_failure - 1 when a publish was nacked or returned since the last call */
+int mq_take_failure(struct mq *mq);
+/* mq_fd - the socket, for poll(2); -1 when not connected */
+int mq_fd(const struct mq *mq);
 
 /* mq_consume - start consuming queue with prefetch */
 enum tx_code mq_consume(struct mq *mq, const char *queue, int prefetch);

@@ -7,6 +7,9 @@
 #include "util/timeutil.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -35,6 +38,7 @@ static struct job *todo_head, *todo_tail, *done_head;
 static int inflight;            /* delivered and not yet acked/returned */
 static int nthreads;
 static pthread_t *threads;
+static int wake_fd = -1;         /* eventfd: a handler finished a job */
 
 int worker_stopping(void)
 {
@@ -230,30 +234,117 @@ static void publisher_reconnect_or_die(void)
 }
 
 /*
- * publish_batch - publish every output of the jobs in the list and wait
- * for the broker's confirms, reconnecting and publishing again until it
- * works (bounded). Returns only on success.
+ * Publishing is pipelined: a finished job's outputs are published at once
+ * and the job waits in the "awaiting" FIFO, its input still unacked, until
+ * the broker has confirmed every publish up to the job's last one; then
+ * its input is acked. The main thread never blocks on a confirm while
+ * there is other work, so throughput is the prefetch window divided by
+ * the confirm latency, not one batch per confirm round trip.
  */
-static void publish_batch(struct job *list)
+static struct job *await_head, *await_tail;
+static int nawait;
+
+/* publish_outputs - publish a job's outputs; -1 when the publisher failed */
+static int publish_outputs(struct job *j)
+{
+    for (int i = 0; i < j->nouts; i++) {
+        struct job_out *o = &j->outs[i];
+        struct mq_props props = {o->cc[0] ? o->cc : NULL, NULL,
+                                 o->dead_reason[0] ? o->dead_reason : NULL, 0};
+        if (mq_publish(publisher, o->exchange, o->key, o->body, o->len, &props) != TX_OK)
+            return -1;
+    }
+    j->confirm_seq = mq_published_seq(publisher);
+    j->published_ms = time_mono_ms();
+    return 0;
+}
+
+/*
+ * republish_awaiting - the publisher failed (connection lost, nack,
+ * unroutable, confirm timeout): reconnect and publish every awaiting job's
+ * outputs again, in order. Duplicates downstream are harmless (every stage
+ * is idempotent); losing one is not. Gives up (fatal, no ack) when the
+ * broker keeps refusing.
+ */
+static void republish_awaiting(void)
 {
     for (int round = 0;; round++) {
         int failed = 0;
 
-        for (struct job *j = list; j && !failed; j = j->next)
-            for (int i = 0; i < j->nouts && !failed; i++) {
-                struct job_out *o = &j->outs[i];
-                struct mq_props props = {o->cc[0] ? o->cc : NULL, NULL,
-                                         o->dead_reason[0] ? o->dead_reason : NULL, 0};
-                if (mq_publish(publisher, o->exchange, o->key, o->body, o->len, &props) != TX_OK)
-                    failed = 1;
-            }
+        if (round >= 3 && !mq_broken(publisher))
+            msg_fatal("the broker keeps refusing publishes (unroutable or nacked)");
+        msg_warn("publishing failed; reconnecting to publish %d jobs' outputs again", nawait);
+        publisher_reconnect_or_die();
+        for (struct job *j = await_head; j && !failed; j = j->next)
+            if (publish_outputs(j) < 0)
+                failed = 1;
         if (!failed && mq_wait_confirms(publisher, (int)p_confirm_timeout) == TX_OK)
             return;
-        if (round + 1 >= 3 && !mq_broken(publisher))
-            msg_fatal("the broker keeps refusing publishes (unroutable or nacked)");
-        msg_warn("publishing failed; reconnecting to publish again");
-        publisher_reconnect_or_die();
     }
+}
+
+/* ack_job - the input is done: ack it and free the job */
+static void ack_job(struct job *j)
+{
+    if (!mq_broken(consumer))
+        mq_ack(consumer, j->dlv.tag);
+    inflight--;
+    job_free(j);
+}
+
+/* await_job - publish a settled job's outputs and queue it for its confirm */
+static void await_job(struct job *j)
+{
+    j->next = NULL;
+    if (await_tail)
+        await_tail->next = j;
+    else
+        await_head = j;
+    await_tail = j;
+    nawait++;
+    if (j->nouts == 0) {
+        j->confirm_seq = 0;
+        j->published_ms = time_mono_ms();
+        return;
+    }
+    if (publish_outputs(j) < 0)
+        republish_awaiting();
+}
+
+/* process_confirms - read confirms without blocking; ack what is confirmed */
+static void process_confirms(void)
+{
+    mq_poll(publisher);
+    if (mq_take_failure(publisher) || mq_broken(publisher) ||
+        (await_head && mq_confirmed_seq(publisher) < await_head->confirm_seq &&
+         time_mono_ms() - await_head->published_ms > p_confirm_timeout)) {
+        if (!mq_broken(publisher) && await_head &&
+            mq_confirmed_seq(publisher) < await_head->confirm_seq)
+            msg_warn("publishes not confirmed within %lld ms", (long long)p_confirm_timeout);
+        republish_awaiting();
+    }
+    uint64_t confirmed = mq_confirmed_seq(publisher);
+    while (await_head && await_head->confirm_seq <= confirmed) {
+        struct job *j = await_head;
+        await_head = j->next;
+        if (await_head == NULL)
+            await_tail = NULL;
+        nawait--;
+        ack_job(j);
+    }
+}
+
+/* drop_awaiting - the consumer channel is gone: its acks are impossible */
+static void drop_awaiting(void)
+{
+    while (await_head) {
+        struct job *j = await_head;
+        await_head = j->next;
+        inflight--;
+        job_free(j);
+    }
+    await_tail = NULL;
+    nawait = 0;
 }
 
 static void dead_letter(struct job *job, const char *why)
@@ -375,6 +466,9 @@ static void *thread_main(void *arg)
         job->next = done_head;
         done_head = job;
         pthread_mutex_unlock(&qlock);
+        uint64_t one = 1;
+        if (write(wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+            msg_warn("eventfd write: %m");
     }
     if (W->thread_done)
         W->thread_done(ctx);
@@ -426,18 +520,12 @@ static struct job *take_done(void)
     return list;
 }
 
-/* finish - settle, publish, confirm, ack a list of handled jobs */
+/* finish - queue a list of settled jobs for publishing and their confirms */
 static void finish(struct job *list)
 {
-    if (list == NULL)
-        return;
-    publish_batch(list);
     while (list) {
         struct job *next = list->next;
-        if (!mq_broken(consumer))
-            mq_ack(consumer, list->dlv.tag);
-        inflight--;
-        job_free(list);
+        await_job(list);
         list = next;
     }
 }
@@ -448,6 +536,7 @@ static void consumer_reconnect_or_die(void)
 
     /* deliveries in hand can no longer be acked: the broker returns them.
      * Let running handlers finish, drop their results, start over. */
+    drop_awaiting();
     pthread_mutex_lock(&qlock);
     while (todo_head) {
         struct job *j = todo_head;
@@ -533,6 +622,8 @@ int worker_main(int argc, char **argv, struct worker *w)
         mq_consume(consumer, p_queue, (int)p_prefetch) != TX_OK)
         msg_fatal("cannot set up the broker topology or consumer");
 
+    if ((wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+        msg_fatal("eventfd: %m");
     nthreads = (int)p_concurrency;
     threads = xcalloc((size_t)nthreads, sizeof(*threads));
     for (int i = 0; i < nthreads; i++)
@@ -545,12 +636,9 @@ int worker_main(int argc, char **argv, struct worker *w)
         struct job *settled = NULL;
         int got = 0;
 
-        /* take what the broker has, up to the prefetch window */
+        /* take what the broker has buffered or sent, up to the prefetch window */
         while (inflight < p_prefetch) {
-            int tmo = got || inflight ? 0 : 200;
-            if (got == 0 && inflight > 0)
-                tmo = 5;
-            int r = mq_next(consumer, &d, tmo);
+            int r = mq_next(consumer, &d, 0);
             if (r < 0) {
                 consumer_reconnect_or_die();
                 break;
@@ -564,29 +652,34 @@ int worker_main(int argc, char **argv, struct worker *w)
                 j->next = settled;
                 settled = j;
             }
-            if (!mq_has_buffered(consumer))
-                break;
         }
-        if (got == 0 && inflight > 0 && settled == NULL)
-            time_sleep_ms(1);
         struct job *done = take_done();
-        for (struct job *j = done; j; j = j->next)
+        int ndone = 0;
+        for (struct job *j = done; j; j = j->next, ndone++)
             settle(j);
-        /* merge lists */
-        if (settled) {
-            struct job *t = settled;
-            while (t->next)
-                t = t->next;
-            t->next = done;
-            done = settled;
-        }
+        finish(settled);
         finish(done);
+        process_confirms();
         int64_t now = time_mono_ms();
         if (now - last_flush >= 5000) {
-            mq_poll(publisher);
             metrics_gauge("txmail_inflight", inflight);
+            metrics_gauge("txmail_awaiting_confirm", nawait);
             metrics_flush();
             last_flush = now;
+        }
+        if (got || ndone || settled || mq_has_buffered(consumer))
+            continue;
+        /* nothing to do: sleep until the broker or a handler has news */
+        struct pollfd pfd[3] = {
+            {mq_fd(consumer), inflight < p_prefetch ? POLLIN : 0, 0},
+            {mq_fd(publisher), POLLIN, 0},
+            {wake_fd, POLLIN, 0},
+        };
+        int tmo = nawait ? 50 : 500;
+        if (poll(pfd, 3, tmo) > 0 && (pfd[2].revents & POLLIN)) {
+            uint64_t n;
+            if (read(wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+                msg_warn("eventfd read: %m");
         }
     }
 
@@ -597,8 +690,9 @@ int worker_main(int argc, char **argv, struct worker *w)
         for (struct job *j = done; j; j = j->next)
             settle(j);
         finish(done);
+        process_confirms();
         if (inflight > 0)
-            time_sleep_ms(5);
+            time_sleep_ms(2);
     }
     pthread_mutex_lock(&qlock);
     stopping = 2;

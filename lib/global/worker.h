@@ -53,6 +53,8 @@ struct job {
     int64_t retry_after_ms;     /* handler's wish for RETRY; 0: schedule */
     int count_attempt;          /* RETRY counts as an attempt (default 1) */
     int64_t started_ms;
+    uint64_t confirm_seq;       /* skeleton: publisher tag of the last output */
+    int64_t published_ms;       /* skeleton: when the outputs were published */
     struct job_out *outs;
     int nouts, capouts;
     struct job *next;
