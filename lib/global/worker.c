@@ -525,7 +525,13 @@ static void finish(struct job *list)
 {
     while (list) {
         struct job *next = list->next;
+        int sync = list->sync_confirm;
         await_job(list);
+        if (sync) {
+            if (mq_wait_confirms(publisher, (int)p_confirm_timeout) != TX_OK)
+                republish_awaiting();
+            process_confirms();
+        }
         list = next;
     }
 }

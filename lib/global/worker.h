@@ -52,6 +52,10 @@ struct job {
     char reason[512];           /* first failure reason wins */
     int64_t retry_after_ms;     /* handler's wish for RETRY; 0: schedule */
     int count_attempt;          /* RETRY counts as an attempt (default 1) */
+    int sync_confirm;           /* handler: confirm and ack this job before taking
+                                   another (a job that continues itself through
+                                   its own queue must never have two rounds
+                                   unacked at once) */
     int64_t started_ms;
     uint64_t confirm_seq;       /* skeleton: publisher tag of the last output */
     int64_t published_ms;       /* skeleton: when the outputs were published */

@@ -22,6 +22,8 @@
 #include "global/txcode.h"
 
 #include <jansson.h>
+
+#include "util/buf.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -101,12 +103,16 @@ int jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
 void jobreq_result_free(struct jobreq_result *res);
 
 /*
- * jobreq_splice - copy the encoded text of a job (envelope) with every
- * quoted marker of res->raw replaced by its base64 (line breaks removed).
- * 0, or -1 when a marker is not found exactly once. Ownership: *out is new.
+ * jobreq_rawify - move the large values of the normalized job into raw
+ * segments (docs/ENVELOPES.md): every marked attachment's base64 (line
+ * breaks removed) becomes "raw": [offset, length] instead of "data", and a
+ * body or alternative text of JOBREQ_RAW_TEXT_MIN bytes or more becomes
+ * "textRaw" instead of "text". The bytes are appended to raw, which
+ * becomes the envelope's raw part. So neither this process nor render
+ * passes them through jansson. 0, or -1 when a marker is missing.
  */
-int jobreq_splice(const struct jobreq_result *res, const char *text, size_t len,
-                  char **out, size_t *outlen);
+int jobreq_rawify(const struct jobreq_result *res, json_t *data, struct buf *raw);
+#define JOBREQ_RAW_TEXT_MIN 1024
 
 /*
  * jobreq_syntax - 0 when body is one UTF-8 JSON object within the nesting

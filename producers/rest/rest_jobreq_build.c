@@ -288,47 +288,43 @@ static void unescaped(struct buf *out, const char *s, size_t len)
     }
 }
 
-struct hit {
-    size_t pos;     /* of the marker text (inside its quotes) */
-    size_t k;
-};
-
-static int by_pos(const void *a, const void *b)
+/* segment - append bytes to raw and name them as [offset, length] */
+static json_t *segment(struct buf *raw, const char *s, size_t len, int unescape)
 {
-    const struct hit *x = a, *y = b;
+    size_t off = raw->len;
 
-    return x->pos < y->pos ? -1 : x->pos > y->pos;
+    if (unescape)
+        unescaped(raw, s, len);
+    else
+        buf_append(raw, s, len);
+    return json_pack("[I,I]", (json_int_t)off, (json_int_t)(raw->len - off));
 }
 
-int jobreq_splice(const struct jobreq_result *res, const char *text, size_t len,
-                  char **out, size_t *outlen)
+int jobreq_rawify(const struct jobreq_result *res, json_t *data, struct buf *raw)
 {
-    struct hit hits[JOBREQ_MAX_ATTACHMENTS];
-    size_t total = len, at = 0;
-    struct buf b;
+    json_t *atts = json_object_get(data, "attachments"), *a;
+    size_t i;
+    static const char *const parts[] = {"body", "alternative", NULL};
 
-    for (size_t k = 0; k < res->nraw; k++) {
-        char quoted[sizeof(res->raw[k].marker) + 2];
-        size_t ql = (size_t)snprintf(quoted, sizeof(quoted), "\"%s\"", res->raw[k].marker);
-        const char *p = memmem(text, len, quoted, ql);
-        if (p == NULL || memmem(p + 1, len - (size_t)(p + 1 - text), quoted, ql) != NULL)
+    json_array_foreach(atts, i, a) {
+        const char *d = json_string_value(json_object_get(a, "data"));
+        if (d == NULL || strncmp(d, "txmail-raw-", 11) != 0)
+            continue;
+        size_t k;
+        for (k = 0; k < res->nraw; k++)
+            if (strcmp(res->raw[k].marker, d) == 0)
+                break;
+        if (k == res->nraw)
             return -1;
-        hits[k].pos = (size_t)(p - text) + 1;
-        hits[k].k = k;
-        total += res->raw[k].len;
+        json_object_set_new(a, "raw", segment(raw, res->raw[k].s, res->raw[k].len, 1));
+        json_object_del(a, "data");
     }
-    qsort(hits, res->nraw, sizeof(hits[0]), by_pos);
-    buf_init(&b, total + 1);
-    for (size_t h = 0; h < res->nraw; h++) {
-        const struct jobreq_raw *raw = &res->raw[hits[h].k];
-        buf_append(&b, text + at, hits[h].pos - at);
-        unescaped(&b, raw->s, raw->len);
-        at = hits[h].pos + strlen(raw->marker);
+    for (int p = 0; parts[p]; p++) {
+        json_t *part = json_object_get(data, parts[p]), *t = json_object_get(part, "text");
+        if (!json_is_string(t) || json_string_length(t) < JOBREQ_RAW_TEXT_MIN)
+            continue;
+        json_object_set_new(part, "textRaw", segment(raw, json_string_value(t), json_string_length(t), 0));
+        json_object_del(part, "text");
     }
-    buf_append(&b, text + at, len - at);
-    if (b.data == NULL)
-        return -1;
-    *outlen = b.len;
-    *out = buf_steal(&b, NULL);
-    return 0;
+    return raw->data == NULL && raw->len ? -1 : 0;
 }

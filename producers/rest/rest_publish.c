@@ -3,7 +3,7 @@
  *
  *   1. the job envelope to its first stage, persistent, confirmed by the
  *      broker (intake_publish_body; large attachment contents are spliced
- *      into the encoded envelope as they came, jobreq_splice);
+ *      into raw segments of the envelope, jobreq_rawify);
  *   2. in one transaction: the acceptance record (the job row with the
  *      answer about to be sent, the notification endpoint with its
  *      password encrypted) and, with an Idempotency-Key, the claim marked
@@ -90,18 +90,24 @@ enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq
     json_decref(e.data);
     e.data = json_incref(d);
     int64_t t0 = time_mono_ms();
-    char *text = NULL, *body = NULL;
-    size_t tlen, blen;
-    if (envelope_encode(&e, &text, &tlen) < 0 || jobreq_splice(res, text, tlen, &body, &blen) < 0) {
+    char *body = NULL;
+    size_t blen;
+    struct buf raw = BUF_INIT((size_t)64 << 20);
+    int bad = jobreq_rawify(res, e.data, &raw) < 0;
+    if (!bad && raw.len > 0) {
+        size_t rawlen;
+        char *rawdata = buf_steal(&raw, &rawlen);
+        envelope_take_raw(&e, rawdata, rawlen);
+    }
+    if (bad || envelope_encode(&e, &body, &blen) < 0) {
         msg_warn("%s: cannot encode the job envelope", r->job_id);
-        xfree(text);
+        buf_free(&raw);
         envelope_free(&e);
         rc = TX_FATAL_INTERNAL;
         goto out;
     }
     rc = intake_publish_body(c->pub, envelope_stage(&e), r->job_id, body, blen,
                              (int)rest_conf.confirm_timeout_ms);
-    xfree(text);
     xfree(body);
     envelope_free(&e);
     if (msg_verbose)

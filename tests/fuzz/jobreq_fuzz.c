@@ -9,7 +9,7 @@
  * Invariants checked beyond "no crash, no leak, no undefined behaviour":
  * an accepted job has its data, answer content and a slip; a rejection
  * has a status, a subType and a description; the encoded job with its
- * large attachment contents spliced in (jobreq_splice) is valid JSON.
+ * large values moved to raw segments (jobreq_rawify) stays encodable.
  *
  * FUZZ_SOURCES: producers/rest/rest_jobreq.c producers/rest/rest_jobreq_walk.c
  * FUZZ_SOURCES: producers/rest/rest_jobreq_syntax.c producers/rest/rest_jobreq_text.c
@@ -91,19 +91,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         char *text = json_dumps(res.data, JSON_COMPACT);
         char *answer = json_dumps(res.content, JSON_COMPACT);
-        char *spliced = NULL;
-        size_t slen;
+        struct buf raw = BUF_INIT((size_t)64 << 20);
         if (text == NULL || answer == NULL)
             abort();    /* the job must always be encodable for the broker */
-        if (jobreq_splice(&res, text, strlen(text), &spliced, &slen) < 0)
+        if (jobreq_rawify(&res, res.data, &raw) < 0)
+            abort();    /* every large value has its raw segment */
+        char *after = json_dumps(res.data, JSON_COMPACT);
+        if (after == NULL)
             abort();
-        json_t *back = json_loadb(spliced, slen, 0, NULL);
-        if (back == NULL)
-            abort();    /* large attachments spliced in raw: still one JSON text */
-        json_decref(back);
+        free(after);
+        buf_free(&raw);
         free(text);
         free(answer);
-        free(spliced);
     } else if (res.http < 400 || res.subtype == NULL || res.description[0] == 0 || res.data) {
         abort();
     }

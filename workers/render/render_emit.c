@@ -223,6 +223,7 @@ void emit_continue(struct render_run *run, long long block, long long copy)
     if (envelope_encode(&e, &body, &len) < 0)
         msg_panic("cannot encode the job's next round");
     job_publish(run->job, MQ_EXCHANGE_WORK, envelope_stage(&run->job->env), NULL, body, len);
+    run->job->sync_confirm = 1; /* never two rounds of one job unacked at once */
     job_reason(run->job, "%d copies rendered; the rest in the next round (block %lld, copy %lld)",
                run->copies, block, copy);
 }

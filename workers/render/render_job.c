@@ -49,6 +49,8 @@ struct rjob {
     struct buf plain_ent, html_ent;/* job-level text entities (no templates) */
     int have_plain, have_html;
     char job_error[300];           /* every block fails with this */
+    char *owned[32];               /* NUL-terminated copies of raw segments */
+    size_t nowned;
 };
 
 struct rblock {
@@ -73,7 +75,33 @@ struct rblock {
     char unsub_store[2048];
 };
 
-static void parse_part(json_t *o, struct part *p, int is_body)
+/*
+ * raw_segment - large values travel in the envelope's raw part, named by
+ * a [offset, length] member (docs/ENVELOPES.md, "raw segments"): a
+ * NUL-terminated copy owned by rj, or NULL when absent or out of range.
+ */
+static const char *raw_segment(struct rjob *rj, json_t *range, size_t *len)
+{
+    const struct envelope *e = &rj->run->job->env;
+    json_int_t off, n;
+
+    if (!json_is_array(range) || json_array_size(range) != 2 ||
+        !json_is_integer(json_array_get(range, 0)) || !json_is_integer(json_array_get(range, 1)))
+        return NULL;
+    off = json_integer_value(json_array_get(range, 0));
+    n = json_integer_value(json_array_get(range, 1));
+    if (off < 0 || n < 0 || (size_t)off > e->raw_len || (size_t)n > e->raw_len - (size_t)off ||
+        rj->nowned == sizeof(rj->owned) / sizeof(rj->owned[0]))
+        return NULL;
+    char *copy = xmalloc((size_t)n + 1);
+    memcpy(copy, e->raw + off, (size_t)n);
+    copy[n] = 0;
+    rj->owned[rj->nowned++] = copy;
+    *len = (size_t)n;
+    return copy;
+}
+
+static void parse_part(struct rjob *rj, json_t *o, struct part *p, int is_body)
 {
     memset(p, 0, sizeof(*p));
     if (!json_is_object(o))
@@ -84,6 +112,12 @@ static void parse_part(json_t *o, struct part *p, int is_body)
     p->present = 1;
     p->text = json_is_string(t) ? json_string_value(t) : "";
     p->len = json_is_string(t) ? json_string_length(t) : 0;
+    if (!json_is_string(t) && json_object_get(o, "textRaw")) {
+        const char *seg = raw_segment(rj, json_object_get(o, "textRaw"), &p->len);
+        p->text = seg ? seg : "";
+        if (seg == NULL)
+            p->len = 0;
+    }
     p->templ = jbool(o, "template");
     p->charset = jstr(o, "charset");
     p->cte = jstr(o, "cte");
@@ -119,9 +153,9 @@ static void prepare(struct rjob *rj)
     char err[240];
     size_t i;
 
-    parse_part(json_object_get(data, "subject"), &rj->subject, 0);
-    parse_part(json_object_get(data, "body"), &rj->body, 1);
-    parse_part(json_object_get(data, "alternative"), &rj->alt, 0);
+    parse_part(rj, json_object_get(data, "subject"), &rj->subject, 0);
+    parse_part(rj, json_object_get(data, "body"), &rj->body, 1);
+    parse_part(rj, json_object_get(data, "alternative"), &rj->alt, 0);
     if (rj->body.present && !rj->body.html)
         rj->alt.present = 0; /* text/plain body: the alternative is left out [JRM] */
     rj->any_template = (rj->subject.present && rj->subject.templ) ||
@@ -150,6 +184,8 @@ static void prepare(struct rjob *rj)
                                     jstr(a, "data"), 0};
         if (m.data == NULL)
             m.data = jstr(a, "content");
+        if (m.data == NULL && json_object_get(a, "raw"))
+            m.data = raw_segment(rj, json_object_get(a, "raw"), &m.len);
         if (m.data == NULL) {
             snprintf(rj->job_error, sizeof(rj->job_error), "malformed job data: attachment %zu has no content", i);
             return;
@@ -213,6 +249,9 @@ static void rjob_free(struct rjob *rj)
     xfree(rj->att);
     buf_free(&rj->plain_ent);
     buf_free(&rj->html_ent);
+    for (size_t i = 0; i < rj->nowned; i++)
+        xfree(rj->owned[i]);
+    rj->nowned = 0;
 }
 
 /* block_parse - the block's addresses; -1 when an element is malformed */

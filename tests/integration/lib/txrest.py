@@ -15,7 +15,7 @@ import ssl
 import time
 import urllib.parse
 
-from txtest import E, Program, declare_queue, drain, fail, parse_envelope, sample, sql, uniq, wait_until
+from txtest import E, Program, declare_queue, drain, fail, parse_envelope, resolve_raw, sample, sql, uniq, wait_until
 
 JOBS = "/email/v2/jobs"
 RENDER_Q = "t_rest_render"
@@ -34,10 +34,12 @@ def jobs_in(queue, timeout=0.3, account=None):
     account, when given: other cases' jobs that arrive late are left out):
     dict job id -> (envelope, count). Copies a stage put back through a delay
     queue (the first stage waiting for the acceptance record; they carry
-    "due") come back with the same routing key and are not counted."""
+    "due") come back with the same routing key and are not counted. Raw
+    segments are resolved (txtest.resolve_raw)."""
     out = {}
     for _, body in drain(queue, timeout=timeout):
-        env, _ = parse_envelope(body)
+        env, raw = parse_envelope(body)
+        resolve_raw(env, raw)
         if env.get("due") or (account is not None and env.get("account") != account):
             continue
         prev = out.get(env["job"])

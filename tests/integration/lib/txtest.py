@@ -252,6 +252,23 @@ def parse_envelope(body):
     return json.loads(body[:nl]), body[nl + 1:]
 
 
+def resolve_raw(env, raw):
+    """Put the raw segments of a REST job back in place (docs/ENVELOPES.md,
+    "raw segments"): attachments' "raw" -> "data", parts' "textRaw" -> "text".
+    Returns env (changed in place)."""
+    d = env.get("data", {})
+    for a in d.get("attachments") or []:
+        if "raw" in a:
+            off, n = a.pop("raw")
+            a["data"] = raw[off:off + n].decode()
+    for part in ("body", "alternative"):
+        p = d.get(part)
+        if isinstance(p, dict) and "textRaw" in p:
+            off, n = p.pop("textRaw")
+            p["text"] = raw[off:off + n].decode()
+    return env
+
+
 # ------------------------------------------------------------------ REST
 
 def rest(method, path, body=None, headers=None, auth="demo", base=None, timeout=60, raw_body=None):
