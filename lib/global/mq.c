@@ -254,14 +254,20 @@ static enum tx_code declare_exchange(struct mq *mq, const char *name, const char
     return reply_ok(mq, amqp_get_rpc_reply(mq->conn), name);
 }
 
-static enum tx_code declare_queue(struct mq *mq, const char *name,
-                                  amqp_table_entry_t *args, int nargs)
+static enum tx_code declare_queue_d(struct mq *mq, const char *name,
+                                    amqp_table_entry_t *args, int nargs, int durable)
 {
     amqp_table_t t = {nargs, args};
 
-    amqp_queue_declare(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(name), 0, 1, 0,
+    amqp_queue_declare(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(name), 0, durable, 0,
                        0, t);
     return reply_ok(mq, amqp_get_rpc_reply(mq->conn), name);
+}
+
+static enum tx_code declare_queue(struct mq *mq, const char *name,
+                                  amqp_table_entry_t *args, int nargs)
+{
+    return declare_queue_d(mq, name, args, nargs, 1);
 }
 
 static enum tx_code bind(struct mq *mq, const char *queue, const char *exchange,
@@ -305,12 +311,16 @@ enum tx_code mq_declare_topology(struct mq *mq)
         declare_queue(mq, "events.notify", quorum, 1) ||
         bind(mq, "events.notify", MQ_EXCHANGE_EVENTS, "#"))
         return TX_RETRY_BROKER;
+    /* live counters: a bounded in-memory classic queue. Losing its content
+     * on a broker restart is acceptable; paying a replicated, fsynced quorum
+     * write for every event of every message is not (measured: ~0.25 ms of
+     * broker CPU per message). */
     amqp_table_entry_t mon[] = {
-        str_arg("x-queue-type", "quorum"),
+        str_arg("x-queue-type", "classic"),
         int_arg("x-max-length", 100000),
         str_arg("x-overflow", "drop-head"),
     };
-    if (declare_queue(mq, "events.monitor", mon, 3) ||
+    if (declare_queue_d(mq, "events.monitor", mon, 3, 0) ||
         bind(mq, "events.monitor", MQ_EXCHANGE_EVENTS, "#") ||
         declare_queue(mq, "dead", quorum, 1) ||
         bind(mq, "dead", MQ_EXCHANGE_DEAD, ""))
