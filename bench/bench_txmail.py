@@ -32,6 +32,7 @@ class Stack:
             f.write("deliver_concurrency = 64\n")
         self.env = {"TXMAIL_STACK_DIR": STACK_DIR, "TXMAIL_PORT_BASE": str(ports["stack"]),
                     "TXMAIL_STACK_EXTRA_CONF": self.extra}
+        stack("down", env=self.env)   # a stack left from an earlier run may use other ports
         stack("up", env=self.env)
         self.vars = dict(l.split("=", 1) for l in stack("env", env=self.env).splitlines() if "=" in l)
 
