@@ -26,9 +26,7 @@ E = os.environ
 REPO = E.get("TXMAIL_REPO", os.path.abspath(os.path.join(os.path.dirname(__file__), "../../..")))
 BIN = E.get("TXMAIL_BIN", os.path.join(REPO, "build", "bin"))
 CONF = E.get("TXMAIL_CONF", "")
-SAMPLES = os.path.join(REPO, "..", "shared", "api", "samples")
-if not os.path.isdir(SAMPLES):
-    SAMPLES = os.path.join(REPO, "tests", "fixtures", "samples")
+SAMPLES = os.path.join(REPO, "tests", "fixtures", "samples")   # a copy of ../shared/api/samples
 
 _checks = 0
 
