@@ -232,4 +232,35 @@ def ingest(args, ports, results):
              "%.2fx" % (tx["median"] / pf["median"]) if pf["median"] else "-"))
 
 
-SECTIONS = [("e2e", e2e), ("ingest", ingest), ("intake", intake), ("scaling", scaling)]
+def soak(args, ports, results):
+    """Memory over a long run: 5 KB jobs at a steady rate for --soak-minutes,
+    peak RSS of every txmail process sampled every 30 s (no process may grow
+    without bound)."""
+    sink = SmtpSink(ports["sink"])
+    st = Stack(ports)
+    try:
+        st.restart_programs()
+        body = os.path.join(WORK, "job-5KB.json")
+        job_body("5KB", body)
+        minutes = args.soak_minutes
+        rate = 100
+        samples = []
+        end = time.time() + minutes * 60
+        while time.time() < end:
+            lg = loadgen(st, body, rate * 30, conc=32, rate=rate)
+            samples.append({"t": round(time.time() - (end - minutes * 60)), "rss_kb": txmail_rss(),
+                            "ok": lg["ok"]})
+            log("  soak %4ds: %s" % (samples[-1]["t"], " ".join("%s=%dM" % (k.replace("txmail-", ""), v // 1024)
+                                                                for k, v in sorted(samples[-1]["rss_kb"].items()))))
+        first, last = samples[0]["rss_kb"], samples[-1]["rss_kb"]
+        growth = {k: round((last.get(k, 0) - first.get(k, 0)) / 1024.0, 1) for k in last}
+        results["soak"] = {"minutes": minutes, "rate": rate, "samples": samples, "growth_mb": growth}
+        worst = max(growth.items(), key=lambda kv: kv[1]) if growth else ("-", 0)
+        results.setdefault("table", []).append(
+            ("soak %d min at %d/s: largest RSS growth (%s)" % (minutes, rate, worst[0]), "%.1f MB" % worst[1], "-", "-"))
+    finally:
+        st.down()
+        sink.stop()
+
+
+SECTIONS = [("e2e", e2e), ("ingest", ingest), ("intake", intake), ("scaling", scaling), ("soak", soak)]
