@@ -76,6 +76,11 @@ def all_procs():
     return out
 
 
+POSTFIX_DAEMONS = {"master", "smtpd", "smtp", "cleanup", "qmgr", "pickup", "trivial-rewrite",
+                   "anvil", "scache", "postlogd", "bounce", "tlsmgr", "proxymap", "showq", "postdrop",
+                   "sendmail", "postfix", "postqueue"}
+
+
 def classify(cmd):
     """Component name of a process command line, or None."""
     if "beam.smp" in cmd or "/epmd" in cmd:
@@ -88,7 +93,8 @@ def classify(cmd):
         return "smtp-source"
     if "txmail-loadgen" in cmd:
         return "loadgen"
-    if "/usr/lib/postfix/sbin/" in cmd or cmd.startswith("master") or "postfix/" in cmd:
+    first = cmd.split(" ", 1)[0].rsplit("/", 1)[-1]
+    if "/usr/lib/postfix/sbin/" in cmd or first in POSTFIX_DAEMONS:
         return "postfix"
     m = re.search(r"/build/bin/(txmail-[a-z0-9-]+)", cmd)
     if m:

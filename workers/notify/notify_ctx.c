@@ -177,7 +177,10 @@ enum tx_code nf_job_get(const char *job_id, struct nf_job **out)
         return TX_RETRY_NOT_READY;
     }
     if (n == NULL) {
-        if (njobs >= NF_CACHE_MAX)
+        static unsigned inserts;
+        /* expired entries go every 1,024 new jobs, so the cache holds about
+         * notify_cache_ttl worth of jobs, not NF_CACHE_MAX at any rate */
+        if (njobs >= NF_CACHE_MAX || (++inserts & 1023) == 0)
             jobs_trim();
         n = xcalloc(1, sizeof(*n));
         snprintf(n->j.id, sizeof(n->j.id), "%s", job_id);
