@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void set_servers(res_state st, const char *servers)
+void dnsq_set_servers(res_state st, const char *servers)
 {
     char copy[512], *save = NULL;
     int n = 0;
@@ -25,7 +25,9 @@ static void set_servers(res_state st, const char *servers)
 
         if (colon) {
             *colon = 0;
-            port = atoi(colon + 1);
+            port = (int)strtol(colon + 1, NULL, 10);
+            if (port <= 0 || port > 65535)
+                continue;
         }
         memset(&sin, 0, sizeof(sin));
         sin.sin_family = AF_INET;
@@ -48,7 +50,7 @@ int dnsq_count(const char *servers, const char *name, int type)
     memset(&st, 0, sizeof(st));
     if (res_ninit(&st) != 0)
         return -1;
-    set_servers(&st, servers);
+    dnsq_set_servers(&st, servers);
     st.retrans = 2;
     st.retry = 2;
     len = res_nquery(&st, name, ns_c_in, type, answer, sizeof(answer));

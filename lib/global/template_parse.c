@@ -11,6 +11,7 @@
  *      its line break;
  *   3. tree: the tokens become the node tree the renderer walks.
  */
+#include "util/codec.h"
 #include "global/template_int.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
@@ -269,17 +270,6 @@ static struct texpr *linked(struct parser *p, struct texpr *e)
 
 static struct texpr *parse_or(struct parser *p);
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* put_utf8 - encode cp into out; returns bytes written */
 static size_t put_utf8(char *out, unsigned cp)
 {
@@ -356,7 +346,7 @@ static struct texpr *parse_string(struct parser *p)
             unsigned cp = 0;
             int digits = 0, h;
 
-            while (digits < 4 && (h = hexval(peek(p, 0))) >= 0) {
+            while (digits < 4 && (h = hex_digit(peek(p, 0))) >= 0) {
                 cp = cp << 4 | (unsigned)h;
                 p->pos++;
                 digits++;

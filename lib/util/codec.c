@@ -188,7 +188,7 @@ char *hex_encode(char *out, const void *data, size_t len)
     return out;
 }
 
-static int hexval(int c)
+int hex_digit(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -204,8 +204,8 @@ int hex_decode(void *out, const char *in, size_t len)
     unsigned char *o = out;
 
     for (size_t i = 0; i < len; i++) {
-        int hi = hexval((unsigned char)in[2 * i]);
-        int lo = hi < 0 ? -1 : hexval((unsigned char)in[2 * i + 1]);
+        int hi = hex_digit((unsigned char)in[2 * i]);
+        int lo = hi < 0 ? -1 : hex_digit((unsigned char)in[2 * i + 1]);
 
         if (hi < 0 || lo < 0)
             return -1;
@@ -238,8 +238,8 @@ static int qp_decode_impl(struct buf *out, const char *in, size_t len)
         }
         if (i + 2 >= len)
             return -1;
-        int hi = hexval((unsigned char)in[i + 1]);
-        int lo = hexval((unsigned char)in[i + 2]);
+        int hi = hex_digit((unsigned char)in[i + 1]);
+        int lo = hex_digit((unsigned char)in[i + 2]);
         if (hi < 0 || lo < 0)
             return -1;
         *o++ = (char)(hi << 4 | lo);

@@ -29,6 +29,8 @@ size_t b64_decoded_max(size_t len);
 
 /* hex_encode - lowercase hex of data into out (2*len+1 bytes) */
 char *hex_encode(char *out, const void *data, size_t len);
+/* hex_digit - value of one hex digit (either case), -1 when c is none */
+int hex_digit(int c);
 /* hex_decode - exactly 2*len hex digits into out; -1 on bad input */
 int hex_decode(void *out, const char *in, size_t len);
 

@@ -146,17 +146,6 @@ static int representable(struct jr *v, const char *cs, const char *s, size_t len
     return ok;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /*
  * encoded_word - decode one RFC 2047 word "=?cs?Q|B?text?=" at s (len
  * left); appends UTF-8 to out and returns its length, 0 when s is not a
@@ -205,8 +194,8 @@ static long encoded_word(const char *s, size_t len, struct buf *out)
                 c = ' ';
             else if (c == '=') {
                 int hi, lo;
-                if (i + 2 >= tl || (hi = hexval((unsigned char)t[i + 1])) < 0 ||
-                    (lo = hexval((unsigned char)t[i + 2])) < 0)
+                if (i + 2 >= tl || (hi = hex_digit((unsigned char)t[i + 1])) < 0 ||
+                    (lo = hex_digit((unsigned char)t[i + 2])) < 0)
                     goto out;
                 c = hi << 4 | lo;
                 i += 2;

@@ -19,6 +19,7 @@
  */
 #include "workers/render/render.h"
 #include "global/crypto.h"
+#include "global/dnsq.h"
 #include "global/txconf.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
@@ -121,36 +122,6 @@ void domain_cache_clear(void)
 
 /* ---- the DNS check ---------------------------------------------------- */
 
-static void set_servers(res_state st, const char *servers)
-{
-    char copy[512], *save = NULL;
-    int n = 0;
-
-    if (servers == NULL || !*servers)
-        return;
-    snprintf(copy, sizeof(copy), "%s", servers);
-    for (char *t = strtok_r(copy, ",", &save); t && n < MAXNS; t = strtok_r(NULL, ",", &save)) {
-        char *colon = strrchr(t, ':');
-        long port = 53;
-        struct sockaddr_in sin;
-
-        if (colon) {
-            *colon = 0;
-            port = strtol(colon + 1, NULL, 10);
-            if (port <= 0 || port > 65535)
-                continue;
-        }
-        memset(&sin, 0, sizeof(sin));
-        sin.sin_family = AF_INET;
-        sin.sin_port = htons((unsigned short)port);
-        if (inet_pton(AF_INET, t, &sin.sin_addr) != 1)
-            continue;
-        st->nsaddr_list[n++] = sin;
-    }
-    if (n)
-        st->nscount = n;
-}
-
 /* strip_ws - copy without white space */
 static void strip_ws(char *out, size_t outsz, const char *in, size_t len)
 {
@@ -209,7 +180,7 @@ static int dns_check(const char *selector, const char *domain, const char *publi
     memset(&st, 0, sizeof(st));
     if (res_ninit(&st) != 0)
         return DNS_UNKNOWN;
-    set_servers(&st, txconf.dns_servers);
+    dnsq_set_servers(&st, txconf.dns_servers);
     st.retrans = 2;
     st.retry = 2;
     len = res_nquery(&st, name, ns_c_in, ns_t_txt, answer, sizeof(answer));
