@@ -1,11 +1,13 @@
 /* batchloop - the batch consumer loop; see batchloop.h. */
 #include "global/batchloop.h"
 #include "global/metrics.h"
+#include "global/tagmap.h"
 #include "global/txconf.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
 
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,10 +16,12 @@
 #define BATCHLOOP_READ_MAX 1000    /* deliveries taken per turn */
 #define BATCHLOOP_CONFIRM_MS 30000
 #define BATCHLOOP_FLUSH_MS 5000
+#define BATCHLOOP_PARTS_MAX 10000  /* events in one broker message */
 
 static volatile sig_atomic_t stopping;
 static struct mq *consumer, *publisher;
 static unsigned epoch = 1;
+static struct tagmap *tags;     /* local tags of parts -> broker acks */
 
 static void on_signal(int sig)
 {
@@ -35,22 +39,83 @@ unsigned batchloop_epoch(void)
     return epoch;
 }
 
-void batchloop_ack(unsigned e, uint64_t tag)
+/* broker_ack - what the tag map settled goes to the broker */
+static void broker_ack(void *ctx, uint64_t tag, int multiple)
 {
-    if (e != epoch || consumer == NULL || mq_broken(consumer))
+    (void)ctx;
+    if (consumer == NULL || mq_broken(consumer))
         return;
-    if (mq_ack(consumer, tag) != TX_OK)
+    if ((multiple ? mq_ack_upto(consumer, tag) : mq_ack(consumer, tag)) != TX_OK)
         msg_warn("ack of delivery %llu failed; the broker will deliver it again",
                  (unsigned long long)tag);
 }
 
+void batchloop_ack(unsigned e, uint64_t tag)
+{
+    if (e == epoch)
+        tagmap_ack(tags, tag);
+}
+
 void batchloop_ack_upto(unsigned e, uint64_t tag)
 {
-    if (e != epoch || consumer == NULL || mq_broken(consumer))
+    if (e == epoch)
+        tagmap_ack_upto(tags, tag);
+}
+
+/*
+ * split - the parts of a broker message: the elements of a JSON array
+ * of objects (several events in one message, docs/ENVELOPES.md), else
+ * the message itself. Returns the array (owned) or NULL.
+ */
+static json_t *split(const struct mq_delivery *d)
+{
+    const char *p = d->body, *end = p + d->len;
+    json_t *a;
+
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
+    if (p == end || *p != '[')
+        return NULL;
+    a = json_loadb(d->body, d->len, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > BATCHLOOP_PARTS_MAX) {
+        json_decref(a);
+        return NULL;
+    }
+    for (size_t i = 0; i < json_array_size(a); i++)
+        if (!json_is_object(json_array_get(a, i))) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+/*
+ * deliver - hand a broker message to the program: each part of a split
+ * message as a delivery of its own (local tags; a malformed part is then
+ * dead-lettered alone), anything else as it came.
+ */
+static void deliver(const struct batchloop_ops *ops, void *arg, struct mq_delivery *d)
+{
+    json_t *a = split(d);
+
+    if (a == NULL) {
+        d->tag = tagmap_add(tags, d->tag, 1);
+        ops->deliver(d, epoch, arg);
         return;
-    if (mq_ack_upto(consumer, tag) != TX_OK)
-        msg_warn("ack up to delivery %llu failed; the broker will deliver them again",
-                 (unsigned long long)tag);
+    }
+    size_t n = json_array_size(a);
+    uint64_t first = tagmap_add(tags, d->tag, (int)n);
+    for (size_t i = 0; i < n; i++) {
+        struct mq_delivery part = *d;
+        part.tag = first + i;
+        part.body = json_dumps(json_array_get(a, i), JSON_COMPACT);
+        if (part.body == NULL)
+            msg_fatal("out of memory");
+        part.len = strlen(part.body);
+        ops->deliver(&part, epoch, arg);
+    }
+    json_decref(a);
+    mq_delivery_free(d);
 }
 
 void batchloop_publish(const struct batchloop_msg *m, int n)
@@ -97,6 +162,7 @@ static void reconnect_consumer(const struct batchloop_ops *ops, void *arg)
         msg_fatal("broker unreachable after %lld attempts; exiting without ack",
                   txconf.broker_reconnect_attempts);
     epoch++;
+    tagmap_reset(tags);
     ops->lost(arg);
 }
 
@@ -128,6 +194,7 @@ int batchloop_run(const struct batchloop_conf *conf, const struct batchloop_ops 
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    tags = tagmap_new(broker_ack, NULL);
     url = txconf_broker_url();
     consumer = mq_open_retry(url, "consumer", (int)txconf.broker_reconnect_attempts);
     if (consumer && conf->publisher)
@@ -151,7 +218,7 @@ int batchloop_run(const struct batchloop_conf *conf, const struct batchloop_ops 
             if (!mq_broken(consumer) && mq_cancel(consumer) == TX_OK) {
                 /* deliveries that arrived before cancel-ok are ours: finish them */
                 while (!mq_broken(consumer) && mq_next(consumer, &d, 50) == 1)
-                    ops->deliver(&d, epoch, arg);
+                    deliver(ops, arg, &d);
             }
             cancelled = 1;
             stop_deadline = time_mono_ms() +
@@ -163,6 +230,7 @@ int batchloop_run(const struct batchloop_conf *conf, const struct batchloop_ops 
         if (cancelled) {
             if (mq_broken(consumer)) {
                 epoch++;
+                tagmap_reset(tags);
                 ops->lost(arg);
             }
             if (ops->busy(arg) == 0)
@@ -182,7 +250,7 @@ int batchloop_run(const struct batchloop_conf *conf, const struct batchloop_ops 
         int got = 0;
         int r = mq_next(consumer, &d, (int)(wait < 1000 ? wait : 1000));
         while (r == 1) {
-            ops->deliver(&d, epoch, arg);
+            deliver(ops, arg, &d);
             if (++got >= BATCHLOOP_READ_MAX || !mq_has_buffered(consumer))
                 break;
             r = mq_next(consumer, &d, 0);
@@ -194,6 +262,8 @@ int batchloop_run(const struct batchloop_conf *conf, const struct batchloop_ops 
     mq_close(consumer);
     mq_close(publisher);
     consumer = publisher = NULL;
+    tagmap_free(tags);
+    tags = NULL;
     metrics_remove();
     msg_info("stopped");
     return 0;

@@ -24,6 +24,7 @@ struct track_conf {
     char *metrics_allow;
     long long event_queue;
     long long event_batch;
+    long long events_per_message;
     int64_t unsubscribe_timeout_ms;
     int64_t confirm_timeout_ms;
     int64_t stop_timeout_ms;

@@ -35,9 +35,7 @@ def events_for(job, n, timeout=15):
 
     def more():
         for _, b in drain(Q, timeout=0.2):
-            d = json.loads(b)
-            if d.get("job") == job:
-                got.append(d)
+            got.extend(d for d in event_docs(b) if d.get("job") == job)
         return got if len(got) >= n else None
     wait_until(more, timeout, "%d event(s) of job %s" % (n, job))
     return got
@@ -45,7 +43,7 @@ def events_for(job, n, timeout=15):
 
 def no_events_for(job, wait=1.5):
     time.sleep(wait)
-    return [json.loads(b) for _, b in drain(Q, timeout=0.2) if json.loads(b).get("job") == job]
+    return [d for _, b in drain(Q, timeout=0.2) for d in event_docs(b) if d.get("job") == job]
 
 
 wait_until(lambda: json.loads(get("/health")[2]).get("broker") == "connected", 30, "track connected to the broker")

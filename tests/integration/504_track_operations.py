@@ -66,9 +66,7 @@ def events_for(job, n, timeout=30):
 
     def more():
         for _, b in drain(Q, timeout=0.2):
-            d = json.loads(b)
-            if d.get("job") == job:
-                got.append(d)
+            got.extend(d for d in event_docs(b) if d.get("job") == job)
         return got if len(got) >= n else None
     wait_until(more, timeout, "%d event(s) of job %s" % (n, job))
     return got
@@ -156,12 +154,23 @@ try:
                           {"Content-Type": "application/x-www-form-urlencoded"})
     eq((st, h.get("retry-after")), (503, "60"), "unsubscribe without a broker: 503, try again")
     check(0.9 < t_uns < 5, "it waited for the confirm timeout (%.2fs)" % t_uns)
-    eq(json.loads(get(bport, "/health")[2])["queued"], 3, "three events held")
+    for i in (3, 4):
+        eq(get(bport, "/t/o/%s.gif" % txtrack.token("o", job2, 1, i))[0], 200, "another pixel (%d)" % i)
+    eq(json.loads(get(bport, "/health")[2])["queued"], 5, "five events held")
 finally:
     stack("start-broker")
-evs = events_for(job2, 3, 60)
-eq(sorted(e["type"] for e in evs), ["CLICKED", "OPENED", "UNSUBSCRIBED"],
+msgs = []
+wait_until(lambda: msgs.extend(m for m in drain(Q, timeout=0.2)
+                               if any(d.get("job") == job2 for d in event_docs(m[1]))) or
+           sum(len(event_docs(b)) for _, b in msgs) >= 5, 60, "the five held events")
+evs = [d for _, b in msgs for d in event_docs(b)]
+eq(sorted(e["type"] for e in evs), ["CLICKED", "OPENED", "OPENED", "OPENED", "UNSUBSCRIBED"],
    "everything queued during the outage is published when the broker is back")
+packed = [json.loads(b) for _, b in msgs if isinstance(json.loads(b), list)]
+check(len(packed) >= 1 and all(len({d["type"] for d in a}) == 1 for a in packed),
+      "events held together go out packed by type (JSON arrays): %r" % [[d["type"] for d in a] for a in packed])
+check(any({"%s#%08x#%08x" % (job2, 1, i) for i in (3, 4)} <= {d["rid"] for d in a} for a in packed),
+      "the two opens queued behind the batch in hand share one message")
 st, _, _, _ = get(bport, "/t/u/" + txtrack.token("u", job2, 1, 2), "POST", b"List-Unsubscribe=One-Click",
                   {"Content-Type": "application/x-www-form-urlencoded"})
 eq(st, 200, "the retried unsubscribe succeeds")

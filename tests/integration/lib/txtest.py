@@ -223,6 +223,13 @@ def drain(name, max_n=100000, timeout=0.5):
     return out
 
 
+def event_docs(body):
+    """The events of one message on txmail.events: a JSON array of events
+    (several packed into one message) or one event."""
+    d = json.loads(body)
+    return d if isinstance(d, list) else [d]
+
+
 def publish(exchange, key, body, headers=None):
     import pika
     c = amqp()
@@ -449,8 +456,11 @@ def new_account(settings=None, domain=None, allow_ip=None, notify_url=None):
     if allow_ip:
         cargs += ["--allow-ip", allow_ip]
     ctl(*cargs, stdin=password + "\n")
+    # a domain of its own gets selector s1; a shared one (several accounts may send
+    # as example.com) a selector of its own, so each key has its own TXT record
+    selector = "s1" if domain is None else "s" + name
     domain = domain or (name + ".test")
-    ctl("domain", "add", name, domain, "--selector", "s1")
+    ctl("domain", "add", name, domain, "--selector", selector)
     aid = sql("SELECT id FROM account WHERE name=%s", name)[0][0]
     return {"name": name, "user": name, "password": password, "domain": domain, "id": aid,
             "webhook_secret": secret}
