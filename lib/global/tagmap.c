@@ -109,20 +109,23 @@ static int mark(struct tm_group *g, uint64_t v)
     return --g->left == 0;
 }
 
-/* settle_front - drop the completed groups at the front, one multiple ack */
+/*
+ * settle_front - drop the completed groups at the front with one multiple
+ * ack up to the last of them not yet acked: RabbitMQ refuses (closes the
+ * channel) a multiple ack whose own tag was acked already.
+ */
 static void settle_front(struct tagmap *tm)
 {
-    int k = tm->head, need = 0;
+    int k = tm->head, last = -1;
 
     while (k < tm->len && tm->g[k].left == 0) {
-        need |= !tm->g[k].acked;
+        if (!tm->g[k].acked)
+            last = k;
         xfree(tm->g[k].done);
         k++;
     }
-    if (k == tm->head)
-        return;
-    if (need)
-        tm->fn(tm->ctx, tm->g[k - 1].broker, 1);
+    if (last >= 0)
+        tm->fn(tm->ctx, tm->g[last].broker, 1);
     tm->head = k;
 }
 

@@ -94,6 +94,7 @@ void job_publish(struct job *job, const char *exchange, const char *key,
     o->dead_reason[0] = 0;
     o->body = body;
     o->len = len;
+    o->parts = 1;
 }
 
 void job_forward(struct job *job, struct envelope *out)
@@ -145,6 +146,36 @@ void job_forward_input(struct job *job)
     json_decref(out.data);
 }
 
+/* pack_event - add body to an event of the same key queued by this job; 1 when done */
+static int pack_event(struct job *job, const char *key, const char *body, size_t len)
+{
+    for (int i = job->nouts - 1; i >= 0; i--) {
+        struct job_out *o = &job->outs[i];
+        if (o->parts >= WORKER_EVENTS_PER_MESSAGE || strcmp(o->exchange, MQ_EXCHANGE_EVENTS) != 0 ||
+            strcmp(o->key, key) != 0)
+            continue;
+        /* "{a}" -> "[{a},{b}]"; "[...]" -> "[...,{b}]" */
+        int wrap = o->parts == 1;
+        char *nb = xmalloc(o->len + len + 3);
+        size_t n = 0;
+        if (wrap)
+            nb[n++] = '[';
+        memcpy(nb + n, o->body, wrap ? o->len : o->len - 1);
+        n += wrap ? o->len : o->len - 1;
+        nb[n++] = ',';
+        memcpy(nb + n, body, len);
+        n += len;
+        nb[n++] = ']';
+        nb[n] = 0;
+        xfree(o->body);
+        o->body = nb;
+        o->len = n;
+        o->parts++;
+        return 1;
+    }
+    return 0;
+}
+
 void job_event(struct job *job, const struct tx_event *ev)
 {
     json_t *o = event_json(ev);
@@ -155,6 +186,10 @@ void job_event(struct job *job, const struct tx_event *ev)
     if (body == NULL)
         msg_panic("cannot encode an event");
     event_routing_key(key, sizeof(key), ev);
+    if (pack_event(job, key, body, strlen(body))) {
+        free(body);
+        return;
+    }
     job_publish(job, MQ_EXCHANGE_EVENTS, key, NULL, body, strlen(body));
 }
 

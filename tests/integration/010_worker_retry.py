@@ -24,7 +24,7 @@ recs = wait_until(lambda: [l for l in lines() if l[0] == "done"] if len([l for l
                   30, "three attempts")
 eq([int(l[2]) for l in recs], [0, 1, 2], "attempt numbers of the three tries")
 ev = wait_until(lambda: drain("testevents"), 15, "the EXPIRED event")
-docs = [json.loads(b) for _, b in ev]
+docs = [d for _, b in ev for d in event_docs(b)]
 check(any(d["type"] == "EXPIRED" and d.get("description") == tag for d in docs), "expired hook published its event")
 time.sleep(2)
 eq(len([l for l in lines() if l[0] == "done"]), 3, "no fourth attempt")

@@ -6,7 +6,7 @@ from txtest import *
 from smtpdtest import *
 
 q = job_queue("t402_jobs")
-acct = new_account(domain="example.com", settings={"forbiddenRecipients": ["admin"]})
+acct = new_account(domain="example.com", selector=uniq("s"), settings={"forbiddenRecipients": ["admin"]})
 sender = "sender@example.com"
 
 
@@ -98,7 +98,7 @@ check(b"Unknown-Thing" not in raw, "unknown X-RETARUS-M4A-* header removed")
 eq(job_row(jid)["notification"], None, "no endpoint without notification headers")
 
 # ---- a feature the account allows but the installation does not run, then one that runs it
-tr_acct = new_account(domain="example.com", settings={"features": {"traceRecover": True, "antivirus": True}})
+tr_acct = new_account(domain="example.com", selector=uniq("s"), settings={"features": {"traceRecover": True, "antivirus": True}})
 code, text = submit(with_headers(("X-RETARUS-M4A-TRACE-RECOVER-ACTIVE", "true")), account=tr_acct)
 eq(text, "550 5.7.1 Unsupported value for X-RETARUS-M4A-TRACE-RECOVER-ACTIVE",
    "trace & recover allowed but no scan stage in this installation")
@@ -164,7 +164,7 @@ res = transaction(c, sender, ["recipient@example.com"],
                   attachment_msg("Content-Disposition: attachment; filename=\"report.pdf\"\r\n", "application/pdf"))
 check(queued_id(res[-1][1]), "an allowed attachment is accepted")
 c.close()
-pdf_acct = new_account(domain="example.com", settings={"forbiddenExtensions": ["pdf"]})
+pdf_acct = new_account(domain="example.com", selector=uniq("s"), settings={"forbiddenExtensions": ["pdf"]})
 code, text = submit(attachment_msg("Content-Disposition: attachment; filename=\"report.pdf\"\r\n"), account=pdf_acct)
 eq(text, "550 5.7.1 Unsupported value for attachment report.pdf", "the account's own forbidden list")
 

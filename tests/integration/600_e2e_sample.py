@@ -12,7 +12,7 @@ from txtest import *
 import txrest
 
 hook = WebhookReceiver()
-acct = new_account(domain="example.com")
+acct = new_account(domain="example.com", selector=uniq("s"))
 stack("publish-dns")
 req = sample("sample-jobrequest.json")
 # the sample posts to a real host: point it at our receiver, keep its headers and auth

@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 
-from txtest import E, Program, amqp, fail, publish, sink_for, uniq, wait_until
+from txtest import E, Program, amqp, event_docs, fail, publish, sink_for, uniq, wait_until
 
 
 def new_ids():
@@ -89,11 +89,12 @@ class Events:
                 if m is None:
                     break
                 try:
-                    ev = json.loads(body)
+                    evs = event_docs(body)
                 except ValueError:
                     continue
                 with self.lock:
-                    self.by_rid.setdefault(ev.get("rid"), []).append(ev)
+                    for ev in evs:
+                        self.by_rid.setdefault(ev.get("rid"), []).append(ev)
         finally:
             c.close()
 

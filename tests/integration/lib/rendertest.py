@@ -16,7 +16,7 @@ import re
 import time
 import uuid
 
-from txtest import (E, Program, amqp, check, ctl, declare_queue, eq, fail, log, new_account,
+from txtest import (E, Program, amqp, check, ctl, declare_queue, eq, event_docs, fail, log, new_account,
                     parse_envelope, publish, sql, stack, uniq, wait_until)
 
 _captured = {}   # queue -> list of (env, raw) not yet claimed
@@ -55,7 +55,7 @@ class Capture:
                     if q == self.out_q:
                         sink.append(parse_envelope(body))
                     else:
-                        sink.append(json.loads(body))
+                        sink.extend(event_docs(body))
         finally:
             c.close()
 

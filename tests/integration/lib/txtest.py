@@ -440,8 +440,10 @@ class WebhookReceiver:
 
 # ------------------------------------------------------------------ accounts
 
-def new_account(settings=None, domain=None, allow_ip=None, notify_url=None):
+def new_account(settings=None, domain=None, allow_ip=None, notify_url=None, selector="s1"):
     """Create an isolated account with a credential and a sender domain.
+    Accounts sharing a domain (example.com) need a selector each: one TXT
+    record per key.
     Returns dict(name, user, password, domain, id)."""
     name = uniq("acct")
     args = ["account", "add", name, "--customer-no", "4711"]
@@ -456,9 +458,6 @@ def new_account(settings=None, domain=None, allow_ip=None, notify_url=None):
     if allow_ip:
         cargs += ["--allow-ip", allow_ip]
     ctl(*cargs, stdin=password + "\n")
-    # a domain of its own gets selector s1; a shared one (several accounts may send
-    # as example.com) a selector of its own, so each key has its own TXT record
-    selector = "s1" if domain is None else "s" + name
     domain = domain or (name + ".test")
     ctl("domain", "add", name, domain, "--selector", selector)
     aid = sql("SELECT id FROM account WHERE name=%s", name)[0][0]
