@@ -64,7 +64,7 @@
  *   track_metrics_allow (127.0.0.0/8,::1) who may read /metrics
  *   track_event_queue (100000)            events held while the broker
  *                                         is slow or away
- *   track_event_batch (500)               events per confirm round trip
+ *   track_event_batch (5000)              events per confirm round trip
  *   track_events_per_message (100)        events of one type packed into
  *                                         one broker message (a JSON
  *                                         array; 1: one event each)
@@ -116,7 +116,7 @@ static struct cfg_param params[] = {
     {"track_trusted_proxies", CFG_STR, &track_conf.trusted_proxies, "", 0, 0, 0, "proxies whose X-Forwarded-For counts", 0, 0},
     {"track_metrics_allow", CFG_STR, &track_conf.metrics_allow, "127.0.0.0/8,::1", 0, 0, 0, "who may read /metrics", 0, 0},
     {"track_event_queue", CFG_INT, &track_conf.event_queue, "100000", 100, 10000000, 0, "events held for the broker", 0, 0},
-    {"track_event_batch", CFG_INT, &track_conf.event_batch, "500", 1, 10000, 0, "events per confirm", 0, 0},
+    {"track_event_batch", CFG_INT, &track_conf.event_batch, "5000", 1, 10000, 0, "events per confirm", 0, 0},
     {"track_events_per_message", CFG_INT, &track_conf.events_per_message, "100", 1, 1000, 0, "events per broker message", 0, 0},
     {"track_unsubscribe_timeout", CFG_TIME, &track_conf.unsubscribe_timeout_ms, "5s", 100, 60000, 0, "unsubscribe confirm wait", 0, 0},
     {"track_confirm_timeout", CFG_TIME, &track_conf.confirm_timeout_ms, "10s", 100, 300000, 0, "batch confirm wait", 0, 0},
