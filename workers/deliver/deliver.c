@@ -539,8 +539,11 @@ static int init(void)
     if (strcmp(dp.inet_protocols, "all") != 0 && strcmp(dp.inet_protocols, "ipv4") != 0 &&
         strcmp(dp.inet_protocols, "ipv6") != 0)
         msg_fatal("deliver_inet_protocols: \"%s\" is not all, ipv4 or ipv6", dp.inet_protocols);
-    if (!*dp.helo_name)
-        dp.helo_name = txconf.myhostname;
+    if (!*dp.helo_name) {
+        /* a copy: both tables free their strings at exit */
+        xfree(dp.helo_name);
+        dp.helo_name = xstrdup(txconf.myhostname);
+    }
     if (deliver_dns_init() < 0)
         msg_fatal("c-ares cannot be initialised");
     if (deliver_tls_init() < 0)
