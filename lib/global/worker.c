@@ -156,7 +156,7 @@ static int pack_event(struct job *job, const char *key, const char *body, size_t
             continue;
         /* "{a}" -> "[{a},{b}]"; "[...]" -> "[...,{b}]" */
         int wrap = o->parts == 1;
-        char *nb = xmalloc(o->len + len + 3);
+        char *nb = xmalloc(o->len + len + 4);   /* [ , ] NUL */
         size_t n = 0;
         if (wrap)
             nb[n++] = '[';
