@@ -62,9 +62,9 @@ int main(int argc, char **argv)
     const char *url = NULL, *file = NULL, *auth = NULL, *ca = NULL;
     long total = 100, conc = 10;
     double rate = 0;
-    int insecure = 0, opt;
+    int insecure = 0, warm = 0, opt;
 
-    while ((opt = getopt(argc, argv, "u:f:n:c:r:a:kC:")) != -1) {
+    while ((opt = getopt(argc, argv, "u:f:n:c:r:a:kC:w")) != -1) {
         switch (opt) {
         case 'u': url = optarg; break;
         case 'f': file = optarg; break;
@@ -74,8 +74,9 @@ int main(int argc, char **argv)
         case 'a': auth = optarg; break;
         case 'k': insecure = 1; break;
         case 'C': ca = optarg; break;
+        case 'w': warm = 1; break;
         default:
-            fprintf(stderr, "usage: txmail-loadgen -u URL -f BODY [-n N] [-c C] [-r RATE] [-a U:P] [-k] [-C CA]\n");
+            fprintf(stderr, "usage: txmail-loadgen -u URL -f BODY [-n N] [-c C] [-r RATE] [-a U:P] [-k] [-C CA] [-w]\n");
             return 2;
         }
     }
@@ -92,6 +93,7 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_ALL);
     CURLM *m = curl_multi_init();
     curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, conc);
+    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, conc);
     struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
     hdr = curl_slist_append(hdr, "Expect:");
     struct req *reqs = calloc((size_t)conc, sizeof(*reqs));
@@ -118,6 +120,21 @@ int main(int argc, char **argv)
         if (ca)
             curl_easy_setopt(h, CURLOPT_CAINFO, ca);
         reqs[i].h = h;
+    }
+    if (warm) {
+        /* -w: one request per connection before the clock starts, so the
+         * measured requests find their connections open (as a client's pool
+         * does) instead of paying TLS set-up when a burst needs one more */
+        int running = 1;
+        for (long i = 0; i < conc; i++)
+            curl_multi_add_handle(m, reqs[i].h);
+        while (running) {
+            curl_multi_perform(m, &running);
+            curl_multi_poll(m, NULL, 0, 10, NULL);
+        }
+        for (long i = 0; i < conc; i++)
+            curl_multi_remove_handle(m, reqs[i].h);
+        start = now_s();
     }
     while (done < total) {
         double t = now_s();
