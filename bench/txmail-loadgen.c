@@ -3,7 +3,8 @@
  *   txmail-loadgen - HTTP POST load generator for the benchmarks
  * SYNOPSIS
  *   txmail-loadgen -u URL -f BODY_FILE [-n TOTAL] [-c CONCURRENCY]
- *                  [-r RATE_PER_S] [-a USER:PASSWORD] [-k] [-C CA_FILE]
+ *                  [-r RATE_PER_S] [-a USER:PASSWORD] [-k] [-C CA_FILE] [-w]
+ *                  [-l LATENCY_FILE]
  * DESCRIPTION
  *   Posts BODY_FILE (application/json) TOTAL times with at most
  *   CONCURRENCY requests in flight over persistent connections (libcurl
@@ -13,6 +14,9 @@
  *   {"sent","ok","errors","status":{code:count},"seconds","rate",
  *    "p50_ms","p90_ms","p99_ms","max_ms","first_ok_ms","last_ok_ms"}
  *   (first/last_ok_ms: wall clock of the first and last 2xx answer).
+ *   -w opens the connections before the clock starts; -l writes every
+ *   request's latency (ms, in completion order) to LATENCY_FILE, so that
+ *   runs can be pooled.
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -59,12 +63,12 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    const char *url = NULL, *file = NULL, *auth = NULL, *ca = NULL;
+    const char *url = NULL, *file = NULL, *auth = NULL, *ca = NULL, *latfile = NULL;
     long total = 100, conc = 10;
     double rate = 0;
     int insecure = 0, warm = 0, opt;
 
-    while ((opt = getopt(argc, argv, "u:f:n:c:r:a:kC:w")) != -1) {
+    while ((opt = getopt(argc, argv, "u:f:n:c:r:a:kC:wl:")) != -1) {
         switch (opt) {
         case 'u': url = optarg; break;
         case 'f': file = optarg; break;
@@ -75,8 +79,9 @@ int main(int argc, char **argv)
         case 'k': insecure = 1; break;
         case 'C': ca = optarg; break;
         case 'w': warm = 1; break;
+        case 'l': latfile = optarg; break;
         default:
-            fprintf(stderr, "usage: txmail-loadgen -u URL -f BODY [-n N] [-c C] [-r RATE] [-a U:P] [-k] [-C CA] [-w]\n");
+            fprintf(stderr, "usage: txmail-loadgen -u URL -f BODY [-n N] [-c C] [-r RATE] [-a U:P] [-k] [-C CA] [-w] [-l FILE]\n");
             return 2;
         }
     }
@@ -179,6 +184,14 @@ int main(int argc, char **argv)
         curl_multi_poll(m, NULL, 0, rate > 0 ? 1 : 10, &numfds);
     }
     double secs = now_s() - start;
+    if (latfile) {
+        FILE *lf = fopen(latfile, "w");
+        if (lf == NULL)
+            return 1;
+        for (long i = 0; i < total; i++)
+            fprintf(lf, "%.3f\n", lat[i]);
+        fclose(lf);
+    }
     qsort(lat, (size_t)total, sizeof(double), cmp);
     printf("{\"sent\":%ld,\"ok\":%ld,\"errors\":%ld,\"status\":{", sent, ok, errors);
     int first = 1;

@@ -98,7 +98,9 @@ void job_derive(struct job *job, const char *type, struct envelope *out);
  * routing key that one job raises go out packed, up to
  * WORKER_EVENTS_PER_MESSAGE in one broker message (a JSON array,
  * docs/ENVELOPES.md): a fan-out of 100 recipients costs the broker 2
- * messages for its STARTED and FINISHED events instead of 200.
+ * messages for its STARTED and FINISHED events instead of 200. The jobs
+ * that settle together (one pass of the main loop) also share their event
+ * messages per key, so a busy stage publishes few event messages per job.
  */
 #define WORKER_EVENTS_PER_MESSAGE 100
 void job_event(struct job *job, const struct tx_event *ev);
