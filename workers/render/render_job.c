@@ -5,9 +5,11 @@
  * Per job: the text parts and the attachment entities are prepared once
  * (attachments are re-cut into base64 lines in one pass, never decoded).
  * Per block: the header fields shared by its copies, the body and its
- * DKIM body hash. Per copy: the Message-ID (and, with tracking, the
- * HTML), the signature, the envelope. Copies of a block differ only in
- * their header, so a block's body is built and hashed once.
+ * DKIM body hash (hashed when the first copy without a body of its own
+ * needs it: with tracking, no copy may). Per copy: the Message-ID (and,
+ * with tracking, the HTML), the signature, the envelope. Copies of a
+ * block differ only in their header, so a block's body is built and
+ * hashed once.
  *
  * A block that cannot be rendered (template error, size over the limit,
  * a header that cannot be written) gets PROCESSING_FAILED for its
@@ -64,7 +66,8 @@ struct rblock {
     struct buf pre, mid, lu, post; /* header fields around Message-ID */
     struct buf entity;             /* top entity: Content-* fields, empty line, body */
     size_t body_off;
-    unsigned char bh[32];
+    unsigned char bh[32];          /* DKIM body hash of entity, once a copy needs it */
+    int have_bh;
     const char *html;              /* HTML text of the block (for tracking) */
     size_t html_len;
     struct buf html_buf, plain_buf, subj_buf;
@@ -614,7 +617,6 @@ static int block_build(struct rjob *rj, struct rblock *rb, char *err, size_t err
         snprintf(err, errsz, "header fields too large");
         return -1;
     }
-    dkim_body_hash(rb->bh, rb->entity.data + rb->body_off, rb->entity.len - rb->body_off);
     return 0;
 }
 
@@ -631,7 +633,7 @@ static int copy_one(struct rjob *rj, struct rblock *rb, const struct render_rcpt
     struct buf tbody = BUF_INIT((size_t)rj->limit), lu = BUF_INIT(1 << 16);
     const char *body = rb->entity.data + rb->body_off, *how = "none";
     size_t bodylen = rb->entity.len - rb->body_off;
-    const unsigned char *bh = rb->bh;
+    const unsigned char *bh = NULL;
     unsigned char tbh[32];
     char msgid[340], own[1100];
     const struct buf *post = &rb->post;
@@ -662,6 +664,14 @@ static int copy_one(struct rjob *rj, struct rblock *rb, const struct render_rcpt
             buf_append(&tpost, tbody.data, off - 2);
             post = &tpost;
         }
+    }
+    if (bh == NULL) {
+        /* the block's body: hashed when the first copy sends it (with
+         * tracking, every copy may have its own) */
+        if (!rb->have_bh)
+            dkim_body_hash(rb->bh, body, bodylen);
+        rb->have_bh = 1;
+        bh = rb->bh;
     }
     /* one-click unsubscribe: this copy's own URL (unless the request has an https one) */
     const struct buf *lup = &rb->lu;
