@@ -43,42 +43,85 @@ int mime_crlf(struct buf *out, const char *s, size_t len)
     return 0;
 }
 
+/* qp_lit - 1: written as it is anywhere in a line; 2: SP and TAB, as they are but at a line end */
+static const unsigned char qp_lit[256] = {[33 ... 60] = 1, [62 ... 126] = 1, [' '] = 2, ['\t'] = 2};
+
+/*
+ * qp_piece - the encoding of s[*i] (one octet, or a CRLF line end) into
+ * dst, at most 6 octets ("=\r\n=XX"); advances *i and *col, returns
+ * the length.
+ */
+static inline size_t qp_piece(char *dst, const unsigned char *s, size_t len, size_t *i, size_t *col,
+                              int binary)
+{
+    unsigned char c = s[*i];
+    size_t n = 0;
+
+    if (!binary && c == '\r' && *i + 1 < len && s[*i + 1] == '\n') {
+        dst[0] = '\r';
+        dst[1] = '\n';
+        *i += 2;
+        *col = 0;
+        return 2;
+    }
+    size_t k = *i;
+    int line_end = k + 1 == len || (!binary && s[k + 1] == '\r' && k + 2 < len && s[k + 2] == '\n');
+    size_t w = qp_lit[c] == 1 || (qp_lit[c] == 2 && !line_end) ? 1 : 3;
+    /* a soft line break keeps every line within 76 characters with its '=' */
+    if (*col + w > QP_LINE - 1 && !(line_end && *col + w <= QP_LINE)) {
+        dst[n++] = '=';
+        dst[n++] = '\r';
+        dst[n++] = '\n';
+        *col = 0;
+    }
+    if (w == 1) {
+        dst[n++] = (char)c;
+    } else {
+        dst[n++] = '=';
+        dst[n++] = hexdig[c >> 4];
+        dst[n++] = hexdig[c & 15];
+    }
+    *col += w;
+    ++*i;
+    return n;
+}
+
 int mime_qp_encode(struct buf *out, const unsigned char *s, size_t len, int binary)
 {
-    size_t col = 0;
+    size_t col = 0, i = 0;
 
     reserve_hint(out, len + len / 8 + 64);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = s[i];
-        char piece[3];
-        size_t n;
-
-        if (!binary && c == '\r' && i + 1 < len && s[i + 1] == '\n') {
-            if (buf_append(out, "\r\n", 2) < 0)
-                return -1;
-            i++;
-            col = 0;
-            continue;
-        }
-        int line_end = i + 1 == len || (!binary && s[i + 1] == '\r' && i + 2 < len && s[i + 2] == '\n');
-        if ((c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !line_end)) {
-            piece[0] = (char)c;
-            n = 1;
+    while (i < len) {
+        if (out->data && out->cap - out->len > 8) {
+            /* stores into the room reserved above, through a local pointer */
+            char *o = out->data + out->len, *last = out->data + out->cap - 8;
+            while (i < len && o < last) {
+                if (col < QP_LINE - 1 && qp_lit[s[i]] == 1) {
+                    /* a run of text well inside the line: as it is (SP and TAB too
+                     * when no line end follows) */
+                    size_t stop = i + (QP_LINE - 1 - col);
+                    if (stop > len)
+                        stop = len;
+                    if (stop - i > (size_t)(last - o))
+                        stop = i + (size_t)(last - o);
+                    size_t k = i;
+                    while (k < stop && (qp_lit[s[k]] == 1 ||
+                                        (qp_lit[s[k]] == 2 && k + 1 < len && s[k + 1] != '\r')))
+                        *o++ = (char)s[k++];
+                    col += k - i;
+                    i = k;
+                } else
+                    o += qp_piece(o, s, len, &i, &col, binary);
+            }
+            out->len = (size_t)(o - out->data);
+            out->data[out->len] = 0;
         } else {
-            piece[0] = '=';
-            piece[1] = hexdig[c >> 4];
-            piece[2] = hexdig[c & 15];
-            n = 3;
-        }
-        /* a soft line break keeps every line within 76 characters with its '=' */
-        if (col + n > QP_LINE - 1 && !(line_end && col + n <= QP_LINE)) {
-            if (buf_append(out, "=\r\n", 3) < 0)
+            /* near the end of the room: buf_append grows it, or fails at the maximum */
+            char piece[8];
+            size_t n = qp_piece(piece, s, len, &i, &col, binary);
+            if (buf_append(out, piece, n) < 0)
                 return -1;
-            col = 0;
         }
-        if (buf_append(out, piece, n) < 0)
-            return -1;
-        col += n;
     }
     return 0;
 }
