@@ -135,11 +135,11 @@ int mime_b64_lines(struct buf *out, const void *data, size_t len)
     return 0;
 }
 
-static int b64_char(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-           c == '/';
-}
+/* b64_cls - 1: base64 alphabet, 2: white space (skipped), 3: '=' pad, 0: not allowed */
+static const unsigned char b64_cls[256] = {
+    ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['0' ... '9'] = 1, ['+'] = 1, ['/'] = 1,
+    ['\r'] = 2, ['\n'] = 2, [' '] = 2, ['\t'] = 2, ['='] = 3,
+};
 
 int mime_b64_reline(struct buf *out, const char *in, size_t len)
 {
@@ -148,23 +148,37 @@ int mime_b64_reline(struct buf *out, const char *in, size_t len)
     if (buf_reserve(out, len + len / 38 + 4) < 0)
         return -1;
     char *o = out->data + out->len;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)in[i];
-        if (c == '\r' || c == '\n' || c == ' ' || c == '\t')
+        int k = b64_cls[c];
+        if (k == 2) {
+            i++;
             continue;
-        if (c == '=') {
+        }
+        if (k == 3) {
             if (++pads > 2)
                 goto bad;
-        } else if (!b64_char(c) || pads)
+        } else if (k != 1 || pads)
             goto bad;
         if (col == 76) {
             *o++ = '\r';
             *o++ = '\n';
             col = 0;
         }
+        if (k == 1) {
+            /* the run of alphabet up to the end of the output line */
+            size_t stop = len - i < 76 - col ? len : i + (76 - col), j = i;
+            while (j < stop && b64_cls[(unsigned char)in[j]] == 1)
+                *o++ = in[j++];
+            col += j - i;
+            n += j - i;
+            i = j;
+            continue;
+        }
         *o++ = (char)c;
         col++;
         n++;
+        i++;
     }
     if (n % 4 != 0)
         goto bad;
