@@ -26,19 +26,21 @@ static void reserve_hint(struct buf *b, size_t n)
 
 int mime_crlf(struct buf *out, const char *s, size_t len)
 {
+    const char *end = s + len;
+    const char *cr = len ? memchr(s, '\r', len) : NULL; /* the next CR, or NULL */
+
     reserve_hint(out, len + len / 16 + 16);
-    for (size_t i = 0; i < len;) {
+    for (const char *p = s; p < end;) {
         /* copy the run up to the next CR or LF in one go */
-        size_t j = i;
-        while (j < len && s[j] != '\r' && s[j] != '\n')
-            j++;
-        if (buf_append(out, s + i, j - i) < 0)
+        const char *lf = memchr(p, '\n', (size_t)(end - p));
+        if (cr && cr < p)
+            cr = memchr(p, '\r', (size_t)(end - p));
+        const char *q = cr && (lf == NULL || cr < lf) ? cr : lf;
+        if (q == NULL)
+            return buf_append(out, p, (size_t)(end - p));
+        if (buf_append(out, p, (size_t)(q - p)) < 0 || buf_append(out, "\r\n", 2) < 0)
             return -1;
-        if (j == len)
-            break;
-        if (buf_append(out, "\r\n", 2) < 0)
-            return -1;
-        i = j + (s[j] == '\r' && j + 1 < len && s[j + 1] == '\n' ? 2 : 1);
+        p = q + (*q == '\r' && q + 1 < end && q[1] == '\n' ? 2 : 1);
     }
     return 0;
 }
