@@ -4,12 +4,13 @@
  * without broker or database, so its CPU cost can be measured with
  * callgrind (instruction counts do not depend on the machine's load).
  *
- *   render_bench [-n count] [-k rsa.pem] [-o out]
+ *   render_bench [-n count] [-k rsa.pem] [-o out] [-u] [-r rcpts]
  *
  * Each round decodes the job envelope as txmail-rest publishes it (JSON
  * line, body text and attachment in raw segments), renders and signs
  * the copy (open and link tracking, DKIM rsa-sha256) and drops what was
- * queued. -o writes the first round's message envelope, to compare the
+ * queued. -u turns tracking off; -r sends the block to that many
+ * addresses (1). -o writes the first round's message envelope, to compare the
  * output of two builds byte for byte (same -k key; tracking tokens carry
  * an expiry in seconds, so run both within the same second). Without -k
  * an RSA-2048 key is generated at start, outside the measured work.
@@ -68,7 +69,7 @@ static void job_raw(struct buf *raw, size_t seg[2][2])
 }
 
 /* job_envelope - the envelope txmail-rest would publish for the job */
-static void job_envelope(char **body, size_t *len)
+static void job_envelope(char **body, size_t *len, int track, int nrcpt)
 {
     struct envelope e;
     struct buf raw = BUF_INIT(1 << 24);
@@ -101,12 +102,21 @@ static void job_envelope(char **body, size_t *len)
         "mail", "from", "email", "Shop <shop@example.com>", "addr", "shop@example.com", "display",
         "Shop", "mimeFrom", "replyTo", "inReplyTo", "priority", "listUnsubscribe", "xHeaders",
         "blocks", "index", 0, "reference", "replyTo", "inReplyTo", "priority", "listUnsubscribe",
-        "xHeaders", "openTracking", 1, "linkTracking", 1, "personalization",
+        "xHeaders", "openTracking", track, "linkTracking", track, "personalization",
         "to", "rid", rid, "index", 0, "email", "Bench <sink@example.test>", "addr",
         "sink@example.test", "display", "Bench", "utf8", 0, "drop", "cc", "bcc",
         "options", "settings", "autoEscapeHtml", 0, "oneClickUnsubscribe", 0, "trackingWindowDays", 10);
     if (d == NULL)
         msg_fatal("job data: %s", jerr.text);
+    /* more addresses in the block: copies of the first with their own rid */
+    json_t *to = json_object_get(json_array_get(json_object_get(d, "blocks"), 0), "to");
+    for (int i = 1; i < nrcpt; i++) {
+        json_t *r = json_deep_copy(json_array_get(to, 0));
+        rid_format(rid, JOB_ID, 0, (uint32_t)i);
+        json_object_set_new(r, "rid", json_string(rid));
+        json_object_set_new(r, "index", json_integer(i));
+        json_array_append_new(to, r);
+    }
     envelope_init(&e, "job");
     json_decref(e.data);
     e.data = d;
@@ -144,7 +154,8 @@ static EVP_PKEY *load_key(const char *path)
 
 /* one_round - what handle() does for a REST job once the database has answered
  * (not inlined: callgrind --toggle-collect=one_round measures just this) */
-static __attribute__((noinline)) void one_round(const char *body, size_t len, struct render_domain *dom, FILE *out)
+static __attribute__((noinline)) void one_round(const char *body, size_t len, struct render_domain *dom,
+                                                int nrcpt, FILE *out)
 {
     struct job job;
     struct render_run run;
@@ -163,7 +174,7 @@ static __attribute__((noinline)) void one_round(const char *body, size_t len, st
     run.dom = dom;
     snprintf(run.msgid_domain, sizeof(run.msgid_domain), "%s", dom->message_id_domain);
     run.t_sign = 1795867201;
-    if (render_rest(&run) != TX_OK || run.copies != 1)
+    if (render_rest(&run) != TX_OK || run.copies != nrcpt)
         msg_fatal("render failed: %s", job.reason);
     hook_run_done(&run);
     for (int i = 0; i < job.nouts; i++) {
@@ -177,13 +188,13 @@ static __attribute__((noinline)) void one_round(const char *body, size_t len, st
 
 int main(int argc, char **argv)
 {
-    int n = 10, c;
+    int n = 10, c, track = 1, nrcpt = 1;
     const char *keyfile = NULL, *outfile = NULL;
     struct render_domain dom;
     char *body;
     size_t len;
 
-    while ((c = getopt(argc, argv, "n:k:o:")) != -1) {
+    while ((c = getopt(argc, argv, "n:k:o:ur:")) != -1) {
         switch (c) {
         case 'n':
             n = atoi(optarg);
@@ -194,8 +205,14 @@ int main(int argc, char **argv)
         case 'o':
             outfile = optarg;
             break;
+        case 'u':
+            track = 0;
+            break;
+        case 'r':
+            nrcpt = atoi(optarg);
+            break;
         default:
-            fprintf(stderr, "usage: render_bench [-n count] [-k rsa.pem] [-o out]\n");
+            fprintf(stderr, "usage: render_bench [-n count] [-k rsa.pem] [-o out] [-u] [-r rcpts]\n");
             return 2;
         }
     }
@@ -216,12 +233,14 @@ int main(int argc, char **argv)
     dom.sign[0].selector = "bench";
     dom.nsign = 1;
 
-    job_envelope(&body, &len);
+    if (nrcpt < 1)
+        nrcpt = 1;
+    job_envelope(&body, &len, track, nrcpt);
     for (int i = 0; i < n; i++) {
         FILE *out = NULL;
         if (i == 0 && outfile && (out = fopen(outfile, "w")) == NULL)
             msg_fatal("%s: cannot write", outfile);
-        one_round(body, len, &dom, out);
+        one_round(body, len, &dom, nrcpt, out);
         if (out)
             fclose(out);
     }
