@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <iconv.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -343,6 +344,20 @@ out:
     buf_free(&norm);
     buf_free(&conv);
     return rc;
+}
+
+size_t mime_text_max(const struct mime_text *t)
+{
+    const char *cs = t->charset && *t->charset ? t->charset : "UTF-8";
+    size_t len = t->text ? t->len : 0;
+
+    if (!is_utf8_cs(cs) || !cs_name_ok(cs) || len > SIZE_MAX / 16)
+        return SIZE_MAX;
+    /* fields: under 200 octets with a charset name of at most 40. Body: line
+     * ends as CRLF at most double the text; quoted-printable at most triples
+     * that, and its soft line breaks add 3 per 73 octets or more; base64
+     * adds a third and CRLFs; 4 per octet bounds them all. */
+    return 200 + 8 * len + 16;
 }
 
 /* token chars of RFC 2045 */
