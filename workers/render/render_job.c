@@ -5,11 +5,13 @@
  * Per job: the text parts and the attachment entities are prepared once
  * (attachments are re-cut into base64 lines in one pass, never decoded).
  * Per block: the header fields shared by its copies, the body and its
- * DKIM body hash (hashed when the first copy without a body of its own
- * needs it: with tracking, no copy may). Per copy: the Message-ID (and,
- * with tracking, the HTML), the signature, the envelope. Copies of a
- * block differ only in their header, so a block's body is built and
- * hashed once.
+ * DKIM body hash. Per copy: the Message-ID (and, with tracking, the
+ * HTML), the signature, the envelope. Copies of a block differ only in
+ * their header, so a block's body is built and hashed once - by the
+ * first copy that sends it: with tracking every copy has a body of its
+ * own, and none may. (The job's HTML entity and the block's body are
+ * left for that copy only when they cannot fail; otherwise they are
+ * built up front, so a block fails where it always did.)
  *
  * A block that cannot be rendered (template error, size over the limit,
  * a header that cannot be written) gets PROCESSING_FAILED for its
