@@ -16,3 +16,13 @@ render_header_test_SRC := workers/render/render_header_test.c workers/render/ren
 render_mime_test_SRC := workers/render/render_mime_test.c workers/render/render_mime.c \
                         workers/render/render_header.c
 render_dkim_test_SRC := workers/render/render_dkim_test.c workers/render/render_dkim.c
+
+# render_bench: the render path in-process on the benchmark's 200 KB job,
+# for callgrind (never run by make test)
+PROGRAMS += render_bench
+render_bench_SRC := workers/render/render_bench.c workers/render/render_job.c \
+                    workers/render/render_raw.c workers/render/render_emit.c \
+                    workers/render/render_mime.c workers/render/render_header.c \
+                    workers/render/render_dkim.c workers/render/render_domain.c \
+                    workers/render/render_track.c
+render_bench_LIBS := -lresolv

@@ -53,96 +53,86 @@ int dkim_key_from_pem(EVP_PKEY **out, enum dkim_alg *alg, const char *pem, size_
 struct sink {
     EVP_MD_CTX *md;     /* hash into this, or */
     struct buf *b;      /* append to this */
-    char tmp[16384];
-    size_t n;
 };
-
-static void sink_flush(struct sink *s)
-{
-    if (s->n == 0)
-        return;
-    if (s->md)
-        EVP_DigestUpdate(s->md, s->tmp, s->n);
-    else
-        buf_append(s->b, s->tmp, s->n);
-    s->n = 0;
-}
 
 static void sink_put(struct sink *s, const char *p, size_t n)
 {
-    while (n > 0) {
-        size_t room = sizeof(s->tmp) - s->n, take = n < room ? n : room;
-        memcpy(s->tmp + s->n, p, take);
-        s->n += take, p += take, n -= take;
-        if (s->n == sizeof(s->tmp))
-            sink_flush(s);
-    }
+    if (n == 0)
+        return;
+    if (s->md)
+        EVP_DigestUpdate(s->md, p, n);
+    else
+        buf_append(s->b, p, n);
 }
 
 /*
  * canon_body - WSP runs become one SP, WSP at line ends goes, empty lines
- * at the end go, a non-empty body ends in CRLF. Line ends are CRLF;
- * empty lines are held back until a later line has content.
+ * at the end go, a non-empty body ends in CRLF. Line ends are CRLF.
+ *
+ * The bodies render builds (base64, quoted-printable, CRLF text) are
+ * almost all canonical already, so the input is passed on in spans as it
+ * is, and only the places that change are written apart: a WSP run that
+ * is not one SP before content, and the end. Trailing WSP and CRLFs are
+ * cut first: whatever follows the last octet of content becomes empty
+ * lines, which go. (A CR counts as the start of a line end only right
+ * before an LF; bare CR and LF are content.)
  */
 static void canon_body(struct sink *s, const char *p, size_t len)
 {
-    size_t pending_crlf = 0;
-    int pending_ws = 0, any = 0;
-    size_t i = 0;
+    size_t end = len, span = 0, i = 0;
 
-    while (i < len) {
-        char c = p[i];
-        if (c == '\r' && i + 1 < len && p[i + 1] == '\n') {
-            pending_ws = 0;
-            pending_crlf++;
-            i += 2;
-            continue;
-        }
-        if (c == ' ' || c == '\t') {
-            pending_ws = 1;
-            i++;
-            continue;
-        }
-        for (; pending_crlf > 0; pending_crlf--)
-            sink_put(s, "\r\n", 2);
-        if (pending_ws) {
-            sink_put(s, " ", 1);
-            pending_ws = 0;
-        }
-        /* the run of ordinary octets up to the next WSP or CR */
-        size_t j = i + 1;
-        while (j < len && p[j] != ' ' && p[j] != '\t' && p[j] != '\r')
-            j++;
-        sink_put(s, p + i, j - i);
-        any = 1;
-        i = j;
+    while (end > 0) {
+        if (p[end - 1] == ' ' || p[end - 1] == '\t')
+            end--;
+        else if (end >= 2 && p[end - 1] == '\n' && p[end - 2] == '\r')
+            end -= 2;
+        else
+            break;
     }
-    if (any)
+    /* p[end - 1] is content now: every WSP run below is followed by an octet */
+    const char *tab = end ? memchr(p, '\t', end) : NULL; /* the next TAB, or NULL */
+    while (i < end) {
+        const char *ws = memchr(p + i, ' ', end - i);
+        if (tab && tab < p + i)
+            tab = memchr(p + i, '\t', end - i);
+        if (tab && (ws == NULL || tab < ws))
+            ws = tab;
+        if (ws == NULL)
+            break;
+        size_t a = (size_t)(ws - p), j = a + 1;
+        while (j < end && (p[j] == ' ' || p[j] == '\t'))
+            j++;
+        int eol = p[j] == '\r' && j + 1 < end && p[j + 1] == '\n';
+        if (j - a == 1 && p[a] == ' ' && !eol) {
+            i = j; /* one SP before content: as it is */
+            continue;
+        }
+        sink_put(s, p + span, a - span);
+        if (!eol)
+            sink_put(s, " ", 1);
+        span = i = j;
+    }
+    sink_put(s, p + span, end - span);
+    if (end > 0)
         sink_put(s, "\r\n", 2);
 }
 
 void dkim_canon_body(struct buf *out, const char *body, size_t len)
 {
-    struct sink *s = xcalloc(1, sizeof(*s));
+    struct sink s = {NULL, out};
 
-    s->b = out;
-    canon_body(s, body, len);
-    sink_flush(s);
-    xfree(s);
+    canon_body(&s, body, len);
 }
 
 void dkim_body_hash(unsigned char bh[32], const char *body, size_t len)
 {
-    struct sink *s = xcalloc(1, sizeof(*s));
+    struct sink s = {EVP_MD_CTX_new(), NULL};
     unsigned int n = 32;
 
-    s->md = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(s->md, EVP_sha256(), NULL);
-    canon_body(s, body, len);
-    sink_flush(s);
-    EVP_DigestFinal_ex(s->md, bh, &n);
-    EVP_MD_CTX_free(s->md);
-    xfree(s);
+    EVP_DigestInit_ex(s.md, EVP_sha256(), NULL);
+    canon_body(&s, body, len);
+    EVP_DigestFinal_ex(s.md, bh, &n);
+    EVP_MD_CTX_free(s.md);
 }
 
 /* ---- relaxed header canonicalization (RFC 6376 §3.4.2) -------------- */

@@ -7,7 +7,11 @@
  * Per block: the header fields shared by its copies, the body and its
  * DKIM body hash. Per copy: the Message-ID (and, with tracking, the
  * HTML), the signature, the envelope. Copies of a block differ only in
- * their header, so a block's body is built and hashed once.
+ * their header, so a block's body is built and hashed once - by the
+ * first copy that sends it: with tracking every copy has a body of its
+ * own, and none may. (The job's HTML entity and the block's body are
+ * left for that copy only when they cannot fail; otherwise they are
+ * built up front, so a block fails where it always did.)
  *
  * A block that cannot be rendered (template error, size over the limit,
  * a header that cannot be written) gets PROCESSING_FAILED for its
@@ -48,6 +52,7 @@ struct rjob {
     size_t ninl, natt;
     struct buf plain_ent, html_ent;/* job-level text entities (no templates) */
     int have_plain, have_html;
+    int html_later;                /* html_ent is built when first needed (it cannot fail) */
     char job_error[300];           /* every block fails with this */
     char *owned[32];               /* NUL-terminated copies of raw segments */
     size_t nowned;
@@ -64,7 +69,10 @@ struct rblock {
     struct buf pre, mid, lu, post; /* header fields around Message-ID */
     struct buf entity;             /* top entity: Content-* fields, empty line, body */
     size_t body_off;
-    unsigned char bh[32];
+    int have_entity;               /* entity built, its Content-* fields added to post */
+    size_t post_x;                 /* post's length before those fields (the xHeaders) */
+    unsigned char bh[32];          /* DKIM body hash of entity, once a copy needs it */
+    int have_bh;
     const char *html;              /* HTML text of the block (for tracking) */
     size_t html_len;
     struct buf html_buf, plain_buf, subj_buf;
@@ -230,12 +238,16 @@ static void prepare(struct rjob *rj)
         }
         if (rj->body.present && rj->body.html) {
             struct mime_text t = {rj->body.text, rj->body.len, rj->body.charset, rj->body.cte, "html"};
-            if (mime_text_entity(&rj->html_ent, &t, err, sizeof(err)) < 0) {
+            rj->have_html = 1;
+            /* with tracking no copy may send this entity: leave it until one
+             * does when it cannot fail (so no error comes later than here) */
+            if (mime_text_max(&t) <= (size_t)rj->limit)
+                rj->html_later = 1;
+            else if (mime_text_entity(&rj->html_ent, &t, err, sizeof(err)) < 0) {
                 size_error(err, sizeof(err), rj);
                 snprintf(rj->job_error, sizeof(rj->job_error), "HTML part: %s", err);
                 return;
             }
-            rj->have_html = 1;
         }
     }
 }
@@ -567,6 +579,55 @@ static int block_body(struct rjob *rj, struct rblock *rb, const struct buf *html
     return mime_build(out, &spec, body_off, err, errsz);
 }
 
+/*
+ * block_entity - the block's top entity (html: the job's HTML, built now
+ * if it was left for later), its Content-* fields added to post. Once.
+ */
+static int block_entity(struct rjob *rj, struct rblock *rb, char *err, size_t errsz)
+{
+    if (rb->have_entity)
+        return 0;
+    if (rj->html_later) {
+        struct mime_text t = {rj->body.text, rj->body.len, rj->body.charset, rj->body.cte, "html"};
+        if (mime_text_entity(&rj->html_ent, &t, err, errsz) < 0)
+            return -1;
+        rj->html_later = 0;
+    }
+    const struct buf *html_ent = rj->any_template ? (rb->html ? &rb->html_ent : NULL)
+                                                  : (rj->have_html ? &rj->html_ent : NULL);
+    if (block_body(rj, rb, html_ent, &rb->entity, &rb->body_off, err, errsz) < 0)
+        return -1;
+    /* the entity's Content-* fields close the header */
+    if (buf_append(&rb->post, rb->entity.data, rb->body_off - 2) < 0) {
+        snprintf(err, errsz, "header fields too large");
+        return -1;
+    }
+    rb->have_entity = 1;
+    return 0;
+}
+
+/*
+ * block_cannot_fail - 1 when block_entity() with the job's HTML left for
+ * later surely fits: within the size limit, and its Content-* fields
+ * within post's maximum. Then it can wait for a copy that needs it.
+ */
+static int block_cannot_fail(const struct rjob *rj, const struct rblock *rb)
+{
+    struct mime_text t = {rj->body.text, rj->body.len, rj->body.charset, rj->body.cte, "html"};
+    size_t max = mime_text_max(&t), n = rj->ninl + rj->natt;
+
+    if (max == SIZE_MAX || rb->post.len + 512 > rb->post.max)
+        return 0;
+    /* the parts, plus containers: fields, boundary lines (well within 128 each) */
+    max += rj->have_plain ? rj->plain_ent.len : 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct buf *e = i < rj->ninl ? rj->inl[i] : rj->att[i - rj->ninl];
+        max += e->len + 128;
+    }
+    max += 1024;
+    return max <= (size_t)rj->limit;
+}
+
 /* block_build - headers, texts and body of a block; -1 with err */
 static int block_build(struct rjob *rj, struct rblock *rb, char *err, size_t errsz)
 {
@@ -605,17 +666,10 @@ static int block_build(struct rjob *rj, struct rblock *rb, char *err, size_t err
     }
     if (block_headers(rj, rb, subject, slen, err, errsz) < 0)
         return -1;
-    const struct buf *html_ent = rj->any_template ? (rb->html ? &rb->html_ent : NULL)
-                                                  : (rj->have_html ? &rj->html_ent : NULL);
-    if (block_body(rj, rb, html_ent, &rb->entity, &rb->body_off, err, errsz) < 0)
-        return -1;
-    /* the entity's Content-* fields close the header */
-    if (buf_append(&rb->post, rb->entity.data, rb->body_off - 2) < 0) {
-        snprintf(err, errsz, "header fields too large");
-        return -1;
-    }
-    dkim_body_hash(rb->bh, rb->entity.data + rb->body_off, rb->entity.len - rb->body_off);
-    return 0;
+    rb->post_x = rb->post.len;
+    if (rj->html_later && block_cannot_fail(rj, rb))
+        return 0; /* built by the first copy that sends it */
+    return block_entity(rj, rb, err, errsz);
 }
 
 /*
@@ -629,9 +683,9 @@ static int copy_one(struct rjob *rj, struct rblock *rb, const struct render_rcpt
     struct buf hdr = BUF_INIT((size_t)rj->limit), msg = BUF_INIT((size_t)rj->limit + 65536);
     struct buf tracked = BUF_INIT((size_t)rj->limit), tent = BUF_INIT((size_t)rj->limit);
     struct buf tbody = BUF_INIT((size_t)rj->limit), lu = BUF_INIT(1 << 16);
-    const char *body = rb->entity.data + rb->body_off, *how = "none";
-    size_t bodylen = rb->entity.len - rb->body_off;
-    const unsigned char *bh = rb->bh;
+    const char *body = NULL, *how = "none";
+    size_t bodylen = 0;
+    const unsigned char *bh = NULL;
     unsigned char tbh[32];
     char msgid[340], own[1100];
     const struct buf *post = &rb->post;
@@ -658,10 +712,22 @@ static int copy_one(struct rjob *rj, struct rblock *rb, const struct render_rcpt
             bh = tbh;
             /* the xHeaders, then this copy's own Content-* fields (its transfer
              * encoding may differ from the block's) */
-            buf_append(&tpost, rb->post.data, rb->post.len - (rb->body_off - 2));
+            buf_append(&tpost, rb->post.data, rb->post_x);
             buf_append(&tpost, tbody.data, off - 2);
             post = &tpost;
         }
+    }
+    if (bh == NULL) {
+        /* the block's body: built and hashed when the first copy sends it
+         * (with tracking, every copy may have its own) */
+        if (block_entity(rj, rb, err, errsz) < 0)
+            goto out;
+        body = rb->entity.data + rb->body_off;
+        bodylen = rb->entity.len - rb->body_off;
+        if (!rb->have_bh)
+            dkim_body_hash(rb->bh, body, bodylen);
+        rb->have_bh = 1;
+        bh = rb->bh;
     }
     /* one-click unsubscribe: this copy's own URL (unless the request has an https one) */
     const struct buf *lup = &rb->lu;

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <iconv.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -26,59 +27,104 @@ static void reserve_hint(struct buf *b, size_t n)
 
 int mime_crlf(struct buf *out, const char *s, size_t len)
 {
+    const char *end = s + len;
+    const char *cr = len ? memchr(s, '\r', len) : NULL; /* the next CR, or NULL */
+
     reserve_hint(out, len + len / 16 + 16);
-    for (size_t i = 0; i < len;) {
+    for (const char *p = s; p < end;) {
         /* copy the run up to the next CR or LF in one go */
-        size_t j = i;
-        while (j < len && s[j] != '\r' && s[j] != '\n')
-            j++;
-        if (buf_append(out, s + i, j - i) < 0)
+        const char *lf = memchr(p, '\n', (size_t)(end - p));
+        if (cr && cr < p)
+            cr = memchr(p, '\r', (size_t)(end - p));
+        const char *q = cr && (lf == NULL || cr < lf) ? cr : lf;
+        if (q == NULL)
+            return buf_append(out, p, (size_t)(end - p));
+        if (buf_append(out, p, (size_t)(q - p)) < 0 || buf_append(out, "\r\n", 2) < 0)
             return -1;
-        if (j == len)
-            break;
-        if (buf_append(out, "\r\n", 2) < 0)
-            return -1;
-        i = j + (s[j] == '\r' && j + 1 < len && s[j + 1] == '\n' ? 2 : 1);
+        p = q + (*q == '\r' && q + 1 < end && q[1] == '\n' ? 2 : 1);
     }
     return 0;
 }
 
+/* qp_lit - 1: written as it is anywhere in a line; 2: SP and TAB, as they are but at a line end */
+static const unsigned char qp_lit[256] = {[33 ... 60] = 1, [62 ... 126] = 1, [' '] = 2, ['\t'] = 2};
+
+/*
+ * qp_piece - the encoding of s[*i] (one octet, or a CRLF line end) into
+ * dst, at most 6 octets ("=\r\n=XX"); advances *i and *col, returns
+ * the length.
+ */
+static inline size_t qp_piece(char *dst, const unsigned char *s, size_t len, size_t *i, size_t *col,
+                              int binary)
+{
+    unsigned char c = s[*i];
+    size_t n = 0;
+
+    if (!binary && c == '\r' && *i + 1 < len && s[*i + 1] == '\n') {
+        dst[0] = '\r';
+        dst[1] = '\n';
+        *i += 2;
+        *col = 0;
+        return 2;
+    }
+    size_t k = *i;
+    int line_end = k + 1 == len || (!binary && s[k + 1] == '\r' && k + 2 < len && s[k + 2] == '\n');
+    size_t w = qp_lit[c] == 1 || (qp_lit[c] == 2 && !line_end) ? 1 : 3;
+    /* a soft line break keeps every line within 76 characters with its '=' */
+    if (*col + w > QP_LINE - 1 && !(line_end && *col + w <= QP_LINE)) {
+        dst[n++] = '=';
+        dst[n++] = '\r';
+        dst[n++] = '\n';
+        *col = 0;
+    }
+    if (w == 1) {
+        dst[n++] = (char)c;
+    } else {
+        dst[n++] = '=';
+        dst[n++] = hexdig[c >> 4];
+        dst[n++] = hexdig[c & 15];
+    }
+    *col += w;
+    ++*i;
+    return n;
+}
+
 int mime_qp_encode(struct buf *out, const unsigned char *s, size_t len, int binary)
 {
-    size_t col = 0;
+    size_t col = 0, i = 0;
 
     reserve_hint(out, len + len / 8 + 64);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = s[i];
-        char piece[3];
-        size_t n;
-
-        if (!binary && c == '\r' && i + 1 < len && s[i + 1] == '\n') {
-            if (buf_append(out, "\r\n", 2) < 0)
-                return -1;
-            i++;
-            col = 0;
-            continue;
-        }
-        int line_end = i + 1 == len || (!binary && s[i + 1] == '\r' && i + 2 < len && s[i + 2] == '\n');
-        if ((c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !line_end)) {
-            piece[0] = (char)c;
-            n = 1;
+    while (i < len) {
+        if (out->data && out->cap - out->len > 8) {
+            /* stores into the room reserved above, through a local pointer */
+            char *o = out->data + out->len, *last = out->data + out->cap - 8;
+            while (i < len && o < last) {
+                if (col < QP_LINE - 1 && qp_lit[s[i]] == 1) {
+                    /* a run of text well inside the line: as it is (SP and TAB too
+                     * when no line end follows) */
+                    size_t stop = i + (QP_LINE - 1 - col);
+                    if (stop > len)
+                        stop = len;
+                    if (stop - i > (size_t)(last - o))
+                        stop = i + (size_t)(last - o);
+                    size_t k = i;
+                    while (k < stop && (qp_lit[s[k]] == 1 ||
+                                        (qp_lit[s[k]] == 2 && k + 1 < len && s[k + 1] != '\r')))
+                        *o++ = (char)s[k++];
+                    col += k - i;
+                    i = k;
+                } else
+                    o += qp_piece(o, s, len, &i, &col, binary);
+            }
+            out->len = (size_t)(o - out->data);
+            out->data[out->len] = 0;
         } else {
-            piece[0] = '=';
-            piece[1] = hexdig[c >> 4];
-            piece[2] = hexdig[c & 15];
-            n = 3;
-        }
-        /* a soft line break keeps every line within 76 characters with its '=' */
-        if (col + n > QP_LINE - 1 && !(line_end && col + n <= QP_LINE)) {
-            if (buf_append(out, "=\r\n", 3) < 0)
+            /* near the end of the room: buf_append grows it, or fails at the maximum */
+            char piece[8];
+            size_t n = qp_piece(piece, s, len, &i, &col, binary);
+            if (buf_append(out, piece, n) < 0)
                 return -1;
-            col = 0;
         }
-        if (buf_append(out, piece, n) < 0)
-            return -1;
-        col += n;
     }
     return 0;
 }
@@ -92,11 +138,11 @@ int mime_b64_lines(struct buf *out, const void *data, size_t len)
     return 0;
 }
 
-static int b64_char(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-           c == '/';
-}
+/* b64_cls - 1: base64 alphabet, 2: white space (skipped), 3: '=' pad, 0: not allowed */
+static const unsigned char b64_cls[256] = {
+    ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['0' ... '9'] = 1, ['+'] = 1, ['/'] = 1,
+    ['\r'] = 2, ['\n'] = 2, [' '] = 2, ['\t'] = 2, ['='] = 3,
+};
 
 int mime_b64_reline(struct buf *out, const char *in, size_t len)
 {
@@ -105,23 +151,37 @@ int mime_b64_reline(struct buf *out, const char *in, size_t len)
     if (buf_reserve(out, len + len / 38 + 4) < 0)
         return -1;
     char *o = out->data + out->len;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)in[i];
-        if (c == '\r' || c == '\n' || c == ' ' || c == '\t')
+        int k = b64_cls[c];
+        if (k == 2) {
+            i++;
             continue;
-        if (c == '=') {
+        }
+        if (k == 3) {
             if (++pads > 2)
                 goto bad;
-        } else if (!b64_char(c) || pads)
+        } else if (k != 1 || pads)
             goto bad;
         if (col == 76) {
             *o++ = '\r';
             *o++ = '\n';
             col = 0;
         }
+        if (k == 1) {
+            /* the run of alphabet up to the end of the output line */
+            size_t stop = len - i < 76 - col ? len : i + (76 - col), j = i;
+            while (j < stop && b64_cls[(unsigned char)in[j]] == 1)
+                *o++ = in[j++];
+            col += j - i;
+            n += j - i;
+            i = j;
+            continue;
+        }
         *o++ = (char)c;
         col++;
         n++;
+        i++;
     }
     if (n % 4 != 0)
         goto bad;
@@ -284,6 +344,20 @@ out:
     buf_free(&norm);
     buf_free(&conv);
     return rc;
+}
+
+size_t mime_text_max(const struct mime_text *t)
+{
+    const char *cs = t->charset && *t->charset ? t->charset : "UTF-8";
+    size_t len = t->text ? t->len : 0;
+
+    if (!is_utf8_cs(cs) || !cs_name_ok(cs) || len > SIZE_MAX / 16)
+        return SIZE_MAX;
+    /* fields: under 200 octets with a charset name of at most 40. Body: line
+     * ends as CRLF at most double the text; quoted-printable at most triples
+     * that, and its soft line breaks add 3 per 73 octets or more; base64
+     * adds a third and CRLFs; 4 per octet bounds them all. */
+    return 200 + 8 * len + 16;
 }
 
 /* token chars of RFC 2045 */

@@ -46,6 +46,12 @@ struct mime_spec {
 
 /* mime_text_entity - a text part; -1 with err (charset, size) */
 int mime_text_entity(struct buf *out, const struct mime_text *t, char *err, size_t errsz);
+/*
+ * mime_text_max - an upper bound of the size of t's entity when nothing
+ * but size can make mime_text_entity() fail (UTF-8, no conversion), else
+ * SIZE_MAX. Into a buffer whose maximum is at least that, it cannot fail.
+ */
+size_t mime_text_max(const struct mime_text *t);
 /* mime_attachment_entity - an attachment (inline_part: Content-Disposition inline) */
 int mime_attachment_entity(struct buf *out, const struct mime_attachment *a, int inline_part,
                            char *err, size_t errsz);
