@@ -9,7 +9,7 @@ PROGRAMS += txmail-rest
 txmail-rest_SRC := producers/rest/rest.c producers/rest/rest_http.c producers/rest/rest_answer.c \
                    producers/rest/rest_auth.c producers/rest/rest_limit.c producers/rest/rest_conn.c \
                    producers/rest/rest_idem.c producers/rest/rest_suppress.c \
-                   producers/rest/rest_publish.c producers/rest/rest_intake.c \
+                   producers/rest/rest_publish.c producers/rest/rest_group.c producers/rest/rest_intake.c \
                    producers/rest/rest_health.c $(REST_JOBREQ_SRC)
 txmail-rest_LIBS := -lgnutls
 
@@ -18,3 +18,6 @@ rest_jobreq_test_SRC := producers/rest/rest_jobreq_test.c $(REST_JOBREQ_SRC)
 
 UNIT_TESTS += rest_limit_test
 rest_limit_test_SRC := producers/rest/rest_limit_test.c producers/rest/rest_limit.c
+
+UNIT_TESTS += rest_group_test
+rest_group_test_SRC := producers/rest/rest_group_test.c producers/rest/rest_group.c

@@ -144,6 +144,10 @@ enum tx_code rest_suppression(void *arg, struct jobreq_sup *q, size_t n);
 enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq_result *res,
                           const char *answer, int64_t received_ms);
 
+/* rest_group.c - group commit: fn(db, arg) runs in a transaction shared with
+ * the records of concurrent requests (on whichever thread's db leads) */
+enum tx_code rest_group_commit(struct db *db, enum tx_code (*fn)(struct db *, void *), void *arg);
+
 /* rest_intake.c - POST <jobs path> once the body is read */
 enum MHD_Result rest_intake(struct rest_req *r);
 /* rest_health.c */

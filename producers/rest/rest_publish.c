@@ -7,7 +7,7 @@
  *   2. in one transaction: the acceptance record (the job row with the
  *      answer about to be sent, the notification endpoint with its
  *      password encrypted) and, with an Idempotency-Key, the claim marked
- *      done;
+ *      done; concurrent requests share that transaction (rest_group.c);
  *   3. only then the caller answers 200.
  *
  * Any failure is TX_RETRY_*: the caller answers 503 and the first stage
@@ -135,7 +135,7 @@ enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq
     job.slip = res->slip;
     job.recipients = res->addresses;
     struct record rec = {r, &job};
-    rc = db_tx_run(c->db, 3, record_tx, &rec);
+    rc = rest_group_commit(c->db, record_tx, &rec);
     if (rc != TX_OK) {
         msg_warn("%s: acceptance record not written: %s (%s)", r->job_id, tx_code_name(rc),
                  db_error(c->db));
