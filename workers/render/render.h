@@ -48,6 +48,7 @@ struct render_domain {
     char bounce_domain[254];
     char message_id_domain[254];
     char relay_host[256];
+    char tracking_host[256];     /* open/click links' host ("": tracking_base_url) */
     char archive_bcc[255];
     char ip_pool[65];
     int tls_enforced;

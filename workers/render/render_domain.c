@@ -317,7 +317,7 @@ static enum tx_code load(struct db *db, long long id, long long account_id, cons
     if (db_query(db, &r,
                  "SELECT account_id, domain, dkim_selector, dkim_key, dkim_public, dkim_ed_selector, "
                  "dkim_ed_key, dkim_ed_public, dkim_policy, tls_enforced, relay_host, bounce_domain, "
-                 "message_id_domain, archive_bcc, ip_pool FROM sender_domain WHERE id = ?",
+                 "message_id_domain, archive_bcc, ip_pool, tracking_host FROM sender_domain WHERE id = ?",
                  "i", id) != TX_OK)
         return TX_RETRY_DB;
     e = xcalloc(1, sizeof(*e));
@@ -345,6 +345,7 @@ static enum tx_code load(struct db *db, long long id, long long account_id, cons
     copy_col(e->pub.message_id_domain, sizeof(e->pub.message_id_domain), r, 12);
     copy_col(e->pub.archive_bcc, sizeof(e->pub.archive_bcc), r, 13);
     copy_col(e->pub.ip_pool, sizeof(e->pub.ip_pool), r, 14);
+    copy_col(e->pub.tracking_host, sizeof(e->pub.tracking_host), r, 15);
     db_res_free(r);
     for (char *p = e->pub.bounce_domain; *p; p++)
         *p = (char)tolower((unsigned char)*p);

@@ -102,24 +102,13 @@ int hook_template_part(struct render_run *run, enum render_part part, const char
     return template_render(st->tpl[part], personalization, &o, out, err, errsz);
 }
 
-/* base - the tracking base URL of the job's sender domain (once per job) */
+/* base - the tracking base URL of the job's sender domain (from the domain cache) */
 static const char *base(struct render_run *run, struct tpl_state *st)
 {
-    struct db_res *res = NULL;
-    const char *host = NULL;
+    const char *host = run->dom && run->dom->found ? run->dom->tracking_host : NULL;
 
     if (st->base[0])
         return st->base;
-    if (run->dom && run->ctx && run->ctx->db) {
-        if (db_query(run->ctx->db, &res, "SELECT tracking_host FROM sender_domain WHERE id = ?",
-                     "i", run->dom->id) != TX_OK)
-            msg_warn("%s: cannot read the tracking host of sender domain %lld: using %s",
-                     job_id_for_log(run->job), run->dom->id, txconf.tracking_base_url);
-        else if (db_res_rows(res) == 1)
-            host = db_res_get(res, 0, 0);
-    }
-    /* a database hiccup here means the installation's default host: the
-     * link still works (tokens are not bound to a host) */
     if (host && *host && strlen(host) < sizeof(st->base) - 16)
         snprintf(st->base, sizeof(st->base), "%s%s", strstr(host, "://") ? "" : "https://", host);
     else
@@ -127,7 +116,6 @@ static const char *base(struct render_run *run, struct tpl_state *st)
     size_t n = strlen(st->base);
     while (n > 0 && st->base[n - 1] == '/')
         st->base[--n] = 0;
-    db_res_free(res);
     return st->base;
 }
 
