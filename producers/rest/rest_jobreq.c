@@ -167,48 +167,111 @@ static int syntax_error(struct jobreq_result *res, const char *msg)
     return -1;
 }
 
+#define MAX_SPANS 64    /* long strings kept out of the parser, per request */
+
+/* one long string that the parser sees as a short marker */
+struct sub {
+    size_t start, len, mlen;    /* in the body; the marker's length */
+};
+
 /*
- * without_raw - the body with each large attachment content replaced by
- * its marker (struct jobreq_raw), for the parser. Ownership: new.
+ * without_spans - the body with each long string value replaced by a
+ * marker, for the parser: "txmail-raw-<random>-<n>" for a large
+ * attachment content (struct jobreq_raw), "<str>-<k>" for any other
+ * (put_back() puts it in the parsed tree, decoded). jansson reads a
+ * string byte by byte through several layers, which cost more than all
+ * the rest of the check. Ownership: new.
  */
-static char *without_raw(const char *body, size_t len, const struct jobreq_span *sp, size_t n,
-                         struct jobreq_result *res, size_t *outlen)
+static char *without_spans(const char *body, size_t len, const struct jobreq_span *sp, size_t n,
+                           const char *hex, const char *str, struct jobreq_result *res,
+                           struct sub *subs, size_t *outlen)
 {
-    unsigned char nonce[12];
-    char hex[25];
     struct buf b = BUF_INIT(len + 1);
+    char marker[sizeof(res->raw[0].marker)];
     size_t at = 0;
 
-    random_bytes(nonce, sizeof(nonce));
-    hex_encode(hex, nonce, sizeof(nonce));
     for (size_t k = 0; k < n; k++) {
-        struct jobreq_raw *raw = &res->raw[k];
-        raw->att = sp[k].att;
-        raw->s = body + sp[k].start;
-        raw->len = sp[k].end - sp[k].start;
-        snprintf(raw->marker, sizeof(raw->marker), "txmail-raw-%s-%zu", hex, k);
+        if (sp[k].raw) {
+            struct jobreq_raw *raw = &res->raw[res->nraw];
+            raw->att = sp[k].att;
+            raw->s = body + sp[k].start;
+            raw->len = sp[k].end - sp[k].start;
+            snprintf(raw->marker, sizeof(raw->marker), "txmail-raw-%s-%zu", hex, res->nraw);
+            snprintf(marker, sizeof(marker), "%s", raw->marker);
+            res->nraw++;
+        } else
+            snprintf(marker, sizeof(marker), "%s-%zu", str, k);
+        subs[k].start = sp[k].start;
+        subs[k].len = sp[k].end - sp[k].start;
+        subs[k].mlen = strlen(marker);
         buf_append(&b, body + at, sp[k].start - at);
-        buf_puts(&b, raw->marker);
+        buf_puts(&b, marker);
         at = sp[k].end;
     }
-    res->nraw = n;
     buf_append(&b, body + at, len - at);
     *outlen = b.len;
     return buf_steal(&b, NULL);
 }
 
+/* marked - the long string value that j stands for, decoded; else NULL */
+static json_t *marked(json_t *j, const char *body, const struct jobreq_span *sp, size_t n,
+                      const char *str)
+{
+    size_t sl = strlen(str), k = 0;
+    const char *s;
+
+    if (!json_is_string(j) || json_string_length(j) <= sl + 1 ||
+        memcmp(s = json_string_value(j), str, sl) != 0 || s[sl] != '-')
+        return NULL;
+    for (s += sl + 1; *s >= '0' && *s <= '9' && k < n; s++)
+        k = k * 10 + (size_t)(*s - '0');
+    if (*s || k >= n || sp[k].raw)
+        return NULL;
+    char *text = xmalloc(sp[k].end - sp[k].start + 1);
+    size_t tl = jobreq_unescape(body + sp[k].start, sp[k].end - sp[k].start, text);
+    /* checked by jobreq_syntax_spans(): UTF-8, no NUL */
+    json_t *out = json_stringn_nocheck(text, tl);
+    xfree(text);
+    return out;
+}
+
+/* put_back - each marker of a long string in the tree replaced by its value */
+static void put_back(json_t *j, const char *body, const struct jobreq_span *sp, size_t n,
+                     const char *str)
+{
+    json_t *el, *val;
+    size_t i;
+
+    if (json_is_object(j)) {
+        for (void *it = json_object_iter(j); it; it = json_object_iter_next(j, it)) {
+            el = json_object_iter_value(it);
+            if ((val = marked(el, body, sp, n, str)) != NULL)
+                json_object_iter_set_new(j, it, val);
+            else
+                put_back(el, body, sp, n, str);
+        }
+    } else if (json_is_array(j)) {
+        json_array_foreach(j, i, el) {
+            if ((val = marked(el, body, sp, n, str)) != NULL)
+                json_array_set_new(j, i, val);
+            else
+                put_back(el, body, sp, n, str);
+        }
+    }
+}
+
 /* orig_pos - a position in the text given to the parser as a position in body */
-static size_t orig_pos(const struct jobreq_result *res, const char *body, size_t pos)
+static size_t orig_pos(const struct sub *subs, size_t n, size_t pos)
 {
     size_t shift = 0;   /* how much longer body is than the parser's text before pos */
 
-    for (size_t k = 0; k < res->nraw; k++) {
-        size_t start = (size_t)(res->raw[k].s - body), ml = strlen(res->raw[k].marker);
+    for (size_t k = 0; k < n; k++) {
+        size_t start = subs[k].start, ml = subs[k].mlen;
         if (pos <= start - shift)
             break;
         if (pos < start - shift + ml)
             return start;
-        shift += res->raw[k].len - ml;
+        shift += subs[k].len - ml;
     }
     return pos + shift;
 }
@@ -217,28 +280,33 @@ int jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
                struct jobreq_result *res)
 {
     struct jr *v = xcalloc(1, sizeof(*v));
-    struct jobreq_span spans[JOBREQ_MAX_ATTACHMENTS];
+    struct jobreq_span spans[MAX_SPANS];
+    struct sub subs[MAX_SPANS];
     json_error_t err;
-    char msg[JOBREQ_DESC_MAX - 80], where[400], *copy = NULL;
+    char msg[JOBREQ_DESC_MAX - 80], where[400], *copy = NULL, hex[25], str[40];
     const char *text = body;
     size_t nspans, tlen = len;
     int rc = -1;
 
     memset(res, 0, sizeof(*res));
     res->http = 200;
-    if (jobreq_syntax_spans(body, len, msg, sizeof(msg), JOBREQ_RAW_MIN, spans,
-                            JOBREQ_MAX_ATTACHMENTS, &nspans) < 0) {
+    if (jobreq_syntax_spans(body, len, msg, sizeof(msg), JOBREQ_RAW_MIN, spans, MAX_SPANS,
+                            &nspans) < 0) {
         syntax_error(res, msg);
         goto out;
     }
     if (nspans) {
-        text = copy = without_raw(body, len, spans, nspans, res, &tlen);
+        unsigned char nonce[12];
+        random_bytes(nonce, sizeof(nonce));
+        hex_encode(hex, nonce, sizeof(nonce));
+        snprintf(str, sizeof(str), "txmail-str-%s", hex);
+        text = copy = without_spans(body, len, spans, nspans, hex, str, res, subs, &tlen);
     }
     size_t skip = tlen >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
     v->root = json_loadb(text + skip, tlen - skip, JSON_REJECT_DUPLICATES, &err);
     if (v->root == NULL) {
         enum json_error_code code = json_error_code(&err);
-        jobreq_syntax_where(body, len, orig_pos(res, body, skip + (size_t)(err.position > 0 ? err.position : 0)),
+        jobreq_syntax_where(body, len, orig_pos(subs, nspans, skip + (size_t)(err.position > 0 ? err.position : 0)),
                             where, sizeof(where));
         snprintf(msg, sizeof(msg), "%s %s",
                  code == json_error_duplicate_key ? "Duplicate member name"
@@ -248,6 +316,8 @@ int jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
         syntax_error(res, msg);
         goto out;
     }
+    if (nspans > res->nraw)
+        put_back(v->root, body, spans, nspans, str);
     v->env = env;
     v->res = res;
     v->subject.part = "subject";

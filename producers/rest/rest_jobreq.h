@@ -121,17 +121,25 @@ int jobreq_rawify(const struct jobreq_result *res, json_t *data, struct buf *raw
  */
 int jobreq_syntax(const char *body, size_t len, char *msg, size_t msgsz);
 
-/* a string value at $.attachments[att].content (offsets of its text, quotes excluded) */
+/* a long string value (offsets of its text, quotes excluded) */
 struct jobreq_span {
+    int raw;                    /* $.attachments[att].content, escapes only \r \n \/ */
     size_t att, start, end;
 };
 /*
  * jobreq_syntax_spans - jobreq_syntax() that also reports up to max string
- * values at $.attachments[i].content of at least min bytes whose only
- * escapes are \r, \n and \/ (base64 with line breaks). *n is set.
+ * values of at least min bytes (not member names), in order: raw ones
+ * (base64 with line breaks, at most JOBREQ_MAX_ATTACHMENTS) and any other
+ * (to be decoded with jobreq_unescape). *n is set.
  */
 int jobreq_syntax_spans(const char *body, size_t len, char *msg, size_t msgsz, size_t min,
                         struct jobreq_span *spans, size_t max, size_t *n);
+/*
+ * jobreq_unescape - decode the text of a string jobreq_syntax() accepted
+ * (between the quotes) into out, which has room for len bytes, exactly as
+ * jansson would; returns the decoded length.
+ */
+size_t jobreq_unescape(const char *s, size_t len, char *out);
 /* jobreq_syntax_path - the JSON path ("$.a[1]") at byte offset pos, for parser errors */
 void jobreq_syntax_where(const char *body, size_t len, size_t pos, char *out, size_t outsz);
 

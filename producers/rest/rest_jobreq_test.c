@@ -639,7 +639,80 @@ TT_TEST(test_raw_attachments)
     json_decref(st);
 }
 
+/* random JSON string text from pieces that exercise every escape and UTF-8 length */
+static size_t random_string(char *out, unsigned *seed, size_t pieces)
+{
+    static const char *const piece[] = {
+        "plain text ", "0123456789abcdef", "\\n", "\\r", "\\t", "\\b", "\\f", "\\/", "\\\\",
+        "\\\"", "\\u0041", "\\u00e9", "\\u07FF", "\\u0800", "\\u20ac", "\\uFFFF",
+        "\\ud83d\\ude00", "\\uDBFF\\uDFFF", "\\uD800\\uDC00", "\xc3\xa9", "\xe2\x82\xac",
+        "\xf0\x9f\x98\x80", "\x7f", "<a href=\\\"x\\\">", " ",
+    };
+    size_t n = 0;
+
+    for (size_t i = 0; i < pieces; i++) {
+        *seed = *seed * 1103515245u + 12345u;
+        const char *p = piece[(*seed >> 16) % (sizeof(piece) / sizeof(piece[0]))];
+        memcpy(out + n, p, strlen(p));
+        n += strlen(p);
+    }
+    out[n] = 0;
+    return n;
+}
+
+/* long strings bypass jansson (jobreq_unescape): the same text as jansson's */
+TT_TEST(test_unescape)
+{
+    static char text[64 * 1024], doc[64 * 1024 + 16], dec[64 * 1024];
+    unsigned seed = 1;
+    char msg[256];
+
+    for (int round = 0; round < 2000; round++) {
+        size_t n = random_string(text, &seed, (size_t)(round % 300) + 1);
+        int dl = snprintf(doc, sizeof(doc), "[\"%s\"]", text);
+        TT_EQ_INT(jobreq_syntax(doc, (size_t)dl, msg, sizeof(msg)) == 0 || doc[0] != '{', 1);
+        json_t *j = json_loadb(doc, (size_t)dl, 0, NULL);
+        TT_ASSERT(j != NULL);
+        size_t got = jobreq_unescape(text, n, dec);
+        json_t *s = json_array_get(j, 0);
+        TT_EQ_MEM(dec, got, json_string_value(s), json_string_length(s));
+        json_decref(j);
+    }
+
+    /* a whole job whose long values carry every escape: the job as without the bypass */
+    char *body1 = xmalloc(sizeof(text)), *tpl;
+    random_string(body1, &seed, 400);
+    random_string(text, &seed, 100);
+    tpl = "{\"subject\":{\"content\":\"x\"},\"body\":{\"contentType\":\"text/html\",\"content\":\"%s\"},"
+          "\"alternative\":{\"content\":\"%s\"},\"attachments\":[{\"name\":\"a.txt\",\"contentType\":\"a/b\","
+          "\"content\":\"%s\\u0041\\u003d\\u003d\"}],"
+          "\"recipients\":[{\"mail\":{\"to\":[{\"email\":\"a@b.com\"}]}}],"
+          "\"mail\":{\"from\":{\"email\":\"s@example.com\"}}}";
+    char *b64 = xmalloc(2001);
+    memset(b64, 'Q', 1997);   /* + "A==": 2000 characters */
+    b64[1997] = 0;
+    char *body = xasprintf(tpl, body1, text, b64);
+    json_t *st = account_settings(settings_text);
+    struct jobreq_env env = {st, 7, "acct", "4711", NULL, stages, JOB_ID, 1747212950817LL,
+                             sender_domain, suppression, NULL};
+    struct jobreq_result res;
+    if (jobreq_run(body, strlen(body), &env, &res) < 0)
+        printf("%s\n", res.description);
+    TT_EQ_INT(res.http, 200);
+    json_t *ref = json_loads(body, 0, NULL);
+    TT_ASSERT(ref != NULL);
+    TT_EQ_STR(SVAL(res.data, "body.text"), SVAL(ref, "body.content"));
+    TT_EQ_STR(SVAL(res.data, "alternative.text"), SVAL(ref, "alternative.content"));
+    TT_EQ_STR(SVAL(res.data, "attachments.0.data"), SVAL(ref, "attachments.0.content"));
+    json_decref(ref);
+    jobreq_result_free(&res);
+    xfree(body);
+    xfree(body1);
+    xfree(b64);
+    json_decref(st);
+}
+
 TT_MAIN(TT_CASE(test_rejections), TT_CASE(test_stage_missing), TT_CASE(test_feature_off),
         TT_CASE(test_limits), TT_CASE(test_nesting), TT_CASE(test_sample), TT_CASE(test_part),
         TT_CASE(test_decoding), TT_CASE(test_options), TT_CASE(test_lenient),
-        TT_CASE(test_raw_attachments))
+        TT_CASE(test_raw_attachments), TT_CASE(test_unescape))

@@ -9,7 +9,10 @@
  * Invariants checked beyond "no crash, no leak, no undefined behaviour":
  * an accepted job has its data, answer content and a slip; a rejection
  * has a status, a subType and a description; the encoded job with its
- * large values moved to raw segments (jobreq_rawify) stays encodable.
+ * large values moved to raw segments (jobreq_rawify) stays encodable;
+ * the input taken as the text of a string value: when the syntax check
+ * accepts it, jansson does too and jobreq_unescape() decodes it to the
+ * same bytes (long strings bypass jansson that way).
  *
  * FUZZ_SOURCES: producers/rest/rest_jobreq.c producers/rest/rest_jobreq_walk.c
  * FUZZ_SOURCES: producers/rest/rest_jobreq_syntax.c producers/rest/rest_jobreq_text.c
@@ -74,6 +77,29 @@ static enum tx_code suppression(void *arg, struct jobreq_sup *q, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* as_string - data as a string value: syntax check, jansson and jobreq_unescape agree */
+static void as_string(const uint8_t *data, size_t size)
+{
+    char *doc = malloc(size + 8), *dec = malloc(size + 1), msg[256];
+    struct jobreq_span sp[2];
+    size_t n = 0;
+
+    memcpy(doc, "{\"a\":\"", 6);
+    memcpy(doc + 6, data, size);
+    memcpy(doc + 6 + size, "\"}", 2);
+    /* only when the whole input is the value (no '"' closing it early) */
+    if (jobreq_syntax_spans(doc, size + 8, msg, sizeof(msg), 0, sp, 2, &n) == 0 && n == 1 &&
+        sp[0].start == 6 && sp[0].end == 6 + size) {
+        json_t *j = json_loadb(doc, size + 8, 0, NULL), *s = json_object_get(j, "a");
+        n = jobreq_unescape((const char *)data, size, dec);
+        if (!json_is_string(s) || json_string_length(s) != n || memcmp(json_string_value(s), dec, n) != 0)
+            abort();
+        json_decref(j);
+    }
+    free(doc);
+    free(dec);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static json_t *settings[4];
@@ -85,6 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct jobreq_env env = {settings[v], 7, "fuzz", "4711", v ? NULL : "Tenant", stages[v],
                              "0192f3a4-5b6c-7d8e-9f00-112233445566", 1747212950817LL,
                              sender_domain, suppression, NULL};
+    as_string(data, size);
     int rc = jobreq_run((const char *)data, size, &env, &res);
     if (rc == 0) {
         if (res.http != 200 || res.data == NULL || res.content == NULL || res.slip[0] == 0)
