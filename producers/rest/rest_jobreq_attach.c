@@ -89,16 +89,28 @@ static const signed char b64_tab[256] = {
  */
 static int b64_valid(const char *s, size_t len, int escaped)
 {
-    size_t n = 0, pads = 0;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = 0, pads = 0, i = 0;
     unsigned last = 0;
 
-    for (size_t i = 0; i < len; i++) {
-        int v = b64_tab[(unsigned char)s[i]];
-        if (escaped && s[i] == '\\' && i + 1 < len) {
+    while (i < len) {
+        /* the bulk, 8 alphabet characters at a time: the OR of their values is >= 0 */
+        if (!pads && i + 8 <= len &&
+            (b64_tab[u[i]] | b64_tab[u[i + 1]] | b64_tab[u[i + 2]] | b64_tab[u[i + 3]] |
+             b64_tab[u[i + 4]] | b64_tab[u[i + 5]] | b64_tab[u[i + 6]] | b64_tab[u[i + 7]]) >= 0) {
+            last = (unsigned)b64_tab[u[i + 7]];
+            n += 8;
+            i += 8;
+            continue;
+        }
+        int v = b64_tab[u[i]];
+        if (escaped && u[i] == '\\' && i + 1 < len) {
             i++;
-            if (s[i] == 'r' || s[i] == 'n')
+            if (u[i] == 'r' || u[i] == 'n') {
+                i++;
                 continue;
-            if (s[i] != '/')
+            }
+            if (u[i] != '/')
                 return 0;
             v = 63;
         }
@@ -110,6 +122,7 @@ static int b64_valid(const char *s, size_t len, int escaped)
                 return 0;
         } else if (v != -2)
             return 0;
+        i++;
     }
     switch (n % 4) {
     case 0:

@@ -40,7 +40,9 @@ static json_t *text_part(const struct jr_text *t, int with_type)
     o = json_object();
     if (with_type)
         json_object_set_new(o, "contentType", json_string(t->content_type.s));
-    json_object_set_new(o, "text", json_stringn(t->text, t->len));
+    /* checking 50 KB of UTF-8 again costs as much as the rest of the build */
+    json_object_set_new(o, "text", t->utf8_checked ? json_stringn_nocheck(t->text, t->len)
+                                                   : json_stringn(t->text, t->len));
     json_object_set_new(o, "template", json_boolean(t->template_.j != NULL));
     json_object_set_new(o, "charset", json_string(jr_str(&t->charset, "UTF-8")));
     json_object_set_new(o, "cte", t->cte.j ? json_string(t->cte.s) : json_null());

@@ -69,6 +69,7 @@ struct jr_text {
     int present;
     char *text;                 /* UTF-8 after §4.6 decoding (owned) */
     size_t len;
+    int utf8_checked;           /* text is known to be UTF-8 without NUL */
 };
 
 struct jr_attach {

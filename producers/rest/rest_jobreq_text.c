@@ -280,12 +280,15 @@ static void decode(struct jr *v, struct jr_text *t, const char *src, size_t len)
     struct buf raw = BUF_INIT(JOBREQ_BODY_MAX), text = BUF_INIT(JOBREQ_BODY_MAX);
     int ok = 0;
 
+    /* to_utf8() checks its output; the source is a JSON string value, checked by the parser */
+    t->utf8_checked = 1;
     if (strcmp(enc, "base64") == 0)
         ok = b64_decode(&raw, src, len, 0) == 0 && to_utf8(cs, raw.data ? raw.data : "", raw.len, &text) == 0;
     else if (strcmp(enc, "quoted-printable") == 0) {
-        if (strcmp(t->part, "subject") == 0 && has_encoded_word(src, len))
+        if (strcmp(t->part, "subject") == 0 && has_encoded_word(src, len)) {
             ok = rfc2047(src, len, &raw) == 0 && buf_append(&text, raw.data ? raw.data : "", raw.len) == 0;
-        else
+            t->utf8_checked = !ok;
+        } else
             ok = qp_decode(&raw, src, len) == 0 && to_utf8(cs, raw.data ? raw.data : "", raw.len, &text) == 0;
     }
     if (!ok) {
