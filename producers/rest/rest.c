@@ -11,7 +11,8 @@
  *   ids, Idempotency-Key, then the job is made durable before the answer:
  *   published to txmail.work with the first stage of its routing slip
  *   as key and confirmed by the broker, then its acceptance record
- *   written (job row, and the idempotency claim marked done). A broker or
+ *   written (job row, and the idempotency claim marked done; concurrent
+ *   requests share one transaction, rest_group.c). A broker or
  *   database failure answers 503 and the first stage discards the job.
  *   GET /health and GET /metrics answer rest_admin_clients.
  *
