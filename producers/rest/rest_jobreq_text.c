@@ -114,8 +114,9 @@ static int to_utf8(const char *cs, const char *in, size_t len, struct buf *out)
             return -1;
         if (buf_append(out, in, len) < 0)
             return -1;
-    } else if (convert("UTF-8", cs, in, len, out) < 0 || !utf8_valid(out->data + start, out->len - start))
-        return -1;
+    } else if (convert("UTF-8", cs, in, len, out) < 0 ||
+               !utf8_valid(out->data ? out->data + start : "", out->len - start))
+        return -1;                  /* (an empty text leaves out->data NULL) */
     if (memchr(out->data ? out->data + start : "", 0, out->len - start))
         return -1;
     return 0;
