@@ -249,6 +249,20 @@ static enum tx_code handle(struct job *job)
     rc = firststage_accept(job, ctx->db, render_p.grace_ms);
     if (rc != TX_OK)
         return rc;
+    json_t *cursor = json_object_get(job->env.data, "cursor");
+    const char *owner = json_string_value(json_object_get(cursor, "owner"));
+    long long round = json_integer_value(json_object_get(cursor, "round"));
+    if (owner && round > 0) {
+        int claim = round_claim(ctx->db, job->env.job_id, round, owner);
+        if (claim < 0) {
+            job_reason(job, "cannot claim round %lld: %s", round, db_error(ctx->db));
+            return TX_RETRY_DB;
+        }
+        if (claim == 0) {
+            job_reason(job, "round %lld is owned by another copy of it: dropped", round);
+            return TX_OK;
+        }
+    }
     mark = job->nouts;
     memset(&run, 0, sizeof(run));
     run.job = job;

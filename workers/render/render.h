@@ -126,6 +126,12 @@ void emit_continue(struct render_run *run, long long block, long long copy);
 /* emit_round_full - 1 when this round has queued enough to stop here */
 int emit_round_full(const struct render_run *run);
 
+/* ---- rounds of a large job (render_round.c) ----------------------------- */
+
+/* round_claim - 1: the message owner owns round of job_id (render it);
+ * 0: another copy of the round owns it (drop it); -1: database trouble */
+int round_claim(struct db *db, const char *job_id, long long round, const char *owner);
+
 /*
  * sign_copy - prepend the DKIM signatures of run->dom to a copy:
  * out = signatures + hdr + body. 0 signed (or unsigned by policy

@@ -7,6 +7,7 @@
 #include "workers/render/render.h"
 #include "global/addr.h"
 #include "global/event.h"
+#include "global/ids.h"
 #include "global/metrics.h"
 #include "global/mq.h"
 #include "global/verp.h"
@@ -215,8 +216,18 @@ void emit_continue(struct render_run *run, long long block, long long copy)
     char *body;
     size_t len;
 
+    json_t *prev = json_object_get(run->job->env.data, "cursor");
+    struct uuid id;
+    char owner[UUID_STR_LEN + 1];
+
+    uuid_v4(&id);
+    uuid_format(owner, &id);
     json_object_set_new(cursor, "block", json_integer(block));
     json_object_set_new(cursor, "copy", json_integer(copy));
+    /* the next round and this copy's claim on it (render_round.c) */
+    json_object_set_new(cursor, "round",
+                        json_integer(json_integer_value(json_object_get(prev, "round")) + 1));
+    json_object_set_new(cursor, "owner", json_string(owner));
     json_object_set_new(run->job->env.data, "cursor", cursor);
     e.attempt = 0;
     e.due_ms = 0;
