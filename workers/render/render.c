@@ -48,7 +48,9 @@
  *   envelope per address that was not dropped (rid set, raw = the signed
  *   message, data as docs/ENVELOPES.md "message"); a job larger than
  *   render_batch_size is rendered in rounds: the input is published again
- *   to this stage with data.cursor, in the same confirmed batch.
+ *   to this stage with data.cursor, in the same confirmed batch; each
+ *   round is claimed in the job row first (render_round.c), so a second
+ *   copy of a round left by a worker killed at the wrong moment is dropped.
  *   txmail.events: INTAKE (first stage), PRE_PROCESS drops, PROCESS/INITIAL/
  *   STARTED/PROCESSING_STARTED, PROCESS/INTERMEDIATE/PROCESSED/
  *   PROCESSING_FINISHED (content.mime.messageId, size), PROCESS/FINISHED/
