@@ -211,15 +211,24 @@ static int pack_event(struct job *job, const char *key, const char *body, size_t
  * the joined events included, is confirmed; after a publisher failure the
  * earlier job, still awaiting, publishes them again.
  */
+/* target_before - an event message in a job of list before j that o can join, or NULL */
+static struct job_out *target_before(struct job *list, struct job *j, const struct job_out *o)
+{
+    struct job_out *t = NULL;
+
+    if (!is_event(o) || o->cc[0] || o->dead_reason[0])
+        return NULL;
+    for (struct job *e = list; e != j && t == NULL; e = e->next)
+        t = pack_target(e, o->key, o->parts);
+    return t;
+}
+
 static void pack_across(struct job *list)
 {
     for (struct job *j = list ? list->next : NULL; j; j = j->next) {
         int keep = 0;
         for (int i = 0; i < j->nouts; i++) {
-            struct job_out *o = &j->outs[i], *t = NULL;
-            if (is_event(o) && o->cc[0] == 0 && o->dead_reason[0] == 0)
-                for (struct job *e = list; e != j && t == NULL; e = e->next)
-                    t = pack_target(e, o->key, o->parts);
+            struct job_out *o = &j->outs[i], *t = target_before(list, j, o);
             if (t == NULL) {
                 j->outs[keep++] = *o;
                 continue;

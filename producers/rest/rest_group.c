@@ -103,10 +103,8 @@ enum tx_code rest_group_commit(struct db *db, enum tx_code (*fn)(struct db *, vo
         pthread_mutex_unlock(&lock);
         commit(db, batch, n);
         pthread_mutex_lock(&lock);
-        for (struct record *r = batch, *next; r; r = next) {
-            next = r->next;         /* a woken owner may leave at once */
-            r->done = 1;
-        }
+        for (struct record *r = batch; r; r = r->next)
+            r->done = 1;            /* owners read it under the lock */
         leading = 0;
         pthread_cond_broadcast(&wake);
     }
