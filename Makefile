@@ -3,7 +3,7 @@
 #   make            build everything (build/bin, build/obj)
 #   make deps       install the Debian packages of scripts/debian-packages.txt
 #   make run        deps + build + local stack up + send a demo message
-#   make test       unit tests + integration tests against real services
+#   make test       deps + build + unit, integration and fuzz tests against real services
 #   make unit       unit tests only
 #   make bench      benchmarks (never part of make test)
 #   make ASAN=1 ... the same with AddressSanitizer + UBSan (build-asan/)
@@ -17,11 +17,17 @@ ifeq ($(ASAN),1)
 B        := build-asan
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT      := -O1 -g
+FORTIFY  :=
 else
 B        := build
 SANFLAGS :=
 OPT      := -O2 -g
+FORTIFY  := -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
 endif
+# hardening (tests/scripts/hardening_test.sh checks the binaries): stack
+# protector, fortified libc calls, PIE, full RELRO, non-executable stack
+HARDEN_CFLAGS  := $(FORTIFY) -fstack-protector-strong -fPIE -fstack-clash-protection
+HARDEN_LDFLAGS := -pie -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack
 
 PKGS     := librabbitmq libmariadb jansson openssl libcurl libzip libmicrohttpd \
             libevent libevent_openssl libcares libidn2
@@ -30,9 +36,9 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wno-format-nonliteral $(WERROR)
-CFLAGS   := -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -D_GNU_SOURCE -pthread \
+CFLAGS   := -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) $(HARDEN_CFLAGS) -D_GNU_SOURCE -pthread \
             -Ilib -I. $(PKG_CFLAGS) $(EXTRA_CFLAGS)
-LDFLAGS  := $(SANFLAGS) -pthread -Wl,--as-needed $(EXTRA_LDFLAGS)
+LDFLAGS  := $(SANFLAGS) $(HARDEN_LDFLAGS) -pthread -Wl,--as-needed $(EXTRA_LDFLAGS)
 LDLIBS   := $(PKG_LIBS) -lm
 
 PROGRAMS   :=
@@ -57,7 +63,12 @@ $(LIBGLOBAL): $(call obj,$(LIBGLOBAL_SRC))
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(B)/obj/%.o: %.c
+# every object depends on the compiler flags: a changed flag rebuilds all
+FLAGS_STAMP := $(B)/flags.$(shell echo '$(CC) $(CFLAGS) $(LDFLAGS)' | md5sum | cut -c1-12)
+$(FLAGS_STAMP):
+	@mkdir -p $(B) && rm -f $(B)/flags.* && touch $@
+
+$(B)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
@@ -91,10 +102,14 @@ unit: all
 integration: all
 	@tests/run-integration $(B)
 
-test: all
+# test and run install what is missing first, then build in a second make:
+# this one read pkg-config's flags before the packages were there
+test: deps
+	@$(MAKE) --no-print-directory all
 	@tests/run-all $(B)
 
-run: deps all
+run: deps
+	@$(MAKE) --no-print-directory all
 	@scripts/txmail-stack up && scripts/txmail-demo
 
 stack-up: all
