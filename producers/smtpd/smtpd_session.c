@@ -67,8 +67,10 @@ void smtpd_reply(struct session *s, const char *fmt, ...)
     line[n++] = '\n';
     bufferevent_write(s->bev, line, (size_t)n);
     if (line[0] == '4' || line[0] == '5') {
-        /* too-many-recipients is not the client's error; 421 closes anyway */
-        if (strncmp(line, "452 4.5.3", 9) != 0 && strncmp(line, "421", 3) != 0)
+        /* too-many-recipients and our own trouble (451 4.3.0: broker or
+         * database away) are not the client's errors; 421 closes anyway */
+        if (strncmp(line, "452 4.5.3", 9) != 0 && strncmp(line, "451 4.3.0", 9) != 0 &&
+            strncmp(line, "421", 3) != 0)
             s->errors++;
     }
 }
