@@ -106,15 +106,16 @@ int deliver_suppress_class(const char *dsn, const char *text, const char *exclud
 
 struct dotstuff {
     int bol;                    /* at the beginning of a line */
-    int cr;                     /* the last byte written was a CR */
+    int cr;                     /* the last input byte was a CR (written as CRLF) */
 };
 
 void dotstuff_init(struct dotstuff *d);
 /*
  * dotstuff_run - transform in[0..inlen) for the DATA phase into out (at
- * most outcap bytes, outcap >= 2): a '.' starting a line is doubled and a
- * bare LF becomes CRLF. *used tells how much input was consumed; the
- * return value how much output was produced.
+ * most outcap bytes, outcap >= 2): every line end (CRLF, bare CR, bare
+ * LF) becomes CRLF, then a '.' starting a line is doubled. *used tells
+ * how much input was consumed; the return value how much output was
+ * produced.
  */
 size_t dotstuff_run(struct dotstuff *d, const char *in, size_t inlen, char *out,
                     size_t outcap, size_t *used);
