@@ -112,7 +112,10 @@
  *   deliver_source_ip ()               bind outgoing connections to it
  *   deliver_helo_name ()               EHLO name (default myhostname)
  *   deliver_tls_security_level (may)   may: STARTTLS when offered; none
- *   deliver_tls_verify (no)            authenticate peers of tlsEnforced messages
+ *   deliver_tls_verify (yes)           authenticate peers of tlsEnforced messages:
+ *                                      chain against deliver_tls_ca_file (else the
+ *                                      system store), name = the MX host (or the
+ *                                      relay/transport host); no: encrypt only
  *   deliver_tls_ca_file ()             CA bundle for deliver_tls_verify
  *   deliver_connect_timeout (30s)      TCP connect
  *   deliver_greeting_timeout (5m)      220 greeting (RFC 5321 4.5.3.2)
@@ -163,7 +166,7 @@ static struct cfg_param params[] = {
     {"deliver_source_ip", CFG_STR, &dp.source_ip, "", 0, 0, 0, "source address of connections", 0, 0},
     {"deliver_helo_name", CFG_STR, &dp.helo_name, "", 0, 0, 0, "EHLO name (default myhostname)", 0, 0},
     {"deliver_tls_security_level", CFG_STR, &dp.tls_level, "may", 0, 0, 0, "may | none", 0, 0},
-    {"deliver_tls_verify", CFG_BOOL, &dp.tls_verify, "no", 0, 0, 0, "authenticate peers when TLS is enforced", 0, 0},
+    {"deliver_tls_verify", CFG_BOOL, &dp.tls_verify, "yes", 0, 0, 0, "authenticate peers when TLS is enforced", 0, 0},
     {"deliver_tls_ca_file", CFG_STR, &dp.tls_ca_file, "", 0, 0, 0, "CA bundle for deliver_tls_verify", 0, 0},
     {"deliver_connect_timeout", CFG_TIME, &dp.connect_timeout, "30s", 100, 3600000, 0, "TCP connect", 0, 0},
     {"deliver_greeting_timeout", CFG_TIME, &dp.greeting_timeout, "5m", 100, 3600000, 0, "greeting", 0, 0},
