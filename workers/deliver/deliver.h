@@ -36,6 +36,8 @@ struct deliver_params {
     char *inet_protocols;       /* "all" | "ipv4" | "ipv6" */
     char *suppress_exclude;
     int64_t suppress_cache, domain_cache, record_retry;
+    long long min_data_rate, dest_limit;
+    int64_t dest_retry;
 };
 
 extern struct deliver_params dp;
@@ -164,10 +166,13 @@ union dsock {
 /* net_connect - new connection to addr:port within the timeout; NULL with err */
 struct dconn *net_connect(const union dsock *addr, int port, const char *host,
                           char *err, size_t errsz);
-/* net_read_line - one line without CRLF into line (at most max-1 bytes): 1, or -1 (c->err) */
-int net_read_line(struct dconn *c, char *line, size_t max, size_t *len, int64_t timeout_ms);
-/* net_write - all of buf within timeout_ms of progress; 0 or -1 (c->err) */
-int net_write(struct dconn *c, const void *buf, size_t len, int64_t timeout_ms);
+/*
+ * net_read_line - one line without CRLF into line (at most max-1 bytes)
+ * before deadline (time_mono_ms()): 1, or -1 (c->err)
+ */
+int net_read_line(struct dconn *c, char *line, size_t max, size_t *len, int64_t deadline);
+/* net_write - all of buf before deadline (time_mono_ms()); 0 or -1 (c->err) */
+int net_write(struct dconn *c, const void *buf, size_t len, int64_t deadline);
 /* net_close - QUIT when polite and the connection is sound, then close and free */
 void net_close(struct dconn *c, int polite);
 
@@ -201,6 +206,7 @@ struct outcome {
     char tls[64];
     int host_failure;           /* connection-level: try the next host */
     int dns;                    /* a DNS failure */
+    int throttled;              /* not tried: the destination is at its concurrency limit */
 };
 
 void outcome_reason(struct outcome *o, enum dlv_status st, const char *dsn,
@@ -236,6 +242,20 @@ struct dconn *pool_get(const char *nexthop, const char *key, const char *host,
 /* pool_put - keep c for reuse, or close it. Ownership: steals c. */
 void pool_put(struct dconn *c);
 void pool_shutdown(void);
+
+/* ---- per-destination concurrency (deliver_dest.c) -------------------- */
+
+#define DEST_KEY_MAX (DCONN_HOST_MAX + 48)
+
+/*
+ * dest_take - one more session with destination key (a next hop, or an
+ * endpoint key) when fewer than deliver_destination_concurrency_limit are
+ * in use: 1 taken (give it back with dest_give), 0 at the limit. Never
+ * blocks.
+ */
+int dest_take(const char *key);
+/* dest_give - the end of a session dest_take() allowed */
+void dest_give(const char *key);
 
 /* ---- DNS (deliver_dns.c) ---------------------------------------------- */
 
