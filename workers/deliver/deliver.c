@@ -148,7 +148,7 @@
  *                                      port); keep it well below
  *                                      deliver_concurrency so a slow destination
  *                                      cannot take every thread
- *   deliver_destination_retry (5s)     a message whose destination is at that
+ *   deliver_destination_retry (1s)     a message whose destination is at that
  *                                      limit is not tried: it comes back after
  *                                      this long (no event, no attempt counted)
  *   deliver_conn_reuse (yes)           keep connections for reuse
@@ -220,7 +220,7 @@ static struct cfg_param params[] = {
     {"deliver_record_retry", CFG_TIME, &dp.record_retry, "30s", 0, 600000, 0, "retry of the delivery record", 0, 0},
     {"deliver_min_data_rate", CFG_INT, &dp.min_data_rate, "500", 1, 1000000000, 0, "bytes/s that extend the body deadline", 0, 0},
     {"deliver_destination_concurrency_limit", CFG_INT, &dp.dest_limit, "8", 1, 100000, 0, "sessions per destination", 0, 0},
-    {"deliver_destination_retry", CFG_TIME, &dp.dest_retry, "5s", 1000, 3600000, 0, "retry of a throttled message", 0, 0},
+    {"deliver_destination_retry", CFG_TIME, &dp.dest_retry, "1s", 1000, 3600000, 0, "retry of a throttled message", 0, 0},
     {0},
 };
 
