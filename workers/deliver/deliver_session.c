@@ -172,7 +172,6 @@ static int hello(struct dconn *c, struct outcome *o)
     char cmd[300];
     struct smtp_reply r;
     const char *name = *dp.helo_name ? dp.helo_name : "localhost";
-
     int64_t deadline = phase(dp.helo_timeout);
 
     snprintf(cmd, sizeof(cmd), "EHLO %s\r\n", name);
@@ -319,7 +318,8 @@ static int send_body(struct dconn *c, const struct dmsg *m)
     struct dotstuff d;
     size_t pos = 0;
     int rc = 0;
-    int64_t deadline = phase(dp.data_block_timeout + (int64_t)(m->raw_len / (size_t)dp.min_data_rate) * 1000);
+    int64_t slack = (int64_t)(m->raw_len / (size_t)dp.min_data_rate) * 1000;
+    int64_t deadline = phase(dp.data_block_timeout + slack);
 
     dotstuff_init(&d);
     for (;;) {
