@@ -2,9 +2,10 @@
 STARTTLS in plain text; enforced TLS (message data or the sender domain's
 setting) never does - DEFERRED [4.4.1], nothing at the plain sink, and at
 the maximum age BOUNCED/SOFT_BOUNCE; enforced TLS to a STARTTLS peer is
-delivered encrypted; with deliver_tls_verify an enforced session also
-authenticates the peer (name in the certificate: delivered; not: deferred),
-while opportunistic sessions stay unauthenticated."""
+delivered encrypted; an enforced session also authenticates the peer
+(deliver_tls_verify, on by default since 267: name in the certificate:
+delivered; not: deferred), while opportunistic sessions stay
+unauthenticated."""
 import re
 
 from dlvtest import *
@@ -44,8 +45,8 @@ eq(f2["description"], "[4.4.1] bounced (TLS is required, but was not offered by 
 ev.wait(rid3, "BOUNCED", "SOFT_BOUNCE", timeout=30)
 eq((sink_for(r2, plain=True), sink_for(r3, plain=True)), ([], []), "nothing ever reached the plain sink")
 
-# enforced to a STARTTLS peer: delivered encrypted
-r4 = uniq("enfok") + "@example.net"
+# enforced to a STARTTLS peer whose certificate names it (verified by default): delivered encrypted
+r4 = uniq("enfok") + "@example.com"
 rid4, raw4 = w.send(r4, tlsEnforced=True)
 m4 = sink_wait(r4, 1, 30)[0]
 eq((m4[1], m4[0]["tls"]), (raw4, True), "enforced TLS to a STARTTLS peer: delivered over TLS")

@@ -76,6 +76,17 @@
  *   copy of the whole message is made. Scale out by running more
  *   processes (each has its own cache).
  *
+ *   A slow peer cannot hold threads for long or in numbers: every SMTP
+ *   phase has one deadline for its whole reply (a tarpit answering a byte
+ *   a second is cut off at the phase timeout, then deferred like any
+ *   timeout), and at most deliver_destination_concurrency_limit threads
+ *   hold sessions with one next hop or one endpoint (deliver_dest.c). A
+ *   message whose destination is at the limit does not wait on a thread:
+ *   it goes back through the delay queues (deliver_destination_retry,
+ *   TX_RETRY_THROTTLED, logged status=throttled) without an event and
+ *   without counting an attempt, and the thread takes the next message.
+ *   The limit is per process.
+ *
  * EXACTLY ONCE
  *   A recipient id that got a 2xx is never sent again: the row in
  *   `delivery_record` is written synchronously between the peer's 2xx and
@@ -91,7 +102,7 @@
  *   (a quorum-queue quirk) could send it twice.
  *
  * METRICS (metrics_dir, besides the skeleton's)
- *   txmail_deliver_total{status=sent|deferred|bounced|dropped|expired}
+ *   txmail_deliver_total{status=sent|deferred|bounced|dropped|expired|throttled}
  *   txmail_deliver_transactions_total{connection=new|reused|stale}
  *   txmail_deliver_unrecorded_total  2xx that could not be recorded
  *
@@ -112,18 +123,34 @@
  *   deliver_source_ip ()               bind outgoing connections to it
  *   deliver_helo_name ()               EHLO name (default myhostname)
  *   deliver_tls_security_level (may)   may: STARTTLS when offered; none
- *   deliver_tls_verify (no)            authenticate peers of tlsEnforced messages
+ *   deliver_tls_verify (yes)           authenticate peers of tlsEnforced messages:
+ *                                      chain against deliver_tls_ca_file (else the
+ *                                      system store), name = the MX host (or the
+ *                                      relay/transport host); no: encrypt only
  *   deliver_tls_ca_file ()             CA bundle for deliver_tls_verify
  *   deliver_connect_timeout (30s)      TCP connect
+ *   The phase timeouts below are deadlines for the request and its whole
+ *   reply (every line of it), not per read or write (Postfix
+ *   smtp_per_request_deadline):
  *   deliver_greeting_timeout (5m)      220 greeting (RFC 5321 4.5.3.2)
- *   deliver_helo_timeout (5m)          EHLO/HELO reply
- *   deliver_starttls_timeout (5m)      STARTTLS reply and handshake
- *   deliver_mail_timeout (5m)          MAIL FROM reply
+ *   deliver_helo_timeout (5m)          EHLO/HELO and reply
+ *   deliver_starttls_timeout (5m)      STARTTLS reply; the handshake again
+ *   deliver_mail_timeout (5m)          MAIL FROM (the pipelined commands) and reply
  *   deliver_rcpt_timeout (5m)          RCPT TO reply
  *   deliver_data_timeout (2m)          DATA reply (354)
- *   deliver_data_block_timeout (3m)    each write of the body
+ *   deliver_data_block_timeout (3m)    the whole body, plus 1s per
+ *   deliver_min_data_rate (500)          bytes of it
  *   deliver_dot_timeout (10m)          reply to the final dot
  *   deliver_rset_timeout (20s)         RSET on a reused connection
+ *   deliver_destination_concurrency_limit (8)
+ *                                      sessions of this process with one next
+ *                                      hop, and with one endpoint (address,
+ *                                      port); keep it well below
+ *                                      deliver_concurrency so a slow destination
+ *                                      cannot take every thread
+ *   deliver_destination_retry (1s)     a message whose destination is at that
+ *                                      limit is not tried: it comes back after
+ *                                      this long (no event, no attempt counted)
  *   deliver_conn_reuse (yes)           keep connections for reuse
  *   deliver_conn_idle_timeout (5s)     idle time before QUIT
  *   deliver_conn_max_age (5m)          connection lifetime
@@ -163,7 +190,7 @@ static struct cfg_param params[] = {
     {"deliver_source_ip", CFG_STR, &dp.source_ip, "", 0, 0, 0, "source address of connections", 0, 0},
     {"deliver_helo_name", CFG_STR, &dp.helo_name, "", 0, 0, 0, "EHLO name (default myhostname)", 0, 0},
     {"deliver_tls_security_level", CFG_STR, &dp.tls_level, "may", 0, 0, 0, "may | none", 0, 0},
-    {"deliver_tls_verify", CFG_BOOL, &dp.tls_verify, "no", 0, 0, 0, "authenticate peers when TLS is enforced", 0, 0},
+    {"deliver_tls_verify", CFG_BOOL, &dp.tls_verify, "yes", 0, 0, 0, "authenticate peers when TLS is enforced", 0, 0},
     {"deliver_tls_ca_file", CFG_STR, &dp.tls_ca_file, "", 0, 0, 0, "CA bundle for deliver_tls_verify", 0, 0},
     {"deliver_connect_timeout", CFG_TIME, &dp.connect_timeout, "30s", 100, 3600000, 0, "TCP connect", 0, 0},
     {"deliver_greeting_timeout", CFG_TIME, &dp.greeting_timeout, "5m", 100, 3600000, 0, "greeting", 0, 0},
@@ -191,6 +218,9 @@ static struct cfg_param params[] = {
     {"deliver_suppress_cache", CFG_TIME, &dp.suppress_cache, "1s", 0, 10000, 0, "negative suppression answers kept", 0, 0},
     {"deliver_domain_cache", CFG_TIME, &dp.domain_cache, "30s", 0, 3600000, 0, "sender domain settings kept", 0, 0},
     {"deliver_record_retry", CFG_TIME, &dp.record_retry, "30s", 0, 600000, 0, "retry of the delivery record", 0, 0},
+    {"deliver_min_data_rate", CFG_INT, &dp.min_data_rate, "500", 1, 1000000000, 0, "bytes/s that extend the body deadline", 0, 0},
+    {"deliver_destination_concurrency_limit", CFG_INT, &dp.dest_limit, "8", 1, 100000, 0, "sessions per destination", 0, 0},
+    {"deliver_destination_retry", CFG_TIME, &dp.dest_retry, "1s", 1000, 3600000, 0, "retry of a throttled message", 0, 0},
     {0},
 };
 
@@ -431,6 +461,20 @@ static enum tx_code deferred(struct job *job, struct req *q, const struct outcom
     return o->dns ? TX_RETRY_DNS : TX_RETRY_PEER;
 }
 
+/*
+ * throttled - the destination is at deliver_destination_concurrency_limit:
+ * the message was not tried; back through the delay queues without an
+ * event and without counting an attempt
+ */
+static enum tx_code throttled(struct job *job, struct req *q, const struct outcome *o)
+{
+    job_reason(job, "%s", o->text);
+    log_outcome(job, q, o, "throttled", o->text);
+    job->retry_after_ms = dp.dest_retry;
+    job->count_attempt = 0;
+    return TX_RETRY_THROTTLED;
+}
+
 /* ---- the worker --------------------------------------------------------- */
 
 static enum tx_code handle(struct job *job)
@@ -464,6 +508,8 @@ static enum tx_code handle(struct job *job)
     q.m.archive = dc.archive_bcc[0] ? dc.archive_bcc : q.archive;
 
     deliver_attempt(ctx, &q.m, q.relay, &o);
+    if (o.throttled)
+        return throttled(job, &q, &o);
     switch (o.status) {
     case DLV_SENT:
         if (record_sent(ctx, q.m.rid, job->env.account_id, &o) < 0)

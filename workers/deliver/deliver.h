@@ -36,6 +36,8 @@ struct deliver_params {
     char *inet_protocols;       /* "all" | "ipv4" | "ipv6" */
     char *suppress_exclude;
     int64_t suppress_cache, domain_cache, record_retry;
+    long long min_data_rate, dest_limit;
+    int64_t dest_retry;
 };
 
 extern struct deliver_params dp;
@@ -106,15 +108,16 @@ int deliver_suppress_class(const char *dsn, const char *text, const char *exclud
 
 struct dotstuff {
     int bol;                    /* at the beginning of a line */
-    int cr;                     /* the last byte written was a CR */
+    int cr;                     /* the last input byte was a CR (written as CRLF) */
 };
 
 void dotstuff_init(struct dotstuff *d);
 /*
  * dotstuff_run - transform in[0..inlen) for the DATA phase into out (at
- * most outcap bytes, outcap >= 2): a '.' starting a line is doubled and a
- * bare LF becomes CRLF. *used tells how much input was consumed; the
- * return value how much output was produced.
+ * most outcap bytes, outcap >= 2): every line end (CRLF, bare CR, bare
+ * LF) becomes CRLF, then a '.' starting a line is doubled. *used tells
+ * how much input was consumed; the return value how much output was
+ * produced.
  */
 size_t dotstuff_run(struct dotstuff *d, const char *in, size_t inlen, char *out,
                     size_t outcap, size_t *used);
@@ -163,10 +166,13 @@ union dsock {
 /* net_connect - new connection to addr:port within the timeout; NULL with err */
 struct dconn *net_connect(const union dsock *addr, int port, const char *host,
                           char *err, size_t errsz);
-/* net_read_line - one line without CRLF into line (at most max-1 bytes): 1, or -1 (c->err) */
-int net_read_line(struct dconn *c, char *line, size_t max, size_t *len, int64_t timeout_ms);
-/* net_write - all of buf within timeout_ms of progress; 0 or -1 (c->err) */
-int net_write(struct dconn *c, const void *buf, size_t len, int64_t timeout_ms);
+/*
+ * net_read_line - one line without CRLF into line (at most max-1 bytes)
+ * before deadline (time_mono_ms()): 1, or -1 (c->err)
+ */
+int net_read_line(struct dconn *c, char *line, size_t max, size_t *len, int64_t deadline);
+/* net_write - all of buf before deadline (time_mono_ms()); 0 or -1 (c->err) */
+int net_write(struct dconn *c, const void *buf, size_t len, int64_t deadline);
 /* net_close - QUIT when polite and the connection is sound, then close and free */
 void net_close(struct dconn *c, int polite);
 
@@ -200,6 +206,7 @@ struct outcome {
     char tls[64];
     int host_failure;           /* connection-level: try the next host */
     int dns;                    /* a DNS failure */
+    int throttled;              /* not tried: the destination is at its concurrency limit */
 };
 
 void outcome_reason(struct outcome *o, enum dlv_status st, const char *dsn,
@@ -235,6 +242,20 @@ struct dconn *pool_get(const char *nexthop, const char *key, const char *host,
 /* pool_put - keep c for reuse, or close it. Ownership: steals c. */
 void pool_put(struct dconn *c);
 void pool_shutdown(void);
+
+/* ---- per-destination concurrency (deliver_dest.c) -------------------- */
+
+#define DEST_KEY_MAX (DCONN_HOST_MAX + 48)
+
+/*
+ * dest_take - one more session with destination key (a next hop, or an
+ * endpoint key) when fewer than deliver_destination_concurrency_limit are
+ * in use: 1 taken (give it back with dest_give), 0 at the limit. Never
+ * blocks.
+ */
+int dest_take(const char *key);
+/* dest_give - the end of a session dest_take() allowed */
+void dest_give(const char *key);
 
 /* ---- DNS (deliver_dns.c) ---------------------------------------------- */
 

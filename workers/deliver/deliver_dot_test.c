@@ -2,7 +2,11 @@
 #include "tests/harness/ttest.h"
 #include "workers/deliver/deliver.h"
 
-/* reference - the transform written the obvious way, byte by byte */
+/*
+ * reference - the transform written the obvious way, byte by byte: every
+ * line end (CRLF, bare CR, bare LF) becomes CRLF, then a line starting
+ * with '.' gets one more
+ */
 static size_t reference(const char *in, size_t len, char *out)
 {
     size_t o = 0;
@@ -10,17 +14,25 @@ static size_t reference(const char *in, size_t len, char *out)
 
     for (size_t i = 0; i < len; i++) {
         char c = in[i];
+        if (c == '\n' && cr) {     /* the LF of a CRLF already written */
+            cr = 0;
+            continue;
+        }
+        cr = 0;
+        if (c == '\r' || c == '\n') {
+            out[o++] = '\r';
+            out[o++] = '\n';
+            bol = 1;
+            cr = c == '\r';
+            continue;
+        }
         if (bol && c == '.')
             out[o++] = '.';
-        if (c == '\n' && !cr)
-            out[o++] = '\r';
         out[o++] = c;
-        cr = c == '\r';
-        bol = c == '\n';
+        bol = 0;
     }
     if (!bol) {
-        if (!cr)
-            out[o++] = '\r';
+        out[o++] = '\r';
         out[o++] = '\n';
     }
     memcpy(out + o, ".\r\n", 3);
@@ -112,6 +124,54 @@ TT_TEST(chunk_boundaries_match_reference)
         same(cases[i], strlen(cases[i]));
 }
 
+/* clean - every CR is followed by LF and every LF follows a CR; the only
+ * CRLF "." CRLF is the terminator at the very end */
+static void clean(const char *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (out[i] == '\r')
+            TT_ASSERT(i + 1 < n && out[i + 1] == '\n');
+        if (out[i] == '\n')
+            TT_ASSERT(i > 0 && out[i - 1] == '\r');
+        int bol = i == 0 || (i >= 2 && out[i - 2] == '\r' && out[i - 1] == '\n');
+        if (bol && i + 3 < n)
+            TT_ASSERT(!(out[i] == '.' && out[i + 1] == '\r' && out[i + 2] == '\n'));
+    }
+    TT_ASSERT(n >= 3 && memcmp(out + n - 3, ".\r\n", 3) == 0);
+    TT_ASSERT(n == 3 || (n >= 5 && out[n - 5] == '\r' && out[n - 4] == '\n'));
+}
+
+/* SMTP smuggling (bare CR / bare LF around a dot): no end of data can be
+ * emitted early, every line end leaves as CRLF, the dot is doubled */
+TT_TEST(smuggling_variants_normalised)
+{
+    static const struct {
+        const char *in, *want;
+    } t[] = {
+        {"a\r\n.\rMAIL FROM:<x@y>\r\n", "a\r\n..\r\nMAIL FROM:<x@y>\r\n.\r\n"},
+        {"a\n.\nMAIL FROM:<x@y>\n", "a\r\n..\r\nMAIL FROM:<x@y>\r\n.\r\n"},
+        {"a\r.\r\nMAIL FROM:<x@y>\r\n", "a\r\n..\r\nMAIL FROM:<x@y>\r\n.\r\n"},
+        {"a\n.\r\nMAIL FROM:<x@y>\r\n", "a\r\n..\r\nMAIL FROM:<x@y>\r\n.\r\n"},
+        {"a\r.\rb", "a\r\n..\r\nb\r\n.\r\n"},
+        {"a\r\n.\nb", "a\r\n..\r\nb\r\n.\r\n"},
+        {"a\r\r\n.\r\r\n", "a\r\n\r\n..\r\n\r\n.\r\n"},
+        {"a\n\r.\n\r", "a\r\n\r\n..\r\n\r\n.\r\n"},
+        {"\r.\r", "\r\n..\r\n.\r\n"},
+        {".\r", "..\r\n.\r\n"},
+        {"x\r", "x\r\n.\r\n"},
+    };
+    char out[256];
+
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        for (size_t piece = 1; piece <= 3; piece++) {
+            size_t n = run(t[i].in, strlen(t[i].in), out, 2, piece);
+            TT_EQ_MEM(out, n, t[i].want, strlen(t[i].want));
+            clean(out, n);
+        }
+        same(t[i].in, strlen(t[i].in));
+    }
+}
+
 TT_TEST(random_content_matches_reference)
 {
     static char buf[20000];
@@ -125,9 +185,12 @@ TT_TEST(random_content_matches_reference)
             buf[i] = alphabet[(x >> 16) % (sizeof(alphabet) - 1)];
         }
         same(buf, len);
+        static char out[70000];
+        clean(out, run(buf, len, out, 7, 5));
     }
 }
 
 TT_MAIN(TT_CASE(plain_crlf_message), TT_CASE(leading_dots_doubled),
         TT_CASE(bare_lf_and_missing_final_newline), TT_CASE(empty_message),
-        TT_CASE(chunk_boundaries_match_reference), TT_CASE(random_content_matches_reference))
+        TT_CASE(chunk_boundaries_match_reference), TT_CASE(smuggling_variants_normalised),
+        TT_CASE(random_content_matches_reference))

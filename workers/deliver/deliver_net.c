@@ -2,8 +2,11 @@
  * deliver_net - outbound TCP connections with per-call timeouts, plain or
  * TLS (after STARTTLS), with a bounded line reader for SMTP replies.
  *
- * Sockets are non-blocking; every wait is a poll() bounded by the phase
- * timeout the caller passes, so a silent peer costs at most that long.
+ * Sockets are non-blocking; every wait is a poll() bounded by the absolute
+ * deadline of the phase the caller passes (time_mono_ms() based), never
+ * by a time per read or write: a peer that dribbles one byte a second, or
+ * sends a thousand reply lines, still costs at most the phase's time
+ * (Postfix smtp_per_request_deadline).
  * Failures leave a Postfix-style reason in c->err ("lost connection",
  * "conversation timed out") for the event description.
  */
@@ -170,10 +173,8 @@ static int fill(struct dconn *c, int64_t deadline)
     }
 }
 
-int net_read_line(struct dconn *c, char *line, size_t max, size_t *len, int64_t timeout_ms)
+int net_read_line(struct dconn *c, char *line, size_t max, size_t *len, int64_t deadline)
 {
-    int64_t deadline = time_mono_ms() + timeout_ms;
-
     if (c->broken)
         return -1;
     for (;;) {
@@ -197,14 +198,13 @@ int net_read_line(struct dconn *c, char *line, size_t max, size_t *len, int64_t 
     }
 }
 
-int net_write(struct dconn *c, const void *buf, size_t len, int64_t timeout_ms)
+int net_write(struct dconn *c, const void *buf, size_t len, int64_t deadline)
 {
     const char *p = buf;
 
     if (c->broken)
         return -1;
     while (len > 0) {
-        int64_t deadline = time_mono_ms() + timeout_ms;
         short ev = POLLOUT;
         if (c->ssl) {
             ERR_clear_error();

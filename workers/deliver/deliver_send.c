@@ -9,6 +9,11 @@
  * bounces (NXDOMAIN 5.1.2, null MX 5.1.10, no address at all 5.4.4);
  * lookups of relay and transport hosts only ever defer (an operator's
  * configuration error must not bounce and suppress recipients).
+ *
+ * Each attempt holds a session slot of its next hop for its whole length
+ * and one of the endpoint (address, port) while it talks to it
+ * (deliver_dest.c); a destination at its limit makes the attempt return
+ * at once, throttled, instead of waiting for a slot.
  */
 #include "workers/deliver/deliver.h"
 #include "global/metrics.h"
@@ -125,12 +130,20 @@ static int candidates(struct dctx *ctx, const struct route *rt, struct candidate
     return -1;
 }
 
+/* throttled - o: not tried, the destination is at its concurrency limit */
+static void throttled(struct outcome *o, const char *domain, const char *host, int port)
+{
+    outcome_reason(o, DLV_DEFER, "4.4.5", "too many concurrent sessions for %s with %s port %d "
+                   "(deliver_destination_concurrency_limit %lld)", domain, host, port, dp.dest_limit);
+    o->throttled = 1;
+}
+
 void deliver_attempt(struct dctx *ctx, const struct dmsg *m, const char *relay, struct outcome *o)
 {
     struct route rt;
     struct candidate cand[MAX_CANDIDATES];
     char err[400], key[DCONN_KEY_MAX];
-    int n = 0;
+    int n = 0, busy = 0;
     struct dconn *c;
 
     memset(o, 0, sizeof(*o));
@@ -143,14 +156,36 @@ void deliver_attempt(struct dctx *ctx, const struct dmsg *m, const char *relay, 
         outcome_reason(o, DLV_DEFER, "4.3.5", "%s", err);
         return;
     }
-    /* a cached connection for this next-hop saves the DNS lookups */
-    for (int tries = 0; tries < 4 && (c = pool_get(rt.nexthop, NULL, NULL, m)) != NULL; tries++)
-        if (transact(c, rt.nexthop, m, o) == 0)
-            return;
-    if (candidates(ctx, &rt, cand, &n, o) < 0)
+    if (!dest_take(rt.nexthop)) {
+        throttled(o, at + 1, rt.host, rt.port);
         return;
+    }
+    /* a cached connection for this next-hop saves the DNS lookups */
+    for (int tries = 0; tries < 4 && (c = pool_get(rt.nexthop, NULL, NULL, m)) != NULL; tries++) {
+        char ckey[DCONN_KEY_MAX];
+        memcpy(ckey, c->key, sizeof(ckey));
+        if (!dest_take(ckey)) {
+            pool_put(c);        /* its endpoint is busy with other next hops */
+            busy = 1;
+            break;
+        }
+        int r = transact(c, rt.nexthop, m, o);
+        dest_give(ckey);
+        if (r == 0)
+            goto out;
+    }
+    if (busy) {
+        throttled(o, at + 1, rt.host, rt.port);
+        goto out;
+    }
+    if (candidates(ctx, &rt, cand, &n, o) < 0)
+        goto out;
     for (int i = 0; i < n; i++) {
         endpoint_key(key, sizeof(key), &cand[i].addr, rt.port);
+        if (!dest_take(key)) {
+            busy = 1;           /* another candidate may be free */
+            continue;
+        }
         while ((c = pool_get(NULL, key, cand[i].host, m)) != NULL) {
             /* the same server under this candidate's name; an authentication
              * was for the old name only */
@@ -158,19 +193,30 @@ void deliver_attempt(struct dctx *ctx, const struct dmsg *m, const char *relay, 
                 memcpy(c->host, cand[i].host, sizeof(c->host));
                 c->verified = 0;
             }
-            if (transact(c, rt.nexthop, m, o) == 0)
-                return;
+            if (transact(c, rt.nexthop, m, o) == 0) {
+                dest_give(key);
+                goto out;
+            }
         }
         struct outcome fail;
         memset(&fail, 0, sizeof(fail));
         c = session_open(&cand[i].addr, rt.port, cand[i].host, m, &fail);
         if (c == NULL) {
+            dest_give(key);
             *o = fail;          /* the last host failure is reported */
             continue;
         }
-        if (transact(c, rt.nexthop, m, o) == 0)
-            return;
+        int r = transact(c, rt.nexthop, m, o);
+        dest_give(key);
+        if (r == 0)
+            goto out;
         /* a fresh connection is never stale; treat like a host failure */
         outcome_reason(o, DLV_DEFER, "4.4.1", "lost connection with %s", cand[i].host);
     }
+    /* no host took the message; one that was only busy will be tried again
+     * soon, without counting this as an attempt */
+    if (busy)
+        throttled(o, at + 1, rt.host, rt.port);
+out:
+    dest_give(rt.nexthop);
 }

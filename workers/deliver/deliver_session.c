@@ -14,6 +14,12 @@
  * in 64 KB writes, the terminator in the same write as the last data.
  * Replies are classified at once; the outcome carries the contract's
  * description parts.
+ *
+ * Every phase has one deadline (deliver_*_timeout), for the request and
+ * the whole reply together, however many lines the reply has and however
+ * slowly they come (Postfix smtp_per_request_deadline): a tarpit holds a
+ * handler thread for at most the phase's time, never a fresh timeout per
+ * line.
  */
 #include "workers/deliver/deliver.h"
 #include "util/msg.h"
@@ -109,14 +115,14 @@ static void ehlo_line(struct dconn *c, const char *line, size_t len)
  * broken). ehlo: the lines are EHLO extensions (parsed one by one, so a
  * long reply cannot push STARTTLS out of the bounded reply text).
  */
-static int read_reply_ext(struct dconn *c, struct smtp_reply *r, int64_t timeout_ms, int ehlo)
+static int read_reply_ext(struct dconn *c, struct smtp_reply *r, int64_t deadline, int ehlo)
 {
     char line[1024];
     size_t len;
 
     deliver_reply_init(r);
     for (;;) {
-        if (net_read_line(c, line, sizeof(line), &len, timeout_ms) < 0)
+        if (net_read_line(c, line, sizeof(line), &len, deadline) < 0)
             return -1;
         if (ehlo && r->lines > 0)   /* the first line is the server's name */
             ehlo_line(c, line, len);
@@ -139,16 +145,25 @@ static int read_reply_ext(struct dconn *c, struct smtp_reply *r, int64_t timeout
     }
 }
 
-static int read_reply(struct dconn *c, struct smtp_reply *r, int64_t timeout_ms)
+static int read_reply(struct dconn *c, struct smtp_reply *r, int64_t deadline)
 {
-    return read_reply_ext(c, r, timeout_ms, 0);
+    return read_reply_ext(c, r, deadline, 0);
 }
 
+/* phase - the deadline of a phase that starts now and may last timeout_ms */
+static int64_t phase(int64_t timeout_ms)
+{
+    return time_mono_ms() + timeout_ms;
+}
+
+/* command - send cmd and read the whole reply, both within one phase deadline */
 static int command(struct dconn *c, const char *cmd, struct smtp_reply *r, int64_t timeout_ms)
 {
-    if (net_write(c, cmd, strlen(cmd), timeout_ms) < 0)
+    int64_t deadline = phase(timeout_ms);
+
+    if (net_write(c, cmd, strlen(cmd), deadline) < 0)
         return -1;
-    return read_reply(c, r, timeout_ms);
+    return read_reply(c, r, deadline);
 }
 
 /* hello - EHLO, or HELO when EHLO is refused; 0, or -1 with o filled */
@@ -157,12 +172,13 @@ static int hello(struct dconn *c, struct outcome *o)
     char cmd[300];
     struct smtp_reply r;
     const char *name = *dp.helo_name ? dp.helo_name : "localhost";
+    int64_t deadline = phase(dp.helo_timeout);
 
     snprintf(cmd, sizeof(cmd), "EHLO %s\r\n", name);
     c->caps = 0;
     c->size_max = 0;
-    if (net_write(c, cmd, strlen(cmd), dp.helo_timeout) < 0 ||
-        read_reply_ext(c, &r, dp.helo_timeout, 1) < 0) {
+    if (net_write(c, cmd, strlen(cmd), deadline) < 0 ||
+        read_reply_ext(c, &r, deadline, 1) < 0) {
         io_failure(o, c, "while sending EHLO");
         return -1;
     }
@@ -205,7 +221,7 @@ static struct dconn *open_once(const union dsock *addr, int port, const char *ho
         o->host_failure = 1;
         return NULL;
     }
-    if (read_reply(c, &r, dp.greeting_timeout) < 0) {
+    if (read_reply(c, &r, phase(dp.greeting_timeout)) < 0) {
         io_failure(o, c, "while receiving the initial server greeting");
         goto fail;
     }
@@ -290,13 +306,20 @@ static int addr_ok(const char *a, int allow_empty, int utf8)
     return 1;
 }
 
-/* send_body - the message through the dot-stuffing writer; 0 or -1 */
+/*
+ * send_body - the message through the dot-stuffing writer; 0 or -1. The
+ * whole body has one deadline: deliver_data_block_timeout plus one second
+ * per deliver_min_data_rate bytes (Postfix smtp_min_data_rate), so a peer
+ * that reads slowly cannot keep the thread for longer than that.
+ */
 static int send_body(struct dconn *c, const struct dmsg *m)
 {
     char *out = xmalloc(DATA_CHUNK + 8);
     struct dotstuff d;
     size_t pos = 0;
     int rc = 0;
+    int64_t slack = (int64_t)(m->raw_len / (size_t)dp.min_data_rate) * 1000;
+    int64_t deadline = phase(dp.data_block_timeout + slack);
 
     dotstuff_init(&d);
     for (;;) {
@@ -305,7 +328,7 @@ static int send_body(struct dconn *c, const struct dmsg *m)
         pos += used;
         if (pos == m->raw_len)
             n += dotstuff_end(&d, out + n);     /* room: DATA_CHUNK + 8 */
-        if (net_write(c, out, n, dp.data_block_timeout) < 0) {
+        if (net_write(c, out, n, deadline) < 0) {
             rc = -1;
             break;
         }
@@ -386,21 +409,22 @@ int session_send(struct dconn *c, const struct dmsg *m, struct outcome *o)
             len += (size_t)snprintf(cmds + len, sizeof(cmds) - len, "RCPT TO:<%s>\r\n", archive);
         if (pipe_data)
             len += (size_t)snprintf(cmds + len, sizeof(cmds) - len, "DATA\r\n");
-        if (net_write(c, cmds, len, dp.mail_timeout) < 0)
+        int64_t deadline = phase(dp.mail_timeout);
+        if (net_write(c, cmds, len, deadline) < 0)
             goto io_mail;
-        if (read_reply(c, &mail, dp.mail_timeout) < 0)
+        if (read_reply(c, &mail, deadline) < 0)
             goto io_mail;
         if (mail.code / 100 != 2 && c->broken)
             goto refused_mail;      /* 421: the rest of the pipeline is lost */
-        if (read_reply(c, &rcpt, dp.rcpt_timeout) < 0)
+        if (read_reply(c, &rcpt, phase(dp.rcpt_timeout)) < 0)
             goto io_rcpt;
         if (rcpt.code / 100 != 2 && c->broken) {
             from_reply(o, c, &rcpt, 0);
             return 0;
         }
-        if (archive && read_reply(c, &arc, dp.rcpt_timeout) < 0)
+        if (archive && read_reply(c, &arc, phase(dp.rcpt_timeout)) < 0)
             goto io_rcpt;
-        if (pipe_data && read_reply(c, &data, dp.data_timeout) < 0)
+        if (pipe_data && read_reply(c, &data, phase(dp.data_timeout)) < 0)
             goto io_data;
         if (mail.code / 100 != 2)
             goto refused_mail_pipelined;
@@ -428,7 +452,7 @@ int session_send(struct dconn *c, const struct dmsg *m, struct outcome *o)
         io_failure(o, c, "while sending message body");
         return 0;
     }
-    if (read_reply(c, &r, dp.dot_timeout) < 0) {
+    if (read_reply(c, &r, phase(dp.dot_timeout)) < 0) {
         io_failure(o, c, "while sending end of data -- message may be sent more than once");
         return 0;
     }

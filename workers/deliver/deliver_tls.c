@@ -3,11 +3,16 @@
  *
  * One SSL_CTX for the process (thread-safe for creating sessions).
  * Opportunistic TLS never verifies certificates (RFC 7435: encryption
- * without authentication beats plain text). With deliver_tls_verify,
- * sessions that must be encrypted (tlsEnforced) also authenticate the
- * peer: the chain against deliver_tls_ca_file (or the system store) and
- * the name against the host we connected to; a failure defers the
- * message like any other TLS failure of an enforced session.
+ * without authentication beats plain text). Sessions that must be
+ * encrypted (tlsEnforced, by the message or the sender domain) also
+ * authenticate the peer unless deliver_tls_verify = no (the documented
+ * opt-out, for peers known to have no usable certificate): the chain
+ * against deliver_tls_ca_file (or the system store) and the name against
+ * the host we connected to - the MX host name, or the relay/transport
+ * host, or its address when given as one (Postfix's "verify" level). A
+ * failure defers the message, "certificate verification failed: ...",
+ * like any other TLS failure of an enforced session: enforced mail is
+ * never handed to a peer that may be an interceptor.
  */
 #include "workers/deliver/deliver.h"
 #include "util/msg.h"
