@@ -24,7 +24,7 @@ OPT      := -O2 -g
 endif
 
 PKGS     := librabbitmq libmariadb jansson openssl libcurl libzip libmicrohttpd \
-            libevent libevent_openssl libcares libidn2
+            libevent libevent_openssl libcares libidn2 gmime-3.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
