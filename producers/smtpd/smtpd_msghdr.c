@@ -155,7 +155,6 @@ static void on_warning(gint64 offset, GMimeParserWarning code, const gchar *item
     (void)offset;
     switch (code) {
     case GMIME_WARN_DUPLICATED_HEADER:
-    case GMIME_WARN_MALFORMED_MESSAGE:
     case GMIME_CRIT_INVALID_HEADER_NAME:
     case GMIME_CRIT_CONFLICTING_HEADER:
     case GMIME_CRIT_CONFLICTING_PARAMETER:
@@ -167,7 +166,7 @@ static void on_warning(gint64 offset, GMimeParserWarning code, const gchar *item
         }
         w->refuse = 1;
         break;
-    default: /* 8-bit text, RFC 2047, parameters, body structure: not about the split */
+    default: /* 8-bit text, RFC 2047, parameters, the (absent) body: not about the split */
         break;
     }
 }
@@ -221,27 +220,39 @@ static enum smtpd_msghdr_rc cross_check(const char *msg, size_t hend, const stru
         rc = SMTPD_MSGHDR_DISAGREE;
         goto out;
     }
-    GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(m));
     if (w.refuse) {
         snprintf(reply, rsz, "550 5.6.0 Malformed header: ambiguous %s", w.item);
         rc = SMTPD_MSGHDR_DISAGREE;
         goto out;
     }
-    if (g_mime_header_list_get_count(hl) != fs->n) {
-        snprintf(reply, rsz, "550 5.6.0 Malformed header: ambiguous field list");
-        rc = SMTPD_MSGHDR_DISAGREE;
-        goto out;
-    }
+    /* GMime keeps the Content-* fields with the message's body part: both lists, by offset */
+    GMimeObject *part = g_mime_message_get_mime_part(m);
+    GMimeHeaderList *hl[2] = {g_mime_object_get_header_list(GMIME_OBJECT(m)),
+                              part ? g_mime_object_get_header_list(part) : NULL};
+    int at[2] = {0, 0}, cnt[2] = {g_mime_header_list_get_count(hl[0]),
+                                  hl[1] ? g_mime_header_list_get_count(hl[1]) : 0};
     for (int i = 0; i < fs->n; i++) {
-        GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
         const struct smtpd_field *f = &fs->f[i];
-        const char *rn = g_mime_header_get_raw_name(h), *rv = g_mime_header_get_raw_value(h);
-        if (rn == NULL || rv == NULL || strlen(rn) != f->name_len || memcmp(rn, f->name, f->name_len) != 0 ||
+        GMimeHeader *h = NULL;
+        for (int k = 0; k < 2; k++) {
+            GMimeHeader *c = at[k] < cnt[k] ? g_mime_header_list_get_header_at(hl[k], at[k]) : NULL;
+            if (c && g_mime_header_get_offset(c) == (gint64)f->off) {
+                h = c;
+                at[k]++;
+            }
+        }
+        const char *rn = h ? g_mime_header_get_raw_name(h) : NULL;
+        const char *rv = h ? g_mime_header_get_raw_value(h) : NULL;
+        if (h == NULL || rn == NULL || rv == NULL || strlen(rn) != f->name_len || memcmp(rn, f->name, f->name_len) != 0 ||
             g_mime_header_get_offset(h) != (gint64)f->off || !same_value(rv, f->value, f->value_len)) {
             snprintf(reply, rsz, "550 5.6.0 Malformed header: ambiguous field list");
             rc = SMTPD_MSGHDR_DISAGREE;
             goto out;
         }
+    }
+    if (at[0] != cnt[0] || at[1] != cnt[1]) { /* GMime found fields we did not */
+        snprintf(reply, rsz, "550 5.6.0 Malformed header: ambiguous field list");
+        rc = SMTPD_MSGHDR_DISAGREE;
     }
 out:
     if (m)

@@ -53,6 +53,13 @@ TT_TEST(clean_header_is_split)
     /* encoded words, 8-bit UTF-8 (SMTPUTF8), a tab fold: all fine */
     TT_EQ_STR(V("From: =?UTF-8?B?SsO2cmc=?= <a@own.example>\r\nSubject: Gr\xc3\xbc\xc3\x9f" "e\r\n"
                 "X-Long: a\r\n\tb\r\n\r\nx\r\n"), "");
+    /* GMime keeps Content-* apart from the other fields: still the same list */
+    TT_EQ_STR(V("From: a@own.example\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+                "Content-Transfer-Encoding: 8bit\r\nSubject: s\r\nContent-ID: <c@x>\r\nX-Z: z\r\n\r\nx\r\n"), "");
+    TT_EQ_STR(V("From: a@own.example\r\nContent-Type: multipart/mixed;\r\n boundary=\"b1\"\r\nSubject: s\r\n\r\n"
+                "--b1\r\nContent-Type: text/plain\r\n\r\nx\r\n--b1--\r\n"), "");
+    TT_EQ_STR(V("From: a@own.example\r\nContent-Type: message/rfc822\r\n\r\nFrom: b@x.example\r\n\r\nx\r\n"), "");
+    TT_EQ_STR(V("Content-Type: text/plain\r\n\r\nx\r\n"), "");
 }
 
 TT_TEST(space_before_colon_is_refused)
