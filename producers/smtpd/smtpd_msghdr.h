@@ -41,7 +41,7 @@
 
 enum smtpd_msghdr_rc {
     SMTPD_MSGHDR_OK = 0,
-    SMTPD_MSGHDR_MALFORMED = -1,  /* refused by the line rules (reply set) */
+    SMTPD_MSGHDR_MALFORMED = -1,  /* refused by the line rules or a GMime warning (reply set) */
     SMTPD_MSGHDR_DUPLICATE = -2,  /* a single-instance field twice (reply set) */
     SMTPD_MSGHDR_TOO_MANY = -3,   /* more than max fields (reply set) */
     SMTPD_MSGHDR_DISAGREE = -4,   /* GMime reads it otherwise (reply set; a bug if ever seen) */

@@ -221,6 +221,14 @@ TT_TEST(group_bypass_and_variants)
     TT_EQ_INT(mb(" me", "own.example", first), -1);
     TT_EQ_INT(mb(" me@[127.0.0.1]", "own.example", first), -1);
     TT_EQ_INT(mb(" me@own.example,, ceo@victim.example", "own.example", first), 0);
+    /* unbalanced brackets (GMime 3.2 leaks on a lone '>'), unclosed quotes and comments */
+    TT_EQ_INT(mb(" me@own.example, x>", "own.example", first), -1);
+    TT_EQ_INT(mb(" <me@own.example", "own.example", first), -1);
+    TT_EQ_INT(mb(" <<me@own.example>>", "own.example", first), -1);
+    TT_EQ_INT(mb(" me@own.example (x", "own.example", first), -1);
+    TT_EQ_INT(mb(" me@own.example x)", "own.example", first), -1);
+    TT_EQ_INT(mb(" \"a>\" <me@own.example> (b<)", "own.example", first), 1);
+    TT_EQ_INT(mb(" \"a\\\" <x@victim.example>\" <me@own.example>", "own.example", first), 1);
     /* a fold inside the list */
     TT_EQ_INT(mb(" me@own.example\r\n\t, ceo@victim.example", "own.example", first), 0);
     /* internationalized domains compare as A-labels */
