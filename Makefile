@@ -30,7 +30,7 @@ HARDEN_CFLAGS  := $(FORTIFY) -fstack-protector-strong -fPIE -fstack-clash-protec
 HARDEN_LDFLAGS := -pie -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack
 
 PKGS     := librabbitmq libmariadb jansson openssl libcurl libzip libmicrohttpd \
-            libevent libevent_openssl libcares libidn2
+            libevent libevent_openssl libcares libidn2 gmime-3.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -26,14 +26,20 @@
  *   recipients (452 4.5.3); forbidden local parts and suppressed
  *   addresses are accepted and marked "drop" in the job. DATA and BDAT
  *   are streamed into a buffer bounded by smtpd_message_size_limit (over
- *   it: 552 5.3.4, the rest is read but not kept); a line over 998 octets
- *   gives 554 5.6.0 after the end of the data. After the final dot: the
+ *   it: 552 5.3.4, the rest is read but not kept); a bare LF or CR
+ *   gives 550 5.5.2 Error: bare <LF|CR> received and a line over 998
+ *   octets 554 5.6.0, after the end of the data (only CRLF.CRLF ends
+ *   DATA); a command line with a bare LF or CR gets 500 5.5.2 and is not
+ *   run. After the final dot: the header section, read the one way render
+ *   and receivers read it (smtpd_msghdr.h: 550 5.6.0 Malformed header /
+ *   Duplicate header field <name>), the
  *   X-RETARUS-M4A-* headers (554 5.6.0 Invalid value / Missing mandatory
  *   value for <header>; 550 5.7.1 Unsupported value for <header> when
  *   the account or the installation lacks the feature), exactly one
- *   From: whose every address is in the envelope sender's domain (else
- *   550 5.7.1 Unsupported value for From; 554 5.6.0 Missing mandatory /
- *   Invalid value for From when absent or unparsable), attachment file
+ *   From: whose every mailbox, group members included, is in the
+ *   envelope sender's domain (else 550 5.7.1 Unsupported value for From;
+ *   554 5.6.0 Missing mandatory / Invalid value for From when absent or
+ *   unparsable), the same for an optional Sender:, attachment file
  *   names against the account's forbidden extensions (550 5.7.1
  *   Unsupported value for attachment <name>).
  *

@@ -464,8 +464,8 @@ void smtpd_data_end(struct session *s)
         reject(s, "DATA", TOO_BIG);
         metrics_count("txmail_smtpd_messages_total", "status", "rejected", 1);
         txn_end(s);
-    } else if (x->data.too_long_line) {
-        reject(s, "DATA", "554 5.6.0 Message line too long");
+    } else if (smtpd_data_refusal(&x->data)) {
+        reject(s, "DATA", "%s", smtpd_data_refusal(&x->data));
         metrics_count("txmail_smtpd_messages_total", "status", "rejected", 1);
         txn_end(s);
     } else {
@@ -543,8 +543,8 @@ void smtpd_bdat_end(struct session *s)
     if (x->data.too_big) {
         reject(s, "BDAT", TOO_BIG);
         txn_end(s);
-    } else if (x->data.too_long_line) {
-        reject(s, "BDAT", "554 5.6.0 Message line too long");
+    } else if (smtpd_data_refusal(&x->data)) {
+        reject(s, "BDAT", "%s", smtpd_data_refusal(&x->data));
         txn_end(s);
     } else {
         commit(s);

@@ -87,6 +87,7 @@ size_t smtpd_data_feed(struct smtpd_data *d, const char *in, size_t len)
                 i++;
             } else if (in[i] == '\n') {
                 /* ".\n": not the end (bare LF); the line "." is text */
+                d->bare_lf = 1;
                 emit(d, ".", 1);
                 grow_line(d, 1);
                 end_line(d, 0);
@@ -119,11 +120,15 @@ size_t smtpd_data_feed(struct smtpd_data *d, const char *in, size_t len)
 
             if (cr)
                 text--;
+            if (memchr(p, '\r', text)) /* a CR inside the line is bare */
+                d->bare_cr = 1;
             emit(d, p, text);
             grow_line(d, text);
             i += span;
             if (nl) {
                 i++;
+                if (!cr)
+                    d->bare_lf = 1;
                 end_line(d, cr);
             } else if (cr) {
                 d->state = S_CR;
@@ -135,7 +140,8 @@ size_t smtpd_data_feed(struct smtpd_data *d, const char *in, size_t len)
                 i++;
                 end_line(d, 1);
             } else {
-                emit(d, "\r", 1); /* a bare CR is text */
+                d->bare_cr = 1;
+                emit(d, "\r", 1); /* kept as text; the message is refused */
                 grow_line(d, 1);
                 d->state = S_MID;
             }
@@ -149,10 +155,22 @@ size_t smtpd_data_feed(struct smtpd_data *d, const char *in, size_t len)
 void smtpd_data_finish(struct smtpd_data *d)
 {
     if (d->state == S_CR) {
+        d->bare_cr = 1;
         emit(d, "\r", 1);
         grow_line(d, 1);
         d->state = S_MID;
     }
     if (d->state == S_MID && d->line_len > 0)
         end_line(d, 1);
+}
+
+const char *smtpd_data_refusal(const struct smtpd_data *d)
+{
+    if (d->bare_lf)
+        return "550 5.5.2 Error: bare <LF> received";
+    if (d->bare_cr)
+        return "550 5.5.2 Error: bare <CR> received";
+    if (d->too_long_line)
+        return "554 5.6.0 Message line too long";
+    return NULL;
 }

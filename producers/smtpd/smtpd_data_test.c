@@ -47,26 +47,75 @@ TT_TEST(empty_message)
     buf_free(&out);
 }
 
-TT_TEST(bare_lf_is_a_line_end_but_never_the_end)
+TT_TEST(bare_lf_is_flagged_and_never_the_end)
 {
     struct smtpd_data d;
     struct buf out = BUF_INIT(0);
 
-    /* SMTP smuggling forms: "\n.\n", "\n.\r\n", "\r\n.\n" end nothing */
-    run(&d, &out, "a\n.\nb\r\n.\nc\n.\r\nd\r\n.\r\n", 1, 1000, SMTPD_DATA_DOT);
+    /* SMTP smuggling forms: "\n.\n", "\n.\r\n", "\r\n.\n" end nothing, and
+     * the message that carries them is marked for refusal */
+    for (size_t step = 1; step < 30; step++) {
+        const char *in = "a\n.\nb\r\n.\nc\n.\r\nd\r\n.\r\nQUIT\r\n";
+        size_t used = run(&d, &out, in, step, 1000, SMTPD_DATA_DOT);
+        TT_EQ_INT(d.done, 1);
+        TT_EQ_INT(used, strlen(in) - strlen("QUIT\r\n"));
+        TT_EQ_INT(d.bare_lf, 1);
+        TT_EQ_INT(d.bare_cr, 0);
+    }
+    /* the classic smuggling payload: one message, refused as a whole */
+    run(&d, &out, "x\r\n\n.\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n"
+                  "From: a@b.example\r\n\r\nsmuggled\r\n.\r\n", 3, 1000, SMTPD_DATA_DOT);
     TT_EQ_INT(d.done, 1);
-    TT_EQ_STR(buf_ptr(&out), "a\r\n.\r\nb\r\n.\r\nc\r\n.\r\nd\r\n");
+    TT_EQ_INT(d.bare_lf, 1);
+    /* clean CRLF text is not flagged */
+    run(&d, &out, "a\r\nb\r\n.\r\n", 1, 1000, SMTPD_DATA_DOT);
+    TT_EQ_INT(d.bare_lf, 0);
+    TT_EQ_INT(d.bare_cr, 0);
     buf_free(&out);
 }
 
-TT_TEST(bare_cr_is_text)
+TT_TEST(bare_cr_is_flagged_and_never_the_end)
+{
+    struct smtpd_data d;
+    struct buf out = BUF_INIT(0);
+    const char *forms[] = {"a\rb\r\n.\r\n", "a\r.\rb\r\n.\r\n", "a\r\n.\rx\r\n.\r\n",
+                           "a\r\r\n.\r\n", NULL};
+
+    for (int i = 0; forms[i]; i++)
+        for (size_t step = 1; step < 8; step++) {
+            size_t used = run(&d, &out, forms[i], step, 1000, SMTPD_DATA_DOT);
+            TT_EQ_INT(d.done, 1);
+            TT_EQ_INT(used, strlen(forms[i]));
+            TT_EQ_INT(d.bare_cr, 1);
+            TT_EQ_INT(d.bare_lf, 0);
+        }
+    /* "<CR>.<CR>" is not the end either */
+    run(&d, &out, "a\r.\rMAIL FROM:<x@y.example>\r\n", 1, 1000, SMTPD_DATA_DOT);
+    TT_EQ_INT(d.done, 0);
+    TT_EQ_INT(d.bare_cr, 1);
+    buf_free(&out);
+}
+
+TT_TEST(bdat_bare_newlines)
 {
     struct smtpd_data d;
     struct buf out = BUF_INIT(0);
 
-    run(&d, &out, "a\rb\r\r\n.\rx\r\n.\r\n", 2, 1000, SMTPD_DATA_DOT);
-    TT_EQ_INT(d.done, 1);
-    TT_EQ_STR(buf_ptr(&out), "a\rb\r\r\n\rx\r\n");
+    run(&d, &out, "a\nb\r\n", 2, 1000, SMTPD_DATA_CHUNK);
+    smtpd_data_finish(&d);
+    TT_EQ_INT(d.bare_lf, 1);
+    run(&d, &out, "a\rb\r\n", 2, 1000, SMTPD_DATA_CHUNK);
+    smtpd_data_finish(&d);
+    TT_EQ_INT(d.bare_cr, 1);
+    /* a CR at the very end of BDAT LAST is bare too */
+    run(&d, &out, "a\r\nb\r", 1, 1000, SMTPD_DATA_CHUNK);
+    smtpd_data_finish(&d);
+    TT_EQ_INT(d.bare_cr, 1);
+    /* CRLF split across chunks is fine; a last line without its end gets CRLF */
+    run(&d, &out, "a\r\nb", 1, 1000, SMTPD_DATA_CHUNK);
+    smtpd_data_finish(&d);
+    TT_EQ_INT(d.bare_cr + d.bare_lf, 0);
+    TT_EQ_STR(buf_ptr(&out), "a\r\nb\r\n");
     buf_free(&out);
 }
 
@@ -139,6 +188,7 @@ TT_TEST(eightbit)
 }
 
 TT_MAIN(TT_CASE(dot_stuffing_and_end), TT_CASE(empty_message),
-        TT_CASE(bare_lf_is_a_line_end_but_never_the_end), TT_CASE(bare_cr_is_text),
+        TT_CASE(bare_lf_is_flagged_and_never_the_end), TT_CASE(bare_cr_is_flagged_and_never_the_end),
+        TT_CASE(bdat_bare_newlines),
         TT_CASE(line_length), TT_CASE(size_limit_stops_buffering),
         TT_CASE(chunks_keep_dots_and_finish), TT_CASE(eightbit))

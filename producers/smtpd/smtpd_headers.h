@@ -5,10 +5,12 @@
  * endpoint of the job row.
  *
  * Names are matched case-insensitively; replies name the header in its
- * canonical upper-case form. When a header other than NOTIFICATION-HEADER
- * occurs more than once the first occurrence is used and later ones are
- * ignored; unknown X-RETARUS-M4A-* headers are ignored. Every one of them
- * is removed from the message by the caller.
+ * canonical upper-case form. A header other than NOTIFICATION-HEADER that
+ * occurs more than once refuses the message before it gets here
+ * (smtpd_msghdr_parse: a second control header could be read by someone
+ * else); should one arrive anyway, only the first is used. Unknown
+ * X-RETARUS-M4A-* headers are ignored. Every one of them is removed from
+ * the message by the caller.
  */
 #ifndef TX_SMTPD_HEADERS_H
 #define TX_SMTPD_HEADERS_H

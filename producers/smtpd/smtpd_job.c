@@ -3,8 +3,10 @@
  * docs/ENVELOPES.md "from txmail-smtpd"). Runs on a pool thread while
  * the session waits, so it may read the session.
  *
- *  1. check the message: X-RETARUS-M4A-* values and completeness, the
- *     From: header against the envelope sender's domain, the features
+ *  1. check the message: its header section read one way, refusing
+ *     anything ambiguous (smtpd_msghdr.h), X-RETARUS-M4A-* values and
+ *     completeness, every mailbox of From: and Sender: against the
+ *     envelope sender's domain, the features
  *     switched on (account and installation), attachment file names;
  *  2. build the raw message: a Received: header, then the submitted
  *     header without X-RETARUS-M4A-* and Bcc:, then the body;
@@ -15,6 +17,7 @@
 #include "smtpd.h"
 #include "smtpd_headers.h"
 #include "smtpd_mime.h"
+#include "smtpd_msghdr.h"
 #include "global/account.h"
 #include "global/addr.h"
 #include "global/db.h"
@@ -144,26 +147,27 @@ int smtpd_job_check(const struct session *s, const char *job_id, struct smtpd_jo
     json_t *st = s->acct.settings;
     struct smtpd_fields fs;
     struct smtpd_job *j = xcalloc(1, sizeof(*j));
-    struct buf v = BUF_INIT(1 << 20), name = BUF_INIT(1 << 20);
-    int av, tr, sign, spam, nfrom = 0, rc = -1;
-    const struct smtpd_field *from = NULL;
+    struct buf name = BUF_INIT(1 << 20);
+    int av, tr, sign, spam, rc = -1;
+    const struct smtpd_field *from = NULL, *sender = NULL;
 
     snprintf(j->job_id, sizeof(j->job_id), "%s", job_id);
     j->received_ms = x->received_ms;
     smtpd_m4a_init(&j->m4a);
     buf_init(&j->raw, x->msg.len + 4096);
-    if (smtpd_mime_fields(msg, len, &fs, SMTPD_MIME_FIELDS_MAX) < 0) {
-        snprintf(reply, rsz, "554 5.6.0 Too many header fields");
+    /* the header as render and receivers read it; anything ambiguous is refused */
+    if (smtpd_msghdr_parse(msg, len, &fs, SMTPD_MIME_FIELDS_MAX, reply, rsz) != SMTPD_MSGHDR_OK)
         goto out;
-    }
     /* X-RETARUS-M4A-*: values first, then completeness */
     for (int i = 0; i < fs.n; i++) {
         const struct smtpd_field *f = &fs.f[i];
         if (smtpd_m4a_is(f->name, f->name_len) &&
             smtpd_m4a_field(&j->m4a, f->name, f->name_len, f->value, f->value_len, reply, rsz) < 0)
             goto out;
-        if (smtpd_field_is(f, "From") && nfrom++ == 0)
-            from = f;
+        if (smtpd_field_is(f, "From"))
+            from = f; /* at most one (smtpd_msghdr_parse) */
+        else if (smtpd_field_is(f, "Sender"))
+            sender = f;
     }
     if (smtpd_m4a_complete(&j->m4a, reply, rsz) < 0)
         goto out;
@@ -172,8 +176,8 @@ int smtpd_job_check(const struct session *s, const char *job_id, struct smtpd_jo
         snprintf(reply, rsz, "554 5.6.0 Missing mandatory value for From");
         goto out;
     }
-    smtpd_mime_unfold(from->value, from->value_len, &v);
-    int fr = nfrom > 1 ? 0 : smtpd_mime_from(buf_ptr(&v), v.len, x->from_domain, j->mime_from, sizeof(j->mime_from));
+    int fr = smtpd_msghdr_mailboxes(from->value, from->value_len, x->from_domain, j->mime_from,
+                                    sizeof(j->mime_from));
     if (fr < 0) {
         snprintf(reply, rsz, "554 5.6.0 Invalid value for From");
         goto out;
@@ -181,6 +185,16 @@ int smtpd_job_check(const struct session *s, const char *job_id, struct smtpd_jo
     if (fr == 0) {
         snprintf(reply, rsz, "550 5.7.1 Unsupported value for From");
         goto out;
+    }
+    /* Sender: (optional) under the same rule: it is who the receiver sees as sending */
+    if (sender) {
+        char ignored[300];
+        int sr = smtpd_msghdr_mailboxes(sender->value, sender->value_len, x->from_domain, ignored,
+                                        sizeof(ignored));
+        if (sr <= 0) {
+            snprintf(reply, rsz, sr < 0 ? "554 5.6.0 Invalid value for Sender" : "550 5.7.1 Unsupported value for Sender");
+            goto out;
+        }
     }
     if (strcasecmp(j->mime_from, x->mail_from) == 0)
         j->mime_from[0] = 0; /* reported only when it differs */
@@ -287,7 +301,6 @@ int smtpd_job_check(const struct session *s, const char *job_id, struct smtpd_jo
     rc = 0;
 out:
     smtpd_fields_free(&fs);
-    buf_free(&v);
     buf_free(&name);
     if (rc < 0) {
         smtpd_job_free(j);

@@ -1,7 +1,6 @@
 /* smtpd_mime - header fields, MIME parameters, attachments; see smtpd_mime.h. */
 #include "smtpd_mime.h"
 #include "global/account.h"
-#include "global/addr.h"
 #include "util/codec.h"
 #include "util/mymalloc.h"
 
@@ -13,7 +12,6 @@
 #include <strings.h>
 
 #define PARAM_SECTIONS_MAX 64
-#define FROM_MAILBOXES_MAX 100
 
 /* ---- header fields ---------------------------------------------------- */
 
@@ -527,77 +525,6 @@ int smtpd_mime_param(const char *v, size_t n, const char *name, struct buf *out)
     buf_free(&s);
     buf_free(&plain);
     buf_free(&ext);
-    return rc;
-}
-
-/* ---- From: ------------------------------------------------------------ */
-
-int smtpd_mime_from(const char *v, size_t n, const char *domain, char *first, size_t firstsz)
-{
-    struct buf s = BUF_INIT(1 << 20);
-    const char *p;
-    size_t len, i, start;
-    int quoted = 0, angle = 0, count = 0, rc = 1;
-
-    first[0] = 0;
-    smtpd_mime_strip_comments(v, n, &s);
-    p = buf_ptr(&s);
-    len = s.len;
-    /* a group ("name: a@b, c@d;"): its members */
-    for (i = 0; i < len; i++) {
-        if (p[i] == '\\' && quoted) {
-            i++;
-            continue;
-        }
-        if (p[i] == '"')
-            quoted = !quoted;
-        else if (!quoted && p[i] == '<')
-            angle = 1;
-        else if (!quoted && p[i] == '>')
-            angle = 0;
-        else if (!quoted && !angle && p[i] == ':') {
-            const char *semi = memchr(p + i + 1, ';', len - i - 1);
-            size_t off = i + 1;
-            len = semi ? (size_t)(semi - p) : len;
-            p += off;
-            len -= off;
-            break;
-        }
-    }
-    quoted = angle = 0;
-    for (i = 0, start = 0; i <= len && rc >= 0; i++) {
-        if (i < len) {
-            if (p[i] == '\\' && quoted) {
-                i++;
-                continue;
-            }
-            if (p[i] == '"')
-                quoted = !quoted;
-            else if (!quoted && p[i] == '<')
-                angle = 1;
-            else if (!quoted && p[i] == '>')
-                angle = 0;
-            if (quoted || angle || p[i] != ',')
-                continue;
-        }
-        size_t ml;
-        const char *m = addr_trim(p + start, i - start, &ml);
-        start = i + 1;
-        if (ml == 0)
-            continue;
-        struct addr a;
-        if (ml > 998 || addr_parse(m, ml, &a) < 0 || strlen(a.bare) > 254 || ++count > FROM_MAILBOXES_MAX) {
-            rc = -1;
-            break;
-        }
-        if (count == 1)
-            snprintf(first, firstsz, "%s", a.bare);
-        if (strcasecmp(a.domain, domain) != 0)
-            rc = 0;
-    }
-    if (quoted || angle || count == 0)
-        rc = -1;
-    buf_free(&s);
     return rc;
 }
 

@@ -2,7 +2,7 @@
  * smtpd_mime - reading a submitted message (CRLF line ends, as
  * smtpd_data stores it): the header fields of the message and of its
  * MIME entities, structured values (RFC 2045 parameters with RFC 2231
- * extensions, RFC 2047 encoded words, From: mailbox lists), and the file
+ * extensions, RFC 2047 encoded words), and the file
  * names of every attachment for the forbidden-extension rule (contract
  * §4.7). Every function treats the message as hostile: bounded depth,
  * bounded counts, no reads outside the given range.
@@ -37,7 +37,9 @@ struct smtpd_fields {
  * smtpd_mime_fields - split the header section of msg[0..len) into
  * fields (at most max). The section ends at the blank line, or at the
  * first line that is neither a field nor a continuation (then that line
- * starts the body). Returns 0, or -1 when there are more than max fields.
+ * starts the body). Lenient, for the MIME entities inside a message: the
+ * message's own header is read by smtpd_msghdr_parse, which refuses
+ * what this would read differently from other parsers. Returns 0, or -1 when there are more than max fields.
  * Ownership: out->f is new (smtpd_fields_free).
  */
 int smtpd_mime_fields(const char *msg, size_t len, struct smtpd_fields *out, int max);
@@ -63,14 +65,6 @@ void smtpd_mime_decode2047(const char *in, size_t len, struct buf *out);
 int smtpd_mime_param(const char *v, size_t n, const char *name, struct buf *out);
 /* smtpd_mime_type - "type/subtype" of a Content-Type value, lowercase ("" if none) */
 void smtpd_mime_type(const char *v, size_t n, char *out, size_t outsz);
-
-/*
- * smtpd_mime_from - check an unfolded From: value: every mailbox must be
- * a valid address whose domain equals domain (A-label, case-insensitive).
- * first gets the bare address of the first mailbox. Returns 1 when all
- * match, 0 when a domain differs, -1 when the value is not a mailbox list.
- */
-int smtpd_mime_from(const char *v, size_t n, const char *domain, char *first, size_t firstsz);
 
 /* smtpd_mime_name_forbidden - file name's last extension (trailing dots and blanks ignored) is listed */
 int smtpd_mime_name_forbidden(json_t *settings, const char *name, size_t len);

@@ -427,11 +427,19 @@ static int read_line(struct session *s, struct evbuffer *in)
         return 1;
     }
     evbuffer_remove(in, line, n + 1);
-    if (n > 0 && line[n - 1] == '\r')
+    int bare_lf = n == 0 || line[n - 1] != '\r';
+    if (!bare_lf)
         n--;
     line[n] = 0;
     s->t0 = time_mono_ms();
-    if (s->state == SS_AUTH) {
+    if (bare_lf || memchr(line, '\r', n)) {
+        /* RFC 5321 2.3.8: a line ends with CRLF only; never act on such a line */
+        smtpd_reply(s, "500 5.5.2 Error: bare <%s> received", bare_lf ? "LF" : "CR");
+        msg_info("%s: [%s]: bare <%s> received in a %s line", s->id, s->ip, bare_lf ? "LF" : "CR",
+                 s->state == SS_AUTH ? "AUTH" : "command");
+        if (s->state == SS_AUTH)
+            smtpd_auth_abort(s);
+    } else if (s->state == SS_AUTH) {
         smtpd_auth_line(s, line, n);
     } else if (memchr(line, 0, n)) {
         smtpd_reply(s, "500 5.5.2 Syntax error");

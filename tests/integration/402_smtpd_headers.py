@@ -83,17 +83,21 @@ c.login(acct["user"], acct["password"])
 for hdrs, want in cases:
     res = transaction(c, sender, ["recipient@example.com"], with_headers(*hdrs))
     eq(res[-1][1], want, "refusal for %s" % ", ".join(k for k, _ in hdrs))
-# a second occurrence is ignored (first wins), unknown ones are removed, folding is undone
+# a second occurrence is refused (issue 11: a later reader may take the other one)
 res = transaction(c, sender, ["recipient@example.com"], with_headers(
-    ("X-RETARUS-M4A-REFERENCE", "first"), ("X-RETARUS-M4A-REFERENCE", "r" * 80),
+    ("X-RETARUS-M4A-REFERENCE", "first"), ("x-retarus-m4a-reference", "r" * 80)))
+eq(res[-1][1], "550 5.6.0 Duplicate header field X-RETARUS-M4A-REFERENCE", "a control header twice")
+# unknown ones are removed, folding is undone
+res = transaction(c, sender, ["recipient@example.com"], with_headers(
+    ("X-RETARUS-M4A-REFERENCE", "first"),
     ("X-Retarus-M4A-Unknown-Thing", "whatever"), ("X-RETARUS-M4A-COST-CENTER", "cost\r\n  center"),
     ("X-RETARUS-M4A-CAMPAIGN-ID", "=?UTF-8?Q?Fr=C3=BChling?=")))
 jid = queued_id(res[-1][1])
-check(jid, "duplicates and unknown headers accepted")
+check(jid, "unknown headers accepted")
 c.close()
 env, raw = wait_job(q, jid)
 eq((env["data"]["referenceJob"], env["data"]["costCenter"], env["data"]["campaignId"]),
-   ("first", "cost  center", "Fr\u00fchling"), "first occurrence, unfolded, RFC 2047 decoded")
+   ("first", "cost  center", "Fr\u00fchling"), "reference, unfolded, RFC 2047 decoded")
 check(b"Unknown-Thing" not in raw, "unknown X-RETARUS-M4A-* header removed")
 eq(job_row(jid)["notification"], None, "no endpoint without notification headers")
 
