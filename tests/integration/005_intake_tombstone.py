@@ -1,7 +1,7 @@
 """An accepted job is never silently discarded (issue 11): the acceptance
 record and the first stage's discard exclude each other.
 
-(a) A txmail-rest whose database stalls after the broker confirmed the job
+(a) A txmail-rest (and (a') a txmail-smtpd: 451, not 250) whose database stalls after the broker confirmed the job
 (its connection goes through a proxy that holds the INSERT of the
 acceptance record) until the first stage (a txmail-render with a 2 s grace)
 has given up: the first stage writes a tombstone under the job's key, the
@@ -139,6 +139,37 @@ st, hdrs, raw, doc3 = c.post(req, headers={"Idempotency-Key": key})
 eq((st, hdrs.get("x-txmail-idempotent-replay"), doc3["meta"]["jobId"]), (200, "true", job2),
    "a third try replays the accepted answer")
 rest.stop()
+
+# ---- (a') the same for txmail-smtpd: 451, not 250
+import smtpdtest  # noqa: E402
+
+proxy2 = StallingProxy(b"INSERT INTO job (")
+smtpd, sport = smtpdtest.private_smtpd("db_socket=", "db_host=127.0.0.1", "db_port=%d" % proxy2.port,
+                                       name="smtpd-005")
+srcpt = uniq("fss") + "@example.test"
+sender = "app@" + acct["domain"]
+sc = smtpdtest.Raw(port=sport, timeout=90)
+sc.login(acct["user"], acct["password"])
+discards = render.log_text().count("discarded: no acceptance record")
+proxy2.armed.set()
+sres = {}
+t = threading.Thread(target=lambda: sres.update(r=smtpdtest.transaction(
+    sc, sender, [srcpt], smtpdtest.message(sender, srcpt, "stalled smtp"))))
+t.start()
+wait_until(proxy2.hit.is_set, 30, "smtpd's acceptance record held by the proxy")
+wait_until(lambda: render.log_text().count("discarded: no acceptance record") > discards, 30,
+           "the first stage gives up on the SMTP job")
+time.sleep(0.5)
+proxy2.release()
+t.join(60)
+eq(sres["r"][-1], (451, "451 4.3.0 Temporary failure, please retry"),
+   "the client of the stalled smtpd gets 451, not 250")
+eq(sql("SELECT entry, http_status FROM job WHERE account_id=%s AND entry='smtp'", acct["id"]), (("smtp", 0),),
+   "the DB holds the SMTP job's tombstone and no acceptance record")
+time.sleep(3)
+eq(sink_for(srcpt), [], "the discarded SMTP job was never delivered")
+sc.close()
+smtpd.stop()
 
 # ---- (b) the producer's clock an hour behind: the window is the first stage's
 racct = rendertest.account_with_domain(publish=False)
