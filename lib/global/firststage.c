@@ -337,3 +337,14 @@ out:
     xfree(fj.r);
     return rc;
 }
+
+int firststage_give_up(const struct job *job, struct db *db)
+{
+    const char *entry = json_string_value(json_object_get(job->env.data, "entry"));
+
+    if (entry == NULL || (strcmp(entry, "rest") != 0 && strcmp(entry, "smtp") != 0))
+        return 1;   /* not a job a producer records: nothing to exclude */
+    return intake_tombstone(db, job->env.job_id, job->env.account_id, entry, job->env.created_ms,
+                            "tombstone: the job ran out of retries before its first stage could "
+                            "check the acceptance record");
+}

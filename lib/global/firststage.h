@@ -51,6 +51,15 @@
 
 /* firststage_accept - see above */
 enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms);
+/*
+ * firststage_give_up - a job that never started runs out of retries (its
+ * maximum age counts from the producer's clock): write its tombstone, so
+ * that a producer still on its way cannot answer success for it. 1 the
+ * tombstone is written (or the data is not a producer's job), 0 the
+ * acceptance record exists (an accepted job is dropped: say so loudly),
+ * -1 database trouble.
+ */
+int firststage_give_up(const struct job *job, struct db *db);
 /* firststage_started - 1 when data.started is true */
 int firststage_started(const struct job *job);
 
