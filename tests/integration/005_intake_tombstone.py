@@ -13,7 +13,9 @@ is a new request (the key of a 503 is not kept): accepted, delivered once.
 (b) Clock skew: a job whose producer clock is an hour behind (created an hour
 ago) and whose record comes 1 s after the first stage first saw it is
 processed, not discarded: the window is measured by the first stage's clock
-from its first look."""
+from its first look. (c) A producer clock days behind (the job is past its
+maximum age at once): discarded, but with its tombstone, so a late record
+collides."""
 import atexit
 import os
 import signal
@@ -186,4 +188,19 @@ wait_until(lambda: "%s: stage=render attempt=0 status=ok" % jb in render.log_tex
            "the skewed job is processed once its record is there")
 check("discarded" not in "\n".join(l for l in render.log_text().splitlines() if jb in l),
       "the skewed job was not discarded")
+
+# ---- (c) a producer clock days behind: the job expires (render_max_age counts from the
+# producer's clock) before the first stage may wait for it; it still leaves a tombstone
+jc = rendertest.new_job()
+r["subject"]["content"] = "expired"
+created = rendertest.now_ms() - 3 * 86400 * 1000
+data = rendertest.rest_data(racct, r, jc, received=created)
+rendertest.submit(racct, jc, data, stage="render", row=False, created=created)
+wait_until(lambda: "%s: discarded: the acceptance record could not be checked in time (tombstone written)" % jc
+           in render.log_text(), 30, "the expired job's discard, with its tombstone")
+try:
+    rendertest.job_row(jc, racct, created)
+    fail("a late acceptance record of the expired job was written")
+except Exception as e:  # noqa: BLE001
+    check("Duplicate" in str(e), "a late acceptance record collides with the tombstone: %s" % e)
 done()
