@@ -1,6 +1,7 @@
 /* firststage - acceptance record check and intake events; see firststage.h. */
 #include "global/firststage.h"
 #include "global/event.h"
+#include "global/intake.h"
 #include "global/mq.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
@@ -200,12 +201,27 @@ static int record_state(struct db *db, const struct job *job, int *ok)
     return found;
 }
 
+/* seen_since - when this job was first seen by a first stage, by the first
+ * stages' own clocks (data.firstSeen, set on the first look) */
+static int64_t seen_since(json_t *data, int64_t now)
+{
+    json_t *v = json_object_get(data, FIRSTSTAGE_SEEN_KEY);
+    int64_t seen;
+
+    if (!json_is_integer(v)) {
+        json_object_set_new(data, FIRSTSTAGE_SEEN_KEY, json_integer(now));
+        return now;
+    }
+    seen = json_integer_value(v);
+    return seen > now ? now : seen;     /* another worker's clock runs ahead */
+}
+
 enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
 {
     struct fs_job fj = {0};
     char why[200];
     enum tx_code rc = TX_OK;
-    int64_t age = time_now_ms() - job->env.created_ms;
+    int64_t age = time_now_ms() - job->env.created_ms, seen, waited;
     int state = 0, ok = 1;
 
     if (firststage_started(job))
@@ -215,6 +231,7 @@ enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
         rc = TX_REJECT_MALFORMED;
         goto out;
     }
+    seen = seen_since(job->env.data, time_now_ms());
     /* the producer writes the record right after the broker's confirm:
      * a young job waits a moment here before going through a delay queue */
     static const int waits_ms[] = {0, 20, 60, 150};
@@ -231,23 +248,47 @@ enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
         rc = TX_RETRY_DB;
         goto out;
     }
-    age = time_now_ms() - job->env.created_ms;
-    if (state == 0 && age < grace_ms) {
+    /* the window is measured from the first look, by our clock: the
+     * producer's clock (created) may be skewed either way */
+    waited = time_now_ms() - seen;
+    if (state == 0 && waited < grace_ms) {
         job_reason(job, "acceptance record not there yet");
         job->retry_after_ms = FIRSTSTAGE_RETRY_MS;
         job->count_attempt = 0;
         rc = TX_RETRY_NOT_READY;
         goto out;
     }
+    if (state == 0) {
+        /* give up, atomically: the tombstone takes the record's key, so
+         * a producer still on its way answers failure; if the record got
+         * there first, it is the record's job after all */
+        char note[120];
+        snprintf(note, sizeof(note), "tombstone: no acceptance record %llds after the first "
+                 "stage first saw the job", (long long)(waited / 1000));
+        int t = intake_tombstone(db, job->env.job_id, job->env.account_id, fj.entry,
+                                 job->env.created_ms, note);
+        if (t < 0) {
+            job_reason(job, "cannot write the tombstone: %s", db_error(db));
+            rc = TX_RETRY_DB;
+            goto out;
+        }
+        if (t == 0 && (state = record_state(db, job, &ok)) < 0) {
+            job_reason(job, "cannot read the acceptance record: %s", db_error(db));
+            rc = TX_RETRY_DB;
+            goto out;
+        }
+    }
     if (state == 0 || !ok) {
         if (state == 0)
-            job_reason(job, "discarded: no acceptance record %llds after acceptance",
-                       (long long)(age / 1000));
+            job_reason(job, "discarded: no acceptance record %llds after the first stage first saw "
+                       "it (tombstone written)", (long long)(waited / 1000));
         else
-            job_reason(job, "discarded: the job record is not an acceptance (account or status)");
+            job_reason(job, "discarded: the job record is not an acceptance (tombstone, account or "
+                       "status)");
         rc = TX_REJECT_DISCARD;
         goto out;
     }
+    json_object_del(job->env.data, FIRSTSTAGE_SEEN_KEY);
 
     /* the record exists: intake record, drop events, PROCESSING_STARTED */
     json_t *intake = intake_json(job, &fj);
@@ -295,4 +336,15 @@ enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
 out:
     xfree(fj.r);
     return rc;
+}
+
+int firststage_give_up(const struct job *job, struct db *db)
+{
+    const char *entry = json_string_value(json_object_get(job->env.data, "entry"));
+
+    if (entry == NULL || (strcmp(entry, "rest") != 0 && strcmp(entry, "smtp") != 0))
+        return 1;   /* not a job a producer records: nothing to exclude */
+    return intake_tombstone(db, job->env.job_id, job->env.account_id, entry, job->env.created_ms,
+                            "tombstone: the job ran out of retries before its first stage could "
+                            "check the acceptance record");
 }

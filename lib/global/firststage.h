@@ -18,11 +18,18 @@
  *     PROCESS/INITIAL/STARTED/PROCESSING_STARTED for every other address;
  *     then set data.started = true in job->env.data, so that a retry of
  *     this stage or a later stage of the slip does not repeat it: TX_OK;
- *   - no record yet, job younger than grace_ms: wait briefly, then
- *     TX_RETRY_NOT_READY with a short job->retry_after_ms that does not
- *     count as an attempt;
- *   - no record and the job older than grace_ms: TX_REJECT_DISCARD (the
- *     producer answered the client with an error): logged, no events;
+ *   - no record yet, and less than grace_ms since a first stage first saw
+ *     the job (data.firstSeen, written on the first look, by the first
+ *     stages' clocks: the producer's clock may be skewed): wait briefly,
+ *     then TX_RETRY_NOT_READY with a short job->retry_after_ms that does
+ *     not count as an attempt;
+ *   - no record after grace_ms: write the job's tombstone
+ *     (intake_tombstone(), the key of the record) and TX_REJECT_DISCARD
+ *     (a producer writing the record later collides and answers the
+ *     client with an error): logged, no events. When the tombstone
+ *     collides, the record got there first: processed as above;
+ *   - a job row that is not an acceptance (a tombstone, another account,
+ *     a status other than 2xx): TX_REJECT_DISCARD;
  *   - database trouble: TX_RETRY_DB; data that is not a job of a known
  *     entry: TX_REJECT_MALFORMED.
  *
@@ -40,9 +47,19 @@
 
 #define FIRSTSTAGE_GRACE_MS 60000      /* default grace for the acceptance record */
 #define FIRSTSTAGE_RETRY_MS 1000       /* delay of a not-ready retry */
+#define FIRSTSTAGE_SEEN_KEY "firstSeen" /* data: ms of the first look, while waiting */
 
 /* firststage_accept - see above */
 enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms);
+/*
+ * firststage_give_up - a job that never started runs out of retries (its
+ * maximum age counts from the producer's clock): write its tombstone, so
+ * that a producer still on its way cannot answer success for it. 1 the
+ * tombstone is written (or the data is not a producer's job), 0 the
+ * acceptance record exists (an accepted job is dropped: say so loudly),
+ * -1 database trouble.
+ */
+int firststage_give_up(const struct job *job, struct db *db);
 /* firststage_started - 1 when data.started is true */
 int firststage_started(const struct job *job);
 

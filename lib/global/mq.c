@@ -8,9 +8,12 @@
 #include <amqp_framing.h>
 #include <amqp_tcp_socket.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 
 #define MQ_CHANNEL 1
 #define MQ_HEARTBEAT 30
@@ -40,7 +43,145 @@ struct mq {
     int nqueues;
     int prefetch;
     amqp_bytes_t ctags[4];
+    /* the send watchdog's view, under wd_lock */
+    int64_t send_deadline;      /* monotonic ms; 0: not sending */
+    int send_cut;               /* the watchdog cut this send off */
+    struct mq *wd_next;
 };
+
+/*
+ * The send watchdog. rabbitmq-c 0.11 keeps its socket non-blocking and
+ * waits for room to write with no deadline (basic.publish, basic.ack), so
+ * SO_SNDTIMEO has no effect: a broker that stops reading from a connection
+ * (a memory or disk alarm blocks publishers, connection.blocked) would hold
+ * a publisher in mq_publish() for as long as the alarm lasts, and a
+ * producer's client would never get an answer. Each send registers its
+ * deadline here; one thread per process shuts down the socket of a send
+ * that passes it, which makes rabbitmq-c's poll return and the send fail
+ * (TX_RETRY_BROKER, connection broken: the producer answers 503 / 451).
+ */
+static int64_t send_timeout_ms = MQ_SEND_TIMEOUT_MS;
+static pthread_mutex_t wd_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wd_cond;
+static struct mq *wd_head;
+static int wd_running;
+
+void mq_set_send_timeout(int64_t ms)
+{
+    pthread_mutex_lock(&wd_lock);
+    send_timeout_ms = ms;
+    pthread_mutex_unlock(&wd_lock);
+}
+
+static void *watchdog(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&wd_lock);
+    for (;;) {
+        int64_t now = time_mono_ms(), next = 0;
+
+        for (struct mq **pp = &wd_head; *pp;) {
+            struct mq *m = *pp;
+            if (m->send_deadline <= now) {
+                /* the owner is inside a send on this socket and cannot
+                 * close it before it takes wd_lock: the fd is still its */
+                int fd = m->conn ? amqp_get_sockfd(m->conn) : -1;
+                if (fd >= 0)
+                    shutdown(fd, SHUT_RDWR);
+                m->send_cut = 1;
+                m->send_deadline = 0;
+                *pp = m->wd_next;
+                continue;
+            }
+            if (next == 0 || m->send_deadline < next)
+                next = m->send_deadline;
+            pp = &m->wd_next;
+        }
+        if (next == 0) {
+            pthread_cond_wait(&wd_cond, &wd_lock);
+        } else {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            int64_t ms = next - time_mono_ms();
+            if (ms < 1)
+                ms = 1;
+            ts.tv_sec += ms / 1000;
+            ts.tv_nsec += (ms % 1000) * 1000000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&wd_cond, &wd_lock, &ts);
+        }
+    }
+    return NULL;
+}
+
+/* wd_after_fork - the child has no watchdog thread: start a new one on demand */
+static void wd_after_fork(void)
+{
+    pthread_mutex_init(&wd_lock, NULL);
+    wd_head = NULL;
+    wd_running = 0;
+}
+
+/* send_begin - the caller is about to write to the broker; lock held by nobody */
+static void send_begin(struct mq *mq)
+{
+    pthread_mutex_lock(&wd_lock);
+    if (!wd_running) {
+        static int atfork_set;
+        pthread_condattr_t ca;
+        pthread_attr_t at;
+        pthread_t t;
+
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&wd_cond, &ca);
+        pthread_condattr_destroy(&ca);
+        if (!atfork_set) {
+            pthread_atfork(NULL, NULL, wd_after_fork);
+            atfork_set = 1;
+        }
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &at, watchdog, NULL) != 0)
+            msg_fatal("cannot start the broker send watchdog: %m");
+        pthread_attr_destroy(&at);
+        wd_running = 1;
+    }
+    mq->send_cut = 0;
+    mq->send_deadline = time_mono_ms() + send_timeout_ms;
+    mq->wd_next = wd_head;
+    wd_head = mq;
+    pthread_cond_signal(&wd_cond);
+    pthread_mutex_unlock(&wd_lock);
+}
+
+/* send_end - the write is over; 1 when the watchdog cut it off */
+static int send_end(struct mq *mq)
+{
+    int cut;
+
+    pthread_mutex_lock(&wd_lock);
+    if (mq->send_deadline) {
+        for (struct mq **pp = &wd_head; *pp; pp = &(*pp)->wd_next)
+            if (*pp == mq) {
+                *pp = mq->wd_next;
+                break;
+            }
+        mq->send_deadline = 0;
+    }
+    cut = mq->send_cut;
+    mq->send_cut = 0;
+    pthread_mutex_unlock(&wd_lock);
+    if (cut) {
+        msg_warn("%s: the broker did not take our data within %lld ms (alarm? "
+                 "connection.blocked): connection dropped", mq->name, (long long)send_timeout_ms);
+        mq->broken = 1;
+    }
+    return cut;
+}
 
 /* reply_ok - convert an RPC reply into a code, marking the connection broken */
 static enum tx_code reply_ok(struct mq *mq, amqp_rpc_reply_t r, const char *what)
@@ -270,7 +411,7 @@ static enum tx_code declare_queue(struct mq *mq, const char *name,
     return declare_queue_d(mq, name, args, nargs, 1);
 }
 
-static enum tx_code bind(struct mq *mq, const char *queue, const char *exchange,
+static enum tx_code bind_queue(struct mq *mq, const char *queue, const char *exchange,
                          const char *key)
 {
     amqp_queue_bind(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(queue),
@@ -291,7 +432,7 @@ enum tx_code mq_declare_topology(struct mq *mq)
         return TX_RETRY_BROKER;
     for (int i = 0; mq_stages[i]; i++)
         if (declare_queue(mq, mq_stages[i], quorum, 1) ||
-            bind(mq, mq_stages[i], MQ_EXCHANGE_WORK, mq_stages[i]))
+            bind_queue(mq, mq_stages[i], MQ_EXCHANGE_WORK, mq_stages[i]))
             return TX_RETRY_BROKER;
     for (int i = 0; mq_tier_names[i]; i++) {
         amqp_table_entry_t args[] = {
@@ -303,13 +444,13 @@ enum tx_code mq_declare_topology(struct mq *mq)
         };
         snprintf(qname, sizeof(qname), "retry.%s", mq_tier_names[i]);
         if (declare_queue(mq, qname, args, 5) ||
-            bind(mq, qname, MQ_EXCHANGE_RETRY, mq_tier_names[i]))
+            bind_queue(mq, qname, MQ_EXCHANGE_RETRY, mq_tier_names[i]))
             return TX_RETRY_BROKER;
     }
     if (declare_queue(mq, "events.recorder", quorum, 1) ||
-        bind(mq, "events.recorder", MQ_EXCHANGE_EVENTS, "#") ||
+        bind_queue(mq, "events.recorder", MQ_EXCHANGE_EVENTS, "#") ||
         declare_queue(mq, "events.notify", quorum, 1) ||
-        bind(mq, "events.notify", MQ_EXCHANGE_EVENTS, "#"))
+        bind_queue(mq, "events.notify", MQ_EXCHANGE_EVENTS, "#"))
         return TX_RETRY_BROKER;
     /* live counters: a bounded in-memory classic queue. Losing its content
      * on a broker restart is acceptable; paying a replicated, fsynced quorum
@@ -321,9 +462,9 @@ enum tx_code mq_declare_topology(struct mq *mq)
         str_arg("x-overflow", "drop-head"),
     };
     if (declare_queue_d(mq, "events.monitor", mon, 3, 0) ||
-        bind(mq, "events.monitor", MQ_EXCHANGE_EVENTS, "#") ||
+        bind_queue(mq, "events.monitor", MQ_EXCHANGE_EVENTS, "#") ||
         declare_queue(mq, "dead", quorum, 1) ||
-        bind(mq, "dead", MQ_EXCHANGE_DEAD, ""))
+        bind_queue(mq, "dead", MQ_EXCHANGE_DEAD, ""))
         return TX_RETRY_BROKER;
     return TX_OK;
 }
@@ -379,8 +520,11 @@ enum tx_code mq_publish(struct mq *mq, const char *exchange, const char *key,
         p.headers.entries = hdr;
     }
     amqp_bytes_t b = {len, (void *)body};
+    send_begin(mq);
     int rc = amqp_basic_publish(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(exchange),
                                 amqp_cstring_bytes(key), 1, 0, &p, b);
+    if (send_end(mq))
+        return TX_RETRY_BROKER;
     if (rc != AMQP_STATUS_OK) {
         msg_warn("%s: publish to %s/%s: %s", mq->name, exchange, key,
                  amqp_error_string2(rc));
@@ -625,32 +769,36 @@ void mq_delivery_free(struct mq_delivery *d)
     d->body = NULL;
 }
 
-enum tx_code mq_ack(struct mq *mq, uint64_t tag)
+/* settle_one - ack (requeue -1), ack up to, or reject one delivery under the send watchdog */
+static enum tx_code settle_one(struct mq *mq, uint64_t tag, int multiple, int requeue)
 {
-    if (mq_broken(mq) || amqp_basic_ack(mq->conn, MQ_CHANNEL, tag, 0) != AMQP_STATUS_OK) {
+    int rc;
+
+    if (mq_broken(mq))
+        return TX_RETRY_BROKER;
+    send_begin(mq);
+    rc = requeue < 0 ? amqp_basic_ack(mq->conn, MQ_CHANNEL, tag, multiple)
+                     : amqp_basic_reject(mq->conn, MQ_CHANNEL, tag, requeue);
+    if (send_end(mq) || rc != AMQP_STATUS_OK) {
         mq->broken = 1;
         return TX_RETRY_BROKER;
     }
     return TX_OK;
+}
+
+enum tx_code mq_ack(struct mq *mq, uint64_t tag)
+{
+    return settle_one(mq, tag, 0, -1);
 }
 
 enum tx_code mq_ack_upto(struct mq *mq, uint64_t tag)
 {
-    if (mq_broken(mq) || amqp_basic_ack(mq->conn, MQ_CHANNEL, tag, 1) != AMQP_STATUS_OK) {
-        mq->broken = 1;
-        return TX_RETRY_BROKER;
-    }
-    return TX_OK;
+    return settle_one(mq, tag, 1, -1);
 }
 
 enum tx_code mq_reject(struct mq *mq, uint64_t tag, int requeue)
 {
-    if (mq_broken(mq) ||
-        amqp_basic_reject(mq->conn, MQ_CHANNEL, tag, requeue) != AMQP_STATUS_OK) {
-        mq->broken = 1;
-        return TX_RETRY_BROKER;
-    }
-    return TX_OK;
+    return settle_one(mq, tag, 0, requeue ? 1 : 0);
 }
 
 enum tx_code mq_cancel(struct mq *mq)

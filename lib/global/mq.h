@@ -11,6 +11,12 @@
  * mq_reconnect() reopens it (bounded attempts with backoff).
  *
  * Not thread-safe: one thread per struct mq.
+ *
+ * Every write to the broker (publish, ack, reject) has a deadline (the
+ * send timeout, mq_set_send_timeout(), broker_send_timeout): a broker
+ * that stops reading (memory or disk alarm, connection.blocked) fails
+ * the write with TX_RETRY_BROKER after it instead of blocking forever.
+ * RPCs (declare, consume, ...) have rabbitmq-c's RPC timeout.
  */
 #ifndef TX_MQ_H
 #define TX_MQ_H
@@ -24,6 +30,8 @@
 #define MQ_EXCHANGE_RETRY "txmail.retry"
 #define MQ_EXCHANGE_EVENTS "txmail.events"
 #define MQ_EXCHANGE_DEAD "txmail.dead"
+
+#define MQ_SEND_TIMEOUT_MS 30000   /* default deadline of one write to the broker */
 
 struct mq;
 
@@ -43,6 +51,8 @@ struct mq_delivery {
     size_t len;
 };
 
+/* mq_set_send_timeout - the deadline of every later write to the broker, for the whole process */
+void mq_set_send_timeout(int64_t ms);
 /* mq_open - connect to url (amqp://user:pass@host:port/vhost); NULL on failure */
 struct mq *mq_open(const char *url, const char *name);
 /* mq_open_retry - mq_open with up to attempts tries, backoff doubling to 5 s */

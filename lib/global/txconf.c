@@ -1,5 +1,6 @@
 /* txconf - shared parameters and command line; see txconf.h. */
 #include "global/txconf.h"
+#include "global/mq.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 
@@ -15,6 +16,7 @@ struct cfg_param txconf_params[] = {
     {"broker_url", CFG_STR, &txconf.broker_url, "amqp://txmail@127.0.0.1:5672/", 0, 0, 0, "broker URL without password", 0, 0},
     {"broker_password_file", CFG_STR, &txconf.broker_password, "", 0, 0, CFG_SECRET_FILE, "broker password", 0, 0},
     {"broker_reconnect_attempts", CFG_INT, &txconf.broker_reconnect_attempts, "30", 1, 100000, 0, "reconnect attempts before giving up", 0, 0},
+    {"broker_send_timeout", CFG_TIME, &txconf.broker_send_timeout_ms, "30s", 100, 3600000, 0, "deadline of one write to the broker (alarm)", 0, 0},
     {"db_socket", CFG_STR, &txconf.db_socket, "", 0, 0, 0, "MariaDB unix socket", 0, 0},
     {"db_host", CFG_STR, &txconf.db_host, "127.0.0.1", 0, 0, 0, "MariaDB host", 0, 0},
     {"db_port", CFG_INT, &txconf.db_port, "3306", 1, 65535, 0, "MariaDB port", 0, 0},
@@ -104,6 +106,7 @@ int txconf_init(int argc, char **argv, const char *prog,
     }
     cfg_load(path, tables, foreign, overrides, noverrides);
     xfree(overrides);
+    mq_set_send_timeout(txconf.broker_send_timeout_ms);
     txconf.config_path = path ? xstrdup(path) : NULL;
     if (*txconf.log_file && msg_open_file(txconf.log_file) < 0)
         msg_fatal("cannot open log_file %s: %m", txconf.log_file);

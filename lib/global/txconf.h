@@ -14,6 +14,9 @@
  *   broker_url [amqp://txmail@127.0.0.1:5672/]      broker, without password
  *   broker_password_file []                          broker password (secret)
  *   broker_reconnect_attempts [30]                   before a program gives up
+ *   broker_send_timeout [30s]                        one write to the broker (publish,
+ *                                                    ack) longer than this fails (a
+ *                                                    broker alarm blocks publishers)
  *   db_socket [] db_host [127.0.0.1] db_port [3306]  MariaDB
  *   db_name [txmail] db_user [txmail] db_password_file []
  *   log_file []                                      stderr when empty
@@ -36,6 +39,7 @@ struct txconf {
     char *broker_url;
     char *broker_password;
     long long broker_reconnect_attempts;
+    int64_t broker_send_timeout_ms;
     char *db_socket, *db_host, *db_name, *db_user, *db_password;
     long long db_port;
     char *log_file;

@@ -10,6 +10,7 @@ void buf_init(struct buf *b, size_t max)
     b->data = NULL;
     b->len = b->cap = 0;
     b->max = max;
+    b->failed = 0;
 }
 
 void buf_free(struct buf *b)
@@ -17,11 +18,13 @@ void buf_free(struct buf *b)
     xfree(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    b->failed = 0;
 }
 
 void buf_reset(struct buf *b)
 {
     b->len = 0;
+    b->failed = 0;
     if (b->data)
         b->data[0] = 0;
 }
@@ -31,8 +34,11 @@ int buf_reserve(struct buf *b, size_t extra)
 {
     size_t need;
 
+    if (b->failed)
+        return -1;
     if (extra > b->max || b->len > b->max - extra) {
         buf_free(b);
+        b->failed = 1;
         return -1;
     }
     need = b->len + extra + 1;
@@ -81,7 +87,12 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
     va_copy(ap2, ap);
     n = vsnprintf(NULL, 0, fmt, ap2);
     va_end(ap2);
-    if (n < 0 || buf_reserve(b, (size_t)n) < 0)
+    if (n < 0) {
+        buf_free(b);
+        b->failed = 1;
+        return -1;
+    }
+    if (buf_reserve(b, (size_t)n) < 0)
         return -1;
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
@@ -99,10 +110,22 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     return r;
 }
 
+int buf_error(const struct buf *b)
+{
+    return b->failed;
+}
+
 char *buf_steal(struct buf *b, size_t *lenp)
 {
-    char *p = b->data ? b->data : xstrdup("");
+    char *p;
 
+    if (b->failed) {
+        buf_free(b);
+        if (lenp)
+            *lenp = 0;
+        return NULL;
+    }
+    p = b->data ? b->data : xstrdup("");
     if (lenp)
         *lenp = b->len;
     b->data = NULL;
@@ -117,7 +140,7 @@ const char *buf_ptr(const struct buf *b)
 
 void buf_truncate(struct buf *b, size_t len)
 {
-    if (len < b->len) {
+    if (b->data && len < b->len) {
         b->len = len;
         b->data[len] = 0;
     }

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define CFG_LINE_MAX 8192
 #define CFG_SECRET_MAX 65536
@@ -56,16 +59,52 @@ int cfg_parse_size(const char *s, long long *out)
     return 0;
 }
 
-/* read_secret - the content of path, trailing white space removed */
+/*
+ * read_secret - the content of path, trailing white space removed.
+ *
+ * Like ssh with a private key, a secret file that others could read is
+ * refused: it must be a regular file owned by the running user or root,
+ * with no permission for group or others (0600 or 0400). The checks are
+ * made on the opened file (fstat), so the file checked is the file read.
+ */
 static char *read_secret(const char *path, char *err, int errsz)
 {
-    FILE *fp = fopen(path, "r");
+    struct stat st;
+    FILE *fp;
     char *data;
     size_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
-    if (fp == NULL) {
+    if (fd < 0) {
         snprintf(err, errsz, "cannot open secret file %s: %s", path,
                  strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) < 0) {
+        snprintf(err, errsz, "cannot stat secret file %s: %s", path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errsz, "secret file %s is not a regular file", path);
+        close(fd);
+        return NULL;
+    }
+    if (st.st_uid != geteuid() && st.st_uid != 0) {
+        snprintf(err, errsz, "secret file %s is owned by uid %lu, not by the running user "
+                 "(uid %lu) or root", path, (unsigned long)st.st_uid, (unsigned long)geteuid());
+        close(fd);
+        return NULL;
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        snprintf(err, errsz, "secret file %s is accessible by group or others (mode %04o): "
+                 "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
+        close(fd);
+        return NULL;
+    }
+    if ((fp = fdopen(fd, "r")) == NULL) {
+        snprintf(err, errsz, "cannot read secret file %s: %s", path, strerror(errno));
+        close(fd);
         return NULL;
     }
     data = xmalloc(CFG_SECRET_MAX + 1);

@@ -14,7 +14,10 @@
  *
  * Parameters whose name ends in "_file" and are flagged CFG_SECRET_FILE
  * hold a path; the value stored is the file's content with trailing
- * white space removed. Such values are never printed.
+ * white space removed. Such values are never printed. A secret file
+ * must be a regular file owned by the running user or root with no
+ * permission for group or others (as ssh wants of a private key);
+ * anything else stops start-up naming the file.
  */
 #ifndef TX_CFG_H
 #define TX_CFG_H

@@ -3,6 +3,9 @@
 #include "util/cfg.h"
 #include "util/msg.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 static char *url, *secret;
 static long long procs;
 static int flag;
@@ -100,6 +103,30 @@ TT_TEST(secret_from_file)
 
     TT_EQ_INT(cfg_check(path, tables, foreign, NULL, 0, err, sizeof(err)), 0);
     TT_EQ_STR(secret, "s3cret");
+
+    /* readable by others: refused, naming the file (ssh's rule) */
+    static const mode_t bad[] = {0644, 0640, 0604, 0660, 0610, 0601};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        TT_ASSERT(chmod(secpath, bad[i]) == 0);
+        TT_EQ_INT(cfg_check(path, tables, foreign, NULL, 0, err, sizeof(err)), -1);
+        TT_ASSERT(strstr(err, secpath) != NULL);
+        TT_ASSERT(strstr(err, "group or others") != NULL);
+    }
+    TT_ASSERT(chmod(secpath, 0400) == 0);
+    TT_EQ_INT(cfg_check(path, tables, foreign, NULL, 0, err, sizeof(err)), 0);
+    TT_EQ_STR(secret, "s3cret");
+    /* owned by someone else (only root can make such a file here) */
+    if (geteuid() == 0) {
+        TT_ASSERT(chown(secpath, 65534, 65534) == 0);
+        TT_EQ_INT(cfg_check(path, tables, foreign, NULL, 0, err, sizeof(err)), -1);
+        TT_ASSERT(strstr(err, "owned by uid 65534") != NULL);
+        TT_ASSERT(chown(secpath, 0, 0) == 0);
+    }
+    /* a directory is not a secret file */
+    snprintf(line, sizeof(line), "render_secret_file = /tmp\n");
+    path = write_file(line);
+    TT_EQ_INT(cfg_check(path, tables, foreign, NULL, 0, err, sizeof(err)), -1);
+    TT_ASSERT(strstr(err, "not a regular file") != NULL);
 
     path = write_file("render_secret_file = /nonexistent/x\n");
     TT_EQ_INT(cfg_check(path, tables, foreign, NULL, 0, err, sizeof(err)), -1);

@@ -11,6 +11,7 @@
 #include "global/ids.h"
 #include "util/codec.h"
 #include "util/mymalloc.h"
+#include "util/msg.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -210,7 +211,10 @@ static char *without_spans(const char *body, size_t len, const struct jobreq_spa
     }
     buf_append(&b, body + at, len - at);
     *outlen = b.len;
-    return buf_steal(&b, NULL);
+    char *text = buf_steal(&b, NULL);
+    if (text == NULL)   /* each marker is shorter than the string it stands for */
+        msg_panic("without_spans: %zu bytes grew past the body", len);
+    return text;
 }
 
 /* marked - the long string value that j stands for, decoded; else NULL */

@@ -11,7 +11,9 @@
  *   3. only then the caller answers 200.
  *
  * Any failure is TX_RETRY_*: the caller answers 503 and the first stage
- * discards the published job for want of its record. When the commit's
+ * discards the published job for want of its record. A record that
+ * collides with the job's tombstone (the first stage gave up before the
+ * record came, intake.h) is such a failure too. When the commit's
  * outcome is unknown (connection lost during COMMIT), the record is
  * deleted again, so a client that got 503 never sees its job delivered.
  */
@@ -139,8 +141,10 @@ enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq
     if (rc != TX_OK) {
         msg_warn("%s: acceptance record not written: %s (%s)", r->job_id, tx_code_name(rc),
                  db_error(c->db));
-        /* the commit may have happened before the connection was lost */
-        if (db_exec(c->db, "DELETE FROM job WHERE job_id = ?", "s", r->job_id) != TX_OK)
+        /* the commit may have happened before the connection was lost;
+         * a tombstone (the first stage gave up on the job) stays */
+        if (db_exec(c->db, "DELETE FROM job WHERE job_id = ? AND http_status <> ?", "si", r->job_id,
+                    (long long)INTAKE_TOMBSTONE_STATUS) != TX_OK)
             msg_warn("%s: cannot make sure the record is absent: %s", r->job_id, db_error(c->db));
         if (rc != TX_RETRY_DB && rc != TX_REJECT_POLICY)
             rc = TX_RETRY_DB;

@@ -12,10 +12,14 @@
  * Commits are taken in batches (up to smtpd_batch_max): every job of a
  * batch is published, the broker's confirms are awaited once, the
  * acceptance records are inserted in one transaction, and only then is
- * any of them answered 250. Any broker or database failure answers the
- * whole batch 451 4.3.0; a job that was published but has no record is
- * discarded by its first stage (docs/ENVELOPES.md), so a client that got
- * 451 never sees that message delivered.
+ * any of them answered 250. Any broker failure answers the whole batch
+ * 451 4.3.0; when the transaction of the records fails, each record is
+ * tried alone, and the jobs whose record cannot be written are answered
+ * 451 (the first stage's tombstone took the key of a job it gave up on,
+ * lib/global/intake.h; a record found already there as our own 250 means
+ * the batch's commit went through). A job that was published but has no
+ * record is discarded by its first stage (docs/ENVELOPES.md), so a client
+ * that got 451 never sees that message delivered.
  */
 #include "smtpd.h"
 #include "global/db.h"
@@ -290,6 +294,22 @@ static enum tx_code record_all(struct db *db, void *arg)
     return TX_OK;
 }
 
+/* own_record - 1 when job_id's row is our acceptance record (the batch's
+ * commit went through before its outcome was lost), 0 when it is absent or
+ * the first stage's tombstone */
+static int own_record(struct db *db, const char *job_id)
+{
+    struct db_res *res;
+    int own;
+
+    if (db_errno(db) != DB_ER_DUP_ENTRY ||
+        db_query(db, &res, "SELECT http_status FROM job WHERE job_id = ?", "s", job_id) != TX_OK)
+        return 0;
+    own = db_res_rows(res) == 1 && db_res_int(res, 0, 0, 0) == 250;
+    db_res_free(res);
+    return own;
+}
+
 /* tempfail - answer every job still in the batch 451 */
 static void tempfail(struct batch *b, const char *why)
 {
@@ -405,11 +425,31 @@ static void run_commits(struct pctx *c, struct batch *b)
     for (int i = 0; i < b->n; i++)
         nrec += b->job[i] != NULL;
     if ((nrec == 1 ? record_all(db, b) : db_tx_run(db, 2, record_all, b)) != TX_OK) {
-        for (int i = 0; i < b->n; i++)
-            if (b->job[i])
-                b->t[i]->reply[0] = 0;
-        tempfail(b, "the acceptance record could not be written");
-        goto out;
+        /* one record at a time, so that one that cannot be written (the
+         * first stage's tombstone took its key: the job was discarded)
+         * does not fail the others */
+        for (int i = 0; nrec > 1 && i < b->n; i++) {
+            struct batch one;
+            if (b->job[i] == NULL)
+                continue;
+            one.n = 1;
+            one.t[0] = b->t[i];
+            one.job[0] = b->job[i];
+            if (record_all(db, &one) == TX_OK || own_record(db, b->t[i]->job_id))
+                continue;
+            snprintf(b->t[i]->reply, sizeof(b->t[i]->reply), TEMPFAIL);
+            msg_warn("%s: job %s from [%s] not queued: the acceptance record could not be written",
+                     b->t[i]->s->id, b->t[i]->job_id, b->t[i]->s->ip);
+            smtpd_job_free(b->job[i]);
+            b->job[i] = NULL;
+        }
+        if (nrec == 1) {
+            for (int i = 0; i < b->n; i++)
+                if (b->job[i])
+                    b->t[i]->reply[0] = 0;
+            tempfail(b, "the acceptance record could not be written");
+            goto out;
+        }
     }
     for (int i = 0; i < b->n; i++)
         if (b->job[i]) {

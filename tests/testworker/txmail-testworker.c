@@ -4,7 +4,9 @@
  * DESCRIPTION
  *   Consumes testworker_queue (default "testwork"). The job's data says
  *   what to do: {"action": "ok" | "retry" | "reject" | "fatal",
- *   "sleep_ms": N, "tag": "..."}. Before and after handling it appends
+ *   "sleep_ms": N, "tag": "..."}, or "crash" (a poison message: the
+ *   handler aborts, as a handler with a bug would). Before and after
+ *   handling it appends
  *   "start|done <tag> <attempt> <pid>" to testworker_record_file. "ok"
  *   forwards the job to the next stage of its slip; "retry" asks for a
  *   retry; "reject" publishes a TEST/REJECTED event; when the retry
@@ -17,6 +19,7 @@
 #include "util/msg.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -64,6 +67,10 @@ static enum tx_code handle(struct job *job)
     record(job, "start");
     if (sleep_ms > 0)
         usleep((useconds_t)sleep_ms * 1000);
+    if (action && strcmp(action, "crash") == 0) {
+        record(job, "crash");
+        abort();
+    }
     record(job, "done");
     if (action == NULL || strcmp(action, "ok") == 0) {
         job_forward_input(job);

@@ -291,8 +291,16 @@ static void expired(struct job *job)
     struct render_run run;
 
     if (!firststage_started(job)) {
-        msg_warn("%s: discarded: the acceptance record could not be checked in time",
-                 job_id_for_log(job));
+        struct db *db = ctx_db(job->ctx);
+        int t = db ? firststage_give_up(job, db) : -1;
+        if (t == 0)
+            msg_warn("%s: DROPPED AN ACCEPTED JOB: its acceptance record exists but it ran out "
+                     "of retries before it could start (producer clock far behind?)",
+                     job_id_for_log(job));
+        else
+            msg_warn("%s: discarded: the acceptance record could not be checked in time%s",
+                     job_id_for_log(job), t > 0 ? " (tombstone written)" : " (no tombstone: "
+                     "database unreachable)");
         return;
     }
     memset(&run, 0, sizeof(run));

@@ -744,7 +744,7 @@ static int copy_one(struct rjob *rj, struct rblock *rb, const struct render_rcpt
     if (lup->len)
         buf_append(&hdr, lup->data, lup->len);
     buf_append(&hdr, post->data, post->len);
-    if (hdr.data == NULL || (long long)(hdr.len + 2 + bodylen) > rj->limit) {
+    if (buf_error(&hdr) || (long long)(hdr.len + 2 + bodylen) > rj->limit) {
         snprintf(err, errsz, "%s exceeds %lld bytes", rj->any_template ? "Rendered message" : "message",
                  rj->limit);
         goto out;
@@ -757,7 +757,7 @@ static int copy_one(struct rjob *rj, struct rblock *rb, const struct render_rcpt
         rc = 0;
         goto out;
     }
-    if ((long long)msg.len > rj->limit) {
+    if (buf_error(&msg) || (long long)msg.len > rj->limit) {
         snprintf(err, errsz, "%s exceeds %lld bytes", rj->any_template ? "Rendered message" : "message",
                  rj->limit);
         goto out;

@@ -172,7 +172,7 @@ enum tx_code render_smtp(struct render_run *run)
             int s = hdr.data ? sign_copy(run, &shared, hdr.data, hdr.len, m.body, m.bodylen, bh,
                                          &shared_how, err, sizeof(err))
                              : -1;
-            if (s == 0 && (long long)shared.len > render_p.max_message) {
+            if (s == 0 && (buf_error(&shared) || (long long)shared.len > render_p.max_message)) {
                 snprintf(err, sizeof(err), "message exceeds %lld bytes", render_p.max_message);
                 s = -1;
             }
@@ -201,7 +201,7 @@ enum tx_code render_smtp(struct render_run *run)
         int s = hdr.data ? sign_copy(run, &msg, hdr.data, hdr.len, m.body, m.bodylen, bh, &how, err,
                                      sizeof(err))
                          : -1;
-        if (s == 0 && (long long)msg.len > render_p.max_message) {
+        if (s == 0 && (buf_error(&msg) || (long long)msg.len > render_p.max_message)) {
             snprintf(err, sizeof(err), "message exceeds %lld bytes", render_p.max_message);
             s = -1;
         }
