@@ -37,7 +37,8 @@
  *   the same either way. Unsubscribes are never limited.
  *
  *   A token that is not genuine (tag, key id, kind for the path, any
- *   non-canonical encoding, percent-encoded characters) answers 404,
+ *   non-canonical encoding, percent-encoded characters, or issued for
+ *   another tracking host than the request's Host header) answers 404,
  *   never a redirect. Tokens carry everything (contract §15.5): no
  *   database is read or written on the request path.
  *

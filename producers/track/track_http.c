@@ -145,12 +145,19 @@ static void logline(const struct hit_ctx *h, const char *kind, unsigned status, 
              kind, h->ip, h->automated ? "yes" : "no", status, what);
 }
 
-/* token_of - decode the token of a path; -1 when it is not one of kind */
+/*
+ * token_of - decode the token of a path as presented on the request's Host
+ * (contract §15.5: a token verifies only on the host it was issued for);
+ * -1 when it is not a genuine token of kind for that host
+ */
 static int token_of(struct MHD_Connection *c, const char *tok, size_t len, int kind,
                     struct track_token *t, struct buf *s)
 {
-    (void)c;
-    if (tracktoken_decode(track_keys, tok, len, t, s) < 0 || t->kind != kind)
+    char host[TRACK_HOST_MAX + 1];
+
+    if (tracktoken_host(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST), host,
+                        sizeof(host)) < 0 ||
+        tracktoken_decode(track_keys, host, tok, len, t, s) < 0 || t->kind != kind)
         return -1;
     return 0;
 }
