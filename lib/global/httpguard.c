@@ -12,6 +12,11 @@
  * closed notification) before MHD closes the descriptor, so a reused
  * descriptor number is never shut down by mistake.
  *
+ * A connection whose socket still holds bytes the server has not read is
+ * not closed: its header may be complete and waiting for a busy thread
+ * (MHD threads block while a request talks to the broker and the
+ * database), so the deadline only ever counts against the client.
+ *
  * The cap is checked at accept time (cheap: before MHD allocates the
  * connection or a TLS session) and counted when the connection starts;
  * a connection that wins a race past the check is shut down at once.
@@ -29,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #define GUARD_BUCKETS 4096
@@ -360,6 +366,11 @@ static void sweep(struct httpguard *g)
     if (g->conf.header_ms > 0)
         for (struct conn *c = g->conns; c; c = c->next)
             if (c->in_header && !c->timed_out && now - c->phase_start > g->conf.header_ms) {
+                int unread = 0;
+                /* bytes the server has not read yet: the delay is ours (every
+                 * thread busy), not the client's; look again at the next sweep */
+                if (c->fd >= 0 && ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0)
+                    continue;
                 c->timed_out = 1;
                 if (c->fd >= 0)
                     shutdown(c->fd, SHUT_RDWR);

@@ -16,8 +16,10 @@
  *                     whole header of the next request must have arrived
  *                     within header_ms; otherwise a sweeper thread shuts
  *                     the socket down and MHD closes the connection
- *                     without an answer. The body is not covered (the
- *                     program's own read timeout covers it).
+ *                     without an answer (not while the socket holds bytes
+ *                     the server has not read yet: then the server is
+ *                     behind, not the client). The body is not covered
+ *                     (the program's own read timeout covers it).
  *   per-client cap    at most per_client connections from one client
  *                     address (IPv4 address, IPv6 /64); more are refused
  *                     at accept time. Peers in the exempt networks (the
