@@ -4,6 +4,7 @@ LIBGLOBAL_SRC += lib/global/txcode.c lib/global/ids.c lib/global/envelope.c \
                  lib/global/txconf.c lib/global/metrics.c lib/global/worker.c \
                  lib/global/crypto.c lib/global/account.c lib/global/dnsq.c lib/global/addr.c \
                  lib/global/auth.c lib/global/intake.c
+LIBGLOBAL_SRC += lib/global/httpguard.c
 
 UNIT_TESTS += envelope_test ids_test event_test crypto_test addr_test
 addr_test_SRC := lib/global/addr_test.c
@@ -11,3 +12,5 @@ crypto_test_SRC := lib/global/crypto_test.c
 envelope_test_SRC := lib/global/envelope_test.c
 ids_test_SRC := lib/global/ids_test.c
 event_test_SRC := lib/global/event_test.c
+UNIT_TESTS += httpguard_test
+httpguard_test_SRC := lib/global/httpguard_test.c

@@ -432,7 +432,11 @@ int tracklinks_url_for(const struct tracklinks_copy *c, int kind, const char *ur
     struct track_token t;
     const char *path = kind == TRACK_OPEN ? "/t/o/" : kind == TRACK_CLICK ? "/t/c/" : "/t/u/";
     size_t blen = strlen(c->base);
+    char host[TRACK_HOST_MAX + 1];
 
+    /* the token is bound to the host of the base its URL points at */
+    if (tracktoken_host(c->base, host, sizeof(host)) < 0)
+        return -1;
     memset(&t, 0, sizeof(t));
     t.kind = kind;
     t.job = c->job;
@@ -444,7 +448,7 @@ int tracklinks_url_for(const struct tracklinks_copy *c, int kind, const char *ur
     while (blen > 0 && c->base[blen - 1] == '/')
         blen--;
     if (buf_append(out, c->base, blen) < 0 || buf_puts(out, path) < 0 ||
-        tracktoken_encode(c->keys, &t, out) < 0)
+        tracktoken_encode(c->keys, host, &t, out) < 0)
         return -1;
     if (kind == TRACK_OPEN && buf_puts(out, ".gif") < 0)
         return -1;

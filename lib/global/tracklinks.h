@@ -18,7 +18,8 @@
  * tracklinks_emit() writes one recipient copy: each rewritten href
  * becomes "<base>/t/c/<token>" and the pixel
  * <img src="<base>/t/o/<token>.gif" width="1" height="1" alt="" border="0">
- * is inserted, with that copy's tokens (job, block and address index).
+ * is inserted, with that copy's tokens (job, block and address index),
+ * each bound to the host of <base> (contract §15.5, tracktoken_host).
  *
  * Hostile HTML never makes it fail or read out of bounds: an
  * unterminated tag or quote ends the scan (the rest is copied as is).
@@ -70,7 +71,10 @@ void tracklinks_plan_free(struct tracklinks_plan *p);
 
 /* tracklinks_pixel - append the pixel element for c to out */
 int tracklinks_pixel(const struct tracklinks_copy *c, struct buf *out);
-/* tracklinks_url_for - append "<base>/t/<kind>/<token>[.gif]" for c to out */
+/*
+ * tracklinks_url_for - append "<base>/t/<kind>/<token>[.gif]" for c to out,
+ * the token bound to the host of c->base; -1 when base has no host
+ */
 int tracklinks_url_for(const struct tracklinks_copy *c, int kind, const char *url,
                        size_t url_len, uint32_t expiry, struct buf *out);
 

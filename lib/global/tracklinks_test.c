@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #define BASE "https://t.example.com"
+#define HOST "t.example.com"
 #define KEYS "1:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
 static struct track_keys *keys;
@@ -63,7 +64,7 @@ static char *normalize(const char *out)
             while ((*e >= 'A' && *e <= 'Z') || (*e >= 'a' && *e <= 'z') ||
                    (*e >= '0' && *e <= '9') || *e == '-' || *e == '_')
                 e++;
-            if (tracktoken_decode(keys, tok, (size_t)(e - tok), &t, &s) < 0)
+            if (tracktoken_decode(keys, HOST, tok, (size_t)(e - tok), &t, &s) < 0)
                 TT_FAIL("bad token in output: %.*s", (int)(e - tok), tok);
             TT_EQ_INT(t.kind, kind);
             TT_EQ_INT(t.block, 4);
@@ -224,6 +225,34 @@ TT_TEST(copies_differ)
     buf_free(&u);
 }
 
+TT_TEST(bound_to_base_host)
+{
+    const char *html = "<body><a href=\"https://a.example/\">a</a></body>";
+    struct tracklinks_plan *p = tracklinks_scan(html, strlen(html), NULL, 0, "https://T.Other.example:8443");
+    struct tracklinks_copy c;
+    struct buf o = BUF_INIT(1 << 20), s = BUF_INIT(65536);
+    struct track_token t;
+
+    setup(&c, 1, 0);
+    c.base = "https://T.Other.example:8443/";
+    TT_EQ_INT(tracklinks_emit(p, &c, &o), 0);
+    const char *tok = strstr(buf_ptr(&o), "/t/c/"), *e;
+    TT_ASSERT(tok != NULL);
+    tok += 5;
+    e = strchr(tok, '"');
+    TT_ASSERT(e != NULL);
+    /* the token verifies on the host of its base only */
+    TT_EQ_INT(tracktoken_decode(keys, "t.other.example", tok, (size_t)(e - tok), &t, &s), 0);
+    TT_EQ_INT(tracktoken_decode(keys, HOST, tok, (size_t)(e - tok), &t, &s), -1);
+    /* a base without a host makes no token */
+    c.base = "https://";
+    buf_reset(&o);
+    TT_EQ_INT(tracklinks_emit(p, &c, &o), -1);
+    buf_free(&o);
+    buf_free(&s);
+    tracklinks_plan_free(p);
+}
+
 TT_TEST(hostile)
 {
     static const char *const inputs[] = {
@@ -303,5 +332,5 @@ TT_TEST(speed)
     buf_free(&out);
 }
 
-TT_MAIN(TT_CASE(rewrites), TT_CASE(left_alone), TT_CASE(pixel), TT_CASE(copies_differ),
+TT_MAIN(TT_CASE(bound_to_base_host), TT_CASE(rewrites), TT_CASE(left_alone), TT_CASE(pixel), TT_CASE(copies_differ),
         TT_CASE(hostile), TT_CASE(speed))

@@ -1,7 +1,8 @@
 /*
  * tracktoken - tracking tokens of contract §15.5; see tracktoken.h.
  *
- * HMAC-SHA256 is computed from per-key SHA-256 states that have absorbed
+ * The tag covers the tracking host the token is issued for (NUL-terminated)
+ * before the payload. HMAC-SHA256 is computed from per-key SHA-256 states that have absorbed
  * key^ipad and key^opad once (RFC 2104), so a token costs two short
  * digests and no key schedule: the tracking host verifies one token per
  * request and render makes ~30 per recipient copy.
@@ -57,15 +58,19 @@ static int key_init(struct track_key *k, const unsigned char *key, size_t len)
     return ok ? 0 : -1;
 }
 
-/* mac - HMAC-SHA256 of data under k */
-static int mac(const struct track_key *k, const void *data, size_t len, unsigned char out[32])
+/* mac - HMAC-SHA256 of host | 0x00 | data under k */
+static int mac(const struct track_key *k, const char *host, const void *data, size_t len,
+               unsigned char out[32])
 {
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     unsigned char inner[32];
     unsigned int n = 0;
     int ok;
 
-    ok = c && EVP_MD_CTX_copy_ex(c, k->inner) && EVP_DigestUpdate(c, data, len) &&
+    if (host == NULL)
+        host = "";
+    ok = c && EVP_MD_CTX_copy_ex(c, k->inner) && EVP_DigestUpdate(c, host, strlen(host) + 1) &&
+         EVP_DigestUpdate(c, data, len) &&
          EVP_DigestFinal_ex(c, inner, &n) && EVP_MD_CTX_copy_ex(c, k->outer) &&
          EVP_DigestUpdate(c, inner, 32) && EVP_DigestFinal_ex(c, out, &n);
     EVP_MD_CTX_free(c);
@@ -175,13 +180,51 @@ static uint32_t get32(const unsigned char *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-int tracktoken_encode(const struct track_keys *k, const struct track_token *t,
+int tracktoken_host(const char *s, char *out, size_t outsz)
+{
+    const char *p = s ? s : "", *e, *at;
+    size_t n;
+
+    if (outsz)
+        out[0] = 0;
+    if ((e = strstr(p, "://")) != NULL && e < p + strcspn(p, "/?#"))
+        p = e + 3;
+    e = p + strcspn(p, "/?#");
+    /* user information ends at the last '@' of the authority */
+    for (at = p; at < e; at++)
+        if (*at == '@')
+            p = at + 1;
+    if (*p == '[') {
+        const char *rb = memchr(p, ']', (size_t)(e - p));
+        if (rb == NULL)
+            return -1;
+        n = (size_t)(rb + 1 - p);
+    } else {
+        n = strcspn(p, ":/?#");
+        if (p + n > e)
+            n = (size_t)(e - p);
+    }
+    if (n == 0 || n > TRACK_HOST_MAX || n >= outsz)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char ch = p[i];
+        if ((unsigned char)ch <= 0x20 || ch == 0x7f)
+            return -1;
+        out[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch + 32) : ch;
+    }
+    out[n] = 0;
+    return 0;
+}
+
+int tracktoken_encode(const struct track_keys *k, const char *host, const struct track_token *t,
                       struct buf *out)
 {
     unsigned char fixed[TRACK_FIXED_LEN + TRACK_URL_MAX + TRACK_TAG_LEN];
     size_t n = TRACK_FIXED_LEN;
     const struct track_key *key = &k->key[0];
 
+    if (host == NULL || *host == 0)
+        return -1;
     if (t->kind != TRACK_OPEN && t->kind != TRACK_CLICK && t->kind != TRACK_UNSUB)
         return -1;
     if (t->kind == TRACK_CLICK && (t->url == NULL || t->url_len == 0 || t->url_len > TRACK_URL_MAX))
@@ -197,12 +240,12 @@ int tracktoken_encode(const struct track_keys *k, const struct track_token *t,
         memcpy(fixed + n, t->url, t->url_len);
         n += t->url_len;
     }
-    if (mac(key, fixed, n, fixed + n) < 0)
+    if (mac(key, host, fixed, n, fixed + n) < 0)
         return -1;
     return b64url_encode(out, fixed, n + TRACK_TAG_LEN);
 }
 
-int tracktoken_decode(const struct track_keys *k, const char *s, size_t len,
+int tracktoken_decode(const struct track_keys *k, const char *host, const char *s, size_t len,
                       struct track_token *t, struct buf *scratch)
 {
     unsigned char want[32];
@@ -212,7 +255,7 @@ int tracktoken_decode(const struct track_keys *k, const char *s, size_t len,
 
     memset(t, 0, sizeof(*t));
     buf_reset(scratch);
-    if (k == NULL || len < ((TRACK_FIXED_LEN + TRACK_TAG_LEN) * 4 + 2) / 3 ||
+    if (k == NULL || host == NULL || *host == 0 || len < ((TRACK_FIXED_LEN + TRACK_TAG_LEN) * 4 + 2) / 3 ||
         len > TRACK_TOKEN_MAX || b64url_decode(scratch, s, len) < 0)
         return -1;
     p = (const unsigned char *)scratch->data;
@@ -225,7 +268,7 @@ int tracktoken_decode(const struct track_keys *k, const char *s, size_t len,
     if (key == NULL)
         return -1;
     n -= TRACK_TAG_LEN;
-    if (mac(key, p, n, want) < 0 || !ct_equal(want, p + n, TRACK_TAG_LEN))
+    if (mac(key, host, p, n, want) < 0 || !ct_equal(want, p + n, TRACK_TAG_LEN))
         return -1;
     /* genuine: now the fields can be trusted */
     t->kind = p[2];

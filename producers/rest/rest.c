@@ -39,6 +39,15 @@
  *                                        database: throughput ~ threads / latency)
  *   rest_max_connections [2000]          open connections per listener
  *   rest_read_timeout [30s]              headers and body must arrive within this
+ *   rest_header_timeout [10s]            the whole request header (TLS handshake
+ *                                        included; on a kept-alive connection from the
+ *                                        end of the previous answer) must arrive within
+ *                                        this, else the connection is closed unanswered
+ *                                        (at most rest_read_timeout)
+ *   rest_max_connections_per_client [100] open connections per client address
+ *                                        (IPv4 address, IPv6 /64) per listener; more are
+ *                                        refused at once; rest_trusted_proxies are
+ *                                        exempt; 0: no cap
  *   rest_body_max [20m]                  request body limit (at most 20m)
  *   rest_base_path [/email/v2]           API base path
  *   rest_jobs_path [/jobs]               job creation path below the base
@@ -57,6 +66,7 @@
  */
 #include "producers/rest/rest.h"
 #include "global/crypto.h"
+#include "global/httpguard.h"
 #include "global/metrics.h"
 #include "global/txconf.h"
 #include "util/msg.h"
@@ -84,6 +94,8 @@ static struct cfg_param params[] = {
     {"rest_threads", CFG_INT, &rest_conf.threads, "16", 1, 256, 0, "MHD threads per listener", 0, 0},
     {"rest_max_connections", CFG_INT, &rest_conf.max_connections, "2000", 10, 100000, 0, "connections per listener", 0, 0},
     {"rest_read_timeout", CFG_TIME, &rest_conf.read_timeout_ms, "30s", 1000, 3600000, 0, "request read timeout", 0, 0},
+    {"rest_header_timeout", CFG_TIME, &rest_conf.header_timeout_ms, "10s", 1000, 3600000, 0, "request header deadline", 0, 0},
+    {"rest_max_connections_per_client", CFG_INT, &rest_conf.max_per_client, "100", 0, 100000, 0, "connections per client address", 0, 0},
     {"rest_body_max", CFG_SIZE, &rest_conf.body_max, "20m", 1024, JOBREQ_BODY_MAX, 0, "request body limit", 0, 0},
     {"rest_base_path", CFG_STR, &rest_conf.base_path, "/email/v2", 0, 0, 0, "API base path", 0, 0},
     {"rest_jobs_path", CFG_STR, &rest_conf.jobs_path, "/jobs", 0, 0, 0, "job creation path", 0, 0},
@@ -163,7 +175,19 @@ static char *read_file(const char *path)
     return buf_steal(&b, NULL);
 }
 
-static struct MHD_Daemon *start(const char *spec, int tls, const char *cert)
+/* guard - the header deadline and per-client cap of one listener (httpguard.h) */
+static struct httpguard *guard(int tls)
+{
+    struct httpguard_conf gc = {
+        tls ? "rest https" : "rest http", rest_conf.max_per_client,
+        rest_conf.header_timeout_ms < rest_conf.read_timeout_ms ? rest_conf.header_timeout_ms
+                                                                : rest_conf.read_timeout_ms,
+        rest_conf.trusted_proxies};
+
+    return httpguard_create(&gc);
+}
+
+static struct MHD_Daemon *start(const char *spec, int tls, const char *cert, struct httpguard *g)
 {
     static int tls_marker = 1;
     struct sockaddr_storage ss;
@@ -190,13 +214,14 @@ static struct MHD_Daemon *start(const char *spec, int tls, const char *cert)
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)rest_http_begin,
                                         tls ? &tls_marker : NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)rest_http_done, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)httpguard_notify, g};
     if (tls) {
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cert};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, rest_conf.tls_key};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, rest_conf.tls_priorities};
     }
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    struct MHD_Daemon *d = MHD_start_daemon(flags, 0, NULL, NULL, rest_http_handle, tls ? &tls_marker : NULL,
+    struct MHD_Daemon *d = MHD_start_daemon(flags, 0, httpguard_accept, g, rest_http_handle, tls ? &tls_marker : NULL,
                                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                                             MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (d == NULL)
@@ -235,6 +260,7 @@ static void check_conf(void)
 int main(int argc, char **argv)
 {
     struct MHD_Daemon *https = NULL, *plain = NULL;
+    struct httpguard *https_guard = NULL, *plain_guard = NULL;
     struct db_conf dc;
     struct db *db;
     char *cert = NULL;
@@ -258,10 +284,13 @@ int main(int argc, char **argv)
     mq_close(mq);
     if (*rest_conf.listen) {
         cert = read_file(rest_conf.tls_cert_file);
-        https = start(rest_conf.listen, 1, cert);
+        https_guard = guard(1);
+        https = start(rest_conf.listen, 1, cert, https_guard);
     }
-    if (*rest_conf.plain_listen)
-        plain = start(rest_conf.plain_listen, 0, NULL);
+    if (*rest_conf.plain_listen) {
+        plain_guard = guard(0);
+        plain = start(rest_conf.plain_listen, 0, NULL, plain_guard);
+    }
     metrics_flush();
     while (!stopping) {
         int64_t now = time_mono_ms();
@@ -294,6 +323,8 @@ int main(int argc, char **argv)
         MHD_stop_daemon(https);
     if (plain)
         MHD_stop_daemon(plain);
+    httpguard_free(https_guard);
+    httpguard_free(plain_guard);
     rest_conn_close_all();
     db_close(db);
     metrics_remove();

@@ -25,6 +25,8 @@ struct rest_conf {
     size_t body_max;
     char *base_path, *jobs_path, *trusted_proxies, *admin_clients, *stages;
     char *broker_url;               /* with password (not a parameter) */
+    long long max_per_client;       /* rest_max_connections_per_client */
+    int64_t header_timeout_ms;      /* rest_header_timeout */
 };
 
 extern struct rest_conf rest_conf;

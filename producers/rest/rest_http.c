@@ -15,9 +15,13 @@
  *                      gone): give back the concurrency slot, free.
  *
  * A request whose headers and body have not fully arrived within
- * rest_read_timeout is dropped without an answer (contract §3.1).
+ * rest_read_timeout is dropped without an answer (contract §3.1); the
+ * header alone has rest_header_timeout from the connection's start or
+ * the previous answer, enforced by the listener's guard (httpguard.h),
+ * which also caps the connections per client address.
  */
 #include "producers/rest/rest.h"
+#include "global/httpguard.h"
 #include "global/metrics.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
@@ -58,11 +62,12 @@ void rest_http_done(void *cls, struct MHD_Connection *c, void **con_cls,
     struct rest_req *r = *con_cls;
 
     (void)cls;
-    (void)c;
+    httpguard_request_done(c);
     if (r == NULL)
         return;
     if (r->state != R_ANSWERED) {
-        const char *why = toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "read timeout"
+        const char *why = httpguard_timed_out(c) ? "header timeout"
+                          : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "read timeout"
                           : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ? "client closed the connection"
                           : toe == MHD_REQUEST_TERMINATED_READ_ERROR ? "read error"
                                                                      : "incomplete request";
@@ -255,6 +260,7 @@ enum MHD_Result rest_http_handle(void *cls, struct MHD_Connection *c, const char
     struct rest_req *r = *con_cls;
 
     (void)version;
+    httpguard_headers_done(c);
     if (r == NULL)
         *con_cls = r = rest_http_begin(cls, url, c);
     r->conn = c;

@@ -18,8 +18,11 @@ tracklinks_test_SRC := lib/global/tracklinks_test.c
 PROGRAMS += txmail-track
 txmail-track_SRC := producers/track/track.c producers/track/track_http.c \
                     producers/track/track_events.c producers/track/track_client.c \
-                    producers/track/track_tls.c
+                    producers/track/track_tls.c producers/track/track_flood.c
 txmail-track_LIBS := -lgnutls
 
 UNIT_TESTS += track_client_test
 track_client_test_SRC := producers/track/track_client_test.c producers/track/track_client.c
+
+UNIT_TESTS += track_flood_test
+track_flood_test_SRC := producers/track/track_flood_test.c producers/track/track_flood.c

@@ -25,11 +25,20 @@
  *                          broker; 503 + Retry-After when it is not;
  *                          another body: 400, no event. Expired: 410.
  *   HEAD                   as GET, without an event.
- *   GET /health            200 {"status","broker","queued"}
+ *   GET /health            200 {"status","broker","queued"}, from
+ *                          track_health_allow only (others: 404)
  *   GET /metrics           Prometheus text, from track_metrics_allow only
  *
+ *   Floods make no more events than people do: the first open of a
+ *   message and the first click of each link (by a person, and by an
+ *   automated client) are always recorded; repeats within
+ *   track_dedup_window are not, and beyond that each token and each client
+ *   address has a rate (track_flood.c). The answer (pixel, redirect) is
+ *   the same either way. Unsubscribes are never limited.
+ *
  *   A token that is not genuine (tag, key id, kind for the path, any
- *   non-canonical encoding, percent-encoded characters) answers 404,
+ *   non-canonical encoding, percent-encoded characters, or issued for
+ *   another tracking host than the request's Host header) answers 404,
  *   never a redirect. Tokens carry everything (contract §15.5): no
  *   database is read or written on the request path.
  *
@@ -54,6 +63,19 @@
  *   track_threads (0)                     HTTP threads, 0: one per CPU
  *   track_connection_limit (10000)        concurrent connections
  *   track_read_timeout (15s)              idle connection timeout
+ *   track_header_timeout (10s)            the whole request header (TLS
+ *                                         handshake included; on a kept-
+ *                                         alive connection from the end of
+ *                                         the previous answer) must arrive
+ *                                         within this, else the connection
+ *                                         is closed unanswered
+ *   track_max_connections_per_client (256) open connections per client
+ *                                         address (IPv4 address, IPv6 /64);
+ *                                         more are refused at once;
+ *                                         track_trusted_proxies are exempt;
+ *                                         0: no cap
+ *   track_tls_priorities (NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2)
+ *                                         GnuTLS priorities: TLS 1.2 or newer
  *   track_expired_click_status (302)      302 or 410
  *   track_automated_agents (list)         User-Agent substrings and
  *                                         networks of link scanners and
@@ -62,6 +84,9 @@
  *   track_trusted_proxies ()              networks whose X-Forwarded-For
  *                                         is believed
  *   track_metrics_allow (127.0.0.0/8,::1) who may read /metrics
+ *   track_health_allow (127.0.0.0/8,::1)  who may read /health (the peer
+ *                                         address: a load balancer's
+ *                                         network, not X-Forwarded-For)
  *   track_event_queue (100000)            events held while the broker
  *                                         is slow or away
  *   track_event_batch (5000)              events per confirm round trip
@@ -72,6 +97,17 @@
  *   track_confirm_timeout (10s)           wait for a batch's confirms
  *   track_stop_timeout (10s)              SIGTERM: time to publish what
  *                                         is queued
+ *   track_dedup_window (60s)              hits of one token (one link) by
+ *                                         the same kind of client (automated
+ *                                         or not) within this of the last
+ *                                         recorded event make no event; 0: off
+ *   track_token_events (20)               events per token per hour (as many
+ *                                         at once)
+ *   track_client_events (300)             events per client address (IPv4
+ *                                         address, IPv6 /64) per minute
+ *   track_flood_entries (65536)           tokens remembered for the above
+ *                                         (fixed memory, ~64 bytes each;
+ *                                         client addresses: a quarter)
  *   track_log_requests (yes)              one log line per request
  *   and the shared parameters of txconf.h (broker, tracking_keys_file,
  *   metrics_dir).
@@ -111,16 +147,24 @@ static struct cfg_param params[] = {
     {"track_threads", CFG_INT, &track_conf.threads, "0", 0, 256, 0, "HTTP threads (0: CPUs)", 0, 0},
     {"track_connection_limit", CFG_INT, &track_conf.connection_limit, "10000", 1, 1000000, 0, "concurrent connections", 0, 0},
     {"track_read_timeout", CFG_TIME, &track_conf.read_timeout_ms, "15s", 1000, 3600000, 0, "idle connection timeout", 0, 0},
+    {"track_header_timeout", CFG_TIME, &track_conf.header_timeout_ms, "10s", 1000, 3600000, 0, "request header deadline", 0, 0},
+    {"track_max_connections_per_client", CFG_INT, &track_conf.max_per_client, "256", 0, 1000000, 0, "connections per client address", 0, 0},
+    {"track_tls_priorities", CFG_STR, &track_conf.tls_priorities, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", 0, 0, 0, "GnuTLS priority string", 0, 0},
     {"track_expired_click_status", CFG_INT, &track_conf.expired_click_status, "302", 302, 410, 0, "302 or 410", 0, 0},
     {"track_automated_agents", CFG_STR, &track_conf.automated_agents, DEFAULT_AGENTS, 0, 0, 0, "link scanners and prefetch proxies", 0, 0},
     {"track_trusted_proxies", CFG_STR, &track_conf.trusted_proxies, "", 0, 0, 0, "proxies whose X-Forwarded-For counts", 0, 0},
     {"track_metrics_allow", CFG_STR, &track_conf.metrics_allow, "127.0.0.0/8,::1", 0, 0, 0, "who may read /metrics", 0, 0},
+    {"track_health_allow", CFG_STR, &track_conf.health_allow, "127.0.0.0/8,::1", 0, 0, 0, "who may read /health", 0, 0},
     {"track_event_queue", CFG_INT, &track_conf.event_queue, "100000", 100, 10000000, 0, "events held for the broker", 0, 0},
     {"track_event_batch", CFG_INT, &track_conf.event_batch, "5000", 1, 10000, 0, "events per confirm", 0, 0},
     {"track_events_per_message", CFG_INT, &track_conf.events_per_message, "100", 1, 1000, 0, "events per broker message", 0, 0},
     {"track_unsubscribe_timeout", CFG_TIME, &track_conf.unsubscribe_timeout_ms, "5s", 100, 60000, 0, "unsubscribe confirm wait", 0, 0},
     {"track_confirm_timeout", CFG_TIME, &track_conf.confirm_timeout_ms, "10s", 100, 300000, 0, "batch confirm wait", 0, 0},
     {"track_stop_timeout", CFG_TIME, &track_conf.stop_timeout_ms, "10s", 0, 300000, 0, "SIGTERM flush time", 0, 0},
+    {"track_dedup_window", CFG_TIME, &track_conf.dedup_window_ms, "60s", 0, 86400000, 0, "repeated hits of a token: one event", 0, 0},
+    {"track_token_events", CFG_INT, &track_conf.token_events, "20", 1, 1000000, 0, "events per token per hour", 0, 0},
+    {"track_client_events", CFG_INT, &track_conf.client_events, "300", 1, 100000000, 0, "events per client address per minute", 0, 0},
+    {"track_flood_entries", CFG_INT, &track_conf.flood_entries, "65536", 64, 100000000, 0, "tokens remembered for dedup and limits", 0, 0},
     {"track_log_requests", CFG_BOOL, &track_conf.log_requests, "yes", 0, 0, 0, "one log line per request", 0, 0},
     {0},
 };

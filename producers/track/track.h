@@ -29,6 +29,12 @@ struct track_conf {
     int64_t confirm_timeout_ms;
     int64_t stop_timeout_ms;
     int log_requests;
+    int64_t header_timeout_ms;
+    long long max_per_client;
+    char *tls_priorities;
+    char *health_allow;
+    int64_t dedup_window_ms;
+    long long token_events, client_events, flood_entries;
 };
 
 extern struct track_conf track_conf;
@@ -98,6 +104,38 @@ enum track_push track_events_push(const struct track_hit *h, int64_t wait_ms);
 int track_events_connected(void);
 /* track_events_queued - events waiting for the broker */
 long track_events_queued(void);
+
+/* ---- track_flood.c: which hits become events ---- */
+
+struct track_flood_conf {
+    int64_t window_ms;          /* same token, same kind of client: one event (0: off) */
+    long long token_events;     /* events per token per hour (and at once) */
+    long long client_events;    /* events per client address per minute (and at once) */
+    long long entries;          /* tokens remembered (client addresses: a quarter) */
+};
+
+enum track_flood_verdict {
+    TRACK_FLOOD_RECORD,         /* publish the event */
+    TRACK_FLOOD_DUPLICATE,      /* within the window of the last recorded one */
+    TRACK_FLOOD_TOKEN_LIMIT,    /* the token's rate is used up */
+    TRACK_FLOOD_CLIENT_LIMIT,   /* the client address's rate is used up */
+};
+
+struct track_flood;
+
+/* track_flood_create - fixed-size tables for conf. Ownership: new (track_flood_free). */
+struct track_flood *track_flood_create(const struct track_flood_conf *conf);
+void track_flood_free(struct track_flood *f);
+/*
+ * track_flood_check - whether a hit of token[0..len) by client (automated
+ * or not) at now (ms) becomes an event; a RECORD verdict is counted as
+ * recorded. The first hit of a token per kind of client is always
+ * recorded. Thread-safe.
+ */
+enum track_flood_verdict track_flood_check(struct track_flood *f, const char *token, size_t len,
+                                           int automated, const struct sockaddr *client, int64_t now);
+/* track_flood_name - the verdict for log lines */
+const char *track_flood_name(enum track_flood_verdict v);
 
 /* ---- track_http.c: the HTTP server ---- */
 

@@ -4,6 +4,7 @@
  * /metrics. No database and no broker on the request path, except that
  * an unsubscribe waits for its event's confirm (track_events.c).
  */
+#include "global/httpguard.h"
 #include "global/metrics.h"
 #include "producers/track/track.h"
 #include "producers/track/track_tls.h"
@@ -24,7 +25,9 @@
 
 static struct MHD_Daemon *daemon_;
 static struct MHD_Response *gif_ok, *gif_gone, *not_found, *bad_method;
-static struct track_list automated, trusted, metrics_allow;
+static struct track_list automated, trusted, metrics_allow, health_allow;
+static struct httpguard *guard;
+static struct track_flood *flood;
 static char first_call_seen; /* con_cls of requests without POST state */
 
 static const unsigned char gif[] = {
@@ -112,6 +115,7 @@ static void location(struct buf *out, const char *u, size_t n)
 
 struct hit_ctx {
     struct MHD_Connection *c;
+    struct sockaddr_storage addr;   /* the client (after trusted proxies) */
     const char *ua;
     char ip[INET6_ADDRSTRLEN];
     int automated;
@@ -121,16 +125,15 @@ struct hit_ctx {
 static void client(struct MHD_Connection *c, struct hit_ctx *h)
 {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    struct sockaddr_storage ss;
 
     h->c = c;
     h->ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
     track_client_addr(ci ? ci->client_addr : NULL,
                       MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For"),
-                      &trusted, &ss);
-    track_ip_truncated((struct sockaddr *)&ss, h->ip, sizeof(h->ip));
+                      &trusted, &h->addr);
+    track_ip_truncated((struct sockaddr *)&h->addr, h->ip, sizeof(h->ip));
     h->automated = h->ua == NULL || *h->ua == 0 || track_agent_in(&automated, h->ua) ||
-                   track_addr_in(&automated, (struct sockaddr *)&ss);
+                   track_addr_in(&automated, (struct sockaddr *)&h->addr);
 }
 
 static void logline(const struct hit_ctx *h, const char *kind, unsigned status, const char *what)
@@ -142,10 +145,19 @@ static void logline(const struct hit_ctx *h, const char *kind, unsigned status, 
              kind, h->ip, h->automated ? "yes" : "no", status, what);
 }
 
-/* token_of - decode the token of a path; -1 when it is not one of kind */
-static int token_of(const char *tok, size_t len, int kind, struct track_token *t, struct buf *s)
+/*
+ * token_of - decode the token of a path as presented on the request's Host
+ * (contract §15.5: a token verifies only on the host it was issued for);
+ * -1 when it is not a genuine token of kind for that host
+ */
+static int token_of(struct MHD_Connection *c, const char *tok, size_t len, int kind,
+                    struct track_token *t, struct buf *s)
 {
-    if (tracktoken_decode(track_keys, tok, len, t, s) < 0 || t->kind != kind)
+    char host[TRACK_HOST_MAX + 1];
+
+    if (tracktoken_host(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST), host,
+                        sizeof(host)) < 0 ||
+        tracktoken_decode(track_keys, host, tok, len, t, s) < 0 || t->kind != kind)
         return -1;
     return 0;
 }
@@ -164,7 +176,7 @@ static enum MHD_Result do_open(struct MHD_Connection *c, const char *tok, int he
     enum MHD_Result rc;
 
     client(c, &h);
-    if (len < 5 || strcmp(tok + len - 4, ".gif") != 0 || token_of(tok, len - 4, TRACK_OPEN, &t, &s) < 0) {
+    if (len < 5 || strcmp(tok + len - 4, ".gif") != 0 || token_of(c, tok, len - 4, TRACK_OPEN, &t, &s) < 0) {
         logline(&h, "open", 404, "bad token");
         rc = answer(c, MHD_HTTP_NOT_FOUND, not_found, 0);
         goto out;
@@ -175,15 +187,18 @@ static enum MHD_Result do_open(struct MHD_Connection *c, const char *tok, int he
         rc = answer(c, MHD_HTTP_GONE, gif_gone, 0);
         goto out;
     }
+    const char *what = head ? "head" : "opened";
     if (!head) {
-        struct track_hit hit = {&t, "OPENED", h.ua, h.ip, h.automated, time_now_ms()};
-        if (track_events_push(&hit, 0) == TRACK_FULL) {
-            logline(&h, "open", 200, "event dropped");
-            rc = answer(c, MHD_HTTP_OK, gif_ok, 0);
-            goto out;
-        }
+        int64_t now = time_now_ms();
+        enum track_flood_verdict v = track_flood_check(flood, tok, len - 4, h.automated,
+                                                       (struct sockaddr *)&h.addr, now);
+        struct track_hit hit = {&t, "OPENED", h.ua, h.ip, h.automated, now};
+        if (v != TRACK_FLOOD_RECORD)
+            what = track_flood_name(v);
+        else if (track_events_push(&hit, 0) == TRACK_FULL)
+            what = "event dropped";
     }
-    logline(&h, "open", 200, head ? "head" : "opened");
+    logline(&h, "open", 200, what);
     rc = answer(c, MHD_HTTP_OK, gif_ok, 0);
 out:
     buf_free(&s);
@@ -199,7 +214,7 @@ static enum MHD_Result do_click(struct MHD_Connection *c, const char *tok, int h
     const char *what = head ? "head" : "clicked";
 
     client(c, &h);
-    if (token_of(tok, strlen(tok), TRACK_CLICK, &t, &s) < 0) {
+    if (token_of(c, tok, strlen(tok), TRACK_CLICK, &t, &s) < 0) {
         logline(&h, "click", 404, "bad token");
         rc = answer(c, MHD_HTTP_NOT_FOUND, not_found, 0);
         goto out;
@@ -213,8 +228,14 @@ static enum MHD_Result do_click(struct MHD_Connection *c, const char *tok, int h
         }
         what = "expired";
     } else if (!head) {
-        struct track_hit hit = {&t, "CLICKED", h.ua, h.ip, h.automated, time_now_ms()};
-        if (track_events_push(&hit, 0) == TRACK_FULL)
+        /* the redirect is answered whatever becomes of the event */
+        int64_t now = time_now_ms();
+        enum track_flood_verdict v = track_flood_check(flood, tok, strlen(tok), h.automated,
+                                                       (struct sockaddr *)&h.addr, now);
+        struct track_hit hit = {&t, "CLICKED", h.ua, h.ip, h.automated, now};
+        if (v != TRACK_FLOOD_RECORD)
+            what = track_flood_name(v);
+        else if (track_events_push(&hit, 0) == TRACK_FULL)
             what = "event dropped";
     }
     location(&loc, t.url, t.url_len);
@@ -273,7 +294,7 @@ static enum MHD_Result do_unsub(struct MHD_Connection *c, const char *tok, int p
     enum MHD_Result rc;
 
     client(c, &h);
-    if (token_of(tok, strlen(tok), TRACK_UNSUB, &t, &s) < 0) {
+    if (token_of(c, tok, strlen(tok), TRACK_UNSUB, &t, &s) < 0) {
         logline(&h, "unsubscribe", 404, "bad token");
         rc = answer(c, MHD_HTTP_NOT_FOUND, not_found, 0);
         goto out;
@@ -322,8 +343,11 @@ out:
 
 static enum MHD_Result do_health(struct MHD_Connection *c)
 {
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char body[160];
 
+    if (ci == NULL || !track_addr_in(&health_allow, ci->client_addr))
+        return answer(c, MHD_HTTP_NOT_FOUND, not_found, 0);
     snprintf(body, sizeof(body), "{\"status\":\"ok\",\"broker\":\"%s\",\"queued\":%ld}\n",
              track_events_connected() ? "connected" : "disconnected", track_events_queued());
     return answer(c, MHD_HTTP_OK, text_response(body, "application/json", "no-store"), 1);
@@ -352,6 +376,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 
     (void)cls, (void)version;
+    httpguard_headers_done(c);
     if (strncmp(url, "/t/u/", 5) == 0 && post) {
         struct post_state *ps = *con_cls;
         if (ps == NULL) {
@@ -407,7 +432,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     struct post_state *ps = *con_cls;
 
-    (void)cls, (void)c, (void)toe;
+    (void)cls, (void)toe;
+    httpguard_request_done(c);
     if (ps && *con_cls != (void *)&first_call_seen) {
         if (ps->pp)
             MHD_destroy_post_processor(ps->pp);
@@ -482,6 +508,14 @@ void track_http_start(void)
         msg_fatal("track_trusted_proxies: %s", err);
     if (track_list_parse(&metrics_allow, track_conf.metrics_allow, 1, err, sizeof(err)) < 0)
         msg_fatal("track_metrics_allow: %s", err);
+    if (track_list_parse(&health_allow, track_conf.health_allow, 1, err, sizeof(err)) < 0)
+        msg_fatal("track_health_allow: %s", err);
+    struct httpguard_conf gc = {"track", track_conf.max_per_client, track_conf.header_timeout_ms,
+                                track_conf.trusted_proxies};
+    guard = httpguard_create(&gc);
+    struct track_flood_conf fc = {track_conf.dedup_window_ms, track_conf.token_events,
+                                  track_conf.client_events, track_conf.flood_entries};
+    flood = track_flood_create(&fc);
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (unsigned)n : 2;
@@ -506,22 +540,24 @@ void track_http_start(void)
     if (track_conf.tls) {
         flags |= MHD_USE_TLS;
         daemon_ = MHD_start_daemon(
-            flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+            flags, 0, httpguard_accept, guard, handler, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
             MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
             (unsigned)track_conf.connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)((track_conf.read_timeout_ms + 999) / 1000), MHD_OPTION_NOTIFY_COMPLETED,
             completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
             MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
-            MHD_OPTION_HTTPS_CERT_CALLBACK, track_tls_callback(), MHD_OPTION_END);
+            MHD_OPTION_HTTPS_CERT_CALLBACK, track_tls_callback(), MHD_OPTION_HTTPS_PRIORITIES,
+            track_conf.tls_priorities, MHD_OPTION_NOTIFY_CONNECTION, httpguard_notify, guard,
+            MHD_OPTION_END);
     } else {
         daemon_ = MHD_start_daemon(
-            flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+            flags, 0, httpguard_accept, guard, handler, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
             MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
             (unsigned)track_conf.connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)((track_conf.read_timeout_ms + 999) / 1000), MHD_OPTION_NOTIFY_COMPLETED,
             completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
             MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
-            MHD_OPTION_END);
+            MHD_OPTION_NOTIFY_CONNECTION, httpguard_notify, guard, MHD_OPTION_END);
     }
     if (daemon_ == NULL)
         msg_fatal("cannot listen on %s", track_conf.listen);
@@ -534,6 +570,10 @@ void track_http_stop(void)
     if (daemon_)
         MHD_stop_daemon(daemon_);
     daemon_ = NULL;
+    httpguard_free(guard);
+    guard = NULL;
+    track_flood_free(flood);
+    flood = NULL;
     MHD_destroy_response(gif_ok);
     MHD_destroy_response(gif_gone);
     MHD_destroy_response(not_found);
@@ -541,4 +581,5 @@ void track_http_stop(void)
     track_list_free(&automated);
     track_list_free(&trusted);
     track_list_free(&metrics_allow);
+    track_list_free(&health_allow);
 }

@@ -83,7 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         q = tok;
         if (e == NULL)
             continue;
-        if (tracktoken_decode(keys, tok, (size_t)(e - tok), &t, &s) == 0) {
+        if (tracktoken_decode(keys, "t.example.com", tok, (size_t)(e - tok), &t, &s) == 0) {
             if (t.kind != TRACK_CLICK || t.block != 3 || t.addr != 4)
                 abort();
             rewritten++;

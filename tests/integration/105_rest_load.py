@@ -1,7 +1,10 @@
 """txmail-rest under load: 1,000 requests in flight at once - 10 client threads
 (8 over plain HTTP, 2 over HTTPS) each open 100 connections and send all 100
-requests before reading any answer; every 10th request is invalid. Every 200
-answer has exactly one job in the broker, and no job exists without a 200."""
+requests but their last byte, then, once every thread is there, the last
+bytes, before reading any answer; every 10th request is invalid. Every 200
+answer has exactly one job in the broker, and no job exists without a 200.
+Each thread is a client of its own (source address 127.0.0.1x): 100
+connections is what rest_max_connections_per_client allows one address."""
 import ssl
 import threading
 
@@ -35,13 +38,16 @@ def client(t):
     port = int(url.rsplit(":", 1)[1])
     socks = []
     for i in range(PER):
-        s = socket.create_connection(("127.0.0.1", port), timeout=120)
+        s = socket.create_connection(("127.0.0.1", port), timeout=120, source_address=("127.0.0.%d" % (10 + t), 0))
         if tls:
             s = ctx.wrap_socket(s, server_hostname="localhost")
+        # everything but the last byte of the body at once: the header must
+        # arrive within rest_header_timeout, the body within rest_read_timeout
+        s.sendall(request_bytes(t, i)[:-1])
         socks.append(s)
     start.wait()
     for i, s in enumerate(socks):
-        s.sendall(request_bytes(t, i))
+        s.sendall(request_bytes(t, i)[-1:])
     for s in socks:
         data = b""
         while True:

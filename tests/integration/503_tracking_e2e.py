@@ -195,4 +195,8 @@ check(len(urls) == 2 and all(u.startswith(cname_base + "/t/") for u in urls),
       "tracking URLs on the sender domain's tracking host: %s" % urls)
 check(dkim_verify(raw2), "DKIM verifies (CNAME domain)")
 eq(fetch(urls[0])[0], 302, "the CNAME host's link works")
+# the token is bound to the CNAME host: on another tenant's (here the default)
+# tracking host it is not genuine (contract §15.5): 404, no redirect
+st, hd, _ = fetch(urls[0].replace(cname_base, TRACK))
+eq((st, hd.get("location")), (404, None), "the CNAME host's link on the default tracking host: 404")
 done()

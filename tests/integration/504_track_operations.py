@@ -103,13 +103,14 @@ def peer_cn(server_name):
 eq(peer_cn("t.customer.test"), "t.customer.test", "SNI t.customer.test gets its own certificate")
 eq(peer_cn("T.Customer.Test"), "t.customer.test", "SNI is matched case-insensitively")
 eq(peer_cn("localhost"), "localhost", "another name gets the default certificate")
-click = txtrack.token("c", job, 0, 0, url="https://shop.example.com/tls")
+# tokens are bound to the tracking host they were issued for (contract §15.5)
+click = txtrack.token("c", job, 0, 0, url="https://shop.example.com/tls", host="localhost")
 st, h, _, _ = get(tport, "/t/c/" + click, ctx=ctx, host="localhost")
 eq((st, h.get("location")), (302, "https://shop.example.com/tls"), "a redirect over HTTPS, verified by the client")
 cctx = ssl.create_default_context(cafile=os.path.join(certs, "t.customer.test.crt"))
 s = cctx.wrap_socket(socket.create_connection(("127.0.0.1", tport), timeout=10), server_hostname="t.customer.test")
 s.sendall(("GET /t/o/%s.gif HTTP/1.1\r\nHost: t.customer.test\r\nUser-Agent: %s\r\nConnection: close\r\n\r\n"
-           % (txtrack.token("o", job, 0, 0), UA)).encode())
+           % (txtrack.token("o", job, 0, 0, host="t.customer.test"), UA)).encode())
 resp = b""
 while True:
     chunk = s.recv(65536)
@@ -128,10 +129,12 @@ op, oport = start("track_expired_click_status=410", "track_automated_agents=127.
 up(oport)
 st, h, _, _ = get(oport, "/t/c/" + txtrack.token("c", job, 0, 0, url="https://old.example/", expiry=int(time.time()) - 5))
 eq((st, h.get("location")), (410, None), "expired click with track_expired_click_status = 410")
+click = txtrack.token("c", job, 0, 0, url="https://shop.example.com/tls")
 get(oport, "/t/c/" + click)
 ev = events_for(job, 1)[0]
 eq(ev["content"]["tracking"]["automated"], True, "a listed network makes a browser's click automated")
-st, _, _, _ = get(oport, "/t/c/" + click, headers={"User-Agent": "Mozilla/5.0 somescanner/2"})
+click2 = txtrack.token("c", job, 0, 0, url="https://shop.example.com/tls2")
+st, _, _, _ = get(oport, "/t/c/" + click2, headers={"User-Agent": "Mozilla/5.0 somescanner/2"})
 events_for(job, 1)
 op.stop()
 eq(op.proc.returncode, 0, "SIGTERM: clean exit")

@@ -6,7 +6,9 @@
  * that address's tokens), and txmail's one-click unsubscribe URL.
  *
  * The tracking base is the sender domain's tracking host (a customer's
- * CNAME, sender_domain.tracking_host) or else tracking_base_url; the
+ * CNAME, sender_domain.tracking_host) or else tracking_base_url, and the
+ * tokens are bound to its host (tracklinks, contract §15.5: a link of one
+ * tenant's host does not verify on another's); the
  * tokens' expiry is the send time plus the account's tracking window
  * (data.settings.trackingWindowDays) for opens and clicks, plus 45 days
  * for the unsubscribe URL (contract §15.5).
@@ -135,6 +137,15 @@ static int copy_of(struct render_run *run, struct tpl_state *st, const struct re
     if (d < 1 || d > 3650)
         d = 10;
     c->base = base(run, st);
+    /* tokens are bound to the base's host (contract §15.5): without one, untracked */
+    char host[TRACK_HOST_MAX + 1];
+    if (tracktoken_host(c->base, host, sizeof(host)) < 0) {
+        static int warned;
+        if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+            msg_warn("tracking base URL \"%s\" has no host: messages are sent without tracking "
+                     "and without txmail's one-click unsubscribe URL", c->base);
+        return -1;
+    }
     c->keys = keys;
     c->expiry = (uint32_t)(time_now_ms() / 1000 + d * DAY_S);
     return 0;

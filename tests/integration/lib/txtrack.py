@@ -7,7 +7,14 @@ import hmac
 import os
 import struct
 import time
+import urllib.parse
 import uuid
+
+
+def default_host():
+    """The stack's tracking host (tracking_base_url), as the MAC covers it."""
+    u = os.environ.get("TXMAIL_TRACK_URL", "http://127.0.0.1")
+    return (urllib.parse.urlsplit(u).hostname or "127.0.0.1").lower()
 
 
 def keys(path=None):
@@ -24,20 +31,24 @@ def keys(path=None):
     return out
 
 
-def token(kind, job, block=0, addr=0, expiry=None, url=None, key=None):
-    """kind 'o', 'c' or 'u'; job a UUID string; url (str) for clicks."""
+def token(kind, job, block=0, addr=0, expiry=None, url=None, key=None, host=None):
+    """kind 'o', 'c' or 'u'; job a UUID string; url (str) for clicks; host the
+    tracking host it is issued for (default: the stack's; lower-case, no port)."""
     kid, k = key or keys()[0]
+    host = (host or default_host()).lower()
     if expiry is None:
         expiry = int(time.time()) + 10 * 86400
     payload = bytes([1, kid, ord(kind)]) + uuid.UUID(job).bytes + struct.pack(">III", block, addr, expiry)
     if kind == "c":
         payload += url.encode()
-    tag = hmac.new(k, payload, hashlib.sha256).digest()
+    tag = hmac.new(k, host.encode() + b"\0" + payload, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(payload + tag).rstrip(b"=").decode()
 
 
-def decode(tok, key=None):
-    """(kind, job, block, addr, expiry, url) of a token; ValueError when it does not verify."""
+def decode(tok, key=None, host=None):
+    """(kind, job, block, addr, expiry, url) of a token issued for host (default:
+    the stack's); ValueError when it does not verify."""
+    host = (host or default_host()).lower()
     pad = "=" * (-len(tok) % 4)
     raw = base64.urlsafe_b64decode(tok + pad)
     if base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != tok:
@@ -46,7 +57,7 @@ def decode(tok, key=None):
     ks = dict(keys()) if key is None else {key[0]: key[1]}
     if payload[0] != 1 or payload[1] not in ks:
         raise ValueError("version or key")
-    if not hmac.compare_digest(hmac.new(ks[payload[1]], payload, hashlib.sha256).digest(), tag):
+    if not hmac.compare_digest(hmac.new(ks[payload[1]], host.encode() + b"\0" + payload, hashlib.sha256).digest(), tag):
         raise ValueError("tag")
     kind = chr(payload[2])
     job = str(uuid.UUID(bytes=payload[3:19]))
