@@ -43,12 +43,12 @@
  * 10,000-character notification header object); the rest is the blocks'
  * personalization, whose rendered message may not exceed 1 MB (contract
  * §4.12). jansson spends up to ~300 bytes on one value, so these bound a
- * request's tree to ~30 MB whatever its shape.
+ * request's tree to ~30 MB whatever its shape. What passes them passes
+ * render's bounds on template variables too (template.h).
  */
 #define JOBREQ_MAX_VALUES 100000    /* JSON values in the whole request */
 #define JOBREQ_MAX_ELEMENTS 10000   /* elements of one array, members of one object */
-#define JOBREQ_PERS_MAX_VALUES 10000    /* one block's personalization: values, */
-#define JOBREQ_PERS_MAX_BYTES 1048576   /* JSON text, */
+#define JOBREQ_PERS_MAX_BYTES 1048576   /* one block's personalization: JSON text, */
 #define JOBREQ_PERS_MAX_DEPTH 32        /* levels (the object itself is level 1) */
 
 /*

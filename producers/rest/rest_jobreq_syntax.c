@@ -12,8 +12,8 @@
  * jobreq_syntax_where() gives the path of its error position.
  *
  * The scan also holds the body to the structural limits of rest_jobreq.h
- * (values in the request, elements of one array or object, size, values
- * and depth of a block's personalization), so that a body of millions of
+ * (values in the request, elements of one array or object, size and
+ * depth of a block's personalization), so that a body of millions of
  * tiny values never reaches jansson, which spends up to ~300 bytes on
  * each: 20 MB of "{}," would take 2 GB.
  */
@@ -47,7 +47,7 @@ struct scan {
     /* structural limits */
     size_t nvalues;
     int pers;                   /* inside a personalization object: its frame + 1, else 0 */
-    size_t pers_start, pers_values;
+    size_t pers_start;
     int limit;                  /* the failure is a limit: limit_msg is the description */
     char limit_msg[JOBREQ_DESC_MAX - 80];
 };
@@ -109,14 +109,15 @@ static int over(struct scan *sc, const char *kind, int c, size_t max, const char
     return fail(sc, "Limit exceeded");
 }
 
-/* count_value - a value begins: the element, personalization and request budgets */
+/*
+ * count_value - a value begins: the element and request budgets (inside a
+ * personalization, the request's is reported against the personalization)
+ */
 static int count_value(struct scan *sc)
 {
     if (sc->depth > 0 && sc->st[sc->depth - 1].kind == '[' &&
         ++sc->st[sc->depth - 1].count > JOBREQ_MAX_ELEMENTS)
         return over(sc, "Count", sc->depth - 1, JOBREQ_MAX_ELEMENTS, "elements");
-    if (sc->pers && ++sc->pers_values > JOBREQ_PERS_MAX_VALUES)
-        return over(sc, "Count", sc->pers - 1, JOBREQ_PERS_MAX_VALUES, "values");
     if (++sc->nvalues > JOBREQ_MAX_VALUES)
         return over(sc, "Count", sc->pers ? sc->pers - 1 : sc->depth > 0, JOBREQ_MAX_VALUES,
                     "values in the request");
@@ -381,7 +382,6 @@ static int push(struct scan *sc, char kind)
     if (sc->pers == 0 && kind == '{' && at_pers(sc)) {
         sc->pers = sc->depth + 1;
         sc->pers_start = sc->pos;
-        sc->pers_values = 0;
     }
     struct frame *f = &sc->st[sc->depth++];
     memset(f, 0, sizeof(*f));

@@ -422,7 +422,7 @@ static void expect_ok(const char *a, const char *fill, const char *b)
 /*
  * the structural limits of the scan (rest_jobreq.h): elements of one
  * array or object, values in the request, a block's personalization
- * (values, bytes, levels); each just at the limit is accepted
+ * (bytes, levels); each just at the limit is accepted
  */
 TT_TEST(test_structure_limits)
 {
@@ -464,13 +464,19 @@ TT_TEST(test_structure_limits)
     *strstr(s, ",'x10'") = 0;
     expect_ok("{" BASE, s, "}");
     xfree(s);
-    /* personalization: 10,000 values (the array and 9,999 elements), 10,001 */
-    s = list("1", 9999);
-    expect_ok(PERS_A "{'v':[", s, "]}" PERS_B);
-    xfree(s);
-    s = list("1", 10000);
-    expect_limit(PERS_A "{'v':[", s, "]}" PERS_B,
-                 "Count limit exceeded for " PERS_PATH ": more than 10000 values");
+    /* personalization: the request's values, reported against the personalization */
+    {
+        struct buf b = BUF_INIT(1 << 22);
+        char *n = list("0", 9989);
+        for (int i = 0; i < 11; i++)
+            buf_printf(&b, "%s'x%d':[%s]", i ? "," : "", i, n);
+        s = buf_steal(&b, NULL);
+        xfree(n);
+    }
+    expect_limit(PERS_A "{", s, "}" PERS_B,
+                 "Count limit exceeded for " PERS_PATH ": more than 100000 values in the request");
+    *strstr(s, ",'x10'") = 0;
+    expect_ok(PERS_A "{", s, "}" PERS_B);
     xfree(s);
     /* personalization: 1,048,576 bytes of JSON text, one more */
     s = repeat("x", 1048576 - 8);
@@ -500,6 +506,17 @@ TT_TEST(test_structure_limits)
     }
     xfree(s);
     xfree(t);
+    /* a template of more than 50,000 elements (template.h): INVALID_FORMAT, before any tree */
+    {
+        struct jobreq_result res;
+        s = repeat("${a}", 25001);
+        TT_EQ_INT(run_len("{'subject':{'content':'x'},'body':{'contentType':'text/plain','template':'", s,
+                          "'}," RCPT "," FROM "}", &res), -1);
+        TT_EQ_STR(res.subtype, "INVALID_FORMAT");
+        TT_EQ_STR(res.description,
+                  "Invalid format for body.template: more than 50000 elements at line 1 column 100005");
+        xfree(s);
+    }
     /* a "personalization" elsewhere is not one */
     s = list("1", 10000);
     expect_ok("{" BASE ",'features':{'templating':{'personalization':{'v':[", s, "]}}}}");
