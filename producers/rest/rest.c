@@ -40,6 +40,9 @@
  *   rest_max_connections [2000]          open connections per listener
  *   rest_read_timeout [30s]              headers and body must arrive within this
  *   rest_body_max [20m]                  request body limit (at most 20m)
+ *   rest_account_concurrency [16]        concurrent requests of an account whose
+ *                                        settings have no concurrencyLimit
+ *                                        (0: no limit; per process)
  *   rest_base_path [/email/v2]           API base path
  *   rest_jobs_path [/jobs]               job creation path below the base
  *   rest_trusted_proxies []              peers whose X-Real-IP is the client address
@@ -85,6 +88,7 @@ static struct cfg_param params[] = {
     {"rest_max_connections", CFG_INT, &rest_conf.max_connections, "2000", 10, 100000, 0, "connections per listener", 0, 0},
     {"rest_read_timeout", CFG_TIME, &rest_conf.read_timeout_ms, "30s", 1000, 3600000, 0, "request read timeout", 0, 0},
     {"rest_body_max", CFG_SIZE, &rest_conf.body_max, "20m", 1024, JOBREQ_BODY_MAX, 0, "request body limit", 0, 0},
+    {"rest_account_concurrency", CFG_INT, &rest_conf.account_concurrency, "16", 0, 100000, 0, "concurrent requests per account (0: no limit)", 0, 0},
     {"rest_base_path", CFG_STR, &rest_conf.base_path, "/email/v2", 0, 0, 0, "API base path", 0, 0},
     {"rest_jobs_path", CFG_STR, &rest_conf.jobs_path, "/jobs", 0, 0, 0, "job creation path", 0, 0},
     {"rest_trusted_proxies", CFG_STR, &rest_conf.trusted_proxies, "", 0, 0, 0, "proxies whose X-Real-IP counts", 0, 0},

@@ -23,6 +23,7 @@ struct rest_conf {
     int64_t read_timeout_ms, confirm_timeout_ms, idem_wait_ms, idem_window_ms, idem_stale_ms;
     int64_t auth_cache_ttl_ms;
     size_t body_max;
+    long long account_concurrency;  /* concurrent requests of an account without concurrencyLimit */
     char *base_path, *jobs_path, *trusted_proxies, *admin_clients, *stages;
     char *broker_url;               /* with password (not a parameter) */
 };
