@@ -246,6 +246,7 @@ int main(int argc, char **argv)
 
     txconf_init(argc, argv, "rest", params, NULL, NULL);
     check_conf();
+    rest_mem_init();
     auth_cache_ttl_ms = rest_conf.auth_cache_ttl_ms;
     rest_conf.broker_url = txconf_broker_url();
     signal(SIGPIPE, SIG_IGN);
@@ -284,6 +285,7 @@ int main(int argc, char **argv)
                 msg_info("forgot %lld expired Idempotency-Keys", n);
             last_expire = now;
         }
+        rest_mem_tick();
         time_sleep_ms(200);
     }
     msg_info("stopping: finishing %d requests", rest_http_active());

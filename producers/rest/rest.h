@@ -149,6 +149,11 @@ enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq
  * the records of concurrent requests (on whichever thread's db leads) */
 enum tx_code rest_group_commit(struct db *db, enum tx_code (*fn)(struct db *, void *), void *arg);
 
+/* rest_mem.c - malloc settings at start; give memory back after a large request */
+void rest_mem_init(void);
+void rest_mem_release(size_t body_len);
+void rest_mem_tick(void);
+
 /* rest_intake.c - POST <jobs path> once the body is read */
 enum MHD_Result rest_intake(struct rest_req *r);
 /* rest_health.c */
