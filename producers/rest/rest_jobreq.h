@@ -48,8 +48,7 @@
  */
 #define JOBREQ_MAX_VALUES 100000    /* JSON values in the whole request */
 #define JOBREQ_MAX_ELEMENTS 10000   /* elements of one array, members of one object */
-#define JOBREQ_PERS_MAX_BYTES 1048576   /* one block's personalization: JSON text, */
-#define JOBREQ_PERS_MAX_DEPTH 32        /* levels (the object itself is level 1) */
+#define JOBREQ_PERS_MAX_BYTES 1048576   /* JSON text of one block's personalization */
 
 /*
  * A large attachment content of the request, kept as the raw JSON string

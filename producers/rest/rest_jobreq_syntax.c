@@ -12,8 +12,8 @@
  * jobreq_syntax_where() gives the path of its error position.
  *
  * The scan also holds the body to the structural limits of rest_jobreq.h
- * (values in the request, elements of one array or object, size and
- * depth of a block's personalization), so that a body of millions of
+ * (values in the request, elements of one array or object, size of a
+ * block's personalization), so that a body of millions of
  * tiny values never reaches jansson, which spends up to ~300 bytes on
  * each: 20 MB of "{}," would take 2 GB.
  */
@@ -377,8 +377,6 @@ static int push(struct scan *sc, char kind)
 {
     if (sc->depth >= JOBREQ_MAX_DEPTH)
         return fail(sc, "Nesting deeper than 64 levels");
-    if (sc->pers && sc->depth - sc->pers + 2 > JOBREQ_PERS_MAX_DEPTH)
-        return over(sc, "Size", sc->pers - 1, JOBREQ_PERS_MAX_DEPTH, "levels");
     if (sc->pers == 0 && kind == '{' && at_pers(sc)) {
         sc->pers = sc->depth + 1;
         sc->pers_start = sc->pos;
