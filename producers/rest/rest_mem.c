@@ -9,9 +9,10 @@
  * left the process at 5.9 GB. So, at start, a fixed mmap threshold
  * (bodies and large buffers are mapped and unmapped on free), a fixed
  * trim threshold and at most four arenas unless MALLOC_ARENA_MAX says
- * otherwise; after a request whose body reached REST_MEM_TRIM_MIN, the
- * main thread gives the free pages of every arena back (malloc_trim) on
- * its next round (within 200 ms), so no request thread waits for it.
+ * otherwise; after a request whose body reached REST_MEM_TRIM_MIN (64 KB:
+ * ordinary jobs are a few KB, 300 KB can hold a 30 MB tree), the main
+ * thread gives the free pages of every arena back (malloc_trim) on its
+ * next round (within 200 ms), so no request thread waits for it.
  */
 #include "producers/rest/rest.h"
 
@@ -22,7 +23,7 @@
 #define REST_MEM_MMAP_THRESHOLD (1 << 20)
 #define REST_MEM_TRIM_THRESHOLD (8 << 20)
 #define REST_MEM_ARENAS 4
-#define REST_MEM_TRIM_MIN (1 << 20)
+#define REST_MEM_TRIM_MIN (64 << 10)
 
 static atomic_int pending;
 
