@@ -13,9 +13,9 @@
  *
  * The scan also holds the body to the structural limits of rest_jobreq.h
  * (values in the request, elements of one array or object, size of a
- * block's personalization), so that a body of millions of
- * tiny values never reaches jansson, which spends up to ~300 bytes on
- * each: 20 MB of "{}," would take 2 GB.
+ * block's personalization), so that a body of millions of tiny values
+ * never reaches jansson, which spends up to ~300 bytes on each: 20 MB of
+ * "{}," would take 2 GB.
  */
 #include "producers/rest/rest_jobreq.h"
 #include "util/mymalloc.h"
