@@ -19,7 +19,7 @@ static const char defaults_text[] =
     "\"exe\",\"hta\",\"inf\",\"ins\",\"isp\",\"jar\",\"js\",\"jse\",\"lnk\",\"msc\",\"msi\","
     "\"msp\",\"mst\",\"pif\",\"ps1\",\"reg\",\"scr\",\"sct\",\"shb\",\"shs\",\"vb\",\"vbe\","
     "\"vbs\",\"ws\",\"wsc\",\"wsf\",\"wsh\"],"
-    "\"trackingWindowDays\":10,\"rateLimit\":0,\"concurrencyLimit\":0,"
+    "\"trackingWindowDays\":10,\"rateLimit\":0,\"concurrencyLimit\":null,"
     "\"replyForward\":null,\"archiveBcc\":null,\"notifyEventTypes\":null}";
 
 char *account_settings_default_text(void)

@@ -19,7 +19,8 @@
  *  "forbiddenExtensions": [...],attachment extensions (contract §4.7)
  *  "trackingWindowDays": 10,
  *  "rateLimit": 0,              requests per second, 0 = off
- *  "concurrencyLimit": 0,       concurrent requests, 0 = off
+ *  "concurrencyLimit": null,    concurrent requests, 0 = off, null =
+ *                               txmail-rest's rest_account_concurrency
  *  "replyForward": null, "archiveBcc": null,
  *  "notifyEventTypes": null     null = all
  * }

@@ -25,9 +25,11 @@
  * name in body.template at line 1 column 3". Lines and columns are
  * 1-based; columns count Unicode code points.
  *
- * Bounds: directive nesting 32 (parse), 100,000 loop iterations per
- * rendering, 1 MB of output per rendering (both configurable for tests),
- * every intermediate value bounded by the output limit.
+ * Bounds: directive nesting 32 and 50,000 elements (tokens and expression
+ * nodes; parse), 100,000 loop iterations per rendering, 1 MB of output per
+ * rendering (both configurable for tests), every intermediate value
+ * bounded by the output limit; the variables of one rendering at most
+ * 100,000 values, 1 MB of names and strings and 64 levels (render).
  *
  * A parsed template is immutable: several threads may render it at once.
  */
@@ -40,6 +42,10 @@
 #include <stddef.h>
 
 #define TEMPLATE_MAX_DEPTH 32
+#define TEMPLATE_MAX_ELEMENTS 50000
+#define TEMPLATE_MAX_VARS 100000           /* as many as loop iterations */
+#define TEMPLATE_MAX_VARS_BYTES 1048576
+#define TEMPLATE_MAX_VARS_DEPTH 64        /* a JobRequest's nesting (contract §4.1) */
 #define TEMPLATE_MAX_LOOPS 100000L
 #define TEMPLATE_MAX_OUTPUT 1048576
 #define TEMPLATE_ERR_MAX 512

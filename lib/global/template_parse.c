@@ -56,6 +56,7 @@ struct parser {
     size_t ntoks, captoks;
     struct open_dir stack[TEMPLATE_MAX_DEPTH];
     int depth;
+    size_t nexpr;           /* expression nodes made (TEMPLATE_MAX_ELEMENTS) */
 };
 
 /* ---------------------------------------------------------------- arena */
@@ -243,10 +244,25 @@ static struct texpr *new_expr(struct parser *p, enum texpr_kind kind, size_t off
 {
     struct texpr *e = tarena_alloc(p->t, sizeof(*e));
 
+    p->nexpr++;
     e->kind = kind;
     e->off = off;
     e->height = 1;
     return e;
+}
+
+/*
+ * too_many - the template has more than TEMPLATE_MAX_ELEMENTS tokens and
+ * expression nodes: a syntax error at off. Every element costs about 100
+ * bytes, so 20 MB of "${a}" would take 1 GB. Checked per token and per
+ * composite expression (one token can hold a long expression).
+ */
+static int too_many(struct parser *p, size_t off)
+{
+    if (p->ntoks + p->nexpr <= TEMPLATE_MAX_ELEMENTS)
+        return 0;
+    perr(p, off, "more than %d elements", TEMPLATE_MAX_ELEMENTS);
+    return 1;
 }
 
 /*
@@ -263,6 +279,8 @@ static struct texpr *linked(struct parser *p, struct texpr *e)
         perr(p, e->off, "expression too complex");
         return NULL;
     }
+    if (too_many(p, e->off))
+        return NULL;
     return e;
 }
 
@@ -831,6 +849,9 @@ static int lex(struct parser *p)
         size_t left = p->len - p->pos;
         int kind = 0; /* 1 interp, 2 comment, 3 directive, 4 end, 5 user directive */
 
+        if (too_many(p, p->pos))
+            return -1;
+
         if (s[0] == '$' && left >= 2 && s[1] == '{')
             kind = 1;
         else if (s[0] == '<' && left >= 4 && memcmp(s, "<#--", 4) == 0)
@@ -897,6 +918,8 @@ static int lex(struct parser *p)
         }
         text_start = p->pos;
     }
+    if (too_many(p, p->pos))
+        return -1;
     if (p->pos > text_start)
         add_tok(p, PT_TEXT, text_start, p->pos);
     if (p->depth > 0) {

@@ -434,10 +434,73 @@ static int render_nodes(struct rctx *c, const struct tnode *n)
     return 0;
 }
 
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
+/*
+ * vars_bounded - NULL when vars holds at most TEMPLATE_MAX_VARS values
+ * (the object not counted), TEMPLATE_MAX_VARS_BYTES of member names and
+ * string values and TEMPLATE_MAX_VARS_DEPTH levels (the object is level
+ * 1); else the limit passed. txmail-rest refuses such personalization
+ * at intake (rest_jobreq.h); this holds the bound for any other producer.
+ * An explicit stack: the input is hostile.
+ */
+static const char *vars_bounded(json_t *vars)
+{
+    struct {
+        json_t *j;
+        void *it;               /* objects: the next member */
+        size_t i;               /* arrays: the next element */
+    } st[TEMPLATE_MAX_VARS_DEPTH];
+    size_t values = 0, bytes = 0;
+    int d = 0;
+
+    if (!json_is_object(vars))
+        return NULL;
+    st[0].j = vars;
+    st[0].it = json_object_iter(vars);
+    st[0].i = 0;
+    while (d >= 0) {
+        json_t *v;
+        if (json_is_object(st[d].j)) {
+            if (st[d].it == NULL) {
+                d--;
+                continue;
+            }
+            bytes += strlen(json_object_iter_key(st[d].it));
+            v = json_object_iter_value(st[d].it);
+            st[d].it = json_object_iter_next(st[d].j, st[d].it);
+        } else {
+            if (st[d].i >= json_array_size(st[d].j)) {
+                d--;
+                continue;
+            }
+            v = json_array_get(st[d].j, st[d].i++);
+        }
+        if (++values > TEMPLATE_MAX_VARS)
+            return XSTR(TEMPLATE_MAX_VARS) " values";
+        if (json_is_string(v))
+            bytes += json_string_length(v);
+        if (bytes > TEMPLATE_MAX_VARS_BYTES)
+            return XSTR(TEMPLATE_MAX_VARS_BYTES) " bytes";
+        if (json_is_object(v) || json_is_array(v)) {
+            if (d + 1 >= TEMPLATE_MAX_VARS_DEPTH)
+                return XSTR(TEMPLATE_MAX_VARS_DEPTH) " levels";
+            d++;
+            st[d].j = v;
+            st[d].it = json_is_object(v) ? json_object_iter(v) : NULL;
+            st[d].i = 0;
+        }
+    }
+    return NULL;
+}
+
 int template_render(const struct template *t, json_t *vars,
                     const struct template_opts *opts, struct buf *out,
                     char *err, size_t errsz)
 {
+    const char *over;
+
     struct rctx c;
 
     memset(&c, 0, sizeof(c));
@@ -452,6 +515,10 @@ int template_render(const struct template *t, json_t *vars,
     c.errsz = errsz;
     if (errsz)
         err[0] = 0;
+    if ((over = vars_bounded(vars)) != NULL) {
+        snprintf(err, errsz, "Template variables of %s.template exceed %s", t->part, over);
+        return -1;
+    }
     if (render_nodes(&c, t->root) < 0) {
         if (!c.failed)
             size_error(&c);

@@ -412,13 +412,14 @@ TT_TEST(loop_limit)
     got = run("x\n<#list a as i><#list b as j></#list></#list>", buf_ptr(&vars), 0);
     TT_ASSERT(strncmp(got, "ERR:Loop limit exceeded in body.template at line 2 column ", 57) == 0);
     xfree(got);
-    /* exactly 100,000 iterations are fine */
+    /* exactly 100,000 iterations are fine (two lists of 50,000: the
+       variables hold at most 100,000 values) */
     buf_reset(&vars);
     buf_puts(&vars, "{\"a\":[");
-    for (int i = 0; i < 100000; i++)
+    for (int i = 0; i < 50000; i++)
         buf_printf(&vars, "%s0", i ? "," : "");
     buf_puts(&vars, "]}");
-    got = run("<#list a as i></#list>done", buf_ptr(&vars), 0);
+    got = run("<#list a as i></#list><#list a as i></#list>done", buf_ptr(&vars), 0);
     TT_EQ_STR(got, "done");
     xfree(got);
     buf_free(&vars);
@@ -469,6 +470,99 @@ TT_TEST(output_limit)
     template_free(t);
     json_decref(v);
     buf_free(&out);
+}
+
+/* a template of more than 50,000 elements is a syntax error (~100 bytes each) */
+TT_TEST(element_limit)
+{
+    char *src, *got;
+    struct buf b = BUF_INIT(16 << 20);
+
+    /* "${a}" is two elements: 25,000 are fine, 25,001 are not */
+    for (int i = 0; i < 25000; i++)
+        buf_puts(&b, "${a}");
+    got = run(buf_ptr(&b), "{\"a\":\"\"}", 0);
+    TT_EQ_STR(got, "");
+    xfree(got);
+    buf_puts(&b, "${a}");
+    got = run(buf_ptr(&b), "{\"a\":\"\"}", 0);
+    TT_EQ_STR(got, "SYNTAX:more than 50000 elements at line 1 column 100005");
+    xfree(got);
+    buf_puts(&b, "tail");
+    got = run(buf_ptr(&b), "{\"a\":\"\"}", 0);
+    TT_EQ_STR(got, "SYNTAX:more than 50000 elements at line 1 column 100005");
+    xfree(got);
+    /* one interpolation holding 400,000 expression nodes (height within 200) */
+    buf_reset(&b);
+    struct buf c1 = BUF_INIT(1 << 20), c2 = BUF_INIT(1 << 20);
+    buf_putc(&c1, '(');
+    for (int i = 0; i < 100; i++)
+        buf_puts(&c1, i ? "||a" : "a");
+    buf_putc(&c1, ')');
+    buf_putc(&c2, '(');
+    for (int i = 0; i < 40; i++)
+        buf_printf(&c2, "%s%s", i ? "||" : "", buf_ptr(&c1));
+    buf_putc(&c2, ')');
+    buf_puts(&b, "x ${");
+    for (int i = 0; i < 50; i++)
+        buf_printf(&b, "%s%s", i ? "||" : "", buf_ptr(&c2));
+    buf_puts(&b, "}");
+    src = buf_steal(&b, NULL);
+    got = run(src, "{\"a\":\"\"}", 0);
+    TT_ASSERT(strncmp(got, "SYNTAX:more than 50000 elements at line 1 column ", 49) == 0);
+    xfree(got);
+    xfree(src);
+    buf_free(&c1);
+    buf_free(&c2);
+}
+
+/* the variables of one rendering: 100,000 values, 1 MB of names and strings, 64 levels */
+TT_TEST(vars_limit)
+{
+    struct buf v = BUF_INIT(16 << 20);
+    char *got;
+
+    /* 99,999 elements and their array: fine; one more is not */
+    buf_puts(&v, "{\"a\":[");
+    for (int i = 0; i < 99999; i++)
+        buf_printf(&v, "%s{}", i ? "," : "");
+    buf_puts(&v, "]}");
+    got = run("ok", buf_ptr(&v), 0);
+    TT_EQ_STR(got, "ok");
+    xfree(got);
+    buf_truncate(&v, v.len - 2);
+    buf_puts(&v, ",1]}");
+    got = run("ok", buf_ptr(&v), 0);
+    TT_EQ_STR(got, "ERR:Template variables of body.template exceed 100000 values");
+    xfree(got);
+    /* bytes: member names and strings; 1,048,576 fine, one more not */
+    buf_reset(&v);
+    buf_puts(&v, "{\"ab\":\"");
+    for (int i = 0; i < 1048576 - 3; i++)
+        buf_putc(&v, 'x');
+    buf_puts(&v, "\",\"c\":1}");
+    got = run("ok", buf_ptr(&v), 0);
+    TT_EQ_STR(got, "ok");
+    xfree(got);
+    buf_truncate(&v, v.len - 8);
+    buf_puts(&v, "x\",\"c\":1}");
+    got = run("ok", buf_ptr(&v), 0);
+    TT_EQ_STR(got, "ERR:Template variables of body.template exceed 1048576 bytes");
+    xfree(got);
+    /* levels: the object and 63 arrays in it; 64 arrays */
+    for (int n = 63; n <= 64; n++) {
+        buf_reset(&v);
+        buf_puts(&v, "{\"a\":");
+        for (int i = 0; i < n; i++)
+            buf_putc(&v, '[');
+        for (int i = 0; i < n; i++)
+            buf_putc(&v, ']');
+        buf_putc(&v, '}');
+        got = run("ok", buf_ptr(&v), 0);
+        TT_EQ_STR(got, n == 63 ? "ok" : "ERR:Template variables of body.template exceed 64 levels");
+        xfree(got);
+    }
+    buf_free(&v);
 }
 
 TT_TEST(parse_once_render_many)
@@ -528,5 +622,6 @@ TT_TEST(hostile_input)
 TT_MAIN(TT_CASE(interpolation), TT_CASE(defaults), TT_CASE(builtins), TT_CASE(auto_escape),
         TT_CASE(conditions), TT_CASE(lists), TT_CASE(rendering_errors),
         TT_CASE(whitespace_stripping), TT_CASE(syntax_errors), TT_CASE(nesting_limit),
-        TT_CASE(loop_limit), TT_CASE(output_limit), TT_CASE(parse_once_render_many),
+        TT_CASE(loop_limit), TT_CASE(output_limit), TT_CASE(element_limit),
+        TT_CASE(vars_limit), TT_CASE(parse_once_render_many),
         TT_CASE(hostile_input))

@@ -10,7 +10,7 @@ txmail-rest_SRC := producers/rest/rest.c producers/rest/rest_http.c producers/re
                    producers/rest/rest_auth.c producers/rest/rest_limit.c producers/rest/rest_conn.c \
                    producers/rest/rest_idem.c producers/rest/rest_suppress.c \
                    producers/rest/rest_publish.c producers/rest/rest_group.c producers/rest/rest_intake.c \
-                   producers/rest/rest_health.c $(REST_JOBREQ_SRC)
+                   producers/rest/rest_health.c producers/rest/rest_mem.c $(REST_JOBREQ_SRC)
 txmail-rest_LIBS := -lgnutls
 
 UNIT_TESTS += rest_jobreq_test

@@ -49,6 +49,9 @@
  *                                        refused at once; rest_trusted_proxies are
  *                                        exempt; 0: no cap
  *   rest_body_max [20m]                  request body limit (at most 20m)
+ *   rest_account_concurrency [16]        concurrent requests of an account whose
+ *                                        settings have no concurrencyLimit
+ *                                        (0: no limit; per process)
  *   rest_base_path [/email/v2]           API base path
  *   rest_jobs_path [/jobs]               job creation path below the base
  *   rest_trusted_proxies []              peers whose X-Real-IP is the client address
@@ -97,6 +100,7 @@ static struct cfg_param params[] = {
     {"rest_header_timeout", CFG_TIME, &rest_conf.header_timeout_ms, "10s", 1000, 3600000, 0, "request header deadline", 0, 0},
     {"rest_max_connections_per_client", CFG_INT, &rest_conf.max_per_client, "100", 0, 100000, 0, "connections per client address", 0, 0},
     {"rest_body_max", CFG_SIZE, &rest_conf.body_max, "20m", 1024, JOBREQ_BODY_MAX, 0, "request body limit", 0, 0},
+    {"rest_account_concurrency", CFG_INT, &rest_conf.account_concurrency, "16", 0, 100000, 0, "concurrent requests per account (0: no limit)", 0, 0},
     {"rest_base_path", CFG_STR, &rest_conf.base_path, "/email/v2", 0, 0, 0, "API base path", 0, 0},
     {"rest_jobs_path", CFG_STR, &rest_conf.jobs_path, "/jobs", 0, 0, 0, "job creation path", 0, 0},
     {"rest_trusted_proxies", CFG_STR, &rest_conf.trusted_proxies, "", 0, 0, 0, "proxies whose X-Real-IP counts", 0, 0},
@@ -268,6 +272,7 @@ int main(int argc, char **argv)
 
     txconf_init(argc, argv, "rest", params, NULL, NULL);
     check_conf();
+    rest_mem_init();
     auth_cache_ttl_ms = rest_conf.auth_cache_ttl_ms;
     rest_conf.broker_url = txconf_broker_url();
     signal(SIGPIPE, SIG_IGN);
@@ -309,6 +314,7 @@ int main(int argc, char **argv)
                 msg_info("forgot %lld expired Idempotency-Keys", n);
             last_expire = now;
         }
+        rest_mem_tick();
         time_sleep_ms(200);
     }
     msg_info("stopping: finishing %d requests", rest_http_active());

@@ -23,6 +23,7 @@ struct rest_conf {
     int64_t read_timeout_ms, confirm_timeout_ms, idem_wait_ms, idem_window_ms, idem_stale_ms;
     int64_t auth_cache_ttl_ms;
     size_t body_max;
+    long long account_concurrency;  /* concurrent requests of an account without concurrencyLimit */
     char *base_path, *jobs_path, *trusted_proxies, *admin_clients, *stages;
     char *broker_url;               /* with password (not a parameter) */
     long long max_per_client;       /* rest_max_connections_per_client */
@@ -149,6 +150,11 @@ enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq
 /* rest_group.c - group commit: fn(db, arg) runs in a transaction shared with
  * the records of concurrent requests (on whichever thread's db leads) */
 enum tx_code rest_group_commit(struct db *db, enum tx_code (*fn)(struct db *, void *), void *arg);
+
+/* rest_mem.c - malloc settings at start; give memory back after a large request */
+void rest_mem_init(void);
+void rest_mem_release(size_t body_len);
+void rest_mem_tick(void);
 
 /* rest_intake.c - POST <jobs path> once the body is read */
 enum MHD_Result rest_intake(struct rest_req *r);

@@ -134,5 +134,6 @@ enum MHD_Result rest_intake(struct rest_req *r)
     enum MHD_Result rc = intake(r, c);
 
     rest_conn_give(c);
+    rest_mem_release(r->body.len);
     return rc;
 }

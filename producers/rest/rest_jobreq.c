@@ -1,11 +1,13 @@
 /*
  * rest_jobreq - the entry of the JobRequest check; see rest_jobreq.h.
  *
- * Order (contract §6.3, steps 6-8): JSON syntax and UTF-8; the top-level
- * members in the order subject, body, alternative, attachments,
- * recipients, mail, job, notification, secureDocument (each member's
- * fields in table order); the effective options; the cross-field rules;
- * then the validationResult of every address (suppression list last).
+ * Order (contract §6.3, steps 6-8): JSON syntax and UTF-8, with the
+ * structural limits of rest_jobreq.h (LIMIT_EXCEEDED before any member is
+ * looked at: the tree is never built); the top-level members in the
+ * order subject, body, alternative, attachments, recipients, mail, job,
+ * notification, secureDocument (each member's fields in table order);
+ * the effective options; the cross-field rules; then the
+ * validationResult of every address (suppression list last).
  */
 #include "producers/rest/rest_jobreq_int.h"
 #include "global/ids.h"
@@ -294,8 +296,17 @@ int jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
 
     memset(res, 0, sizeof(*res));
     res->http = 200;
-    if (jobreq_syntax_spans(body, len, msg, sizeof(msg), JOBREQ_RAW_MIN, spans, MAX_SPANS,
-                            &nspans) < 0) {
+    switch (jobreq_syntax_spans(body, len, msg, sizeof(msg), JOBREQ_RAW_MIN, spans, MAX_SPANS,
+                                &nspans)) {
+    case 0:
+        break;
+    case JOBREQ_SYNTAX_LIMIT:
+        /* a structure no valid JobRequest has: refused before jansson builds it */
+        res->http = 400;
+        res->subtype = "LIMIT_EXCEEDED";
+        snprintf(res->description, sizeof(res->description), "%s", msg);
+        goto out;
+    default:
         syntax_error(res, msg);
         goto out;
     }

@@ -36,6 +36,21 @@
 #define JOBREQ_RAW_MIN 512          /* attachment contents this long bypass jansson */
 
 /*
+ * Structural limits, checked while the syntax is scanned, before any tree
+ * is built (txmail decision; docs/OPERATIONS.md "Request memory"). A valid
+ * JobRequest needs far less: its fixed members hold at most ~12,000 values
+ * (1,000 addresses, 100 blocks, 20 attachments, 10 xHeaders per level, a
+ * 10,000-character notification header object); the rest is the blocks'
+ * personalization, whose rendered message may not exceed 1 MB (contract
+ * §4.12). jansson spends up to ~300 bytes on one value, so these bound a
+ * request's tree to ~30 MB whatever its shape. What passes them passes
+ * render's bounds on template variables too (template.h).
+ */
+#define JOBREQ_MAX_VALUES 100000    /* JSON values in the whole request */
+#define JOBREQ_MAX_ELEMENTS 10000   /* elements of one array, members of one object */
+#define JOBREQ_PERS_MAX_BYTES 1048576   /* JSON text of one block's personalization */
+
+/*
  * A large attachment content of the request, kept as the raw JSON string
  * text instead of passing through jansson twice (parse and encode); in the
  * normalized job its "data" is the marker, which jobreq_splice() replaces
@@ -117,8 +132,12 @@ int jobreq_rawify(const struct jobreq_result *res, json_t *data, struct buf *raw
 /*
  * jobreq_syntax - 0 when body is one UTF-8 JSON object within the nesting
  * limit; else -1 with a parser message "<what> at line L column C path $..."
- * in msg (contract §6.1).
+ * in msg (contract §6.1), or JOBREQ_SYNTAX_LIMIT when the body passes a
+ * structural limit above, with the description of the LIMIT_EXCEEDED
+ * rejection in msg ("Count limit exceeded for a: more than 10000
+ * elements"). The scan stops there: nothing after it is looked at.
  */
+#define JOBREQ_SYNTAX_LIMIT (-2)
 int jobreq_syntax(const char *body, size_t len, char *msg, size_t msgsz);
 
 /* a long string value (offsets of its text, quotes excluded) */

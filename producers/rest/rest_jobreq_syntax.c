@@ -10,6 +10,12 @@
  * read (after element i of an array the index is i + 1, as in Gson).
  * Duplicate member names are left to jansson (JSON_REJECT_DUPLICATES);
  * jobreq_syntax_where() gives the path of its error position.
+ *
+ * The scan also holds the body to the structural limits of rest_jobreq.h
+ * (values in the request, elements of one array or object, size of a
+ * block's personalization), so that a body of millions of tiny values
+ * never reaches jansson, which spends up to ~300 bytes on each: 20 MB of
+ * "{}," would take 2 GB.
  */
 #include "producers/rest/rest_jobreq.h"
 #include "util/mymalloc.h"
@@ -21,6 +27,7 @@
 struct frame {
     char kind;                  /* '{' or '[' */
     size_t index;               /* arrays: elements read */
+    size_t count;               /* elements or members begun (the limit) */
     size_t key_off, key_len;    /* objects: the last member name (raw, no quotes) */
     int has_key;
 };
@@ -37,16 +44,23 @@ struct scan {
     size_t span_min, span_max, nspans, nraw;
     struct jobreq_span *spans;
     int escapes;                /* the last string: 0 none, bit 1 \r \n \/, bit 2 others */
+    /* structural limits */
+    size_t nvalues;
+    int pers;                   /* inside a personalization object: its frame + 1, else 0 */
+    size_t pers_start;
+    int limit;                  /* the failure is a limit: limit_msg is the description */
+    char limit_msg[JOBREQ_DESC_MAX - 80];
 };
 
-static void path_render(const struct scan *sc, char *out, size_t outsz)
+/* path_render - the path of the value read in frame upto - 1 ("$" for upto 0) */
+static void path_render(const struct scan *sc, int upto, char *out, size_t outsz)
 {
     size_t n = 0;
 
     if (outsz == 0)
         return;
     n = (size_t)snprintf(out, outsz, "$");
-    for (int i = 0; i < sc->depth && n < outsz; i++) {
+    for (int i = 0; i < upto && n < outsz; i++) {
         const struct frame *f = &sc->st[i];
         int w;
         if (f->kind == '[')
@@ -74,6 +88,48 @@ static int fail(struct scan *sc, const char *what)
         sc->err_pos = sc->pos;
     }
     return -1;
+}
+
+/*
+ * over - a structural limit is passed: the description of the
+ * LIMIT_EXCEEDED rejection names the container of frame c the way
+ * contract §6.2 writes paths (no "$", an array without index; the root
+ * object is "request") and says which limit.
+ */
+static int over(struct scan *sc, const char *kind, int c, size_t max, const char *what)
+{
+    char path[512];
+
+    if (sc->what == NULL) {
+        path_render(sc, c, path, sizeof(path));
+        snprintf(sc->limit_msg, sizeof(sc->limit_msg), "%s limit exceeded for %s: more than %zu %s",
+                 kind, path[1] ? path + 2 : "request", max, what);
+        sc->limit = 1;
+    }
+    return fail(sc, "Limit exceeded");
+}
+
+/*
+ * count_value - a value begins: the element and request budgets (inside a
+ * personalization, the request's is reported against the personalization)
+ */
+static int count_value(struct scan *sc)
+{
+    if (sc->depth > 0 && sc->st[sc->depth - 1].kind == '[' &&
+        ++sc->st[sc->depth - 1].count > JOBREQ_MAX_ELEMENTS)
+        return over(sc, "Count", sc->depth - 1, JOBREQ_MAX_ELEMENTS, "elements");
+    if (++sc->nvalues > JOBREQ_MAX_VALUES)
+        return over(sc, "Count", sc->pers ? sc->pers - 1 : sc->depth > 0, JOBREQ_MAX_VALUES,
+                    "values in the request");
+    return 0;
+}
+
+/* pers_size - the personalization object read so far is within its size */
+static int pers_size(struct scan *sc)
+{
+    if (sc->pers && sc->pos - sc->pers_start > JOBREQ_PERS_MAX_BYTES)
+        return over(sc, "Size", sc->pers - 1, JOBREQ_PERS_MAX_BYTES, "bytes");
+    return 0;
 }
 
 static void skip_ws(struct scan *sc)
@@ -137,6 +193,15 @@ static int key_is(const struct scan *sc, const struct frame *f, const char *name
     size_t n = strlen(name);
 
     return f->has_key && f->key_len == n && memcmp(sc->s + f->key_off, name, n) == 0;
+}
+
+/* at_pers - the object about to be pushed is $.recipients[i].features.templating.personalization */
+static int at_pers(const struct scan *sc)
+{
+    return sc->depth == 5 && sc->st[1].kind == '[' && sc->st[2].kind == '{' &&
+           sc->st[3].kind == '{' && sc->st[4].kind == '{' && key_is(sc, &sc->st[0], "recipients") &&
+           key_is(sc, &sc->st[2], "features") && key_is(sc, &sc->st[3], "templating") &&
+           key_is(sc, &sc->st[4], "personalization");
 }
 
 /*
@@ -312,10 +377,26 @@ static int push(struct scan *sc, char kind)
 {
     if (sc->depth >= JOBREQ_MAX_DEPTH)
         return fail(sc, "Nesting deeper than 64 levels");
+    if (sc->pers == 0 && kind == '{' && at_pers(sc)) {
+        sc->pers = sc->depth + 1;
+        sc->pers_start = sc->pos;
+    }
     struct frame *f = &sc->st[sc->depth++];
     memset(f, 0, sizeof(*f));
     f->kind = kind;
     sc->pos++;
+    return 0;
+}
+
+/* pop - the container of the top frame ends (pos is past its closing byte) */
+static int pop(struct scan *sc)
+{
+    sc->depth--;
+    if (sc->pers && sc->depth < sc->pers) {
+        if (pers_size(sc) < 0)
+            return -1;
+        sc->pers = 0;
+    }
     return 0;
 }
 
@@ -344,6 +425,8 @@ static int run(struct scan *sc)
             skip_ws(sc);
             if (sc->pos >= sc->len)
                 return fail(sc, "End of input");
+            if (count_value(sc) < 0)
+                return -1;
             switch (sc->s[sc->pos]) {
             case '{':
                 if (push(sc, '{') < 0)
@@ -351,7 +434,8 @@ static int run(struct scan *sc)
                 skip_ws(sc);
                 if (sc->pos < sc->len && sc->s[sc->pos] == '}') {
                     sc->pos++;
-                    sc->depth--;
+                    if (pop(sc) < 0)
+                        return -1;
                     st = S_AFTER;
                 } else
                     st = S_NAME;
@@ -362,7 +446,8 @@ static int run(struct scan *sc)
                 skip_ws(sc);
                 if (sc->pos < sc->len && sc->s[sc->pos] == ']') {
                     sc->pos++;
-                    sc->depth--;
+                    if (pop(sc) < 0)
+                        return -1;
                     st = S_AFTER;
                 } else
                     st = S_VALUE;
@@ -394,6 +479,8 @@ static int run(struct scan *sc)
             if (sc->pos >= sc->len || sc->s[sc->pos] != '"')
                 return sc->pos >= sc->len ? fail(sc, "Unterminated object")
                                           : unexpected(sc, "Expected name");
+            if (++f->count > JOBREQ_MAX_ELEMENTS)
+                return over(sc, "Count", sc->depth - 1, JOBREQ_MAX_ELEMENTS, "members");
             size_t start = sc->pos + 1;
             if (string(sc) < 0)
                 return -1;
@@ -408,6 +495,8 @@ static int run(struct scan *sc)
             continue;
         }
         case S_AFTER: {
+            if (pers_size(sc) < 0)
+                return -1;
             if (sc->depth == 0) {
                 skip_ws(sc);
                 if (sc->pos < sc->len)
@@ -426,7 +515,8 @@ static int run(struct scan *sc)
                 st = f->kind == '[' ? S_VALUE : S_NAME;
             } else if ((f->kind == '[' && c == ']') || (f->kind == '{' && c == '}')) {
                 sc->pos++;
-                sc->depth--;
+                if (pop(sc) < 0)
+                    return -1;
                 st = S_AFTER;
             } else
                 return unexpected(sc, f->kind == '[' ? "Unterminated array" : "Unterminated object");
@@ -464,8 +554,11 @@ int jobreq_syntax_spans(const char *body, size_t len, char *msg, size_t msgsz, s
     sc->spans = spans;
     sc->span_max = max;
     sc->span_min = min;
-    if (run(sc) < 0) {
-        path_render(sc, path, sizeof(path));
+    if (run(sc) < 0 && sc->limit) {
+        snprintf(msg, msgsz, "%s", sc->limit_msg);
+        rc = JOBREQ_SYNTAX_LIMIT;
+    } else if (sc->what) {
+        path_render(sc, sc->depth, path, sizeof(path));
         line_col(sc->s, sc->err_pos, &line, &col);
         snprintf(msg, msgsz, "%s at line %zu column %zu path %s", sc->what, line, col, path);
         rc = -1;
@@ -492,7 +585,7 @@ void jobreq_syntax_where(const char *body, size_t len, size_t pos, char *out, si
     sc.len = len;
     sc.stop_at = pos > len ? len : pos;
     run(&sc);
-    path_render(&sc, path, sizeof(path));
+    path_render(&sc, sc.depth, path, sizeof(path));
     line_col(sc.s, sc.stop_at, &line, &col);
     snprintf(out, outsz, "at line %zu column %zu path %s", line, col, path);
 }

@@ -383,6 +383,176 @@ TT_TEST(test_nesting)
     xfree(close);
 }
 
+/* list - n copies of unit separated by commas. Ownership: new. */
+static char *list(const char *unit, size_t n)
+{
+    char *u = xasprintf("%s,", unit), *o = repeat(u, n);
+
+    o[strlen(o) - 1] = 0;
+    xfree(u);
+    return o;
+}
+
+/* expect_limit - body (fill between a and b) is refused 400 LIMIT_EXCEEDED with desc */
+static void expect_limit(const char *a, const char *fill, const char *b, const char *desc)
+{
+    struct jobreq_result res;
+
+    TT_EQ_INT(run_len(a, fill, b, &res), -1);
+    TT_EQ_INT(res.http, 400);
+    TT_EQ_STR(res.subtype, "LIMIT_EXCEEDED");
+    TT_EQ_STR(res.description, desc);
+}
+
+/* expect_ok - body (fill between a and b) is accepted */
+static void expect_ok(const char *a, const char *fill, const char *b)
+{
+    struct jobreq_result res;
+
+    if (run_len(a, fill, b, &res) < 0)
+        TT_FAIL("refused: %d %s %s", res.http, res.subtype, res.description);
+    jobreq_result_free(&res);
+}
+
+#define PERS_A "{'subject':{'content':'x'},'recipients':[{'mail':{'to':[{'email':'a@b.com'}]}}," \
+               "{'mail':{'to':[{'email':'c@d.com'}]},'features':{'templating':{'personalization':"
+#define PERS_B "}}}]," FROM "}"
+#define PERS_PATH "recipients[1].features.templating.personalization"
+
+/*
+ * the structural limits of the scan (rest_jobreq.h): elements of one
+ * array or object, values in the request, the bytes of a block's
+ * personalization; each just at the limit is accepted
+ */
+TT_TEST(test_structure_limits)
+{
+    char *s, *t;
+
+    /* one array: 10,000 elements, 10,001 (the shape that took 2 GB at 20 MB) */
+    s = list("{}", 10000);
+    expect_ok("{" BASE ",'a':[", s, "]}");
+    xfree(s);
+    s = list("{}", 10001);
+    expect_limit("{" BASE ",'a':[", s, "]}", "Count limit exceeded for a: more than 10000 elements");
+    expect_limit("{'x':{'y':[1,{'a':[", s, "]}]}}",
+                 "Count limit exceeded for x.y[1].a: more than 10000 elements");
+    xfree(s);
+    /* one object: 10,001 members, in a member and at the top */
+    {
+        struct buf b = BUF_INIT(1 << 20);
+        for (int i = 0; i < 10001; i++)
+            buf_printf(&b, "%s'k%d':0", i ? "," : "", i);
+        s = buf_steal(&b, NULL);
+    }
+    expect_limit("{" BASE ",'x':{", s, "}}", "Count limit exceeded for x: more than 10000 members");
+    expect_limit("{", s, "}", "Count limit exceeded for request: more than 10000 members");
+    /* the last member leaves 10,000 */
+    *strrchr(s, ',') = 0;
+    expect_ok("{" BASE ",'x':{", s, "}}");
+    xfree(s);
+    /* the whole request: 100,000 values; 11 arrays of 9,990 values pass it in x10 */
+    {
+        struct buf b = BUF_INIT(1 << 22);
+        char *n = list("0", 9989);
+        for (int i = 0; i < 11; i++)
+            buf_printf(&b, ",'x%d':[%s]", i, n);
+        s = buf_steal(&b, NULL);
+        xfree(n);
+    }
+    expect_limit("{" BASE, s, "}", "Count limit exceeded for x10: more than 100000 values in the request");
+    /* 10 of them are fine */
+    *strstr(s, ",'x10'") = 0;
+    expect_ok("{" BASE, s, "}");
+    xfree(s);
+    /* personalization: the request's values, reported against the personalization */
+    {
+        struct buf b = BUF_INIT(1 << 22);
+        char *n = list("0", 9989);
+        for (int i = 0; i < 11; i++)
+            buf_printf(&b, "%s'x%d':[%s]", i ? "," : "", i, n);
+        s = buf_steal(&b, NULL);
+        xfree(n);
+    }
+    expect_limit(PERS_A "{", s, "}" PERS_B,
+                 "Count limit exceeded for " PERS_PATH ": more than 100000 values in the request");
+    *strstr(s, ",'x10'") = 0;
+    expect_ok(PERS_A "{", s, "}" PERS_B);
+    xfree(s);
+    /* personalization: 1,048,576 bytes of JSON text, one more */
+    s = repeat("x", 1048576 - 8);
+    expect_ok(PERS_A "{'s':'", s, "'}" PERS_B);
+    xfree(s);
+    s = repeat("x", 1048576 - 7);
+    expect_limit(PERS_A "{'s':'", s, "'}" PERS_B,
+                 "Size limit exceeded for " PERS_PATH ": more than 1048576 bytes");
+    xfree(s);
+    /* the size counts while reading: a huge value is refused at its end, not the object's */
+    s = repeat("x", 2000000);
+    expect_limit(PERS_A "{'s':'", s, "','t':[1,2" PERS_B,
+                 "Size limit exceeded for " PERS_PATH ": more than 1048576 bytes");
+    xfree(s);
+    /* personalization nests as deep as the request may (64 levels, 59 of them in it) */
+    s = repeat("{'a':", 59);
+    t = repeat("}", 59);
+    {
+        char *deep = xasprintf("%s1%s", s, t);
+        expect_ok(PERS_A, deep, PERS_B);
+        xfree(deep);
+    }
+    xfree(s);
+    xfree(t);
+    /* a template of more than 50,000 elements (template.h): INVALID_FORMAT, before any tree */
+    {
+        struct jobreq_result res;
+        s = repeat("${a}", 25001);
+        TT_EQ_INT(run_len("{'subject':{'content':'x'},'body':{'contentType':'text/plain','template':'", s,
+                          "'}," RCPT "," FROM "}", &res), -1);
+        TT_EQ_STR(res.subtype, "INVALID_FORMAT");
+        TT_EQ_STR(res.description,
+                  "Invalid format for body.template: more than 50000 elements at line 1 column 100005");
+        xfree(s);
+    }
+    /* a "personalization" elsewhere is not one */
+    s = list("1", 10000);
+    expect_ok("{" BASE ",'features':{'templating':{'personalization':{'v':[", s, "]}}}}");
+    xfree(s);
+}
+
+/*
+ * a large valid request stays within the limits: 100 blocks of 10
+ * addresses, each block with a personalization of 900 values, 20
+ * attachments, xHeaders at both levels, a notification
+ */
+TT_TEST(test_structure_large_valid)
+{
+    struct buf b = BUF_INIT(16 << 20);
+    struct jobreq_result res;
+    char *v = list("{'n':'item','p':1}", 299);   /* 299 objects of 2 members: 897 values */
+
+    buf_puts(&b, "{'subject':{'template':'${name}'},'body':{'contentType':'text/html',"
+                 "'template':'<#list items as i>${i.n}</#list>'},'attachments':[");
+    for (int i = 0; i < 20; i++)
+        buf_printf(&b, "%s{'name':'a%d.pdf','contentType':'application/pdf','content':'QUJD'}", i ? "," : "", i);
+    buf_puts(&b, "],'recipients':[");
+    for (int i = 0; i < 100; i++) {
+        buf_printf(&b, "%s{'mail':{'to':[", i ? "," : "");
+        for (int j = 0; j < 10; j++)
+            buf_printf(&b, "%s{'email':'r%d-%d@example.org'}", j ? "," : "", i, j);
+        buf_printf(&b, "],'xHeaders':{'x-a':'1','x-b':'2'}},'features':{'templating':{'personalization':"
+                       "{'name':'n%d','items':[%s]}}}}", i, v);
+    }
+    buf_puts(&b, "],'mail':{'from':{'email':'s@example.com'},'xHeaders':{'x-c':'3'}},"
+                 "'notification':{'endPoint':{'url':'https://h.example.com/n','headers':{'h1':'v'}}}}");
+    char *body = buf_steal(&b, NULL);
+    if (run(body, NULL, NULL, &res) < 0)
+        TT_FAIL("refused: %d %s %s", res.http, res.subtype, res.description);
+    TT_EQ_INT(res.addresses, 1000);
+    TT_EQ_INT((long long)json_array_size(json_object_get(res.data, "blocks")), 100);
+    jobreq_result_free(&res);
+    xfree(body);
+    xfree(v);
+}
+
 /* path - the member at a dotted path ("blocks.0.to.1.rid"), or NULL */
 static json_t *path(json_t *root, const char *p)
 {
@@ -713,6 +883,7 @@ TT_TEST(test_unescape)
 }
 
 TT_MAIN(TT_CASE(test_rejections), TT_CASE(test_stage_missing), TT_CASE(test_feature_off),
-        TT_CASE(test_limits), TT_CASE(test_nesting), TT_CASE(test_sample), TT_CASE(test_part),
+        TT_CASE(test_limits), TT_CASE(test_nesting), TT_CASE(test_structure_limits),
+        TT_CASE(test_structure_large_valid), TT_CASE(test_sample), TT_CASE(test_part),
         TT_CASE(test_decoding), TT_CASE(test_options), TT_CASE(test_lenient),
         TT_CASE(test_raw_attachments), TT_CASE(test_unescape))

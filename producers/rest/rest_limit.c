@@ -2,7 +2,11 @@
  * rest_limit - per-account request rate and concurrent-request limits
  * (contract §3.2, txmail addition), from the account settings rateLimit
  * (requests per second, token bucket with a burst of one second) and
- * concurrencyLimit; 0 turns a limit off. The counters are per process:
+ * concurrencyLimit; 0 turns a limit off. An account whose concurrencyLimit
+ * is absent or null gets rest_account_concurrency (16): each request may
+ * hold a 20 MB body and its tree, so one tenant's parallel requests are
+ * bounded by default. A slot is taken when the headers are in and given
+ * back when the request ends. The counters are per process:
  * with N producers behind a load balancer an account gets up to N times
  * the limit, which is why the limits protect the platform rather than
  * meter the customer (capacity_per_hour does that, §10.2).
@@ -52,9 +56,19 @@ static double setting(const struct auth_account *a, const char *name)
     return json_is_number(v) && json_number_value(v) > 0 ? json_number_value(v) : 0;
 }
 
+/* concurrency - concurrencyLimit; absent or null: rest_account_concurrency */
+static double concurrency(const struct auth_account *a)
+{
+    json_t *v = json_object_get(a->settings, "concurrencyLimit");
+
+    if (v == NULL || json_is_null(v))
+        return rest_conf.account_concurrency > 0 ? (double)rest_conf.account_concurrency : 0;
+    return setting(a, "concurrencyLimit");
+}
+
 enum rest_limit rest_limit_enter(const struct auth_account *a, int *retry_after, int *held)
 {
-    double rate = setting(a, "rateLimit"), conc = setting(a, "concurrencyLimit");
+    double rate = setting(a, "rateLimit"), conc = concurrency(a);
     enum rest_limit rc = REST_LIMIT_OK;
     int64_t now = time_mono_ms();
     struct slot *s;

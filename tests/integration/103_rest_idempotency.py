@@ -9,7 +9,8 @@ from txtest import *
 from txrest import *
 
 setup_queues()
-A = new_account(domain="idem-a.example.com")
+# 50 concurrent requests of A below: no concurrency limit (rest_account_concurrency is 16)
+A = new_account(settings={"concurrencyLimit": 0}, domain="idem-a.example.com")
 B = new_account(domain="idem-b.example.com")
 reqA = base_request("idem-a.example.com")
 ca = Client(user=A["user"], password=A["password"])

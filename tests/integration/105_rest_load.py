@@ -12,7 +12,8 @@ from txtest import *
 from txrest import *
 
 setup_queues()
-A = new_account(domain="load.example.com")
+# 1,000 requests in flight from one account: no concurrency limit (rest_account_concurrency is 16)
+A = new_account(settings={"concurrencyLimit": 0}, domain="load.example.com")
 THREADS, PER = 10, 100
 AUTH = auth_header(A["user"], A["password"]).encode()
 ok_ids, bad_ids, other = [], [], []
