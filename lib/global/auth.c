@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define AUTH_CACHE_SIZE 1024
 
@@ -36,6 +37,79 @@ struct domain_entry {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cred_entry creds[AUTH_CACHE_SIZE];
 static struct domain_entry domains[AUTH_CACHE_SIZE];
+
+/*
+ * Checks in flight: concurrent logins with the same user and password
+ * (a client opening many connections at once) share one KDF run. The
+ * first runs it; the others wait for its result, at most FLIGHT_WAIT_MS.
+ */
+#define FLIGHTS 64
+#define FLIGHT_WAIT_MS 5000
+
+struct flight {
+    unsigned char key[32];
+    int used, done, ok, waiters;
+};
+
+static pthread_cond_t flight_cond = PTHREAD_COND_INITIALIZER;
+static struct flight flights[FLIGHTS];
+
+/* flight_find - the check in flight for key; lock held */
+static struct flight *flight_find(const unsigned char *key)
+{
+    for (int i = 0; i < FLIGHTS; i++)
+        if (flights[i].used && !flights[i].done && ct_equal(flights[i].key, key, 32))
+            return &flights[i];
+    return NULL;
+}
+
+/* flight_start - announce a check of key (NULL when the table is full); lock held */
+static struct flight *flight_start(const unsigned char *key)
+{
+    for (int i = 0; i < FLIGHTS; i++)
+        if (!flights[i].used) {
+            memset(&flights[i], 0, sizeof(flights[i]));
+            memcpy(flights[i].key, key, 32);
+            flights[i].used = 1;
+            return &flights[i];
+        }
+    return NULL;
+}
+
+/* flight_end - the check of f is over: ok 1/0, or -1 without a result */
+static void flight_end(struct flight *f, int ok)
+{
+    pthread_mutex_lock(&lock);
+    f->done = 1;
+    f->ok = ok;
+    if (f->waiters == 0)
+        f->used = 0;
+    pthread_cond_broadcast(&flight_cond);
+    pthread_mutex_unlock(&lock);
+}
+
+/* flight_wait - wait for the check in flight of key: 1/0 its result, -1 none (or no such check) */
+static int flight_wait(const unsigned char *key)
+{
+    struct timespec until;
+    struct flight *f;
+    int result = -1;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += FLIGHT_WAIT_MS / 1000;
+    pthread_mutex_lock(&lock);
+    if ((f = flight_find(key)) != NULL) {
+        f->waiters++;
+        while (!f->done && pthread_cond_timedwait(&flight_cond, &lock, &until) == 0)
+            ;
+        if (f->done)
+            result = f->ok;
+        if (--f->waiters == 0 && f->done)
+            f->used = 0;
+    }
+    pthread_mutex_unlock(&lock);
+    return result;
+}
 
 void auth_cache_clear(void)
 {
@@ -152,7 +226,8 @@ enum tx_code auth_basic(struct db *db, const char *user, const char *password,
     struct db_res *r = NULL;
     const char *stored = NULL;
     long long cred = -1;
-    int cached = 0, hit = 0, same_group = 0, ok = 0, slot_held = 0;
+    int cached = 0, hit = 0, same_group = 0, ok = 0, slot_held = 0, in_flight, shared = -1;
+    struct flight *flight = NULL;
     enum tx_code rc;
 
     *retry_after = 0;
@@ -171,16 +246,30 @@ enum tx_code auth_basic(struct db *db, const char *user, const char *password,
     explicit_bzero(kb.data, kb.len);
     buf_free(&kb);
     unsigned slot = (unsigned)(key[0] | key[1] << 8) % AUTH_CACHE_SIZE;
+    /*
+     * 2. a login the cache cannot answer needs a KDF run: the result of the
+     * same login in flight, else a KDF slot; none free, no database read either
+     */
     pthread_mutex_lock(&lock);
     cached = creds[slot].expires > now && ct_equal(creds[slot].key, key, 32);
+    in_flight = !cached && flight_find(key) != NULL;
     pthread_mutex_unlock(&lock);
-    /* 2. a login the cache cannot answer needs a KDF slot: none free, no database read either */
-    if (!cached) {
+    if (in_flight) {
+        shared = flight_wait(key);
+        pthread_mutex_lock(&lock);
+        cached = creds[slot].expires > now && ct_equal(creds[slot].key, key, 32);
+        pthread_mutex_unlock(&lock);
+    }
+    if (!cached && shared < 0) {
         if (!authlimit_kdf_enter(mono)) {
             rc = TX_RETRY_UNAVAILABLE;
             goto busy;
         }
         slot_held = 1;
+        pthread_mutex_lock(&lock);
+        if (flight_find(key) == NULL)
+            flight = flight_start(key);
+        pthread_mutex_unlock(&lock);
     }
     if (db_query(db, &r, "SELECT c.id, c.pw_hash, c.allowed_ips, " ACCOUNT_COLUMNS " FROM credential c "
                  "JOIN account a ON a.id = c.account_id "
@@ -216,8 +305,14 @@ enum tx_code auth_basic(struct db *db, const char *user, const char *password,
         goto out;
     }
     *retry_after = 0;
-    /* 5. the KDF (the cached entry may be of an older password) */
-    if (!hit) {
+    /*
+     * 5. the KDF (the cached entry may be of an older password), unless the
+     * same login in flight failed a moment ago (had it succeeded, the
+     * cache would have answered)
+     */
+    if (!hit && shared == 0) {
+        ok = 0;
+    } else if (!hit) {
         if (!slot_held && !authlimit_kdf_enter(time_mono_ms())) {
             rc = TX_RETRY_UNAVAILABLE;
             goto busy;
@@ -232,7 +327,7 @@ enum tx_code auth_basic(struct db *db, const char *user, const char *password,
         rc = TX_REJECT_POLICY;
         goto out;
     }
-    if (!hit) {
+    if (!hit && ok) {
         pthread_mutex_lock(&lock);
         memcpy(creds[slot].key, key, 32);
         memcpy(creds[slot].stamp, stamp, 32);
@@ -248,6 +343,8 @@ enum tx_code auth_basic(struct db *db, const char *user, const char *password,
 busy:
     *retry_after = 1;
 out:
+    if (flight)
+        flight_end(flight, kdf_start ? ok : -1); /* the password's verdict, not the address's */
     if (slot_held) {
         int64_t end = time_mono_ms();
         authlimit_kdf_leave(kdf_start ? kdf_start : end, end);
