@@ -1,5 +1,7 @@
 """txmail-rest: a flood of wrong passwords does not stop the service (issue
-11). 60 connections send wrong passwords as fast as they are answered
+11). First, 40 connections of one client log in at the same moment with a
+login nobody checked yet: they share one KDF run and are all served (the KDF
+bound does not refuse a legitimate burst). 60 connections send wrong passwords as fast as they are answered
 (address and user limits off, so only the bound on concurrent KDF runs,
 rest_auth_kdf_max, stands between them and the HTTP threads). Meanwhile a
 client that logged in before keeps being served from the credential cache,
@@ -17,6 +19,32 @@ SECONDS = 8
 
 A = new_account(domain=uniq("r108a") + ".test")
 p = PrivateRest(rest_auth_failure_limit=0, rest_auth_user_failure_limit=0)
+# ---- a burst of one fresh login
+Bu = new_account(domain=uniq("r108b") + ".test")
+gate = threading.Barrier(40)
+burst = []
+
+
+def burster():
+    c = p.client(user=Bu["user"], password=Bu["password"], timeout=60)
+    c._connect()
+    gate.wait()
+    st = c.request("GET", PROBE)[0]
+    with lock:
+        burst.append(st)
+    c.close()
+
+
+lock = threading.Lock()
+bt = [threading.Thread(target=burster, daemon=True) for _ in range(40)]
+for t in bt:
+    t.start()
+for t in bt:
+    t.join(60)
+eq(sorted(set(burst)), [404], "40 simultaneous first logins of one client are all served (%d answers)" % len(burst))
+eq(len(burst), 40, "every one answered")
+
+# ---- the flood
 good = p.client(user=A["user"], password=A["password"], source="127.0.0.50", timeout=30)
 eq(good.request("GET", PROBE)[0], 404, "the valid client logs in (and is cached)")
 # what one checked login costs on this host now: the bounds below scale with it
@@ -30,7 +58,6 @@ kdf = statistics.median(kdf)
 
 stop = threading.Event()
 answers = {}
-lock = threading.Lock()
 
 
 def attacker(i):
