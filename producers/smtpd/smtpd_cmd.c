@@ -371,6 +371,12 @@ static void mail_done(struct session *s, struct smtpd_task *t)
     }
     if (t->checked_ms)
         s->acct.checked_ms = t->checked_ms;
+    if (t->rc == TX_RETRY_DB && !auth_recheck_due(&s->acct, auth_cache_ttl_ms)) {
+        /* database trouble: nothing is committed without it (DATA answers 451); till then as a moment ago */
+        int known = smtpd_domain_cached(s->acct.id, x->from_domain, &t->sd);
+        if (known >= 0)
+            t->rc = known ? TX_OK : TX_REJECT_POLICY;
+    }
     if (t->rc == TX_OK) {
         x->sd = t->sd;
         if (account_list_has(s->acct.settings, "forbiddenSenders", x->from_local, strlen(x->from_local))) {
