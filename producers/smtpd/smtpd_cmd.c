@@ -364,6 +364,7 @@ static void mail_done(struct session *s, struct smtpd_task *t)
         auth_account_free(&s->acct);
         memset(&s->acct, 0, sizeof(s->acct));
         s->authenticated = s->sasl = 0;
+        s->sasl_user[0] = s->sasl_method[0] = 0;
         s->ipauth_tried = 1;
         reject(s, "MAIL", "530 5.7.0 Authentication required");
         txn_end(s);
