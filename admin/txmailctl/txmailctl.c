@@ -11,9 +11,16 @@
  *   account add NAME [--customer-no N] [--tenant T] [--settings JSON]
  *               [--notify-url URL] [--capacity N]
  *   account set NAME [--settings JSON] [--notify-url URL] [--tenant T]
+ *               [--disable | --enable]
  *   account list | account show NAME
  *   credential add ACCOUNT USER --password-file FILE|- [--allow-ip IP,...]
  *               [--ip-auth]
+ *   credential set USER [--password-file FILE|-] [--allow-ip IP,... | --any-ip]
+ *               [--ip-auth | --no-ip-auth] [--disable | --enable]
+ *                                 an allow-list names at least one address
+ *                                 (at most 65535 characters); source-IP
+ *                                 authentication needs one. Changes take
+ *                                 effect at the credential's next use.
  *   domain add ACCOUNT DOMAIN [--selector S] [--ed25519] [--rsa-bits N]
  *               [--tls-enforced] [--relay-host H[:P]] [--tracking-host URL]
  *               [--bounce-domain D] [--message-id-domain D] [--dkim-policy P]
@@ -129,6 +136,8 @@ static void usage(void)
             "  db migrate | db status | db partitions\n"
             "  account add NAME [options] | account set NAME [options] | account list | account show NAME\n"
             "  credential add ACCOUNT USER --password-file FILE|- [--allow-ip IP,...] [--ip-auth]\n"
+            "  credential set USER [--password-file FILE|-] [--allow-ip IP,...|--any-ip] [--ip-auth|--no-ip-auth]\n"
+            "                 [--disable|--enable]\n"
             "  domain add ACCOUNT DOMAIN [options] | domain list [ACCOUNT] | domain show DOMAIN\n"
             "  mq declare\n");
     exit(2);

@@ -6,6 +6,9 @@
 
 #include <stdint.h>
 
+/* the longest allow-list credential.allowed_ips (TEXT) holds */
+#define CTL_ALLOW_IP_MAX 65535
+
 extern char *ctl_schema_dir;
 extern long long ctl_partitions_ahead;
 extern int64_t ctl_retention_ms;

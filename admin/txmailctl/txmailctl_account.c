@@ -26,6 +26,12 @@ static int valid_name(const char *s, size_t max)
     return 1;
 }
 
+/* ip_list_empty - a list without a single entry (it allows nobody, auth.h) */
+static int ip_list_empty(const char *list)
+{
+    return strspn(list, ", ") == strlen(list);
+}
+
 static const char *opt_value(int *i, int argc, char **argv)
 {
     if (*i + 1 >= argc)
@@ -154,6 +160,11 @@ static int account_set(int argc, char **argv)
             if (db_exec(db, "UPDATE account SET notify_url = ? WHERE id = ?", "si",
                         *url ? url : NULL, id) != TX_OK)
                 ctl_die("database error: %s", db_error(db));
+        } else if (strcmp(argv[i], "--disable") == 0 || strcmp(argv[i], "--enable") == 0) {
+            /* producers see it at the next request or SMTP transaction (auth_recheck) */
+            if (db_exec(db, "UPDATE account SET disabled = ? WHERE id = ?", "ii",
+                        (long long)(argv[i][2] == 'd'), id) != TX_OK)
+                ctl_die("database error: %s", db_error(db));
         } else if (strcmp(argv[i], "--tenant") == 0) {
             if (db_exec(db, "UPDATE account SET tenant = ? WHERE id = ?", "si",
                         opt_value(&i, argc, argv), id) != TX_OK)
@@ -189,7 +200,7 @@ static int account_show(const char *name)
     struct db_res *r;
 
     if (db_query(db, &r, "SELECT id, name, customer_no, tenant, capacity_per_hour, settings, "
-                         "notify_url, created_at FROM account WHERE name = ?", "s", name) != TX_OK)
+                         "notify_url, created_at, disabled FROM account WHERE name = ?", "s", name) != TX_OK)
         ctl_die("database error: %s", db_error(db));
     if (db_res_rows(r) != 1)
         ctl_die("no account \"%s\"", name);
@@ -202,14 +213,18 @@ static int account_show(const char *name)
            db_res_get(r, 0, 6) ? db_res_get(r, 0, 6) : "-", db_res_get(r, 0, 7), pretty);
     free(pretty);
     json_decref(settings);
+    if (db_res_int(r, 0, 8, 0))
+        printf("disabled:    yes\n");
     long long id = db_res_int(r, 0, 0, 0);
     db_res_free(r);
-    if (db_query(db, &r, "SELECT username, COALESCE(allowed_ips, 'any'), ip_auth FROM credential "
+    if (db_query(db, &r, "SELECT username, COALESCE(allowed_ips, 'any'), ip_auth, disabled FROM credential "
                          "WHERE account_id = ? ORDER BY username", "i", id) != TX_OK)
         ctl_die("database error: %s", db_error(db));
     for (size_t i = 0; i < db_res_rows(r); i++)
-        printf("credential:  %s (from %s%s)\n", db_res_get(r, i, 0), db_res_get(r, i, 1),
-               db_res_int(r, i, 2, 0) ? ", source-IP authentication" : "");
+        printf("credential:  %s (from %s%s%s)\n", db_res_get(r, i, 0),
+               ip_list_empty(db_res_get(r, i, 1)) ? "nowhere: empty allow-list" : db_res_get(r, i, 1),
+               db_res_int(r, i, 2, 0) ? ", source-IP authentication" : "",
+               db_res_int(r, i, 3, 0) ? ", disabled" : "");
     db_res_free(r);
     if (db_query(db, &r, "SELECT domain FROM sender_domain WHERE account_id = ? ORDER BY domain",
                  "i", id) != TX_OK)
@@ -235,26 +250,47 @@ int ctl_account_main(int argc, char **argv)
     ctl_die("account: unknown or incomplete subcommand");
 }
 
-/* check_ips - every comma-separated entry is one IPv4 or IPv6 address */
+/*
+ * check_ips - at least one entry, every comma-separated entry one IPv4 or
+ * IPv6 address, and the whole list fits the column (allowed_ips TEXT):
+ * never stored cut short
+ */
 static void check_ips(const char *list)
 {
-    char *copy = xstrdup(list), *save = NULL;
+    char *copy, *save = NULL;
     unsigned char addr[16];
 
+    if (ip_list_empty(list))
+        ctl_die("--allow-ip: the list is empty (it would allow no address; leave --allow-ip out to allow any)");
+    if (strlen(list) > CTL_ALLOW_IP_MAX)
+        ctl_die("--allow-ip: the list has %zu characters, at most %d fit", strlen(list), CTL_ALLOW_IP_MAX);
+    copy = xstrdup(list);
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
         if (inet_pton(AF_INET, t, addr) != 1 && inet_pton(AF_INET6, t, addr) != 1)
             ctl_die("--allow-ip: \"%s\" is not an IPv4 or IPv6 address (no ranges)", t);
     xfree(copy);
 }
 
-int ctl_credential_main(int argc, char **argv)
+static char *new_hash(const char *pwfile)
+{
+    char *pw = ctl_read_secret(pwfile);
+    char *hash;
+
+    if (strlen(pw) < 8)
+        ctl_die("the password must have at least 8 characters");
+    hash = pwhash_create(pw, PWHASH_ITERATIONS);
+    xwipestr(pw);
+    return hash;
+}
+
+static int credential_add(int argc, char **argv)
 {
     const char *pwfile = NULL, *ips = NULL;
     int ip_auth = 0;
 
-    if (argc < 3 || strcmp(argv[0], "add") != 0)
-        ctl_die("credential: expected add ACCOUNT USER --password-file FILE|-");
-    for (int i = 3; i < argc; i++) {
+    if (argc < 2)
+        ctl_die("credential add: expected ACCOUNT USER --password-file FILE|-");
+    for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--password-file") == 0)
             pwfile = opt_value(&i, argc, argv);
         else if (strcmp(argv[i], "--allow-ip") == 0)
@@ -266,30 +302,92 @@ int ctl_credential_main(int argc, char **argv)
         else
             ctl_die("credential add: unknown option %s", argv[i]);
     }
-    if (!valid_name(argv[2], 100))
-        ctl_die("user \"%s\": use 1-100 of A-Z a-z 0-9 _ - . @", argv[2]);
+    if (!valid_name(argv[1], 100))
+        ctl_die("user \"%s\": use 1-100 of A-Z a-z 0-9 _ - . @", argv[1]);
     if (pwfile == NULL)
         ctl_die("credential add: --password-file FILE (or - for standard input) is required");
     if (ip_auth && ips == NULL)
         ctl_die("--ip-auth needs --allow-ip");
     struct db *db = ctl_db();
-    long long id = ctl_account_id(db, argv[1]);
+    long long id = ctl_account_id(db, argv[0]);
     if (id < 0)
-        ctl_die("no account \"%s\"", argv[1]);
-    char *pw = ctl_read_secret(pwfile);
-    if (strlen(pw) < 8)
-        ctl_die("the password must have at least 8 characters");
-    char *hash = pwhash_create(pw, PWHASH_ITERATIONS);
-    xwipestr(pw);
+        ctl_die("no account \"%s\"", argv[0]);
+    char *hash = new_hash(pwfile);
     if (db_exec(db, "INSERT INTO credential (account_id, username, pw_hash, allowed_ips, ip_auth, "
                     "created_at) VALUES (?, ?, ?, ?, ?, NOW(3))",
-                "isssi", id, argv[2], hash, ips, (long long)ip_auth) != TX_OK) {
+                "isssi", id, argv[1], hash, ips, (long long)ip_auth) != TX_OK) {
         if (db_errno(db) == DB_ER_DUP_ENTRY)
-            ctl_die("user \"%s\" exists already", argv[2]);
+            ctl_die("user \"%s\" exists already", argv[1]);
         ctl_die("database error: %s", db_error(db));
     }
     xfree(hash);
-    printf("credential %s added to account %s%s%s\n", argv[2], argv[1],
+    printf("credential %s added to account %s%s%s\n", argv[1], argv[0],
            ips ? ", allowed from " : "", ips ? ips : "");
     return 0;
+}
+
+/*
+ * credential_set - change a credential. The producers see the change at
+ * the credential's next use (REST request, SMTP transaction): the old
+ * password stops working at once.
+ */
+static int credential_set(int argc, char **argv)
+{
+    const char *pwfile = NULL, *ips = NULL;
+    int any_ip = 0, ip_auth = -1, disabled = -1;
+    struct db_res *r;
+
+    if (argc < 1)
+        ctl_die("credential set: expected USER");
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--password-file") == 0)
+            pwfile = opt_value(&i, argc, argv);
+        else if (strcmp(argv[i], "--allow-ip") == 0)
+            check_ips(ips = opt_value(&i, argc, argv));
+        else if (strcmp(argv[i], "--any-ip") == 0)
+            any_ip = 1;
+        else if (strcmp(argv[i], "--ip-auth") == 0 || strcmp(argv[i], "--no-ip-auth") == 0)
+            ip_auth = argv[i][2] == 'i';
+        else if (strcmp(argv[i], "--disable") == 0 || strcmp(argv[i], "--enable") == 0)
+            disabled = argv[i][2] == 'd';
+        else if (strcmp(argv[i], "--password") == 0)
+            ctl_die("passwords are never taken from the command line; use --password-file FILE or -");
+        else
+            ctl_die("credential set: unknown option %s", argv[i]);
+    }
+    if (ips && any_ip)
+        ctl_die("--allow-ip and --any-ip exclude each other");
+    struct db *db = ctl_db();
+    if (db_query(db, &r, "SELECT id, allowed_ips, ip_auth FROM credential WHERE username = ?", "s",
+                 argv[0]) != TX_OK)
+        ctl_die("database error: %s", db_error(db));
+    if (db_res_rows(r) != 1)
+        ctl_die("no credential \"%s\"", argv[0]);
+    long long id = db_res_int(r, 0, 0, -1);
+    char *list = any_ip ? NULL : ips ? xstrdup(ips) : db_res_get(r, 0, 1) ? xstrdup(db_res_get(r, 0, 1)) : NULL;
+    int auth_by_ip = ip_auth >= 0 ? ip_auth : (int)db_res_int(r, 0, 2, 0);
+    db_res_free(r);
+    if (auth_by_ip && (list == NULL || ip_list_empty(list)))
+        ctl_die("source-IP authentication needs a non-empty --allow-ip list");
+    char *hash = pwfile ? new_hash(pwfile) : NULL;
+    /* one statement: no moment in which a half-changed credential is valid */
+    if (db_exec(db, "UPDATE credential SET pw_hash = COALESCE(?, pw_hash), allowed_ips = ?, ip_auth = ?, "
+                    "disabled = IF(? < 0, disabled, ?) WHERE id = ?",
+                "ssiiii", hash, list, (long long)auth_by_ip, (long long)disabled, (long long)disabled, id) != TX_OK)
+        ctl_die("database error: %s", db_error(db));
+    xfree(hash);
+    printf("credential %s updated (%s%s%s%s)\n", argv[0], pwfile ? "new password, " : "",
+           list ? "allowed from " : "allowed from any address", list ? list : "",
+           disabled < 0 ? "" : disabled ? ", disabled" : ", enabled");
+    xfree(list);
+    return 0;
+}
+
+int ctl_credential_main(int argc, char **argv)
+{
+    if (argc >= 1 && strcmp(argv[0], "add") == 0)
+        return credential_add(argc - 1, argv + 1);
+    if (argc >= 1 && strcmp(argv[0], "set") == 0)
+        return credential_set(argc - 1, argv + 1);
+    ctl_die("credential: expected add ACCOUNT USER --password-file FILE|- or set USER [options]");
 }

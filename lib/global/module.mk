@@ -5,8 +5,12 @@ LIBGLOBAL_SRC += lib/global/txcode.c lib/global/ids.c lib/global/envelope.c \
                  lib/global/crypto.c lib/global/account.c lib/global/dnsq.c lib/global/addr.c \
                  lib/global/auth.c lib/global/intake.c
 LIBGLOBAL_SRC += lib/global/httpguard.c
+LIBGLOBAL_SRC += lib/global/authlimit.c
 
 UNIT_TESTS += envelope_test ids_test event_test crypto_test addr_test
+UNIT_TESTS += authlimit_test auth_test
+authlimit_test_SRC := lib/global/authlimit_test.c
+auth_test_SRC := lib/global/auth_test.c
 addr_test_SRC := lib/global/addr_test.c
 crypto_test_SRC := lib/global/crypto_test.c
 envelope_test_SRC := lib/global/envelope_test.c

@@ -62,12 +62,23 @@
  *   rest_idem_window [24h]               Idempotency-Key lifetime
  *   rest_idem_stale [60s]                a pending claim this old is abandoned
  *   rest_auth_cache_ttl [60s]            verified credentials are cached this long
+ *   rest_auth_failure_limit [10]         failed logins of a client address (IPv6: its
+ *                                        /64) that block its logins (429); 0: none
+ *   rest_auth_user_failure_limit [30]    failed logins of one user that block it
+ *                                        (except where it logged in a moment ago); 0: none
+ *   rest_auth_failure_decay [10m]        half-life of those failure scores
+ *   rest_auth_kdf_max [4]                password checks (PBKDF2) running at once; more
+ *                                        answer 429 at once. Below rest_threads, so
+ *                                        threads stay free for cached logins; and a
+ *                                        thread rests after a check as long as it took
+ *                                        (its other connections wait one check at most)
  *   and the shared parameters of txconf.h.
  * SIGNALS
  *   SIGTERM, SIGINT: stop accepting, finish the requests in hand (up to
  *   30 s), close.
  */
 #include "producers/rest/rest.h"
+#include "global/authlimit.h"
 #include "global/crypto.h"
 #include "global/httpguard.h"
 #include "global/metrics.h"
@@ -111,6 +122,10 @@ static struct cfg_param params[] = {
     {"rest_idem_window", CFG_TIME, &rest_conf.idem_window_ms, "24h", 1000, 30LL * 86400000, 0, "Idempotency-Key lifetime", 0, 0},
     {"rest_idem_stale", CFG_TIME, &rest_conf.idem_stale_ms, "60s", 1000, 3600000, 0, "abandoned claim age", 0, 0},
     {"rest_auth_cache_ttl", CFG_TIME, &rest_conf.auth_cache_ttl_ms, "60s", 0, 3600000, 0, "credential cache lifetime", 0, 0},
+    {"rest_auth_failure_limit", CFG_INT, &authlimit_conf.addr_limit, "10", 0, 1000000, 0, "failed logins that block an address", 0, 0},
+    {"rest_auth_user_failure_limit", CFG_INT, &authlimit_conf.user_limit, "30", 0, 1000000, 0, "failed logins that block a user", 0, 0},
+    {"rest_auth_failure_decay", CFG_TIME, &authlimit_conf.decay_ms, "10m", 1000, 86400000, 0, "half-life of failure scores", 0, 0},
+    {"rest_auth_kdf_max", CFG_INT, &authlimit_conf.kdf_max, "4", 1, 255, 0, "concurrent password checks", 0, 0},
     {0},
 };
 
@@ -251,6 +266,9 @@ static void check_conf(void)
         msg_fatal("rest_stages: render and deliver are needed");
     if (rest_conf.base_path[0] != '/' || rest_conf.jobs_path[0] != '/')
         msg_fatal("rest_base_path and rest_jobs_path must start with /");
+    if (authlimit_conf.kdf_max >= rest_conf.threads && rest_conf.threads > 1)
+        msg_fatal("rest_auth_kdf_max (%lld) must be below rest_threads (%lld)", authlimit_conf.kdf_max,
+                  rest_conf.threads);
     if (!*rest_conf.listen && !*rest_conf.plain_listen)
         msg_fatal("neither rest_listen nor rest_plain_listen is set");
     if (*rest_conf.listen && (!*rest_conf.tls_cert_file || !*rest_conf.tls_key))
@@ -274,6 +292,7 @@ int main(int argc, char **argv)
     check_conf();
     rest_mem_init();
     auth_cache_ttl_ms = rest_conf.auth_cache_ttl_ms;
+    authlimit_conf.kdf_pace = 1; /* an MHD thread serves many connections in turn */
     rest_conf.broker_url = txconf_broker_url();
     signal(SIGPIPE, SIG_IGN);
     signal(SIGTERM, on_signal);

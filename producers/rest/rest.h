@@ -110,7 +110,11 @@ char *rest_location(const char *job_id);
 /* rest_auth.c */
 /* rest_auth_client - fill peer_ip and client_ip of r */
 void rest_auth_client(struct rest_req *r);
-/* rest_auth_check - HTTP Basic against the credentials: TX_OK, TX_REJECT_POLICY, TX_RETRY_DB */
+/*
+ * rest_auth_check - HTTP Basic against the credentials: TX_OK,
+ * TX_REJECT_POLICY, TX_RETRY_DB, or TX_RETRY_THROTTLED /
+ * TX_RETRY_UNAVAILABLE with r->retry_after (auth_basic)
+ */
 enum tx_code rest_auth_check(struct rest_req *r, struct rest_conn *c);
 
 /* rest_limit.c - per-account request rate and concurrency (account settings) */

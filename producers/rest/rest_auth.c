@@ -2,11 +2,13 @@
  * rest_auth - who is calling (contract §3.2): the client address is the
  * TCP peer, or X-Real-IP when the peer is one of rest_trusted_proxies;
  * HTTP Basic credentials (RFC 7617) checked with auth_basic() (KDF cache,
- * per-credential source-IP allow-list). Wrong credentials and a source
- * address not allowed answer alike.
+ * per-credential source-IP allow-list, limits on password guessing and
+ * on concurrent KDF runs). Wrong credentials and a source address not
+ * allowed answer alike.
  */
 #include "producers/rest/rest.h"
 #include "util/codec.h"
+#include "util/msg.h"
 #include "util/mymalloc.h"
 
 #include <arpa/inet.h>
@@ -75,9 +77,12 @@ enum tx_code rest_auth_check(struct rest_req *r, struct rest_conn *c)
     *colon = 0;
     if ((rc = rest_conn_db(c)) != TX_OK)
         goto out;
-    rc = auth_basic(c->db, cred.data, colon + 1, r->client_ip, &r->acct);
+    rc = auth_basic(c->db, cred.data, colon + 1, r->client_ip, &r->acct, &r->retry_after);
     if (rc == TX_OK)
         r->authed = 1;
+    else if (rc == TX_RETRY_THROTTLED || rc == TX_RETRY_UNAVAILABLE)
+        msg_info("%s: client=%s, login not checked (%s), retry after %ds", r->job_id, r->client_ip,
+                 rc == TX_RETRY_THROTTLED ? "too many failures" : "all KDF slots busy", r->retry_after);
     else if (rc != TX_RETRY_DB)
         rc = TX_REJECT_POLICY;
 out:

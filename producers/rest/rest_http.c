@@ -179,6 +179,17 @@ static enum MHD_Result admin(struct rest_req *r, const char *method)
     return r->route == ROUTE_HEALTH ? rest_health(r) : rest_metrics(r);
 }
 
+/* login_limited - 429: too many failed logins, or every KDF slot busy (retry_after set) */
+static enum MHD_Result login_limited(struct rest_req *r, int jobs, enum tx_code rc)
+{
+    const char *d = rc == TX_RETRY_THROTTLED ? "Request rate limit exceeded" : "Concurrent request limit exceeded";
+    char retry[16];
+
+    snprintf(retry, sizeof(retry), "%d", r->retry_after > 0 ? r->retry_after : 1);
+    const struct rest_header h[] = {{MHD_HTTP_HEADER_RETRY_AFTER, retry}, {NULL, NULL}};
+    return jobs ? rest_reject(r, 429, "LIMIT_EXCEEDED", d) : rest_error(r, 429, "LIMIT_EXCEEDED", d, h);
+}
+
 /* headers - the first call: everything decided before the body (contract §6.3 steps 1-5) */
 static enum MHD_Result headers(struct rest_req *r, const char *url, const char *method)
 {
@@ -206,6 +217,8 @@ static enum MHD_Result headers(struct rest_req *r, const char *url, const char *
     if (rc == TX_RETRY_DB)
         return jobs ? rest_reject(r, 503, "INTERNAL_ERROR", "Internal error")
                     : rest_error(r, 503, "INTERNAL_ERROR", "Internal error", NULL);
+    if (rc == TX_RETRY_THROTTLED || rc == TX_RETRY_UNAVAILABLE) /* login limits (auth.h) */
+        return login_limited(r, jobs, rc);
     if (rc != TX_OK)
         return jobs ? rest_reject(r, 401, "UNAUTHORIZED", "Unauthorized")
                     : rest_error(r, 401, "UNAUTHORIZED", "Unauthorized", www);

@@ -103,13 +103,21 @@
  *   smtpd_timeout [300s]                  idle and per-command time
  *   smtpd_min_data_rate [1024]            octets/s a DATA/BDAT client must keep up
  *   smtpd_auth_failure_delay [1s]         tarpit per failed AUTH (x failures, at most 5x)
- *   smtpd_auth_failure_limit [10]         per-IP failure score that blocks AUTH
- *   smtpd_auth_failure_decay [10m]        half-life of that score
+ *   smtpd_auth_failure_limit [10]         failures of a client address (IPv6: its /64)
+ *                                         that block its AUTH (454 4.7.0); 0: none
+ *   smtpd_auth_user_failure_limit [30]    failures of one user that block it (except
+ *                                         where it authenticated a moment ago); 0: none
+ *   smtpd_auth_failure_decay [10m]        half-life of those scores (lib/global/authlimit.h)
+ *   smtpd_auth_recheck [1s]               MAIL re-checks the session's credential and
+ *                                         account (enabled, same password, address
+ *                                         allowed) when last found valid this long ago;
+ *                                         0: at every MAIL
  *   smtpd_auth_session_failures [3]       failures before the session is closed
  *   smtpd_confirm_timeout [10s]           broker confirm wait before 451
  *   smtpd_shutdown_grace [30s]            SIGTERM: time for messages in progress
  */
 #include "smtpd.h"
+#include "global/authlimit.h"
 #include "global/crypto.h"
 #include "global/envelope.h"
 #include "global/metrics.h"
@@ -146,8 +154,10 @@ static struct cfg_param params[] = {
     {"smtpd_timeout", CFG_TIME, &smtpd.timeout, "300s", 500, 3600000, 0, "idle and per-command timeout", 0, 0},
     {"smtpd_min_data_rate", CFG_INT, &smtpd.min_data_rate, "1024", 0, 1000000000, 0, "octets/s during DATA (0: no minimum)", 0, 0},
     {"smtpd_auth_failure_delay", CFG_TIME, &smtpd.auth_failure_delay, "1s", 0, 60000, 0, "tarpit per failed AUTH", 0, 0},
-    {"smtpd_auth_failure_limit", CFG_INT, &smtpd.auth_failure_limit, "10", 1, 1000000, 0, "per-IP failure score that blocks AUTH", 0, 0},
-    {"smtpd_auth_failure_decay", CFG_TIME, &smtpd.auth_failure_decay, "10m", 1000, 86400000, 0, "half-life of the failure score", 0, 0},
+    {"smtpd_auth_failure_limit", CFG_INT, &authlimit_conf.addr_limit, "10", 0, 1000000, 0, "failures that block an address", 0, 0},
+    {"smtpd_auth_user_failure_limit", CFG_INT, &authlimit_conf.user_limit, "30", 0, 1000000, 0, "failures that block a user", 0, 0},
+    {"smtpd_auth_failure_decay", CFG_TIME, &authlimit_conf.decay_ms, "10m", 1000, 86400000, 0, "half-life of the failure scores", 0, 0},
+    {"smtpd_auth_recheck", CFG_TIME, &smtpd.auth_recheck, "1s", 0, 3600000, 0, "MAIL re-checks an older credential check", 0, 0},
     {"smtpd_auth_session_failures", CFG_INT, &smtpd.auth_session_failures, "3", 1, 100, 0, "AUTH failures before closing", 0, 0},
     {"smtpd_confirm_timeout", CFG_TIME, &smtpd.confirm_timeout, "10s", 100, 600000, 0, "broker confirm wait", 0, 0},
     {"smtpd_shutdown_grace", CFG_TIME, &smtpd.shutdown_grace, "30s", 0, 600000, 0, "SIGTERM: time for messages in progress", 0, 0},
@@ -187,6 +197,7 @@ static void parse_stages(void)
 int main(int argc, char **argv)
 {
     txconf_init(argc, argv, "smtpd", params, NULL, NULL);
+    authlimit_conf.kdf_max = smtpd.auth_threads; /* the pool's slow queue waits for a slot */
     parse_stages();
     smtpd_server_listeners();
     if (!smtpd_tls_init()) {

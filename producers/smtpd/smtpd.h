@@ -37,10 +37,11 @@ struct smtpd_params {
     long long loops, threads, auth_threads;
     long long max_connections, max_per_ip;
     long long rcpt_limit, hard_error_limit;
-    long long auth_failure_limit, auth_session_failures;
+    long long auth_session_failures;
     long long batch_max, min_data_rate;
     size_t size_limit;
-    int64_t timeout, auth_failure_delay, auth_failure_decay;
+    int64_t timeout, auth_failure_delay;
+    int64_t auth_recheck;     /* MAIL re-checks a credential last found valid longer ago */
     int64_t confirm_timeout, shutdown_grace;
 };
 extern struct smtpd_params smtpd;
@@ -157,6 +158,8 @@ struct smtpd_task {
     enum tx_code rc;
     struct auth_account acct; /* T_IPAUTH, T_AUTH */
     struct sender_domain sd;  /* T_MAIL */
+    int auth_gone;            /* T_MAIL: the session's credential is no longer valid */
+    int64_t checked_ms;       /* T_MAIL: when it was found still valid (0: not checked) */
     char reply[SMTPD_REPLY_MAX];
     char job_id[40];          /* T_COMMIT */
     void *job;                /* T_COMMIT: struct smtpd_job (smtpd_queue.c) */
@@ -262,12 +265,11 @@ void smtpd_auth_done(struct session *s, struct smtpd_task *t);
 void smtpd_auth_abort(struct session *s);
 /* smtpd_auth_offered - AUTH may be used on this session now */
 int smtpd_auth_offered(const struct session *s);
-/* smtpd_ipfail_blocked / _record - the per-IP failure counter (decaying) */
-int smtpd_ipfail_blocked(const char *ip);
-double smtpd_ipfail_record(const char *ip);
 /* smtpd_ipauth_cached - source-IP auth from the cache: 1 found (acct filled), 0 none, -1 unknown */
 int smtpd_ipauth_cached(const char *ip, struct auth_account *acct);
 void smtpd_ipauth_store(const char *ip, const struct auth_account *acct, int found);
+/* smtpd_ipauth_forget - drop what the cache holds for ip */
+void smtpd_ipauth_forget(const char *ip);
 /* smtpd_domain_cached - sender domain of an account from the cache: 1, 0 (not registered), -1 unknown */
 int smtpd_domain_cached(long long account_id, const char *domain, struct sender_domain *out);
 void smtpd_domain_store(long long account_id, const char *domain, const struct sender_domain *sd, int found);

@@ -5,15 +5,20 @@
  *
  *  - every failed AUTH is answered late (tarpit): smtpd_auth_failure_delay
  *    times the session's failures so far (at most 5x);
- *  - each client IP has a failure score that decays by half every
- *    smtpd_auth_failure_decay; at smtpd_auth_failure_limit the IP's AUTH
- *    attempts fail without being checked (so guessing stops working)
- *    until the score has decayed;
+ *  - the failure scores of lib/global/authlimit.h, shared with
+ *    txmail-rest: per client address (IPv6: per /64), blocking at
+ *    smtpd_auth_failure_limit, and per user, blocking at
+ *    smtpd_auth_user_failure_limit; both halve every
+ *    smtpd_auth_failure_decay. A blocked attempt is not checked (so
+ *    guessing stops working) and answered 454 4.7.0 (temporary, as the
+ *    right password gets it too: Postfix answers its AUTH rate limit
+ *    with a 4xx as well), tarpitted and counted like a failure;
  *  - after smtpd_auth_session_failures failures the session is closed.
  *
  * Passwords are wiped as soon as they were used and never logged.
  */
 #include "smtpd.h"
+#include "global/authlimit.h"
 #include "global/metrics.h"
 #include "global/txconf.h"
 #include "util/codec.h"
@@ -21,27 +26,15 @@
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#define IPFAIL_SIZE 4096
 #define IPAUTH_SIZE 256
 #define AUTH_FAILED "535 5.7.8 Authentication credentials invalid"
+#define AUTH_THROTTLED "454 4.7.0 Too many failed authentications, try again later"
 
 enum { MECH_PLAIN = 1, MECH_LOGIN = 2 };
-
-/* ---- per-IP failure scores -------------------------------------------------- */
-
-struct ipfail {
-    char ip[64];
-    double score;
-    int64_t at;
-};
-
-static pthread_mutex_t flock = PTHREAD_MUTEX_INITIALIZER;
-static struct ipfail ftab[IPFAIL_SIZE];
 
 static unsigned hash(const char *s)
 {
@@ -50,58 +43,6 @@ static unsigned hash(const char *s)
     for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 16777619u;
     return h;
-}
-
-static double decayed(const struct ipfail *e, int64_t now)
-{
-    if (e->ip[0] == 0 || e->score <= 0)
-        return 0;
-    return e->score * pow(0.5, (double)(now - e->at) / (double)smtpd.auth_failure_decay);
-}
-
-/* slot - the entry of ip, or the one to reuse for it (two-way) */
-static struct ipfail *slot(const char *ip, int64_t now, int *found)
-{
-    unsigned h = hash(ip) % IPFAIL_SIZE;
-    struct ipfail *a = &ftab[h], *b = &ftab[(h + 1) % IPFAIL_SIZE];
-
-    *found = 1;
-    if (strcmp(a->ip, ip) == 0)
-        return a;
-    if (strcmp(b->ip, ip) == 0)
-        return b;
-    *found = 0;
-    return decayed(a, now) <= decayed(b, now) ? a : b;
-}
-
-int smtpd_ipfail_blocked(const char *ip)
-{
-    int64_t now = time_mono_ms();
-    int found, blocked;
-
-    pthread_mutex_lock(&flock);
-    struct ipfail *e = slot(ip, now, &found);
-    /* "limit" recent failures block: the score of n failures a moment ago is just under n */
-    blocked = found && decayed(e, now) > (double)smtpd.auth_failure_limit - 0.5;
-    pthread_mutex_unlock(&flock);
-    return blocked;
-}
-
-double smtpd_ipfail_record(const char *ip)
-{
-    int64_t now = time_mono_ms();
-    int found;
-    double score;
-
-    pthread_mutex_lock(&flock);
-    struct ipfail *e = slot(ip, now, &found);
-    score = found ? decayed(e, now) : 0;
-    snprintf(e->ip, sizeof(e->ip), "%s", ip);
-    e->score = score + 1;
-    e->at = now;
-    score = e->score;
-    pthread_mutex_unlock(&flock);
-    return score;
 }
 
 /* ---- source-IP authentication cache ------------------------------------------ */
@@ -149,6 +90,18 @@ void smtpd_ipauth_store(const char *ip, const struct auth_account *acct, int fou
     if (found)
         smtpd_account_copy(&e->acct, acct);
     e->expires = time_mono_ms() + auth_cache_ttl_ms;
+    pthread_mutex_unlock(&alock);
+}
+
+void smtpd_ipauth_forget(const char *ip)
+{
+    struct ipauth *e = &atab[hash(ip) % IPAUTH_SIZE];
+
+    pthread_mutex_lock(&alock);
+    if (strcmp(e->ip, ip) == 0) {
+        auth_account_free(&e->acct);
+        memset(e, 0, sizeof(*e));
+    }
     pthread_mutex_unlock(&alock);
 }
 
@@ -219,24 +172,28 @@ void smtpd_auth_abort(struct session *s)
     s->login_user = NULL;
 }
 
-/* fail - a failed attempt: counted, slowed, maybe the last one */
-static void fail(struct session *s, const char *user, const char *why)
+/* refuse - a failed or refused attempt: slowed, maybe the last one of the session */
+static void refuse(struct session *s, const char *user, const char *why, const char *reply, const char *result)
 {
     char u[120];
-    double score = smtpd_ipfail_record(s->ip);
     int64_t delay;
 
     s->auth_failures++;
     delay = smtpd.auth_failure_delay * (s->auth_failures < 5 ? s->auth_failures : 5);
     printable(u, sizeof(u), user ? user : "", user ? strlen(user) : 0);
-    msg_info("%s: [%s]: %s authentication failed: user=%s (%s), ip_failures=%.1f", s->id, s->ip,
-             s->auth_mech == MECH_PLAIN ? "PLAIN" : "LOGIN", u, why, score);
-    metrics_count("txmail_smtpd_auth_total", "result", "failed", 1);
+    msg_info("%s: [%s]: %s authentication failed: user=%s (%s)", s->id, s->ip,
+             s->auth_mech == MECH_PLAIN ? "PLAIN" : "LOGIN", u, why);
+    metrics_count("txmail_smtpd_auth_total", "result", result, 1);
     smtpd_auth_abort(s);
-    smtpd_tarpit(s, delay, AUTH_FAILED, s->auth_failures >= smtpd.auth_session_failures);
+    smtpd_tarpit(s, delay, reply, s->auth_failures >= smtpd.auth_session_failures);
 }
 
-/* verify - hand user/password to the pool (or fail at once when the IP is blocked) */
+static void fail(struct session *s, const char *user, const char *why)
+{
+    refuse(s, user, why, AUTH_FAILED, "failed");
+}
+
+/* verify - hand user/password to the pool (or refuse at once when the address is blocked) */
 static void verify(struct session *s, const char *user, const char *password)
 {
     s->state = SS_CMD;
@@ -244,8 +201,8 @@ static void verify(struct session *s, const char *user, const char *password)
         fail(s, user, "malformed user name");
         return;
     }
-    if (smtpd_ipfail_blocked(s->ip)) {
-        fail(s, user, "too many failures from this address: not checked");
+    if (authlimit_blocked(AUTHLIMIT_ADDR, s->ip, time_mono_ms()) > 0) {
+        refuse(s, user, "too many failures from this address: not checked", AUTH_THROTTLED, "throttled");
         return;
     }
     s->task.user = xstrdup(user);
@@ -392,6 +349,11 @@ void smtpd_auth_done(struct session *s, struct smtpd_task *t)
     }
     if (t->rc == TX_REJECT_POLICY) {
         fail(s, t->user, "wrong credentials or source address not allowed");
+        return;
+    }
+    if (t->rc == TX_RETRY_THROTTLED) {
+        refuse(s, t->user, "too many failures from this address or of this user: not checked",
+               AUTH_THROTTLED, "throttled");
         return;
     }
     msg_warn("%s: [%s]: AUTH not checked: %s", s->id, s->ip, tx_code_name(t->rc));

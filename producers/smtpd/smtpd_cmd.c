@@ -338,7 +338,9 @@ static void cmd_mail(struct session *s, char *line, char *args)
     buf_init(&s->txn->msg, smtpd.size_limit);
     struct smtpd_task known;
     memset(&known, 0, sizeof(known));
-    int r = smtpd_domain_cached(s->acct.id, s->txn->from_domain, &known.sd);
+    /* the pool re-checks the session's credential when its last check is older than smtpd_auth_recheck */
+    int r = auth_recheck_due(&s->acct, smtpd.auth_recheck) ? -1
+                                                           : smtpd_domain_cached(s->acct.id, s->txn->from_domain, &known.sd);
     if (r >= 0) { /* registered or not, as the database said a moment ago */
         known.kind = T_MAIL;
         known.rc = r ? TX_OK : TX_REJECT_POLICY;
@@ -354,6 +356,28 @@ static void mail_done(struct session *s, struct smtpd_task *t)
 
     if (x == NULL)
         return;
+    if (t->auth_gone) { /* disabled, password changed, address no longer allowed */
+        msg_info("%s: [%s]: credential of account %s no longer valid: session unauthenticated", s->id, s->ip,
+                 s->acct.name);
+        if (s->acct.by_ip)
+            smtpd_ipauth_forget(s->ip);
+        auth_account_free(&s->acct);
+        memset(&s->acct, 0, sizeof(s->acct));
+        s->authenticated = s->sasl = 0;
+        s->sasl_user[0] = s->sasl_method[0] = 0;
+        s->ipauth_tried = 1;
+        reject(s, "MAIL", "530 5.7.0 Authentication required");
+        txn_end(s);
+        return;
+    }
+    if (t->checked_ms)
+        s->acct.checked_ms = t->checked_ms;
+    if (t->rc == TX_RETRY_DB && !auth_recheck_due(&s->acct, auth_cache_ttl_ms)) {
+        /* database trouble: nothing is committed without it (DATA answers 451); till then as a moment ago */
+        int known = smtpd_domain_cached(s->acct.id, x->from_domain, &t->sd);
+        if (known >= 0)
+            t->rc = known ? TX_OK : TX_REJECT_POLICY;
+    }
     if (t->rc == TX_OK) {
         x->sd = t->sd;
         if (account_list_has(s->acct.settings, "forbiddenSenders", x->from_local, strlen(x->from_local))) {

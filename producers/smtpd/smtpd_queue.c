@@ -255,15 +255,26 @@ static void run_one(struct pctx *c, struct smtpd_task *t)
         if (t->rc == TX_OK || t->rc == TX_REJECT_POLICY)
             smtpd_ipauth_store(s->ip, &t->acct, t->rc == TX_OK);
         break;
-    case T_AUTH:
-        t->rc = auth_basic(db, t->user, t->password, s->ip, &t->acct);
+    case T_AUTH: {
+        int retry_after;
+        t->rc = auth_basic(db, t->user, t->password, s->ip, &t->acct, &retry_after);
         explicit_bzero(t->password, strlen(t->password));
         break;
-    case T_MAIL:
+    }
+    case T_MAIL: {
+        /* the session's credential first (a copy: the session belongs to its loop) */
+        struct auth_account a = s->acct;
+        t->rc = auth_recheck(db, &a, s->ip);
+        if (t->rc == TX_REJECT_POLICY)
+            t->auth_gone = 1;
+        if (t->rc != TX_OK)
+            break;
+        t->checked_ms = a.checked_ms;
         t->rc = auth_sender_domain(db, s->acct.id, s->txn->from_domain, &t->sd);
         if (t->rc == TX_OK || t->rc == TX_REJECT_POLICY)
             smtpd_domain_store(s->acct.id, s->txn->from_domain, &t->sd, t->rc == TX_OK);
         break;
+    }
     default:
         msg_panic("smtpd pool: task kind %d on the wrong queue", (int)t->kind);
     }

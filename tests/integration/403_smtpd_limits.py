@@ -165,8 +165,8 @@ c.ehlo()
 c.starttls()
 c.ehlo()
 eq(c.auth_plain(acct["user"], "bad3")[0], 535, "third failure from the address")
-eq(c.auth_plain(acct["user"], acct["password"])[1], "535 5.7.8 Authentication credentials invalid",
-   "the address is blocked: even the right password fails")
+eq(c.auth_plain(acct["user"], acct["password"])[1], "454 4.7.0 Too many failed authentications, try again later",
+   "the address is blocked: even the right password is not checked (temporary failure)")
 c.close()
 c = Raw(port=port, source="127.0.0.10")
 c.ehlo()
