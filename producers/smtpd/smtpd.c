@@ -85,7 +85,7 @@
  * PARAMETERS (defaults in brackets; shared ones in txconf.h)
  *   smtpd_listen [0.0.0.0:587]            submission with STARTTLS; "host:port,..." or empty
  *   smtpd_tls_listen [0.0.0.0:465]        implicit TLS; "host:port,..." or empty
- *   smtpd_tls_cert_file [] smtpd_tls_key_file []   PEM certificate chain and key
+ *   smtpd_tls_cert_file [] smtpd_tls_key_file []   PEM certificate chain and key (a secret file)
  *   smtpd_require_tls [yes]               MAIL only over TLS ...
  *   smtpd_tls_exempt_clients [loopback]   ... except from these ("loopback" and/or IPs)
  *   smtpd_plaintext_auth_loopback [no]    AUTH without TLS on loopback-only listeners
@@ -136,7 +136,7 @@ static struct cfg_param params[] = {
     {"smtpd_listen", CFG_STR, &smtpd.listen, "0.0.0.0:587", 0, 0, 0, "submission listeners (STARTTLS)", 0, 0},
     {"smtpd_tls_listen", CFG_STR, &smtpd.tls_listen, "0.0.0.0:465", 0, 0, 0, "implicit-TLS listeners", 0, 0},
     {"smtpd_tls_cert_file", CFG_STR, &smtpd.cert_file, "", 0, 0, 0, "PEM certificate chain", 0, 0},
-    {"smtpd_tls_key_file", CFG_STR, &smtpd.key_file, "", 0, 0, 0, "PEM private key", 0, 0},
+    {"smtpd_tls_key_file", CFG_STR, &smtpd.key_pem, "", 0, 0, CFG_SECRET_FILE, "PEM private key", 0, 0},
     {"smtpd_require_tls", CFG_BOOL, &smtpd.require_tls, "yes", 0, 0, 0, "MAIL only over TLS", 0, 0},
     {"smtpd_tls_exempt_clients", CFG_STR, &smtpd.tls_exempt, "loopback", 0, 0, 0, "clients allowed to send without TLS", 0, 0},
     {"smtpd_plaintext_auth_loopback", CFG_BOOL, &smtpd.plaintext_auth_loopback, "no", 0, 0, 0, "AUTH without TLS on loopback listeners", 0, 0},

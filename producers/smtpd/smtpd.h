@@ -30,7 +30,7 @@
 
 struct smtpd_params {
     char *listen, *tls_listen;
-    char *cert_file, *key_file;
+    char *cert_file, *key_pem; /* key_pem: the key file's text (secret) */
     char *tls_exempt;
     char *stages;
     int require_tls, plaintext_auth_loopback, chunking;
