@@ -11,3 +11,8 @@ crypto_test_SRC := lib/global/crypto_test.c
 envelope_test_SRC := lib/global/envelope_test.c
 ids_test_SRC := lib/global/ids_test.c
 event_test_SRC := lib/global/event_test.c
+
+# netpolicy: the addresses tenant-driven connections may reach (notify, deliver)
+LIBGLOBAL_SRC += lib/global/netpolicy.c
+UNIT_TESTS += netpolicy_test
+netpolicy_test_SRC := lib/global/netpolicy_test.c
