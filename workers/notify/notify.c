@@ -80,6 +80,7 @@
 #include "global/event.h"
 #include "global/eventfill.h"
 #include "global/metrics.h"
+#include "global/netpolicy.h"
 #include "global/txconf.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
@@ -102,7 +103,8 @@ char *notify_ca_file;
 char *notify_retry_queue;
 long long notify_prefetch;
 char *notify_proxy;
-static char *p_queue, *p_schedule, *p_deny;
+struct netpolicy *nf_policy;
+static char *p_queue, *p_schedule, *p_deny, *p_allow;
 static int64_t p_stop_timeout;
 
 static struct cfg_param params[] = {
@@ -131,8 +133,10 @@ static struct cfg_param params[] = {
     {"notify_orphan_wait", CFG_TIME, &notify_orphan_wait, "30s", 0, 3600000, 0,
      "wait for a missing job or message row", 0, 0},
     {"notify_ca_file", CFG_STR, &notify_ca_file, "", 0, 0, 0, "extra CA certificates", 0, 0},
-    {"notify_deny_networks", CFG_STR, &p_deny, "", 0, 0, 0,
-     "networks no POST may connect to (e.g. private ranges)", 0, 0},
+    {"notify_deny_networks", CFG_STR, &p_deny, "default", 0, 0, 0,
+     "networks no POST may connect to (\"default\": loopback, private, link-local, ...)", 0, 0},
+    {"notify_allow_networks", CFG_STR, &p_allow, "", 0, 0, 0,
+     "networks a POST may connect to even when denied (e.g. a test stack's loopback)", 0, 0},
     {"notify_proxy", CFG_STR, &notify_proxy, "", 0, 0, 0,
      "HTTP proxy for POSTs (empty: none, the environment is ignored)", 0, 0},
     {"notify_stop_timeout", CFG_TIME, &p_stop_timeout, "30s", 100, 600000, 0,
@@ -528,6 +532,7 @@ int main(int argc, char **argv)
     struct db *db;
     struct batchloop_conf bc;
     struct batchloop_ops ops = {on_deliver, on_work, on_lost, on_busy};
+    char err[200];
 
     txconf_init(argc, argv, "notify", params, NULL, NULL);
     if (nf_retry_schedule_parse(p_schedule) < 0)
@@ -536,8 +541,9 @@ int main(int argc, char **argv)
         msg_fatal("master_key_file: expected 64 hex digits");
     if (!secret_have_master_key())
         msg_warn("no master key: webhook secrets and endpoint passwords cannot be decrypted");
-    if (nf_deny_parse(p_deny) < 0)
-        msg_fatal("notify_deny_networks: expected addresses with prefix lengths, e.g. \"10.0.0.0/8, fc00::/7\"");
+    nf_policy = netpolicy_create(p_deny, p_allow, err, sizeof(err));
+    if (nf_policy == NULL)
+        msg_fatal("notify_deny_networks, notify_allow_networks: %s", err);
     if (*notify_ca_file && access(notify_ca_file, R_OK) != 0)
         msg_fatal("notify_ca_file %s: %m", notify_ca_file);
     txconf_db(&dc);
@@ -555,6 +561,7 @@ int main(int argc, char **argv)
     bc.stop_timeout_ms = p_stop_timeout;
     batchloop_run(&bc, &ops, NULL);
     nf_http_done();
+    netpolicy_free(nf_policy);
     db_close(db);
     return 0;
 }
