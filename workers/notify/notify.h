@@ -208,6 +208,20 @@ int nf_retry_envelope(const struct nf_post *p, int64_t delay_ms, char **out, siz
  */
 struct nf_post *nf_retry_decode(const void *body, size_t len, int64_t *due_ms, char *err,
                                 size_t errsz);
+/*
+ * nf_event_envelope - a "webhook-event" envelope: ev (an event waiting
+ * for its message row since first_ms, waits parkings so far) due after
+ * delay_ms. Ownership: new (*out). 0, or -1 when it cannot be encoded.
+ */
+int nf_event_envelope(json_t *ev, int64_t first_ms, int waits, int64_t delay_ms, char **out,
+                      size_t *len, const char **tier);
+/*
+ * nf_event_decode - the event of a "webhook-event" envelope (Ownership:
+ * new *ev). 0; 1 when the envelope is of another type; -1 with err when
+ * malformed.
+ */
+int nf_event_decode(const void *body, size_t len, json_t **ev, int64_t *first_ms, int *waits,
+                    int64_t *due_ms, char *err, size_t errsz);
 /* nf_retry_delay - the delay after the attempts-th failed attempt (notify_retry_schedule) */
 int64_t nf_retry_delay(int attempts);
 int nf_retry_schedule_parse(const char *spec);
