@@ -8,7 +8,9 @@ metadata), [::1], [::ffff:127.0.0.1]. No connection reaches the receivers
 dead-lettered into webhook_delivery with last_result "connect error: address
 denied by policy ...". An allow entry opens exactly its range:
 notify_allow_networks=127.0.0.2/32 lets the POST to 127.0.0.2 through while
-127.0.0.1 stays refused. Runs its own txmail-notify (the stack's
+127.0.0.1 stays refused. Redirects are never followed: a 307 from the
+allowed endpoint pointing at another allowed URL is a failed attempt
+("HTTP 307"), the target gets nothing. Runs its own txmail-notify (the stack's
 configuration allows loopback for the other tests)."""
 import atexit
 import os
@@ -35,6 +37,7 @@ atexit.register(restore)
 v4 = WebhookReceiver()
 v6 = WebhookReceiver(host="::1")
 opened = WebhookReceiver(host="127.0.0.2")
+redir = WebhookReceiver(host="127.0.0.2", status_fn=lambda i: 307, location=opened.url + "-redirected")
 acct = new_account()
 A = acct["id"]
 denied = ["http://127.0.0.1:%d/hook" % v4.port,
@@ -45,7 +48,7 @@ denied = ["http://127.0.0.1:%d/hook" % v4.port,
           "http://[::1]:%d/hook" % v6.port,
           "http://[::ffff:127.0.0.1]:%d/hook" % v4.port]
 cases = []
-for i, url in enumerate(denied + [opened.url]):
+for i, url in enumerate(denied + [redir.url, opened.url]):
     job, received = insert_job(A, notification={"url": url})
     ev = event(A, job, rid(job), received, "DELIVER", "FINISHED", "DELIVERED", "OK",
                email="r%d@example.com" % i, frm="s@example.com")
@@ -62,8 +65,8 @@ def dead_rows():
     return sql("SELECT url, state, last_result, attempts FROM webhook_delivery WHERE account_id=%s", A)
 
 
-rows = wait_until(lambda: (lambda r: r if len(r) == len(denied) else None)(dead_rows()), 40,
-                  "a dead letter per denied endpoint")
+rows = wait_until(lambda: (lambda r: r if len(r) == len(denied) + 1 else None)(dead_rows()), 40,
+                  "a dead letter per denied endpoint and for the redirect")
 by_url = {r[0]: r for r in rows}
 for url in denied:
     r = by_url.get(url)
@@ -74,7 +77,10 @@ for url in denied:
     check(r[3] >= 2, "%s retried like any failed POST (%d attempts)" % (url, r[3]))
 eq(v4.connections, 0, "no connection reached the IPv4 receiver on 127.0.0.1")
 eq(v6.connections, 0, "no connection reached the IPv6 receiver on ::1")
-eq(len(opened.requests), 1, "the allowed endpoint got exactly its one POST")
+eq(by_url[redir.url][2], "HTTP 307", "a redirect is a failed attempt")
+check(len(redir.requests) >= 2, "the redirecting endpoint was retried (%d)" % len(redir.requests))
+eq([r["path"] for r in opened.requests], ["/hook"], "the allowed endpoint got exactly its one POST, "
+   "never the redirected one")
 text = own.log_text()
 for url, job, ev in cases[:len(denied)]:
     check("%s: tag=%s" % (ev["rid"], ev["tag"][:16]) in text, "outcome logged for %s" % url)

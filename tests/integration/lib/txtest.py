@@ -385,7 +385,7 @@ def dkim_verify(raw):
 class WebhookReceiver:
     """A small HTTP server recording every POST. status_fn(request_index) -> HTTP status."""
 
-    def __init__(self, port=0, status_fn=None, delay=0.0, host="127.0.0.1"):
+    def __init__(self, port=0, status_fn=None, delay=0.0, host="127.0.0.1", location=None):
         self.requests = []
         self.connections = 0
         self.lock = threading.Lock()
@@ -409,6 +409,8 @@ class WebhookReceiver:
                 status = status_fn(idx) if status_fn else 200
                 payload = b"{}"
                 self.send_response(status)
+                if location:
+                    self.send_header("Location", location)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
