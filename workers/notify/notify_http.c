@@ -28,10 +28,12 @@
  * address (CONNECT to the address, forced tunnel; TLS still verifies
  * the host name). An attempt refused by the policy fails with
  * "connect error: address denied by policy" and takes the retry path
- * like any failed POST (the policy or the endpoint's DNS may change). Any 2xx acks every
- * notification of the post; anything else schedules a retry (published
- * and confirmed before the acks) or, past notify_max_age after the first
- * attempt, dead-letters the notifications into webhook_delivery.
+ * like any failed POST (the policy or the endpoint's DNS may change).
+ *
+ * Any 2xx acks every notification of the post; anything else schedules a
+ * retry (published and confirmed before the acks) or, past notify_max_age
+ * after the first attempt, dead-letters the notifications into
+ * webhook_delivery.
  */
 #include "notify.h"
 #include "global/batchloop.h"
