@@ -18,3 +18,8 @@ ids_test_SRC := lib/global/ids_test.c
 event_test_SRC := lib/global/event_test.c
 UNIT_TESTS += httpguard_test
 httpguard_test_SRC := lib/global/httpguard_test.c
+
+# netpolicy: the addresses tenant-driven connections may reach (notify, deliver)
+LIBGLOBAL_SRC += lib/global/netpolicy.c
+UNIT_TESTS += netpolicy_test
+netpolicy_test_SRC := lib/global/netpolicy_test.c

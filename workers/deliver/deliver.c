@@ -163,6 +163,14 @@
  *   deliver_mx_max_hosts (5)           MX hosts tried
  *   deliver_mx_max_addresses (10)      addresses tried per attempt
  *   deliver_inet_protocols (all)       all, ipv4 or ipv6
+ *   deliver_deny_networks (default)    MX addresses never connected to; "default"
+ *                                      is lib/global/netpolicy.h's list (loopback,
+ *                                      RFC 1918, link-local, ...); "": none. An MX
+ *                                      route with only denied addresses is deferred
+ *                                      [4.4.4]; relay and transport hosts (the
+ *                                      operator's) are not subject to it
+ *   deliver_allow_networks ()          allowed even when denied (the test stack:
+ *                                      "127.0.0.0/8, ::1")
  *   deliver_suppress_exclude ()        enhanced codes never suppressed ("5.7.1,5.7.*")
  *   deliver_suppress_cache (1s)        "not listed" answers reused this long
  *   deliver_domain_cache (30s)         sender domain settings reused this long
@@ -214,6 +222,8 @@ static struct cfg_param params[] = {
     {"deliver_mx_max_hosts", CFG_INT, &dp.mx_max_hosts, "5", 1, 32, 0, "MX hosts tried", 0, 0},
     {"deliver_mx_max_addresses", CFG_INT, &dp.mx_max_addresses, "10", 1, 64, 0, "addresses tried", 0, 0},
     {"deliver_inet_protocols", CFG_STR, &dp.inet_protocols, "all", 0, 0, 0, "all | ipv4 | ipv6", 0, 0},
+    {"deliver_deny_networks", CFG_STR, &dp.deny_networks, "default", 0, 0, 0, "MX addresses refused (\"default\": loopback, private, ...)", 0, 0},
+    {"deliver_allow_networks", CFG_STR, &dp.allow_networks, "", 0, 0, 0, "MX addresses allowed even when denied", 0, 0},
     {"deliver_suppress_exclude", CFG_STR, &dp.suppress_exclude, "", 0, 0, 0, "enhanced codes never suppressed", 0, 0},
     {"deliver_suppress_cache", CFG_TIME, &dp.suppress_cache, "1s", 0, 10000, 0, "negative suppression answers kept", 0, 0},
     {"deliver_domain_cache", CFG_TIME, &dp.domain_cache, "30s", 0, 3600000, 0, "sender domain settings kept", 0, 0},

@@ -34,6 +34,7 @@ struct deliver_params {
     int64_t dns_timeout, dns_cache_ttl, dns_negative_ttl;
     long long dns_tries, mx_max_hosts, mx_max_addresses;
     char *inet_protocols;       /* "all" | "ipv4" | "ipv6" */
+    char *deny_networks, *allow_networks; /* MX addresses (netpolicy.h) */
     char *suppress_exclude;
     int64_t suppress_cache, domain_cache, record_retry;
     long long min_data_rate, dest_limit;
@@ -274,6 +275,12 @@ void deliver_dns_thread_done(struct dctx *ctx);
 /* dns_mx - MX hosts of domain in preference order (ties shuffled) */
 enum dns_rc dns_mx(struct dctx *ctx, const char *domain, struct mx_host *out, int max,
                    int *n, char *err, size_t errsz);
+/*
+ * dns_addr_allowed - an address an MX answer may lead to
+ * (deliver_deny_networks, deliver_allow_networks; lib/global/netpolicy.h).
+ * Relay and transport hosts are the operator's and not subject to it.
+ */
+int dns_addr_allowed(const union dsock *a);
 /* dns_addrs - A then AAAA (deliver_inet_protocols) of host */
 enum dns_rc dns_addrs(struct dctx *ctx, const char *host, union dsock *out, int max, int *n,
                       char *err, size_t errsz);

@@ -10,6 +10,12 @@
  * min(TTL, deliver_dns_cache_ttl), NXDOMAIN/NODATA for
  * deliver_dns_negative_ttl, failures never.
  *
+ * MX answers are the recipient domain's, so a tenant's: the addresses
+ * they lead to pass deliver_deny_networks / deliver_allow_networks
+ * (dns_addr_allowed; netpolicy.h), so a domain whose MX points at
+ * loopback, the broker, the database or cloud metadata is never
+ * connected to.
+ *
  * Results: DNS_OK, DNS_NXDOMAIN (the name does not exist: a hard bounce
  * for a recipient domain), DNS_NODATA (exists, no record of the type: A
  * fallback for MX), DNS_NULLMX (RFC 7505), DNS_TEMP (timeout, SERVFAIL,
@@ -17,6 +23,7 @@
  */
 #include "workers/deliver/deliver.h"
 #include "global/ids.h"
+#include "global/netpolicy.h"
 #include "global/txconf.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
@@ -47,6 +54,7 @@ struct centry {
 };
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct netpolicy *policy;    /* read-only after deliver_dns_init */
 static struct centry cache[CACHE_SLOTS];
 
 static unsigned slot_of(const char *name, int type)
@@ -111,7 +119,17 @@ static void cache_put(const char *name, int type, enum dns_rc rc, const void *re
 
 int deliver_dns_init(void)
 {
+    char err[200];
+
+    policy = netpolicy_create(dp.deny_networks, dp.allow_networks, err, sizeof(err));
+    if (policy == NULL)
+        msg_fatal("deliver_deny_networks, deliver_allow_networks: %s", err);
     return ares_library_init(ARES_LIB_INIT_ALL) == ARES_SUCCESS ? 0 : -1;
+}
+
+int dns_addr_allowed(const union dsock *a)
+{
+    return policy != NULL && netpolicy_allowed(policy, &a->sa);
 }
 
 int deliver_dns_thread(struct dctx *ctx)

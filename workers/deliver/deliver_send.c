@@ -97,7 +97,7 @@ static int candidates(struct dctx *ctx, const struct route *rt, struct candidate
         nmx = 1;
         snprintf(mx[0].name, sizeof(mx[0].name), "%s", rt->host);
     }
-    int temp = 0;
+    int temp = 0, denied = 0;
     char first_err[400] = "";
     for (int i = 0; i < nmx && *n < dp.mx_max_addresses && *n < MAX_CANDIDATES; i++) {
         union dsock addrs[MAX_CANDIDATES];
@@ -113,6 +113,19 @@ static int candidates(struct dctx *ctx, const struct route *rt, struct candidate
             continue;
         }
         for (int k = 0; k < na; k++) {
+            if (rt->use_mx && !dns_addr_allowed(&addrs[k])) {
+                /* the recipient domain's DNS leads inside: never connected to */
+                if (!denied++) {
+                    char ip[INET6_ADDRSTRLEN] = "?";
+                    inet_ntop(addrs[k].sa.sa_family,
+                              addrs[k].sa.sa_family == AF_INET6 ? (void *)&addrs[k].in6.sin6_addr
+                                                                : (void *)&addrs[k].in4.sin_addr,
+                              ip, sizeof(ip));
+                    snprintf(first_err, sizeof(first_err),
+                             "MX host %.255s[%s] denied by policy (deliver_deny_networks)", mx[i].name, ip);
+                }
+                continue;
+            }
             memcpy(out[*n].host, mx[i].name, sizeof(out[*n].host));
             out[*n].addr = addrs[k];
             (*n)++;
@@ -121,6 +134,12 @@ static int candidates(struct dctx *ctx, const struct route *rt, struct candidate
     if (*n > 0)
         return 0;
     o->dns = 1;
+    if (denied) {
+        /* like Postfix's MX pointing at itself: a configuration error of the
+         * domain, deferred (it may be fixed; never a bounce that suppresses) */
+        outcome_reason(o, DLV_DEFER, "4.4.4", "%s", first_err);
+        return -1;
+    }
     if (rt->use_mx && !temp && nmx == 1 && strcmp(mx[0].name, rt->host) == 0) {
         /* no MX and no address: nowhere to deliver */
         outcome_reason(o, DLV_BOUNCE, "5.4.4", "%s", first_err);

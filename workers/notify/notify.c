@@ -23,8 +23,13 @@
  *   recipient id (tracking) are completed from the message row first.
  *
  *   Endpoint host names are resolved through dns_servers when it is set
- *   (c-ares, /etc/hosts first; notify_dns.c), else by libcurl's resolver;
- *   notify_deny_networks is checked on every connection.
+ *   (c-ares, /etc/hosts first; notify_dns.c), else by libcurl's resolver.
+ *   Every connection's address is checked against notify_deny_networks and
+ *   notify_allow_networks when the socket is opened (so the address
+ *   checked is the address connected to, whatever a name resolved to
+ *   before); a denied one fails the attempt ("connect error: address
+ *   denied by policy ...") and the POST takes the retry path like any
+ *   failed POST, so it is dead-lettered after notify_max_age.
  *
  *   Delivery (notify_http.c): libcurl multi; notify_endpoint_concurrency
  *   POSTs per endpoint and notify_concurrency in all; notify_timeout per
@@ -42,6 +47,15 @@
  *   Deliveries are acked only after the POST succeeded, the retry publish
  *   was confirmed or the dead letter was written: nothing is lost, and a
  *   redelivery posts the same notifications (same tags) again.
+ *
+ *   Events that carry only their recipient id wait notify_orphan_wait in
+ *   hand for their message row (the recorder writes it); still missing,
+ *   they go through the same delay tiers ("webhook-event" envelopes,
+ *   notify_retry.c) and are looked at again each time they come back, so a
+ *   lagging recorder delays them but never loses them; after
+ *   notify_max_age from their arrival they go to txmail.dead ("notify: no
+ *   message row for this recipient id after Ns"). Without a job row after
+ *   notify_orphan_wait an event goes to the account's default endpoint.
  *
  *   Malformed events are logged and skipped (txmail-recorder dead-letters
  *   them); malformed retry envelopes go to txmail.dead. OAuth 2.0 client
@@ -61,12 +75,21 @@
  *                                       parked in the delay tiers
  *   notify_prefetch (5000)              deliveries in hand per queue
  *   notify_cache_ttl (30s)              job and account rows cached
- *   notify_orphan_wait (30s)            wait for a missing job/message row
+ *   notify_orphan_wait (30s)            wait for a missing job/message row, then
+ *                                       (message row) through the delay tiers
  *   notify_ca_file ()                   extra CA certificates (PEM)
- *   notify_deny_networks ()             refuse to connect there (e.g.
- *                                       "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,
- *                                       fc00::/7"); default: every address allowed
- *   notify_proxy ()                     HTTP proxy; empty: none (environment ignored)
+ *   notify_deny_networks (default)      networks no POST may connect to; "default"
+ *                                       is lib/global/netpolicy.h's list (loopback,
+ *                                       0/8, RFC 1918, 100.64/10, link-local, ULA,
+ *                                       multicast, reserved; their IPv6 forms);
+ *                                       more may follow ("default, 192.0.2.0/24");
+ *                                       "" allows every address
+ *   notify_allow_networks ()            networks allowed even when denied (the
+ *                                       test stack: "127.0.0.0/8, ::1")
+ *   notify_proxy ()                     HTTP proxy; empty: none (environment ignored).
+ *                                       Not subject to the policy (the operator's);
+ *                                       the endpoint is resolved by notify, checked,
+ *                                       and tunnelled to by address (CONNECT)
  *   notify_stop_timeout (30s)           SIGTERM: longest wait to finish
  *   and the shared parameters of txconf.h (master_key_file decrypts the
  *   endpoint passwords and webhook secrets; dns_servers).
@@ -80,6 +103,7 @@
 #include "global/event.h"
 #include "global/eventfill.h"
 #include "global/metrics.h"
+#include "global/netpolicy.h"
 #include "global/txconf.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
@@ -102,7 +126,8 @@ char *notify_ca_file;
 char *notify_retry_queue;
 long long notify_prefetch;
 char *notify_proxy;
-static char *p_queue, *p_schedule, *p_deny;
+struct netpolicy *nf_policy;
+static char *p_queue, *p_schedule, *p_deny, *p_allow;
 static int64_t p_stop_timeout;
 
 static struct cfg_param params[] = {
@@ -129,10 +154,12 @@ static struct cfg_param params[] = {
     {"notify_cache_ttl", CFG_TIME, &notify_cache_ttl, "30s", 0, 3600000, 0,
      "job and account rows cached", 0, 0},
     {"notify_orphan_wait", CFG_TIME, &notify_orphan_wait, "30s", 0, 3600000, 0,
-     "wait for a missing job or message row", 0, 0},
+     "wait for a missing job or message row (then: delay tiers)", 0, 0},
     {"notify_ca_file", CFG_STR, &notify_ca_file, "", 0, 0, 0, "extra CA certificates", 0, 0},
-    {"notify_deny_networks", CFG_STR, &p_deny, "", 0, 0, 0,
-     "networks no POST may connect to (e.g. private ranges)", 0, 0},
+    {"notify_deny_networks", CFG_STR, &p_deny, "default", 0, 0, 0,
+     "networks no POST may connect to (\"default\": loopback, private, link-local, ...)", 0, 0},
+    {"notify_allow_networks", CFG_STR, &p_allow, "", 0, 0, 0,
+     "networks a POST may connect to even when denied (e.g. a test stack's loopback)", 0, 0},
     {"notify_proxy", CFG_STR, &notify_proxy, "", 0, 0, 0,
      "HTTP proxy for POSTs (empty: none, the environment is ignored)", 0, 0},
     {"notify_stop_timeout", CFG_TIME, &p_stop_timeout, "30s", 100, 600000, 0,
@@ -150,6 +177,8 @@ struct pending {
     unsigned epoch;
     json_t *ev;
     int64_t arrived_mono, tried_mono;
+    int64_t first_ms;                /* wall clock of its first arrival (parkings keep it) */
+    int waits;                       /* times parked for a missing message row */
     struct pending *next;
 };
 
@@ -280,11 +309,13 @@ static void skip(struct pending *pe, const char *outcome, const char *why)
     pending_free(pe);
 }
 
-enum resolved { RES_DONE, RES_WAIT, RES_DBDOWN };
+enum resolved { RES_DONE, RES_WAIT, RES_DBDOWN, RES_PARK };
 
 /*
  * resolve - find the context of an event and add it to its job's batch.
- * Ownership: steals pe unless RES_WAIT / RES_DBDOWN.
+ * Ownership: steals pe unless RES_WAIT / RES_DBDOWN / RES_PARK (an event
+ * without its message row after notify_orphan_wait: the caller parks it
+ * in the delay tiers, or dead-letters it past notify_max_age).
  */
 static enum resolved resolve(struct pending *pe, int64_t now, int stopping)
 {
@@ -305,8 +336,7 @@ static enum resolved resolve(struct pending *pe, int64_t now, int stopping)
                                          json_integer_value(json_object_get(ev, "received")) <= 0)) {
             if (!waited || stopping)
                 return RES_WAIT;
-            skip(pe, "dropped", "no message row for this recipient id");
-            return RES_DONE;
+            return RES_PARK; /* the recorder lags: never dropped */
         }
     }
     account = json_integer_value(json_object_get(ev, "account"));
@@ -361,9 +391,60 @@ static enum resolved resolve(struct pending *pe, int64_t now, int stopping)
     return RES_DONE;
 }
 
+/*
+ * park - events still without their message row: through the delay tiers
+ * (confirmed before the acks), or to txmail.dead past notify_max_age
+ */
+static void park(struct pending *list)
+{
+    struct batchloop_msg m[64];
+    char *bodies[64];
+    struct pending *batch[64];
+    int n = 0;
+    int64_t now = time_now_ms();
+
+    while (list || n) {
+        if (list && n < 64) {
+            struct pending *pe = list;
+            list = pe->next;
+            if (now - pe->first_ms >= notify_max_age) {
+                char why[200];
+                char *body = json_dumps(pe->ev, JSON_COMPACT);
+                snprintf(why, sizeof(why), "no message row for this recipient id after %llds",
+                         (long long)((now - pe->first_ms) / 1000));
+                if (body == NULL)
+                    msg_panic("cannot encode an event");
+                batchloop_dead(body, strlen(body), why);
+                free(body);
+                skip(pe, "dead", why);
+                continue;
+            }
+            size_t len;
+            const char *tier;
+            int64_t delay = nf_retry_delay(pe->waits + 1);
+            if (nf_event_envelope(pe->ev, pe->first_ms, pe->waits + 1, delay, &bodies[n], &len,
+                                  &tier) < 0)
+                msg_panic("cannot encode a webhook-event envelope");
+            m[n] = (struct batchloop_msg){MQ_EXCHANGE_RETRY, tier, notify_retry_queue, NULL,
+                                          bodies[n], len};
+            batch[n++] = pe;
+            continue;
+        }
+        batchloop_publish(m, n);
+        for (int i = 0; i < n; i++) {
+            char why[120];
+            free(bodies[i]);
+            snprintf(why, sizeof(why), "no message row for this recipient id yet; retry in %llds",
+                     (long long)(nf_retry_delay(batch[i]->waits + 1) / 1000));
+            skip(batch[i], "deferred", why);
+        }
+        n = 0;
+    }
+}
+
 static void resolve_all(int64_t now, int stopping)
 {
-    struct pending *list = pend_head, *keep = NULL, **tail = &keep;
+    struct pending *list = pend_head, *keep = NULL, **tail = &keep, *parked = NULL;
     int dbdown = now < db_retry_at;
 
     pend_head = pend_tail = NULL;
@@ -377,6 +458,11 @@ static void resolve_all(int64_t now, int stopping)
             enum resolved r = resolve(pe, now, stopping);
             if (r == RES_DONE)
                 continue;
+            if (r == RES_PARK) {
+                pe->next = parked;
+                parked = pe;
+                continue;
+            }
             pe->tried_mono = now;
             if (r == RES_DBDOWN) {
                 dbdown = 1;
@@ -396,15 +482,76 @@ static void resolve_all(int64_t now, int stopping)
     pend_head = keep;
     if (!dbdown)
         db_backoff = 0;
+    park(parked);
 }
 
 /* ---- loop callbacks ----------------------------------------------------- */
 
+static void pending_add(struct pending *pe)
+{
+    if (pend_tail)
+        pend_tail->next = pe;
+    else
+        pend_head = pe;
+    pend_tail = pe;
+    npend++;
+}
+
+/* take_event - a parked event back from the tiers: on to the next tier, or looked at again */
+static void take_event(struct mq_delivery *d, unsigned epoch, json_t *ev, int64_t first_ms,
+                       int waits, int64_t due)
+{
+    struct pending *pe;
+    int64_t now = time_now_ms();
+    char err[200];
+
+    if (due > now + 250) {
+        char *body;
+        size_t len;
+        const char *tier;
+        if (nf_event_envelope(ev, first_ms, waits, due - now, &body, &len, &tier) < 0)
+            msg_panic("cannot encode a webhook-event envelope");
+        struct batchloop_msg m = {MQ_EXCHANGE_RETRY, tier, notify_retry_queue, NULL, body, len};
+        batchloop_publish(&m, 1);
+        free(body);
+        batchloop_ack(epoch, d->tag);
+        json_decref(ev);
+        mq_delivery_free(d);
+        return;
+    }
+    if (eventfill_check(ev, err, sizeof(err)) < 0) {
+        msg_warn("retry delivery %llu: status=dead-letter (%s)", (unsigned long long)d->tag, err);
+        batchloop_dead(d->body, d->len, err);
+        batchloop_ack(epoch, d->tag);
+        json_decref(ev);
+        mq_delivery_free(d);
+        return;
+    }
+    pe = xcalloc(1, sizeof(*pe));
+    pe->dlv = *d;
+    pe->epoch = epoch;
+    pe->ev = ev;
+    pe->first_ms = first_ms;
+    pe->waits = waits;
+    /* it waited in the tiers: one more look, then parked again */
+    pe->arrived_mono = time_mono_ms() - notify_orphan_wait;
+    pending_add(pe);
+}
+
 static void take_retry(struct mq_delivery *d, unsigned epoch)
 {
     char err[200];
-    int64_t due = 0, now = time_now_ms();
-    struct nf_post *p = nf_retry_decode(d->body, d->len, &due, err, sizeof(err));
+    int64_t due = 0, now = time_now_ms(), first_ms = 0;
+    json_t *ev = NULL;
+    int waits = 0, k = nf_event_decode(d->body, d->len, &ev, &first_ms, &waits, &due, err,
+                                       sizeof(err));
+    struct nf_post *p;
+
+    if (k == 0) {
+        take_event(d, epoch, ev, first_ms, waits, due);
+        return;
+    }
+    p = k < 0 ? NULL : nf_retry_decode(d->body, d->len, &due, err, sizeof(err));
 
     if (p == NULL) {
         msg_warn("retry delivery %llu: status=dead-letter (%s)", (unsigned long long)d->tag, err);
@@ -467,12 +614,8 @@ static void on_deliver(struct mq_delivery *d, unsigned epoch, void *arg)
     pe->epoch = epoch;
     pe->ev = ev;
     pe->arrived_mono = time_mono_ms();
-    if (pend_tail)
-        pend_tail->next = pe;
-    else
-        pend_head = pe;
-    pend_tail = pe;
-    npend++;
+    pe->first_ms = time_now_ms();
+    pending_add(pe);
 }
 
 static int on_busy(void *arg)
@@ -528,6 +671,7 @@ int main(int argc, char **argv)
     struct db *db;
     struct batchloop_conf bc;
     struct batchloop_ops ops = {on_deliver, on_work, on_lost, on_busy};
+    char err[200];
 
     txconf_init(argc, argv, "notify", params, NULL, NULL);
     if (nf_retry_schedule_parse(p_schedule) < 0)
@@ -536,8 +680,9 @@ int main(int argc, char **argv)
         msg_fatal("master_key_file: expected 64 hex digits");
     if (!secret_have_master_key())
         msg_warn("no master key: webhook secrets and endpoint passwords cannot be decrypted");
-    if (nf_deny_parse(p_deny) < 0)
-        msg_fatal("notify_deny_networks: expected addresses with prefix lengths, e.g. \"10.0.0.0/8, fc00::/7\"");
+    nf_policy = netpolicy_create(p_deny, p_allow, err, sizeof(err));
+    if (nf_policy == NULL)
+        msg_fatal("notify_deny_networks, notify_allow_networks: %s", err);
     if (*notify_ca_file && access(notify_ca_file, R_OK) != 0)
         msg_fatal("notify_ca_file %s: %m", notify_ca_file);
     txconf_db(&dc);
@@ -555,6 +700,7 @@ int main(int argc, char **argv)
     bc.stop_timeout_ms = p_stop_timeout;
     batchloop_run(&bc, &ops, NULL);
     nf_http_done();
+    netpolicy_free(nf_policy);
     db_close(db);
     return 0;
 }

@@ -29,6 +29,8 @@ extern char *notify_ca_file;
 extern char *notify_retry_queue;
 extern long long notify_prefetch;
 extern char *notify_proxy;
+/* notify_deny_networks / notify_allow_networks: where a POST may connect (netpolicy.h) */
+extern struct netpolicy *nf_policy;
 
 /* ---- an endpoint: where and how to post --------------------------------- */
 struct nf_endpoint {
@@ -77,8 +79,6 @@ enum tx_code nf_job_get(const char *job_id, struct nf_job **out);
 enum tx_code nf_account_get(long long id, struct nf_account **out);
 /* nf_type_wanted - the account posts this event type (notifyEventTypes) */
 int nf_type_wanted(const struct nf_account *a, const char *type, const char *subtype);
-/* nf_secrets - decrypted webhook secrets: *n is 1 or 2 (rotation), new first */
-int nf_secrets(const struct nf_account *a, struct buf *s1, struct buf *s2);
 /* nf_db - the connection (dead letters) */
 struct db *nf_db(void);
 
@@ -108,9 +108,10 @@ struct nf_post {
     void *easy;
     void *hdrs;
     void *resolve;              /* CURLOPT_RESOLVE list, or NULL */
+    void *connect_to;           /* CURLOPT_CONNECT_TO list (through notify_proxy), or NULL */
     char errbuf[256];
     size_t rcvd;
-    int denied;                 /* the address is in notify_deny_networks */
+    int denied;                 /* the address is refused by nf_policy */
     int64_t started_mono;
     struct nf_ep *origin;       /* valid while queued or running */
     char origin_name[400];
@@ -139,11 +140,15 @@ json_t *nf_meta(const struct nf_job *job, const struct nf_account *acct);
 /* nf_body - {"meta": meta, "notifications": items}, compact. Ownership: new string. */
 char *nf_body(json_t *meta, json_t *items, size_t *len);
 
-/* nf_deny_parse - "10.0.0.0/8, fc00::/7, ..." (addresses, optional prefix lengths); -1 on error */
-int nf_deny_parse(const char *spec);
-struct sockaddr;
-/* nf_denied - the address is in the denied networks (IPv4-mapped IPv6 counts as IPv4) */
-int nf_denied(const struct sockaddr *sa);
+/*
+ * nf_secrets - the account's webhook secrets, decrypted, new first: the
+ * number of secrets (0: the account has none; 2: a rotation within its
+ * 24 hours), or -1 when the current secret is stored but cannot be
+ * decrypted (wrong or missing master key, damaged value): the POST must
+ * not go out unsigned. A previous secret that cannot be decrypted is
+ * left out with a warning.
+ */
+int nf_secrets(const struct nf_account *a, struct buf *s1, struct buf *s2);
 
 /* ---- endpoint names through dns_servers (notify_dns.c) ------------------- */
 enum nf_dns { NF_DNS_OFF, NF_DNS_READY, NF_DNS_PENDING, NF_DNS_FAILED };
@@ -203,6 +208,20 @@ int nf_retry_envelope(const struct nf_post *p, int64_t delay_ms, char **out, siz
  */
 struct nf_post *nf_retry_decode(const void *body, size_t len, int64_t *due_ms, char *err,
                                 size_t errsz);
+/*
+ * nf_event_envelope - a "webhook-event" envelope: ev (an event waiting
+ * for its message row since first_ms, waits parkings so far) due after
+ * delay_ms. Ownership: new (*out). 0, or -1 when it cannot be encoded.
+ */
+int nf_event_envelope(json_t *ev, int64_t first_ms, int waits, int64_t delay_ms, char **out,
+                      size_t *len, const char **tier);
+/*
+ * nf_event_decode - the event of a "webhook-event" envelope (Ownership:
+ * new *ev). 0; 1 when the envelope is of another type; -1 with err when
+ * malformed.
+ */
+int nf_event_decode(const void *body, size_t len, json_t **ev, int64_t *first_ms, int *waits,
+                    int64_t *due_ms, char *err, size_t errsz);
 /* nf_retry_delay - the delay after the attempts-th failed attempt (notify_retry_schedule) */
 int64_t nf_retry_delay(int attempts);
 int nf_retry_schedule_parse(const char *spec);

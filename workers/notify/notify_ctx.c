@@ -17,7 +17,6 @@
 
 #define NF_BUCKETS 4096
 #define NF_CACHE_MAX 50000
-#define NF_ROTATION_MS (24LL * 3600 * 1000)
 
 struct jnode {
     struct nf_job j;
@@ -308,19 +307,4 @@ int nf_type_wanted(const struct nf_account *a, const char *type, const char *sub
             return 1;
     }
     return 0;
-}
-
-int nf_secrets(const struct nf_account *a, struct buf *s1, struct buf *s2)
-{
-    int n = 0;
-
-    if (a->secret && secret_decrypt(s1, a->secret, strlen(a->secret)) == 0)
-        n = 1;
-    else if (a->secret)
-        msg_warn("account %lld: cannot decrypt the webhook secret (master key?)", a->id);
-    if (a->secret_prev && a->rotated_ms &&
-        time_now_ms() - a->rotated_ms < NF_ROTATION_MS &&
-        secret_decrypt(s2, a->secret_prev, strlen(a->secret_prev)) == 0)
-        n++;
-    return n;
 }

@@ -8,7 +8,9 @@
  * (the sockets join curl's poll), caches the answer for NF_DNS_TTL_MS
  * (failures for NF_DNS_NEG_TTL_MS) and hands the addresses to curl with
  * CURLOPT_RESOLVE. /etc/hosts is consulted first, as the system resolver
- * would. With dns_servers empty, curl resolves as usual.
+ * would. With dns_servers empty, curl resolves as usual, except through
+ * notify_proxy: then c-ares resolves with the system's configuration,
+ * so that the address the proxy is asked for is the one checked.
  */
 #include "notify.h"
 #include "global/txconf.h"
@@ -45,7 +47,8 @@ int nf_dns_init(void)
 {
     struct ares_options o;
 
-    if (*txconf.dns_servers == 0)
+    /* through notify_proxy notify resolves every endpoint itself (notify_http.c) */
+    if (*txconf.dns_servers == 0 && *notify_proxy == 0)
         return 0;
     if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
         return -1;
@@ -56,7 +59,8 @@ int nf_dns_init(void)
     if (ares_init_options(&channel, &o, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS) !=
         ARES_SUCCESS)
         return -1;
-    if (ares_set_servers_ports_csv(channel, txconf.dns_servers) != ARES_SUCCESS) {
+    if (*txconf.dns_servers &&
+        ares_set_servers_ports_csv(channel, txconf.dns_servers) != ARES_SUCCESS) {
         msg_warn("dns_servers \"%s\": not a valid server list", txconf.dns_servers);
         ares_destroy(channel);
         return -1;

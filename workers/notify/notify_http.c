@@ -11,15 +11,35 @@
  *
  * Each attempt: headers in the contract's order of precedence (§11.1),
  * a fresh X-Txmail-Signature, the same body; TLS verified, redirects not
- * followed, notify_timeout for the whole exchange. Any 2xx acks every
- * notification of the post; anything else schedules a retry (published
- * and confirmed before the acks) or, past notify_max_age after the first
- * attempt, dead-letters the notifications into webhook_delivery.
+ * followed, notify_timeout for the whole exchange. A post is never sent
+ * unsigned or without its password: when the account's webhook secret
+ * (or the endpoint's password) cannot be decrypted, or the account is
+ * gone, the attempt fails ("cannot sign: ...") and takes the retry path.
+ *
+ * Where a POST may connect (notify_deny_networks, notify_allow_networks;
+ * lib/global/netpolicy.h) is checked on the address actually connected
+ * to: curl's open-socket callback refuses a denied address before the
+ * socket exists, whatever name, literal, /etc/hosts entry or DNS answer
+ * led there, so a name that changes its answer between a check and the
+ * connection (DNS rebinding) gains nothing. With notify_proxy the socket
+ * goes to the proxy (the operator's, so not subject to the policy) and
+ * the proxy would resolve the endpoint itself: notify resolves the host,
+ * keeps the first address the policy allows and asks the proxy for that
+ * address (CONNECT to the address, forced tunnel; TLS still verifies
+ * the host name). An attempt refused by the policy fails with
+ * "connect error: address denied by policy" and takes the retry path
+ * like any failed POST (the policy or the endpoint's DNS may change).
+ *
+ * Any 2xx acks every notification of the post; anything else schedules a
+ * retry (published and confirmed before the acks) or, past notify_max_age
+ * after the first attempt, dead-letters the notifications into
+ * webhook_delivery.
  */
 #include "notify.h"
 #include "global/batchloop.h"
 #include "global/crypto.h"
 #include "global/metrics.h"
+#include "global/netpolicy.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
@@ -37,6 +57,7 @@
 #define NF_RESPONSE_MAX (1 << 20)
 #define NF_PRESSURE_WAIT_MS 250
 #define NF_DEAD_RETRY_MS 1000
+#define NF_DENIED "address denied by policy (notify_deny_networks, notify_allow_networks)"
 
 struct nf_ep {
     char origin[400];
@@ -101,11 +122,17 @@ int nf_http_busy(void)
     return held + dead_held;
 }
 
+/*
+ * open_socket - curl's sockets: a connection to a denied address is never
+ * made. Through notify_proxy every connection is to the proxy; its target
+ * was checked and pinned by proxy_pin().
+ */
 static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 {
     struct nf_post *p = arg;
 
-    if (purpose == CURLSOCKTYPE_IPCXN && nf_denied(&a->addr)) {
+    (void)purpose; /* IPCXN; ACCEPT is FTP only, and only http(s) is allowed */
+    if (*notify_proxy == 0 && !netpolicy_allowed(nf_policy, &a->addr)) {
         p->denied = 1;
         return CURL_SOCKET_BAD;
     }
@@ -255,13 +282,13 @@ static struct curl_slist *add_header(struct curl_slist *l, const char *name, con
  * build_headers - contract §11.1 order of precedence: our own headers,
  * then Basic authentication, then the custom ones that do not collide.
  */
-static struct curl_slist *build_headers(struct nf_post *p, const struct buf *sig)
+static int build_headers(struct nf_post *p, const struct buf *sig, struct curl_slist **out)
 {
     struct curl_slist *l = NULL;
     const char *name;
     json_t *v;
     size_t total = 0;
-    int have_auth = p->ep.user != NULL;
+    int have_auth = p->ep.user != NULL, rc = 0;
 
     l = add_header(l, "Content-Type", "application/json");
     l = add_header(l, "User-Agent", NOTIFY_USER_AGENT);
@@ -271,13 +298,12 @@ static struct curl_slist *build_headers(struct nf_post *p, const struct buf *sig
         const char *pw = p->ep.password;
         if (pw && strncmp(pw, "v1:", 3) == 0) {
             if (secret_decrypt(&plain, pw, strlen(pw)) < 0) {
-                msg_warn("%s: cannot decrypt the endpoint password; posting without it",
-                         p->job_id);
-                buf_reset(&plain);
+                msg_warn("%s: cannot decrypt the endpoint password (master key?)", p->job_id);
+                rc = -1;
             }
             pw = buf_ptr(&plain);
         }
-        if (nf_basic(&basic, p->ep.user, pw ? pw : "") == 0)
+        if (rc == 0 && nf_basic(&basic, p->ep.user, pw ? pw : "") == 0)
             l = add_header(l, "Authorization", basic.data);
         if (plain.data)
             explicit_bzero(plain.data, plain.len);
@@ -297,7 +323,8 @@ static struct curl_slist *build_headers(struct nf_post *p, const struct buf *sig
         l = add_header(l, name, s);
     }
     l = add_header(l, "Expect", ""); /* no 100-continue round trip */
-    return l;
+    *out = l;
+    return rc;
 }
 
 /*
@@ -335,46 +362,154 @@ static int resolve_list(struct nf_post *p)
     return 0;
 }
 
+/* is_literal - host is an IP address (IPv6 without brackets) */
+static int is_literal(const char *host)
+{
+    unsigned char b[16];
+
+    return inet_pton(AF_INET, host, b) == 1 || inet_pton(AF_INET6, host, b) == 1;
+}
+
+/*
+ * proxy_pin - through notify_proxy: resolve the endpoint's host (as curl
+ * parses the URL), keep the first address the policy allows and have the
+ * proxy tunnel to that address. 0 (pinned), 1 (lookup running: later),
+ * -1 (failed or denied: last_result says why)
+ */
+static int proxy_pin(struct nf_post *p)
+{
+    CURLU *u = curl_url();
+    char *uhost = NULL, *uport = NULL, host[300], line[600], pick[INET6_ADDRSTRLEN + 2] = "";
+    const char *addrs = NULL, *err = NULL;
+    int rc = -1;
+
+    p->connect_to = NULL;
+    if (u == NULL)
+        msg_fatal("out of memory");
+    if (curl_url_set(u, CURLUPART_URL, p->ep.url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &uhost, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &uport, CURLU_DEFAULT_PORT) != CURLUE_OK ||
+        strlen(uhost) >= sizeof(host)) {
+        snprintf(p->last_result, sizeof(p->last_result), "connect error: unusable URL");
+        goto out;
+    }
+    if (uhost[0] == '[')
+        snprintf(host, sizeof(host), "%.*s", (int)strcspn(uhost + 1, "]"), uhost + 1);
+    else
+        snprintf(host, sizeof(host), "%s", uhost);
+    if (is_literal(host)) {
+        addrs = host;
+    } else {
+        switch (nf_dns_get(host, &addrs, &err)) {
+        case NF_DNS_PENDING:
+            rc = 1;
+            goto out;
+        case NF_DNS_OFF:
+            err = "no resolver";
+            /* FALLTHROUGH */
+        case NF_DNS_FAILED:
+            snprintf(p->last_result, sizeof(p->last_result), "connect error: %s", err);
+            goto out;
+        case NF_DNS_READY:
+            break;
+        }
+    }
+    /* "a,[b],...": the first allowed address */
+    for (const char *a = addrs; *a && !pick[0];) {
+        size_t n = strcspn(a, ",");
+        char one[INET6_ADDRSTRLEN + 2];
+        if (n < sizeof(one)) {
+            snprintf(one, sizeof(one), "%.*s", (int)n, a[0] == '[' ? a + 1 : a);
+            one[strcspn(one, "]")] = 0;
+            if (netpolicy_allowed_text(nf_policy, one))
+                snprintf(pick, sizeof(pick), strchr(one, ':') ? "[%s]" : "%s", one);
+        }
+        a += n + (a[n] == ',');
+    }
+    if (!pick[0]) {
+        p->denied = 1;
+        snprintf(p->last_result, sizeof(p->last_result), "connect error: " NF_DENIED);
+        goto out;
+    }
+    snprintf(line, sizeof(line), "::%s:%s", pick, uport);
+    p->connect_to = curl_slist_append(NULL, line);
+    if (p->connect_to == NULL)
+        msg_fatal("out of memory");
+    rc = 0;
+out:
+    curl_free(uhost);
+    curl_free(uport);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+/* fail_early - an attempt that failed before its transfer (last_result says why) */
+static void fail_early(struct nf_post *p, struct settle *s)
+{
+    if (p->first_ms == 0)
+        p->first_ms = time_now_ms();
+    p->attempts++;
+    failed(p, s);
+}
+
 /*
  * start - begin one attempt: 0 started, 1 not now (the account cannot be
  * read, the endpoint's name is being looked up), -1 failed at once (its
- * name does not resolve: the post is in s).
+ * name does not resolve, its address is denied, it cannot be signed: the
+ * post is in s).
  */
 static int start(struct nf_post *p, struct settle *s)
 {
     struct nf_account *a = NULL;
     struct buf s1 = BUF_INIT(4096), s2 = BUF_INIT(4096), sig = BUF_INIT(1024);
     enum tx_code rc = nf_account_get(p->account_id, &a);
+    struct curl_slist *hdrs = NULL;
     CURL *c;
-    int r;
+    int r, nsec = -1;
 
     if (rc == TX_RETRY_DB)
         return 1;
-    if ((r = resolve_list(p)) > 0)
+    p->denied = 0;
+    r = *notify_proxy ? proxy_pin(p) : resolve_list(p);
+    if (r > 0)
         return 1;
     if (r < 0) {
-        if (p->first_ms == 0)
-            p->first_ms = time_now_ms();
-        p->attempts++;
-        failed(p, s);
+        fail_early(p, s);
         return -1;
     }
     if (rc == TX_OK)
-        nf_secrets(a, &s1, &s2);
-    else
-        msg_warn("%s: account %lld not found; posting unsigned", p->job_id, p->account_id);
-    nf_signature(&sig, time_now_ms() / 1000, &s1, &s2, p->body, p->len);
+        nsec = nf_secrets(a, &s1, &s2);
+    if (nsec >= 0)
+        nf_signature(&sig, time_now_ms() / 1000, &s1, &s2, p->body, p->len);
     if (s1.data)
         explicit_bzero(s1.data, s1.len);
     if (s2.data)
         explicit_bzero(s2.data, s2.len);
     buf_free(&s1);
     buf_free(&s2);
+    if (nsec >= 0 && build_headers(p, &sig, &hdrs) < 0) {
+        nsec = -2;
+        wipe_list(hdrs);
+    }
+    buf_free(&sig);
+    if (nsec < 0) {
+        snprintf(p->last_result, sizeof(p->last_result), "cannot sign: %s",
+                 nsec == -2 ? "the endpoint password cannot be decrypted"
+                 : rc == TX_OK ? "the webhook secret cannot be decrypted"
+                               : "the account does not exist");
+        msg_warn("%s: account %lld: %s; not posted unsigned", p->job_id, p->account_id,
+                 p->last_result);
+        curl_slist_free_all(p->resolve);
+        p->resolve = NULL;
+        curl_slist_free_all(p->connect_to);
+        p->connect_to = NULL;
+        fail_early(p, s);
+        return -1;
+    }
     c = curl_easy_init();
     if (c == NULL)
         msg_fatal("curl_easy_init failed");
-    p->hdrs = build_headers(p, &sig);
-    buf_free(&sig);
+    p->hdrs = hdrs;
     p->errbuf[0] = 0;
     p->rcvd = 0;
     curl_easy_setopt(c, CURLOPT_URL, p->ep.url);
@@ -398,9 +533,14 @@ static int start(struct nf_post *p, struct settle *s)
     if (p->resolve)
         curl_easy_setopt(c, CURLOPT_RESOLVE, (struct curl_slist *)p->resolve);
     curl_easy_setopt(c, CURLOPT_PROXY, notify_proxy); /* "" : none, whatever the environment says */
+    if (p->connect_to) {
+        /* through the proxy: a tunnel to the checked address, for every host (no_proxy ignored) */
+        curl_easy_setopt(c, CURLOPT_NOPROXY, "");
+        curl_easy_setopt(c, CURLOPT_HTTPPROXYTUNNEL, 1L);
+        curl_easy_setopt(c, CURLOPT_CONNECT_TO, (struct curl_slist *)p->connect_to);
+    }
     curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
     curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, p);
-    p->denied = 0;
     if (curl_multi_add_handle(multi, c) != CURLM_OK)
         msg_fatal("curl_multi_add_handle failed");
     p->easy = c;
@@ -434,6 +574,8 @@ static void finished(CURL *c, CURLcode res, struct settle *s)
     p->hdrs = NULL;
     curl_slist_free_all(p->resolve);
     p->resolve = NULL;
+    curl_slist_free_all(p->connect_to);
+    p->connect_to = NULL;
     p->easy = NULL;
     p->origin->inflight--;
     active--;
@@ -447,8 +589,7 @@ static void finished(CURL *c, CURLcode res, struct settle *s)
     if (res == CURLE_OK || (res == CURLE_WRITE_ERROR && status > 0))
         snprintf(p->last_result, sizeof(p->last_result), "HTTP %ld", status);
     else if (p->denied)
-        snprintf(p->last_result, sizeof(p->last_result),
-                 "connect error: address refused by notify_deny_networks");
+        snprintf(p->last_result, sizeof(p->last_result), "connect error: " NF_DENIED);
     else if (res == CURLE_OPERATION_TIMEDOUT)
         snprintf(p->last_result, sizeof(p->last_result), "timeout");
     else

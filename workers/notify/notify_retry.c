@@ -13,6 +13,16 @@
  *              "firstAttempt": ms (0: never tried), "attempts": n,
  *              "lastResult": "HTTP 500" | "timeout" | "connect error: ..."}
  *   raw:      the POST body, byte for byte (retries send it unchanged)
+ *
+ * An event whose message row is still missing after notify_orphan_wait
+ * (the recorder lags) takes the same tiers as a "webhook-event" envelope
+ * and is looked at again when it comes back; after notify_max_age from
+ * its arrival it goes to txmail.dead (notify.c).
+ *
+ *   envelope: type "webhook-event", job, slip [<retry queue>],
+ *             attempt = waits so far, created = first arrival, due
+ *   data:     {"firstSeen": ms, "waits": n}
+ *   raw:      the event, as it was on txmail.events
  */
 #include "notify.h"
 #include "global/envelope.h"
@@ -22,6 +32,7 @@
 #include "util/timeutil.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -95,6 +106,66 @@ int nf_retry_envelope(const struct nf_post *p, int64_t delay_ms, char **out, siz
     envelope_free(&e);
     *tier = worker_tier_for(delay_ms, &tier_ms);
     return rc;
+}
+
+int nf_event_envelope(json_t *ev, int64_t first_ms, int waits, int64_t delay_ms, char **out,
+                      size_t *len, const char **tier)
+{
+    struct envelope e;
+    int64_t tier_ms;
+    char *raw = json_dumps(ev, JSON_COMPACT);
+    const char *job = json_string_value(json_object_get(ev, "job"));
+    int rc;
+
+    if (raw == NULL)
+        return -1;
+    envelope_init(&e, "webhook-event");
+    snprintf(e.job_id, sizeof(e.job_id), "%s", job ? job : "");
+    e.account_id = json_integer_value(json_object_get(ev, "account"));
+    if (envelope_push_stage(&e, notify_retry_queue) < 0) {
+        envelope_free(&e);
+        free(raw);
+        return -1;
+    }
+    e.attempt = waits;
+    e.created_ms = first_ms;
+    e.due_ms = time_now_ms() + delay_ms;
+    json_object_set_new(e.data, "firstSeen", json_integer(first_ms));
+    json_object_set_new(e.data, "waits", json_integer(waits));
+    envelope_take_raw(&e, raw, strlen(raw));
+    rc = envelope_encode(&e, out, len);
+    envelope_free(&e);
+    *tier = worker_tier_for(delay_ms, &tier_ms);
+    return rc;
+}
+
+int nf_event_decode(const void *body, size_t len, json_t **ev, int64_t *first_ms, int *waits,
+                    int64_t *due_ms, char *err, size_t errsz)
+{
+    struct envelope e;
+    json_t *fs, *w;
+
+    if (envelope_decode(&e, body, len, err, errsz) < 0)
+        return -1;
+    if (strcmp(e.type, "webhook-event") != 0) {
+        envelope_free(&e);
+        return 1;
+    }
+    fs = json_object_get(e.data, "firstSeen");
+    w = json_object_get(e.data, "waits");
+    *ev = json_loadb(e.raw, e.raw_len, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_integer(fs) || !json_is_integer(w) || !json_is_object(*ev)) {
+        snprintf(err, errsz, "not a webhook-event retry envelope");
+        json_decref(*ev);
+        *ev = NULL;
+        envelope_free(&e);
+        return -1;
+    }
+    *first_ms = json_integer_value(fs);
+    *waits = (int)json_integer_value(w);
+    *due_ms = e.due_ms;
+    envelope_free(&e);
+    return 0;
 }
 
 static const char *dstr(json_t *o, const char *k)

@@ -7,6 +7,7 @@
 #include "notify.h"
 #include "global/crypto.h"
 #include "util/codec.h"
+#include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
 
@@ -190,85 +191,28 @@ char *nf_body(json_t *meta, json_t *items, size_t *len)
     return out;
 }
 
-/* ---- networks no POST may connect to (notify_deny_networks) ------------- */
+/* ---- webhook secrets ---------------------------------------------------- */
 
-struct nf_net {
-    int family;
-    unsigned char addr[16];
-    int bits;
-};
+#define NF_ROTATION_MS (24LL * 3600 * 1000)
 
-static struct nf_net *deny;
-static int ndeny;
-
-int nf_deny_parse(const char *spec)
+int nf_secrets(const struct nf_account *a, struct buf *s1, struct buf *s2)
 {
-    char *copy = xstrdup(spec), *save = NULL;
-    int rc = 0;
+    int n = 0;
 
-    xfree(deny);
-    deny = NULL;
-    ndeny = 0;
-    for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-        struct nf_net n;
-        char *slash = strchr(tok, '/'), *end;
-        long bits;
-
-        memset(&n, 0, sizeof(n));
-        if (slash)
-            *slash = 0;
-        if (inet_pton(AF_INET, tok, n.addr) == 1)
-            n.family = AF_INET;
-        else if (inet_pton(AF_INET6, tok, n.addr) == 1)
-            n.family = AF_INET6;
-        else {
-            rc = -1;
-            break;
+    if (a->secret) {
+        if (secret_decrypt(s1, a->secret, strlen(a->secret)) < 0) {
+            msg_warn("account %lld: cannot decrypt the webhook secret (master key?)", a->id);
+            buf_reset(s1);
+            return -1;
         }
-        bits = n.family == AF_INET ? 32 : 128;
-        if (slash) {
-            long b = strtol(slash + 1, &end, 10);
-            if (*end || end == slash + 1 || b < 0 || b > bits) {
-                rc = -1;
-                break;
-            }
-            bits = b;
-        }
-        n.bits = (int)bits;
-        deny = xrealloc(deny, sizeof(*deny) * (size_t)(ndeny + 1));
-        deny[ndeny++] = n;
+        n = 1;
     }
-    xfree(copy);
-    return rc;
-}
-
-static int prefix_match(const unsigned char *a, const unsigned char *net, int bits)
-{
-    int full = bits / 8, rest = bits % 8;
-
-    if (memcmp(a, net, (size_t)full) != 0)
-        return 0;
-    return rest == 0 || ((a[full] ^ net[full]) & (0xff << (8 - rest))) == 0;
-}
-
-int nf_denied(const struct sockaddr *sa)
-{
-    const unsigned char *a4 = NULL, *a6 = NULL;
-
-    if (sa->sa_family == AF_INET) {
-        a4 = (const unsigned char *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-    } else if (sa->sa_family == AF_INET6) {
-        a6 = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
-        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        if (memcmp(a6, mapped, 12) == 0)
-            a4 = a6 + 12;
+    if (a->secret_prev && a->rotated_ms && time_now_ms() - a->rotated_ms < NF_ROTATION_MS) {
+        if (secret_decrypt(s2, a->secret_prev, strlen(a->secret_prev)) == 0)
+            n++;
+        else
+            msg_warn("account %lld: cannot decrypt the previous webhook secret; signing with the "
+                     "current one only", a->id);
     }
-    for (int i = 0; i < ndeny; i++) {
-        if (deny[i].family == AF_INET && a4 && prefix_match(a4, deny[i].addr, deny[i].bits))
-            return 1;
-        if (deny[i].family == AF_INET6 && a6 && prefix_match(a6, deny[i].addr, deny[i].bits))
-            return 1;
-    }
-    return 0;
+    return n;
 }
-

@@ -1,6 +1,7 @@
 /* notify_test - signature, header rules, endpoint identity, payload shape */
 #include "../../tests/harness/ttest.h"
 #include "notify.h"
+#include "global/crypto.h"
 #include "util/codec.h"
 
 #include <arpa/inet.h>
@@ -101,33 +102,42 @@ TT_TEST(payload)
     json_decref(items);
 }
 
-TT_TEST(deny_networks)
+/* the signing decision: a stored secret that cannot be decrypted is an error, never "unsigned" */
+TT_TEST(secrets)
 {
-    struct sockaddr_in a4;
-    struct sockaddr_in6 a6;
+    struct nf_account acct;
+    struct buf enc = BUF_INIT(4096), s1 = BUF_INIT(4096), s2 = BUF_INIT(4096);
 
-    TT_ASSERT(nf_deny_parse("10.0.0.0/8, 127.0.0.2/32,fc00::/7") == 0);
-    memset(&a4, 0, sizeof(a4));
-    a4.sin_family = AF_INET;
-    inet_pton(AF_INET, "10.1.2.3", &a4.sin_addr);
-    TT_ASSERT(nf_denied((struct sockaddr *)&a4));
-    inet_pton(AF_INET, "127.0.0.2", &a4.sin_addr);
-    TT_ASSERT(nf_denied((struct sockaddr *)&a4));
-    inet_pton(AF_INET, "127.0.0.1", &a4.sin_addr);
-    TT_ASSERT(!nf_denied((struct sockaddr *)&a4));
-    memset(&a6, 0, sizeof(a6));
-    a6.sin6_family = AF_INET6;
-    inet_pton(AF_INET6, "fd12::1", &a6.sin6_addr);
-    TT_ASSERT(nf_denied((struct sockaddr *)&a6));
-    inet_pton(AF_INET6, "::ffff:10.9.9.9", &a6.sin6_addr);
-    TT_ASSERT(nf_denied((struct sockaddr *)&a6));
-    inet_pton(AF_INET6, "2001:db8::1", &a6.sin6_addr);
-    TT_ASSERT(!nf_denied((struct sockaddr *)&a6));
-    TT_ASSERT(nf_deny_parse("10.0.0.0/33") < 0);
-    TT_ASSERT(nf_deny_parse("not-an-address") < 0);
-    TT_ASSERT(nf_deny_parse("") == 0);
-    TT_ASSERT(!nf_denied((struct sockaddr *)&a4));
+    TT_ASSERT(secret_set_master_key("000102030405060708090a0b0c0d0e0f"
+                                    "101112131415161718191a1b1c1d1e1f") == 0);
+    TT_ASSERT(secret_encrypt(&enc, "whsec_1", 7) == 0);
+    memset(&acct, 0, sizeof(acct));
+    acct.id = 7;
+    acct.secret = enc.data;
+    TT_EQ_INT(nf_secrets(&acct, &s1, &s2), 1);
+    TT_EQ_MEM(s1.data, s1.len, "whsec_1", 7);
+    /* damaged: one character of the ciphertext changed */
+    buf_reset(&s1);
+    enc.data[enc.len - 3] = enc.data[enc.len - 3] == 'A' ? 'B' : 'A';
+    TT_EQ_INT(nf_secrets(&acct, &s1, &s2), -1);
+    TT_EQ_INT(s1.len, 0);
+    /* not "v1:..." at all */
+    acct.secret = "plain-text";
+    TT_EQ_INT(nf_secrets(&acct, &s1, &s2), -1);
+    /* no secret stored: nothing to sign with, not an error */
+    acct.secret = NULL;
+    TT_EQ_INT(nf_secrets(&acct, &s1, &s2), 0);
+    /* the right value under another master key */
+    buf_reset(&enc);
+    TT_ASSERT(secret_encrypt(&enc, "whsec_2", 7) == 0);
+    TT_ASSERT(secret_set_master_key("ff0102030405060708090a0b0c0d0e0f"
+                                    "101112131415161718191a1b1c1d1e1f") == 0);
+    acct.secret = enc.data;
+    TT_EQ_INT(nf_secrets(&acct, &s1, &s2), -1);
+    buf_free(&enc);
+    buf_free(&s1);
+    buf_free(&s2);
 }
 
 TT_MAIN(TT_CASE(signature), TT_CASE(signature_rotation), TT_CASE(headers), TT_CASE(basic),
-        TT_CASE(origin), TT_CASE(payload), TT_CASE(deny_networks))
+        TT_CASE(origin), TT_CASE(payload), TT_CASE(secrets))

@@ -385,8 +385,9 @@ def dkim_verify(raw):
 class WebhookReceiver:
     """A small HTTP server recording every POST. status_fn(request_index) -> HTTP status."""
 
-    def __init__(self, port=0, status_fn=None, delay=0.0):
+    def __init__(self, port=0, status_fn=None, delay=0.0, host="127.0.0.1", location=None):
         self.requests = []
+        self.connections = 0
         self.lock = threading.Lock()
         recv = self
 
@@ -408,14 +409,25 @@ class WebhookReceiver:
                 status = status_fn(idx) if status_fn else 200
                 payload = b"{}"
                 self.send_response(status)
+                if location:
+                    self.send_header("Location", location)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        class Server(http.server.ThreadingHTTPServer):
+            address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+            def get_request(self):
+                r = super().get_request()
+                with recv.lock:
+                    recv.connections += 1
+                return r
+
+        self.server = Server((host, port), Handler)
         self.port = self.server.server_address[1]
-        self.url = "http://127.0.0.1:%d/hook" % self.port
+        self.url = "http://%s:%d/hook" % ("[%s]" % host if ":" in host else host, self.port)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
