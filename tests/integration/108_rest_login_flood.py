@@ -2,7 +2,7 @@
 11). First, 40 connections of one client log in at the same moment with a
 login nobody checked yet: they share one KDF run and are all served (the KDF
 bound does not refuse a legitimate burst). 60 connections send wrong passwords as fast as they are answered
-(address and user limits off, so only the bound on concurrent KDF runs,
+(address, user and per-client connection limits off, so only the bound on concurrent KDF runs,
 rest_auth_kdf_max, stands between them and the HTTP threads). Meanwhile a
 client that logged in before keeps being served from the credential cache,
 each request within a bound; the flood is partly answered 429 "Concurrent
@@ -18,7 +18,7 @@ FLOOD = 60
 SECONDS = 8
 
 A = new_account(domain=uniq("r108a") + ".test")
-p = PrivateRest(rest_auth_failure_limit=0, rest_auth_user_failure_limit=0)
+p = PrivateRest(rest_auth_failure_limit=0, rest_auth_user_failure_limit=0, rest_max_connections_per_client=0)
 # ---- a burst of one fresh login
 Bu = new_account(domain=uniq("r108b") + ".test")
 gate = threading.Barrier(40)
