@@ -16,13 +16,25 @@ request) as the measure, this proves:
 - after six 20 MB requests in a row, and after six accepted requests with
   the largest tree the limits allow, the resident size is back near where
   it started (memory is returned to the system).
-Every figure is logged (docs/OPERATIONS.md "Request memory" quotes them)."""
+Every figure is logged (docs/OPERATIONS.md "Request memory" quotes them).
+Under a sanitizer build (ASan's allocator keeps freed memory in quarantine
+and pads every block) the memory bounds are logged, not asserted; every
+answer is still checked."""
 import threading
 
 from txtest import *
 from txrest import *
 
 MB = 1 << 20
+SANITIZER = "asan" in E.get("TXMAIL_BUILD", "")
+
+
+def within(cond, what):
+    """a memory bound: asserted, except under a sanitizer build (logged)"""
+    if SANITIZER:
+        log("not asserted under a sanitizer build: %s (%s)" % (what, "holds" if cond else "exceeded"))
+    else:
+        check(cond, what)
 DOMAIN = "mem.example.com"
 setup_queues()
 A = new_account(domain=DOMAIN)
@@ -123,11 +135,11 @@ for size in (8 * MB, 20 * MB):
         if name == "tiny objects":
             tiny.append((st, sub, desc))
         if name == "tiny objects" and size == 20 * MB:
-            check(peak < 4 * len(body), "20 MB of tiny objects: peak +%.0f MB < 4 x 20 MB" % (peak / MB))
+            within(peak < 4 * len(body), "20 MB of tiny objects: peak +%.0f MB < 4 x 20 MB" % (peak / MB))
 eq(tiny, [(400, "LIMIT_EXCEEDED", "Count limit exceeded for a: more than 10000 elements")] * 2,
    "8 and 20 MB of tiny objects: refused before the tree is built")
-eq(over, [], "every shape within its bound above the baseline (2 x size + 8 MB when refused by a limit, "
-             "else 5 x size + 32 MB)")
+within(over == [], "every shape within its bound above the baseline (2 x size + 8 MB when refused by a "
+                  "limit, else 5 x size + 32 MB): %r" % over)
 
 # ---------------------------------------------------------------- four in parallel
 body = dict(shapes(20 * MB))["tiny objects"]
@@ -143,7 +155,7 @@ for t in ts:
 peak = status("VmHWM") - base
 log("4 x 20 MB tiny objects in parallel: peak +%.1f MB" % (peak / MB))
 eq(sorted(g[0] for g in got), [400] * 4, "four parallel 20 MB bodies: 400 each")
-check(peak < 4 * 4 * len(body), "four parallel: peak +%.0f MB < 4 x 80 MB" % (peak / MB))
+within(peak < 4 * 4 * len(body), "four parallel: peak +%.0f MB < 4 x 80 MB" % (peak / MB))
 
 # ---------------------------------------------------------------- six in a row: memory returned
 for _ in range(6):
@@ -151,7 +163,7 @@ for _ in range(6):
 time.sleep(1.5)
 rss = status("VmRSS")
 log("after six 20 MB requests in a row: VmRSS %.1f MB (baseline %.1f MB)" % (rss / MB, base / MB))
-check(rss < base + 16 * MB, "memory returned after six 20 MB requests: VmRSS %.0f MB" % (rss / MB))
+within(rss < base + 16 * MB, "memory returned after six 20 MB requests: VmRSS %.0f MB" % (rss / MB))
 
 # ---------------------------------------------------------------- the largest tree the limits allow, accepted
 n = "[" + ",".join(["{}"] * 9989) + "]"
@@ -164,13 +176,13 @@ st, sub, desc = post(big)
 peak = status("VmHWM") - base
 log("accepted, 99,900 values of personalization (%.2f MB): %d, peak +%.1f MB" % (len(big) / MB, st, peak / MB))
 eq(st, 200, "the largest personalization the limits allow is accepted (%s %s)" % (sub, desc))
-check(peak < 64 * MB, "its tree stays bounded: +%.0f MB" % (peak / MB))
+within(peak < 64 * MB, "its tree stays bounded: +%.0f MB" % (peak / MB))
 for _ in range(5):
     eq(post(big)[0], 200, "accepted again")
 time.sleep(1.5)
 rss = status("VmRSS")
 log("after six accepted large-tree requests: VmRSS %.1f MB (baseline %.1f MB)" % (rss / MB, base / MB))
-check(rss < base + 16 * MB, "memory returned after the accepted requests: VmRSS %.0f MB" % (rss / MB))
+within(rss < base + 16 * MB, "memory returned after the accepted requests: VmRSS %.0f MB" % (rss / MB))
 drain(RENDER_Q, timeout=0.5)
 P.stop()
 done()
