@@ -17,7 +17,10 @@
  *
  * A network is "address[/bits]" (no prefix length: the one address). An
  * address is in a network of its own family only: an IPv4 client (mapped
- * or not) is in 10.0.0.0/8, never in an IPv6 network. A network list is
+ * or not) is in 10.0.0.0/8, never in an IPv6 network. A network written
+ * in the mapped form (::ffff:10.0.0.0/104) stays an IPv6 network, as
+ * written (netpolicy judges raw IPv6 forms by it); client addresses never
+ * fall in it, so client lists name IPv4 networks in IPv4 form. A list is
  * written "10.0.0.0/8, 2001:db8::/32, 192.0.2.7" (commas and/or blanks).
  * Parsed lists are read-only: threads may share them.
  */
