@@ -3,12 +3,12 @@
 #include "global/account.h"
 #include "global/authlimit.h"
 #include "global/crypto.h"
+#include "global/netaddr.h"
 #include "util/codec.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
 
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -119,46 +119,22 @@ void auth_cache_clear(void)
     pthread_mutex_unlock(&lock);
 }
 
-/* canonical_ip - normalise an address text so "::1" and "0::1" compare equal */
-static int canonical_ip(const char *in, char *out, size_t outsz)
-{
-    unsigned char a[16];
-
-    if (inet_pton(AF_INET, in, a) == 1)
-        return inet_ntop(AF_INET, a, out, (socklen_t)outsz) ? 0 : -1;
-    if (inet_pton(AF_INET6, in, a) == 1) {
-        /* IPv4-mapped IPv6 (::ffff:1.2.3.4) is the IPv4 address */
-        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        if (memcmp(a, mapped, 12) == 0)
-            return inet_ntop(AF_INET, a + 12, out, (socklen_t)outsz) ? 0 : -1;
-        return inet_ntop(AF_INET6, a, out, (socklen_t)outsz) ? 0 : -1;
-    }
-    return -1;
-}
-
 int auth_ip_allowed(const char *list, const char *ip)
 {
-    char want[64];
+    struct netaddr want, have;
     const char *p, *e;
 
     if (list == NULL)
         return 1;
-    if (ip == NULL || canonical_ip(ip, want, sizeof(want)) < 0)
+    if (ip == NULL || netaddr_parse(&want, ip, strlen(ip)) < 0)
         return 0;
     /* the whole list, however long: entries are read in place */
     for (p = list; *p; p = e) {
-        char entry[64], have[64];
-        size_t n;
         while (*p == ',' || *p == ' ')
             p++;
         for (e = p; *e && *e != ',' && *e != ' '; e++)
             ;
-        n = (size_t)(e - p);
-        if (n == 0 || n >= sizeof(entry))
-            continue;
-        memcpy(entry, p, n);
-        entry[n] = 0;
-        if (canonical_ip(entry, have, sizeof(have)) == 0 && strcmp(have, want) == 0)
+        if (netaddr_parse(&have, p, (size_t)(e - p)) == 0 && netaddr_equal(&have, &want))
             return 1;
     }
     return 0;
@@ -238,7 +214,7 @@ enum tx_code auth_basic(struct db *db, const char *user, const char *password,
     /* 1. an address group that failed too often is refused before anything is read */
     if ((*retry_after = authlimit_blocked(AUTHLIMIT_ADDR, client_ip, mono)) > 0)
         return TX_RETRY_THROTTLED;
-    authlimit_addr_group(client_ip, group, sizeof(group));
+    netaddr_group_text(client_ip, group, sizeof(group));
     buf_puts(&kb, user);
     buf_putc(&kb, ':');
     buf_puts(&kb, password);

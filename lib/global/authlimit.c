@@ -1,8 +1,8 @@
 /* authlimit - failure scores and the KDF bound; see authlimit.h. */
 #include "global/authlimit.h"
 #include "global/ids.h"
+#include "global/netaddr.h"
 
-#include <arpa/inet.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -25,31 +25,6 @@ static uint64_t seed;
 static int seeded;
 static long long kdf_busy;
 static __thread int64_t kdf_rest_until; /* kdf_pace: this thread starts no KDF before */
-
-void authlimit_addr_group(const char *ip, char *out, size_t outsz)
-{
-    unsigned char a[16];
-    char text[INET6_ADDRSTRLEN];
-
-    if (inet_pton(AF_INET, ip, a) == 1) {
-        inet_ntop(AF_INET, a, text, sizeof(text));
-        snprintf(out, outsz, "%s", text);
-        return;
-    }
-    if (inet_pton(AF_INET6, ip, a) == 1) {
-        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        if (memcmp(a, mapped, 12) == 0) {
-            inet_ntop(AF_INET, a + 12, text, sizeof(text));
-            snprintf(out, outsz, "%s", text);
-            return;
-        }
-        memset(a + 8, 0, 8);
-        inet_ntop(AF_INET6, a, text, sizeof(text));
-        snprintf(out, outsz, "%s/64", text);
-        return;
-    }
-    snprintf(out, outsz, "%s", ip);
-}
 
 static double decayed(const struct entry *e, int64_t now)
 {
@@ -97,7 +72,7 @@ static long long limit_of(enum authlimit_kind kind)
 static void table_key(enum authlimit_kind kind, const char *key, char *out, size_t outsz)
 {
     if (kind == AUTHLIMIT_ADDR)
-        authlimit_addr_group(key, out, outsz);
+        netaddr_group_text(key, out, outsz);
     else
         snprintf(out, outsz, "%s", key);
 }

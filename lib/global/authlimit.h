@@ -7,11 +7,10 @@
  *    authlimit_conf.decay_ms. While a score is at its limit the group
  *    or user is blocked: its attempts are refused before the database
  *    is read or the KDF runs, until the score has decayed below the
- *    limit (authlimit_blocked says after how many seconds). An IPv4
- *    address is a group of its own; IPv6 addresses are grouped per /64
- *    (a host or a customer network is given a whole /64, so one client
- *    could otherwise rotate through 2^64 addresses); an IPv4-mapped
- *    IPv6 address is the IPv4 address. Refused attempts do not add to
+ *    limit (authlimit_blocked says after how many seconds). Addresses
+ *    are grouped by netaddr_group_text (netaddr.h): an IPv4 address is
+ *    a group of its own, IPv6 addresses are grouped per /64, an
+ *    IPv4-mapped IPv6 address is the IPv4 address. Refused attempts do not add to
  *    the score, so a client that waits as long as it was told gets in.
  *  - a bound on concurrent KDF runs (authlimit_kdf_enter never waits):
  *    the threads of a server are never all tied up in the KDF, so
@@ -50,11 +49,6 @@ struct authlimit_conf {
 /* defaults: 10 per group, 30 per user, 10 minutes, 4 KDF runs, no pace */
 extern struct authlimit_conf authlimit_conf;
 
-/*
- * authlimit_addr_group - the group of an address text: "192.0.2.1",
- * "2001:db8:0:1::/64". Text that is no address is its own group.
- */
-void authlimit_addr_group(const char *ip, char *out, size_t outsz);
 /*
  * authlimit_blocked - 0 when key (an address text for AUTHLIMIT_ADDR, a
  * user key for AUTHLIMIT_USER) may try now, else the seconds (>= 1)

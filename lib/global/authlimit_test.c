@@ -15,24 +15,6 @@ static void conf(long long addr, long long user, int64_t decay, long long kdf)
     authlimit_conf.kdf_max = kdf;
 }
 
-TT_TEST(groups)
-{
-    char g[128];
-
-    authlimit_addr_group("192.0.2.7", g, sizeof(g));
-    TT_EQ_STR(g, "192.0.2.7");
-    authlimit_addr_group("::ffff:192.0.2.7", g, sizeof(g));
-    TT_EQ_STR(g, "192.0.2.7");
-    authlimit_addr_group("2001:db8:0:1:aaaa:bbbb:cccc:dddd", g, sizeof(g));
-    TT_EQ_STR(g, "2001:db8:0:1::/64");
-    authlimit_addr_group("2001:0db8:0000:0001::1", g, sizeof(g));
-    TT_EQ_STR(g, "2001:db8:0:1::/64");
-    authlimit_addr_group("::1", g, sizeof(g));
-    TT_EQ_STR(g, "::/64");
-    authlimit_addr_group("-", g, sizeof(g));
-    TT_EQ_STR(g, "-");
-}
-
 TT_TEST(address_window)
 {
     int64_t t = 1000000;
@@ -157,6 +139,6 @@ TT_TEST(kdf_pace)
     TT_EQ_INT(authlimit_kdf_enter(0), 1); /* without pace only the counter counts */
 }
 
-TT_MAIN(TT_CASE(groups), TT_CASE(address_window), TT_CASE(ipv6_per_64), TT_CASE(per_user),
+TT_MAIN(TT_CASE(address_window), TT_CASE(ipv6_per_64), TT_CASE(per_user),
         TT_CASE(table_keeps_the_high_scores), TT_CASE(kdf_bound),
         TT_CASE(kdf_pace))

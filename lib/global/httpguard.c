@@ -22,6 +22,7 @@
  * a connection that wins a race past the check is shut down at once.
  */
 #include "global/httpguard.h"
+#include "global/netaddr.h"
 #include "global/metrics.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
@@ -42,7 +43,7 @@
 
 struct client {
     struct client *next;
-    unsigned char key[17];
+    struct netaddr key;
     long long count;
 };
 
@@ -50,7 +51,7 @@ struct conn {
     struct conn *prev, *next;
     struct httpguard *g;
     int fd;
-    unsigned char key[17];
+    struct netaddr key;
     int keyed;                  /* counted against key's client */
     int in_header;              /* waiting for a request header */
     int timed_out;              /* shut down by the sweeper */
@@ -60,6 +61,7 @@ struct conn {
 struct httpguard {
     struct httpguard_conf conf;
     char *name, *exempt;
+    struct netaddr_list exempt_nets;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     pthread_t sweeper;
@@ -70,140 +72,38 @@ struct httpguard {
     char last_refused[INET6_ADDRSTRLEN];
 };
 
-static unsigned hash(const unsigned char key[17])
+static unsigned hash(const struct netaddr *key)
 {
     unsigned h = 2166136261u;
 
-    for (int i = 0; i < 17; i++)
-        h = (h ^ key[i]) * 16777619u;
+    h = (h ^ (unsigned)key->family) * 16777619u;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ key->a[i]) * 16777619u;
     return h % GUARD_BUCKETS;
 }
 
-int httpguard_client_key(const struct sockaddr *addr, unsigned char key[17])
-{
-    memset(key, 0, 17);
-    if (addr == NULL)
-        return -1;
-    if (addr->sa_family == AF_INET) {
-        key[0] = 4;
-        memcpy(key + 1, &((const struct sockaddr_in *)addr)->sin_addr, 4);
-        return 0;
-    }
-    if (addr->sa_family == AF_INET6) {
-        const unsigned char *a = ((const struct sockaddr_in6 *)addr)->sin6_addr.s6_addr;
-        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        if (memcmp(a, mapped, 12) == 0) {
-            key[0] = 4;         /* an IPv4 client on a dual-stack socket */
-            memcpy(key + 1, a + 12, 4);
-        } else {
-            key[0] = 6;
-            memcpy(key + 1, a, 8); /* the /64 */
-        }
-        return 0;
-    }
-    return -1;
-}
-
-/* net_match - addr in the network "a.b.c.d[/n]" or "v6[/n]" of t[0..len) */
-static int net_match(const char *t, size_t len, const struct sockaddr *addr)
-{
-    char text[64];
-    unsigned char net[16], have[16];
-    int fam, bits, alen;
-    char *slash, *end;
-
-    if (len == 0 || len >= sizeof(text))
-        return 0;
-    memcpy(text, t, len);
-    text[len] = 0;
-    if ((slash = strchr(text, '/')) != NULL)
-        *slash++ = 0;
-    if (inet_pton(AF_INET, text, net) == 1)
-        fam = AF_INET, alen = 4;
-    else if (inet_pton(AF_INET6, text, net) == 1)
-        fam = AF_INET6, alen = 16;
-    else
-        return -1;
-    bits = alen * 8;
-    if (slash) {
-        long b = strtol(slash, &end, 10);
-        if (*slash == 0 || *end || b < 0 || b > alen * 8)
-            return -1;
-        bits = (int)b;
-    }
-    if (addr->sa_family == AF_INET)
-        memcpy(have, &((const struct sockaddr_in *)addr)->sin_addr, 4);
-    else if (addr->sa_family == AF_INET6)
-        memcpy(have, ((const struct sockaddr_in6 *)addr)->sin6_addr.s6_addr, 16);
-    else
-        return 0;
-    if (addr->sa_family == AF_INET6 && fam == AF_INET) {
-        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        if (memcmp(have, mapped, 12) != 0)
-            return 0;
-        memmove(have, have + 12, 4);
-    } else if ((addr->sa_family == AF_INET) != (fam == AF_INET)) {
-        return 0;
-    }
-    for (int i = 0; i < bits / 8; i++)
-        if (have[i] != net[i])
-            return 0;
-    if (bits % 8) {
-        unsigned char m = (unsigned char)(0xff << (8 - bits % 8));
-        if ((have[bits / 8] & m) != (net[bits / 8] & m))
-            return 0;
-    }
-    return 1;
-}
-
-/* in_nets - 1 in a network of list, 0 not, -1 list has a bad entry (all: check every entry) */
-static int in_nets(const char *list, const struct sockaddr *addr, int all)
-{
-    const char *p = list ? list : "";
-    int bad = 0, in = 0;
-
-    while (*p) {
-        size_t n = strcspn(p, ", \t");
-        if (n > 0) {
-            int m = net_match(p, n, addr);
-            if (m == 1 && !all)
-                return 1;
-            in |= m == 1;
-            bad |= m < 0;
-        }
-        p += n;
-        p += strspn(p, ", \t");
-    }
-    return bad ? -1 : in;
-}
-
-int httpguard_in_nets(const char *list, const struct sockaddr *addr)
-{
-    return addr != NULL && in_nets(list, addr, 0) == 1;
-}
-
-static struct client *client_find(struct httpguard *g, const unsigned char key[17], int create)
+static struct client *client_find(struct httpguard *g, const struct netaddr *key, int create)
 {
     struct client **pp = &g->clients[hash(key)];
 
     for (struct client *c = *pp; c; c = c->next)
-        if (memcmp(c->key, key, 17) == 0)
+        if (netaddr_equal(&c->key, key))
             return c;
     if (!create)
         return NULL;
     struct client *c = xcalloc(1, sizeof(*c));
-    memcpy(c->key, key, 17);
+    c->key = *key;
     c->next = *pp;
     *pp = c;
     return c;
 }
 
-static void client_leave(struct httpguard *g, const unsigned char key[17])
+static void client_leave(struct httpguard *g, const struct netaddr *key)
 {
     struct client **pp = &g->clients[hash(key)];
 
     for (struct client *c; (c = *pp) != NULL; pp = &c->next)
-        if (memcmp(c->key, key, 17) == 0) {
+        if (netaddr_equal(&c->key, key)) {
             if (--c->count <= 0) {
                 *pp = c->next;
                 xfree(c);
@@ -213,38 +113,36 @@ static void client_leave(struct httpguard *g, const unsigned char key[17])
     msg_panic("httpguard %s: a client left that was never counted", g->name);
 }
 
-/* over_cap - 1 when addr already has per_client connections and is not exempt */
-static int over_cap(struct httpguard *g, const struct sockaddr *addr, const unsigned char key[17])
+/* over_cap - 1 when peer's client (key) already has per_client connections and peer is not exempt */
+static int over_cap(struct httpguard *g, const struct netaddr *peer, const struct netaddr *key)
 {
     struct client *c;
 
     if (g->conf.per_client <= 0 || (c = client_find(g, key, 0)) == NULL || c->count < g->conf.per_client)
         return 0;
-    return !httpguard_in_nets(g->exempt, addr);
+    return !netaddr_list_match(&g->exempt_nets, peer);
 }
 
-static void refused(struct httpguard *g, const struct sockaddr *addr)
+static void refused(struct httpguard *g, const struct netaddr *peer)
 {
     g->refused++;
-    if (addr->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, g->last_refused, sizeof(g->last_refused));
-    else if (addr->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, g->last_refused, sizeof(g->last_refused));
+    netaddr_text(peer, g->last_refused, sizeof(g->last_refused));
 }
 
 enum MHD_Result httpguard_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
     struct httpguard *g = cls;
-    unsigned char key[17];
+    struct netaddr peer, key;
     int over;
 
     (void)addrlen;
-    if (g == NULL || httpguard_client_key(addr, key) < 0)
+    if (g == NULL || netaddr_from_sockaddr(&peer, addr) < 0)
         return MHD_YES;
+    netaddr_group(&peer, &key);
     pthread_mutex_lock(&g->lock);
-    over = over_cap(g, addr, key);
+    over = over_cap(g, &peer, &key);
     if (over)
-        refused(g, addr);
+        refused(g, &peer);
     pthread_mutex_unlock(&g->lock);
     return over ? MHD_NO : MHD_YES;
 }
@@ -253,7 +151,7 @@ static void started(struct httpguard *g, struct MHD_Connection *mc, void **socke
 {
     const union MHD_ConnectionInfo *fd = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *addr = ci ? ci->client_addr : NULL;
+    struct netaddr peer;
     struct conn *c = xcalloc(1, sizeof(*c));
 
     c->g = g;
@@ -261,14 +159,15 @@ static void started(struct httpguard *g, struct MHD_Connection *mc, void **socke
     c->in_header = 1;
     c->phase_start = time_mono_ms();
     pthread_mutex_lock(&g->lock);
-    if (httpguard_client_key(addr, c->key) == 0) {
-        if (over_cap(g, addr, c->key)) {
+    if (netaddr_from_sockaddr(&peer, ci ? ci->client_addr : NULL) == 0) {
+        netaddr_group(&peer, &c->key);
+        if (over_cap(g, &peer, &c->key)) {
             /* past the accept check in a race with another thread */
-            refused(g, addr);
+            refused(g, &peer);
             if (c->fd >= 0)
                 shutdown(c->fd, SHUT_RDWR);
         } else {
-            client_find(g, c->key, 1)->count++;
+            client_find(g, &c->key, 1)->count++;
             c->keyed = 1;
         }
     }
@@ -294,7 +193,7 @@ static void closed(struct httpguard *g, void **socket_context)
     if (c->next)
         c->next->prev = c->prev;
     if (c->keyed)
-        client_leave(g, c->key);
+        client_leave(g, &c->key);
     pthread_mutex_unlock(&g->lock);
     xfree(c);
     *socket_context = NULL;
@@ -418,7 +317,7 @@ static void *sweeper(void *arg)
 struct httpguard *httpguard_create(const struct httpguard_conf *conf)
 {
     struct httpguard *g = xcalloc(1, sizeof(*g));
-    struct sockaddr_in probe = {.sin_family = AF_INET};
+    char err[160];
     pthread_condattr_t ca;
 
     g->conf = *conf;
@@ -426,8 +325,8 @@ struct httpguard *httpguard_create(const struct httpguard_conf *conf)
     g->exempt = xstrdup(conf->exempt ? conf->exempt : "");
     g->conf.name = g->name;
     g->conf.exempt = g->exempt;
-    if (in_nets(g->exempt, (struct sockaddr *)&probe, 1) < 0)
-        msg_fatal("%s: bad network in \"%s\" (address or address/bits)", g->name, g->exempt);
+    if (netaddr_list_parse(&g->exempt_nets, g->exempt, err, sizeof(err)) < 0)
+        msg_fatal("%s: exempt networks: %s", g->name, err);
     pthread_mutex_init(&g->lock, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -463,5 +362,6 @@ void httpguard_free(struct httpguard *g)
     pthread_cond_destroy(&g->cond);
     xfree(g->name);
     xfree(g->exempt);
+    netaddr_list_free(&g->exempt_nets);
     xfree(g);
 }

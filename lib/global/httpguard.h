@@ -24,7 +24,8 @@
  *                     address (IPv4 address, IPv6 /64); more are refused
  *                     at accept time. Peers in the exempt networks (the
  *                     program's trusted proxies, which carry many clients)
- *                     are not capped.
+ *                     are not capped. Client groups and network lists
+ *                     are netaddr.h's (netaddr_group, netaddr_list_parse).
  *
  * Use: httpguard_create() before MHD_start_daemon(); pass httpguard_accept
  * as the accept policy callback and MHD_OPTION_NOTIFY_CONNECTION
@@ -72,10 +73,5 @@ void httpguard_headers_done(struct MHD_Connection *c);
 void httpguard_request_done(struct MHD_Connection *c);
 /* httpguard_timed_out - 1 when the guard closed c for its header deadline */
 int httpguard_timed_out(struct MHD_Connection *c);
-
-/* httpguard_client_key - the capped unit of addr (IPv4 /32, IPv6 /64) into key[17]; -1 for other families */
-int httpguard_client_key(const struct sockaddr *addr, unsigned char key[17]);
-/* httpguard_in_nets - 1 when addr is in one of the comma-separated networks of list */
-int httpguard_in_nets(const char *list, const struct sockaddr *addr);
 
 #endif

@@ -21,5 +21,9 @@ httpguard_test_SRC := lib/global/httpguard_test.c
 
 # netpolicy: the addresses tenant-driven connections may reach (notify, deliver)
 LIBGLOBAL_SRC += lib/global/netpolicy.c
+# netaddr: addresses from text and sockets, client groups, network lists
+LIBGLOBAL_SRC += lib/global/netaddr.c
+UNIT_TESTS += netaddr_test
+netaddr_test_SRC := lib/global/netaddr_test.c
 UNIT_TESTS += netpolicy_test
 netpolicy_test_SRC := lib/global/netpolicy_test.c

@@ -1,7 +1,10 @@
 /*
  * netpolicy - allow and deny networks for outbound connections made on a
  * tenant's behalf (see netpolicy.h for the rules and the default list).
+ * Lists are netaddr lists (netaddr.h); what is netpolicy's own is the
+ * "default" word and the judgement of IPv6 forms that carry IPv4.
  */
+#include "global/netaddr.h"
 #include "global/netpolicy.h"
 #include "util/mymalloc.h"
 
@@ -15,58 +18,16 @@
 
 #define NETPOLICY_MAX_NETS 10000
 
-struct net {
-    int family;                 /* AF_INET or AF_INET6 */
-    unsigned char addr[16];
-    int bits;
-};
-
-struct netlist {
-    struct net *v;
-    int n;
-};
-
 struct netpolicy {
-    struct netlist deny, allow;
+    struct netaddr_list deny, allow;
 };
-
-/* add_net - one "address[/bits]" token; -1 when it is not one */
-static int add_net(struct netlist *l, const char *tok)
-{
-    char a[INET6_ADDRSTRLEN + 8], *slash, *end;
-    struct net n;
-    long bits;
-
-    if (strlen(tok) >= sizeof(a) || l->n >= NETPOLICY_MAX_NETS)
-        return -1;
-    snprintf(a, sizeof(a), "%s", tok);
-    memset(&n, 0, sizeof(n));
-    if ((slash = strchr(a, '/')) != NULL)
-        *slash = 0;
-    if (inet_pton(AF_INET, a, n.addr) == 1)
-        n.family = AF_INET;
-    else if (inet_pton(AF_INET6, a, n.addr) == 1)
-        n.family = AF_INET6;
-    else
-        return -1;
-    bits = n.family == AF_INET ? 32 : 128;
-    if (slash) {
-        long b = strtol(slash + 1, &end, 10);
-        if (*end || end == slash + 1 || b < 0 || b > bits)
-            return -1;
-        bits = b;
-    }
-    n.bits = (int)bits;
-    l->v = xrealloc(l->v, sizeof(*l->v) * (size_t)(l->n + 1));
-    l->v[l->n++] = n;
-    return 0;
-}
 
 /* parse_list - a list with "default" expanded; -1 with err naming the bad token */
-static int parse_list(struct netlist *l, const char *spec, const char *what, char *err,
+static int parse_list(struct netaddr_list *l, const char *spec, const char *what, char *err,
                       size_t errsz)
 {
     char *copy, *save = NULL;
+    struct netaddr_net n;
     int rc = 0;
 
     if (spec == NULL)
@@ -76,10 +37,12 @@ static int parse_list(struct netlist *l, const char *spec, const char *what, cha
         if (strcasecmp(tok, "default") == 0) {
             if (parse_list(l, NETPOLICY_DEFAULT_DENY, what, err, errsz) < 0)
                 rc = -1;
-        } else if (add_net(l, tok) < 0) {
+        } else if (l->n >= NETPOLICY_MAX_NETS || netaddr_net_parse(&n, tok, strlen(tok)) < 0) {
             snprintf(err, errsz, "%s: \"%.60s\" is not an address with an optional prefix length",
                      what, tok);
             rc = -1;
+        } else {
+            netaddr_list_add(l, &n);
         }
         if (rc < 0)
             break;
@@ -104,18 +67,9 @@ void netpolicy_free(struct netpolicy *np)
 {
     if (np == NULL)
         return;
-    xfree(np->deny.v);
-    xfree(np->allow.v);
+    netaddr_list_free(&np->deny);
+    netaddr_list_free(&np->allow);
     xfree(np);
-}
-
-static int prefix_match(const unsigned char *a, const unsigned char *net, int bits)
-{
-    int full = bits / 8, rest = bits % 8;
-
-    if (memcmp(a, net, (size_t)full) != 0)
-        return 0;
-    return rest == 0 || ((a[full] ^ net[full]) & (0xff << (8 - rest)) & 0xff) == 0;
 }
 
 /*
@@ -138,16 +92,16 @@ static const unsigned char *embedded_v4(const unsigned char *a6)
     return NULL;
 }
 
-static int in_list(const struct netlist *l, const unsigned char *a4, const unsigned char *a6)
+/* in_list - a4 (IPv4 bytes) or a6 (IPv6 bytes as they came, mapped form kept) in l; NULL: not checked */
+static int in_list(const struct netaddr_list *l, const unsigned char *a4, const unsigned char *a6)
 {
-    for (int i = 0; i < l->n; i++) {
-        const struct net *n = &l->v[i];
-        if (n->family == AF_INET && a4 && prefix_match(a4, n->addr, n->bits))
-            return 1;
-        if (n->family == AF_INET6 && a6 && prefix_match(a6, n->addr, n->bits))
-            return 1;
-    }
-    return 0;
+    struct netaddr v4 = {AF_INET, {0}}, v6 = {AF_INET6, {0}};
+
+    if (a4)
+        memcpy(v4.a, a4, 4);
+    if (a6)
+        memcpy(v6.a, a6, 16);
+    return (a4 && netaddr_list_match(l, &v4)) || (a6 && netaddr_list_match(l, &v6));
 }
 
 int netpolicy_allowed(const struct netpolicy *np, const struct sockaddr *sa)

@@ -2,6 +2,7 @@
 #ifndef TX_TRACK_H
 #define TX_TRACK_H
 
+#include "global/netaddr.h"
 #include "global/tracktoken.h"
 #include "util/buf.h"
 
@@ -42,15 +43,8 @@ extern struct track_keys *track_keys;
 
 /* ---- track_client.c: who is asking ---- */
 
-struct track_cidr {
-    int family;                 /* AF_INET, AF_INET6 */
-    unsigned char addr[16];
-    int bits;
-};
-
 struct track_list {
-    struct track_cidr *nets;
-    int nnets;
+    struct netaddr_list nets;   /* networks (netaddr.h) */
     char **agents;              /* lowercase substrings of User-Agent */
     int nagents;
 };

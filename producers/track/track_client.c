@@ -3,6 +3,7 @@
  * proxies), its truncated form for events, and the match against the
  * list of link scanners and prefetch proxies.
  */
+#include "global/netaddr.h"
 #include "producers/track/track.h"
 #include "util/codec.h"
 #include "util/mymalloc.h"
@@ -14,39 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* parse_cidr - "a.b.c.d[/n]" or "v6[/n]"; -1 when it is not a network */
-static int parse_cidr(const char *s, struct track_cidr *c)
-{
-    char host[64];
-    const char *slash = strchr(s, '/');
-    size_t n = slash ? (size_t)(slash - s) : strlen(s);
-    int max;
-
-    if (n == 0 || n >= sizeof(host))
-        return -1;
-    memcpy(host, s, n);
-    host[n] = 0;
-    memset(c, 0, sizeof(*c));
-    if (inet_pton(AF_INET, host, c->addr) == 1) {
-        c->family = AF_INET;
-        max = 32;
-    } else if (inet_pton(AF_INET6, host, c->addr) == 1) {
-        c->family = AF_INET6;
-        max = 128;
-    } else {
-        return -1;
-    }
-    c->bits = max;
-    if (slash) {
-        char *end;
-        long b = strtol(slash + 1, &end, 10);
-        if (*end || end == slash + 1 || b < 0 || b > max)
-            return -1;
-        c->bits = (int)b;
-    }
-    return 0;
-}
 
 /* looks_like_net - digits, dots, colons, hex and one slash only */
 static int looks_like_net(const char *s)
@@ -84,15 +52,14 @@ int track_list_parse(struct track_list *l, const char *text, int nets_only,
         if (n == 0)
             continue;
         if (nets_only || looks_like_net(tok)) {
-            struct track_cidr c;
-            if (parse_cidr(tok, &c) < 0) {
+            struct netaddr_net c;
+            if (netaddr_net_parse(&c, tok, n) < 0) {
                 snprintf(err, errsz, "not an address or network: %s", tok);
                 xfree(copy);
                 track_list_free(l);
                 return -1;
             }
-            l->nets = xrealloc(l->nets, sizeof(*l->nets) * (size_t)(l->nnets + 1));
-            l->nets[l->nnets++] = c;
+            netaddr_list_add(&l->nets, &c);
         } else {
             for (char *q = tok; *q; q++)
                 *q = (char)tolower((unsigned char)*q);
@@ -109,59 +76,15 @@ void track_list_free(struct track_list *l)
     for (int i = 0; i < l->nagents; i++)
         xfree(l->agents[i]);
     xfree(l->agents);
-    xfree(l->nets);
+    netaddr_list_free(&l->nets);
     memset(l, 0, sizeof(*l));
-}
-
-/* addr_bytes - the address of sa (IPv4-mapped IPv6 as IPv4) */
-static int addr_bytes(const struct sockaddr *sa, unsigned char out[16])
-{
-    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-    if (sa == NULL)
-        return 0;
-    if (sa->sa_family == AF_INET) {
-        memcpy(out, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
-        return AF_INET;
-    }
-    if (sa->sa_family == AF_INET6) {
-        const unsigned char *a =
-            ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
-        if (memcmp(a, mapped, 12) == 0) {
-            memcpy(out, a + 12, 4);
-            return AF_INET;
-        }
-        memcpy(out, a, 16);
-        return AF_INET6;
-    }
-    return 0;
-}
-
-static int in_net(const struct track_cidr *c, int family, const unsigned char *a)
-{
-    int full = c->bits / 8, rest = c->bits % 8;
-
-    if (c->family != family)
-        return 0;
-    if (memcmp(a, c->addr, (size_t)full) != 0)
-        return 0;
-    if (rest == 0)
-        return 1;
-    unsigned char mask = (unsigned char)(0xff << (8 - rest));
-    return (a[full] & mask) == (c->addr[full] & mask);
 }
 
 int track_addr_in(const struct track_list *l, const struct sockaddr *sa)
 {
-    unsigned char a[16];
-    int family = addr_bytes(sa, a);
+    struct netaddr a;
 
-    if (family == 0)
-        return 0;
-    for (int i = 0; i < l->nnets; i++)
-        if (in_net(&l->nets[i], family, a))
-            return 1;
-    return 0;
+    return netaddr_from_sockaddr(&a, sa) == 0 && netaddr_list_match(&l->nets, &a);
 }
 
 int track_agent_in(const struct track_list *l, const char *ua)
@@ -215,7 +138,7 @@ void track_client_addr(const struct sockaddr *peer, const char *xff,
     if (peer)
         memcpy(out, peer, peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                      : sizeof(struct sockaddr_in));
-    if (xff == NULL || trusted->nnets == 0 || !track_addr_in(trusted, peer))
+    if (xff == NULL || trusted->nets.n == 0 || !track_addr_in(trusted, peer))
         return;
     /* right to left: the first entry a trusted proxy did not add itself */
     size_t end = strlen(xff);
@@ -236,19 +159,17 @@ void track_client_addr(const struct sockaddr *peer, const char *xff,
 
 char *track_ip_truncated(const struct sockaddr *sa, char *out, size_t outsz)
 {
-    unsigned char a[16];
-    int family = addr_bytes(sa, a);
+    struct netaddr a;
 
-    if (family == AF_INET) {
-        a[3] = 0;
-        inet_ntop(AF_INET, a, out, (socklen_t)outsz);
-    } else if (family == AF_INET6) {
-        memset(a + 6, 0, 10);
-        inet_ntop(AF_INET6, a, out, (socklen_t)outsz);
-    } else {
+    if (netaddr_from_sockaddr(&a, sa) < 0) {
         snprintf(out, outsz, "%s", "");
+        return out;
     }
-    return out;
+    if (a.family == AF_INET)
+        a.a[3] = 0;
+    else
+        memset(a.a + 6, 0, 10);
+    return netaddr_text(&a, out, outsz);
 }
 
 char *track_clean_text(const char *s, size_t max)

@@ -1,35 +1,18 @@
 /* track_client_test - client address, truncation, scanner lists (track_client.c). */
 #include "producers/track/track.h"
+#include "tests/harness/tnet.h"
 #include "tests/harness/ttest.h"
 #include "util/mymalloc.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 /* stubs for what track.h declares and track_client.c does not use */
 struct track_conf track_conf;
 struct track_keys *track_keys;
 
-static struct sockaddr_storage addr(const char *s)
-{
-    struct sockaddr_storage ss;
-    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-
-    memset(&ss, 0, sizeof(ss));
-    if (inet_pton(AF_INET, s, &a4->sin_addr) == 1)
-        a4->sin_family = AF_INET;
-    else if (inet_pton(AF_INET6, s, &a6->sin6_addr) == 1)
-        a6->sin6_family = AF_INET6;
-    else
-        TT_FAIL("bad test address %s", s);
-    return ss;
-}
-
 static const char *truncated(const char *s)
 {
     static char out[INET6_ADDRSTRLEN];
-    struct sockaddr_storage ss = addr(s);
+    struct sockaddr_storage ss = tnet_addr(s);
 
     return track_ip_truncated((struct sockaddr *)&ss, out, sizeof(out));
 }
@@ -55,31 +38,31 @@ TT_TEST(lists)
     TT_EQ_INT(track_list_parse(&l, " curl/ , Barracuda,10.1.0.0/16, 2001:db8::/32,192.0.2.7 ,, ", 0,
                                err, sizeof(err)), 0);
     TT_EQ_INT(l.nagents, 2);
-    TT_EQ_INT(l.nnets, 3);
+    TT_EQ_INT(l.nets.n, 3);
     TT_EQ_INT(track_agent_in(&l, "CURL/8.0.1"), 1);
     TT_EQ_INT(track_agent_in(&l, "Mozilla/5.0 (compatible; barracuda sentinel)"), 1);
     TT_EQ_INT(track_agent_in(&l, "Mozilla/5.0 Firefox/121"), 0);
     TT_EQ_INT(track_agent_in(&l, NULL), 0);
-    a = addr("10.1.200.3");
+    a = tnet_addr("10.1.200.3");
     TT_EQ_INT(track_addr_in(&l, (struct sockaddr *)&a), 1);
-    a = addr("10.2.0.1");
+    a = tnet_addr("10.2.0.1");
     TT_EQ_INT(track_addr_in(&l, (struct sockaddr *)&a), 0);
-    a = addr("::ffff:10.1.0.9");
+    a = tnet_addr("::ffff:10.1.0.9");
     TT_EQ_INT(track_addr_in(&l, (struct sockaddr *)&a), 1);
-    a = addr("2001:db8:ffff::1");
+    a = tnet_addr("2001:db8:ffff::1");
     TT_EQ_INT(track_addr_in(&l, (struct sockaddr *)&a), 1);
-    a = addr("2001:db9::1");
+    a = tnet_addr("2001:db9::1");
     TT_EQ_INT(track_addr_in(&l, (struct sockaddr *)&a), 0);
-    a = addr("192.0.2.7");
+    a = tnet_addr("192.0.2.7");
     TT_EQ_INT(track_addr_in(&l, (struct sockaddr *)&a), 1);
-    a = addr("192.0.2.8");
+    a = tnet_addr("192.0.2.8");
     TT_EQ_INT(track_addr_in(&l, (struct sockaddr *)&a), 0);
     track_list_free(&l);
     /* odd prefix lengths */
     TT_EQ_INT(track_list_parse(&l, "172.16.0.0/12", 1, err, sizeof(err)), 0);
-    a = addr("172.31.255.255");
+    a = tnet_addr("172.31.255.255");
     TT_EQ_INT(track_addr_in(&l, (struct sockaddr *)&a), 1);
-    a = addr("172.32.0.0");
+    a = tnet_addr("172.32.0.0");
     TT_EQ_INT(track_addr_in(&l, (struct sockaddr *)&a), 0);
     track_list_free(&l);
     /* networks only: a word is an error */
@@ -87,14 +70,14 @@ TT_TEST(lists)
     TT_ASSERT(strstr(err, "proxy") != NULL);
     TT_EQ_INT(track_list_parse(&l, "10.0.0.0/33", 0, err, sizeof(err)), -1);
     TT_EQ_INT(track_list_parse(&l, "", 0, err, sizeof(err)), 0);
-    TT_EQ_INT(l.nagents + l.nnets, 0);
+    TT_EQ_INT(l.nagents + l.nets.n, 0);
     track_list_free(&l);
 }
 
 static const char *client(const char *peer, const char *xff, struct track_list *trusted)
 {
     static char out[INET6_ADDRSTRLEN];
-    struct sockaddr_storage p = addr(peer), c;
+    struct sockaddr_storage p = tnet_addr(peer), c;
     char tmp[INET6_ADDRSTRLEN];
 
     track_client_addr((struct sockaddr *)&p, xff, trusted, &c);

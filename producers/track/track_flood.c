@@ -20,7 +20,7 @@
  *     does not need it.
  */
 #include "global/crypto.h"
-#include "global/httpguard.h"
+#include "global/netaddr.h"
 #include "producers/track/track.h"
 #include "util/mymalloc.h"
 
@@ -38,7 +38,7 @@ struct tok_entry {
 };
 
 struct cli_entry {
-    unsigned char key[17];
+    struct netaddr key;         /* the client group (netaddr_group) */
     int used;
     double credit;
     int64_t refilled, touched;
@@ -122,18 +122,18 @@ static struct tok_entry *tok_get(struct track_flood *f, const unsigned char key[
     return victim;
 }
 
-static struct cli_entry *cli_get(struct track_flood *f, const unsigned char key[17], int64_t now)
+static struct cli_entry *cli_get(struct track_flood *f, const struct netaddr *key, int64_t now)
 {
-    struct cli_entry *set = f->cli + set_of(key, 17, f->cli_sets), *victim = set;
+    struct cli_entry *set = f->cli + set_of(key->a, sizeof(key->a), f->cli_sets), *victim = set;
 
     for (int i = 0; i < WAYS; i++) {
-        if (set[i].used && memcmp(set[i].key, key, 17) == 0)
+        if (set[i].used && netaddr_equal(&set[i].key, key))
             return &set[i];
         if (!set[i].used || (victim->used && set[i].touched < victim->touched))
             victim = &set[i];
     }
     memset(victim, 0, sizeof(*victim));
-    memcpy(victim->key, key, 17);
+    victim->key = *key;
     victim->used = 1;
     victim->credit = (double)f->conf.client_events;
     victim->refilled = now;
@@ -143,7 +143,8 @@ static struct cli_entry *cli_get(struct track_flood *f, const unsigned char key[
 enum track_flood_verdict track_flood_check(struct track_flood *f, const char *token, size_t len,
                                            int automated, const struct sockaddr *client, int64_t now)
 {
-    unsigned char digest[32], ckey[17];
+    unsigned char digest[32];
+    struct netaddr peer, ckey;
     enum track_flood_verdict v = TRACK_FLOOD_RECORD;
     struct cli_entry *c = NULL;
     int a = automated ? 1 : 0;
@@ -158,8 +159,9 @@ enum track_flood_verdict track_flood_check(struct track_flood *f, const char *to
     int first = t->last[a] == 0;
     t->touched = now;
     refill(&t->credit, &t->refilled, f->conf.token_events, 3600000, now);
-    if (httpguard_client_key(client, ckey) == 0) {
-        c = cli_get(f, ckey, now);
+    if (netaddr_from_sockaddr(&peer, client) == 0) {
+        netaddr_group(&peer, &ckey);
+        c = cli_get(f, &ckey, now);
         c->touched = now;
         refill(&c->credit, &c->refilled, f->conf.client_events, 60000, now);
     }

@@ -1,24 +1,8 @@
 /* track_flood_test - deduplication and rate limits of tracking events. */
 #include "producers/track/track.h"
+#include "tests/harness/tnet.h"
 #include "tests/harness/ttest.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
-static struct sockaddr_storage addr(const char *s)
-{
-    struct sockaddr_storage ss = {0};
-    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-
-    if (inet_pton(AF_INET, s, &a4->sin_addr) == 1)
-        a4->sin_family = AF_INET;
-    else if (inet_pton(AF_INET6, s, &a6->sin6_addr) == 1)
-        a6->sin6_family = AF_INET6;
-    else
-        TT_FAIL("bad test address %s", s);
-    return ss;
-}
 
 #define HIT(f, tok, aut, ip, now) \
     track_flood_check(f, tok, strlen(tok), aut, (struct sockaddr *)&(ip), now)
@@ -27,7 +11,7 @@ TT_TEST(dedup_window)
 {
     struct track_flood_conf c = {60000, 20, 300, 1024};
     struct track_flood *f = track_flood_create(&c);
-    struct sockaddr_storage a = addr("198.51.100.7");
+    struct sockaddr_storage a = tnet_addr("198.51.100.7");
     int recorded = 0;
 
     /* 1000 hits of one token within a second: one event */
@@ -55,7 +39,7 @@ TT_TEST(token_rate)
 {
     struct track_flood_conf c = {0, 5, 100000, 1024};
     struct track_flood *f = track_flood_create(&c);
-    struct sockaddr_storage a = addr("198.51.100.7");
+    struct sockaddr_storage a = tnet_addr("198.51.100.7");
     int recorded = 0;
 
     for (int i = 0; i < 200; i++)
@@ -72,8 +56,8 @@ TT_TEST(client_rate)
 {
     struct track_flood_conf c = {0, 1000, 10, 4096};
     struct track_flood *f = track_flood_create(&c);
-    struct sockaddr_storage a = addr("2001:db8:1:2::1"), same64 = addr("2001:db8:1:2:ffff::9"),
-                            other = addr("2001:db8:1:3::1");
+    struct sockaddr_storage a = tnet_addr("2001:db8:1:2::1"), same64 = tnet_addr("2001:db8:1:2:ffff::9"),
+                            other = tnet_addr("2001:db8:1:3::1");
     int recorded = 0;
 
     for (int i = 0; i < 100; i++)
@@ -93,7 +77,7 @@ TT_TEST(bounded_memory)
 {
     struct track_flood_conf c = {60000, 20, 1000000, 64};
     struct track_flood *f = track_flood_create(&c);
-    struct sockaddr_storage a = addr("198.51.100.7");
+    struct sockaddr_storage a = tnet_addr("198.51.100.7");
     char tok[32];
 
     /* far more tokens than entries: every first hit is still recorded */

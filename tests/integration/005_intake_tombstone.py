@@ -39,20 +39,13 @@ class StallingProxy:
         self.armed = threading.Event()
         self.hit = threading.Event()
         self.go = threading.Event()
-        self.ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.ls.bind(("127.0.0.1", 0))
-        self.ls.listen(64)
-        self.port = self.ls.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.ls, self.port = serve_tcp(self._connection, backlog=64)
 
-    def _accept(self):
-        while True:
-            c, _ = self.ls.accept()
-            u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            u.connect(E["TXMAIL_DB_SOCKET"])
-            threading.Thread(target=self._pump, args=(c, u, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(u, c, False), daemon=True).start()
+    def _connection(self, c):
+        u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        u.connect(E["TXMAIL_DB_SOCKET"])
+        threading.Thread(target=self._pump, args=(u, c, False), daemon=True).start()
+        self._pump(c, u, True)
 
     def _pump(self, src, dst, upstream):
         tail = b""

@@ -32,20 +32,7 @@ class Tarpit:
         self.durations = []
         self.commands = []
         self.bodies = 0
-        self.srv = socket.socket()
-        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.srv.bind(("127.0.0.1", 0))
-        self.srv.listen(128)
-        self.port = self.srv.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.srv.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._session, args=(c,), daemon=True).start()
+        self.srv, self.port = serve_tcp(self._session, backlog=128)
 
     @staticmethod
     def _dribble(c, line):

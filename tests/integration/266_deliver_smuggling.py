@@ -29,20 +29,7 @@ class LenientPeer:
 
     def __init__(self):
         self.commands, self.messages = [], []
-        self.srv = socket.socket()
-        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.srv.bind(("127.0.0.1", 0))
-        self.srv.listen(8)
-        self.port = self.srv.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.srv.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._session, args=(c,), daemon=True).start()
+        self.srv, self.port = serve_tcp(self._session, backlog=8)
 
     @staticmethod
     def _lines(c):

@@ -4,29 +4,13 @@ attempt, last result "HTTP <status>" / "timeout" / "connect error: ...",
 the notification as it would have been posted), acked, never posted again.
 An address in notify_deny_networks is never connected to.
 Runs its own txmail-notify (max age 3 s, timeout 1 s) instead of the stack's."""
-import atexit
-import os
-import signal
 from txtest import *
 from txevents import *
 
-D = E["TXMAIL_STACK_DIR"]
-sup = int(open(D + "/run/notify-1.pid").read())
-child = int(open(D + "/log/notify-1.log.pid").read())
-os.kill(sup, signal.SIGTERM)
-wait_until(lambda: not os.path.exists("/proc/%d" % child), 30, "the stack's notify stopped")
-own = Program("txmail-notify", "-o", "notify_max_age=3s", "-o", "notify_retry_schedule=1s",
-              "-o", "notify_timeout=1s", "-o", "notify_deny_networks=127.0.0.2/32, fc00::/7",
-              "-o", "notify_allow_networks=127.0.0.1/32",
-              log_name="notify-314")
-
-
-def restore():
-    own.stop()
-    stack("programs-up")
-
-
-atexit.register(restore)
+own = instead_of_stack("notify", "-o", "notify_max_age=3s", "-o", "notify_retry_schedule=1s",
+                       "-o", "notify_timeout=1s", "-o", "notify_deny_networks=127.0.0.2/32, fc00::/7",
+                       "-o", "notify_allow_networks=127.0.0.1/32",
+                       log_name="notify-314")
 time.sleep(0.5)
 
 acct = new_account()

@@ -12,27 +12,11 @@ notify_allow_networks=127.0.0.2/32 lets the POST to 127.0.0.2 through while
 allowed endpoint pointing at another allowed URL is a failed attempt
 ("HTTP 307"), the target gets nothing. Runs its own txmail-notify (the stack's
 configuration allows loopback for the other tests)."""
-import atexit
-import os
-import signal
 from txtest import *
 from txevents import *
 
-D = E["TXMAIL_STACK_DIR"]
-sup = int(open(D + "/run/notify-1.pid").read())
-child = int(open(D + "/log/notify-1.log.pid").read())
-os.kill(sup, signal.SIGTERM)
-wait_until(lambda: not os.path.exists("/proc/%d" % child), 30, "the stack's notify stopped")
-own = Program("txmail-notify", "-o", "notify_max_age=3s", "-o", "notify_retry_schedule=1s",
-              "-o", "notify_timeout=2s", "-o", "notify_allow_networks=127.0.0.2/32", log_name="notify-320")
-
-
-def restore():
-    own.stop()
-    stack("programs-up")
-
-
-atexit.register(restore)
+own = instead_of_stack("notify", "-o", "notify_max_age=3s", "-o", "notify_retry_schedule=1s",
+                       "-o", "notify_timeout=2s", "-o", "notify_allow_networks=127.0.0.2/32", log_name="notify-320")
 
 v4 = WebhookReceiver()
 v6 = WebhookReceiver(host="::1")

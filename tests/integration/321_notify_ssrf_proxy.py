@@ -7,10 +7,7 @@ resolver nor a changed DNS answer can lead it elsewhere. Denied endpoints
 dead-lettered with "address denied by policy". The proxy itself is the
 operator's and not subject to the tenant policy: it listens on 127.0.0.3,
 a denied address. Runs its own txmail-notify (allow list 127.0.0.1/32)."""
-import atexit
-import os
 import select
-import signal
 import socket
 import threading
 from txtest import *
@@ -22,19 +19,7 @@ class ConnectProxy:
 
     def __init__(self, host):
         self.lines = []
-        self.sock = socket.socket()
-        self.sock.bind((host, 0))
-        self.sock.listen(50)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.handle, args=(c,), daemon=True).start()
+        self.sock, self.port = serve_tcp(self.handle, host=host, backlog=50)
 
     def handle(self, c):
         head = b""
@@ -79,23 +64,10 @@ class ConnectProxy:
         up.close()
 
 
-D = E["TXMAIL_STACK_DIR"]
 proxy = ConnectProxy("127.0.0.3")
-sup = int(open(D + "/run/notify-1.pid").read())
-child = int(open(D + "/log/notify-1.log.pid").read())
-os.kill(sup, signal.SIGTERM)
-wait_until(lambda: not os.path.exists("/proc/%d" % child), 30, "the stack's notify stopped")
-own = Program("txmail-notify", "-o", "notify_max_age=3s", "-o", "notify_retry_schedule=1s",
-              "-o", "notify_timeout=2s", "-o", "notify_allow_networks=127.0.0.1/32",
-              "-o", "notify_proxy=http://127.0.0.3:%d" % proxy.port, log_name="notify-321")
-
-
-def restore():
-    own.stop()
-    stack("programs-up")
-
-
-atexit.register(restore)
+own = instead_of_stack("notify", "-o", "notify_max_age=3s", "-o", "notify_retry_schedule=1s",
+                       "-o", "notify_timeout=2s", "-o", "notify_allow_networks=127.0.0.1/32",
+                       "-o", "notify_proxy=http://127.0.0.3:%d" % proxy.port, log_name="notify-321")
 
 allowed = WebhookReceiver()
 other = WebhookReceiver(host="127.0.0.2")

@@ -6,29 +6,13 @@ unsigned"), retried, and dead-lettered after notify_max_age with that
 reason. The same for an endpoint password that cannot be decrypted (never
 posted without it). An account whose secret is readable gets its signed
 POST. Runs its own txmail-notify (max age 3 s)."""
-import atexit
 import hashlib
 import hmac
-import os
-import signal
 from txtest import *
 from txevents import *
 
-D = E["TXMAIL_STACK_DIR"]
-sup = int(open(D + "/run/notify-1.pid").read())
-child = int(open(D + "/log/notify-1.log.pid").read())
-os.kill(sup, signal.SIGTERM)
-wait_until(lambda: not os.path.exists("/proc/%d" % child), 30, "the stack's notify stopped")
-own = Program("txmail-notify", "-o", "notify_max_age=3s", "-o", "notify_retry_schedule=1s",
-              "-o", "notify_timeout=2s", log_name="notify-322")
-
-
-def restore():
-    own.stop()
-    stack("programs-up")
-
-
-atexit.register(restore)
+own = instead_of_stack("notify", "-o", "notify_max_age=3s", "-o", "notify_retry_schedule=1s",
+                       "-o", "notify_timeout=2s", log_name="notify-322")
 
 hook = WebhookReceiver()
 good, bad = new_account(), new_account()

@@ -487,8 +487,21 @@ static void resolve_all(int64_t now, int stopping)
 
 /* ---- loop callbacks ----------------------------------------------------- */
 
-static void pending_add(struct pending *pe)
+/*
+ * pending_add - delivery d (its content moves into the record) with its
+ * event waits on the pending list for its job's delivery record
+ */
+static void pending_add(const struct mq_delivery *d, unsigned epoch, json_t *ev, int64_t first_ms,
+                        int waits, int64_t arrived_mono)
 {
+    struct pending *pe = xcalloc(1, sizeof(*pe));
+
+    pe->dlv = *d;
+    pe->epoch = epoch;
+    pe->ev = ev;
+    pe->first_ms = first_ms;
+    pe->waits = waits;
+    pe->arrived_mono = arrived_mono;
     if (pend_tail)
         pend_tail->next = pe;
     else
@@ -497,11 +510,18 @@ static void pending_add(struct pending *pe)
     npend++;
 }
 
+/* drop - ack delivery d and free it with its event (NULL: none) */
+static void drop(struct mq_delivery *d, unsigned epoch, json_t *ev)
+{
+    json_decref(ev);
+    batchloop_ack(epoch, d->tag);
+    mq_delivery_free(d);
+}
+
 /* take_event - a parked event back from the tiers: on to the next tier, or looked at again */
 static void take_event(struct mq_delivery *d, unsigned epoch, json_t *ev, int64_t first_ms,
                        int waits, int64_t due)
 {
-    struct pending *pe;
     int64_t now = time_now_ms();
     char err[200];
 
@@ -514,28 +534,17 @@ static void take_event(struct mq_delivery *d, unsigned epoch, json_t *ev, int64_
         struct batchloop_msg m = {MQ_EXCHANGE_RETRY, tier, notify_retry_queue, NULL, body, len};
         batchloop_publish(&m, 1);
         free(body);
-        batchloop_ack(epoch, d->tag);
-        json_decref(ev);
-        mq_delivery_free(d);
+        drop(d, epoch, ev);
         return;
     }
     if (eventfill_check(ev, err, sizeof(err)) < 0) {
         msg_warn("retry delivery %llu: status=dead-letter (%s)", (unsigned long long)d->tag, err);
         batchloop_dead(d->body, d->len, err);
-        batchloop_ack(epoch, d->tag);
-        json_decref(ev);
-        mq_delivery_free(d);
+        drop(d, epoch, ev);
         return;
     }
-    pe = xcalloc(1, sizeof(*pe));
-    pe->dlv = *d;
-    pe->epoch = epoch;
-    pe->ev = ev;
-    pe->first_ms = first_ms;
-    pe->waits = waits;
     /* it waited in the tiers: one more look, then parked again */
-    pe->arrived_mono = time_mono_ms() - notify_orphan_wait;
-    pending_add(pe);
+    pending_add(d, epoch, ev, first_ms, waits, time_mono_ms() - notify_orphan_wait);
 }
 
 static void take_retry(struct mq_delivery *d, unsigned epoch)
@@ -556,8 +565,7 @@ static void take_retry(struct mq_delivery *d, unsigned epoch)
     if (p == NULL) {
         msg_warn("retry delivery %llu: status=dead-letter (%s)", (unsigned long long)d->tag, err);
         batchloop_dead(d->body, d->len, err);
-        batchloop_ack(epoch, d->tag);
-        mq_delivery_free(d);
+        drop(d, epoch, NULL);
         return;
     }
     mq_delivery_free(d);
@@ -581,7 +589,6 @@ static void take_retry(struct mq_delivery *d, unsigned epoch)
 
 static void on_deliver(struct mq_delivery *d, unsigned epoch, void *arg)
 {
-    struct pending *pe;
     json_t *ev;
     char err[200];
 
@@ -596,26 +603,16 @@ static void on_deliver(struct mq_delivery *d, unsigned epoch, void *arg)
         /* the intake record, other programs' internal events: not notifications */
         if (!json_is_object(ev))
             msg_warn("delivery %llu: not a JSON object; skipped", (unsigned long long)d->tag);
-        json_decref(ev);
-        batchloop_ack(epoch, d->tag);
-        mq_delivery_free(d);
+        drop(d, epoch, ev);
         return;
     }
     if (eventfill_check(ev, err, sizeof(err)) < 0) {
         msg_warn("delivery %llu: malformed event skipped (%s)", (unsigned long long)d->tag, err);
         metrics_count("txmail_notify_notifications_total", "outcome", "malformed", 1);
-        json_decref(ev);
-        batchloop_ack(epoch, d->tag);
-        mq_delivery_free(d);
+        drop(d, epoch, ev);
         return;
     }
-    pe = xcalloc(1, sizeof(*pe));
-    pe->dlv = *d;
-    pe->epoch = epoch;
-    pe->ev = ev;
-    pe->arrived_mono = time_mono_ms();
-    pe->first_ms = time_now_ms();
-    pending_add(pe);
+    pending_add(d, epoch, ev, time_now_ms(), 0, time_mono_ms());
 }
 
 static int on_busy(void *arg)

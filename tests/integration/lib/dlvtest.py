@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 
-from txtest import E, Program, amqp, event_docs, fail, publish, sink_for, uniq, wait_until
+from txtest import E, Program, amqp, event_docs, fail, publish, serve_tcp, sink_for, uniq, wait_until
 
 
 def new_ids():
@@ -236,20 +236,7 @@ class ScriptedPeer:
         self.replies.update(replies)
         self.sessions = []
         self.messages = []
-        self.srv = socket.socket()
-        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.srv.bind(("127.0.0.1", 0))
-        self.srv.listen(16)
-        self.port = self.srv.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.srv.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._session, args=(c,), daemon=True).start()
+        self.srv, self.port = serve_tcp(self._session)
 
     def _session(self, c):
         log = []

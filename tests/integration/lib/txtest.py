@@ -148,6 +148,48 @@ import atexit  # noqa: E402
 atexit.register(_cleanup)
 
 
+def instead_of_stack(program, *args, log_name=None):
+    """Stop the stack's first instance of txmail-<program> (its supervisor,
+    then wait until the child is gone) and run txmail-<program> with args
+    in its place, for a case that needs other parameters. At exit the own
+    program stops and the stack's programs come up again. Returns the
+    Program."""
+    d = E["TXMAIL_STACK_DIR"]
+    sup = int(open("%s/run/%s-1.pid" % (d, program)).read())
+    child = int(open("%s/log/%s-1.log.pid" % (d, program)).read())
+    os.kill(sup, 15)
+    wait_until(lambda: not os.path.exists("/proc/%d" % child), 30, "the stack's %s stopped" % program)
+    own = Program("txmail-" + program, *args, log_name=log_name)
+
+    def restore():
+        own.stop()
+        stack("programs-up")
+
+    atexit.register(restore)
+    return own
+
+
+def serve_tcp(handle, host="127.0.0.1", backlog=16):
+    """A listening TCP socket on host (an ephemeral port) whose accepted
+    connections each run handle(conn) in a thread of their own. Returns
+    (socket, port); closing the socket ends the accept thread."""
+    srv = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((host, 0))
+    srv.listen(backlog)
+
+    def accept():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=handle, args=(c,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return srv, srv.getsockname()[1]
+
+
 def stack(*args):
     p = subprocess.run([os.path.join(REPO, "scripts", "txmail-stack")] + list(args),
                        capture_output=True, text=True, timeout=300)
