@@ -9,6 +9,7 @@
  * writing to the loop's eventfd.
  */
 #include "smtpd.h"
+#include "global/netaddr.h"
 #include "global/metrics.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
@@ -57,12 +58,21 @@ static unsigned iphash(const char *ip)
     return h % IPTAB_SIZE;
 }
 
-/* ip_take - count a new connection; 0 ok, -1 over the per-IP limit, -2 over the total */
-static int ip_take(const char *ip)
+/*
+ * ip_take - count a new connection of client address ip; 0 ok, -1 over the
+ * per-client limit, -2 over the total. Clients are counted by group (an
+ * IPv4 address, an IPv6 /64: netaddr_group_text), so one IPv6 host cannot
+ * step around smtpd_max_per_ip with the addresses of its own /64.
+ */
+static int ip_take(const char *client)
 {
-    unsigned h = iphash(ip);
+    char ip[64];
+    unsigned h;
     struct ipcount *c;
     int rc = 0;
+
+    netaddr_group_text(client, ip, sizeof(ip));
+    h = iphash(ip);
 
     pthread_mutex_lock(&iplock);
     for (c = iptab[h]; c; c = c->next)
@@ -86,10 +96,14 @@ static int ip_take(const char *ip)
     return rc;
 }
 
-void smtpd_ip_release(const char *ip)
+void smtpd_ip_release(const char *client)
 {
-    unsigned h = iphash(ip);
+    char ip[64];
+    unsigned h;
     struct ipcount **pp, *c;
+
+    netaddr_group_text(client, ip, sizeof(ip));
+    h = iphash(ip);
 
     pthread_mutex_lock(&iplock);
     for (pp = &iptab[h]; (c = *pp) != NULL; pp = &c->next)
