@@ -96,7 +96,7 @@
  *   smtpd_auth_threads [2]                pool threads that may run the KDF at once
  *   smtpd_batch_max [64]                  jobs published per confirm / record transaction
  *   smtpd_max_connections [1000]          sessions in all
- *   smtpd_max_per_ip [50]                 sessions per client address
+ *   smtpd_max_per_ip [50]                 sessions per client (IPv4 address, IPv6 /64)
  *   smtpd_message_size_limit [20971520]   SIZE (at most 20 MB)
  *   smtpd_recipient_limit [1000]          recipients per transaction (at most 1000)
  *   smtpd_hard_error_limit [20]           errors before 421 and close
