@@ -96,7 +96,16 @@ def loadgen(st, body, n, conc=50, rate=0, plain=False, warm=False, latfile=None)
     if latfile:
         cmd += ["-l", latfile]
     p = subprocess.run(cmd, capture_output=True, text=True)
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    lines = p.stdout.strip().splitlines()
+    if not lines:
+        raise RuntimeError("txmail-loadgen printed no result (exit %d): %s" % (p.returncode, p.stderr[-500:]))
+    r = json.loads(lines[-1])
+    # never a figure from failed requests: every request must have succeeded
+    if p.returncode != 0 or r.get("errors") or r.get("ok") != n:
+        raise RuntimeError("txmail-loadgen against %s: %s of %d requests succeeded, %s errors, statuses %r "
+                           "(exit %d): no figure" % (url, r.get("ok"), n, r.get("errors"), r.get("status"),
+                                                     p.returncode))
+    return r
 
 
 def txmail_rss():
