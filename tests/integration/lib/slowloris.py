@@ -43,24 +43,32 @@ class Slow:
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
+    @staticmethod
+    def _check_open(s):
+        """raise ConnectionResetError when the server closed s (no data consumed on plain sockets)"""
+        try:
+            if isinstance(s, ssl.SSLSocket):
+                if s.recv(1) == b"":
+                    raise ConnectionResetError
+            elif s.recv(1, socket.MSG_PEEK) == b"":
+                raise ConnectionResetError
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+            pass
+
+    @staticmethod
+    def _closed(c):
+        c[2] = time.time()
+        try:
+            c[0].close()
+        except OSError:
+            pass
+
     def _send(self, c):
         if c[2] is not None:
             return
         s = c[0]
         try:
-            # end of file or reset from the server?
-            if isinstance(s, ssl.SSLSocket):
-                try:
-                    if s.recv(1) == b"":
-                        raise ConnectionResetError
-                except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
-                    pass
-            else:
-                try:
-                    if s.recv(1, socket.MSG_PEEK) == b"":
-                        raise ConnectionResetError
-                except BlockingIOError:
-                    pass
+            self._check_open(s)
             s.send(self.data[c[3] % len(self.data):c[3] % len(self.data) + 1])
             c[3] += 1
         except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
@@ -68,11 +76,7 @@ class Slow:
         except (OSError, ssl.SSLError) as e:
             if isinstance(e, OSError) and e.errno in (errno.EAGAIN,):
                 return
-            c[2] = time.time()
-            try:
-                s.close()
-            except OSError:
-                pass
+            self._closed(c)
 
     def _run(self):
         while not self.stopping:
@@ -89,25 +93,10 @@ class Slow:
                 time.sleep(0.2)
 
     def _probe(self, c):
-        s = c[0]
         try:
-            if isinstance(s, ssl.SSLSocket):
-                try:
-                    if s.recv(1) == b"":
-                        raise ConnectionResetError
-                except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
-                    pass
-                return
-            if s.recv(1, socket.MSG_PEEK) == b"":
-                raise ConnectionResetError
-        except BlockingIOError:
-            pass
+            self._check_open(c[0])
         except (OSError, ssl.SSLError):
-            c[2] = time.time()
-            try:
-                s.close()
-            except OSError:
-                pass
+            self._closed(c)
 
     def open_count(self):
         with self.lock:
