@@ -13,7 +13,7 @@ import ssl
 import subprocess
 import time
 
-from txtest import E, Program, amqp, declare_queue, drain, fail, parse_envelope, sql, wait_until, log
+from txtest import E, Program, amqp, declare_queue, drain, eq, fail, parse_envelope, sql, wait_until, log
 
 HOST = "127.0.0.1"
 PORT = int(E["TXMAIL_SMTP_PORT"])
@@ -206,6 +206,16 @@ def job_row(job_id):
 
 def account_jobs(account_id):
     return sql("SELECT job_id FROM job WHERE account_id=%s", account_id)
+
+
+def only_job(queue, account_id, job_id, what):
+    """Assert job_id is the account's one acceptance record and its one job
+    on the queue; return its (envelope, raw message)."""
+    from txtest import eq
+    eq([r[0] for r in account_jobs(account_id)], [job_id], "only %s has an acceptance record" % what)
+    seen = jobs_seen(queue)
+    eq(sorted(j for j in seen if seen[j][0]["account"] == account_id), [job_id], "only %s was published" % what)
+    return wait_job(queue, job_id)
 
 
 # ------------------------------------------------------------------ private instances
