@@ -217,7 +217,11 @@ class SmtpSink:
         self.f = open(self.out, "wb")
         self.p = subprocess.Popen(["smtp-sink", "-u", "postfix", "-c", "127.0.0.1:%d" % port, "2000"],
                                   stdout=self.f, stderr=subprocess.STDOUT)
-        wait_port(port)
+        try:
+            wait_port(port)
+        except BenchFailure:
+            self.stop()
+            raise
 
     def count(self):
         with open(self.out, "rb") as f:
@@ -296,14 +300,19 @@ def write_results(results, path=None):
 # ---------------------------------------------------------------- sections
 
 def run_sections(sections, only, args, results):
-    """Run each selected section fn(args, ports, results) on its own: fresh
-    ports for each (whatever an earlier one left, even in TIME_WAIT), and a
-    section that raises is reported, its results and table rows dropped (no
-    figure from a failed section), and the next one runs. Returns
-    {name: reason} of the failed sections (results["failed"] too)."""
+    """Run the sections named in only, in that order, each fn(args, ports,
+    results) on its own: fresh ports for each (whatever an earlier one left,
+    even in TIME_WAIT), and a section that raises is reported, its results
+    and table rows dropped (no figure from a failed section), and the next
+    one runs. A name that is no section fails too. Returns {name: reason}
+    of the failed sections (results["failed"] too)."""
     failed = {}
-    for name, fn in sections:
-        if name not in only:
+    known = dict(sections)
+    for name in only:
+        fn = known.get(name)
+        if fn is None:
+            failed[name] = "no such section (sections: %s)" % ", ".join(known)
+            log("== %s FAILED: %s" % (name, failed[name]))
             continue
         log("== %s" % name)
         table = list(results.get("table", []))

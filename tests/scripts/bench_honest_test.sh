@@ -102,11 +102,14 @@ def passing(args, ports, results):
 results = {"table": [("earlier figure", "3/s", "-", "-")]}
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
-    failed = benchlib.run_sections([("failing", failing), ("passing", passing), ("skipped", failing)],
-                                   ["failing", "passing"], None, results)
+    failed = benchlib.run_sections([("passing", passing), ("failing", failing), ("skipped", failing)],
+                                   ["failing", "passing", "typo"], None, results)
 text = out.getvalue()
-result("section_failure_reported", list(failed) == ["failing"] and "0 of 5 requests succeeded" in failed["failing"]
-       and "== failing FAILED" in text, "failed %r, output %r" % (failed, text))
+result("section_failure_reported", list(failed) == ["failing", "typo"] and
+       "0 of 5 requests succeeded" in failed["failing"] and "== failing FAILED" in text,
+       "failed %r, output %r" % (failed, text))
+result("sections_in_the_order_asked", text.index("== failing") < text.index("== passing"), text)
+result("unknown_section_fails", "no such section" in failed.get("typo", ""), "failed %r" % failed)
 result("section_failure_no_figure", "failing" not in results and
        [r[0] for r in results["table"]] == ["earlier figure", "good figure"], "results %r" % results)
 result("section_after_failure_runs", ran and results.get("passing") == {"y": 2}, "ran %r" % ran)
