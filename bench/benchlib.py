@@ -322,7 +322,7 @@ def run_sections(sections, only, args, results):
             fn(args, ports, results)
         except Exception as e:  # noqa: BLE001 - any failure fails the section, not the run
             reason = "%s: %s" % (type(e).__name__, e) if not isinstance(e, BenchFailure) else str(e)
-            log("== %s FAILED: %s (no figure from this section)" % (name, reason))
+            log("== %s FAILED: %s (the section is dropped from the results)" % (name, reason))
             failed[name] = reason
             results.pop(name, None)
             results["table"] = table
