@@ -1,7 +1,7 @@
 # lib/global - txmail semantics and wrappers over rabbitmq-c, MariaDB, jansson, OpenSSL
 LIBGLOBAL_SRC += lib/global/txcode.c lib/global/ids.c lib/global/envelope.c \
                  lib/global/mq.c lib/global/db.c lib/global/event.c \
-                 lib/global/txconf.c lib/global/metrics.c lib/global/worker.c lib/global/worker_job.c \
+                 lib/global/txconf.c lib/global/metrics.c lib/global/worker.c \
                  lib/global/crypto.c lib/global/account.c lib/global/dnsq.c lib/global/addr.c \
                  lib/global/auth.c lib/global/intake.c
 LIBGLOBAL_SRC += lib/global/httpguard.c
@@ -27,5 +27,7 @@ UNIT_TESTS += netaddr_test
 netaddr_test_SRC := lib/global/netaddr_test.c
 UNIT_TESTS += netpolicy_test
 netpolicy_test_SRC := lib/global/netpolicy_test.c
+# worker_job: the rules the skeleton applies around handle(), the first-stage rule among them
+LIBGLOBAL_SRC += lib/global/worker_job.c lib/global/firststage.c
 UNIT_TESTS += worker_job_test
 worker_job_test_SRC := lib/global/worker_job_test.c

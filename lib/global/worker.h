@@ -18,7 +18,11 @@
  *   FATAL   log and exit without ack: the broker returns the job
  *
  * A message that is not a valid envelope of a known version goes to the
- * dead-letter exchange with its reason, never into handle(). SIGTERM
+ * dead-letter exchange with its reason, never into handle(). The rules
+ * every stage follows are the skeleton's too (worker_job.c): the
+ * first-stage rule for a stage that may come first (first_stage_grace),
+ * one database handle per handler thread (job_db) and taking back
+ * queued outputs (job_mark, job_rollback). SIGTERM
  * finishes the jobs in hand, cancels the consumer (waiting for
  * cancel-ok), returns unstarted deliveries and closes cleanly.
  *

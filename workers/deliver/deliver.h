@@ -384,8 +384,10 @@ enum tx_code deliver_outcome_again(struct job *job, const struct dreq *q,
                                    const struct sent_record *rec);
 enum tx_code deliver_outcome_dropped(struct job *job, const struct dreq *q,
                                      const struct suppress_hit *hit);
-enum tx_code deliver_outcome_bounced(struct job *job, const struct dreq *q, const struct outcome *o);
-enum tx_code deliver_outcome_deferred(struct job *job, const struct dreq *q, const struct outcome *o);
+enum tx_code deliver_outcome_bounced(struct job *job, const struct dreq *q,
+                                     const struct outcome *o);
+enum tx_code deliver_outcome_deferred(struct job *job, const struct dreq *q,
+                                      const struct outcome *o);
 enum tx_code deliver_outcome_throttled(struct job *job, const struct dreq *q,
                                        const struct outcome *o);
 void deliver_outcome_expired(struct job *job, const struct dreq *q, const struct outcome *o,

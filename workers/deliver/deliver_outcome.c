@@ -47,8 +47,8 @@ static void log_outcome(struct job *job, const struct dreq *q, const struct outc
 }
 
 enum tx_code deliver_outcome_sent(struct job *job, const struct dreq *q, const struct outcome *o,
-                              const char *reply_text, const char *host, const char *code,
-                              int again)
+                                  const char *reply_text, const char *host, const char *code,
+                                  int again)
 {
     struct tx_event ev;
     char desc[REPLY_TEXT_MAX + 400];
@@ -64,7 +64,8 @@ enum tx_code deliver_outcome_sent(struct job *job, const struct dreq *q, const s
     return TX_OK;
 }
 
-enum tx_code deliver_outcome_again(struct job *job, const struct dreq *q, const struct sent_record *rec)
+enum tx_code deliver_outcome_again(struct job *job, const struct dreq *q,
+                                   const struct sent_record *rec)
 {
     struct outcome o;
     struct smtp_reply r;
@@ -80,7 +81,8 @@ enum tx_code deliver_outcome_again(struct job *job, const struct dreq *q, const 
     return deliver_outcome_sent(job, q, &o, rec->reply, rec->host, rec->code, 1);
 }
 
-enum tx_code deliver_outcome_dropped(struct job *job, const struct dreq *q, const struct suppress_hit *hit)
+enum tx_code deliver_outcome_dropped(struct job *job, const struct dreq *q,
+                                     const struct suppress_hit *hit)
 {
     struct tx_event ev;
     char ts[32], desc[REPLY_TEXT_MAX + 200];
@@ -108,7 +110,8 @@ enum tx_code deliver_outcome_dropped(struct job *job, const struct dreq *q, cons
     return TX_REJECT_POLICY;
 }
 
-enum tx_code deliver_outcome_bounced(struct job *job, const struct dreq *q, const struct outcome *o)
+enum tx_code deliver_outcome_bounced(struct job *job, const struct dreq *q,
+                                     const struct outcome *o)
 {
     struct tx_event ev;
     char desc[REPLY_TEXT_MAX + 400];
@@ -141,7 +144,8 @@ enum tx_code deliver_outcome_bounced(struct job *job, const struct dreq *q, cons
     return TX_REJECT_PEER;
 }
 
-enum tx_code deliver_outcome_deferred(struct job *job, const struct dreq *q, const struct outcome *o)
+enum tx_code deliver_outcome_deferred(struct job *job, const struct dreq *q,
+                                      const struct outcome *o)
 {
     struct tx_event ev;
     char desc[REPLY_TEXT_MAX + 400], key[16], ts[32], code[8];
@@ -174,7 +178,8 @@ enum tx_code deliver_outcome_deferred(struct job *job, const struct dreq *q, con
  * the message was not tried; back through the delay queues without an
  * event and without counting an attempt
  */
-enum tx_code deliver_outcome_throttled(struct job *job, const struct dreq *q, const struct outcome *o)
+enum tx_code deliver_outcome_throttled(struct job *job, const struct dreq *q,
+                                       const struct outcome *o)
 {
     job_reason(job, "%s", o->text);
     log_outcome(job, q, o, "throttled", o->text);
