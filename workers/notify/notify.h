@@ -104,7 +104,7 @@ struct nf_post {
     char last_result[300];
     int64_t queued_mono;
     int stale;                  /* the consumer was re-opened: results are moot */
-    /* transfer state (notify_http.c) */
+    /* transfer state (notify_http.c, notify_attempt.c) */
     void *easy;
     void *hdrs;
     void *resolve;              /* CURLOPT_RESOLVE list, or NULL */
