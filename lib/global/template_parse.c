@@ -144,12 +144,7 @@ void template_parse_unexpected(struct parser *p)
     template_parse_error(p, p->pos, "unexpected %s", tok);
 }
 
-/*
- * too_many - the template has more than TEMPLATE_MAX_ELEMENTS tokens and
- * expression nodes: a syntax error at off. Every element costs about 100
- * bytes, so 20 MB of "${a}" would take 1 GB. Checked per token and per
- * composite expression (one token can hold a long expression).
- */
+/* template_parse_too_many - over TEMPLATE_MAX_ELEMENTS elements: an error at off (see the header) */
 int template_parse_too_many(struct parser *p, size_t off)
 {
     if (p->ntoks + p->nexpr <= TEMPLATE_MAX_ELEMENTS)
@@ -158,6 +153,7 @@ int template_parse_too_many(struct parser *p, size_t off)
     return 1;
 }
 
+/* pass 2, white-space stripping: what a physical line holds */
 #define LINE_TAG 1
 #define LINE_INTERP 2
 #define LINE_TEXT 4
@@ -231,6 +227,7 @@ static void strip(struct parser *p)
     xfree(flags);
 }
 
+/* pass 3, the tree: one open directive while building */
 struct frame {
     struct tnode *node;
     struct tnode **tail;
@@ -246,6 +243,7 @@ static struct tnode *new_node(struct parser *p, enum tnode_kind kind, size_t off
     return n;
 }
 
+/* build - the node tree from the tokens (their structure was checked by the lexer) */
 static void build(struct parser *p)
 {
     struct frame st[TEMPLATE_MAX_DEPTH + 1];
