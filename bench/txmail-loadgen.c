@@ -61,33 +61,186 @@ static int cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int main(int argc, char **argv)
-{
-    const char *url = NULL, *file = NULL, *auth = NULL, *ca = NULL, *latfile = NULL;
-    long total = 100, conc = 10;
-    double rate = 0;
-    int insecure = 0, warm = 0, opt;
+/* the command line */
+struct opts {
+    const char *url, *file, *auth, *ca, *latfile;
+    long total, conc;
+    double rate;
+    int insecure, warm;
+};
 
+/* what the run counted */
+struct tally {
+    long sent, done, ok, errors, status[600];
+    double first_ok, last_ok;
+    double *lat;                   /* ms per request, in completion order */
+};
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+    int opt;
+
+    memset(o, 0, sizeof(*o));
+    o->total = 100;
+    o->conc = 10;
     while ((opt = getopt(argc, argv, "u:f:n:c:r:a:kC:wl:")) != -1) {
         switch (opt) {
-        case 'u': url = optarg; break;
-        case 'f': file = optarg; break;
-        case 'n': total = strtol(optarg, NULL, 10); break;
-        case 'c': conc = strtol(optarg, NULL, 10); break;
-        case 'r': rate = strtod(optarg, NULL); break;
-        case 'a': auth = optarg; break;
-        case 'k': insecure = 1; break;
-        case 'C': ca = optarg; break;
-        case 'w': warm = 1; break;
-        case 'l': latfile = optarg; break;
+        case 'u': o->url = optarg; break;
+        case 'f': o->file = optarg; break;
+        case 'n': o->total = strtol(optarg, NULL, 10); break;
+        case 'c': o->conc = strtol(optarg, NULL, 10); break;
+        case 'r': o->rate = strtod(optarg, NULL); break;
+        case 'a': o->auth = optarg; break;
+        case 'k': o->insecure = 1; break;
+        case 'C': o->ca = optarg; break;
+        case 'w': o->warm = 1; break;
+        case 'l': o->latfile = optarg; break;
         default:
             fprintf(stderr, "usage: txmail-loadgen -u URL -f BODY [-n N] [-c C] [-r RATE] [-a U:P] [-k] [-C CA] [-w] [-l FILE]\n");
-            return 2;
+            return -1;
         }
     }
-    if (!url || !file || total < 1 || conc < 1)
+    return 0;
+}
+
+/* easy_handle - one connection's request: POST body, its answer discarded */
+static CURL *easy_handle(const struct opts *o, const char *body, curl_off_t len,
+                         struct curl_slist *hdr, struct req *r)
+{
+    CURL *h = curl_easy_init();
+
+    curl_easy_setopt(h, CURLOPT_URL, o->url);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, len);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(h, CURLOPT_PRIVATE, r);
+    if (o->auth) {
+        curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+        curl_easy_setopt(h, CURLOPT_USERPWD, o->auth);
+    }
+    if (o->insecure) {
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (o->ca)
+        curl_easy_setopt(h, CURLOPT_CAINFO, o->ca);
+    return h;
+}
+
+/*
+ * warm_up - -w: one request per connection before the clock starts, so the
+ * measured requests find their connections open (as a client's pool does)
+ * instead of paying TLS set-up when a burst needs one more
+ */
+static void warm_up(CURLM *m, struct req *reqs, long conc)
+{
+    int running = 1;
+
+    for (long i = 0; i < conc; i++)
+        curl_multi_add_handle(m, reqs[i].h);
+    while (running) {
+        curl_multi_perform(m, &running);
+        curl_multi_poll(m, NULL, 0, 10, NULL);
+    }
+    for (long i = 0; i < conc; i++)
+        curl_multi_remove_handle(m, reqs[i].h);
+}
+
+/* collect - count the finished requests, freeing their connections */
+static void collect(CURLM *m, struct tally *t)
+{
+    CURLMsg *msg;
+    int left;
+
+    while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        struct req *r;
+        long code = 0;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+        t->lat[t->done] = (now_s() - r->scheduled) * 1000.0;
+        if (msg->data.result == CURLE_OK && code >= 200 && code < 300) {
+            t->ok++;
+            t->last_ok = wall_ms();
+            if (t->first_ok == 0)
+                t->first_ok = t->last_ok;
+        } else {
+            t->errors++;
+        }
+        if (code > 0 && code < 600)
+            t->status[code]++;
+        t->done++;
+        curl_multi_remove_handle(m, msg->easy_handle);
+        r->busy = 0;
+    }
+}
+
+/* run_load - send o->total requests (paced to o->rate from start) until all are answered */
+static void run_load(CURLM *m, struct req *reqs, const struct opts *o, double start, struct tally *t)
+{
+    while (t->done < o->total) {
+        double now = now_s();
+        for (long i = 0; i < o->conc && t->sent < o->total; i++) {
+            if (reqs[i].busy)
+                continue;
+            double due = o->rate > 0 ? start + t->sent / o->rate : now;
+            if (due > now)
+                break;
+            reqs[i].scheduled = due;
+            reqs[i].busy = 1;
+            curl_multi_add_handle(m, reqs[i].h);
+            t->sent++;
+        }
+        int running;
+        curl_multi_perform(m, &running);
+        collect(m, t);
+        int numfds;
+        curl_multi_poll(m, NULL, 0, o->rate > 0 ? 1 : 10, &numfds);
+    }
+}
+
+/* report - the latency file (-l), then the JSON line; -1 when the file cannot be written */
+static int report(const struct opts *o, struct tally *t, double secs)
+{
+    long total = o->total;
+    double *lat = t->lat;
+
+    if (o->latfile) {
+        FILE *lf = fopen(o->latfile, "w");
+        if (lf == NULL)
+            return -1;
+        for (long i = 0; i < total; i++)
+            fprintf(lf, "%.3f\n", lat[i]);
+        fclose(lf);
+    }
+    qsort(lat, (size_t)total, sizeof(double), cmp);
+    printf("{\"sent\":%ld,\"ok\":%ld,\"errors\":%ld,\"status\":{", t->sent, t->ok, t->errors);
+    int first = 1;
+    for (int c = 0; c < 600; c++)
+        if (t->status[c]) {
+            printf("%s\"%d\":%ld", first ? "" : ",", c, t->status[c]);
+            first = 0;
+        }
+    printf("},\"seconds\":%.3f,\"rate\":%.1f,\"p50_ms\":%.2f,\"p90_ms\":%.2f,\"p99_ms\":%.2f,"
+           "\"max_ms\":%.2f,\"first_ok_ms\":%.0f,\"last_ok_ms\":%.0f}\n",
+           secs, total / secs, lat[total / 2], lat[total * 9 / 10], lat[total * 99 / 100],
+           lat[total - 1], t->first_ok, t->last_ok);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o;
+    struct tally t;
+
+    if (parse_opts(argc, argv, &o) < 0)
         return 2;
-    FILE *fp = fopen(file, "rb");
+    if (!o.url || !o.file || o.total < 1 || o.conc < 1)
+        return 2;
+    FILE *fp = fopen(o.file, "rb");
     struct stat st;
     if (!fp || fstat(fileno(fp), &st) < 0)
         return 1;
@@ -97,112 +250,22 @@ int main(int argc, char **argv)
     fclose(fp);
     curl_global_init(CURL_GLOBAL_ALL);
     CURLM *m = curl_multi_init();
-    curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, conc);
-    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, conc);
+    curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, o.conc);
+    curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, o.conc);
     struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
     hdr = curl_slist_append(hdr, "Expect:");
-    struct req *reqs = calloc((size_t)conc, sizeof(*reqs));
-    double *lat = calloc((size_t)total, sizeof(double));
-    long sent = 0, done = 0, ok = 0, errors = 0, status[600] = {0};
-    double first_ok = 0, last_ok = 0, start = now_s();
-    for (long i = 0; i < conc; i++) {
-        CURL *h = curl_easy_init();
-        curl_easy_setopt(h, CURLOPT_URL, url);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)st.st_size);
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-        curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
-        curl_easy_setopt(h, CURLOPT_PRIVATE, &reqs[i]);
-        if (auth) {
-            curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-            curl_easy_setopt(h, CURLOPT_USERPWD, auth);
-        }
-        if (insecure) {
-            curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-            curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-        }
-        if (ca)
-            curl_easy_setopt(h, CURLOPT_CAINFO, ca);
-        reqs[i].h = h;
-    }
-    if (warm) {
-        /* -w: one request per connection before the clock starts, so the
-         * measured requests find their connections open (as a client's pool
-         * does) instead of paying TLS set-up when a burst needs one more */
-        int running = 1;
-        for (long i = 0; i < conc; i++)
-            curl_multi_add_handle(m, reqs[i].h);
-        while (running) {
-            curl_multi_perform(m, &running);
-            curl_multi_poll(m, NULL, 0, 10, NULL);
-        }
-        for (long i = 0; i < conc; i++)
-            curl_multi_remove_handle(m, reqs[i].h);
+    struct req *reqs = calloc((size_t)o.conc, sizeof(*reqs));
+    memset(&t, 0, sizeof(t));
+    t.lat = calloc((size_t)o.total, sizeof(double));
+    double start = now_s();
+    for (long i = 0; i < o.conc; i++)
+        reqs[i].h = easy_handle(&o, body, (curl_off_t)st.st_size, hdr, &reqs[i]);
+    if (o.warm) {
+        warm_up(m, reqs, o.conc);
         start = now_s();
     }
-    while (done < total) {
-        double t = now_s();
-        for (long i = 0; i < conc && sent < total; i++) {
-            if (reqs[i].busy)
-                continue;
-            double due = rate > 0 ? start + sent / rate : t;
-            if (due > t)
-                break;
-            reqs[i].scheduled = due;
-            reqs[i].busy = 1;
-            curl_multi_add_handle(m, reqs[i].h);
-            sent++;
-        }
-        int running;
-        curl_multi_perform(m, &running);
-        CURLMsg *msg;
-        int left;
-        while ((msg = curl_multi_info_read(m, &left)) != NULL) {
-            if (msg->msg != CURLMSG_DONE)
-                continue;
-            struct req *r;
-            long code = 0;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
-            lat[done] = (now_s() - r->scheduled) * 1000.0;
-            if (msg->data.result == CURLE_OK && code >= 200 && code < 300) {
-                ok++;
-                last_ok = wall_ms();
-                if (first_ok == 0)
-                    first_ok = last_ok;
-            } else {
-                errors++;
-            }
-            if (code > 0 && code < 600)
-                status[code]++;
-            done++;
-            curl_multi_remove_handle(m, msg->easy_handle);
-            r->busy = 0;
-        }
-        int numfds;
-        curl_multi_poll(m, NULL, 0, rate > 0 ? 1 : 10, &numfds);
-    }
-    double secs = now_s() - start;
-    if (latfile) {
-        FILE *lf = fopen(latfile, "w");
-        if (lf == NULL)
-            return 1;
-        for (long i = 0; i < total; i++)
-            fprintf(lf, "%.3f\n", lat[i]);
-        fclose(lf);
-    }
-    qsort(lat, (size_t)total, sizeof(double), cmp);
-    printf("{\"sent\":%ld,\"ok\":%ld,\"errors\":%ld,\"status\":{", sent, ok, errors);
-    int first = 1;
-    for (int c = 0; c < 600; c++)
-        if (status[c]) {
-            printf("%s\"%d\":%ld", first ? "" : ",", c, status[c]);
-            first = 0;
-        }
-    printf("},\"seconds\":%.3f,\"rate\":%.1f,\"p50_ms\":%.2f,\"p90_ms\":%.2f,\"p99_ms\":%.2f,"
-           "\"max_ms\":%.2f,\"first_ok_ms\":%.0f,\"last_ok_ms\":%.0f}\n",
-           secs, total / secs, lat[total / 2], lat[total * 9 / 10], lat[total * 99 / 100],
-           lat[total - 1], first_ok, last_ok);
-    return errors ? 1 : 0;
+    run_load(m, reqs, &o, start, &t);
+    if (report(&o, &t, now_s() - start) < 0)
+        return 1;
+    return t.errors ? 1 : 0;
 }

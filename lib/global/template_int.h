@@ -1,7 +1,8 @@
 /*
  * template_int - the parsed form of a template, shared by
- * template_parse.c (builds it), template_render.c (walks it) and
- * template_value.c (values, formatting, escaping). Not a public API.
+ * template_parse.c, template_lex.c and template_expr.c (build it),
+ * template_render.c (walks it) and template_value.c (values, formatting,
+ * escaping). Not a public API.
  */
 #ifndef TX_TEMPLATE_INT_H
 #define TX_TEMPLATE_INT_H

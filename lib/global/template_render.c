@@ -179,6 +179,74 @@ static int apply_builtin(struct rctx *c, const struct texpr *e, struct tval *v)
     return 0;
 }
 
+/* eval_member - a.name: missing when a is, or is not an object */
+static int eval_member(struct rctx *c, const struct texpr *e, struct tval *v)
+{
+    struct tval a;
+
+    if (eval(c, e->a, &a) < 0)
+        return -1;
+    if (a.type == TV_MISSING) {
+        *v = a;
+        return 0;
+    }
+    if (a.type == TV_OBJECT)
+        tval_from_json(v, json_object_getn(a.j, e->name, e->len));
+    else
+        v->type = TV_MISSING; /* a member of a scalar or an array does not exist */
+    tval_clear(&a);
+    if (v->type == TV_MISSING)
+        v->miss = e;
+    return 0;
+}
+
+/* literal - the value of a string, number or boolean literal (borrowed) */
+static void literal(const struct texpr *e, struct tval *v)
+{
+    switch (e->kind) {
+    case TE_STR:
+        v->type = TV_STR;
+        v->s = e->name;
+        v->len = e->len;
+        break;
+    case TE_NUM:
+        if (e->is_int) {
+            v->type = TV_INT;
+            v->i = e->ival;
+        } else {
+            v->type = TV_REAL;
+            v->d = e->dval;
+        }
+        break;
+    default:
+        v->type = TV_BOOL;
+        v->b = e->bval;
+        break;
+    }
+}
+
+/*
+ * eval_default - a!b and a!: the default covers only the reference's own
+ * last part being missing (or a parenthesised / defaulted operand)
+ */
+static int eval_default(struct rctx *c, const struct texpr *e, struct tval *v)
+{
+    if (eval(c, e->a, v) < 0)
+        return -1;
+    if (v->type != TV_MISSING)
+        return 0;
+    if (head(e->a)->kind != TE_PAREN && head(e->a)->kind != TE_DEFAULT &&
+        v->miss != head(e->a))
+        return 0; /* an outer part of the reference is missing: not covered */
+    if (e->b)
+        return eval(c, e->b, v);
+    memset(v, 0, sizeof(*v));
+    v->type = TV_EMPTY;
+    v->s = "";
+    return 0;
+}
+
+/* eval - the value of e into v (cleared first; tval_clear it) */
 static int eval(struct rctx *c, const struct texpr *e, struct tval *v)
 {
     struct tval a, b;
@@ -191,37 +259,11 @@ static int eval(struct rctx *c, const struct texpr *e, struct tval *v)
             v->miss = e;
         return 0;
     case TE_MEMBER:
-        if (eval(c, e->a, &a) < 0)
-            return -1;
-        if (a.type == TV_MISSING) {
-            *v = a;
-            return 0;
-        }
-        if (a.type == TV_OBJECT)
-            tval_from_json(v, json_object_getn(a.j, e->name, e->len));
-        else
-            v->type = TV_MISSING; /* a member of a scalar or an array does not exist */
-        tval_clear(&a);
-        if (v->type == TV_MISSING)
-            v->miss = e;
-        return 0;
+        return eval_member(c, e, v);
     case TE_STR:
-        v->type = TV_STR;
-        v->s = e->name;
-        v->len = e->len;
-        return 0;
     case TE_NUM:
-        if (e->is_int) {
-            v->type = TV_INT;
-            v->i = e->ival;
-        } else {
-            v->type = TV_REAL;
-            v->d = e->dval;
-        }
-        return 0;
     case TE_BOOL:
-        v->type = TV_BOOL;
-        v->b = e->bval;
+        literal(e, v);
         return 0;
     case TE_PAREN:
         return eval(c, e->a, v);
@@ -234,19 +276,7 @@ static int eval(struct rctx *c, const struct texpr *e, struct tval *v)
         }
         return 0;
     case TE_DEFAULT:
-        if (eval(c, e->a, v) < 0)
-            return -1;
-        if (v->type != TV_MISSING)
-            return 0;
-        if (head(e->a)->kind != TE_PAREN && head(e->a)->kind != TE_DEFAULT &&
-            v->miss != head(e->a))
-            return 0; /* an outer part of the reference is missing: not covered */
-        if (e->b)
-            return eval(c, e->b, v);
-        memset(v, 0, sizeof(*v));
-        v->type = TV_EMPTY;
-        v->s = "";
-        return 0;
+        return eval_default(c, e, v);
     case TE_NOT:
         if (eval(c, e->a, &a) < 0)
             return -1;

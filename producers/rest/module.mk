@@ -13,8 +13,11 @@ txmail-rest_SRC := producers/rest/rest.c producers/rest/rest_http.c producers/re
                    producers/rest/rest_health.c producers/rest/rest_mem.c $(REST_JOBREQ_SRC)
 txmail-rest_LIBS := -lgnutls
 
-UNIT_TESTS += rest_jobreq_test
-rest_jobreq_test_SRC := producers/rest/rest_jobreq_test.c $(REST_JOBREQ_SRC)
+UNIT_TESTS += rest_jobreq_test rest_jobreq_data_test
+rest_jobreq_test_SRC := producers/rest/rest_jobreq_test.c producers/rest/rest_jobreq_fixture.c \
+                        $(REST_JOBREQ_SRC)
+rest_jobreq_data_test_SRC := producers/rest/rest_jobreq_data_test.c \
+                             producers/rest/rest_jobreq_fixture.c $(REST_JOBREQ_SRC)
 
 UNIT_TESTS += rest_limit_test
 rest_limit_test_SRC := producers/rest/rest_limit_test.c producers/rest/rest_limit.c

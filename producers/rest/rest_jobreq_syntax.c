@@ -402,9 +402,119 @@ static int pop(struct scan *sc)
 
 enum state { S_VALUE, S_NAME, S_AFTER };
 
+/* open_container - '{' or '[' at pos: pushed, or closed at once when empty */
+static int open_container(struct scan *sc, enum state *st)
+{
+    char kind = sc->s[sc->pos], close = kind == '{' ? '}' : ']';
+
+    if (push(sc, kind) < 0)
+        return -1;
+    skip_ws(sc);
+    if (sc->pos < sc->len && sc->s[sc->pos] == close) {
+        sc->pos++;
+        if (pop(sc) < 0)
+            return -1;
+        *st = S_AFTER;
+    } else
+        *st = kind == '{' ? S_NAME : S_VALUE;
+    return 0;
+}
+
+/* state_value - a value: a container opens, a scalar is read whole */
+static int state_value(struct scan *sc, enum state *st)
+{
+    skip_ws(sc);
+    if (sc->pos >= sc->len)
+        return fail(sc, "End of input");
+    if (count_value(sc) < 0)
+        return -1;
+    switch (sc->s[sc->pos]) {
+    case '{':
+    case '[':
+        return open_container(sc, st);
+    case '"': {
+        size_t start = sc->pos + 1;
+        if (string(sc) < 0)
+            return -1;
+        note_span(sc, start, sc->pos - 1);
+        break;
+    }
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+        if (number(sc) < 0)
+            return -1;
+        break;
+    case 't': case 'f': case 'n':
+        if (literal(sc) < 0)
+            return -1;
+        break;
+    default:
+        return unexpected(sc, "Expected value");
+    }
+    *st = S_AFTER;
+    return 0;
+}
+
+/* state_name - a member name and its ':' */
+static int state_name(struct scan *sc, enum state *st)
+{
+    struct frame *f = &sc->st[sc->depth - 1];
+
+    skip_ws(sc);
+    if (sc->pos >= sc->len || sc->s[sc->pos] != '"')
+        return sc->pos >= sc->len ? fail(sc, "Unterminated object")
+                                  : unexpected(sc, "Expected name");
+    if (++f->count > JOBREQ_MAX_ELEMENTS)
+        return over(sc, "Count", sc->depth - 1, JOBREQ_MAX_ELEMENTS, "members");
+    size_t start = sc->pos + 1;
+    if (string(sc) < 0)
+        return -1;
+    f->key_off = start;
+    f->key_len = sc->pos - 1 - start;
+    f->has_key = 1;
+    skip_ws(sc);
+    if (sc->pos >= sc->len || sc->s[sc->pos] != ':')
+        return unexpected(sc, "Expected ':'");
+    sc->pos++;
+    *st = S_VALUE;
+    return 0;
+}
+
+/* state_after - after a value: ',' or the container's end; 1 at the end of the document */
+static int state_after(struct scan *sc, enum state *st)
+{
+    if (pers_size(sc) < 0)
+        return -1;
+    if (sc->depth == 0) {
+        skip_ws(sc);
+        if (sc->pos < sc->len)
+            return unexpected(sc, "Unexpected data after the JSON object");
+        return 1;
+    }
+    struct frame *f = &sc->st[sc->depth - 1];
+    if (f->kind == '[')
+        f->index++;
+    skip_ws(sc);
+    if (sc->pos >= sc->len)
+        return fail(sc, f->kind == '[' ? "Unterminated array" : "Unterminated object");
+    unsigned char c = sc->s[sc->pos];
+    if (c == ',') {
+        sc->pos++;
+        *st = f->kind == '[' ? S_VALUE : S_NAME;
+    } else if ((f->kind == '[' && c == ']') || (f->kind == '{' && c == '}')) {
+        sc->pos++;
+        if (pop(sc) < 0)
+            return -1;
+        *st = S_AFTER;
+    } else
+        return unexpected(sc, f->kind == '[' ? "Unterminated array" : "Unterminated object");
+    return 0;
+}
+
 static int run(struct scan *sc)
 {
     enum state st = S_VALUE;
+    int rc = 0;
 
     /* a byte-order mark is ignored (RFC 8259 §8.1 allows that) */
     if (sc->len >= 3 && memcmp(sc->s, "\xef\xbb\xbf", 3) == 0)
@@ -417,113 +527,13 @@ static int run(struct scan *sc)
             return fail(sc, "Expected a JSON object");
         return unexpected(sc, "Expected value");
     }
-    for (;;) {
+    while (rc == 0) {
         if (sc->pos >= sc->stop_at)
             return 0;
-        switch (st) {
-        case S_VALUE:
-            skip_ws(sc);
-            if (sc->pos >= sc->len)
-                return fail(sc, "End of input");
-            if (count_value(sc) < 0)
-                return -1;
-            switch (sc->s[sc->pos]) {
-            case '{':
-                if (push(sc, '{') < 0)
-                    return -1;
-                skip_ws(sc);
-                if (sc->pos < sc->len && sc->s[sc->pos] == '}') {
-                    sc->pos++;
-                    if (pop(sc) < 0)
-                        return -1;
-                    st = S_AFTER;
-                } else
-                    st = S_NAME;
-                continue;
-            case '[':
-                if (push(sc, '[') < 0)
-                    return -1;
-                skip_ws(sc);
-                if (sc->pos < sc->len && sc->s[sc->pos] == ']') {
-                    sc->pos++;
-                    if (pop(sc) < 0)
-                        return -1;
-                    st = S_AFTER;
-                } else
-                    st = S_VALUE;
-                continue;
-            case '"': {
-                size_t start = sc->pos + 1;
-                if (string(sc) < 0)
-                    return -1;
-                note_span(sc, start, sc->pos - 1);
-                break;
-            }
-            case '-': case '0': case '1': case '2': case '3': case '4':
-            case '5': case '6': case '7': case '8': case '9':
-                if (number(sc) < 0)
-                    return -1;
-                break;
-            case 't': case 'f': case 'n':
-                if (literal(sc) < 0)
-                    return -1;
-                break;
-            default:
-                return unexpected(sc, "Expected value");
-            }
-            st = S_AFTER;
-            continue;
-        case S_NAME: {
-            struct frame *f = &sc->st[sc->depth - 1];
-            skip_ws(sc);
-            if (sc->pos >= sc->len || sc->s[sc->pos] != '"')
-                return sc->pos >= sc->len ? fail(sc, "Unterminated object")
-                                          : unexpected(sc, "Expected name");
-            if (++f->count > JOBREQ_MAX_ELEMENTS)
-                return over(sc, "Count", sc->depth - 1, JOBREQ_MAX_ELEMENTS, "members");
-            size_t start = sc->pos + 1;
-            if (string(sc) < 0)
-                return -1;
-            f->key_off = start;
-            f->key_len = sc->pos - 1 - start;
-            f->has_key = 1;
-            skip_ws(sc);
-            if (sc->pos >= sc->len || sc->s[sc->pos] != ':')
-                return unexpected(sc, "Expected ':'");
-            sc->pos++;
-            st = S_VALUE;
-            continue;
-        }
-        case S_AFTER: {
-            if (pers_size(sc) < 0)
-                return -1;
-            if (sc->depth == 0) {
-                skip_ws(sc);
-                if (sc->pos < sc->len)
-                    return unexpected(sc, "Unexpected data after the JSON object");
-                return 0;
-            }
-            struct frame *f = &sc->st[sc->depth - 1];
-            if (f->kind == '[')
-                f->index++;
-            skip_ws(sc);
-            if (sc->pos >= sc->len)
-                return fail(sc, f->kind == '[' ? "Unterminated array" : "Unterminated object");
-            unsigned char c = sc->s[sc->pos];
-            if (c == ',') {
-                sc->pos++;
-                st = f->kind == '[' ? S_VALUE : S_NAME;
-            } else if ((f->kind == '[' && c == ']') || (f->kind == '{' && c == '}')) {
-                sc->pos++;
-                if (pop(sc) < 0)
-                    return -1;
-                st = S_AFTER;
-            } else
-                return unexpected(sc, f->kind == '[' ? "Unterminated array" : "Unterminated object");
-            continue;
-        }
-        }
+        rc = st == S_VALUE ? state_value(sc, &st) : st == S_NAME ? state_name(sc, &st)
+                                                                 : state_after(sc, &st);
     }
+    return rc < 0 ? -1 : 0;
 }
 
 static void line_col(const unsigned char *s, size_t pos, size_t *line, size_t *col)

@@ -138,123 +138,176 @@ static json_t *str_or_null(const char *s)
     return s && *s ? json_string(s) : json_null();
 }
 
-int smtpd_job_check(const struct session *s, const char *job_id, struct smtpd_job **jobp,
-                    char *reply, size_t rsz)
-{
-    const struct smtpd_txn *x = s->txn;
-    const char *msg = buf_ptr(&x->msg);
-    size_t len = x->msg.len;
-    json_t *st = s->acct.settings;
-    struct smtpd_fields fs;
-    struct smtpd_job *j = xcalloc(1, sizeof(*j));
-    struct buf name = BUF_INIT(1 << 20);
-    int av, tr, sign, spam, rc = -1;
-    const struct smtpd_field *from = NULL, *sender = NULL;
+/* the optional features of a job: header values or account defaults */
+struct features {
+    int av, tr, sign, spam;
+};
 
-    snprintf(j->job_id, sizeof(j->job_id), "%s", job_id);
-    j->received_ms = x->received_ms;
-    smtpd_m4a_init(&j->m4a);
-    buf_init(&j->raw, x->msg.len + 4096);
-    /* the header as render and receivers read it; anything ambiguous is refused */
-    if (smtpd_msghdr_parse(msg, len, &fs, SMTPD_MIME_FIELDS_MAX, reply, rsz) != SMTPD_MSGHDR_OK)
-        goto out;
-    /* X-RETARUS-M4A-*: values first, then completeness */
-    for (int i = 0; i < fs.n; i++) {
-        const struct smtpd_field *f = &fs.f[i];
+/*
+ * check_m4a - X-RETARUS-M4A-* values, then completeness; *from and *sender
+ * the header's From: and Sender: fields (NULL: none)
+ */
+static int check_m4a(struct smtpd_job *j, const struct smtpd_fields *fs,
+                     const struct smtpd_field **from, const struct smtpd_field **sender,
+                     char *reply, size_t rsz)
+{
+    for (int i = 0; i < fs->n; i++) {
+        const struct smtpd_field *f = &fs->f[i];
         if (smtpd_m4a_is(f->name, f->name_len) &&
             smtpd_m4a_field(&j->m4a, f->name, f->name_len, f->value, f->value_len, reply, rsz) < 0)
-            goto out;
+            return -1;
         if (smtpd_field_is(f, "From"))
-            from = f; /* at most one (smtpd_msghdr_parse) */
+            *from = f; /* at most one (smtpd_msghdr_parse) */
         else if (smtpd_field_is(f, "Sender"))
-            sender = f;
+            *sender = f;
     }
-    if (smtpd_m4a_complete(&j->m4a, reply, rsz) < 0)
-        goto out;
-    /* From: exactly one, every mailbox in the envelope sender's domain */
+    return smtpd_m4a_complete(&j->m4a, reply, rsz);
+}
+
+/*
+ * check_originator - From: exactly one, every mailbox in the envelope
+ * sender's domain (j->mime_from its address when it differs from MAIL
+ * FROM); Sender: (optional) under the same rule
+ */
+static int check_originator(const struct smtpd_txn *x, struct smtpd_job *j,
+                            const struct smtpd_field *from, const struct smtpd_field *sender,
+                            char *reply, size_t rsz)
+{
     if (from == NULL) {
         snprintf(reply, rsz, "554 5.6.0 Missing mandatory value for From");
-        goto out;
+        return -1;
     }
     int fr = smtpd_msghdr_mailboxes(from->value, from->value_len, x->from_domain, j->mime_from,
                                     sizeof(j->mime_from));
     if (fr < 0) {
         snprintf(reply, rsz, "554 5.6.0 Invalid value for From");
-        goto out;
+        return -1;
     }
     if (fr == 0) {
         snprintf(reply, rsz, "550 5.7.1 Unsupported value for From");
-        goto out;
+        return -1;
     }
-    /* Sender: (optional) under the same rule: it is who the receiver sees as sending */
+    /* Sender: it is who the receiver sees as sending */
     if (sender) {
         char ignored[300];
         int sr = smtpd_msghdr_mailboxes(sender->value, sender->value_len, x->from_domain, ignored,
                                         sizeof(ignored));
         if (sr <= 0) {
             snprintf(reply, rsz, sr < 0 ? "554 5.6.0 Invalid value for Sender" : "550 5.7.1 Unsupported value for Sender");
-            goto out;
+            return -1;
         }
     }
     if (strcasecmp(j->mime_from, x->mail_from) == 0)
         j->mime_from[0] = 0; /* reported only when it differs */
-    /* features: the account must allow what a header switches on; the
-     * installation must run the stage it needs */
-    if (feature(s, j->m4a.antivirus, "antivirus", "antivirus", "ANTIVIRUS-ACTIVE", reply, rsz, &av) < 0 ||
-        feature(s, j->m4a.trace_recover, "traceRecover", "traceRecover", "TRACE-RECOVER-ACTIVE", reply, rsz, &tr) < 0 ||
-        feature(s, j->m4a.message_signing, "messageSigning", "messageSigning", "MESSAGE-SIGNING-ACTIVE", reply, rsz, &sign) < 0)
-        goto out;
-    av = av || tr; /* Trace & Recover needs the scan (contract §16.2) */
-    spam = account_default_bool(st, "spamCheck");
-    if (av && !smtpd_stage_offered("scan")) {
+    return 0;
+}
+
+/*
+ * check_features - the account must allow what a header switches on; the
+ * installation must run the stage it needs. The slip, in the order of the
+ * stages, into j->slip.
+ */
+static int check_features(const struct session *s, struct smtpd_job *j, struct features *ft,
+                          char *reply, size_t rsz)
+{
+    const struct smtpd_txn *x = s->txn;
+
+    if (feature(s, j->m4a.antivirus, "antivirus", "antivirus", "ANTIVIRUS-ACTIVE", reply, rsz, &ft->av) < 0 ||
+        feature(s, j->m4a.trace_recover, "traceRecover", "traceRecover", "TRACE-RECOVER-ACTIVE", reply, rsz, &ft->tr) < 0 ||
+        feature(s, j->m4a.message_signing, "messageSigning", "messageSigning", "MESSAGE-SIGNING-ACTIVE", reply, rsz, &ft->sign) < 0)
+        return -1;
+    ft->av = ft->av || ft->tr; /* Trace & Recover needs the scan (contract §16.2) */
+    ft->spam = account_default_bool(s->acct.settings, "spamCheck");
+    if (ft->av && !smtpd_stage_offered("scan")) {
         snprintf(reply, rsz, "550 5.7.1 Unsupported value for " SMTPD_M4A_PREFIX "%s",
-                 tr ? "TRACE-RECOVER-ACTIVE" : "ANTIVIRUS-ACTIVE");
-        goto out;
+                 ft->tr ? "TRACE-RECOVER-ACTIVE" : "ANTIVIRUS-ACTIVE");
+        return -1;
     }
-    if (sign && (!smtpd_stage_offered("smime") || x->sd.relay_host[0])) {
+    if (ft->sign && (!smtpd_stage_offered("smime") || x->sd.relay_host[0])) {
         snprintf(reply, rsz, "550 5.7.1 Unsupported value for " SMTPD_M4A_PREFIX "MESSAGE-SIGNING-ACTIVE");
-        goto out;
+        return -1;
     }
-    if (spam && !smtpd_stage_offered("spamcheck")) {
+    if (ft->spam && !smtpd_stage_offered("spamcheck")) {
         snprintf(reply, rsz, "550 5.7.1 Unsupported value for spamCheck");
-        goto out;
+        return -1;
     }
-    /* attachments */
-    switch (smtpd_mime_attachments(msg, len, st, &name)) {
+    snprintf(j->slip, sizeof(j->slip), "%srender%s%s,deliver", ft->av ? "scan," : "",
+             ft->spam ? ",spamcheck" : "", ft->sign ? ",smime" : "");
+    return 0;
+}
+
+/* check_attachments - no attachment name the account forbids, a structure we can read */
+static int check_attachments(const struct session *s, const char *msg, size_t len, char *reply,
+                             size_t rsz)
+{
+    struct buf name = BUF_INIT(1 << 20);
+    int rc = -1;
+
+    switch (smtpd_mime_attachments(msg, len, s->acct.settings, &name)) {
     case SMTPD_MIME_OK:
+        rc = 0;
         break;
     case SMTPD_MIME_FORBIDDEN: {
         char nm[256];
-        reply_name(nm, sizeof(nm), &name, x->smtputf8);
+        reply_name(nm, sizeof(nm), &name, s->txn->smtputf8);
         snprintf(reply, rsz, "550 5.7.1 Unsupported value for attachment %s", nm);
-        goto out;
+        break;
     }
     case SMTPD_MIME_COMPLEX:
         snprintf(reply, rsz, "554 5.6.0 Message structure too complex");
-        goto out;
+        break;
     }
-    if (smtpd_m4a_endpoint(&j->m4a, &j->notification) < 0) {
-        msg_warn("%s: cannot encrypt the notification password: master_key_file is not set", s->id);
-        snprintf(reply, rsz, "451 4.3.0 Temporary failure, please retry");
-        goto out;
-    }
-    /* the slip, in the order of the stages */
-    snprintf(j->slip, sizeof(j->slip), "%srender%s%s,deliver", av ? "scan," : "",
-             spam ? ",spamcheck" : "", sign ? ",smime" : "");
-    /* the raw message: Received:, the header without ours and Bcc:, the body */
+    buf_free(&name);
+    return rc;
+}
+
+/* raw_message - Received:, the header without ours and Bcc:, the body */
+static void raw_message(const struct session *s, struct smtpd_job *j, const struct smtpd_fields *fs,
+                        const char *msg, size_t len)
+{
     received(&j->raw, s, j);
-    for (int i = 0; i < fs.n; i++) {
-        const struct smtpd_field *f = &fs.f[i];
+    for (int i = 0; i < fs->n; i++) {
+        const struct smtpd_field *f = &fs->f[i];
         if (smtpd_m4a_is(f->name, f->name_len) || smtpd_field_is(f, "Bcc"))
             continue;
         buf_append(&j->raw, msg + f->off, f->len);
     }
-    size_t hend = fs.n ? fs.f[fs.n - 1].off + fs.f[fs.n - 1].len : 0;
+    size_t hend = fs->n ? fs->f[fs->n - 1].off + fs->f[fs->n - 1].len : 0;
     buf_append(&j->raw, msg + hend, len - hend); /* the blank line and the body */
-    /* the job's data, without the recipients (smtpd_job_recipients) */
+}
+
+/* options_json - the job's "options": each feature and its account defaults. Ownership: new. */
+static json_t *options_json(json_t *st, const struct features *ft)
+{
+    json_t *opt = json_object(), *o;
+    json_t *defs = json_object_get(st, "defaults");
+
+    o = json_object();
+    json_object_set_new(o, "active", json_boolean(ft->av));
+    json_object_set_new(o, "scope", getor(defs, "antivirusScope", json_string("attachments")));
+    json_object_set_new(opt, "antivirus", o);
+    o = json_object();
+    json_object_set_new(o, "active", json_boolean(ft->tr));
+    json_object_set_new(opt, "traceRecover", o);
+    o = json_object();
+    json_object_set_new(o, "active", json_boolean(ft->sign));
+    json_object_set_new(opt, "messageSigning", o);
+    o = json_object();
+    json_object_set_new(o, "active", json_boolean(ft->spam));
+    json_object_set_new(o, "mode", getor(defs, "spamMode", json_string("score-only")));
+    json_object_set_new(o, "threshold", getor(defs, "spamThreshold", json_real(5.0)));
+    json_object_set_new(opt, "spamCheck", o);
+    return opt;
+}
+
+/* job_data - the job's data, without the recipients (smtpd_job_recipients). Ownership: new. */
+static json_t *job_data(const struct session *s, const struct smtpd_job *j, const struct features *ft)
+{
+    const struct smtpd_txn *x = s->txn;
+    json_t *st = s->acct.settings;
     char ts[32];
-    json_t *d = json_object(), *acct = json_object(), *sd = json_object(), *opt = json_object(),
-           *set = json_object(), *o;
+    json_t *d = json_object(), *acct = json_object(), *sd = json_object(), *set = json_object();
+
     json_object_set_new(d, "entry", json_string("smtp"));
     json_object_set_new(d, "receivedTs", json_string(time_iso8601(ts, sizeof(ts), j->received_ms)));
     json_object_set_new(acct, "id", json_integer(s->acct.id));
@@ -276,32 +329,48 @@ int smtpd_job_check(const struct session *s, const char *job_id, struct smtpd_jo
         utf8 |= x->rcpt[i].utf8;
     json_object_set_new(d, "smtputf8", json_boolean(utf8));
     json_object_set_new(d, "eightbit", json_boolean(x->body8bit || x->data.eightbit));
-    json_t *defs = json_object_get(st, "defaults");
-    o = json_object();
-    json_object_set_new(o, "active", json_boolean(av));
-    json_object_set_new(o, "scope", getor(defs, "antivirusScope", json_string("attachments")));
-    json_object_set_new(opt, "antivirus", o);
-    o = json_object();
-    json_object_set_new(o, "active", json_boolean(tr));
-    json_object_set_new(opt, "traceRecover", o);
-    o = json_object();
-    json_object_set_new(o, "active", json_boolean(sign));
-    json_object_set_new(opt, "messageSigning", o);
-    o = json_object();
-    json_object_set_new(o, "active", json_boolean(spam));
-    json_object_set_new(o, "mode", getor(defs, "spamMode", json_string("score-only")));
-    json_object_set_new(o, "threshold", getor(defs, "spamThreshold", json_real(5.0)));
-    json_object_set_new(opt, "spamCheck", o);
-    json_object_set_new(d, "options", opt);
+    json_object_set_new(d, "options", options_json(st, ft));
     json_object_set_new(set, "autoEscapeHtml", json_boolean(account_feature(st, "autoEscapeHtml")));
     json_object_set_new(set, "oneClickUnsubscribe", json_boolean(account_feature(st, "oneClickUnsubscribe")));
     json_object_set_new(set, "trackingWindowDays", getor(st, "trackingWindowDays", json_integer(10)));
     json_object_set_new(d, "settings", set);
-    j->data = d;
+    return d;
+}
+
+int smtpd_job_check(const struct session *s, const char *job_id, struct smtpd_job **jobp,
+                    char *reply, size_t rsz)
+{
+    const struct smtpd_txn *x = s->txn;
+    const char *msg = buf_ptr(&x->msg);
+    size_t len = x->msg.len;
+    struct smtpd_fields fs;
+    struct smtpd_job *j = xcalloc(1, sizeof(*j));
+    struct features ft = {0, 0, 0, 0};
+    int rc = -1;
+    const struct smtpd_field *from = NULL, *sender = NULL;
+
+    snprintf(j->job_id, sizeof(j->job_id), "%s", job_id);
+    j->received_ms = x->received_ms;
+    smtpd_m4a_init(&j->m4a);
+    buf_init(&j->raw, x->msg.len + 4096);
+    /* the header as render and receivers read it; anything ambiguous is refused */
+    if (smtpd_msghdr_parse(msg, len, &fs, SMTPD_MIME_FIELDS_MAX, reply, rsz) != SMTPD_MSGHDR_OK)
+        goto out;
+    if (check_m4a(j, &fs, &from, &sender, reply, rsz) < 0 ||
+        check_originator(x, j, from, sender, reply, rsz) < 0 ||
+        check_features(s, j, &ft, reply, rsz) < 0 ||
+        check_attachments(s, msg, len, reply, rsz) < 0)
+        goto out;
+    if (smtpd_m4a_endpoint(&j->m4a, &j->notification) < 0) {
+        msg_warn("%s: cannot encrypt the notification password: master_key_file is not set", s->id);
+        snprintf(reply, rsz, "451 4.3.0 Temporary failure, please retry");
+        goto out;
+    }
+    raw_message(s, j, &fs, msg, len);
+    j->data = job_data(s, j, &ft);
     rc = 0;
 out:
     smtpd_fields_free(&fs);
-    buf_free(&name);
     if (rc < 0) {
         smtpd_job_free(j);
         j = NULL;

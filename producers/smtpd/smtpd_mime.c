@@ -399,16 +399,142 @@ static int ext_value(const char *s, size_t n, struct buf *out)
     return rc;
 }
 
+/* the forms of one parameter in a field value (RFC 2045, RFC 2231) */
+struct param_forms {
+    struct buf plain, ext;                  /* name=, name*= */
+    int have_plain, have_ext;
+    struct section sec[PARAM_SECTIONS_MAX]; /* name*0=, name*1*=, ... */
+};
+
+/*
+ * param_next - the next attribute=value of p[0..len) from *ip: 1 with the
+ * attribute at p + *a (length *alen) and the unquoted value in val, 0 when
+ * junk up to the next ';' was skipped
+ */
+static int param_next(const char *p, size_t len, size_t *ip, size_t *a, size_t *alen,
+                      struct buf *val)
+{
+    size_t i = *ip;
+
+    while (i < len && (p[i] == ';' || p[i] == ' ' || p[i] == '\t'))
+        i++;
+    *a = i;
+    while (i < len && !tspecial((unsigned char)p[i]))
+        i++;
+    if (i < len && p[i] == '*') /* "name*" and "name*0*" continue the token */
+        while (i < len && (p[i] == '*' || isdigit((unsigned char)p[i])))
+            i++;
+    *alen = i - *a;
+    while (i < len && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    if (*alen == 0 || i >= len || p[i] != '=') { /* junk: skip to the next ';' */
+        while (i < len && p[i] != ';')
+            i++;
+        *ip = i;
+        return 0;
+    }
+    i++;
+    while (i < len && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    if (i < len && p[i] == '"') {
+        for (i++; i < len && p[i] != '"'; i++) {
+            if (p[i] == '\\' && i + 1 < len)
+                i++;
+            buf_putc(val, p[i]);
+        }
+        if (i < len)
+            i++;
+    } else {
+        while (i < len && p[i] != ';' && p[i] != ' ' && p[i] != '\t')
+            buf_putc(val, p[i++]);
+    }
+    *ip = i;
+    return 1;
+}
+
+/* param_keep - val, when attribute at[0..alen) is a form of name (the first of each form wins) */
+static void param_keep(struct param_forms *f, const char *at, size_t alen, const char *name,
+                       size_t nlen, const struct buf *val)
+{
+    if (alen == nlen && strncasecmp(at, name, nlen) == 0) {
+        if (!f->have_plain) {
+            buf_append(&f->plain, buf_ptr(val), val->len);
+            f->have_plain = 1;
+        }
+    } else if (alen == nlen + 1 && strncasecmp(at, name, nlen) == 0 && at[nlen] == '*') {
+        if (!f->have_ext) {
+            buf_append(&f->ext, buf_ptr(val), val->len);
+            f->have_ext = 1;
+        }
+    } else if (alen > nlen + 1 && strncasecmp(at, name, nlen) == 0 && at[nlen] == '*' &&
+               isdigit((unsigned char)at[nlen + 1])) {
+        size_t k = nlen + 1;
+        long idx = 0;
+        while (k < alen && isdigit((unsigned char)at[k]) && idx < PARAM_SECTIONS_MAX)
+            idx = idx * 10 + (at[k++] - '0');
+        int is_ext = k < alen && at[k] == '*';
+        if (idx < PARAM_SECTIONS_MAX && !f->sec[idx].have) {
+            f->sec[idx].have = 1;
+            f->sec[idx].ext = is_ext;
+            buf_append(&f->sec[idx].val, buf_ptr(val), val->len);
+        }
+    }
+}
+
+/*
+ * join_sections - the RFC 2231 continuations from section 0 on, joined and
+ * decoded into out; -1 when one is malformed
+ */
+static int join_sections(const struct param_forms *f, struct buf *out)
+{
+    struct buf raw = BUF_INIT(1 << 20);
+    const char *cs = NULL;
+    size_t cslen = 0;
+    int bad = 0, rc = -1;
+
+    for (int k = 0; k < PARAM_SECTIONS_MAX && f->sec[k].have && !bad; k++) {
+        const char *sv = buf_ptr(&f->sec[k].val);
+        size_t sl = f->sec[k].val.len;
+        if (k == 0 && f->sec[0].ext) {
+            const char *q1 = memchr(sv, '\'', sl), *q2;
+            if (q1 == NULL || (q2 = memchr(q1 + 1, '\'', sl - (size_t)(q1 + 1 - sv))) == NULL) {
+                bad = 1;
+                break;
+            }
+            cs = sv;
+            cslen = (size_t)(q1 - sv);
+            sl -= (size_t)(q2 + 1 - sv);
+            sv = q2 + 1;
+        }
+        if (f->sec[k].ext)
+            bad = pct_decode(sv, sl, &raw) < 0;
+        else
+            buf_append(&raw, sv, sl);
+    }
+    if (!bad) {
+        if (cslen)
+            rc = to_utf8(cs, cslen, buf_ptr(&raw), raw.len, out);
+        else {
+            buf_append(out, buf_ptr(&raw), raw.len);
+            rc = 0;
+        }
+    }
+    buf_free(&raw);
+    return rc;
+}
+
 int smtpd_mime_param(const char *v, size_t n, const char *name, struct buf *out)
 {
-    struct buf s = BUF_INIT(1 << 20), plain = BUF_INIT(1 << 20), ext = BUF_INIT(1 << 20);
-    struct section sec[PARAM_SECTIONS_MAX];
+    struct buf s = BUF_INIT(1 << 20);
+    struct param_forms f;
     size_t nlen = strlen(name), i = 0;
-    int have_plain = 0, have_ext = 0, rc = -1, quoted = 0;
+    int rc = -1, quoted = 0;
 
-    memset(sec, 0, sizeof(sec));
+    memset(&f, 0, sizeof(f));
+    buf_init(&f.plain, 1 << 20);
+    buf_init(&f.ext, 1 << 20);
     for (int k = 0; k < PARAM_SECTIONS_MAX; k++)
-        buf_init(&sec[k].val, 1 << 20);
+        buf_init(&f.sec[k].val, 1 << 20);
     smtpd_mime_strip_comments(v, n, &s);
     const char *p = buf_ptr(&s);
     size_t len = s.len;
@@ -420,111 +546,26 @@ int smtpd_mime_param(const char *v, size_t n, const char *name, struct buf *out)
             break;
     }
     while (i < len) {
-        size_t a, alen;
         struct buf val = BUF_INIT(1 << 20);
+        size_t a, alen;
 
-        while (i < len && (p[i] == ';' || p[i] == ' ' || p[i] == '\t'))
-            i++;
-        a = i;
-        while (i < len && !tspecial((unsigned char)p[i]))
-            i++;
-        if (i < len && p[i] == '*') /* "name*" and "name*0*" continue the token */
-            while (i < len && (p[i] == '*' || isdigit((unsigned char)p[i])))
-                i++;
-        alen = i - a;
-        while (i < len && (p[i] == ' ' || p[i] == '\t'))
-            i++;
-        if (alen == 0 || i >= len || p[i] != '=') { /* junk: skip to the next ';' */
-            while (i < len && p[i] != ';')
-                i++;
-            continue;
-        }
-        i++;
-        while (i < len && (p[i] == ' ' || p[i] == '\t'))
-            i++;
-        if (i < len && p[i] == '"') {
-            for (i++; i < len && p[i] != '"'; i++) {
-                if (p[i] == '\\' && i + 1 < len)
-                    i++;
-                buf_putc(&val, p[i]);
-            }
-            if (i < len)
-                i++;
-        } else {
-            while (i < len && p[i] != ';' && p[i] != ' ' && p[i] != '\t')
-                buf_putc(&val, p[i++]);
-        }
-        /* which form of our parameter is it */
-        if (alen == nlen && strncasecmp(p + a, name, nlen) == 0) {
-            if (!have_plain) {
-                buf_append(&plain, buf_ptr(&val), val.len);
-                have_plain = 1;
-            }
-        } else if (alen == nlen + 1 && strncasecmp(p + a, name, nlen) == 0 && p[a + nlen] == '*') {
-            if (!have_ext) {
-                buf_append(&ext, buf_ptr(&val), val.len);
-                have_ext = 1;
-            }
-        } else if (alen > nlen + 1 && strncasecmp(p + a, name, nlen) == 0 && p[a + nlen] == '*' &&
-                   isdigit((unsigned char)p[a + nlen + 1])) {
-            size_t k = a + nlen + 1;
-            long idx = 0;
-            while (k < a + alen && isdigit((unsigned char)p[k]) && idx < PARAM_SECTIONS_MAX)
-                idx = idx * 10 + (p[k++] - '0');
-            int is_ext = k < a + alen && p[k] == '*';
-            if (idx < PARAM_SECTIONS_MAX && !sec[idx].have) {
-                sec[idx].have = 1;
-                sec[idx].ext = is_ext;
-                buf_append(&sec[idx].val, buf_ptr(&val), val.len);
-            }
-        }
+        if (param_next(p, len, &i, &a, &alen, &val))
+            param_keep(&f, p + a, alen, name, nlen, &val);
         buf_free(&val);
     }
-    if (sec[0].have) {
-        struct buf raw = BUF_INIT(1 << 20);
-        const char *cs = NULL;
-        size_t cslen = 0;
-        int bad = 0;
-        for (int k = 0; k < PARAM_SECTIONS_MAX && sec[k].have && !bad; k++) {
-            const char *sv = buf_ptr(&sec[k].val);
-            size_t sl = sec[k].val.len;
-            if (k == 0 && sec[0].ext) {
-                const char *q1 = memchr(sv, '\'', sl), *q2;
-                if (q1 == NULL || (q2 = memchr(q1 + 1, '\'', sl - (size_t)(q1 + 1 - sv))) == NULL) {
-                    bad = 1;
-                    break;
-                }
-                cs = sv;
-                cslen = (size_t)(q1 - sv);
-                sl -= (size_t)(q2 + 1 - sv);
-                sv = q2 + 1;
-            }
-            if (sec[k].ext)
-                bad = pct_decode(sv, sl, &raw) < 0;
-            else
-                buf_append(&raw, sv, sl);
-        }
-        if (!bad) {
-            if (cslen)
-                rc = to_utf8(cs, cslen, buf_ptr(&raw), raw.len, out);
-            else {
-                buf_append(out, buf_ptr(&raw), raw.len);
-                rc = 0;
-            }
-        }
-        buf_free(&raw);
-    }
-    if (rc < 0 && have_ext)
-        rc = ext_value(buf_ptr(&ext), ext.len, out);
-    if (rc < 0 && have_plain) {
-        smtpd_mime_decode2047(buf_ptr(&plain), plain.len, out);
+    if (f.sec[0].have)
+        rc = join_sections(&f, out);
+    if (rc < 0 && f.have_ext)
+        rc = ext_value(buf_ptr(&f.ext), f.ext.len, out);
+    if (rc < 0 && f.have_plain) {
+        smtpd_mime_decode2047(buf_ptr(&f.plain), f.plain.len, out);
         rc = 0;
     }
     for (int k = 0; k < PARAM_SECTIONS_MAX; k++)
-        buf_free(&sec[k].val);
+        buf_free(&f.sec[k].val);
     buf_free(&s);
-    buf_free(&plain);
-    buf_free(&ext);
+    buf_free(&f.plain);
+    buf_free(&f.ext);
     return rc;
 }
 

@@ -1,7 +1,8 @@
 # producers/track - txmail-track (open, click and unsubscribe endpoint) and
 # the shared modules of issue 7: the template engine, tracking tokens and
 # HTML link/pixel rewriting (used by render and rest as well).
-LIBGLOBAL_SRC += lib/global/template_parse.c lib/global/template_value.c \
+LIBGLOBAL_SRC += lib/global/template_parse.c lib/global/template_lex.c \
+                 lib/global/template_expr.c lib/global/template_value.c \
                  lib/global/template_render.c
 
 UNIT_TESTS += template_test

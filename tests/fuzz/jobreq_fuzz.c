@@ -21,6 +21,7 @@
  * FUZZ_SOURCES: producers/rest/rest_jobreq_notify.c producers/rest/rest_jobreq_build.c
  * FUZZ_SOURCES: lib/global/account.c lib/global/addr.c lib/global/ids.c
  * FUZZ_SOURCES: lib/global/template_parse.c lib/global/template_value.c lib/global/template_render.c
+ * FUZZ_SOURCES: lib/global/template_lex.c lib/global/template_expr.c
  * FUZZ_SOURCES: lib/util/buf.c lib/util/codec.c lib/util/mymalloc.c lib/util/msg.c lib/util/timeutil.c
  * FUZZ_LIBS: -ljansson -lidn2
  */

@@ -14,6 +14,7 @@
  * the same result (a parsed template is immutable).
  *
  * FUZZ_SOURCES: lib/global/template_parse.c lib/global/template_value.c lib/global/template_render.c
+ * FUZZ_SOURCES: lib/global/template_lex.c lib/global/template_expr.c
  * FUZZ_SOURCES: lib/util/buf.c lib/util/codec.c lib/util/mymalloc.c lib/util/msg.c lib/util/timeutil.c
  * FUZZ_LIBS: -ljansson
  */

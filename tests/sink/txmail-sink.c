@@ -223,16 +223,160 @@ static int addr_of(const char *arg, char *out, size_t outsz, const char **rest)
     return 0;
 }
 
+/* the state of one SMTP session */
+struct sess {
+    struct conn *c;
+    char helo[256], from[320], params[512];
+    char (*rcpt)[320];
+    int nrcpt, have_mail, drop, datafail, dataperm;
+};
+
+static void cmd_ehlo(struct sess *ss, const char *line)
+{
+    struct conn *c = ss->c;
+
+    snprintf(ss->helo, sizeof(ss->helo), "%.255s", line + 5);
+    ss->have_mail = 0, ss->nrcpt = 0;
+    if (toupper((unsigned char)line[0]) == 'H') {
+        reply(c, "250 %s", hostname);
+        return;
+    }
+    reply(c, "250-%s", hostname);
+    reply(c, "250-PIPELINING");
+    reply(c, "250-SIZE 104857600");
+    reply(c, "250-8BITMIME");
+    reply(c, "250-SMTPUTF8");
+    if (tls_ctx && !no_starttls && c->ssl == NULL)
+        reply(c, "250-STARTTLS");
+    reply(c, "250 ENHANCEDSTATUSCODES");
+}
+
+static void cmd_mail(struct sess *ss, const char *line)
+{
+    const char *rest;
+
+    if (addr_of(line + 10, ss->from, sizeof(ss->from), &rest) < 0) {
+        reply(ss->c, "501 5.1.7 Bad sender address syntax");
+        return;
+    }
+    snprintf(ss->params, sizeof(ss->params), "%.500s", rest);
+    ss->have_mail = 1, ss->nrcpt = 0, ss->drop = ss->datafail = ss->dataperm = 0;
+    reply(ss->c, "250 2.1.0 Ok");
+}
+
+/* cmd_rcpt - the recipient's local part chooses the behaviour (see the top) */
+static void cmd_rcpt(struct sess *ss, const char *line)
+{
+    struct conn *c = ss->c;
+    char addr[320];
+    int k;
+
+    if (!ss->have_mail) {
+        reply(c, "503 5.5.1 Error: need MAIL command");
+        return;
+    }
+    if (addr_of(line + 8, addr, sizeof(addr), NULL) < 0) {
+        reply(c, "501 5.1.3 Bad recipient address syntax");
+        return;
+    }
+    if (sscanf(addr, "slow%d-", &k) == 1 && k > 0 && k < 600)
+        sleep((unsigned)k);
+    if (sscanf(addr, "defer%d-", &k) == 1 && count_attempt(addr) <= k) {
+        reply(c, "451 4.3.0 <%s>: temporarily deferred by test sink", addr);
+        return;
+    }
+    if (strncasecmp(addr, "full-", 5) == 0) {
+        reply(c, "452 4.2.2 <%s>: mailbox full", addr);
+        return;
+    }
+    if (strncasecmp(addr, "unknown-", 8) == 0) {
+        reply(c, "550 5.1.1 <%s>: Recipient address rejected: User unknown", addr);
+        return;
+    }
+    if (strncasecmp(addr, "reject-", 7) == 0) {
+        reply(c, "554 5.7.1 <%s>: message refused", addr);
+        return;
+    }
+    if (strncasecmp(addr, "drop-", 5) == 0)
+        ss->drop = 1;
+    if (strncasecmp(addr, "datafail-", 9) == 0)
+        ss->datafail = 1;
+    if (strncasecmp(addr, "dataperm-", 9) == 0)
+        ss->dataperm = 1;
+    if (ss->nrcpt < MAX_RCPT)
+        snprintf(ss->rcpt[ss->nrcpt++], 320, "%s", addr);
+    reply(c, "250 2.1.5 Ok");
+}
+
+/* cmd_data - the message up to the final dot, then its reply; -1: close the connection */
+static int cmd_data(struct sess *ss, char *line)
+{
+    struct conn *c = ss->c;
+    size_t cap = 1 << 20, len = 0;
+    char *data;
+    int ok = 0, toolong = 0;
+    ssize_t n;
+
+    if (!ss->have_mail || ss->nrcpt == 0) {
+        reply(c, "554 5.5.1 Error: no valid recipients");
+        return 0;
+    }
+    reply(c, "354 End data with <CR><LF>.<CR><LF>");
+    data = malloc(cap);
+    while ((n = read_line(c, line, LINE_MAX_LEN)) != 0) {
+        if (n < 0) {
+            toolong = 1;
+            continue;
+        }
+        if (n == 3 && memcmp(line, ".\r\n", 3) == 0) {
+            ok = 1;
+            break;
+        }
+        const char *p = line;
+        if (line[0] == '.')
+            p++, n--;
+        if (len + (size_t)n > MSG_MAX)
+            toolong = 1;
+        else {
+            while (len + (size_t)n > cap)
+                cap *= 2, data = realloc(data, cap);
+            memcpy(data + len, p, (size_t)n);
+            len += (size_t)n;
+        }
+        if (ss->drop && len > 0) {
+            free(data);
+            return -1;
+        }
+    }
+    if (!ok) {
+        free(data);
+        return -1;
+    }
+    if (toolong)
+        reply(c, "552 5.3.4 Message too big or line too long");
+    else if (ss->datafail)
+        reply(c, "451 4.3.0 Error: queue file write error (test sink)");
+    else if (ss->dataperm)
+        reply(c, "554 5.6.0 Error: message content rejected (test sink)");
+    else if (store(c, ss->helo, ss->from, ss->params, ss->rcpt, ss->nrcpt, data, len) < 0)
+        reply(c, "451 4.3.0 Error: cannot store message");
+    else
+        reply(c, "250 2.0.0 Ok: queued as sink%lu", seq);
+    free(data);
+    ss->have_mail = 0, ss->nrcpt = 0;
+    return 0;
+}
+
 static void *session(void *arg)
 {
     struct conn *c = arg;
-    char line[LINE_MAX_LEN + 2], helo[256] = "", from[320] = "", params[512] = "";
-    static char rcpt_none[1][320];
-    char (*rcpt)[320] = calloc(MAX_RCPT, 320);
-    int nrcpt = 0, have_mail = 0, drop = 0, datafail = 0, dataperm = 0;
+    char line[LINE_MAX_LEN + 2];
+    struct sess ss;
     ssize_t n;
 
-    (void)rcpt_none;
+    memset(&ss, 0, sizeof(ss));
+    ss.c = c;
+    ss.rcpt = calloc(MAX_RCPT, 320);
     reply(c, "220 %s ESMTP txmail-sink", hostname);
     while ((n = read_line(c, line, LINE_MAX_LEN)) != 0) {
         if (n < 0) {
@@ -242,20 +386,7 @@ static void *session(void *arg)
         line[n] = 0;
         line[strcspn(line, "\r\n")] = 0;
         if (strncasecmp(line, "EHLO ", 5) == 0 || strncasecmp(line, "HELO ", 5) == 0) {
-            snprintf(helo, sizeof(helo), "%.255s", line + 5);
-            have_mail = 0, nrcpt = 0;
-            if (toupper((unsigned char)line[0]) == 'H') {
-                reply(c, "250 %s", hostname);
-                continue;
-            }
-            reply(c, "250-%s", hostname);
-            reply(c, "250-PIPELINING");
-            reply(c, "250-SIZE 104857600");
-            reply(c, "250-8BITMIME");
-            reply(c, "250-SMTPUTF8");
-            if (tls_ctx && !no_starttls && c->ssl == NULL)
-                reply(c, "250-STARTTLS");
-            reply(c, "250 ENHANCEDSTATUSCODES");
+            cmd_ehlo(&ss, line);
         } else if (strcasecmp(line, "STARTTLS") == 0 && tls_ctx && !no_starttls && !c->ssl) {
             reply(c, "220 2.0.0 Ready to start TLS");
             c->ssl = SSL_new(tls_ctx);
@@ -263,106 +394,16 @@ static void *session(void *arg)
             c->inlen = c->inpos = 0;
             if (SSL_accept(c->ssl) <= 0)
                 break;
-            helo[0] = 0, have_mail = 0, nrcpt = 0;
+            ss.helo[0] = 0, ss.have_mail = 0, ss.nrcpt = 0;
         } else if (strncasecmp(line, "MAIL FROM:", 10) == 0) {
-            const char *rest;
-            if (addr_of(line + 10, from, sizeof(from), &rest) < 0) {
-                reply(c, "501 5.1.7 Bad sender address syntax");
-                continue;
-            }
-            snprintf(params, sizeof(params), "%.500s", rest);
-            have_mail = 1, nrcpt = 0, drop = datafail = dataperm = 0;
-            reply(c, "250 2.1.0 Ok");
+            cmd_mail(&ss, line);
         } else if (strncasecmp(line, "RCPT TO:", 8) == 0) {
-            char addr[320];
-            int k;
-            if (!have_mail) {
-                reply(c, "503 5.5.1 Error: need MAIL command");
-                continue;
-            }
-            if (addr_of(line + 8, addr, sizeof(addr), NULL) < 0) {
-                reply(c, "501 5.1.3 Bad recipient address syntax");
-                continue;
-            }
-            if (sscanf(addr, "slow%d-", &k) == 1 && k > 0 && k < 600)
-                sleep((unsigned)k);
-            if (sscanf(addr, "defer%d-", &k) == 1 && count_attempt(addr) <= k) {
-                reply(c, "451 4.3.0 <%s>: temporarily deferred by test sink", addr);
-                continue;
-            }
-            if (strncasecmp(addr, "full-", 5) == 0) {
-                reply(c, "452 4.2.2 <%s>: mailbox full", addr);
-                continue;
-            }
-            if (strncasecmp(addr, "unknown-", 8) == 0) {
-                reply(c, "550 5.1.1 <%s>: Recipient address rejected: User unknown", addr);
-                continue;
-            }
-            if (strncasecmp(addr, "reject-", 7) == 0) {
-                reply(c, "554 5.7.1 <%s>: message refused", addr);
-                continue;
-            }
-            if (strncasecmp(addr, "drop-", 5) == 0)
-                drop = 1;
-            if (strncasecmp(addr, "datafail-", 9) == 0)
-                datafail = 1;
-            if (strncasecmp(addr, "dataperm-", 9) == 0)
-                dataperm = 1;
-            if (nrcpt < MAX_RCPT)
-                snprintf(rcpt[nrcpt++], 320, "%s", addr);
-            reply(c, "250 2.1.5 Ok");
+            cmd_rcpt(&ss, line);
         } else if (strcasecmp(line, "DATA") == 0) {
-            if (!have_mail || nrcpt == 0) {
-                reply(c, "554 5.5.1 Error: no valid recipients");
-                continue;
-            }
-            reply(c, "354 End data with <CR><LF>.<CR><LF>");
-            size_t cap = 1 << 20, len = 0;
-            char *data = malloc(cap);
-            int ok = 0, toolong = 0;
-            while ((n = read_line(c, line, LINE_MAX_LEN)) != 0) {
-                if (n < 0) {
-                    toolong = 1;
-                    continue;
-                }
-                if (n == 3 && memcmp(line, ".\r\n", 3) == 0) {
-                    ok = 1;
-                    break;
-                }
-                const char *p = line;
-                if (line[0] == '.')
-                    p++, n--;
-                if (len + (size_t)n > MSG_MAX)
-                    toolong = 1;
-                else {
-                    while (len + (size_t)n > cap)
-                        cap *= 2, data = realloc(data, cap);
-                    memcpy(data + len, p, (size_t)n);
-                    len += (size_t)n;
-                }
-                if (drop && len > 0) {
-                    free(data);
-                    goto out;
-                }
-            }
-            if (!ok) {
-                free(data);
-                goto out;
-            }
-            if (toolong)
-                reply(c, "552 5.3.4 Message too big or line too long");
-            else if (datafail)
-                reply(c, "451 4.3.0 Error: queue file write error (test sink)");
-            else if (dataperm)
-                reply(c, "554 5.6.0 Error: message content rejected (test sink)");
-            else if (store(c, helo, from, params, rcpt, nrcpt, data, len) < 0)
-                reply(c, "451 4.3.0 Error: cannot store message");
-            else
-                reply(c, "250 2.0.0 Ok: queued as sink%lu", seq);
-            free(data);
-            have_mail = 0, nrcpt = 0;
+            if (cmd_data(&ss, line) < 0)
+                break;
         } else if (strcasecmp(line, "RSET") == 0) {
-            have_mail = 0, nrcpt = 0;
+            ss.have_mail = 0, ss.nrcpt = 0;
             reply(c, "250 2.0.0 Ok");
         } else if (strcasecmp(line, "NOOP") == 0) {
             reply(c, "250 2.0.0 Ok");
@@ -373,13 +414,12 @@ static void *session(void *arg)
             reply(c, "502 5.5.2 Error: command not recognized");
         }
     }
-out:
     if (c->ssl) {
         SSL_shutdown(c->ssl);
         SSL_free(c->ssl);
     }
     close(c->fd);
-    free(rcpt);
+    free(ss.rcpt);
     free(c);
     return NULL;
 }

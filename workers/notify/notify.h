@@ -101,7 +101,7 @@ struct nf_post {
     char last_result[300];
     int64_t queued_mono;
     int stale;                  /* the consumer was re-opened: results are moot */
-    /* transfer state (notify_http.c) */
+    /* transfer state (notify_http.c, notify_attempt.c) */
     void *easy;
     void *hdrs;
     void *resolve;              /* CURLOPT_RESOLVE list, or NULL */
@@ -170,6 +170,25 @@ int nf_dns_pending(void);
 int nf_dns_fds(struct nf_waitfd *out, int max);
 /* nf_dns_run - process what the DNS sockets have, and timeouts; never blocks */
 void nf_dns_run(void);
+
+/* ---- one attempt (notify_attempt.c) ------------------------------------- */
+/*
+ * notify_attempt_route - where the attempt connects (notify_proxy's pinned
+ * address, or dns_servers' answer): 0 set, 1 a lookup is running (later),
+ * -1 failed or denied (last_result says why)
+ */
+int notify_attempt_route(struct nf_post *p);
+/*
+ * notify_attempt_sign - the headers with a fresh signature in p->hdrs: 0,
+ * or -1 when the post cannot be signed (last_result says why, logged)
+ */
+int notify_attempt_sign(struct nf_post *p, const struct nf_account *a, enum tx_code rc);
+/* notify_attempt_easy - the attempt's curl easy handle, set up. Ownership: new. */
+void *notify_attempt_easy(struct nf_post *p);
+/* notify_attempt_release - free the header, resolve and connect-to lists of an attempt */
+void notify_attempt_release(struct nf_post *p);
+/* notify_attempt_result - 1 when the finished attempt (CURLcode res) succeeded, else 0 and last_result */
+int notify_attempt_result(struct nf_post *p, int res, long status);
 
 /* ---- HTTP (notify_http.c) ----------------------------------------------- */
 void nf_http_init(void);

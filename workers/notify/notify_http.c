@@ -9,12 +9,13 @@
  * through the delay tiers without counting as an attempt, and its
  * deliveries are acked, so the window keeps moving for other endpoints.
  *
- * Each attempt: headers in the contract's order of precedence (§11.1),
- * a fresh X-Txmail-Signature, the same body; TLS verified, redirects not
- * followed, notify_timeout for the whole exchange. A post is never sent
- * unsigned or without its password: when the account's webhook secret
- * (or the endpoint's password) cannot be decrypted, or the account is
- * gone, the attempt fails ("cannot sign: ...") and takes the retry path.
+ * Each attempt (notify_attempt.c): headers in the contract's order of
+ * precedence (§11.1), a fresh X-Txmail-Signature, the same body; TLS
+ * verified, redirects not followed, notify_timeout for the whole
+ * exchange. A post is never sent unsigned or without its password: when
+ * the account's webhook secret (or the endpoint's password) cannot be
+ * decrypted, or the account is gone, the attempt fails ("cannot sign:
+ * ...") and takes the retry path.
  *
  * Where a POST may connect (notify_deny_networks, notify_allow_networks;
  * lib/global/netpolicy.h) is checked on the address actually connected
@@ -37,27 +38,20 @@
  */
 #include "notify.h"
 #include "global/batchloop.h"
-#include "global/crypto.h"
 #include "global/metrics.h"
-#include "global/netpolicy.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define NF_EP_BUCKETS 1024
-#define NF_RESPONSE_MAX (1 << 20)
 #define NF_PRESSURE_WAIT_MS 250
 #define NF_DEAD_RETRY_MS 1000
-#define NF_DENIED "address denied by policy (notify_deny_networks, notify_allow_networks)"
 
 struct nf_ep {
     char origin[400];
@@ -120,23 +114,6 @@ void nf_http_done(void)
 int nf_http_busy(void)
 {
     return held + dead_held;
-}
-
-/*
- * open_socket - curl's sockets: a connection to a denied address is never
- * made. Through notify_proxy every connection is to the proxy; its target
- * was checked and pinned by proxy_pin().
- */
-static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
-{
-    struct nf_post *p = arg;
-
-    (void)purpose; /* IPCXN; ACCEPT is FTP only, and only http(s) is allowed */
-    if (*notify_proxy == 0 && !netpolicy_allowed(nf_policy, &a->addr)) {
-        p->denied = 1;
-        return CURL_SOCKET_BAD;
-    }
-    return socket(a->family, a->socktype, a->protocol);
 }
 
 static unsigned hash(const char *s)
@@ -244,205 +221,6 @@ static void failed(struct nf_post *p, struct settle *s)
         push(&s->retry, p);
 }
 
-/* ---- one attempt -------------------------------------------------------- */
-
-static size_t discard(char *ptr, size_t size, size_t n, void *arg)
-{
-    struct nf_post *p = arg;
-
-    (void)ptr;
-    p->rcvd += size * n;
-    return p->rcvd > NF_RESPONSE_MAX ? 0 : size * n;
-}
-
-static void wipe_list(struct curl_slist *l)
-{
-    for (struct curl_slist *s = l; s; s = s->next)
-        explicit_bzero(s->data, strlen(s->data));
-    curl_slist_free_all(l);
-}
-
-static struct curl_slist *add_header(struct curl_slist *l, const char *name, const char *value)
-{
-    struct buf line = BUF_INIT(20000);
-    struct curl_slist *n = l;
-
-    if (buf_printf(&line, "%s: %s", name, value) == 0) {
-        n = curl_slist_append(l, line.data);
-        if (n == NULL)
-            msg_fatal("out of memory");
-    }
-    if (line.data)
-        explicit_bzero(line.data, line.len);
-    buf_free(&line);
-    return n;
-}
-
-/*
- * build_headers - contract §11.1 order of precedence: our own headers,
- * then Basic authentication, then the custom ones that do not collide.
- */
-static int build_headers(struct nf_post *p, const struct buf *sig, struct curl_slist **out)
-{
-    struct curl_slist *l = NULL;
-    const char *name;
-    json_t *v;
-    size_t total = 0;
-    int have_auth = p->ep.user != NULL, rc = 0;
-
-    l = add_header(l, "Content-Type", "application/json");
-    l = add_header(l, "User-Agent", NOTIFY_USER_AGENT);
-    l = add_header(l, "X-Txmail-Signature", sig->data);
-    if (have_auth) {
-        struct buf plain = BUF_INIT(4096), basic = BUF_INIT(8192);
-        const char *pw = p->ep.password;
-        if (pw && strncmp(pw, "v1:", 3) == 0) {
-            if (secret_decrypt(&plain, pw, strlen(pw)) < 0) {
-                msg_warn("%s: cannot decrypt the endpoint password (master key?)", p->job_id);
-                rc = -1;
-            }
-            pw = buf_ptr(&plain);
-        }
-        if (rc == 0 && nf_basic(&basic, p->ep.user, pw ? pw : "") == 0)
-            l = add_header(l, "Authorization", basic.data);
-        if (plain.data)
-            explicit_bzero(plain.data, plain.len);
-        if (basic.data)
-            explicit_bzero(basic.data, basic.len);
-        buf_free(&plain);
-        buf_free(&basic);
-    }
-    json_object_foreach(p->ep.headers, name, v) {
-        const char *s = json_string_value(v);
-        if (s == NULL || !nf_header_name_ok(name) || !nf_header_value_ok(s) ||
-            nf_header_reserved(name, have_auth))
-            continue;
-        total += strlen(name) + strlen(s);
-        if (total > 10000)
-            break;
-        l = add_header(l, name, s);
-    }
-    l = add_header(l, "Expect", ""); /* no 100-continue round trip */
-    *out = l;
-    return rc;
-}
-
-/*
- * resolve_list - CURLOPT_RESOLVE for the endpoint when dns_servers
- * resolves it: 0 (set or not needed), 1 (lookup running: later), -1
- * (failed: last_result says why)
- */
-static int resolve_list(struct nf_post *p)
-{
-    const char *hp = strstr(p->origin_name, "://"), *colon, *addrs = NULL, *err = NULL;
-    char host[300], line[1000];
-
-    p->resolve = NULL;
-    if (hp == NULL || (colon = strrchr(hp + 3, ':')) == NULL)
-        return 0;
-    hp += 3;
-    snprintf(host, sizeof(host), "%.*s", (int)(colon - hp), hp);
-    if (host[0] == '[') /* an IPv6 literal: nothing to resolve */
-        return 0;
-    switch (nf_dns_get(host, &addrs, &err)) {
-    case NF_DNS_OFF:
-        return 0;
-    case NF_DNS_PENDING:
-        return 1;
-    case NF_DNS_FAILED:
-        snprintf(p->last_result, sizeof(p->last_result), "connect error: %s", err);
-        return -1;
-    case NF_DNS_READY:
-        break;
-    }
-    snprintf(line, sizeof(line), "%s:%s:%s", host, colon + 1, addrs);
-    p->resolve = curl_slist_append(NULL, line);
-    if (p->resolve == NULL)
-        msg_fatal("out of memory");
-    return 0;
-}
-
-/* is_literal - host is an IP address (IPv6 without brackets) */
-static int is_literal(const char *host)
-{
-    unsigned char b[16];
-
-    return inet_pton(AF_INET, host, b) == 1 || inet_pton(AF_INET6, host, b) == 1;
-}
-
-/*
- * proxy_pin - through notify_proxy: resolve the endpoint's host (as curl
- * parses the URL), keep the first address the policy allows and have the
- * proxy tunnel to that address. 0 (pinned), 1 (lookup running: later),
- * -1 (failed or denied: last_result says why)
- */
-static int proxy_pin(struct nf_post *p)
-{
-    CURLU *u = curl_url();
-    char *uhost = NULL, *uport = NULL, host[300], line[600], pick[INET6_ADDRSTRLEN + 2] = "";
-    const char *addrs = NULL, *err = NULL;
-    int rc = -1;
-
-    p->connect_to = NULL;
-    if (u == NULL)
-        msg_fatal("out of memory");
-    if (curl_url_set(u, CURLUPART_URL, p->ep.url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &uhost, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_PORT, &uport, CURLU_DEFAULT_PORT) != CURLUE_OK ||
-        strlen(uhost) >= sizeof(host)) {
-        snprintf(p->last_result, sizeof(p->last_result), "connect error: unusable URL");
-        goto out;
-    }
-    if (uhost[0] == '[')
-        snprintf(host, sizeof(host), "%.*s", (int)strcspn(uhost + 1, "]"), uhost + 1);
-    else
-        snprintf(host, sizeof(host), "%s", uhost);
-    if (is_literal(host)) {
-        addrs = host;
-    } else {
-        switch (nf_dns_get(host, &addrs, &err)) {
-        case NF_DNS_PENDING:
-            rc = 1;
-            goto out;
-        case NF_DNS_OFF:
-            err = "no resolver";
-            /* FALLTHROUGH */
-        case NF_DNS_FAILED:
-            snprintf(p->last_result, sizeof(p->last_result), "connect error: %s", err);
-            goto out;
-        case NF_DNS_READY:
-            break;
-        }
-    }
-    /* "a,[b],...": the first allowed address */
-    for (const char *a = addrs; *a && !pick[0];) {
-        size_t n = strcspn(a, ",");
-        char one[INET6_ADDRSTRLEN + 2];
-        if (n < sizeof(one)) {
-            snprintf(one, sizeof(one), "%.*s", (int)n, a[0] == '[' ? a + 1 : a);
-            one[strcspn(one, "]")] = 0;
-            if (netpolicy_allowed_text(nf_policy, one))
-                snprintf(pick, sizeof(pick), strchr(one, ':') ? "[%s]" : "%s", one);
-        }
-        a += n + (a[n] == ',');
-    }
-    if (!pick[0]) {
-        p->denied = 1;
-        snprintf(p->last_result, sizeof(p->last_result), "connect error: " NF_DENIED);
-        goto out;
-    }
-    snprintf(line, sizeof(line), "::%s:%s", pick, uport);
-    p->connect_to = curl_slist_append(NULL, line);
-    if (p->connect_to == NULL)
-        msg_fatal("out of memory");
-    rc = 0;
-out:
-    curl_free(uhost);
-    curl_free(uport);
-    curl_url_cleanup(u);
-    return rc;
-}
-
 /* fail_early - an attempt that failed before its transfer (last_result says why) */
 static void fail_early(struct nf_post *p, struct settle *s)
 {
@@ -461,86 +239,21 @@ static void fail_early(struct nf_post *p, struct settle *s)
 static int start(struct nf_post *p, struct settle *s)
 {
     struct nf_account *a = NULL;
-    struct buf s1 = BUF_INIT(4096), s2 = BUF_INIT(4096), sig = BUF_INIT(1024);
     enum tx_code rc = nf_account_get(p->account_id, &a);
-    struct curl_slist *hdrs = NULL;
     CURL *c;
-    int r, nsec = -1;
+    int r;
 
     if (rc == TX_RETRY_DB)
         return 1;
     p->denied = 0;
-    r = *notify_proxy ? proxy_pin(p) : resolve_list(p);
+    r = notify_attempt_route(p);
     if (r > 0)
         return 1;
-    if (r < 0) {
+    if (r < 0 || notify_attempt_sign(p, a, rc) < 0) {
         fail_early(p, s);
         return -1;
     }
-    if (rc == TX_OK)
-        nsec = nf_secrets(a, &s1, &s2);
-    if (nsec >= 0)
-        nf_signature(&sig, time_now_ms() / 1000, &s1, &s2, p->body, p->len);
-    if (s1.data)
-        explicit_bzero(s1.data, s1.len);
-    if (s2.data)
-        explicit_bzero(s2.data, s2.len);
-    buf_free(&s1);
-    buf_free(&s2);
-    if (nsec >= 0 && build_headers(p, &sig, &hdrs) < 0) {
-        nsec = -2;
-        wipe_list(hdrs);
-    }
-    buf_free(&sig);
-    if (nsec < 0) {
-        snprintf(p->last_result, sizeof(p->last_result), "cannot sign: %s",
-                 nsec == -2 ? "the endpoint password cannot be decrypted"
-                 : rc == TX_OK ? "the webhook secret cannot be decrypted"
-                               : "the account does not exist");
-        msg_warn("%s: account %lld: %s; not posted unsigned", p->job_id, p->account_id,
-                 p->last_result);
-        curl_slist_free_all(p->resolve);
-        p->resolve = NULL;
-        curl_slist_free_all(p->connect_to);
-        p->connect_to = NULL;
-        fail_early(p, s);
-        return -1;
-    }
-    c = curl_easy_init();
-    if (c == NULL)
-        msg_fatal("curl_easy_init failed");
-    p->hdrs = hdrs;
-    p->errbuf[0] = 0;
-    p->rcvd = 0;
-    curl_easy_setopt(c, CURLOPT_URL, p->ep.url);
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, p->body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->len);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, (struct curl_slist *)p->hdrs);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)notify_timeout);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)notify_timeout);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (notify_ca_file && *notify_ca_file)
-        curl_easy_setopt(c, CURLOPT_CAINFO, notify_ca_file);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, p);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, p->errbuf);
-    curl_easy_setopt(c, CURLOPT_PRIVATE, p);
-    if (p->resolve)
-        curl_easy_setopt(c, CURLOPT_RESOLVE, (struct curl_slist *)p->resolve);
-    curl_easy_setopt(c, CURLOPT_PROXY, notify_proxy); /* "" : none, whatever the environment says */
-    if (p->connect_to) {
-        /* through the proxy: a tunnel to the checked address, for every host (no_proxy ignored) */
-        curl_easy_setopt(c, CURLOPT_NOPROXY, "");
-        curl_easy_setopt(c, CURLOPT_HTTPPROXYTUNNEL, 1L);
-        curl_easy_setopt(c, CURLOPT_CONNECT_TO, (struct curl_slist *)p->connect_to);
-    }
-    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, p);
+    c = notify_attempt_easy(p);
     if (curl_multi_add_handle(multi, c) != CURLM_OK)
         msg_fatal("curl_multi_add_handle failed");
     p->easy = c;
@@ -570,31 +283,16 @@ static void finished(CURL *c, CURLcode res, struct settle *s)
     p->next = NULL;
     curl_multi_remove_handle(multi, c);
     curl_easy_cleanup(c);
-    wipe_list(p->hdrs);
-    p->hdrs = NULL;
-    curl_slist_free_all(p->resolve);
-    p->resolve = NULL;
-    curl_slist_free_all(p->connect_to);
-    p->connect_to = NULL;
+    notify_attempt_release(p);
     p->easy = NULL;
     p->origin->inflight--;
     active--;
     p->attempts++;
     metrics_latency(time_mono_ms() - p->started_mono);
-    if ((res == CURLE_OK || (res == CURLE_WRITE_ERROR && p->rcvd > NF_RESPONSE_MAX)) &&
-        status >= 200 && status < 300) {
+    if (notify_attempt_result(p, (int)res, status)) {
         push(&s->ok, p);
         return;
     }
-    if (res == CURLE_OK || (res == CURLE_WRITE_ERROR && status > 0))
-        snprintf(p->last_result, sizeof(p->last_result), "HTTP %ld", status);
-    else if (p->denied)
-        snprintf(p->last_result, sizeof(p->last_result), "connect error: " NF_DENIED);
-    else if (res == CURLE_OPERATION_TIMEDOUT)
-        snprintf(p->last_result, sizeof(p->last_result), "timeout");
-    else
-        snprintf(p->last_result, sizeof(p->last_result), "connect error: %.250s",
-                 p->errbuf[0] ? p->errbuf : curl_easy_strerror(res));
     failed(p, s);
 }
 

@@ -203,7 +203,7 @@ out:
     return rc;
 }
 
-/* ---- 2. (in recorder_db_batch) -------------------------------------------- */
+/* ---- 2. (collect_events, with the batch) ---------------------------------- */
 
 /* ---- 3. event rows ------------------------------------------------------ */
 
@@ -492,6 +492,44 @@ static enum tx_code write_state(struct db *db, struct evref *g, int n, struct re
     return rc;
 }
 
+/* write_states - the rows of RECORDER_IN messages per SELECT ... FOR UPDATE */
+static enum tx_code write_states(struct db *db, const struct evref *evs, int nev,
+                                 struct rec_stats *st)
+{
+    struct evref *sorted = xmemdup(evs, sizeof(*evs) * (size_t)nev);
+    int *gstart = xcalloc((size_t)nev + 1, sizeof(*gstart)), ng = 0;
+    enum tx_code rc = TX_OK;
+
+    qsort(sorted, (size_t)nev, sizeof(*sorted), cmp_evref);
+    for (int i = 0; i < nev; i++)
+        if (i == 0 || strcmp(sorted[i].rid, sorted[i - 1].rid) != 0 ||
+            strcmp(sorted[i].rday, sorted[i - 1].rday) != 0)
+            gstart[ng++] = i;
+    gstart[ng] = nev;
+    for (int g = 0; g < ng && rc == TX_OK; g += RECORDER_IN) {
+        const char *t[RECORDER_IN];
+        struct db_res *r = NULL;
+
+        for (int k = 0; k < RECORDER_IN; k++)
+            t[k] = sorted[gstart[g + k < ng ? g + k : ng - 1]].rid;
+        rc = db_query(db, &r, "SELECT " STATE_COLS " FROM message WHERE rid IN " IN16
+                      " FOR UPDATE", "ssssssssssssssss", ARGS16(t));
+        for (int k = g; k < g + RECORDER_IN && k < ng && rc == TX_OK; k++) {
+            struct evref *grp = &sorted[gstart[k]];
+            long row = -1;
+            for (size_t x = 0; x < db_res_rows(r); x++)
+                if (strcmp(db_res_get(r, x, 0), grp->rid) == 0 &&
+                    strcmp(db_res_get(r, x, 1), grp->rday) == 0)
+                    row = (long)x;
+            rc = write_state(db, grp, gstart[k + 1] - gstart[k], st, r, row);
+        }
+        db_res_free(r);
+    }
+    xfree(gstart);
+    xfree(sorted);
+    return rc;
+}
+
 /* ---- 5. suppression ----------------------------------------------------- */
 
 struct suppref {
@@ -581,91 +619,16 @@ static enum tx_code write_suppression(struct db *db, struct suppref *p, struct r
     return rc == TX_REJECT_INPUT ? TX_RETRY_DB : rc;
 }
 
-/* ---- the batch ---------------------------------------------------------- */
-
-enum tx_code recorder_db_batch(struct db *db, struct rec_item **items, int n,
-                               struct rec_stats *st)
+/*
+ * collect_suppressions - the x.suppress and x.suppressTouch requests of the
+ * events (bad addresses logged and ignored). Ownership: new (*out).
+ */
+static int collect_suppressions(struct evref *evs, int nev, struct suppref **out)
 {
-    struct evref *evs = xcalloc((size_t)n + 1, sizeof(*evs));
     struct suppref *sp = NULL;
-    int nev = 0, nsp = 0;
-    enum tx_code rc = TX_OK;
+    int nsp = 0;
 
-    memset(st, 0, sizeof(*st));
-    for (int i = 0; i < n; i++) {
-        items[i]->orphan = 0;
-        items[i]->inserted = 0;
-    }
-    /* 1 */
-    for (int i = 0; i < n && rc == TX_OK; i++)
-        if (items[i]->kind == REC_INTAKE)
-            rc = write_intake(db, items[i]->doc, st);
-    /* 2 */
-    for (int i = 0; i < n && rc == TX_OK; i++) {
-        json_t *ev = items[i]->doc;
-        struct evref *e;
-
-        if (items[i]->kind != REC_EVENT)
-            continue;
-        if (eventfill_needed(ev)) {
-            rc = eventfill_from_message(db, ev);
-            if (rc == TX_RETRY_NOT_READY)
-                rc = TX_OK;
-            if (rc != TX_OK)
-                break;
-        }
-        e = &evs[nev];
-        e->it = items[i];
-        e->rid = jstr(ev, "rid");
-        e->account = json_integer_value(json_object_get(ev, "account"));
-        e->received = json_integer_value(json_object_get(ev, "received"));
-        e->ts = json_integer_value(json_object_get(ev, "ts_ms"));
-        if (e->account <= 0 || e->received <= 0) {
-            items[i]->orphan = 1;
-            st->orphans++;
-            continue;
-        }
-        time_day(e->rday, sizeof(e->rday), e->received);
-        nev++;
-    }
-    /* 3 */
-    if (rc == TX_OK && nev > 0)
-        rc = write_events(db, evs, nev, st);
-    /* 4: the rows of RECORDER_IN messages per SELECT ... FOR UPDATE */
-    if (rc == TX_OK && nev > 0) {
-        struct evref *sorted = xmemdup(evs, sizeof(*evs) * (size_t)nev);
-        int *gstart = xcalloc((size_t)nev + 1, sizeof(*gstart)), ng = 0;
-
-        qsort(sorted, (size_t)nev, sizeof(*sorted), cmp_evref);
-        for (int i = 0; i < nev; i++)
-            if (i == 0 || strcmp(sorted[i].rid, sorted[i - 1].rid) != 0 ||
-                strcmp(sorted[i].rday, sorted[i - 1].rday) != 0)
-                gstart[ng++] = i;
-        gstart[ng] = nev;
-        for (int g = 0; g < ng && rc == TX_OK; g += RECORDER_IN) {
-            const char *t[RECORDER_IN];
-            struct db_res *r = NULL;
-
-            for (int k = 0; k < RECORDER_IN; k++)
-                t[k] = sorted[gstart[g + k < ng ? g + k : ng - 1]].rid;
-            rc = db_query(db, &r, "SELECT " STATE_COLS " FROM message WHERE rid IN " IN16
-                          " FOR UPDATE", "ssssssssssssssss", ARGS16(t));
-            for (int k = g; k < g + RECORDER_IN && k < ng && rc == TX_OK; k++) {
-                struct evref *grp = &sorted[gstart[k]];
-                long row = -1;
-                for (size_t x = 0; x < db_res_rows(r); x++)
-                    if (strcmp(db_res_get(r, x, 0), grp->rid) == 0 &&
-                        strcmp(db_res_get(r, x, 1), grp->rday) == 0)
-                        row = (long)x;
-                rc = write_state(db, grp, gstart[k + 1] - gstart[k], st, r, row);
-            }
-            db_res_free(r);
-        }
-        xfree(gstart);
-        xfree(sorted);
-    }
-    /* 5 */
-    for (int i = 0; i < nev && rc == TX_OK; i++) {
+    for (int i = 0; i < nev; i++) {
         json_t *x = json_object_get(evs[i].it->doc, "x");
         const char *keys[] = {"suppress", "suppressTouch"};
         for (int k = 0; k < 2; k++) {
@@ -690,6 +653,81 @@ enum tx_code recorder_db_batch(struct db *db, struct rec_item **items, int n,
             nsp++;
         }
     }
+    *out = sp;
+    return nsp;
+}
+
+/* ---- the batch ---------------------------------------------------------- */
+
+/*
+ * collect_events - the batch's events as evrefs (filled from the message
+ * when they need it); those without an account or a received time are
+ * orphans. *nev: how many.
+ */
+static enum tx_code collect_events(struct db *db, struct rec_item **items, int n,
+                                   struct evref *evs, int *nev, struct rec_stats *st)
+{
+    enum tx_code rc = TX_OK;
+
+    for (int i = 0; i < n && rc == TX_OK; i++) {
+        json_t *ev = items[i]->doc;
+        struct evref *e;
+
+        if (items[i]->kind != REC_EVENT)
+            continue;
+        if (eventfill_needed(ev)) {
+            rc = eventfill_from_message(db, ev);
+            if (rc == TX_RETRY_NOT_READY)
+                rc = TX_OK;
+            if (rc != TX_OK)
+                break;
+        }
+        e = &evs[*nev];
+        e->it = items[i];
+        e->rid = jstr(ev, "rid");
+        e->account = json_integer_value(json_object_get(ev, "account"));
+        e->received = json_integer_value(json_object_get(ev, "received"));
+        e->ts = json_integer_value(json_object_get(ev, "ts_ms"));
+        if (e->account <= 0 || e->received <= 0) {
+            items[i]->orphan = 1;
+            st->orphans++;
+            continue;
+        }
+        time_day(e->rday, sizeof(e->rday), e->received);
+        (*nev)++;
+    }
+    return rc;
+}
+
+enum tx_code recorder_db_batch(struct db *db, struct rec_item **items, int n,
+                               struct rec_stats *st)
+{
+    struct evref *evs = xcalloc((size_t)n + 1, sizeof(*evs));
+    struct suppref *sp = NULL;
+    int nev = 0, nsp = 0;
+    enum tx_code rc = TX_OK;
+
+    memset(st, 0, sizeof(*st));
+    for (int i = 0; i < n; i++) {
+        items[i]->orphan = 0;
+        items[i]->inserted = 0;
+    }
+    /* 1 */
+    for (int i = 0; i < n && rc == TX_OK; i++)
+        if (items[i]->kind == REC_INTAKE)
+            rc = write_intake(db, items[i]->doc, st);
+    /* 2 */
+    if (rc == TX_OK)
+        rc = collect_events(db, items, n, evs, &nev, st);
+    /* 3 */
+    if (rc == TX_OK && nev > 0)
+        rc = write_events(db, evs, nev, st);
+    /* 4 */
+    if (rc == TX_OK && nev > 0)
+        rc = write_states(db, evs, nev, st);
+    /* 5 */
+    if (rc == TX_OK)
+        nsp = collect_suppressions(evs, nev, &sp);
     if (rc == TX_OK && nsp > 0) {
         qsort(sp, (size_t)nsp, sizeof(*sp), cmp_suppref);
         for (int i = 0; i < nsp && rc == TX_OK; i++)

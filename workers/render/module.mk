@@ -1,6 +1,8 @@
 # workers/render - txmail-render: MIME construction, DKIM, VERP, first stage
 PROGRAMS += txmail-render
 txmail-render_SRC := workers/render/render.c workers/render/render_job.c \
+                     workers/render/render_prep.c workers/render/render_block.c \
+                     workers/render/render_fields.c workers/render/render_copy.c \
                      workers/render/render_raw.c workers/render/render_emit.c \
                      workers/render/render_mime.c workers/render/render_header.c \
                      workers/render/render_dkim.c workers/render/render_domain.c \
@@ -21,6 +23,8 @@ render_dkim_test_SRC := workers/render/render_dkim_test.c workers/render/render_
 # for callgrind (never run by make test)
 PROGRAMS += render_bench
 render_bench_SRC := workers/render/render_bench.c workers/render/render_job.c \
+                    workers/render/render_prep.c workers/render/render_block.c \
+                    workers/render/render_fields.c workers/render/render_copy.c \
                     workers/render/render_raw.c workers/render/render_emit.c \
                     workers/render/render_mime.c workers/render/render_header.c \
                     workers/render/render_dkim.c workers/render/render_domain.c \

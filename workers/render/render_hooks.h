@@ -2,10 +2,11 @@
  * render_hooks - the call points of issue 7 (template rendering, open and
  * link tracking, one-click unsubscribe) in txmail-render.
  *
- * render_job.c and render_raw.c call exactly these functions, once per
- * place: a part is templated in hook_template_part() (per block), the
- * HTML of one copy is post-processed in hook_track_html(), and the
- * one-click URL of one copy comes from hook_unsubscribe_url(). They are
+ * The REST job (render_block.c, render_copy.c) and render_raw.c call
+ * exactly these functions, once per place: a part is templated in
+ * hook_template_part() (per block), the HTML of one copy is
+ * post-processed in hook_track_html(), and the one-click URL of one copy
+ * comes from hook_unsubscribe_url(). They are
  * implemented in workers/render/render_track.c over lib/global/template
  * and lib/global/tracklinks.
  */

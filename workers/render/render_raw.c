@@ -98,18 +98,110 @@ static void split(const char *raw, size_t len, struct rawmsg *m)
     m->bodylen = 0;
 }
 
+/* the state of one SMTP job: its message split once, the copy recipients may share */
+struct rawjob {
+    struct rawmsg m;
+    struct buf hdr, shared;
+    unsigned char bh[32];
+    char err[300], date[48];
+    const char *shared_how;
+    int shared_state; /* 0 not built, 1 built, 2 dropped by DKIM policy, -1 failed */
+    int eightbit, smtputf8;
+};
+
+/*
+ * usable_rcpt - the recipient a into r: 1 to send, 0 to skip (dropped, or
+ * malformed: failed when it has a rid), -1 failed as unusable (it counts
+ * as a copy for the cursor)
+ */
+static int usable_rcpt(struct render_run *run, json_t *a, struct render_rcpt *r)
+{
+    if (rcpt_from_json(a, "to", NULL, r) < 0) {
+        json_t *rid = json_object_get(a, "rid");
+        if (json_is_string(rid)) {
+            r->rid = json_string_value(rid);
+            r->addr = NULL;
+            r->email = jstr(a, "email");
+            emit_failed(run, r, "malformed job data: the recipient is unusable");
+        }
+        return 0;
+    }
+    if (r->dropped)
+        return 0;
+    if (!rcpt_addr_ok(r->addr)) {
+        emit_failed(run, r, "malformed job data: the recipient address is unusable");
+        return -1;
+    }
+    return 1;
+}
+
+/* send_shared - the one signed message every such copy shares, built once */
+static void send_shared(struct render_run *run, struct rawjob *rj, const struct render_rcpt *r,
+                        const char *msgid)
+{
+    if (rj->shared_state == 0) {
+        buf_append(&rj->hdr, rj->m.hdr, rj->m.hdrlen);
+        if (!rj->m.has_date)
+            buf_printf(&rj->hdr, "Date: %s\r\n", rj->date);
+        int s = rj->hdr.data ? sign_copy(run, &rj->shared, rj->hdr.data, rj->hdr.len, rj->m.body,
+                                         rj->m.bodylen, rj->bh, &rj->shared_how, rj->err, sizeof(rj->err))
+                             : -1;
+        if (s == 0 && (buf_error(&rj->shared) || (long long)rj->shared.len > render_p.max_message)) {
+            snprintf(rj->err, sizeof(rj->err), "message exceeds %lld bytes", render_p.max_message);
+            s = -1;
+        }
+        rj->shared_state = s < 0 ? -1 : s > 0 ? 2 : 1;
+    }
+    if (rj->shared_state < 0)
+        emit_failed(run, r, rj->err);
+    else if (rj->shared_state == 2)
+        emit_dkim_drop(run, r, msgid);
+    else
+        emit_message(run, r, xmemdup(rj->shared.data, rj->shared.len + 1), rj->shared.len, msgid,
+                     rj->smtputf8 || r->utf8, rj->eightbit, rj->shared_how);
+}
+
+/* send_own - a copy of its own: its Message-ID and/or one-click URL (own) added */
+static void send_own(struct render_run *run, struct rawjob *rj, const struct render_rcpt *r,
+                     const char *msgid, const char *own)
+{
+    struct buf msg = BUF_INIT((size_t)render_p.max_message + 65536);
+    const char *how = "none";
+
+    buf_reset(&rj->hdr);
+    buf_append(&rj->hdr, rj->m.hdr, rj->m.hdrlen);
+    if (!rj->m.has_date)
+        buf_printf(&rj->hdr, "Date: %s\r\n", rj->date);
+    if (!rj->m.has_msgid)
+        buf_printf(&rj->hdr, "Message-ID: %s\r\n", msgid);
+    if (own[0])
+        buf_printf(&rj->hdr, "List-Unsubscribe: <%s>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n", own);
+    int s = rj->hdr.data ? sign_copy(run, &msg, rj->hdr.data, rj->hdr.len, rj->m.body, rj->m.bodylen,
+                                     rj->bh, &how, rj->err, sizeof(rj->err))
+                         : -1;
+    if (s == 0 && (buf_error(&msg) || (long long)msg.len > render_p.max_message)) {
+        snprintf(rj->err, sizeof(rj->err), "message exceeds %lld bytes", render_p.max_message);
+        s = -1;
+    }
+    if (s < 0)
+        emit_failed(run, r, rj->hdr.data ? rj->err : "message too large");
+    else if (s > 0)
+        emit_dkim_drop(run, r, msgid);
+    else {
+        size_t len = msg.len;
+        emit_message(run, r, buf_steal(&msg, NULL), len, msgid, rj->smtputf8 || r->utf8, rj->eightbit, how);
+    }
+    buf_free(&msg);
+    if (rj->hdr.data == NULL)
+        buf_init(&rj->hdr, (size_t)render_p.max_message + 65536);
+}
+
 enum tx_code render_smtp(struct render_run *run)
 {
     struct job *job = run->job;
     json_t *rcpts = json_object_get(run->data, "recipients"), *a;
-    struct rawmsg m;
-    struct buf hdr = BUF_INIT((size_t)render_p.max_message + 65536);
-    struct buf shared = BUF_INIT((size_t)render_p.max_message + 65536);
-    unsigned char bh[32];
-    char err[300], date[48], own[1100], msgid[1100];
-    const char *how = "none", *shared_how = "none";
-    int shared_state = 0; /* 0 not built, 1 built, 2 dropped by DKIM policy, -1 failed */
-    int eightbit = jbool(run->data, "eightbit"), smtputf8 = jbool(run->data, "smtputf8");
+    struct rawjob rj;
+    char own[1100], msgid[1100];
     size_t i;
     long long k = 0;
 
@@ -118,32 +210,27 @@ enum tx_code render_smtp(struct render_run *run)
         return TX_REJECT_MALFORMED;
     }
     if ((long long)job->env.raw_len > render_p.max_message) {
+        char err[300];
         snprintf(err, sizeof(err), "message exceeds %lld bytes", render_p.max_message);
         render_fail_remaining(run, err);
         job_reason(job, "%s", err);
         return TX_REJECT_INPUT;
     }
-    split(job->env.raw ? job->env.raw : "", job->env.raw_len, &m);
-    dkim_body_hash(bh, m.body, m.bodylen);
-    header_date(date, sizeof(date), job->env.created_ms);
+    memset(&rj, 0, sizeof(rj));
+    buf_init(&rj.hdr, (size_t)render_p.max_message + 65536);
+    buf_init(&rj.shared, (size_t)render_p.max_message + 65536);
+    rj.shared_how = "none";
+    rj.eightbit = jbool(run->data, "eightbit");
+    rj.smtputf8 = jbool(run->data, "smtputf8");
+    split(job->env.raw ? job->env.raw : "", job->env.raw_len, &rj.m);
+    dkim_body_hash(rj.bh, rj.m.body, rj.m.bodylen);
+    header_date(rj.date, sizeof(rj.date), job->env.created_ms);
 
     json_array_foreach(rcpts, i, a) {
         struct render_rcpt r;
-        if (rcpt_from_json(a, "to", NULL, &r) < 0) {
-            json_t *rid = json_object_get(a, "rid");
-            if (json_is_string(rid)) {
-                r.rid = json_string_value(rid);
-                r.addr = NULL;
-                r.email = jstr(a, "email");
-                emit_failed(run, &r, "malformed job data: the recipient is unusable");
-            }
-            continue;
-        }
-        if (r.dropped)
-            continue;
-        if (!rcpt_addr_ok(r.addr)) {
-            emit_failed(run, &r, "malformed job data: the recipient address is unusable");
-            k++;
+        int u = usable_rcpt(run, a, &r);
+        if (u <= 0) {
+            k += u < 0;
             continue;
         }
         if (k < run->cur_copy) {
@@ -152,74 +239,24 @@ enum tx_code render_smtp(struct render_run *run)
         }
         if (emit_round_full(run)) {
             emit_continue(run, 0, k);
-            goto done;
+            break;
         }
         k++;
-        int per_copy = !m.has_msgid;
+        int per_copy = !rj.m.has_msgid;
         own[0] = 0;
-        if (!m.has_unsub && hook_unsubscribe_url(run, &r, own, sizeof(own)) > 0)
+        if (!rj.m.has_unsub && hook_unsubscribe_url(run, &r, own, sizeof(own)) > 0)
             per_copy = 1;
-        if (m.has_msgid)
-            snprintf(msgid, sizeof(msgid), "%s", m.msgid);
+        if (rj.m.has_msgid)
+            snprintf(msgid, sizeof(msgid), "%s", rj.m.msgid);
         else
             snprintf(msgid, sizeof(msgid), "<%s@%s>", r.rid, run->msgid_domain);
-
-        if (!per_copy && shared_state == 0) {
-            /* one signed message for every copy */
-            buf_append(&hdr, m.hdr, m.hdrlen);
-            if (!m.has_date)
-                buf_printf(&hdr, "Date: %s\r\n", date);
-            int s = hdr.data ? sign_copy(run, &shared, hdr.data, hdr.len, m.body, m.bodylen, bh,
-                                         &shared_how, err, sizeof(err))
-                             : -1;
-            if (s == 0 && (buf_error(&shared) || (long long)shared.len > render_p.max_message)) {
-                snprintf(err, sizeof(err), "message exceeds %lld bytes", render_p.max_message);
-                s = -1;
-            }
-            shared_state = s < 0 ? -1 : s > 0 ? 2 : 1;
-        }
-        if (!per_copy) {
-            if (shared_state < 0)
-                emit_failed(run, &r, err);
-            else if (shared_state == 2)
-                emit_dkim_drop(run, &r, msgid);
-            else
-                emit_message(run, &r, xmemdup(shared.data, shared.len + 1), shared.len, msgid,
-                             smtputf8 || r.utf8, eightbit, shared_how);
-            continue;
-        }
-
-        struct buf msg = BUF_INIT((size_t)render_p.max_message + 65536);
-        buf_reset(&hdr);
-        buf_append(&hdr, m.hdr, m.hdrlen);
-        if (!m.has_date)
-            buf_printf(&hdr, "Date: %s\r\n", date);
-        if (!m.has_msgid)
-            buf_printf(&hdr, "Message-ID: %s\r\n", msgid);
-        if (own[0])
-            buf_printf(&hdr, "List-Unsubscribe: <%s>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n", own);
-        int s = hdr.data ? sign_copy(run, &msg, hdr.data, hdr.len, m.body, m.bodylen, bh, &how, err,
-                                     sizeof(err))
-                         : -1;
-        if (s == 0 && (buf_error(&msg) || (long long)msg.len > render_p.max_message)) {
-            snprintf(err, sizeof(err), "message exceeds %lld bytes", render_p.max_message);
-            s = -1;
-        }
-        if (s < 0)
-            emit_failed(run, &r, hdr.data ? err : "message too large");
-        else if (s > 0)
-            emit_dkim_drop(run, &r, msgid);
-        else {
-            size_t len = msg.len;
-            emit_message(run, &r, buf_steal(&msg, NULL), len, msgid, smtputf8 || r.utf8, eightbit, how);
-        }
-        buf_free(&msg);
-        if (hdr.data == NULL)
-            buf_init(&hdr, (size_t)render_p.max_message + 65536);
+        if (per_copy)
+            send_own(run, &rj, &r, msgid, own);
+        else
+            send_shared(run, &rj, &r, msgid);
     }
-done:
-    buf_free(&hdr);
-    buf_free(&shared);
+    buf_free(&rj.hdr);
+    buf_free(&rj.shared);
     if (run->copies == 0 && run->failed > 0) {
         job_reason(job, "no message could be rendered (%d addresses failed)", run->failed);
         return TX_REJECT_INPUT;
