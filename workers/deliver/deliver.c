@@ -180,6 +180,7 @@
 #include "global/addr.h"
 #include "global/event.h"
 #include "global/metrics.h"
+#include "global/suppress.h"
 #include "global/txconf.h"
 #include "global/worker.h"
 #include "util/msg.h"
@@ -385,19 +386,12 @@ static enum tx_code delivered_again(struct job *job, struct req *q, const struct
 static enum tx_code dropped(struct job *job, struct req *q, const struct suppress_hit *hit)
 {
     struct tx_event ev;
-    char ts[32], desc[REPLY_TEXT_MAX + 200];
-    int pb = strcmp(hit->type, "PREVIOUSLY_BOUNCED") == 0;
+    char *desc = suppress_describe(hit);
     struct outcome o;
 
-    time_iso8601(ts, sizeof(ts), hit->created_ms);
-    if (pb)
-        snprintf(desc, sizeof(desc), "ts=\"%s\", reason=\"%s\"", ts, hit->reason);
-    else
-        snprintf(desc, sizeof(desc), "type=\"%s\", ts=\"%s\", reason=\"%s\"", hit->type, ts,
-                 hit->reason);
     base_event(&ev, job, q);
     ev.state = "FINISHED", ev.type = "DROPPED";
-    ev.subtype = pb ? "PREVIOUSLY_BOUNCED" : "SUPPRESSED";
+    ev.subtype = suppress_subtype(hit);
     ev.description = desc;
     json_t *x = json_pack("{s:{s:s}}", "suppressTouch", "address", q->lower);
     ev.extra = x;
@@ -407,6 +401,7 @@ static enum tx_code dropped(struct job *job, struct req *q, const struct suppres
     snprintf(o.dsn, sizeof(o.dsn), "5.7.1");
     job_reason(job, "suppressed (%s)", hit->type);
     log_outcome(job, q, &o, "dropped", desc);
+    xfree(desc);
     return TX_REJECT_POLICY;
 }
 
@@ -506,7 +501,7 @@ static enum tx_code handle(struct job *job)
         return db_retry(job, "database: cannot read delivery_record");
     if (r == 1)
         return delivered_again(job, &q, &rec);
-    if ((r = deliver_suppress_lookup(db, job->env.account_id, q.lower, &hit)) < 0)
+    if ((r = suppress_check(db, job->env.account_id, q.lower, dp.suppress_cache, &hit)) < 0)
         return db_retry(job, "database: cannot read suppression");
     if (r == 1)
         return dropped(job, &q, &hit);

@@ -308,18 +308,6 @@ int route_transport_lookup(const char *domain, char *value, size_t valsz);
 void deliver_attempt(struct dctx *ctx, const struct dmsg *m, const char *relay,
                      struct outcome *o);
 
-/* ---- suppression (deliver_suppress.c) --------------------------------- */
-
-struct suppress_hit {
-    char type[32];
-    int64_t created_ms;
-    char reason[REPLY_TEXT_MAX];
-};
-
-/* deliver_suppress_lookup - 1 listed (hit filled), 0 not listed, -1 database failure */
-int deliver_suppress_lookup(struct db *db, long long account, const char *addr,
-                            struct suppress_hit *hit);
-
 /* ---- sender domain settings (deliver_domain.c) ------------------------ */
 
 struct domain_conf {
