@@ -36,3 +36,5 @@ slip_test_SRC := lib/global/slip_test.c
 LIBGLOBAL_SRC += lib/global/suppress.c
 UNIT_TESTS += suppress_test
 suppress_test_SRC := lib/global/suppress_test.c
+# senderdomain: the sender-domain record and its one cache (rest, smtpd, render, deliver)
+LIBGLOBAL_SRC += lib/global/senderdomain.c

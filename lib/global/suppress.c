@@ -3,55 +3,30 @@
 #include "util/codec.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
+#include "util/ttlcache.h"
 
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
-#define NEG_SLOTS 4096
+#define NEG_ENTRIES 4096
 
-struct neg {
-    long long account;
-    char addr[256];
-    int64_t expires;             /* monotonic ms */
-};
+/* "not listed" answers, presence only, under "<account>:<address>" */
+static const struct ttlcache_type neg_type = {0, NULL, NULL};
+static struct ttlcache *negs;
+static pthread_once_t negs_once = PTHREAD_ONCE_INIT;
 
-static pthread_mutex_t neg_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct neg negs[NEG_SLOTS];
-
-static unsigned slot_of(long long account, const char *addr)
+static void negs_create(void)
 {
-    unsigned h = 2166136261u ^ (unsigned)account;
-
-    for (const unsigned char *p = (const unsigned char *)addr; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return h % NEG_SLOTS;
+    negs = ttlcache_create(&neg_type, NEG_ENTRIES, TTLCACHE_LOCKED);
 }
 
-static int neg_hit(long long account, const char *addr)
+/* neg_key - the cache key of addr; 0 when it does not fit (then not cached) */
+static int neg_key(char *key, size_t keysz, long long account, const char *addr)
 {
-    unsigned s = slot_of(account, addr);
-    int hit;
-
-    pthread_mutex_lock(&neg_lock);
-    hit = negs[s].account == account && negs[s].expires > time_mono_ms() &&
-          strcmp(negs[s].addr, addr) == 0;
-    pthread_mutex_unlock(&neg_lock);
-    return hit;
-}
-
-static void neg_put(long long account, const char *addr, int64_t cache_ms)
-{
-    unsigned s = slot_of(account, addr);
-
-    if (cache_ms <= 0 || strlen(addr) >= sizeof(negs[0].addr))
-        return;
-    pthread_mutex_lock(&neg_lock);
-    negs[s].account = account;
-    snprintf(negs[s].addr, sizeof(negs[s].addr), "%s", addr);
-    negs[s].expires = time_mono_ms() + cache_ms;
-    pthread_mutex_unlock(&neg_lock);
+    pthread_once(&negs_once, negs_create);
+    return (size_t)snprintf(key, keysz, "%lld:%s", account, addr) < keysz;
 }
 
 /* copy_text - src into dst, cut at a character boundary when too long */
@@ -113,13 +88,16 @@ int suppress_check(struct db *db, long long account_id, const char *addr, int64_
                    struct suppress_hit *hit)
 {
     struct suppress_query q = {addr, 0, {{0}, 0, {0}}};
+    char key[400];
+    int cacheable = neg_key(key, sizeof(key), account_id, addr);
 
-    if (neg_hit(account_id, addr))
+    if (cacheable && ttlcache_get(negs, key, NULL))
         return 0;
     if (suppress_lookup(db, account_id, &q, 1) != TX_OK)
         return -1;
     if (!q.hit) {
-        neg_put(account_id, addr, cache_ms);
+        if (cacheable)
+            ttlcache_put(negs, key, NULL, cache_ms);
         return 0;
     }
     *hit = q.entry;

@@ -5,6 +5,7 @@
  * (lib/global/suppress.h: all the addresses of a job in one query).
  */
 #include "producers/rest/rest.h"
+#include "global/senderdomain.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +18,7 @@ enum tx_code rest_sender_domain(void *arg, const char *domain, struct jobreq_sen
 
     if (rest_conn_db(l->c) != TX_OK)
         return TX_RETRY_DB;
-    rc = auth_sender_domain(l->c->db, l->account_id, domain, &sd);
+    rc = senderdomain_lookup(l->c->db, l->account_id, domain, auth_cache_ttl_ms, &sd);
     if (rc != TX_OK)
         return rc;
     memset(out, 0, sizeof(*out));

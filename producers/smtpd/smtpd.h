@@ -7,6 +7,7 @@
 
 #include "smtpd_data.h"
 #include "global/auth.h"
+#include "global/senderdomain.h"
 #include "global/txcode.h"
 #include "util/buf.h"
 
@@ -268,9 +269,6 @@ int smtpd_ipauth_cached(const char *ip, struct auth_account *acct);
 void smtpd_ipauth_store(const char *ip, const struct auth_account *acct, int found);
 /* smtpd_ipauth_forget - drop what the cache holds for ip */
 void smtpd_ipauth_forget(const char *ip);
-/* smtpd_domain_cached - sender domain of an account from the cache: 1, 0 (not registered), -1 unknown */
-int smtpd_domain_cached(long long account_id, const char *domain, struct sender_domain *out);
-void smtpd_domain_store(long long account_id, const char *domain, const struct sender_domain *sd, int found);
 /* smtpd_account_copy - deep copy (settings duplicated) */
 void smtpd_account_copy(struct auth_account *dst, const struct auth_account *src);
 

@@ -267,9 +267,7 @@ static void run_one(struct pctx *c, struct smtpd_task *t)
         if (t->rc != TX_OK)
             break;
         t->checked_ms = a.checked_ms;
-        t->rc = auth_sender_domain(db, s->acct.id, s->txn->from_domain, &t->sd);
-        if (t->rc == TX_OK || t->rc == TX_REJECT_POLICY)
-            smtpd_domain_store(s->acct.id, s->txn->from_domain, &t->sd, t->rc == TX_OK);
+        t->rc = senderdomain_lookup(db, s->acct.id, s->txn->from_domain, auth_cache_ttl_ms, &t->sd);
         break;
     }
     default:

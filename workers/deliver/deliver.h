@@ -308,18 +308,6 @@ int route_transport_lookup(const char *domain, char *value, size_t valsz);
 void deliver_attempt(struct dctx *ctx, const struct dmsg *m, const char *relay,
                      struct outcome *o);
 
-/* ---- sender domain settings (deliver_domain.c) ------------------------ */
-
-struct domain_conf {
-    char relay_host[300];
-    int tls_enforced;
-    char archive_bcc[320];
-};
-
-/* deliver_domain_conf - settings of sender domain id of account; 0, or -1 on database failure */
-int deliver_domain_conf(struct db *db, long long account, long long domain_id,
-                        struct domain_conf *out);
-
 /* ---- exactly-once (deliver_record.c) ---------------------------------- */
 
 struct sent_record {
