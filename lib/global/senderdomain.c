@@ -63,22 +63,6 @@ static void fill(struct sender_domain *sd, struct db_res *r)
     copy_col(sd->dkim_ed_fp, sizeof(sd->dkim_ed_fp), r, 15);
 }
 
-/* remember - the answer of the query just run (res, freed), cached under key for ttl_ms */
-static enum tx_code remember(const char *key, struct db_res *res, int64_t ttl_ms,
-                             struct sender_domain *out)
-{
-    struct answer a;
-
-    memset(&a, 0, sizeof(a));
-    a.found = db_res_rows(res) == 1;
-    if (a.found)
-        fill(&a.sd, res);
-    db_res_free(res);
-    ttlcache_put(cache, key, &a, ttl_ms);
-    *out = a.sd;
-    return a.found ? TX_OK : TX_REJECT_POLICY;
-}
-
 /* cached - 1 registered, 0 not registered, -1 not in the cache */
 static int cached(const char *key, struct sender_domain *out)
 {
@@ -91,35 +75,50 @@ static int cached(const char *key, struct sender_domain *out)
     return a.found;
 }
 
+/* lookup - the record under key: cached, else by domain (or by id when domain is NULL) */
+static enum tx_code lookup(struct db *db, const char *key, long long account_id, const char *domain,
+                           long long id, int64_t ttl_ms, struct sender_domain *out)
+{
+    struct db_res *res;
+    struct answer a;
+    enum tx_code rc;
+    int known;
+
+    if ((known = cached(key, out)) >= 0)
+        return known ? TX_OK : TX_REJECT_POLICY;
+    if (domain)
+        rc = db_query(db, &res, COLUMNS "WHERE d.account_id = ? AND d.domain = ?", "is", account_id,
+                      domain);
+    else
+        rc = db_query(db, &res, COLUMNS "WHERE d.id = ? AND d.account_id = ?", "ii", id, account_id);
+    if (rc != TX_OK)
+        return TX_RETRY_DB;
+    memset(&a, 0, sizeof(a));
+    a.found = db_res_rows(res) == 1;
+    if (a.found)
+        fill(&a.sd, res);
+    db_res_free(res);
+    ttlcache_put(cache, key, &a, ttl_ms);
+    *out = a.sd;
+    return a.found ? TX_OK : TX_REJECT_POLICY;
+}
+
 enum tx_code senderdomain_lookup(struct db *db, long long account_id, const char *domain,
                                  int64_t ttl_ms, struct sender_domain *out)
 {
-    struct db_res *res;
     char key[300];
-    int known;
 
     snprintf(key, sizeof(key), "n:%lld:%s", account_id, domain);
-    if ((known = cached(key, out)) >= 0)
-        return known ? TX_OK : TX_REJECT_POLICY;
-    if (db_query(db, &res, COLUMNS "WHERE d.account_id = ? AND d.domain = ?", "is", account_id,
-                 domain) != TX_OK)
-        return TX_RETRY_DB;
-    return remember(key, res, ttl_ms, out);
+    return lookup(db, key, account_id, domain, 0, ttl_ms, out);
 }
 
 enum tx_code senderdomain_by_id(struct db *db, long long account_id, long long id, int64_t ttl_ms,
                                 struct sender_domain *out)
 {
-    struct db_res *res;
     char key[64];
-    int known;
 
     snprintf(key, sizeof(key), "i:%lld:%lld", account_id, id);
-    if ((known = cached(key, out)) >= 0)
-        return known ? TX_OK : TX_REJECT_POLICY;
-    if (db_query(db, &res, COLUMNS "WHERE d.id = ? AND d.account_id = ?", "ii", id, account_id) != TX_OK)
-        return TX_RETRY_DB;
-    return remember(key, res, ttl_ms, out);
+    return lookup(db, key, account_id, NULL, id, ttl_ms, out);
 }
 
 int senderdomain_cached(long long account_id, const char *domain, struct sender_domain *out)

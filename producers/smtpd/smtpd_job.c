@@ -225,9 +225,9 @@ int smtpd_job_check(const struct session *s, const char *job_id, struct smtpd_jo
     sf.on[SLIP_TRACE_RECOVER] = tr;
     sf.on[SLIP_SPAM_CHECK] = spam;
     sf.on[SLIP_MESSAGE_SIGNING] = sign;
-    if (slip_build(smtpd.stages, &sf, j->slip, sizeof(j->slip), &missing) == 0 || missing == SLIP_SPAM_CHECK)
-        if (sign && x->sd.relay_host[0])
-            missing = SLIP_MESSAGE_SIGNING;
+    int built = slip_build(smtpd.stages, &sf, j->slip, sizeof(j->slip), &missing) == 0;
+    if (sign && x->sd.relay_host[0] && (built || missing == SLIP_SPAM_CHECK))
+        missing = SLIP_MESSAGE_SIGNING;
     if (missing != SLIP_NFEATURES) {
         snprintf(reply, rsz, "550 5.7.1 Unsupported value for %s%s",
                  missing == SLIP_SPAM_CHECK ? "" : SMTPD_M4A_PREFIX, unsupported[missing]);
