@@ -1,4 +1,4 @@
-/* auth - credentials, source IPs, sender domains; see auth.h. */
+/* auth - credentials and source IPs; see auth.h. */
 #include "global/auth.h"
 #include "global/account.h"
 #include "global/authlimit.h"
@@ -26,17 +26,8 @@ struct cred_entry {
     int64_t expires;
 };
 
-struct domain_entry {
-    long long account_id;
-    char domain[254];
-    struct sender_domain sd;
-    int found;
-    int64_t expires;
-};
-
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cred_entry creds[AUTH_CACHE_SIZE];
-static struct domain_entry domains[AUTH_CACHE_SIZE];
 
 /*
  * Checks in flight: concurrent logins with the same user and password
@@ -115,7 +106,6 @@ void auth_cache_clear(void)
 {
     pthread_mutex_lock(&lock);
     memset(creds, 0, sizeof(creds));
-    memset(domains, 0, sizeof(domains));
     pthread_mutex_unlock(&lock);
 }
 
@@ -398,53 +388,4 @@ void auth_account_free(struct auth_account *a)
         return;
     json_decref(a->settings);
     a->settings = NULL;
-}
-
-enum tx_code auth_sender_domain(struct db *db, long long account_id, const char *domain,
-                                struct sender_domain *out)
-{
-    unsigned h = 5381;
-    int64_t now = time_now_ms();
-    struct db_res *r;
-
-    for (const char *p = domain; *p; p++)
-        h = h * 33 + (unsigned char)*p;
-    h = (h + (unsigned)account_id) % AUTH_CACHE_SIZE;
-    pthread_mutex_lock(&lock);
-    if (domains[h].expires > now && domains[h].account_id == account_id &&
-        strcmp(domains[h].domain, domain) == 0) {
-        int found = domains[h].found;
-        *out = domains[h].sd;
-        pthread_mutex_unlock(&lock);
-        return found ? TX_OK : TX_REJECT_POLICY;
-    }
-    pthread_mutex_unlock(&lock);
-    if (db_query(db, &r,
-                 "SELECT id, domain, tls_enforced, relay_host, tracking_host, bounce_domain, "
-                 "message_id_domain, dkim_policy, archive_bcc FROM sender_domain "
-                 "WHERE account_id = ? AND domain = ?", "is", account_id, domain) != TX_OK)
-        return TX_RETRY_DB;
-    memset(out, 0, sizeof(*out));
-    int found = db_res_rows(r) == 1;
-    if (found) {
-        out->id = db_res_int(r, 0, 0, 0);
-        out->account_id = account_id;
-        copy_field(out->domain, sizeof(out->domain), db_res_get(r, 0, 1));
-        out->tls_enforced = (int)db_res_int(r, 0, 2, 0);
-        copy_field(out->relay_host, sizeof(out->relay_host), db_res_get(r, 0, 3));
-        copy_field(out->tracking_host, sizeof(out->tracking_host), db_res_get(r, 0, 4));
-        copy_field(out->bounce_domain, sizeof(out->bounce_domain), db_res_get(r, 0, 5));
-        copy_field(out->message_id_domain, sizeof(out->message_id_domain), db_res_get(r, 0, 6));
-        copy_field(out->dkim_policy, sizeof(out->dkim_policy), db_res_get(r, 0, 7));
-        copy_field(out->archive_bcc, sizeof(out->archive_bcc), db_res_get(r, 0, 8));
-    }
-    db_res_free(r);
-    pthread_mutex_lock(&lock);
-    domains[h].account_id = account_id;
-    snprintf(domains[h].domain, sizeof(domains[h].domain), "%s", domain);
-    domains[h].sd = *out;
-    domains[h].found = found;
-    domains[h].expires = now + auth_cache_ttl_ms;
-    pthread_mutex_unlock(&lock);
-    return found ? TX_OK : TX_REJECT_POLICY;
 }

@@ -1,7 +1,8 @@
 /*
  * auth - who is calling: credentials (HTTP Basic, SMTP AUTH) and
- * source-IP authentication against the credential table, and the sender
- * domains of an account. Shared by txmail-rest and txmail-smtpd.
+ * source-IP authentication against the credential table. Shared by
+ * txmail-rest and txmail-smtpd (the sender domains of an account:
+ * senderdomain.h).
  *
  * Verified credentials are cached in memory for auth_cache_ttl (60 s) under
  * SHA-256(user ":" password), so the KDF (PBKDF2, ~100 ms) is not paid per
@@ -37,19 +38,6 @@ struct auth_account {
     int64_t checked_ms;          /* monotonic ms the credential was last found valid */
 };
 
-struct sender_domain {
-    long long id;
-    long long account_id;
-    char domain[254];
-    int tls_enforced;
-    char relay_host[256];
-    char tracking_host[256];
-    char bounce_domain[254];
-    char message_id_domain[254];
-    char dkim_policy[12];
-    char archive_bcc[255];
-};
-
 /*
  * auth_basic - check user/password and the credential's allow-list for
  * client_ip, within the limits of authlimit.h:
@@ -83,13 +71,6 @@ int auth_recheck_due(const struct auth_account *a, int64_t interval_ms);
 void auth_account_free(struct auth_account *a);
 /* auth_ip_allowed - ip is one of the comma-separated list (NULL list = any, empty = none) */
 int auth_ip_allowed(const char *list, const char *ip);
-/*
- * auth_sender_domain - the sender domain registered for account_id
- * (lowercase A-label). TX_OK, TX_REJECT_POLICY when not registered,
- * TX_RETRY_DB. Cached for the same TTL.
- */
-enum tx_code auth_sender_domain(struct db *db, long long account_id, const char *domain,
-                                struct sender_domain *out);
 /* auth_cache_clear - forget everything cached (tests, SIGHUP) */
 void auth_cache_clear(void);
 extern int64_t auth_cache_ttl_ms;

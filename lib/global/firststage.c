@@ -1,7 +1,7 @@
 /* firststage - acceptance record check and intake events; see firststage.h. */
 #include "global/firststage.h"
 #include "global/event.h"
-#include "global/intake.h"
+#include "global/acceptance.h"
 #include "global/mq.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
@@ -145,7 +145,7 @@ static json_t *jstr(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-/* intake_record_json - the INTAKE record of docs/ENVELOPES.md */
+/* intake_json - the intake record (INTAKE event) of docs/ENVELOPES.md */
 static json_t *intake_json(const struct job *job, const struct fs_job *fj)
 {
     json_t *o = json_object(), *list = json_array(), *data = job->env.data;
@@ -184,20 +184,10 @@ static json_t *intake_json(const struct job *job, const struct fs_job *fj)
 /* record_state - 1 present, 0 missing, -1 database trouble; *ok 0 when the row is not an acceptance */
 static int record_state(struct db *db, const struct job *job, int *ok)
 {
-    struct db_res *res;
-    int found;
+    long long acct = -1;
+    int status = 0, found = acceptance_status(db, job->env.job_id, &acct, &status);
 
-    if (db_query(db, &res, "SELECT account_id, http_status FROM job WHERE job_id = ?", "s",
-                 job->env.job_id) != TX_OK)
-        return -1;
-    found = db_res_rows(res) > 0;
-    *ok = 1;
-    if (found) {
-        long long acct = db_res_int(res, 0, 0, -1), status = db_res_int(res, 0, 1, 0);
-        if (acct != job->env.account_id || status < 200 || status > 299)
-            *ok = 0;
-    }
-    db_res_free(res);
+    *ok = found <= 0 || (acct == job->env.account_id && status >= 200 && status <= 299);
     return found;
 }
 
@@ -265,8 +255,8 @@ enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
         char note[120];
         snprintf(note, sizeof(note), "tombstone: no acceptance record %llds after the first "
                  "stage first saw the job", (long long)(waited / 1000));
-        int t = intake_tombstone(db, job->env.job_id, job->env.account_id, fj.entry,
-                                 job->env.created_ms, note);
+        int t = acceptance_tombstone(db, job->env.job_id, job->env.account_id, fj.entry,
+                                     job->env.created_ms, note);
         if (t < 0) {
             job_reason(job, "cannot write the tombstone: %s", db_error(db));
             rc = TX_RETRY_DB;
@@ -344,7 +334,7 @@ int firststage_give_up(const struct job *job, struct db *db)
 
     if (entry == NULL || (strcmp(entry, "rest") != 0 && strcmp(entry, "smtp") != 0))
         return 1;   /* not a job a producer records: nothing to exclude */
-    return intake_tombstone(db, job->env.job_id, job->env.account_id, entry, job->env.created_ms,
-                            "tombstone: the job ran out of retries before its first stage could "
-                            "check the acceptance record");
+    return acceptance_tombstone(db, job->env.job_id, job->env.account_id, entry, job->env.created_ms,
+                                "tombstone: the job ran out of retries before its first stage could "
+                                "check the acceptance record");
 }

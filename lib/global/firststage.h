@@ -8,10 +8,10 @@
  *
  *   - data.started is true: an earlier stage (or an earlier round of this
  *     one) already did all this: TX_OK at once;
- *   - the record exists: queue, with the job's outputs (job_publish /
- *     job_event, so they go out in the same confirmed batch as the
- *     stage's own work), the intake record (key "intake.job"), the
- *     PRE_PROCESS drop event of every address refused at intake (ts =
+ *   - the acceptance record exists (lib/global/acceptance.h): queue, with
+ *     the job's outputs (job_publish / job_event, so they go out in the
+ *     same confirmed batch as the stage's own work), the intake record
+ *     (the INTAKE event, key "intake.job"), the PRE_PROCESS drop event of every address refused at intake (ts =
  *     receivedTs, the description given in the data; a drop by the
  *     suppression list, whose data names the entry in drop.suppression,
  *     carries x.suppressTouch for the entry's expiry reset) and
@@ -24,7 +24,7 @@
  *     then TX_RETRY_NOT_READY with a short job->retry_after_ms that does
  *     not count as an attempt;
  *   - no record after grace_ms: write the job's tombstone
- *     (intake_tombstone(), the key of the record) and TX_REJECT_DISCARD
+ *     (acceptance_tombstone(), the key of the record) and TX_REJECT_DISCARD
  *     (a producer writing the record later collides and answers the
  *     client with an error): logged, no events. When the tombstone
  *     collides, the record got there first: processed as above;

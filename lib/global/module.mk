@@ -3,7 +3,8 @@ LIBGLOBAL_SRC += lib/global/txcode.c lib/global/ids.c lib/global/envelope.c \
                  lib/global/mq.c lib/global/db.c lib/global/event.c \
                  lib/global/txconf.c lib/global/metrics.c lib/global/worker.c \
                  lib/global/crypto.c lib/global/account.c lib/global/dnsq.c lib/global/addr.c \
-                 lib/global/auth.c lib/global/intake.c
+                 lib/global/auth.c lib/global/intake.c \
+                 lib/global/acceptance.c
 LIBGLOBAL_SRC += lib/global/httpguard.c
 LIBGLOBAL_SRC += lib/global/authlimit.c
 
@@ -31,3 +32,13 @@ netpolicy_test_SRC := lib/global/netpolicy_test.c
 LIBGLOBAL_SRC += lib/global/worker_job.c lib/global/firststage.c
 UNIT_TESTS += worker_job_test
 worker_job_test_SRC := lib/global/worker_job_test.c
+# slip: routing slips and the installed stages (txmail-rest, txmail-smtpd)
+LIBGLOBAL_SRC += lib/global/slip.c
+UNIT_TESTS += slip_test
+slip_test_SRC := lib/global/slip_test.c
+# suppress: the suppression list lookup (txmail-rest, txmail-smtpd, txmail-deliver)
+LIBGLOBAL_SRC += lib/global/suppress.c
+UNIT_TESTS += suppress_test
+suppress_test_SRC := lib/global/suppress_test.c
+# senderdomain: the sender-domain record and its one cache (rest, smtpd, render, deliver)
+LIBGLOBAL_SRC += lib/global/senderdomain.c

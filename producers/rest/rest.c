@@ -82,6 +82,7 @@
 #include "global/crypto.h"
 #include "global/httpguard.h"
 #include "global/metrics.h"
+#include "global/slip.h"
 #include "global/txconf.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
@@ -252,18 +253,10 @@ static struct MHD_Daemon *start(const char *spec, int tls, const char *cert, str
 /* check_conf - what must hold before the first request */
 static void check_conf(void)
 {
-    for (const char *p = rest_conf.stages; *p;) {
-        const char *e = strchr(p, ',');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        int known = 0;
-        for (int i = 0; mq_stages[i]; i++)
-            known |= strlen(mq_stages[i]) == n && strncmp(mq_stages[i], p, n) == 0;
-        if (!known)
-            msg_fatal("rest_stages: unknown stage \"%.*s\"", (int)n, p);
-        p += n + (e ? 1 : 0);
-    }
-    if (!strstr(rest_conf.stages, "render") || !strstr(rest_conf.stages, "deliver"))
-        msg_fatal("rest_stages: render and deliver are needed");
+    char err[200];
+
+    if (slip_stages_check("rest_stages", rest_conf.stages, err, sizeof(err)) < 0)
+        msg_fatal("%s", err);
     if (rest_conf.base_path[0] != '/' || rest_conf.jobs_path[0] != '/')
         msg_fatal("rest_base_path and rest_jobs_path must start with /");
     if (authlimit_conf.kdf_max >= rest_conf.threads && rest_conf.threads > 1)

@@ -145,7 +145,7 @@ struct rest_lookup {
     long long account_id;
 };
 enum tx_code rest_sender_domain(void *arg, const char *domain, struct jobreq_sender *out);
-enum tx_code rest_suppression(void *arg, struct jobreq_sup *q, size_t n);
+enum tx_code rest_suppression(void *arg, struct suppress_query *q, size_t n);
 
 /* rest_publish.c - make the job durable: publish (confirmed), then record, then answer */
 enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq_result *res,

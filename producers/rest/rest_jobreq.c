@@ -11,6 +11,7 @@
  */
 #include "producers/rest/rest_jobreq_int.h"
 #include "global/ids.h"
+#include "global/slip.h"
 #include "util/codec.h"
 #include "util/mymalloc.h"
 #include "util/msg.h"
@@ -108,22 +109,29 @@ static int cross_field(struct jr *v)
         return jr_fail_path(v, JR_E_VALUE, "job.options.messageSigning.active");
     if (e->ms && v->sender.relay)
         return jr_fail_path(v, JR_E_CONFIG, "job.options.messageSigning.active");
-    if (e->sd && flagged && !jr_stage(v, "securezip"))
+    if (e->sd && flagged && !slip_offers(v->env->stages, SLIP_SECURE_ZIP))
         return jr_fail_path(v, JR_E_CONFIG, e->sd_path);
     return 0;
 }
 
-/* slip - the stages of this job, in the order of mq_stages (docs/ENVELOPES.md) */
-static void slip(struct jr *v, char *out, size_t outsz)
+/* slip - the stages of this job (slip.h); -1 when one is not installed */
+static int slip(struct jr *v, char *out, size_t outsz)
 {
     const struct jr_effective *e = &v->eff;
-    int flagged = 0;
+    struct slip_features f;
+    enum slip_feature missing;
 
+    memset(&f, 0, sizeof(f));
     for (size_t i = 0; i < v->natt; i++)
-        flagged |= jr_bool(&v->att[i].secure, 0);
-    snprintf(out, outsz, "%s%srender%s%s,deliver", e->av ? "scan," : "",
-             e->sd && flagged ? "securezip," : "", e->sc ? ",spamcheck" : "",
-             e->ms ? ",smime" : "");
+        f.on[SLIP_SECURE_ZIP] |= e->sd && jr_bool(&v->att[i].secure, 0);
+    f.on[SLIP_ANTIVIRUS] = e->av;
+    f.on[SLIP_TRACE_RECOVER] = e->tr;
+    f.on[SLIP_SECURE_DOCUMENT] = e->sd;
+    f.on[SLIP_SPAM_CHECK] = e->sc;
+    f.on[SLIP_MESSAGE_SIGNING] = e->ms;
+    if (slip_build(v->env->stages, &f, out, outsz, &missing) < 0)
+        return jr_fail(v, JR_E_CONFIG);
+    return 0;
 }
 
 /* limit - the account's lower limit settings.limits.<name>, else the contract's */
@@ -343,9 +351,8 @@ int jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
     v->max_addresses = limit(env, "addresses", JOBREQ_MAX_ADDRESSES);
     v->max_attachments = limit(env, "attachments", JOBREQ_MAX_ATTACHMENTS);
     if (jr_object(v, v->root, top_fields, v) < 0 || jr_effective(v) < 0 || cross_field(v) < 0 ||
-        jr_classify(v) < 0)
+        jr_classify(v) < 0 || slip(v, res->slip, sizeof(res->slip)) < 0)
         goto out;
-    slip(v, res->slip, sizeof(res->slip));
     jr_build(v);
     rc = 0;
 out:

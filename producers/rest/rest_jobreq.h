@@ -19,6 +19,7 @@
 #ifndef REST_JOBREQ_H
 #define REST_JOBREQ_H
 
+#include "global/suppress.h"
 #include "global/txcode.h"
 
 #include <jansson.h>
@@ -70,15 +71,6 @@ struct jobreq_sender {
     int relay;                  /* the domain uses the Relay Service */
 };
 
-/* one suppression lookup: the caller fills hit, type, created (ISO-8601), reason */
-struct jobreq_sup {
-    const char *addr;           /* bare address, lowercase */
-    int hit;
-    char type[24];
-    char created[32];
-    char reason[512];
-};
-
 struct jobreq_env {
     json_t *settings;           /* account settings merged over defaults (borrowed) */
     long long account_id;
@@ -88,8 +80,8 @@ struct jobreq_env {
     int64_t received_ms;
     /* sender domain registered for the account: TX_OK, TX_REJECT_POLICY, TX_RETRY_DB */
     enum tx_code (*sender_domain)(void *arg, const char *domain, struct jobreq_sender *out);
-    /* suppression entries of q[0..n): TX_OK or TX_RETRY_DB */
-    enum tx_code (*suppression)(void *arg, struct jobreq_sup *q, size_t n);
+    /* suppression entries of q[0..n) (suppress_lookup): TX_OK or TX_RETRY_DB */
+    enum tx_code (*suppression)(void *arg, struct suppress_query *q, size_t n);
     void *arg;
 };
 

@@ -31,19 +31,19 @@ enum tx_code rest_jobreq_fixture_sender_domain(void *arg, const char *domain, st
     return TX_OK;
 }
 
-enum tx_code rest_jobreq_fixture_suppression(void *arg, struct jobreq_sup *q, size_t n)
+enum tx_code rest_jobreq_fixture_suppression(void *arg, struct suppress_query *q, size_t n)
 {
     (void)arg;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(q[i].addr, "bounced@example.org") == 0) {
             q[i].hit = 1;
-            snprintf(q[i].type, sizeof(q[i].type), "PREVIOUSLY_BOUNCED");
-            snprintf(q[i].created, sizeof(q[i].created), "2025-05-10T10:00:00.000Z");
-            snprintf(q[i].reason, sizeof(q[i].reason), "550 5.1.1 user unknown");
+            snprintf(q[i].entry.type, sizeof(q[i].entry.type), "PREVIOUSLY_BOUNCED");
+            q[i].entry.created_ms = 1746871200000LL; /* 2025-05-10T10:00:00.000Z */
+            snprintf(q[i].entry.reason, sizeof(q[i].entry.reason), "550 5.1.1 user unknown");
         } else if (strcmp(q[i].addr, "manual@example.org") == 0) {
             q[i].hit = 1;
-            snprintf(q[i].type, sizeof(q[i].type), "MANUAL");
-            snprintf(q[i].created, sizeof(q[i].created), "2025-05-11T10:00:00.000Z");
+            snprintf(q[i].entry.type, sizeof(q[i].entry.type), "MANUAL");
+            q[i].entry.created_ms = 1746957600000LL; /* 2025-05-11T10:00:00.000Z */
         }
     }
     return TX_OK;

@@ -24,7 +24,7 @@ extern const char *const rest_jobreq_fixture_stages;
 /* rest_jobreq_fixture_sender_domain - example.com and relay.test (relay) exist; dbdown.test: TX_RETRY_DB */
 enum tx_code rest_jobreq_fixture_sender_domain(void *arg, const char *domain, struct jobreq_sender *out);
 /* rest_jobreq_fixture_suppression - bounced@ and manual@example.org are suppressed */
-enum tx_code rest_jobreq_fixture_suppression(void *arg, struct jobreq_sup *q, size_t n);
+enum tx_code rest_jobreq_fixture_suppression(void *arg, struct suppress_query *q, size_t n);
 /* rest_jobreq_fixture_json - a JSON text written with ' for ". Ownership: new. */
 char *rest_jobreq_fixture_json(const char *s);
 /* rest_jobreq_fixture_env - the test account's environment: settings st, stages stg (NULL: the default) */

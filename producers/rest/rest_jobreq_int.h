@@ -99,7 +99,7 @@ struct jr_rcpt {
     const char *message;        /* validationResult.message, or NULL */
     const char *drop;           /* PRE_PROCESS drop subType, or NULL */
     char *drop_desc;            /* owned */
-    char sup_type[24];
+    char sup_type[32];
 };
 
 struct jr_block {
@@ -178,7 +178,6 @@ size_t jr_push_key(struct jr *v, const char *key, size_t keylen);
 size_t jr_push_index(struct jr *v, size_t i);
 void jr_pop(struct jr *v, size_t mark);
 int jr_feature(struct jr *v, const char *name);
-int jr_stage(struct jr *v, const char *stage);
 int jr_has_ctl(const char *s, size_t len);
 void jr_addr_parse(struct jr_addr *a, const char *s, size_t len);
 void jr_addr_free(struct jr_addr *a);

@@ -11,6 +11,7 @@
  */
 #include "producers/rest/rest_jobreq_int.h"
 #include "global/account.h"
+#include "global/slip.h"
 
 #include <math.h>
 #include <string.h>
@@ -22,12 +23,12 @@ static const char *const pwtypes[] = {"medium", "high", "very_high", NULL};
 #define SPAM_THRESHOLD_MIN -100.0
 #define SPAM_THRESHOLD_MAX 1000.0
 
-/* switch_on - active:true needs the account feature and the stage */
-static int switch_on(struct jr *v, struct jr_val *val, const char *feature, const char *stage)
+/* switch_on - active:true needs the account feature and the stage (slip.h) */
+static int switch_on(struct jr *v, struct jr_val *val, const char *feature, enum slip_feature f)
 {
     if (!val->b)
         return 0;
-    if (!jr_feature(v, feature) || !jr_stage(v, stage))
+    if (!jr_feature(v, feature) || !slip_offers(v->env->stages, f))
         return jr_fail(v, JR_E_CONFIG);
     return 0;
 }
@@ -35,31 +36,31 @@ static int switch_on(struct jr *v, struct jr_val *val, const char *feature, cons
 static int av_active(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    return switch_on(v, val, "antivirus", "scan");
+    return switch_on(v, val, "antivirus", SLIP_ANTIVIRUS);
 }
 
 static int tr_active(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    return switch_on(v, val, "traceRecover", "scan");
+    return switch_on(v, val, "traceRecover", SLIP_TRACE_RECOVER);
 }
 
 static int sd_active(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    return switch_on(v, val, "secureDocument", "scan");
+    return switch_on(v, val, "secureDocument", SLIP_SECURE_DOCUMENT);
 }
 
 static int sc_active(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    return switch_on(v, val, "spamCheck", "spamcheck");
+    return switch_on(v, val, "spamCheck", SLIP_SPAM_CHECK);
 }
 
 static int ms_active(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    return switch_on(v, val, "messageSigning", "smime");
+    return switch_on(v, val, "messageSigning", SLIP_MESSAGE_SIGNING);
 }
 
 static int threshold_check(struct jr *v, struct jr_val *val, void *out)
@@ -235,9 +236,9 @@ static const char *dflt_str(struct jr *v, const char *name, const char *const *a
 }
 
 /* need - a switch on by account default only: its stage must exist too */
-static int need(struct jr *v, int on, const char *stage, const char *path)
+static int need(struct jr *v, int on, enum slip_feature f, const char *path)
 {
-    if (on && !jr_stage(v, stage))
+    if (on && !slip_offers(v->env->stages, f))
         return jr_fail_path(v, JR_E_CONFIG, path);
     return 0;
 }
@@ -256,11 +257,11 @@ int jr_effective(struct jr *v)
     e->sd = jr_bool(&sd->active, dflt(v, "secureDocument", "secureDocument"));
     e->sc = jr_bool(&o->sc_active, dflt(v, "spamCheck", "spamCheck"));
     e->ms = jr_bool(&o->ms_active, dflt(v, "messageSigning", "messageSigning"));
-    if (need(v, e->av && !o->av_active.j, "scan", "job.options.antivirus.active") < 0 ||
-        need(v, e->tr && !o->tr_active.j, "scan", "job.options.traceRecover.active") < 0 ||
-        need(v, e->sd && !sd->active.j, "scan", e->sd_path) < 0 ||
-        need(v, e->sc && !o->sc_active.j, "spamcheck", "job.options.spamCheck.active") < 0 ||
-        need(v, e->ms && !o->ms_active.j, "smime", "job.options.messageSigning.active") < 0)
+    if (need(v, e->av && !o->av_active.j, SLIP_ANTIVIRUS, "job.options.antivirus.active") < 0 ||
+        need(v, e->tr && !o->tr_active.j, SLIP_TRACE_RECOVER, "job.options.traceRecover.active") < 0 ||
+        need(v, e->sd && !sd->active.j, SLIP_SECURE_DOCUMENT, e->sd_path) < 0 ||
+        need(v, e->sc && !o->sc_active.j, SLIP_SPAM_CHECK, "job.options.spamCheck.active") < 0 ||
+        need(v, e->ms && !o->ms_active.j, SLIP_MESSAGE_SIGNING, "job.options.messageSigning.active") < 0)
         return -1;
     e->av_scope = jr_str(&o->av_scope, dflt_str(v, "antivirusScope", scopes, "attachments"));
     /* Trace & Recover and Secure Document Handling imply the scan (§16.2, §16.3) */

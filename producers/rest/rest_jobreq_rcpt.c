@@ -350,7 +350,7 @@ static void drop(struct jr_rcpt *r, const char *classifier, const char *message,
 /* jr_classify - validationResult of every recipient address (§5.3); -1 on a lookup failure */
 int jr_classify(struct jr *v)
 {
-    struct jobreq_sup *q = NULL;
+    struct suppress_query *q = NULL;
     struct jr_rcpt **who = NULL;
     size_t nq = 0;
     int rc = 0;
@@ -386,14 +386,11 @@ int jr_classify(struct jr *v)
             if (!q[k].hit)
                 continue;
             struct jr_rcpt *r = who[k];
-            snprintf(r->sup_type, sizeof(r->sup_type), "%s", q[k].type);
-            if (strcmp(q[k].type, "PREVIOUSLY_BOUNCED") == 0)
-                drop(r, "PREVIOUSLY_BOUNCED", "Reason: Previously bounced", "PREVIOUSLY_BOUNCED",
-                     xasprintf("ts=\"%s\", reason=\"%s\"", q[k].created, q[k].reason));
-            else
-                drop(r, "SUPPRESSED", "Reason: Suppressed", "SUPPRESSED",
-                     xasprintf("type=\"%s\", ts=\"%s\", reason=\"%s\"", q[k].type, q[k].created,
-                               q[k].reason));
+            const char *sub = suppress_subtype(&q[k].entry);
+            snprintf(r->sup_type, sizeof(r->sup_type), "%s", q[k].entry.type);
+            drop(r, sub, strcmp(sub, "PREVIOUSLY_BOUNCED") == 0 ? "Reason: Previously bounced"
+                                                                : "Reason: Suppressed",
+                 sub, suppress_describe(&q[k].entry));
         }
     }
 out:

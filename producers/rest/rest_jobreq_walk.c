@@ -128,25 +128,6 @@ int jr_feature(struct jr *v, const char *name)
     return account_feature(v->env->settings, name);
 }
 
-/* jr_stage - 1 when the installation runs stage (rest_stages) */
-int jr_stage(struct jr *v, const char *stage)
-{
-    const char *p = v->env->stages ? v->env->stages : "";
-    size_t n = strlen(stage);
-
-    while (*p) {
-        while (*p == ',' || *p == ' ')
-            p++;
-        const char *e = p;
-        while (*e && *e != ',' && *e != ' ')
-            e++;
-        if ((size_t)(e - p) == n && strncmp(p, stage, n) == 0)
-            return 1;
-        p = e;
-    }
-    return 0;
-}
-
 /* jr_has_ctl - 1 when s holds a C0 control character or DEL */
 int jr_has_ctl(const char *s, size_t len)
 {

@@ -13,11 +13,12 @@
  * Any failure is TX_RETRY_*: the caller answers 503 and the first stage
  * discards the published job for want of its record. A record that
  * collides with the job's tombstone (the first stage gave up before the
- * record came, intake.h) is such a failure too. When the commit's
+ * record came, acceptance.h) is such a failure too. When the commit's
  * outcome is unknown (connection lost during COMMIT), the record is
  * deleted again, so a client that got 503 never sees its job delivered.
  */
 #include "producers/rest/rest.h"
+#include "global/acceptance.h"
 #include "global/crypto.h"
 #include "global/envelope.h"
 #include "global/intake.h"
@@ -29,13 +30,13 @@
 
 struct record {
     struct rest_req *r;
-    const struct intake_job *job;
+    const struct acceptance *job;
 };
 
 static enum tx_code record_tx(struct db *db, void *arg)
 {
     struct record *rec = arg;
-    enum tx_code rc = intake_record(db, rec->job);
+    enum tx_code rc = acceptance_write(db, rec->job);
 
     if (rc == TX_OK && rec->r->has_idem)
         rc = rest_idem_done(db, rec->r->acct.id, rec->r->idem_key, rec->r->job_id, rec->job->job_id);
@@ -74,7 +75,7 @@ enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq
                           const char *answer, int64_t received_ms)
 {
     struct envelope e;
-    struct intake_job job;
+    struct acceptance job;
     char *notification = NULL;
     json_t *d = res->data;
     enum tx_code rc;
@@ -143,8 +144,7 @@ enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq
                  db_error(c->db));
         /* the commit may have happened before the connection was lost;
          * a tombstone (the first stage gave up on the job) stays */
-        if (db_exec(c->db, "DELETE FROM job WHERE job_id = ? AND http_status <> ?", "si", r->job_id,
-                    (long long)INTAKE_TOMBSTONE_STATUS) != TX_OK)
+        if (acceptance_remove(c->db, r->job_id) != TX_OK)
             msg_warn("%s: cannot make sure the record is absent: %s", r->job_id, db_error(c->db));
         if (rc != TX_RETRY_DB && rc != TX_REJECT_POLICY)
             rc = TX_RETRY_DB;

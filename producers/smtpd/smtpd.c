@@ -119,12 +119,10 @@
 #include "smtpd.h"
 #include "global/authlimit.h"
 #include "global/crypto.h"
-#include "global/envelope.h"
 #include "global/metrics.h"
-#include "global/mq.h"
+#include "global/slip.h"
 #include "global/txconf.h"
 #include "util/msg.h"
-#include "util/mymalloc.h"
 
 #include <openssl/ssl.h>
 #include <stdio.h>
@@ -164,41 +162,14 @@ static struct cfg_param params[] = {
     {0},
 };
 
-static char stages[ENVELOPE_MAX_SLIP][ENVELOPE_STAGE_MAX];
-static int nstages;
-
-int smtpd_stage_offered(const char *stage)
-{
-    for (int i = 0; i < nstages; i++)
-        if (strcmp(stages[i], stage) == 0)
-            return 1;
-    return 0;
-}
-
-static void parse_stages(void)
-{
-    char *copy = xstrdup(smtpd.stages), *save = NULL;
-
-    for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-        int known = 0;
-        for (int i = 0; mq_stages[i]; i++)
-            known |= strcmp(mq_stages[i], t) == 0;
-        if (!known)
-            msg_fatal("smtpd_stages: unknown stage \"%s\"", t);
-        if (nstages == ENVELOPE_MAX_SLIP)
-            msg_fatal("smtpd_stages: too many stages");
-        snprintf(stages[nstages++], ENVELOPE_STAGE_MAX, "%s", t);
-    }
-    xfree(copy);
-    if (!smtpd_stage_offered("render") || !smtpd_stage_offered("deliver"))
-        msg_fatal("smtpd_stages must include render and deliver");
-}
-
 int main(int argc, char **argv)
 {
+    char err[200];
+
     txconf_init(argc, argv, "smtpd", params, NULL, NULL);
     authlimit_conf.kdf_max = smtpd.auth_threads; /* the pool's slow queue waits for a slot */
-    parse_stages();
+    if (slip_stages_check("smtpd_stages", smtpd.stages, err, sizeof(err)) < 0)
+        msg_fatal("%s", err);
     smtpd_server_listeners();
     if (!smtpd_tls_init()) {
         for (int i = 0; i < smtpd_nlisteners; i++)

@@ -7,6 +7,7 @@
 
 #include "smtpd_data.h"
 #include "global/auth.h"
+#include "global/senderdomain.h"
 #include "global/txcode.h"
 #include "util/buf.h"
 
@@ -45,8 +46,6 @@ struct smtpd_params {
     int64_t confirm_timeout, shutdown_grace;
 };
 extern struct smtpd_params smtpd;
-/* smtpd_stage_offered - the installation runs stage (smtpd_stages) */
-int smtpd_stage_offered(const char *stage);
 /* smtpd_shutting_down - SIGTERM received */
 int smtpd_shutting_down(void);
 
@@ -270,9 +269,6 @@ int smtpd_ipauth_cached(const char *ip, struct auth_account *acct);
 void smtpd_ipauth_store(const char *ip, const struct auth_account *acct, int found);
 /* smtpd_ipauth_forget - drop what the cache holds for ip */
 void smtpd_ipauth_forget(const char *ip);
-/* smtpd_domain_cached - sender domain of an account from the cache: 1, 0 (not registered), -1 unknown */
-int smtpd_domain_cached(long long account_id, const char *domain, struct sender_domain *out);
-void smtpd_domain_store(long long account_id, const char *domain, const struct sender_domain *sd, int found);
 /* smtpd_account_copy - deep copy (settings duplicated) */
 void smtpd_account_copy(struct auth_account *dst, const struct auth_account *src);
 
@@ -302,14 +298,15 @@ struct db;
  */
 int smtpd_job_check(const struct session *s, const char *job_id, struct smtpd_job **job,
                     char *reply, size_t rsz);
-struct db_res;
-/* smtpd_job_keys - the recipients' suppression keys as a JSON array. Ownership: new. */
-char *smtpd_job_keys(const struct smtpd_txn *x);
-/* smtpd_suppression_query - the live suppression entries of keys; *r new on TX_OK */
-enum tx_code smtpd_suppression_query(struct db *db, long long account_id, const char *keys,
-                                     struct db_res **r);
-/* smtpd_job_recipients - the recipient list with drops from the suppression rows r (may be NULL) */
-void smtpd_job_recipients(struct smtpd_job *j, const struct session *s, const struct db_res *r);
+struct suppress_query;
+/*
+ * smtpd_job_keys - the suppression lookup of x's recipients, one per
+ * recipient in order (lib/global/suppress.h). Ownership: new, one block
+ * (xfree).
+ */
+struct suppress_query *smtpd_job_keys(const struct smtpd_txn *x);
+/* smtpd_job_recipients - the recipient list with drops from the suppression lookup q (smtpd_job_keys) */
+void smtpd_job_recipients(struct smtpd_job *j, const struct session *s, const struct suppress_query *q);
 /* smtpd_job_encode - the broker message. Ownership: *body new. -1 when it cannot be encoded */
 int smtpd_job_encode(struct smtpd_job *j, char **body, size_t *len);
 /* smtpd_job_first_stage - the routing key of the job (slip[0]) */

@@ -105,56 +105,6 @@ void smtpd_ipauth_forget(const char *ip)
     pthread_mutex_unlock(&alock);
 }
 
-/* ---- sender domains of an account (MAIL answered without a pool round trip) ------- */
-
-#define SDCACHE_SIZE 1024
-
-struct sdentry {
-    long long account_id;
-    char domain[256];
-    int found;
-    struct sender_domain sd;
-    int64_t expires;
-};
-
-static pthread_mutex_t dlock = PTHREAD_MUTEX_INITIALIZER;
-static struct sdentry dtab[SDCACHE_SIZE];
-
-static unsigned sdhash(long long account_id, const char *domain)
-{
-    return (hash(domain) ^ (unsigned)account_id * 2654435761u) % SDCACHE_SIZE;
-}
-
-int smtpd_domain_cached(long long account_id, const char *domain, struct sender_domain *out)
-{
-    struct sdentry *e = &dtab[sdhash(account_id, domain)];
-    int r = -1;
-
-    pthread_mutex_lock(&dlock);
-    if (e->expires > time_mono_ms() && e->account_id == account_id && strcmp(e->domain, domain) == 0) {
-        r = e->found;
-        *out = e->sd;
-    }
-    pthread_mutex_unlock(&dlock);
-    return r;
-}
-
-void smtpd_domain_store(long long account_id, const char *domain, const struct sender_domain *sd, int found)
-{
-    struct sdentry *e = &dtab[sdhash(account_id, domain)];
-
-    pthread_mutex_lock(&dlock);
-    e->account_id = account_id;
-    snprintf(e->domain, sizeof(e->domain), "%s", domain);
-    e->found = found;
-    if (found)
-        e->sd = *sd;
-    else
-        memset(&e->sd, 0, sizeof(e->sd));
-    e->expires = time_mono_ms() + auth_cache_ttl_ms;
-    pthread_mutex_unlock(&dlock);
-}
-
 /* ---- the exchange -------------------------------------------------------------- */
 
 int smtpd_auth_offered(const struct session *s)

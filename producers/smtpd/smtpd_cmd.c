@@ -340,7 +340,7 @@ static void cmd_mail(struct session *s, char *line, char *args)
     memset(&known, 0, sizeof(known));
     /* the pool re-checks the session's credential when its last check is older than smtpd_auth_recheck */
     int r = auth_recheck_due(&s->acct, smtpd.auth_recheck) ? -1
-                                                           : smtpd_domain_cached(s->acct.id, s->txn->from_domain, &known.sd);
+                                                           : senderdomain_cached(s->acct.id, s->txn->from_domain, &known.sd);
     if (r >= 0) { /* registered or not, as the database said a moment ago */
         known.kind = T_MAIL;
         known.rc = r ? TX_OK : TX_REJECT_POLICY;
@@ -374,7 +374,7 @@ static void mail_done(struct session *s, struct smtpd_task *t)
         s->acct.checked_ms = t->checked_ms;
     if (t->rc == TX_RETRY_DB && !auth_recheck_due(&s->acct, auth_cache_ttl_ms)) {
         /* database trouble: nothing is committed without it (DATA answers 451); till then as a moment ago */
-        int known = smtpd_domain_cached(s->acct.id, x->from_domain, &t->sd);
+        int known = senderdomain_cached(s->acct.id, x->from_domain, &t->sd);
         if (known >= 0)
             t->rc = known ? TX_OK : TX_REJECT_POLICY;
     }

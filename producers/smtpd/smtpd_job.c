@@ -18,12 +18,14 @@
 #include "smtpd_headers.h"
 #include "smtpd_mime.h"
 #include "smtpd_msghdr.h"
+#include "global/acceptance.h"
 #include "global/account.h"
 #include "global/addr.h"
 #include "global/db.h"
 #include "global/envelope.h"
 #include "global/ids.h"
-#include "global/intake.h"
+#include "global/slip.h"
+#include "global/suppress.h"
 #include "global/txconf.h"
 #include "util/codec.h"
 #include "util/msg.h"
@@ -35,6 +37,14 @@
 #include <strings.h>
 #include <time.h>
 
+/* what a refusal names when a feature's stage is not installed */
+static const char *const unsupported[SLIP_NFEATURES] = {
+    [SLIP_ANTIVIRUS] = "ANTIVIRUS-ACTIVE",
+    [SLIP_TRACE_RECOVER] = "TRACE-RECOVER-ACTIVE",
+    [SLIP_SPAM_CHECK] = "spamCheck",
+    [SLIP_MESSAGE_SIGNING] = "MESSAGE-SIGNING-ACTIVE",
+};
+
 struct smtpd_job {
     char job_id[40];
     int64_t received_ms;
@@ -42,7 +52,7 @@ struct smtpd_job {
     char mime_from[300];
     struct buf raw;
     json_t *data;
-    char slip[160];
+    char slip[SLIP_TEXT_MAX];
     char *notification;
     int nrcpt, ndropped;
 };
@@ -218,21 +228,23 @@ static int check_features(const struct session *s, struct smtpd_job *j, struct f
         return -1;
     ft->av = ft->av || ft->tr; /* Trace & Recover needs the scan (contract §16.2) */
     ft->spam = account_default_bool(s->acct.settings, "spamCheck");
-    if (ft->av && !smtpd_stage_offered("scan")) {
-        snprintf(reply, rsz, "550 5.7.1 Unsupported value for " SMTPD_M4A_PREFIX "%s",
-                 ft->tr ? "TRACE-RECOVER-ACTIVE" : "ANTIVIRUS-ACTIVE");
+    /* the slip (slip.h): a feature whose stage is not installed is refused,
+     * and so is Message Signing for a Relay Service domain */
+    struct slip_features sf;
+    enum slip_feature missing = SLIP_NFEATURES;
+    memset(&sf, 0, sizeof(sf));
+    sf.on[SLIP_ANTIVIRUS] = ft->av && !ft->tr; /* a refusal names Trace & Recover when it is on */
+    sf.on[SLIP_TRACE_RECOVER] = ft->tr;
+    sf.on[SLIP_SPAM_CHECK] = ft->spam;
+    sf.on[SLIP_MESSAGE_SIGNING] = ft->sign;
+    int built = slip_build(smtpd.stages, &sf, j->slip, sizeof(j->slip), &missing) == 0;
+    if (ft->sign && x->sd.relay_host[0] && (built || missing == SLIP_SPAM_CHECK))
+        missing = SLIP_MESSAGE_SIGNING;
+    if (missing != SLIP_NFEATURES) {
+        snprintf(reply, rsz, "550 5.7.1 Unsupported value for %s%s",
+                 missing == SLIP_SPAM_CHECK ? "" : SMTPD_M4A_PREFIX, unsupported[missing]);
         return -1;
     }
-    if (ft->sign && (!smtpd_stage_offered("smime") || x->sd.relay_host[0])) {
-        snprintf(reply, rsz, "550 5.7.1 Unsupported value for " SMTPD_M4A_PREFIX "MESSAGE-SIGNING-ACTIVE");
-        return -1;
-    }
-    if (ft->spam && !smtpd_stage_offered("spamcheck")) {
-        snprintf(reply, rsz, "550 5.7.1 Unsupported value for spamCheck");
-        return -1;
-    }
-    snprintf(j->slip, sizeof(j->slip), "%srender%s%s,deliver", ft->av ? "scan," : "",
-             ft->spam ? ",spamcheck" : "", ft->sign ? ",smime" : "");
     return 0;
 }
 
@@ -379,47 +391,21 @@ out:
     return rc;
 }
 
-/* iso_from_db - "YYYY-MM-DD HH:MM:SS[.fff]" (UTC) as "YYYY-MM-DDTHH:MM:SS.fffZ" */
-static void iso_from_db(char *out, size_t outsz, const char *v)
+struct suppress_query *smtpd_job_keys(const struct smtpd_txn *x)
 {
-    if (v == NULL || strlen(v) < 19) {
-        snprintf(out, outsz, "%s", v ? v : "");
-        return;
+    enum { LOW_MAX = 300 };
+    size_t n = (size_t)x->nrcpt;
+    struct suppress_query *q = xcalloc(1, n * (sizeof(*q) + LOW_MAX) + 1);
+    char *low = (char *)(q + n);
+
+    for (size_t i = 0; i < n; i++) {
+        addr_lower(low + i * LOW_MAX, LOW_MAX, x->rcpt[i].bare);
+        q[i].addr = low + i * LOW_MAX;
     }
-    snprintf(out, outsz, "%.10sT%.8s.%.3sZ", v, v + 11, strlen(v) >= 23 ? v + 20 : "000");
+    return q;
 }
 
-char *smtpd_job_keys(const struct smtpd_txn *x)
-{
-    json_t *keys = json_array();
-    char *text;
-
-    for (int i = 0; i < x->nrcpt; i++) {
-        char low[300];
-        addr_lower(low, sizeof(low), x->rcpt[i].bare);
-        json_array_append_new(keys, json_string(low));
-    }
-    text = json_dumps(keys, JSON_COMPACT);
-    json_decref(keys);
-    return text;
-}
-
-enum tx_code smtpd_suppression_query(struct db *db, long long account_id, const char *keys,
-                                     struct db_res **r)
-{
-    /* one lookup for every recipient (contract §13.1: entries that have not expired),
-     * one primary-key lookup per address however long the account's list */
-    if (db_query(db, r,
-                 "SELECT STRAIGHT_JOIN s.address, s.type, s.created_at, s.reason FROM JSON_TABLE(?, '$[*]' "
-                 "COLUMNS (a VARCHAR(254) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$')) k "
-                 "JOIN suppression s ON s.account_id = ? AND s.address = k.a "
-                 "WHERE s.expires_at IS NULL OR s.expires_at > UTC_TIMESTAMP(3)",
-                 "si", keys, account_id) != TX_OK)
-        return TX_RETRY_DB;
-    return TX_OK;
-}
-
-void smtpd_job_recipients(struct smtpd_job *j, const struct session *s, const struct db_res *r)
+void smtpd_job_recipients(struct smtpd_job *j, const struct session *s, const struct suppress_query *q)
 {
     const struct smtpd_txn *x = s->txn;
     json_t *list = json_object_get(j->data, "recipients");
@@ -436,33 +422,16 @@ void smtpd_job_recipients(struct smtpd_job *j, const struct session *s, const st
         if (rc_->forbidden) {
             drop = json_pack("{s:s,s:s}", "subType", "FORBIDDEN_RECIPIENT", "description",
                              "Local part forbidden by config");
-        } else {
-            for (size_t k = 0; r && k < db_res_rows(r); k++) {
-                const char *addr = db_res_get(r, k, 0), *type = db_res_get(r, k, 1);
-                if (addr == NULL || strcmp(addr, low) != 0)
-                    continue;
-                char ts[40];
-                struct buf desc = BUF_INIT(65536);
-                const char *reason = db_res_get(r, k, 3);
-                iso_from_db(ts, sizeof(ts), db_res_get(r, k, 2));
-                int bounced = type && strcmp(type, "PREVIOUSLY_BOUNCED") == 0;
-                if (bounced)
-                    buf_printf(&desc, "ts=\"%s\", reason=\"%s\"", ts, reason ? reason : "");
-                else
-                    buf_printf(&desc, "type=\"%s\", ts=\"%s\", reason=\"%s\"", type ? type : "", ts,
-                               reason ? reason : "");
-                json_decref(drop);
-                drop = json_object();
-                json_object_set_new(drop, "subType", json_string(bounced ? "PREVIOUSLY_BOUNCED" : "SUPPRESSED"));
-                json_object_set_new(drop, "description",
-                                    utf8_valid(buf_ptr(&desc), desc.len) ? json_string(buf_ptr(&desc))
-                                                                         : json_string("suppressed"));
-                /* the entry, so the drop event can reset its expiry (docs/ENVELOPES.md) */
-                json_object_set_new(drop, "suppression",
-                                    json_pack("{s:s,s:s}", "type", type ? type : "", "address", low));
-                buf_free(&desc);
-                break;
-            }
+        } else if (q && q[i].hit) {
+            const struct suppress_hit *h = &q[i].entry;
+            char *desc = suppress_describe(h);
+            drop = json_object();
+            json_object_set_new(drop, "subType", json_string(suppress_subtype(h)));
+            json_object_set_new(drop, "description", json_string(desc));
+            /* the entry, so the drop event can reset its expiry (docs/ENVELOPES.md) */
+            json_object_set_new(drop, "suppression",
+                                json_pack("{s:s,s:s}", "type", h->type, "address", low));
+            xfree(desc);
         }
         if (!json_is_null(drop))
             j->ndropped++;
@@ -511,7 +480,7 @@ int smtpd_job_encode(struct smtpd_job *j, char **body, size_t *len)
 enum tx_code smtpd_job_record(struct smtpd_job *j, struct db *db, const char *answer)
 {
     json_t *d = j->data;
-    struct intake_job rec = {
+    struct acceptance rec = {
         .job_id = j->job_id,
         .account_id = json_integer_value(json_object_get(json_object_get(d, "account"), "id")),
         .entry = "smtp",
@@ -529,7 +498,7 @@ enum tx_code smtpd_job_record(struct smtpd_job *j, struct db *db, const char *an
         .parent_job_id = NULL,
     };
 
-    return intake_record(db, &rec);
+    return acceptance_write(db, &rec);
 }
 
 void smtpd_job_log(const struct smtpd_job *j, const struct session *s, const char *status)

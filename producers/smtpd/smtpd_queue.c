@@ -16,17 +16,19 @@
  * 451 4.3.0; when the transaction of the records fails, each record is
  * tried alone, and the jobs whose record cannot be written are answered
  * 451 (the first stage's tombstone took the key of a job it gave up on,
- * lib/global/intake.h; a record found already there as our own 250 means
+ * lib/global/acceptance.h; a record found already there as our own 250 means
  * the batch's commit went through). A job that was published but has no
  * record is discarded by its first stage (docs/ENVELOPES.md), so a client
  * that got 451 never sees that message delivered.
  */
 #include "smtpd.h"
+#include "global/acceptance.h"
 #include "global/db.h"
 #include "global/envelope.h"
 #include "global/ids.h"
 #include "global/metrics.h"
 #include "global/mq.h"
+#include "global/suppress.h"
 #include "global/txconf.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
@@ -58,8 +60,8 @@ struct smtpd_sup {
     int refs;                   /* under qlock */
     int state;                  /* under qlock */
     long long account_id;
-    char *keys;
-    struct db_res *res;         /* SUP_DONE: the rows */
+    struct suppress_query *q;   /* smtpd_job_keys; SUP_DONE: answered */
+    size_t n;
     struct smtpd_sup *next;
 };
 
@@ -119,7 +121,8 @@ void smtpd_sup_start(struct session *s)
     p = xcalloc(1, sizeof(*p));
     p->refs = 2; /* the transaction and the queue */
     p->account_id = s->acct.id;
-    p->keys = smtpd_job_keys(x);
+    p->q = smtpd_job_keys(x);
+    p->n = (size_t)x->nrcpt;
     x->sup = p;
     pthread_mutex_lock(&qlock);
     if (suptail)
@@ -141,8 +144,7 @@ static void sup_free(struct smtpd_sup *p)
 {
     if (p == NULL)
         return;
-    db_res_free(p->res);
-    xfree(p->keys);
+    xfree(p->q);
     xfree(p);
 }
 
@@ -162,7 +164,6 @@ void smtpd_sup_release(struct smtpd_sup *p)
 static void sup_run(struct db *db, struct smtpd_sup *p)
 {
     struct smtpd_sup *dead = NULL;
-    struct db_res *r = NULL;
     int skip;
 
     pthread_mutex_lock(&qlock);
@@ -170,35 +171,31 @@ static void sup_run(struct db *db, struct smtpd_sup *p)
     if (!skip)
         p->state = SUP_RUNNING;
     pthread_mutex_unlock(&qlock);
-    int ok = !skip && db && smtpd_suppression_query(db, p->account_id, p->keys, &r) == TX_OK;
+    int ok = !skip && db && suppress_lookup(db, p->account_id, p->q, p->n) == TX_OK;
     pthread_mutex_lock(&qlock);
-    if (!skip) {
+    if (!skip)
         p->state = ok ? SUP_DONE : SUP_FAILED;
-        p->res = r;
-    }
     sup_unref_locked(p, &dead);
     pthread_mutex_unlock(&qlock);
     sup_free(dead);
 }
 
-/* sup_take - the prefetched rows of a transaction, or NULL (then the caller asks) */
-static struct db_res *sup_take(struct smtpd_sup *p, int *have)
+/* sup_take - the prefetched answer of a transaction, or NULL (then the caller asks). Ownership: new. */
+static struct suppress_query *sup_take(struct smtpd_sup *p)
 {
-    struct db_res *r = NULL;
+    struct suppress_query *q = NULL;
 
-    *have = 0;
     if (p == NULL)
         return NULL;
     pthread_mutex_lock(&qlock);
     if (p->state == SUP_DONE) {
-        r = p->res;
-        p->res = NULL;
-        *have = 1;
+        q = p->q;
+        p->q = NULL;
     }
     if (p->state != SUP_RUNNING)
         p->state = SUP_TAKEN; /* a queued prefetch is no longer needed */
     pthread_mutex_unlock(&qlock);
-    return r;
+    return q;
 }
 
 /* ---- connections ---------------------------------------------------------- */
@@ -270,9 +267,7 @@ static void run_one(struct pctx *c, struct smtpd_task *t)
         if (t->rc != TX_OK)
             break;
         t->checked_ms = a.checked_ms;
-        t->rc = auth_sender_domain(db, s->acct.id, s->txn->from_domain, &t->sd);
-        if (t->rc == TX_OK || t->rc == TX_REJECT_POLICY)
-            smtpd_domain_store(s->acct.id, s->txn->from_domain, &t->sd, t->rc == TX_OK);
+        t->rc = senderdomain_lookup(db, s->acct.id, s->txn->from_domain, auth_cache_ttl_ms, &t->sd);
         break;
     }
     default:
@@ -310,15 +305,10 @@ static enum tx_code record_all(struct db *db, void *arg)
  * the first stage's tombstone */
 static int own_record(struct db *db, const char *job_id)
 {
-    struct db_res *res;
-    int own;
+    int status = 0;
 
-    if (db_errno(db) != DB_ER_DUP_ENTRY ||
-        db_query(db, &res, "SELECT http_status FROM job WHERE job_id = ?", "s", job_id) != TX_OK)
-        return 0;
-    own = db_res_rows(res) == 1 && db_res_int(res, 0, 0, 0) == 250;
-    db_res_free(res);
-    return own;
+    return db_errno(db) == DB_ER_DUP_ENTRY && acceptance_status(db, job_id, NULL, &status) == 1 &&
+           status == 250;
 }
 
 /* tempfail - answer every job still in the batch 451 */
@@ -394,16 +384,13 @@ static void run_commits(struct pctx *c, struct batch *b)
     }
     for (int i = 0; i < b->n; i++) {
         const struct session *s = b->t[i]->s;
-        struct db_res *r;
-        int have;
+        struct suppress_query *q;
         if (b->job[i] == NULL)
             continue;
-        r = sup_take(s->txn->sup, &have);
-        if (!have) {
-            char *keys = smtpd_job_keys(s->txn);
-            enum tx_code rc = smtpd_suppression_query(db, s->acct.id, keys, &r);
-            xfree(keys);
-            if (rc != TX_OK) {
+        if ((q = sup_take(s->txn->sup)) == NULL) {
+            q = smtpd_job_keys(s->txn);
+            if (suppress_lookup(db, s->acct.id, q, (size_t)s->txn->nrcpt) != TX_OK) {
+                xfree(q);
                 snprintf(b->t[i]->reply, sizeof(b->t[i]->reply), TEMPFAIL);
                 msg_warn("%s: job %s not queued: suppression lookup failed", s->id, b->t[i]->job_id);
                 smtpd_job_free(b->job[i]);
@@ -411,8 +398,8 @@ static void run_commits(struct pctx *c, struct batch *b)
                 continue;
             }
         }
-        smtpd_job_recipients(b->job[i], s, r);
-        db_res_free(r);
+        smtpd_job_recipients(b->job[i], s, q);
+        xfree(q);
     }
     t2 = time_mono_ms();
     /* publish every job, then wait for the broker's confirms once; a

@@ -60,15 +60,16 @@ static enum tx_code sender_domain(void *arg, const char *domain, struct jobreq_s
     return TX_OK;
 }
 
-static enum tx_code suppression(void *arg, struct jobreq_sup *q, size_t n)
+static enum tx_code suppression(void *arg, struct suppress_query *q, size_t n)
 {
     (void)arg;
     for (size_t i = 0; i < n; i++) {
         if (q[i].addr[0] == 'b' || q[i].addr[0] == 'm') {
             q[i].hit = 1;
-            snprintf(q[i].type, sizeof(q[i].type), "%s", q[i].addr[0] == 'b' ? "PREVIOUSLY_BOUNCED" : "MANUAL");
-            snprintf(q[i].created, sizeof(q[i].created), "2025-05-10T10:00:00.000Z");
-            snprintf(q[i].reason, sizeof(q[i].reason), "reason \"%s\"", q[i].addr);
+            snprintf(q[i].entry.type, sizeof(q[i].entry.type), "%s",
+                     q[i].addr[0] == 'b' ? "PREVIOUSLY_BOUNCED" : "MANUAL");
+            q[i].entry.created_ms = 1746871200000LL; /* 2025-05-10T10:00:00.000Z */
+            snprintf(q[i].entry.reason, sizeof(q[i].entry.reason), "reason \"%s\"", q[i].addr);
         }
         if (strcmp(q[i].addr, "retry@example.org") == 0)
             return TX_RETRY_DB;

@@ -7,6 +7,7 @@
 
 #include "global/db.h"
 #include "global/txcode.h"
+#include "global/suppress.h"
 
 struct job;
 
@@ -305,30 +306,6 @@ int route_transport_lookup(const char *domain, char *value, size_t valsz);
 /* deliver_attempt - route, resolve, connect or reuse, send: the outcome */
 void deliver_attempt(struct dctx *ctx, const struct dmsg *m, const char *relay,
                      struct outcome *o);
-
-/* ---- suppression (deliver_suppress.c) --------------------------------- */
-
-struct suppress_hit {
-    char type[32];
-    int64_t created_ms;
-    char reason[REPLY_TEXT_MAX];
-};
-
-/* deliver_suppress_lookup - 1 listed (hit filled), 0 not listed, -1 database failure */
-int deliver_suppress_lookup(struct db *db, long long account, const char *addr,
-                            struct suppress_hit *hit);
-
-/* ---- sender domain settings (deliver_domain.c) ------------------------ */
-
-struct domain_conf {
-    char relay_host[300];
-    int tls_enforced;
-    char archive_bcc[320];
-};
-
-/* deliver_domain_conf - settings of sender domain id of account; 0, or -1 on database failure */
-int deliver_domain_conf(struct db *db, long long account, long long domain_id,
-                        struct domain_conf *out);
 
 /* ---- exactly-once (deliver_record.c) ---------------------------------- */
 

@@ -6,6 +6,8 @@
 #include "workers/deliver/deliver.h"
 #include "global/addr.h"
 #include "global/metrics.h"
+#include "global/senderdomain.h"
+#include "global/suppress.h"
 #include "global/worker.h"
 
 #include <stdio.h>
@@ -80,7 +82,7 @@ enum tx_code deliver_job_handle(struct job *job)
     struct dreq q;
     struct sent_record rec;
     struct suppress_hit hit;
-    struct domain_conf dc;
+    struct sender_domain sd;
     struct outcome o;
     struct db *db;
     int r;
@@ -93,16 +95,22 @@ enum tx_code deliver_job_handle(struct job *job)
         return db_retry(job, "database: cannot read delivery_record");
     if (r == 1)
         return deliver_outcome_again(job, &q, &rec);
-    if ((r = deliver_suppress_lookup(db, job->env.account_id, q.lower, &hit)) < 0)
+    if ((r = suppress_check(db, job->env.account_id, q.lower, dp.suppress_cache, &hit)) < 0)
         return db_retry(job, "database: cannot read suppression");
     if (r == 1)
         return deliver_outcome_dropped(job, &q, &hit);
-    if (deliver_domain_conf(db, job->env.account_id, q.domain_id, &dc) < 0)
+    /* the sender domain's relay host, enforced TLS and archive Bcc (§16.8: the
+     * domain's, else the account's, else the message's) */
+    memset(&sd, 0, sizeof(sd));
+    if (q.domain_id > 0 &&
+        senderdomain_by_id(db, job->env.account_id, q.domain_id, dp.domain_cache, &sd) == TX_RETRY_DB)
         return db_retry(job, "database: cannot read sender_domain");
-    q.m.tls_enforced |= dc.tls_enforced;
+    q.m.tls_enforced |= sd.tls_enforced;
     if (q.relay == NULL || !*q.relay)
-        q.relay = dc.relay_host;
-    q.m.archive = dc.archive_bcc[0] ? dc.archive_bcc : q.archive;
+        q.relay = sd.relay_host;
+    q.m.archive = sd.archive_bcc[0]           ? sd.archive_bcc
+                  : sd.account_archive_bcc[0] ? sd.account_archive_bcc
+                                              : q.archive;
 
     deliver_attempt(ctx, &q.m, q.relay, &o);
     if (o.throttled)

@@ -5,10 +5,12 @@
  * code the skeleton acts on. The manual is deliver.c.
  */
 #include "workers/deliver/deliver.h"
+#include "global/suppress.h"
 #include "global/event.h"
 #include "global/metrics.h"
 #include "global/worker.h"
 #include "util/msg.h"
+#include "util/mymalloc.h"
 #include "util/timeutil.h"
 
 #include <stdio.h>
@@ -85,19 +87,12 @@ enum tx_code deliver_outcome_dropped(struct job *job, const struct dreq *q,
                                      const struct suppress_hit *hit)
 {
     struct tx_event ev;
-    char ts[32], desc[REPLY_TEXT_MAX + 200];
-    int pb = strcmp(hit->type, "PREVIOUSLY_BOUNCED") == 0;
+    char *desc = suppress_describe(hit);
     struct outcome o;
 
-    time_iso8601(ts, sizeof(ts), hit->created_ms);
-    if (pb)
-        snprintf(desc, sizeof(desc), "ts=\"%s\", reason=\"%s\"", ts, hit->reason);
-    else
-        snprintf(desc, sizeof(desc), "type=\"%s\", ts=\"%s\", reason=\"%s\"", hit->type, ts,
-                 hit->reason);
     base_event(&ev, job, q);
     ev.state = "FINISHED", ev.type = "DROPPED";
-    ev.subtype = pb ? "PREVIOUSLY_BOUNCED" : "SUPPRESSED";
+    ev.subtype = suppress_subtype(hit);
     ev.description = desc;
     json_t *x = json_pack("{s:{s:s}}", "suppressTouch", "address", q->lower);
     ev.extra = x;
@@ -107,6 +102,7 @@ enum tx_code deliver_outcome_dropped(struct job *job, const struct dreq *q,
     snprintf(o.dsn, sizeof(o.dsn), "5.7.1");
     job_reason(job, "suppressed (%s)", hit->type);
     log_outcome(job, q, &o, "dropped", desc);
+    xfree(desc);
     return TX_REJECT_POLICY;
 }
 

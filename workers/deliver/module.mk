@@ -3,8 +3,8 @@ DELIVER_LIB_SRC := workers/deliver/deliver_reply.c workers/deliver/deliver_dot.c
                    workers/deliver/deliver_net.c workers/deliver/deliver_tls.c \
                    workers/deliver/deliver_session.c workers/deliver/deliver_pool.c \
                    workers/deliver/deliver_dns.c workers/deliver/deliver_route.c \
-                   workers/deliver/deliver_send.c workers/deliver/deliver_suppress.c \
-                   workers/deliver/deliver_domain.c workers/deliver/deliver_record.c \
+                   workers/deliver/deliver_send.c \
+                   workers/deliver/deliver_record.c \
                    workers/deliver/deliver_dest.c workers/deliver/deliver_job.c \
                    workers/deliver/deliver_outcome.c
 

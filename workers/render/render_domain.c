@@ -1,13 +1,16 @@
 /*
- * render_domain - sender domains and envelope rewrites, read from MariaDB
- * through a small locked cache shared by the handler threads.
+ * render_domain - sender domains as render needs them (the record of
+ * lib/global/senderdomain.h with its DKIM keys parsed), and envelope
+ * rewrites, through a small locked cache shared by the handler threads.
  *
- * An entry lives render_domain_cache_ttl (60 s) and is then read again,
- * so key rotations and setting changes take effect within a minute. A
- * DKIM key is decrypted and parsed only when it is new or changed (the
- * stored ciphertext's SHA-256 tells): a reload of an unchanged domain
- * keeps the parsed key. Entries are immutable once published; readers
- * hold a reference, so a reload never frees a key in use.
+ * An entry is built again when the sender-domain record changes (the
+ * record is cached for render_domain_cache_ttl, 60 s) and at the latest
+ * after render_domain_cache_ttl, so key rotations and setting changes
+ * take effect within a minute. A DKIM key is read, decrypted and parsed
+ * only when it is new or changed (the record's fingerprint of the stored
+ * key tells): a rebuild of an unchanged domain keeps the parsed key.
+ * Entries are immutable once published; readers hold a reference, so a
+ * rebuild never frees a key in use.
  *
  * With render_dkim_dns_check on, each key's published TXT record
  * (<selector>._domainkey.<domain>) is compared with the stored public
@@ -20,6 +23,7 @@
 #include "workers/render/render.h"
 #include "global/crypto.h"
 #include "global/dnsq.h"
+#include "global/senderdomain.h"
 #include "global/txconf.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
@@ -47,7 +51,7 @@ struct key_slot {
     enum dkim_alg alg;
     char selector[64];
     char *public_b64;
-    unsigned char fp[32];    /* SHA-256 of the stored ciphertext */
+    char fp[65];             /* the record's fingerprint of the stored key */
     int dns;
     int64_t dns_checked_ms;
     char problem[240];
@@ -55,6 +59,8 @@ struct key_slot {
 
 struct entry {
     struct render_domain pub;  /* first: a render_domain * is an entry * */
+    struct sender_domain rec;  /* what it was built from */
+    int rec_found;
     struct key_slot keys[2];   /* RSA, Ed25519 */
     int refs;
     int64_t loaded_ms;
@@ -226,34 +232,66 @@ static struct entry *find(long long id)
     return NULL;
 }
 
+/* the stored keys of a domain, read only when a key is new or changed */
+struct keyrow {
+    struct db *db;
+    long long id, account_id;
+    struct db_res *res;
+    int failed;
+};
+
+static struct db_res *keyrow_get(struct keyrow *k)
+{
+    if (k->res == NULL && !k->failed &&
+        db_query(k->db, &k->res, "SELECT dkim_key, dkim_public, dkim_ed_key, dkim_ed_public "
+                 "FROM sender_domain WHERE id = ? AND account_id = ?", "ii", k->id,
+                 k->account_id) != TX_OK) {
+        k->res = NULL;
+        k->failed = 1;
+    }
+    return k->res;
+}
+
 /*
- * load_key - fill slot from the stored ciphertext, reusing the parsed key
- * of old when the ciphertext is the same.
+ * load_key - the slot of the key the record names (selector, fp), reusing
+ * the parsed key of old when it is the same, else read (columns col, col +
+ * 1 of the key row) and parsed: 0, or -1 when the key row cannot be read.
  */
-static void load_key(struct key_slot *slot, const struct key_slot *old, const char *domain,
-                     const char *selector, const char *blob, size_t blen, const char *pub,
-                     const char *what)
+static int load_key(struct key_slot *slot, const struct key_slot *old, const char *domain,
+                    const char *selector, const char *fp, struct keyrow *kr, size_t col,
+                    const char *what)
 {
     struct buf pem = BUF_INIT(65536);
+    struct db_res *r;
     char err[160];
 
     memset(slot, 0, sizeof(*slot));
-    if (selector == NULL || blob == NULL || blen == 0) {
+    if (!*selector || !*fp) {
         snprintf(slot->problem, sizeof(slot->problem), "no %s key", what);
-        return;
+        return 0;
     }
     snprintf(slot->selector, sizeof(slot->selector), "%s", selector);
-    slot->public_b64 = pub ? xstrdup(pub) : NULL;
-    sha256(slot->fp, blob, blen);
-    if (old && old->pkey && memcmp(old->fp, slot->fp, 32) == 0 &&
+    snprintf(slot->fp, sizeof(slot->fp), "%s", fp);
+    if (old && old->pkey && strcmp(old->fp, slot->fp) == 0 &&
         strcmp(old->selector, slot->selector) == 0) {
         EVP_PKEY_up_ref(old->pkey);
         slot->pkey = old->pkey;
         slot->alg = old->alg;
+        slot->public_b64 = old->public_b64 ? xstrdup(old->public_b64) : NULL;
         slot->dns = old->dns;
         slot->dns_checked_ms = old->dns_checked_ms;
-        return;
+        return 0;
     }
+    if ((r = keyrow_get(kr)) == NULL)
+        return -1;
+    const char *blob = db_res_rows(r) ? db_res_get(r, 0, col) : NULL;
+    size_t blen = blob ? db_res_len(r, 0, col) : 0;
+    if (blob == NULL || blen == 0) {
+        snprintf(slot->problem, sizeof(slot->problem), "no %s key", what);
+        return 0;
+    }
+    const char *pub = db_res_get(r, 0, col + 1);
+    slot->public_b64 = pub ? xstrdup(pub) : NULL;
     if (secret_decrypt(&pem, blob, blen) < 0) {
         snprintf(slot->problem, sizeof(slot->problem), "the %s key cannot be decrypted", what);
         msg_warn("sender domain %s: the %s DKIM key cannot be decrypted with master_key_file",
@@ -270,6 +308,7 @@ out:
     if (pem.data)
         explicit_bzero(pem.data, pem.len);
     buf_free(&pem);
+    return 0;
 }
 
 /* check_key - refresh the DNS verdict when it is due */
@@ -296,57 +335,45 @@ static void check_key(struct key_slot *k, const char *domain, const char *what)
     k->dns_checked_ms = now;
 }
 
-static const char *col(struct db_res *r, size_t c)
+/* load - the entry of record rec (found: 1, or 0 when not registered) */
+static enum tx_code load(struct db *db, const struct sender_domain *rec, int found, long long id,
+                         long long account_id, const struct entry *old, struct entry **out)
 {
-    return db_res_get(r, 0, c);
-}
-
-static void copy_col(char *out, size_t outsz, struct db_res *r, size_t c)
-{
-    const char *v = col(r, c);
-
-    snprintf(out, outsz, "%s", v ? v : "");
-}
-
-static enum tx_code load(struct db *db, long long id, long long account_id, const struct entry *old,
-                         struct entry **out)
-{
-    struct db_res *r;
+    struct keyrow kr = {db, id, account_id, NULL, 0};
     struct entry *e;
 
-    if (db_query(db, &r,
-                 "SELECT account_id, domain, dkim_selector, dkim_key, dkim_public, dkim_ed_selector, "
-                 "dkim_ed_key, dkim_ed_public, dkim_policy, tls_enforced, relay_host, bounce_domain, "
-                 "message_id_domain, archive_bcc, ip_pool, tracking_host FROM sender_domain WHERE id = ?",
-                 "i", id) != TX_OK)
-        return TX_RETRY_DB;
     e = xcalloc(1, sizeof(*e));
     e->pub.id = id;
     e->pub.account_id = account_id;
+    e->rec = *rec;
+    e->rec_found = found;
     e->refs = 1;
     e->loaded_ms = time_now_ms();
-    if (db_res_rows(r) == 0 || db_res_int(r, 0, 0, -1) != account_id) {
+    if (!found) {
         snprintf(e->pub.dkim_problem, sizeof(e->pub.dkim_problem),
                  "the sender domain is no longer registered");
-        db_res_free(r);
         *out = e;
         return TX_OK;
     }
     e->pub.found = 1;
-    copy_col(e->pub.domain, sizeof(e->pub.domain), r, 1);
-    load_key(&e->keys[0], old ? &old->keys[0] : NULL, e->pub.domain, col(r, 2), col(r, 3),
-             db_res_len(r, 0, 3), col(r, 4), "RSA");
-    load_key(&e->keys[1], old ? &old->keys[1] : NULL, e->pub.domain, col(r, 5), col(r, 6),
-             db_res_len(r, 0, 6), col(r, 7), "Ed25519");
-    e->pub.policy_drop = col(r, 8) && strcasecmp(col(r, 8), "drop") == 0;
-    e->pub.tls_enforced = db_res_int(r, 0, 9, 0) != 0;
-    copy_col(e->pub.relay_host, sizeof(e->pub.relay_host), r, 10);
-    copy_col(e->pub.bounce_domain, sizeof(e->pub.bounce_domain), r, 11);
-    copy_col(e->pub.message_id_domain, sizeof(e->pub.message_id_domain), r, 12);
-    copy_col(e->pub.archive_bcc, sizeof(e->pub.archive_bcc), r, 13);
-    copy_col(e->pub.ip_pool, sizeof(e->pub.ip_pool), r, 14);
-    copy_col(e->pub.tracking_host, sizeof(e->pub.tracking_host), r, 15);
-    db_res_free(r);
+    snprintf(e->pub.domain, sizeof(e->pub.domain), "%s", rec->domain);
+    if (load_key(&e->keys[0], old ? &old->keys[0] : NULL, e->pub.domain, rec->dkim_selector,
+                 rec->dkim_fp, &kr, 0, "RSA") < 0 ||
+        load_key(&e->keys[1], old ? &old->keys[1] : NULL, e->pub.domain, rec->dkim_ed_selector,
+                 rec->dkim_ed_fp, &kr, 2, "Ed25519") < 0) {
+        db_res_free(kr.res);
+        entry_free(e);
+        return TX_RETRY_DB;
+    }
+    db_res_free(kr.res);
+    e->pub.policy_drop = strcasecmp(rec->dkim_policy, "drop") == 0;
+    e->pub.tls_enforced = rec->tls_enforced;
+    snprintf(e->pub.relay_host, sizeof(e->pub.relay_host), "%s", rec->relay_host);
+    snprintf(e->pub.bounce_domain, sizeof(e->pub.bounce_domain), "%s", rec->bounce_domain);
+    snprintf(e->pub.message_id_domain, sizeof(e->pub.message_id_domain), "%s", rec->message_id_domain);
+    snprintf(e->pub.archive_bcc, sizeof(e->pub.archive_bcc), "%s", rec->archive_bcc);
+    snprintf(e->pub.ip_pool, sizeof(e->pub.ip_pool), "%s", rec->ip_pool);
+    snprintf(e->pub.tracking_host, sizeof(e->pub.tracking_host), "%s", rec->tracking_host);
     for (char *p = e->pub.bounce_domain; *p; p++)
         *p = (char)tolower((unsigned char)*p);
 
@@ -383,12 +410,19 @@ static enum tx_code load(struct db *db, long long id, long long account_id, cons
 enum tx_code domain_get(struct db *db, long long id, long long account_id, struct render_domain **out)
 {
     struct entry *e, *old, *fresh = NULL;
+    struct sender_domain rec;
     int64_t now = time_now_ms();
     enum tx_code rc;
+    int found;
 
+    rc = senderdomain_by_id(db, account_id, id, render_p.domain_ttl_ms, &rec);
+    if (rc == TX_RETRY_DB)
+        return rc;
+    found = rc == TX_OK;
     pthread_mutex_lock(&lock);
     e = find(id);
-    if (e && e->pub.account_id == account_id && now - e->loaded_ms < render_p.domain_ttl_ms) {
+    if (e && e->pub.account_id == account_id && e->rec_found == found &&
+        memcmp(&e->rec, &rec, sizeof(rec)) == 0 && now - e->loaded_ms < render_p.domain_ttl_ms) {
         e->refs++;
         pthread_mutex_unlock(&lock);
         *out = &e->pub;
@@ -399,7 +433,8 @@ enum tx_code domain_get(struct db *db, long long id, long long account_id, struc
         old->refs++; /* keep its parsed keys alive while loading */
     pthread_mutex_unlock(&lock);
 
-    rc = load(db, id, account_id, old && old->pub.account_id == account_id ? old : NULL, &fresh);
+    rc = load(db, &rec, found, id, account_id, old && old->pub.account_id == account_id ? old : NULL,
+              &fresh);
 
     pthread_mutex_lock(&lock);
     if (rc == TX_OK) {
