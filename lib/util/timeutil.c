@@ -38,6 +38,33 @@ char *time_iso8601(char *out, size_t outsz, int64_t ms)
     return out;
 }
 
+/* DATETIME's range: 1000-01-01 00:00:00.000 to 9999-12-31 23:59:59.999 */
+#define SQL_MIN_MS (-30610224000LL * 1000)
+#define SQL_MAX_MS (253402300799LL * 1000 + 999)
+
+char *time_sql(char *out, size_t outsz, int64_t ms)
+{
+    int64_t sec, frac;
+    time_t t;
+    struct tm tm;
+
+    if (ms < SQL_MIN_MS)
+        ms = SQL_MIN_MS;
+    if (ms > SQL_MAX_MS)
+        ms = SQL_MAX_MS;
+    sec = ms / 1000;
+    frac = ms % 1000;
+    if (frac < 0) {
+        sec--;
+        frac += 1000;
+    }
+    t = (time_t)sec;
+    gmtime_r(&t, &tm);
+    snprintf(out, outsz, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
+    return out;
+}
+
 char *time_day(char *out, size_t outsz, int64_t ms)
 {
     time_t t = (time_t)(ms / 1000);

@@ -16,6 +16,13 @@ char *time_iso8601(char *out, size_t outsz, int64_t ms);
  * 0 and *ms on success, -1 on any deviation (date-only is refused).
  */
 int time_parse_iso8601(const char *s, int64_t *ms);
+/*
+ * time_sql - "YYYY-MM-DD HH:MM:SS.mmm" of ms (UTC): MariaDB DATETIME(3)
+ * text (out >= 24 bytes); returns out. Times before the epoch count
+ * back (-1 is 1969-12-31 23:59:59.999); times outside DATETIME's range
+ * (years 1000 to 9999) are clamped to its ends.
+ */
+char *time_sql(char *out, size_t outsz, int64_t ms);
 /* time_day - "YYYY-MM-DD" of ms (UTC) into out (>= 11 bytes) */
 char *time_day(char *out, size_t outsz, int64_t ms);
 /* time_parse_duration - "500ms", "10s", "5m", "2h", "2d" or plain seconds; into ms */

@@ -42,4 +42,24 @@ TT_TEST(durations)
     TT_EQ_INT(time_parse_duration("-5s", &ms), -1);
 }
 
-TT_MAIN(TT_CASE(format_iso), TT_CASE(parse_iso), TT_CASE(durations))
+TT_TEST(format_sql)
+{
+    char s[40], small[11];
+
+    TT_EQ_STR(time_sql(s, sizeof(s), 1747212950817LL), "2025-05-14 08:55:50.817");
+    TT_EQ_STR(time_sql(s, sizeof(s), 1747212950000LL), "2025-05-14 08:55:50.000");
+    TT_EQ_STR(time_sql(s, sizeof(s), 0), "1970-01-01 00:00:00.000");
+    /* before the epoch: whole milliseconds back, not a negative fraction */
+    TT_EQ_STR(time_sql(s, sizeof(s), -1), "1969-12-31 23:59:59.999");
+    TT_EQ_STR(time_sql(s, sizeof(s), -1000), "1969-12-31 23:59:59.000");
+    TT_EQ_STR(time_sql(s, sizeof(s), -1001), "1969-12-31 23:59:58.999");
+    /* DATETIME's ends, and beyond them clamped */
+    TT_EQ_STR(time_sql(s, sizeof(s), 253402300799999LL), "9999-12-31 23:59:59.999");
+    TT_EQ_STR(time_sql(s, sizeof(s), INT64_MAX), "9999-12-31 23:59:59.999");
+    TT_EQ_STR(time_sql(s, sizeof(s), -30610224000000LL), "1000-01-01 00:00:00.000");
+    TT_EQ_STR(time_sql(s, sizeof(s), INT64_MIN), "1000-01-01 00:00:00.000");
+    /* a short buffer is truncated, still terminated */
+    TT_EQ_STR(time_sql(small, sizeof(small), 1747212950817LL), "2025-05-14");
+}
+
+TT_MAIN(TT_CASE(format_iso), TT_CASE(format_sql), TT_CASE(parse_iso), TT_CASE(durations))
