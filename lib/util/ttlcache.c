@@ -119,7 +119,8 @@ static void copy_value(const struct ttlcache *c, void *dst, const void *src)
         memcpy(dst, src, c->type->size);
 }
 
-int ttlcache_get(struct ttlcache *c, const char *key, void *out)
+/* lookup - 1 fresh, 2 expired (only when stale is set), 0 absent; a hit is moved to the front */
+static int lookup(struct ttlcache *c, const char *key, void *out, int stale)
 {
     uint32_t h = key_hash(c, key);
     struct entry *e;
@@ -127,19 +128,28 @@ int ttlcache_get(struct ttlcache *c, const char *key, void *out)
 
     lock(c);
     e = find(c, key, h);
-    if (e && e->expires <= time_mono_ms()) {
-        drop(c, e);
-        e = NULL;
-    }
-    if (e) {
+    if (e)
+        hit = e->expires > time_mono_ms() ? 1 : 2;
+    if (hit == 2 && !stale)
+        hit = 0;
+    if (hit) {
         use_unlink(c, e);
         use_front(c, e);
         if (out)
             copy_value(c, out, e->value);
-        hit = 1;
     }
     unlock(c);
     return hit;
+}
+
+int ttlcache_get(struct ttlcache *c, const char *key, void *out)
+{
+    return lookup(c, key, out, 0);
+}
+
+int ttlcache_get_stale(struct ttlcache *c, const char *key, void *out)
+{
+    return lookup(c, key, out, 1);
 }
 
 void ttlcache_put(struct ttlcache *c, const char *key, const void *value, int64_t ttl_ms)
@@ -147,6 +157,7 @@ void ttlcache_put(struct ttlcache *c, const char *key, const void *value, int64_
     uint32_t h = key_hash(c, key);
     size_t klen = strlen(key) + 1;
     struct entry *e;
+    int64_t now;
 
     lock(c);
     e = find(c, key, h);
@@ -172,7 +183,8 @@ void ttlcache_put(struct ttlcache *c, const char *key, const void *value, int64_
         c->count++;
     }
     copy_value(c, e->value, value);
-    e->expires = time_mono_ms() + ttl_ms;
+    now = time_mono_ms();
+    e->expires = ttl_ms > INT64_MAX - now ? INT64_MAX : now + ttl_ms;
     use_front(c, e);
 out:
     unlock(c);
@@ -200,15 +212,9 @@ void ttlcache_clear(struct ttlcache *c)
 
 size_t ttlcache_count(struct ttlcache *c)
 {
-    int64_t now = time_mono_ms();
     size_t n;
 
     lock(c);
-    for (struct entry *e = c->first, *next; e; e = next) {
-        next = e->next;
-        if (e->expires <= now)
-            drop(c, e);
-    }
     n = c->count;
     unlock(c);
     return n;

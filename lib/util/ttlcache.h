@@ -11,6 +11,10 @@
  * the struct points to) and type->clear releases them; both NULL for flat
  * structs. A presence-only cache (a negative cache) has size 0.
  *
+ * An expired entry is not answered by ttlcache_get() but stays (the
+ * capacity bounds it) until it is replaced, removed or evicted, so
+ * ttlcache_get_stale() can serve it while the source is away.
+ *
  * With TTLCACHE_LOCKED every call takes the cache's mutex (copies run
  * under it, so they must not call back into the cache); without it the
  * cache belongs to one thread. Expiry uses the monotonic clock.
@@ -47,8 +51,13 @@ void ttlcache_free(struct ttlcache *c);
  */
 int ttlcache_get(struct ttlcache *c, const char *key, void *out);
 /*
+ * ttlcache_get_stale - ttlcache_get(), but expired entries answer too:
+ * 1 for a fresh entry, 2 for an expired one, 0 when key is not held.
+ */
+int ttlcache_get_stale(struct ttlcache *c, const char *key, void *out);
+/*
  * ttlcache_put - cache a copy of *value (NULL for size 0) under key for
- * ttl_ms, replacing an entry of the same key; a new key in a full cache
+ * ttl_ms (INT64_MAX: without end), replacing an entry of the same key; a new key in a full cache
  * evicts the least recently used entry. ttl_ms <= 0 stores nothing and
  * drops an entry of key. Ownership: value stays the caller's.
  */
@@ -57,7 +66,7 @@ void ttlcache_put(struct ttlcache *c, const char *key, const void *value, int64_
 int ttlcache_remove(struct ttlcache *c, const char *key);
 /* ttlcache_clear - drop every entry */
 void ttlcache_clear(struct ttlcache *c);
-/* ttlcache_count - unexpired entries (expired ones are dropped on the way) */
+/* ttlcache_count - entries held, expired ones included */
 size_t ttlcache_count(struct ttlcache *c);
 
 #endif

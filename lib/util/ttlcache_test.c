@@ -62,6 +62,15 @@ TT_TEST(expiry)
     time_sleep_ms(60);
     TT_EQ_INT(get_n(c, "short"), -1);
     TT_EQ_INT(get_n(c, "long"), 2);
+    /* the expired entry is still held: a stale read answers it */
+    TT_EQ_INT(ttlcache_count(c), 2);
+    struct flat v = {0, ""};
+    TT_EQ_INT(ttlcache_get_stale(c, "short", &v), 2);
+    TT_EQ_INT(v.n, 1);
+    TT_EQ_INT(ttlcache_get_stale(c, "long", &v), 1);
+    TT_EQ_INT(v.n, 2);
+    TT_EQ_INT(ttlcache_get_stale(c, "none", &v), 0);
+    TT_EQ_INT(ttlcache_remove(c, "short"), 1);
     TT_EQ_INT(ttlcache_count(c), 1);
     /* ttl 0 or less stores nothing and drops what was there */
     ttlcache_put(c, "long", &(struct flat){3, ""}, 0);
@@ -73,6 +82,24 @@ TT_TEST(expiry)
     time_sleep_ms(60);
     put_n(c, "short", 5);
     TT_EQ_INT(get_n(c, "short"), 5);
+    /* without end: no overflow of the clock */
+    ttlcache_put(c, "ever", &(struct flat){6, ""}, INT64_MAX);
+    TT_EQ_INT(get_n(c, "ever"), 6);
+    ttlcache_free(c);
+}
+
+TT_TEST(eviction_is_lru)
+{
+    struct ttlcache *c = ttlcache_create(&flat_type, 2, 0);
+
+    /* a full cache drops its least recently used entry, here the expired "gone" */
+    ttlcache_put(c, "gone", &(struct flat){1, ""}, 30);
+    put_n(c, "old", 2);
+    time_sleep_ms(60);
+    put_n(c, "new", 3);
+    TT_EQ_INT(ttlcache_get_stale(c, "gone", NULL), 0);
+    TT_EQ_INT(get_n(c, "old"), 2);
+    TT_EQ_INT(get_n(c, "new"), 3);
     ttlcache_free(c);
 }
 
@@ -222,5 +249,5 @@ TT_TEST(locked_threads)
     ttlcache_free(shared);
 }
 
-TT_MAIN(TT_CASE(hit_miss_replace), TT_CASE(expiry), TT_CASE(lru_order), TT_CASE(capacity_0_and_1),
+TT_MAIN(TT_CASE(hit_miss_replace), TT_CASE(expiry), TT_CASE(eviction_is_lru), TT_CASE(lru_order), TT_CASE(capacity_0_and_1),
         TT_CASE(nocase_and_presence), TT_CASE(deep_copies), TT_CASE(locked_threads))
