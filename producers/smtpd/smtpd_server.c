@@ -11,6 +11,7 @@
 #include "smtpd.h"
 #include "global/netaddr.h"
 #include "global/metrics.h"
+#include "util/hash.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
@@ -49,15 +50,6 @@ static pthread_mutex_t iplock = PTHREAD_MUTEX_INITIALIZER;
 static struct ipcount *iptab[IPTAB_SIZE];
 static int connections;
 
-static unsigned iphash(const char *ip)
-{
-    unsigned h = 2166136261u;
-
-    for (; *ip; ip++)
-        h = (h ^ (unsigned char)*ip) * 16777619u;
-    return h % IPTAB_SIZE;
-}
-
 /*
  * ip_take - count a new connection of client address ip; 0 ok, -1 over the
  * per-client limit, -2 over the total. Clients are counted by group (an
@@ -72,7 +64,7 @@ static int ip_take(const char *client)
     int rc = 0;
 
     netaddr_group_text(client, ip, sizeof(ip));
-    h = iphash(ip);
+    h = hash_fnv1a_str(ip) % IPTAB_SIZE;
 
     pthread_mutex_lock(&iplock);
     for (c = iptab[h]; c; c = c->next)
@@ -103,7 +95,7 @@ void smtpd_ip_release(const char *client)
     struct ipcount **pp, *c;
 
     netaddr_group_text(client, ip, sizeof(ip));
-    h = iphash(ip);
+    h = hash_fnv1a_str(ip) % IPTAB_SIZE;
 
     pthread_mutex_lock(&iplock);
     for (pp = &iptab[h]; (c = *pp) != NULL; pp = &c->next)

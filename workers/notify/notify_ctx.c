@@ -8,6 +8,7 @@
 #include "notify.h"
 #include "global/account.h"
 #include "global/crypto.h"
+#include "util/hash.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
@@ -45,11 +46,7 @@ void nf_ctx_init(struct db *d)
 
 static unsigned hash(const char *s)
 {
-    unsigned h = 2166136261u;
-
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 16777619u;
-    return h % NF_BUCKETS;
+    return hash_fnv1a_str(s) % NF_BUCKETS;
 }
 
 /* ---- endpoints ---------------------------------------------------------- */
