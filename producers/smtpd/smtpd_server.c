@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -226,13 +227,8 @@ void smtpd_loop_complete(struct smtpd_loop *loop, struct smtpd_task *t)
 {
     uint64_t one = 1;
 
-    t->next = NULL;
     pthread_mutex_lock(&loop->lock);
-    if (loop->done_tail)
-        loop->done_tail->next = t;
-    else
-        loop->done_head = t;
-    loop->done_tail = t;
+    fifo_push(&loop->done, t);
     pthread_mutex_unlock(&loop->lock);
     if (write(loop->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
         msg_warn("eventfd write: %m");
@@ -256,8 +252,7 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
     if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
         msg_warn("eventfd read: %m");
     pthread_mutex_lock(&loop->lock);
-    t = loop->done_head;
-    loop->done_head = loop->done_tail = NULL;
+    t = fifo_take(&loop->done, 0, NULL);
     pthread_mutex_unlock(&loop->lock);
     for (; t; t = next) {
         next = t->next;
@@ -304,6 +299,7 @@ static void loop_init(struct smtpd_loop *loop, int index)
     if (loop->base == NULL)
         msg_fatal("event_base_new failed");
     pthread_mutex_init(&loop->lock, NULL);
+    fifo_init(&loop->done, offsetof(struct smtpd_task, next));
     loop->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (loop->wake_fd < 0)
         msg_fatal("eventfd: %m");
