@@ -57,7 +57,6 @@ struct nf_account {
     struct nf_endpoint def;     /* the account's default endpoint */
     char *secret, *secret_prev; /* webhook secrets as stored (encrypted) */
     int64_t rotated_ms;
-    int64_t loaded_mono;
 };
 
 struct nf_job {
@@ -66,7 +65,6 @@ struct nf_job {
     int64_t received_ms;
     char *reference_job, *cost_center, *campaign_id;
     struct nf_endpoint ep;      /* the job's own endpoint (url NULL: none) */
-    int64_t loaded_mono;
 };
 
 void nf_ctx_init(struct db *db);
