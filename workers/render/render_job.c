@@ -126,13 +126,13 @@ static void parse_part(struct rjob *rj, json_t *o, struct part *p, int is_body)
         if (seg == NULL)
             p->len = 0;
     }
-    p->templ = jbool(o, "template");
-    p->charset = jstr(o, "charset");
-    p->cte = jstr(o, "cte");
+    p->templ = jsonget_bool(o, "template");
+    p->charset = jsonget_str(o, "charset");
+    p->cte = jsonget_str(o, "cte");
     if (p->cte == NULL)
-        p->cte = jstr(o, "contentTransferEncoding");
+        p->cte = jsonget_str(o, "contentTransferEncoding");
     if (is_body) {
-        const char *ct = jstr(o, "contentType");
+        const char *ct = jsonget_str(o, "contentType");
         p->html = ct && strcasecmp(ct, "text/html") == 0;
     }
 }
@@ -170,9 +170,9 @@ static void prepare(struct rjob *rj)
                        (rj->body.present && rj->body.templ) || (rj->alt.present && rj->alt.templ);
     rj->limit = rj->any_template ? render_p.max_template : render_p.max_message;
     rj->from_hdr = json_object_get(mail, "mimeFrom");
-    if (!json_is_object(rj->from_hdr) || !jstr(rj->from_hdr, "addr"))
+    if (!json_is_object(rj->from_hdr) || !jsonget_str(rj->from_hdr, "addr"))
         rj->from_hdr = json_object_get(mail, "from");
-    if (!rcpt_addr_ok(jstr(rj->from_hdr, "addr")) || !rcpt_addr_ok(run->from_addr)) {
+    if (!rcpt_addr_ok(jsonget_str(rj->from_hdr, "addr")) || !rcpt_addr_ok(run->from_addr)) {
         snprintf(rj->job_error, sizeof(rj->job_error), "malformed job data: no usable sender address");
         return;
     }
@@ -188,10 +188,10 @@ static void prepare(struct rjob *rj)
     rj->inl = xcalloc(n + 1, sizeof(*rj->inl));
     rj->att = xcalloc(n + 1, sizeof(*rj->att));
     json_array_foreach(atts, i, a) {
-        struct mime_attachment m = {jstr(a, "name"), jstr(a, "contentType"), jstr(a, "contentId"),
-                                    jstr(a, "data"), 0};
+        struct mime_attachment m = {jsonget_str(a, "name"), jsonget_str(a, "contentType"), jsonget_str(a, "contentId"),
+                                    jsonget_str(a, "data"), 0};
         if (m.data == NULL)
-            m.data = jstr(a, "content");
+            m.data = jsonget_str(a, "content");
         if (m.data == NULL && json_object_get(a, "raw"))
             m.data = raw_segment(rj, json_object_get(a, "raw"), &m.len);
         if (m.data == NULL) {
@@ -199,7 +199,7 @@ static void prepare(struct rjob *rj)
             return;
         }
         m.len = strlen(m.data);
-        if (jbool(a, "secureDocument")) {
+        if (jsonget_bool(a, "secureDocument")) {
             /* contract §4.7: a flagged attachment is never sent unencrypted */
             snprintf(rj->job_error, sizeof(rj->job_error),
                      "attachment %.100s is flagged secureDocument but was not encrypted",
@@ -275,7 +275,7 @@ static int block_parse(json_t *b, size_t array_index, struct rblock *rb)
     rb->j = b;
     json_t *ix = json_object_get(b, "index");
     rb->index = json_is_integer(ix) ? json_integer_value(ix) : (long long)array_index;
-    rb->reference = jstr(b, "reference");
+    rb->reference = jsonget_str(b, "reference");
     for (int k = 0; k < 3; k++)
         total += json_array_size(json_object_get(b, kinds[k]));
     rb->r = xcalloc(total + 1, sizeof(*rb->r));
@@ -450,7 +450,7 @@ static int block_headers(struct rjob *rj, struct rblock *rb, const char *subject
     struct render_run *run = rj->run;
     json_t *b = rb->j;
     char date[40];
-    struct header_mailbox from = {jstr(rj->from_hdr, "display"), jstr(rj->from_hdr, "addr")};
+    struct header_mailbox from = {jsonget_str(rj->from_hdr, "display"), jsonget_str(rj->from_hdr, "addr")};
 
     buf_init(&rb->pre, 1 << 20);
     buf_init(&rb->mid, 1 << 16);
@@ -464,8 +464,8 @@ static int block_headers(struct rjob *rj, struct rblock *rb, const char *subject
     json_t *rt = json_object_get(b, "replyTo");
     if (!json_is_object(rt))
         rt = json_object_get(json_object_get(rj->data, "mail"), "replyTo");
-    if (json_is_object(rt) && rcpt_addr_ok(jstr(rt, "addr"))) {
-        struct header_mailbox m = {jstr(rt, "display"), jstr(rt, "addr")};
+    if (json_is_object(rt) && rcpt_addr_ok(jsonget_str(rt, "addr"))) {
+        struct header_mailbox m = {jsonget_str(rt, "display"), jsonget_str(rt, "addr")};
         rb->hdr_utf8 |= has_8bit(m.addr);
         if (header_mailboxes(&rb->pre, "Reply-To", &m, 1, err, errsz) < 0)
             return -1;
@@ -483,9 +483,9 @@ static int block_headers(struct rjob *rj, struct rblock *rb, const char *subject
     buf_printf(&rb->pre, "Date: %s\r\n", header_date(date, sizeof(date), run->job->env.created_ms));
 
     /* after Message-ID */
-    const char *irt = jstr(b, "inReplyTo");
+    const char *irt = jsonget_str(b, "inReplyTo");
     if (irt == NULL)
-        irt = jstr(json_object_get(rj->data, "mail"), "inReplyTo");
+        irt = jsonget_str(json_object_get(rj->data, "mail"), "inReplyTo");
     if (irt && *irt) {
         struct header_w w;
         size_t len = strlen(irt);
@@ -520,9 +520,9 @@ static int block_headers(struct rjob *rj, struct rblock *rb, const char *subject
         }
     }
     buf_puts(&rb->mid, "MIME-Version: 1.0\r\n");
-    const char *prio = jstr(b, "priority");
+    const char *prio = jsonget_str(b, "priority");
     if (prio == NULL)
-        prio = jstr(json_object_get(rj->data, "mail"), "priority");
+        prio = jsonget_str(json_object_get(rj->data, "mail"), "priority");
     if (prio && strcasecmp(prio, "HIGH") == 0)
         buf_puts(&rb->mid, "X-Priority: 1\r\nImportance: high\r\n");
     else if (prio && strcasecmp(prio, "NORMAL") == 0)
@@ -530,8 +530,8 @@ static int block_headers(struct rjob *rj, struct rblock *rb, const char *subject
     else if (prio && strcasecmp(prio, "LOW") == 0)
         buf_puts(&rb->mid, "X-Priority: 5\r\nImportance: low\r\n");
 
-    const char *lu = json_object_get(b, "listUnsubscribe") ? jstr(b, "listUnsubscribe")
-                                                            : jstr(json_object_get(rj->data, "mail"), "listUnsubscribe");
+    const char *lu = json_object_get(b, "listUnsubscribe") ? jsonget_str(b, "listUnsubscribe")
+                                                            : jsonget_str(json_object_get(rj->data, "mail"), "listUnsubscribe");
     unsub_parse(rb, lu);
     if (list_unsubscribe(rb, &rb->lu, NULL) < 0) {
         snprintf(err, errsz, "List-Unsubscribe does not fit");
@@ -695,8 +695,8 @@ static int copy_one(struct rjob *rj, struct rblock *rb, const struct render_rcpt
     snprintf(msgid, sizeof(msgid), "<%s@%s>", r->rid, run->msgid_domain);
 
     /* tracking: this copy's HTML, then its own body */
-    if (rb->html && (jbool(rb->j, "openTracking") || jbool(rb->j, "linkTracking"))) {
-        int t = hook_track_html(run, r, rb->j, jbool(rb->j, "openTracking"), jbool(rb->j, "linkTracking"),
+    if (rb->html && (jsonget_bool(rb->j, "openTracking") || jsonget_bool(rb->j, "linkTracking"))) {
+        int t = hook_track_html(run, r, rb->j, jsonget_bool(rb->j, "openTracking"), jsonget_bool(rb->j, "linkTracking"),
                                 rb->html, rb->html_len, rb->unsub, rb->nunsub, &tracked, err, errsz);
         if (t < 0)
             goto out;

@@ -109,7 +109,7 @@ enum tx_code render_smtp(struct render_run *run)
     char err[300], date[48], own[1100], msgid[1100];
     const char *how = "none", *shared_how = "none";
     int shared_state = 0; /* 0 not built, 1 built, 2 dropped by DKIM policy, -1 failed */
-    int eightbit = jbool(run->data, "eightbit"), smtputf8 = jbool(run->data, "smtputf8");
+    int eightbit = jsonget_bool(run->data, "eightbit"), smtputf8 = jsonget_bool(run->data, "smtputf8");
     size_t i;
     long long k = 0;
 
@@ -134,7 +134,7 @@ enum tx_code render_smtp(struct render_run *run)
             if (json_is_string(rid)) {
                 r.rid = json_string_value(rid);
                 r.addr = NULL;
-                r.email = jstr(a, "email");
+                r.email = jsonget_str(a, "email");
                 emit_failed(run, &r, "malformed job data: the recipient is unusable");
             }
             continue;
