@@ -3,6 +3,7 @@
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
+#include "util/ttlcache.h"
 
 #include <errmsg.h>
 #include <mysql.h>
@@ -15,11 +16,13 @@
 #define DB_MAX_PARAMS 64
 #define DB_STMT_CACHE 64
 
-struct stmt_slot {
-    const char *sql_ptr; /* fast path: same literal */
-    char *sql;
-    MYSQL_STMT *stmt;
-};
+/* the prepared statements of a connection, by SQL text (a MYSQL_STMT * each) */
+static void stmt_close(void *v)
+{
+    mysql_stmt_close(*(MYSQL_STMT **)v);
+}
+
+static const struct ttlcache_type stmt_type = {sizeof(MYSQL_STMT *), NULL, stmt_close};
 
 struct db {
     struct db_conf conf;
@@ -28,8 +31,7 @@ struct db {
     unsigned err;
     char errtext[512];
     long long affected, insert_id;
-    struct stmt_slot cache[DB_STMT_CACHE];
-    int ncache;
+    struct ttlcache *stmts;
 };
 
 struct db_res {
@@ -55,15 +57,6 @@ static void conf_free(struct db_conf *c)
     xfree((void *)c->name);
     xfree((void *)c->user);
     xwipestr((char *)c->password);
-}
-
-static void clear_cache(struct db *db)
-{
-    for (int i = 0; i < db->ncache; i++) {
-        mysql_stmt_close(db->cache[i].stmt);
-        xfree(db->cache[i].sql);
-    }
-    db->ncache = 0;
 }
 
 static int do_connect(struct db *db)
@@ -95,6 +88,7 @@ struct db *db_open(const struct db_conf *conf)
     struct db *db = xcalloc(1, sizeof(*db));
 
     conf_copy(&db->conf, conf);
+    db->stmts = ttlcache_create(&stmt_type, DB_STMT_CACHE, 0);
     if (do_connect(db) < 0) {
         db_close(db);
         return NULL;
@@ -120,7 +114,7 @@ void db_close(struct db *db)
 {
     if (db == NULL)
         return;
-    clear_cache(db);
+    ttlcache_free(db->stmts); /* closes the statements: before their connection */
     if (db->my)
         mysql_close(db->my);
     conf_free(&db->conf);
@@ -182,7 +176,7 @@ static enum tx_code classify(struct db *db, unsigned e, const char *text)
 
 static enum tx_code reconnect(struct db *db)
 {
-    clear_cache(db);
+    ttlcache_clear(db->stmts);
     if (db->my) {
         mysql_close(db->my);
         db->my = NULL;
@@ -193,10 +187,11 @@ static enum tx_code reconnect(struct db *db)
 
 static MYSQL_STMT *prepare(struct db *db, const char *sql)
 {
-    for (int i = 0; i < db->ncache; i++)
-        if (db->cache[i].sql_ptr == sql || strcmp(db->cache[i].sql, sql) == 0)
-            return db->cache[i].stmt;
-    MYSQL_STMT *st = mysql_stmt_init(db->my);
+    MYSQL_STMT *st;
+
+    if (ttlcache_get(db->stmts, sql, &st))
+        return st;
+    st = mysql_stmt_init(db->my);
     if (st == NULL)
         return NULL;
     if (mysql_stmt_prepare(st, sql, strlen(sql))) {
@@ -205,28 +200,8 @@ static MYSQL_STMT *prepare(struct db *db, const char *sql)
         mysql_stmt_close(st);
         return NULL;
     }
-    if (db->ncache == DB_STMT_CACHE) {
-        mysql_stmt_close(db->cache[0].stmt);
-        xfree(db->cache[0].sql);
-        memmove(db->cache, db->cache + 1, sizeof(db->cache[0]) * (DB_STMT_CACHE - 1));
-        db->ncache--;
-    }
-    db->cache[db->ncache].sql_ptr = sql;
-    db->cache[db->ncache].sql = xstrdup(sql);
-    db->cache[db->ncache].stmt = st;
-    db->ncache++;
+    ttlcache_put(db->stmts, sql, &st, INT64_MAX);
     return st;
-}
-
-static void drop_stmt(struct db *db, MYSQL_STMT *st)
-{
-    for (int i = 0; i < db->ncache; i++)
-        if (db->cache[i].stmt == st) {
-            mysql_stmt_close(st);
-            xfree(db->cache[i].sql);
-            db->cache[i] = db->cache[--db->ncache];
-            return;
-        }
 }
 
 struct params {
@@ -408,7 +383,7 @@ static enum tx_code run(struct db *db, struct db_res **res, const char *sql,
                 return classify(db, e, text);
             }
             if (e == 1615 /* ER_NEED_REPREPARE */) {
-                drop_stmt(db, st);
+                ttlcache_remove(db->stmts, sql);
                 continue;
             }
             if (e != DB_ER_DUP_ENTRY && e != DB_ER_LOCK_DEADLOCK &&

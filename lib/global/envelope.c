@@ -1,6 +1,7 @@
 /* envelope - broker message format; see envelope.h. */
 #include "global/envelope.h"
 #include "util/buf.h"
+#include "util/jsonget.h"
 #include "util/mymalloc.h"
 
 #include <stdio.h>
@@ -148,19 +149,6 @@ int envelope_encode(const struct envelope *e, char **out, size_t *outlen)
     return 0;
 }
 
-static int get_str(json_t *o, const char *key, char *dst, size_t dstsz,
-                   int required)
-{
-    json_t *v = json_object_get(o, key);
-
-    if (v == NULL)
-        return required ? -1 : 0;
-    if (!json_is_string(v) || json_string_length(v) >= dstsz)
-        return -1;
-    memcpy(dst, json_string_value(v), json_string_length(v) + 1);
-    return 0;
-}
-
 int envelope_decode(struct envelope *e, const void *body, size_t len,
                     char *err, size_t errsz)
 {
@@ -190,9 +178,9 @@ int envelope_decode(struct envelope *e, const void *body, size_t len,
         goto bad;
     }
     e->version = ENVELOPE_VERSION;
-    if (get_str(o, "type", e->type, sizeof(e->type), 1) < 0 ||
-        get_str(o, "job", e->job_id, sizeof(e->job_id), 1) < 0 ||
-        get_str(o, "rid", e->rid, sizeof(e->rid), 0) < 0) {
+    if (jsonget_strbuf(o, "type", e->type, sizeof(e->type), 1) < 0 ||
+        jsonget_strbuf(o, "job", e->job_id, sizeof(e->job_id), 1) < 0 ||
+        jsonget_strbuf(o, "rid", e->rid, sizeof(e->rid), 0) < 0) {
         snprintf(err, errsz, "bad type, job or rid");
         goto bad;
     }

@@ -2,6 +2,7 @@
 #include "global/eventfill.h"
 #include "global/event.h"
 #include "global/ids.h"
+#include "util/jsonget.h"
 #include "util/timeutil.h"
 
 #include <stdio.h>
@@ -19,13 +20,6 @@ static int word_ok(json_t *v, size_t max)
         if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
             return 0;
     return 1;
-}
-
-static int empty_str(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-
-    return !json_is_string(v) || json_string_length(v) == 0;
 }
 
 int eventfill_check(json_t *ev, char *err, size_t errsz)
@@ -83,7 +77,7 @@ int eventfill_check(json_t *ev, char *err, size_t errsz)
                   json_string_value(json_object_get(ev, "eventKey")));
         json_object_set_new(ev, "tag", json_string(hx));
     }
-    if (empty_str(ev, "job")) {
+    if (jsonget_str_nonempty(ev, "job") == NULL) {
         char jid[UUID_STR_LEN + 1];
         memcpy(jid, rid, UUID_STR_LEN);
         jid[UUID_STR_LEN] = 0;
@@ -120,12 +114,13 @@ int eventfill_needed(json_t *ev)
 
     return json_integer_value(json_object_get(ev, "account")) <= 0 ||
            json_integer_value(json_object_get(ev, "received")) <= 0 ||
-           empty_str(mail, "email") || empty_str(mail, "from");
+           jsonget_str_nonempty(mail, "email") == NULL ||
+           jsonget_str_nonempty(mail, "from") == NULL;
 }
 
 static void fill_str(json_t *o, const char *k, const char *v)
 {
-    if (v && *v && empty_str(o, k))
+    if (v && *v && jsonget_str_nonempty(o, k) == NULL)
         json_object_set_new(o, k, json_string(v));
 }
 

@@ -24,6 +24,7 @@
 #include "global/httpguard.h"
 #include "global/netaddr.h"
 #include "global/metrics.h"
+#include "util/hash.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
@@ -74,12 +75,8 @@ struct httpguard {
 
 static unsigned hash(const struct netaddr *key)
 {
-    unsigned h = 2166136261u;
-
-    h = (h ^ (unsigned)key->family) * 16777619u;
-    for (int i = 0; i < 16; i++)
-        h = (h ^ key->a[i]) * 16777619u;
-    return h % GUARD_BUCKETS;
+    return hash_fnv1a_add(hash_fnv1a(&key->family, sizeof(key->family)), key->a, sizeof(key->a)) %
+           GUARD_BUCKETS;
 }
 
 static struct client *client_find(struct httpguard *g, const struct netaddr *key, int create)

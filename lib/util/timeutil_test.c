@@ -48,6 +48,7 @@ TT_TEST(format_sql)
 
     TT_EQ_STR(time_sql(s, sizeof(s), 1747212950817LL), "2025-05-14 08:55:50.817");
     TT_EQ_STR(time_sql(s, sizeof(s), 1747212950000LL), "2025-05-14 08:55:50.000");
+    TT_EQ_STR(time_sql(s, sizeof(s), 1747212953120LL), "2025-05-14 08:55:53.120");
     TT_EQ_STR(time_sql(s, sizeof(s), 0), "1970-01-01 00:00:00.000");
     /* before the epoch: whole milliseconds back, not a negative fraction */
     TT_EQ_STR(time_sql(s, sizeof(s), -1), "1969-12-31 23:59:59.999");

@@ -47,7 +47,9 @@ void ttlcache_free(struct ttlcache *c);
 /*
  * ttlcache_get - 1 and a copy of key's value in *out (when out is not
  * NULL) if key is cached and unexpired, else 0. A hit makes key the most
- * recently used. Ownership: *out is new (release with type->clear).
+ * recently used. Ownership: *out is what type->copy makes: new for a deep
+ * copy (release with type->clear); for a flat copy of a pointer, borrowed
+ * until the entry goes (a later put, remove, clear or free).
  */
 int ttlcache_get(struct ttlcache *c, const char *key, void *out);
 /*

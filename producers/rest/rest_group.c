@@ -18,6 +18,7 @@
  */
 #include "producers/rest/rest.h"
 #include "global/metrics.h"
+#include "util/fifo.h"
 
 #include <pthread.h>
 
@@ -33,7 +34,7 @@ struct record {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static struct record *head, *tail;
+static struct fifo queued = FIFO_INIT(struct record, next);
 static int leading;
 
 /* batch_tx - every record of the batch in the caller's transaction */
@@ -48,7 +49,7 @@ static enum tx_code batch_tx(struct db *db, void *arg)
 }
 
 /* commit - write a batch; fills each record's rc */
-static void commit(struct db *db, struct record *batch, int n)
+static void commit(struct db *db, struct record *batch, size_t n)
 {
     if (n > 1 && db_tx_run(db, 1, batch_tx, batch) == TX_OK) {
         for (struct record *r = batch; r; r = r->next)
@@ -62,24 +63,7 @@ static void commit(struct db *db, struct record *batch, int n)
         r->rc = db_tx_run(db, 3, r->fn, r->arg);
         r->next = next;
     }
-    metrics_count("txmail_rest_record_transactions_total", NULL, NULL, n);
-}
-
-/* take - up to GROUP_MAX queued records, in arrival order; lock held */
-static struct record *take(int *n)
-{
-    struct record *batch = head, *r = head;
-
-    *n = 1;
-    while (r->next && *n < GROUP_MAX) {
-        r = r->next;
-        (*n)++;
-    }
-    head = r->next;
-    if (head == NULL)
-        tail = NULL;
-    r->next = NULL;
-    return batch;
+    metrics_count("txmail_rest_record_transactions_total", NULL, NULL, (long long)n);
 }
 
 enum tx_code rest_group_commit(struct db *db, enum tx_code (*fn)(struct db *, void *), void *arg)
@@ -87,18 +71,15 @@ enum tx_code rest_group_commit(struct db *db, enum tx_code (*fn)(struct db *, vo
     struct record me = {fn, arg, TX_RETRY_DB, 0, NULL};
 
     pthread_mutex_lock(&lock);
-    if (tail)
-        tail->next = &me;
-    else
-        head = &me;
-    tail = &me;
+    fifo_push(&queued, &me);
     while (!me.done) {
         if (leading) {
             pthread_cond_wait(&wake, &lock);
             continue;
         }
-        int n;
-        struct record *batch = take(&n);
+        size_t n;
+        /* up to GROUP_MAX queued records, in arrival order */
+        struct record *batch = fifo_take(&queued, GROUP_MAX, &n);
         leading = 1;
         pthread_mutex_unlock(&lock);
         commit(db, batch, n);

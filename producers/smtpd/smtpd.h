@@ -10,6 +10,7 @@
 #include "global/senderdomain.h"
 #include "global/txcode.h"
 #include "util/buf.h"
+#include "util/fifo.h"
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -74,7 +75,7 @@ struct smtpd_loop {
     int wake_fd;                         /* eventfd: completed tasks */
     struct event *wake;
     pthread_mutex_t lock;
-    struct smtpd_task *done_head, *done_tail;
+    struct fifo done;                    /* completed tasks (smtpd_task by next) */
     struct evconnlistener *lev[SMTPD_MAX_LISTEN];
     struct smtpd_levarg levarg[SMTPD_MAX_LISTEN];
     int nlev;

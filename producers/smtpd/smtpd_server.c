@@ -11,6 +11,7 @@
 #include "smtpd.h"
 #include "global/netaddr.h"
 #include "global/metrics.h"
+#include "util/hash.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
@@ -20,6 +21,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,15 +51,6 @@ static pthread_mutex_t iplock = PTHREAD_MUTEX_INITIALIZER;
 static struct ipcount *iptab[IPTAB_SIZE];
 static int connections;
 
-static unsigned iphash(const char *ip)
-{
-    unsigned h = 2166136261u;
-
-    for (; *ip; ip++)
-        h = (h ^ (unsigned char)*ip) * 16777619u;
-    return h % IPTAB_SIZE;
-}
-
 /*
  * ip_take - count a new connection of client address ip; 0 ok, -1 over the
  * per-client limit, -2 over the total. Clients are counted by group (an
@@ -72,7 +65,7 @@ static int ip_take(const char *client)
     int rc = 0;
 
     netaddr_group_text(client, ip, sizeof(ip));
-    h = iphash(ip);
+    h = hash_fnv1a_str(ip) % IPTAB_SIZE;
 
     pthread_mutex_lock(&iplock);
     for (c = iptab[h]; c; c = c->next)
@@ -103,7 +96,7 @@ void smtpd_ip_release(const char *client)
     struct ipcount **pp, *c;
 
     netaddr_group_text(client, ip, sizeof(ip));
-    h = iphash(ip);
+    h = hash_fnv1a_str(ip) % IPTAB_SIZE;
 
     pthread_mutex_lock(&iplock);
     for (pp = &iptab[h]; (c = *pp) != NULL; pp = &c->next)
@@ -234,13 +227,8 @@ void smtpd_loop_complete(struct smtpd_loop *loop, struct smtpd_task *t)
 {
     uint64_t one = 1;
 
-    t->next = NULL;
     pthread_mutex_lock(&loop->lock);
-    if (loop->done_tail)
-        loop->done_tail->next = t;
-    else
-        loop->done_head = t;
-    loop->done_tail = t;
+    fifo_push(&loop->done, t);
     pthread_mutex_unlock(&loop->lock);
     if (write(loop->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
         msg_warn("eventfd write: %m");
@@ -264,8 +252,7 @@ static void wake_cb(evutil_socket_t fd, short what, void *arg)
     if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
         msg_warn("eventfd read: %m");
     pthread_mutex_lock(&loop->lock);
-    t = loop->done_head;
-    loop->done_head = loop->done_tail = NULL;
+    t = fifo_take(&loop->done, 0, NULL);
     pthread_mutex_unlock(&loop->lock);
     for (; t; t = next) {
         next = t->next;
@@ -312,6 +299,7 @@ static void loop_init(struct smtpd_loop *loop, int index)
     if (loop->base == NULL)
         msg_fatal("event_base_new failed");
     pthread_mutex_init(&loop->lock, NULL);
+    fifo_init(&loop->done, offsetof(struct smtpd_task, next));
     loop->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (loop->wake_fd < 0)
         msg_fatal("eventfd: %m");

@@ -28,91 +28,79 @@
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
+#include "util/ttlcache.h"
 
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define CACHE_SLOTS 4096
 #define MAX_RECORDS 32
 
 /* ---- cache -------------------------------------------------------------- */
 
-struct centry {
-    char name[DNS_NAME_MAX];
-    int type;
+/* one answer: rc and n records of recsz bytes (struct mx_host or union dsock) */
+struct cached {
     enum dns_rc rc;
-    int64_t expires;
     int n;
-    struct mx_host *mx;         /* type MX */
-    union dsock *addr;          /* type A / AAAA */
+    size_t recsz;
+    void *recs;
 };
 
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct netpolicy *policy;    /* read-only after deliver_dns_init */
-static struct centry cache[CACHE_SLOTS];
-
-static unsigned slot_of(const char *name, int type)
+static void cached_copy(void *dst, const void *src)
 {
-    unsigned h = 2166136261u ^ (unsigned)type;
+    const struct cached *s = src;
+    struct cached *d = dst;
 
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        h = (h ^ (unsigned)(*p | 0x20)) * 16777619u;
-    return h % CACHE_SLOTS;
+    *d = *s;
+    d->recs = s->n > 0 ? xmemdup(s->recs, s->recsz * (size_t)s->n) : NULL;
 }
+
+static void cached_clear(void *v)
+{
+    struct cached *a = v;
+
+    xfree(a->recs);
+    a->recs = NULL;
+}
+
+static const struct ttlcache_type cached_type = {sizeof(struct cached), cached_copy, cached_clear};
+
+static struct ttlcache *cache;          /* "type:name", names compared ignoring case */
+static struct netpolicy *policy;        /* read-only after deliver_dns_init */
 
 static int cache_get(const char *name, int type, enum dns_rc *rc, void *out, size_t recsz,
                      int max, int *n)
 {
-    unsigned s = slot_of(name, type);
-    int hit = 0;
+    char key[DNS_NAME_MAX + 16];
+    struct cached a;
 
-    if (dp.dns_cache_ttl <= 0)
+    if (dp.dns_cache_ttl <= 0 || strlen(name) >= DNS_NAME_MAX)
         return 0;
-    pthread_mutex_lock(&cache_lock);
-    struct centry *e = &cache[s];
-    if (e->type == type && e->expires > time_mono_ms() && strcasecmp(e->name, name) == 0) {
-        *rc = e->rc;
-        *n = e->n < max ? e->n : max;
-        if (*n > 0)
-            memcpy(out, type == ns_t_mx ? (void *)e->mx : (void *)e->addr, recsz * (size_t)*n);
-        hit = 1;
-    }
-    pthread_mutex_unlock(&cache_lock);
-    return hit;
+    snprintf(key, sizeof(key), "%d:%s", type, name);
+    if (!ttlcache_get(cache, key, &a))
+        return 0;
+    *rc = a.rc;
+    *n = a.n < max ? a.n : max;
+    if (*n > 0)
+        memcpy(out, a.recs, recsz * (size_t)*n);
+    cached_clear(&a);
+    return 1;
 }
 
 static void cache_put(const char *name, int type, enum dns_rc rc, const void *recs, size_t recsz,
                       int n, int64_t ttl_ms)
 {
-    unsigned s = slot_of(name, type);
+    char key[DNS_NAME_MAX + 16];
+    struct cached a = {rc, n, recsz, (void *)recs};
 
     if (ttl_ms <= 0 || rc == DNS_TEMP || strlen(name) >= DNS_NAME_MAX)
         return;
-    pthread_mutex_lock(&cache_lock);
-    struct centry *e = &cache[s];
-    xfree(e->mx);
-    xfree(e->addr);
-    e->mx = NULL;
-    e->addr = NULL;
-    snprintf(e->name, sizeof(e->name), "%s", name);
-    e->type = type;
-    e->rc = rc;
-    e->n = n;
-    e->expires = time_mono_ms() + ttl_ms;
-    if (n > 0) {
-        void *copy = xmemdup(recs, recsz * (size_t)n);
-        if (type == ns_t_mx)
-            e->mx = copy;
-        else
-            e->addr = copy;
-    }
-    pthread_mutex_unlock(&cache_lock);
+    snprintf(key, sizeof(key), "%d:%s", type, name);
+    ttlcache_put(cache, key, &a, ttl_ms);
 }
 
 /* ---- c-ares ------------------------------------------------------------- */
@@ -121,6 +109,7 @@ int deliver_dns_init(void)
 {
     char err[200];
 
+    cache = ttlcache_create(&cached_type, CACHE_SLOTS, TTLCACHE_LOCKED | TTLCACHE_NOCASE);
     policy = netpolicy_create(dp.deny_networks, dp.allow_networks, err, sizeof(err));
     if (policy == NULL)
         msg_fatal("deliver_deny_networks, deliver_allow_networks: %s", err);

@@ -105,6 +105,9 @@
 #include "global/metrics.h"
 #include "global/netpolicy.h"
 #include "global/txconf.h"
+#include "util/fifo.h"
+#include "util/hash.h"
+#include "util/jsonget.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
@@ -188,13 +191,12 @@ struct batch {
     json_t *meta, *items;
     int64_t opened_mono;
     struct batch *hnext;             /* hash chain */
-    struct batch *prev, *next;       /* FIFO: flush order */
+    struct batch *next;              /* open: flush order */
 };
 
-static struct pending *pend_head, *pend_tail;
-static int npend;
+static struct fifo pend = FIFO_INIT(struct pending, next);
 static struct batch *bhash[NF_BATCH_BUCKETS];
-static struct batch *bfirst, *blast;
+static struct fifo open_batches = FIFO_INIT(struct batch, next);
 static int batched;                  /* deliveries in open batches */
 static int64_t db_retry_at, db_backoff;
 
@@ -202,11 +204,7 @@ static int64_t db_retry_at, db_backoff;
 
 static unsigned bucket(const char *s)
 {
-    unsigned h = 2166136261u;
-
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 16777619u;
-    return h % NF_BATCH_BUCKETS;
+    return hash_fnv1a_str(s) % NF_BATCH_BUCKETS;
 }
 
 static struct batch *batch_find(const char *job_id)
@@ -224,14 +222,7 @@ static void batch_unlink(struct batch *b)
     while (*pp != b)
         pp = &(*pp)->hnext;
     *pp = b->hnext;
-    if (b->prev)
-        b->prev->next = b->next;
-    else
-        bfirst = b->next;
-    if (b->next)
-        b->next->prev = b->prev;
-    else
-        blast = b->prev;
+    fifo_remove(&open_batches, b);
 }
 
 static struct batch *batch_open(const struct nf_job *job, const struct nf_account *acct,
@@ -251,12 +242,7 @@ static struct batch *batch_open(const struct nf_job *job, const struct nf_accoun
     b->opened_mono = time_mono_ms();
     b->hnext = bhash[h];
     bhash[h] = b;
-    b->prev = blast;
-    if (blast)
-        blast->next = b;
-    else
-        bfirst = b;
-    blast = b;
+    fifo_push(&open_batches, b);
     return b;
 }
 
@@ -295,15 +281,10 @@ static void pending_free(struct pending *pe)
     xfree(pe);
 }
 
-static const char *jstr(json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
 static void skip(struct pending *pe, const char *outcome, const char *why)
 {
-    msg_info("%s: tag=%.16s status=%s%s%s%s", jstr(pe->ev, "rid"), jstr(pe->ev, "tag"), outcome,
-             why ? " (" : "", why ? why : "", why ? ")" : "");
+    msg_info("%s: tag=%.16s status=%s%s%s%s", jsonget_str(pe->ev, "rid"),
+             jsonget_str(pe->ev, "tag"), outcome, why ? " (" : "", why ? why : "", why ? ")" : "");
     metrics_count("txmail_notify_notifications_total", "outcome", outcome, 1);
     batchloop_ack(pe->epoch, pe->dlv.tag);
     pending_free(pe);
@@ -340,7 +321,7 @@ static enum resolved resolve(struct pending *pe, int64_t now, int stopping)
         }
     }
     account = json_integer_value(json_object_get(ev, "account"));
-    rc = nf_job_get(jstr(ev, "job"), &job);
+    rc = nf_job_get(jsonget_str(ev, "job"), &job);
     if (rc == TX_RETRY_DB)
         return RES_DBDOWN;
     if (rc == TX_RETRY_NOT_READY) {
@@ -348,13 +329,13 @@ static enum resolved resolve(struct pending *pe, int64_t now, int stopping)
             return RES_WAIT;
         /* no acceptance record (expired?): the account's endpoint, meta from the event */
         memset(&fallback, 0, sizeof(fallback));
-        snprintf(fallback.id, sizeof(fallback.id), "%s", jstr(ev, "job"));
+        snprintf(fallback.id, sizeof(fallback.id), "%s", jsonget_str(ev, "job"));
         fallback.account_id = account;
         fallback.received_ms = json_integer_value(json_object_get(ev, "received"));
         job = &fallback;
     } else if (job->account_id != account) {
         msg_warn("%s: event names account %lld, its job belongs to %lld: the job wins",
-                 jstr(ev, "rid"), account, job->account_id);
+                 jsonget_str(ev, "rid"), account, job->account_id);
     }
     rc = nf_account_get(job->account_id, &acct);
     if (rc == TX_RETRY_DB)
@@ -363,7 +344,7 @@ static enum resolved resolve(struct pending *pe, int64_t now, int stopping)
         skip(pe, "dropped", "no such account");
         return RES_DONE;
     }
-    if (!nf_type_wanted(acct, jstr(ev, "type"), jstr(ev, "subType"))) {
+    if (!nf_type_wanted(acct, jsonget_str(ev, "type"), jsonget_str(ev, "subType"))) {
         skip(pe, "filtered", NULL);
         return RES_DONE;
     }
@@ -381,8 +362,8 @@ static enum resolved resolve(struct pending *pe, int64_t now, int stopping)
     if (b == NULL)
         b = batch_open(job, acct, ep);
     json_array_append_new(b->items, n);
-    json_array_append_new(b->p->rids, json_string(jstr(ev, "rid")));
-    json_array_append_new(b->p->tags, json_string(jstr(ev, "tag")));
+    json_array_append_new(b->p->rids, json_string(jsonget_str(ev, "rid")));
+    json_array_append_new(b->p->tags, json_string(jsonget_str(ev, "tag")));
     nf_post_add_dlv(b->p, pe->epoch, pe->dlv.tag);
     batched++;
     pending_free(pe);
@@ -444,11 +425,9 @@ static void park(struct pending *list)
 
 static void resolve_all(int64_t now, int stopping)
 {
-    struct pending *list = pend_head, *keep = NULL, **tail = &keep, *parked = NULL;
+    struct pending *list = fifo_take(&pend, 0, NULL), *parked = NULL;
     int dbdown = now < db_retry_at;
 
-    pend_head = pend_tail = NULL;
-    npend = 0;
     while (list) {
         struct pending *pe = list;
         list = pe->next;
@@ -474,12 +453,8 @@ static void resolve_all(int64_t now, int stopping)
                     msg_warn("database unavailable: events wait for their context");
             }
         }
-        *tail = pe;
-        tail = &pe->next;
-        pend_tail = pe;
-        npend++;
+        fifo_push(&pend, pe);
     }
-    pend_head = keep;
     if (!dbdown)
         db_backoff = 0;
     park(parked);
@@ -502,12 +477,7 @@ static void pending_add(const struct mq_delivery *d, unsigned epoch, json_t *ev,
     pe->first_ms = first_ms;
     pe->waits = waits;
     pe->arrived_mono = arrived_mono;
-    if (pend_tail)
-        pend_tail->next = pe;
-    else
-        pend_head = pe;
-    pend_tail = pe;
-    npend++;
+    fifo_push(&pend, pe);
 }
 
 /* drop - ack delivery d and free it with its event (NULL: none) */
@@ -599,7 +569,7 @@ static void on_deliver(struct mq_delivery *d, unsigned epoch, void *arg)
     }
     ev = json_loadb(d->body, d->len, JSON_REJECT_DUPLICATES, NULL);
     if (!json_is_object(ev) ||
-        !event_is_notifiable(jstr(ev, "phase"), jstr(ev, "type"))) {
+        !event_is_notifiable(jsonget_str(ev, "phase"), jsonget_str(ev, "type"))) {
         /* the intake record, other programs' internal events: not notifications */
         if (!json_is_object(ev))
             msg_warn("delivery %llu: not a JSON object; skipped", (unsigned long long)d->tag);
@@ -618,26 +588,28 @@ static void on_deliver(struct mq_delivery *d, unsigned epoch, void *arg)
 static int on_busy(void *arg)
 {
     (void)arg;
-    return (batchloop_stopping() ? 0 : npend) + batched + nf_http_busy();
+    return (batchloop_stopping() ? 0 : (int)fifo_count(&pend)) + batched + nf_http_busy();
 }
 
 static int64_t on_work(int64_t budget, int stopping, void *arg)
 {
     int64_t now = time_mono_ms(), wait = 1000;
     int mode, running;
+    struct batch *b;
 
     (void)arg;
     resolve_all(now, stopping);
-    while (bfirst && (stopping || now - bfirst->opened_mono >= notify_batch_wait))
-        batch_flush(bfirst);
+    while ((b = fifo_peek(&open_batches)) != NULL &&
+           (stopping || now - b->opened_mono >= notify_batch_wait))
+        batch_flush(b);
     mode = stopping ? NF_RUN_STOPPING
            : on_busy(NULL) >= notify_prefetch * 3 / 4 ? NF_RUN_PRESSURE : NF_RUN_NORMAL;
     running = nf_http_run(budget, mode);
     if (running)
         return 0;
-    if (bfirst)
-        wait = notify_batch_wait - (now - bfirst->opened_mono);
-    if (pend_head) {
+    if ((b = fifo_peek(&open_batches)) != NULL)
+        wait = notify_batch_wait - (now - b->opened_mono);
+    if (fifo_count(&pend)) {
         int64_t w = db_retry_at > now ? db_retry_at - now : 100;
         if (w < wait)
             wait = w;
@@ -650,15 +622,13 @@ static int64_t on_work(int64_t budget, int stopping, void *arg)
 static void on_lost(void *arg)
 {
     (void)arg;
-    while (pend_head) {
-        struct pending *pe = pend_head;
-        pend_head = pe->next;
+    struct pending *pe;
+    struct batch *b;
+
+    while ((pe = fifo_pop(&pend)) != NULL)
         pending_free(pe);
-    }
-    pend_tail = NULL;
-    npend = 0;
-    while (bfirst)
-        batch_drop(bfirst);
+    while ((b = fifo_peek(&open_batches)) != NULL)
+        batch_drop(b);
     nf_http_lost();
 }
 
@@ -680,6 +650,7 @@ int main(int argc, char **argv)
         msg_fatal("notify_deny_networks, notify_allow_networks: %s", err);
     if (*notify_ca_file && access(notify_ca_file, R_OK) != 0)
         msg_fatal("notify_ca_file %s: %m", notify_ca_file);
+    nf_ctx_init();
     nf_http_init();
     memset(&bc, 0, sizeof(bc));
     bc.name = "notify";

@@ -57,7 +57,6 @@ struct nf_account {
     struct nf_endpoint def;     /* the account's default endpoint */
     char *secret, *secret_prev; /* webhook secrets as stored (encrypted) */
     int64_t rotated_ms;
-    int64_t loaded_mono;
 };
 
 struct nf_job {
@@ -66,9 +65,10 @@ struct nf_job {
     int64_t received_ms;
     char *reference_job, *cost_center, *campaign_id;
     struct nf_endpoint ep;      /* the job's own endpoint (url NULL: none) */
-    int64_t loaded_mono;
 };
 
+/* nf_ctx_init - the job and account caches (before the loop) */
+void nf_ctx_init(void);
 /*
  * nf_job_get / nf_account_get - cached rows (Ownership: borrowed until
  * the next call). TX_OK, TX_RETRY_NOT_READY (no such row), TX_RETRY_DB;

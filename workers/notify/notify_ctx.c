@@ -11,35 +11,39 @@
 #include "global/crypto.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
-#include "util/timeutil.h"
+#include "util/ttlcache.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define NF_BUCKETS 4096
 #define NF_CACHE_MAX 50000
 
-struct jnode {
-    struct nf_job j;
-    struct jnode *next;
-};
+static struct ttlcache *jobs, *accounts;
+static struct nf_job cur_job;           /* what nf_job_get answered last */
+static struct nf_account cur_account;   /* what nf_account_get answered last */
 
-struct anode {
-    struct nf_account a;
-    struct anode *next;
-};
+static void job_copy(void *dst, const void *src);
+static void job_clear(void *v);
+static void account_copy(void *dst, const void *src);
+static void account_clear(void *v);
 
-static struct jnode *jobs[NF_BUCKETS];
-static struct anode *accounts[NF_BUCKETS];
-static int njobs;
+static const struct ttlcache_type job_type = {sizeof(struct nf_job), job_copy, job_clear};
+static const struct ttlcache_type account_type = {sizeof(struct nf_account), account_copy,
+                                                  account_clear};
 
-static unsigned hash(const char *s)
+void nf_ctx_init(void)
 {
-    unsigned h = 2166136261u;
+    jobs = ttlcache_create(&job_type, NF_CACHE_MAX, 0);
+    accounts = ttlcache_create(&account_type, NF_CACHE_MAX, 0);
+}
 
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 16777619u;
-    return h % NF_BUCKETS;
+/*
+ * cache_ttl - entries are fresh up to and including notify_cache_ttl
+ * after loading (so 0 still keeps a row to serve while the database is away)
+ */
+static int64_t cache_ttl(void)
+{
+    return notify_cache_ttl + 1;
 }
 
 /* ---- endpoints ---------------------------------------------------------- */
@@ -102,52 +106,43 @@ int nf_endpoint_parse(struct nf_endpoint *e, const char *text)
 
 /* ---- jobs --------------------------------------------------------------- */
 
-static void job_clear(struct nf_job *j)
-{
-    xfree(j->reference_job);
-    xfree(j->cost_center);
-    xfree(j->campaign_id);
-    nf_endpoint_free(&j->ep);
-}
-
 static char *dup_or_null(const char *s)
 {
     return s && *s ? xstrdup(s) : NULL;
 }
 
-static void jobs_trim(void)
+static void job_copy(void *dst, const void *src)
 {
-    int64_t now = time_mono_ms();
+    const struct nf_job *s = src;
+    struct nf_job *d = dst;
 
-    for (int b = 0; b < NF_BUCKETS; b++) {
-        struct jnode **pp = &jobs[b];
-        while (*pp) {
-            struct jnode *n = *pp;
-            if (njobs > NF_CACHE_MAX / 2 || now - n->j.loaded_mono > notify_cache_ttl) {
-                *pp = n->next;
-                job_clear(&n->j);
-                xfree(n);
-                njobs--;
-            } else {
-                pp = &n->next;
-            }
-        }
-    }
+    *d = *s;
+    d->reference_job = s->reference_job ? xstrdup(s->reference_job) : NULL;
+    d->cost_center = s->cost_center ? xstrdup(s->cost_center) : NULL;
+    d->campaign_id = s->campaign_id ? xstrdup(s->campaign_id) : NULL;
+    nf_endpoint_copy(&d->ep, &s->ep);
+}
+
+static void job_clear(void *v)
+{
+    struct nf_job *j = v;
+
+    xfree(j->reference_job);
+    xfree(j->cost_center);
+    xfree(j->campaign_id);
+    nf_endpoint_free(&j->ep);
+    memset(j, 0, sizeof(*j));
 }
 
 enum tx_code nf_job_get(const char *job_id, struct nf_job **out)
 {
-    unsigned h = hash(job_id);
-    struct jnode *n;
     struct db_res *r = NULL;
+    struct nf_job j;
     enum tx_code rc;
-    int64_t now = time_mono_ms();
 
-    for (n = jobs[h]; n; n = n->next)
-        if (strcmp(n->j.id, job_id) == 0)
-            break;
-    if (n && now - n->j.loaded_mono <= notify_cache_ttl) {
-        *out = &n->j;
+    job_clear(&cur_job);
+    if (ttlcache_get(jobs, job_id, &cur_job)) {
+        *out = &cur_job;
         return TX_OK;
     }
     rc = db_query(batchloop_db(), &r,
@@ -155,8 +150,8 @@ enum tx_code nf_job_get(const char *job_id, struct nf_job **out)
                   "cost_center, campaign_id, notification FROM job WHERE job_id = ?",
                   "s", job_id);
     if (rc != TX_OK) {
-        if (n) { /* stale but usable */
-            *out = &n->j;
+        if (ttlcache_get_stale(jobs, job_id, &cur_job)) { /* stale but usable */
+            *out = &cur_job;
             return TX_OK;
         }
         return rc;
@@ -165,37 +160,43 @@ enum tx_code nf_job_get(const char *job_id, struct nf_job **out)
         db_res_free(r);
         return TX_RETRY_NOT_READY;
     }
-    if (n == NULL) {
-        static unsigned inserts;
-        /* expired entries go every 1,024 new jobs, so the cache holds about
-         * notify_cache_ttl worth of jobs, not NF_CACHE_MAX at any rate */
-        if (njobs >= NF_CACHE_MAX || (++inserts & 1023) == 0)
-            jobs_trim();
-        n = xcalloc(1, sizeof(*n));
-        snprintf(n->j.id, sizeof(n->j.id), "%s", job_id);
-        n->next = jobs[h];
-        jobs[h] = n;
-        njobs++;
-    } else {
-        job_clear(&n->j);
-    }
-    n->j.account_id = db_res_int(r, 0, 0, 0);
-    n->j.received_ms = db_res_int(r, 0, 1, 0);
-    n->j.reference_job = dup_or_null(db_res_get(r, 0, 2));
-    n->j.cost_center = dup_or_null(db_res_get(r, 0, 3));
-    n->j.campaign_id = dup_or_null(db_res_get(r, 0, 4));
-    if (db_res_get(r, 0, 5) && nf_endpoint_parse(&n->j.ep, db_res_get(r, 0, 5)) < 0)
+    memset(&j, 0, sizeof(j));
+    snprintf(j.id, sizeof(j.id), "%s", job_id);
+    j.account_id = db_res_int(r, 0, 0, 0);
+    j.received_ms = db_res_int(r, 0, 1, 0);
+    j.reference_job = dup_or_null(db_res_get(r, 0, 2));
+    j.cost_center = dup_or_null(db_res_get(r, 0, 3));
+    j.campaign_id = dup_or_null(db_res_get(r, 0, 4));
+    if (db_res_get(r, 0, 5) && nf_endpoint_parse(&j.ep, db_res_get(r, 0, 5)) < 0)
         msg_warn("%s: job notification endpoint unusable; the account default applies", job_id);
-    n->j.loaded_mono = now;
     db_res_free(r);
-    *out = &n->j;
+    ttlcache_put(jobs, job_id, &j, cache_ttl());
+    cur_job = j;                        /* steals j's strings */
+    *out = &cur_job;
     return TX_OK;
 }
 
 /* ---- accounts ----------------------------------------------------------- */
 
-static void account_clear(struct nf_account *a)
+static void account_copy(void *dst, const void *src)
 {
+    const struct nf_account *s = src;
+    struct nf_account *d = dst;
+
+    *d = *s;
+    d->name = xstrdup(s->name);
+    d->customer_no = xstrdup(s->customer_no);
+    d->tenant = s->tenant ? xstrdup(s->tenant) : NULL;
+    d->event_types = s->event_types ? json_deep_copy(s->event_types) : NULL;
+    nf_endpoint_copy(&d->def, &s->def);
+    d->secret = s->secret ? xstrdup(s->secret) : NULL;
+    d->secret_prev = s->secret_prev ? xstrdup(s->secret_prev) : NULL;
+}
+
+static void account_clear(void *v)
+{
+    struct nf_account *a = v;
+
     xfree(a->name);
     xfree(a->customer_no);
     xfree(a->tenant);
@@ -205,60 +206,23 @@ static void account_clear(struct nf_account *a)
         xwipestr(a->secret);
     if (a->secret_prev)
         xwipestr(a->secret_prev);
-    a->secret = a->secret_prev = NULL;
+    memset(a, 0, sizeof(*a));
 }
 
-enum tx_code nf_account_get(long long id, struct nf_account **out)
+/* account_row - the account of row r (Ownership: new, account_clear) */
+static void account_row(struct nf_account *a, long long id, struct db_res *r)
 {
-    char key[32];
-    unsigned h;
-    struct anode *n;
-    struct db_res *r = NULL;
-    enum tx_code rc;
-    int64_t now = time_mono_ms();
+    json_t *settings, *types;
 
-    snprintf(key, sizeof(key), "%lld", id);
-    h = hash(key);
-    for (n = accounts[h]; n; n = n->next)
-        if (n->a.id == id)
-            break;
-    if (n && now - n->a.loaded_mono <= notify_cache_ttl) {
-        *out = &n->a;
-        return TX_OK;
-    }
-    rc = db_query(batchloop_db(), &r,
-                  "SELECT name, customer_no, tenant, settings, notify_url, notify_headers, "
-                  "notify_user, notify_password, webhook_secret, webhook_secret_prev, "
-                  "ROUND(UNIX_TIMESTAMP(webhook_secret_rotated_at) * 1000) FROM account WHERE id = ?",
-                  "i", id);
-    if (rc != TX_OK) {
-        if (n) {
-            *out = &n->a;
-            return TX_OK;
-        }
-        return rc;
-    }
-    if (db_res_rows(r) != 1) {
-        db_res_free(r);
-        return TX_RETRY_NOT_READY;
-    }
-    if (n == NULL) {
-        n = xcalloc(1, sizeof(*n));
-        n->a.id = id;
-        n->next = accounts[h];
-        accounts[h] = n;
-    } else {
-        account_clear(&n->a);
-    }
-    struct nf_account *a = &n->a;
+    memset(a, 0, sizeof(*a));
+    a->id = id;
     a->name = xstrdup(db_res_get(r, 0, 0) ? db_res_get(r, 0, 0) : "");
     a->customer_no = xstrdup(db_res_get(r, 0, 1) ? db_res_get(r, 0, 1) : "");
     a->tenant = dup_or_null(db_res_get(r, 0, 2));
-    json_t *settings = account_settings(db_res_get(r, 0, 3));
-    json_t *types = json_object_get(settings, "notifyEventTypes");
+    settings = account_settings(db_res_get(r, 0, 3));
+    types = json_object_get(settings, "notifyEventTypes");
     a->event_types = json_is_array(types) ? json_incref(types) : NULL;
     json_decref(settings);
-    memset(&a->def, 0, sizeof(a->def));
     if (url_ok(db_res_get(r, 0, 4))) {
         a->def.url = xstrdup(db_res_get(r, 0, 4));
         if (db_res_get(r, 0, 5)) {
@@ -276,9 +240,42 @@ enum tx_code nf_account_get(long long id, struct nf_account **out)
     a->secret = dup_or_null(db_res_get(r, 0, 8));
     a->secret_prev = dup_or_null(db_res_get(r, 0, 9));
     a->rotated_ms = db_res_get(r, 0, 10) ? db_res_int(r, 0, 10, 0) : 0;
-    a->loaded_mono = now;
+}
+
+enum tx_code nf_account_get(long long id, struct nf_account **out)
+{
+    char key[32];
+    struct db_res *r = NULL;
+    struct nf_account a;
+    enum tx_code rc;
+
+    snprintf(key, sizeof(key), "%lld", id);
+    account_clear(&cur_account);
+    if (ttlcache_get(accounts, key, &cur_account)) {
+        *out = &cur_account;
+        return TX_OK;
+    }
+    rc = db_query(batchloop_db(), &r,
+                  "SELECT name, customer_no, tenant, settings, notify_url, notify_headers, "
+                  "notify_user, notify_password, webhook_secret, webhook_secret_prev, "
+                  "ROUND(UNIX_TIMESTAMP(webhook_secret_rotated_at) * 1000) FROM account WHERE id = ?",
+                  "i", id);
+    if (rc != TX_OK) {
+        if (ttlcache_get_stale(accounts, key, &cur_account)) {
+            *out = &cur_account;
+            return TX_OK;
+        }
+        return rc;
+    }
+    if (db_res_rows(r) != 1) {
+        db_res_free(r);
+        return TX_RETRY_NOT_READY;
+    }
+    account_row(&a, id, r);
     db_res_free(r);
-    *out = a;
+    ttlcache_put(accounts, key, &a, cache_ttl());
+    cur_account = a;                    /* steals a's strings */
+    *out = &cur_account;
     return TX_OK;
 }
 

@@ -16,7 +16,7 @@
 #include "global/txconf.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
-#include "util/timeutil.h"
+#include "util/ttlcache.h"
 
 #include <arpa/inet.h>
 #include <ares.h>
@@ -28,20 +28,23 @@
 #define NF_DNS_TTL_MS 60000
 #define NF_DNS_NEG_TTL_MS 5000
 #define NF_DNS_MAX 10000
+#define NF_DNS_HOST_MAX 256
+/* a lookup is PENDING this long at most (c-ares: 2 tries of 2s) */
+#define NF_DNS_PENDING_TTL_MS 60000
 
 struct dnsent {
-    char host[256];
     enum nf_dns state;
     char addrs[600];
     char err[128];
-    int64_t expires;
-    struct dnsent *next;
 };
+
+static const struct ttlcache_type dnsent_type = {sizeof(struct dnsent), NULL, NULL};
 
 static ares_channel channel;
 static int enabled;
-static struct dnsent *cache;
-static int ncache, pending;
+static struct ttlcache *cache;          /* by host name */
+static struct dnsent last;              /* what nf_dns_get answered last */
+static int pending;
 
 int nf_dns_init(void)
 {
@@ -65,6 +68,7 @@ int nf_dns_init(void)
         ares_destroy(channel);
         return -1;
     }
+    cache = ttlcache_create(&dnsent_type, NF_DNS_MAX, 0);
     enabled = 1;
     return 0;
 }
@@ -72,14 +76,11 @@ int nf_dns_init(void)
 void nf_dns_done(void)
 {
     if (enabled) {
-        ares_destroy(channel);
+        ares_destroy(channel); /* answers the lookups still running */
         ares_library_cleanup();
     }
-    while (cache) {
-        struct dnsent *n = cache->next;
-        xfree(cache);
-        cache = n;
-    }
+    ttlcache_free(cache);
+    cache = NULL;
     enabled = 0;
 }
 
@@ -88,14 +89,16 @@ int nf_dns_pending(void)
     return pending;
 }
 
+/* on_answer - cache the addresses (or the failure) of host arg (Ownership: steals arg) */
 static void on_answer(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 {
-    struct dnsent *e = arg;
+    char *host = arg;
+    struct dnsent ent, *e = &ent;
     size_t len = 0;
 
     (void)timeouts;
     pending--;
-    e->addrs[0] = 0;
+    memset(e, 0, sizeof(*e));
     if (status == ARES_SUCCESS && res) {
         for (struct ares_addrinfo_node *n = res->nodes; n; n = n->ai_next) {
             char a[INET6_ADDRSTRLEN];
@@ -118,13 +121,14 @@ static void on_answer(void *arg, int status, int timeouts, struct ares_addrinfo 
         ares_freeaddrinfo(res);
     if (e->addrs[0]) {
         e->state = NF_DNS_READY;
-        e->expires = time_mono_ms() + NF_DNS_TTL_MS;
+        ttlcache_put(cache, host, e, NF_DNS_TTL_MS);
     } else {
         e->state = NF_DNS_FAILED;
-        snprintf(e->err, sizeof(e->err), "cannot resolve %.100s: %s", e->host,
+        snprintf(e->err, sizeof(e->err), "cannot resolve %.100s: %s", host,
                  status == ARES_SUCCESS ? "no address" : ares_strerror(status));
-        e->expires = time_mono_ms() + NF_DNS_NEG_TTL_MS;
+        ttlcache_put(cache, host, e, NF_DNS_NEG_TTL_MS);
     }
+    xfree(host);
 }
 
 static int literal(const char *host)
@@ -134,57 +138,27 @@ static int literal(const char *host)
     return inet_pton(AF_INET, host, b) == 1 || inet_pton(AF_INET6, host, b) == 1;
 }
 
-static void trim(void)
-{
-    int64_t now = time_mono_ms();
-    struct dnsent **pp = &cache;
-
-    while (*pp) {
-        struct dnsent *e = *pp;
-        if (e->state != NF_DNS_PENDING && now >= e->expires) {
-            *pp = e->next;
-            xfree(e);
-            ncache--;
-        } else {
-            pp = &e->next;
-        }
-    }
-}
-
 enum nf_dns nf_dns_get(const char *host, const char **addrs, const char **err)
 {
-    struct dnsent *e;
     struct ares_addrinfo_hints hints;
-    int64_t now = time_mono_ms();
 
-    if (!enabled || literal(host) || strlen(host) >= sizeof(e->host))
+    if (!enabled || literal(host) || strlen(host) >= NF_DNS_HOST_MAX)
         return NF_DNS_OFF;
-    for (e = cache; e; e = e->next)
-        if (strcmp(e->host, host) == 0)
-            break;
-    if (e && (e->state == NF_DNS_PENDING || now < e->expires)) {
-        *addrs = e->addrs;
-        *err = e->err;
-        return e->state;
+    if (!ttlcache_get(cache, host, &last)) {
+        memset(&last, 0, sizeof(last));
+        last.state = NF_DNS_PENDING;
+        ttlcache_put(cache, host, &last, NF_DNS_PENDING_TTL_MS);
+        pending++;
+        memset(&hints, 0, sizeof(hints));
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        /* may answer at once */
+        ares_getaddrinfo(channel, host, NULL, &hints, on_answer, xstrdup(host));
+        ttlcache_get(cache, host, &last);
     }
-    if (e == NULL) {
-        if (ncache >= NF_DNS_MAX)
-            trim();
-        e = xcalloc(1, sizeof(*e));
-        snprintf(e->host, sizeof(e->host), "%s", host);
-        e->next = cache;
-        cache = e;
-        ncache++;
-    }
-    e->state = NF_DNS_PENDING;
-    pending++;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    ares_getaddrinfo(channel, host, NULL, &hints, on_answer, e); /* may answer at once */
-    *addrs = e->addrs;
-    *err = e->err;
-    return e->state;
+    *addrs = last.addrs;
+    *err = last.err;
+    return last.state;
 }
 
 /* c-ares's ARES_GETSOCK_* macros shift a signed 1 into the sign bit */

@@ -39,11 +39,14 @@
 #include "notify.h"
 #include "global/batchloop.h"
 #include "global/metrics.h"
+#include "util/fifo.h"
+#include "util/hash.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
 
 #include <curl/curl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +59,7 @@
 struct nf_ep {
     char origin[400];
     int inflight;
-    struct nf_post *qhead, *qtail;
+    struct fifo q;              /* posts waiting for a transfer slot (by next) */
     struct nf_ep *next;
 };
 
@@ -118,11 +121,7 @@ int nf_http_busy(void)
 
 static unsigned hash(const char *s)
 {
-    unsigned h = 2166136261u;
-
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 16777619u;
-    return h % NF_EP_BUCKETS;
+    return hash_fnv1a_str(s) % NF_EP_BUCKETS;
 }
 
 static struct nf_ep *ep_get(const char *origin)
@@ -135,6 +134,7 @@ static struct nf_ep *ep_get(const char *origin)
             return e;
     e = xcalloc(1, sizeof(*e));
     snprintf(e->origin, sizeof(e->origin), "%s", origin);
+    fifo_init(&e->q, offsetof(struct nf_post, next));
     e->next = eps[h];
     eps[h] = e;
     return e;
@@ -147,7 +147,7 @@ static void ep_sweep(void)
         struct nf_ep **pp = &eps[b];
         while (*pp) {
             struct nf_ep *e = *pp;
-            if (e->inflight == 0 && e->qhead == NULL) {
+            if (e->inflight == 0 && fifo_count(&e->q) == 0) {
                 *pp = e->next;
                 xfree(e);
             } else {
@@ -166,12 +166,7 @@ void nf_http_submit(struct nf_post *p)
     p->origin = ep_get(origin);
     snprintf(p->origin_name, sizeof(p->origin_name), "%s", origin);
     p->queued_mono = time_mono_ms();
-    p->next = NULL;
-    if (p->origin->qtail)
-        p->origin->qtail->next = p;
-    else
-        p->origin->qhead = p;
-    p->origin->qtail = p;
+    fifo_push(&p->origin->q, p);
     held += p->ndlv;
 }
 
@@ -407,32 +402,21 @@ static void schedule(int mode, struct settle *s)
         struct nf_ep *e = eps[b];
         while (e) {
             struct nf_ep *enext = e->next;
-            while (e->qhead && e->inflight < notify_endpoint_concurrency &&
+            struct nf_post *p;
+            while (fifo_count(&e->q) && e->inflight < notify_endpoint_concurrency &&
                    active < notify_concurrency) {
-                struct nf_post *p = e->qhead;
-                e->qhead = p->next;
-                if (e->qhead == NULL)
-                    e->qtail = NULL;
-                p->next = NULL;
-                int r = start(p, s);
-                if (r > 0) { /* not now: back to the head of the queue */
-                    p->next = e->qhead;
-                    e->qhead = p;
-                    if (e->qtail == NULL)
-                        e->qtail = p;
+                p = fifo_pop(&e->q);
+                if (start(p, s) > 0) { /* not now: back to the head of the queue */
+                    fifo_push_front(&e->q, p);
                     break;
                 }
             }
-            while (e->qhead) {
-                struct nf_post *p = e->qhead;
+            while ((p = fifo_peek(&e->q)) != NULL) {
                 int64_t waited = now - p->queued_mono;
                 if (!(waited >= notify_queue_wait || mode == 2 ||
                       (mode == 1 && waited >= NF_PRESSURE_WAIT_MS)))
                     break;
-                e->qhead = p->next;
-                if (e->qhead == NULL)
-                    e->qtail = NULL;
-                push(&s->park, p);
+                push(&s->park, fifo_pop(&e->q));
             }
             e = enext;
         }
@@ -487,19 +471,16 @@ void nf_http_lost(void)
 
     for (int b = 0; b < NF_EP_BUCKETS; b++) {
         for (struct nf_ep *e = eps[b]; e; e = e->next) {
-            struct nf_post **pp = &e->qhead, *last = NULL;
-            while (*pp) {
-                struct nf_post *p = *pp;
+            struct nf_post *p = fifo_take(&e->q, 0, NULL), *next;
+            for (; p; p = next) {
+                next = p->next;
                 if (p->ndlv && p->dlvs[0].epoch != epoch) {
-                    *pp = p->next;
                     held -= p->ndlv;
                     nf_post_free(p);
                 } else {
-                    last = p;
-                    pp = &p->next;
+                    fifo_push(&e->q, p);
                 }
             }
-            e->qtail = last;
         }
     }
     /* running transfers: let them finish, their outcome is moot */

@@ -103,7 +103,4 @@ enum tx_code recorder_db_batch(struct db *db, struct rec_item **items, int n,
 /* recorder_data_error - the error is the data's fault, not the database's */
 int recorder_data_error(unsigned err);
 
-/* recorder_sqltime - "YYYY-MM-DD HH:MM:SS.mmm" (UTC) into out (>= 24 bytes) */
-char *recorder_sqltime(char *out, size_t outsz, int64_t ms);
-
 #endif

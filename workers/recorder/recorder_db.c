@@ -20,6 +20,7 @@
 #include "global/event.h"
 #include "global/eventfill.h"
 #include "global/ids.h"
+#include "util/jsonget.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
@@ -50,13 +51,6 @@ static const char *cut(char *out, size_t outsz, const char *s, size_t maxcp)
     memcpy(out, s, i);
     out[i] = 0;
     return out;
-}
-
-static const char *jstr(json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-
-    return s && *s ? s : NULL;
 }
 
 /* bare_lower - the lowercase bare address of an address string */
@@ -149,7 +143,7 @@ static enum tx_code flush_mrows(struct db *db, struct mrow *m, int n, struct rec
 
 static enum tx_code write_intake(struct db *db, json_t *doc, struct rec_stats *st)
 {
-    const char *job = jstr(doc, "job"), *entry = jstr(doc, "entry");
+    const char *job = jsonget_str_nonempty(doc, "job"), *entry = jsonget_str_nonempty(doc, "entry");
     long long account = json_integer_value(json_object_get(doc, "account"));
     int64_t received = json_integer_value(json_object_get(doc, "received"));
     json_t *sd = json_object_get(doc, "senderDomainId"), *r;
@@ -159,21 +153,21 @@ static enum tx_code write_intake(struct db *db, json_t *doc, struct rec_stats *s
     size_t i;
     enum tx_code rc = TX_OK;
 
-    cut(from, sizeof(from), jstr(doc, "mailFrom") ? jstr(doc, "mailFrom") : "", 320);
+    cut(from, sizeof(from), jsonget_str_nonempty(doc, "mailFrom") ? jsonget_str_nonempty(doc, "mailFrom") : "", 320);
     json_array_foreach(json_object_get(doc, "recipients"), i, r) {
         struct mrow *w = &m[n];
         struct uuid u;
         uint32_t b, a;
 
         memset(w, 0, sizeof(*w));
-        w->rid = jstr(r, "rid");
+        w->rid = jsonget_str_nonempty(r, "rid");
         w->job = job;
-        w->kind = jstr(r, "kind") ? jstr(r, "kind") : "to";
+        w->kind = jsonget_str_nonempty(r, "kind") ? jsonget_str_nonempty(r, "kind") : "to";
         w->entry = entry;
         w->from = from;
         w->account = account;
         time_day(w->rday, sizeof(w->rday), received);
-        recorder_sqltime(w->recv, sizeof(w->recv), received);
+        time_sql(w->recv, sizeof(w->recv), received);
         snprintf(w->prov, sizeof(w->prov), "%lld", (long long)json_integer_value(sd));
         w->provp = json_is_integer(sd) ? w->prov : NULL;
         rid_parse(w->rid, &u, &b, &a);
@@ -181,16 +175,16 @@ static enum tx_code write_intake(struct db *db, json_t *doc, struct rec_stats *s
                        ? json_integer_value(json_object_get(r, "block")) : (long long)b;
         w->index = json_is_integer(json_object_get(r, "index"))
                        ? json_integer_value(json_object_get(r, "index")) : (long long)a;
-        cut(w->email, sizeof(w->email), jstr(r, "email") ? jstr(r, "email") : "", 320);
-        if (jstr(r, "addr")) {
+        cut(w->email, sizeof(w->email), jsonget_str_nonempty(r, "email") ? jsonget_str_nonempty(r, "email") : "", 320);
+        if (jsonget_str_nonempty(r, "addr")) {
             char tmp[1300];
-            cut(tmp, sizeof(tmp), jstr(r, "addr"), 254);
+            cut(tmp, sizeof(tmp), jsonget_str_nonempty(r, "addr"), 254);
             addr_lower(w->addr, sizeof(w->addr), tmp);
         } else {
             bare_lower(w->addr, sizeof(w->addr), w->email);
         }
-        w->mimep = cut(w->mime, sizeof(w->mime), jstr(doc, "mimeFrom"), 320);
-        w->refp = cut(w->ref, sizeof(w->ref), jstr(r, "reference"), 50);
+        w->mimep = cut(w->mime, sizeof(w->mime), jsonget_str_nonempty(doc, "mimeFrom"), 320);
+        w->refp = cut(w->ref, sizeof(w->ref), jsonget_str_nonempty(r, "reference"), 50);
         if (++n == RECORDER_ROWS) {
             if ((rc = flush_mrows(db, m, n, st)) != TX_OK)
                 goto out;
@@ -278,7 +272,7 @@ static enum tx_code write_events(struct db *db, struct evref *evs, int nev, stru
         struct db_res *r = NULL;
 
         for (int k = 0; k < RECORDER_IN; k++)
-            t[k] = jstr(byt[i + k < nev ? i + k : nev - 1]->it->doc, "tag");
+            t[k] = jsonget_str_nonempty(byt[i + k < nev ? i + k : nev - 1]->it->doc, "tag");
         rc = db_query(db, &r, "SELECT tag, rday FROM event WHERE tag IN " IN16,
                       "ssssssssssssssss", ARGS16(t));
         for (size_t row = 0; rc == TX_OK && row < db_res_rows(r); row++)
@@ -306,18 +300,18 @@ static enum tx_code write_events(struct db *db, struct evref *evs, int nev, stru
         json_decref(n);
         if (w->notif == NULL)
             msg_panic("cannot encode a notification");
-        w->tag = jstr(ev, "tag");
+        w->tag = jsonget_str_nonempty(ev, "tag");
         w->rday = e->rday;
         w->rid = e->rid;
-        w->job = jstr(ev, "job");
+        w->job = jsonget_str_nonempty(ev, "job");
         w->account = e->account;
-        w->phase = jstr(ev, "phase");
-        w->state = jstr(ev, "state");
-        w->type = jstr(ev, "type");
-        w->sub = jstr(ev, "subType");
-        w->key = jstr(ev, "eventKey");
-        recorder_sqltime(w->ts, sizeof(w->ts), e->ts);
-        w->desc = jstr(ev, "description") ? xstrdup(cut(desc, sizeof(desc), jstr(ev, "description"), 4000))
+        w->phase = jsonget_str_nonempty(ev, "phase");
+        w->state = jsonget_str_nonempty(ev, "state");
+        w->type = jsonget_str_nonempty(ev, "type");
+        w->sub = jsonget_str_nonempty(ev, "subType");
+        w->key = jsonget_str_nonempty(ev, "eventKey");
+        time_sql(w->ts, sizeof(w->ts), e->ts);
+        w->desc = jsonget_str_nonempty(ev, "description") ? xstrdup(cut(desc, sizeof(desc), jsonget_str_nonempty(ev, "description"), 4000))
                                           : NULL;
         st->events_new++;
         if (++nrows == RECORDER_ROWS) {
@@ -356,28 +350,28 @@ static int cmp_evref(const void *a, const void *b)
 
 static void evinfo(struct rec_evinfo *i, json_t *ev, int64_t ts)
 {
-    i->phase = jstr(ev, "phase");
-    i->state = jstr(ev, "state");
-    i->type = jstr(ev, "type");
-    i->subtype = jstr(ev, "subType");
+    i->phase = jsonget_str_nonempty(ev, "phase");
+    i->state = jsonget_str_nonempty(ev, "state");
+    i->type = jsonget_str_nonempty(ev, "type");
+    i->subtype = jsonget_str_nonempty(ev, "subType");
     i->ts_ms = ts;
-    i->smtp_code = jstr(ev, "smtpCode");
+    i->smtp_code = jsonget_str_nonempty(ev, "smtpCode");
     i->size = json_is_integer(json_object_get(ev, "size"))
                   ? json_integer_value(json_object_get(ev, "size")) : -1;
     if (i->size > 2147483647LL)
         i->size = -1;
-    i->event_key = jstr(ev, "eventKey");
-    i->description = jstr(ev, "description");
+    i->event_key = jsonget_str_nonempty(ev, "eventKey");
+    i->description = jsonget_str_nonempty(ev, "description");
 }
 
 static const char *msgid_of(json_t *ev)
 {
-    return jstr(json_object_get(json_object_get(ev, "content"), "mime"), "messageId");
+    return jsonget_str_nonempty(json_object_get(json_object_get(ev, "content"), "mime"), "messageId");
 }
 
 static const char *opt_time(char *out, size_t sz, int64_t ms)
 {
-    return ms > 0 ? recorder_sqltime(out, sz, ms) : NULL;
+    return ms > 0 ? time_sql(out, sz, ms) : NULL;
 }
 
 #define STATE_COLS "rid, rday, last_phase, last_state, last_type, last_subtype, " \
@@ -431,8 +425,8 @@ static enum tx_code write_state(struct db *db, struct evref *g, int n, struct re
         changed |= recorder_state_apply(&s, &e);
         if (msgid_of(ev))
             msgid = msgid_of(ev);
-        if (jstr(json_object_get(ev, "mail"), "rewriteFrom"))
-            rewrite = jstr(json_object_get(ev, "mail"), "rewriteFrom");
+        if (jsonget_str_nonempty(json_object_get(ev, "mail"), "rewriteFrom"))
+            rewrite = jsonget_str_nonempty(json_object_get(ev, "mail"), "rewriteFrom");
     }
     if (exists) {
         int msgid_null = db_res_int(r, (size_t)row, 12, 0);
@@ -464,7 +458,7 @@ static enum tx_code write_state(struct db *db, struct evref *g, int n, struct re
         uint32_t b = 0, a = 0;
 
         rid_parse(g[0].rid, &u, &b, &a);
-        cut(email, sizeof(email), jstr(mail, "email") ? jstr(mail, "email") : "", 320);
+        cut(email, sizeof(email), jsonget_str_nonempty(mail, "email") ? jsonget_str_nonempty(mail, "email") : "", 320);
         bare_lower(addr, sizeof(addr), email);
         cut(addr, sizeof(addr), addr, 254);
         rc = db_exec(db,
@@ -473,12 +467,12 @@ static enum tx_code write_state(struct db *db, struct evref *g, int n, struct re
                      "entry, received_at, last_phase, last_state, last_type, last_subtype, last_ts, "
                      "final_at, size, smtp_code, deferrals, trace_until) VALUES (?, ?, ?, ?, ?, ?, "
                      "'to', ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     "sssiii" "sssssss" "sssssssss" "is", g[0].rid, g[0].rday, jstr(ev, "job"), g[0].account,
+                     "sssiii" "sssssss" "sssssssss" "is", g[0].rid, g[0].rday, jsonget_str_nonempty(ev, "job"), g[0].account,
                      (long long)b, (long long)a, email, addr,
-                     cut(from, sizeof(from), jstr(mail, "from") ? jstr(mail, "from") : "", 320),
-                     cut(mime, sizeof(mime), jstr(mail, "mimeFrom"), 320), rewrite ? rw : NULL,
-                     cut(ref, sizeof(ref), jstr(mail, "reference"), 50), msgid ? mid : NULL,
-                     recorder_sqltime(recv, sizeof(recv), g[0].received),
+                     cut(from, sizeof(from), jsonget_str_nonempty(mail, "from") ? jsonget_str_nonempty(mail, "from") : "", 320),
+                     cut(mime, sizeof(mime), jsonget_str_nonempty(mail, "mimeFrom"), 320), rewrite ? rw : NULL,
+                     cut(ref, sizeof(ref), jsonget_str_nonempty(mail, "reference"), 50), msgid ? mid : NULL,
+                     time_sql(recv, sizeof(recv), g[0].received),
                      s.have ? s.phase : NULL, s.have ? s.state : NULL, s.have ? s.type : NULL,
                      s.have ? s.subtype : NULL, opt_time(lts, sizeof(lts), s.have ? s.ts_ms : 0),
                      opt_time(fts, sizeof(fts), s.final_ms), size,
@@ -584,7 +578,7 @@ static enum tx_code write_suppression(struct db *db, struct suppref *p, struct r
         changed = recorder_supp_touch(&s, p->e->ts);
     } else {
         json_t *l = json_object_get(p->x, "lifetime_s");
-        changed = recorder_supp_merge(&s, jstr(p->x, "type"),
+        changed = recorder_supp_merge(&s, jsonget_str_nonempty(p->x, "type"),
                                       json_is_integer(l) ? json_integer_value(l) : -1,
                                       p->e->ts, &replaced);
     }
@@ -594,8 +588,8 @@ static enum tx_code write_suppression(struct db *db, struct suppref *p, struct r
     if (!changed)
         return TX_OK;
     if (replaced) {
-        const char *why = jstr(p->x, "reason") ? jstr(p->x, "reason")
-                                               : jstr(p->e->it->doc, "description");
+        const char *why = jsonget_str_nonempty(p->x, "reason") ? jsonget_str_nonempty(p->x, "reason")
+                                               : jsonget_str_nonempty(p->e->it->doc, "description");
         cut(reason, sizeof(reason), why ? why : "", 1000);
         had_reason = why != NULL;
         snprintf(rid, sizeof(rid), "%s", p->e->rid);
@@ -609,9 +603,9 @@ static enum tx_code write_suppression(struct db *db, struct suppref *p, struct r
                  "last_attempt_at = VALUES(last_attempt_at), expires_at = VALUES(expires_at), "
                  "lifetime_s = VALUES(lifetime_s), reason = VALUES(reason), rid = VALUES(rid)",
                  "issssssss", p->e->account, p->address, s.type,
-                 recorder_sqltime(created, sizeof(created), s.created_ms),
+                 time_sql(created, sizeof(created), s.created_ms),
                  opt_time(attempt, sizeof(attempt), s.last_attempt_ms),
-                 s.expires_ms >= 0 ? recorder_sqltime(expires, sizeof(expires), s.expires_ms) : NULL,
+                 s.expires_ms >= 0 ? time_sql(expires, sizeof(expires), s.expires_ms) : NULL,
                  s.lifetime_s >= 0 ? life : NULL, had_reason ? reason : NULL,
                  had_rid ? rid : NULL);
     if (rc == TX_OK)
@@ -638,8 +632,8 @@ static int collect_suppressions(struct evref *evs, int nev, struct suppref **out
             char tmp[1100];
             if (o == NULL)
                 continue;
-            a = addr_trim(jstr(o, "address") ? jstr(o, "address") : "",
-                          strlen(jstr(o, "address") ? jstr(o, "address") : ""), &alen);
+            a = addr_trim(jsonget_str_nonempty(o, "address") ? jsonget_str_nonempty(o, "address") : "",
+                          strlen(jsonget_str_nonempty(o, "address") ? jsonget_str_nonempty(o, "address") : ""), &alen);
             if (alen == 0 || alen > 254 || memchr(a, '@', alen) == NULL) {
                 msg_warn("%s: x.%s: bad address ignored", evs[i].rid, keys[k]);
                 continue;
@@ -684,7 +678,7 @@ static enum tx_code collect_events(struct db *db, struct rec_item **items, int n
         }
         e = &evs[*nev];
         e->it = items[i];
-        e->rid = jstr(ev, "rid");
+        e->rid = jsonget_str_nonempty(ev, "rid");
         e->account = json_integer_value(json_object_get(ev, "account"));
         e->received = json_integer_value(json_object_get(ev, "received"));
         e->ts = json_integer_value(json_object_get(ev, "ts_ms"));

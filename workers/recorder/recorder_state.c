@@ -10,7 +10,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <string.h>
 
 int recorder_is_delivery_state(const char *phase, const char *type)
@@ -178,15 +177,4 @@ int recorder_supp_touch(struct rec_supp *cur, int64_t ts_ms)
         cur->expires_ms > ts_ms)
         cur->expires_ms = later(cur->expires_ms, ts_ms + cur->lifetime_s * 1000);
     return !supp_equal(&before, cur);
-}
-
-char *recorder_sqltime(char *out, size_t outsz, int64_t ms)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-
-    gmtime_r(&t, &tm);
-    snprintf(out, outsz, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-    return out;
 }

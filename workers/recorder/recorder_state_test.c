@@ -161,11 +161,5 @@ TT_TEST(suppress_touch)
     TT_EQ_INT(x.expires_ms, T0 + 1000);
 }
 
-TT_TEST(sqltime)
-{
-    char b[32];
-    TT_EQ_STR(recorder_sqltime(b, sizeof(b), 1747212953120LL), "2025-05-14 08:55:53.120");
-}
-
 TT_MAIN(TT_CASE(normal_life), TT_CASE(out_of_order), TT_CASE(trace_recover_store),
-        TT_CASE(suppress_merge), TT_CASE(suppress_touch), TT_CASE(sqltime))
+        TT_CASE(suppress_merge), TT_CASE(suppress_touch))

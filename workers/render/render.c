@@ -147,13 +147,13 @@ static enum tx_code run_setup(struct render_run *run)
 
     if (strcmp(run->entry, "rest") == 0) {
         json_t *mail = json_object_get(d, "mail");
-        run->from_email = jstr(json_object_get(mail, "from"), "email");
-        run->from_addr = jstr(json_object_get(mail, "from"), "addr");
-        run->mime_from = jstr(json_object_get(mail, "mimeFrom"), "email");
+        run->from_email = jsonget_str(json_object_get(mail, "from"), "email");
+        run->from_addr = jsonget_str(json_object_get(mail, "from"), "addr");
+        run->mime_from = jsonget_str(json_object_get(mail, "mimeFrom"), "email");
     } else {
-        run->from_email = jstr(d, "mailFrom");
-        run->from_addr = jstr(d, "mailFrom");
-        run->mime_from = jstr(d, "mimeFrom");
+        run->from_email = jsonget_str(d, "mailFrom");
+        run->from_addr = jsonget_str(d, "mailFrom");
+        run->mime_from = jsonget_str(d, "mimeFrom");
     }
     if (!rcpt_addr_ok(run->from_addr) || !json_is_integer(json_object_get(sd, "id"))) {
         job_reason(run->job, "malformed job: no usable sender or sender domain");
@@ -231,7 +231,7 @@ static enum tx_code handle(struct job *job)
     run.job = job;
     run.db = db;
     run.data = job->env.data;
-    run.entry = jstr(run.data, "entry");
+    run.entry = jsonget_str(run.data, "entry");
     if (run.entry == NULL || (strcmp(run.entry, "rest") != 0 && strcmp(run.entry, "smtp") != 0)) {
         job_reason(job, "malformed job: unknown entry");
         return TX_REJECT_MALFORMED;
@@ -258,15 +258,15 @@ static void expired(struct job *job)
     memset(&run, 0, sizeof(run));
     run.job = job;
     run.data = job->env.data;
-    run.entry = jstr(run.data, "entry");
+    run.entry = jsonget_str(run.data, "entry");
     if (run.entry && strcmp(run.entry, "rest") == 0) {
         json_t *mail = json_object_get(run.data, "mail");
-        run.from_email = jstr(json_object_get(mail, "from"), "email");
-        run.from_addr = jstr(json_object_get(mail, "from"), "addr");
-        run.mime_from = jstr(json_object_get(mail, "mimeFrom"), "email");
+        run.from_email = jsonget_str(json_object_get(mail, "from"), "email");
+        run.from_addr = jsonget_str(json_object_get(mail, "from"), "addr");
+        run.mime_from = jsonget_str(json_object_get(mail, "mimeFrom"), "email");
     } else {
-        run.from_email = run.from_addr = jstr(run.data, "mailFrom");
-        run.mime_from = jstr(run.data, "mimeFrom");
+        run.from_email = run.from_addr = jsonget_str(run.data, "mailFrom");
+        run.mime_from = jsonget_str(run.data, "mimeFrom");
     }
     render_fail_remaining(&run, "the message could not be rendered before the maximum age");
 }

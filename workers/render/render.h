@@ -8,6 +8,7 @@
 #include "global/db.h"
 #include "global/worker.h"
 #include "util/buf.h"
+#include "util/jsonget.h"
 #include "workers/render/render_dkim.h"
 
 #include <jansson.h>
@@ -99,8 +100,8 @@ struct render_run {
     void *tpl_state;             /* the template engine's per-job state (render_hooks.h) */
 };
 
-/* emit_mail_from - MAIL FROM of the copy for rid: rewrite, VERP or the bare from */
-int emit_mail_from(const struct render_run *run, const char *rid, char *out, size_t outsz);
+/* ---- one copy's envelope, events and log line (render_emit.c) ---------- */
+
 /*
  * emit_message - queue the message envelope of one copy to the next stage
  * and its PROCESSING_FINISHED event, and log the outcome. Ownership:
@@ -112,6 +113,12 @@ void emit_message(struct render_run *run, const struct render_rcpt *r, char *raw
 void emit_failed(struct render_run *run, const struct render_rcpt *r, const char *why);
 /* emit_dkim_drop - DELIVER/FINISHED/DROPPED/INVALID_DKIM_SIGNATURE for r, logged */
 void emit_dkim_drop(struct render_run *run, const struct render_rcpt *r, const char *message_id);
+
+/* ---- rounds of a large job (render_round.c) ----------------------------- */
+
+/* round_claim - 1: the message owner owns round of job_id (render it);
+ * 0: another copy of the round owns it (drop it); -1: database trouble */
+int round_claim(struct db *db, const char *job_id, long long round, const char *owner);
 /*
  * emit_continue - publish the input again to this stage with data.cursor
  * = {block, copy}: the rest of the job is rendered in a later round.
@@ -120,12 +127,10 @@ void emit_continue(struct render_run *run, long long block, long long copy);
 /* emit_round_full - 1 when this round has queued enough to stop here */
 int emit_round_full(const struct render_run *run);
 
-/* ---- rounds of a large job (render_round.c) ----------------------------- */
+/* ---- the sender domain on each copy (render_sender.c) ------------------- */
 
-/* round_claim - 1: the message owner owns round of job_id (render it);
- * 0: another copy of the round owns it (drop it); -1: database trouble */
-int round_claim(struct db *db, const char *job_id, long long round, const char *owner);
-
+/* emit_mail_from - MAIL FROM of the copy for rid: rewrite, VERP or the bare from */
+int emit_mail_from(const struct render_run *run, const char *rid, char *out, size_t outsz);
 /*
  * sign_copy - prepend the DKIM signatures of run->dom to a copy:
  * out = signatures + hdr + body. 0 signed (or unsigned by policy
@@ -143,6 +148,8 @@ enum tx_code render_rest(struct render_run *run);
 /* render_smtp - an SMTP job (render_raw.c) */
 enum tx_code render_smtp(struct render_run *run);
 
+/* ---- the recipients of the data (render_rcpt.c) ------------------------ */
+
 /* rcpt_addr_ok - a bare address fit for a header field and an SMTP envelope */
 int rcpt_addr_ok(const char *a);
 /*
@@ -155,9 +162,5 @@ int rcpt_from_json(json_t *a, const char *kind, const char *reference, struct re
  * handled (from data.cursor on) that was not dropped at intake
  */
 void render_fail_remaining(struct render_run *run, const char *why);
-
-/* json helpers (render_emit.c) */
-const char *jstr(json_t *o, const char *key);
-int jbool(json_t *o, const char *key);
 
 #endif

@@ -167,10 +167,10 @@ static __attribute__((noinline)) void one_round(const char *body, size_t len, st
     memset(&run, 0, sizeof(run));
     run.job = &job;
     run.data = job.env.data;
-    run.entry = jstr(run.data, "entry");
+    run.entry = jsonget_str(run.data, "entry");
     json_t *mail = json_object_get(run.data, "mail");
-    run.from_email = jstr(json_object_get(mail, "from"), "email");
-    run.from_addr = jstr(json_object_get(mail, "from"), "addr");
+    run.from_email = jsonget_str(json_object_get(mail, "from"), "email");
+    run.from_addr = jsonget_str(json_object_get(mail, "from"), "addr");
     run.dom = dom;
     snprintf(run.msgid_domain, sizeof(run.msgid_domain), "%s", dom->message_id_domain);
     run.t_sign = 1795867201;

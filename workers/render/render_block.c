@@ -24,7 +24,7 @@ int render_block_parse(json_t *b, size_t array_index, struct rblock *rb)
     rb->j = b;
     json_t *ix = json_object_get(b, "index");
     rb->index = json_is_integer(ix) ? json_integer_value(ix) : (long long)array_index;
-    rb->reference = jstr(b, "reference");
+    rb->reference = jsonget_str(b, "reference");
     for (int k = 0; k < 3; k++)
         total += json_array_size(json_object_get(b, kinds[k]));
     rb->r = xcalloc(total + 1, sizeof(*rb->r));

@@ -55,9 +55,9 @@ static void copy_free(struct copy *c)
 static int copy_tracked(struct rjob *rj, struct rblock *rb, const struct render_rcpt *r,
                         struct copy *c, char *err, size_t errsz)
 {
-    if (!rb->html || !(jbool(rb->j, "openTracking") || jbool(rb->j, "linkTracking")))
+    if (!rb->html || !(jsonget_bool(rb->j, "openTracking") || jsonget_bool(rb->j, "linkTracking")))
         return 0;
-    int t = hook_track_html(rj->run, r, rb->j, jbool(rb->j, "openTracking"), jbool(rb->j, "linkTracking"),
+    int t = hook_track_html(rj->run, r, rb->j, jsonget_bool(rb->j, "openTracking"), jsonget_bool(rb->j, "linkTracking"),
                             rb->html, rb->html_len, rb->unsub, rb->nunsub, &c->tracked, err, errsz);
     if (t <= 0)
         return t;

@@ -133,7 +133,7 @@ static int originator_fields(struct rjob *rj, struct rblock *rb, const char *sub
 {
     json_t *b = rb->j;
     char date[40];
-    struct header_mailbox from = {jstr(rj->from_hdr, "display"), jstr(rj->from_hdr, "addr")};
+    struct header_mailbox from = {jsonget_str(rj->from_hdr, "display"), jsonget_str(rj->from_hdr, "addr")};
 
     rb->hdr_utf8 = has_8bit(from.addr);
     if (header_mailboxes(&rb->pre, "From", &from, 1, err, errsz) < 0 ||
@@ -143,8 +143,8 @@ static int originator_fields(struct rjob *rj, struct rblock *rb, const char *sub
     json_t *rt = json_object_get(b, "replyTo");
     if (!json_is_object(rt))
         rt = json_object_get(json_object_get(rj->data, "mail"), "replyTo");
-    if (json_is_object(rt) && rcpt_addr_ok(jstr(rt, "addr"))) {
-        struct header_mailbox m = {jstr(rt, "display"), jstr(rt, "addr")};
+    if (json_is_object(rt) && rcpt_addr_ok(jsonget_str(rt, "addr"))) {
+        struct header_mailbox m = {jsonget_str(rt, "display"), jsonget_str(rt, "addr")};
         rb->hdr_utf8 |= has_8bit(m.addr);
         if (header_mailboxes(&rb->pre, "Reply-To", &m, 1, err, errsz) < 0)
             return -1;
@@ -166,10 +166,10 @@ static int originator_fields(struct rjob *rj, struct rblock *rb, const char *sub
 /* in_reply_to - In-Reply-To: into rb->mid, folded only at its own white space */
 static int in_reply_to(struct rjob *rj, struct rblock *rb, char *err, size_t errsz)
 {
-    const char *irt = jstr(rb->j, "inReplyTo");
+    const char *irt = jsonget_str(rb->j, "inReplyTo");
 
     if (irt == NULL)
-        irt = jstr(json_object_get(rj->data, "mail"), "inReplyTo");
+        irt = jsonget_str(json_object_get(rj->data, "mail"), "inReplyTo");
     if (irt && *irt) {
         struct header_w w;
         size_t len = strlen(irt);
@@ -209,10 +209,10 @@ static int in_reply_to(struct rjob *rj, struct rblock *rb, char *err, size_t err
 /* priority_fields - X-Priority: and Importance: into rb->mid, when the request sets a priority */
 static void priority_fields(struct rjob *rj, struct rblock *rb)
 {
-    const char *prio = jstr(rb->j, "priority");
+    const char *prio = jsonget_str(rb->j, "priority");
 
     if (prio == NULL)
-        prio = jstr(json_object_get(rj->data, "mail"), "priority");
+        prio = jsonget_str(json_object_get(rj->data, "mail"), "priority");
     if (prio && strcasecmp(prio, "HIGH") == 0)
         buf_puts(&rb->mid, "X-Priority: 1\r\nImportance: high\r\n");
     else if (prio && strcasecmp(prio, "NORMAL") == 0)
@@ -265,8 +265,8 @@ int render_fields_block(struct rjob *rj, struct rblock *rb, const char *subject,
     buf_puts(&rb->mid, "MIME-Version: 1.0\r\n");
     priority_fields(rj, rb);
 
-    const char *lu = json_object_get(b, "listUnsubscribe") ? jstr(b, "listUnsubscribe")
-                                                            : jstr(json_object_get(rj->data, "mail"), "listUnsubscribe");
+    const char *lu = json_object_get(b, "listUnsubscribe") ? jsonget_str(b, "listUnsubscribe")
+                                                            : jsonget_str(json_object_get(rj->data, "mail"), "listUnsubscribe");
     unsub_parse(rb, lu);
     if (render_fields_list_unsubscribe(rb, &rb->lu, NULL) < 0) {
         snprintf(err, errsz, "List-Unsubscribe does not fit");

@@ -56,13 +56,13 @@ static void parse_part(struct rjob *rj, json_t *o, struct part *p, int is_body)
         if (seg == NULL)
             p->len = 0;
     }
-    p->templ = jbool(o, "template");
-    p->charset = jstr(o, "charset");
-    p->cte = jstr(o, "cte");
+    p->templ = jsonget_bool(o, "template");
+    p->charset = jsonget_str(o, "charset");
+    p->cte = jsonget_str(o, "cte");
     if (p->cte == NULL)
-        p->cte = jstr(o, "contentTransferEncoding");
+        p->cte = jsonget_str(o, "contentTransferEncoding");
     if (is_body) {
-        const char *ct = jstr(o, "contentType");
+        const char *ct = jsonget_str(o, "contentType");
         p->html = ct && strcasecmp(ct, "text/html") == 0;
     }
 }
@@ -81,10 +81,10 @@ static int prepare_attachments(struct rjob *rj)
     rj->inl = xcalloc(n + 1, sizeof(*rj->inl));
     rj->att = xcalloc(n + 1, sizeof(*rj->att));
     json_array_foreach(atts, i, a) {
-        struct mime_attachment m = {jstr(a, "name"), jstr(a, "contentType"), jstr(a, "contentId"),
-                                    jstr(a, "data"), 0};
+        struct mime_attachment m = {jsonget_str(a, "name"), jsonget_str(a, "contentType"), jsonget_str(a, "contentId"),
+                                    jsonget_str(a, "data"), 0};
         if (m.data == NULL)
-            m.data = jstr(a, "content");
+            m.data = jsonget_str(a, "content");
         if (m.data == NULL && json_object_get(a, "raw"))
             m.data = raw_segment(rj, json_object_get(a, "raw"), &m.len);
         if (m.data == NULL) {
@@ -92,7 +92,7 @@ static int prepare_attachments(struct rjob *rj)
             return -1;
         }
         m.len = strlen(m.data);
-        if (jbool(a, "secureDocument")) {
+        if (jsonget_bool(a, "secureDocument")) {
             /* contract §4.7: a flagged attachment is never sent unencrypted */
             snprintf(rj->job_error, sizeof(rj->job_error),
                      "attachment %.100s is flagged secureDocument but was not encrypted",
@@ -166,9 +166,9 @@ void render_prep_job(struct rjob *rj)
                        (rj->body.present && rj->body.templ) || (rj->alt.present && rj->alt.templ);
     rj->limit = rj->any_template ? render_p.max_template : render_p.max_message;
     rj->from_hdr = json_object_get(mail, "mimeFrom");
-    if (!json_is_object(rj->from_hdr) || !jstr(rj->from_hdr, "addr"))
+    if (!json_is_object(rj->from_hdr) || !jsonget_str(rj->from_hdr, "addr"))
         rj->from_hdr = json_object_get(mail, "from");
-    if (!rcpt_addr_ok(jstr(rj->from_hdr, "addr")) || !rcpt_addr_ok(run->from_addr)) {
+    if (!rcpt_addr_ok(jsonget_str(rj->from_hdr, "addr")) || !rcpt_addr_ok(run->from_addr)) {
         snprintf(rj->job_error, sizeof(rj->job_error), "malformed job data: no usable sender address");
         return;
     }

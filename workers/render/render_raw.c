@@ -121,7 +121,7 @@ static int usable_rcpt(struct render_run *run, json_t *a, struct render_rcpt *r)
         if (json_is_string(rid)) {
             r->rid = json_string_value(rid);
             r->addr = NULL;
-            r->email = jstr(a, "email");
+            r->email = jsonget_str(a, "email");
             emit_failed(run, r, "malformed job data: the recipient is unusable");
         }
         return 0;
@@ -220,8 +220,8 @@ enum tx_code render_smtp(struct render_run *run)
     buf_init(&rj.hdr, (size_t)render_p.max_message + 65536);
     buf_init(&rj.shared, (size_t)render_p.max_message + 65536);
     rj.shared_how = "none";
-    rj.eightbit = jbool(run->data, "eightbit");
-    rj.smtputf8 = jbool(run->data, "smtputf8");
+    rj.eightbit = jsonget_bool(run->data, "eightbit");
+    rj.smtputf8 = jsonget_bool(run->data, "smtputf8");
     split(job->env.raw ? job->env.raw : "", job->env.raw_len, &rj.m);
     dkim_body_hash(rj.bh, rj.m.body, rj.m.bodylen);
     header_date(rj.date, sizeof(rj.date), job->env.created_ms);

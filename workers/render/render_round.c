@@ -16,8 +16,14 @@
  * the round; a redelivery of that same copy (its worker died mid-round)
  * may take it up again; any other copy of the round is dropped. Round 0,
  * the job as accepted, needs no claim: only its continuations can double.
+ *
+ * A round ends when it has queued render_batch_bytes (emit_round_full);
+ * emit_continue publishes the next one.
  */
 #include "workers/render/render.h"
+#include "global/ids.h"
+#include "global/mq.h"
+#include "util/msg.h"
 
 #include <string.h>
 
@@ -41,4 +47,39 @@ int round_claim(struct db *db, const char *job_id, long long round, const char *
     mine = o && db_res_int(res, 0, 0, -1) == round && strcmp(o, owner) == 0;
     db_res_free(res);
     return mine;
+}
+
+int emit_round_full(const struct render_run *run)
+{
+    return run->copies > 0 && (long long)run->out_bytes >= render_p.batch_bytes;
+}
+
+void emit_continue(struct render_run *run, long long block, long long copy)
+{
+    struct envelope e = run->job->env;
+    json_t *cursor = json_object();
+    char *body;
+    size_t len;
+
+    json_t *prev = json_object_get(run->job->env.data, "cursor");
+    struct uuid id;
+    char owner[UUID_STR_LEN + 1];
+
+    uuid_v4(&id);
+    uuid_format(owner, &id);
+    json_object_set_new(cursor, "block", json_integer(block));
+    json_object_set_new(cursor, "copy", json_integer(copy));
+    /* the next round and this copy's claim on it (render_round.c) */
+    json_object_set_new(cursor, "round",
+                        json_integer(json_integer_value(json_object_get(prev, "round")) + 1));
+    json_object_set_new(cursor, "owner", json_string(owner));
+    json_object_set_new(run->job->env.data, "cursor", cursor);
+    e.attempt = 0;
+    e.due_ms = 0;
+    if (envelope_encode(&e, &body, &len) < 0)
+        msg_panic("cannot encode the job's next round");
+    job_publish(run->job, MQ_EXCHANGE_WORK, envelope_stage(&run->job->env), NULL, body, len);
+    run->job->sync_confirm = 1; /* never two rounds of one job unacked at once */
+    job_reason(run->job, "%d copies rendered; the rest in the next round (block %lld, copy %lld)",
+               run->copies, block, copy);
 }
