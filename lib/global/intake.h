@@ -2,8 +2,9 @@
  * intake - how a producer makes a job durable (DESIGN.md §2), shared by
  * txmail-rest and txmail-smtpd:
  *
- *   1. intake_publish(): the job envelope to slip[0] on txmail.work,
- *      persistent, mandatory, and the broker's confirm awaited;
+ *   1. intake_publish_body(): the job envelope to slip[0] on txmail.work,
+ *      persistent, mandatory, and the broker's confirm awaited (mqpub.h's
+ *      bounded policy);
  *   2. intake_record(): the acceptance record (the job row with the answer
  *      about to be sent);
  *   3. only then the answer.
@@ -29,7 +30,7 @@
 
 #include "global/db.h"
 #include "global/envelope.h"
-#include "global/mq.h"
+#include "global/mqpub.h"
 
 #include <stdint.h>
 
@@ -51,10 +52,11 @@ struct intake_job {
     const char *parent_job_id;    /* follow-up jobs, or NULL */
 };
 
-/* intake_publish - publish e to its slip[0] and wait for the confirm */
-enum tx_code intake_publish(struct mq *pub, const struct envelope *e, int timeout_ms);
-/* intake_publish_body - the same for an envelope already encoded (body) */
-enum tx_code intake_publish_body(struct mq *pub, const char *stage, const char *job_id,
+/*
+ * intake_publish_body - publish an encoded job envelope (body) to stage
+ * and wait for the confirm; TX_RETRY_BROKER when the broker did not take it
+ */
+enum tx_code intake_publish_body(struct mqpub *pub, const char *stage, const char *job_id,
                                  const void *body, size_t len, int timeout_ms);
 /* intake_record - insert the job row; TX_REJECT_INPUT (duplicate key) when
  * the first stage already wrote the job's tombstone: answer failure */

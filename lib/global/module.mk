@@ -27,3 +27,17 @@ UNIT_TESTS += netaddr_test
 netaddr_test_SRC := lib/global/netaddr_test.c
 UNIT_TESTS += netpolicy_test
 netpolicy_test_SRC := lib/global/netpolicy_test.c
+# delaytier: retry schedules and the broker's delay tiers (worker skeleton, notify)
+LIBGLOBAL_SRC += lib/global/delaytier.c
+UNIT_TESTS += delaytier_test
+delaytier_test_SRC := lib/global/delaytier_test.c
+# evbatch: the event-batch wire format (encoder and decoder)
+LIBGLOBAL_SRC += lib/global/evbatch.c
+UNIT_TESTS += evbatch_test
+evbatch_test_SRC := lib/global/evbatch_test.c
+# mqpub: confirmed publishing (producers, worker skeleton, batch programs)
+LIBGLOBAL_SRC += lib/global/mqpub.c
+UNIT_TESTS += mqpub_test
+mqpub_test_SRC := lib/global/mqpub_test.c
+# the worker skeleton's parts (worker.c: threads and the runtime program)
+LIBGLOBAL_SRC += lib/global/worker_settle.c lib/global/worker_confirm.c
