@@ -170,7 +170,12 @@ static void deliver(const struct batchloop_conf *conf, const struct batchloop_op
     mq_delivery_free(d);
 }
 
-/* new_epoch - the consuming connection was re-opened or is gone: every delivery is back */
+/*
+ * new_epoch - the consuming connection is gone: every delivery not acked
+ * is back with the broker. The program drops what it holds before the
+ * connection is re-opened (a worker lets its running handlers finish
+ * first, so a redelivered job never runs twice at once).
+ */
 static void new_epoch(const struct batchloop_ops *ops, void *arg)
 {
     epoch++;
@@ -182,10 +187,10 @@ static void new_epoch(const struct batchloop_ops *ops, void *arg)
 static void reconnect_consumer(const struct batchloop_ops *ops, void *arg)
 {
     msg_warn("the consuming connection is gone; reconnecting");
+    new_epoch(ops, arg);
     if (mq_reconnect(consumer, (int)txconf.broker_reconnect_attempts) != TX_OK)
         msg_fatal("broker unreachable after %lld attempts; exiting without ack",
                   txconf.broker_reconnect_attempts);
-    new_epoch(ops, arg);
 }
 
 static void periodic(const struct batchloop_ops *ops, void *arg, int64_t *last)
@@ -203,14 +208,14 @@ static void periodic(const struct batchloop_ops *ops, void *arg, int64_t *last)
 }
 
 /*
- * wait_news - sleep up to ms until the broker (a delivery, a confirm) or
- * the program (its wake fd) has news
+ * wait_news - sleep up to ms until the broker (a delivery when consuming,
+ * a confirm) or the program (its wake fd) has news
  */
-static void wait_news(int64_t ms)
+static void wait_news(int64_t ms, int consuming)
 {
     struct mq *pm = mqpub_conn(publisher);
     struct pollfd pfd[3] = {
-        {consumer ? mq_fd(consumer) : -1, POLLIN, 0},
+        {consuming ? mq_fd(consumer) : -1, POLLIN, 0},
         {pm && mq_outstanding(pm) ? mq_fd(pm) : -1, POLLIN, 0},
         {wake_fd, POLLIN, 0},
     };
@@ -263,7 +268,7 @@ static void drain(const struct batchloop_ops *ops, void *arg, int64_t deadline, 
     for (;;) {
         int64_t wait = ops->work(BATCHLOOP_SLICE_MS, 1, arg);
 
-        if (mq_broken(consumer))
+        if (mq_broken(consumer) && ops->busy(arg))
             new_epoch(ops, arg);
         if (ops->busy(arg) == 0)
             return;
@@ -272,7 +277,7 @@ static void drain(const struct batchloop_ops *ops, void *arg, int64_t deadline, 
             return;
         }
         if (wait > 0)
-            wait_news(wait < 20 ? wait : 20);
+            wait_news(wait < 20 ? wait : 20, 0);
         periodic(ops, arg, last);
     }
 }
@@ -314,7 +319,7 @@ int batchloop_run(const struct batchloop_conf *conf, const struct batchloop_ops 
         int64_t wait = ops->work(buffered ? 0 : BATCHLOOP_SLICE_MS, 0, arg);
 
         if (!buffered && wait > 0 && !stopping)
-            wait_news(wait);
+            wait_news(wait, 1);
         take(conf, ops, arg);
         periodic(ops, arg, &last_flush);
     }

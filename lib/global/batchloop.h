@@ -21,10 +21,13 @@
  *                         for news (0: come back soon). The loop waits on
  *                         the consuming socket, on the publishing socket
  *                         and on the program's wake fd (batchloop_wake_fd).
- *   lost()                the consuming connection was re-opened: every
- *                         delivery not yet acked is back with the broker
- *                         and will come again; acks for the old epoch are
- *                         ignored. Drop what was not started.
+ *   lost()                the consuming connection is gone (called before
+ *                         it is re-opened): every delivery not yet acked
+ *                         is back with the broker and will come again;
+ *                         acks for the old epoch are ignored. Drop what
+ *                         is in hand; return only once nothing of the old
+ *                         epoch can still act on it (a worker waits for
+ *                         its running handlers).
  *   busy()                deliveries still in hand (not acked).
  *   report()              optional: every 5 s, before the metrics file is
  *                         written (gauges of the program's own).

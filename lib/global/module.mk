@@ -39,5 +39,9 @@ evbatch_test_SRC := lib/global/evbatch_test.c
 LIBGLOBAL_SRC += lib/global/mqpub.c
 UNIT_TESTS += mqpub_test
 mqpub_test_SRC := lib/global/mqpub_test.c
+# batchloop: the broker runtime (every consumer); tagmap: acks of split deliveries
+LIBGLOBAL_SRC += lib/global/batchloop.c lib/global/tagmap.c
+UNIT_TESTS += tagmap_test
+tagmap_test_SRC := lib/global/tagmap_test.c
 # the worker skeleton's parts (worker.c: threads and the runtime program)
 LIBGLOBAL_SRC += lib/global/worker_settle.c lib/global/worker_confirm.c

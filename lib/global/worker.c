@@ -279,9 +279,8 @@ static void drop_todo(void)
 }
 
 /*
- * on_work - settle and publish what the handlers finished (the results of
- * an earlier epoch are dropped: their inputs are back with the broker),
- * ack what is confirmed. Stopping, the jobs not started go back.
+ * on_work - settle and publish what the handlers finished, ack what is
+ * confirmed. Stopping, the jobs not started go back.
  */
 static int64_t on_work(int64_t budget_ms, int stopping, void *arg)
 {
@@ -294,11 +293,6 @@ static int64_t on_work(int64_t budget_ms, int stopping, void *arg)
         drop_todo();
     for (struct job *j = take_done(); j; j = next) {
         next = j->next;
-        if (j->epoch != batchloop_epoch()) {
-            worker_drop_job(j);
-            worker_inflight--;
-            continue;
-        }
         worker_settle(j);
         j->next = NULL;
         *tail = j;
@@ -312,12 +306,24 @@ static int64_t on_work(int64_t budget_ms, int stopping, void *arg)
     return worker_confirm_awaiting() ? WORKER_AWAIT_MS : WORKER_IDLE_MS;
 }
 
-/* on_lost - the consumer's epoch is over: drop what is awaiting or not started */
+/*
+ * on_lost - the consumer's epoch is over: drop what is awaiting or not
+ * started, let the running handlers finish and drop their results, so
+ * that no job of the old epoch runs while its redelivery does
+ */
 static void on_lost(void *arg)
 {
     (void)arg;
     worker_confirm_drop();
     drop_todo();
+    while (worker_inflight > 0) {
+        time_sleep_ms(20);
+        for (struct job *j = take_done(), *next; j; j = next) {
+            next = j->next;
+            worker_drop_job(j);
+            worker_inflight--;
+        }
+    }
 }
 
 static int on_busy(void *arg)

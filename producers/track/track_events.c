@@ -243,6 +243,85 @@ static enum tx_code publish_batch(struct mqpub *pub, struct item *batch)
     return rc;
 }
 
+/* take_batch - wait up to a second for events; the next batch into *batch. 1: stop now */
+static int take_batch(struct item **batch)
+{
+    int n = 0, stop_now;
+
+    pthread_mutex_lock(&lock);
+    if (*batch == NULL) {
+        while (head == NULL && !stopping) {
+            struct timespec t;
+            clock_gettime(CLOCK_REALTIME, &t);
+            t.tv_sec += 1;
+            pthread_cond_timedwait(&work, &lock, &t);
+            if (head == NULL && !stopping)
+                break; /* idle second: serve heartbeats */
+        }
+        struct item **bt = batch;
+        while (head && n < track_conf.event_batch) {
+            struct item *it = head;
+            head = it->next;
+            it->next = NULL;
+            *bt = it;
+            bt = &it->next;
+            n++;
+        }
+        if (head == NULL)
+            tail = NULL;
+    }
+    stop_now = stopping && (*batch == NULL || time_mono_ms() > stop_deadline);
+    pthread_mutex_unlock(&lock);
+    return stop_now;
+}
+
+/* batch_done - the batch is confirmed: answer its waiters, free it */
+static void batch_done(struct item *batch)
+{
+    pthread_mutex_lock(&lock);
+    while (batch) {
+        struct item *it = batch;
+        batch = it->next;
+        if (it->w) {
+            it->w->done = 1;
+            it->w->ok = 1;
+            waiter_release(it->w);
+        }
+        item_free(it);
+        queued--;
+    }
+    pthread_cond_broadcast(&done);
+    pthread_mutex_unlock(&lock);
+}
+
+/* drop_all - stopping: what could not be published before the stop deadline is lost; say so */
+static void drop_all(struct item *batch)
+{
+    long lost = 0;
+
+    pthread_mutex_lock(&lock);
+    while (batch || head) {
+        struct item *it = batch ? batch : head;
+        if (batch)
+            batch = it->next;
+        else
+            head = it->next;
+        if (it->w) {
+            it->w->done = 1;
+            waiter_release(it->w);
+        }
+        item_free(it);
+        lost++;
+    }
+    tail = NULL;
+    queued = 0;
+    stopped = 1;
+    pthread_cond_broadcast(&done);
+    pthread_mutex_unlock(&lock);
+    if (lost)
+        msg_warn("stopping: %ld tracking events could not be published", lost);
+}
+
 static void *publisher(void *arg)
 {
     char *url = txconf_broker_url();
@@ -254,34 +333,7 @@ static void *publisher(void *arg)
     (void)arg;
     xwipestr(url);
     for (;;) {
-        int n = 0;
-
-        pthread_mutex_lock(&lock);
-        if (batch == NULL) {
-            while (head == NULL && !stopping) {
-                struct timespec t;
-                clock_gettime(CLOCK_REALTIME, &t);
-                t.tv_sec += 1;
-                pthread_cond_timedwait(&work, &lock, &t);
-                if (head == NULL && !stopping)
-                    break; /* idle second: serve heartbeats */
-            }
-            /* take the next batch */
-            struct item **bt = &batch;
-            while (head && n < track_conf.event_batch) {
-                struct item *it = head;
-                head = it->next;
-                it->next = NULL;
-                *bt = it;
-                bt = &it->next;
-                n++;
-            }
-            if (head == NULL)
-                tail = NULL;
-        }
-        int stop_now = stopping && (batch == NULL || time_mono_ms() > stop_deadline);
-        pthread_mutex_unlock(&lock);
-
+        int stop_now = take_batch(&batch);
         int64_t now = time_mono_ms();
         if (now - last_flush >= 5000) {
             metrics_gauge("txmail_track_events_queued", (double)track_events_queued());
@@ -324,44 +376,10 @@ static void *publisher(void *arg)
             continue;
         }
         metrics_count("txmail_track_events_total", "outcome", "published", count);
-        pthread_mutex_lock(&lock);
-        while (batch) {
-            struct item *it = batch;
-            batch = it->next;
-            if (it->w) {
-                it->w->done = 1;
-                it->w->ok = 1;
-                waiter_release(it->w);
-            }
-            item_free(it);
-            queued--;
-        }
-        pthread_cond_broadcast(&done);
-        pthread_mutex_unlock(&lock);
+        batch_done(batch);
+        batch = NULL;
     }
-    /* what could not be published before the stop deadline is lost: say so */
-    pthread_mutex_lock(&lock);
-    long lost = 0;
-    while (batch || head) {
-        struct item *it = batch ? batch : head;
-        if (batch)
-            batch = it->next;
-        else
-            head = it->next;
-        if (it->w) {
-            it->w->done = 1;
-            waiter_release(it->w);
-        }
-        item_free(it);
-        lost++;
-    }
-    tail = NULL;
-    queued = 0;
-    stopped = 1;
-    pthread_cond_broadcast(&done);
-    pthread_mutex_unlock(&lock);
-    if (lost)
-        msg_warn("stopping: %ld tracking events could not be published", lost);
+    drop_all(batch);
     if (up)
         set_connected(0);
     mqpub_free(pub);
