@@ -2,8 +2,9 @@
  * intake - how a producer makes a job durable (DESIGN.md §2), shared by
  * txmail-rest and txmail-smtpd:
  *
- *   1. intake_publish(): the job envelope to slip[0] on txmail.work,
- *      persistent, mandatory, and the broker's confirm awaited;
+ *   1. intake_publish_body(): the job envelope to slip[0] on txmail.work,
+ *      persistent, mandatory, and the broker's confirm awaited (mqpub.h's
+ *      bounded policy);
  *   2. acceptance_write() (lib/global/acceptance.h): the acceptance record
  *      (the job row with the answer about to be sent);
  *   3. only then the answer.
@@ -19,12 +20,15 @@
 #define TX_INTAKE_H
 
 #include "global/envelope.h"
-#include "global/mq.h"
+#include "global/mqpub.h"
 
-/* intake_publish - publish e to its slip[0] and wait for the confirm */
-enum tx_code intake_publish(struct mq *pub, const struct envelope *e, int timeout_ms);
-/* intake_publish_body - the same for an envelope already encoded (body) */
-enum tx_code intake_publish_body(struct mq *pub, const char *stage, const char *job_id,
+#include <stddef.h>
+
+/*
+ * intake_publish_body - publish an encoded job envelope (body) to stage
+ * and wait for the confirm; TX_RETRY_BROKER when the broker did not take it
+ */
+enum tx_code intake_publish_body(struct mqpub *pub, const char *stage, const char *job_id,
                                  const void *body, size_t len, int timeout_ms);
 
 #endif

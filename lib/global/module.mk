@@ -42,3 +42,21 @@ UNIT_TESTS += suppress_test
 suppress_test_SRC := lib/global/suppress_test.c
 # senderdomain: the sender-domain record and its one cache (rest, smtpd, render, deliver)
 LIBGLOBAL_SRC += lib/global/senderdomain.c
+# delaytier: retry schedules and the broker's delay tiers (worker skeleton, notify)
+LIBGLOBAL_SRC += lib/global/delaytier.c
+UNIT_TESTS += delaytier_test
+delaytier_test_SRC := lib/global/delaytier_test.c
+# evbatch: the event-batch wire format (encoder and decoder)
+LIBGLOBAL_SRC += lib/global/evbatch.c
+UNIT_TESTS += evbatch_test
+evbatch_test_SRC := lib/global/evbatch_test.c
+# mqpub: confirmed publishing (producers, worker skeleton, batch programs)
+LIBGLOBAL_SRC += lib/global/mqpub.c
+UNIT_TESTS += mqpub_test
+mqpub_test_SRC := lib/global/mqpub_test.c
+# batchloop: the broker runtime (every consumer); tagmap: acks of split deliveries
+LIBGLOBAL_SRC += lib/global/batchloop.c lib/global/tagmap.c
+UNIT_TESTS += tagmap_test
+tagmap_test_SRC := lib/global/tagmap_test.c
+# the worker skeleton's parts (worker.c: threads and the runtime program)
+LIBGLOBAL_SRC += lib/global/worker_settle.c lib/global/worker_confirm.c

@@ -18,13 +18,23 @@
  *   FATAL   log and exit without ack: the broker returns the job
  *
  * A message that is not a valid envelope of a known version goes to the
- * dead-letter exchange with its reason, never into handle(). The rules
- * every stage follows are the skeleton's too (worker_job.c): the
- * first-stage rule for a stage that may come first (first_stage_grace),
- * one database handle per handler thread (job_db) and taking back
- * queued outputs (job_mark, job_rollback). SIGTERM
- * finishes the jobs in hand, cancels the consumer (waiting for
- * cancel-ok), returns unstarted deliveries and closes cleanly.
+ * dead-letter exchange with its reason, never into handle(). A message
+ * whose `due` is still ahead goes on through the delay tiers
+ * (delaytier.h) without a handler. The rules every stage follows are the
+ * skeleton's too (worker_job.c): the first-stage rule for a stage that may
+ * come first (first_stage_grace), one database handle per handler thread
+ * (job_db) and taking back queued outputs (job_mark, job_rollback).
+ *
+ * The skeleton is a program of the broker runtime (batchloop.h): the
+ * runtime consumes, reconnects and stops; the skeleton runs the handler
+ * threads (worker.c), settles their codes (worker_settle.c) and publishes
+ * the outputs pipelined, acking each input once every publish before its
+ * own is confirmed (worker_confirm.c, mqpub.h's until-done policy).
+ * SIGTERM follows the runtime's one shutdown policy: the consumer is
+ * cancelled (waiting for cancel-ok), the jobs running in handler threads
+ * are finished and their outputs confirmed (no time limit: a handler is
+ * never interrupted), the jobs not yet started are left unacked and the
+ * broker returns them when the connection closes.
  *
  * Parameters added for each worker <prog>: <prog>_queue, <prog>_concurrency,
  * <prog>_prefetch, <prog>_retry_schedule, <prog>_max_age,
@@ -55,6 +65,7 @@ struct job_out {
 struct job {
     struct envelope env;        /* the input, decoded */
     struct mq_delivery dlv;     /* the broker delivery */
+    unsigned epoch;             /* the runtime's consumer epoch of dlv */
     void *ctx;                  /* the handler thread's context */
     enum tx_code code;
     char reason[512];           /* first failure reason wins */
@@ -173,8 +184,5 @@ void job_rollback(struct job *job, size_t mark);
 
 /* worker_stopping - 1 once SIGTERM was received (long handlers may stop early) */
 int worker_stopping(void);
-
-/* worker_tier_for - the delay tier name for a delay, and its real delay */
-const char *worker_tier_for(int64_t delay_ms, int64_t *tier_ms);
 
 #endif

@@ -35,7 +35,7 @@ extern struct rest_conf rest_conf;
 /* rest_conn.c - each MHD thread's own database and publishing connections */
 struct rest_conn {
     struct db *db;
-    struct mq *pub;
+    struct mqpub *pub;              /* mqpub.h: the bounded policy */
     pthread_mutex_t lock;           /* held by the owner while it uses them */
     int64_t used;                   /* monotonic ms of the last use */
 };

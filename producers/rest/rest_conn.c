@@ -2,8 +2,9 @@
  * rest_conn - each MHD thread owns one database connection and one
  * publishing broker connection in confirm mode (rabbitmq-c and Connector/C
  * handles are not thread-safe). They are opened on first use and reopened
- * after a failure, one attempt per request, so a request never waits for a
- * long reconnect loop: the client gets 503 and retries.
+ * after a failure, one attempt per request (mqpub.h's bounded policy), so a
+ * request never waits for a long reconnect loop: the client gets 503 and
+ * retries.
  *
  * rabbitmq-c sends heartbeats only from inside its calls, so a thread that
  * serves no request for a while would lose its broker connection to the
@@ -11,6 +12,7 @@
  * lock is free between requests) and lets rabbitmq-c serve the heartbeats.
  */
 #include "producers/rest/rest.h"
+#include "global/mqpub.h"
 #include "global/txconf.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
@@ -56,8 +58,8 @@ void rest_conn_keepalive(int64_t idle_ms)
         struct rest_conn *c = all[i];
         if (pthread_mutex_trylock(&c->lock) != 0)
             continue;
-        if (now - c->used >= idle_ms && c->pub && !mq_broken(c->pub))
-            mq_poll(c->pub);
+        if (now - c->used >= idle_ms && c->pub)
+            mqpub_poll(c->pub);
         pthread_mutex_unlock(&c->lock);
     }
     pthread_mutex_unlock(&lock);
@@ -76,22 +78,9 @@ enum tx_code rest_conn_db(struct rest_conn *c)
 
 enum tx_code rest_conn_mq(struct rest_conn *c)
 {
-    if (c->pub == NULL) {
-        c->pub = mq_open(rest_conf.broker_url, "rest-publish");
-        if (c->pub == NULL)
-            return TX_RETRY_BROKER;
-        if (mq_confirm_mode(c->pub) != TX_OK) {
-            mq_close(c->pub);
-            c->pub = NULL;
-            return TX_RETRY_BROKER;
-        }
-        return TX_OK;
-    }
-    /* read what the broker sent meanwhile: a close, or EOF after a restart */
-    mq_poll(c->pub);
-    if (mq_broken(c->pub) && mq_reconnect(c->pub, 1) != TX_OK)
-        return TX_RETRY_BROKER;
-    return TX_OK;
+    if (c->pub == NULL)
+        c->pub = mqpub_new(rest_conf.broker_url, "rest-publish", 0, 0);
+    return mqpub_ready(c->pub);
 }
 
 void rest_conn_close_all(void)
@@ -99,7 +88,7 @@ void rest_conn_close_all(void)
     pthread_mutex_lock(&lock);
     for (int i = 0; i < nall; i++) {
         db_close(all[i]->db);
-        mq_close(all[i]->pub);
+        mqpub_free(all[i]->pub);
         pthread_mutex_destroy(&all[i]->lock);
         xfree(all[i]);
     }

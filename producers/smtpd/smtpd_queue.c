@@ -27,7 +27,7 @@
 #include "global/envelope.h"
 #include "global/ids.h"
 #include "global/metrics.h"
-#include "global/mq.h"
+#include "global/mqpub.h"
 #include "global/suppress.h"
 #include "global/txconf.h"
 #include "util/msg.h"
@@ -50,8 +50,8 @@ struct tqueue {
 
 struct pctx {
     struct db *db;
-    struct mq *mq;
-    int64_t db_retry_at, mq_retry_at;
+    struct mqpub *mq;           /* mqpub.h: the bounded policy */
+    int64_t db_retry_at;
 };
 
 enum { SUP_QUEUED, SUP_RUNNING, SUP_DONE, SUP_FAILED, SUP_TAKEN };
@@ -212,29 +212,6 @@ static struct db *get_db(struct pctx *c)
     return c->db;
 }
 
-static struct mq *get_mq(struct pctx *c)
-{
-    int64_t now = time_mono_ms();
-
-    if (c->mq && !mq_broken(c->mq))
-        return c->mq;
-    if (now < c->mq_retry_at)
-        return NULL;
-    if (c->mq == NULL) {
-        c->mq = mq_open(broker_url, "smtpd-publish");
-        if (c->mq && mq_confirm_mode(c->mq) != TX_OK) {
-            mq_close(c->mq);
-            c->mq = NULL;
-        }
-    } else if (mq_reconnect(c->mq, 1) != TX_OK) {
-        mq_close(c->mq);
-        c->mq = NULL;
-    }
-    if (c->mq == NULL)
-        c->mq_retry_at = now + RECONNECT_PAUSE_MS;
-    return c->mq;
-}
-
 /* ---- fast and slow work ----------------------------------------------------------- */
 
 static void run_one(struct pctx *c, struct smtpd_task *t)
@@ -325,20 +302,18 @@ static void tempfail(struct batch *b, const char *why)
     }
 }
 
+static const char UNAVAILABLE[] = "broker unavailable";
+
 /* publish_batch - every job of the batch, confirmed; NULL or why not */
 static const char *publish_batch(struct pctx *c, struct batch *b)
 {
-    struct mq *mq = get_mq(c);
+    struct mqpub_msg m[256];
+    char first[256][ENVELOPE_STAGE_MAX];
+    int n = 0;
 
-    if (mq == NULL)
-        return "broker unavailable";
+    if (mqpub_ready(c->mq) != TX_OK)
+        return UNAVAILABLE;
     for (int i = 0; i < b->n; i++) {
-        struct mq_props props = {NULL, b->t[i]->job_id, NULL, 0};
-        char first[ENVELOPE_STAGE_MAX];
-        enum tx_code rc;
-        char *body;
-        size_t len;
-
         if (b->job[i] == NULL)
             continue;
         if (b->body[i] == NULL && smtpd_job_encode(b->job[i], &b->body[i], &b->len[i]) < 0) {
@@ -347,14 +322,12 @@ static const char *publish_batch(struct pctx *c, struct batch *b)
             b->job[i] = NULL;
             continue;
         }
-        body = b->body[i];
-        len = b->len[i];
-        smtpd_job_first_stage(b->job[i], first, sizeof(first));
-        rc = mq_publish(mq, MQ_EXCHANGE_WORK, first, body, len, &props);
-        if (rc != TX_OK)
-            return "publish failed";
+        smtpd_job_first_stage(b->job[i], first[n], sizeof(first[n]));
+        m[n] = (struct mqpub_msg){MQ_EXCHANGE_WORK, first[n], NULL, NULL, b->body[i], b->len[i],
+                                  b->t[i]->job_id};
+        n++;
     }
-    if (mq_wait_confirms(mq, (int)smtpd.confirm_timeout) != TX_OK)
+    if (mqpub_send(c->mq, m, n, (int)smtpd.confirm_timeout) != TX_OK)
         return "the broker did not confirm";
     return NULL;
 }
@@ -409,9 +382,8 @@ static void run_commits(struct pctx *c, struct batch *b)
         const char *why = publish_batch(c, b);
         if (why == NULL)
             break;
-        if (attempt == 0 && c->mq) {
+        if (attempt == 0 && why != UNAVAILABLE) {
             msg_info("publishing connection lost (%s): reconnecting", why);
-            c->mq_retry_at = 0;
             continue;
         }
         tempfail(b, why);
@@ -478,8 +450,9 @@ static void *pool_main(void *arg)
 
     (void)arg;
     memset(&c, 0, sizeof(c));
+    c.mq = mqpub_new(broker_url, "smtpd-publish", 0, RECONNECT_PAUSE_MS);
     get_db(&c);
-    get_mq(&c);
+    mqpub_ready(c.mq);
     for (;;) {
         struct smtpd_task *t = NULL;
         int slow = 0;
@@ -497,8 +470,7 @@ static void *pool_main(void *arg)
             /* keep the broker connection alive: heartbeats are only
              * served while the connection is used */
             pthread_mutex_unlock(&qlock);
-            if (c.mq && !mq_broken(c.mq))
-                mq_poll(c.mq);
+            mqpub_poll(c.mq);
             continue;
         }
         if (stopping && !fastq.head && !commitq.head && !slowq.head && !suphead) {
@@ -544,7 +516,7 @@ static void *pool_main(void *arg)
         }
     }
     db_close(c.db);
-    mq_close(c.mq);
+    mqpub_free(c.mq);
     xfree(b);
     return NULL;
 }

@@ -26,11 +26,11 @@
  * CLICKED carry their request time as eventKey, fixed before queuing).
  */
 #include "global/event.h"
+#include "global/evbatch.h"
 #include "global/metrics.h"
-#include "global/mq.h"
+#include "global/mqpub.h"
 #include "global/txconf.h"
 #include "producers/track/track.h"
-#include "util/buf.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
@@ -201,165 +201,105 @@ static void set_connected(int c)
     metrics_gauge("txmail_track_broker_connected", c);
 }
 
-/* connect_broker - one attempt; NULL when the broker is not there */
-static struct mq *connect_broker(void)
-{
-    char *url = txconf_broker_url();
-    struct mq *mq = mq_open(url, "track-publish");
-
-    explicit_bzero(url, strlen(url));
-    xfree(url);
-    if (mq == NULL)
-        return NULL;
-    if (mq_declare_topology(mq) != TX_OK || mq_confirm_mode(mq) != TX_OK) {
-        mq_close(mq);
-        return NULL;
-    }
-    return mq;
-}
-
 /*
- * publish_batch - publish every item of batch and wait for the confirms.
- * Events of the same routing key go out together, up to
- * track_events_per_message in one message (a JSON array): the broker's
- * cost is per message, and a click is a few hundred bytes.
+ * publish_batch - publish every item of batch and wait for the confirms
+ * (mqpub.h's bounded policy). Events of the same routing key go out
+ * together, up to track_events_per_message in one message (evbatch.h):
+ * the broker's cost is per message, and a click is a few hundred bytes.
  */
-static enum tx_code publish_batch(struct mq *mq, struct item *batch)
+static enum tx_code publish_batch(struct mqpub *pub, struct item *batch)
 {
-    struct buf b;
-    enum tx_code rc = TX_OK;
-    int n = 0;
+    enum tx_code rc;
+    int n = 0, nmsg = 0;
 
     for (struct item *it = batch; it; it = it->next)
         n++;
     struct item **left = xcalloc((size_t)n + 1, sizeof(*left));
+    struct mqpub_msg *m = xcalloc((size_t)n + 1, sizeof(*m));
     n = 0;
     for (struct item *it = batch; it; it = it->next)
         left[n++] = it;
-    buf_init(&b, (size_t)1 << 30);   /* bounded by the items themselves */
-    for (int i = 0; i < n && rc == TX_OK; i++) {
+    for (int i = 0; i < n; i++) {
         if (left[i] == NULL)
             continue;
         const char *key = left[i]->key;
-        int parts = 0;
-        buf_reset(&b);
-        for (int j = i; j < n && parts < track_conf.events_per_message; j++) {
+        char *body = xmemdup(left[i]->body, left[i]->len + 1);
+        size_t len = left[i]->len;
+        int parts = 1;
+        left[i] = NULL;
+        for (int j = i + 1; j < n && parts < track_conf.events_per_message; j++) {
             if (left[j] == NULL || strcmp(left[j]->key, key) != 0)
                 continue;
-            buf_putc(&b, parts ? ',' : '[');
-            buf_append(&b, left[j]->body, left[j]->len);
+            evbatch_join(&body, &len, &parts, left[j]->body, left[j]->len, 1);
             left[j] = NULL;
-            parts++;
         }
-        buf_putc(&b, ']');
-        /* a lone event goes out as itself */
-        const char *body = parts == 1 ? buf_ptr(&b) + 1 : buf_ptr(&b);
-        size_t len = parts == 1 ? b.len - 2 : b.len;
-        if (mq_publish(mq, MQ_EXCHANGE_EVENTS, key, body, len, NULL) != TX_OK)
-            rc = TX_RETRY_BROKER;
+        m[nmsg++] = (struct mqpub_msg){MQ_EXCHANGE_EVENTS, key, NULL, NULL, body, len, NULL};
     }
-    buf_free(&b);
+    rc = mqpub_send(pub, m, nmsg, (int)track_conf.confirm_timeout_ms);
+    for (int i = 0; i < nmsg; i++)
+        xfree((void *)m[i].body);
+    xfree(m);
     xfree(left);
-    return rc == TX_OK ? mq_wait_confirms(mq, (int)track_conf.confirm_timeout_ms) : rc;
+    return rc;
 }
 
-static void *publisher(void *arg)
+/* take_batch - wait up to a second for events; the next batch into *batch. 1: stop now */
+static int take_batch(struct item **batch)
 {
-    struct mq *mq = NULL;
-    struct item *batch = NULL;
-    int64_t backoff = 100, next_try = 0, last_flush = 0;
+    int n = 0, stop_now;
 
-    (void)arg;
-    for (;;) {
-        int n = 0;
-
-        pthread_mutex_lock(&lock);
-        if (batch == NULL) {
-            while (head == NULL && !stopping) {
-                struct timespec t;
-                clock_gettime(CLOCK_REALTIME, &t);
-                t.tv_sec += 1;
-                pthread_cond_timedwait(&work, &lock, &t);
-                if (head == NULL && !stopping)
-                    break; /* idle second: serve heartbeats */
-            }
-            /* take the next batch */
-            struct item **bt = &batch;
-            while (head && n < track_conf.event_batch) {
-                struct item *it = head;
-                head = it->next;
-                it->next = NULL;
-                *bt = it;
-                bt = &it->next;
-                n++;
-            }
-            if (head == NULL)
-                tail = NULL;
-        }
-        int stop_now = stopping && (batch == NULL || time_mono_ms() > stop_deadline);
-        pthread_mutex_unlock(&lock);
-
-        int64_t now = time_mono_ms();
-        if (now - last_flush >= 5000) {
-            metrics_gauge("txmail_track_events_queued", (double)track_events_queued());
-            metrics_flush();
-            last_flush = now;
-        }
-        if (stop_now)
-            break;
-        if (mq && mq_broken(mq)) {
-            mq_close(mq);
-            mq = NULL;
-            set_connected(0);
-        }
-        if (mq == NULL) {
-            if (now < next_try) {
-                time_sleep_ms(next_try - now < 200 ? next_try - now : 200);
-                continue;
-            }
-            if ((mq = connect_broker()) == NULL) {
-                next_try = time_mono_ms() + backoff;
-                backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
-                continue;
-            }
-            msg_info("connected to the broker");
-            backoff = 100;
-            set_connected(1);
-        }
-        if (batch == NULL) {
-            mq_poll(mq);
-            continue;
-        }
-        int count = 0;
-        for (struct item *it = batch; it; it = it->next)
-            count++;
-        if (publish_batch(mq, batch) != TX_OK) {
-            msg_warn("%d tracking events not confirmed by the broker: publishing them again", count);
-            mq_close(mq);
-            mq = NULL;
-            set_connected(0);
-            next_try = time_mono_ms() + backoff;
-            continue;
-        }
-        metrics_count("txmail_track_events_total", "outcome", "published", count);
-        pthread_mutex_lock(&lock);
-        while (batch) {
-            struct item *it = batch;
-            batch = it->next;
-            if (it->w) {
-                it->w->done = 1;
-                it->w->ok = 1;
-                waiter_release(it->w);
-            }
-            item_free(it);
-            queued--;
-        }
-        pthread_cond_broadcast(&done);
-        pthread_mutex_unlock(&lock);
-    }
-    /* what could not be published before the stop deadline is lost: say so */
     pthread_mutex_lock(&lock);
+    if (*batch == NULL) {
+        while (head == NULL && !stopping) {
+            struct timespec t;
+            clock_gettime(CLOCK_REALTIME, &t);
+            t.tv_sec += 1;
+            pthread_cond_timedwait(&work, &lock, &t);
+            if (head == NULL && !stopping)
+                break; /* idle second: serve heartbeats */
+        }
+        struct item **bt = batch;
+        while (head && n < track_conf.event_batch) {
+            struct item *it = head;
+            head = it->next;
+            it->next = NULL;
+            *bt = it;
+            bt = &it->next;
+            n++;
+        }
+        if (head == NULL)
+            tail = NULL;
+    }
+    stop_now = stopping && (*batch == NULL || time_mono_ms() > stop_deadline);
+    pthread_mutex_unlock(&lock);
+    return stop_now;
+}
+
+/* batch_done - the batch is confirmed: answer its waiters, free it */
+static void batch_done(struct item *batch)
+{
+    pthread_mutex_lock(&lock);
+    while (batch) {
+        struct item *it = batch;
+        batch = it->next;
+        if (it->w) {
+            it->w->done = 1;
+            it->w->ok = 1;
+            waiter_release(it->w);
+        }
+        item_free(it);
+        queued--;
+    }
+    pthread_cond_broadcast(&done);
+    pthread_mutex_unlock(&lock);
+}
+
+/* drop_all - stopping: what could not be published before the stop deadline is lost; say so */
+static void drop_all(struct item *batch)
+{
     long lost = 0;
+
+    pthread_mutex_lock(&lock);
     while (batch || head) {
         struct item *it = batch ? batch : head;
         if (batch)
@@ -380,10 +320,69 @@ static void *publisher(void *arg)
     pthread_mutex_unlock(&lock);
     if (lost)
         msg_warn("stopping: %ld tracking events could not be published", lost);
-    if (mq) {
-        mq_close(mq);
-        set_connected(0);
+}
+
+static void *publisher(void *arg)
+{
+    char *url = txconf_broker_url();
+    struct mqpub *pub = mqpub_new(url, "track-publish", MQPUB_DECLARE, 0);
+    struct item *batch = NULL;
+    int64_t backoff = 100, next_try = 0, last_flush = 0;
+    int up = 0;
+
+    (void)arg;
+    xwipestr(url);
+    for (;;) {
+        int stop_now = take_batch(&batch);
+        int64_t now = time_mono_ms();
+        if (now - last_flush >= 5000) {
+            metrics_gauge("txmail_track_events_queued", (double)track_events_queued());
+            metrics_flush();
+            last_flush = now;
+        }
+        if (stop_now)
+            break;
+        if (up && (mqpub_conn(pub) == NULL || mq_broken(mqpub_conn(pub)))) {
+            up = 0;
+            set_connected(0);
+        }
+        if (!up) {
+            if (now < next_try) {
+                time_sleep_ms(next_try - now < 200 ? next_try - now : 200);
+                continue;
+            }
+            if (mqpub_ready(pub) != TX_OK) {
+                next_try = time_mono_ms() + backoff;
+                backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+                continue;
+            }
+            msg_info("connected to the broker");
+            backoff = 100;
+            up = 1;
+            set_connected(1);
+        }
+        if (batch == NULL) {
+            mqpub_poll(pub);
+            continue;
+        }
+        int count = 0;
+        for (struct item *it = batch; it; it = it->next)
+            count++;
+        if (publish_batch(pub, batch) != TX_OK) {
+            msg_warn("%d tracking events not confirmed by the broker: publishing them again", count);
+            up = 0;
+            set_connected(0);
+            next_try = time_mono_ms() + backoff;
+            continue;
+        }
+        metrics_count("txmail_track_events_total", "outcome", "published", count);
+        batch_done(batch);
+        batch = NULL;
     }
+    drop_all(batch);
+    if (up)
+        set_connected(0);
+    mqpub_free(pub);
     return NULL;
 }
 

@@ -100,6 +100,7 @@
 #include "notify.h"
 #include "global/batchloop.h"
 #include "global/crypto.h"
+#include "global/delaytier.h"
 #include "global/event.h"
 #include "global/eventfill.h"
 #include "global/metrics.h"
@@ -130,11 +131,9 @@ char *notify_retry_queue;
 long long notify_prefetch;
 char *notify_proxy;
 struct netpolicy *nf_policy;
-static char *p_queue, *p_schedule, *p_deny, *p_allow;
-static int64_t p_stop_timeout;
+static char *p_schedule, *p_deny, *p_allow;
 
 static struct cfg_param params[] = {
-    {"notify_queue", CFG_STR, &p_queue, "events.notify", 0, 0, 0, "events consumed", 0, 0},
     {"notify_retry_queue", CFG_STR, &notify_retry_queue, "notify", 0, 0, 0,
      "retry queue on txmail.work", 0, 0},
     {"notify_batch_max", CFG_INT, &notify_batch_max, "100", 1, 1000, 0,
@@ -152,8 +151,6 @@ static struct cfg_param params[] = {
      "POSTs in flight in all", 0, 0},
     {"notify_queue_wait", CFG_TIME, &notify_queue_wait, "5s", 100, 600000, 0,
      "park a POST that waited this long for a slot", 0, 0},
-    {"notify_prefetch", CFG_INT, &notify_prefetch, "5000", 10, 65535, 0,
-     "deliveries in hand per queue", 0, 0},
     {"notify_cache_ttl", CFG_TIME, &notify_cache_ttl, "30s", 0, 3600000, 0,
      "job and account rows cached", 0, 0},
     {"notify_orphan_wait", CFG_TIME, &notify_orphan_wait, "30s", 0, 3600000, 0,
@@ -165,8 +162,6 @@ static struct cfg_param params[] = {
      "networks a POST may connect to even when denied (e.g. a test stack's loopback)", 0, 0},
     {"notify_proxy", CFG_STR, &notify_proxy, "", 0, 0, 0,
      "HTTP proxy for POSTs (empty: none, the environment is ignored)", 0, 0},
-    {"notify_stop_timeout", CFG_TIME, &p_stop_timeout, "30s", 100, 600000, 0,
-     "SIGTERM: longest wait to finish", 0, 0},
     {0},
 };
 
@@ -378,7 +373,7 @@ static enum resolved resolve(struct pending *pe, int64_t now, int stopping)
  */
 static void park(struct pending *list)
 {
-    struct batchloop_msg m[64];
+    struct mqpub_msg m[64];
     char *bodies[64];
     struct pending *batch[64];
     int n = 0;
@@ -406,8 +401,8 @@ static void park(struct pending *list)
             if (nf_event_envelope(pe->ev, pe->first_ms, pe->waits + 1, delay, &bodies[n], &len,
                                   &tier) < 0)
                 msg_panic("cannot encode a webhook-event envelope");
-            m[n] = (struct batchloop_msg){MQ_EXCHANGE_RETRY, tier, notify_retry_queue, NULL,
-                                          bodies[n], len};
+            m[n] = (struct mqpub_msg){MQ_EXCHANGE_RETRY, tier, notify_retry_queue, NULL,
+                                          bodies[n], len, NULL};
             batch[n++] = pe;
             continue;
         }
@@ -495,13 +490,13 @@ static void take_event(struct mq_delivery *d, unsigned epoch, json_t *ev, int64_
     int64_t now = time_now_ms();
     char err[200];
 
-    if (due > now + 250) {
+    if (delaytier_left(due, now) > 0) {
         char *body;
         size_t len;
         const char *tier;
         if (nf_event_envelope(ev, first_ms, waits, due - now, &body, &len, &tier) < 0)
             msg_panic("cannot encode a webhook-event envelope");
-        struct batchloop_msg m = {MQ_EXCHANGE_RETRY, tier, notify_retry_queue, NULL, body, len};
+        struct mqpub_msg m = {MQ_EXCHANGE_RETRY, tier, notify_retry_queue, NULL, body, len, NULL};
         batchloop_publish(&m, 1);
         free(body);
         drop(d, epoch, ev);
@@ -540,14 +535,14 @@ static void take_retry(struct mq_delivery *d, unsigned epoch)
     }
     mq_delivery_free(d);
     nf_post_add_dlv(p, epoch, d->tag);
-    if (due > now + 250) {
+    if (delaytier_left(due, now) > 0) {
         /* a long delay is a chain of tiers: on to the next one */
         char *body;
         size_t len;
         const char *tier;
         if (nf_retry_envelope(p, due - now, &body, &len, &tier) < 0)
             msg_panic("cannot encode a webhook retry envelope");
-        struct batchloop_msg m = {MQ_EXCHANGE_RETRY, tier, notify_retry_queue, NULL, body, len};
+        struct mqpub_msg m = {MQ_EXCHANGE_RETRY, tier, notify_retry_queue, NULL, body, len, NULL};
         batchloop_publish(&m, 1);
         free(body);
         batchloop_ack(epoch, p->dlvs[0].tag);
@@ -635,10 +630,14 @@ static void on_lost(void *arg)
 int main(int argc, char **argv)
 {
     struct batchloop_conf bc;
-    struct batchloop_ops ops = {on_deliver, on_work, on_lost, on_busy};
+    struct batchloop_ops ops = {on_deliver, on_work, on_lost, on_busy, NULL};
     char err[200];
 
-    txconf_init(argc, argv, "notify", params, NULL, NULL);
+    /* notify_queue, notify_prefetch, notify_stop_timeout: the runtime's */
+    struct cfg_param *table = batchloop_table("notify", params, "events.notify", "5000", 10,
+                                              "deliveries in hand per queue", "30s");
+    txconf_init(argc, argv, "notify", table, NULL, NULL);
+    notify_prefetch = batchloop_p.prefetch;
     if (nf_retry_schedule_parse(p_schedule) < 0)
         msg_fatal("notify_retry_schedule: expected delays of at least 1s, e.g. \"10s,20s,1h\"");
     if (*txconf.master_key && secret_set_master_key(txconf.master_key) < 0)
@@ -654,14 +653,15 @@ int main(int argc, char **argv)
     nf_http_init();
     memset(&bc, 0, sizeof(bc));
     bc.name = "notify";
-    bc.queues[0] = p_queue;
+    bc.queues[0] = batchloop_p.queue;
     bc.queues[1] = notify_retry_queue;
     bc.prefetch = (int)notify_prefetch;
-    bc.publisher = 1;
+    bc.split = 1;
     bc.db = 1;
-    bc.stop_timeout_ms = p_stop_timeout;
+    bc.stop_timeout_ms = batchloop_p.stop_timeout_ms;
     batchloop_run(&bc, &ops, NULL);
     nf_http_done();
     netpolicy_free(nf_policy);
+    batchloop_table_free(table);
     return 0;
 }

@@ -295,7 +295,7 @@ static void finished(CURL *c, CURLcode res, struct settle *s)
 static void publish_later(struct nf_post *list, int parked)
 {
     int n = 0, i = 0;
-    struct batchloop_msg *m;
+    struct mqpub_msg *m;
     char **bodies;
 
     for (struct nf_post *p = list; p; p = p->next)
@@ -312,8 +312,8 @@ static void publish_later(struct nf_post *list, int parked)
 
         if (nf_retry_envelope(p, delay, &bodies[i], &len, &tier) < 0)
             msg_panic("cannot encode a webhook retry envelope");
-        m[i] = (struct batchloop_msg){MQ_EXCHANGE_RETRY, tier, notify_retry_queue, NULL,
-                                      bodies[i], len};
+        m[i] = (struct mqpub_msg){MQ_EXCHANGE_RETRY, tier, notify_retry_queue, NULL,
+                                      bodies[i], len, NULL};
     }
     batchloop_publish(m, n);
     for (i = 0; i < n; i++)

@@ -25,8 +25,8 @@
  *   raw:      the event, as it was on txmail.events
  */
 #include "notify.h"
+#include "global/delaytier.h"
 #include "global/envelope.h"
-#include "global/worker.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
@@ -36,35 +36,16 @@
 #include <string.h>
 #include <time.h>
 
-#define NF_SCHEDULE_MAX 32
-
-static int64_t schedule[NF_SCHEDULE_MAX];
-static int nschedule;
+static struct delaytier_schedule schedule;
 
 int nf_retry_schedule_parse(const char *spec)
 {
-    char *copy = xstrdup(spec), *save = NULL;
-
-    nschedule = 0;
-    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        int64_t ms;
-        while (*tok == ' ')
-            tok++;
-        if (time_parse_duration(tok, &ms) < 0 || ms < 1000 || nschedule == NF_SCHEDULE_MAX) {
-            xfree(copy);
-            return -1;
-        }
-        schedule[nschedule++] = ms;
-    }
-    xfree(copy);
-    return nschedule ? 0 : -1;
+    return delaytier_parse(&schedule, spec);
 }
 
 int64_t nf_retry_delay(int attempts)
 {
-    int i = attempts <= 0 ? 0 : attempts - 1;
-
-    return schedule[i < nschedule ? i : nschedule - 1];
+    return delaytier_delay(&schedule, attempts - 1);
 }
 
 int nf_retry_envelope(const struct nf_post *p, int64_t delay_ms, char **out, size_t *len,
@@ -104,7 +85,7 @@ int nf_retry_envelope(const struct nf_post *p, int64_t delay_ms, char **out, siz
     envelope_set_raw(&e, p->body, p->len);
     rc = envelope_encode(&e, out, len);
     envelope_free(&e);
-    *tier = worker_tier_for(delay_ms, &tier_ms);
+    *tier = delaytier_for(delay_ms, &tier_ms);
     return rc;
 }
 
@@ -135,7 +116,7 @@ int nf_event_envelope(json_t *ev, int64_t first_ms, int waits, int64_t delay_ms,
     envelope_take_raw(&e, raw, strlen(raw));
     rc = envelope_encode(&e, out, len);
     envelope_free(&e);
-    *tier = worker_tier_for(delay_ms, &tier_ms);
+    *tier = delaytier_for(delay_ms, &tier_ms);
     return rc;
 }
 

@@ -2,10 +2,8 @@
 PROGRAMS += txmail-recorder
 txmail-recorder_SRC := workers/recorder/recorder.c workers/recorder/recorder_parse.c \
                        workers/recorder/recorder_db.c workers/recorder/recorder_state.c
-# the batch consumer loop shared with txmail-notify; event completion from message rows
-LIBGLOBAL_SRC += lib/global/batchloop.c lib/global/tagmap.c lib/global/eventfill.c
-UNIT_TESTS += tagmap_test
-tagmap_test_SRC := lib/global/tagmap_test.c
+# event completion from message rows (shared with txmail-notify)
+LIBGLOBAL_SRC += lib/global/eventfill.c
 
 UNIT_TESTS += recorder_state_test
 recorder_state_test_SRC := workers/recorder/recorder_state_test.c workers/recorder/recorder_state.c

@@ -74,25 +74,17 @@
 long long recorder_batch_max;
 int64_t recorder_flush_interval;
 int64_t recorder_orphan_wait;
-static char *p_queue;
-static long long p_prefetch;
 static int p_log_events;
-static int64_t p_stop_timeout;
 
 static struct cfg_param params[] = {
-    {"recorder_queue", CFG_STR, &p_queue, "events.recorder", 0, 0, 0, "queue consumed", 0, 0},
     {"recorder_batch_max", CFG_INT, &recorder_batch_max, "500", 1, 10000, 0,
      "deliveries per transaction", 0, 0},
     {"recorder_flush_interval", CFG_TIME, &recorder_flush_interval, "200ms", 1, 60000, 0,
      "longest wait to fill a batch", 0, 0},
-    {"recorder_prefetch", CFG_INT, &p_prefetch, "0", 0, 65535, 0,
-     "prefetch (0: 4 x recorder_batch_max)", 0, 0},
     {"recorder_orphan_wait", CFG_TIME, &recorder_orphan_wait, "60s", 0, 86400000, 0,
      "hold events whose message row is missing this long", 0, 0},
     {"recorder_log_events", CFG_BOOL, &p_log_events, "yes", 0, 0, 0,
      "one log line per event", 0, 0},
-    {"recorder_stop_timeout", CFG_TIME, &p_stop_timeout, "30s", 100, 600000, 0,
-     "SIGTERM: longest wait to flush", 0, 0},
     {0},
 };
 
@@ -527,22 +519,27 @@ static int64_t on_work(int64_t budget, int stopping, void *arg)
 int main(int argc, char **argv)
 {
     struct batchloop_conf bc;
-    struct batchloop_ops ops = {on_deliver, on_work, on_lost, on_busy};
+    struct batchloop_ops ops = {on_deliver, on_work, on_lost, on_busy, NULL};
 
-    txconf_init(argc, argv, "recorder", params, NULL, NULL);
-    if (p_prefetch == 0)
-        p_prefetch = recorder_batch_max * 4 > 65535 ? 65535 : recorder_batch_max * 4;
-    if (p_prefetch < recorder_batch_max)
+    /* recorder_queue, recorder_prefetch, recorder_stop_timeout: the runtime's */
+    struct cfg_param *table = batchloop_table("recorder", params, "events.recorder", "0", 0,
+                                              "prefetch (0: 4 x recorder_batch_max)", "30s");
+    txconf_init(argc, argv, "recorder", table, NULL, NULL);
+    long long prefetch = batchloop_p.prefetch;
+    if (prefetch == 0)
+        prefetch = recorder_batch_max * 4 > 65535 ? 65535 : recorder_batch_max * 4;
+    if (prefetch < recorder_batch_max)
         msg_fatal("recorder_prefetch (%lld) must be at least recorder_batch_max (%lld)",
-                  p_prefetch, recorder_batch_max);
+                  prefetch, recorder_batch_max);
     memset(&bc, 0, sizeof(bc));
     bc.name = "recorder";
-    bc.queues[0] = p_queue;
-    bc.prefetch = (int)p_prefetch;
-    bc.publisher = 1;
+    bc.queues[0] = batchloop_p.queue;
+    bc.prefetch = (int)prefetch;
+    bc.split = 1;
     bc.db = 1;
-    bc.stop_timeout_ms = p_stop_timeout;
+    bc.stop_timeout_ms = batchloop_p.stop_timeout_ms;
     batchloop_run(&bc, &ops, NULL);
     free_list(held);
+    batchloop_table_free(table);
     return 0;
 }
