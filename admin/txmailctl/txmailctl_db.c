@@ -157,7 +157,7 @@ static int migrate(int dry_run)
     db_res_free(r);
     ensure_version_table(db);
     for (int i = 0; i < n; i++) {
-        int version = atoi(names[i]);
+        int version = (int)strtol(names[i], NULL, 10); /* is_migration: NNN_ */
         size_t len, pos = 0;
         char *sql = read_file(names[i], &len), *stmt, sum[65];
 
