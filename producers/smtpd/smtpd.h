@@ -28,7 +28,7 @@
 
 /* ---- parameters (smtpd.c) ---------------------------------------------- */
 
-struct smtpd_params {
+struct smtpd_conf {
     char *listen, *tls_listen;
     char *cert_file, *key_pem; /* key_pem: the key file's text (secret) */
     char *tls_exempt;
@@ -44,7 +44,7 @@ struct smtpd_params {
     int64_t auth_recheck;     /* MAIL re-checks a credential last found valid longer ago */
     int64_t confirm_timeout, shutdown_grace;
 };
-extern struct smtpd_params smtpd;
+extern struct smtpd_conf smtpd_conf;
 /* smtpd_stage_offered - the installation runs stage (smtpd_stages) */
 int smtpd_stage_offered(const char *stage);
 /* smtpd_shutting_down - SIGTERM received */

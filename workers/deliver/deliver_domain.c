@@ -68,7 +68,7 @@ int deliver_domain_conf(struct db *db, long long account, long long domain_id,
     s->account = account;
     s->id = domain_id;
     s->conf = *out;
-    s->expires = time_mono_ms() + dp.domain_cache;
+    s->expires = time_mono_ms() + deliver_conf.domain_cache;
     pthread_mutex_unlock(&lock);
     return 0;
 }

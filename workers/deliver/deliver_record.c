@@ -41,7 +41,7 @@ int record_lookup(struct db *db, const char *rid, struct sent_record *rec)
 int record_sent(struct dctx *ctx, const char *rid, long long account, const struct outcome *o)
 {
     char code[8];
-    int64_t until = time_mono_ms() + dp.record_retry, wait = 50;
+    int64_t until = time_mono_ms() + deliver_conf.record_retry, wait = 50;
 
     snprintf(code, sizeof(code), "%03d", o->code);
     for (;;) {

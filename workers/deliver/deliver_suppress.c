@@ -54,12 +54,12 @@ static void neg_put(long long account, const char *addr)
 {
     unsigned s = slot_of(account, addr);
 
-    if (dp.suppress_cache <= 0 || strlen(addr) >= sizeof(negs[0].addr))
+    if (deliver_conf.suppress_cache <= 0 || strlen(addr) >= sizeof(negs[0].addr))
         return;
     pthread_mutex_lock(&neg_lock);
     negs[s].account = account;
     snprintf(negs[s].addr, sizeof(negs[s].addr), "%s", addr);
-    negs[s].expires = time_mono_ms() + dp.suppress_cache;
+    negs[s].expires = time_mono_ms() + deliver_conf.suppress_cache;
     pthread_mutex_unlock(&neg_lock);
 }
 

@@ -133,7 +133,7 @@ static void jobs_trim(void)
         struct jnode **pp = &jobs[b];
         while (*pp) {
             struct jnode *n = *pp;
-            if (njobs > NF_CACHE_MAX / 2 || now - n->j.loaded_mono > notify_cache_ttl) {
+            if (njobs > NF_CACHE_MAX / 2 || now - n->j.loaded_mono > notify_conf.cache_ttl) {
                 *pp = n->next;
                 job_clear(&n->j);
                 xfree(n);
@@ -156,7 +156,7 @@ enum tx_code nf_job_get(const char *job_id, struct nf_job **out)
     for (n = jobs[h]; n; n = n->next)
         if (strcmp(n->j.id, job_id) == 0)
             break;
-    if (n && now - n->j.loaded_mono <= notify_cache_ttl) {
+    if (n && now - n->j.loaded_mono <= notify_conf.cache_ttl) {
         *out = &n->j;
         return TX_OK;
     }
@@ -232,7 +232,7 @@ enum tx_code nf_account_get(long long id, struct nf_account **out)
     for (n = accounts[h]; n; n = n->next)
         if (n->a.id == id)
             break;
-    if (n && now - n->a.loaded_mono <= notify_cache_ttl) {
+    if (n && now - n->a.loaded_mono <= notify_conf.cache_ttl) {
         *out = &n->a;
         return TX_OK;
     }

@@ -105,7 +105,7 @@ void nf_http_init(void)
     multi = curl_multi_init();
     if (multi == NULL)
         msg_fatal("curl_multi_init failed");
-    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)(notify_concurrency * 2));
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)(notify_conf.concurrency * 2));
     if (nf_dns_init() < 0)
         msg_fatal("cannot set up the resolver for dns_servers");
 }
@@ -132,7 +132,7 @@ static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_so
     struct nf_post *p = arg;
 
     (void)purpose; /* IPCXN; ACCEPT is FTP only, and only http(s) is allowed */
-    if (*notify_proxy == 0 && !netpolicy_allowed(nf_policy, &a->addr)) {
+    if (*notify_conf.proxy == 0 && !netpolicy_allowed(nf_policy, &a->addr)) {
         p->denied = 1;
         return CURL_SOCKET_BAD;
     }
@@ -238,7 +238,7 @@ static void failed(struct nf_post *p, struct settle *s)
         push(&s->ok, p); /* its deliveries come again: nothing to do */
         return;
     }
-    if (time_now_ms() - p->first_ms >= notify_max_age)
+    if (time_now_ms() - p->first_ms >= notify_conf.max_age)
         push(&s->dead, p);
     else
         push(&s->retry, p);
@@ -470,7 +470,7 @@ static int start(struct nf_post *p, struct settle *s)
     if (rc == TX_RETRY_DB)
         return 1;
     p->denied = 0;
-    r = *notify_proxy ? proxy_pin(p) : resolve_list(p);
+    r = *notify_conf.proxy ? proxy_pin(p) : resolve_list(p);
     if (r > 0)
         return 1;
     if (r < 0) {
@@ -517,22 +517,22 @@ static int start(struct nf_post *p, struct settle *s)
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, p->body);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->len);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, (struct curl_slist *)p->hdrs);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)notify_timeout);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)notify_timeout);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)notify_conf.timeout);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)notify_conf.timeout);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (notify_ca_file && *notify_ca_file)
-        curl_easy_setopt(c, CURLOPT_CAINFO, notify_ca_file);
+    if (notify_conf.ca_file && *notify_conf.ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, notify_conf.ca_file);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, p);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, p->errbuf);
     curl_easy_setopt(c, CURLOPT_PRIVATE, p);
     if (p->resolve)
         curl_easy_setopt(c, CURLOPT_RESOLVE, (struct curl_slist *)p->resolve);
-    curl_easy_setopt(c, CURLOPT_PROXY, notify_proxy); /* "" : none, whatever the environment says */
+    curl_easy_setopt(c, CURLOPT_PROXY, notify_conf.proxy); /* "" : none, whatever the environment says */
     if (p->connect_to) {
         /* through the proxy: a tunnel to the checked address, for every host (no_proxy ignored) */
         curl_easy_setopt(c, CURLOPT_NOPROXY, "");
@@ -619,7 +619,7 @@ static void publish_later(struct nf_post *list, int parked)
 
         if (nf_retry_envelope(p, delay, &bodies[i], &len, &tier) < 0)
             msg_panic("cannot encode a webhook retry envelope");
-        m[i] = (struct batchloop_msg){MQ_EXCHANGE_RETRY, tier, notify_retry_queue, NULL,
+        m[i] = (struct batchloop_msg){MQ_EXCHANGE_RETRY, tier, notify_conf.retry_queue, NULL,
                                       bodies[i], len};
     }
     batchloop_publish(m, n);
@@ -709,8 +709,8 @@ static void schedule(int mode, struct settle *s)
         struct nf_ep *e = eps[b];
         while (e) {
             struct nf_ep *enext = e->next;
-            while (e->qhead && e->inflight < notify_endpoint_concurrency &&
-                   active < notify_concurrency) {
+            while (e->qhead && e->inflight < notify_conf.endpoint_concurrency &&
+                   active < notify_conf.concurrency) {
                 struct nf_post *p = e->qhead;
                 e->qhead = p->next;
                 if (e->qhead == NULL)
@@ -728,7 +728,7 @@ static void schedule(int mode, struct settle *s)
             while (e->qhead) {
                 struct nf_post *p = e->qhead;
                 int64_t waited = now - p->queued_mono;
-                if (!(waited >= notify_queue_wait || mode == 2 ||
+                if (!(waited >= notify_conf.queue_wait || mode == 2 ||
                       (mode == 1 && waited >= NF_PRESSURE_WAIT_MS)))
                     break;
                 e->qhead = p->next;
