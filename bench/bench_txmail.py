@@ -1,29 +1,72 @@
-"""bench_txmail - the txmail sections of make bench (see bench/run)."""
+"""bench_txmail - the txmail sections of make bench (see bench/run).
+
+Each section brings up the stack and exactly the programs it needs
+(Stack.programs: the counts it asks for, every process ready before the
+clock starts) whatever an earlier section left, and checks everything it
+measured: every request answered 2xx (loadgen), every job on the broker
+(Stack.purge) and in MariaDB (Stack.jobs), every message at the sink and
+no more, no program exited or restarted meanwhile (Stack.check). Any
+failure raises BenchFailure: the section has no figure.
+"""
 import base64
+import glob
 import json
 import os
 import random
-import shutil
 import subprocess
 import time
+import urllib.request
 
-from benchlib import (BIN, REPO, WORK, CpuMeter, SmtpSink, all_procs, classify, log, rss_peak_kb,
-                      smtp_source, summary, wait_port)
+from benchlib import (BIN, REPO, WORK, BenchFailure, CpuMeter, SmtpSink, all_procs, classify, log, rss_peak_kb,
+                      run_checked, sql, summary, wait_port)
 
 STACK_DIR = os.path.join(WORK, "stack")
+STACK_D = os.path.join(REPO, "scripts", "stack.d")
 
 
 def stack(*args, env=None):
     e = dict(os.environ)
     e.update(env or {})
-    p = subprocess.run([os.path.join(REPO, "scripts", "txmail-stack")] + list(args),
-                       capture_output=True, text=True, env=e)
-    if p.returncode != 0 and args[0] not in ("status",):
-        raise RuntimeError("txmail-stack %s: %s %s" % (args[0], p.stdout, p.stderr))
-    return p.stdout
+    return run_checked([os.path.join(REPO, "scripts", "txmail-stack")] + list(args), "txmail-stack %s" % args[0],
+                       env=e).stdout
+
+
+def stack_programs():
+    """{name: (default count, health)} of scripts/stack.d (HEALTH: metrics, http:URL or port:NAME)"""
+    out = {}
+    for name in sorted(os.listdir(STACK_D)):
+        if name == "README":
+            continue
+        conf = {"COUNT": "1", "HEALTH": "metrics"}
+        with open(os.path.join(STACK_D, name)) as f:
+            for line in f:
+                k, sep, v = line.strip().partition("=")
+                if sep and k in conf:
+                    conf[k] = v.strip('"')
+        out[name] = (int(conf["COUNT"]), conf["HEALTH"])
+    return out
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def read_pid(path):
+    try:
+        with open(path) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return 0
 
 
 class Stack:
+    """The bench stack in var/bench/stack on the section's ports, brought
+    up from whatever state an earlier section or run left it in."""
+
     def __init__(self, ports):
         self.ports = ports
         self.extra = os.path.join(WORK, "bench-extra.conf")
@@ -32,29 +75,135 @@ class Stack:
             f.write("deliver_concurrency = 64\n")
         self.env = {"TXMAIL_STACK_DIR": STACK_DIR, "TXMAIL_PORT_BASE": str(ports["stack"]),
                     "TXMAIL_STACK_EXTRA_CONF": self.extra}
+        self.pids = {}
         stack("down", env=self.env)   # a stack left from an earlier run may use other ports
         stack("up", env=self.env)
         self.vars = dict(l.split("=", 1) for l in stack("env", env=self.env).splitlines() if "=" in l)
+        # nothing left from an earlier section or run (a failed one may leave
+        # jobs, retries and events queued): the section's work only
+        stack("programs-down", env=self.env)
+        with open(os.path.join(REPO, "broker-config", "definitions.json")) as f:
+            self.purge(*[q["name"] for q in json.load(f)["queues"]])
 
-    def restart_programs(self, counts=None):
-        env = dict(self.env)
-        for k, v in (counts or {}).items():
-            env["TXMAIL_COUNT_" + k] = str(v)
+    def programs(self, counts=None, timeout=60):
+        """Run exactly the stack's programs with counts {name: n} over the
+        stack.d defaults (0: not running), restarted, and wait until every
+        process is ready: rest and track answer /health, smtpd's port is
+        open, a worker has written its first metrics (it consumes)."""
+        self.counts = {name: (counts or {}).get(name, c) for name, (c, _) in stack_programs().items()}
+        env = dict(self.env, **{"TXMAIL_COUNT_" + n.replace("-", "_"): str(c) for n, c in self.counts.items()})
         stack("programs-down", env=env)
         stack("programs-up", env=env)
-        time.sleep(2)
+        end = time.time() + timeout
+        while True:
+            waiting = self.not_ready()
+            if not waiting:
+                break
+            if time.time() > end:
+                raise BenchFailure("txmail programs not ready within %ds: %s (logs: %s/log)"
+                                   % (timeout, ", ".join(waiting), STACK_DIR))
+            time.sleep(0.2)
+        self.pids = {key: read_pid(os.path.join(STACK_DIR, "log", key + ".log.pid")) for key in self.instances()}
 
-    def stop_programs(self, keep=()):
-        stack("programs-down", env=self.env)
+    def instances(self):
+        return ["%s-%d" % (n, i) for n, c in sorted(self.counts.items()) for i in range(1, c + 1)]
 
-    def purge(self, queue):
-        subprocess.run(["/usr/bin/python3", "-c",
-                        "import pika,sys;c=pika.BlockingConnection(pika.URLParameters(sys.argv[1]));"
-                        "c.channel().queue_purge(sys.argv[2]);c.close()",
-                        self.vars["TXMAIL_AMQP_URL"].rstrip("/") + "/%2F", queue], check=False)
+    def not_ready(self):
+        health = stack_programs()
+        out = []
+        for key in self.instances():
+            name = key.rsplit("-", 1)[0]
+            sup = read_pid(os.path.join(STACK_DIR, "run", key + ".pid"))
+            pid = read_pid(os.path.join(STACK_DIR, "log", key + ".log.pid"))
+            h = health[name][1]
+            if not (sup and alive(sup) and pid and alive(pid)):
+                ok = False
+            elif h == "metrics":
+                ok = bool(glob.glob(os.path.join(STACK_DIR, "metrics", "*-%d.prom" % pid)))
+            elif h.startswith("port:"):
+                ok = port_open(int(self.vars["TXMAIL_%s_PORT" % h[5:]]))
+            else:   # http: the stack.d URL names the port by variable; the same port as env's
+                url = {"rest": self.vars["TXMAIL_REST_HTTP_URL"], "track": self.vars["TXMAIL_TRACK_URL"]}.get(name)
+                ok = http_ok(url + "/health") if url else True
+            if not ok:
+                out.append(key)
+        return out
+
+    def check(self):
+        """BenchFailure when a program made ready by programs() has exited or
+        was restarted by its supervisor since (a crash in mid-measurement)"""
+        for key, pid in self.pids.items():
+            now = read_pid(os.path.join(STACK_DIR, "log", key + ".log.pid"))
+            if now != pid or not alive(pid):
+                raise BenchFailure("%s (pid %d) exited or was restarted during the measurement (now %s; see %s)"
+                                   % (key, pid, now or "not running", os.path.join(STACK_DIR, "log", key + ".log")))
+
+    def purge(self, *queues):
+        """empty the queues; returns how many messages they held"""
+        import pika
+        c = pika.BlockingConnection(pika.URLParameters(self.vars["TXMAIL_AMQP_URL"].rstrip("/") + "/%2F"))
+        try:
+            ch = c.channel()
+            return sum(ch.queue_purge(q).method.message_count for q in queues)
+        finally:
+            c.close()
+
+    def jobs(self):
+        """acceptance records in MariaDB"""
+        return int(sql(self.vars, "SELECT COUNT(*) FROM job")[0][0])
+
+    def delivered(self):
+        """recipients the recorder has as delivered"""
+        return int(sql(self.vars, "SELECT COUNT(*) FROM message WHERE last_type = 'DELIVERED'")[0][0])
 
     def down(self):
         stack("down", env=self.env)
+
+
+def port_open(port):
+    try:
+        wait_port(port, 0.1)
+        return True
+    except BenchFailure:
+        return False
+
+
+def http_ok(url):
+    try:
+        with urllib.request.urlopen(url, timeout=3) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+class Bench:
+    """with Bench(ports, counts) as (sink, st): an smtp-sink on the sink port
+    and the stack with the given programs ready; both stopped on leaving,
+    also when bringing them up failed half-way."""
+
+    def __init__(self, ports, counts=None):
+        self.ports, self.counts = ports, counts
+        self.sink = self.st = None
+
+    def __enter__(self):
+        try:
+            self.sink = SmtpSink(self.ports["sink"])
+            self.st = Stack(self.ports)
+            self.st.programs(self.counts)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self.sink, self.st
+
+    def __exit__(self, *exc):
+        try:
+            stack("down", env=self.st.env if self.st else
+                  {"TXMAIL_STACK_DIR": STACK_DIR, "TXMAIL_PORT_BASE": str(self.ports["stack"])})
+        except BenchFailure as e:   # the next section starts with "down" again
+            log("  (taking the stack down: %s)" % e)
+        if self.sink:
+            self.sink.stop()
+        return False
 
 
 def job_body(size_label, path):
@@ -84,6 +233,9 @@ def job_body(size_label, path):
 
 
 def loadgen(st, body, n, conc=50, rate=0, plain=False, warm=False, latfile=None):
+    """txmail-loadgen: n POSTs of body; its result line when every request
+    was answered 2xx, BenchFailure otherwise (no figure from failed requests).
+    -w posts one extra request per connection before the clock starts."""
     v = st.vars
     url = v["TXMAIL_REST_HTTP_URL" if plain else "TXMAIL_REST_URL"] + "/email/v2/jobs"
     cmd = [os.path.join(BIN, "txmail-loadgen"), "-u", url, "-f", body,
@@ -97,14 +249,30 @@ def loadgen(st, body, n, conc=50, rate=0, plain=False, warm=False, latfile=None)
         cmd += ["-l", latfile]
     p = subprocess.run(cmd, capture_output=True, text=True)
     lines = p.stdout.strip().splitlines()
-    if not lines:
-        raise RuntimeError("txmail-loadgen printed no result (exit %d): %s" % (p.returncode, p.stderr[-500:]))
-    r = json.loads(lines[-1])
+    try:
+        r = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        raise BenchFailure("txmail-loadgen against %s printed no result (exit %d): %s"
+                           % (url, p.returncode, (p.stdout + p.stderr)[-500:]))
     # never a figure from failed requests: every request must have succeeded
     if p.returncode != 0 or r.get("errors") or r.get("ok") != n:
-        raise RuntimeError("txmail-loadgen against %s: %s of %d requests succeeded, %s errors, statuses %r "
+        raise BenchFailure("txmail-loadgen against %s: %s of %d requests succeeded, %s errors, statuses %r "
                            "(exit %d): no figure" % (url, r.get("ok"), n, r.get("errors"), r.get("status"),
                                                      p.returncode))
+    return r
+
+
+def intake_checked(st, body, n, conc=50, rate=0, plain=False, warm=False, latfile=None):
+    """loadgen() with nothing consuming the render queue: every accepted job
+    must also be on the broker and in MariaDB (the queue is purged after)"""
+    j0 = st.jobs()
+    r = loadgen(st, body, n, conc, rate, plain, warm, latfile)
+    want = n + (conc if warm else 0)
+    queued, jobs = st.purge("render"), st.jobs() - j0
+    if queued != want or jobs != want:
+        raise BenchFailure("%d jobs accepted, but %d on the render queue and %d acceptance records: no figure"
+                           % (want, queued, jobs))
+    st.check()
     return r
 
 
@@ -117,25 +285,50 @@ def txmail_rss():
     return out
 
 
+def wait_delivered(st, want, stall=60):
+    """the recorder has recorded want recipients as delivered (no progress
+    for stall seconds: BenchFailure)"""
+    last, last_t = -1, time.time()
+    while True:
+        got = st.delivered()
+        if got == want:
+            return
+        if got > want:
+            raise BenchFailure("the recorder has %d recipients delivered, %d expected" % (got, want))
+        if got != last:
+            last, last_t = got, time.time()
+        elif time.time() - last_t > stall:
+            raise BenchFailure("the recorder has %d of %d recipients delivered (none for %ds)" % (got, want, stall))
+        st.check()
+        time.sleep(0.5)
+
+
 def e2e_run(args, st, sink, label, n, reps):
+    """reps runs (after a warm-up) of n jobs from the REST intake to the
+    sink: every job accepted (2xx and an acceptance record), exactly n more
+    messages at the sink, every program still the one made ready, and at
+    the end every recipient recorded as delivered."""
     body = os.path.join(WORK, "job-%s.json" % label)
     job_body(label, body)
     rates, cpus = [], []
+    delivered0 = st.delivered()
     for rep in range(reps + 1):
-        base = sink.count()
+        base, j0 = sink.count(), st.jobs()
         meter = CpuMeter()
         meter.start()
         lg = loadgen(st, body, n)
-        if lg["ok"] != n:
-            raise RuntimeError("load generator: %d of %d accepted: %s" % (lg["ok"], n, lg))
-        t_last = sink.wait_count(base + n, 900, meter)
+        t_last = sink.wait_count(base + n, 900, meter, check=st.check)
         cpu = meter.stop()
+        if st.jobs() - j0 != n:
+            raise BenchFailure("%d jobs accepted but %d acceptance records" % (n, st.jobs() - j0))
+        st.check()
         rate = n / (t_last - lg["first_ok_ms"] / 1000.0)
         log("  e2e %s run %d%s: %.0f msg/s (intake %.0f jobs/s)" % (label, rep, " (warm-up)" if rep == 0 else "",
                                                                   rate, lg["rate"]))
         if rep > 0:
             rates.append(rate)
             cpus.append(cpu)
+    wait_delivered(st, delivered0 + n * (reps + 1))
     return {"msgs_per_s": summary(rates), "messages": n, "cpu_seconds": cpus[len(cpus) // 2] if cpus else {}}
 
 
@@ -145,10 +338,7 @@ def ratio(x, anchor_section, results, label):
 
 
 def e2e(args, ports, results):
-    sink = SmtpSink(ports["sink"])
-    st = Stack(ports)
-    try:
-        st.restart_programs()
+    with Bench(ports) as (sink, st):
         out = {}
         for label in ("200KB", "5KB"):
             n = args.n200 if label == "200KB" else args.n5
@@ -160,18 +350,13 @@ def e2e(args, ports, results):
                  ratio(m, "msgs_per_s", results, label)))
         out["peak_rss_kb"] = txmail_rss()
         results["e2e"] = out
-    finally:
-        st.down()
-        sink.stop()
 
 
 def scaling(args, ports, results):
-    sink = SmtpSink(ports["sink"])
-    st = Stack(ports)
-    try:
+    with Bench(ports) as (sink, st):
         out = {}
         for k in (1, 2, 4):
-            st.restart_programs({"render": k, "deliver": k, "recorder": k, "notify": k})
+            st.programs({"render": k, "deliver": k, "recorder": k, "notify": k})
             r = e2e_run(args, st, sink, "200KB", args.n200, max(1, args.reps - 2))
             out[str(k)] = r
             m = r["msgs_per_s"]["median"]
@@ -180,9 +365,6 @@ def scaling(args, ports, results):
                  "%.0f-%.0f" % (r["msgs_per_s"]["min"], r["msgs_per_s"]["max"]),
                  ratio(m, "msgs_per_s", results, "200KB")))
         results["scaling"] = out
-    finally:
-        st.down()
-        sink.stop()
 
 
 def fixed_rate_windows(st, body, windows):
@@ -194,11 +376,12 @@ def fixed_rate_windows(st, body, windows):
     lf = os.path.join(WORK, "latencies.txt")
     for _ in range(windows):
         wal = wal_files()
-        r = loadgen(st, body, 600, conc=64, rate=300, warm=True, latfile=lf)
+        r = intake_checked(st, body, 600, conc=64, rate=300, warm=True, latfile=lf)
         rolled += wal_files() != wal
-        st.purge("render")
         with open(lf) as f:
             lat = sorted(float(x) for x in f if x.strip())
+        if len(lat) != 600:
+            raise BenchFailure("txmail-loadgen wrote %d latencies for 600 requests" % len(lat))
         pooled += lat
         p99s.append(r["p99_ms"])
         stalled += lat[-1] > 100
@@ -211,34 +394,26 @@ def fixed_rate_windows(st, body, windows):
 def disk_probe(label, seconds):
     """the disk anchor: bench/disk-probe at the intake's byte rate, just before it"""
     kb = {"200KB": 200, "5KB": 5}[label]
-    p = subprocess.run([os.path.join(REPO, "bench", "disk-probe"), WORK, str(seconds), str(kb), "300"],
-                       capture_output=True, text=True, check=True)
+    p = run_checked([os.path.join(REPO, "bench", "disk-probe"), WORK, str(seconds), str(kb), "300"], "disk-probe")
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
 def wal_files():
     """the names of the broker's quorum-queue write-ahead logs (a new one: a roll-over)"""
-    import glob
     return sorted(os.path.basename(p) for p in
                   glob.glob(os.path.join(STACK_DIR, "rabbitmq", "mnesia", "*", "quorum", "*", "*.wal")))
 
 
 def intake(args, ports, results):
-    sink = SmtpSink(ports["sink"])
-    st = Stack(ports)
-    try:
-        st.stop_programs()
-        stack("programs-up", env=dict(st.env, **{"TXMAIL_COUNT_" + n: "0" for n in
-                                                ("render", "deliver", "recorder", "notify", "smtpd", "track")}))
-        time.sleep(1)
+    """REST intake alone: txmail-rest and nothing consuming its jobs"""
+    with Bench(ports, {name: 1 if name == "rest" else 0 for name in stack_programs()}) as (sink, st):
         out = {}
         for label in ("200KB", "5KB"):
             body = os.path.join(WORK, "job-%s.json" % label)
             job_body(label, body)
             # warm-up at the measured rate: TLS sessions, per-thread broker and
             # database connections, the credential cache
-            loadgen(st, body, 600, conc=64, rate=300)
-            st.purge("render")
+            intake_checked(st, body, 600, conc=64, rate=300)
             # 2 s at 300 jobs/s: nothing consumes the queue here, so longer runs
             # would measure a broker holding gigabytes (the pipeline itself does
             # not keep up with 300/s of 200 KB on 2 cores, see e2e)
@@ -247,10 +422,8 @@ def intake(args, ports, results):
             probe = disk_probe(label, 2 * args.intake_windows)
             fixed = fixed_rate_windows(st, body, args.intake_windows)
             fixed["disk_probe"] = probe
-            plain = loadgen(st, body, 600, conc=64, rate=300, plain=True, warm=True)
-            st.purge("render")
-            peak = loadgen(st, body, 1000, conc=64)
-            st.purge("render")
+            plain = intake_checked(st, body, 600, conc=64, rate=300, plain=True, warm=True)
+            peak = intake_checked(st, body, 1000, conc=64)
             out[label] = {"at_300_per_s": fixed, "at_300_per_s_plain_http": plain, "max": peak}
             results.setdefault("table", []).append(
                 ("REST intake %s at 300/s (HTTPS, %d x 2 s): p50 / p99" % (label, len(fixed["window_p99_ms"])),
@@ -268,19 +441,21 @@ def intake(args, ports, results):
                 ("REST intake %s, 64 connections (HTTPS)" % label, "%.0f/s" % peak["rate"],
                  "p99 %.1f ms" % peak["p99_ms"], "-"))
         results["intake"] = out
-    finally:
-        st.down()
-        sink.stop()
 
 
 def ingest(args, ports, results):
     """SMTP ingest: bench/smtp-ingest (txmail-smtpd with confirmed queuing vs
-    Postfix smtpd putting mail on hold), its own stack and Postfix."""
+    Postfix smtpd putting mail on hold), its own stack and Postfix; it checks
+    every run (queued messages and acceptance records) and exits non-zero
+    on a failure."""
+    path = os.path.join(REPO, "var", "bench-smtp-ingest", "results.json")
+    if os.path.exists(path):
+        os.unlink(path)     # never the figures of an earlier run
     cmd = [os.path.join(REPO, "bench", "smtp-ingest"), "--reps", str(args.reps)]
     if args.quick:
         cmd.append("--quick")
-    subprocess.run(cmd, check=True)
-    with open(os.path.join(REPO, "var", "bench-smtp-ingest", "results.json")) as f:
+    run_checked(cmd, "bench/smtp-ingest", stdout=None, stderr=None)
+    with open(path) as f:
         r = json.load(f)
     results["ingest"] = r
     for key, point in sorted(r.get("points", {}).items()):
@@ -295,32 +470,30 @@ def ingest(args, ports, results):
 def soak(args, ports, results):
     """Memory over a long run: 5 KB jobs at a steady rate for --soak-minutes,
     peak RSS of every txmail process sampled every 30 s (no process may grow
-    without bound)."""
-    sink = SmtpSink(ports["sink"])
-    st = Stack(ports)
-    try:
-        st.restart_programs()
+    without bound). Every job accepted and delivered, no program restarted."""
+    with Bench(ports) as (sink, st):
         body = os.path.join(WORK, "job-5KB.json")
         job_body("5KB", body)
         minutes = args.soak_minutes
         rate = 100
         samples = []
+        sent, base = 0, sink.count()
         end = time.time() + minutes * 60
         while time.time() < end:
             lg = loadgen(st, body, rate * 30, conc=32, rate=rate)
+            sent += rate * 30
+            st.check()
             samples.append({"t": round(time.time() - (end - minutes * 60)), "rss_kb": txmail_rss(),
                             "ok": lg["ok"]})
             log("  soak %4ds: %s" % (samples[-1]["t"], " ".join("%s=%dM" % (k.replace("txmail-", ""), v // 1024)
                                                                 for k, v in sorted(samples[-1]["rss_kb"].items()))))
+        sink.wait_count(base + sent, 900, check=st.check)
         first, last = samples[0]["rss_kb"], samples[-1]["rss_kb"]
         growth = {k: round((last.get(k, 0) - first.get(k, 0)) / 1024.0, 1) for k in last}
         results["soak"] = {"minutes": minutes, "rate": rate, "samples": samples, "growth_mb": growth}
         worst = max(growth.items(), key=lambda kv: kv[1]) if growth else ("-", 0)
         results.setdefault("table", []).append(
             ("soak %d min at %d/s: largest RSS growth (%s)" % (minutes, rate, worst[0]), "%.1f MB" % worst[1], "-", "-"))
-    finally:
-        st.down()
-        sink.stop()
 
 
 SECTIONS = [("e2e", e2e), ("ingest", ingest), ("intake", intake), ("scaling", scaling), ("soak", soak)]

@@ -3,6 +3,11 @@
 Everything runs on loopback in var/bench, started and stopped here:
 Postfix's smtp-sink as the receiving side for every measurement, a private
 Postfix as the anchor, the txmail stack for txmail's figures.
+
+No figure from failed work: every helper here checks what it ran (exit
+status, messages counted at the sink) and raises BenchFailure otherwise;
+run_sections() runs each section of bench/run on its own, drops whatever a
+failed section measured and reports it as failed.
 """
 import json
 import os
@@ -15,26 +20,51 @@ import subprocess
 import time
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-BIN = os.path.join(REPO, "build", "bin")
+BIN = os.path.join(os.environ.get("TXMAIL_BUILD", os.path.join(REPO, "build")), "bin")
 WORK = os.environ.get("TXMAIL_BENCH_DIR", os.path.join(REPO, "var", "bench"))
 CLK = os.sysconf("SC_CLK_TCK")
+
+
+class BenchFailure(RuntimeError):
+    """A measurement whose work did not all succeed: no figure from it."""
 
 
 def log(*a):
     print(*a, flush=True)
 
 
+def ephemeral_low():
+    """the first port the kernel hands out to outgoing connections"""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def port_bindable(port):
+    """a listener could bind 127.0.0.1:port now (as servers do, SO_REUSEADDR)"""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port_base(n=40):
-    for base in range(42000, 60000, 97):
-        ok = True
-        for p in range(base, base + n):
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", p)) == 0:
-                    ok = False
-                    break
-        if ok:
+    """First of n consecutive ports every one of which a server can bind now.
+    Below the kernel's ephemeral range: a port there may be taken at any
+    moment by the local end of an outgoing connection (and stays so for a
+    minute in TIME_WAIT after thousands of smtp-source connections), which
+    stops a server binding it later; and below the integration suite's port
+    bases (21000-39019), whose stacks come and go on this host."""
+    top = min(21000, ephemeral_low()) - n
+    for base in range(12000, top, 97):
+        if all(port_bindable(p) for p in range(base, base + n)):
             return base
-    raise RuntimeError("no free ports")
+    raise BenchFailure("no %d free consecutive ports below %d" % (n, top + n))
 
 
 def wait_port(port, timeout=10):
@@ -44,7 +74,36 @@ def wait_port(port, timeout=10):
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
         time.sleep(0.05)
-    raise RuntimeError("port %d did not open" % port)
+    raise BenchFailure("port %d did not open within %ds" % (port, timeout))
+
+
+def run_checked(cmd, what, **kw):
+    """Run cmd (output captured unless given); BenchFailure naming what when it
+    exits non-zero or cannot start. Returns the CompletedProcess."""
+    kw.setdefault("capture_output", "stdout" not in kw and "stderr" not in kw)
+    kw.setdefault("text", True)
+    try:
+        p = subprocess.run(cmd, **kw)
+    except OSError as e:
+        raise BenchFailure("%s: cannot run %s: %s" % (what, cmd[0], e))
+    if p.returncode != 0:
+        out = ((p.stdout or "") + (p.stderr or "")) if kw.get("text") else ""
+        raise BenchFailure("%s failed (exit %d)%s" % (what, p.returncode,
+                                                      ": " + out.strip()[-500:] if out.strip() else ""))
+    return p
+
+
+def sql(v, q, *params):
+    """rows of one statement against the stack's MariaDB (v: txmail-stack env)"""
+    import pymysql
+    c = pymysql.connect(unix_socket=v["TXMAIL_DB_SOCKET"], user=v["TXMAIL_DB_USER"],
+                        password=v["TXMAIL_DB_PASSWORD"], database="txmail", autocommit=True)
+    try:
+        with c.cursor() as cur:
+            cur.execute(q, params)
+            return cur.fetchall()
+    finally:
+        c.close()
 
 
 # ---------------------------------------------------------------- CPU accounting
@@ -158,7 +217,11 @@ class SmtpSink:
         self.f = open(self.out, "wb")
         self.p = subprocess.Popen(["smtp-sink", "-u", "postfix", "-c", "127.0.0.1:%d" % port, "2000"],
                                   stdout=self.f, stderr=subprocess.STDOUT)
-        wait_port(port)
+        try:
+            wait_port(port)
+        except BenchFailure:
+            self.stop()
+            raise
 
     def count(self):
         with open(self.out, "rb") as f:
@@ -169,15 +232,33 @@ class SmtpSink:
         m = re.findall(r"mesg=(\d+)", tail)
         return int(m[-1]) if m else 0
 
-    def wait_count(self, n, timeout, meter=None):
+    def wait_count(self, n, timeout, meter=None, stall=60, check=None):
+        """Time at which the sink has n messages, exactly; BenchFailure when it
+        gets more (duplicates), when the sink exits, when no message arrives
+        for stall seconds, after timeout, or when check() raises (called
+        every second: the programs the messages depend on still run)."""
         end = time.time() + timeout
-        while time.time() < end:
-            if self.count() >= n:
-                return time.time()
+        last, last_t, checked = self.count(), time.time(), time.time()
+        while True:
+            got, now = self.count(), time.time()
+            if got >= n:
+                if got > n:
+                    raise BenchFailure("smtp-sink got %d messages, %d expected (duplicates)" % (got, n))
+                return now
+            if self.p.poll() is not None:
+                raise BenchFailure("smtp-sink exited (status %d) after %d of %d messages" % (self.p.returncode, got, n))
+            if got != last:
+                last, last_t = got, now
+            if now - last_t > stall:
+                raise BenchFailure("smtp-sink got no message for %ds: %d of %d" % (stall, got, n))
+            if now > end:
+                raise BenchFailure("smtp-sink got %d of %d messages within %ds" % (got, n, timeout))
+            if check and now - checked >= 1:
+                check()
+                checked = now
             if meter:
                 meter.sample()
             time.sleep(0.02)
-        raise RuntimeError("smtp-sink got %d of %d messages within %ds" % (self.count(), n, timeout))
 
     def stop(self):
         self.p.send_signal(signal.SIGTERM)
@@ -189,11 +270,13 @@ class SmtpSink:
 
 
 def smtp_source(port, n, size_bytes, conc, extra=()):
-    """Send n messages of about size_bytes with smtp-source; returns seconds."""
+    """Send n messages of about size_bytes with smtp-source; returns seconds.
+    BenchFailure when smtp-source fails (it exits non-zero on a refused
+    connection or an unexpected reply)."""
     t0 = time.time()
-    subprocess.run(["smtp-source", "-s", str(conc), "-m", str(n), "-l", str(size_bytes),
-                    "-f", "bench@bench.test", "-t", "sink@bench.test"] + list(extra) +
-                   ["127.0.0.1:%d" % port], check=True, stdout=subprocess.DEVNULL)
+    run_checked(["smtp-source", "-s", str(conc), "-m", str(n), "-l", str(size_bytes),
+                 "-f", "bench@bench.test", "-t", "sink@bench.test"] + list(extra) +
+                ["127.0.0.1:%d" % port], "smtp-source to port %d" % port)
     return time.time() - t0
 
 
@@ -212,3 +295,37 @@ def write_results(results, path=None):
         json.dump(results, f, indent=2)
     shutil.copyfile(path, os.path.join(WORK, "results-latest.json"))
     return path
+
+
+# ---------------------------------------------------------------- sections
+
+def run_sections(sections, only, args, results):
+    """Run the sections named in only, in that order, each fn(args, ports,
+    results) on its own: fresh ports for each (whatever an earlier one left,
+    even in TIME_WAIT), and a section that raises is reported, its results
+    and table rows dropped (no figure from a failed section), and the next
+    one runs. A name that is no section fails too. Returns {name: reason}
+    of the failed sections (results["failed"] too)."""
+    failed = {}
+    known = dict(sections)
+    for name in only:
+        fn = known.get(name)
+        if fn is None:
+            failed[name] = "no such section (sections: %s)" % ", ".join(known)
+            log("== %s FAILED: %s" % (name, failed[name]))
+            continue
+        log("== %s" % name)
+        table = list(results.get("table", []))
+        try:
+            base = free_port_base()
+            ports = {"sink": base, "postfix": base + 1, "postfix_in": base + 2, "stack": base + 10}
+            fn(args, ports, results)
+        except Exception as e:  # noqa: BLE001 - any failure fails the section, not the run
+            reason = "%s: %s" % (type(e).__name__, e) if not isinstance(e, BenchFailure) else str(e)
+            log("== %s FAILED: %s (the section is dropped from the results)" % (name, reason))
+            failed[name] = reason
+            results.pop(name, None)
+            results["table"] = table
+    if failed:
+        results["failed"] = failed
+    return failed

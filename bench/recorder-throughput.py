@@ -10,6 +10,8 @@ state updates) for each recorder_batch_max given.
 
   TXMAIL_STACK_DIR=... bench/recorder-throughput.py [--jobs 500] [--rcpts 10] [--batch 100,500,2000]
 Needs a running stack (scripts/txmail-stack up) and its environment.
+No figure from failed work: the recorder must write every event row and
+every message row without exiting; otherwise FAIL and exit status 1.
 """
 import argparse
 import os
@@ -24,7 +26,7 @@ for line in env.splitlines():
     k, _, v = line.partition("=")
     os.environ.setdefault(k, v)
 sys.path.insert(0, os.path.join(REPO, "tests", "integration", "lib"))
-from txtest import E, Program, new_account, sql, stack, wait_until  # noqa: E402
+from txtest import E, Program, fail, new_account, sql, stack, wait_until  # noqa: E402
 from txevents import Publisher, event, intake, new_job_id, now_ms, recipient, rid  # noqa: E402
 
 ap = argparse.ArgumentParser()
@@ -74,9 +76,17 @@ try:
         rec = Program(a.binary, "-o", "recorder_batch_max=%d" % batch, "-o", "recorder_log_events=" + a.log_events,
                       log_name="bench-recorder")
         t0 = time.time()
-        wait_until(lambda: sql("SELECT COUNT(*) FROM event WHERE account_id=%s", A)[0][0] == nev, 600, "all events",
-                   interval=0.05)
+
+        def all_events():
+            if rec.proc.poll() is not None:
+                fail("txmail-recorder exited (status %d) before writing every event: no figure" % rec.proc.returncode)
+            return sql("SELECT COUNT(*) FROM event WHERE account_id=%s", A)[0][0] == nev
+
+        wait_until(all_events, 600, "all events", interval=0.05)
         secs = time.time() - t0
+        nrows = sql("SELECT COUNT(*) FROM message WHERE account_id=%s", A)[0][0]
+        if nrows != a.jobs * a.rcpts:
+            fail("%d message rows for %d recipients: no figure" % (nrows, a.jobs * a.rcpts))
         rcpu = cpu(rec.pid)
         rec.stop()
         mcpu = cpu(mpid) - m0

@@ -34,6 +34,14 @@ int batchloop_stopping(void)
     return stopping != 0;
 }
 
+struct db *batchloop_db(void)
+{
+    struct db_conf c;
+
+    txconf_db(&c);
+    return db_thread(&c, (int)txconf.broker_reconnect_attempts);
+}
+
 unsigned batchloop_epoch(void)
 {
     return epoch;
@@ -188,6 +196,8 @@ int batchloop_run(const struct batchloop_conf *conf, const struct batchloop_ops 
     int cancelled = 0;
     char *url;
 
+    if (conf->db && batchloop_db() == NULL)
+        msg_fatal("cannot connect to the database");
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
@@ -265,6 +275,8 @@ int batchloop_run(const struct batchloop_conf *conf, const struct batchloop_ops 
     tagmap_free(tags);
     tags = NULL;
     metrics_remove();
+    if (conf->db)
+        db_thread_close();
     msg_info("stopped");
     return 0;
 }

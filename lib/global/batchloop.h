@@ -37,6 +37,7 @@
 #ifndef TX_BATCHLOOP_H
 #define TX_BATCHLOOP_H
 
+#include "global/db.h"
 #include "global/mq.h"
 
 #include <stddef.h>
@@ -49,6 +50,8 @@ struct batchloop_conf {
     const char *queues[BATCHLOOP_MAX_QUEUES];  /* NULL-terminated */
     int prefetch;
     int publisher;                             /* 1: open a publishing connection */
+    int db;                                    /* 1: the program's database handle
+                                                  (batchloop_db), connected first */
     int64_t stop_timeout_ms;                   /* 0: 30 s */
 };
 
@@ -75,6 +78,14 @@ struct batchloop_msg {
  */
 int batchloop_run(const struct batchloop_conf *conf, const struct batchloop_ops *ops,
                   void *arg);
+/*
+ * batchloop_db - the program's database handle (db.h db_thread), for
+ * programs whose conf says db: batchloop_run connects it before the
+ * broker, trying broker_reconnect_attempts times, and dies when it
+ * cannot; a lost connection is reconnected by db.c. Ownership: borrowed
+ * until batchloop_run returns.
+ */
+struct db *batchloop_db(void);
 /* batchloop_stopping - 1 once SIGTERM/SIGINT was received */
 int batchloop_stopping(void);
 /* batchloop_epoch - the current consumer epoch */

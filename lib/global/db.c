@@ -6,6 +6,7 @@
 
 #include <errmsg.h>
 #include <mysql.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,42 @@ void db_close(struct db *db)
         mysql_close(db->my);
     conf_free(&db->conf);
     xfree(db);
+}
+
+/* the per-thread handles of db_thread(): closed by the key's destructor at thread exit */
+static pthread_key_t thread_key;
+static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
+
+static void thread_key_free(void *p)
+{
+    db_close(p);
+}
+
+static void thread_setup(void)
+{
+    if (mysql_library_init(0, NULL, NULL) != 0)
+        msg_fatal("database: cannot initialise the client library");
+    if (pthread_key_create(&thread_key, thread_key_free) != 0)
+        msg_fatal("database: cannot create the per-thread handle key");
+}
+
+struct db *db_thread(const struct db_conf *conf, int attempts)
+{
+    struct db *db;
+
+    pthread_once(&thread_once, thread_setup);
+    if ((db = pthread_getspecific(thread_key)) != NULL)
+        return db;
+    if ((db = attempts > 1 ? db_open_retry(conf, attempts) : db_open(conf)) != NULL)
+        pthread_setspecific(thread_key, db);
+    return db;
+}
+
+void db_thread_close(void)
+{
+    pthread_once(&thread_once, thread_setup);
+    db_close(pthread_getspecific(thread_key));
+    pthread_setspecific(thread_key, NULL);
 }
 
 static int lost(unsigned e)

@@ -44,6 +44,19 @@ struct db_conf {
 struct db *db_open(const struct db_conf *conf);
 struct db *db_open_retry(const struct db_conf *conf, int attempts);
 void db_close(struct db *db);
+/*
+ * db_thread - the calling thread's own handle, the one the skeletons
+ * hand to their programs (worker.h job_db(), batchloop.h batchloop_db()).
+ * Connected on the first call (up to attempts tries, as db_open_retry);
+ * NULL (warned) while the database cannot be reached, and the next call
+ * tries again. Once open, a lost connection is reconnected by the next
+ * statement (above). The client library is initialised once, whichever
+ * thread comes first. Ownership: borrowed; closed when the thread exits,
+ * or by db_thread_close().
+ */
+struct db *db_thread(const struct db_conf *conf, int attempts);
+/* db_thread_close - close the calling thread's handle (the main thread: at the end) */
+void db_thread_close(void);
 
 enum tx_code db_exec(struct db *db, const char *sql, const char *types, ...);
 /* db_query - run a SELECT; *res is new (db_res_free) on TX_OK */

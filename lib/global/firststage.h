@@ -34,7 +34,9 @@
  *     entry: TX_REJECT_MALFORMED.
  *
  * Works for REST jobs (data.blocks[].to/cc/bcc) and SMTP jobs
- * (data.recipients[]). The caller owns db (one per thread).
+ * (data.recipients[]). Programs do not call it: the skeleton applies it
+ * to every new job of a stage that declares first_stage_grace, with the
+ * handler thread's db (worker.h worker_job_run, worker_job_expire).
  */
 #ifndef TX_FIRSTSTAGE_H
 #define TX_FIRSTSTAGE_H

@@ -27,3 +27,7 @@ UNIT_TESTS += netaddr_test
 netaddr_test_SRC := lib/global/netaddr_test.c
 UNIT_TESTS += netpolicy_test
 netpolicy_test_SRC := lib/global/netpolicy_test.c
+# worker_job: the rules the skeleton applies around handle(), the first-stage rule among them
+LIBGLOBAL_SRC += lib/global/worker_job.c lib/global/firststage.c
+UNIT_TESTS += worker_job_test
+worker_job_test_SRC := lib/global/worker_job_test.c

@@ -183,7 +183,7 @@ static void pack_join(struct job_out *o, const char *body, size_t len, int parts
 /* pack_target - an event message of key in job with room for parts more, or NULL */
 static struct job_out *pack_target(struct job *job, const char *key, int parts)
 {
-    for (int i = job->nouts - 1; i >= 0; i--) {
+    for (int i = job->nouts - 1; i >= job->sealed; i--) {
         struct job_out *o = &job->outs[i];
         if (is_event(o) && o->parts + parts <= WORKER_EVENTS_PER_MESSAGE && strcmp(o->key, key) == 0)
             return o;
@@ -499,9 +499,7 @@ static void settle(struct job *job)
             msg_info("%s: stage=%s attempt=%d status=expired (%s)", job_id_for_log(job),
                      envelope_stage(&job->env), job->env.attempt,
                      job->reason[0] ? job->reason : tx_code_name(job->code));
-            if (W->expired)
-                W->expired(job);
-            else
+            if (!worker_job_expire(W, job))
                 dead_letter(job, "retries exhausted");
             break;
         }
@@ -533,7 +531,7 @@ static void run_handler(struct job *job)
 {
     job->started_ms = time_mono_ms();
     job->count_attempt = 1;
-    job->code = W->handle(job);
+    job->code = worker_job_run(W, job);
 }
 
 static void *thread_main(void *arg)

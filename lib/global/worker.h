@@ -18,7 +18,11 @@
  *   FATAL   log and exit without ack: the broker returns the job
  *
  * A message that is not a valid envelope of a known version goes to the
- * dead-letter exchange with its reason, never into handle(). SIGTERM
+ * dead-letter exchange with its reason, never into handle(). The rules
+ * every stage follows are the skeleton's too (worker_job.c): the
+ * first-stage rule for a stage that may come first (first_stage_grace),
+ * one database handle per handler thread (job_db) and taking back
+ * queued outputs (job_mark, job_rollback). SIGTERM
  * finishes the jobs in hand, cancels the consumer (waiting for
  * cancel-ok), returns unstarted deliveries and closes cleanly.
  *
@@ -34,6 +38,9 @@
 #include "global/mq.h"
 #include "global/txcode.h"
 #include "util/cfg.h"
+
+#include <stddef.h>
+#include <stdint.h>
 
 struct job_out {
     char exchange[32];
@@ -62,6 +69,8 @@ struct job {
     int64_t published_ms;       /* skeleton: when the outputs were published */
     struct job_out *outs;
     int nouts, capouts;
+    int sealed;                 /* outputs before this index take no more packed
+                                   events (job_mark) */
     struct job *next;
 };
 
@@ -72,6 +81,10 @@ struct worker {
     int default_concurrency;
     const char *default_schedule;     /* e.g. "5m,10m,20m,40m,1h" */
     const char *default_max_age;      /* e.g. "2d" */
+    /* this stage may be the first of a slip: the skeleton applies the
+     * first-stage rule (worker_job_run) with this grace, the program's
+     * own parameter; NULL: the stage is never first */
+    const int64_t *first_stage_grace;
     int (*init)(void);                /* after configuration; non-zero: fatal */
     void *(*thread_init)(void);       /* per handler thread */
     void (*thread_done)(void *ctx);
@@ -112,6 +125,51 @@ void job_reason(struct job *job, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* job_id_for_log - the rid, else the job id */
 const char *job_id_for_log(const struct job *job);
+
+/* ---- the rules around handle() (worker_job.c) ------------------------- */
+
+/*
+ * worker_job_run - what the skeleton does with a job on a handler thread:
+ * the first-stage rule, then w->handle(job). When w declares
+ * first_stage_grace, a `type: "job"` envelope whose data.started is not
+ * true is this stage's to start: its acceptance record is checked and
+ * the intake outputs queued (firststage_accept, lib/global/firststage.h)
+ * with the thread's database handle before handle() sees the job; a job
+ * that may not be processed (yet) is settled with firststage_accept's
+ * code and never reaches handle(). Other envelopes (not yet started or
+ * not) go to handle() directly.
+ */
+enum tx_code worker_job_run(const struct worker *w, struct job *job);
+/*
+ * worker_job_expire - a job's retry budget is used up: a first stage's
+ * job that never started gets its tombstone (firststage_give_up, logged);
+ * any other job goes to w->expired(). 0 when there is neither (the
+ * caller dead-letters the input), else 1.
+ */
+int worker_job_expire(const struct worker *w, struct job *job);
+
+/*
+ * job_db - the database handle of the calling thread (a handler thread
+ * for handle(), the main thread for expired()), connected on first use
+ * and reconnected by db.c when lost; NULL (warned) while the database
+ * cannot be reached: the handler then returns a TX_RETRY_DB code.
+ * Ownership: borrowed; the skeleton closes it when the thread ends.
+ */
+struct db;
+struct db *job_db(const struct job *job);
+
+/*
+ * job_mark, job_rollback - take back what a handler queued: job_mark()
+ * returns a mark of the outputs queued so far (job_publish, job_event,
+ * job_forward...); job_rollback() forgets everything queued after it,
+ * e.g. a handler returning a RETRY code drops its half-done forwards but
+ * keeps what the skeleton queued before it ran. Events queued after a
+ * mark never join an event message queued before it, so the rollback is
+ * exact. A mark beyond the outputs (taken before a rollback to an older
+ * mark) is a panic.
+ */
+size_t job_mark(struct job *job);
+void job_rollback(struct job *job, size_t mark);
 
 /* worker_stopping - 1 once SIGTERM was received (long handlers may stop early) */
 int worker_stopping(void);

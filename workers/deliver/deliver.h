@@ -8,6 +8,8 @@
 #include "global/db.h"
 #include "global/txcode.h"
 
+struct job;
+
 #include <ares.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
@@ -46,13 +48,9 @@ extern struct deliver_conf deliver_conf;
 /* ---- per handler thread ----------------------------------------------- */
 
 struct dctx {
-    struct db *db;              /* opened lazily */
     ares_channel ares;
     int ares_ok;
 };
-
-/* deliver_db - the thread's database connection, or NULL (warned) */
-struct db *deliver_db(struct dctx *ctx);
 
 /* ---- replies and classification (deliver_reply.c) --------------------- */
 
@@ -342,7 +340,57 @@ struct sent_record {
 
 /* record_lookup - 1 when rid was sent (rec filled), 0 when not, -1 database failure */
 int record_lookup(struct db *db, const char *rid, struct sent_record *rec);
-/* record_sent - store that rid got a 2xx; retries up to deliver_record_retry; 0 or -1 */
-int record_sent(struct dctx *ctx, const char *rid, long long account, const struct outcome *o);
+/*
+ * record_sent - store that the job's rid got a 2xx (o), with the thread's
+ * handle (job_db); retries up to deliver_record_retry; 0 or -1
+ */
+int record_sent(struct job *job, const struct outcome *o);
+
+/* ---- one message (deliver_job.c) -------------------------------------- */
+
+/* the message as deliver_job_handle() reads it from the envelope */
+struct dreq {
+    struct dmsg m;
+    char lower[320];            /* suppression key */
+    const char *email, *from, *mime_from, *rewrite_from, *reference, *message_id;
+    const char *relay, *archive;
+    long long domain_id;
+};
+
+/* deliver_job_handle - the worker's handle(): checks, attempt, outcome */
+enum tx_code deliver_job_handle(struct job *job);
+/* deliver_job_expired - the worker's expired(): BOUNCED/SOFT_BOUNCE, suppressed for a day */
+void deliver_job_expired(struct job *job);
+
+/* ---- outcomes (deliver_outcome.c) ------------------------------------- */
+
+/*
+ * Each queues the message's DELIVER event (job_event), logs its one line
+ * and returns the code for the skeleton:
+ *   deliver_outcome_sent       DELIVERED/OK (reply_text said by host, code),
+ *                              then the next stage; again: a recorded delivery
+ *   deliver_outcome_again      DELIVERED again from the delivery_record row
+ *   deliver_outcome_dropped    DROPPED/PREVIOUSLY_BOUNCED or SUPPRESSED
+ *   deliver_outcome_bounced    BOUNCED/HARD_BOUNCE (with x.suppress)
+ *   deliver_outcome_deferred   DEFERRED/SOFT_BOUNCE, data.lastAttempt kept
+ *   deliver_outcome_throttled  no event: back after deliver_destination_retry
+ *   deliver_outcome_expired    BOUNCED/SOFT_BOUNCE described by desc, 1 day
+ *                              TEMPORARY_SUPPRESSED (no code: expired())
+ */
+enum tx_code deliver_outcome_sent(struct job *job, const struct dreq *q, const struct outcome *o,
+                                  const char *reply_text, const char *host, const char *code,
+                                  int again);
+enum tx_code deliver_outcome_again(struct job *job, const struct dreq *q,
+                                   const struct sent_record *rec);
+enum tx_code deliver_outcome_dropped(struct job *job, const struct dreq *q,
+                                     const struct suppress_hit *hit);
+enum tx_code deliver_outcome_bounced(struct job *job, const struct dreq *q,
+                                     const struct outcome *o);
+enum tx_code deliver_outcome_deferred(struct job *job, const struct dreq *q,
+                                      const struct outcome *o);
+enum tx_code deliver_outcome_throttled(struct job *job, const struct dreq *q,
+                                       const struct outcome *o);
+void deliver_outcome_expired(struct job *job, const struct dreq *q, const struct outcome *o,
+                             const char *desc, const char *smtp_code);
 
 #endif

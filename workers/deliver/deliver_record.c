@@ -11,6 +11,7 @@
  * remains.
  */
 #include "workers/deliver/deliver.h"
+#include "global/worker.h"
 #include "util/msg.h"
 #include "util/timeutil.h"
 
@@ -38,14 +39,16 @@ int record_lookup(struct db *db, const char *rid, struct sent_record *rec)
     return found;
 }
 
-int record_sent(struct dctx *ctx, const char *rid, long long account, const struct outcome *o)
+int record_sent(struct job *job, const struct outcome *o)
 {
+    const char *rid = job->env.rid;
+    long long account = job->env.account_id;
     char code[8];
     int64_t until = time_mono_ms() + deliver_conf.record_retry, wait = 50;
 
     snprintf(code, sizeof(code), "%03d", o->code);
     for (;;) {
-        struct db *db = deliver_db(ctx);
+        struct db *db = job_db(job);
         if (db && db_exec(db,
                           "INSERT IGNORE INTO delivery_record (rid, account_id, state, smtp_code, "
                           "reply, host, at) VALUES (?, ?, 'sent', ?, ?, ?, UTC_TIMESTAMP(3))",

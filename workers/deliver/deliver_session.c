@@ -339,143 +339,188 @@ static int send_body(struct dconn *c, const struct dmsg *m)
     return rc;
 }
 
-int session_send(struct dconn *c, const struct dmsg *m, struct outcome *o)
-{
-    char cmds[CMD_MAX * 3], params[128] = "";
-    struct smtp_reply mail, rcpt, arc, data, r;
-    int reused = c->nmsgs > 0, pipe_data;
-    size_t len = 0;
+/* the replies of one transaction */
+struct txn {
+    struct smtp_reply mail, rcpt, arc, data;
+    const char *archive;        /* the archive recipient, when usable */
+    int reused;                 /* on a connection that carried mail before */
+    int pipe_data;              /* DATA goes in the pipelined write */
+};
 
-    memset(o, 0, sizeof(*o));
-    set_peer(o, c);
-    if (reused) {
-        if (command(c, "RSET\r\n", &r, deliver_conf.rset_timeout) < 0 || r.code / 100 != 2) {
-            c->broken = 1;
-            return 1;
-        }
-    }
+enum txn_step { TXN_GO, TXN_DONE, TXN_STALE };
+
+/* refused - the message cannot go to this peer at all: 1 with o filled (bounce) */
+static int refused(const struct dconn *c, const struct dmsg *m, struct outcome *o)
+{
     if (m->smtputf8 && !(c->caps & CAP_SMTPUTF8)) {
         outcome_reason(o, DLV_BOUNCE, "5.6.7",
                        "SMTPUTF8 is required, but was not offered by host %s[%s]", c->host, c->ip);
-        return 0;
+        return 1;
     }
     if ((c->caps & CAP_SIZE) && c->size_max > 0 && (long long)m->raw_len > c->size_max) {
         outcome_reason(o, DLV_BOUNCE, "5.3.4",
                        "message size %zu exceeds size limit %lld of server %s[%s]",
                        m->raw_len, c->size_max, c->host, c->ip);
-        return 0;
+        return 1;
     }
     if (!addr_ok(m->mail_from, 1, m->smtputf8)) {
         outcome_reason(o, DLV_BOUNCE, "5.1.7", "bad sender address syntax");
-        return 0;
+        return 1;
     }
     if (!addr_ok(m->rcpt, 0, m->smtputf8)) {
         outcome_reason(o, DLV_BOUNCE, "5.1.3", "bad recipient address syntax");
-        return 0;
+        return 1;
     }
-    const char *archive = m->archive && addr_ok(m->archive, 0, m->smtputf8) ? m->archive : NULL;
+    return 0;
+}
+
+/* mail_command - "MAIL FROM:<...> params" with the extensions c offers; its length */
+static size_t mail_command(const struct dconn *c, const struct dmsg *m, char *cmds, size_t size)
+{
+    char params[128] = "";
+    size_t len = 0;
+
     if (c->caps & CAP_SIZE)
         len += (size_t)snprintf(params + len, sizeof(params) - len, " SIZE=%zu", m->raw_len);
     if (m->eightbit && (c->caps & CAP_8BITMIME))
         len += (size_t)snprintf(params + len, sizeof(params) - len, " BODY=8BITMIME");
     if (m->smtputf8)
         snprintf(params + len, sizeof(params) - len, " SMTPUTF8");
+    return (size_t)snprintf(cmds, size, "MAIL FROM:<%s>%s\r\n", m->mail_from, params);
+}
 
-    int pipelining = (c->caps & CAP_PIPELINING) != 0;
-    pipe_data = pipelining && archive == NULL;
-    len = (size_t)snprintf(cmds, sizeof(cmds), "MAIL FROM:<%s>%s\r\n", m->mail_from, params);
-    if (!pipelining) {
-        /* one command at a time */
-        if (command(c, cmds, &mail, deliver_conf.mail_timeout) < 0)
-            goto io_mail;
-        if (mail.code / 100 != 2)
-            goto refused_mail;
-        snprintf(cmds, sizeof(cmds), "RCPT TO:<%s>\r\n", m->rcpt);
-        if (command(c, cmds, &rcpt, deliver_conf.rcpt_timeout) < 0)
-            goto io_rcpt;
-        if (rcpt.code / 100 != 2) {
-            from_reply(o, c, &rcpt, 0);
-            return 0;
-        }
-        if (archive) {
-            snprintf(cmds, sizeof(cmds), "RCPT TO:<%s>\r\n", archive);
-            if (command(c, cmds, &arc, deliver_conf.rcpt_timeout) < 0)
-                goto io_rcpt;
-        }
-    } else {
-        /* MAIL, RCPT(s) and, without an archive recipient, DATA in one write */
-        len += (size_t)snprintf(cmds + len, sizeof(cmds) - len, "RCPT TO:<%s>\r\n", m->rcpt);
-        if (archive)
-            len += (size_t)snprintf(cmds + len, sizeof(cmds) - len, "RCPT TO:<%s>\r\n", archive);
-        if (pipe_data)
-            len += (size_t)snprintf(cmds + len, sizeof(cmds) - len, "DATA\r\n");
-        int64_t deadline = phase(deliver_conf.mail_timeout);
-        if (net_write(c, cmds, len, deadline) < 0)
-            goto io_mail;
-        if (read_reply(c, &mail, deadline) < 0)
-            goto io_mail;
-        if (mail.code / 100 != 2 && c->broken)
-            goto refused_mail;      /* 421: the rest of the pipeline is lost */
-        if (read_reply(c, &rcpt, phase(deliver_conf.rcpt_timeout)) < 0)
-            goto io_rcpt;
-        if (rcpt.code / 100 != 2 && c->broken) {
-            from_reply(o, c, &rcpt, 0);
-            return 0;
-        }
-        if (archive && read_reply(c, &arc, phase(deliver_conf.rcpt_timeout)) < 0)
-            goto io_rcpt;
-        if (pipe_data && read_reply(c, &data, phase(deliver_conf.data_timeout)) < 0)
-            goto io_data;
-        if (mail.code / 100 != 2)
-            goto refused_mail_pipelined;
-        if (rcpt.code / 100 != 2) {
-            from_reply(o, c, &rcpt, 0);
-            if (pipe_data && data.code == 354)
-                c->broken = 1;      /* the peer waits for data it must not get */
-            return 0;
-        }
+/* failed_io - no (complete) reply in phase: deferred (o) */
+static enum txn_step failed_io(struct dconn *c, struct outcome *o, const char *phase)
+{
+    io_failure(o, c, phase);
+    return TXN_DONE;
+}
+
+/* failed_mail - no reply to MAIL FROM: deferred, or stale when a reused connection was closed */
+static enum txn_step failed_mail(struct dconn *c, const struct txn *t, struct outcome *o)
+{
+    if (t->reused && c->err[0] && strncmp(c->err, "lost connection", 15) == 0)
+        return TXN_STALE;   /* a cached connection the peer had closed: nothing was accepted */
+    return failed_io(c, o, "while sending MAIL FROM");
+}
+
+/* refused_by - the peer refused the transaction with r (o) */
+static enum txn_step refused_by(struct dconn *c, const struct smtp_reply *r, struct outcome *o)
+{
+    from_reply(o, c, r, 0);
+    return TXN_DONE;
+}
+
+/* envelope_serial - MAIL, RCPT(s) one command at a time */
+static enum txn_step envelope_serial(struct dconn *c, const struct dmsg *m, struct txn *t,
+                                     char *cmds, size_t size, struct outcome *o)
+{
+    if (command(c, cmds, &t->mail, deliver_conf.mail_timeout) < 0)
+        return failed_mail(c, t, o);
+    if (t->mail.code / 100 != 2)
+        return refused_by(c, &t->mail, o);
+    snprintf(cmds, size, "RCPT TO:<%s>\r\n", m->rcpt);
+    if (command(c, cmds, &t->rcpt, deliver_conf.rcpt_timeout) < 0)
+        return failed_io(c, o, "while sending RCPT TO");
+    if (t->rcpt.code / 100 != 2)
+        return refused_by(c, &t->rcpt, o);
+    if (t->archive) {
+        snprintf(cmds, size, "RCPT TO:<%s>\r\n", t->archive);
+        if (command(c, cmds, &t->arc, deliver_conf.rcpt_timeout) < 0)
+            return failed_io(c, o, "while sending RCPT TO");
     }
-    if (archive && arc.code / 100 != 2)
-        msg_warn("%s: archive recipient <%s> refused by %s[%s]: %s", m->rid, archive, c->host,
-                 c->ip, arc.text);
-    if (!pipe_data) {
-        if (command(c, "DATA\r\n", &data, deliver_conf.data_timeout) < 0)
-            goto io_data;
+    return TXN_GO;
+}
+
+/* envelope_pipelined - MAIL, RCPT(s) and, without an archive recipient, DATA in one write */
+static enum txn_step envelope_pipelined(struct dconn *c, const struct dmsg *m, struct txn *t,
+                                        char *cmds, size_t size, size_t len, struct outcome *o)
+{
+    len += (size_t)snprintf(cmds + len, size - len, "RCPT TO:<%s>\r\n", m->rcpt);
+    if (t->archive)
+        len += (size_t)snprintf(cmds + len, size - len, "RCPT TO:<%s>\r\n", t->archive);
+    if (t->pipe_data)
+        len += (size_t)snprintf(cmds + len, size - len, "DATA\r\n");
+    int64_t deadline = phase(deliver_conf.mail_timeout);
+    if (net_write(c, cmds, len, deadline) < 0 || read_reply(c, &t->mail, deadline) < 0)
+        return failed_mail(c, t, o);
+    if (t->mail.code / 100 != 2 && c->broken)
+        return refused_by(c, &t->mail, o);     /* 421: the rest of the pipeline is lost */
+    if (read_reply(c, &t->rcpt, phase(deliver_conf.rcpt_timeout)) < 0)
+        return failed_io(c, o, "while sending RCPT TO");
+    if (t->rcpt.code / 100 != 2 && c->broken)
+        return refused_by(c, &t->rcpt, o);
+    if (t->archive && read_reply(c, &t->arc, phase(deliver_conf.rcpt_timeout)) < 0)
+        return failed_io(c, o, "while sending RCPT TO");
+    if (t->pipe_data && read_reply(c, &t->data, phase(deliver_conf.data_timeout)) < 0)
+        return failed_io(c, o, "while sending DATA command");
+    if (t->mail.code / 100 != 2 || t->rcpt.code / 100 != 2) {
+        if (t->pipe_data && t->data.code == 354)
+            c->broken = 1;      /* the peer waits for data it must not get */
+        return refused_by(c, t->mail.code / 100 != 2 ? &t->mail : &t->rcpt, o);
     }
-    if (data.code != 354) {
-        from_reply(o, c, &data, data.code / 100 == 2 || data.code / 100 == 3 ? 4 : 0);
-        if (data.code / 100 == 2 || data.code / 100 == 3)
+    return TXN_GO;
+}
+
+/* send_data - DATA (unless pipelined), the body, the final dot: o */
+static void send_data(struct dconn *c, const struct dmsg *m, struct txn *t, struct outcome *o)
+{
+    struct smtp_reply r;
+
+    if (t->archive && t->arc.code / 100 != 2)
+        msg_warn("%s: archive recipient <%s> refused by %s[%s]: %s", m->rid, t->archive, c->host,
+                 c->ip, t->arc.text);
+    if (!t->pipe_data && command(c, "DATA\r\n", &t->data, deliver_conf.data_timeout) < 0) {
+        io_failure(o, c, "while sending DATA command");
+        return;
+    }
+    if (t->data.code != 354) {
+        int odd = t->data.code / 100 == 2 || t->data.code / 100 == 3;
+        from_reply(o, c, &t->data, odd ? 4 : 0);
+        if (odd)
             c->broken = 1;      /* protocol confusion: do not reuse */
-        return 0;
+        return;
     }
     if (send_body(c, m) < 0) {
         io_failure(o, c, "while sending message body");
-        return 0;
+        return;
     }
     if (read_reply(c, &r, phase(deliver_conf.dot_timeout)) < 0) {
         io_failure(o, c, "while sending end of data -- message may be sent more than once");
-        return 0;
+        return;
     }
     from_reply(o, c, &r, 0);
     c->nmsgs++;
-    return 0;
+}
 
-refused_mail_pipelined:
-    if (pipe_data && data.code == 354)
+int session_send(struct dconn *c, const struct dmsg *m, struct outcome *o)
+{
+    char cmds[CMD_MAX * 3];
+    struct smtp_reply r;
+    struct txn t;
+    enum txn_step step;
+    size_t len;
+
+    memset(o, 0, sizeof(*o));
+    memset(&t, 0, sizeof(t));
+    set_peer(o, c);
+    t.reused = c->nmsgs > 0;
+    if (t.reused && (command(c, "RSET\r\n", &r, deliver_conf.rset_timeout) < 0 || r.code / 100 != 2)) {
         c->broken = 1;
-refused_mail:
-    from_reply(o, c, &mail, 0);
-    return 0;
-io_mail:
-    if (reused && c->err[0] && strncmp(c->err, "lost connection", 15) == 0) {
-        return 1;   /* a cached connection the peer had closed: nothing was accepted */
+        return 1;
     }
-    io_failure(o, c, "while sending MAIL FROM");
-    return 0;
-io_rcpt:
-    io_failure(o, c, "while sending RCPT TO");
-    return 0;
-io_data:
-    io_failure(o, c, "while sending DATA command");
+    if (refused(c, m, o))
+        return 0;
+    t.archive = m->archive && addr_ok(m->archive, 0, m->smtputf8) ? m->archive : NULL;
+    t.pipe_data = (c->caps & CAP_PIPELINING) && t.archive == NULL;
+    len = mail_command(c, m, cmds, sizeof(cmds));
+    if (c->caps & CAP_PIPELINING)
+        step = envelope_pipelined(c, m, &t, cmds, sizeof(cmds), len, o);
+    else
+        step = envelope_serial(c, m, &t, cmds, sizeof(cmds), o);
+    if (step == TXN_STALE)
+        return 1;
+    if (step == TXN_GO)
+        send_data(c, m, &t, o);
     return 0;
 }

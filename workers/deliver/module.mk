@@ -5,7 +5,8 @@ DELIVER_LIB_SRC := workers/deliver/deliver_reply.c workers/deliver/deliver_dot.c
                    workers/deliver/deliver_dns.c workers/deliver/deliver_route.c \
                    workers/deliver/deliver_send.c workers/deliver/deliver_suppress.c \
                    workers/deliver/deliver_domain.c workers/deliver/deliver_record.c \
-                   workers/deliver/deliver_dest.c
+                   workers/deliver/deliver_dest.c workers/deliver/deliver_job.c \
+                   workers/deliver/deliver_outcome.c
 
 PROGRAMS += txmail-deliver
 txmail-deliver_SRC := workers/deliver/deliver.c $(DELIVER_LIB_SRC)

@@ -324,7 +324,7 @@ static enum resolved resolve(struct pending *pe, int64_t now, int stopping)
     enum tx_code rc;
 
     if (eventfill_needed(ev)) {
-        rc = eventfill_from_message(nf_db(), ev);
+        rc = eventfill_from_message(batchloop_db(), ev);
         if (rc == TX_RETRY_DB)
             return RES_DBDOWN;
         if (rc == TX_RETRY_NOT_READY && (json_integer_value(json_object_get(ev, "account")) <= 0 ||
@@ -659,8 +659,6 @@ static void on_lost(void *arg)
 
 int main(int argc, char **argv)
 {
-    struct db_conf dc;
-    struct db *db;
     struct batchloop_conf bc;
     struct batchloop_ops ops = {on_deliver, on_work, on_lost, on_busy};
     char err[200];
@@ -677,11 +675,6 @@ int main(int argc, char **argv)
         msg_fatal("notify_deny_networks, notify_allow_networks: %s", err);
     if (*notify_conf.ca_file && access(notify_conf.ca_file, R_OK) != 0)
         msg_fatal("notify_ca_file %s: %m", notify_conf.ca_file);
-    txconf_db(&dc);
-    db = db_open_retry(&dc, (int)txconf.broker_reconnect_attempts);
-    if (db == NULL)
-        msg_fatal("cannot connect to the database");
-    nf_ctx_init(db);
     nf_http_init();
     memset(&bc, 0, sizeof(bc));
     bc.name = "notify";
@@ -689,10 +682,10 @@ int main(int argc, char **argv)
     bc.queues[1] = notify_conf.retry_queue;
     bc.prefetch = (int)notify_conf.prefetch;
     bc.publisher = 1;
+    bc.db = 1;
     bc.stop_timeout_ms = notify_conf.stop_timeout;
     batchloop_run(&bc, &ops, NULL);
     nf_http_done();
     netpolicy_free(nf_policy);
-    db_close(db);
     return 0;
 }

@@ -76,7 +76,6 @@ struct nf_job {
     int64_t loaded_mono;
 };
 
-void nf_ctx_init(struct db *db);
 /*
  * nf_job_get / nf_account_get - cached rows (Ownership: borrowed until
  * the next call). TX_OK, TX_RETRY_NOT_READY (no such row), TX_RETRY_DB;
@@ -86,8 +85,6 @@ enum tx_code nf_job_get(const char *job_id, struct nf_job **out);
 enum tx_code nf_account_get(long long id, struct nf_account **out);
 /* nf_type_wanted - the account posts this event type (notifyEventTypes) */
 int nf_type_wanted(const struct nf_account *a, const char *type, const char *subtype);
-/* nf_db - the connection (dead letters) */
-struct db *nf_db(void);
 
 /* ---- one POST with the deliveries it settles ----------------------------- */
 struct nf_dlv {

@@ -6,6 +6,7 @@
  * away a stale entry is served rather than holding everything up.
  */
 #include "notify.h"
+#include "global/batchloop.h"
 #include "global/account.h"
 #include "global/crypto.h"
 #include "util/msg.h"
@@ -28,20 +29,9 @@ struct anode {
     struct anode *next;
 };
 
-static struct db *db;
 static struct jnode *jobs[NF_BUCKETS];
 static struct anode *accounts[NF_BUCKETS];
 static int njobs;
-
-struct db *nf_db(void)
-{
-    return db;
-}
-
-void nf_ctx_init(struct db *d)
-{
-    db = d;
-}
 
 static unsigned hash(const char *s)
 {
@@ -160,7 +150,7 @@ enum tx_code nf_job_get(const char *job_id, struct nf_job **out)
         *out = &n->j;
         return TX_OK;
     }
-    rc = db_query(db, &r,
+    rc = db_query(batchloop_db(), &r,
                   "SELECT account_id, ROUND(UNIX_TIMESTAMP(received_at) * 1000), reference_job, "
                   "cost_center, campaign_id, notification FROM job WHERE job_id = ?",
                   "s", job_id);
@@ -236,7 +226,7 @@ enum tx_code nf_account_get(long long id, struct nf_account **out)
         *out = &n->a;
         return TX_OK;
     }
-    rc = db_query(db, &r,
+    rc = db_query(batchloop_db(), &r,
                   "SELECT name, customer_no, tenant, settings, notify_url, notify_headers, "
                   "notify_user, notify_password, webhook_secret, webhook_secret_prev, "
                   "ROUND(UNIX_TIMESTAMP(webhook_secret_rotated_at) * 1000) FROM account WHERE id = ?",

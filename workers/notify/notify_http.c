@@ -653,7 +653,7 @@ static void settle_dead(void)
     while (dead_pending) {
         struct nf_post *p = dead_pending;
         dead_pending = p->next;
-        if (nf_dead_write(nf_db(), p) != TX_OK) {
+        if (nf_dead_write(batchloop_db(), p) != TX_OK) {
             push(&keep, p);
             continue;
         }

@@ -100,7 +100,6 @@ static struct cfg_param recorder_params[] = {
 #define RECORDER_HELD_RETRY_MS 1000
 #define RECORDER_BACKOFF_MAX_MS 10000
 
-static struct db *db;
 static struct rec_item *pend_head, *pend_tail;
 static int npend;
 static struct rec_item *held;   /* orphans */
@@ -252,7 +251,7 @@ static enum tx_code run_tx(struct rec_item **items, int n, struct rec_stats *st)
         memset(st, 0, sizeof(*st));
         return TX_OK;
     }
-    rc = db_tx_run(db, 3, tx_fn, &a);
+    rc = db_tx_run(batchloop_db(), 3, tx_fn, &a);
     *st = a.st;
     return rc;
 }
@@ -318,7 +317,7 @@ static void db_trouble(const char *what)
 {
     if (backoff == 0)
         msg_warn("database unavailable (%s: %s); keeping %d deliveries in hand and retrying",
-                 what, db_error(db), npend);
+                 what, db_error(batchloop_db()), npend);
     backoff = backoff ? backoff * 2 : 250;
     if (backoff > RECORDER_BACKOFF_MAX_MS)
         backoff = RECORDER_BACKOFF_MAX_MS;
@@ -326,20 +325,11 @@ static void db_trouble(const char *what)
     metrics_count("txmail_recorder_batches_total", "outcome", "retry", 1);
 }
 
-/*
- * process - one batch: the first recorder_batch_max pending deliveries
- * and the held orphans due for another try.
- */
-static void process(int64_t now)
+/* take_batch - the first recorder_batch_max pending deliveries and the held orphans due again */
+static int take_batch(struct rec_item **items, int64_t now)
 {
-    int cap = (int)recorder_conf.batch_max + nheld;
-    struct rec_item **items = xcalloc((size_t)cap + 1, sizeof(*items));
-    struct rec_item **work = xcalloc((size_t)cap + 1, sizeof(*work));
     struct rec_item *keep = NULL;
-    int n = 0, nwork = 0;
-    struct rec_stats st;
-    enum tx_code rc;
-    int64_t started = time_mono_ms();
+    int n = 0;
 
     while (pend_head && n < recorder_conf.batch_max) {
         struct rec_item *it = pend_head;
@@ -369,7 +359,14 @@ static void process(int64_t now)
         held = it;
         nheld++;
     }
-    /* decode; dead-letter what cannot be; ignore what is not ours */
+    return n;
+}
+
+/* decode_batch - decode; dead-letter what cannot be; ignore what is not ours; the rest into work */
+static int decode_batch(struct rec_item **items, int n, struct rec_item **work)
+{
+    int nwork = 0;
+
     for (int i = 0; i < n; i++) {
         struct rec_item *it = items[i];
         char err[256];
@@ -386,52 +383,93 @@ static void process(int64_t now)
         if (it->kind != REC_IGNORE)
             work[nwork++] = it;
     }
-    rc = run_tx(work, nwork, &st);
-    if (rc != TX_OK && nwork > 1 && recorder_data_error(db_errno(db))) {
-        /* one delivery's data fails the batch: find it, one at a time */
-        msg_warn("batch failed on data (%u %s); retrying one by one", db_errno(db), db_error(db));
-        struct rec_stats one;
-        memset(&st, 0, sizeof(st));
-        for (int i = 0; i < nwork; i++) {
-            rc = run_tx(&work[i], 1, &one);
-            if (rc != TX_OK && recorder_data_error(db_errno(db))) {
-                char why[300];
-                snprintf(why, sizeof(why), "database refused the data: %u %s", db_errno(db),
-                         db_error(db));
-                dead_item(work[i], why);
-                work[i]->kind = REC_IGNORE;
-                work[i]->orphan = 0;
-                rc = TX_OK;
-                continue;
-            }
-            if (rc != TX_OK) {
-                /* the database went away meanwhile: settle what is done,
-                 * keep the rest in hand */
-                struct rec_item **rest = xcalloc((size_t)n + 1, sizeof(*rest));
-                int nrest = 0, ndone = 0;
-                for (int j = i; j < nwork; j++)
-                    work[j]->again = 1;
-                for (int k = 0; k < n; k++) {
-                    if (items[k]->again) {
-                        items[k]->again = 0;
-                        rest[nrest++] = items[k];
-                    } else {
-                        items[ndone++] = items[k];
-                    }
-                }
-                requeue_front(rest, nrest);
-                xfree(rest);
-                count_stats(&st);
-                settle_done(items, ndone);
-                db_trouble("split batch");
-                goto out;
-            }
-            st.intake_rows += one.intake_rows;
-            st.events_new += one.events_new;
-            st.events_dup += one.events_dup;
-            st.state_updates += one.state_updates;
-            st.suppress_writes += one.suppress_writes;
+    return nwork;
+}
+
+/*
+ * settle_partial - the database went away while a batch was written one
+ * by one: settle the items that are done (stats st), keep the unwritten
+ * ones (left, nleft of items) in hand for the next try
+ */
+static void settle_partial(struct rec_item **items, int n, struct rec_item **left, int nleft,
+                           const struct rec_stats *st)
+{
+    struct rec_item **rest = xcalloc((size_t)n + 1, sizeof(*rest));
+    int nrest = 0, ndone = 0;
+
+    for (int j = 0; j < nleft; j++)
+        left[j]->again = 1;
+    for (int k = 0; k < n; k++) {
+        if (items[k]->again) {
+            items[k]->again = 0;
+            rest[nrest++] = items[k];
+        } else {
+            items[ndone++] = items[k];
         }
+    }
+    requeue_front(rest, nrest);
+    xfree(rest);
+    count_stats(st);
+    settle_done(items, ndone);
+    db_trouble("split batch");
+}
+
+/*
+ * split_batch - one delivery's data fails the batch: write the work one
+ * delivery at a time and dead-letter the culprits; st sums what was
+ * written. 0 when done; -1 when the database went away meanwhile (what
+ * was done is settled, the rest is back in hand).
+ */
+static int split_batch(struct rec_item **items, int n, struct rec_item **work, int nwork,
+                       struct rec_stats *st)
+{
+    struct db *db = batchloop_db();
+    struct rec_stats one;
+
+    msg_warn("batch failed on data (%u %s); retrying one by one", db_errno(db), db_error(db));
+    memset(st, 0, sizeof(*st));
+    for (int i = 0; i < nwork; i++) {
+        enum tx_code rc = run_tx(&work[i], 1, &one);
+        if (rc != TX_OK && recorder_data_error(db_errno(db))) {
+            char why[300];
+            snprintf(why, sizeof(why), "database refused the data: %u %s", db_errno(db),
+                     db_error(db));
+            dead_item(work[i], why);
+            work[i]->kind = REC_IGNORE;
+            work[i]->orphan = 0;
+            continue;
+        }
+        if (rc != TX_OK) {
+            settle_partial(items, n, work + i, nwork - i, st);
+            return -1;
+        }
+        st->intake_rows += one.intake_rows;
+        st->events_new += one.events_new;
+        st->events_dup += one.events_dup;
+        st->state_updates += one.state_updates;
+        st->suppress_writes += one.suppress_writes;
+    }
+    return 0;
+}
+
+/*
+ * process - one batch: the first recorder_batch_max pending deliveries
+ * and the held orphans due for another try.
+ */
+static void process(int64_t now)
+{
+    int cap = (int)recorder_conf.batch_max + nheld;
+    struct rec_item **items = xcalloc((size_t)cap + 1, sizeof(*items));
+    struct rec_item **work = xcalloc((size_t)cap + 1, sizeof(*work));
+    struct rec_stats st;
+    int64_t started = time_mono_ms();
+    int n = take_batch(items, now);
+    int nwork = decode_batch(items, n, work);
+    enum tx_code rc = run_tx(work, nwork, &st);
+
+    if (rc != TX_OK && nwork > 1 && recorder_data_error(db_errno(batchloop_db()))) {
+        if (split_batch(items, n, work, nwork, &st) < 0)
+            goto out;
     } else if (rc != TX_OK) {
         requeue_front(items, n);
         db_trouble("batch");
@@ -489,7 +527,6 @@ static int64_t on_work(int64_t budget, int stopping, void *arg)
 
 int main(int argc, char **argv)
 {
-    struct db_conf dc;
     struct batchloop_conf bc;
     struct batchloop_ops ops = {on_deliver, on_work, on_lost, on_busy};
 
@@ -499,18 +536,14 @@ int main(int argc, char **argv)
     if (recorder_conf.prefetch < recorder_conf.batch_max)
         msg_fatal("recorder_prefetch (%lld) must be at least recorder_batch_max (%lld)",
                   recorder_conf.prefetch, recorder_conf.batch_max);
-    txconf_db(&dc);
-    db = db_open_retry(&dc, (int)txconf.broker_reconnect_attempts);
-    if (db == NULL)
-        msg_fatal("cannot connect to the database");
     memset(&bc, 0, sizeof(bc));
     bc.name = "recorder";
     bc.queues[0] = recorder_conf.queue;
     bc.prefetch = (int)recorder_conf.prefetch;
     bc.publisher = 1;
+    bc.db = 1;
     bc.stop_timeout_ms = recorder_conf.stop_timeout;
     batchloop_run(&bc, &ops, NULL);
     free_list(held);
-    db_close(db);
     return 0;
 }

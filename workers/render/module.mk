@@ -8,7 +8,7 @@ txmail-render_SRC := workers/render/render.c workers/render/render_job.c \
 txmail-render_LIBS := -lresolv
 
 # shared modules this worker brought (lib/global)
-LIBGLOBAL_SRC += lib/global/firststage.c lib/global/verp.c
+LIBGLOBAL_SRC += lib/global/verp.c
 
 UNIT_TESTS += verp_test render_header_test render_mime_test render_dkim_test
 verp_test_SRC := lib/global/verp_test.c

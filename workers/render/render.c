@@ -16,7 +16,8 @@
  *   without any event. Once the record is there it publishes the intake
  *   record (key "intake.job"), the PRE_PROCESS drop events of the
  *   addresses refused at intake and PROCESSING_STARTED for the others, in
- *   the same confirmed batch as its own output (lib/global/firststage.h).
+ *   the same confirmed batch as its own output (lib/global/firststage.h,
+ *   applied by the skeleton: worker.h first_stage_grace).
  *
  *   REST jobs (contract §8): one message per recipient block (MIME
  *   structure of §8.3, RFC 2047 headers folded at 78 columns, RFC 2231 file
@@ -91,7 +92,6 @@
  */
 #include "workers/render/render.h"
 #include "global/crypto.h"
-#include "global/firststage.h"
 #include "global/txconf.h"
 #include "global/verp.h"
 #include "util/msg.h"
@@ -132,7 +132,6 @@ static struct cfg_param render_params[] = {
 
 static int init(void)
 {
-    render_p.grace_ms = render_conf.grace;
     render_p.max_message = (long long)render_conf.max_message;
     render_p.max_template = (long long)(render_conf.max_template < render_conf.max_message ? render_conf.max_template : render_conf.max_message);
     render_p.batch_bytes = (long long)render_conf.batch;
@@ -143,47 +142,7 @@ static int init(void)
         msg_fatal("master_key_file is not configured: DKIM keys and VERP need it");
     if (secret_set_master_key(txconf.master_key) < 0 || verp_set_key_from_master(txconf.master_key) < 0)
         msg_fatal("master_key_file must hold 64 hex digits");
-    /* initialise the database client library once, before the threads */
-    struct db_conf c;
-    txconf_db(&c);
-    struct db *db = db_open(&c);
-    if (db == NULL)
-        msg_warn("the database is not reachable yet; jobs wait for it");
-    db_close(db);
     return 0;
-}
-
-static void *thread_init(void)
-{
-    return xcalloc(1, sizeof(struct render_ctx));
-}
-
-static void thread_done(void *p)
-{
-    struct render_ctx *ctx = p;
-
-    if (ctx)
-        db_close(ctx->db);
-    xfree(ctx);
-}
-
-static struct db *ctx_db(struct render_ctx *ctx)
-{
-    if (ctx->db == NULL) {
-        struct db_conf c;
-        txconf_db(&c);
-        ctx->db = db_open(&c);
-    }
-    return ctx->db;
-}
-
-/* drop_outputs_from - forget what the handler queued after mark (a retry publishes none of it) */
-static void drop_outputs_from(struct job *job, int mark)
-{
-    for (int i = mark; i < job->nouts; i++)
-        xfree(job->outs[i].body);
-    if (job->nouts > mark)
-        job->nouts = mark;
 }
 
 /* run_setup - what every copy shares: sender, domain, envelope rewrite */
@@ -210,19 +169,19 @@ static enum tx_code run_setup(struct render_run *run)
     for (const char *p = run->from_addr; *p; p++)
         if ((unsigned char)*p >= 0x80)
             run->from_utf8 = 1;
-    rc = domain_get(run->ctx->db, json_integer_value(json_object_get(sd, "id")),
+    rc = domain_get(run->db, json_integer_value(json_object_get(sd, "id")),
                     run->job->env.account_id, &run->dom);
     if (rc != TX_OK) {
-        job_reason(run->job, "cannot read the sender domain: %s", db_error(run->ctx->db));
+        job_reason(run->job, "cannot read the sender domain: %s", db_error(run->db));
         return rc;
     }
     if (!run->dom->found)
         msg_warn("%s: sender domain %lld is no longer registered; sending unsigned",
                  job_id_for_log(run->job), run->dom->id);
-    rc = domain_rewrite(run->ctx->db, run->job->env.account_id, run->from_addr, run->rewrite_from,
+    rc = domain_rewrite(run->db, run->job->env.account_id, run->from_addr, run->rewrite_from,
                         sizeof(run->rewrite_from));
     if (rc != TX_OK) {
-        job_reason(run->job, "cannot read the envelope rewrites: %s", db_error(run->ctx->db));
+        job_reason(run->job, "cannot read the envelope rewrites: %s", db_error(run->db));
         return rc;
     }
     if (run->rewrite_from[0] && !rcpt_addr_ok(run->rewrite_from)) {
@@ -240,31 +199,33 @@ static enum tx_code run_setup(struct render_run *run)
     return TX_OK;
 }
 
+/*
+ * handle - one round of a job. As a first stage the skeleton has already
+ * checked the acceptance record and queued the intake outputs
+ * (worker_job_run): a retry keeps those and drops only this round's.
+ */
 static enum tx_code handle(struct job *job)
 {
-    struct render_ctx *ctx = job->ctx;
+    struct db *db = job_db(job);
     struct render_run run;
     enum tx_code rc;
-    int mark;
+    size_t mark;
 
     if (strcmp(job->env.type, "job") != 0) {
         job_reason(job, "not a job envelope (type %s)", job->env.type);
         return TX_REJECT_MALFORMED;
     }
-    if (ctx_db(ctx) == NULL) {
+    if (db == NULL) {
         job_reason(job, "the database is not reachable");
         return TX_RETRY_DB;
     }
-    rc = firststage_accept(job, ctx->db, render_p.grace_ms);
-    if (rc != TX_OK)
-        return rc;
     json_t *cursor = json_object_get(job->env.data, "cursor");
     const char *owner = json_string_value(json_object_get(cursor, "owner"));
     long long round = json_integer_value(json_object_get(cursor, "round"));
     if (owner && round > 0) {
-        int claim = round_claim(ctx->db, job->env.job_id, round, owner);
+        int claim = round_claim(db, job->env.job_id, round, owner);
         if (claim < 0) {
-            job_reason(job, "cannot claim round %lld: %s", round, db_error(ctx->db));
+            job_reason(job, "cannot claim round %lld: %s", round, db_error(db));
             return TX_RETRY_DB;
         }
         if (claim == 0) {
@@ -272,10 +233,10 @@ static enum tx_code handle(struct job *job)
             return TX_OK;
         }
     }
-    mark = job->nouts;
+    mark = job_mark(job);
     memset(&run, 0, sizeof(run));
     run.job = job;
-    run.ctx = ctx;
+    run.db = db;
     run.data = job->env.data;
     run.entry = jstr(run.data, "entry");
     if (run.entry == NULL || (strcmp(run.entry, "rest") != 0 && strcmp(run.entry, "smtp") != 0)) {
@@ -286,30 +247,21 @@ static enum tx_code handle(struct job *job)
     if (rc == TX_OK)
         rc = strcmp(run.entry, "rest") == 0 ? render_rest(&run) : render_smtp(&run);
     if (tx_disposition(rc) == TX_DISP_RETRY)
-        drop_outputs_from(job, mark);
+        job_rollback(job, mark);
     hook_run_done(&run);
     domain_release(run.dom);
     return rc;
 }
 
-/* expired - the retry budget is used up (database unreachable for days) */
+/*
+ * expired - the retry budget of a started job is used up (database
+ * unreachable for days); a job that never started is the skeleton's
+ * (worker_job_expire)
+ */
 static void expired(struct job *job)
 {
     struct render_run run;
 
-    if (!firststage_started(job)) {
-        struct db *db = ctx_db(job->ctx);
-        int t = db ? firststage_give_up(job, db) : -1;
-        if (t == 0)
-            msg_warn("%s: DROPPED AN ACCEPTED JOB: its acceptance record exists but it ran out "
-                     "of retries before it could start (producer clock far behind?)",
-                     job_id_for_log(job));
-        else
-            msg_warn("%s: discarded: the acceptance record could not be checked in time%s",
-                     job_id_for_log(job), t > 0 ? " (tombstone written)" : " (no tombstone: "
-                     "database unreachable)");
-        return;
-    }
     memset(&run, 0, sizeof(run));
     run.job = job;
     run.data = job->env.data;
@@ -338,9 +290,8 @@ static struct worker w = {
     .default_concurrency = 4,
     .default_schedule = "5s,30s,1m,5m,15m",
     .default_max_age = "2d",
+    .first_stage_grace = &render_conf.grace,
     .init = init,
-    .thread_init = thread_init,
-    .thread_done = thread_done,
     .handle = handle,
     .expired = expired,
     .shutdown = shutdown_render,

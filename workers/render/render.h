@@ -17,7 +17,6 @@
 /* ---- parameters (render.c) -------------------------------------------- */
 
 struct render_params {
-    int64_t grace_ms;            /* render_grace */
     long long max_message;       /* render_message_size_limit */
     long long max_template;      /* render_template_message_size_limit */
     long long batch_bytes;       /* render_batch_size */
@@ -26,11 +25,6 @@ struct render_params {
     int64_t dkim_check_ms;       /* render_dkim_dns_check_interval */
 };
 extern struct render_params render_p;
-
-/* per handler thread */
-struct render_ctx {
-    struct db *db;
-};
 
 /* ---- sender domains (render_domain.c) --------------------------------- */
 
@@ -88,7 +82,7 @@ struct render_rcpt {
 /* what every copy of a job shares */
 struct render_run {
     struct job *job;
-    struct render_ctx *ctx;
+    struct db *db;               /* the thread's handle (job_db) */
     json_t *data;
     const char *entry;
     const char *from_email;      /* as submitted (notifications) */
