@@ -33,12 +33,21 @@
  *   (passwords: PBKDF2-HMAC-SHA256) or encrypted under master_key_file
  *   (DKIM keys, webhook secrets). Errors name what is wrong and exit 1;
  *   usage errors exit 2.
+ * CONSUMES
+ *   nothing from the broker.
+ * PUBLISHES
+ *   nothing ("mq declare" declares the topology).
+ * WRITES
+ *   account, credential, sender_domain, schema_version and the schema
+ *   itself (db migrate), daily partitions (db partitions).
  *
  * PARAMETERS
  *   txmailctl_schema_dir (/usr/share/txmail/schema)  migration files
  *   txmailctl_partitions_ahead (7)                   days of partitions ahead
  *   txmailctl_retention (45d)                        history kept
  *   and the shared parameters of txconf.h.
+ * METRICS
+ *   none (a command, not a service).
  */
 #include "admin/txmailctl/txmailctl.h"
 #include "global/crypto.h"
@@ -52,14 +61,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *ctl_schema_dir;
-long long ctl_partitions_ahead;
-int64_t ctl_retention_ms;
+struct txmailctl_conf txmailctl_conf;
 
-static struct cfg_param ctl_params[] = {
-    {"txmailctl_schema_dir", CFG_STR, &ctl_schema_dir, "/usr/share/txmail/schema", 0, 0, 0, "migration files", 0, 0},
-    {"txmailctl_partitions_ahead", CFG_INT, &ctl_partitions_ahead, "7", 1, 366, 0, "days of partitions created ahead", 0, 0},
-    {"txmailctl_retention", CFG_TIME, &ctl_retention_ms, "45d", 86400000, 3650LL * 86400000, 0, "history kept", 0, 0},
+static struct cfg_param txmailctl_params[] = {
+    {"txmailctl_schema_dir", CFG_STR, &txmailctl_conf.schema_dir, "/usr/share/txmail/schema", 0, 0, 0, "migration files", 0, 0},
+    {"txmailctl_partitions_ahead", CFG_INT, &txmailctl_conf.partitions_ahead, "7", 1, 366, 0, "days of partitions created ahead", 0, 0},
+    {"txmailctl_retention", CFG_TIME, &txmailctl_conf.retention_ms, "45d", 86400000, 3650LL * 86400000, 0, "history kept", 0, 0},
     {0},
 };
 
@@ -145,7 +152,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    int i = txconf_init(argc, argv, "txmailctl", ctl_params, NULL, NULL);
+    int i = txconf_init(argc, argv, "txmailctl", txmailctl_params, NULL, NULL);
     int rc;
 
     if (i >= argc)

@@ -9,9 +9,13 @@
 /* the longest allow-list credential.allowed_ips (TEXT) holds */
 #define CTL_ALLOW_IP_MAX 65535
 
-extern char *ctl_schema_dir;
-extern long long ctl_partitions_ahead;
-extern int64_t ctl_retention_ms;
+/* parameters (txmailctl.c) */
+struct txmailctl_conf {
+    char *schema_dir;
+    long long partitions_ahead;
+    int64_t retention_ms;
+};
+extern struct txmailctl_conf txmailctl_conf;
 
 struct db *ctl_db(void);
 int ctl_db_main(int argc, char **argv);

@@ -39,13 +39,13 @@ static int cmp_names(const void *a, const void *b)
 
 static char **list_migrations(int *count)
 {
-    DIR *d = opendir(ctl_schema_dir);
+    DIR *d = opendir(txmailctl_conf.schema_dir);
     struct dirent *de;
     char **names = NULL;
     int n = 0;
 
     if (d == NULL)
-        ctl_die("cannot open schema directory %s: %m", ctl_schema_dir);
+        ctl_die("cannot open schema directory %s: %m", txmailctl_conf.schema_dir);
     while ((de = readdir(d)) != NULL) {
         if (!is_migration(de->d_name))
             continue;
@@ -70,7 +70,7 @@ static char *read_file(const char *name, size_t *len)
     char chunk[8192];
     size_t n;
 
-    snprintf(path, sizeof(path), "%s/%s", ctl_schema_dir, name);
+    snprintf(path, sizeof(path), "%s/%s", txmailctl_conf.schema_dir, name);
     if ((fp = fopen(path, "r")) == NULL)
         ctl_die("cannot open %s: %m", path);
     while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
@@ -157,7 +157,7 @@ static int migrate(int dry_run)
     db_res_free(r);
     ensure_version_table(db);
     for (int i = 0; i < n; i++) {
-        int version = atoi(names[i]);
+        int version = (int)strtol(names[i], NULL, 10); /* is_migration: NNN_ */
         size_t len, pos = 0;
         char *sql = read_file(names[i], &len), *stmt, sum[65];
 
@@ -249,7 +249,7 @@ static void partitions(void)
             snprintf(iso, sizeof(iso), "%sT00:00:00Z", day);
             if (time_parse_iso8601(iso, &start) < 0)
                 continue;
-            if (start + day_ms <= now - ctl_retention_ms && i + 2 < db_res_rows(r)) {
+            if (start + day_ms <= now - txmailctl_conf.retention_ms && i + 2 < db_res_rows(r)) {
                 snprintf(sql, sizeof(sql), "ALTER TABLE %s DROP PARTITION %s", partitioned[t], name);
                 if (db_exec_raw(db, sql) != TX_OK)
                     ctl_die("cannot drop %s.%s: %s", partitioned[t], name, db_error(db));
@@ -269,7 +269,7 @@ static void partitions(void)
         }
         int added = 0;
         buf_printf(&sql, "ALTER TABLE %s REORGANIZE PARTITION pmax INTO (", partitioned[t]);
-        for (int64_t d = from; d <= now + ctl_partitions_ahead * day_ms; d += day_ms) {
+        for (int64_t d = from; d <= now + txmailctl_conf.partitions_ahead * day_ms; d += day_ms) {
             char day[16], next[16];
             time_day(day, sizeof(day), d);
             time_day(next, sizeof(next), d + day_ms);

@@ -150,9 +150,11 @@ static int domain_add(int argc, char **argv)
         } else if (strcmp(argv[i], "--ed25519") == 0)
             ed25519 = 1;
         else if (strcmp(argv[i], "--rsa-bits") == 0) {
-            bits = atoi(opt_value(&i, argc, argv));
-            if (bits != 1024 && bits != 2048 && bits != 3072 && bits != 4096)
+            char *end;
+            long v = strtol(opt_value(&i, argc, argv), &end, 10);
+            if (*end || (v != 1024 && v != 2048 && v != 3072 && v != 4096))
                 ctl_die("--rsa-bits: 1024, 2048, 3072 or 4096");
+            bits = (int)v;
         } else if (strcmp(argv[i], "--tls-enforced") == 0)
             tls = 1;
         else if (strcmp(argv[i], "--relay-host") == 0)

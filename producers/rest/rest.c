@@ -73,6 +73,10 @@
  *                                        thread rests after a check as long as it took
  *                                        (its other connections wait one check at most)
  *   and the shared parameters of txconf.h.
+ * METRICS
+ *   txmail_rest_requests_total{status}, txmail_rest_jobs_total,
+ *   txmail_rest_recipients_total, txmail_rest_record_transactions_total,
+ *   txmail_rest_active_requests.
  * SIGNALS
  *   SIGTERM, SIGINT: stop accepting, finish the requests in hand (up to
  *   30 s), close.
@@ -100,7 +104,7 @@
 
 struct rest_conf rest_conf;
 
-static struct cfg_param params[] = {
+static struct cfg_param rest_params[] = {
     {"rest_listen", CFG_STR, &rest_conf.listen, "0.0.0.0:8443", 0, 0, 0, "HTTPS listener", 0, 0},
     {"rest_plain_listen", CFG_STR, &rest_conf.plain_listen, "", 0, 0, 0, "plain HTTP listener (empty: none)", 0, 0},
     {"rest_tls_cert_file", CFG_STR, &rest_conf.tls_cert_file, "", 0, 0, 0, "PEM certificate chain", 0, 0},
@@ -281,7 +285,7 @@ int main(int argc, char **argv)
     char *cert = NULL;
     int64_t last_flush = 0, last_expire = 0, last_beat = 0;
 
-    txconf_init(argc, argv, "rest", params, NULL, NULL);
+    txconf_init(argc, argv, "rest", rest_params, NULL, NULL);
     check_conf();
     rest_mem_init();
     auth_cache_ttl_ms = rest_conf.auth_cache_ttl_ms;

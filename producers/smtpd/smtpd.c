@@ -69,11 +69,14 @@
  *   the session's loop through an eventfd. Message checks run on the pool
  *   too, so a large message never delays other sessions. The main thread
  *   handles signals and writes the metrics file.
- * CONSUMES / PUBLISHES / WRITES
- *   Publishes type "job" envelopes to txmail.work. Writes the job table
- *   (acceptance records). Reads credential, account, sender_domain,
- *   suppression. Publishes no events: the first stage publishes the
- *   intake record and the drop events.
+ * CONSUMES
+ *   nothing from the broker.
+ * PUBLISHES
+ *   type "job" envelopes to txmail.work. No events: the first stage
+ *   publishes the intake record and the drop events.
+ * WRITES
+ *   the job table (acceptance records). Reads credential, account,
+ *   sender_domain, suppression.
  * LOGGING
  *   connect/disconnect and TLS lines per session (session id first); one
  *   line per refused command; one line per recipient of a queued job,
@@ -115,6 +118,13 @@
  *   smtpd_auth_session_failures [3]       failures before the session is closed
  *   smtpd_confirm_timeout [10s]           broker confirm wait before 451
  *   smtpd_shutdown_grace [30s]            SIGTERM: time for messages in progress
+ *   and the shared parameters of txconf.h.
+ * METRICS
+ *   txmail_smtpd_connections_total, txmail_smtpd_disconnects_total,
+ *   txmail_smtpd_messages_total, txmail_smtpd_refused_total,
+ *   txmail_smtpd_auth_total, txmail_smtpd_tls_total,
+ *   txmail_smtpd_timeouts_total, txmail_smtpd_commit_batches_total,
+ *   txmail_smtpd_sessions.
  */
 #include "smtpd.h"
 #include "global/authlimit.h"
@@ -128,37 +138,37 @@
 #include <stdio.h>
 #include <string.h>
 
-struct smtpd_params smtpd;
+struct smtpd_conf smtpd;
 
 static struct cfg_param params[] = {
-    {"smtpd_listen", CFG_STR, &smtpd.listen, "0.0.0.0:587", 0, 0, 0, "submission listeners (STARTTLS)", 0, 0},
-    {"smtpd_tls_listen", CFG_STR, &smtpd.tls_listen, "0.0.0.0:465", 0, 0, 0, "implicit-TLS listeners", 0, 0},
-    {"smtpd_tls_cert_file", CFG_STR, &smtpd.cert_file, "", 0, 0, 0, "PEM certificate chain", 0, 0},
-    {"smtpd_tls_key_file", CFG_STR, &smtpd.key_pem, "", 0, 0, CFG_SECRET_FILE, "PEM private key", 0, 0},
-    {"smtpd_require_tls", CFG_BOOL, &smtpd.require_tls, "yes", 0, 0, 0, "MAIL only over TLS", 0, 0},
-    {"smtpd_tls_exempt_clients", CFG_STR, &smtpd.tls_exempt, "loopback", 0, 0, 0, "clients allowed to send without TLS", 0, 0},
-    {"smtpd_plaintext_auth_loopback", CFG_BOOL, &smtpd.plaintext_auth_loopback, "no", 0, 0, 0, "AUTH without TLS on loopback listeners", 0, 0},
-    {"smtpd_chunking", CFG_BOOL, &smtpd.chunking, "yes", 0, 0, 0, "offer CHUNKING", 0, 0},
-    {"smtpd_stages", CFG_STR, &smtpd.stages, "render,deliver", 0, 0, 0, "stages this installation runs", 0, 0},
-    {"smtpd_loops", CFG_INT, &smtpd.loops, "2", 1, 32, 0, "event-loop threads", 0, 0},
-    {"smtpd_threads", CFG_INT, &smtpd.threads, "8", 1, 256, 0, "pool threads", 0, 0},
-    {"smtpd_auth_threads", CFG_INT, &smtpd.auth_threads, "2", 1, 256, 0, "pool threads running the KDF at once", 0, 0},
-    {"smtpd_batch_max", CFG_INT, &smtpd.batch_max, "64", 1, 256, 0, "jobs per confirm and record transaction", 0, 0},
-    {"smtpd_max_connections", CFG_INT, &smtpd.max_connections, "1000", 1, 1000000, 0, "sessions in all", 0, 0},
-    {"smtpd_max_per_ip", CFG_INT, &smtpd.max_per_ip, "50", 1, 1000000, 0, "sessions per client address", 0, 0},
-    {"smtpd_message_size_limit", CFG_SIZE, &smtpd.size_limit, "20971520", 1024, SMTPD_SIZE_MAX, 0, "message size limit", 0, 0},
-    {"smtpd_recipient_limit", CFG_INT, &smtpd.rcpt_limit, "1000", 1, SMTPD_RCPT_MAX, 0, "recipients per transaction", 0, 0},
-    {"smtpd_hard_error_limit", CFG_INT, &smtpd.hard_error_limit, "20", 1, 100000, 0, "errors before the session is closed", 0, 0},
-    {"smtpd_timeout", CFG_TIME, &smtpd.timeout, "300s", 500, 3600000, 0, "idle and per-command timeout", 0, 0},
-    {"smtpd_min_data_rate", CFG_INT, &smtpd.min_data_rate, "1024", 0, 1000000000, 0, "octets/s during DATA (0: no minimum)", 0, 0},
-    {"smtpd_auth_failure_delay", CFG_TIME, &smtpd.auth_failure_delay, "1s", 0, 60000, 0, "tarpit per failed AUTH", 0, 0},
+    {"smtpd_listen", CFG_STR, &smtpd_conf.listen, "0.0.0.0:587", 0, 0, 0, "submission listeners (STARTTLS)", 0, 0},
+    {"smtpd_tls_listen", CFG_STR, &smtpd_conf.tls_listen, "0.0.0.0:465", 0, 0, 0, "implicit-TLS listeners", 0, 0},
+    {"smtpd_tls_cert_file", CFG_STR, &smtpd_conf.cert_file, "", 0, 0, 0, "PEM certificate chain", 0, 0},
+    {"smtpd_tls_key_file", CFG_STR, &smtpd_conf.key_pem, "", 0, 0, CFG_SECRET_FILE, "PEM private key", 0, 0},
+    {"smtpd_require_tls", CFG_BOOL, &smtpd_conf.require_tls, "yes", 0, 0, 0, "MAIL only over TLS", 0, 0},
+    {"smtpd_tls_exempt_clients", CFG_STR, &smtpd_conf.tls_exempt, "loopback", 0, 0, 0, "clients allowed to send without TLS", 0, 0},
+    {"smtpd_plaintext_auth_loopback", CFG_BOOL, &smtpd_conf.plaintext_auth_loopback, "no", 0, 0, 0, "AUTH without TLS on loopback listeners", 0, 0},
+    {"smtpd_chunking", CFG_BOOL, &smtpd_conf.chunking, "yes", 0, 0, 0, "offer CHUNKING", 0, 0},
+    {"smtpd_stages", CFG_STR, &smtpd_conf.stages, "render,deliver", 0, 0, 0, "stages this installation runs", 0, 0},
+    {"smtpd_loops", CFG_INT, &smtpd_conf.loops, "2", 1, 32, 0, "event-loop threads", 0, 0},
+    {"smtpd_threads", CFG_INT, &smtpd_conf.threads, "8", 1, 256, 0, "pool threads", 0, 0},
+    {"smtpd_auth_threads", CFG_INT, &smtpd_conf.auth_threads, "2", 1, 256, 0, "pool threads running the KDF at once", 0, 0},
+    {"smtpd_batch_max", CFG_INT, &smtpd_conf.batch_max, "64", 1, 256, 0, "jobs per confirm and record transaction", 0, 0},
+    {"smtpd_max_connections", CFG_INT, &smtpd_conf.max_connections, "1000", 1, 1000000, 0, "sessions in all", 0, 0},
+    {"smtpd_max_per_ip", CFG_INT, &smtpd_conf.max_per_ip, "50", 1, 1000000, 0, "sessions per client address", 0, 0},
+    {"smtpd_message_size_limit", CFG_SIZE, &smtpd_conf.size_limit, "20971520", 1024, SMTPD_SIZE_MAX, 0, "message size limit", 0, 0},
+    {"smtpd_recipient_limit", CFG_INT, &smtpd_conf.rcpt_limit, "1000", 1, SMTPD_RCPT_MAX, 0, "recipients per transaction", 0, 0},
+    {"smtpd_hard_error_limit", CFG_INT, &smtpd_conf.hard_error_limit, "20", 1, 100000, 0, "errors before the session is closed", 0, 0},
+    {"smtpd_timeout", CFG_TIME, &smtpd_conf.timeout, "300s", 500, 3600000, 0, "idle and per-command timeout", 0, 0},
+    {"smtpd_min_data_rate", CFG_INT, &smtpd_conf.min_data_rate, "1024", 0, 1000000000, 0, "octets/s during DATA (0: no minimum)", 0, 0},
+    {"smtpd_auth_failure_delay", CFG_TIME, &smtpd_conf.auth_failure_delay, "1s", 0, 60000, 0, "tarpit per failed AUTH", 0, 0},
     {"smtpd_auth_failure_limit", CFG_INT, &authlimit_conf.addr_limit, "10", 0, 1000000, 0, "failures that block an address", 0, 0},
     {"smtpd_auth_user_failure_limit", CFG_INT, &authlimit_conf.user_limit, "30", 0, 1000000, 0, "failures that block a user", 0, 0},
     {"smtpd_auth_failure_decay", CFG_TIME, &authlimit_conf.decay_ms, "10m", 1000, 86400000, 0, "half-life of the failure scores", 0, 0},
-    {"smtpd_auth_recheck", CFG_TIME, &smtpd.auth_recheck, "1s", 0, 3600000, 0, "MAIL re-checks an older credential check", 0, 0},
-    {"smtpd_auth_session_failures", CFG_INT, &smtpd.auth_session_failures, "3", 1, 100, 0, "AUTH failures before closing", 0, 0},
-    {"smtpd_confirm_timeout", CFG_TIME, &smtpd.confirm_timeout, "10s", 100, 600000, 0, "broker confirm wait", 0, 0},
-    {"smtpd_shutdown_grace", CFG_TIME, &smtpd.shutdown_grace, "30s", 0, 600000, 0, "SIGTERM: time for messages in progress", 0, 0},
+    {"smtpd_auth_recheck", CFG_TIME, &smtpd_conf.auth_recheck, "1s", 0, 3600000, 0, "MAIL re-checks an older credential check", 0, 0},
+    {"smtpd_auth_session_failures", CFG_INT, &smtpd_conf.auth_session_failures, "3", 1, 100, 0, "AUTH failures before closing", 0, 0},
+    {"smtpd_confirm_timeout", CFG_TIME, &smtpd_conf.confirm_timeout, "10s", 100, 600000, 0, "broker confirm wait", 0, 0},
+    {"smtpd_shutdown_grace", CFG_TIME, &smtpd_conf.shutdown_grace, "30s", 0, 600000, 0, "SIGTERM: time for messages in progress", 0, 0},
     {0},
 };
 
@@ -167,8 +177,8 @@ int main(int argc, char **argv)
     char err[200];
 
     txconf_init(argc, argv, "smtpd", params, NULL, NULL);
-    authlimit_conf.kdf_max = smtpd.auth_threads; /* the pool's slow queue waits for a slot */
-    if (slip_stages_check("smtpd_stages", smtpd.stages, err, sizeof(err)) < 0)
+    authlimit_conf.kdf_max = smtpd_conf.auth_threads; /* the pool's slow queue waits for a slot */
+    if (slip_stages_check("smtpd_stages", smtpd_conf.stages, err, sizeof(err)) < 0)
         msg_fatal("%s", err);
     smtpd_server_listeners();
     if (!smtpd_tls_init()) {
@@ -182,8 +192,8 @@ int main(int argc, char **argv)
     if (!secret_have_master_key())
         msg_warn("no master_key_file: jobs with a notification password are answered 451");
     smtpd_pool_start();
-    msg_info("started: %d loops, %lld pool threads, stages %s", (int)smtpd.loops, smtpd.threads,
-             smtpd.stages);
+    msg_info("started: %d loops, %lld pool threads, stages %s", (int)smtpd_conf.loops, smtpd_conf.threads,
+             smtpd_conf.stages);
     smtpd_server_run();
     smtpd_pool_stop();
     metrics_remove();

@@ -30,7 +30,7 @@
 
 /* ---- parameters (smtpd.c) ---------------------------------------------- */
 
-struct smtpd_params {
+struct smtpd_conf {
     char *listen, *tls_listen;
     char *cert_file, *key_pem; /* key_pem: the key file's text (secret) */
     char *tls_exempt;
@@ -46,7 +46,7 @@ struct smtpd_params {
     int64_t auth_recheck;     /* MAIL re-checks a credential last found valid longer ago */
     int64_t confirm_timeout, shutdown_grace;
 };
-extern struct smtpd_params smtpd;
+extern struct smtpd_conf smtpd_conf;
 /* smtpd_shutting_down - SIGTERM received */
 int smtpd_shutting_down(void);
 

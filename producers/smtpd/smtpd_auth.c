@@ -111,7 +111,7 @@ int smtpd_auth_offered(const struct session *s)
 {
     if (s->tls)
         return 1;
-    return smtpd.plaintext_auth_loopback && s->lis->loopback && s->loopback;
+    return smtpd_conf.plaintext_auth_loopback && s->lis->loopback && s->loopback;
 }
 
 void smtpd_auth_abort(struct session *s)
@@ -129,13 +129,13 @@ static void refuse(struct session *s, const char *user, const char *why, const c
     int64_t delay;
 
     s->auth_failures++;
-    delay = smtpd.auth_failure_delay * (s->auth_failures < 5 ? s->auth_failures : 5);
+    delay = smtpd_conf.auth_failure_delay * (s->auth_failures < 5 ? s->auth_failures : 5);
     printable(u, sizeof(u), user ? user : "", user ? strlen(user) : 0);
     msg_info("%s: [%s]: %s authentication failed: user=%s (%s)", s->id, s->ip,
              s->auth_mech == MECH_PLAIN ? "PLAIN" : "LOGIN", u, why);
     metrics_count("txmail_smtpd_auth_total", "result", result, 1);
     smtpd_auth_abort(s);
-    smtpd_tarpit(s, delay, reply, s->auth_failures >= smtpd.auth_session_failures);
+    smtpd_tarpit(s, delay, reply, s->auth_failures >= smtpd_conf.auth_session_failures);
 }
 
 static void fail(struct session *s, const char *user, const char *why)

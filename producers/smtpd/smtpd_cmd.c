@@ -97,7 +97,7 @@ static int tls_exempt(const struct session *s)
 {
     char copy[1024], *save = NULL;
 
-    snprintf(copy, sizeof(copy), "%s", smtpd.tls_exempt);
+    snprintf(copy, sizeof(copy), "%s", smtpd_conf.tls_exempt);
     for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
         if (strcasecmp(t, "loopback") == 0) {
             if (s->loopback)
@@ -220,10 +220,10 @@ static void cmd_ehlo(struct session *s, char *args, int esmtp)
     }
     smtpd_reply(s, "250-%s", txconf.myhostname);
     smtpd_reply(s, "250-PIPELINING");
-    smtpd_reply(s, "250-SIZE %zu", smtpd.size_limit);
+    smtpd_reply(s, "250-SIZE %zu", smtpd_conf.size_limit);
     smtpd_reply(s, "250-8BITMIME");
     smtpd_reply(s, "250-SMTPUTF8");
-    if (smtpd.chunking)
+    if (smtpd_conf.chunking)
         smtpd_reply(s, "250-CHUNKING");
     if (!s->tls && smtpd_tls_available())
         smtpd_reply(s, "250-STARTTLS");
@@ -268,7 +268,7 @@ static void cmd_mail(struct session *s, char *line, char *args)
         reject(s, "MAIL", "501 5.5.4 Syntax: MAIL FROM:<address>");
         return;
     }
-    if (smtpd.require_tls && !s->tls && !tls_exempt(s)) {
+    if (smtpd_conf.require_tls && !s->tls && !tls_exempt(s)) {
         reject(s, "MAIL", "530 5.7.0 Must issue a STARTTLS command first");
         return;
     }
@@ -302,7 +302,7 @@ static void cmd_mail(struct session *s, char *line, char *args)
                 reject(s, "MAIL", "501 5.5.4 Bad SIZE parameter");
                 return;
             }
-            if (size > (long long)smtpd.size_limit) {
+            if (size > (long long)smtpd_conf.size_limit) {
                 reject(s, "MAIL", TOO_BIG);
                 return;
             }
@@ -335,11 +335,11 @@ static void cmd_mail(struct session *s, char *line, char *args)
     s->txn->smtputf8 = smtputf8 || a.utf8_local;
     s->txn->body8bit = body8;
     s->txn->size_decl = size;
-    buf_init(&s->txn->msg, smtpd.size_limit);
+    buf_init(&s->txn->msg, smtpd_conf.size_limit);
     struct smtpd_task known;
     memset(&known, 0, sizeof(known));
     /* the pool re-checks the session's credential when its last check is older than smtpd_auth_recheck */
-    int r = auth_recheck_due(&s->acct, smtpd.auth_recheck) ? -1
+    int r = auth_recheck_due(&s->acct, smtpd_conf.auth_recheck) ? -1
                                                            : senderdomain_cached(s->acct.id, s->txn->from_domain, &known.sd);
     if (r >= 0) { /* registered or not, as the database said a moment ago */
         known.kind = T_MAIL;
@@ -417,7 +417,7 @@ static void cmd_rcpt(struct session *s, char *args)
         reject(s, "RCPT", "555 5.5.4 Unsupported option: %s", key);
         return;
     }
-    if (x->nrcpt >= smtpd.rcpt_limit) {
+    if (x->nrcpt >= smtpd_conf.rcpt_limit) {
         smtpd_reply(s, "452 4.5.3 Too many recipients");
         return;
     }
@@ -443,10 +443,10 @@ static void start_message(struct session *s, enum smtpd_data_mode mode)
 {
     struct smtpd_txn *x = s->txn;
 
-    smtpd_data_init(&x->data, &x->msg, smtpd.size_limit, mode);
+    smtpd_data_init(&x->data, &x->msg, smtpd_conf.size_limit, mode);
     /* room for the announced size, else for a typical message: fewer reallocations */
     size_t want = x->size_decl > 0 ? (size_t)x->size_decl + 1024 : 64 * 1024;
-    buf_reserve(&x->msg, want < smtpd.size_limit ? want : smtpd.size_limit);
+    buf_reserve(&x->msg, want < smtpd_conf.size_limit ? want : smtpd_conf.size_limit);
     x->data_started = 1;
     s->data_t0 = time_mono_ms();
     s->data_bytes = 0;
@@ -602,7 +602,7 @@ void smtpd_command(struct session *s, char *line, size_t len)
         cmd_rcpt(s, args);
     else if (IS("DATA"))
         cmd_data(s, args);
-    else if (IS("BDAT") && smtpd.chunking)
+    else if (IS("BDAT") && smtpd_conf.chunking)
         cmd_bdat(s, args);
     else if (IS("RSET")) {
         txn_end(s);

@@ -237,7 +237,7 @@ static int check_features(const struct session *s, struct smtpd_job *j, struct f
     sf.on[SLIP_TRACE_RECOVER] = ft->tr;
     sf.on[SLIP_SPAM_CHECK] = ft->spam;
     sf.on[SLIP_MESSAGE_SIGNING] = ft->sign;
-    int built = slip_build(smtpd.stages, &sf, j->slip, sizeof(j->slip), &missing) == 0;
+    int built = slip_build(smtpd_conf.stages, &sf, j->slip, sizeof(j->slip), &missing) == 0;
     if (ft->sign && x->sd.relay_host[0] && (built || missing == SLIP_SPAM_CHECK))
         missing = SLIP_MESSAGE_SIGNING;
     if (missing != SLIP_NFEATURES) {

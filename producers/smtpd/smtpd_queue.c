@@ -327,7 +327,7 @@ static const char *publish_batch(struct pctx *c, struct batch *b)
                                   b->t[i]->job_id};
         n++;
     }
-    if (mqpub_send(c->mq, m, n, (int)smtpd.confirm_timeout) != TX_OK)
+    if (mqpub_send(c->mq, m, n, (int)smtpd_conf.confirm_timeout) != TX_OK)
         return "the broker did not confirm";
     return NULL;
 }
@@ -460,7 +460,7 @@ static void *pool_main(void *arg)
         int idle = 0;
         pthread_mutex_lock(&qlock);
         while (!stopping && !fastq.head && !commitq.head && !suphead &&
-               !(slowq.head && slow_busy < smtpd.auth_threads) && !idle) {
+               !(slowq.head && slow_busy < smtpd_conf.auth_threads) && !idle) {
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
             until.tv_sec += IDLE_POLL_S;
@@ -490,7 +490,7 @@ static void *pool_main(void *arg)
         }
         if ((t = pop(&fastq)) == NULL) {
             if (commitq.head) {
-                int max = smtpd.batch_max < 256 ? (int)smtpd.batch_max : 256;
+                int max = smtpd_conf.batch_max < 256 ? (int)smtpd_conf.batch_max : 256;
                 while (b->n < max && (t = pop(&commitq)) != NULL)
                     b->t[b->n++] = t;
                 t = NULL;
@@ -535,7 +535,7 @@ void smtpd_pool_start(void)
     } else {
         msg_warn("broker unreachable at start: answering 451 until it is back");
     }
-    nthreads = (int)smtpd.threads;
+    nthreads = (int)smtpd_conf.threads;
     threads = xcalloc((size_t)nthreads, sizeof(*threads));
     for (int i = 0; i < nthreads; i++)
         if (pthread_create(&threads[i], NULL, pool_main, NULL) != 0)

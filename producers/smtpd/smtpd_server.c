@@ -71,9 +71,9 @@ static int ip_take(const char *client)
     for (c = iptab[h]; c; c = c->next)
         if (strcmp(c->ip, ip) == 0)
             break;
-    if (connections >= smtpd.max_connections)
+    if (connections >= smtpd_conf.max_connections)
         rc = -2;
-    else if (c && c->n >= smtpd.max_per_ip)
+    else if (c && c->n >= smtpd_conf.max_per_ip)
         rc = -1;
     else {
         if (c == NULL) {
@@ -159,8 +159,8 @@ static void parse_list(const char *list, int implicit_tls, const char *param)
 void smtpd_server_listeners(void)
 {
     smtpd_nlisteners = 0;
-    parse_list(smtpd.listen, 0, "smtpd_listen");
-    parse_list(smtpd.tls_listen, 1, "smtpd_tls_listen");
+    parse_list(smtpd_conf.listen, 0, "smtpd_listen");
+    parse_list(smtpd_conf.tls_listen, 1, "smtpd_tls_listen");
     if (smtpd_nlisteners == 0)
         msg_fatal("neither smtpd_listen nor smtpd_tls_listen names an address");
 }
@@ -322,7 +322,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
     if (!atomic_load(&stop_requested)) {
         msg_info("signal %d: no new connections; finishing the sessions in hand", (int)sig);
         atomic_store(&stop_requested, 1);
-        stop_at = time_mono_ms() + smtpd.shutdown_grace;
+        stop_at = time_mono_ms() + smtpd_conf.shutdown_grace;
         for (int i = 0; i < nloops; i++)
             poke(&loops[i]);
     } else if (sig == SIGINT) {
@@ -365,7 +365,7 @@ void smtpd_server_run(void)
     struct timeval t = {1, 0};
     struct event *sigterm, *sigint, *tick;
 
-    nloops = (int)smtpd.loops;
+    nloops = (int)smtpd_conf.loops;
     if (nloops > SMTPD_LOOPS_MAX)
         nloops = SMTPD_LOOPS_MAX;
     signal(SIGPIPE, SIG_IGN);

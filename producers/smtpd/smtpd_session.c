@@ -90,7 +90,7 @@ static int ip_is_loopback(const struct sockaddr *sa)
 
 static void setup_bev(struct session *s)
 {
-    struct timeval wt = {smtpd.timeout / 1000, (smtpd.timeout % 1000) * 1000};
+    struct timeval wt = {smtpd_conf.timeout / 1000, (smtpd_conf.timeout % 1000) * 1000};
 
     bufferevent_setcb(s->bev, read_cb, write_cb, event_cb, s);
     bufferevent_setwatermark(s->bev, EV_READ, 0, SMTPD_INPUT_HIWAT);
@@ -297,12 +297,12 @@ static int64_t deadline(const struct session *s)
     case SS_BDAT: {
         /* a slow client gets the timeout plus the time its octets justify */
         int64_t bytes = s->data_bytes;
-        return s->data_t0 + smtpd.timeout + (smtpd.min_data_rate > 0 ? bytes * 1000 / smtpd.min_data_rate : 0);
+        return s->data_t0 + smtpd_conf.timeout + (smtpd_conf.min_data_rate > 0 ? bytes * 1000 / smtpd_conf.min_data_rate : 0);
     }
     case SS_CLOSING:
         return s->t0 + SMTPD_CLOSE_WAIT_MS;
     default:
-        return s->t0 + smtpd.timeout;
+        return s->t0 + smtpd_conf.timeout;
     }
 }
 
@@ -509,7 +509,7 @@ void smtpd_session_process(struct session *s)
             break;
         if (evbuffer_get_length(bufferevent_get_output(s->bev)) > SMTPD_OUTPUT_MAX)
             break; /* the client does not read its replies: wait (write_cb resumes) */
-        if (s->errors >= smtpd.hard_error_limit) {
+        if (s->errors >= smtpd_conf.hard_error_limit) {
             msg_info("%s: [%s]: too many errors", s->id, s->ip);
             smtpd_reply(s, "421 4.7.0 %s Error: too many errors", txconf.myhostname);
             smtpd_close_after_write(s);
@@ -544,7 +544,7 @@ void smtpd_session_process(struct session *s)
         }
     }
 out:
-    if (!s->dead && s->errors >= smtpd.hard_error_limit && s->state != SS_CLOSING && !s->busy) {
+    if (!s->dead && s->errors >= smtpd_conf.hard_error_limit && s->state != SS_CLOSING && !s->busy) {
         msg_info("%s: [%s]: too many errors", s->id, s->ip);
         smtpd_reply(s, "421 4.7.0 %s Error: too many errors", txconf.myhostname);
         smtpd_close_after_write(s);

@@ -25,9 +25,9 @@ static void fatal_ssl(const char *what, const char *file)
 
 int smtpd_tls_init(void)
 {
-    if (*smtpd.cert_file == 0 && *smtpd.key_pem == 0)
+    if (*smtpd_conf.cert_file == 0 && *smtpd_conf.key_pem == 0)
         return 0;
-    if (*smtpd.cert_file == 0 || *smtpd.key_pem == 0)
+    if (*smtpd_conf.cert_file == 0 || *smtpd_conf.key_pem == 0)
         msg_fatal("smtpd_tls_cert_file and smtpd_tls_key_file go together");
     ctx = SSL_CTX_new(TLS_server_method());
     if (ctx == NULL)
@@ -37,11 +37,11 @@ int smtpd_tls_init(void)
                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"txmail-smtpd", 12);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
-    if (SSL_CTX_use_certificate_chain_file(ctx, smtpd.cert_file) != 1)
-        fatal_ssl("cannot load the certificate chain", smtpd.cert_file);
+    if (SSL_CTX_use_certificate_chain_file(ctx, smtpd_conf.cert_file) != 1)
+        fatal_ssl("cannot load the certificate chain", smtpd_conf.cert_file);
     /* the key is a secret file: cfg checked its owner and mode and holds
      * its text (never printed) */
-    BIO *bio = BIO_new_mem_buf(smtpd.key_pem, -1);
+    BIO *bio = BIO_new_mem_buf(smtpd_conf.key_pem, -1);
     EVP_PKEY *key = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
     BIO_free(bio);
     if (key == NULL || SSL_CTX_use_PrivateKey(ctx, key) != 1)

@@ -52,6 +52,13 @@
  *
  *   Logs one line per request: "<rid>: kind=, ip=, automated=, status=N
  *   (outcome)".
+ * CONSUMES
+ *   nothing from the broker.
+ * PUBLISHES
+ *   txmail.events: the tracking events (docs/ENVELOPES.md, "Tracking
+ *   events"), packed per routing key (track_events.c).
+ * WRITES
+ *   no table (the recorder stores the events).
  * PARAMETERS
  *   track_listen (0.0.0.0:443)            address:port or [v6]:port
  *   track_tls (yes)                       no: plain HTTP (loopback, or
@@ -136,14 +143,13 @@
 
 struct track_conf track_conf;
 struct track_keys *track_keys;
-static char *cert_dir;
 
-static struct cfg_param params[] = {
+static struct cfg_param track_params[] = {
     {"track_listen", CFG_STR, &track_conf.listen, "0.0.0.0:443", 0, 0, 0, "listen address:port", 0, 0},
     {"track_tls", CFG_BOOL, &track_conf.tls, "yes", 0, 0, 0, "serve HTTPS (no: plain HTTP)", 0, 0},
     {"track_tls_cert_file", CFG_STR, &track_conf.tls_cert_file, "", 0, 0, 0, "PEM certificate chain", 0, 0},
     {"track_tls_key_file", CFG_STR, &track_conf.tls_key, "", 0, 0, CFG_SECRET_FILE, "PEM key", 0, 0},
-    {"track_tls_cert_dir", CFG_STR, &cert_dir, "", 0, 0, 0, "per-host certificates (SNI)", 0, 0},
+    {"track_tls_cert_dir", CFG_STR, &track_conf.cert_dir, "", 0, 0, 0, "per-host certificates (SNI)", 0, 0},
     {"track_threads", CFG_INT, &track_conf.threads, "0", 0, 256, 0, "HTTP threads (0: CPUs)", 0, 0},
     {"track_connection_limit", CFG_INT, &track_conf.connection_limit, "10000", 1, 1000000, 0, "concurrent connections", 0, 0},
     {"track_read_timeout", CFG_TIME, &track_conf.read_timeout_ms, "15s", 1000, 3600000, 0, "idle connection timeout", 0, 0},
@@ -175,13 +181,13 @@ int main(int argc, char **argv)
     sigset_t set;
     int sig;
 
-    txconf_init(argc, argv, "track", params, NULL, NULL);
+    txconf_init(argc, argv, "track", track_params, NULL, NULL);
     if (track_conf.expired_click_status != 302 && track_conf.expired_click_status != 410)
         msg_fatal("track_expired_click_status must be 302 or 410");
     if ((track_keys = track_keys_parse(txconf.tracking_keys, err, sizeof(err))) == NULL)
         msg_fatal("%s", err);
     if (track_conf.tls)
-        track_tls_load(track_conf.tls_cert_file, track_conf.tls_key, cert_dir);
+        track_tls_load(track_conf.tls_cert_file, track_conf.tls_key, track_conf.cert_dir);
 
     /* signals are taken by this thread only */
     sigemptyset(&set);

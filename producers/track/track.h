@@ -36,6 +36,7 @@ struct track_conf {
     char *health_allow;
     int64_t dedup_window_ms;
     long long token_events, client_events, flood_entries;
+    char *cert_dir;             /* per-host certificates (SNI) */
 };
 
 extern struct track_conf track_conf;

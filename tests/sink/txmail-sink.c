@@ -463,7 +463,13 @@ int main(int argc, char **argv)
     host[colon - listen_at] = 0;
     memset(&sin, 0, sizeof(sin));
     sin.sin_family = AF_INET;
-    sin.sin_port = htons((unsigned short)atoi(colon + 1));
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 1 || port > 65535) {
+        fprintf(stderr, "txmail-sink: bad port %s\n", colon + 1);
+        return 2;
+    }
+    sin.sin_port = htons((unsigned short)port);
     if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
         fprintf(stderr, "txmail-sink: bad address %s\n", host);
         return 2;

@@ -24,10 +24,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static char *record_file;
+struct testworker_conf {
+    char *record_file;
+};
+static struct testworker_conf testworker_conf;
 
-static struct cfg_param params[] = {
-    {"testworker_record_file", CFG_STR, &record_file, "/tmp/testworker.log", 0, 0, 0, "record file", 0, 0},
+static struct cfg_param testworker_params[] = {
+    {"testworker_record_file", CFG_STR, &testworker_conf.record_file, "/tmp/testworker.log", 0, 0, 0, "record file", 0, 0},
     {0},
 };
 
@@ -35,13 +38,13 @@ static void record(struct job *job, const char *what)
 {
     char line[512];
     const char *tag = json_string_value(json_object_get(job->env.data, "tag"));
-    int fd = open(record_file, O_WRONLY | O_APPEND | O_CREAT, 0644);
+    int fd = open(testworker_conf.record_file, O_WRONLY | O_APPEND | O_CREAT, 0644);
     int n = snprintf(line, sizeof(line), "%s %s %d %d\n", what, tag ? tag : "-",
                      job->env.attempt, (int)getpid());
 
     if (fd >= 0) {
         if (write(fd, line, (size_t)n) < 0)
-            msg_warn("cannot write %s", record_file);
+            msg_warn("cannot write %s", testworker_conf.record_file);
         close(fd);
     }
 }
@@ -101,7 +104,7 @@ static void expired(struct job *job)
 static struct worker w = {
     .name = "testworker",
     .queue = "testwork",
-    .params = params,
+    .params = testworker_params,
     .default_concurrency = 1,
     .default_schedule = "1s",
     .default_max_age = "1h",

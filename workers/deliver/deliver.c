@@ -101,11 +101,8 @@
  *   without a row: only a later redelivery of the same broker message
  *   (a quorum-queue quirk) could send it twice.
  *
- * METRICS (metrics_dir, besides the skeleton's)
- *   txmail_deliver_total{status=sent|deferred|bounced|dropped|expired|throttled}
- *   txmail_deliver_transactions_total{connection=new|reused|stale}
- *   txmail_deliver_unrecorded_total  2xx that could not be recorded
- *
+ * CONSUMES
+ *   deliver_queue (deliver, bound to txmail.work): type "message" envelopes.
  * PUBLISHES
  *   txmail.events: DELIVER events (keys DELIVERED.OK, DEFERRED.SOFT_BOUNCE,
  *   BOUNCED.HARD_BOUNCE, BOUNCED.SOFT_BOUNCE, DROPPED.PREVIOUSLY_BOUNCED,
@@ -175,6 +172,10 @@
  *   deliver_suppress_cache (1s)        "not listed" answers reused this long
  *   deliver_domain_cache (30s)         sender domain settings reused this long
  *   deliver_record_retry (30s)         retrying the delivery_record insert
+ * METRICS (metrics_dir, besides the skeleton's)
+ *   txmail_deliver_total{status=sent|deferred|bounced|dropped|expired|throttled}
+ *   txmail_deliver_transactions_total{connection=new|reused|stale}
+ *   txmail_deliver_unrecorded_total  2xx that could not be recorded
  */
 #include "workers/deliver/deliver.h"
 #include "global/txconf.h"
@@ -184,61 +185,61 @@
 
 #include <string.h>
 
-struct deliver_params dp;
+struct deliver_conf deliver_conf;
 
-static struct cfg_param params[] = {
-    {"deliver_smtp_port", CFG_INT, &dp.smtp_port, "25", 1, 65535, 0, "port of MX hosts", 0, 0},
-    {"deliver_transport_map", CFG_STR, &dp.transport_map, "", 0, 0, 0, "file of \"domain host[:port]\" routes", 0, 0},
-    {"deliver_source_ip", CFG_STR, &dp.source_ip, "", 0, 0, 0, "source address of connections", 0, 0},
-    {"deliver_helo_name", CFG_STR, &dp.helo_name, "", 0, 0, 0, "EHLO name (default myhostname)", 0, 0},
-    {"deliver_tls_security_level", CFG_STR, &dp.tls_level, "may", 0, 0, 0, "may | none", 0, 0},
-    {"deliver_tls_verify", CFG_BOOL, &dp.tls_verify, "yes", 0, 0, 0, "authenticate peers when TLS is enforced", 0, 0},
-    {"deliver_tls_ca_file", CFG_STR, &dp.tls_ca_file, "", 0, 0, 0, "CA bundle for deliver_tls_verify", 0, 0},
-    {"deliver_connect_timeout", CFG_TIME, &dp.connect_timeout, "30s", 100, 3600000, 0, "TCP connect", 0, 0},
-    {"deliver_greeting_timeout", CFG_TIME, &dp.greeting_timeout, "5m", 100, 3600000, 0, "greeting", 0, 0},
-    {"deliver_helo_timeout", CFG_TIME, &dp.helo_timeout, "5m", 100, 3600000, 0, "EHLO/HELO reply", 0, 0},
-    {"deliver_starttls_timeout", CFG_TIME, &dp.starttls_timeout, "5m", 100, 3600000, 0, "STARTTLS and handshake", 0, 0},
-    {"deliver_mail_timeout", CFG_TIME, &dp.mail_timeout, "5m", 100, 3600000, 0, "MAIL FROM reply", 0, 0},
-    {"deliver_rcpt_timeout", CFG_TIME, &dp.rcpt_timeout, "5m", 100, 3600000, 0, "RCPT TO reply", 0, 0},
-    {"deliver_data_timeout", CFG_TIME, &dp.data_timeout, "2m", 100, 3600000, 0, "DATA reply", 0, 0},
-    {"deliver_data_block_timeout", CFG_TIME, &dp.data_block_timeout, "3m", 100, 3600000, 0, "each body write", 0, 0},
-    {"deliver_dot_timeout", CFG_TIME, &dp.dot_timeout, "10m", 100, 3600000, 0, "final dot reply", 0, 0},
-    {"deliver_rset_timeout", CFG_TIME, &dp.rset_timeout, "20s", 100, 3600000, 0, "RSET reply", 0, 0},
-    {"deliver_conn_reuse", CFG_BOOL, &dp.conn_reuse, "yes", 0, 0, 0, "reuse connections", 0, 0},
-    {"deliver_conn_idle_timeout", CFG_TIME, &dp.conn_idle, "5s", 100, 600000, 0, "idle time before QUIT", 0, 0},
-    {"deliver_conn_max_age", CFG_TIME, &dp.conn_max_age, "5m", 1000, 86400000, 0, "connection lifetime", 0, 0},
-    {"deliver_conn_max_messages", CFG_INT, &dp.conn_max_messages, "100", 1, 100000, 0, "transactions per connection", 0, 0},
-    {"deliver_conn_cache_size", CFG_INT, &dp.conn_cache_size, "256", 1, 100000, 0, "idle connections kept", 0, 0},
-    {"deliver_dns_timeout", CFG_TIME, &dp.dns_timeout, "5s", 50, 600000, 0, "per DNS try", 0, 0},
-    {"deliver_dns_tries", CFG_INT, &dp.dns_tries, "2", 1, 10, 0, "tries per DNS query", 0, 0},
-    {"deliver_dns_cache_ttl", CFG_TIME, &dp.dns_cache_ttl, "60s", 0, 86400000, 0, "cache bound of DNS answers", 0, 0},
-    {"deliver_dns_negative_ttl", CFG_TIME, &dp.dns_negative_ttl, "10s", 0, 86400000, 0, "cache of NXDOMAIN/NODATA", 0, 0},
-    {"deliver_mx_max_hosts", CFG_INT, &dp.mx_max_hosts, "5", 1, 32, 0, "MX hosts tried", 0, 0},
-    {"deliver_mx_max_addresses", CFG_INT, &dp.mx_max_addresses, "10", 1, 64, 0, "addresses tried", 0, 0},
-    {"deliver_inet_protocols", CFG_STR, &dp.inet_protocols, "all", 0, 0, 0, "all | ipv4 | ipv6", 0, 0},
-    {"deliver_deny_networks", CFG_STR, &dp.deny_networks, "default", 0, 0, 0, "MX addresses refused (\"default\": loopback, private, ...)", 0, 0},
-    {"deliver_allow_networks", CFG_STR, &dp.allow_networks, "", 0, 0, 0, "MX addresses allowed even when denied", 0, 0},
-    {"deliver_suppress_exclude", CFG_STR, &dp.suppress_exclude, "", 0, 0, 0, "enhanced codes never suppressed", 0, 0},
-    {"deliver_suppress_cache", CFG_TIME, &dp.suppress_cache, "1s", 0, 10000, 0, "negative suppression answers kept", 0, 0},
-    {"deliver_domain_cache", CFG_TIME, &dp.domain_cache, "30s", 0, 3600000, 0, "sender domain settings kept", 0, 0},
-    {"deliver_record_retry", CFG_TIME, &dp.record_retry, "30s", 0, 600000, 0, "retry of the delivery record", 0, 0},
-    {"deliver_min_data_rate", CFG_INT, &dp.min_data_rate, "500", 1, 1000000000, 0, "bytes/s that extend the body deadline", 0, 0},
-    {"deliver_destination_concurrency_limit", CFG_INT, &dp.dest_limit, "8", 1, 100000, 0, "sessions per destination", 0, 0},
-    {"deliver_destination_retry", CFG_TIME, &dp.dest_retry, "1s", 1000, 3600000, 0, "retry of a throttled message", 0, 0},
+static struct cfg_param deliver_params[] = {
+    {"deliver_smtp_port", CFG_INT, &deliver_conf.smtp_port, "25", 1, 65535, 0, "port of MX hosts", 0, 0},
+    {"deliver_transport_map", CFG_STR, &deliver_conf.transport_map, "", 0, 0, 0, "file of \"domain host[:port]\" routes", 0, 0},
+    {"deliver_source_ip", CFG_STR, &deliver_conf.source_ip, "", 0, 0, 0, "source address of connections", 0, 0},
+    {"deliver_helo_name", CFG_STR, &deliver_conf.helo_name, "", 0, 0, 0, "EHLO name (default myhostname)", 0, 0},
+    {"deliver_tls_security_level", CFG_STR, &deliver_conf.tls_level, "may", 0, 0, 0, "may | none", 0, 0},
+    {"deliver_tls_verify", CFG_BOOL, &deliver_conf.tls_verify, "yes", 0, 0, 0, "authenticate peers when TLS is enforced", 0, 0},
+    {"deliver_tls_ca_file", CFG_STR, &deliver_conf.tls_ca_file, "", 0, 0, 0, "CA bundle for deliver_tls_verify", 0, 0},
+    {"deliver_connect_timeout", CFG_TIME, &deliver_conf.connect_timeout, "30s", 100, 3600000, 0, "TCP connect", 0, 0},
+    {"deliver_greeting_timeout", CFG_TIME, &deliver_conf.greeting_timeout, "5m", 100, 3600000, 0, "greeting", 0, 0},
+    {"deliver_helo_timeout", CFG_TIME, &deliver_conf.helo_timeout, "5m", 100, 3600000, 0, "EHLO/HELO reply", 0, 0},
+    {"deliver_starttls_timeout", CFG_TIME, &deliver_conf.starttls_timeout, "5m", 100, 3600000, 0, "STARTTLS and handshake", 0, 0},
+    {"deliver_mail_timeout", CFG_TIME, &deliver_conf.mail_timeout, "5m", 100, 3600000, 0, "MAIL FROM reply", 0, 0},
+    {"deliver_rcpt_timeout", CFG_TIME, &deliver_conf.rcpt_timeout, "5m", 100, 3600000, 0, "RCPT TO reply", 0, 0},
+    {"deliver_data_timeout", CFG_TIME, &deliver_conf.data_timeout, "2m", 100, 3600000, 0, "DATA reply", 0, 0},
+    {"deliver_data_block_timeout", CFG_TIME, &deliver_conf.data_block_timeout, "3m", 100, 3600000, 0, "each body write", 0, 0},
+    {"deliver_dot_timeout", CFG_TIME, &deliver_conf.dot_timeout, "10m", 100, 3600000, 0, "final dot reply", 0, 0},
+    {"deliver_rset_timeout", CFG_TIME, &deliver_conf.rset_timeout, "20s", 100, 3600000, 0, "RSET reply", 0, 0},
+    {"deliver_conn_reuse", CFG_BOOL, &deliver_conf.conn_reuse, "yes", 0, 0, 0, "reuse connections", 0, 0},
+    {"deliver_conn_idle_timeout", CFG_TIME, &deliver_conf.conn_idle, "5s", 100, 600000, 0, "idle time before QUIT", 0, 0},
+    {"deliver_conn_max_age", CFG_TIME, &deliver_conf.conn_max_age, "5m", 1000, 86400000, 0, "connection lifetime", 0, 0},
+    {"deliver_conn_max_messages", CFG_INT, &deliver_conf.conn_max_messages, "100", 1, 100000, 0, "transactions per connection", 0, 0},
+    {"deliver_conn_cache_size", CFG_INT, &deliver_conf.conn_cache_size, "256", 1, 100000, 0, "idle connections kept", 0, 0},
+    {"deliver_dns_timeout", CFG_TIME, &deliver_conf.dns_timeout, "5s", 50, 600000, 0, "per DNS try", 0, 0},
+    {"deliver_dns_tries", CFG_INT, &deliver_conf.dns_tries, "2", 1, 10, 0, "tries per DNS query", 0, 0},
+    {"deliver_dns_cache_ttl", CFG_TIME, &deliver_conf.dns_cache_ttl, "60s", 0, 86400000, 0, "cache bound of DNS answers", 0, 0},
+    {"deliver_dns_negative_ttl", CFG_TIME, &deliver_conf.dns_negative_ttl, "10s", 0, 86400000, 0, "cache of NXDOMAIN/NODATA", 0, 0},
+    {"deliver_mx_max_hosts", CFG_INT, &deliver_conf.mx_max_hosts, "5", 1, 32, 0, "MX hosts tried", 0, 0},
+    {"deliver_mx_max_addresses", CFG_INT, &deliver_conf.mx_max_addresses, "10", 1, 64, 0, "addresses tried", 0, 0},
+    {"deliver_inet_protocols", CFG_STR, &deliver_conf.inet_protocols, "all", 0, 0, 0, "all | ipv4 | ipv6", 0, 0},
+    {"deliver_deny_networks", CFG_STR, &deliver_conf.deny_networks, "default", 0, 0, 0, "MX addresses refused (\"default\": loopback, private, ...)", 0, 0},
+    {"deliver_allow_networks", CFG_STR, &deliver_conf.allow_networks, "", 0, 0, 0, "MX addresses allowed even when denied", 0, 0},
+    {"deliver_suppress_exclude", CFG_STR, &deliver_conf.suppress_exclude, "", 0, 0, 0, "enhanced codes never suppressed", 0, 0},
+    {"deliver_suppress_cache", CFG_TIME, &deliver_conf.suppress_cache, "1s", 0, 10000, 0, "negative suppression answers kept", 0, 0},
+    {"deliver_domain_cache", CFG_TIME, &deliver_conf.domain_cache, "30s", 0, 3600000, 0, "sender domain settings kept", 0, 0},
+    {"deliver_record_retry", CFG_TIME, &deliver_conf.record_retry, "30s", 0, 600000, 0, "retry of the delivery record", 0, 0},
+    {"deliver_min_data_rate", CFG_INT, &deliver_conf.min_data_rate, "500", 1, 1000000000, 0, "bytes/s that extend the body deadline", 0, 0},
+    {"deliver_destination_concurrency_limit", CFG_INT, &deliver_conf.dest_limit, "8", 1, 100000, 0, "sessions per destination", 0, 0},
+    {"deliver_destination_retry", CFG_TIME, &deliver_conf.dest_retry, "1s", 1000, 3600000, 0, "retry of a throttled message", 0, 0},
     {0},
 };
 
 static int init(void)
 {
-    if (strcmp(dp.tls_level, "may") != 0 && strcmp(dp.tls_level, "none") != 0)
-        msg_fatal("deliver_tls_security_level: \"%s\" is not may or none", dp.tls_level);
-    if (strcmp(dp.inet_protocols, "all") != 0 && strcmp(dp.inet_protocols, "ipv4") != 0 &&
-        strcmp(dp.inet_protocols, "ipv6") != 0)
-        msg_fatal("deliver_inet_protocols: \"%s\" is not all, ipv4 or ipv6", dp.inet_protocols);
-    if (!*dp.helo_name) {
+    if (strcmp(deliver_conf.tls_level, "may") != 0 && strcmp(deliver_conf.tls_level, "none") != 0)
+        msg_fatal("deliver_tls_security_level: \"%s\" is not may or none", deliver_conf.tls_level);
+    if (strcmp(deliver_conf.inet_protocols, "all") != 0 && strcmp(deliver_conf.inet_protocols, "ipv4") != 0 &&
+        strcmp(deliver_conf.inet_protocols, "ipv6") != 0)
+        msg_fatal("deliver_inet_protocols: \"%s\" is not all, ipv4 or ipv6", deliver_conf.inet_protocols);
+    if (!*deliver_conf.helo_name) {
         /* a copy: both tables free their strings at exit */
-        xfree(dp.helo_name);
-        dp.helo_name = xstrdup(txconf.myhostname);
+        xfree(deliver_conf.helo_name);
+        deliver_conf.helo_name = xstrdup(txconf.myhostname);
     }
     if (deliver_dns_init() < 0)
         msg_fatal("c-ares cannot be initialised");
@@ -278,7 +279,7 @@ int main(int argc, char **argv)
     static struct worker w = {
         .name = "deliver",
         .queue = "deliver",
-        .params = params,
+        .params = deliver_params,
         .default_concurrency = 32,
         .default_schedule = "5m,10m,20m,40m,1h",
         .default_max_age = "2d",

@@ -20,7 +20,7 @@ struct job;
 
 /* ---- parameters (deliver.c) ------------------------------------------- */
 
-struct deliver_params {
+struct deliver_conf {
     long long smtp_port;
     char *transport_map;
     char *source_ip;
@@ -44,7 +44,7 @@ struct deliver_params {
     int64_t dest_retry;
 };
 
-extern struct deliver_params dp;
+extern struct deliver_conf deliver_conf;
 
 /* ---- per handler thread ----------------------------------------------- */
 

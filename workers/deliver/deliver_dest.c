@@ -50,7 +50,7 @@ int dest_take(const char *key)
         d->next = busy;
         busy = d;
     }
-    if (d->n < dp.dest_limit) {
+    if (d->n < deliver_conf.dest_limit) {
         d->n++;
         ok = 1;
     }

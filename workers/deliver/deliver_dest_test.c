@@ -2,11 +2,11 @@
 #include "tests/harness/ttest.h"
 #include "workers/deliver/deliver.h"
 
-struct deliver_params dp;
+struct deliver_conf deliver_conf;
 
 TT_TEST(limit_per_destination)
 {
-    dp.dest_limit = 3;
+    deliver_conf.dest_limit = 3;
     for (int i = 0; i < 3; i++)
         TT_ASSERT(dest_take("mx:tarpit.test:25") == 1);
     TT_ASSERT(dest_take("mx:tarpit.test:25") == 0);
@@ -31,7 +31,7 @@ TT_TEST(limit_per_destination)
 
 TT_TEST(limit_of_one)
 {
-    dp.dest_limit = 1;
+    deliver_conf.dest_limit = 1;
     TT_ASSERT(dest_take("a") == 1);
     TT_ASSERT(dest_take("a") == 0);
     TT_ASSERT(dest_take("b") == 1);

@@ -78,7 +78,7 @@ static int cache_get(const char *name, int type, enum dns_rc *rc, void *out, siz
     char key[DNS_NAME_MAX + 16];
     struct cached a;
 
-    if (dp.dns_cache_ttl <= 0 || strlen(name) >= DNS_NAME_MAX)
+    if (deliver_conf.dns_cache_ttl <= 0 || strlen(name) >= DNS_NAME_MAX)
         return 0;
     snprintf(key, sizeof(key), "%d:%s", type, name);
     if (!ttlcache_get(cache, key, &a))
@@ -110,7 +110,7 @@ int deliver_dns_init(void)
     char err[200];
 
     cache = ttlcache_create(&cached_type, CACHE_SLOTS, TTLCACHE_LOCKED | TTLCACHE_NOCASE);
-    policy = netpolicy_create(dp.deny_networks, dp.allow_networks, err, sizeof(err));
+    policy = netpolicy_create(deliver_conf.deny_networks, deliver_conf.allow_networks, err, sizeof(err));
     if (policy == NULL)
         msg_fatal("deliver_deny_networks, deliver_allow_networks: %s", err);
     return ares_library_init(ARES_LIB_INIT_ALL) == ARES_SUCCESS ? 0 : -1;
@@ -127,8 +127,8 @@ int deliver_dns_thread(struct dctx *ctx)
     int mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
 
     memset(&o, 0, sizeof(o));
-    o.timeout = (int)dp.dns_timeout;
-    o.tries = (int)dp.dns_tries;
+    o.timeout = (int)deliver_conf.dns_timeout;
+    o.tries = (int)deliver_conf.dns_tries;
     o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
     if (ares_init_options(&ctx->ares, &o, mask) != ARES_SUCCESS)
         return -1;
@@ -317,10 +317,10 @@ enum dns_rc dns_mx(struct dctx *ctx, const char *domain, struct mx_host *out, in
         *n = nrec < max ? nrec : max;
         memcpy(out, recs, sizeof(*out) * (size_t)*n);
         int64_t t = (int64_t)ttl * 1000;
-        cache_put(domain, ns_t_mx, rc, recs, sizeof(*recs), nrec, t < dp.dns_cache_ttl ? t : dp.dns_cache_ttl);
+        cache_put(domain, ns_t_mx, rc, recs, sizeof(*recs), nrec, t < deliver_conf.dns_cache_ttl ? t : deliver_conf.dns_cache_ttl);
     } else if (rc == DNS_NXDOMAIN || rc == DNS_NODATA || rc == DNS_NULLMX) {
         cache_put(domain, ns_t_mx, rc, NULL, sizeof(*recs), 0,
-                  rc == DNS_NULLMX ? dp.dns_cache_ttl : dp.dns_negative_ttl);
+                  rc == DNS_NULLMX ? deliver_conf.dns_cache_ttl : deliver_conf.dns_negative_ttl);
     }
 out:
     xfree(a.buf);
@@ -381,9 +381,9 @@ static enum dns_rc lookup_addr(struct dctx *ctx, const char *host, int type, uni
         *n = nrec < max ? nrec : max;
         memcpy(out, recs, sizeof(*out) * (size_t)*n);
         int64_t t = (int64_t)ttl * 1000;
-        cache_put(host, type, rc, recs, sizeof(*recs), nrec, t < dp.dns_cache_ttl ? t : dp.dns_cache_ttl);
+        cache_put(host, type, rc, recs, sizeof(*recs), nrec, t < deliver_conf.dns_cache_ttl ? t : deliver_conf.dns_cache_ttl);
     } else if (rc == DNS_NXDOMAIN || rc == DNS_NODATA) {
-        cache_put(host, type, rc, NULL, sizeof(*recs), 0, dp.dns_negative_ttl);
+        cache_put(host, type, rc, NULL, sizeof(*recs), 0, deliver_conf.dns_negative_ttl);
     }
 out:
     xfree(a.buf);
@@ -393,8 +393,8 @@ out:
 enum dns_rc dns_addrs(struct dctx *ctx, const char *host, union dsock *out, int max, int *n,
                       char *err, size_t errsz)
 {
-    int want4 = strcmp(dp.inet_protocols, "ipv6") != 0;
-    int want6 = strcmp(dp.inet_protocols, "ipv4") != 0;
+    int want4 = strcmp(deliver_conf.inet_protocols, "ipv6") != 0;
+    int want6 = strcmp(deliver_conf.inet_protocols, "ipv4") != 0;
     enum dns_rc rc4 = DNS_NODATA, rc6 = DNS_NODATA;
     int n4 = 0, n6 = 0;
     char err6[300] = "";

@@ -95,7 +95,7 @@ enum tx_code deliver_job_handle(struct job *job)
         return db_retry(job, "database: cannot read delivery_record");
     if (r == 1)
         return deliver_outcome_again(job, &q, &rec);
-    if ((r = suppress_check(db, job->env.account_id, q.lower, dp.suppress_cache, &hit)) < 0)
+    if ((r = suppress_check(db, job->env.account_id, q.lower, deliver_conf.suppress_cache, &hit)) < 0)
         return db_retry(job, "database: cannot read suppression");
     if (r == 1)
         return deliver_outcome_dropped(job, &q, &hit);
@@ -103,7 +103,7 @@ enum tx_code deliver_job_handle(struct job *job)
      * domain's, else the account's, else the message's) */
     memset(&sd, 0, sizeof(sd));
     if (q.domain_id > 0 &&
-        senderdomain_by_id(db, job->env.account_id, q.domain_id, dp.domain_cache, &sd) == TX_RETRY_DB)
+        senderdomain_by_id(db, job->env.account_id, q.domain_id, deliver_conf.domain_cache, &sd) == TX_RETRY_DB)
         return db_retry(job, "database: cannot read sender_domain");
     q.m.tls_enforced |= sd.tls_enforced;
     if (q.relay == NULL || !*q.relay)

@@ -48,11 +48,11 @@ static int bind_source(int fd, int family)
     union dsock src;
 
     memset(&src, 0, sizeof(src));
-    if (family == AF_INET && inet_pton(AF_INET, dp.source_ip, &src.in4.sin_addr) == 1) {
+    if (family == AF_INET && inet_pton(AF_INET, deliver_conf.source_ip, &src.in4.sin_addr) == 1) {
         src.in4.sin_family = AF_INET;
         return bind(fd, &src.sa, sizeof(src.in4));
     }
-    if (family == AF_INET6 && inet_pton(AF_INET6, dp.source_ip, &src.in6.sin6_addr) == 1) {
+    if (family == AF_INET6 && inet_pton(AF_INET6, deliver_conf.source_ip, &src.in6.sin6_addr) == 1) {
         src.in6.sin6_family = AF_INET6;
         return bind(fd, &src.sa, sizeof(src.in6));
     }
@@ -81,9 +81,9 @@ struct dconn *net_connect(const union dsock *addr, int port, const char *host,
         snprintf(err, errsz, "connect to %s[%s]:%d: socket: %s", host, ip, port, strerror(errno));
         return NULL;
     }
-    if (*dp.source_ip && bind_source(fd, family) < 0) {
+    if (*deliver_conf.source_ip && bind_source(fd, family) < 0) {
         snprintf(err, errsz, "connect to %s[%s]:%d: cannot bind source address %s: %s", host, ip,
-                 port, dp.source_ip, strerror(errno));
+                 port, deliver_conf.source_ip, strerror(errno));
         close(fd);
         return NULL;
     }
@@ -91,7 +91,7 @@ struct dconn *net_connect(const union dsock *addr, int port, const char *host,
     if (connect(fd, &to.sa, len) < 0) {
         int e = errno;
         if (e == EINPROGRESS) {
-            int r = wait_fd(fd, POLLOUT, time_mono_ms() + dp.connect_timeout);
+            int r = wait_fd(fd, POLLOUT, time_mono_ms() + deliver_conf.connect_timeout);
             socklen_t elen = sizeof(e);
             if (r == 0)
                 e = ETIMEDOUT;
@@ -110,7 +110,7 @@ struct dconn *net_connect(const union dsock *addr, int port, const char *host,
     snprintf(c->host, sizeof(c->host), "%s", host);
     snprintf(c->ip, sizeof(c->ip), "%s", ip);
     c->port = port;
-    snprintf(c->key, sizeof(c->key), "%s|%d|%s", ip, port, dp.source_ip);
+    snprintf(c->key, sizeof(c->key), "%s|%d|%s", ip, port, deliver_conf.source_ip);
     snprintf(c->tls_desc, sizeof(c->tls_desc), "none");
     c->born_ms = c->last_ms = time_mono_ms();
     return c;

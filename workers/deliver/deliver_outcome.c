@@ -128,7 +128,7 @@ enum tx_code deliver_outcome_bounced(struct job *job, const struct dreq *q,
      * in the data) is not the recipient's fault: no suppression */
     int own = !o->code && !o->dns && (strcmp(o->dsn, "5.1.3") == 0 || strcmp(o->dsn, "5.1.7") == 0 ||
                                       strcmp(o->dsn, "5.3.4") == 0 || strcmp(o->dsn, "5.6.7") == 0);
-    if (!own && deliver_suppress_class(o->dsn, o->text, dp.suppress_exclude, &type, &lifetime)) {
+    if (!own && deliver_suppress_class(o->dsn, o->text, deliver_conf.suppress_exclude, &type, &lifetime)) {
         x = json_pack("{s:{s:s,s:s,s:I,s:s}}", "suppress", "address", q->lower, "type", type,
                       "lifetime_s", (json_int_t)lifetime, "reason", desc);
         ev.extra = x;
@@ -179,7 +179,7 @@ enum tx_code deliver_outcome_throttled(struct job *job, const struct dreq *q,
 {
     job_reason(job, "%s", o->text);
     log_outcome(job, q, o, "throttled", o->text);
-    job->retry_after_ms = dp.dest_retry;
+    job->retry_after_ms = deliver_conf.dest_retry;
     job->count_attempt = 0;
     return TX_RETRY_THROTTLED;
 }

@@ -37,8 +37,8 @@ static int janitor_started;
 
 static int expired(const struct dconn *c, const struct idle *e, int64_t now)
 {
-    return now - e->since >= dp.conn_idle || now - c->born_ms >= dp.conn_max_age ||
-           c->nmsgs >= dp.conn_max_messages;
+    return now - e->since >= deliver_conf.conn_idle || now - c->born_ms >= deliver_conf.conn_max_age ||
+           c->nmsgs >= deliver_conf.conn_max_messages;
 }
 
 /* take_expired - unlink expired entries into a list to close outside the lock */
@@ -90,7 +90,7 @@ static void *janitor_main(void *arg)
 
 void pool_init(void)
 {
-    if (!dp.conn_reuse)
+    if (!deliver_conf.conn_reuse)
         return;
     if (pthread_create(&janitor, NULL, janitor_main, NULL) != 0)
         msg_fatal("pthread_create: %m");
@@ -103,7 +103,7 @@ struct dconn *pool_get(const char *nexthop, const char *key, const char *host,
     struct idle **pp, *hit = NULL, *old;
     int64_t now = time_mono_ms();
 
-    if (!dp.conn_reuse)
+    if (!deliver_conf.conn_reuse)
         return NULL;
     pthread_mutex_lock(&lock);
     old = take_expired(now);
@@ -136,8 +136,8 @@ void pool_put(struct dconn *c)
 
     if (c == NULL)
         return;
-    if (!dp.conn_reuse || c->broken || c->nmsgs >= dp.conn_max_messages ||
-        now - c->born_ms >= dp.conn_max_age) {
+    if (!deliver_conf.conn_reuse || c->broken || c->nmsgs >= deliver_conf.conn_max_messages ||
+        now - c->born_ms >= deliver_conf.conn_max_age) {
         net_close(c, 1);
         return;
     }
@@ -145,7 +145,7 @@ void pool_put(struct dconn *c)
     e->c = c;
     e->since = now;
     pthread_mutex_lock(&lock);
-    if (stopping || nidle >= dp.conn_cache_size) {
+    if (stopping || nidle >= deliver_conf.conn_cache_size) {
         pthread_mutex_unlock(&lock);
         xfree(e);
         net_close(c, 1);

@@ -44,7 +44,7 @@ int record_sent(struct job *job, const struct outcome *o)
     const char *rid = job->env.rid;
     long long account = job->env.account_id;
     char code[8];
-    int64_t until = time_mono_ms() + dp.record_retry, wait = 50;
+    int64_t until = time_mono_ms() + deliver_conf.record_retry, wait = 50;
 
     snprintf(code, sizeof(code), "%03d", o->code);
     for (;;) {

@@ -2,7 +2,7 @@
 #include "tests/harness/ttest.h"
 #include "workers/deliver/deliver.h"
 
-struct deliver_params dp = {.smtp_port = 25};
+struct deliver_conf deliver_conf = {.smtp_port = 25};
 
 static int feed_all(struct smtp_reply *r, const char *const *lines)
 {

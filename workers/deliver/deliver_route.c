@@ -41,7 +41,7 @@ int route_parse_host(const char *spec, char *host, size_t hostsz, int *port)
     const char *p = spec, *end;
     size_t n;
 
-    *port = (int)dp.smtp_port;
+    *port = (int)deliver_conf.smtp_port;
     while (*p == ' ' || *p == '\t')
         p++;
     if (*p == '[') {
@@ -150,8 +150,8 @@ static int map_load(const char *path, int fatal)
 
 int deliver_route_init(void)
 {
-    if (*dp.transport_map)
-        map_load(dp.transport_map, 1);
+    if (*deliver_conf.transport_map)
+        map_load(deliver_conf.transport_map, 1);
     map_checked = time_mono_ms();
     return 0;
 }
@@ -166,13 +166,13 @@ static void map_refresh(void)
     pthread_mutex_lock(&map_lock);
     if (now - map_checked >= 2000) {
         map_checked = now;
-        if (stat(dp.transport_map, &st) == 0 &&
+        if (stat(deliver_conf.transport_map, &st) == 0 &&
             (st.st_mtim.tv_sec != map_mtime.tv_sec || st.st_mtim.tv_nsec != map_mtime.tv_nsec))
             changed = 1;
     }
     pthread_mutex_unlock(&map_lock);
     if (changed)
-        map_load(dp.transport_map, 0);
+        map_load(deliver_conf.transport_map, 0);
 }
 
 int route_transport_lookup(const char *domain, char *value, size_t valsz)
@@ -182,7 +182,7 @@ int route_transport_lookup(const char *domain, char *value, size_t valsz)
     const char *best = NULL;
     size_t bestlen = 0;
 
-    if (!*dp.transport_map)
+    if (!*deliver_conf.transport_map)
         return 0;
     map_refresh();
     pthread_mutex_lock(&map_lock);
@@ -228,7 +228,7 @@ int deliver_route(const char *rcpt_domain, const char *relay, struct route *r, c
         snprintf(r->via, sizeof(r->via), "transport");
     } else {
         snprintf(r->host, sizeof(r->host), "%s", rcpt_domain);
-        r->port = (int)dp.smtp_port;
+        r->port = (int)deliver_conf.smtp_port;
         r->use_mx = 1;
         snprintf(r->via, sizeof(r->via), "mx");
     }

@@ -4,7 +4,7 @@
 
 #include <unistd.h>
 
-struct deliver_params dp = {.smtp_port = 2525};
+struct deliver_conf deliver_conf = {.smtp_port = 2525};
 
 static char path[] = "/tmp/deliver_route_test.XXXXXX";
 
@@ -24,7 +24,7 @@ static void setup(const char *text)
     TT_ASSERT(fd >= 0);
     close(fd);
     write_map(text);
-    dp.transport_map = path;
+    deliver_conf.transport_map = path;
     deliver_route_init();
 }
 

@@ -40,7 +40,7 @@ static void endpoint_key(char *out, size_t outsz, const union dsock *a, int port
         inet_ntop(AF_INET6, &a->in6.sin6_addr, ip, sizeof(ip));
     else
         inet_ntop(AF_INET, &a->in4.sin_addr, ip, sizeof(ip));
-    snprintf(out, outsz, "%s|%d|%s", ip, port, dp.source_ip);
+    snprintf(out, outsz, "%s|%d|%s", ip, port, deliver_conf.source_ip);
 }
 
 /* transact - send on c (already taken from the cache or opened); 1: stale, try again */
@@ -71,7 +71,7 @@ static int candidates(struct dctx *ctx, const struct route *rt, struct candidate
 
     *n = 0;
     if (rt->use_mx) {
-        rc = dns_mx(ctx, rt->host, mx, (int)dp.mx_max_hosts, &nmx, err, sizeof(err));
+        rc = dns_mx(ctx, rt->host, mx, (int)deliver_conf.mx_max_hosts, &nmx, err, sizeof(err));
         switch (rc) {
         case DNS_OK:
             break;
@@ -99,10 +99,10 @@ static int candidates(struct dctx *ctx, const struct route *rt, struct candidate
     }
     int temp = 0, denied = 0;
     char first_err[400] = "";
-    for (int i = 0; i < nmx && *n < dp.mx_max_addresses && *n < MAX_CANDIDATES; i++) {
+    for (int i = 0; i < nmx && *n < deliver_conf.mx_max_addresses && *n < MAX_CANDIDATES; i++) {
         union dsock addrs[MAX_CANDIDATES];
         int na = 0;
-        int room = (int)dp.mx_max_addresses - *n;
+        int room = (int)deliver_conf.mx_max_addresses - *n;
         if (room > MAX_CANDIDATES - *n)
             room = MAX_CANDIDATES - *n;
         rc = dns_addrs(ctx, mx[i].name, addrs, room, &na, err, sizeof(err));
@@ -153,7 +153,7 @@ static int candidates(struct dctx *ctx, const struct route *rt, struct candidate
 static void throttled(struct outcome *o, const char *domain, const char *host, int port)
 {
     outcome_reason(o, DLV_DEFER, "4.4.5", "too many concurrent sessions for %s with %s port %d "
-                   "(deliver_destination_concurrency_limit %lld)", domain, host, port, dp.dest_limit);
+                   "(deliver_destination_concurrency_limit %lld)", domain, host, port, deliver_conf.dest_limit);
     o->throttled = 1;
 }
 

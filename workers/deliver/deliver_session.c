@@ -171,8 +171,8 @@ static int hello(struct dconn *c, struct outcome *o)
 {
     char cmd[300];
     struct smtp_reply r;
-    const char *name = *dp.helo_name ? dp.helo_name : "localhost";
-    int64_t deadline = phase(dp.helo_timeout);
+    const char *name = *deliver_conf.helo_name ? deliver_conf.helo_name : "localhost";
+    int64_t deadline = phase(deliver_conf.helo_timeout);
 
     snprintf(cmd, sizeof(cmd), "EHLO %s\r\n", name);
     c->caps = 0;
@@ -190,7 +190,7 @@ static int hello(struct dconn *c, struct outcome *o)
         return -1;
     }
     snprintf(cmd, sizeof(cmd), "HELO %s\r\n", name);
-    if (command(c, cmd, &r, dp.helo_timeout) < 0) {
+    if (command(c, cmd, &r, deliver_conf.helo_timeout) < 0) {
         io_failure(o, c, "while sending HELO");
         return -1;
     }
@@ -221,7 +221,7 @@ static struct dconn *open_once(const union dsock *addr, int port, const char *ho
         o->host_failure = 1;
         return NULL;
     }
-    if (read_reply(c, &r, phase(dp.greeting_timeout)) < 0) {
+    if (read_reply(c, &r, phase(deliver_conf.greeting_timeout)) < 0) {
         io_failure(o, c, "while receiving the initial server greeting");
         goto fail;
     }
@@ -233,9 +233,9 @@ static struct dconn *open_once(const union dsock *addr, int port, const char *ho
     }
     if (hello(c, o) < 0)
         goto fail;
-    int want_tls = m->tls_enforced || (try_tls && strcmp(dp.tls_level, "none") != 0);
+    int want_tls = m->tls_enforced || (try_tls && strcmp(deliver_conf.tls_level, "none") != 0);
     if (want_tls && (c->caps & CAP_STARTTLS)) {
-        if (command(c, "STARTTLS\r\n", &r, dp.starttls_timeout) < 0) {
+        if (command(c, "STARTTLS\r\n", &r, deliver_conf.starttls_timeout) < 0) {
             io_failure(o, c, "while sending STARTTLS");
             goto fail;
         }
@@ -248,7 +248,7 @@ static struct dconn *open_once(const union dsock *addr, int port, const char *ho
                 goto fail;
             }
             /* opportunistic: go on in plain text on this connection */
-        } else if (deliver_tls_start(c, dp.starttls_timeout, m->tls_enforced && dp.tls_verify) < 0) {
+        } else if (deliver_tls_start(c, deliver_conf.starttls_timeout, m->tls_enforced && deliver_conf.tls_verify) < 0) {
             if (!m->tls_enforced)
                 *retry_plain = 1;
             set_peer(o, c);
@@ -288,7 +288,7 @@ int session_fits(const struct dconn *c, const struct dmsg *m)
         return 0;
     if (!m->tls_enforced)
         return 1;
-    return c->tls && (!dp.tls_verify || c->verified);
+    return c->tls && (!deliver_conf.tls_verify || c->verified);
 }
 
 /* addr_ok - an envelope address we can put between < > safely */
@@ -318,8 +318,8 @@ static int send_body(struct dconn *c, const struct dmsg *m)
     struct dotstuff d;
     size_t pos = 0;
     int rc = 0;
-    int64_t slack = (int64_t)(m->raw_len / (size_t)dp.min_data_rate) * 1000;
-    int64_t deadline = phase(dp.data_block_timeout + slack);
+    int64_t slack = (int64_t)(m->raw_len / (size_t)deliver_conf.min_data_rate) * 1000;
+    int64_t deadline = phase(deliver_conf.data_block_timeout + slack);
 
     dotstuff_init(&d);
     for (;;) {
@@ -415,18 +415,18 @@ static enum txn_step refused_by(struct dconn *c, const struct smtp_reply *r, str
 static enum txn_step envelope_serial(struct dconn *c, const struct dmsg *m, struct txn *t,
                                      char *cmds, size_t size, struct outcome *o)
 {
-    if (command(c, cmds, &t->mail, dp.mail_timeout) < 0)
+    if (command(c, cmds, &t->mail, deliver_conf.mail_timeout) < 0)
         return failed_mail(c, t, o);
     if (t->mail.code / 100 != 2)
         return refused_by(c, &t->mail, o);
     snprintf(cmds, size, "RCPT TO:<%s>\r\n", m->rcpt);
-    if (command(c, cmds, &t->rcpt, dp.rcpt_timeout) < 0)
+    if (command(c, cmds, &t->rcpt, deliver_conf.rcpt_timeout) < 0)
         return failed_io(c, o, "while sending RCPT TO");
     if (t->rcpt.code / 100 != 2)
         return refused_by(c, &t->rcpt, o);
     if (t->archive) {
         snprintf(cmds, size, "RCPT TO:<%s>\r\n", t->archive);
-        if (command(c, cmds, &t->arc, dp.rcpt_timeout) < 0)
+        if (command(c, cmds, &t->arc, deliver_conf.rcpt_timeout) < 0)
             return failed_io(c, o, "while sending RCPT TO");
     }
     return TXN_GO;
@@ -441,18 +441,18 @@ static enum txn_step envelope_pipelined(struct dconn *c, const struct dmsg *m, s
         len += (size_t)snprintf(cmds + len, size - len, "RCPT TO:<%s>\r\n", t->archive);
     if (t->pipe_data)
         len += (size_t)snprintf(cmds + len, size - len, "DATA\r\n");
-    int64_t deadline = phase(dp.mail_timeout);
+    int64_t deadline = phase(deliver_conf.mail_timeout);
     if (net_write(c, cmds, len, deadline) < 0 || read_reply(c, &t->mail, deadline) < 0)
         return failed_mail(c, t, o);
     if (t->mail.code / 100 != 2 && c->broken)
         return refused_by(c, &t->mail, o);     /* 421: the rest of the pipeline is lost */
-    if (read_reply(c, &t->rcpt, phase(dp.rcpt_timeout)) < 0)
+    if (read_reply(c, &t->rcpt, phase(deliver_conf.rcpt_timeout)) < 0)
         return failed_io(c, o, "while sending RCPT TO");
     if (t->rcpt.code / 100 != 2 && c->broken)
         return refused_by(c, &t->rcpt, o);
-    if (t->archive && read_reply(c, &t->arc, phase(dp.rcpt_timeout)) < 0)
+    if (t->archive && read_reply(c, &t->arc, phase(deliver_conf.rcpt_timeout)) < 0)
         return failed_io(c, o, "while sending RCPT TO");
-    if (t->pipe_data && read_reply(c, &t->data, phase(dp.data_timeout)) < 0)
+    if (t->pipe_data && read_reply(c, &t->data, phase(deliver_conf.data_timeout)) < 0)
         return failed_io(c, o, "while sending DATA command");
     if (t->mail.code / 100 != 2 || t->rcpt.code / 100 != 2) {
         if (t->pipe_data && t->data.code == 354)
@@ -470,7 +470,7 @@ static void send_data(struct dconn *c, const struct dmsg *m, struct txn *t, stru
     if (t->archive && t->arc.code / 100 != 2)
         msg_warn("%s: archive recipient <%s> refused by %s[%s]: %s", m->rid, t->archive, c->host,
                  c->ip, t->arc.text);
-    if (!t->pipe_data && command(c, "DATA\r\n", &t->data, dp.data_timeout) < 0) {
+    if (!t->pipe_data && command(c, "DATA\r\n", &t->data, deliver_conf.data_timeout) < 0) {
         io_failure(o, c, "while sending DATA command");
         return;
     }
@@ -485,7 +485,7 @@ static void send_data(struct dconn *c, const struct dmsg *m, struct txn *t, stru
         io_failure(o, c, "while sending message body");
         return;
     }
-    if (read_reply(c, &r, phase(dp.dot_timeout)) < 0) {
+    if (read_reply(c, &r, phase(deliver_conf.dot_timeout)) < 0) {
         io_failure(o, c, "while sending end of data -- message may be sent more than once");
         return;
     }
@@ -505,7 +505,7 @@ int session_send(struct dconn *c, const struct dmsg *m, struct outcome *o)
     memset(&t, 0, sizeof(t));
     set_peer(o, c);
     t.reused = c->nmsgs > 0;
-    if (t.reused && (command(c, "RSET\r\n", &r, dp.rset_timeout) < 0 || r.code / 100 != 2)) {
+    if (t.reused && (command(c, "RSET\r\n", &r, deliver_conf.rset_timeout) < 0 || r.code / 100 != 2)) {
         c->broken = 1;
         return 1;
     }

@@ -34,10 +34,10 @@ int deliver_tls_init(void)
         return -1;
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    if (dp.tls_verify) {
-        if (*dp.tls_ca_file) {
-            if (SSL_CTX_load_verify_locations(ctx, dp.tls_ca_file, NULL) != 1) {
-                msg_warn("deliver_tls_ca_file %s: cannot load", dp.tls_ca_file);
+    if (deliver_conf.tls_verify) {
+        if (*deliver_conf.tls_ca_file) {
+            if (SSL_CTX_load_verify_locations(ctx, deliver_conf.tls_ca_file, NULL) != 1) {
+                msg_warn("deliver_tls_ca_file %s: cannot load", deliver_conf.tls_ca_file);
                 return -1;
             }
         } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {

@@ -61,6 +61,15 @@
  *   them); malformed retry envelopes go to txmail.dead. OAuth 2.0 client
  *   credentials for default endpoints are not implemented.
  *   Logs one line per notification and outcome, keyed by recipient id.
+ * CONSUMES
+ *   notify_queue (events.notify, bound to txmail.events): events;
+ *   notify_retry_queue (txmail.work, key notify): notifications to retry.
+ * PUBLISHES
+ *   txmail.retry / txmail.work: notifications again after a failed POST
+ *   (notify_retry_schedule); txmail.dead: what failed for notify_max_age
+ *   and malformed retry envelopes.
+ * WRITES
+ *   webhook_delivery; reads job, message, account.
  * PARAMETERS
  *   notify_queue (events.notify)        events consumed
  *   notify_retry_queue (notify)         retries (txmail.work)
@@ -117,50 +126,37 @@
 #include <string.h>
 #include <unistd.h>
 
-long long notify_batch_max;
-int64_t notify_batch_wait;
-int64_t notify_timeout;
-int64_t notify_max_age;
-long long notify_endpoint_concurrency;
-long long notify_concurrency;
-int64_t notify_queue_wait;
-int64_t notify_cache_ttl;
-int64_t notify_orphan_wait;
-char *notify_ca_file;
-char *notify_retry_queue;
-long long notify_prefetch;
-char *notify_proxy;
+struct notify_conf notify_conf;
 struct netpolicy *nf_policy;
-static char *p_schedule, *p_deny, *p_allow;
 
-static struct cfg_param params[] = {
-    {"notify_retry_queue", CFG_STR, &notify_retry_queue, "notify", 0, 0, 0,
+static struct cfg_param notify_params[] = {
+    {"notify_retry_queue", CFG_STR, &notify_conf.retry_queue, "notify", 0, 0, 0,
      "retry queue on txmail.work", 0, 0},
-    {"notify_batch_max", CFG_INT, &notify_batch_max, "100", 1, 1000, 0,
+    {"notify_batch_max", CFG_INT, &notify_conf.batch_max, "100", 1, 1000, 0,
      "notifications per POST", 0, 0},
-    {"notify_batch_wait", CFG_TIME, &notify_batch_wait, "1s", 0, 1000, 0,
+    {"notify_batch_wait", CFG_TIME, &notify_conf.batch_wait, "1s", 0, 1000, 0,
      "longest wait to fill a POST", 0, 0},
-    {"notify_timeout", CFG_TIME, &notify_timeout, "10s", 100, 120000, 0, "one POST", 0, 0},
-    {"notify_retry_schedule", CFG_STR, &p_schedule, "10s,20s,40s,80s,160s,320s,640s,1280s,2560s,1h",
+    {"notify_timeout", CFG_TIME, &notify_conf.timeout, "10s", 100, 120000, 0, "one POST", 0, 0},
+    {"notify_retry_schedule", CFG_STR, &notify_conf.schedule, "10s,20s,40s,80s,160s,320s,640s,1280s,2560s,1h",
      0, 0, 0, "retry delays; the last repeats", 0, 0},
-    {"notify_max_age", CFG_TIME, &notify_max_age, "24h", 1000, 45LL * 86400000, 0,
+    {"notify_max_age", CFG_TIME, &notify_conf.max_age, "24h", 1000, 45LL * 86400000, 0,
      "retry this long after the first try", 0, 0},
-    {"notify_endpoint_concurrency", CFG_INT, &notify_endpoint_concurrency, "4", 1, 1000, 0,
+    {"notify_endpoint_concurrency", CFG_INT, &notify_conf.endpoint_concurrency, "4", 1, 1000, 0,
      "POSTs in flight per endpoint", 0, 0},
-    {"notify_concurrency", CFG_INT, &notify_concurrency, "256", 1, 10000, 0,
+    {"notify_concurrency", CFG_INT, &notify_conf.concurrency, "256", 1, 10000, 0,
      "POSTs in flight in all", 0, 0},
-    {"notify_queue_wait", CFG_TIME, &notify_queue_wait, "5s", 100, 600000, 0,
+    {"notify_queue_wait", CFG_TIME, &notify_conf.queue_wait, "5s", 100, 600000, 0,
      "park a POST that waited this long for a slot", 0, 0},
-    {"notify_cache_ttl", CFG_TIME, &notify_cache_ttl, "30s", 0, 3600000, 0,
+    {"notify_cache_ttl", CFG_TIME, &notify_conf.cache_ttl, "30s", 0, 3600000, 0,
      "job and account rows cached", 0, 0},
-    {"notify_orphan_wait", CFG_TIME, &notify_orphan_wait, "30s", 0, 3600000, 0,
+    {"notify_orphan_wait", CFG_TIME, &notify_conf.orphan_wait, "30s", 0, 3600000, 0,
      "wait for a missing job or message row (then: delay tiers)", 0, 0},
-    {"notify_ca_file", CFG_STR, &notify_ca_file, "", 0, 0, 0, "extra CA certificates", 0, 0},
-    {"notify_deny_networks", CFG_STR, &p_deny, "default", 0, 0, 0,
+    {"notify_ca_file", CFG_STR, &notify_conf.ca_file, "", 0, 0, 0, "extra CA certificates", 0, 0},
+    {"notify_deny_networks", CFG_STR, &notify_conf.deny, "default", 0, 0, 0,
      "networks no POST may connect to (\"default\": loopback, private, link-local, ...)", 0, 0},
-    {"notify_allow_networks", CFG_STR, &p_allow, "", 0, 0, 0,
+    {"notify_allow_networks", CFG_STR, &notify_conf.allow, "", 0, 0, 0,
      "networks a POST may connect to even when denied (e.g. a test stack's loopback)", 0, 0},
-    {"notify_proxy", CFG_STR, &notify_proxy, "", 0, 0, 0,
+    {"notify_proxy", CFG_STR, &notify_conf.proxy, "", 0, 0, 0,
      "HTTP proxy for POSTs (empty: none, the environment is ignored)", 0, 0},
     {0},
 };
@@ -301,7 +297,7 @@ static enum resolved resolve(struct pending *pe, int64_t now, int stopping)
     const struct nf_endpoint *ep;
     struct batch *b;
     long long account;
-    int waited = now - pe->arrived_mono >= notify_orphan_wait;
+    int waited = now - pe->arrived_mono >= notify_conf.orphan_wait;
     enum tx_code rc;
 
     if (eventfill_needed(ev)) {
@@ -362,7 +358,7 @@ static enum resolved resolve(struct pending *pe, int64_t now, int stopping)
     nf_post_add_dlv(b->p, pe->epoch, pe->dlv.tag);
     batched++;
     pending_free(pe);
-    if ((long long)json_array_size(b->items) >= notify_batch_max)
+    if ((long long)json_array_size(b->items) >= notify_conf.batch_max)
         batch_flush(b);
     return RES_DONE;
 }
@@ -383,7 +379,7 @@ static void park(struct pending *list)
         if (list && n < 64) {
             struct pending *pe = list;
             list = pe->next;
-            if (now - pe->first_ms >= notify_max_age) {
+            if (now - pe->first_ms >= notify_conf.max_age) {
                 char why[200];
                 char *body = json_dumps(pe->ev, JSON_COMPACT);
                 snprintf(why, sizeof(why), "no message row for this recipient id after %llds",
@@ -401,7 +397,7 @@ static void park(struct pending *list)
             if (nf_event_envelope(pe->ev, pe->first_ms, pe->waits + 1, delay, &bodies[n], &len,
                                   &tier) < 0)
                 msg_panic("cannot encode a webhook-event envelope");
-            m[n] = (struct mqpub_msg){MQ_EXCHANGE_RETRY, tier, notify_retry_queue, NULL,
+            m[n] = (struct mqpub_msg){MQ_EXCHANGE_RETRY, tier, notify_conf.retry_queue, NULL,
                                           bodies[n], len, NULL};
             batch[n++] = pe;
             continue;
@@ -496,7 +492,7 @@ static void take_event(struct mq_delivery *d, unsigned epoch, json_t *ev, int64_
         const char *tier;
         if (nf_event_envelope(ev, first_ms, waits, due - now, &body, &len, &tier) < 0)
             msg_panic("cannot encode a webhook-event envelope");
-        struct mqpub_msg m = {MQ_EXCHANGE_RETRY, tier, notify_retry_queue, NULL, body, len, NULL};
+        struct mqpub_msg m = {MQ_EXCHANGE_RETRY, tier, notify_conf.retry_queue, NULL, body, len, NULL};
         batchloop_publish(&m, 1);
         free(body);
         drop(d, epoch, ev);
@@ -509,7 +505,7 @@ static void take_event(struct mq_delivery *d, unsigned epoch, json_t *ev, int64_
         return;
     }
     /* it waited in the tiers: one more look, then parked again */
-    pending_add(d, epoch, ev, first_ms, waits, time_mono_ms() - notify_orphan_wait);
+    pending_add(d, epoch, ev, first_ms, waits, time_mono_ms() - notify_conf.orphan_wait);
 }
 
 static void take_retry(struct mq_delivery *d, unsigned epoch)
@@ -542,7 +538,7 @@ static void take_retry(struct mq_delivery *d, unsigned epoch)
         const char *tier;
         if (nf_retry_envelope(p, due - now, &body, &len, &tier) < 0)
             msg_panic("cannot encode a webhook retry envelope");
-        struct mqpub_msg m = {MQ_EXCHANGE_RETRY, tier, notify_retry_queue, NULL, body, len, NULL};
+        struct mqpub_msg m = {MQ_EXCHANGE_RETRY, tier, notify_conf.retry_queue, NULL, body, len, NULL};
         batchloop_publish(&m, 1);
         free(body);
         batchloop_ack(epoch, p->dlvs[0].tag);
@@ -595,15 +591,15 @@ static int64_t on_work(int64_t budget, int stopping, void *arg)
     (void)arg;
     resolve_all(now, stopping);
     while ((b = fifo_peek(&open_batches)) != NULL &&
-           (stopping || now - b->opened_mono >= notify_batch_wait))
+           (stopping || now - b->opened_mono >= notify_conf.batch_wait))
         batch_flush(b);
     mode = stopping ? NF_RUN_STOPPING
-           : on_busy(NULL) >= notify_prefetch * 3 / 4 ? NF_RUN_PRESSURE : NF_RUN_NORMAL;
+           : on_busy(NULL) >= notify_conf.prefetch * 3 / 4 ? NF_RUN_PRESSURE : NF_RUN_NORMAL;
     running = nf_http_run(budget, mode);
     if (running)
         return 0;
     if ((b = fifo_peek(&open_batches)) != NULL)
-        wait = notify_batch_wait - (now - b->opened_mono);
+        wait = notify_conf.batch_wait - (now - b->opened_mono);
     if (fifo_count(&pend)) {
         int64_t w = db_retry_at > now ? db_retry_at - now : 100;
         if (w < wait)
@@ -634,28 +630,28 @@ int main(int argc, char **argv)
     char err[200];
 
     /* notify_queue, notify_prefetch, notify_stop_timeout: the runtime's */
-    struct cfg_param *table = batchloop_table("notify", params, "events.notify", "5000", 10,
+    struct cfg_param *table = batchloop_table("notify", notify_params, "events.notify", "5000", 10,
                                               "deliveries in hand per queue", "30s");
     txconf_init(argc, argv, "notify", table, NULL, NULL);
-    notify_prefetch = batchloop_p.prefetch;
-    if (nf_retry_schedule_parse(p_schedule) < 0)
+    notify_conf.prefetch = batchloop_p.prefetch;
+    if (nf_retry_schedule_parse(notify_conf.schedule) < 0)
         msg_fatal("notify_retry_schedule: expected delays of at least 1s, e.g. \"10s,20s,1h\"");
     if (*txconf.master_key && secret_set_master_key(txconf.master_key) < 0)
         msg_fatal("master_key_file: expected 64 hex digits");
     if (!secret_have_master_key())
         msg_warn("no master key: webhook secrets and endpoint passwords cannot be decrypted");
-    nf_policy = netpolicy_create(p_deny, p_allow, err, sizeof(err));
+    nf_policy = netpolicy_create(notify_conf.deny, notify_conf.allow, err, sizeof(err));
     if (nf_policy == NULL)
         msg_fatal("notify_deny_networks, notify_allow_networks: %s", err);
-    if (*notify_ca_file && access(notify_ca_file, R_OK) != 0)
-        msg_fatal("notify_ca_file %s: %m", notify_ca_file);
+    if (*notify_conf.ca_file && access(notify_conf.ca_file, R_OK) != 0)
+        msg_fatal("notify_ca_file %s: %m", notify_conf.ca_file);
     nf_ctx_init();
     nf_http_init();
     memset(&bc, 0, sizeof(bc));
     bc.name = "notify";
     bc.queues[0] = batchloop_p.queue;
-    bc.queues[1] = notify_retry_queue;
-    bc.prefetch = (int)notify_prefetch;
+    bc.queues[1] = notify_conf.retry_queue;
+    bc.prefetch = (int)notify_conf.prefetch;
     bc.split = 1;
     bc.db = 1;
     bc.stop_timeout_ms = batchloop_p.stop_timeout_ms;

@@ -16,19 +16,24 @@
 #define NOTIFY_USER_AGENT "txmail/" TXMAIL_VERSION
 
 /* ---- parameters (notify.c) ---------------------------------------------- */
-extern long long notify_batch_max;
-extern int64_t notify_batch_wait;
-extern int64_t notify_timeout;
-extern int64_t notify_max_age;
-extern long long notify_endpoint_concurrency;
-extern long long notify_concurrency;
-extern int64_t notify_queue_wait;
-extern int64_t notify_cache_ttl;
-extern int64_t notify_orphan_wait;
-extern char *notify_ca_file;
-extern char *notify_retry_queue;
-extern long long notify_prefetch;
-extern char *notify_proxy;
+struct notify_conf {
+    char *retry_queue;
+    long long batch_max;
+    int64_t batch_wait;
+    int64_t timeout;
+    char *schedule;
+    int64_t max_age;
+    long long endpoint_concurrency;
+    long long concurrency;
+    int64_t queue_wait;
+    long long prefetch;
+    int64_t cache_ttl;
+    int64_t orphan_wait;
+    char *ca_file;
+    char *deny, *allow;
+    char *proxy;
+};
+extern struct notify_conf notify_conf;
 /* notify_deny_networks / notify_allow_networks: where a POST may connect (netpolicy.h) */
 extern struct netpolicy *nf_policy;
 

@@ -33,7 +33,7 @@ static curl_socket_t open_socket(void *arg, curlsocktype purpose, struct curl_so
     struct nf_post *p = arg;
 
     (void)purpose; /* IPCXN; ACCEPT is FTP only, and only http(s) is allowed */
-    if (*notify_proxy == 0 && !netpolicy_allowed(nf_policy, &a->addr)) {
+    if (*notify_conf.proxy == 0 && !netpolicy_allowed(nf_policy, &a->addr)) {
         p->denied = 1;
         return CURL_SOCKET_BAD;
     }
@@ -245,7 +245,7 @@ out:
  */
 int notify_attempt_route(struct nf_post *p)
 {
-    return *notify_proxy ? proxy_pin(p) : resolve_list(p);
+    return *notify_conf.proxy ? proxy_pin(p) : resolve_list(p);
 }
 
 /*
@@ -304,22 +304,22 @@ void *notify_attempt_easy(struct nf_post *p)
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, p->body);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->len);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, (struct curl_slist *)p->hdrs);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)notify_timeout);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)notify_timeout);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)notify_conf.timeout);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)notify_conf.timeout);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (notify_ca_file && *notify_ca_file)
-        curl_easy_setopt(c, CURLOPT_CAINFO, notify_ca_file);
+    if (notify_conf.ca_file && *notify_conf.ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, notify_conf.ca_file);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, p);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, p->errbuf);
     curl_easy_setopt(c, CURLOPT_PRIVATE, p);
     if (p->resolve)
         curl_easy_setopt(c, CURLOPT_RESOLVE, (struct curl_slist *)p->resolve);
-    curl_easy_setopt(c, CURLOPT_PROXY, notify_proxy); /* "" : none, whatever the environment says */
+    curl_easy_setopt(c, CURLOPT_PROXY, notify_conf.proxy); /* "" : none, whatever the environment says */
     if (p->connect_to) {
         /* through the proxy: a tunnel to the checked address, for every host (no_proxy ignored) */
         curl_easy_setopt(c, CURLOPT_NOPROXY, "");

@@ -43,7 +43,7 @@ void nf_ctx_init(void)
  */
 static int64_t cache_ttl(void)
 {
-    return notify_cache_ttl + 1;
+    return notify_conf.cache_ttl + 1;
 }
 
 /* ---- endpoints ---------------------------------------------------------- */

@@ -51,7 +51,7 @@ int nf_dns_init(void)
     struct ares_options o;
 
     /* through notify_proxy notify resolves every endpoint itself (notify_attempt.c) */
-    if (*txconf.dns_servers == 0 && *notify_proxy == 0)
+    if (*txconf.dns_servers == 0 && *notify_conf.proxy == 0)
         return 0;
     if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
         return -1;

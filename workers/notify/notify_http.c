@@ -102,7 +102,7 @@ void nf_http_init(void)
     multi = curl_multi_init();
     if (multi == NULL)
         msg_fatal("curl_multi_init failed");
-    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)(notify_concurrency * 2));
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)(notify_conf.concurrency * 2));
     if (nf_dns_init() < 0)
         msg_fatal("cannot set up the resolver for dns_servers");
 }
@@ -210,7 +210,7 @@ static void failed(struct nf_post *p, struct settle *s)
         push(&s->ok, p); /* its deliveries come again: nothing to do */
         return;
     }
-    if (time_now_ms() - p->first_ms >= notify_max_age)
+    if (time_now_ms() - p->first_ms >= notify_conf.max_age)
         push(&s->dead, p);
     else
         push(&s->retry, p);
@@ -312,7 +312,7 @@ static void publish_later(struct nf_post *list, int parked)
 
         if (nf_retry_envelope(p, delay, &bodies[i], &len, &tier) < 0)
             msg_panic("cannot encode a webhook retry envelope");
-        m[i] = (struct mqpub_msg){MQ_EXCHANGE_RETRY, tier, notify_retry_queue, NULL,
+        m[i] = (struct mqpub_msg){MQ_EXCHANGE_RETRY, tier, notify_conf.retry_queue, NULL,
                                       bodies[i], len, NULL};
     }
     batchloop_publish(m, n);
@@ -403,8 +403,8 @@ static void schedule(int mode, struct settle *s)
         while (e) {
             struct nf_ep *enext = e->next;
             struct nf_post *p;
-            while (fifo_count(&e->q) && e->inflight < notify_endpoint_concurrency &&
-                   active < notify_concurrency) {
+            while (fifo_count(&e->q) && e->inflight < notify_conf.endpoint_concurrency &&
+                   active < notify_conf.concurrency) {
                 p = fifo_pop(&e->q);
                 if (start(p, s) > 0) { /* not now: back to the head of the queue */
                     fifo_push_front(&e->q, p);
@@ -413,7 +413,7 @@ static void schedule(int mode, struct settle *s)
             }
             while ((p = fifo_peek(&e->q)) != NULL) {
                 int64_t waited = now - p->queued_mono;
-                if (!(waited >= notify_queue_wait || mode == 2 ||
+                if (!(waited >= notify_conf.queue_wait || mode == 2 ||
                       (mode == 1 && waited >= NF_PRESSURE_WAIT_MS)))
                     break;
                 push(&s->park, fifo_pop(&e->q));

@@ -59,7 +59,7 @@ int nf_retry_envelope(const struct nf_post *p, int64_t delay_ms, char **out, siz
     envelope_init(&e, "webhook");
     snprintf(e.job_id, sizeof(e.job_id), "%s", p->job_id);
     e.account_id = p->account_id;
-    if (envelope_push_stage(&e, notify_retry_queue) < 0) {
+    if (envelope_push_stage(&e, notify_conf.retry_queue) < 0) {
         envelope_free(&e);
         return -1;
     }
@@ -103,7 +103,7 @@ int nf_event_envelope(json_t *ev, int64_t first_ms, int waits, int64_t delay_ms,
     envelope_init(&e, "webhook-event");
     snprintf(e.job_id, sizeof(e.job_id), "%s", job ? job : "");
     e.account_id = json_integer_value(json_object_get(ev, "account"));
-    if (envelope_push_stage(&e, notify_retry_queue) < 0) {
+    if (envelope_push_stage(&e, notify_conf.retry_queue) < 0) {
         envelope_free(&e);
         free(raw);
         return -1;

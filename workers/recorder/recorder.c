@@ -47,6 +47,13 @@
  *   that fails because of one delivery's data is split and the culprit
  *   dead-lettered. SIGTERM flushes what is in hand and stops.
  *   Logs one line per event and intake record, keyed by recipient id/job.
+ * CONSUMES
+ *   recorder_queue (events.recorder, bound to txmail.events): events and
+ *   intake records.
+ * PUBLISHES
+ *   txmail.dead: a delivery whose data cannot be stored.
+ * WRITES
+ *   message, event, suppression (recorder_db.c); reads job.
  * PARAMETERS
  *   recorder_queue (events.recorder)    queue consumed
  *   recorder_batch_max (500)            deliveries per transaction
@@ -71,19 +78,16 @@
 #include <stdio.h>
 #include <string.h>
 
-long long recorder_batch_max;
-int64_t recorder_flush_interval;
-int64_t recorder_orphan_wait;
-static int p_log_events;
+struct recorder_conf recorder_conf;
 
-static struct cfg_param params[] = {
-    {"recorder_batch_max", CFG_INT, &recorder_batch_max, "500", 1, 10000, 0,
+static struct cfg_param recorder_params[] = {
+    {"recorder_batch_max", CFG_INT, &recorder_conf.batch_max, "500", 1, 10000, 0,
      "deliveries per transaction", 0, 0},
-    {"recorder_flush_interval", CFG_TIME, &recorder_flush_interval, "200ms", 1, 60000, 0,
+    {"recorder_flush_interval", CFG_TIME, &recorder_conf.flush_interval, "200ms", 1, 60000, 0,
      "longest wait to fill a batch", 0, 0},
-    {"recorder_orphan_wait", CFG_TIME, &recorder_orphan_wait, "60s", 0, 86400000, 0,
+    {"recorder_orphan_wait", CFG_TIME, &recorder_conf.orphan_wait, "60s", 0, 86400000, 0,
      "hold events whose message row is missing this long", 0, 0},
-    {"recorder_log_events", CFG_BOOL, &p_log_events, "yes", 0, 0, 0,
+    {"recorder_log_events", CFG_BOOL, &recorder_conf.log_events, "yes", 0, 0, 0,
      "one log line per event", 0, 0},
     {0},
 };
@@ -197,7 +201,7 @@ static void log_item(struct rec_item *it)
                  json_array_size(json_object_get(d, "recipients")));
         return;
     }
-    if (it->kind != REC_EVENT || !p_log_events)
+    if (it->kind != REC_EVENT || !recorder_conf.log_events)
         return;
     msg_info("%s: event=%s/%s/%s tag=%.16s status=%s",
              json_string_value(json_object_get(d, "rid")),
@@ -270,7 +274,7 @@ static void settle_done(struct rec_item **items, int n)
         if (it->orphan) {
             if (it->tried_mono == 0)
                 metrics_count("txmail_recorder_events_total", "outcome", "orphan", 1);
-            if (it->tried_mono && now - it->arrived_mono >= recorder_orphan_wait) {
+            if (it->tried_mono && now - it->arrived_mono >= recorder_conf.orphan_wait) {
                 dead_item(it, "no message row for this recipient id");
                 batchloop_ack(it->epoch, it->dlv.tag);
                 item_free(it);
@@ -322,7 +326,7 @@ static int take_batch(struct rec_item **items, int64_t now)
     struct rec_item *keep = NULL;
     int n = 0;
 
-    while (pend_head && n < recorder_batch_max) {
+    while (pend_head && n < recorder_conf.batch_max) {
         struct rec_item *it = pend_head;
         pend_head = it->next;
         if (pend_head == NULL)
@@ -449,7 +453,7 @@ static int split_batch(struct rec_item **items, int n, struct rec_item **work, i
  */
 static void process(int64_t now)
 {
-    int cap = (int)recorder_batch_max + nheld;
+    int cap = (int)recorder_conf.batch_max + nheld;
     struct rec_item **items = xcalloc((size_t)cap + 1, sizeof(*items));
     struct rec_item **work = xcalloc((size_t)cap + 1, sizeof(*work));
     struct rec_stats st;
@@ -495,11 +499,11 @@ static int64_t on_work(int64_t budget, int stopping, void *arg)
         return retry_at - now;
     if (pend_head) {
         int64_t age = now - pend_head->arrived_mono;
-        if (npend >= recorder_batch_max || age >= recorder_flush_interval || stopping) {
+        if (npend >= recorder_conf.batch_max || age >= recorder_conf.flush_interval || stopping) {
             process(now);
             return 0;
         }
-        wait = recorder_flush_interval - age;
+        wait = recorder_conf.flush_interval - age;
     }
     if (held && !stopping) {
         int64_t oldest = INT64_MAX;
@@ -522,15 +526,15 @@ int main(int argc, char **argv)
     struct batchloop_ops ops = {on_deliver, on_work, on_lost, on_busy, NULL};
 
     /* recorder_queue, recorder_prefetch, recorder_stop_timeout: the runtime's */
-    struct cfg_param *table = batchloop_table("recorder", params, "events.recorder", "0", 0,
+    struct cfg_param *table = batchloop_table("recorder", recorder_params, "events.recorder", "0", 0,
                                               "prefetch (0: 4 x recorder_batch_max)", "30s");
     txconf_init(argc, argv, "recorder", table, NULL, NULL);
     long long prefetch = batchloop_p.prefetch;
     if (prefetch == 0)
-        prefetch = recorder_batch_max * 4 > 65535 ? 65535 : recorder_batch_max * 4;
-    if (prefetch < recorder_batch_max)
+        prefetch = recorder_conf.batch_max * 4 > 65535 ? 65535 : recorder_conf.batch_max * 4;
+    if (prefetch < recorder_conf.batch_max)
         msg_fatal("recorder_prefetch (%lld) must be at least recorder_batch_max (%lld)",
-                  prefetch, recorder_batch_max);
+                  prefetch, recorder_conf.batch_max);
     memset(&bc, 0, sizeof(bc));
     bc.name = "recorder";
     bc.queues[0] = batchloop_p.queue;

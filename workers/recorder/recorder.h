@@ -9,9 +9,13 @@
 #include <stdint.h>
 
 /* ---- parameters (recorder.c) ------------------------------------------- */
-extern long long recorder_batch_max;
-extern int64_t recorder_flush_interval;
-extern int64_t recorder_orphan_wait;
+struct recorder_conf {
+    long long batch_max;
+    int64_t flush_interval;
+    int64_t orphan_wait;
+    int log_events;
+};
+extern struct recorder_conf recorder_conf;
 
 /* ---- one delivery in hand ---------------------------------------------- */
 enum rec_kind { REC_INTAKE, REC_EVENT, REC_IGNORE };

@@ -44,6 +44,8 @@
  *   unsubscribe get txmail's URL in List-Unsubscribe with
  *   List-Unsubscribe-Post, both signed.
  *
+ * CONSUMES
+ *   render_queue (render, bound to txmail.work): type "job" envelopes.
  * PUBLISHES
  *   txmail.work, key = the next stage of the slip: one `type: "message"`
  *   envelope per address that was not dropped (rid set, raw = the signed
@@ -58,9 +60,9 @@
  *   DROPPED/PROCESSING_FAILED (why; the block's addresses only), DELIVER/
  *   FINISHED/DROPPED/INVALID_DKIM_SIGNATURE.
  *
- * READS
- *   job (acceptance records), sender_domain, envelope_rewrite. Writes no
- *   table.
+ * WRITES
+ *   no table besides the round claim in the job row (render_round.c).
+ *   Reads job (acceptance records), sender_domain, envelope_rewrite.
  *
  * PARAMETERS
  *   render_grace (60s)                  wait this long for the acceptance record
@@ -101,36 +103,41 @@
 #include <string.h>
 
 struct render_params render_p;
-static size_t p_max_message, p_max_template, p_batch;
-static int64_t p_grace, p_ttl, p_check_interval;
-static int p_check;
+struct render_conf {
+    int64_t grace;
+    size_t max_message, max_template, batch;
+    int64_t ttl;
+    int check;
+    int64_t check_interval;
+};
+static struct render_conf render_conf;
 
-static struct cfg_param params[] = {
-    {"render_grace", CFG_TIME, &p_grace, "60s", 1000, 86400000, 0,
+static struct cfg_param render_params[] = {
+    {"render_grace", CFG_TIME, &render_conf.grace, "60s", 1000, 86400000, 0,
      "wait this long for the acceptance record", 0, 0},
-    {"render_message_size_limit", CFG_SIZE, &p_max_message, "20m", 1024, 1LL << 30, 0,
+    {"render_message_size_limit", CFG_SIZE, &render_conf.max_message, "20m", 1024, 1LL << 30, 0,
      "largest built message", 0, 0},
-    {"render_template_message_size_limit", CFG_SIZE, &p_max_template, "1m", 1024, 1LL << 30, 0,
+    {"render_template_message_size_limit", CFG_SIZE, &render_conf.max_template, "1m", 1024, 1LL << 30, 0,
      "largest built message when templates are used", 0, 0},
-    {"render_batch_size", CFG_SIZE, &p_batch, "32m", 1, 1LL << 32, 0,
+    {"render_batch_size", CFG_SIZE, &render_conf.batch, "32m", 1, 1LL << 32, 0,
      "message bytes per round of a large job", 0, 0},
-    {"render_domain_cache_ttl", CFG_TIME, &p_ttl, "60s", 0, 86400000, 0,
+    {"render_domain_cache_ttl", CFG_TIME, &render_conf.ttl, "60s", 0, 86400000, 0,
      "sender domains and rewrites are read again after this", 0, 0},
-    {"render_dkim_dns_check", CFG_BOOL, &p_check, "yes", 0, 0, 0,
+    {"render_dkim_dns_check", CFG_BOOL, &render_conf.check, "yes", 0, 0, 0,
      "compare the published DKIM record with the key", 0, 0},
-    {"render_dkim_dns_check_interval", CFG_TIME, &p_check_interval, "1h", 1000, 7LL * 86400000, 0,
+    {"render_dkim_dns_check_interval", CFG_TIME, &render_conf.check_interval, "1h", 1000, 7LL * 86400000, 0,
      "how often the DKIM record is compared", 0, 0},
     {0},
 };
 
 static int init(void)
 {
-    render_p.max_message = (long long)p_max_message;
-    render_p.max_template = (long long)(p_max_template < p_max_message ? p_max_template : p_max_message);
-    render_p.batch_bytes = (long long)p_batch;
-    render_p.domain_ttl_ms = p_ttl;
-    render_p.dkim_check = p_check;
-    render_p.dkim_check_ms = p_check_interval;
+    render_p.max_message = (long long)render_conf.max_message;
+    render_p.max_template = (long long)(render_conf.max_template < render_conf.max_message ? render_conf.max_template : render_conf.max_message);
+    render_p.batch_bytes = (long long)render_conf.batch;
+    render_p.domain_ttl_ms = render_conf.ttl;
+    render_p.dkim_check = render_conf.check;
+    render_p.dkim_check_ms = render_conf.check_interval;
     if (!*txconf.master_key)
         msg_fatal("master_key_file is not configured: DKIM keys and VERP need it");
     if (secret_set_master_key(txconf.master_key) < 0 || verp_set_key_from_master(txconf.master_key) < 0)
@@ -279,11 +286,11 @@ static void shutdown_render(void)
 static struct worker w = {
     .name = "render",
     .queue = "render",
-    .params = params,
+    .params = render_params,
     .default_concurrency = 4,
     .default_schedule = "5s,30s,1m,5m,15m",
     .default_max_age = "2d",
-    .first_stage_grace = &p_grace,
+    .first_stage_grace = &render_conf.grace,
     .init = init,
     .handle = handle,
     .expired = expired,

@@ -197,7 +197,7 @@ int main(int argc, char **argv)
     while ((c = getopt(argc, argv, "n:k:o:ur:")) != -1) {
         switch (c) {
         case 'n':
-            n = atoi(optarg);
+            n = (int)strtol(optarg, NULL, 10);
             break;
         case 'k':
             keyfile = optarg;
@@ -209,7 +209,7 @@ int main(int argc, char **argv)
             track = 0;
             break;
         case 'r':
-            nrcpt = atoi(optarg);
+            nrcpt = (int)strtol(optarg, NULL, 10);
             break;
         default:
             fprintf(stderr, "usage: render_bench [-n count] [-k rsa.pem] [-o out] [-u] [-r rcpts]\n");
