@@ -72,7 +72,7 @@ static struct cfg_param txmailctl_params[] = {
 
 static struct db *the_db;
 
-void ctl_die(const char *fmt, ...)
+void txmailctl_die(const char *fmt, ...)
 {
     va_list ap;
 
@@ -84,7 +84,7 @@ void ctl_die(const char *fmt, ...)
     exit(1);
 }
 
-struct db *ctl_db(void)
+struct db *txmailctl_open_db(void)
 {
     struct db_conf c;
 
@@ -92,44 +92,44 @@ struct db *ctl_db(void)
         return the_db;
     txconf_db(&c);
     if ((the_db = db_open_retry(&c, 3)) == NULL)
-        ctl_die("cannot connect to the database");
+        txmailctl_die("cannot connect to the database");
     return the_db;
 }
 
-void ctl_need_master_key(void)
+void txmailctl_need_master_key(void)
 {
     if (!*txconf.master_key)
-        ctl_die("master_key_file is not configured: secrets cannot be stored encrypted");
-    if (secret_set_master_key(txconf.master_key) < 0)
-        ctl_die("master_key_file must hold 64 hex digits");
+        txmailctl_die("master_key_file is not configured: secrets cannot be stored encrypted");
+    if (crypto_set_master_key(txconf.master_key) < 0)
+        txmailctl_die("master_key_file must hold 64 hex digits");
 }
 
-char *ctl_read_secret(const char *path)
+char *txmailctl_read_secret(const char *path)
 {
     FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     char line[1024];
 
     if (fp == NULL)
-        ctl_die("cannot open %s: %m", path);
+        txmailctl_die("cannot open %s: %m", path);
     if (fgets(line, sizeof(line), fp) == NULL)
-        ctl_die("%s is empty", strcmp(path, "-") == 0 ? "standard input" : path);
+        txmailctl_die("%s is empty", strcmp(path, "-") == 0 ? "standard input" : path);
     if (fp != stdin)
         fclose(fp);
     line[strcspn(line, "\r\n")] = 0;
     if (!*line)
-        ctl_die("the secret is empty");
+        txmailctl_die("the secret is empty");
     char *s = xstrdup(line);
     explicit_bzero(line, sizeof(line));
     return s;
 }
 
-long long ctl_account_id(struct db *db, const char *name)
+long long txmailctl_account_id(struct db *db, const char *name)
 {
     struct db_res *r;
     long long id = -1;
 
     if (db_query(db, &r, "SELECT id FROM account WHERE name = ?", "s", name) != TX_OK)
-        ctl_die("database error: %s", db_error(db));
+        txmailctl_die("database error: %s", db_error(db));
     if (db_res_rows(r) == 1)
         id = db_res_int(r, 0, 0, -1);
     db_res_free(r);
@@ -159,15 +159,15 @@ int main(int argc, char **argv)
         usage();
     const char *cmd = argv[i];
     if (strcmp(cmd, "db") == 0)
-        rc = ctl_db_main(argc - i - 1, argv + i + 1);
+        rc = txmailctl_db_main(argc - i - 1, argv + i + 1);
     else if (strcmp(cmd, "account") == 0)
-        rc = ctl_account_main(argc - i - 1, argv + i + 1);
+        rc = txmailctl_account_main(argc - i - 1, argv + i + 1);
     else if (strcmp(cmd, "credential") == 0)
-        rc = ctl_credential_main(argc - i - 1, argv + i + 1);
+        rc = txmailctl_account_credential_main(argc - i - 1, argv + i + 1);
     else if (strcmp(cmd, "domain") == 0)
-        rc = ctl_domain_main(argc - i - 1, argv + i + 1);
+        rc = txmailctl_domain_main(argc - i - 1, argv + i + 1);
     else if (strcmp(cmd, "mq") == 0)
-        rc = ctl_mq_main(argc - i - 1, argv + i + 1);
+        rc = txmailctl_mq_main(argc - i - 1, argv + i + 1);
     else {
         fprintf(stderr, "txmailctl: unknown command \"%s\"\n", cmd);
         usage();

@@ -17,19 +17,19 @@ struct txmailctl_conf {
 };
 extern struct txmailctl_conf txmailctl_conf;
 
-struct db *ctl_db(void);
-int ctl_db_main(int argc, char **argv);
-int ctl_account_main(int argc, char **argv);
-int ctl_credential_main(int argc, char **argv);
-int ctl_domain_main(int argc, char **argv);
-int ctl_mq_main(int argc, char **argv);
-/* ctl_account_id - id of the named account, or -1 (message printed) */
-long long ctl_account_id(struct db *db, const char *name);
-/* ctl_need_master_key - die unless master_key_file is configured */
-void ctl_need_master_key(void);
-/* ctl_die - print "txmailctl: ..." to stderr and exit 1 */
-void ctl_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-/* ctl_read_secret - a secret from a file path ("-" = stdin). Ownership: new. */
-char *ctl_read_secret(const char *path);
+struct db *txmailctl_open_db(void);
+int txmailctl_db_main(int argc, char **argv);
+int txmailctl_account_main(int argc, char **argv);
+int txmailctl_account_credential_main(int argc, char **argv);
+int txmailctl_domain_main(int argc, char **argv);
+int txmailctl_mq_main(int argc, char **argv);
+/* txmailctl_account_id - id of the named account, or -1 (message printed) */
+long long txmailctl_account_id(struct db *db, const char *name);
+/* txmailctl_need_master_key - die unless master_key_file is configured */
+void txmailctl_need_master_key(void);
+/* txmailctl_die - print "txmailctl: ..." to stderr and exit 1 */
+void txmailctl_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* txmailctl_read_secret - a secret from a file path ("-" = stdin). Ownership: new. */
+char *txmailctl_read_secret(const char *path);
 
 #endif

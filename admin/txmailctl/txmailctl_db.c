@@ -45,7 +45,7 @@ static char **list_migrations(int *count)
     int n = 0;
 
     if (d == NULL)
-        ctl_die("cannot open schema directory %s: %m", txmailctl_conf.schema_dir);
+        txmailctl_die("cannot open schema directory %s: %m", txmailctl_conf.schema_dir);
     while ((de = readdir(d)) != NULL) {
         if (!is_migration(de->d_name))
             continue;
@@ -56,7 +56,7 @@ static char **list_migrations(int *count)
     qsort(names, (size_t)n, sizeof(char *), cmp_names);
     for (int i = 1; i < n; i++)
         if (strncmp(names[i], names[i - 1], 3) == 0)
-            ctl_die("two migrations share number %.3s: %s and %s", names[i],
+            txmailctl_die("two migrations share number %.3s: %s and %s", names[i],
                     names[i - 1], names[i]);
     *count = n;
     return names;
@@ -72,10 +72,10 @@ static char *read_file(const char *name, size_t *len)
 
     snprintf(path, sizeof(path), "%s/%s", txmailctl_conf.schema_dir, name);
     if ((fp = fopen(path, "r")) == NULL)
-        ctl_die("cannot open %s: %m", path);
+        txmailctl_die("cannot open %s: %m", path);
     while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
         if (buf_append(&b, chunk, n) < 0)
-            ctl_die("%s is larger than %d bytes", path, MIGRATION_MAX);
+            txmailctl_die("%s is larger than %d bytes", path, MIGRATION_MAX);
     fclose(fp);
     return buf_steal(&b, len);
 }
@@ -133,27 +133,27 @@ static void ensure_version_table(struct db *db)
                         " checksum CHAR(64) NOT NULL,"
                         " applied_at DATETIME(3) NOT NULL"
                         ") ENGINE=InnoDB") != TX_OK)
-        ctl_die("cannot create schema_version: %s", db_error(db));
+        txmailctl_die("cannot create schema_version: %s", db_error(db));
 }
 
 static void checksum(char out[65], const char *text, size_t len)
 {
     unsigned char md[32];
 
-    sha256(md, text, len);
-    hex_encode(out, md, 32);
+    crypto_sha256(md, text, len);
+    codec_hex_encode(out, md, 32);
 }
 
 static int migrate(int dry_run)
 {
-    struct db *db = ctl_db();
+    struct db *db = txmailctl_open_db();
     struct db_res *r;
     int n, applied = 0;
     char **names = list_migrations(&n);
 
     if (db_query(db, &r, "SELECT GET_LOCK('txmail_migrate', 60)", "") != TX_OK ||
         db_res_int(r, 0, 0, 0) != 1)
-        ctl_die("cannot take the migration lock");
+        txmailctl_die("cannot take the migration lock");
     db_res_free(r);
     ensure_version_table(db);
     for (int i = 0; i < n; i++) {
@@ -164,7 +164,7 @@ static int migrate(int dry_run)
         checksum(sum, sql, len);
         if (db_query(db, &r, "SELECT checksum FROM schema_version WHERE version = ?", "i",
                      (long long)version) != TX_OK)
-            ctl_die("database error: %s", db_error(db));
+            txmailctl_die("database error: %s", db_error(db));
         if (db_res_rows(r) == 1) {
             if (strcmp(db_res_get(r, 0, 0), sum) != 0)
                 fprintf(stderr, "txmailctl: warning: applied migration %s has changed "
@@ -181,16 +181,16 @@ static int migrate(int dry_run)
         }
         while ((stmt = next_statement(sql, len, &pos)) != NULL) {
             if (db_exec_raw(db, stmt) != TX_OK)
-                ctl_die("migration %s failed: %s\nin statement:\n%.400s", names[i],
+                txmailctl_die("migration %s failed: %s\nin statement:\n%.400s", names[i],
                         db_error(db), stmt);
             xfree(stmt);
         }
         char now[32];
-        time_iso8601(now, sizeof(now), time_now_ms());
+        timeutil_iso8601(now, sizeof(now), timeutil_now_ms());
         now[23] = 0;
         if (db_exec(db, "INSERT INTO schema_version (version, name, checksum, applied_at) "
                         "VALUES (?, ?, ?, NOW(3))", "iss", (long long)version, names[i], sum) != TX_OK)
-            ctl_die("cannot record migration %s: %s", names[i], db_error(db));
+            txmailctl_die("cannot record migration %s: %s", names[i], db_error(db));
         printf("applied %s\n", names[i]);
         applied++;
         xfree(sql);
@@ -207,12 +207,12 @@ static int migrate(int dry_run)
 
 static void status(void)
 {
-    struct db *db = ctl_db();
+    struct db *db = txmailctl_open_db();
     struct db_res *r;
 
     ensure_version_table(db);
     if (db_query(db, &r, "SELECT version, name, applied_at FROM schema_version ORDER BY version", "") != TX_OK)
-        ctl_die("database error: %s", db_error(db));
+        txmailctl_die("database error: %s", db_error(db));
     for (size_t i = 0; i < db_res_rows(r); i++)
         printf("applied %s at %s\n", db_res_get(r, i, 1), db_res_get(r, i, 2));
     db_res_free(r);
@@ -222,8 +222,8 @@ static void status(void)
 /* partitions - split pmax into days ahead, drop days past retention */
 static void partitions(void)
 {
-    struct db *db = ctl_db();
-    int64_t now = time_now_ms(), day_ms = 86400000;
+    struct db *db = txmailctl_open_db();
+    int64_t now = timeutil_now_ms(), day_ms = 86400000;
 
     for (int t = 0; partitioned[t]; t++) {
         struct db_res *r;
@@ -233,9 +233,9 @@ static void partitions(void)
                              "information_schema.partitions WHERE table_schema = DATABASE() "
                              "AND table_name = ? ORDER BY partition_ordinal_position",
                      "s", partitioned[t]) != TX_OK)
-            ctl_die("database error: %s", db_error(db));
+            txmailctl_die("database error: %s", db_error(db));
         if (db_res_rows(r) == 0)
-            ctl_die("table %s is missing or not partitioned; run db migrate", partitioned[t]);
+            txmailctl_die("table %s is missing or not partitioned; run db migrate", partitioned[t]);
         /* drop expired day partitions: those whose upper bound is older than retention */
         for (size_t i = 0; i < db_res_rows(r); i++) {
             const char *name = db_res_get(r, i, 0);
@@ -247,12 +247,12 @@ static void partitions(void)
             int64_t start;
             char iso[40];
             snprintf(iso, sizeof(iso), "%sT00:00:00Z", day);
-            if (time_parse_iso8601(iso, &start) < 0)
+            if (timeutil_parse_iso8601(iso, &start) < 0)
                 continue;
             if (start + day_ms <= now - txmailctl_conf.retention_ms && i + 2 < db_res_rows(r)) {
                 snprintf(sql, sizeof(sql), "ALTER TABLE %s DROP PARTITION %s", partitioned[t], name);
                 if (db_exec_raw(db, sql) != TX_OK)
-                    ctl_die("cannot drop %s.%s: %s", partitioned[t], name, db_error(db));
+                    txmailctl_die("cannot drop %s.%s: %s", partitioned[t], name, db_error(db));
                 printf("dropped %s.%s\n", partitioned[t], name);
             }
         }
@@ -264,15 +264,15 @@ static void partitions(void)
             char iso[40];
             int64_t lastms;
             snprintf(iso, sizeof(iso), "%.4s-%.2s-%.2sT00:00:00Z", last, last + 4, last + 6);
-            if (time_parse_iso8601(iso, &lastms) == 0)
+            if (timeutil_parse_iso8601(iso, &lastms) == 0)
                 from = lastms + day_ms;
         }
         int added = 0;
         buf_printf(&sql, "ALTER TABLE %s REORGANIZE PARTITION pmax INTO (", partitioned[t]);
         for (int64_t d = from; d <= now + txmailctl_conf.partitions_ahead * day_ms; d += day_ms) {
             char day[16], next[16];
-            time_day(day, sizeof(day), d);
-            time_day(next, sizeof(next), d + day_ms);
+            timeutil_day(day, sizeof(day), d);
+            timeutil_day(next, sizeof(next), d + day_ms);
             buf_printf(&sql, "PARTITION p%.4s%.2s%.2s VALUES LESS THAN ('%s'), ", day,
                        day + 5, day + 8, next);
             added++;
@@ -280,17 +280,17 @@ static void partitions(void)
         buf_puts(&sql, "PARTITION pmax VALUES LESS THAN (MAXVALUE))");
         if (added) {
             if (db_exec_raw(db, buf_ptr(&sql)) != TX_OK)
-                ctl_die("cannot add partitions to %s: %s", partitioned[t], db_error(db));
+                txmailctl_die("cannot add partitions to %s: %s", partitioned[t], db_error(db));
             printf("added %d daily partitions to %s\n", added, partitioned[t]);
         }
         buf_free(&sql);
     }
 }
 
-int ctl_db_main(int argc, char **argv)
+int txmailctl_db_main(int argc, char **argv)
 {
     if (argc < 1)
-        ctl_die("db: expected migrate, status or partitions");
+        txmailctl_die("db: expected migrate, status or partitions");
     if (strcmp(argv[0], "migrate") == 0) {
         migrate(0);
         partitions();
@@ -299,7 +299,7 @@ int ctl_db_main(int argc, char **argv)
     } else if (strcmp(argv[0], "partitions") == 0) {
         partitions();
     } else {
-        ctl_die("db: unknown subcommand \"%s\"", argv[0]);
+        txmailctl_die("db: unknown subcommand \"%s\"", argv[0]);
     }
     return 0;
 }

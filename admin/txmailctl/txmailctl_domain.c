@@ -29,7 +29,7 @@ struct dkim_key {
 static const char *opt_value(int *i, int argc, char **argv)
 {
     if (*i + 1 >= argc)
-        ctl_die("%s needs a value", argv[*i]);
+        txmailctl_die("%s needs a value", argv[*i]);
     return argv[++*i];
 }
 
@@ -77,7 +77,7 @@ static void generate(struct dkim_key *k, int ed25519, int bits)
     if (ctx == NULL || EVP_PKEY_keygen_init(ctx) <= 0 ||
         (!ed25519 && EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, bits) <= 0) ||
         EVP_PKEY_keygen(ctx, &pkey) <= 0)
-        ctl_die("cannot generate the DKIM key");
+        txmailctl_die("cannot generate the DKIM key");
     EVP_PKEY_CTX_free(ctx);
     BIO *bio = BIO_new(BIO_s_mem());
     PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL);
@@ -89,11 +89,11 @@ static void generate(struct dkim_key *k, int ed25519, int bits)
         unsigned char raw[32];
         size_t rlen = sizeof(raw);
         EVP_PKEY_get_raw_public_key(pkey, raw, &rlen);
-        b64_encode(&b, raw, rlen);
+        codec_b64_encode(&b, raw, rlen);
     } else {
         unsigned char *der = NULL;
         int dlen = i2d_PUBKEY(pkey, &der);
-        b64_encode(&b, der, (size_t)dlen);
+        codec_b64_encode(&b, der, (size_t)dlen);
         OPENSSL_free(der);
     }
     k->public_b64 = buf_steal(&b, NULL);
@@ -138,22 +138,22 @@ static int domain_add(int argc, char **argv)
     struct buf enc_rsa = BUF_INIT(16384), enc_ed = BUF_INIT(16384);
 
     if (argc < 2)
-        ctl_die("domain add: expected ACCOUNT DOMAIN");
+        txmailctl_die("domain add: expected ACCOUNT DOMAIN");
     snprintf(domain, sizeof(domain), "%s", argv[1]);
     if (strlen(argv[1]) > 253 || !valid_domain(domain))
-        ctl_die("\"%s\" is not a valid domain name (LDH labels, at least two)", argv[1]);
+        txmailctl_die("\"%s\" is not a valid domain name (LDH labels, at least two)", argv[1]);
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--selector") == 0) {
             snprintf(sel, sizeof(sel), "%s", opt_value(&i, argc, argv));
             if (!valid_selector(sel))
-                ctl_die("--selector: use 1-63 of A-Z a-z 0-9 - _");
+                txmailctl_die("--selector: use 1-63 of A-Z a-z 0-9 - _");
         } else if (strcmp(argv[i], "--ed25519") == 0)
             ed25519 = 1;
         else if (strcmp(argv[i], "--rsa-bits") == 0) {
             char *end;
             long v = strtol(opt_value(&i, argc, argv), &end, 10);
             if (*end || (v != 1024 && v != 2048 && v != 3072 && v != 4096))
-                ctl_die("--rsa-bits: 1024, 2048, 3072 or 4096");
+                txmailctl_die("--rsa-bits: 1024, 2048, 3072 or 4096");
             bits = (int)v;
         } else if (strcmp(argv[i], "--tls-enforced") == 0)
             tls = 1;
@@ -164,39 +164,39 @@ static int domain_add(int argc, char **argv)
         else if (strcmp(argv[i], "--bounce-domain") == 0) {
             bounce = (char *)opt_value(&i, argc, argv);
             if (!valid_domain(bounce))
-                ctl_die("--bounce-domain: not a valid domain name");
+                txmailctl_die("--bounce-domain: not a valid domain name");
         } else if (strcmp(argv[i], "--message-id-domain") == 0) {
             msgid = (char *)opt_value(&i, argc, argv);
             if (!valid_domain(msgid))
-                ctl_die("--message-id-domain: not a valid domain name");
+                txmailctl_die("--message-id-domain: not a valid domain name");
         } else if (strcmp(argv[i], "--dkim-policy") == 0) {
             policy = opt_value(&i, argc, argv);
             if (strcmp(policy, "deliver") != 0 && strcmp(policy, "drop") != 0)
-                ctl_die("--dkim-policy: deliver or drop");
+                txmailctl_die("--dkim-policy: deliver or drop");
         } else
-            ctl_die("domain add: unknown option %s", argv[i]);
+            txmailctl_die("domain add: unknown option %s", argv[i]);
     }
     if (tracking && strncmp(tracking, "https://", 8) != 0 && strncmp(tracking, "http://", 7) != 0)
-        ctl_die("--tracking-host: expected a base URL such as https://t.example.com");
-    ctl_need_master_key();
-    struct db *db = ctl_db();
-    long long id = ctl_account_id(db, argv[0]);
+        txmailctl_die("--tracking-host: expected a base URL such as https://t.example.com");
+    txmailctl_need_master_key();
+    struct db *db = txmailctl_open_db();
+    long long id = txmailctl_account_id(db, argv[0]);
     if (id < 0)
-        ctl_die("no account \"%s\"", argv[0]);
+        txmailctl_die("no account \"%s\"", argv[0]);
     if (!*sel) {
         char day[16];
-        time_day(day, sizeof(day), time_now_ms());
+        timeutil_day(day, sizeof(day), timeutil_now_ms());
         snprintf(sel, sizeof(sel), "tx%.4s%.2s", day, day + 5);
     }
     generate(&rsa, 0, bits);
-    if (secret_encrypt(&enc_rsa, rsa.pem, strlen(rsa.pem)) < 0)
-        ctl_die("cannot encrypt the DKIM key");
+    if (crypto_secret_encrypt(&enc_rsa, rsa.pem, strlen(rsa.pem)) < 0)
+        txmailctl_die("cannot encrypt the DKIM key");
     char edsel[70] = "";
     if (ed25519) {
         generate(&ed, 1, 0);
         snprintf(edsel, sizeof(edsel), "%.60sed", sel);
-        if (secret_encrypt(&enc_ed, ed.pem, strlen(ed.pem)) < 0)
-            ctl_die("cannot encrypt the DKIM key");
+        if (crypto_secret_encrypt(&enc_ed, ed.pem, strlen(ed.pem)) < 0)
+            txmailctl_die("cannot encrypt the DKIM key");
     }
     if (db_exec(db, "INSERT INTO sender_domain (account_id, domain, dkim_selector, dkim_key, "
                     "dkim_public, dkim_ed_selector, dkim_ed_key, dkim_ed_public, dkim_policy, "
@@ -207,8 +207,8 @@ static int domain_add(int argc, char **argv)
                 ed25519 ? ed.public_b64 : NULL, policy, (long long)tls, relay, tracking,
                 bounce, msgid) != TX_OK) {
         if (db_errno(db) == DB_ER_DUP_ENTRY)
-            ctl_die("domain %s is registered for account %s already", domain, argv[0]);
-        ctl_die("database error: %s", db_error(db));
+            txmailctl_die("domain %s is registered for account %s already", domain, argv[0]);
+        txmailctl_die("database error: %s", db_error(db));
     }
     printf("domain %s added to account %s (DKIM %s-%d selector %s%s%s)\n", domain, argv[0],
            "rsa", bits, sel, ed25519 ? ", ed25519 selector " : "", ed25519 ? edsel : "");
@@ -225,14 +225,14 @@ static int domain_add(int argc, char **argv)
 
 static int domain_list(int argc, char **argv)
 {
-    struct db *db = ctl_db();
+    struct db *db = txmailctl_open_db();
     struct db_res *r;
 
     if (db_query(db, &r, "SELECT a.name, d.domain, d.dkim_selector, d.tls_enforced, "
                          "COALESCE(d.relay_host, '-') FROM sender_domain d JOIN account a "
                          "ON a.id = d.account_id WHERE ? IS NULL OR a.name = ? ORDER BY a.name, d.domain",
                  "ss", argc > 0 ? argv[0] : NULL, argc > 0 ? argv[0] : NULL) != TX_OK)
-        ctl_die("database error: %s", db_error(db));
+        txmailctl_die("database error: %s", db_error(db));
     printf("%-24s %-32s %-14s %-4s %s\n", "ACCOUNT", "DOMAIN", "SELECTOR", "TLS", "RELAY");
     for (size_t i = 0; i < db_res_rows(r); i++)
         printf("%-24s %-32s %-14s %-4s %s\n", db_res_get(r, i, 0), db_res_get(r, i, 1),
@@ -243,21 +243,21 @@ static int domain_list(int argc, char **argv)
 
 static int domain_show(const char *name)
 {
-    struct db *db = ctl_db();
+    struct db *db = txmailctl_open_db();
     struct db_res *r;
     char domain[256];
 
     snprintf(domain, sizeof(domain), "%s", name);
     if (!valid_domain(domain))
-        ctl_die("\"%s\" is not a valid domain name", name);
+        txmailctl_die("\"%s\" is not a valid domain name", name);
     if (db_query(db, &r, "SELECT a.name, d.id, d.dkim_selector, d.dkim_public, d.dkim_ed_selector, "
                          "d.dkim_ed_public, d.dkim_policy, d.tls_enforced, d.relay_host, "
                          "d.tracking_host, d.bounce_domain, d.message_id_domain, d.created_at "
                          "FROM sender_domain d JOIN account a ON a.id = d.account_id "
                          "WHERE d.domain = ? ORDER BY a.name", "s", domain) != TX_OK)
-        ctl_die("database error: %s", db_error(db));
+        txmailctl_die("database error: %s", db_error(db));
     if (db_res_rows(r) == 0)
-        ctl_die("domain %s is not registered", domain);
+        txmailctl_die("domain %s is not registered", domain);
     for (size_t i = 0; i < db_res_rows(r); i++) {
 #define V(c) (db_res_get(r, i, c) ? db_res_get(r, i, c) : "-")
         printf("domain:            %s\naccount:           %s\nprovisioning id:   %s\n"
@@ -274,15 +274,15 @@ static int domain_show(const char *name)
     return 0;
 }
 
-int ctl_domain_main(int argc, char **argv)
+int txmailctl_domain_main(int argc, char **argv)
 {
     if (argc < 1)
-        ctl_die("domain: expected add, list or show");
+        txmailctl_die("domain: expected add, list or show");
     if (strcmp(argv[0], "add") == 0)
         return domain_add(argc - 1, argv + 1);
     if (strcmp(argv[0], "list") == 0)
         return domain_list(argc - 1, argv + 1);
     if (strcmp(argv[0], "show") == 0 && argc == 2)
         return domain_show(argv[1]);
-    ctl_die("domain: unknown or incomplete subcommand");
+    txmailctl_die("domain: unknown or incomplete subcommand");
 }

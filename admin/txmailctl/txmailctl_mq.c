@@ -7,17 +7,17 @@
 #include <stdio.h>
 #include <string.h>
 
-int ctl_mq_main(int argc, char **argv)
+int txmailctl_mq_main(int argc, char **argv)
 {
     if (argc < 1 || strcmp(argv[0], "declare") != 0)
-        ctl_die("mq: expected declare");
+        txmailctl_die("mq: expected declare");
     char *url = txconf_broker_url();
     struct mq *mq = mq_open_retry(url, "txmailctl", 5);
     xwipestr(url);
     if (mq == NULL)
-        ctl_die("cannot connect to the broker");
+        txmailctl_die("cannot connect to the broker");
     if (mq_declare_topology(mq) != TX_OK)
-        ctl_die("cannot declare the topology");
+        txmailctl_die("cannot declare the topology");
     mq_close(mq);
     printf("broker topology declared\n");
     return 0;

@@ -8,7 +8,7 @@
 /* received_at - DATETIME(3) text in UTC of ms */
 static void received_at(char *ts, size_t tssz, int64_t ms)
 {
-    time_iso8601(ts, tssz, ms);
+    timeutil_iso8601(ts, tssz, ms);
     ts[23] = 0; /* "YYYY-MM-DDTHH:MM:SS.mmm" without Z: DATETIME(3) in UTC */
 }
 

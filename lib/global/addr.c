@@ -33,7 +33,7 @@ static int parse_local(const char *s, size_t len, struct addr *a)
 {
     if (len == 0 || len > ADDR_LOCAL_MAX)
         return -1;
-    if (!utf8_valid(s, len))
+    if (!codec_utf8_valid(s, len))
         return -1;
     if (s[0] == '"') {
         if (len < 2 || s[len - 1] != '"')
@@ -121,7 +121,7 @@ static int parse_domain(const char *s, size_t len, struct addr *a)
         a->domain[len] = 0;
     } else {
         char *out = NULL;
-        if (!utf8_valid(tmp, len) ||
+        if (!codec_utf8_valid(tmp, len) ||
             idn2_to_ascii_8z(tmp, &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK)
             return -1;
         if (strlen(out) > ADDR_DOMAIN_MAX) {
@@ -184,7 +184,7 @@ static int unquote_display(const char *s, size_t len, char *out, size_t outsz)
         }
     }
     out[o] = 0;
-    return utf8_valid(out, o) ? 0 : -1;
+    return codec_utf8_valid(out, o) ? 0 : -1;
 }
 
 int addr_parse(const char *in, size_t len, struct addr *a)

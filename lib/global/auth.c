@@ -49,7 +49,7 @@ static struct flight flights[FLIGHTS];
 static struct flight *flight_find(const unsigned char *key)
 {
     for (int i = 0; i < FLIGHTS; i++)
-        if (flights[i].used && !flights[i].done && ct_equal(flights[i].key, key, 32))
+        if (flights[i].used && !flights[i].done && crypto_ct_equal(flights[i].key, key, 32))
             return &flights[i];
     return NULL;
 }
@@ -147,14 +147,14 @@ static void fill(struct db_res *r, int first, long long credential_id, struct au
     copy_field(out->tenant, sizeof(out->tenant), db_res_get(r, 0, first + 3));
     out->settings = account_settings(db_res_get(r, 0, first + 4));
     out->capacity_per_hour = db_res_int(r, 0, first + 5, 0);
-    out->checked_ms = time_mono_ms();
+    out->checked_ms = timeutil_mono_ms();
 }
 
 /* stamp_of - what identifies the stored password hash: SHA-256 of its text */
 static void stamp_of(unsigned char stamp[32], const char *pw_hash)
 {
     if (pw_hash)
-        sha256(stamp, pw_hash, strlen(pw_hash));
+        crypto_sha256(stamp, pw_hash, strlen(pw_hash));
     else
         memset(stamp, 0, 32);
 }
@@ -172,13 +172,13 @@ static int verify(const char *password, const char *stored)
     struct buf s = BUF_INIT(64), h = BUF_INIT(64);
 
     if (stored)
-        return pwhash_verify(password, stored);
-    b64_encode(&s, salt, sizeof(salt));
-    b64_encode(&h, hash, sizeof(hash));
+        return crypto_pwhash_verify(password, stored);
+    codec_b64_encode(&s, salt, sizeof(salt));
+    codec_b64_encode(&h, hash, sizeof(hash));
     snprintf(dummy, sizeof(dummy), "pbkdf2-sha256$%d$%s$%s", PWHASH_ITERATIONS, buf_ptr(&s), buf_ptr(&h));
     buf_free(&s);
     buf_free(&h);
-    (void)pwhash_verify(password, dummy);
+    (void)crypto_pwhash_verify(password, dummy);
     return 0;
 }
 
@@ -188,7 +188,7 @@ enum tx_code auth_basic(struct db *db, const char *user, const char *password,
     unsigned char key[32], stamp[32];
     char group[AUTHLIMIT_KEY_MAX], ukey[AUTHLIMIT_KEY_MAX];
     struct buf kb = BUF_INIT(1024);
-    int64_t now = time_now_ms(), mono = time_mono_ms(), kdf_start = 0;
+    int64_t now = timeutil_now_ms(), mono = timeutil_mono_ms(), kdf_start = 0;
     struct db_res *r = NULL;
     const char *stored = NULL;
     long long cred = -1;
@@ -208,7 +208,7 @@ enum tx_code auth_basic(struct db *db, const char *user, const char *password,
     buf_puts(&kb, user);
     buf_putc(&kb, ':');
     buf_puts(&kb, password);
-    sha256(key, kb.data, kb.len);
+    crypto_sha256(key, kb.data, kb.len);
     explicit_bzero(kb.data, kb.len);
     buf_free(&kb);
     unsigned slot = (unsigned)(key[0] | key[1] << 8) % AUTH_CACHE_SIZE;
@@ -217,13 +217,13 @@ enum tx_code auth_basic(struct db *db, const char *user, const char *password,
      * same login in flight, else a KDF slot; none free, no database read either
      */
     pthread_mutex_lock(&lock);
-    cached = creds[slot].expires > now && ct_equal(creds[slot].key, key, 32);
+    cached = creds[slot].expires > now && crypto_ct_equal(creds[slot].key, key, 32);
     in_flight = !cached && flight_find(key) != NULL;
     pthread_mutex_unlock(&lock);
     if (in_flight) {
         shared = flight_wait(key);
         pthread_mutex_lock(&lock);
-        cached = creds[slot].expires > now && ct_equal(creds[slot].key, key, 32);
+        cached = creds[slot].expires > now && crypto_ct_equal(creds[slot].key, key, 32);
         pthread_mutex_unlock(&lock);
     }
     if (!cached && shared < 0) {
@@ -255,7 +255,7 @@ enum tx_code auth_basic(struct db *db, const char *user, const char *password,
     stamp_of(stamp, stored);
     /* 3. verified a moment ago: the same password against the same stored hash */
     pthread_mutex_lock(&lock);
-    if (cred >= 0 && creds[slot].expires > now && ct_equal(creds[slot].key, key, 32) &&
+    if (cred >= 0 && creds[slot].expires > now && crypto_ct_equal(creds[slot].key, key, 32) &&
         creds[slot].credential_id == cred && memcmp(creds[slot].stamp, stamp, 32) == 0) {
         hit = 1;
         same_group = strcmp(creds[slot].group, group) == 0;
@@ -279,12 +279,12 @@ enum tx_code auth_basic(struct db *db, const char *user, const char *password,
     if (!hit && shared == 0) {
         ok = 0;
     } else if (!hit) {
-        if (!slot_held && !authlimit_kdf_enter(time_mono_ms())) {
+        if (!slot_held && !authlimit_kdf_enter(timeutil_mono_ms())) {
             rc = TX_RETRY_UNAVAILABLE;
             goto busy;
         }
         slot_held = 1;
-        kdf_start = time_mono_ms();
+        kdf_start = timeutil_mono_ms();
         ok = verify(password, stored);
     }
     if (!(hit || ok) || !auth_ip_allowed(db_res_get(r, 0, 2), client_ip)) {
@@ -312,7 +312,7 @@ out:
     if (flight)
         flight_end(flight, kdf_start ? ok : -1); /* the password's verdict, not the address's */
     if (slot_held) {
-        int64_t end = time_mono_ms();
+        int64_t end = timeutil_mono_ms();
         authlimit_kdf_leave(kdf_start ? kdf_start : end, end);
     }
     explicit_bzero(key, sizeof(key));
@@ -368,18 +368,18 @@ enum tx_code auth_recheck(struct db *db, struct auth_account *a, const char *cli
         valid = db_res_int(r, 0, 2, 0) == 1 && db_res_get(r, 0, 1) != NULL;
     } else if (valid) {
         stamp_of(stamp, db_res_get(r, 0, 0));
-        valid = ct_equal(stamp, a->stamp, 32);
+        valid = crypto_ct_equal(stamp, a->stamp, 32);
     }
     db_res_free(r);
     if (!valid)
         return TX_REJECT_POLICY;
-    a->checked_ms = time_mono_ms();
+    a->checked_ms = timeutil_mono_ms();
     return TX_OK;
 }
 
 int auth_recheck_due(const struct auth_account *a, int64_t interval_ms)
 {
-    return time_mono_ms() - a->checked_ms >= interval_ms;
+    return timeutil_mono_ms() - a->checked_ms >= interval_ms;
 }
 
 void auth_account_free(struct auth_account *a)

@@ -42,7 +42,7 @@ static struct entry *find(int kind, const char *key, int64_t now, int *found)
     struct entry *set, *victim;
 
     if (!seeded) {
-        random_bytes(&seed, sizeof(seed));
+        ids_random_bytes(&seed, sizeof(seed));
         seeded = 1;
     }
     h = (seed ^ 14695981039346656037ULL) + (uint64_t)kind;

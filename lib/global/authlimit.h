@@ -24,7 +24,7 @@
  *
  * Scores live in one table of AUTHLIMIT_SLOTS entries (4-way sets; a
  * full set gives up its lowest decayed score). State is per process.
- * Thread-safe. Times are monotonic milliseconds (time_mono_ms), passed
+ * Thread-safe. Times are monotonic milliseconds (timeutil_mono_ms), passed
  * in so tests can drive the clock.
  */
 #ifndef TX_AUTHLIMIT_H

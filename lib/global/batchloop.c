@@ -203,7 +203,7 @@ static void reconnect_consumer(const struct batchloop_ops *ops, void *arg)
 
 static void periodic(const struct batchloop_ops *ops, void *arg, int64_t *last)
 {
-    int64_t now = time_mono_ms();
+    int64_t now = timeutil_mono_ms();
 
     if (now - *last < BATCHLOOP_FLUSH_MS)
         return;
@@ -267,7 +267,7 @@ static int64_t cancel(const struct batchloop_conf *conf, const struct batchloop_
             deliver(conf, ops, arg, &d);
     if (conf->stop_timeout_ms < 0)
         return INT64_MAX;
-    return time_mono_ms() + (conf->stop_timeout_ms > 0 ? conf->stop_timeout_ms : BATCHLOOP_STOP_MS);
+    return timeutil_mono_ms() + (conf->stop_timeout_ms > 0 ? conf->stop_timeout_ms : BATCHLOOP_STOP_MS);
 }
 
 /* drain - after the cancel: work until nothing is in hand or the stop deadline */
@@ -280,7 +280,7 @@ static void drain(const struct batchloop_ops *ops, void *arg, int64_t deadline, 
             new_epoch(ops, arg);
         if (ops->busy(arg) == 0)
             return;
-        if (time_mono_ms() > deadline) {
+        if (timeutil_mono_ms() > deadline) {
             msg_warn("stop timeout: %d deliveries in hand go back to the broker", ops->busy(arg));
             return;
         }

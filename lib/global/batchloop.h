@@ -54,9 +54,10 @@
  * handler cannot be interrupted) and returns the jobs it has not started
  * by leaving them unacked.
  *
- * Generated parameters: batchloop_table() adds <prog>_queue,
- * <prog>_prefetch and <prog>_stop_timeout to a program's own table; their
- * values are in batchloop_p once txconf_init() ran.
+ * Generated parameters: batchloop_table() adds them to a program's own
+ * table; their values are in batchloop_p once txconf_init() ran.
+ * Parameters added for each consumer <prog>: <prog>_queue,
+ * <prog>_prefetch, <prog>_stop_timeout.
  *
  * Single-threaded: every call happens on the loop's thread.
  */

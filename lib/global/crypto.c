@@ -14,14 +14,14 @@
 static unsigned char master[CRYPTO_MASTER_KEY_LEN];
 static int have_master;
 
-void sha256(unsigned char out[32], const void *data, size_t len)
+void crypto_sha256(unsigned char out[32], const void *data, size_t len)
 {
     unsigned int n = 32;
 
     EVP_Digest(data, len, out, &n, EVP_sha256(), NULL);
 }
 
-void hmac_sha256(unsigned char out[32], const void *key, size_t keylen,
+void crypto_hmac_sha256(unsigned char out[32], const void *key, size_t keylen,
                  const void *data, size_t len)
 {
     unsigned int n = 32;
@@ -29,22 +29,22 @@ void hmac_sha256(unsigned char out[32], const void *key, size_t keylen,
     HMAC(EVP_sha256(), key, (int)keylen, data, len, out, &n);
 }
 
-int ct_equal(const void *a, const void *b, size_t len)
+int crypto_ct_equal(const void *a, const void *b, size_t len)
 {
     return CRYPTO_memcmp(a, b, len) == 0;
 }
 
-char *pwhash_create(const char *password, int iterations)
+char *crypto_pwhash_create(const char *password, int iterations)
 {
     unsigned char salt[16], hash[32];
     struct buf s = BUF_INIT(64), h = BUF_INIT(64);
     char *out;
 
-    random_bytes(salt, sizeof(salt));
+    ids_random_bytes(salt, sizeof(salt));
     PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, sizeof(salt),
                       iterations, EVP_sha256(), sizeof(hash), hash);
-    b64_encode(&s, salt, sizeof(salt));
-    b64_encode(&h, hash, sizeof(hash));
+    codec_b64_encode(&s, salt, sizeof(salt));
+    codec_b64_encode(&h, hash, sizeof(hash));
     out = xasprintf("pbkdf2-sha256$%d$%s$%s", iterations, buf_ptr(&s), buf_ptr(&h));
     buf_free(&s);
     buf_free(&h);
@@ -52,7 +52,7 @@ char *pwhash_create(const char *password, int iterations)
     return out;
 }
 
-int pwhash_verify(const char *password, const char *stored)
+int crypto_pwhash_verify(const char *password, const char *stored)
 {
     const char *prefix = "pbkdf2-sha256$";
     char *copy, *iter_s, *salt_s, *hash_s, *end;
@@ -74,14 +74,14 @@ int pwhash_verify(const char *password, const char *stored)
     iter = strtol(iter_s, &end, 10);
     if (*end || iter < 1000 || iter > 10000000)
         goto out;
-    if (b64_decode(&salt, salt_s, strlen(salt_s), 0) < 0 ||
-        b64_decode(&want, hash_s, strlen(hash_s), 0) < 0 || want.len == 0 ||
+    if (codec_b64_decode(&salt, salt_s, strlen(salt_s), 0) < 0 ||
+        codec_b64_decode(&want, hash_s, strlen(hash_s), 0) < 0 || want.len == 0 ||
         want.len > sizeof(got))
         goto out;
     PKCS5_PBKDF2_HMAC(password, (int)strlen(password),
                       (unsigned char *)salt.data, (int)salt.len, (int)iter,
                       EVP_sha256(), (int)want.len, got);
-    ok = ct_equal(got, want.data, want.len);
+    ok = crypto_ct_equal(got, want.data, want.len);
     explicit_bzero(got, sizeof(got));
 out:
     buf_free(&salt);
@@ -90,10 +90,10 @@ out:
     return ok;
 }
 
-int secret_set_master_key(const char *hex)
+int crypto_set_master_key(const char *hex)
 {
     if (hex == NULL || strlen(hex) != 2 * CRYPTO_MASTER_KEY_LEN ||
-        hex_decode(master, hex, CRYPTO_MASTER_KEY_LEN) < 0) {
+        codec_hex_decode(master, hex, CRYPTO_MASTER_KEY_LEN) < 0) {
         have_master = 0;
         return -1;
     }
@@ -101,12 +101,12 @@ int secret_set_master_key(const char *hex)
     return 0;
 }
 
-int secret_have_master_key(void)
+int crypto_have_master_key(void)
 {
     return have_master;
 }
 
-int secret_encrypt(struct buf *out, const void *plain, size_t len)
+int crypto_secret_encrypt(struct buf *out, const void *plain, size_t len)
 {
     unsigned char nonce[12], tag[16];
     unsigned char *ct, *blob;
@@ -115,7 +115,7 @@ int secret_encrypt(struct buf *out, const void *plain, size_t len)
 
     if (!have_master)
         return -1;
-    random_bytes(nonce, sizeof(nonce));
+    ids_random_bytes(nonce, sizeof(nonce));
     ct = xmalloc(len + 16);
     ctx = EVP_CIPHER_CTX_new();
     if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, master, nonce) != 1 ||
@@ -127,7 +127,7 @@ int secret_encrypt(struct buf *out, const void *plain, size_t len)
     memcpy(blob, nonce, 12);
     memcpy(blob + 12, ct, (size_t)(n + f));
     memcpy(blob + 12 + n + f, tag, 16);
-    if (buf_puts(out, "v1:") == 0 && b64_encode(out, blob, 12 + (size_t)(n + f) + 16) == 0)
+    if (buf_puts(out, "v1:") == 0 && codec_b64_encode(out, blob, 12 + (size_t)(n + f) + 16) == 0)
         rc = 0;
     xfree(blob);
 out:
@@ -136,14 +136,14 @@ out:
     return rc;
 }
 
-int secret_decrypt(struct buf *out, const char *text, size_t len)
+int crypto_secret_decrypt(struct buf *out, const char *text, size_t len)
 {
     struct buf blob = BUF_INIT(1 << 20);
     EVP_CIPHER_CTX *ctx = NULL;
     int n = 0, f = 0, rc = -1;
 
     if (!have_master || len < 3 || memcmp(text, "v1:", 3) != 0 ||
-        b64_decode(&blob, text + 3, len - 3, 0) < 0 || blob.len < 28)
+        codec_b64_decode(&blob, text + 3, len - 3, 0) < 0 || blob.len < 28)
         goto out;
     size_t ctlen = blob.len - 28;
     unsigned char *b = (unsigned char *)blob.data;

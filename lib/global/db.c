@@ -104,7 +104,7 @@ struct db *db_open_retry(const struct db_conf *conf, int attempts)
         struct db *db = db_open(conf);
         if (db)
             return db;
-        time_sleep_ms(wait);
+        timeutil_sleep_ms(wait);
         wait = wait * 2 > 5000 ? 5000 : wait * 2;
     }
     return NULL;
@@ -503,7 +503,7 @@ enum tx_code db_tx_run(struct db *db, int tries,
 
     for (int i = 0; i < tries; i++) {
         if ((rc = db_begin(db)) != TX_OK) {
-            time_sleep_ms(50 << (i < 6 ? i : 6));
+            timeutil_sleep_ms(50 << (i < 6 ? i : 6));
             continue;
         }
         rc = fn(db, arg);
@@ -513,7 +513,7 @@ enum tx_code db_tx_run(struct db *db, int tries,
             db_rollback(db);
         if (rc != TX_RETRY_DB)
             return rc;
-        time_sleep_ms(10 << (i < 6 ? i : 6));
+        timeutil_sleep_ms(10 << (i < 6 ? i : 6));
     }
     return rc;
 }

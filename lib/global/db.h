@@ -46,7 +46,7 @@ struct db *db_open_retry(const struct db_conf *conf, int attempts);
 void db_close(struct db *db);
 /*
  * db_thread - the calling thread's own handle, the one the skeletons
- * hand to their programs (worker.h job_db(), batchloop.h batchloop_db()).
+ * hand to their programs (worker.h worker_job_db(), batchloop.h batchloop_db()).
  * Connected on the first call (up to attempts tries, as db_open_retry);
  * NULL (warned) while the database cannot be reached, and the next call
  * tries again. Once open, a lost connection is reconnected by the next

@@ -16,7 +16,7 @@ int delaytier_parse(struct delaytier_schedule *s, const char *spec)
         int64_t ms;
         while (*tok == ' ')
             tok++;
-        if (time_parse_duration(tok, &ms) < 0 || ms < 1000 || s->n == DELAYTIER_SCHEDULE_MAX) {
+        if (timeutil_parse_duration(tok, &ms) < 0 || ms < 1000 || s->n == DELAYTIER_SCHEDULE_MAX) {
             rc = -1;
             break;
         }

@@ -4,7 +4,7 @@
  * events of the same routing key (a JSON array of objects, at most
  * EVBATCH_PARTS_MAX). A batch of one is always sent as the object itself.
  *
- * Encoded by the worker skeleton (job_event, events of one job and of the
+ * Encoded by the worker skeleton (worker_job_event, events of one job and of the
  * jobs settled together) and txmail-track (events of a publishing batch);
  * decoded by the broker runtime (batchloop.h) for txmail-recorder and
  * txmail-notify, which see each event as a delivery of its own.

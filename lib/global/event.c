@@ -30,7 +30,7 @@ char *event_tag(char *out, const char *rid, const char *phase,
     }
     EVP_DigestFinal_ex(ctx, md, &mdlen);
     EVP_MD_CTX_free(ctx);
-    return hex_encode(out, md, 32);
+    return codec_hex_encode(out, md, 32);
 }
 
 static void set_str(json_t *o, const char *k, const char *v)
@@ -43,11 +43,11 @@ json_t *event_json(const struct tx_event *ev)
 {
     json_t *o = json_object(), *mail = json_object(), *content;
     char tag[65], ts[32];
-    int64_t ts_ms = ev->ts_ms ? ev->ts_ms : time_now_ms();
+    int64_t ts_ms = ev->ts_ms ? ev->ts_ms : timeutil_now_ms();
 
     event_tag(tag, ev->rid, ev->phase, ev->state, ev->type, ev->subtype,
               ev->event_key);
-    time_iso8601(ts, sizeof(ts), ts_ms);
+    timeutil_iso8601(ts, sizeof(ts), ts_ms);
     json_object_set_new(o, "v", json_integer(1));
     json_object_set_new(o, "tag", json_string(tag));
     json_object_set_new(o, "account", json_integer(ev->account_id));

@@ -39,7 +39,7 @@ int eventfill_check(json_t *ev, char *err, size_t errsz)
         snprintf(err, errsz, "not a JSON object");
         return -1;
     }
-    if (rid == NULL || rid_parse(rid, &u, &b, &a) < 0) {
+    if (rid == NULL || ids_rid_parse(rid, &u, &b, &a) < 0) {
         snprintf(err, errsz, "missing or malformed rid");
         return -1;
     }
@@ -48,7 +48,7 @@ int eventfill_check(json_t *ev, char *err, size_t errsz)
             snprintf(err, errsz, "missing or malformed %s", words[i].k);
             return -1;
         }
-    if (ts == NULL || time_parse_iso8601(ts, &ms) < 0) {
+    if (ts == NULL || timeutil_parse_iso8601(ts, &ms) < 0) {
         snprintf(err, errsz, "missing or malformed ts");
         return -1;
     }

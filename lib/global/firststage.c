@@ -211,17 +211,17 @@ enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
     struct fs_job fj = {0};
     char why[200];
     enum tx_code rc = TX_OK;
-    int64_t age = time_now_ms() - job->env.created_ms, seen, waited;
+    int64_t age = timeutil_now_ms() - job->env.created_ms, seen, waited;
     int state = 0, ok = 1;
 
     if (firststage_started(job))
         return TX_OK;
     if (!json_is_object(job->env.data) || collect(job->env.data, &fj, why, sizeof(why)) < 0) {
-        job_reason(job, "malformed job: %s", json_is_object(job->env.data) ? why : "no data");
+        worker_job_reason(job, "malformed job: %s", json_is_object(job->env.data) ? why : "no data");
         rc = TX_REJECT_MALFORMED;
         goto out;
     }
-    seen = seen_since(job->env.data, time_now_ms());
+    seen = seen_since(job->env.data, timeutil_now_ms());
     /* the producer writes the record right after the broker's confirm:
      * a young job waits a moment here before going through a delay queue */
     static const int waits_ms[] = {0, 20, 60, 150};
@@ -229,20 +229,20 @@ enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
         if (w > 0 && age + waits_ms[w] > 5000)
             break;
         if (waits_ms[w])
-            time_sleep_ms(waits_ms[w]);
+            timeutil_sleep_ms(waits_ms[w]);
         if ((state = record_state(db, job, &ok)) != 0)
             break;
     }
     if (state < 0) {
-        job_reason(job, "cannot read the acceptance record: %s", db_error(db));
+        worker_job_reason(job, "cannot read the acceptance record: %s", db_error(db));
         rc = TX_RETRY_DB;
         goto out;
     }
     /* the window is measured from the first look, by our clock: the
      * producer's clock (created) may be skewed either way */
-    waited = time_now_ms() - seen;
+    waited = timeutil_now_ms() - seen;
     if (state == 0 && waited < grace_ms) {
-        job_reason(job, "acceptance record not there yet");
+        worker_job_reason(job, "acceptance record not there yet");
         job->retry_after_ms = FIRSTSTAGE_RETRY_MS;
         job->count_attempt = 0;
         rc = TX_RETRY_NOT_READY;
@@ -258,22 +258,22 @@ enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
         int t = acceptance_tombstone(db, job->env.job_id, job->env.account_id, fj.entry,
                                      job->env.created_ms, note);
         if (t < 0) {
-            job_reason(job, "cannot write the tombstone: %s", db_error(db));
+            worker_job_reason(job, "cannot write the tombstone: %s", db_error(db));
             rc = TX_RETRY_DB;
             goto out;
         }
         if (t == 0 && (state = record_state(db, job, &ok)) < 0) {
-            job_reason(job, "cannot read the acceptance record: %s", db_error(db));
+            worker_job_reason(job, "cannot read the acceptance record: %s", db_error(db));
             rc = TX_RETRY_DB;
             goto out;
         }
     }
     if (state == 0 || !ok) {
         if (state == 0)
-            job_reason(job, "discarded: no acceptance record %llds after the first stage first saw "
+            worker_job_reason(job, "discarded: no acceptance record %llds after the first stage first saw "
                        "it (tombstone written)", (long long)(waited / 1000));
         else
-            job_reason(job, "discarded: the job record is not an acceptance (tombstone, account or "
+            worker_job_reason(job, "discarded: the job record is not an acceptance (tombstone, account or "
                        "status)");
         rc = TX_REJECT_DISCARD;
         goto out;
@@ -286,7 +286,7 @@ enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
     json_decref(intake);
     if (body == NULL)
         msg_panic("cannot encode an intake record");
-    job_publish(job, MQ_EXCHANGE_EVENTS, "intake.job", NULL, body, strlen(body));
+    worker_job_publish(job, MQ_EXCHANGE_EVENTS, "intake.job", NULL, body, strlen(body));
     /* the drops first, then PROCESSING_STARTED, each in address order */
     for (size_t k = 0; k < 2 * fj.n; k++) {
         const struct fs_rcpt *r = &fj.r[k % fj.n];
@@ -319,7 +319,7 @@ enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
             ev.phase = "PROCESS", ev.state = "INITIAL", ev.type = "STARTED";
             ev.subtype = "PROCESSING_STARTED";
         }
-        job_event(job, &ev);
+        worker_job_event(job, &ev);
         json_decref(x);
     }
     json_object_set_new(job->env.data, "started", json_true());

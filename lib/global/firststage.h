@@ -9,7 +9,7 @@
  *   - data.started is true: an earlier stage (or an earlier round of this
  *     one) already did all this: TX_OK at once;
  *   - the acceptance record exists (lib/global/acceptance.h): queue, with
- *     the job's outputs (job_publish / job_event, so they go out in the
+ *     the job's outputs (worker_job_publish / worker_job_event, so they go out in the
  *     same confirmed batch as the stage's own work), the intake record
  *     (the INTAKE event, key "intake.job"), the PRE_PROCESS drop event of every address refused at intake (ts =
  *     receivedTs, the description given in the data; a drop by the

@@ -154,7 +154,7 @@ static void started(struct httpguard *g, struct MHD_Connection *mc, void **socke
     c->g = g;
     c->fd = fd ? fd->connect_fd : -1;
     c->in_header = 1;
-    c->phase_start = time_mono_ms();
+    c->phase_start = timeutil_mono_ms();
     pthread_mutex_lock(&g->lock);
     if (netaddr_from_sockaddr(&peer, ci ? ci->client_addr : NULL) == 0) {
         netaddr_group(&peer, &c->key);
@@ -235,7 +235,7 @@ void httpguard_request_done(struct MHD_Connection *mc)
         return;
     pthread_mutex_lock(&c->g->lock);
     c->in_header = 1;
-    c->phase_start = time_mono_ms();
+    c->phase_start = timeutil_mono_ms();
     pthread_mutex_unlock(&c->g->lock);
 }
 
@@ -254,7 +254,7 @@ int httpguard_timed_out(struct MHD_Connection *mc)
 
 static void sweep(struct httpguard *g)
 {
-    int64_t now = time_mono_ms();
+    int64_t now = timeutil_mono_ms();
     long long expired, refused_n;
     char last[INET6_ADDRSTRLEN];
 

@@ -86,7 +86,7 @@ void metrics_render(struct buf *out)
     long long cum = 0;
 
     if (started_ms == 0)
-        started_ms = time_now_ms();
+        started_ms = timeutil_now_ms();
     pthread_mutex_lock(&lock);
     buf_printf(out, "# TYPE txmail_up gauge\ntxmail_up{program=\"%s\"} 1\n", prog);
     buf_printf(out, "txmail_start_time_seconds{program=\"%s\"} %lld\n", prog,

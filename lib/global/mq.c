@@ -78,7 +78,7 @@ static void *watchdog(void *arg)
     (void)arg;
     pthread_mutex_lock(&wd_lock);
     for (;;) {
-        int64_t now = time_mono_ms(), next = 0;
+        int64_t now = timeutil_mono_ms(), next = 0;
 
         for (struct mq **pp = &wd_head; *pp;) {
             struct mq *m = *pp;
@@ -102,7 +102,7 @@ static void *watchdog(void *arg)
         } else {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
-            int64_t ms = next - time_mono_ms();
+            int64_t ms = next - timeutil_mono_ms();
             if (ms < 1)
                 ms = 1;
             ts.tv_sec += ms / 1000;
@@ -151,7 +151,7 @@ static void send_begin(struct mq *mq)
         wd_running = 1;
     }
     mq->send_cut = 0;
-    mq->send_deadline = time_mono_ms() + send_timeout_ms;
+    mq->send_deadline = timeutil_mono_ms() + send_timeout_ms;
     mq->wd_next = wd_head;
     wd_head = mq;
     pthread_cond_signal(&wd_cond);
@@ -283,7 +283,7 @@ struct mq *mq_open_retry(const char *url, const char *name, int attempts)
 
         if (mq)
             return mq;
-        time_sleep_ms(wait);
+        timeutil_sleep_ms(wait);
         wait = wait * 2 > 5000 ? 5000 : wait * 2;
     }
     return NULL;
@@ -356,7 +356,7 @@ again:
         for (int q = 0; q < mq->nqueues; q++)
             xfree(mq->queues[q]);
         mq->nqueues = 0;
-        time_sleep_ms(wait);
+        timeutil_sleep_ms(wait);
         wait = wait * 2 > 5000 ? 5000 : wait * 2;
     }
     for (int q = 0; q < nq; q++) {
@@ -595,13 +595,13 @@ static void handle_pub_frame(struct mq *mq, amqp_frame_t *f)
 
 enum tx_code mq_wait_confirms(struct mq *mq, int timeout_ms)
 {
-    int64_t deadline = time_mono_ms() + timeout_ms;
+    int64_t deadline = timeutil_mono_ms() + timeout_ms;
     enum tx_code rc = TX_OK;
 
     if (!mq->confirm)
         return mq_broken(mq) ? TX_RETRY_BROKER : TX_OK;
     while (!mq->broken && mq->acked < mq->next_seq - 1) {
-        int64_t left = deadline - time_mono_ms();
+        int64_t left = deadline - timeutil_mono_ms();
         amqp_frame_t f;
 
         if (left <= 0) {

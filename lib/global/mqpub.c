@@ -41,7 +41,7 @@ void mqpub_free(struct mqpub *p)
 /* open_once - a fresh connection in confirm mode (and the topology); -1 when none */
 static int open_once(struct mqpub *p)
 {
-    int64_t now = time_mono_ms();
+    int64_t now = timeutil_mono_ms();
 
     mq_close(p->mq);
     p->mq = NULL;

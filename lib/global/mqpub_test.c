@@ -25,10 +25,10 @@ TT_TEST(pause_after_a_failed_open)
     struct mqpub *p = mqpub_new(NOWHERE, "test", MQPUB_DECLARE, 60000);
 
     TT_EQ_INT(mqpub_ready(p), TX_RETRY_BROKER);
-    int64_t t0 = time_mono_ms();
+    int64_t t0 = timeutil_mono_ms();
     for (int i = 0; i < 100; i++)                          /* within the pause: no attempt */
         TT_EQ_INT(mqpub_ready(p), TX_RETRY_BROKER);
-    TT_ASSERT(time_mono_ms() - t0 < 1000);
+    TT_ASSERT(timeutil_mono_ms() - t0 < 1000);
     mqpub_free(p);
 }
 

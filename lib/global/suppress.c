@@ -113,12 +113,12 @@ char *suppress_describe(const struct suppress_hit *h)
 {
     char ts[32], *d;
 
-    time_iso8601(ts, sizeof(ts), h->created_ms);
+    timeutil_iso8601(ts, sizeof(ts), h->created_ms);
     if (strcmp(h->type, "PREVIOUSLY_BOUNCED") == 0)
         d = xasprintf("ts=\"%s\", reason=\"%s\"", ts, h->reason);
     else
         d = xasprintf("type=\"%s\", ts=\"%s\", reason=\"%s\"", h->type, ts, h->reason);
-    if (!utf8_valid(d, strlen(d))) {
+    if (!codec_utf8_valid(d, strlen(d))) {
         xfree(d);
         d = xstrdup("suppressed");
     }

@@ -16,7 +16,7 @@ static struct texpr *parse_or(struct parser *p);
 
 static struct texpr *new_expr(struct parser *p, enum texpr_kind kind, size_t off)
 {
-    struct texpr *e = tarena_alloc(p->t, sizeof(*e));
+    struct texpr *e = template_arena_alloc(p->t, sizeof(*e));
 
     p->nexpr++;
     e->kind = kind;
@@ -87,7 +87,7 @@ static struct texpr *parse_string(struct parser *p)
         return NULL;
     }
     cap = i - p->pos + 1;
-    char *out = tarena_alloc(p->t, cap);
+    char *out = template_arena_alloc(p->t, cap);
     while (p->s[p->pos] != q) {
         char c = p->s[p->pos];
 
@@ -120,7 +120,7 @@ static struct texpr *parse_string(struct parser *p)
             unsigned cp = 0;
             int digits = 0, h;
 
-            while (digits < 4 && (h = hex_digit(peek(p, 0))) >= 0) {
+            while (digits < 4 && (h = codec_hex_digit(peek(p, 0))) >= 0) {
                 cp = cp << 4 | (unsigned)h;
                 p->pos++;
                 digits++;
@@ -306,7 +306,7 @@ static struct texpr *parse_chain(struct parser *p, struct texpr *e, int with_def
                     break;
             if (i == sizeof(builtins) / sizeof(builtins[0])) {
                 char name[64];
-                printable(name, sizeof(name), p->s + p->pos, n);
+                msg_printable(name, sizeof(name), p->s + p->pos, n);
                 template_parse_error(p, q, "unsupported built-in ?%s", name);
                 return NULL;
             }

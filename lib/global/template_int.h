@@ -82,10 +82,10 @@ struct template {
     struct tarena_block *arena;
 };
 
-void *tarena_alloc(struct template *t, size_t n);
+void *template_arena_alloc(struct template *t, size_t n);
 
-/* tpl_position - 1-based line and column (code points) of off in the source */
-void tpl_position(const char *src, size_t len, size_t off, int *line, int *col);
+/* template_position - 1-based line and column (code points) of off in the source */
+void template_position(const char *src, size_t len, size_t off, int *line, int *col);
 
 /* values while rendering */
 enum tval_type { TV_MISSING, TV_EMPTY, TV_STR, TV_INT, TV_REAL, TV_BOOL, TV_ARRAY, TV_OBJECT };
@@ -103,27 +103,27 @@ struct tval {
     const struct texpr *miss; /* TV_MISSING: the reference that was missing */
 };
 
-/* tval_from_json - borrowed view of a JSON value (null: missing) */
-void tval_from_json(struct tval *v, json_t *j);
-void tval_clear(struct tval *v);
-/* tval_truthy - contract §9.4 truthiness */
-int tval_truthy(const struct tval *v);
-/* tval_equal - contract §9.4 == */
-int tval_equal(const struct tval *a, const struct tval *b);
+/* template_value_from_json - borrowed view of a JSON value (null: missing) */
+void template_value_from_json(struct tval *v, json_t *j);
+void template_value_clear(struct tval *v);
+/* template_value_truthy - contract §9.4 truthiness */
+int template_value_truthy(const struct tval *v);
+/* template_value_equal - contract §9.4 == */
+int template_value_equal(const struct tval *a, const struct tval *b);
 /*
- * tval_scalar_text - the text of a scalar into scratch (numbers in computer
+ * template_value_scalar_text - the text of a scalar into scratch (numbers in computer
  * form, booleans as true/false) and a pointer/length to it; -1 for arrays
  * and objects.
  */
-int tval_scalar_text(const struct tval *v, char *scratch, size_t scratchsz,
+int template_value_scalar_text(const struct tval *v, char *scratch, size_t scratchsz,
                      const char **s, size_t *len);
-/* tpl_format_number - shortest round-trip "computer form" of d into out */
-char *tpl_format_number(char *out, size_t outsz, double d);
+/* template_format_number - shortest round-trip "computer form" of d into out */
+char *template_format_number(char *out, size_t outsz, double d);
 
 /* transformations: append to out; -1 when out's maximum is passed */
-int tpl_html_escape(struct buf *out, const char *s, size_t len);
-int tpl_url_escape(struct buf *out, const char *s, size_t len);
+int template_html_escape(struct buf *out, const char *s, size_t len);
+int template_url_escape(struct buf *out, const char *s, size_t len);
 /* how: TB_UPPER, TB_LOWER, TB_CAP_FIRST */
-int tpl_case_map(struct buf *out, const char *s, size_t len, int how);
+int template_case_map(struct buf *out, const char *s, size_t len, int how);
 
 #endif

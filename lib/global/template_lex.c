@@ -129,7 +129,7 @@ static int lex_directive(struct parser *p)
         t->varlen = vn;
         return 0;
     }
-    printable(what, sizeof(what), p->s + name, n > 40 ? 40 : n);
+    msg_printable(what, sizeof(what), p->s + name, n > 40 ? 40 : n);
     template_parse_error(p, start, "unsupported directive <#%s>", what);
     return -1;
 }
@@ -149,7 +149,7 @@ static int lex_end(struct parser *p)
     else if (word_is(p, name, n, "list"))
         kind = PT_LIST;
     else {
-        printable(what, sizeof(what), p->s + name, n > 40 ? 40 : n);
+        msg_printable(what, sizeof(what), p->s + name, n > 40 ? 40 : n);
         template_parse_error(p, start, "unsupported directive </#%s>", what);
         return -1;
     }
@@ -237,7 +237,7 @@ int template_lex_source(struct parser *p)
             size_t at = start + (s[1] == '/' ? 3 : 2);
             size_t n = ident_len(p, at);
             char what[80];
-            printable(what, sizeof(what), p->s + at, n > 40 ? 40 : n);
+            msg_printable(what, sizeof(what), p->s + at, n > 40 ? 40 : n);
             template_parse_error(p, start, "unsupported directive <%s@%s>", s[1] == '/' ? "/" : "", what);
             return -1;
         }

@@ -21,8 +21,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* tarena_alloc - n zeroed bytes from the template's arena */
-void *tarena_alloc(struct template *t, size_t n)
+/* template_arena_alloc - n zeroed bytes from the template's arena */
+void *template_arena_alloc(struct template *t, size_t n)
 {
     struct tarena_block *b = t->arena;
 
@@ -62,8 +62,8 @@ const char *template_part(const struct template *t)
     return t->part;
 }
 
-/* tpl_position - 1-based line and column (code points) of off */
-void tpl_position(const char *src, size_t len, size_t off, int *line, int *col)
+/* template_position - 1-based line and column (code points) of off */
+void template_position(const char *src, size_t len, size_t off, int *line, int *col)
 {
     int l = 1, c = 1;
 
@@ -96,7 +96,7 @@ void template_parse_error(struct parser *p, size_t off, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
-    tpl_position(p->s, p->len, off, &line, &col);
+    template_position(p->s, p->len, off, &line, &col);
     snprintf(p->err, p->errsz, "%s at line %d column %d", what, line, col);
 }
 
@@ -127,7 +127,7 @@ static void token_preview(struct parser *p, size_t off, char *out, size_t outsz)
             n++;
     }
     char tmp[64];
-    printable(tmp, sizeof(tmp), s, n);
+    msg_printable(tmp, sizeof(tmp), s, n);
     snprintf(out, outsz, "\"%s\"", tmp);
 }
 
@@ -236,7 +236,7 @@ struct frame {
 
 static struct tnode *new_node(struct parser *p, enum tnode_kind kind, size_t off)
 {
-    struct tnode *n = tarena_alloc(p->t, sizeof(*n));
+    struct tnode *n = template_arena_alloc(p->t, sizeof(*n));
 
     n->kind = kind;
     n->off = off;
@@ -277,7 +277,7 @@ static void build(struct parser *p)
             n = new_node(p, TN_IF, t->start);
             *st[d].tail = n;
             st[d].tail = &n->next;
-            b = tarena_alloc(p->t, sizeof(*b));
+            b = template_arena_alloc(p->t, sizeof(*b));
             b->cond = t->expr;
             n->branches = b;
             d++;
@@ -287,7 +287,7 @@ static void build(struct parser *p)
             break;
         case PT_ELSEIF:
         case PT_ELSE:
-            b = tarena_alloc(p->t, sizeof(*b));
+            b = template_arena_alloc(p->t, sizeof(*b));
             b->cond = t->kind == PT_ELSEIF ? t->expr : NULL;
             *st[d].btail = b;
             st[d].btail = &b->next;

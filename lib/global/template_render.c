@@ -52,7 +52,7 @@ static void rerr(struct rctx *c, size_t off, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
-    tpl_position(c->t->src, c->t->srclen, off, &line, &col);
+    template_position(c->t->src, c->t->srclen, off, &line, &col);
     snprintf(c->err, c->errsz, "%s in %s.template at line %d column %d", what,
              c->t->part, line, col);
 }
@@ -97,7 +97,7 @@ static void path_text(const struct texpr *e, char *out, size_t outsz)
     struct buf b = BUF_INIT(4096);
 
     path(e, &b);
-    printable(out, outsz, buf_ptr(&b), b.len);
+    msg_printable(out, outsz, buf_ptr(&b), b.len);
     buf_free(&b);
 }
 
@@ -142,7 +142,7 @@ static int apply_builtin(struct rctx *c, const struct texpr *e, struct tval *v)
         v->markup = 1;
         return 0;
     }
-    if (tval_scalar_text(v, scratch, sizeof(scratch), &s, &len) < 0) {
+    if (template_value_scalar_text(v, scratch, sizeof(scratch), &s, &len) < 0) {
         path_text(e->a, name, sizeof(name));
         rerr(c, e->off, "Cannot render %s: not a scalar", name);
         return -1;
@@ -153,13 +153,13 @@ static int apply_builtin(struct rctx *c, const struct texpr *e, struct tval *v)
     int rc;
     switch (e->builtin) {
     case TB_HTML:
-        rc = tpl_html_escape(&b, s, len);
+        rc = template_html_escape(&b, s, len);
         break;
     case TB_URL:
-        rc = tpl_url_escape(&b, s, len);
+        rc = template_url_escape(&b, s, len);
         break;
     default:
-        rc = tpl_case_map(&b, s, len, e->builtin);
+        rc = template_case_map(&b, s, len, e->builtin);
         break;
     }
     if (rc < 0) {
@@ -168,7 +168,7 @@ static int apply_builtin(struct rctx *c, const struct texpr *e, struct tval *v)
         return -1;
     }
     int markup = e->builtin == TB_HTML ? 1 : e->builtin == TB_URL ? 0 : v->markup;
-    tval_clear(v);
+    template_value_clear(v);
     memset(v, 0, sizeof(*v));
     v->type = TV_STR;
     v->owned = buf_steal(&b, &v->len);
@@ -191,10 +191,10 @@ static int eval_member(struct rctx *c, const struct texpr *e, struct tval *v)
         return 0;
     }
     if (a.type == TV_OBJECT)
-        tval_from_json(v, json_object_getn(a.j, e->name, e->len));
+        template_value_from_json(v, json_object_getn(a.j, e->name, e->len));
     else
         v->type = TV_MISSING; /* a member of a scalar or an array does not exist */
-    tval_clear(&a);
+    template_value_clear(&a);
     if (v->type == TV_MISSING)
         v->miss = e;
     return 0;
@@ -246,7 +246,7 @@ static int eval_default(struct rctx *c, const struct texpr *e, struct tval *v)
     return 0;
 }
 
-/* eval - the value of e into v (cleared first; tval_clear it) */
+/* eval - the value of e into v (cleared first; template_value_clear it) */
 static int eval(struct rctx *c, const struct texpr *e, struct tval *v)
 {
     struct tval a, b;
@@ -254,7 +254,7 @@ static int eval(struct rctx *c, const struct texpr *e, struct tval *v)
     memset(v, 0, sizeof(*v));
     switch (e->kind) {
     case TE_VAR:
-        tval_from_json(v, lookup(c, e->name, e->len));
+        template_value_from_json(v, lookup(c, e->name, e->len));
         if (v->type == TV_MISSING)
             v->miss = e;
         return 0;
@@ -271,7 +271,7 @@ static int eval(struct rctx *c, const struct texpr *e, struct tval *v)
         if (eval(c, e->a, v) < 0)
             return -1;
         if (apply_builtin(c, e, v) < 0) {
-            tval_clear(v);
+            template_value_clear(v);
             return -1;
         }
         return 0;
@@ -281,21 +281,21 @@ static int eval(struct rctx *c, const struct texpr *e, struct tval *v)
         if (eval(c, e->a, &a) < 0)
             return -1;
         v->type = TV_BOOL;
-        v->b = !tval_truthy(&a);
-        tval_clear(&a);
+        v->b = !template_value_truthy(&a);
+        template_value_clear(&a);
         return 0;
     case TE_AND:
     case TE_OR:
         if (eval(c, e->a, &a) < 0)
             return -1;
         v->type = TV_BOOL;
-        v->b = tval_truthy(&a);
-        tval_clear(&a);
+        v->b = template_value_truthy(&a);
+        template_value_clear(&a);
         if ((e->kind == TE_AND) == (v->b != 0)) {
             if (eval(c, e->b, &b) < 0)
                 return -1;
-            v->b = tval_truthy(&b);
-            tval_clear(&b);
+            v->b = template_value_truthy(&b);
+            template_value_clear(&b);
         }
         return 0;
     case TE_EQ:
@@ -303,13 +303,13 @@ static int eval(struct rctx *c, const struct texpr *e, struct tval *v)
         if (eval(c, e->a, &a) < 0)
             return -1;
         if (eval(c, e->b, &b) < 0) {
-            tval_clear(&a);
+            template_value_clear(&a);
             return -1;
         }
         v->type = TV_BOOL;
-        v->b = tval_equal(&a, &b) == (e->kind == TE_EQ);
-        tval_clear(&a);
-        tval_clear(&b);
+        v->b = template_value_equal(&a, &b) == (e->kind == TE_EQ);
+        template_value_clear(&a);
+        template_value_clear(&b);
         return 0;
     }
     return 0;
@@ -343,7 +343,7 @@ static int emit(struct rctx *c, const char *s, size_t len, int escape)
         size_error(c);
         return -1;
     }
-    if ((escape ? tpl_html_escape(c->out, s, len) : buf_append(c->out, s, len)) < 0) {
+    if ((escape ? template_html_escape(c->out, s, len) : buf_append(c->out, s, len)) < 0) {
         size_error(c);
         return -1;
     }
@@ -366,14 +366,14 @@ static int render_interp(struct rctx *c, const struct tnode *n)
         missing_error(c, &v);
         goto out;
     }
-    if (tval_scalar_text(&v, scratch, sizeof(scratch), &s, &len) < 0) {
+    if (template_value_scalar_text(&v, scratch, sizeof(scratch), &s, &len) < 0) {
         path_text(n->expr, name, sizeof(name));
         rerr(c, n->expr->off, "Cannot render %s: not a scalar", name);
         goto out;
     }
     rc = emit(c, s, len, c->auto_escape && !v.markup && v.type == TV_STR);
 out:
-    tval_clear(&v);
+    template_value_clear(&v);
     return rc;
 }
 
@@ -387,8 +387,8 @@ static int render_if(struct rctx *c, const struct tnode *n)
 
             if (eval(c, b->cond, &v) < 0)
                 return -1;
-            take = tval_truthy(&v);
-            tval_clear(&v);
+            take = template_value_truthy(&v);
+            template_value_clear(&v);
         }
         if (take)
             return render_nodes(c, b->body);
@@ -435,7 +435,7 @@ static int render_list(struct rctx *c, const struct tnode *n)
     }
     rc = 0;
 out:
-    tval_clear(&v);
+    template_value_clear(&v);
     return rc;
 }
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <wctype.h>
 
-void tval_from_json(struct tval *v, json_t *j)
+void template_value_from_json(struct tval *v, json_t *j)
 {
     memset(v, 0, sizeof(*v));
     switch (j ? json_typeof(j) : JSON_NULL) {
@@ -52,13 +52,13 @@ void tval_from_json(struct tval *v, json_t *j)
     }
 }
 
-void tval_clear(struct tval *v)
+void template_value_clear(struct tval *v)
 {
     xfree(v->owned);
     v->owned = NULL;
 }
 
-int tval_truthy(const struct tval *v)
+int template_value_truthy(const struct tval *v)
 {
     switch (v->type) {
     case TV_STR:
@@ -83,7 +83,7 @@ static int is_num(const struct tval *v)
     return v->type == TV_INT || v->type == TV_REAL;
 }
 
-int tval_equal(const struct tval *a, const struct tval *b)
+int template_value_equal(const struct tval *a, const struct tval *b)
 {
     int as = a->type == TV_STR || a->type == TV_EMPTY;
     int bs = b->type == TV_STR || b->type == TV_EMPTY;
@@ -107,11 +107,11 @@ int tval_equal(const struct tval *a, const struct tval *b)
 }
 
 /*
- * tpl_format_number - ECMAScript Number::toString: the shortest digits
+ * template_format_number - ECMAScript Number::toString: the shortest digits
  * that read back as d, plain notation for 1e-7 < |d| < 1e21, otherwise
  * d[.ddd]e+NN. Integral values print without a decimal point.
  */
-char *tpl_format_number(char *out, size_t outsz, double d)
+char *template_format_number(char *out, size_t outsz, double d)
 {
     char tmp[40], digits[24];
     int nd = 0, e10, n, prec;
@@ -180,7 +180,7 @@ char *tpl_format_number(char *out, size_t outsz, double d)
     return out;
 }
 
-int tval_scalar_text(const struct tval *v, char *scratch, size_t scratchsz,
+int template_value_scalar_text(const struct tval *v, char *scratch, size_t scratchsz,
                      const char **s, size_t *len)
 {
     switch (v->type) {
@@ -196,7 +196,7 @@ int tval_scalar_text(const struct tval *v, char *scratch, size_t scratchsz,
         snprintf(scratch, scratchsz, "%lld", v->i);
         break;
     case TV_REAL:
-        tpl_format_number(scratch, scratchsz, v->d);
+        template_format_number(scratch, scratchsz, v->d);
         break;
     case TV_BOOL:
         snprintf(scratch, scratchsz, "%s", v->b ? "true" : "false");
@@ -209,7 +209,7 @@ int tval_scalar_text(const struct tval *v, char *scratch, size_t scratchsz,
     return 0;
 }
 
-int tpl_html_escape(struct buf *out, const char *s, size_t len)
+int template_html_escape(struct buf *out, const char *s, size_t len)
 {
     size_t run = 0;
 
@@ -232,7 +232,7 @@ int tpl_html_escape(struct buf *out, const char *s, size_t len)
     return buf_append(out, s + run, len - run);
 }
 
-int tpl_url_escape(struct buf *out, const char *s, size_t len)
+int template_url_escape(struct buf *out, const char *s, size_t len)
 {
     static const char hx[] = "0123456789ABCDEF";
     size_t run = 0;
@@ -343,7 +343,7 @@ static int is_space_cp(unsigned cp)
     return iswspace_l((wint_t)cp, utf8_locale) != 0;
 }
 
-int tpl_case_map(struct buf *out, const char *s, size_t len, int how)
+int template_case_map(struct buf *out, const char *s, size_t len, int how)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, n;

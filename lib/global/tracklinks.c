@@ -218,7 +218,7 @@ static int trackable(const char *u, size_t n)
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)u[i] < 0x20 || u[i] == 0x7f)
             return 0;
-    return n <= TRACK_URL_MAX && utf8_valid(u, n);
+    return n <= TRACK_URL_MAX && codec_utf8_valid(u, n);
 }
 
 /* ---------------------------------------------------------------- scanner */

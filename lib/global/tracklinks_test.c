@@ -17,12 +17,12 @@ static void setup(struct tracklinks_copy *c, int links, int open)
 {
     char err[256];
 
-    if (keys == NULL && (keys = track_keys_parse(KEYS, err, sizeof(err))) == NULL)
+    if (keys == NULL && (keys = tracktoken_keys_parse(KEYS, err, sizeof(err))) == NULL)
         TT_FAIL("keys: %s", err);
     memset(c, 0, sizeof(*c));
     c->base = BASE;
     c->keys = keys;
-    TT_EQ_INT(uuid_parse(&c->job, "0196c4a2-8f1e-7b3a-9c4d-1234567890ab"), 0);
+    TT_EQ_INT(ids_uuid_parse(&c->job, "0196c4a2-8f1e-7b3a-9c4d-1234567890ab"), 0);
     c->block = 4;
     c->addr = 9;
     c->expiry = 2000000000;
@@ -311,8 +311,8 @@ TT_TEST(speed)
     }
     buf_puts(&html, "</body></html>");
     setup(&c, 1, 1);
-    int64_t start = time_mono_ms();
-    while (time_mono_ms() - start < 500) {
+    int64_t start = timeutil_mono_ms();
+    while (timeutil_mono_ms() - start < 500) {
         struct tracklinks_plan *p = tracklinks_scan(html.data, html.len, NULL, 0, BASE);
         TT_EQ_INT(tracklinks_links(p), 30);
         scans++;
@@ -324,7 +324,7 @@ TT_TEST(speed)
         }
         tracklinks_plan_free(p);
     }
-    double secs = (time_mono_ms() - start) / 1000.0;
+    double secs = (timeutil_mono_ms() - start) / 1000.0;
     printf("  tracklinks: %zu bytes, 30 links: %.0f scans/s with %.0f copies/s (3 per scan)\n",
            html.len, scans / secs, copies / secs);
     TT_ASSERT(copies / secs > 500);

@@ -37,7 +37,7 @@ static int key_init(struct track_key *k, const unsigned char *key, size_t len)
     int ok;
 
     if (len > 64) {
-        sha256(hk, key, len);
+        crypto_sha256(hk, key, len);
         key = hk;
         len = 32;
     }
@@ -77,7 +77,7 @@ static int mac(const struct track_key *k, const char *host, const void *data, si
     return ok ? 0 : -1;
 }
 
-void track_keys_free(struct track_keys *k)
+void tracktoken_keys_free(struct track_keys *k)
 {
     if (k == NULL)
         return;
@@ -88,12 +88,12 @@ void track_keys_free(struct track_keys *k)
     xwipefree(k, sizeof(*k));
 }
 
-int track_keys_count(const struct track_keys *k)
+int tracktoken_keys_count(const struct track_keys *k)
 {
     return k ? k->n : 0;
 }
 
-struct track_keys *track_keys_parse(const char *text, char *err, size_t errsz)
+struct track_keys *tracktoken_keys_parse(const char *text, char *err, size_t errsz)
 {
     struct track_keys *k = xcalloc(1, sizeof(*k));
     const char *p = text ? text : "";
@@ -131,7 +131,7 @@ struct track_keys *track_keys_parse(const char *text, char *err, size_t errsz)
         }
         hexlen = (size_t)(e - colon - 1);
         if (hexlen % 2 || hexlen / 2 < TRACK_KEY_MIN || hexlen / 2 > TRACK_KEY_MAX ||
-            hex_decode(key, colon + 1, hexlen / 2) < 0) {
+            codec_hex_decode(key, colon + 1, hexlen / 2) < 0) {
             snprintf(err, errsz, "tracking keys line %d: key must be %d to %d bytes of hex",
                      lineno, TRACK_KEY_MIN, TRACK_KEY_MAX);
             goto fail;
@@ -163,7 +163,7 @@ struct track_keys *track_keys_parse(const char *text, char *err, size_t errsz)
     }
     return k;
 fail:
-    track_keys_free(k);
+    tracktoken_keys_free(k);
     return NULL;
 }
 
@@ -242,7 +242,7 @@ int tracktoken_encode(const struct track_keys *k, const char *host, const struct
     }
     if (mac(key, host, fixed, n, fixed + n) < 0)
         return -1;
-    return b64url_encode(out, fixed, n + TRACK_TAG_LEN);
+    return codec_b64url_encode(out, fixed, n + TRACK_TAG_LEN);
 }
 
 int tracktoken_decode(const struct track_keys *k, const char *host, const char *s, size_t len,
@@ -256,7 +256,7 @@ int tracktoken_decode(const struct track_keys *k, const char *host, const char *
     memset(t, 0, sizeof(*t));
     buf_reset(scratch);
     if (k == NULL || host == NULL || *host == 0 || len < ((TRACK_FIXED_LEN + TRACK_TAG_LEN) * 4 + 2) / 3 ||
-        len > TRACK_TOKEN_MAX || b64url_decode(scratch, s, len) < 0)
+        len > TRACK_TOKEN_MAX || codec_b64url_decode(scratch, s, len) < 0)
         return -1;
     p = (const unsigned char *)scratch->data;
     n = scratch->len;
@@ -268,7 +268,7 @@ int tracktoken_decode(const struct track_keys *k, const char *host, const char *
     if (key == NULL)
         return -1;
     n -= TRACK_TAG_LEN;
-    if (mac(key, host, p, n, want) < 0 || !ct_equal(want, p + n, TRACK_TAG_LEN))
+    if (mac(key, host, p, n, want) < 0 || !crypto_ct_equal(want, p + n, TRACK_TAG_LEN))
         return -1;
     /* genuine: now the fields can be trusted */
     t->kind = p[2];
@@ -301,6 +301,6 @@ char *tracktoken_rid(char *out, const struct track_token *t)
 {
     char job[UUID_STR_LEN + 1];
 
-    uuid_format(job, &t->job);
-    return rid_format(out, job, t->block, t->addr);
+    ids_uuid_format(job, &t->job);
+    return ids_rid_format(out, job, t->block, t->addr);
 }

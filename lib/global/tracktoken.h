@@ -56,14 +56,14 @@ struct track_token {
 };
 
 /*
- * track_keys_parse - the key set from the text of tracking_keys_file; NULL
+ * tracktoken_keys_parse - the key set from the text of tracking_keys_file; NULL
  * with the reason in err when a line is malformed or there is no key.
- * Ownership: new (track_keys_free wipes the keys).
+ * Ownership: new (tracktoken_keys_free wipes the keys).
  */
-struct track_keys *track_keys_parse(const char *text, char *err, size_t errsz);
-void track_keys_free(struct track_keys *k);
-/* track_keys_count - number of keys */
-int track_keys_count(const struct track_keys *k);
+struct track_keys *tracktoken_keys_parse(const char *text, char *err, size_t errsz);
+void tracktoken_keys_free(struct track_keys *k);
+/* tracktoken_keys_count - number of keys */
+int tracktoken_keys_count(const struct track_keys *k);
 
 /*
  * tracktoken_host - the host of a URL ("https://T.example.com:8443/x") or

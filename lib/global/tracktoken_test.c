@@ -19,7 +19,7 @@
 static struct track_keys *keys(const char *text)
 {
     char err[256];
-    struct track_keys *k = track_keys_parse(text, err, sizeof(err));
+    struct track_keys *k = tracktoken_keys_parse(text, err, sizeof(err));
 
     if (k == NULL)
         TT_FAIL("keys: %s", err);
@@ -30,7 +30,7 @@ static void make(struct track_token *t, int kind, uint32_t block, uint32_t addr,
 {
     memset(t, 0, sizeof(*t));
     t->kind = kind;
-    TT_EQ_INT(uuid_parse(&t->job, JOB), 0);
+    TT_EQ_INT(ids_uuid_parse(&t->job, JOB), 0);
     t->block = block;
     t->addr = addr;
     t->expiry = exp;
@@ -56,7 +56,7 @@ TT_TEST(known_answers)
     TT_EQ_INT(tracktoken_encode(k, HOST, &t, &out), 0);
     TT_EQ_STR(buf_ptr(&out), UNSUB_VEC);
     buf_free(&out);
-    track_keys_free(k);
+    tracktoken_keys_free(k);
 }
 
 TT_TEST(decode_fields)
@@ -66,7 +66,7 @@ TT_TEST(decode_fields)
     struct buf s = BUF_INIT(65536);
     char rid[RID_STR_LEN + 1];
 
-    TT_EQ_INT(track_keys_count(k), 2);
+    TT_EQ_INT(tracktoken_keys_count(k), 2);
     /* an old key still verifies */
     TT_EQ_INT(tracktoken_decode(k, HOST, CLICK_VEC, strlen(CLICK_VEC), &t, &s), 0);
     TT_EQ_INT(t.kind, 'c');
@@ -95,10 +95,10 @@ TT_TEST(decode_fields)
     /* a key set without key 3 refuses it */
     struct track_keys *old = keys(KEY7);
     TT_EQ_INT(tracktoken_decode(old, HOST, out.data, out.len, &d, &s), -1);
-    track_keys_free(old);
+    tracktoken_keys_free(old);
     buf_free(&out);
     buf_free(&s);
-    track_keys_free(k);
+    tracktoken_keys_free(k);
 }
 
 TT_TEST(every_change_refused)
@@ -130,7 +130,7 @@ TT_TEST(every_change_refused)
         xfree(m);
     }
     buf_free(&s);
-    track_keys_free(k);
+    tracktoken_keys_free(k);
 }
 
 TT_TEST(non_canonical_refused)
@@ -166,13 +166,13 @@ TT_TEST(non_canonical_refused)
     TT_EQ_INT(tracktoken_decode(k, HOST, "", 0, &t, &s), -1);
     TT_EQ_INT(tracktoken_decode(NULL, HOST, OPEN_VEC, strlen(OPEN_VEC), &t, &s), -1);
     buf_free(&s);
-    track_keys_free(k);
+    tracktoken_keys_free(k);
 }
 
 /* forge - re-encode a tampered payload with its old tag (only the library can tag) */
 static void forge(unsigned char *p, size_t n, struct buf *out)
 {
-    b64url_encode(out, p, n);
+    codec_b64url_encode(out, p, n);
 }
 
 TT_TEST(tampered_payload_refused)
@@ -181,7 +181,7 @@ TT_TEST(tampered_payload_refused)
     struct track_token t;
     struct buf s = BUF_INIT(65536), raw = BUF_INIT(65536), out = BUF_INIT(65536);
 
-    TT_EQ_INT(b64url_decode(&raw, CLICK_VEC, strlen(CLICK_VEC)), 0);
+    TT_EQ_INT(codec_b64url_decode(&raw, CLICK_VEC, strlen(CLICK_VEC)), 0);
     for (size_t i = 0; i < raw.len; i++) {
         unsigned char *p = (unsigned char *)raw.data;
         p[i] ^= 0x01;
@@ -199,7 +199,7 @@ TT_TEST(tampered_payload_refused)
     buf_free(&s);
     buf_free(&raw);
     buf_free(&out);
-    track_keys_free(k);
+    tracktoken_keys_free(k);
 }
 
 TT_TEST(encode_limits)
@@ -228,7 +228,7 @@ TT_TEST(encode_limits)
     xfree(url);
     buf_free(&out);
     buf_free(&s);
-    track_keys_free(k);
+    tracktoken_keys_free(k);
 }
 
 TT_TEST(bound_to_host)
@@ -254,7 +254,7 @@ TT_TEST(bound_to_host)
     TT_EQ_INT(tracktoken_decode(k, HOST, out.data, out.len, &t, &s), -1);
     buf_free(&s);
     buf_free(&out);
-    track_keys_free(k);
+    tracktoken_keys_free(k);
 }
 
 TT_TEST(host_of)
@@ -296,15 +296,15 @@ TT_TEST(key_file_errors)
     char err[256];
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        struct track_keys *k = track_keys_parse(bad[i], err, sizeof(err));
+        struct track_keys *k = tracktoken_keys_parse(bad[i], err, sizeof(err));
         if (k != NULL)
             TT_FAIL("key text %zu accepted", i);
         TT_ASSERT(err[0] != 0);
         TT_ASSERT(strstr(err, "0011") == NULL); /* never echoes key material */
     }
-    struct track_keys *k = track_keys_parse("  1:00112233445566778899aabbccddeeff \r\n", err, sizeof(err));
+    struct track_keys *k = tracktoken_keys_parse("  1:00112233445566778899aabbccddeeff \r\n", err, sizeof(err));
     TT_ASSERT(k != NULL);
-    track_keys_free(k);
+    tracktoken_keys_free(k);
 }
 
 TT_TEST(speed)
@@ -312,25 +312,25 @@ TT_TEST(speed)
     struct track_keys *k = keys(KEY7);
     struct track_token t;
     struct buf out = BUF_INIT(65536), s = BUF_INIT(65536);
-    int64_t start = time_mono_ms();
+    int64_t start = timeutil_mono_ms();
     int n = 0;
 
     make(&t, TRACK_CLICK, 0, 0, 1747900000);
     t.url = URL;
     t.url_len = strlen(URL);
-    while (time_mono_ms() - start < 300) {
+    while (timeutil_mono_ms() - start < 300) {
         for (int i = 0; i < 1000; i++, n++) {
             buf_reset(&out);
             TT_EQ_INT(tracktoken_encode(k, HOST, &t, &out), 0);
             TT_EQ_INT(tracktoken_decode(k, HOST, out.data, out.len, &t, &s), 0);
         }
     }
-    double per_s = n / ((time_mono_ms() - start) / 1000.0);
+    double per_s = n / ((timeutil_mono_ms() - start) / 1000.0);
     printf("  tracktoken: %.0f encode+decode per second\n", per_s);
     TT_ASSERT(per_s > 50000);
     buf_free(&out);
     buf_free(&s);
-    track_keys_free(k);
+    tracktoken_keys_free(k);
 }
 
 TT_MAIN(TT_CASE(bound_to_host), TT_CASE(host_of), TT_CASE(known_answers), TT_CASE(decode_fields), TT_CASE(every_change_refused),

@@ -1,7 +1,7 @@
 /* txcode - result codes and dispositions; see txcode.h. */
 #include "global/txcode.h"
 
-enum tx_disposition tx_disposition(enum tx_code code)
+enum tx_disposition txcode_disposition(enum tx_code code)
 {
     switch (code) {
     case TX_OK:
@@ -29,7 +29,7 @@ enum tx_disposition tx_disposition(enum tx_code code)
     return TX_DISP_FATAL;
 }
 
-const char *tx_code_name(enum tx_code code)
+const char *txcode_name(enum tx_code code)
 {
     switch (code) {
     case TX_OK: return "ok";
@@ -53,7 +53,7 @@ const char *tx_code_name(enum tx_code code)
     return "unknown";
 }
 
-const char *tx_disposition_name(enum tx_disposition d)
+const char *txcode_disposition_name(enum tx_disposition d)
 {
     static const char *names[] = {"ok", "retry", "reject", "fatal"};
 

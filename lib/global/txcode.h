@@ -37,8 +37,8 @@ enum tx_code {
     TX_FATAL_INTERNAL = 42,  /* broken invariant */
 };
 
-enum tx_disposition tx_disposition(enum tx_code code);
-const char *tx_code_name(enum tx_code code);
-const char *tx_disposition_name(enum tx_disposition d);
+enum tx_disposition txcode_disposition(enum tx_code code);
+const char *txcode_name(enum tx_code code);
+const char *txcode_disposition_name(enum tx_disposition d);
 
 #endif

@@ -29,9 +29,9 @@ int verp_set_key_from_master(const char *master_hex)
     unsigned char master[32], key[32];
     static const char label[] = "txmail-verp-v1";
 
-    if (master_hex == NULL || strlen(master_hex) != 64 || hex_decode(master, master_hex, 32) < 0)
+    if (master_hex == NULL || strlen(master_hex) != 64 || codec_hex_decode(master, master_hex, 32) < 0)
         return -1;
-    hmac_sha256(key, master, sizeof(master), label, sizeof(label) - 1);
+    crypto_hmac_sha256(key, master, sizeof(master), label, sizeof(label) - 1);
     verp_set_key(key);
     explicit_bzero(master, sizeof(master));
     explicit_bzero(key, sizeof(key));
@@ -59,7 +59,7 @@ static void tag_of(unsigned char tag[VERP_TAG_LEN], const unsigned char id[VERP_
 {
     unsigned char mac[32];
 
-    hmac_sha256(mac, verp_key, sizeof(verp_key), id, VERP_ID_LEN);
+    crypto_hmac_sha256(mac, verp_key, sizeof(verp_key), id, VERP_ID_LEN);
     memcpy(tag, mac, VERP_TAG_LEN);
 }
 
@@ -72,7 +72,7 @@ int verp_encode(const char *rid, char *out, size_t outsz)
     int bits = 0;
     size_t o = 0;
 
-    if (!have_key || outsz < VERP_LOCAL_LEN + 1 || rid_parse(rid, &u, &block, &addr) < 0)
+    if (!have_key || outsz < VERP_LOCAL_LEN + 1 || ids_rid_parse(rid, &u, &block, &addr) < 0)
         return -1;
     memcpy(raw, u.b, 16);
     for (int i = 0; i < 4; i++) {
@@ -134,12 +134,12 @@ int verp_decode(const char *local, size_t len, char *rid_out, size_t outsz)
     if (o != VERP_RAW_LEN || (acc & ((1u << bits) - 1)) != 0)
         return -1;
     tag_of(want, raw);
-    if (!ct_equal(want, raw + VERP_ID_LEN, VERP_TAG_LEN))
+    if (!crypto_ct_equal(want, raw + VERP_ID_LEN, VERP_TAG_LEN))
         return -1;
     memcpy(u.b, raw, 16);
     block = (uint32_t)raw[16] << 24 | (uint32_t)raw[17] << 16 | (uint32_t)raw[18] << 8 | raw[19];
     addr = (uint32_t)raw[20] << 24 | (uint32_t)raw[21] << 16 | (uint32_t)raw[22] << 8 | raw[23];
-    uuid_format(jid, &u);
-    rid_format(rid_out, jid, block, addr);
+    ids_uuid_format(jid, &u);
+    ids_rid_format(rid_out, jid, block, addr);
     return 0;
 }

@@ -42,12 +42,12 @@ int worker_stopping(void)
 
 /* ---- the handler API ------------------------------------------------------ */
 
-const char *job_id_for_log(const struct job *job)
+const char *worker_job_log_id(const struct job *job)
 {
     return job->env.rid[0] ? job->env.rid : job->env.job_id[0] ? job->env.job_id : "-";
 }
 
-void job_reason(struct job *job, const char *fmt, ...)
+void worker_job_reason(struct job *job, const char *fmt, ...)
 {
     va_list ap;
 
@@ -58,7 +58,7 @@ void job_reason(struct job *job, const char *fmt, ...)
     va_end(ap);
 }
 
-void job_publish(struct job *job, const char *exchange, const char *key,
+void worker_job_publish(struct job *job, const char *exchange, const char *key,
                  const char *cc, char *body, size_t len)
 {
     struct job_out *o;
@@ -77,7 +77,7 @@ void job_publish(struct job *job, const char *exchange, const char *key,
     o->parts = 1;
 }
 
-void job_forward(struct job *job, struct envelope *out)
+void worker_job_forward(struct job *job, struct envelope *out)
 {
     const char *stage = envelope_stage(out);
     char *body;
@@ -89,11 +89,11 @@ void job_forward(struct job *job, struct envelope *out)
     }
     if (envelope_encode(out, &body, &len) < 0)
         msg_panic("cannot encode an envelope for %s", stage);
-    job_publish(job, MQ_EXCHANGE_WORK, stage, NULL, body, len);
+    worker_job_publish(job, MQ_EXCHANGE_WORK, stage, NULL, body, len);
     envelope_free(out);
 }
 
-void job_derive(struct job *job, const char *type, struct envelope *out)
+void worker_job_derive(struct job *job, const char *type, struct envelope *out)
 {
     envelope_init(out, type);
     memcpy(out->job_id, job->env.job_id, sizeof(out->job_id));
@@ -106,7 +106,7 @@ void job_derive(struct job *job, const char *type, struct envelope *out)
     envelope_pop(out);
 }
 
-void job_forward_input(struct job *job)
+void worker_job_forward_input(struct job *job)
 {
     struct envelope out;
 
@@ -122,7 +122,7 @@ void job_forward_input(struct job *job)
     size_t len;
     if (envelope_encode(&out, &body, &len) < 0)
         msg_panic("cannot encode an envelope");
-    job_publish(job, MQ_EXCHANGE_WORK, envelope_stage(&out), NULL, body, len);
+    worker_job_publish(job, MQ_EXCHANGE_WORK, envelope_stage(&out), NULL, body, len);
     json_decref(out.data);
 }
 
@@ -137,7 +137,7 @@ struct job_out *worker_event_target(struct job *job, const char *key, int parts)
     return NULL;
 }
 
-void job_event(struct job *job, const struct tx_event *ev)
+void worker_job_event(struct job *job, const struct tx_event *ev)
 {
     json_t *o = event_json(ev);
     char key[128];
@@ -153,7 +153,7 @@ void job_event(struct job *job, const struct tx_event *ev)
         free(body);
         return;
     }
-    job_publish(job, MQ_EXCHANGE_EVENTS, key, NULL, body, strlen(body));
+    worker_job_publish(job, MQ_EXCHANGE_EVENTS, key, NULL, body, strlen(body));
 }
 
 
@@ -174,7 +174,7 @@ void worker_drop_job(struct job *job)
 /* run_handler - call handle() unless the job is already settled */
 static void run_handler(struct job *job)
 {
-    job->started_ms = time_mono_ms();
+    job->started_ms = timeutil_mono_ms();
     job->count_attempt = 1;
     job->code = worker_job_run(worker_w, job);
 }
@@ -233,13 +233,13 @@ static void on_deliver(struct mq_delivery *d, unsigned epoch, void *arg)
     (void)arg;
     job->dlv = *d;
     job->epoch = epoch;
-    job->started_ms = time_mono_ms();
+    job->started_ms = timeutil_mono_ms();
     worker_inflight++;
     if (envelope_decode(&job->env, d->body, d->len, err, sizeof(err)) < 0) {
         worker_settle_dead(job, err);
     } else if (envelope_stage(&job->env) == NULL) {
         worker_settle_dead(job, "empty routing slip");
-    } else if ((left = delaytier_left(job->env.due_ms, time_now_ms())) > 0) {
+    } else if ((left = delaytier_left(job->env.due_ms, timeutil_now_ms())) > 0) {
         worker_settle_later(job, left, 0);
     } else {
         pthread_mutex_lock(&qlock);
@@ -317,7 +317,7 @@ static void on_lost(void *arg)
     worker_confirm_drop();
     drop_todo();
     while (worker_inflight > 0) {
-        time_sleep_ms(20);
+        timeutil_sleep_ms(20);
         for (struct job *j = take_done(), *next; j; j = next) {
             next = j->next;
             worker_drop_job(j);

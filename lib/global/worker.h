@@ -23,7 +23,7 @@
  * (delaytier.h) without a handler. The rules every stage follows are the
  * skeleton's too (worker_job.c): the first-stage rule for a stage that may
  * come first (first_stage_grace), one database handle per handler thread
- * (job_db) and taking back queued outputs (job_mark, job_rollback).
+ * (worker_job_db) and taking back queued outputs (worker_job_mark, worker_job_rollback).
  *
  * The skeleton is a program of the broker runtime (batchloop.h): the
  * runtime consumes, reconnects and stops; the skeleton runs the handler
@@ -81,7 +81,7 @@ struct job {
     struct job_out *outs;
     int nouts, capouts;
     int sealed;                 /* outputs before this index take no more packed
-                                   events (job_mark) */
+                                   events (worker_job_mark) */
     struct job *next;
 };
 
@@ -108,17 +108,17 @@ struct worker {
 int worker_main(int argc, char **argv, struct worker *w);
 
 /*
- * job_forward - publish out to its slip[0] (the caller popped its own
+ * worker_job_forward - publish out to its slip[0] (the caller popped its own
  * stage). An empty slip means the job is complete: nothing is sent.
  * Ownership: steals out's contents (data, raw).
  */
-void job_forward(struct job *job, struct envelope *out);
-/* job_forward_input - pop the input's stage and forward it (data as modified) */
-void job_forward_input(struct job *job);
-/* job_derive - out = a new envelope of type for the same job, slip popped */
-void job_derive(struct job *job, const char *type, struct envelope *out);
+void worker_job_forward(struct job *job, struct envelope *out);
+/* worker_job_forward_input - pop the input's stage and forward it (data as modified) */
+void worker_job_forward_input(struct job *job);
+/* worker_job_derive - out = a new envelope of type for the same job, slip popped */
+void worker_job_derive(struct job *job, const char *type, struct envelope *out);
 /*
- * job_event - queue one event for txmail.events. Events of the same
+ * worker_job_event - queue one event for txmail.events. Events of the same
  * routing key that one job raises go out packed, up to
  * WORKER_EVENTS_PER_MESSAGE in one broker message (a JSON array,
  * docs/ENVELOPES.md): a fan-out of 100 recipients costs the broker 2
@@ -127,15 +127,15 @@ void job_derive(struct job *job, const char *type, struct envelope *out);
  * messages per key, so a busy stage publishes few event messages per job.
  */
 #define WORKER_EVENTS_PER_MESSAGE 100
-void job_event(struct job *job, const struct tx_event *ev);
-/* job_publish - queue a raw publish. Ownership: steals body. */
-void job_publish(struct job *job, const char *exchange, const char *key,
+void worker_job_event(struct job *job, const struct tx_event *ev);
+/* worker_job_publish - queue a raw publish. Ownership: steals body. */
+void worker_job_publish(struct job *job, const char *exchange, const char *key,
                  const char *cc, char *body, size_t len);
-/* job_reason - record why (first call wins) */
-void job_reason(struct job *job, const char *fmt, ...)
+/* worker_job_reason - record why (first call wins) */
+void worker_job_reason(struct job *job, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* job_id_for_log - the rid, else the job id */
-const char *job_id_for_log(const struct job *job);
+/* worker_job_log_id - the rid, else the job id */
+const char *worker_job_log_id(const struct job *job);
 
 /* ---- the rules around handle() (worker_job.c) ------------------------- */
 
@@ -160,27 +160,27 @@ enum tx_code worker_job_run(const struct worker *w, struct job *job);
 int worker_job_expire(const struct worker *w, struct job *job);
 
 /*
- * job_db - the database handle of the calling thread (a handler thread
+ * worker_job_db - the database handle of the calling thread (a handler thread
  * for handle(), the main thread for expired()), connected on first use
  * and reconnected by db.c when lost; NULL (warned) while the database
  * cannot be reached: the handler then returns a TX_RETRY_DB code.
  * Ownership: borrowed; the skeleton closes it when the thread ends.
  */
 struct db;
-struct db *job_db(const struct job *job);
+struct db *worker_job_db(const struct job *job);
 
 /*
- * job_mark, job_rollback - take back what a handler queued: job_mark()
- * returns a mark of the outputs queued so far (job_publish, job_event,
- * job_forward...); job_rollback() forgets everything queued after it,
+ * worker_job_mark, worker_job_rollback - take back what a handler queued: worker_job_mark()
+ * returns a mark of the outputs queued so far (worker_job_publish, worker_job_event,
+ * worker_job_forward...); worker_job_rollback() forgets everything queued after it,
  * e.g. a handler returning a RETRY code drops its half-done forwards but
  * keeps what the skeleton queued before it ran. Events queued after a
  * mark never join an event message queued before it, so the rollback is
  * exact. A mark beyond the outputs (taken before a rollback to an older
  * mark) is a panic.
  */
-size_t job_mark(struct job *job);
-void job_rollback(struct job *job, size_t mark);
+size_t worker_job_mark(struct job *job);
+void worker_job_rollback(struct job *job, size_t mark);
 
 /* worker_stopping - 1 once SIGTERM was received (long handlers may stop early) */
 int worker_stopping(void);

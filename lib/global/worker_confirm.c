@@ -77,7 +77,7 @@ static enum tx_code publish_outputs(struct job *j)
             return TX_RETRY_BROKER;
     }
     j->confirm_seq = mq_published_seq(mqpub_conn(pub));
-    j->published_ms = time_mono_ms();
+    j->published_ms = timeutil_mono_ms();
     return TX_OK;
 }
 
@@ -117,7 +117,7 @@ static void await_job(struct job *j)
     if (j->nouts == 0) {
         /* its events may travel in an earlier job's message (pack_across) */
         j->confirm_seq = mq_published_seq(mqpub_conn(batchloop_pub()));
-        j->published_ms = time_mono_ms();
+        j->published_ms = timeutil_mono_ms();
         return;
     }
     if (publish_outputs(j) != TX_OK)
@@ -131,7 +131,7 @@ void worker_confirm_process(void)
     mq_poll(pm);
     if (mq_take_failure(pm) || mq_broken(pm) ||
         (await_head && mq_confirmed_seq(pm) < await_head->confirm_seq &&
-         time_mono_ms() - await_head->published_ms > worker_p.confirm_timeout)) {
+         timeutil_mono_ms() - await_head->published_ms > worker_p.confirm_timeout)) {
         if (!mq_broken(pm) && await_head && mq_confirmed_seq(pm) < await_head->confirm_seq)
             msg_warn("publishes not confirmed within %lld ms", (long long)worker_p.confirm_timeout);
         republish_awaiting();

@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-struct db *job_db(const struct job *job)
+struct db *worker_job_db(const struct job *job)
 {
     struct db_conf c;
 
@@ -29,11 +29,11 @@ static int is_new_job(const struct job *job)
 enum tx_code worker_job_run(const struct worker *w, struct job *job)
 {
     if (w->first_stage_grace != NULL && is_new_job(job)) {
-        struct db *db = job_db(job);
+        struct db *db = worker_job_db(job);
         enum tx_code rc;
 
         if (db == NULL) {
-            job_reason(job, "the database is not reachable");
+            worker_job_reason(job, "the database is not reachable");
             return TX_RETRY_DB;
         }
         rc = firststage_accept(job, db, *w->first_stage_grace);
@@ -46,16 +46,16 @@ enum tx_code worker_job_run(const struct worker *w, struct job *job)
 int worker_job_expire(const struct worker *w, struct job *job)
 {
     if (w->first_stage_grace != NULL && is_new_job(job)) {
-        struct db *db = job_db(job);
+        struct db *db = worker_job_db(job);
         int t = db ? firststage_give_up(job, db) : -1;
 
         if (t == 0)
             msg_warn("%s: DROPPED AN ACCEPTED JOB: its acceptance record exists but it ran out "
                      "of retries before it could start (producer clock far behind?)",
-                     job_id_for_log(job));
+                     worker_job_log_id(job));
         else
             msg_warn("%s: discarded: the acceptance record could not be checked in time%s",
-                     job_id_for_log(job), t > 0 ? " (tombstone written)" : " (no tombstone: "
+                     worker_job_log_id(job), t > 0 ? " (tombstone written)" : " (no tombstone: "
                      "database unreachable)");
         return 1;
     }
@@ -65,16 +65,16 @@ int worker_job_expire(const struct worker *w, struct job *job)
     return 1;
 }
 
-size_t job_mark(struct job *job)
+size_t worker_job_mark(struct job *job)
 {
     job->sealed = job->nouts;
     return (size_t)job->nouts;
 }
 
-void job_rollback(struct job *job, size_t mark)
+void worker_job_rollback(struct job *job, size_t mark)
 {
     if (mark > (size_t)job->nouts)
-        msg_panic("job_rollback: mark %zu beyond the %d outputs queued", mark, job->nouts);
+        msg_panic("worker_job_rollback: mark %zu beyond the %d outputs queued", mark, job->nouts);
     for (size_t i = mark; i < (size_t)job->nouts; i++)
         xfree(job->outs[i].body);
     job->nouts = (int)mark;

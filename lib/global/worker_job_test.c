@@ -28,7 +28,7 @@ static struct job *new_job(const char *type, const char *data)
 
 static void free_job(struct job *job)
 {
-    job_rollback(job, 0);
+    worker_job_rollback(job, 0);
     xfree(job->outs);
     envelope_free(&job->env);
     xfree(job);
@@ -36,7 +36,7 @@ static void free_job(struct job *job)
 
 static void raw(struct job *job, const char *key, const char *body)
 {
-    job_publish(job, MQ_EXCHANGE_WORK, key, NULL, xstrdup(body), strlen(body));
+    worker_job_publish(job, MQ_EXCHANGE_WORK, key, NULL, xstrdup(body), strlen(body));
 }
 
 static void event(struct job *job, const char *rid, const char *subtype)
@@ -48,7 +48,7 @@ static void event(struct job *job, const char *rid, const char *subtype)
     ev.job_id = job->env.job_id;
     ev.account_id = job->env.account_id;
     ev.phase = "PROCESS", ev.state = "INITIAL", ev.type = "STARTED", ev.subtype = subtype;
-    job_event(job, &ev);
+    worker_job_event(job, &ev);
 }
 
 TT_TEST(rollback_forgets_what_came_after_the_mark)
@@ -56,12 +56,12 @@ TT_TEST(rollback_forgets_what_came_after_the_mark)
     struct job *job = new_job("job", "{}");
 
     raw(job, "a", "A");
-    size_t mark = job_mark(job);
+    size_t mark = worker_job_mark(job);
     TT_EQ_INT(mark, 1);
     raw(job, "b", "B");
     raw(job, "c", "C");
     TT_EQ_INT(job->nouts, 3);
-    job_rollback(job, mark);
+    worker_job_rollback(job, mark);
     TT_EQ_INT(job->nouts, 1);
     TT_EQ_STR(job->outs[0].key, "a");
     TT_EQ_MEM(job->outs[0].body, job->outs[0].len, "A", 1);
@@ -77,9 +77,9 @@ TT_TEST(rollback_to_the_current_mark_changes_nothing)
     struct job *job = new_job("job", "{}");
 
     raw(job, "a", "A");
-    job_rollback(job, job_mark(job));
+    worker_job_rollback(job, worker_job_mark(job));
     TT_EQ_INT(job->nouts, 1);
-    job_rollback(job, 0);
+    worker_job_rollback(job, 0);
     TT_EQ_INT(job->nouts, 0);
     free_job(job);
 }
@@ -101,13 +101,13 @@ TT_TEST(events_after_a_mark_never_join_a_message_before_it)
 
     event(job, "r1", "PROCESSING_STARTED");
     char *before = xmemdup(job->outs[0].body, job->outs[0].len + 1);
-    size_t mark = job_mark(job);
+    size_t mark = worker_job_mark(job);
     event(job, "r2", "PROCESSING_STARTED");
     event(job, "r3", "PROCESSING_STARTED");
     TT_EQ_INT(job->nouts, 2);           /* r2 and r3 packed together, after the mark */
     TT_EQ_INT(job->outs[0].parts, 1);
     TT_EQ_INT(job->outs[1].parts, 2);
-    job_rollback(job, mark);
+    worker_job_rollback(job, mark);
     TT_EQ_INT(job->nouts, 1);
     TT_EQ_MEM(job->outs[0].body, job->outs[0].len, before, strlen(before));
     TT_ASSERT(strstr(job->outs[0].body, "r2") == NULL);
@@ -120,16 +120,16 @@ TT_TEST(rollback_to_an_older_mark_keeps_the_older_seal)
     struct job *job = new_job("job", "{}");
 
     event(job, "r1", "PROCESSING_STARTED");
-    size_t m1 = job_mark(job);
+    size_t m1 = worker_job_mark(job);
     event(job, "r2", "PROCESSING_STARTED");
-    size_t m2 = job_mark(job);
+    size_t m2 = worker_job_mark(job);
     TT_EQ_INT(m2, 2);
     event(job, "r3", "PROCESSING_STARTED");
-    job_rollback(job, m1);
+    worker_job_rollback(job, m1);
     TT_EQ_INT(job->nouts, 1);
     event(job, "r4", "PROCESSING_STARTED");
     TT_EQ_INT(job->nouts, 2);           /* r4 did not join r1's message */
-    job_rollback(job, m1);
+    worker_job_rollback(job, m1);
     TT_EQ_INT(job->nouts, 1);
     TT_EQ_INT(job->outs[0].parts, 1);
     free_job(job);
@@ -144,11 +144,11 @@ TT_TEST(rollback_beyond_the_outputs_panics)
         struct job *job = new_job("job", "{}");
         raw(job, "a", "A");
         raw(job, "b", "B");
-        size_t mark = job_mark(job);
-        job_rollback(job, 0);
+        size_t mark = worker_job_mark(job);
+        worker_job_rollback(job, 0);
         if (freopen("/dev/null", "w", stderr) == NULL)
             _exit(2);
-        job_rollback(job, mark);
+        worker_job_rollback(job, mark);
         _exit(0);
     }
     waitpid(pid, &status, 0);
@@ -215,7 +215,7 @@ TT_TEST(a_first_stage_without_database_retries_before_handle)
     TT_EQ_INT(worker_job_run(&w, job), TX_RETRY_DB);
     TT_EQ_INT(handled, 0);
     TT_EQ_STR(job->reason, "the database is not reachable");
-    TT_ASSERT(job_db(job) == NULL);
+    TT_ASSERT(worker_job_db(job) == NULL);
     free_job(job);
 }
 

@@ -174,7 +174,7 @@ static int set_value(struct cfg_param *p, const char *val, char *err, int errsz)
         break;
     }
     case CFG_TIME:
-        if (time_parse_duration(val, &ms) < 0) {
+        if (timeutil_parse_duration(val, &ms) < 0) {
             snprintf(err, errsz,
                      "%s: expected a duration (e.g. 500ms, 10s, 5m, 2h, 2d), "
                      "got \"%s\"", p->name, val);

@@ -52,22 +52,22 @@ static int encode(struct buf *out, const unsigned char *s, size_t len,
     return 0;
 }
 
-int b64_encode(struct buf *out, const void *data, size_t len)
+int codec_b64_encode(struct buf *out, const void *data, size_t len)
 {
     return encode(out, data, len, b64_std, 1, 0);
 }
 
-int b64_encode_lines(struct buf *out, const void *data, size_t len)
+int codec_b64_encode_lines(struct buf *out, const void *data, size_t len)
 {
     return encode(out, data, len, b64_std, 1, 76);
 }
 
-int b64url_encode(struct buf *out, const void *data, size_t len)
+int codec_b64url_encode(struct buf *out, const void *data, size_t len)
 {
     return encode(out, data, len, b64_url, 0, 0);
 }
 
-size_t b64_decoded_max(size_t len)
+size_t codec_b64_decoded_max(size_t len)
 {
     return len / 4 * 3 + 3;
 }
@@ -92,7 +92,7 @@ static int b64_decode_impl(struct buf *out, const char *in, size_t len, int leni
     uint32_t acc = 0;
     int n = 0, pads = 0;
 
-    if (buf_reserve(out, b64_decoded_max(len)) < 0)
+    if (buf_reserve(out, codec_b64_decoded_max(len)) < 0)
         return -1;
     unsigned char *o = (unsigned char *)out->data + out->len;
     for (size_t i = 0; i < len; i++) {
@@ -144,7 +144,7 @@ static int b64url_decode_impl(struct buf *out, const char *in, size_t len)
 
     if (len % 4 == 1)
         return -1;
-    if (buf_reserve(out, b64_decoded_max(len)) < 0)
+    if (buf_reserve(out, codec_b64_decoded_max(len)) < 0)
         return -1;
     unsigned char *o = (unsigned char *)out->data + out->len;
     for (size_t i = 0; i < len; i++) {
@@ -175,7 +175,7 @@ static int b64url_decode_impl(struct buf *out, const char *in, size_t len)
     return 0;
 }
 
-char *hex_encode(char *out, const void *data, size_t len)
+char *codec_hex_encode(char *out, const void *data, size_t len)
 {
     static const char hx[] = "0123456789abcdef";
     const unsigned char *s = data;
@@ -188,7 +188,7 @@ char *hex_encode(char *out, const void *data, size_t len)
     return out;
 }
 
-int hex_digit(int c)
+int codec_hex_digit(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -199,13 +199,13 @@ int hex_digit(int c)
     return -1;
 }
 
-int hex_decode(void *out, const char *in, size_t len)
+int codec_hex_decode(void *out, const char *in, size_t len)
 {
     unsigned char *o = out;
 
     for (size_t i = 0; i < len; i++) {
-        int hi = hex_digit((unsigned char)in[2 * i]);
-        int lo = hi < 0 ? -1 : hex_digit((unsigned char)in[2 * i + 1]);
+        int hi = codec_hex_digit((unsigned char)in[2 * i]);
+        int lo = hi < 0 ? -1 : codec_hex_digit((unsigned char)in[2 * i + 1]);
 
         if (hi < 0 || lo < 0)
             return -1;
@@ -238,8 +238,8 @@ static int qp_decode_impl(struct buf *out, const char *in, size_t len)
         }
         if (i + 2 >= len)
             return -1;
-        int hi = hex_digit((unsigned char)in[i + 1]);
-        int lo = hex_digit((unsigned char)in[i + 2]);
+        int hi = codec_hex_digit((unsigned char)in[i + 1]);
+        int lo = codec_hex_digit((unsigned char)in[i + 2]);
         if (hi < 0 || lo < 0)
             return -1;
         *o++ = (char)(hi << 4 | lo);
@@ -250,7 +250,7 @@ static int qp_decode_impl(struct buf *out, const char *in, size_t len)
     return 0;
 }
 
-int utf8_valid(const char *str, size_t len)
+int codec_utf8_valid(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
@@ -291,7 +291,7 @@ int utf8_valid(const char *str, size_t len)
     return 1;
 }
 
-size_t utf8_count(const char *str, size_t len)
+size_t codec_utf8_count(const char *str, size_t len)
 {
     size_t n = 0;
 
@@ -301,7 +301,7 @@ size_t utf8_count(const char *str, size_t len)
     return n;
 }
 
-int b64_decode(struct buf *out, const char *in, size_t len, int lenient_ws)
+int codec_b64_decode(struct buf *out, const char *in, size_t len, int lenient_ws)
 {
     int r = b64_decode_impl(out, in, len, lenient_ws);
 
@@ -310,7 +310,7 @@ int b64_decode(struct buf *out, const char *in, size_t len, int lenient_ws)
     return r;
 }
 
-int b64url_decode(struct buf *out, const char *in, size_t len)
+int codec_b64url_decode(struct buf *out, const char *in, size_t len)
 {
     int r = b64url_decode_impl(out, in, len);
 
@@ -319,7 +319,7 @@ int b64url_decode(struct buf *out, const char *in, size_t len)
     return r;
 }
 
-int qp_decode(struct buf *out, const char *in, size_t len)
+int codec_qp_decode(struct buf *out, const char *in, size_t len)
 {
     int r = qp_decode_impl(out, in, len);
 

@@ -10,39 +10,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* b64_encode - standard alphabet, padded, no line breaks; appends to out */
-int b64_encode(struct buf *out, const void *data, size_t len);
-/* b64_encode_lines - as above, CRLF after every 76 characters (MIME) */
-int b64_encode_lines(struct buf *out, const void *data, size_t len);
+/* codec_b64_encode - standard alphabet, padded, no line breaks; appends to out */
+int codec_b64_encode(struct buf *out, const void *data, size_t len);
+/* codec_b64_encode_lines - as above, CRLF after every 76 characters (MIME) */
+int codec_b64_encode_lines(struct buf *out, const void *data, size_t len);
 /*
- * b64_decode - strict standard base64; CR, LF (and, when lenient_ws,
+ * codec_b64_decode - strict standard base64; CR, LF (and, when lenient_ws,
  * also space and tab) are skipped; padding required; non-zero unused
  * bits refused. Appends to out; -1 on bad input.
  */
-int b64_decode(struct buf *out, const char *in, size_t len, int lenient_ws);
-/* b64url_encode - unpadded url alphabet (tracking tokens) */
-int b64url_encode(struct buf *out, const void *data, size_t len);
-/* b64url_decode - canonical unpadded url alphabet only; -1 otherwise */
-int b64url_decode(struct buf *out, const char *in, size_t len);
-/* b64_decoded_max - upper bound of decoded size */
-size_t b64_decoded_max(size_t len);
+int codec_b64_decode(struct buf *out, const char *in, size_t len, int lenient_ws);
+/* codec_b64url_encode - unpadded url alphabet (tracking tokens) */
+int codec_b64url_encode(struct buf *out, const void *data, size_t len);
+/* codec_b64url_decode - canonical unpadded url alphabet only; -1 otherwise */
+int codec_b64url_decode(struct buf *out, const char *in, size_t len);
+/* codec_b64_decoded_max - upper bound of decoded size */
+size_t codec_b64_decoded_max(size_t len);
 
-/* hex_encode - lowercase hex of data into out (2*len+1 bytes) */
-char *hex_encode(char *out, const void *data, size_t len);
-/* hex_digit - value of one hex digit (either case), -1 when c is none */
-int hex_digit(int c);
-/* hex_decode - exactly 2*len hex digits into out; -1 on bad input */
-int hex_decode(void *out, const char *in, size_t len);
+/* codec_hex_encode - lowercase hex of data into out (2*len+1 bytes) */
+char *codec_hex_encode(char *out, const void *data, size_t len);
+/* codec_hex_digit - value of one hex digit (either case), -1 when c is none */
+int codec_hex_digit(int c);
+/* codec_hex_decode - exactly 2*len hex digits into out; -1 on bad input */
+int codec_hex_decode(void *out, const char *in, size_t len);
 
 /*
- * qp_decode - quoted-printable (RFC 2045) into out; soft line breaks
+ * codec_qp_decode - quoted-msg_printable (RFC 2045) into out; soft line breaks
  * removed; a malformed "=" sequence is an error (-1).
  */
-int qp_decode(struct buf *out, const char *in, size_t len);
+int codec_qp_decode(struct buf *out, const char *in, size_t len);
 
-/* utf8_valid - 1 when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates) */
-int utf8_valid(const char *s, size_t len);
-/* utf8_count - number of code points (s must be valid) */
-size_t utf8_count(const char *s, size_t len);
+/* codec_utf8_valid - 1 when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates) */
+int codec_utf8_valid(const char *s, size_t len);
+/* codec_utf8_count - number of code points (s must be valid) */
+size_t codec_utf8_count(const char *s, size_t len);
 
 #endif

@@ -8,7 +8,7 @@ static const char *dec(const char *in, int ws)
     static char out[256];
 
     buf_init(&b, 1 << 20);
-    int r = b64_decode(&b, in, strlen(in), ws);
+    int r = codec_b64_decode(&b, in, strlen(in), ws);
     snprintf(out, sizeof(out), "%s", buf_ptr(&b));
     buf_free(&b);
     return r < 0 ? NULL : out;
@@ -21,7 +21,7 @@ TT_TEST(b64_rfc4648_vectors)
 
     for (int i = 0; i < 7; i++) {
         struct buf b = BUF_INIT(100);
-        TT_EQ_INT(b64_encode(&b, plain[i], strlen(plain[i])), 0);
+        TT_EQ_INT(codec_b64_encode(&b, plain[i], strlen(plain[i])), 0);
         TT_EQ_STR(buf_ptr(&b), enc[i]);
         buf_free(&b);
         TT_EQ_STR(dec(enc[i], 0), plain[i]);
@@ -47,7 +47,7 @@ TT_TEST(b64_lines_are_76)
     struct buf b = BUF_INIT(1000);
 
     memset(data, 'x', sizeof(data));
-    b64_encode_lines(&b, data, sizeof(data));
+    codec_b64_encode_lines(&b, data, sizeof(data));
     const char *p = buf_ptr(&b), *nl;
     while ((nl = strstr(p, "\r\n")) != NULL) {
         TT_ASSERT(nl - p <= 76);
@@ -62,19 +62,19 @@ TT_TEST(b64url_canonical)
     struct buf b = BUF_INIT(100);
     unsigned char raw[] = {0xfb, 0xff, 0x01};
 
-    b64url_encode(&b, raw, 3);
+    codec_b64url_encode(&b, raw, 3);
     TT_EQ_STR(buf_ptr(&b), "-_8B");
     buf_reset(&b);
-    TT_EQ_INT(b64url_decode(&b, "-_8B", 4), 0);
+    TT_EQ_INT(codec_b64url_decode(&b, "-_8B", 4), 0);
     TT_EQ_MEM(b.data, b.len, raw, 3);
     buf_reset(&b);
-    TT_EQ_INT(b64url_decode(&b, "-_8B=", 5), -1);
+    TT_EQ_INT(codec_b64url_decode(&b, "-_8B=", 5), -1);
     buf_free(&b);
-    TT_EQ_INT(b64url_decode(&b, "Zh", 2), -1); /* unused bits set */
+    TT_EQ_INT(codec_b64url_decode(&b, "Zh", 2), -1); /* unused bits set */
     buf_free(&b);
-    TT_EQ_INT(b64url_decode(&b, "Zm9v+", 5), -1);
+    TT_EQ_INT(codec_b64url_decode(&b, "Zm9v+", 5), -1);
     buf_free(&b);
-    TT_EQ_INT(b64url_decode(&b, "Zm9vY", 5), -1); /* impossible length */
+    TT_EQ_INT(codec_b64url_decode(&b, "Zm9vY", 5), -1); /* impossible length */
     buf_free(&b);
 }
 
@@ -82,7 +82,7 @@ TT_TEST(b64_respects_buffer_max)
 {
     struct buf b = BUF_INIT(4);
 
-    TT_EQ_INT(b64_encode(&b, "foobar", 6), -1);
+    TT_EQ_INT(codec_b64_encode(&b, "foobar", 6), -1);
     TT_ASSERT(b.data == NULL);
 }
 
@@ -91,41 +91,41 @@ TT_TEST(hex_roundtrip)
     char out[9];
     unsigned char raw[4] = {0xde, 0xad, 0xbe, 0xef}, back[4];
 
-    TT_EQ_STR(hex_encode(out, raw, 4), "deadbeef");
-    TT_EQ_INT(hex_decode(back, "DEADbeef", 4), 0);
+    TT_EQ_STR(codec_hex_encode(out, raw, 4), "deadbeef");
+    TT_EQ_INT(codec_hex_decode(back, "DEADbeef", 4), 0);
     TT_EQ_MEM(back, 4, raw, 4);
-    TT_EQ_INT(hex_decode(back, "deadbeeg", 4), -1);
+    TT_EQ_INT(codec_hex_decode(back, "deadbeeg", 4), -1);
 }
 
 TT_TEST(qp_decode_rules)
 {
     struct buf b = BUF_INIT(100);
 
-    TT_EQ_INT(qp_decode(&b, "a=3Db=\r\nc", 9), 0);
+    TT_EQ_INT(codec_qp_decode(&b, "a=3Db=\r\nc", 9), 0);
     TT_EQ_STR(buf_ptr(&b), "a=bc");
     buf_reset(&b);
-    TT_EQ_INT(qp_decode(&b, "x=C3=BC", 7), 0);
+    TT_EQ_INT(codec_qp_decode(&b, "x=C3=BC", 7), 0);
     TT_EQ_STR(buf_ptr(&b), "x\xc3\xbc");
     buf_reset(&b);
-    TT_EQ_INT(qp_decode(&b, "bad=ZZ", 6), -1);
+    TT_EQ_INT(codec_qp_decode(&b, "bad=ZZ", 6), -1);
     buf_free(&b);
-    TT_EQ_INT(qp_decode(&b, "end=", 4), -1);
+    TT_EQ_INT(codec_qp_decode(&b, "end=", 4), -1);
     buf_free(&b);
-    TT_EQ_INT(qp_decode(&b, "end=4", 5), -1);
+    TT_EQ_INT(codec_qp_decode(&b, "end=4", 5), -1);
     buf_free(&b);
 }
 
 TT_TEST(utf8_validation)
 {
-    TT_ASSERT(utf8_valid("abc", 3));
-    TT_ASSERT(utf8_valid("\xc3\xbc", 2));
-    TT_ASSERT(utf8_valid("\xf0\x9f\x98\x80", 4));
-    TT_ASSERT(!utf8_valid("\xc3", 1));
-    TT_ASSERT(!utf8_valid("\xc0\xaf", 2));       /* overlong */
-    TT_ASSERT(!utf8_valid("\xed\xa0\x80", 3));   /* surrogate */
-    TT_ASSERT(!utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
-    TT_ASSERT(!utf8_valid("\xff", 1));
-    TT_EQ_INT(utf8_count("a\xc3\xbc\xf0\x9f\x98\x80", 7), 3);
+    TT_ASSERT(codec_utf8_valid("abc", 3));
+    TT_ASSERT(codec_utf8_valid("\xc3\xbc", 2));
+    TT_ASSERT(codec_utf8_valid("\xf0\x9f\x98\x80", 4));
+    TT_ASSERT(!codec_utf8_valid("\xc3", 1));
+    TT_ASSERT(!codec_utf8_valid("\xc0\xaf", 2));       /* overlong */
+    TT_ASSERT(!codec_utf8_valid("\xed\xa0\x80", 3));   /* surrogate */
+    TT_ASSERT(!codec_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+    TT_ASSERT(!codec_utf8_valid("\xff", 1));
+    TT_EQ_INT(codec_utf8_count("a\xc3\xbc\xf0\x9f\x98\x80", 7), 3);
 }
 
 TT_MAIN(TT_CASE(b64_rfc4648_vectors), TT_CASE(b64_strict_rejects),

@@ -58,7 +58,7 @@ void msg_vprintf(const char *level, const char *fmt, va_list ap)
     int n, m;
     int saved = errno;
 
-    time_iso8601(ts, sizeof(ts), time_now_ms());
+    timeutil_iso8601(ts, sizeof(ts), timeutil_now_ms());
     n = snprintf(line, sizeof(line), "%s %s[%ld]: %s%s", ts, prog,
                  (long)getpid(), level ? level : "", level ? ": " : "");
     if (n < 0 || (size_t)n >= sizeof(line))
@@ -128,8 +128,8 @@ void msg_panic(const char *fmt, ...)
     abort();
 }
 
-/* printable - sanitize untrusted text for a log line */
-char *printable(char *out, size_t outsz, const char *in, size_t inlen)
+/* msg_printable - sanitize untrusted text for a log line */
+char *msg_printable(char *out, size_t outsz, const char *in, size_t inlen)
 {
     size_t i = 0, o = 0;
     const unsigned char *s = (const unsigned char *)in;

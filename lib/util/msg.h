@@ -38,10 +38,10 @@ void msg_vprintf(const char *level, const char *fmt, va_list ap);
 void msg_set_fatal_hook(void (*hook)(void));
 
 /*
- * printable - copy untrusted text into out (size outsz) replacing
+ * msg_printable - copy untrusted text into out (size outsz) replacing
  * control characters and non-UTF-8 bytes by '?', truncating with "...".
  * Returns out. Ownership: out is borrowed from the caller.
  */
-char *printable(char *out, size_t outsz, const char *in, size_t inlen);
+char *msg_printable(char *out, size_t outsz, const char *in, size_t inlen);
 
 #endif

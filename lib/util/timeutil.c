@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-int64_t time_now_ms(void)
+int64_t timeutil_now_ms(void)
 {
     struct timespec ts;
 
@@ -16,7 +16,7 @@ int64_t time_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t time_mono_ms(void)
+int64_t timeutil_mono_ms(void)
 {
     struct timespec ts;
 
@@ -24,7 +24,7 @@ int64_t time_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-char *time_iso8601(char *out, size_t outsz, int64_t ms)
+char *timeutil_iso8601(char *out, size_t outsz, int64_t ms)
 {
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
@@ -42,7 +42,7 @@ char *time_iso8601(char *out, size_t outsz, int64_t ms)
 #define SQL_MIN_MS (-30610224000LL * 1000)
 #define SQL_MAX_MS (253402300799LL * 1000 + 999)
 
-char *time_sql(char *out, size_t outsz, int64_t ms)
+char *timeutil_sql(char *out, size_t outsz, int64_t ms)
 {
     int64_t sec, frac;
     time_t t;
@@ -65,7 +65,7 @@ char *time_sql(char *out, size_t outsz, int64_t ms)
     return out;
 }
 
-char *time_day(char *out, size_t outsz, int64_t ms)
+char *timeutil_day(char *out, size_t outsz, int64_t ms)
 {
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
@@ -99,7 +99,7 @@ static int expect(const char **sp, char c)
     return 0;
 }
 
-int time_parse_iso8601(const char *s, int64_t *ms)
+int timeutil_parse_iso8601(const char *s, int64_t *ms)
 {
     struct tm tm;
     int y, mo, d, h, mi, sec, frac = 0, off = 0;
@@ -157,7 +157,7 @@ int time_parse_iso8601(const char *s, int64_t *ms)
     return 0;
 }
 
-int time_parse_duration(const char *s, int64_t *ms)
+int timeutil_parse_duration(const char *s, int64_t *ms)
 {
     char *end;
     long long v;
@@ -185,7 +185,7 @@ int time_parse_duration(const char *s, int64_t *ms)
     return 0;
 }
 
-void time_sleep_ms(int64_t ms)
+void timeutil_sleep_ms(int64_t ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
 

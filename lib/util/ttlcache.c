@@ -129,7 +129,7 @@ static int lookup(struct ttlcache *c, const char *key, void *out, int stale)
     lock(c);
     e = find(c, key, h);
     if (e)
-        hit = e->expires > time_mono_ms() ? 1 : 2;
+        hit = e->expires > timeutil_mono_ms() ? 1 : 2;
     if (hit == 2 && !stale)
         hit = 0;
     if (hit) {
@@ -183,7 +183,7 @@ void ttlcache_put(struct ttlcache *c, const char *key, const void *value, int64_
         c->count++;
     }
     copy_value(c, e->value, value);
-    now = time_mono_ms();
+    now = timeutil_mono_ms();
     e->expires = ttl_ms > INT64_MAX - now ? INT64_MAX : now + ttl_ms;
     use_front(c, e);
 out:

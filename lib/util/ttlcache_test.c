@@ -59,7 +59,7 @@ TT_TEST(expiry)
     ttlcache_put(c, "short", &(struct flat){1, ""}, 30);
     put_n(c, "long", 2);
     TT_EQ_INT(get_n(c, "short"), 1);
-    time_sleep_ms(60);
+    timeutil_sleep_ms(60);
     TT_EQ_INT(get_n(c, "short"), -1);
     TT_EQ_INT(get_n(c, "long"), 2);
     /* the expired entry is still held: a stale read answers it */
@@ -79,7 +79,7 @@ TT_TEST(expiry)
     TT_EQ_INT(ttlcache_count(c), 0);
     /* an expired entry is refreshed by a put */
     ttlcache_put(c, "short", &(struct flat){4, ""}, 30);
-    time_sleep_ms(60);
+    timeutil_sleep_ms(60);
     put_n(c, "short", 5);
     TT_EQ_INT(get_n(c, "short"), 5);
     /* without end: no overflow of the clock */
@@ -95,7 +95,7 @@ TT_TEST(eviction_is_lru)
     /* a full cache drops its least recently used entry, here the expired "gone" */
     ttlcache_put(c, "gone", &(struct flat){1, ""}, 30);
     put_n(c, "old", 2);
-    time_sleep_ms(60);
+    timeutil_sleep_ms(60);
     put_n(c, "new", 3);
     TT_EQ_INT(ttlcache_get_stale(c, "gone", NULL), 0);
     TT_EQ_INT(get_n(c, "old"), 2);

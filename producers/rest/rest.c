@@ -270,9 +270,9 @@ static void check_conf(void)
         msg_fatal("neither rest_listen nor rest_plain_listen is set");
     if (*rest_conf.listen && (!*rest_conf.tls_cert_file || !*rest_conf.tls_key))
         msg_fatal("rest_listen needs rest_tls_cert_file and rest_tls_key_file");
-    if (*txconf.master_key && secret_set_master_key(txconf.master_key) < 0)
+    if (*txconf.master_key && crypto_set_master_key(txconf.master_key) < 0)
         msg_fatal("master_key_file: not 64 hex digits");
-    if (!secret_have_master_key())
+    if (!crypto_have_master_key())
         msg_warn("no master_key_file: jobs with notification credentials will be refused");
 }
 
@@ -314,7 +314,7 @@ int main(int argc, char **argv)
     }
     metrics_flush();
     while (!stopping) {
-        int64_t now = time_mono_ms();
+        int64_t now = timeutil_mono_ms();
         if (now - last_flush >= 5000) {
             metrics_gauge("txmail_rest_active_requests", rest_http_active());
             metrics_flush();
@@ -331,7 +331,7 @@ int main(int argc, char **argv)
             last_expire = now;
         }
         rest_mem_tick();
-        time_sleep_ms(200);
+        timeutil_sleep_ms(200);
     }
     msg_info("stopping: finishing %d requests", rest_http_active());
     MHD_socket ls;
@@ -340,7 +340,7 @@ int main(int argc, char **argv)
     if (plain && (ls = MHD_quiesce_daemon(plain)) != MHD_INVALID_SOCKET)
         close(ls);
     for (int i = 0; i < 300 && rest_http_active() > 0; i++)
-        time_sleep_ms(100);
+        timeutil_sleep_ms(100);
     if (https)
         MHD_stop_daemon(https);
     if (plain)

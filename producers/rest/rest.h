@@ -91,21 +91,21 @@ int rest_http_active(void);
 struct rest_header {
     const char *name, *value;
 };
-/* rest_reply - queue status with body (copied) and headers (NULL-terminated list) */
-enum MHD_Result rest_reply(struct rest_req *r, int status, const char *body, size_t len,
+/* rest_answer_reply - queue status with body (copied) and headers (NULL-terminated list) */
+enum MHD_Result rest_answer_reply(struct rest_req *r, int status, const char *body, size_t len,
                            const struct rest_header *headers);
-/* rest_reject - the §6.1 rejection of a job request (fresh jobId), logged and counted */
-enum MHD_Result rest_reject(struct rest_req *r, int status, const char *subtype,
+/* rest_answer_reject - the §6.1 rejection of a job request (fresh jobId), logged and counted */
+enum MHD_Result rest_answer_reject(struct rest_req *r, int status, const char *subtype,
                             const char *description);
-/* rest_error - the §3.4 error of any other endpoint */
-enum MHD_Result rest_error(struct rest_req *r, int status, const char *subtype,
+/* rest_answer_error - the §3.4 error of any other endpoint */
+enum MHD_Result rest_answer_error(struct rest_req *r, int status, const char *subtype,
                            const char *description, const struct rest_header *headers);
 /* rest_answer_accepted - the §5.1 body. Ownership: new string. */
 char *rest_answer_accepted(const char *job_id, int64_t received_ms, int part, json_t *content);
-/* rest_reply_raw - write a complete answer past MHD, then the caller drops the connection */
-void rest_reply_raw(struct rest_req *r, int status, const char *subtype, const char *description);
-/* rest_location - "Location" value of a job. Ownership: new string. */
-char *rest_location(const char *job_id);
+/* rest_answer_raw - write a complete answer past MHD, then the caller drops the connection */
+void rest_answer_raw(struct rest_req *r, int status, const char *subtype, const char *description);
+/* rest_answer_location - "Location" value of a job. Ownership: new string. */
+char *rest_answer_location(const char *job_id);
 
 /* rest_auth.c */
 /* rest_auth_client - fill peer_ip and client_ip of r */
@@ -144,8 +144,8 @@ struct rest_lookup {
     struct rest_conn *c;
     long long account_id;
 };
-enum tx_code rest_sender_domain(void *arg, const char *domain, struct jobreq_sender *out);
-enum tx_code rest_suppression(void *arg, struct suppress_query *q, size_t n);
+enum tx_code rest_suppress_sender_domain(void *arg, const char *domain, struct jobreq_sender *out);
+enum tx_code rest_suppress_lookup(void *arg, struct suppress_query *q, size_t n);
 
 /* rest_publish.c - make the job durable: publish (confirmed), then record, then answer */
 enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq_result *res,
@@ -164,6 +164,6 @@ void rest_mem_tick(void);
 enum MHD_Result rest_intake(struct rest_req *r);
 /* rest_health.c */
 enum MHD_Result rest_health(struct rest_req *r);
-enum MHD_Result rest_metrics(struct rest_req *r);
+enum MHD_Result rest_health_metrics(struct rest_req *r);
 
 #endif

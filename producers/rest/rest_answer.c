@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-enum MHD_Result rest_reply(struct rest_req *r, int status, const char *body, size_t len,
+enum MHD_Result rest_answer_reply(struct rest_req *r, int status, const char *body, size_t len,
                            const struct rest_header *headers)
 {
     struct MHD_Response *resp;
@@ -56,7 +56,7 @@ static char *rejection_body(const char *job_id, const char *subtype, const char 
                           "description", description));
 }
 
-enum MHD_Result rest_reject(struct rest_req *r, int status, const char *subtype,
+enum MHD_Result rest_answer_reject(struct rest_req *r, int status, const char *subtype,
                             const char *description)
 {
     struct rest_header h[3] = {{NULL, NULL}, {NULL, NULL}, {NULL, NULL}};
@@ -72,18 +72,18 @@ enum MHD_Result rest_reject(struct rest_req *r, int status, const char *subtype,
     }
     msg_info("%s: client=%s, account=%s, status=rejected (%d %s %s)", r->job_id, r->client_ip,
              r->authed ? r->acct.name : "-", status, subtype,
-             printable(safe, sizeof(safe), description, strlen(description)));
-    enum MHD_Result rc = rest_reply(r, status, body, strlen(body), h);
+             msg_printable(safe, sizeof(safe), description, strlen(description)));
+    enum MHD_Result rc = rest_answer_reply(r, status, body, strlen(body), h);
     xfree(body);
     return rc;
 }
 
-enum MHD_Result rest_error(struct rest_req *r, int status, const char *subtype,
+enum MHD_Result rest_answer_error(struct rest_req *r, int status, const char *subtype,
                            const char *description, const struct rest_header *headers)
 {
     char *body = dump(json_pack("{s:{s:{s:s,s:s,s:s}}}", "meta", "state", "type", "REJECTED",
                                 "subType", subtype, "description", description));
-    enum MHD_Result rc = rest_reply(r, status, body, strlen(body), headers);
+    enum MHD_Result rc = rest_answer_reply(r, status, body, strlen(body), headers);
 
     xfree(body);
     return rc;
@@ -93,13 +93,13 @@ char *rest_answer_accepted(const char *job_id, int64_t received_ms, int part, js
 {
     char ts[32];
 
-    time_iso8601(ts, sizeof(ts), received_ms);
+    timeutil_iso8601(ts, sizeof(ts), received_ms);
     return dump(json_pack("{s:{s:s,s:s,s:{s:s,s:s,s:s}},s:O}", "meta", "jobId", job_id,
                           "receivedTs", ts, "state", "type", "ACCEPTED", "subType",
                           part ? "PART" : "FULL", "phase", "PRE_PROCESS", "content", content));
 }
 
-char *rest_location(const char *job_id)
+char *rest_answer_location(const char *job_id)
 {
     return xasprintf("%s%s/%s", rest_conf.base_path, rest_conf.jobs_path, job_id);
 }
@@ -108,7 +108,7 @@ char *rest_location(const char *job_id)
 static void send_all(struct rest_req *r, const char *data, size_t len)
 {
     const union MHD_ConnectionInfo *ci;
-    int64_t deadline = time_mono_ms() + 2000;
+    int64_t deadline = timeutil_mono_ms() + 2000;
     int fd;
 
     ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -122,7 +122,7 @@ static void send_all(struct rest_req *r, const char *data, size_t len)
             return;
         tls = (gnutls_session_t)ci->tls_session;
     }
-    while (len > 0 && time_mono_ms() < deadline) {
+    while (len > 0 && timeutil_mono_ms() < deadline) {
         ssize_t n = tls ? gnutls_record_send(tls, data, len) : send(fd, data, len, MSG_NOSIGNAL);
         if (n > 0) {
             data += n;
@@ -140,7 +140,7 @@ static void send_all(struct rest_req *r, const char *data, size_t len)
         shutdown(fd, SHUT_WR);
 }
 
-void rest_reply_raw(struct rest_req *r, int status, const char *subtype, const char *description)
+void rest_answer_raw(struct rest_req *r, int status, const char *subtype, const char *description)
 {
     char *body = rejection_body(r->job_id, subtype, description);
     char *msg = xasprintf("HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"

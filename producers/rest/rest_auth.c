@@ -70,7 +70,7 @@ enum tx_code rest_auth_check(struct rest_req *r, struct rest_conn *c)
     size_t len = strlen(h);
     while (len > 0 && h[len - 1] == ' ')
         len--;
-    if (len == 0 || len > 1024 || b64_decode(&cred, h, len, 0) < 0 || cred.len == 0)
+    if (len == 0 || len > 1024 || codec_b64_decode(&cred, h, len, 0) < 0 || cred.len == 0)
         goto out;
     if (memchr(cred.data, 0, cred.len) || (colon = memchr(cred.data, ':', cred.len)) == NULL)
         goto out;

@@ -45,13 +45,13 @@ struct rest_conn *rest_conn_take(void)
 
 void rest_conn_give(struct rest_conn *c)
 {
-    c->used = time_mono_ms();
+    c->used = timeutil_mono_ms();
     pthread_mutex_unlock(&c->lock);
 }
 
 void rest_conn_keepalive(int64_t idle_ms)
 {
-    int64_t now = time_mono_ms();
+    int64_t now = timeutil_mono_ms();
 
     pthread_mutex_lock(&lock);
     for (int i = 0; i < nall; i++) {

@@ -29,12 +29,12 @@ enum MHD_Result rest_health(struct rest_req *r)
                           "activeRequests", rest_http_active());
     body = json_dumps(j, JSON_COMPACT);
     json_decref(j);
-    rc = rest_reply(r, db_ok && mq_ok ? 200 : 503, body, strlen(body), NULL);
+    rc = rest_answer_reply(r, db_ok && mq_ok ? 200 : 503, body, strlen(body), NULL);
     free(body);
     return rc;
 }
 
-enum MHD_Result rest_metrics(struct rest_req *r)
+enum MHD_Result rest_health_metrics(struct rest_req *r)
 {
     struct buf out = BUF_INIT(4 << 20);
     struct MHD_Response *resp;

@@ -48,10 +48,10 @@ void *rest_http_begin(void *cls, const char *uri, struct MHD_Connection *c)
     (void)uri;
     r->conn = c;
     r->tls = cls != NULL;
-    r->started = time_mono_ms();
+    r->started = timeutil_mono_ms();
     buf_init(&r->body, rest_conf.body_max);
-    uuid_v7(&u);
-    uuid_format(r->job_id, &u);
+    ids_uuid_v7(&u);
+    ids_uuid_format(r->job_id, &u);
     __atomic_add_fetch(&active, 1, __ATOMIC_RELAXED);
     return r;
 }
@@ -173,10 +173,10 @@ static enum MHD_Result admin(struct rest_req *r, const char *method)
     static const struct rest_header allow[] = {{MHD_HTTP_HEADER_ALLOW, "GET, HEAD"}, {NULL, NULL}};
 
     if (!auth_ip_allowed(rest_conf.admin_clients, r->peer_ip))
-        return rest_error(r, 404, "NOT_FOUND", "Unknown path", NULL);
+        return rest_answer_error(r, 404, "NOT_FOUND", "Unknown path", NULL);
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return rest_error(r, 405, "METHOD_NOT_ALLOWED", "Method not allowed", allow);
-    return r->route == ROUTE_HEALTH ? rest_health(r) : rest_metrics(r);
+        return rest_answer_error(r, 405, "METHOD_NOT_ALLOWED", "Method not allowed", allow);
+    return r->route == ROUTE_HEALTH ? rest_health(r) : rest_health_metrics(r);
 }
 
 /* login_limited - 429: too many failed logins, or every KDF slot busy (retry_after set) */
@@ -187,7 +187,7 @@ static enum MHD_Result login_limited(struct rest_req *r, int jobs, enum tx_code 
 
     snprintf(retry, sizeof(retry), "%d", r->retry_after > 0 ? r->retry_after : 1);
     const struct rest_header h[] = {{MHD_HTTP_HEADER_RETRY_AFTER, retry}, {NULL, NULL}};
-    return jobs ? rest_reject(r, 429, "LIMIT_EXCEEDED", d) : rest_error(r, 429, "LIMIT_EXCEEDED", d, h);
+    return jobs ? rest_answer_reject(r, 429, "LIMIT_EXCEEDED", d) : rest_answer_error(r, 429, "LIMIT_EXCEEDED", d, h);
 }
 
 /* headers - the first call: everything decided before the body (contract §6.3 steps 1-5) */
@@ -207,7 +207,7 @@ static enum MHD_Result headers(struct rest_req *r, const char *url, const char *
         return admin(r, method);
     }
     if ((rest = under_base(url)) == NULL)
-        return rest_error(r, 404, "NOT_FOUND", "Unknown path", NULL);
+        return rest_answer_error(r, 404, "NOT_FOUND", "Unknown path", NULL);
     r->route = strcmp(rest, rest_conf.jobs_path) == 0 ? ROUTE_JOBS : ROUTE_OTHER;
     int jobs = r->route == ROUTE_JOBS && strcmp(method, "POST") == 0;
     /* 1. credentials and source address */
@@ -215,26 +215,26 @@ static enum MHD_Result headers(struct rest_req *r, const char *url, const char *
     rc = rest_auth_check(r, c);
     rest_conn_give(c);
     if (rc == TX_RETRY_DB)
-        return jobs ? rest_reject(r, 503, "INTERNAL_ERROR", "Internal error")
-                    : rest_error(r, 503, "INTERNAL_ERROR", "Internal error", NULL);
+        return jobs ? rest_answer_reject(r, 503, "INTERNAL_ERROR", "Internal error")
+                    : rest_answer_error(r, 503, "INTERNAL_ERROR", "Internal error", NULL);
     if (rc == TX_RETRY_THROTTLED || rc == TX_RETRY_UNAVAILABLE) /* login limits (auth.h) */
         return login_limited(r, jobs, rc);
     if (rc != TX_OK)
-        return jobs ? rest_reject(r, 401, "UNAUTHORIZED", "Unauthorized")
-                    : rest_error(r, 401, "UNAUTHORIZED", "Unauthorized", www);
+        return jobs ? rest_answer_reject(r, 401, "UNAUTHORIZED", "Unauthorized")
+                    : rest_answer_error(r, 401, "UNAUTHORIZED", "Unauthorized", www);
     /* 2. rate and concurrency */
     switch (rest_limit_enter(&r->acct, &r->retry_after, &r->limited)) {
     case REST_LIMIT_RATE:
-        return rest_reject(r, 429, "LIMIT_EXCEEDED", "Request rate limit exceeded");
+        return rest_answer_reject(r, 429, "LIMIT_EXCEEDED", "Request rate limit exceeded");
     case REST_LIMIT_CONCURRENCY:
-        return rest_reject(r, 429, "LIMIT_EXCEEDED", "Concurrent request limit exceeded");
+        return rest_answer_reject(r, 429, "LIMIT_EXCEEDED", "Concurrent request limit exceeded");
     default:
         break;
     }
     if (r->route != ROUTE_JOBS)
-        return rest_error(r, 404, "NOT_FOUND", "Unknown path", NULL);
+        return rest_answer_error(r, 404, "NOT_FOUND", "Unknown path", NULL);
     if (!jobs)
-        return rest_error(r, 405, "METHOD_NOT_ALLOWED", "Method not allowed", allow);
+        return rest_answer_error(r, 405, "METHOD_NOT_ALLOWED", "Method not allowed", allow);
     /* 3. body size, as soon as it is announced */
     r->body.max = body_limit(r);
     h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -242,22 +242,22 @@ static enum MHD_Result headers(struct rest_req *r, const char *url, const char *
         char *end;
         unsigned long long cl = strtoull(h, &end, 10);
         if (end == h || *end || cl > r->body.max)
-            return rest_reject(r, 413, "LIMIT_EXCEEDED", "Request body size limit exceeded");
+            return rest_answer_reject(r, 413, "LIMIT_EXCEEDED", "Request body size limit exceeded");
         /* room for what is announced, up to 1 MB: memory follows the bytes that arrive */
         if (cl > 0 && buf_reserve(&r->body, (size_t)(cl < (1 << 20) ? cl : (1 << 20))) < 0)
-            return rest_reject(r, 413, "LIMIT_EXCEEDED", "Request body size limit exceeded");
+            return rest_answer_reject(r, 413, "LIMIT_EXCEEDED", "Request body size limit exceeded");
     }
     /* 4. media type */
     if (!content_type_ok(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
-        return rest_reject(r, 400, "INVALID_FORMAT", "Invalid format for Content-Type");
+        return rest_answer_reject(r, 400, "INVALID_FORMAT", "Invalid format for Content-Type");
     h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
     if (h && strcasecmp(h, "identity") != 0)
-        return rest_reject(r, 400, "INVALID_FORMAT", "Invalid format for Content-Encoding");
+        return rest_answer_reject(r, 400, "INVALID_FORMAT", "Invalid format for Content-Encoding");
     /* 5. Idempotency-Key syntax (the claim waits for the body) */
     h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
     if (h) {
         if (!idem_key_ok(h))
-            return rest_reject(r, 400, "INVALID_VALUE", "Invalid value for Idempotency-Key");
+            return rest_answer_reject(r, 400, "INVALID_VALUE", "Invalid value for Idempotency-Key");
         memcpy(r->idem_key, h, strlen(h) + 1);
         r->has_idem = 1;
     }
@@ -277,7 +277,7 @@ enum MHD_Result rest_http_handle(void *cls, struct MHD_Connection *c, const char
     if (r == NULL)
         *con_cls = r = rest_http_begin(cls, url, c);
     r->conn = c;
-    if (r->state != R_ANSWERED && time_mono_ms() - r->started > rest_conf.read_timeout_ms) {
+    if (r->state != R_ANSWERED && timeutil_mono_ms() - r->started > rest_conf.read_timeout_ms) {
         msg_info("%s: client=%s, status=dropped (read timeout)", r->job_id, r->client_ip[0] ? r->client_ip : "-");
         metrics_count("txmail_rest_requests_total", "status", "dropped", 1);
         r->state = R_ANSWERED;
@@ -291,16 +291,16 @@ enum MHD_Result rest_http_handle(void *cls, struct MHD_Connection *c, const char
             if (buf_append(&r->body, upload_data, *upload_data_size) < 0) {
                 /* over the limit while reading (chunked, or more than announced) */
                 r->state = R_ANSWERED;
-                rest_reply_raw(r, 413, "LIMIT_EXCEEDED", "Request body size limit exceeded");
+                rest_answer_raw(r, 413, "LIMIT_EXCEEDED", "Request body size limit exceeded");
                 return MHD_NO;
             }
             *upload_data_size = 0;
             return MHD_YES;
         }
         r->state = R_ANSWERED;
-        int64_t t0 = time_mono_ms();
+        int64_t t0 = timeutil_mono_ms();
         enum MHD_Result rc = rest_intake(r);
-        metrics_latency(time_mono_ms() - t0);
+        metrics_latency(timeutil_mono_ms() - t0);
         return rc;
     default:
         *upload_data_size = 0;

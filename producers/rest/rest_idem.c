@@ -43,7 +43,7 @@ static int replay(struct db *db, long long account_id, const char *job_id, struc
 enum rest_idem rest_idem_claim(struct db *db, long long account_id, const char *key,
                                const char *owner, struct rest_idem_replay *out)
 {
-    int64_t deadline = time_mono_ms() + rest_conf.idem_wait_ms;
+    int64_t deadline = timeutil_mono_ms() + rest_conf.idem_wait_ms;
     long long window_s = rest_conf.idem_window_ms / 1000;
     struct db_res *res;
     enum tx_code rc;
@@ -106,9 +106,9 @@ enum rest_idem rest_idem_claim(struct db *db, long long account_id, const char *
             }
             continue;
         }
-        if (time_mono_ms() + POLL_MS > deadline)
+        if (timeutil_mono_ms() + POLL_MS > deadline)
             return REST_IDEM_CONFLICT;
-        time_sleep_ms(POLL_MS);
+        timeutil_sleep_ms(POLL_MS);
     }
 }
 

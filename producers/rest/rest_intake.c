@@ -16,7 +16,7 @@
 
 static enum MHD_Result replayed(struct rest_req *r, struct rest_idem_replay *rp)
 {
-    char *loc = rest_location(rp->job_id);
+    char *loc = rest_answer_location(rp->job_id);
     struct rest_header h[] = {{"X-Txmail-Idempotent-Replay", "true"},
                               {MHD_HTTP_HEADER_LOCATION, loc},
                               {NULL, NULL}};
@@ -26,7 +26,7 @@ static enum MHD_Result replayed(struct rest_req *r, struct rest_idem_replay *rp)
         h[1].name = NULL;
     msg_info("%s: client=%s, account=%s, status=replayed (job %s, Idempotency-Key)", r->job_id,
              r->client_ip, r->acct.name, rp->job_id);
-    rc = rest_reply(r, rp->status, rp->answer, strlen(rp->answer), h);
+    rc = rest_answer_reply(r, rp->status, rp->answer, strlen(rp->answer), h);
     xfree(loc);
     xfree(rp->answer);
     return rc;
@@ -47,7 +47,7 @@ static void log_recipients(json_t *data)
                 char safe[300];
                 if (addr == NULL) {
                     const char *e = json_string_value(json_object_get(a, "email"));
-                    addr = printable(safe, sizeof(safe), e, strlen(e));
+                    addr = msg_printable(safe, sizeof(safe), e, strlen(e));
                 }
                 if (json_is_object(drop))
                     msg_info("%s: %s=<%s>, status=dropped (%s)",
@@ -71,7 +71,7 @@ static enum MHD_Result intake(struct rest_req *r, struct rest_conn *c)
 
     if (r->has_idem) {
         if (rest_conn_db(c) != TX_OK)
-            return rest_reject(r, 503, "INTERNAL_ERROR", "Internal error");
+            return rest_answer_reject(r, 503, "INTERNAL_ERROR", "Internal error");
         switch (rest_idem_claim(c->db, r->acct.id, r->idem_key, r->job_id, &rp)) {
         case REST_IDEM_OWNED:
             owned = 1;
@@ -79,36 +79,36 @@ static enum MHD_Result intake(struct rest_req *r, struct rest_conn *c)
         case REST_IDEM_REPLAY:
             return replayed(r, &rp);
         case REST_IDEM_CONFLICT:
-            return rest_reject(r, 409, "CONFLICT", "Request with this Idempotency-Key is in progress");
+            return rest_answer_reject(r, 409, "CONFLICT", "Request with this Idempotency-Key is in progress");
         default:
-            return rest_reject(r, 503, "INTERNAL_ERROR", "Internal error");
+            return rest_answer_reject(r, 503, "INTERNAL_ERROR", "Internal error");
         }
     }
-    int64_t received = time_now_ms(), t0 = time_mono_ms();
+    int64_t received = timeutil_now_ms(), t0 = timeutil_mono_ms();
     struct jobreq_env env = {r->acct.settings, r->acct.id, r->acct.name, r->acct.customer_no,
                              r->acct.tenant, rest_conf.stages, r->job_id, received,
-                             rest_sender_domain, rest_suppression, &lookup};
-    if (jobreq_run(r->body.data ? r->body.data : "", r->body.len, &env, &res) < 0) {
+                             rest_suppress_sender_domain, rest_suppress_lookup, &lookup};
+    if (rest_jobreq_run(r->body.data ? r->body.data : "", r->body.len, &env, &res) < 0) {
         if (owned)
             rest_idem_release(c->db, r->acct.id, r->idem_key, r->job_id);
-        mr = rest_reject(r, res.http, res.subtype, res.description);
-        jobreq_result_free(&res);
+        mr = rest_answer_reject(r, res.http, res.subtype, res.description);
+        rest_jobreq_result_free(&res);
         return mr;
     }
     answer = rest_answer_accepted(r->job_id, received, res.dropped > 0, res.content);
-    int64_t t1 = time_mono_ms();
+    int64_t t1 = timeutil_mono_ms();
     enum tx_code rc = rest_publish(c, r, &res, answer, received);
     if (msg_verbose)
         msg_debug("%s: read %lld ms, checked %lld ms, durable %lld ms", r->job_id,
-                  (long long)(t0 - r->started), (long long)(t1 - t0), (long long)(time_mono_ms() - t1));
+                  (long long)(t0 - r->started), (long long)(t1 - t0), (long long)(timeutil_mono_ms() - t1));
     if (rc != TX_OK) {
         if (owned)
             rest_idem_release(c->db, r->acct.id, r->idem_key, r->job_id);
-        mr = tx_disposition(rc) == TX_DISP_FATAL ? rest_reject(r, 500, "INTERNAL_ERROR", "Internal error")
-                                   : rest_reject(r, 503, "INTERNAL_ERROR", "Internal error");
+        mr = txcode_disposition(rc) == TX_DISP_FATAL ? rest_answer_reject(r, 500, "INTERNAL_ERROR", "Internal error")
+                                   : rest_answer_reject(r, 503, "INTERNAL_ERROR", "Internal error");
         goto out;
     }
-    char *loc = rest_location(r->job_id);
+    char *loc = rest_answer_location(r->job_id);
     struct rest_header h[] = {{MHD_HTTP_HEADER_LOCATION, loc}, {NULL, NULL}};
     msg_info("%s: client=%s, account=%s, from=<%s>, size=%zu, blocks=%zu, recipients=%d, "
              "dropped=%d, slip=%s, status=accepted (%s)",
@@ -120,11 +120,11 @@ static enum MHD_Result intake(struct rest_req *r, struct rest_conn *c)
     metrics_count("txmail_rest_jobs_total", NULL, NULL, 1);
     metrics_count("txmail_rest_recipients_total", "result", "accepted", res.addresses - res.dropped);
     metrics_count("txmail_rest_recipients_total", "result", "dropped", res.dropped);
-    mr = rest_reply(r, 200, answer, strlen(answer), h);
+    mr = rest_answer_reply(r, 200, answer, strlen(answer), h);
     xfree(loc);
 out:
     xfree(answer);
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
     return mr;
 }
 

@@ -22,55 +22,55 @@
 static int subject_then(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    return jr_text(v, val, &v->subject);
+    return rest_jobreq_text_check(v, val, &v->subject);
 }
 
 static int body_then(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    return jr_text(v, val, &v->body);
+    return rest_jobreq_text_check(v, val, &v->body);
 }
 
 static int alt_then(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    return jr_text(v, val, &v->alternative);
+    return rest_jobreq_text_check(v, val, &v->alternative);
 }
 
 static int att_then(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    return jr_attachments(v, val);
+    return rest_jobreq_attach_check(v, val);
 }
 
 static int rcpt_then(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    return jr_recipients(v, val);
+    return rest_jobreq_rcpt_check(v, val);
 }
 
 static int mail_then(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    return jr_mail(v, val);
+    return rest_jobreq_mail_check(v, val);
 }
 
 static int job_then(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    return jr_job(v, val);
+    return rest_jobreq_job_check(v, val);
 }
 
 static int notif_then(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    return jr_notification(v, val);
+    return rest_jobreq_notify_check(v, val);
 }
 
 static int alias_then(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    return jr_alias(v, val);
+    return rest_jobreq_job_alias(v, val);
 }
 
 static const struct jr_field top_fields[] = {
@@ -97,20 +97,20 @@ static int cross_field(struct jr *v)
     int flagged = 0;
 
     for (size_t i = 0; i < v->natt; i++) {
-        if (!jr_bool(&v->att[i].secure, 0))
+        if (!rest_jobreq_walk_bool(&v->att[i].secure, 0))
             continue;
         flagged = 1;
         if (e->sd)
             continue;
         snprintf(path, sizeof(path), "attachments[%zu].secureDocument", i);
-        return jr_fail_path(v, jr_feature(v, "secureDocument") ? JR_E_VALUE : JR_E_CONFIG, path);
+        return rest_jobreq_walk_fail_path(v, rest_jobreq_walk_feature(v, "secureDocument") ? JR_E_VALUE : JR_E_CONFIG, path);
     }
     if (e->sd && e->ms)
-        return jr_fail_path(v, JR_E_VALUE, "job.options.messageSigning.active");
+        return rest_jobreq_walk_fail_path(v, JR_E_VALUE, "job.options.messageSigning.active");
     if (e->ms && v->sender.relay)
-        return jr_fail_path(v, JR_E_CONFIG, "job.options.messageSigning.active");
+        return rest_jobreq_walk_fail_path(v, JR_E_CONFIG, "job.options.messageSigning.active");
     if (e->sd && flagged && !slip_offers(v->env->stages, SLIP_SECURE_ZIP))
-        return jr_fail_path(v, JR_E_CONFIG, e->sd_path);
+        return rest_jobreq_walk_fail_path(v, JR_E_CONFIG, e->sd_path);
     return 0;
 }
 
@@ -123,14 +123,14 @@ static int slip(struct jr *v, char *out, size_t outsz)
 
     memset(&f, 0, sizeof(f));
     for (size_t i = 0; i < v->natt; i++)
-        f.on[SLIP_SECURE_ZIP] |= e->sd && jr_bool(&v->att[i].secure, 0);
+        f.on[SLIP_SECURE_ZIP] |= e->sd && rest_jobreq_walk_bool(&v->att[i].secure, 0);
     f.on[SLIP_ANTIVIRUS] = e->av;
     f.on[SLIP_TRACE_RECOVER] = e->tr;
     f.on[SLIP_SECURE_DOCUMENT] = e->sd;
     f.on[SLIP_SPAM_CHECK] = e->sc;
     f.on[SLIP_MESSAGE_SIGNING] = e->ms;
     if (slip_build(v->env->stages, &f, out, outsz, &missing) < 0)
-        return jr_fail(v, JR_E_CONFIG);
+        return rest_jobreq_walk_fail(v, JR_E_CONFIG);
     return 0;
 }
 
@@ -146,14 +146,14 @@ static size_t limit(const struct jobreq_env *env, const char *name, size_t contr
 
 static void jr_free(struct jr *v)
 {
-    jr_addr_free(&v->mail.from.a);
-    jr_addr_free(&v->mail.mime.a);
-    jr_addr_free(&v->mail.reply.a);
+    rest_jobreq_walk_addr_free(&v->mail.from.a);
+    rest_jobreq_walk_addr_free(&v->mail.mime.a);
+    rest_jobreq_walk_addr_free(&v->mail.reply.a);
     for (size_t i = 0; i < v->nblocks; i++) {
         struct jr_block *b = &v->blocks[i];
-        jr_addr_free(&b->m.reply.a);
+        rest_jobreq_walk_addr_free(&b->m.reply.a);
         for (size_t j = 0; j < b->nrcpt; j++) {
-            jr_addr_free(&b->rcpt[j].a);
+            rest_jobreq_walk_addr_free(&b->rcpt[j].a);
             xfree(b->rcpt[j].lower);
             xfree(b->rcpt[j].drop_desc);
         }
@@ -242,8 +242,8 @@ static json_t *marked(json_t *j, const char *body, const struct jobreq_span *sp,
     if (*s || k >= n || sp[k].raw)
         return NULL;
     char *text = xmalloc(sp[k].end - sp[k].start + 1);
-    size_t tl = jobreq_unescape(body + sp[k].start, sp[k].end - sp[k].start, text);
-    /* checked by jobreq_syntax_spans(): UTF-8, no NUL */
+    size_t tl = rest_jobreq_syntax_unescape(body + sp[k].start, sp[k].end - sp[k].start, text);
+    /* checked by rest_jobreq_syntax_spans(): UTF-8, no NUL */
     json_t *out = json_stringn_nocheck(text, tl);
     xfree(text);
     return out;
@@ -290,7 +290,7 @@ static size_t orig_pos(const struct sub *subs, size_t n, size_t pos)
     return pos + shift;
 }
 
-int jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
+int rest_jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
                struct jobreq_result *res)
 {
     struct jr *v = xcalloc(1, sizeof(*v));
@@ -304,7 +304,7 @@ int jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
 
     memset(res, 0, sizeof(*res));
     res->http = 200;
-    switch (jobreq_syntax_spans(body, len, msg, sizeof(msg), JOBREQ_RAW_MIN, spans, MAX_SPANS,
+    switch (rest_jobreq_syntax_spans(body, len, msg, sizeof(msg), JOBREQ_RAW_MIN, spans, MAX_SPANS,
                                 &nspans)) {
     case 0:
         break;
@@ -320,8 +320,8 @@ int jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
     }
     if (nspans) {
         unsigned char nonce[12];
-        random_bytes(nonce, sizeof(nonce));
-        hex_encode(hex, nonce, sizeof(nonce));
+        ids_random_bytes(nonce, sizeof(nonce));
+        codec_hex_encode(hex, nonce, sizeof(nonce));
         snprintf(str, sizeof(str), "txmail-str-%s", hex);
         text = copy = without_spans(body, len, spans, nspans, hex, str, res, subs, &tlen);
     }
@@ -329,7 +329,7 @@ int jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
     v->root = json_loadb(text + skip, tlen - skip, JSON_REJECT_DUPLICATES, &err);
     if (v->root == NULL) {
         enum json_error_code code = json_error_code(&err);
-        jobreq_syntax_where(body, len, orig_pos(subs, nspans, skip + (size_t)(err.position > 0 ? err.position : 0)),
+        rest_jobreq_syntax_where(body, len, orig_pos(subs, nspans, skip + (size_t)(err.position > 0 ? err.position : 0)),
                             where, sizeof(where));
         snprintf(msg, sizeof(msg), "%s %s",
                  code == json_error_duplicate_key ? "Duplicate member name"
@@ -350,10 +350,10 @@ int jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
     v->max_blocks = limit(env, "recipientBlocks", JOBREQ_MAX_BLOCKS);
     v->max_addresses = limit(env, "addresses", JOBREQ_MAX_ADDRESSES);
     v->max_attachments = limit(env, "attachments", JOBREQ_MAX_ATTACHMENTS);
-    if (jr_object(v, v->root, top_fields, v) < 0 || jr_effective(v) < 0 || cross_field(v) < 0 ||
-        jr_classify(v) < 0 || slip(v, res->slip, sizeof(res->slip)) < 0)
+    if (rest_jobreq_walk_object(v, v->root, top_fields, v) < 0 || rest_jobreq_job_effective(v) < 0 || cross_field(v) < 0 ||
+        rest_jobreq_rcpt_classify(v) < 0 || slip(v, res->slip, sizeof(res->slip)) < 0)
         goto out;
-    jr_build(v);
+    rest_jobreq_build(v);
     rc = 0;
 out:
     if (rc < 0 && res->http == 200) {
@@ -369,7 +369,7 @@ out:
     return rc;
 }
 
-void jobreq_result_free(struct jobreq_result *res)
+void rest_jobreq_result_free(struct jobreq_result *res)
 {
     if (res == NULL)
         return;

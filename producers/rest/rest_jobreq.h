@@ -6,7 +6,7 @@
  * It needs no network: what it must know about the caller's world (the
  * account, the sender domains registered for it, the suppression list)
  * comes through struct jobreq_env, so unit tests and the fuzz target call
- * jobreq_run() directly with stub hooks.
+ * rest_jobreq_run() directly with stub hooks.
  *
  * Split by member: rest_jobreq.c (entry, top level, cross-field rules),
  * rest_jobreq_walk.c (the table walker, paths, errors),
@@ -100,17 +100,17 @@ struct jobreq_result {
 };
 
 /*
- * jobreq_run - check body[0..len) and build the job. Returns 0 with
+ * rest_jobreq_run - check body[0..len) and build the job. Returns 0 with
  * res->http 200 and the job, or -1 with res->http/subtype/description set
  * (400/403 rejection, 503 when a hook reported TX_RETRY_DB). Never fails
- * on content. Ownership: release res with jobreq_result_free().
+ * on content. Ownership: release res with rest_jobreq_result_free().
  */
-int jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
+int rest_jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
                struct jobreq_result *res);
-void jobreq_result_free(struct jobreq_result *res);
+void rest_jobreq_result_free(struct jobreq_result *res);
 
 /*
- * jobreq_rawify - move the large values of the normalized job into raw
+ * rest_jobreq_build_rawify - move the large values of the normalized job into raw
  * segments (docs/ENVELOPES.md): every marked attachment's base64 (line
  * breaks removed) becomes "raw": [offset, length] instead of "data", and a
  * body or alternative text of JOBREQ_RAW_TEXT_MIN bytes or more becomes
@@ -118,11 +118,11 @@ void jobreq_result_free(struct jobreq_result *res);
  * becomes the envelope's raw part. So neither this process nor render
  * passes them through jansson. 0, or -1 when a marker is missing.
  */
-int jobreq_rawify(const struct jobreq_result *res, json_t *data, struct buf *raw);
+int rest_jobreq_build_rawify(const struct jobreq_result *res, json_t *data, struct buf *raw);
 #define JOBREQ_RAW_TEXT_MIN 1024
 
 /*
- * jobreq_syntax - 0 when body is one UTF-8 JSON object within the nesting
+ * rest_jobreq_syntax - 0 when body is one UTF-8 JSON object within the nesting
  * limit; else -1 with a parser message "<what> at line L column C path $..."
  * in msg (contract §6.1), or JOBREQ_SYNTAX_LIMIT when the body passes a
  * structural limit above, with the description of the LIMIT_EXCEEDED
@@ -130,7 +130,7 @@ int jobreq_rawify(const struct jobreq_result *res, json_t *data, struct buf *raw
  * elements"). The scan stops there: nothing after it is looked at.
  */
 #define JOBREQ_SYNTAX_LIMIT (-2)
-int jobreq_syntax(const char *body, size_t len, char *msg, size_t msgsz);
+int rest_jobreq_syntax(const char *body, size_t len, char *msg, size_t msgsz);
 
 /* a long string value (offsets of its text, quotes excluded) */
 struct jobreq_span {
@@ -138,27 +138,27 @@ struct jobreq_span {
     size_t att, start, end;
 };
 /*
- * jobreq_syntax_spans - jobreq_syntax() that also reports up to max string
+ * rest_jobreq_syntax_spans - rest_jobreq_syntax() that also reports up to max string
  * values of at least min bytes (not member names), in order: raw ones
  * (base64 with line breaks, at most JOBREQ_MAX_ATTACHMENTS) and any other
- * (to be decoded with jobreq_unescape). *n is set.
+ * (to be decoded with rest_jobreq_syntax_unescape). *n is set.
  */
-int jobreq_syntax_spans(const char *body, size_t len, char *msg, size_t msgsz, size_t min,
+int rest_jobreq_syntax_spans(const char *body, size_t len, char *msg, size_t msgsz, size_t min,
                         struct jobreq_span *spans, size_t max, size_t *n);
 /*
- * jobreq_unescape - decode the text of a string jobreq_syntax() accepted
+ * rest_jobreq_syntax_unescape - decode the text of a string rest_jobreq_syntax() accepted
  * (between the quotes) into out, which has room for len bytes, exactly as
  * jansson would; returns the decoded length.
  */
-size_t jobreq_unescape(const char *s, size_t len, char *out);
+size_t rest_jobreq_syntax_unescape(const char *s, size_t len, char *out);
 /* jobreq_syntax_path - the JSON path ("$.a[1]") at byte offset pos, for parser errors */
-void jobreq_syntax_where(const char *body, size_t len, size_t pos, char *out, size_t outsz);
+void rest_jobreq_syntax_where(const char *body, size_t len, size_t pos, char *out, size_t outsz);
 
 /*
- * jobreq_check_template - syntax of a template source (contract §9.6).
+ * rest_jobreq_text_check_template - syntax of a template source (contract §9.6).
  * 0 when it parses; -1 with the detail ("unclosed <#if> at line 3 column 7")
  * in detail (lib/global/template.h, template_parse).
  */
-int jobreq_check_template(const char *src, size_t len, char *detail, size_t detailsz);
+int rest_jobreq_text_check_template(const char *src, size_t len, char *detail, size_t detailsz);
 
 #endif

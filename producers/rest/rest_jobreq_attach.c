@@ -14,7 +14,7 @@
 static int name_format(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    return jr_has_ctl(val->s, val->len) ? jr_fail(v, JR_E_FORMAT) : 0;
+    return rest_jobreq_walk_has_ctl(val->s, val->len) ? rest_jobreq_walk_fail(v, JR_E_FORMAT) : 0;
 }
 
 /*
@@ -36,7 +36,7 @@ static int name_extension(struct jr *v, struct jr_val *val, void *out)
             break;
         }
     if (dot && account_list_has(v->env->settings, "forbiddenExtensions", dot, (size_t)(s + len - dot)))
-        return jr_fail(v, JR_E_PARAMS);
+        return rest_jobreq_walk_fail(v, JR_E_PARAMS);
     return 0;
 }
 
@@ -52,10 +52,10 @@ static int type_format(struct jr *v, struct jr_val *val, void *out)
 
     (void)out;
     if (slash == NULL || slash == val->s || slash == val->s + val->len - 1)
-        return jr_fail(v, JR_E_FORMAT);
+        return rest_jobreq_walk_fail(v, JR_E_FORMAT);
     for (const char *p = val->s; p < val->s + val->len; p++)
         if (p != slash && !token_char((unsigned char)*p))
-            return jr_fail(v, JR_E_FORMAT);
+            return rest_jobreq_walk_fail(v, JR_E_FORMAT);
     return 0;
 }
 
@@ -80,7 +80,7 @@ static const signed char b64_tab[256] = {
 };
 
 /*
- * b64_valid - what b64_decode() accepts (RFC 4648 standard alphabet, CR and
+ * b64_valid - what codec_b64_decode() accepts (RFC 4648 standard alphabet, CR and
  * LF skipped, padding required, unused bits zero), checked without
  * decoding: attachments are the bulk of a request and are passed on as
  * base64. With escaped set, s is raw JSON string text whose only escapes
@@ -144,12 +144,12 @@ static int content_format(struct jr *v, struct jr_val *val, void *out)
         struct jobreq_raw *raw = &v->res->raw[k];
         if (raw->att == v->cur_att && strcmp(val->s, raw->marker) == 0) {
             if (!b64_valid(raw->s, raw->len, 1))
-                return jr_fail(v, JR_E_FORMAT);
+                return rest_jobreq_walk_fail(v, JR_E_FORMAT);
             v->att_raw[v->cur_att] = (int)k + 1;
             return 0;
         }
     }
-    return b64_valid(val->s, val->len, 0) ? 0 : jr_fail(v, JR_E_FORMAT);
+    return b64_valid(val->s, val->len, 0) ? 0 : rest_jobreq_walk_fail(v, JR_E_FORMAT);
 }
 
 static int cid_format(struct jr *v, struct jr_val *val, void *out)
@@ -158,7 +158,7 @@ static int cid_format(struct jr *v, struct jr_val *val, void *out)
     for (size_t i = 0; i < val->len; i++) {
         unsigned char c = (unsigned char)val->s[i];
         if (c <= 0x20 || c == 0x7f || c == '<' || c == '>')
-            return jr_fail(v, JR_E_FORMAT);
+            return rest_jobreq_walk_fail(v, JR_E_FORMAT);
     }
     return 0;
 }
@@ -177,21 +177,21 @@ static const struct jr_field attach_fields[] = {
     {0},
 };
 
-int jr_attachments(struct jr *v, struct jr_val *val)
+int rest_jobreq_attach_check(struct jr *v, struct jr_val *val)
 {
     size_t n = json_array_size(val->j);
 
     if (n > v->max_attachments)
-        return jr_fail(v, JR_E_COUNT);
+        return rest_jobreq_walk_fail(v, JR_E_COUNT);
     v->att = xcalloc(n ? n : 1, sizeof(*v->att));
     v->natt = n;
     for (size_t i = 0; i < n; i++) {
         json_t *el = json_array_get(val->j, i);
-        size_t mark = jr_push_index(v, i);
+        size_t mark = rest_jobreq_walk_push_index(v, i);
         v->cur_att = i;
-        int rc = json_is_object(el) ? jr_object(v, el, attach_fields, &v->att[i])
-                                    : jr_fail(v, JR_E_FORMAT);
-        jr_pop(v, mark);
+        int rc = json_is_object(el) ? rest_jobreq_walk_object(v, el, attach_fields, &v->att[i])
+                                    : rest_jobreq_walk_fail(v, JR_E_FORMAT);
+        rest_jobreq_walk_pop(v, mark);
         if (rc < 0)
             return -1;
     }

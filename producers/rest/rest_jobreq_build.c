@@ -44,7 +44,7 @@ static json_t *text_part(const struct jr_text *t, int with_type)
     json_object_set_new(o, "text", t->utf8_checked ? json_stringn_nocheck(t->text, t->len)
                                                    : json_stringn(t->text, t->len));
     json_object_set_new(o, "template", json_boolean(t->template_.j != NULL));
-    json_object_set_new(o, "charset", json_string(jr_str(&t->charset, "UTF-8")));
+    json_object_set_new(o, "charset", json_string(rest_jobreq_walk_str(&t->charset, "UTF-8")));
     json_object_set_new(o, "cte", t->cte.j ? json_string(t->cte.s) : json_null());
     return o;
 }
@@ -74,7 +74,7 @@ static json_t *attachments(struct jr *v)
                                            "name", at->name.s, at->name.len,
                                            "contentType", at->content_type.s, at->content_type.len,
                                            "contentId", str_or_null(&at->content_id),
-                                           "secureDocument", jr_bool(&at->secure, 0),
+                                           "secureDocument", rest_jobreq_walk_bool(&at->secure, 0),
                                            "data", v->att_raw[i] ? json_string(v->res->raw[v->att_raw[i] - 1].marker)
                                                                  : b64_flat(&at->content)));
     }
@@ -123,7 +123,7 @@ static json_t *rcpt_json(struct jr *v, const struct jr_rcpt *r, uint32_t block, 
     char rid[RID_STR_LEN + 1];
     json_t *drop = json_null(), *o;
 
-    rid_format(rid, v->env->job_id, block, r->index);
+    ids_rid_format(rid, v->env->job_id, block, r->index);
     if (r->drop) {
         drop = json_pack("{s:s,s:s}", "subType", r->drop, "description", r->drop_desc);
         if (r->sup_type[0])
@@ -177,8 +177,8 @@ static json_t *block_json(struct jr *v, size_t i, json_t *answer_blocks)
     json_object_set_new(o, "priority", eff_str(&b->m.priority, &v->mail.priority));
     json_object_set_new(o, "listUnsubscribe", eff_str(&b->m.list_unsub, &v->mail.list_unsub));
     json_object_set_new(o, "xHeaders", xheaders_merged(&v->mail.xheaders, &b->m.xheaders));
-    json_object_set_new(o, "openTracking", json_boolean(jr_bool(&b->open, v->eff.open)));
-    json_object_set_new(o, "linkTracking", json_boolean(jr_bool(&b->link, v->eff.link)));
+    json_object_set_new(o, "openTracking", json_boolean(rest_jobreq_walk_bool(&b->open, v->eff.open)));
+    json_object_set_new(o, "linkTracking", json_boolean(rest_jobreq_walk_bool(&b->link, v->eff.link)));
     json_object_set_new(o, "personalization",
                         b->personalization.j ? json_incref(b->personalization.j) : json_null());
     for (int k = 0; k < 3; k++)
@@ -203,8 +203,8 @@ static json_t *settings(struct jr *v)
 {
     json_t *days = json_object_get(v->env->settings, "trackingWindowDays");
 
-    return json_pack("{s:b,s:b,s:I}", "autoEscapeHtml", jr_feature(v, "autoEscapeHtml"),
-                     "oneClickUnsubscribe", jr_feature(v, "oneClickUnsubscribe"),
+    return json_pack("{s:b,s:b,s:I}", "autoEscapeHtml", rest_jobreq_walk_feature(v, "autoEscapeHtml"),
+                     "oneClickUnsubscribe", rest_jobreq_walk_feature(v, "oneClickUnsubscribe"),
                      "trackingWindowDays", json_is_integer(days) ? json_integer_value(days) : 10);
 }
 
@@ -226,14 +226,14 @@ static json_t *notification(struct jr *v)
     return o;
 }
 
-int jr_build(struct jr *v)
+int rest_jobreq_build(struct jr *v)
 {
     struct jobreq_result *res = v->res;
     char ts[32];
     json_t *d = json_object(), *blocks = json_array(), *answer = json_array();
     const struct jobreq_env *env = v->env;
 
-    time_iso8601(ts, sizeof(ts), env->received_ms);
+    timeutil_iso8601(ts, sizeof(ts), env->received_ms);
     json_object_set_new(d, "entry", json_string("rest"));
     json_object_set_new(d, "receivedTs", json_string(ts));
     json_object_set_new(d, "account", json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)env->account_id,
@@ -302,7 +302,7 @@ static json_t *segment(struct buf *raw, const char *s, size_t len, int unescape)
     return json_pack("[I,I]", (json_int_t)off, (json_int_t)(raw->len - off));
 }
 
-int jobreq_rawify(const struct jobreq_result *res, json_t *data, struct buf *raw)
+int rest_jobreq_build_rawify(const struct jobreq_result *res, json_t *data, struct buf *raw)
 {
     json_t *atts = json_object_get(data, "attachments"), *a;
     size_t i;

@@ -23,7 +23,7 @@ TT_TEST(test_sample)
     size_t n = fread(buf, 1, sizeof(buf), f);
     fclose(f);
     struct jobreq_env env = rest_jobreq_fixture_env(st, NULL, "T");
-    TT_EQ_INT(jobreq_run(buf, n, &env, &res), 0);
+    TT_EQ_INT(rest_jobreq_run(buf, n, &env, &res), 0);
     TT_EQ_STR(res.slip, "render,deliver");
     TT_EQ_INT(res.addresses, 3);
     TT_EQ_INT(res.dropped, 0);
@@ -47,7 +47,7 @@ TT_TEST(test_sample)
     TT_ASSERT(json_is_true(rest_jobreq_fixture_path(d, "blocks.0.openTracking")));
     TT_EQ_STR(SVAL(res.content, "recipients.0.mail.bcc.0.email"), "bcc_friendly<bcc@example.com>");
     TT_EQ_STR(SVAL(res.notification, "authentication.password"), "dfghoxjuvnzeso374i");
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
     json_decref(st);
 }
 
@@ -80,7 +80,7 @@ TT_TEST(test_part)
               "type=\"MANUAL\", ts=\"2025-05-11T10:00:00.000Z\", reason=\"\"");
     TT_EQ_STR(SVAL(d, "blocks.0.to.1.drop.subType"), "INVALID_ADDRESS");
     TT_ASSERT(json_is_null(rest_jobreq_fixture_path(d, "blocks.0.to.1.addr")));
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
 }
 
 TT_TEST(test_decoding)
@@ -94,12 +94,12 @@ TT_TEST(test_decoding)
     TT_EQ_STR(SVAL(res.data, "subject.text"), "Grüßeü x");
     TT_EQ_STR(SVAL(res.data, "body.text"), "<b>hi</b>");
     TT_EQ_STR(SVAL(res.data, "body.contentType"), "text/html");
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
     /* latin-1 bytes declared as such */
     TT_EQ_INT(rest_jobreq_fixture_run("{'subject':{'content':'/A==','contentEncoding':'base64','charset':'iso-8859-1'},"
                                       RCPT "," FROM "}", NULL, NULL, &res), 0);
     TT_EQ_STR(SVAL(res.data, "subject.text"), "ü");
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
 }
 
 TT_TEST(test_lenient)
@@ -115,7 +115,7 @@ TT_TEST(test_lenient)
     TT_ASSERT(json_is_null(rest_jobreq_fixture_path(res.data, "body")));
     TT_ASSERT(json_is_null(rest_jobreq_fixture_path(res.data, "blocks.0.listUnsubscribe")));
     TT_ASSERT(json_is_false(rest_jobreq_fixture_path(res.data, "blocks.0.openTracking")));
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
 }
 
 /* big_b64 - base64 of n bytes with JSON-escaped line breaks every 76 characters. Ownership: new. */
@@ -157,13 +157,13 @@ TT_TEST(test_raw_attachments)
     json_t *st = account_settings(rest_jobreq_fixture_settings);
     struct jobreq_env env = rest_jobreq_fixture_env(st, NULL, NULL);
 
-    TT_EQ_INT(jobreq_run(body, strlen(body), &env, &res), 0);
+    TT_EQ_INT(rest_jobreq_run(body, strlen(body), &env, &res), 0);
     TT_EQ_INT(res.nraw, 2);
     TT_ASSERT(strncmp(SVAL(res.data, "attachments.0.data"), "txmail-raw-", 11) == 0);
     TT_EQ_STR(SVAL(res.data, "attachments.1.data"), "QQ==");
     struct buf raw = BUF_INIT(1 << 20);
     json_t *d = json_deep_copy(res.data);
-    TT_EQ_INT(jobreq_rawify(&res, d, &raw), 0);
+    TT_EQ_INT(rest_jobreq_build_rawify(&res, d, &raw), 0);
     json_t *r0 = json_object_get(json_array_get(json_object_get(d, "attachments"), 0), "raw");
     json_t *r2 = json_object_get(json_array_get(json_object_get(d, "attachments"), 2), "raw");
     TT_ASSERT(json_is_array(r0) && json_is_array(r2));
@@ -175,20 +175,20 @@ TT_TEST(test_raw_attachments)
     TT_EQ_STR(SVAL(d, "attachments.1.data"), "QQ==");
     json_decref(d);
     buf_free(&raw);
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
     xfree(body);
 
     /* a large content with a bad character: INVALID_FORMAT as any other */
     b1[100] = '*';
     body = xasprintf("{\"subject\":{\"content\":\"x\"},\"attachments\":[{\"name\":\"a.pdf\","
                      "\"contentType\":\"a/b\",\"content\":\"%s\"}]}", b1);
-    TT_EQ_INT(jobreq_run(body, strlen(body), &env, &res), -1);
+    TT_EQ_INT(rest_jobreq_run(body, strlen(body), &env, &res), -1);
     TT_EQ_STR(res.description, "Invalid format for attachments[0].content");
     xfree(body);
     /* a parser error after a large content names its place in the request as sent */
     b1[100] = 'A';
     body = xasprintf("{\"attachments\":[{\"content\":\"%s\",\"content\":1}]}", b1);
-    TT_EQ_INT(jobreq_run(body, strlen(body), &env, &res), -1);
+    TT_EQ_INT(rest_jobreq_run(body, strlen(body), &env, &res), -1);
     char want[128];
     snprintf(want, sizeof(want), "Duplicate member name at line 1 column %zu path $.attachments[0].content",
              strlen(b1) + 40);
@@ -199,10 +199,10 @@ TT_TEST(test_raw_attachments)
                      "\"contentType\":\"a/b\",\"content\":\"\\u0041%s\"}],"
                      "\"recipients\":[{\"mail\":{\"to\":[{\"email\":\"a@b.com\"}]}}],"
                      "\"mail\":{\"from\":{\"email\":\"s@example.com\"}}}", flat1 + 1);
-    TT_EQ_INT(jobreq_run(body, strlen(body), &env, &res), 0);
+    TT_EQ_INT(rest_jobreq_run(body, strlen(body), &env, &res), 0);
     TT_EQ_INT(res.nraw, 0);
     TT_EQ_STR(SVAL(res.data, "attachments.0.data"), flat1);
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
     xfree(body);
     xfree(b1);
     xfree(b2);
@@ -232,7 +232,7 @@ static size_t random_string(char *out, unsigned *seed, size_t pieces)
     return n;
 }
 
-/* long strings bypass jansson (jobreq_unescape): the same text as jansson's */
+/* long strings bypass jansson (rest_jobreq_syntax_unescape): the same text as jansson's */
 TT_TEST(test_unescape)
 {
     static char text[64 * 1024], doc[64 * 1024 + 16], dec[64 * 1024];
@@ -242,10 +242,10 @@ TT_TEST(test_unescape)
     for (int round = 0; round < 2000; round++) {
         size_t n = random_string(text, &seed, (size_t)(round % 300) + 1);
         int dl = snprintf(doc, sizeof(doc), "[\"%s\"]", text);
-        TT_EQ_INT(jobreq_syntax(doc, (size_t)dl, msg, sizeof(msg)) == 0 || doc[0] != '{', 1);
+        TT_EQ_INT(rest_jobreq_syntax(doc, (size_t)dl, msg, sizeof(msg)) == 0 || doc[0] != '{', 1);
         json_t *j = json_loadb(doc, (size_t)dl, 0, NULL);
         TT_ASSERT(j != NULL);
-        size_t got = jobreq_unescape(text, n, dec);
+        size_t got = rest_jobreq_syntax_unescape(text, n, dec);
         json_t *s = json_array_get(j, 0);
         TT_EQ_MEM(dec, got, json_string_value(s), json_string_length(s));
         json_decref(j);
@@ -267,7 +267,7 @@ TT_TEST(test_unescape)
     json_t *st = account_settings(rest_jobreq_fixture_settings);
     struct jobreq_env env = rest_jobreq_fixture_env(st, NULL, NULL);
     struct jobreq_result res;
-    if (jobreq_run(body, strlen(body), &env, &res) < 0)
+    if (rest_jobreq_run(body, strlen(body), &env, &res) < 0)
         printf("%s\n", res.description);
     TT_EQ_INT(res.http, 200);
     json_t *ref = json_loads(body, 0, NULL);
@@ -276,7 +276,7 @@ TT_TEST(test_unescape)
     TT_EQ_STR(SVAL(res.data, "alternative.text"), SVAL(ref, "alternative.content"));
     TT_EQ_STR(SVAL(res.data, "attachments.0.data"), SVAL(ref, "attachments.0.content"));
     json_decref(ref);
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
     xfree(body);
     xfree(body1);
     xfree(b64);

@@ -69,14 +69,14 @@ struct jobreq_env rest_jobreq_fixture_env(json_t *st, const char *stg, const cha
     return env;
 }
 
-/* rest_jobreq_fixture_run - jobreq_run over text (' for "), settings (NULL: the default) and stg */
+/* rest_jobreq_fixture_run - rest_jobreq_run over text (' for "), settings (NULL: the default) and stg */
 int rest_jobreq_fixture_run(const char *text, const char *settings, const char *stg,
                             struct jobreq_result *res)
 {
     char *body = rest_jobreq_fixture_json(text);
     json_t *st = account_settings(settings ? settings : rest_jobreq_fixture_settings);
     struct jobreq_env env = rest_jobreq_fixture_env(st, stg, NULL);
-    int rc = jobreq_run(body, strlen(body), &env, res);
+    int rc = rest_jobreq_run(body, strlen(body), &env, res);
 
     json_decref(st);
     xfree(body);

@@ -29,7 +29,7 @@ enum tx_code rest_jobreq_fixture_suppression(void *arg, struct suppress_query *q
 char *rest_jobreq_fixture_json(const char *s);
 /* rest_jobreq_fixture_env - the test account's environment: settings st, stages stg (NULL: the default) */
 struct jobreq_env rest_jobreq_fixture_env(json_t *st, const char *stg, const char *tenant);
-/* rest_jobreq_fixture_run - jobreq_run over text (' for "), settings (NULL: the default) and stg */
+/* rest_jobreq_fixture_run - rest_jobreq_run over text (' for "), settings (NULL: the default) and stg */
 int rest_jobreq_fixture_run(const char *text, const char *settings, const char *stg,
                             struct jobreq_result *res);
 /* rest_jobreq_fixture_path - the member at a dotted path ("blocks.0.to.1.rid"), or NULL */

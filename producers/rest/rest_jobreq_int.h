@@ -3,7 +3,7 @@
  * tables, the walker and the state of one validation.
  *
  * A member table lists the fields of one JSON object in the order of the
- * contract's tables (§4). jr_object() checks each field in that order:
+ * contract's tables (§4). rest_jobreq_walk_object() checks each field in that order:
  * missing (lenient: null and "" are absent, §4.1), JSON type (booleans
  * also as "true"/"false"), the format hook, the allowed values, CR/LF in
  * header text, the length in code points, then the "then" hook (account
@@ -169,39 +169,39 @@ struct jr {
 enum { JR_ADDR_RCPT, JR_ADDR_FROM, JR_ADDR_MIMEFROM, JR_ADDR_REPLYTO };
 
 /* rest_jobreq_walk.c */
-int jr_object(struct jr *v, json_t *obj, const struct jr_field *table, void *out);
-int jr_fail(struct jr *v, enum jr_err e);
-int jr_fail_suffix(struct jr *v, enum jr_err e, const char *suffix);
-int jr_fail_detail(struct jr *v, enum jr_err e, const char *detail);
-int jr_fail_path(struct jr *v, enum jr_err e, const char *path);
-size_t jr_push_key(struct jr *v, const char *key, size_t keylen);
-size_t jr_push_index(struct jr *v, size_t i);
-void jr_pop(struct jr *v, size_t mark);
-int jr_feature(struct jr *v, const char *name);
-int jr_has_ctl(const char *s, size_t len);
-void jr_addr_parse(struct jr_addr *a, const char *s, size_t len);
-void jr_addr_free(struct jr_addr *a);
-int jr_bool(const struct jr_val *val, int dflt);
-const char *jr_str(const struct jr_val *val, const char *dflt);
+int rest_jobreq_walk_object(struct jr *v, json_t *obj, const struct jr_field *table, void *out);
+int rest_jobreq_walk_fail(struct jr *v, enum jr_err e);
+int rest_jobreq_walk_fail_suffix(struct jr *v, enum jr_err e, const char *suffix);
+int rest_jobreq_walk_fail_detail(struct jr *v, enum jr_err e, const char *detail);
+int rest_jobreq_walk_fail_path(struct jr *v, enum jr_err e, const char *path);
+size_t rest_jobreq_walk_push_key(struct jr *v, const char *key, size_t keylen);
+size_t rest_jobreq_walk_push_index(struct jr *v, size_t i);
+void rest_jobreq_walk_pop(struct jr *v, size_t mark);
+int rest_jobreq_walk_feature(struct jr *v, const char *name);
+int rest_jobreq_walk_has_ctl(const char *s, size_t len);
+void rest_jobreq_walk_addr_parse(struct jr_addr *a, const char *s, size_t len);
+void rest_jobreq_walk_addr_free(struct jr_addr *a);
+int rest_jobreq_walk_bool(const struct jr_val *val, int dflt);
+const char *rest_jobreq_walk_str(const struct jr_val *val, const char *dflt);
 
 /* the member checks, in request order */
-int jr_text(struct jr *v, struct jr_val *val, struct jr_text *t);
-int jr_text_missing(struct jr *v, const char *part);
-int jr_attachments(struct jr *v, struct jr_val *val);
-int jr_recipients(struct jr *v, struct jr_val *val);
-int jr_mail(struct jr *v, struct jr_val *val);
-int jr_job(struct jr *v, struct jr_val *val);
-int jr_notification(struct jr *v, struct jr_val *val);
-int jr_alias(struct jr *v, struct jr_val *val);
-int jr_xheaders(struct jr *v, struct jr_val *val);
+int rest_jobreq_text_check(struct jr *v, struct jr_val *val, struct jr_text *t);
+int rest_jobreq_text_missing(struct jr *v, const char *part);
+int rest_jobreq_attach_check(struct jr *v, struct jr_val *val);
+int rest_jobreq_rcpt_check(struct jr *v, struct jr_val *val);
+int rest_jobreq_mail_check(struct jr *v, struct jr_val *val);
+int rest_jobreq_job_check(struct jr *v, struct jr_val *val);
+int rest_jobreq_notify_check(struct jr *v, struct jr_val *val);
+int rest_jobreq_job_alias(struct jr *v, struct jr_val *val);
+int rest_jobreq_rcpt_xheaders(struct jr *v, struct jr_val *val);
 /* shared field hooks: xHeaders objects, tracking switches (feature "tracking") */
-int jr_xheaders_then(struct jr *v, struct jr_val *val, void *out);
-int jr_tracking_then(struct jr *v, struct jr_val *val, void *out);
-int jr_reply_then(struct jr *v, struct jr_val *val, void *out);   /* out: struct jr_mail */
+int rest_jobreq_rcpt_xheaders_then(struct jr *v, struct jr_val *val, void *out);
+int rest_jobreq_rcpt_tracking_then(struct jr *v, struct jr_val *val, void *out);
+int rest_jobreq_rcpt_reply_then(struct jr *v, struct jr_val *val, void *out);   /* out: struct jr_mail */
 extern const char *const jr_priorities[];
-int jr_email(struct jr *v, struct jr_val *val, void *out, int ctx);
-int jr_effective(struct jr *v);
-int jr_classify(struct jr *v);
-int jr_build(struct jr *v);
+int rest_jobreq_rcpt_email(struct jr *v, struct jr_val *val, void *out, int ctx);
+int rest_jobreq_job_effective(struct jr *v);
+int rest_jobreq_rcpt_classify(struct jr *v);
+int rest_jobreq_build(struct jr *v);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * rest_jobreq_job - "job" (contract §4.10): references, tracking switches,
  * job.options (§16) and the top-level secureDocument alias (§16.3); then
- * jr_effective(): each option after the account defaults, the implied
+ * rest_jobreq_job_effective(): each option after the account defaults, the implied
  * antivirus scan (Trace & Recover, Secure Document Handling), and the
  * stages the job needs.
  *
@@ -28,8 +28,8 @@ static int switch_on(struct jr *v, struct jr_val *val, const char *feature, enum
 {
     if (!val->b)
         return 0;
-    if (!jr_feature(v, feature) || !slip_offers(v->env->stages, f))
-        return jr_fail(v, JR_E_CONFIG);
+    if (!rest_jobreq_walk_feature(v, feature) || !slip_offers(v->env->stages, f))
+        return rest_jobreq_walk_fail(v, JR_E_CONFIG);
     return 0;
 }
 
@@ -69,15 +69,15 @@ static int threshold_check(struct jr *v, struct jr_val *val, void *out)
 
     (void)out;
     if (!isfinite(t) || t < SPAM_THRESHOLD_MIN || t > SPAM_THRESHOLD_MAX)
-        return jr_fail(v, JR_E_VALUE);
+        return rest_jobreq_walk_fail(v, JR_E_VALUE);
     return 0;
 }
 
 static int filename_format(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    if (jr_has_ctl(val->s, val->len) || memchr(val->s, '/', val->len) || memchr(val->s, '\\', val->len))
-        return jr_fail(v, JR_E_FORMAT);
+    if (rest_jobreq_walk_has_ctl(val->s, val->len) || memchr(val->s, '/', val->len) || memchr(val->s, '\\', val->len))
+        return rest_jobreq_walk_fail(v, JR_E_FORMAT);
     return 0;
 }
 
@@ -88,7 +88,7 @@ static const struct jr_field password_fields[] = {
 
 static int password_then(struct jr *v, struct jr_val *val, void *out)
 {
-    return jr_object(v, val->j, password_fields, out);
+    return rest_jobreq_walk_object(v, val->j, password_fields, out);
 }
 
 static const struct jr_field sdh_fields[] = {
@@ -125,29 +125,29 @@ static const struct jr_field ms_fields[] = {
 
 static int av_then(struct jr *v, struct jr_val *val, void *out)
 {
-    return jr_object(v, val->j, av_fields, out);
+    return rest_jobreq_walk_object(v, val->j, av_fields, out);
 }
 
 static int tr_then(struct jr *v, struct jr_val *val, void *out)
 {
-    return jr_object(v, val->j, tr_fields, out);
+    return rest_jobreq_walk_object(v, val->j, tr_fields, out);
 }
 
 static int sd_then(struct jr *v, struct jr_val *val, void *out)
 {
     struct jr_opts *o = out;
 
-    return jr_object(v, val->j, sdh_fields, &o->sd);
+    return rest_jobreq_walk_object(v, val->j, sdh_fields, &o->sd);
 }
 
 static int sc_then(struct jr *v, struct jr_val *val, void *out)
 {
-    return jr_object(v, val->j, sc_fields, out);
+    return rest_jobreq_walk_object(v, val->j, sc_fields, out);
 }
 
 static int ms_then(struct jr *v, struct jr_val *val, void *out)
 {
-    return jr_object(v, val->j, ms_fields, out);
+    return rest_jobreq_walk_object(v, val->j, ms_fields, out);
 }
 
 static const struct jr_field options_fields[] = {
@@ -160,22 +160,22 @@ static const struct jr_field options_fields[] = {
 };
 
 static const struct jr_field open_fields[] = {
-    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_job, open), NULL, NULL, NULL, jr_tracking_then},
+    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_job, open), NULL, NULL, NULL, rest_jobreq_rcpt_tracking_then},
     {0},
 };
 static const struct jr_field link_fields[] = {
-    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_job, link), NULL, NULL, NULL, jr_tracking_then},
+    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_job, link), NULL, NULL, NULL, rest_jobreq_rcpt_tracking_then},
     {0},
 };
 
 static int open_then(struct jr *v, struct jr_val *val, void *out)
 {
-    return jr_object(v, val->j, open_fields, out);
+    return rest_jobreq_walk_object(v, val->j, open_fields, out);
 }
 
 static int link_then(struct jr *v, struct jr_val *val, void *out)
 {
-    return jr_object(v, val->j, link_fields, out);
+    return rest_jobreq_walk_object(v, val->j, link_fields, out);
 }
 
 static const struct jr_field feature_fields[] = {
@@ -186,14 +186,14 @@ static const struct jr_field feature_fields[] = {
 
 static int features_then(struct jr *v, struct jr_val *val, void *out)
 {
-    return jr_object(v, val->j, feature_fields, out);
+    return rest_jobreq_walk_object(v, val->j, feature_fields, out);
 }
 
 static int options_then(struct jr *v, struct jr_val *val, void *out)
 {
     struct jr_job *j = out;
 
-    return jr_object(v, val->j, options_fields, &j->o);
+    return rest_jobreq_walk_object(v, val->j, options_fields, &j->o);
 }
 
 static const struct jr_field job_fields[] = {
@@ -205,23 +205,23 @@ static const struct jr_field job_fields[] = {
     {0},
 };
 
-int jr_job(struct jr *v, struct jr_val *val)
+int rest_jobreq_job_check(struct jr *v, struct jr_val *val)
 {
-    return jr_object(v, val->j, job_fields, &v->job);
+    return rest_jobreq_walk_object(v, val->j, job_fields, &v->job);
 }
 
-/* jr_alias - the top-level secureDocument; job.options.secureDocument wins when both are sent */
-int jr_alias(struct jr *v, struct jr_val *val)
+/* rest_jobreq_job_alias - the top-level secureDocument; job.options.secureDocument wins when both are sent */
+int rest_jobreq_job_alias(struct jr *v, struct jr_val *val)
 {
     if (v->job.o.sd_o.j)
         return 0;
-    return jr_object(v, val->j, sdh_fields, &v->alias);
+    return rest_jobreq_walk_object(v, val->j, sdh_fields, &v->alias);
 }
 
 /* dflt - an account default, only where the account has the feature */
 static int dflt(struct jr *v, const char *feature, const char *name)
 {
-    return jr_feature(v, feature) && account_default_bool(v->env->settings, name);
+    return rest_jobreq_walk_feature(v, feature) && account_default_bool(v->env->settings, name);
 }
 
 static const char *dflt_str(struct jr *v, const char *name, const char *const *allowed,
@@ -239,12 +239,12 @@ static const char *dflt_str(struct jr *v, const char *name, const char *const *a
 static int need(struct jr *v, int on, enum slip_feature f, const char *path)
 {
     if (on && !slip_offers(v->env->stages, f))
-        return jr_fail_path(v, JR_E_CONFIG, path);
+        return rest_jobreq_walk_fail_path(v, JR_E_CONFIG, path);
     return 0;
 }
 
-/* jr_effective - every option after account defaults (§4.10, §16) */
-int jr_effective(struct jr *v)
+/* rest_jobreq_job_effective - every option after account defaults (§4.10, §16) */
+int rest_jobreq_job_effective(struct jr *v)
 {
     struct jr_effective *e = &v->eff;
     struct jr_opts *o = &v->job.o;
@@ -252,32 +252,32 @@ int jr_effective(struct jr *v)
     json_t *dft = json_object_get(v->env->settings, "defaults");
 
     e->sd_path = o->sd_o.j || !v->alias_o.j ? "job.options.secureDocument.active" : "secureDocument.active";
-    e->av = jr_bool(&o->av_active, dflt(v, "antivirus", "antivirus"));
-    e->tr = jr_bool(&o->tr_active, dflt(v, "traceRecover", "traceRecover"));
-    e->sd = jr_bool(&sd->active, dflt(v, "secureDocument", "secureDocument"));
-    e->sc = jr_bool(&o->sc_active, dflt(v, "spamCheck", "spamCheck"));
-    e->ms = jr_bool(&o->ms_active, dflt(v, "messageSigning", "messageSigning"));
+    e->av = rest_jobreq_walk_bool(&o->av_active, dflt(v, "antivirus", "antivirus"));
+    e->tr = rest_jobreq_walk_bool(&o->tr_active, dflt(v, "traceRecover", "traceRecover"));
+    e->sd = rest_jobreq_walk_bool(&sd->active, dflt(v, "secureDocument", "secureDocument"));
+    e->sc = rest_jobreq_walk_bool(&o->sc_active, dflt(v, "spamCheck", "spamCheck"));
+    e->ms = rest_jobreq_walk_bool(&o->ms_active, dflt(v, "messageSigning", "messageSigning"));
     if (need(v, e->av && !o->av_active.j, SLIP_ANTIVIRUS, "job.options.antivirus.active") < 0 ||
         need(v, e->tr && !o->tr_active.j, SLIP_TRACE_RECOVER, "job.options.traceRecover.active") < 0 ||
         need(v, e->sd && !sd->active.j, SLIP_SECURE_DOCUMENT, e->sd_path) < 0 ||
         need(v, e->sc && !o->sc_active.j, SLIP_SPAM_CHECK, "job.options.spamCheck.active") < 0 ||
         need(v, e->ms && !o->ms_active.j, SLIP_MESSAGE_SIGNING, "job.options.messageSigning.active") < 0)
         return -1;
-    e->av_scope = jr_str(&o->av_scope, dflt_str(v, "antivirusScope", scopes, "attachments"));
+    e->av_scope = rest_jobreq_walk_str(&o->av_scope, dflt_str(v, "antivirusScope", scopes, "attachments"));
     /* Trace & Recover and Secure Document Handling imply the scan (§16.2, §16.3) */
     if (e->tr || e->sd) {
         if (e->sd && strcmp(e->av_scope, "body") == 0)
             e->av_scope = "all";
         e->av = 1;
     }
-    e->sc_mode = jr_str(&o->sc_mode, dflt_str(v, "spamMode", modes, "score-only"));
+    e->sc_mode = rest_jobreq_walk_str(&o->sc_mode, dflt_str(v, "spamMode", modes, "score-only"));
     json_t *th = json_object_get(dft, "spamThreshold");
     e->sc_threshold = o->sc_threshold.j ? json_number_value(o->sc_threshold.j)
                       : json_is_number(th) ? json_number_value(th) : 5.0;
-    e->sd_filename = jr_str(&sd->filename, "documents");
-    e->sd_prefix = jr_str(&sd->prefix, "Password for:");
-    e->sd_pwtype = jr_str(&sd->password_type, dflt_str(v, "secureDocumentPasswordType", pwtypes, "high"));
-    e->open = jr_bool(&v->job.open, dflt(v, "tracking", "openTracking"));
-    e->link = jr_bool(&v->job.link, dflt(v, "tracking", "linkTracking"));
+    e->sd_filename = rest_jobreq_walk_str(&sd->filename, "documents");
+    e->sd_prefix = rest_jobreq_walk_str(&sd->prefix, "Password for:");
+    e->sd_pwtype = rest_jobreq_walk_str(&sd->password_type, dflt_str(v, "secureDocumentPasswordType", pwtypes, "high"));
+    e->open = rest_jobreq_walk_bool(&v->job.open, dflt(v, "tracking", "openTracking"));
+    e->link = rest_jobreq_walk_bool(&v->job.link, dflt(v, "tracking", "linkTracking"));
     return 0;
 }

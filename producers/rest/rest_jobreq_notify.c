@@ -25,21 +25,21 @@ static int url_format(struct jr *v, struct jr_val *val, void *out)
     else if (len > 8 && strncasecmp(s, "https://", 8) == 0)
         p = s + 8;
     else
-        return jr_fail(v, JR_E_FORMAT);
+        return rest_jobreq_walk_fail(v, JR_E_FORMAT);
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
-            return jr_fail(v, JR_E_FORMAT);
+            return rest_jobreq_walk_fail(v, JR_E_FORMAT);
     const char *end = s + len, *host = p, *h;
     for (h = host; h < end && *h != '/' && *h != '?' && *h != '#'; h++)
         ;
     /* authority: [userinfo@]host[:port]; no user info in a webhook URL */
     if (h == host || memchr(host, '@', (size_t)(h - host)))
-        return jr_fail(v, JR_E_FORMAT);
+        return rest_jobreq_walk_fail(v, JR_E_FORMAT);
     const char *hend = h;
     if (*host == '[') {
         const char *rb = memchr(host, ']', (size_t)(h - host));
         if (rb == NULL || rb == host + 1)
-            return jr_fail(v, JR_E_FORMAT);
+            return rest_jobreq_walk_fail(v, JR_E_FORMAT);
         hend = rb + 1;
     } else {
         const char *colon = memchr(host, ':', (size_t)(h - host));
@@ -48,21 +48,21 @@ static int url_format(struct jr *v, struct jr_val *val, void *out)
         for (const char *c = host; c < hend; c++)
             if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
                   *c == '-' || *c == '.' || *c == '_'))
-                return jr_fail(v, JR_E_FORMAT);
+                return rest_jobreq_walk_fail(v, JR_E_FORMAT);
         if (hend == host)
-            return jr_fail(v, JR_E_FORMAT);
+            return rest_jobreq_walk_fail(v, JR_E_FORMAT);
     }
     if (hend < h) {
         long port = 0;
         if (*hend != ':' || hend + 1 == h || h - hend > 6)
-            return jr_fail(v, JR_E_FORMAT);
+            return rest_jobreq_walk_fail(v, JR_E_FORMAT);
         for (const char *c = hend + 1; c < h; c++) {
             if (*c < '0' || *c > '9')
-                return jr_fail(v, JR_E_FORMAT);
+                return rest_jobreq_walk_fail(v, JR_E_FORMAT);
             port = port * 10 + (*c - '0');
         }
         if (port < 1 || port > 65535)
-            return jr_fail(v, JR_E_FORMAT);
+            return rest_jobreq_walk_fail(v, JR_E_FORMAT);
     }
     return 0;
 }
@@ -82,20 +82,20 @@ static int header(struct jr *v, const char *name, size_t nlen, json_t *value, si
 
     for (size_t i = 0; i < nlen; i++)
         if (!tchar((unsigned char)name[i]))
-            return jr_fail(v, JR_E_FORMAT);
+            return rest_jobreq_walk_fail(v, JR_E_FORMAT);
     if (nlen == 0)
-        return jr_fail(v, JR_E_FORMAT);
+        return rest_jobreq_walk_fail(v, JR_E_FORMAT);
     for (int i = 0; reserved[i]; i++)
         if (strlen(reserved[i]) == nlen && strncasecmp(reserved[i], name, nlen) == 0)
-            return jr_fail(v, JR_E_VALUE);
+            return rest_jobreq_walk_fail(v, JR_E_VALUE);
     if (!json_is_string(value))
-        return jr_fail(v, JR_E_FORMAT);
+        return rest_jobreq_walk_fail(v, JR_E_FORMAT);
     const char *s = json_string_value(value);
     size_t len = json_string_length(value);
     for (size_t i = 0; i < len; i++)
         if (((unsigned char)s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f)
-            return jr_fail(v, JR_E_FORMAT);
-    *total += utf8_count(name, nlen) + utf8_count(s, len);
+            return rest_jobreq_walk_fail(v, JR_E_FORMAT);
+    *total += codec_utf8_count(name, nlen) + codec_utf8_count(s, len);
     return 0;
 }
 
@@ -108,28 +108,28 @@ static int headers_then(struct jr *v, struct jr_val *val, void *out)
 
     (void)out;
     json_object_keylen_foreach_safe(val->j, tmp, key, klen, value) {
-        size_t mark = jr_push_key(v, key, klen);
+        size_t mark = rest_jobreq_walk_push_key(v, key, klen);
         int rc = header(v, key, klen, value, &total);
-        jr_pop(v, mark);
+        rest_jobreq_walk_pop(v, mark);
         if (rc < 0)
             return -1;
     }
-    return total > HEADERS_MAX ? jr_fail(v, JR_E_SIZE) : 0;
+    return total > HEADERS_MAX ? rest_jobreq_walk_fail(v, JR_E_SIZE) : 0;
 }
 
 static int user_format(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
     /* RFC 7617: the user-id cannot contain a colon */
-    if (memchr(val->s, ':', val->len) || jr_has_ctl(val->s, val->len))
-        return jr_fail(v, JR_E_FORMAT);
+    if (memchr(val->s, ':', val->len) || rest_jobreq_walk_has_ctl(val->s, val->len))
+        return rest_jobreq_walk_fail(v, JR_E_FORMAT);
     return 0;
 }
 
 static int password_format(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    return jr_has_ctl(val->s, val->len) ? jr_fail(v, JR_E_FORMAT) : 0;
+    return rest_jobreq_walk_has_ctl(val->s, val->len) ? rest_jobreq_walk_fail(v, JR_E_FORMAT) : 0;
 }
 
 static const struct jr_field auth_fields[] = {
@@ -144,7 +144,7 @@ static const struct jr_field auth_fields[] = {
 
 static int auth_then(struct jr *v, struct jr_val *val, void *out)
 {
-    return jr_object(v, val->j, auth_fields, out);
+    return rest_jobreq_walk_object(v, val->j, auth_fields, out);
 }
 
 static const struct jr_field endpoint_fields[] = {
@@ -159,7 +159,7 @@ static const struct jr_field endpoint_fields[] = {
 
 static int endpoint_then(struct jr *v, struct jr_val *val, void *out)
 {
-    return jr_object(v, val->j, endpoint_fields, out);
+    return rest_jobreq_walk_object(v, val->j, endpoint_fields, out);
 }
 
 static const struct jr_field notification_fields[] = {
@@ -168,7 +168,7 @@ static const struct jr_field notification_fields[] = {
     {0},
 };
 
-int jr_notification(struct jr *v, struct jr_val *val)
+int rest_jobreq_notify_check(struct jr *v, struct jr_val *val)
 {
-    return jr_object(v, val->j, notification_fields, &v->notify);
+    return rest_jobreq_walk_object(v, val->j, notification_fields, &v->notify);
 }

@@ -2,7 +2,7 @@
  * rest_jobreq_rcpt - recipients[] (contract §4.8): block count, total
  * address count, then each block in order; address objects
  * ({"email": ...}) everywhere; xHeaders (§8.7). After the whole request
- * is valid, jr_classify() gives each recipient address its
+ * is valid, rest_jobreq_rcpt_classify() gives each recipient address its
  * validationResult (§5.3): invalid syntax, forbidden local part, then the
  * suppression list, first row wins.
  */
@@ -30,10 +30,10 @@ static int email_format(struct jr *v, struct jr_val *val, void *out)
 
     if (v->addr_ctx == JR_ADDR_RCPT)
         return 0;   /* wrong syntax makes the answer PART, it is no failure (§4.8) */
-    jr_addr_parse(&e->a, val->s, val->len);
+    rest_jobreq_walk_addr_parse(&e->a, val->s, val->len);
     if (e->a.ok)
         return 0;
-    return jr_fail(v, v->addr_ctx == JR_ADDR_FROM ? JR_E_SENDER_SYNTAX : JR_E_FORMAT);
+    return rest_jobreq_walk_fail(v, v->addr_ctx == JR_ADDR_FROM ? JR_E_SENDER_SYNTAX : JR_E_FORMAT);
 }
 
 static int email_then(struct jr *v, struct jr_val *val, void *out)
@@ -44,21 +44,21 @@ static int email_then(struct jr *v, struct jr_val *val, void *out)
     switch (v->addr_ctx) {
     case JR_ADDR_RCPT: {
         struct jr_rcpt *r = out;
-        jr_addr_parse(&r->a, val->s, val->len);
+        rest_jobreq_walk_addr_parse(&r->a, val->s, val->len);
         return 0;
     }
     case JR_ADDR_FROM:
         if (account_list_has(v->env->settings, "forbiddenSenders", e->a.local, strlen(e->a.local)))
-            return jr_fail(v, JR_E_SENDER);
+            return rest_jobreq_walk_fail(v, JR_E_SENDER);
         if (v->env->sender_domain == NULL)
-            return jr_fail(v, JR_E_SENDER);
+            return rest_jobreq_walk_fail(v, JR_E_SENDER);
         rc = v->env->sender_domain(v->env->arg, e->a.domain, &v->sender);
         if (rc == TX_OK)
             return 0;
-        return jr_fail(v, rc == TX_REJECT_POLICY ? JR_E_SENDER : JR_E_RETRY);
+        return rest_jobreq_walk_fail(v, rc == TX_REJECT_POLICY ? JR_E_SENDER : JR_E_RETRY);
     case JR_ADDR_MIMEFROM:
         if (v->mail.from.a.ok && strcasecmp(v->mail.from.a.domain, e->a.domain) != 0)
-            return jr_fail(v, JR_E_SENDER);
+            return rest_jobreq_walk_fail(v, JR_E_SENDER);
         return 0;
     default:
         return 0;
@@ -71,11 +71,11 @@ static const struct jr_field email_fields[] = {
     {0},
 };
 
-/* jr_email - an address object; out is a struct jr_email (or jr_rcpt: same head) */
-int jr_email(struct jr *v, struct jr_val *val, void *out, int ctx)
+/* rest_jobreq_rcpt_email - an address object; out is a struct jr_email (or jr_rcpt: same head) */
+int rest_jobreq_rcpt_email(struct jr *v, struct jr_val *val, void *out, int ctx)
 {
     v->addr_ctx = ctx;
-    return jr_object(v, val->j, email_fields, out);
+    return rest_jobreq_walk_object(v, val->j, email_fields, out);
 }
 
 /* ------------------------------------------------------------ xHeaders */
@@ -109,23 +109,23 @@ static int header_name_ok(const char *name, size_t len)
 static int xheader(struct jr *v, const char *name, size_t nlen, json_t *value)
 {
     if (!header_name_ok(name, nlen))
-        return jr_fail(v, JR_E_FORMAT);
+        return rest_jobreq_walk_fail(v, JR_E_FORMAT);
     if (reserved_header(name, nlen))
-        return jr_fail(v, JR_E_VALUE);
+        return rest_jobreq_walk_fail(v, JR_E_VALUE);
     if (value == NULL || json_is_null(value) || (json_is_string(value) && json_string_length(value) == 0))
         return 0;   /* lenient: treated as absent */
     if (!json_is_string(value))
-        return jr_fail(v, JR_E_FORMAT);
+        return rest_jobreq_walk_fail(v, JR_E_FORMAT);
     const char *s = json_string_value(value);
     size_t len = json_string_length(value);
     if (memchr(s, '\r', len) || memchr(s, '\n', len))
-        return jr_fail(v, JR_E_FORMAT);
-    if (utf8_count(s, len) > HEADER_TEXT_MAX)
-        return jr_fail(v, JR_E_SIZE);
+        return rest_jobreq_walk_fail(v, JR_E_FORMAT);
+    if (codec_utf8_count(s, len) > HEADER_TEXT_MAX)
+        return rest_jobreq_walk_fail(v, JR_E_SIZE);
     return 0;
 }
 
-int jr_xheaders(struct jr *v, struct jr_val *val)
+int rest_jobreq_rcpt_xheaders(struct jr *v, struct jr_val *val)
 {
     const char *key;
     size_t klen;
@@ -133,21 +133,21 @@ int jr_xheaders(struct jr *v, struct jr_val *val)
     void *tmp;
 
     if (json_object_size(val->j) > XHEADERS_MAX)
-        return jr_fail(v, JR_E_COUNT);
+        return rest_jobreq_walk_fail(v, JR_E_COUNT);
     json_object_keylen_foreach_safe(val->j, tmp, key, klen, value) {
-        size_t mark = jr_push_key(v, key, klen);
+        size_t mark = rest_jobreq_walk_push_key(v, key, klen);
         int rc = xheader(v, key, klen, value);
-        jr_pop(v, mark);
+        rest_jobreq_walk_pop(v, mark);
         if (rc < 0)
             return -1;
     }
     return 0;
 }
 
-int jr_xheaders_then(struct jr *v, struct jr_val *val, void *out)
+int rest_jobreq_rcpt_xheaders_then(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    return jr_xheaders(v, val);
+    return rest_jobreq_rcpt_xheaders(v, val);
 }
 
 /* ------------------------------------------------------------ blocks */
@@ -174,7 +174,7 @@ static int addr_list(struct jr *v, struct jr_val *val, int kind)
 
     for (size_t j = 0; j < n; j++) {
         json_t *el = json_array_get(val->j, j);
-        size_t mark = jr_push_index(v, j);
+        size_t mark = rest_jobreq_walk_push_index(v, j);
         struct jr_rcpt *r = &b->rcpt[b->nrcpt];
         int rc;
 
@@ -183,12 +183,12 @@ static int addr_list(struct jr *v, struct jr_val *val, int kind)
         r->index = (uint32_t)v->naddr;
         if (json_is_object(el)) {
             struct jr_val ev = {el, NULL, 0, 0};
-            rc = jr_email(v, &ev, r, JR_ADDR_RCPT);
+            rc = rest_jobreq_rcpt_email(v, &ev, r, JR_ADDR_RCPT);
         } else
-            rc = jr_fail(v, JR_E_FORMAT);
-        jr_pop(v, mark);
+            rc = rest_jobreq_walk_fail(v, JR_E_FORMAT);
+        rest_jobreq_walk_pop(v, mark);
         if (rc < 0) {
-            jr_addr_free(&r->a);
+            rest_jobreq_walk_addr_free(&r->a);
             return -1;
         }
         b->nrcpt++;
@@ -201,7 +201,7 @@ static int to_then(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
     if (json_array_size(val->j) == 0 && need_to(v, v->cur_block->mail.j, NULL))
-        return jr_fail(v, JR_E_MISSING);
+        return rest_jobreq_walk_fail(v, JR_E_MISSING);
     return addr_list(v, val, 0);
 }
 
@@ -217,40 +217,40 @@ static int bcc_then(struct jr *v, struct jr_val *val, void *out)
     return addr_list(v, val, 2);
 }
 
-int jr_reply_then(struct jr *v, struct jr_val *val, void *out)
+int rest_jobreq_rcpt_reply_then(struct jr *v, struct jr_val *val, void *out)
 {
     struct jr_mail *m = out;
 
-    return jr_email(v, val, &m->reply, JR_ADDR_REPLYTO);
+    return rest_jobreq_rcpt_email(v, val, &m->reply, JR_ADDR_REPLYTO);
 }
 
 static const struct jr_field block_mail_fields[] = {
     {"to", JR_ARR, 0, 0, NULL, JR_AT(struct jr_mail, to), NULL, need_to, NULL, to_then},
     {"cc", JR_ARR, 0, 0, NULL, JR_AT(struct jr_mail, cc), NULL, NULL, NULL, cc_then},
     {"bcc", JR_ARR, 0, 0, NULL, JR_AT(struct jr_mail, bcc), NULL, NULL, NULL, bcc_then},
-    {"replyTo", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_mail, reply_o), NULL, NULL, NULL, jr_reply_then},
+    {"replyTo", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_mail, reply_o), NULL, NULL, NULL, rest_jobreq_rcpt_reply_then},
     {"inReplyTo", JR_STR, JR_HEADER, HEADER_TEXT_MAX, NULL, JR_AT(struct jr_mail, in_reply_to),
      NULL, NULL, NULL, NULL},
     {"priority", JR_STR, 0, 0, jr_priorities, JR_AT(struct jr_mail, priority), NULL, NULL, NULL, NULL},
     {"listUnsubscribe", JR_STR, JR_HEADER, HEADER_TEXT_MAX, NULL, JR_AT(struct jr_mail, list_unsub),
      NULL, NULL, NULL, NULL},
     {"xHeaders", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_mail, xheaders), NULL, NULL, NULL,
-     jr_xheaders_then},
+     rest_jobreq_rcpt_xheaders_then},
     {0},
 };
 
-int jr_tracking_then(struct jr *v, struct jr_val *val, void *out)
+int rest_jobreq_rcpt_tracking_then(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    return val->b && !jr_feature(v, "tracking") ? jr_fail(v, JR_E_CONFIG) : 0;
+    return val->b && !rest_jobreq_walk_feature(v, "tracking") ? rest_jobreq_walk_fail(v, JR_E_CONFIG) : 0;
 }
 
 static const struct jr_field open_fields[] = {
-    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_block, open), NULL, NULL, NULL, jr_tracking_then},
+    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_block, open), NULL, NULL, NULL, rest_jobreq_rcpt_tracking_then},
     {0},
 };
 static const struct jr_field link_fields[] = {
-    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_block, link), NULL, NULL, NULL, jr_tracking_then},
+    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_block, link), NULL, NULL, NULL, rest_jobreq_rcpt_tracking_then},
     {0},
 };
 static const struct jr_field templating_fields[] = {
@@ -261,17 +261,17 @@ static const struct jr_field templating_fields[] = {
 
 static int open_then(struct jr *v, struct jr_val *val, void *out)
 {
-    return jr_object(v, val->j, open_fields, out);
+    return rest_jobreq_walk_object(v, val->j, open_fields, out);
 }
 
 static int link_then(struct jr *v, struct jr_val *val, void *out)
 {
-    return jr_object(v, val->j, link_fields, out);
+    return rest_jobreq_walk_object(v, val->j, link_fields, out);
 }
 
 static int templating_then(struct jr *v, struct jr_val *val, void *out)
 {
-    return jr_object(v, val->j, templating_fields, out);
+    return rest_jobreq_walk_object(v, val->j, templating_fields, out);
 }
 
 static const struct jr_field block_feature_fields[] = {
@@ -288,12 +288,12 @@ static int block_mail_then(struct jr *v, struct jr_val *val, void *out)
     size_t n = list_len(val->j, "to") + list_len(val->j, "cc") + list_len(val->j, "bcc");
 
     b->rcpt = xcalloc(n ? n : 1, sizeof(*b->rcpt));
-    return jr_object(v, val->j, block_mail_fields, &b->m);
+    return rest_jobreq_walk_object(v, val->j, block_mail_fields, &b->m);
 }
 
 static int block_features_then(struct jr *v, struct jr_val *val, void *out)
 {
-    return jr_object(v, val->j, block_feature_fields, out);
+    return rest_jobreq_walk_object(v, val->j, block_feature_fields, out);
 }
 
 static const struct jr_field block_fields[] = {
@@ -305,31 +305,31 @@ static const struct jr_field block_fields[] = {
     {0},
 };
 
-int jr_recipients(struct jr *v, struct jr_val *val)
+int rest_jobreq_rcpt_check(struct jr *v, struct jr_val *val)
 {
     size_t n = json_array_size(val->j), total = 0;
 
     if (n == 0)
-        return jr_fail(v, JR_E_MISSING);
+        return rest_jobreq_walk_fail(v, JR_E_MISSING);
     if (n > v->max_blocks)
-        return jr_fail(v, JR_E_COUNT);
+        return rest_jobreq_walk_fail(v, JR_E_COUNT);
     for (size_t i = 0; i < n; i++) {
         json_t *mail = json_object_get(json_array_get(val->j, i), "mail");
         total += list_len(mail, "to") + list_len(mail, "cc") + list_len(mail, "bcc");
     }
     if (total > v->max_addresses)
-        return jr_fail_suffix(v, JR_E_COUNT, ".mail");
+        return rest_jobreq_walk_fail_suffix(v, JR_E_COUNT, ".mail");
     v->blocks = xcalloc(n, sizeof(*v->blocks));
     v->nblocks = n;
     for (size_t i = 0; i < n; i++) {
         json_t *el = json_array_get(val->j, i);
-        size_t mark = jr_push_index(v, i);
+        size_t mark = rest_jobreq_walk_push_index(v, i);
         int rc;
 
         v->cur_block = &v->blocks[i];
-        rc = json_is_object(el) ? jr_object(v, el, block_fields, &v->blocks[i])
-                                : jr_fail(v, JR_E_FORMAT);
-        jr_pop(v, mark);
+        rc = json_is_object(el) ? rest_jobreq_walk_object(v, el, block_fields, &v->blocks[i])
+                                : rest_jobreq_walk_fail(v, JR_E_FORMAT);
+        rest_jobreq_walk_pop(v, mark);
         if (rc < 0)
             return -1;
     }
@@ -347,8 +347,8 @@ static void drop(struct jr_rcpt *r, const char *classifier, const char *message,
     r->drop_desc = desc;
 }
 
-/* jr_classify - validationResult of every recipient address (§5.3); -1 on a lookup failure */
-int jr_classify(struct jr *v)
+/* rest_jobreq_rcpt_classify - validationResult of every recipient address (§5.3); -1 on a lookup failure */
+int rest_jobreq_rcpt_classify(struct jr *v)
 {
     struct suppress_query *q = NULL;
     struct jr_rcpt **who = NULL;
@@ -378,7 +378,7 @@ int jr_classify(struct jr *v)
         }
     if (nq && v->env->suppression) {
         if (v->env->suppression(v->env->arg, q, nq) != TX_OK) {
-            jr_fail(v, JR_E_RETRY);
+            rest_jobreq_walk_fail(v, JR_E_RETRY);
             rc = -1;
             goto out;
         }

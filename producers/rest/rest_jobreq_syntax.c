@@ -9,7 +9,7 @@
  * columns in code points; the path shows the member or element being
  * read (after element i of an array the index is i + 1, as in Gson).
  * Duplicate member names are left to jansson (JSON_REJECT_DUPLICATES);
- * jobreq_syntax_where() gives the path of its error position.
+ * rest_jobreq_syntax_where() gives the path of its error position.
  *
  * The scan also holds the body to the structural limits of rest_jobreq.h
  * (values in the request, elements of one array or object, size of a
@@ -37,10 +37,10 @@ struct scan {
     size_t len, pos;
     int depth;
     struct frame st[JOBREQ_MAX_DEPTH + 1];
-    size_t stop_at;             /* jobreq_syntax_where: stop here */
+    size_t stop_at;             /* rest_jobreq_syntax_where: stop here */
     const char *what;           /* the error, or NULL */
     size_t err_pos;
-    /* jobreq_syntax_spans */
+    /* rest_jobreq_syntax_spans */
     size_t span_min, span_max, nspans, nraw;
     struct jobreq_span *spans;
     int escapes;                /* the last string: 0 none, bit 1 \r \n \/, bit 2 others */
@@ -208,7 +208,7 @@ static int at_pers(const struct scan *sc)
  * note_span - a string value just read at [start, end): remember it when
  * it is long. A content at $.attachments[i].content escaped only with
  * \r \n \/ is raw base64 (struct jobreq_raw); any other is a string the
- * caller decodes itself (jobreq_unescape), as jansson is slow on them.
+ * caller decodes itself (rest_jobreq_syntax_unescape), as jansson is slow on them.
  */
 static void note_span(struct scan *sc, size_t start, size_t end)
 {
@@ -550,7 +550,7 @@ static void line_col(const unsigned char *s, size_t pos, size_t *line, size_t *c
     *col = c;
 }
 
-int jobreq_syntax_spans(const char *body, size_t len, char *msg, size_t msgsz, size_t min,
+int rest_jobreq_syntax_spans(const char *body, size_t len, char *msg, size_t msgsz, size_t min,
                         struct jobreq_span *spans, size_t max, size_t *n)
 {
     struct scan *sc = xcalloc(1, sizeof(*sc));
@@ -579,12 +579,12 @@ int jobreq_syntax_spans(const char *body, size_t len, char *msg, size_t msgsz, s
     return rc;
 }
 
-int jobreq_syntax(const char *body, size_t len, char *msg, size_t msgsz)
+int rest_jobreq_syntax(const char *body, size_t len, char *msg, size_t msgsz)
 {
-    return jobreq_syntax_spans(body, len, msg, msgsz, 0, NULL, 0, NULL);
+    return rest_jobreq_syntax_spans(body, len, msg, msgsz, 0, NULL, 0, NULL);
 }
 
-void jobreq_syntax_where(const char *body, size_t len, size_t pos, char *out, size_t outsz)
+void rest_jobreq_syntax_where(const char *body, size_t len, size_t pos, char *out, size_t outsz)
 {
     struct scan sc;
     char path[512];
@@ -601,11 +601,11 @@ void jobreq_syntax_where(const char *body, size_t len, size_t pos, char *out, si
 }
 
 /*
- * jobreq_unescape - the text of a string that run() accepted, decoded as
+ * rest_jobreq_syntax_unescape - the text of a string that run() accepted, decoded as
  * jansson decodes it (escapes, surrogate pairs as one code point in
  * UTF-8); out has room for len bytes, the decoded text is never longer.
  */
-size_t jobreq_unescape(const char *in, size_t len, char *out)
+size_t rest_jobreq_syntax_unescape(const char *in, size_t len, char *out)
 {
     const unsigned char *s = (const unsigned char *)in;
     size_t i = 0, n = 0;

@@ -153,7 +153,7 @@ static int check_reject(const struct reject_case *c, const char *settings, const
                 c->description);
         bad = 1;
     }
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
     return bad;
 }
 
@@ -229,7 +229,7 @@ TT_TEST(test_limits)
     /* subject: 998 characters (code points) fit, 999 do not */
     s = repeat("\xc3\xa4", 998);
     TT_EQ_INT(run_len("{'subject':{'content':'", s, "'}," RCPT "," FROM "}", &res), 0);
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
     xfree(s);
     s = repeat("a", 999);
     TT_EQ_INT(run_len("{'subject':{'content':'", s, "'}," RCPT "," FROM "}", &res), -1);
@@ -239,7 +239,7 @@ TT_TEST(test_limits)
     s = repeat("r", 50);
     TT_EQ_INT(run_len("{'subject':{'content':'x'},'recipients':[{'mail':{'to':[{'email':'a@b.com'}]},'reference':'",
                       s, "'}]," FROM "}", &res), 0);
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
     xfree(s);
     s = repeat("r", 51);
     TT_EQ_INT(run_len("{'subject':{'content':'x'},'recipients':[{'mail':{'to':[{'email':'a@b.com'}]},'reference':'",
@@ -258,14 +258,14 @@ TT_TEST(test_limits)
     TT_EQ_INT(run_len("{'subject':{'content':'x'},'recipients':[{'mail':{'to':[{'email':'", s, "'}]}}]," FROM "}",
                       &res), 0);
     TT_EQ_INT(res.dropped, 1);
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
     xfree(s);
     /* 100 blocks, 101 blocks; 1000 addresses, 1001 */
     s = repeat("{'mail':{'to':[{'email':'a@b.com'}]}},", 100);
     s[strlen(s) - 1] = 0;
     TT_EQ_INT(run_len("{'subject':{'content':'x'},'recipients':[", s, "]," FROM "}", &res), 0);
     TT_EQ_INT(res.addresses, 100);
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
     xfree(s);
     s = repeat("{'mail':{'to':[{'email':'a@b.com'}]}},", 101);
     s[strlen(s) - 1] = 0;
@@ -276,7 +276,7 @@ TT_TEST(test_limits)
     s[strlen(s) - 1] = 0;
     TT_EQ_INT(run_len("{'subject':{'content':'x'},'recipients':[{'mail':{'to':[", s, "]}}]," FROM "}", &res), 0);
     TT_EQ_INT(res.addresses, 1000);
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
     xfree(s);
     s = repeat("{'email':'a@b.com'},", 1001);
     s[strlen(s) - 1] = 0;
@@ -290,13 +290,13 @@ TT_TEST(test_limits)
     TT_EQ_STR(res.description, "Count limit exceeded for attachments");
     s[strlen(s) - strlen(",{'name':'a.pdf','contentType':'a/b','content':'QQ=='}")] = 0;
     TT_EQ_INT(run_len("{" BASE ",'attachments':[", s, "]}", &res), 0);
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
     xfree(s);
     /* xHeaders: 10, 11 */
     s = xstrdup("'x0':'v','x1':'v','x2':'v','x3':'v','x4':'v','x5':'v','x6':'v','x7':'v','x8':'v','x9':'v'");
     TT_EQ_INT(run_len("{'subject':{'content':'x'}," RCPT ",'mail':{'from':{'email':'s@example.com'},'xHeaders':{",
                       s, "}}}", &res), 0);
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
     TT_EQ_INT(run_len("{'subject':{'content':'x'}," RCPT ",'mail':{'from':{'email':'s@example.com'},'xHeaders':{",
                       s, ",'x10':'v'}}}", &res), -1);
     TT_EQ_STR(res.description, "Count limit exceeded for mail.xHeaders");
@@ -310,7 +310,7 @@ TT_TEST(test_nesting)
     char *body = xasprintf("{" BASE ",'x':%s1%s}", open, close);   /* 64 levels with the root */
 
     TT_EQ_INT(rest_jobreq_fixture_run(body, NULL, NULL, &res), 0);
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
     xfree(body);
     body = xasprintf("{" BASE ",'x':%s{'a':1}%s}", open, close);
     TT_EQ_INT(rest_jobreq_fixture_run(body, NULL, NULL, &res), -1);
@@ -349,7 +349,7 @@ static void expect_ok(const char *a, const char *fill, const char *b)
 
     if (run_len(a, fill, b, &res) < 0)
         TT_FAIL("refused: %d %s %s", res.http, res.subtype, res.description);
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
 }
 
 #define PERS_A "{'subject':{'content':'x'},'recipients':[{'mail':{'to':[{'email':'a@b.com'}]}}," \
@@ -486,7 +486,7 @@ TT_TEST(test_structure_large_valid)
         TT_FAIL("refused: %d %s %s", res.http, res.subtype, res.description);
     TT_EQ_INT(res.addresses, 1000);
     TT_EQ_INT((long long)json_array_size(json_object_get(res.data, "blocks")), 100);
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
     xfree(body);
     xfree(v);
 }
@@ -507,7 +507,7 @@ TT_TEST(test_options)
     TT_EQ_STR(SVAL(res.data, "options.secureDocument.passwordType"), "very_high");
     TT_EQ_STR(SVAL(res.data, "options.secureDocument.filename"), "test");
     TT_ASSERT(json_real_value(rest_jobreq_fixture_path(res.data, "options.spamCheck.threshold")) == 7.5);
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
     struct reject_case both = {"{" BASE ",'job':{'options':{'secureDocument':{'active':true},"
                                "'messageSigning':{'active':true}}}}", 400, "INVALID_VALUE",
                                "Invalid value for job.options.messageSigning.active"};

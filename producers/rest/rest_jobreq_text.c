@@ -110,12 +110,12 @@ static int to_utf8(const char *cs, const char *in, size_t len, struct buf *out)
     size_t start = out->len;
 
     if (is_utf8_name(cs) || is_ascii_name(cs)) {
-        if (!utf8_valid(in, len) || (is_ascii_name(cs) && utf8_count(in, len) != len))
+        if (!codec_utf8_valid(in, len) || (is_ascii_name(cs) && codec_utf8_count(in, len) != len))
             return -1;
         if (buf_append(out, in, len) < 0)
             return -1;
     } else if (convert("UTF-8", cs, in, len, out) < 0 ||
-               !utf8_valid(out->data ? out->data + start : "", out->len - start))
+               !codec_utf8_valid(out->data ? out->data + start : "", out->len - start))
         return -1;                  /* (an empty text leaves out->data NULL) */
     if (memchr(out->data ? out->data + start : "", 0, out->len - start))
         return -1;
@@ -186,7 +186,7 @@ static long encoded_word(const char *s, size_t len, struct buf *out)
     const char *t = q2 + 1;
     size_t tl = (size_t)(end - t);
     if (q1[1] == 'B' || q1[1] == 'b') {
-        if (b64_decode(&raw, t, tl, 0) < 0)
+        if (codec_b64_decode(&raw, t, tl, 0) < 0)
             goto out;
     } else if (q1[1] == 'Q' || q1[1] == 'q') {
         for (size_t i = 0; i < tl; i++) {
@@ -195,8 +195,8 @@ static long encoded_word(const char *s, size_t len, struct buf *out)
                 c = ' ';
             else if (c == '=') {
                 int hi, lo;
-                if (i + 2 >= tl || (hi = hex_digit((unsigned char)t[i + 1])) < 0 ||
-                    (lo = hex_digit((unsigned char)t[i + 2])) < 0)
+                if (i + 2 >= tl || (hi = codec_hex_digit((unsigned char)t[i + 1])) < 0 ||
+                    (lo = codec_hex_digit((unsigned char)t[i + 2])) < 0)
                     goto out;
                 c = hi << 4 | lo;
                 i += 2;
@@ -276,21 +276,21 @@ static int has_encoded_word(const char *s, size_t len)
 /* decode - the text of t after §4.6 into t->text */
 static void decode(struct jr *v, struct jr_text *t, const char *src, size_t len)
 {
-    const char *enc = jr_str(&t->encoding, "plain");
-    const char *cs = jr_str(&t->charset, "UTF-8");
+    const char *enc = rest_jobreq_walk_str(&t->encoding, "plain");
+    const char *cs = rest_jobreq_walk_str(&t->charset, "UTF-8");
     struct buf raw = BUF_INIT(JOBREQ_BODY_MAX), text = BUF_INIT(JOBREQ_BODY_MAX);
     int ok = 0;
 
     /* to_utf8() checks its output; the source is a JSON string value, checked by the parser */
     t->utf8_checked = 1;
     if (strcmp(enc, "base64") == 0)
-        ok = b64_decode(&raw, src, len, 0) == 0 && to_utf8(cs, raw.data ? raw.data : "", raw.len, &text) == 0;
+        ok = codec_b64_decode(&raw, src, len, 0) == 0 && to_utf8(cs, raw.data ? raw.data : "", raw.len, &text) == 0;
     else if (strcmp(enc, "quoted-printable") == 0) {
         if (strcmp(t->part, "subject") == 0 && has_encoded_word(src, len)) {
             ok = rfc2047(src, len, &raw) == 0 && buf_append(&text, raw.data ? raw.data : "", raw.len) == 0;
             t->utf8_checked = !ok;
         } else
-            ok = qp_decode(&raw, src, len) == 0 && to_utf8(cs, raw.data ? raw.data : "", raw.len, &text) == 0;
+            ok = codec_qp_decode(&raw, src, len) == 0 && to_utf8(cs, raw.data ? raw.data : "", raw.len, &text) == 0;
     }
     if (!ok) {
         buf_reset(&text);
@@ -317,17 +317,17 @@ static int template_feature(struct jr *v, struct jr_val *val, void *out)
 {
     (void)val;
     (void)out;
-    return jr_feature(v, "templates") ? 0 : jr_fail(v, JR_E_CONFIG);
+    return rest_jobreq_walk_feature(v, "templates") ? 0 : rest_jobreq_walk_fail(v, JR_E_CONFIG);
 }
 
 static int charset_check(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
     if (!charset_name_ok(val->s, val->len))
-        return jr_fail(v, JR_E_VALUE);
+        return rest_jobreq_walk_fail(v, JR_E_VALUE);
     char cs[48];
     snprintf(cs, sizeof(cs), "%.*s", (int)val->len, val->s);
-    return charset_known(cs) ? 0 : jr_fail(v, JR_E_VALUE);
+    return charset_known(cs) ? 0 : rest_jobreq_walk_fail(v, JR_E_VALUE);
 }
 
 #define TEXT_FIELDS                                                                       \
@@ -360,15 +360,15 @@ static const struct jr_field alt_fields[] = {
     {0},
 };
 
-/* jr_text_missing - a mandatory part that is absent (subject) */
-int jr_text_missing(struct jr *v, const char *part)
+/* rest_jobreq_text_missing - a mandatory part that is absent (subject) */
+int rest_jobreq_text_missing(struct jr *v, const char *part)
 {
     (void)part;
-    return jr_fail_suffix(v, JR_E_MISSING, ".content");
+    return rest_jobreq_walk_fail_suffix(v, JR_E_MISSING, ".content");
 }
 
-/* jr_text - check one text part (val is the object) and decode it */
-int jr_text(struct jr *v, struct jr_val *val, struct jr_text *t)
+/* rest_jobreq_text_check - check one text part (val is the object) and decode it */
+int rest_jobreq_text_check(struct jr *v, struct jr_val *val, struct jr_text *t)
 {
     const struct jr_field *table = strcmp(t->part, "body") == 0      ? body_fields
                                    : strcmp(t->part, "subject") == 0 ? subject_fields
@@ -376,42 +376,42 @@ int jr_text(struct jr *v, struct jr_val *val, struct jr_text *t)
     const struct jr_val *src;
     char detail[512];
 
-    if (jr_object(v, val->j, table, t) < 0)
+    if (rest_jobreq_walk_object(v, val->j, table, t) < 0)
         return -1;
     t->present = 1;
     src = t->template_.j ? &t->template_ : &t->content;
     decode(v, t, src->s, src->len);
     if (t->template_.j) {
-        size_t mark = jr_push_key(v, "template", 8);
-        int rc = jobreq_check_template(t->text, t->len, detail, sizeof(detail));
+        size_t mark = rest_jobreq_walk_push_key(v, "template", 8);
+        int rc = rest_jobreq_text_check_template(t->text, t->len, detail, sizeof(detail));
         if (rc < 0)
-            jr_fail_detail(v, JR_E_FORMAT, detail);
-        jr_pop(v, mark);
+            rest_jobreq_walk_fail_detail(v, JR_E_FORMAT, detail);
+        rest_jobreq_walk_pop(v, mark);
         if (rc < 0)
             return -1;
-    } else if (strcmp(t->part, "subject") == 0 && utf8_count(t->text, t->len) > SUBJECT_MAX) {
-        size_t mark = jr_push_key(v, "content", 7);
-        jr_fail(v, JR_E_SIZE);
-        jr_pop(v, mark);
+    } else if (strcmp(t->part, "subject") == 0 && codec_utf8_count(t->text, t->len) > SUBJECT_MAX) {
+        size_t mark = rest_jobreq_walk_push_key(v, "content", 7);
+        rest_jobreq_walk_fail(v, JR_E_SIZE);
+        rest_jobreq_walk_pop(v, mark);
         return -1;
     }
     char cs[48];
-    snprintf(cs, sizeof(cs), "%s", jr_str(&t->charset, "UTF-8"));
+    snprintf(cs, sizeof(cs), "%s", rest_jobreq_walk_str(&t->charset, "UTF-8"));
     if (!representable(v, cs, t->text, t->len)) {
-        size_t mark = jr_push_key(v, "charset", 7);
-        jr_fail(v, JR_E_VALUE);
-        jr_pop(v, mark);
+        size_t mark = rest_jobreq_walk_push_key(v, "charset", 7);
+        rest_jobreq_walk_fail(v, JR_E_VALUE);
+        rest_jobreq_walk_pop(v, mark);
         return -1;
     }
     return 0;
 }
 
 /*
- * jobreq_check_template - the syntax check of contract §9.6 with the
+ * rest_jobreq_text_check_template - the syntax check of contract §9.6 with the
  * template engine (lib/global/template.h): the job is refused with the
  * engine's "<what> at line L column C".
  */
-int jobreq_check_template(const char *src, size_t len, char *detail, size_t detailsz)
+int rest_jobreq_text_check_template(const char *src, size_t len, char *detail, size_t detailsz)
 {
     struct template *t = NULL;
     int rc = template_parse(src, len, "body", &t, detail, detailsz);

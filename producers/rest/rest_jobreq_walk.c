@@ -67,32 +67,32 @@ static int set(struct jr *v, enum jr_err e, const char *path, const char *suffix
     return -1;
 }
 
-int jr_fail(struct jr *v, enum jr_err e)
+int rest_jobreq_walk_fail(struct jr *v, enum jr_err e)
 {
     return set(v, e, v->path, NULL, NULL);
 }
 
-int jr_fail_suffix(struct jr *v, enum jr_err e, const char *suffix)
+int rest_jobreq_walk_fail_suffix(struct jr *v, enum jr_err e, const char *suffix)
 {
     return set(v, e, v->path, suffix, NULL);
 }
 
-int jr_fail_detail(struct jr *v, enum jr_err e, const char *detail)
+int rest_jobreq_walk_fail_detail(struct jr *v, enum jr_err e, const char *detail)
 {
     return set(v, e, v->path, NULL, detail);
 }
 
-int jr_fail_path(struct jr *v, enum jr_err e, const char *path)
+int rest_jobreq_walk_fail_path(struct jr *v, enum jr_err e, const char *path)
 {
     return set(v, e, path, NULL, NULL);
 }
 
 /*
- * jr_push_key - append ".key" (no dot at the top level) to the path; keys
+ * rest_jobreq_walk_push_key - append ".key" (no dot at the top level) to the path; keys
  * are written as sent, cut at 200 bytes on a character boundary. Returns
- * the mark for jr_pop.
+ * the mark for rest_jobreq_walk_pop.
  */
-size_t jr_push_key(struct jr *v, const char *key, size_t keylen)
+size_t rest_jobreq_walk_push_key(struct jr *v, const char *key, size_t keylen)
 {
     size_t mark = v->plen, room = sizeof(v->path) - v->plen;
 
@@ -107,7 +107,7 @@ size_t jr_push_key(struct jr *v, const char *key, size_t keylen)
     return mark;
 }
 
-size_t jr_push_index(struct jr *v, size_t i)
+size_t rest_jobreq_walk_push_index(struct jr *v, size_t i)
 {
     size_t mark = v->plen, room = sizeof(v->path) - v->plen;
     int n = snprintf(v->path + v->plen, room, "[%zu]", i);
@@ -117,19 +117,19 @@ size_t jr_push_index(struct jr *v, size_t i)
     return mark;
 }
 
-void jr_pop(struct jr *v, size_t mark)
+void rest_jobreq_walk_pop(struct jr *v, size_t mark)
 {
     v->plen = mark;
     v->path[mark] = 0;
 }
 
-int jr_feature(struct jr *v, const char *name)
+int rest_jobreq_walk_feature(struct jr *v, const char *name)
 {
     return account_feature(v->env->settings, name);
 }
 
-/* jr_has_ctl - 1 when s holds a C0 control character or DEL */
-int jr_has_ctl(const char *s, size_t len)
+/* rest_jobreq_walk_has_ctl - 1 when s holds a C0 control character or DEL */
+int rest_jobreq_walk_has_ctl(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
@@ -137,7 +137,7 @@ int jr_has_ctl(const char *s, size_t len)
     return 0;
 }
 
-void jr_addr_parse(struct jr_addr *a, const char *s, size_t len)
+void rest_jobreq_walk_addr_parse(struct jr_addr *a, const char *s, size_t len)
 {
     struct addr *p = xmalloc(sizeof(*p));
 
@@ -153,7 +153,7 @@ void jr_addr_parse(struct jr_addr *a, const char *s, size_t len)
     xfree(p);
 }
 
-void jr_addr_free(struct jr_addr *a)
+void rest_jobreq_walk_addr_free(struct jr_addr *a)
 {
     xfree(a->bare);
     xfree(a->display);
@@ -162,12 +162,12 @@ void jr_addr_free(struct jr_addr *a)
     memset(a, 0, sizeof(*a));
 }
 
-int jr_bool(const struct jr_val *val, int dflt)
+int rest_jobreq_walk_bool(const struct jr_val *val, int dflt)
 {
     return val->j ? val->b : dflt;
 }
 
-const char *jr_str(const struct jr_val *val, const char *dflt)
+const char *rest_jobreq_walk_str(const struct jr_val *val, const char *dflt)
 {
     return val->j && val->s ? val->s : dflt;
 }
@@ -193,11 +193,11 @@ static int member(struct jr *v, json_t *obj, const struct jr_field *t, void *out
             s = addr_trim(s, len, &len);
     }
     if (absent(val, s, len))
-        return mandatory ? jr_fail_suffix(v, JR_E_MISSING, t->missing) : 0;
+        return mandatory ? rest_jobreq_walk_fail_suffix(v, JR_E_MISSING, t->missing) : 0;
     switch (t->type) {
     case JR_STR:
         if (!json_is_string(val))
-            return jr_fail(v, JR_E_FORMAT);
+            return rest_jobreq_walk_fail(v, JR_E_FORMAT);
         break;
     case JR_BOOL:
         if (json_is_boolean(val))
@@ -207,19 +207,19 @@ static int member(struct jr *v, json_t *obj, const struct jr_field *t, void *out
         else if (json_is_string(val) && strcmp(s, "false") == 0)
             slot->b = 0;
         else
-            return jr_fail(v, JR_E_FORMAT);
+            return rest_jobreq_walk_fail(v, JR_E_FORMAT);
         break;
     case JR_NUM:
         if (!json_is_number(val))
-            return jr_fail(v, JR_E_FORMAT);
+            return rest_jobreq_walk_fail(v, JR_E_FORMAT);
         break;
     case JR_OBJ:
         if (!json_is_object(val))
-            return jr_fail(v, JR_E_FORMAT);
+            return rest_jobreq_walk_fail(v, JR_E_FORMAT);
         break;
     case JR_ARR:
         if (!json_is_array(val))
-            return jr_fail(v, JR_E_FORMAT);
+            return rest_jobreq_walk_fail(v, JR_E_FORMAT);
         break;
     case JR_ANY:
         break;
@@ -228,7 +228,7 @@ static int member(struct jr *v, json_t *obj, const struct jr_field *t, void *out
     slot->s = s;
     slot->len = len;
     if ((t->flags & JR_HEADER) && s && (memchr(s, '\r', len) || memchr(s, '\n', len)))
-        return jr_fail(v, JR_E_FORMAT);
+        return rest_jobreq_walk_fail(v, JR_E_FORMAT);
     if (t->format && t->format(v, slot, out) < 0)
         return -1;
     if (t->allowed) {
@@ -238,22 +238,22 @@ static int member(struct jr *v, json_t *obj, const struct jr_field *t, void *out
                 ((t->flags & JR_NOCASE) ? strncasecmp(*a, s, len) : strncmp(*a, s, len)) == 0)
                 break;
         if (*a == NULL)
-            return jr_fail(v, JR_E_VALUE);
+            return rest_jobreq_walk_fail(v, JR_E_VALUE);
         slot->s = *a;           /* normalized spelling */
     }
-    if (t->max && s && utf8_count(s, len) > t->max)
-        return jr_fail(v, JR_E_SIZE);
+    if (t->max && s && codec_utf8_count(s, len) > t->max)
+        return rest_jobreq_walk_fail(v, JR_E_SIZE);
     if (t->then && t->then(v, slot, out) < 0)
         return -1;
     return 0;
 }
 
-int jr_object(struct jr *v, json_t *obj, const struct jr_field *t, void *out)
+int rest_jobreq_walk_object(struct jr *v, json_t *obj, const struct jr_field *t, void *out)
 {
     for (; t->name; t++) {
-        size_t mark = jr_push_key(v, t->name, strlen(t->name));
+        size_t mark = rest_jobreq_walk_push_key(v, t->name, strlen(t->name));
         int rc = member(v, obj, t, out);
-        jr_pop(v, mark);
+        rest_jobreq_walk_pop(v, mark);
         if (rc < 0)
             return -1;
     }

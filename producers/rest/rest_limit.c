@@ -41,7 +41,7 @@ static struct slot *find(long long account)
             return s;
         if (s->account == 0) {
             s->account = account;
-            s->last = time_mono_ms();
+            s->last = timeutil_mono_ms();
             s->tokens = -1;     /* filled on first use */
             return s;
         }
@@ -70,7 +70,7 @@ enum rest_limit rest_limit_enter(const struct auth_account *a, int *retry_after,
 {
     double rate = setting(a, "rateLimit"), conc = concurrency(a);
     enum rest_limit rc = REST_LIMIT_OK;
-    int64_t now = time_mono_ms();
+    int64_t now = timeutil_mono_ms();
     struct slot *s;
 
     *retry_after = 0;

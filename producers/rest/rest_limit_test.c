@@ -54,7 +54,7 @@ TT_TEST(test_rate)
     TT_EQ_INT(rest_limit_enter(&a, &retry, &held), REST_LIMIT_RATE);
     TT_EQ_INT(held, 0);
     TT_EQ_INT(retry, 1);
-    time_sleep_ms(250);     /* 5/s: one token after 200 ms */
+    timeutil_sleep_ms(250);     /* 5/s: one token after 200 ms */
     TT_EQ_INT(rest_limit_enter(&a, &retry, &held), REST_LIMIT_OK);
     rest_limit_leave(a.id);
     TT_EQ_INT(rest_limit_enter(&a, &retry, &held), REST_LIMIT_RATE);

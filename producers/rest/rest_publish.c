@@ -3,7 +3,7 @@
  *
  *   1. the job envelope to its first stage, persistent, confirmed by the
  *      broker (intake_publish_body; large attachment contents are spliced
- *      into raw segments of the envelope, jobreq_rawify);
+ *      into raw segments of the envelope, rest_jobreq_build_rawify);
  *   2. in one transaction: the acceptance record (the job row with the
  *      answer about to be sent, the notification endpoint with its
  *      password encrypted) and, with an Idempotency-Key, the claim marked
@@ -56,7 +56,7 @@ static enum tx_code notification_text(json_t *n, char **out)
     auth = json_object_get(copy, "authentication");
     pw = json_object_get(auth, "password");
     if (json_is_string(pw)) {
-        if (secret_encrypt(&enc, json_string_value(pw), json_string_length(pw)) < 0) {
+        if (crypto_secret_encrypt(&enc, json_string_value(pw), json_string_length(pw)) < 0) {
             explicit_bzero((char *)json_string_value(pw), json_string_length(pw));
             json_decref(copy);
             msg_warn("cannot encrypt a notification password: is master_key_file set?");
@@ -92,11 +92,11 @@ enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq
         msg_panic("%s: bad slip %s", r->job_id, res->slip);
     json_decref(e.data);
     e.data = json_incref(d);
-    int64_t t0 = time_mono_ms();
+    int64_t t0 = timeutil_mono_ms();
     char *body = NULL;
     size_t blen;
     struct buf raw = BUF_INIT((size_t)64 << 20);
-    int bad = jobreq_rawify(res, e.data, &raw) < 0;
+    int bad = rest_jobreq_build_rawify(res, e.data, &raw) < 0;
     if (!bad && raw.len > 0) {
         size_t rawlen;
         char *rawdata = buf_steal(&raw, &rawlen);
@@ -114,9 +114,9 @@ enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq
     xfree(body);
     envelope_free(&e);
     if (msg_verbose)
-        msg_debug("%s: published and confirmed in %lld ms", r->job_id, (long long)(time_mono_ms() - t0));
+        msg_debug("%s: published and confirmed in %lld ms", r->job_id, (long long)(timeutil_mono_ms() - t0));
     if (rc != TX_OK) {
-        msg_warn("%s: the broker did not confirm the job: %s", r->job_id, tx_code_name(rc));
+        msg_warn("%s: the broker did not confirm the job: %s", r->job_id, txcode_name(rc));
         goto out;
     }
     if ((rc = rest_conn_db(c)) != TX_OK)
@@ -140,7 +140,7 @@ enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq
     struct record rec = {r, &job};
     rc = rest_group_commit(c->db, record_tx, &rec);
     if (rc != TX_OK) {
-        msg_warn("%s: acceptance record not written: %s (%s)", r->job_id, tx_code_name(rc),
+        msg_warn("%s: acceptance record not written: %s (%s)", r->job_id, txcode_name(rc),
                  db_error(c->db));
         /* the commit may have happened before the connection was lost;
          * a tombstone (the first stage gave up on the job) stays */

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum tx_code rest_sender_domain(void *arg, const char *domain, struct jobreq_sender *out)
+enum tx_code rest_suppress_sender_domain(void *arg, const char *domain, struct jobreq_sender *out)
 {
     struct rest_lookup *l = arg;
     struct sender_domain sd;
@@ -28,7 +28,7 @@ enum tx_code rest_sender_domain(void *arg, const char *domain, struct jobreq_sen
     return TX_OK;
 }
 
-enum tx_code rest_suppression(void *arg, struct suppress_query *q, size_t n)
+enum tx_code rest_suppress_lookup(void *arg, struct suppress_query *q, size_t n)
 {
     struct rest_lookup *l = arg;
 

@@ -138,9 +138,9 @@
 #include <stdio.h>
 #include <string.h>
 
-struct smtpd_conf smtpd;
+struct smtpd_conf smtpd_conf;
 
-static struct cfg_param params[] = {
+static struct cfg_param smtpd_params[] = {
     {"smtpd_listen", CFG_STR, &smtpd_conf.listen, "0.0.0.0:587", 0, 0, 0, "submission listeners (STARTTLS)", 0, 0},
     {"smtpd_tls_listen", CFG_STR, &smtpd_conf.tls_listen, "0.0.0.0:465", 0, 0, 0, "implicit-TLS listeners", 0, 0},
     {"smtpd_tls_cert_file", CFG_STR, &smtpd_conf.cert_file, "", 0, 0, 0, "PEM certificate chain", 0, 0},
@@ -176,7 +176,7 @@ int main(int argc, char **argv)
 {
     char err[200];
 
-    txconf_init(argc, argv, "smtpd", params, NULL, NULL);
+    txconf_init(argc, argv, "smtpd", smtpd_params, NULL, NULL);
     authlimit_conf.kdf_max = smtpd_conf.auth_threads; /* the pool's slow queue waits for a slot */
     if (slip_stages_check("smtpd_stages", smtpd_conf.stages, err, sizeof(err)) < 0)
         msg_fatal("%s", err);
@@ -187,15 +187,15 @@ int main(int argc, char **argv)
                 msg_fatal("smtpd_tls_listen needs smtpd_tls_cert_file and smtpd_tls_key_file");
         msg_warn("no TLS certificate: STARTTLS is not offered");
     }
-    if (*txconf.master_key && secret_set_master_key(txconf.master_key) < 0)
+    if (*txconf.master_key && crypto_set_master_key(txconf.master_key) < 0)
         msg_fatal("master_key_file: not 64 hex digits");
-    if (!secret_have_master_key())
+    if (!crypto_have_master_key())
         msg_warn("no master_key_file: jobs with a notification password are answered 451");
-    smtpd_pool_start();
+    smtpd_queue_pool_start();
     msg_info("started: %d loops, %lld pool threads, stages %s", (int)smtpd_conf.loops, smtpd_conf.threads,
              smtpd_conf.stages);
     smtpd_server_run();
-    smtpd_pool_stop();
+    smtpd_queue_pool_stop();
     metrics_remove();
     msg_info("stopped");
     return 0;

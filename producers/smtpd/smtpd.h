@@ -90,10 +90,10 @@ extern int smtpd_nlisteners;
 void smtpd_server_listeners(void);
 /* smtpd_server_run - start the loops and serve until shutdown; returns when done */
 void smtpd_server_run(void);
-/* smtpd_ip_release - forget one connection of ip (per-IP limit) */
-void smtpd_ip_release(const char *ip);
-/* smtpd_loop_complete - hand a finished task back to its loop (any thread) */
-void smtpd_loop_complete(struct smtpd_loop *loop, struct smtpd_task *t);
+/* smtpd_server_ip_release - forget one connection of ip (per-IP limit) */
+void smtpd_server_ip_release(const char *ip);
+/* smtpd_server_loop_complete - hand a finished task back to its loop (any thread) */
+void smtpd_server_loop_complete(struct smtpd_loop *loop, struct smtpd_task *t);
 
 /* ---- TLS (smtpd_tls.c) ------------------------------------------------- */
 
@@ -221,37 +221,37 @@ void smtpd_session_accept(struct smtpd_loop *loop, const struct smtpd_listener *
 void smtpd_session_task_done(struct smtpd_task *t);
 /* smtpd_session_shutdown - SIGTERM: idle sessions get 421 and close */
 void smtpd_session_shutdown(struct smtpd_loop *loop);
-/* smtpd_reply - write one reply line (CRLF added) */
-void smtpd_reply(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* smtpd_txn_free - release a transaction (NULL ok) */
-void smtpd_txn_free(struct smtpd_txn *t);
+/* smtpd_session_reply - write one reply line (CRLF added) */
+void smtpd_session_reply(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* smtpd_cmd_txn_free - release a transaction (NULL ok) */
+void smtpd_cmd_txn_free(struct smtpd_txn *t);
 /* smtpd_session_process - handle buffered input until it needs more or waits */
 void smtpd_session_process(struct session *s);
 /* smtpd_session_arm - (re)start the timeout of the current wait */
 void smtpd_session_arm(struct session *s);
-/* smtpd_close_after_write - close once the replies written so far are out */
-void smtpd_close_after_write(struct session *s);
+/* smtpd_session_close_after_write - close once the replies written so far are out */
+void smtpd_session_close_after_write(struct session *s);
 /* smtpd_session_starttls - answer STARTTLS and switch the socket to TLS */
 void smtpd_session_starttls(struct session *s);
-/* smtpd_tarpit - send reply after delay_ms, then continue (or close) */
-void smtpd_tarpit(struct session *s, int64_t delay_ms, const char *reply, int close_after);
+/* smtpd_session_tarpit - send reply after delay_ms, then continue (or close) */
+void smtpd_session_tarpit(struct session *s, int64_t delay_ms, const char *reply, int close_after);
 
 /* ---- commands (smtpd_cmd.c) ----------------------------------------------- */
 
-/* smtpd_command - one command line (NUL-terminated, without CRLF) */
-void smtpd_command(struct session *s, char *line, size_t len);
-/* smtpd_command_done - the result of s->task */
-void smtpd_command_done(struct session *s, struct smtpd_task *t);
-/* smtpd_data_end - the final dot was read */
-void smtpd_data_end(struct session *s);
-/* smtpd_bdat_end - the octets of one BDAT chunk were read */
-void smtpd_bdat_end(struct session *s);
-/* smtpd_bdat_too_big - the message outgrew the limit inside a chunk */
-void smtpd_bdat_too_big(struct session *s);
-/* smtpd_submit - run s->task (kind set) on the pool; the session waits */
-void smtpd_submit(struct session *s, enum smtpd_task_kind kind);
-/* smtpd_task_release - free what a task holds (secrets wiped) */
-void smtpd_task_release(struct smtpd_task *t);
+/* smtpd_cmd_line - one command line (NUL-terminated, without CRLF) */
+void smtpd_cmd_line(struct session *s, char *line, size_t len);
+/* smtpd_cmd_done - the result of s->task */
+void smtpd_cmd_done(struct session *s, struct smtpd_task *t);
+/* smtpd_cmd_data_end - the final dot was read */
+void smtpd_cmd_data_end(struct session *s);
+/* smtpd_cmd_bdat_end - the octets of one BDAT chunk were read */
+void smtpd_cmd_bdat_end(struct session *s);
+/* smtpd_cmd_bdat_too_big - the message outgrew the limit inside a chunk */
+void smtpd_cmd_bdat_too_big(struct session *s);
+/* smtpd_cmd_submit - run s->task (kind set) on the pool; the session waits */
+void smtpd_cmd_submit(struct session *s, enum smtpd_task_kind kind);
+/* smtpd_cmd_task_release - free what a task holds (secrets wiped) */
+void smtpd_cmd_task_release(struct smtpd_task *t);
 
 /* ---- AUTH (smtpd_auth.c) ------------------------------------------------ */
 
@@ -265,28 +265,28 @@ void smtpd_auth_done(struct session *s, struct smtpd_task *t);
 void smtpd_auth_abort(struct session *s);
 /* smtpd_auth_offered - AUTH may be used on this session now */
 int smtpd_auth_offered(const struct session *s);
-/* smtpd_ipauth_cached - source-IP auth from the cache: 1 found (acct filled), 0 none, -1 unknown */
-int smtpd_ipauth_cached(const char *ip, struct auth_account *acct);
-void smtpd_ipauth_store(const char *ip, const struct auth_account *acct, int found);
-/* smtpd_ipauth_forget - drop what the cache holds for ip */
-void smtpd_ipauth_forget(const char *ip);
-/* smtpd_account_copy - deep copy (settings duplicated) */
-void smtpd_account_copy(struct auth_account *dst, const struct auth_account *src);
+/* smtpd_auth_ip_cached - source-IP auth from the cache: 1 found (acct filled), 0 none, -1 unknown */
+int smtpd_auth_ip_cached(const char *ip, struct auth_account *acct);
+void smtpd_auth_ip_store(const char *ip, const struct auth_account *acct, int found);
+/* smtpd_auth_ip_forget - drop what the cache holds for ip */
+void smtpd_auth_ip_forget(const char *ip);
+/* smtpd_auth_account_copy - deep copy (settings duplicated) */
+void smtpd_auth_account_copy(struct auth_account *dst, const struct auth_account *src);
 
 /* ---- the pool: blocking work (smtpd_queue.c) ----------------------------- */
 
-void smtpd_pool_start(void);
-void smtpd_pool_stop(void);
+void smtpd_queue_pool_start(void);
+void smtpd_queue_pool_stop(void);
 /*
- * smtpd_sup_start - look the recipients up in the suppression list now,
+ * smtpd_queue_sup_start - look the recipients up in the suppression list now,
  * while the message is still arriving (DATA/BDAT); the commit uses the
  * result when it is there, else asks itself. The loop's txn and the pool
  * each hold a reference.
  */
-void smtpd_sup_start(struct session *s);
-void smtpd_sup_release(struct smtpd_sup *p);
-/* smtpd_pool_submit - queue s->task (the session is paused until it comes back) */
-void smtpd_pool_submit(struct session *s);
+void smtpd_queue_sup_start(struct session *s);
+void smtpd_queue_sup_release(struct smtpd_sup *p);
+/* smtpd_queue_pool_submit - queue s->task (the session is paused until it comes back) */
+void smtpd_queue_pool_submit(struct session *s);
 
 /* ---- the job (smtpd_job.c, runs on pool threads) -------------------------- */
 

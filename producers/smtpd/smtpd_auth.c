@@ -57,28 +57,28 @@ struct ipauth {
 static pthread_mutex_t alock = PTHREAD_MUTEX_INITIALIZER;
 static struct ipauth atab[IPAUTH_SIZE];
 
-void smtpd_account_copy(struct auth_account *dst, const struct auth_account *src)
+void smtpd_auth_account_copy(struct auth_account *dst, const struct auth_account *src)
 {
     *dst = *src;
     dst->settings = src->settings ? json_deep_copy(src->settings) : NULL;
 }
 
-int smtpd_ipauth_cached(const char *ip, struct auth_account *acct)
+int smtpd_auth_ip_cached(const char *ip, struct auth_account *acct)
 {
     struct ipauth *e = &atab[hash(ip) % IPAUTH_SIZE];
     int r = -1;
 
     pthread_mutex_lock(&alock);
-    if (e->expires > time_mono_ms() && strcmp(e->ip, ip) == 0) {
+    if (e->expires > timeutil_mono_ms() && strcmp(e->ip, ip) == 0) {
         r = e->found;
         if (r)
-            smtpd_account_copy(acct, &e->acct);
+            smtpd_auth_account_copy(acct, &e->acct);
     }
     pthread_mutex_unlock(&alock);
     return r;
 }
 
-void smtpd_ipauth_store(const char *ip, const struct auth_account *acct, int found)
+void smtpd_auth_ip_store(const char *ip, const struct auth_account *acct, int found)
 {
     struct ipauth *e = &atab[hash(ip) % IPAUTH_SIZE];
 
@@ -88,12 +88,12 @@ void smtpd_ipauth_store(const char *ip, const struct auth_account *acct, int fou
     snprintf(e->ip, sizeof(e->ip), "%s", ip);
     e->found = found;
     if (found)
-        smtpd_account_copy(&e->acct, acct);
-    e->expires = time_mono_ms() + auth_cache_ttl_ms;
+        smtpd_auth_account_copy(&e->acct, acct);
+    e->expires = timeutil_mono_ms() + auth_cache_ttl_ms;
     pthread_mutex_unlock(&alock);
 }
 
-void smtpd_ipauth_forget(const char *ip)
+void smtpd_auth_ip_forget(const char *ip)
 {
     struct ipauth *e = &atab[hash(ip) % IPAUTH_SIZE];
 
@@ -130,12 +130,12 @@ static void refuse(struct session *s, const char *user, const char *why, const c
 
     s->auth_failures++;
     delay = smtpd_conf.auth_failure_delay * (s->auth_failures < 5 ? s->auth_failures : 5);
-    printable(u, sizeof(u), user ? user : "", user ? strlen(user) : 0);
+    msg_printable(u, sizeof(u), user ? user : "", user ? strlen(user) : 0);
     msg_info("%s: [%s]: %s authentication failed: user=%s (%s)", s->id, s->ip,
              s->auth_mech == MECH_PLAIN ? "PLAIN" : "LOGIN", u, why);
     metrics_count("txmail_smtpd_auth_total", "result", result, 1);
     smtpd_auth_abort(s);
-    smtpd_tarpit(s, delay, reply, s->auth_failures >= smtpd_conf.auth_session_failures);
+    smtpd_session_tarpit(s, delay, reply, s->auth_failures >= smtpd_conf.auth_session_failures);
 }
 
 static void fail(struct session *s, const char *user, const char *why)
@@ -151,13 +151,13 @@ static void verify(struct session *s, const char *user, const char *password)
         fail(s, user, "malformed user name");
         return;
     }
-    if (authlimit_blocked(AUTHLIMIT_ADDR, s->ip, time_mono_ms()) > 0) {
+    if (authlimit_blocked(AUTHLIMIT_ADDR, s->ip, timeutil_mono_ms()) > 0) {
         refuse(s, user, "too many failures from this address: not checked", AUTH_THROTTLED, "throttled");
         return;
     }
     s->task.user = xstrdup(user);
     s->task.password = xstrdup(password);
-    smtpd_submit(s, T_AUTH);
+    smtpd_cmd_submit(s, T_AUTH);
 }
 
 /* decode - base64 of an AUTH line; -1 on bad input (reply sent) */
@@ -165,8 +165,8 @@ static int decode(struct session *s, const char *in, size_t len, struct buf *out
 {
     if (len == 1 && in[0] == '=') /* RFC 4954: an empty initial response */
         return 0;
-    if (b64_decode(out, in, len, 0) < 0) {
-        smtpd_reply(s, "501 5.5.2 Cannot decode response");
+    if (codec_b64_decode(out, in, len, 0) < 0) {
+        smtpd_session_reply(s, "501 5.5.2 Cannot decode response");
         smtpd_auth_abort(s);
         return -1;
     }
@@ -198,11 +198,11 @@ void smtpd_auth_command(struct session *s, char *args)
     struct buf b = BUF_INIT(SMTPD_AUTH_LINE_MAX);
 
     if (!s->helo_seen || s->sasl || s->txn) {
-        smtpd_reply(s, "503 5.5.1 Bad sequence of commands");
+        smtpd_session_reply(s, "503 5.5.1 Bad sequence of commands");
         return;
     }
     if (!smtpd_auth_offered(s)) {
-        smtpd_reply(s, "538 5.7.11 Encryption required for requested authentication mechanism");
+        smtpd_session_reply(s, "538 5.7.11 Encryption required for requested authentication mechanism");
         msg_info("%s: [%s]: AUTH before TLS refused", s->id, s->ip);
         return;
     }
@@ -218,15 +218,15 @@ void smtpd_auth_command(struct session *s, char *args)
     else if (strcasecmp(mech, "LOGIN") == 0)
         s->auth_mech = MECH_LOGIN;
     else {
-        smtpd_reply(s, "504 5.5.4 Unrecognized authentication type");
+        smtpd_session_reply(s, "504 5.5.4 Unrecognized authentication type");
         return;
     }
     if (*initial == 0) {
         s->state = SS_AUTH;
         if (s->auth_mech == MECH_PLAIN)
-            smtpd_reply(s, "334 ");
+            smtpd_session_reply(s, "334 ");
         else
-            smtpd_reply(s, "334 VXNlcm5hbWU6"); /* "Username:" */
+            smtpd_session_reply(s, "334 VXNlcm5hbWU6"); /* "Username:" */
         return;
     }
     if (decode(s, initial, strlen(initial), &b) == 0) {
@@ -237,7 +237,7 @@ void smtpd_auth_command(struct session *s, char *args)
         } else {
             s->login_user = xstrndup(buf_ptr(&b), b.len);
             s->state = SS_AUTH;
-            smtpd_reply(s, "334 UGFzc3dvcmQ6"); /* "Password:" */
+            smtpd_session_reply(s, "334 UGFzc3dvcmQ6"); /* "Password:" */
         }
     }
     if (b.data)
@@ -250,7 +250,7 @@ void smtpd_auth_line(struct session *s, char *line, size_t len)
     struct buf b = BUF_INIT(SMTPD_AUTH_LINE_MAX);
 
     if (len == 1 && line[0] == '*') {
-        smtpd_reply(s, "501 5.0.0 Authentication aborted");
+        smtpd_session_reply(s, "501 5.0.0 Authentication aborted");
         smtpd_auth_abort(s);
         return;
     }
@@ -264,7 +264,7 @@ void smtpd_auth_line(struct session *s, char *line, size_t len)
             goto out;
         }
         s->login_user = xstrndup(buf_ptr(&b), b.len);
-        smtpd_reply(s, "334 UGFzc3dvcmQ6");
+        smtpd_session_reply(s, "334 UGFzc3dvcmQ6");
     } else {
         char *user = s->login_user;
         s->login_user = NULL;
@@ -294,7 +294,7 @@ void smtpd_auth_done(struct session *s, struct smtpd_task *t)
                  s->sasl_method, s->sasl_user, s->acct.name);
         metrics_count("txmail_smtpd_auth_total", "result", "ok", 1);
         s->auth_mech = 0;
-        smtpd_reply(s, "235 2.7.0 Authentication successful");
+        smtpd_session_reply(s, "235 2.7.0 Authentication successful");
         return;
     }
     if (t->rc == TX_REJECT_POLICY) {
@@ -306,7 +306,7 @@ void smtpd_auth_done(struct session *s, struct smtpd_task *t)
                AUTH_THROTTLED, "throttled");
         return;
     }
-    msg_warn("%s: [%s]: AUTH not checked: %s", s->id, s->ip, tx_code_name(t->rc));
+    msg_warn("%s: [%s]: AUTH not checked: %s", s->id, s->ip, txcode_name(t->rc));
     smtpd_auth_abort(s);
-    smtpd_reply(s, "454 4.7.0 Temporary authentication failure");
+    smtpd_session_reply(s, "454 4.7.0 Temporary authentication failure");
 }

@@ -24,7 +24,7 @@
 #define TEMPFAIL "451 4.3.0 Temporary failure, please retry"
 #define TOO_BIG "552 5.3.4 Message size exceeds fixed maximum message size"
 
-void smtpd_txn_free(struct smtpd_txn *t)
+void smtpd_cmd_txn_free(struct smtpd_txn *t)
 {
     if (t == NULL)
         return;
@@ -35,13 +35,13 @@ void smtpd_txn_free(struct smtpd_txn *t)
     }
     xfree(t->rcpt);
     buf_free(&t->msg);
-    smtpd_sup_release(t->sup);
+    smtpd_queue_sup_release(t->sup);
     xfree(t);
 }
 
 static void txn_end(struct session *s)
 {
-    smtpd_txn_free(s->txn);
+    smtpd_cmd_txn_free(s->txn);
     s->txn = NULL;
     s->data_bytes = 0;
 }
@@ -57,9 +57,9 @@ static void reject(struct session *s, const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(reply, sizeof(reply), fmt, ap);
     va_end(ap);
-    smtpd_reply(s, "%s", reply);
+    smtpd_session_reply(s, "%s", reply);
     if (s->txn && s->txn->mail_from)
-        printable(from, sizeof(from), s->txn->mail_from, strlen(s->txn->mail_from));
+        msg_printable(from, sizeof(from), s->txn->mail_from, strlen(s->txn->mail_from));
     else
         from[0] = 0;
     msg_info("%s: reject: %s from [%s]: %s%s%s%s", s->id, cmd, s->ip, reply,
@@ -67,7 +67,7 @@ static void reject(struct session *s, const char *cmd, const char *fmt, ...)
              from[0] || (s->txn && s->txn->mail_from) ? ">" : "");
 }
 
-void smtpd_submit(struct session *s, enum smtpd_task_kind kind)
+void smtpd_cmd_submit(struct session *s, enum smtpd_task_kind kind)
 {
     if (s->busy)
         msg_panic("%s: a second task while one is pending", s->id);
@@ -78,10 +78,10 @@ void smtpd_submit(struct session *s, enum smtpd_task_kind kind)
     s->task.reply[0] = 0;
     s->busy = 1;
     event_del(s->timer);
-    smtpd_pool_submit(s);
+    smtpd_queue_pool_submit(s);
 }
 
-void smtpd_task_release(struct smtpd_task *t)
+void smtpd_cmd_task_release(struct smtpd_task *t)
 {
     xwipestr(t->user);
     xwipestr(t->password);
@@ -182,7 +182,7 @@ static int envelope_addr(const char *a, int smtputf8, struct addr *out)
 {
     size_t len = strlen(a);
 
-    if (len == 0 || len > SMTPD_ADDR_MAX || !utf8_valid(a, len))
+    if (len == 0 || len > SMTPD_ADDR_MAX || !codec_utf8_valid(a, len))
         return -1;
     if (!smtputf8)
         for (size_t i = 0; i < len; i++)
@@ -215,21 +215,21 @@ static void cmd_ehlo(struct session *s, char *args, int esmtp)
     s->esmtp = esmtp;
     txn_end(s); /* EHLO resets a transaction (RFC 5321 4.1.4) */
     if (!esmtp) {
-        smtpd_reply(s, "250 %s", txconf.myhostname);
+        smtpd_session_reply(s, "250 %s", txconf.myhostname);
         return;
     }
-    smtpd_reply(s, "250-%s", txconf.myhostname);
-    smtpd_reply(s, "250-PIPELINING");
-    smtpd_reply(s, "250-SIZE %zu", smtpd_conf.size_limit);
-    smtpd_reply(s, "250-8BITMIME");
-    smtpd_reply(s, "250-SMTPUTF8");
+    smtpd_session_reply(s, "250-%s", txconf.myhostname);
+    smtpd_session_reply(s, "250-PIPELINING");
+    smtpd_session_reply(s, "250-SIZE %zu", smtpd_conf.size_limit);
+    smtpd_session_reply(s, "250-8BITMIME");
+    smtpd_session_reply(s, "250-SMTPUTF8");
     if (smtpd_conf.chunking)
-        smtpd_reply(s, "250-CHUNKING");
+        smtpd_session_reply(s, "250-CHUNKING");
     if (!s->tls && smtpd_tls_available())
-        smtpd_reply(s, "250-STARTTLS");
+        smtpd_session_reply(s, "250-STARTTLS");
     if (smtpd_auth_offered(s))
-        smtpd_reply(s, "250-AUTH PLAIN LOGIN");
-    smtpd_reply(s, "250 ENHANCEDSTATUSCODES");
+        smtpd_session_reply(s, "250-AUTH PLAIN LOGIN");
+    smtpd_session_reply(s, "250 ENHANCEDSTATUSCODES");
 }
 
 static void cmd_starttls(struct session *s, char *args)
@@ -273,7 +273,7 @@ static void cmd_mail(struct session *s, char *line, char *args)
         return;
     }
     if (!s->authenticated && !s->ipauth_tried) {
-        int r = smtpd_ipauth_cached(s->ip, &s->acct);
+        int r = smtpd_auth_ip_cached(s->ip, &s->acct);
         if (r == 1) {
             s->authenticated = 1;
             s->ipauth_tried = 1;
@@ -282,7 +282,7 @@ static void cmd_mail(struct session *s, char *line, char *args)
         } else { /* ask the database, then run this command again */
             xfree(s->rerun);
             s->rerun = xstrdup(line);
-            smtpd_submit(s, T_IPAUTH);
+            smtpd_cmd_submit(s, T_IPAUTH);
             return;
         }
     }
@@ -319,7 +319,7 @@ static void cmd_mail(struct session *s, char *line, char *args)
             /* RFC 4954 AUTH=: ignored (contract §17.2) */
         } else {
             char key[40];
-            printable(key, sizeof(key), k, strlen(k));
+            msg_printable(key, sizeof(key), k, strlen(k));
             reject(s, "MAIL", "555 5.5.4 Unsupported option: %s", key);
             return;
         }
@@ -347,7 +347,7 @@ static void cmd_mail(struct session *s, char *line, char *args)
         mail_done(s, &known);
         return;
     }
-    smtpd_submit(s, T_MAIL);
+    smtpd_cmd_submit(s, T_MAIL);
 }
 
 static void mail_done(struct session *s, struct smtpd_task *t)
@@ -360,7 +360,7 @@ static void mail_done(struct session *s, struct smtpd_task *t)
         msg_info("%s: [%s]: credential of account %s no longer valid: session unauthenticated", s->id, s->ip,
                  s->acct.name);
         if (s->acct.by_ip)
-            smtpd_ipauth_forget(s->ip);
+            smtpd_auth_ip_forget(s->ip);
         auth_account_free(&s->acct);
         memset(&s->acct, 0, sizeof(s->acct));
         s->authenticated = s->sasl = 0;
@@ -385,7 +385,7 @@ static void mail_done(struct session *s, struct smtpd_task *t)
             txn_end(s);
             return;
         }
-        smtpd_reply(s, "250 2.1.0 Ok");
+        smtpd_session_reply(s, "250 2.1.0 Ok");
         return;
     }
     if (t->rc == TX_REJECT_POLICY)
@@ -413,12 +413,12 @@ static void cmd_rcpt(struct session *s, char *args)
     }
     while ((k = next_param(&params, &v)) != NULL) {
         char key[40];
-        printable(key, sizeof(key), k, strlen(k));
+        msg_printable(key, sizeof(key), k, strlen(k));
         reject(s, "RCPT", "555 5.5.4 Unsupported option: %s", key);
         return;
     }
     if (x->nrcpt >= smtpd_conf.rcpt_limit) {
-        smtpd_reply(s, "452 4.5.3 Too many recipients");
+        smtpd_session_reply(s, "452 4.5.3 Too many recipients");
         return;
     }
     if (envelope_addr(addr, x->smtputf8, &a) < 0) {
@@ -434,7 +434,7 @@ static void cmd_rcpt(struct session *s, char *args)
     r->bare = xstrdup(a.bare);
     r->utf8 = a.utf8_local;
     r->forbidden = account_list_has(s->acct.settings, "forbiddenRecipients", a.local, strlen(a.local));
-    smtpd_reply(s, "250 2.1.5 Ok");
+    smtpd_session_reply(s, "250 2.1.5 Ok");
 }
 
 /* ---- DATA and BDAT -------------------------------------------------------------- */
@@ -448,9 +448,9 @@ static void start_message(struct session *s, enum smtpd_data_mode mode)
     size_t want = x->size_decl > 0 ? (size_t)x->size_decl + 1024 : 64 * 1024;
     buf_reserve(&x->msg, want < smtpd_conf.size_limit ? want : smtpd_conf.size_limit);
     x->data_started = 1;
-    s->data_t0 = time_mono_ms();
+    s->data_t0 = timeutil_mono_ms();
     s->data_bytes = 0;
-    smtpd_sup_start(s);
+    smtpd_queue_sup_start(s);
 }
 
 static void cmd_data(struct session *s, char *args)
@@ -469,21 +469,21 @@ static void cmd_data(struct session *s, char *args)
     }
     start_message(s, SMTPD_DATA_DOT);
     s->state = SS_DATA;
-    smtpd_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+    smtpd_session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
 }
 
 static void commit(struct session *s)
 {
-    s->txn->received_ms = time_now_ms();
-    smtpd_submit(s, T_COMMIT);
+    s->txn->received_ms = timeutil_now_ms();
+    smtpd_cmd_submit(s, T_COMMIT);
 }
 
-void smtpd_data_end(struct session *s)
+void smtpd_cmd_data_end(struct session *s)
 {
     struct smtpd_txn *x = s->txn;
 
     s->state = SS_CMD;
-    s->t0 = time_mono_ms();
+    s->t0 = timeutil_mono_ms();
     if (x->data.too_big) {
         reject(s, "DATA", TOO_BIG);
         metrics_count("txmail_smtpd_messages_total", "status", "rejected", 1);
@@ -521,7 +521,7 @@ static void cmd_bdat(struct session *s, char *args)
     s->bdat_discard = 0;
     s->bdat_reply[0] = 0;
     /* each chunk must arrive within the timeout plus what its size justifies */
-    s->data_t0 = time_mono_ms();
+    s->data_t0 = timeutil_mono_ms();
     s->data_bytes = 0;
     /* the chunk's octets follow whatever the answer: read them in any case */
     if (s->txn == NULL || (s->txn->data_started && !s->txn->bdat)) {
@@ -536,10 +536,10 @@ static void cmd_bdat(struct session *s, char *args)
     }
     s->state = SS_BDAT;
     if (size == 0)
-        smtpd_bdat_end(s);
+        smtpd_cmd_bdat_end(s);
 }
 
-void smtpd_bdat_too_big(struct session *s)
+void smtpd_cmd_bdat_too_big(struct session *s)
 {
     /* refuse now; the rest of this chunk is read and forgotten */
     s->bdat_discard = 1;
@@ -548,19 +548,19 @@ void smtpd_bdat_too_big(struct session *s)
     txn_end(s);
 }
 
-void smtpd_bdat_end(struct session *s)
+void smtpd_cmd_bdat_end(struct session *s)
 {
     struct smtpd_txn *x = s->txn;
 
     s->state = SS_CMD;
-    s->t0 = time_mono_ms();
+    s->t0 = timeutil_mono_ms();
     if (s->bdat_reply[0]) {
         reject(s, "BDAT", "%s", s->bdat_reply);
         s->bdat_discard = 0;
         return;
     }
     if (!s->bdat_last) {
-        smtpd_reply(s, "250 2.0.0 %lld octets received", (long long)x->data.received);
+        smtpd_session_reply(s, "250 2.0.0 %lld octets received", (long long)x->data.received);
         return;
     }
     smtpd_data_finish(&x->data);
@@ -577,7 +577,7 @@ void smtpd_bdat_end(struct session *s)
 
 /* ---- dispatch ------------------------------------------------------------------ */
 
-void smtpd_command(struct session *s, char *line, size_t len)
+void smtpd_cmd_line(struct session *s, char *line, size_t len)
 {
     char *args = line;
     size_t vl;
@@ -606,28 +606,28 @@ void smtpd_command(struct session *s, char *line, size_t len)
         cmd_bdat(s, args);
     else if (IS("RSET")) {
         txn_end(s);
-        smtpd_reply(s, "250 2.0.0 Ok");
+        smtpd_session_reply(s, "250 2.0.0 Ok");
     } else if (IS("NOOP"))
-        smtpd_reply(s, "250 2.0.0 Ok");
+        smtpd_session_reply(s, "250 2.0.0 Ok");
     else if (IS("QUIT")) {
-        smtpd_reply(s, "221 2.0.0 Bye");
-        smtpd_close_after_write(s);
+        smtpd_session_reply(s, "221 2.0.0 Bye");
+        smtpd_session_close_after_write(s);
     } else if (IS("VRFY"))
-        smtpd_reply(s, "252 2.5.2 Cannot VRFY user");
+        smtpd_session_reply(s, "252 2.5.2 Cannot VRFY user");
     else if (IS("STARTTLS"))
         cmd_starttls(s, args);
     else if (IS("AUTH"))
         smtpd_auth_command(s, args);
     else if (IS("HELP"))
-        smtpd_reply(s, "214 2.0.0 txmail: see RFC 5321, RFC 4954, RFC 3030");
+        smtpd_session_reply(s, "214 2.0.0 txmail: see RFC 5321, RFC 4954, RFC 3030");
     else if (IS("GET") || IS("POST") || IS("HEAD") || IS("PUT") || IS("CONNECT")) {
         /* an HTTP client or proxy abuse: no conversation */
         msg_info("%s: [%s]: HTTP command on the SMTP port", s->id, s->ip);
-        smtpd_reply(s, "521 5.5.1 %s Error: protocol error", txconf.myhostname);
-        smtpd_close_after_write(s);
+        smtpd_session_reply(s, "521 5.5.1 %s Error: protocol error", txconf.myhostname);
+        smtpd_session_close_after_write(s);
     } else {
         char verb[40];
-        printable(verb, sizeof(verb), line, vl);
+        msg_printable(verb, sizeof(verb), line, vl);
         reject(s, verb[0] ? verb : "-", "500 5.5.2 Syntax error");
     }
 #undef IS
@@ -635,7 +635,7 @@ void smtpd_command(struct session *s, char *line, size_t len)
 
 /* ---- results from the pool ----------------------------------------------------------- */
 
-void smtpd_command_done(struct session *s, struct smtpd_task *t)
+void smtpd_cmd_done(struct session *s, struct smtpd_task *t)
 {
     switch (t->kind) {
     case T_IPAUTH: {
@@ -655,7 +655,7 @@ void smtpd_command_done(struct session *s, struct smtpd_task *t)
             return;
         }
         if (line)
-            smtpd_command(s, line, strlen(line));
+            smtpd_cmd_line(s, line, strlen(line));
         xfree(line);
         break;
     }
@@ -667,7 +667,7 @@ void smtpd_command_done(struct session *s, struct smtpd_task *t)
         break;
     case T_COMMIT:
         if (t->reply[0] == '2') {
-            smtpd_reply(s, "%s", t->reply);
+            smtpd_session_reply(s, "%s", t->reply);
             s->nqueued++;
             metrics_count("txmail_smtpd_messages_total", "status", "queued", 1);
         } else {

@@ -45,13 +45,13 @@ static const char *const refused_names[] = {
     "X-Txmail-Signature", NULL,
 };
 
-void smtpd_m4a_init(struct smtpd_m4a *m)
+void smtpd_headers_m4a_init(struct smtpd_m4a *m)
 {
     memset(m, 0, sizeof(*m));
     m->antivirus = m->trace_recover = m->message_signing = -1;
 }
 
-void smtpd_m4a_free(struct smtpd_m4a *m)
+void smtpd_headers_m4a_free(struct smtpd_m4a *m)
 {
     if (m == NULL)
         return;
@@ -63,10 +63,10 @@ void smtpd_m4a_free(struct smtpd_m4a *m)
     xfree(m->reference);
     xfree(m->campaign_id);
     xfree(m->cost_center);
-    smtpd_m4a_init(m);
+    smtpd_headers_m4a_init(m);
 }
 
-int smtpd_m4a_is(const char *name, size_t len)
+int smtpd_headers_m4a_is(const char *name, size_t len)
 {
     size_t p = sizeof(SMTPD_M4A_PREFIX) - 1;
 
@@ -88,12 +88,12 @@ static int missing(const char *suffix, char *reply, size_t rsz)
 /* text_ok - valid UTF-8 without control characters, at most max code points */
 static int text_ok(const char *s, size_t n, size_t max)
 {
-    if (!utf8_valid(s, n))
+    if (!codec_utf8_valid(s, n))
         return 0;
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
             return 0;
-    return utf8_count(s, n) <= max;
+    return codec_utf8_count(s, n) <= max;
 }
 
 static int url_ok(const char *u, size_t n)
@@ -137,9 +137,9 @@ static int take_header(struct smtpd_m4a *m, const char *v, size_t n)
     size_t kl, vl;
     const char *k, *val;
 
-    if (eq == NULL || !utf8_valid(v, n))
+    if (eq == NULL || !codec_utf8_valid(v, n))
         return -1;
-    m->headers_total += utf8_count(v, n);
+    m->headers_total += codec_utf8_count(v, n);
     if (m->headers_total > M4A_HEADERS_MAX)
         return -1;
     k = v;
@@ -176,7 +176,7 @@ static int take_header(struct smtpd_m4a *m, const char *v, size_t n)
     return 0;
 }
 
-int smtpd_m4a_field(struct smtpd_m4a *m, const char *name, size_t nlen,
+int smtpd_headers_m4a_field(struct smtpd_m4a *m, const char *name, size_t nlen,
                     const char *value, size_t vlen, char *reply, size_t rsz)
 {
     size_t p = sizeof(SMTPD_M4A_PREFIX) - 1;
@@ -185,7 +185,7 @@ int smtpd_m4a_field(struct smtpd_m4a *m, const char *name, size_t nlen,
     enum m4a_kind kind = H_URL;
     int rc = 0;
 
-    if (!smtpd_m4a_is(name, nlen))
+    if (!smtpd_headers_m4a_is(name, nlen))
         return 0;
     for (int i = 0; known[i].suffix; i++)
         if (strlen(known[i].suffix) == nlen - p && strncasecmp(name + p, known[i].suffix, nlen - p) == 0) {
@@ -271,16 +271,16 @@ int smtpd_m4a_field(struct smtpd_m4a *m, const char *name, size_t nlen,
     return rc;
 }
 
-int smtpd_m4a_any_notification(const struct smtpd_m4a *m)
+int smtpd_headers_m4a_any_notification(const struct smtpd_m4a *m)
 {
     unsigned mask = 1u << H_URL | 1u << H_HEADER | 1u << H_METHOD | 1u << H_USER | 1u << H_PASSWORD;
 
     return (m->seen & mask) != 0;
 }
 
-int smtpd_m4a_complete(const struct smtpd_m4a *m, char *reply, size_t rsz)
+int smtpd_headers_m4a_complete(const struct smtpd_m4a *m, char *reply, size_t rsz)
 {
-    if (!smtpd_m4a_any_notification(m))
+    if (!smtpd_headers_m4a_any_notification(m))
         return 0;
     if (m->url == NULL)
         return missing("NOTIFICATION-URL", reply, rsz);
@@ -295,13 +295,13 @@ int smtpd_m4a_complete(const struct smtpd_m4a *m, char *reply, size_t rsz)
     return 0;
 }
 
-int smtpd_m4a_endpoint(const struct smtpd_m4a *m, char **out)
+int smtpd_headers_m4a_endpoint(const struct smtpd_m4a *m, char **out)
 {
     json_t *ep;
     int rc = 0;
 
     *out = NULL;
-    if (!smtpd_m4a_any_notification(m) || m->url == NULL)
+    if (!smtpd_headers_m4a_any_notification(m) || m->url == NULL)
         return 0;
     ep = json_object();
     json_object_set_new(ep, "url", json_string(m->url));
@@ -309,7 +309,7 @@ int smtpd_m4a_endpoint(const struct smtpd_m4a *m, char **out)
         json_object_set_new(ep, "headers", json_incref(m->headers));
     if (m->auth_method) {
         struct buf enc = BUF_INIT(4096);
-        if (secret_encrypt(&enc, m->auth_password, strlen(m->auth_password)) < 0) {
+        if (crypto_secret_encrypt(&enc, m->auth_password, strlen(m->auth_password)) < 0) {
             rc = -1;
         } else {
             json_t *a = json_object();

@@ -31,28 +31,28 @@ struct smtpd_m4a {
     unsigned seen;              /* headers already taken (first occurrence wins) */
 };
 
-void smtpd_m4a_init(struct smtpd_m4a *m);
-/* smtpd_m4a_free - release everything; the password is wiped */
-void smtpd_m4a_free(struct smtpd_m4a *m);
-/* smtpd_m4a_is - name[0..len) starts with X-RETARUS-M4A- */
-int smtpd_m4a_is(const char *name, size_t len);
+void smtpd_headers_m4a_init(struct smtpd_m4a *m);
+/* smtpd_headers_m4a_free - release everything; the password is wiped */
+void smtpd_headers_m4a_free(struct smtpd_m4a *m);
+/* smtpd_headers_m4a_is - name[0..len) starts with X-RETARUS-M4A- */
+int smtpd_headers_m4a_is(const char *name, size_t len);
 /*
- * smtpd_m4a_field - take one X-RETARUS-M4A-* field (value as in the
+ * smtpd_headers_m4a_field - take one X-RETARUS-M4A-* field (value as in the
  * message, folds included). 0, or -1 with the 554 reply in reply.
  */
-int smtpd_m4a_field(struct smtpd_m4a *m, const char *name, size_t nlen,
+int smtpd_headers_m4a_field(struct smtpd_m4a *m, const char *name, size_t nlen,
                     const char *value, size_t vlen, char *reply, size_t rsz);
-/* smtpd_m4a_complete - the notification headers are complete; -1 with the 554 reply */
-int smtpd_m4a_complete(const struct smtpd_m4a *m, char *reply, size_t rsz);
-/* smtpd_m4a_any_notification - a NOTIFICATION-* header was given */
-int smtpd_m4a_any_notification(const struct smtpd_m4a *m);
+/* smtpd_headers_m4a_complete - the notification headers are complete; -1 with the 554 reply */
+int smtpd_headers_m4a_complete(const struct smtpd_m4a *m, char *reply, size_t rsz);
+/* smtpd_headers_m4a_any_notification - a NOTIFICATION-* header was given */
+int smtpd_headers_m4a_any_notification(const struct smtpd_m4a *m);
 /*
- * smtpd_m4a_endpoint - the job row's notification endpoint, the contract
+ * smtpd_headers_m4a_endpoint - the job row's notification endpoint, the contract
  * §4.11 endPoint object {"url",["headers"],["authentication"]} with the
- * password encrypted (crypto.h secret_encrypt). *out NULL when no
+ * password encrypted (crypto.h crypto_secret_encrypt). *out NULL when no
  * notification header was given. -1 when the password cannot be
  * encrypted (no master key). Ownership: *out is new.
  */
-int smtpd_m4a_endpoint(const struct smtpd_m4a *m, char **out);
+int smtpd_headers_m4a_endpoint(const struct smtpd_m4a *m, char **out);
 
 #endif

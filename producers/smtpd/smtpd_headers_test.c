@@ -9,7 +9,7 @@ static char reply[600];
 static int take(struct smtpd_m4a *m, const char *name, const char *value)
 {
     reply[0] = 0;
-    return smtpd_m4a_field(m, name, strlen(name), value, strlen(value), reply, sizeof(reply));
+    return smtpd_headers_m4a_field(m, name, strlen(name), value, strlen(value), reply, sizeof(reply));
 }
 
 /* one header alone: its reply ("" when valid) */
@@ -17,9 +17,9 @@ static const char *alone(const char *name, const char *value)
 {
     struct smtpd_m4a m;
 
-    smtpd_m4a_init(&m);
+    smtpd_headers_m4a_init(&m);
     take(&m, name, value);
-    smtpd_m4a_free(&m);
+    smtpd_headers_m4a_free(&m);
     return reply;
 }
 
@@ -28,8 +28,8 @@ TT_TEST(sample_headers)
     struct smtpd_m4a m;
     char *ep = NULL;
 
-    TT_EQ_INT(secret_set_master_key("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"), 0);
-    smtpd_m4a_init(&m);
+    TT_EQ_INT(crypto_set_master_key("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"), 0);
+    smtpd_headers_m4a_init(&m);
     TT_EQ_INT(take(&m, "X-RETARUS-M4A-NOTIFICATION-URL", " https://receiver.example.com/retarus"), 0);
     TT_EQ_INT(take(&m, "x-retarus-m4a-notification-header", "key-1=value-1"), 0);
     TT_EQ_INT(take(&m, "X-RETARUS-M4A-NOTIFICATION-HEADER", "key-2=value-2"), 0);
@@ -44,13 +44,13 @@ TT_TEST(sample_headers)
     TT_EQ_INT(take(&m, "X-RETARUS-M4A-ANTIVIRUS-ACTIVE", "FALSE"), 0);
     TT_EQ_INT(take(&m, "X-RETARUS-M4A-TRACE-RECOVER-ACTIVE", "true"), 0);
     TT_EQ_INT(take(&m, "X-RETARUS-M4A-SOMETHING-NEW", "whatever"), 0);
-    TT_EQ_INT(smtpd_m4a_complete(&m, reply, sizeof(reply)), 0);
+    TT_EQ_INT(smtpd_headers_m4a_complete(&m, reply, sizeof(reply)), 0);
     TT_EQ_STR(m.reference, "ref-0001");
     TT_EQ_STR(m.campaign_id, "Fr\xc3\xbchling");
     TT_EQ_INT(m.antivirus, 0);
     TT_EQ_INT(m.trace_recover, 1);
     TT_EQ_INT(m.message_signing, -1);
-    TT_EQ_INT(smtpd_m4a_endpoint(&m, &ep), 0);
+    TT_EQ_INT(smtpd_headers_m4a_endpoint(&m, &ep), 0);
     json_t *j = json_loads(ep, 0, NULL);
     TT_EQ_STR(json_string_value(json_object_get(j, "url")), "https://receiver.example.com/retarus");
     TT_EQ_STR(json_string_value(json_object_get(json_object_get(j, "headers"), "key-1")), "value-1");
@@ -62,12 +62,12 @@ TT_TEST(sample_headers)
     const char *enc = json_string_value(json_object_get(a, "password"));
     TT_ASSERT(enc && strncmp(enc, "v1:", 3) == 0 && strstr(ep, "secret") == NULL);
     struct buf plain = BUF_INIT(1000);
-    TT_EQ_INT(secret_decrypt(&plain, enc, strlen(enc)), 0);
+    TT_EQ_INT(crypto_secret_decrypt(&plain, enc, strlen(enc)), 0);
     TT_EQ_STR(buf_ptr(&plain), "secret");
     buf_free(&plain);
     json_decref(j);
     free(ep);
-    smtpd_m4a_free(&m);
+    smtpd_headers_m4a_free(&m);
 }
 
 TT_TEST(invalid_values)
@@ -107,26 +107,26 @@ TT_TEST(invalid_values)
     /* all NOTIFICATION-HEADER values together: at most 1000 characters */
     struct smtpd_m4a m;
     char v[600];
-    smtpd_m4a_init(&m);
+    smtpd_headers_m4a_init(&m);
     memset(v, 'v', sizeof(v));
     memcpy(v, "k1=", 3);
     v[599] = 0;
     TT_EQ_INT(take(&m, "X-RETARUS-M4A-NOTIFICATION-HEADER", v), 0);
     v[1] = '2';
     TT_EQ_INT(take(&m, "X-RETARUS-M4A-NOTIFICATION-HEADER", v), -1);
-    smtpd_m4a_free(&m);
+    smtpd_headers_m4a_free(&m);
 }
 
 static const char *complete(const char *const *hdrs)
 {
     struct smtpd_m4a m;
 
-    smtpd_m4a_init(&m);
+    smtpd_headers_m4a_init(&m);
     for (int i = 0; hdrs[i]; i += 2)
         take(&m, hdrs[i], hdrs[i + 1]);
     reply[0] = 0;
-    smtpd_m4a_complete(&m, reply, sizeof(reply));
-    smtpd_m4a_free(&m);
+    smtpd_headers_m4a_complete(&m, reply, sizeof(reply));
+    smtpd_headers_m4a_free(&m);
     return reply;
 }
 

@@ -61,7 +61,7 @@ void smtpd_job_free(struct smtpd_job *j)
 {
     if (j == NULL)
         return;
-    smtpd_m4a_free(&j->m4a);
+    smtpd_headers_m4a_free(&j->m4a);
     buf_free(&j->raw);
     json_decref(j->data);
     xfree(j->notification);
@@ -83,7 +83,7 @@ static void reply_name(char *out, size_t outsz, const struct buf *name, int utf8
         out[o++] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
     }
     out[o] = 0;
-    if (utf8 && !utf8_valid(out, o)) { /* cut inside a character: be safe */
+    if (utf8 && !codec_utf8_valid(out, o)) { /* cut inside a character: be safe */
         for (size_t i = 0; i < o; i++)
             if ((unsigned char)out[i] >= 0x80)
                 out[i] = '?';
@@ -163,15 +163,15 @@ static int check_m4a(struct smtpd_job *j, const struct smtpd_fields *fs,
 {
     for (int i = 0; i < fs->n; i++) {
         const struct smtpd_field *f = &fs->f[i];
-        if (smtpd_m4a_is(f->name, f->name_len) &&
-            smtpd_m4a_field(&j->m4a, f->name, f->name_len, f->value, f->value_len, reply, rsz) < 0)
+        if (smtpd_headers_m4a_is(f->name, f->name_len) &&
+            smtpd_headers_m4a_field(&j->m4a, f->name, f->name_len, f->value, f->value_len, reply, rsz) < 0)
             return -1;
-        if (smtpd_field_is(f, "From"))
+        if (smtpd_mime_field_is(f, "From"))
             *from = f; /* at most one (smtpd_msghdr_parse) */
-        else if (smtpd_field_is(f, "Sender"))
+        else if (smtpd_mime_field_is(f, "Sender"))
             *sender = f;
     }
-    return smtpd_m4a_complete(&j->m4a, reply, rsz);
+    return smtpd_headers_m4a_complete(&j->m4a, reply, rsz);
 }
 
 /*
@@ -280,7 +280,7 @@ static void raw_message(const struct session *s, struct smtpd_job *j, const stru
     received(&j->raw, s, j);
     for (int i = 0; i < fs->n; i++) {
         const struct smtpd_field *f = &fs->f[i];
-        if (smtpd_m4a_is(f->name, f->name_len) || smtpd_field_is(f, "Bcc"))
+        if (smtpd_headers_m4a_is(f->name, f->name_len) || smtpd_mime_field_is(f, "Bcc"))
             continue;
         buf_append(&j->raw, msg + f->off, f->len);
     }
@@ -321,7 +321,7 @@ static json_t *job_data(const struct session *s, const struct smtpd_job *j, cons
     json_t *d = json_object(), *acct = json_object(), *sd = json_object(), *set = json_object();
 
     json_object_set_new(d, "entry", json_string("smtp"));
-    json_object_set_new(d, "receivedTs", json_string(time_iso8601(ts, sizeof(ts), j->received_ms)));
+    json_object_set_new(d, "receivedTs", json_string(timeutil_iso8601(ts, sizeof(ts), j->received_ms)));
     json_object_set_new(acct, "id", json_integer(s->acct.id));
     json_object_set_new(acct, "name", json_string(s->acct.name));
     json_object_set_new(acct, "customerNo", json_string(s->acct.customer_no));
@@ -363,7 +363,7 @@ int smtpd_job_check(const struct session *s, const char *job_id, struct smtpd_jo
 
     snprintf(j->job_id, sizeof(j->job_id), "%s", job_id);
     j->received_ms = x->received_ms;
-    smtpd_m4a_init(&j->m4a);
+    smtpd_headers_m4a_init(&j->m4a);
     buf_init(&j->raw, x->msg.len + 4096);
     /* the header as render and receivers read it; anything ambiguous is refused */
     if (smtpd_msghdr_parse(msg, len, &fs, SMTPD_MIME_FIELDS_MAX, reply, rsz) != SMTPD_MSGHDR_OK)
@@ -373,7 +373,7 @@ int smtpd_job_check(const struct session *s, const char *job_id, struct smtpd_jo
         check_features(s, j, &ft, reply, rsz) < 0 ||
         check_attachments(s, msg, len, reply, rsz) < 0)
         goto out;
-    if (smtpd_m4a_endpoint(&j->m4a, &j->notification) < 0) {
+    if (smtpd_headers_m4a_endpoint(&j->m4a, &j->notification) < 0) {
         msg_warn("%s: cannot encrypt the notification password: master_key_file is not set", s->id);
         snprintf(reply, rsz, "451 4.3.0 Temporary failure, please retry");
         goto out;
@@ -382,7 +382,7 @@ int smtpd_job_check(const struct session *s, const char *job_id, struct smtpd_jo
     j->data = job_data(s, j, &ft);
     rc = 0;
 out:
-    smtpd_fields_free(&fs);
+    smtpd_mime_fields_free(&fs);
     if (rc < 0) {
         smtpd_job_free(j);
         j = NULL;
@@ -417,7 +417,7 @@ void smtpd_job_recipients(struct smtpd_job *j, const struct session *s, const st
         char rid[RID_STR_LEN + 1], low[300];
         json_t *e = json_object(), *drop = json_null();
 
-        rid_format(rid, j->job_id, (uint32_t)i, (uint32_t)i);
+        ids_rid_format(rid, j->job_id, (uint32_t)i, (uint32_t)i);
         addr_lower(low, sizeof(low), rc_->bare);
         if (rc_->forbidden) {
             drop = json_pack("{s:s,s:s}", "subType", "FORBIDDEN_RECIPIENT", "description",
@@ -508,11 +508,11 @@ void smtpd_job_log(const struct smtpd_job *j, const struct session *s, const cha
     char pf[300], pt[300];
     size_t i;
 
-    printable(pf, sizeof(pf), from, strlen(from));
+    msg_printable(pf, sizeof(pf), from, strlen(from));
     json_array_foreach(list, i, e) {
         const char *to = json_string_value(json_object_get(e, "email"));
         json_t *drop = json_object_get(e, "drop");
-        printable(pt, sizeof(pt), to, strlen(to));
+        msg_printable(pt, sizeof(pt), to, strlen(to));
         msg_info("%s: client=[%s], session=%s, account=%s, from=<%s>, to=<%s>, size=%zu, status=%s%s%s%s",
                  json_string_value(json_object_get(e, "rid")), s->ip, s->id, s->acct.name, pf, pt,
                  s->txn->msg.len, json_is_object(drop) && strcmp(status, "queued") == 0 ? "dropped" : status,

@@ -15,7 +15,7 @@
 
 /* ---- header fields ---------------------------------------------------- */
 
-void smtpd_fields_free(struct smtpd_fields *f)
+void smtpd_mime_fields_free(struct smtpd_fields *f)
 {
     if (f == NULL)
         return;
@@ -24,7 +24,7 @@ void smtpd_fields_free(struct smtpd_fields *f)
     f->n = f->cap = 0;
 }
 
-int smtpd_field_is(const struct smtpd_field *f, const char *name)
+int smtpd_mime_field_is(const struct smtpd_field *f, const char *name)
 {
     size_t n = strlen(name);
 
@@ -191,7 +191,7 @@ static int to_utf8(const char *charset, size_t cslen, const char *in, size_t len
         *star = 0;
     if (strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "utf8") == 0 ||
         strcasecmp(cs, "us-ascii") == 0 || strcasecmp(cs, "ascii") == 0) {
-        if (!utf8_valid(in, len))
+        if (!codec_utf8_valid(in, len))
             return -1;
         buf_append(out, in, len);
         return 0;
@@ -243,7 +243,7 @@ static int decode_word(const char *cs, size_t cslen, char enc, const char *t, si
         memcpy(padded, t, n);
         while (n % 4)
             padded[n++] = '=';
-        if (b64_decode(&raw, padded, n, 0) < 0)
+        if (codec_b64_decode(&raw, padded, n, 0) < 0)
             goto out;
     } else if (enc == 'Q' || enc == 'q') {
         for (size_t i = 0; i < tlen; i++) {
@@ -392,7 +392,7 @@ static int ext_value(const char *s, size_t n, struct buf *out)
         return -1;
     }
     if (q1 == s) /* no charset: take the octets as they are */
-        rc = utf8_valid(buf_ptr(&raw), raw.len) ? (buf_append(out, buf_ptr(&raw), raw.len), 0) : -1;
+        rc = codec_utf8_valid(buf_ptr(&raw), raw.len) ? (buf_append(out, buf_ptr(&raw), raw.len), 0) : -1;
     else
         rc = to_utf8(s, (size_t)(q1 - s), buf_ptr(&raw), raw.len, out);
     buf_free(&raw);
@@ -594,7 +594,7 @@ struct walk {
 static int first_field(const struct smtpd_fields *fs, const char *name, struct buf *out)
 {
     for (int i = 0; i < fs->n; i++)
-        if (smtpd_field_is(&fs->f[i], name)) {
+        if (smtpd_mime_field_is(&fs->f[i], name)) {
             smtpd_mime_unfold(fs->f[i].value, fs->f[i].value_len, out);
             return 0;
         }
@@ -697,7 +697,7 @@ static enum smtpd_mime_walk entity(struct walk *w, const char *p, size_t len, in
         rc = entity(w, body, (size_t)(end - body), depth + 1);
     }
 out:
-    smtpd_fields_free(&fs);
+    smtpd_mime_fields_free(&fs);
     buf_free(&ct);
     buf_free(&cd);
     return rc;

@@ -40,12 +40,12 @@ struct smtpd_fields {
  * starts the body). Lenient, for the MIME entities inside a message: the
  * message's own header is read by smtpd_msghdr_parse, which refuses
  * what this would read differently from other parsers. Returns 0, or -1 when there are more than max fields.
- * Ownership: out->f is new (smtpd_fields_free).
+ * Ownership: out->f is new (smtpd_mime_fields_free).
  */
 int smtpd_mime_fields(const char *msg, size_t len, struct smtpd_fields *out, int max);
-void smtpd_fields_free(struct smtpd_fields *f);
-/* smtpd_field_is - the field's name equals name (case-insensitive) */
-int smtpd_field_is(const struct smtpd_field *f, const char *name);
+void smtpd_mime_fields_free(struct smtpd_fields *f);
+/* smtpd_mime_field_is - the field's name equals name (case-insensitive) */
+int smtpd_mime_field_is(const struct smtpd_field *f, const char *name);
 
 /* smtpd_mime_unfold - value without folding CRLFs and outer white space, appended to out */
 void smtpd_mime_unfold(const char *v, size_t n, struct buf *out);

@@ -18,20 +18,20 @@ TT_TEST(fields_and_folding)
 
     TT_EQ_INT(smtpd_mime_fields(m, strlen(m), &fs, 100), 0);
     TT_EQ_INT(fs.n, 3);
-    TT_ASSERT(smtpd_field_is(&fs.f[1], "subject"));
+    TT_ASSERT(smtpd_mime_field_is(&fs.f[1], "subject"));
     smtpd_mime_unfold(fs.f[1].value, fs.f[1].value_len, &v);
     TT_EQ_STR(buf_ptr(&v), "one two");
     TT_EQ_STR(m + fs.body_off, "body\r\n");
     TT_EQ_INT(fs.f[2].off + fs.f[2].len, fs.body_off - 2);
-    smtpd_fields_free(&fs);
+    smtpd_mime_fields_free(&fs);
     /* a line that is no field starts the body; the limit is enforced */
     m = "A: 1\r\nnot a header line\r\nB: 2\r\n";
     TT_EQ_INT(smtpd_mime_fields(m, strlen(m), &fs, 100), 0);
     TT_EQ_INT(fs.n, 1);
     TT_EQ_STR(m + fs.body_off, "not a header line\r\nB: 2\r\n");
-    smtpd_fields_free(&fs);
+    smtpd_mime_fields_free(&fs);
     TT_EQ_INT(smtpd_mime_fields("A: 1\r\nB: 2\r\nC: 3\r\n\r\n", 21, &fs, 2), -1);
-    smtpd_fields_free(&fs);
+    smtpd_mime_fields_free(&fs);
     buf_free(&v);
 }
 

@@ -119,9 +119,9 @@ static enum smtpd_msghdr_rc duplicates(const struct smtpd_fields *fs, char *repl
         const char *canon = NULL, *prefix = "";
 
         for (int k = 0; single[k] && canon == NULL; k++)
-            if (smtpd_field_is(f, single[k]))
+            if (smtpd_mime_field_is(f, single[k]))
                 canon = single[k];
-        if (canon == NULL && smtpd_m4a_is(f->name, f->name_len))
+        if (canon == NULL && smtpd_headers_m4a_is(f->name, f->name_len))
             for (int k = 0; single_m4a[k] && canon == NULL; k++)
                 if (strlen(single_m4a[k]) == f->name_len - p &&
                     strncasecmp(f->name + p, single_m4a[k], f->name_len - p) == 0) {

@@ -52,7 +52,7 @@ enum smtpd_msghdr_rc {
  * (CRLF line ends, as smtpd_data stores a message). On success out holds
  * the fields and the body offset, as smtpd_mime_fields would; on failure
  * reply holds the SMTP reply. Ownership: out->f is new in both cases
- * (smtpd_fields_free).
+ * (smtpd_mime_fields_free).
  */
 enum smtpd_msghdr_rc smtpd_msghdr_parse(const char *msg, size_t len, struct smtpd_fields *out, int max,
                                         char *reply, size_t rsz);

@@ -20,7 +20,7 @@ static const char *verdict(const char *msg, size_t len)
     struct smtpd_fields fs;
 
     parse(msg, len, &fs);
-    smtpd_fields_free(&fs);
+    smtpd_mime_fields_free(&fs);
     return reply;
 }
 
@@ -40,16 +40,16 @@ TT_TEST(clean_header_is_split)
     TT_EQ_INT(parse(m, sizeof(m) - 1, &fs), SMTPD_MSGHDR_OK);
     TT_EQ_STR(reply, "");
     TT_EQ_INT(fs.n, 4);
-    TT_ASSERT(smtpd_field_is(&fs.f[2], "subject"));
+    TT_ASSERT(smtpd_mime_field_is(&fs.f[2], "subject"));
     TT_EQ_MEM(fs.f[2].value, fs.f[2].value_len, " one\r\n two", 10);
     TT_EQ_MEM(fs.f[3].value, fs.f[3].value_len, "b", 1);
     TT_EQ_STR(m + fs.body_off, "body\r\nFrom : ceo@victim.example\r\n"); /* the body is the body */
-    smtpd_fields_free(&fs);
+    smtpd_mime_fields_free(&fs);
     /* no empty line: everything is header */
     TT_EQ_INT(parse("From: a@own.example\r\nSubject: x\r\n", 33, &fs), SMTPD_MSGHDR_OK);
     TT_EQ_INT(fs.n, 2);
     TT_EQ_INT(fs.body_off, 33);
-    smtpd_fields_free(&fs);
+    smtpd_mime_fields_free(&fs);
     /* encoded words, 8-bit UTF-8 (SMTPUTF8), a tab fold: all fine */
     TT_EQ_STR(V("From: =?UTF-8?B?SsO2cmc=?= <a@own.example>\r\nSubject: Gr\xc3\xbc\xc3\x9f" "e\r\n"
                 "X-Long: a\r\n\tb\r\n\r\nx\r\n"), "");
@@ -110,7 +110,7 @@ TT_TEST(continuation_hijack_is_refused)
     TT_EQ_INT(parse(m, sizeof(m) - 1, &fs), SMTPD_MSGHDR_OK);
     TT_EQ_INT(fs.n, 2);
     TT_EQ_INT(smtpd_msghdr_mailboxes(fs.f[0].value, fs.f[0].value_len, "own.example", first, 300), 0);
-    smtpd_fields_free(&fs);
+    smtpd_mime_fields_free(&fs);
 }
 
 TT_TEST(nul_and_bare_line_ends_are_refused)
@@ -167,7 +167,7 @@ TT_TEST(too_many_fields)
     reply[0] = 0;
     TT_EQ_INT(smtpd_msghdr_parse(m, o, &fs, 100, reply, sizeof(reply)), SMTPD_MSGHDR_TOO_MANY);
     TT_EQ_STR(reply, "554 5.6.0 Too many header fields");
-    smtpd_fields_free(&fs);
+    smtpd_mime_fields_free(&fs);
 }
 
 TT_TEST(from_mailboxes)

@@ -99,7 +99,7 @@ static struct smtpd_task *pop(struct tqueue *q)
     return t;
 }
 
-void smtpd_pool_submit(struct session *s)
+void smtpd_queue_pool_submit(struct session *s)
 {
     struct smtpd_task *t = &s->task;
 
@@ -111,7 +111,7 @@ void smtpd_pool_submit(struct session *s)
 
 /* ---- suppression lookups started at DATA ------------------------------------------ */
 
-void smtpd_sup_start(struct session *s)
+void smtpd_queue_sup_start(struct session *s)
 {
     struct smtpd_txn *x = s->txn;
     struct smtpd_sup *p;
@@ -148,7 +148,7 @@ static void sup_free(struct smtpd_sup *p)
     xfree(p);
 }
 
-void smtpd_sup_release(struct smtpd_sup *p)
+void smtpd_queue_sup_release(struct smtpd_sup *p)
 {
     struct smtpd_sup *dead = NULL;
 
@@ -202,7 +202,7 @@ static struct suppress_query *sup_take(struct smtpd_sup *p)
 
 static struct db *get_db(struct pctx *c)
 {
-    int64_t now = time_mono_ms();
+    int64_t now = timeutil_mono_ms();
 
     if (c->db == NULL && now >= c->db_retry_at) {
         c->db = db_open(&dbconf);
@@ -227,7 +227,7 @@ static void run_one(struct pctx *c, struct smtpd_task *t)
     case T_IPAUTH:
         t->rc = auth_by_ip(db, s->ip, &t->acct);
         if (t->rc == TX_OK || t->rc == TX_REJECT_POLICY)
-            smtpd_ipauth_store(s->ip, &t->acct, t->rc == TX_OK);
+            smtpd_auth_ip_store(s->ip, &t->acct, t->rc == TX_OK);
         break;
     case T_AUTH: {
         int retry_after;
@@ -334,7 +334,7 @@ static const char *publish_batch(struct pctx *c, struct batch *b)
 
 static void run_commits(struct pctx *c, struct batch *b)
 {
-    int64_t t0 = time_mono_ms();
+    int64_t t0 = timeutil_mono_ms();
     struct db *db;
     int pending = 0;
 
@@ -343,12 +343,12 @@ static void run_commits(struct pctx *c, struct batch *b)
         struct smtpd_task *t = b->t[i];
         struct uuid u;
 
-        uuid_v7(&u);
-        uuid_format(t->job_id, &u);
+        ids_uuid_v7(&u);
+        ids_uuid_format(t->job_id, &u);
         if (smtpd_job_check(t->s, t->job_id, &b->job[i], t->reply, sizeof(t->reply)) == 0)
             pending++;
     }
-    int64_t t1 = time_mono_ms(), t2 = t1, t3 = t1;
+    int64_t t1 = timeutil_mono_ms(), t2 = t1, t3 = t1;
     if (pending == 0)
         goto out;
     if ((db = get_db(c)) == NULL) {
@@ -374,7 +374,7 @@ static void run_commits(struct pctx *c, struct batch *b)
         smtpd_job_recipients(b->job[i], s, q);
         xfree(q);
     }
-    t2 = time_mono_ms();
+    t2 = timeutil_mono_ms();
     /* publish every job, then wait for the broker's confirms once; a
      * connection found dead (idle too long, broker restarted) gets one
      * fresh try before the batch is answered 451 */
@@ -389,7 +389,7 @@ static void run_commits(struct pctx *c, struct batch *b)
         tempfail(b, why);
         goto out;
     }
-    t3 = time_mono_ms();
+    t3 = timeutil_mono_ms();
     /* the acceptance records, in one transaction (one statement alone needs none); then the answers */
     int nrec = 0;
     for (int i = 0; i < b->n; i++)
@@ -424,19 +424,19 @@ static void run_commits(struct pctx *c, struct batch *b)
     for (int i = 0; i < b->n; i++)
         if (b->job[i]) {
             smtpd_job_log(b->job[i], b->t[i]->s, "queued");
-            metrics_latency(time_mono_ms() - t0);
+            metrics_latency(timeutil_mono_ms() - t0);
         }
     if (msg_verbose)
         msg_debug("commit batch of %d: check %lld ms, suppression %lld ms, publish+confirm %lld ms, "
                   "records %lld ms", b->n, (long long)(t1 - t0), (long long)(t2 - t1), (long long)(t3 - t2),
-                  (long long)(time_mono_ms() - t3));
+                  (long long)(timeutil_mono_ms() - t3));
 out:
     for (int i = 0; i < b->n; i++) {
         smtpd_job_free(b->job[i]);
         b->job[i] = NULL;
         xfree(b->body[i]);
         b->body[i] = NULL;
-        smtpd_loop_complete(b->t[i]->s->loop, b->t[i]);
+        smtpd_server_loop_complete(b->t[i]->s->loop, b->t[i]);
     }
     metrics_count("txmail_smtpd_commit_batches_total", NULL, NULL, 1);
 }
@@ -507,7 +507,7 @@ static void *pool_main(void *arg)
         if (t == NULL)
             continue;
         run_one(&c, t);
-        smtpd_loop_complete(t->s->loop, t);
+        smtpd_server_loop_complete(t->s->loop, t);
         if (slow) {
             pthread_mutex_lock(&qlock);
             slow_busy--;
@@ -521,7 +521,7 @@ static void *pool_main(void *arg)
     return NULL;
 }
 
-void smtpd_pool_start(void)
+void smtpd_queue_pool_start(void)
 {
     struct mq *mq;
 
@@ -542,7 +542,7 @@ void smtpd_pool_start(void)
             msg_fatal("cannot start the pool threads");
 }
 
-void smtpd_pool_stop(void)
+void smtpd_queue_pool_stop(void)
 {
     pthread_mutex_lock(&qlock);
     stopping = 1;

@@ -89,7 +89,7 @@ static int ip_take(const char *client)
     return rc;
 }
 
-void smtpd_ip_release(const char *client)
+void smtpd_server_ip_release(const char *client)
 {
     char ip[64];
     unsigned h;
@@ -223,7 +223,7 @@ static void close_listeners(struct smtpd_loop *loop)
 
 /* ---- loops ---------------------------------------------------------------- */
 
-void smtpd_loop_complete(struct smtpd_loop *loop, struct smtpd_task *t)
+void smtpd_server_loop_complete(struct smtpd_loop *loop, struct smtpd_task *t)
 {
     uint64_t one = 1;
 
@@ -322,7 +322,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
     if (!atomic_load(&stop_requested)) {
         msg_info("signal %d: no new connections; finishing the sessions in hand", (int)sig);
         atomic_store(&stop_requested, 1);
-        stop_at = time_mono_ms() + smtpd_conf.shutdown_grace;
+        stop_at = timeutil_mono_ms() + smtpd_conf.shutdown_grace;
         for (int i = 0; i < nloops; i++)
             poke(&loops[i]);
     } else if (sig == SIGINT) {
@@ -346,7 +346,7 @@ static void main_tick(evutil_socket_t fd, short what, void *arg)
     if (++ticks % 5 == 0) /* the file is also the heartbeat (fresh within 20 s) */
         metrics_flush();
     if (atomic_load(&stop_requested)) {
-        if (time_mono_ms() >= stop_at && !atomic_load(&force_stop)) {
+        if (timeutil_mono_ms() >= stop_at && !atomic_load(&force_stop)) {
             msg_warn("shutdown grace period over: closing %d sessions", sessions);
             atomic_store(&force_stop, 1);
         }

@@ -48,7 +48,7 @@ static const char *state_name(enum smtpd_state st)
 
 /* ---- output -------------------------------------------------------------- */
 
-void smtpd_reply(struct session *s, const char *fmt, ...)
+void smtpd_session_reply(struct session *s, const char *fmt, ...)
 {
     char line[SMTPD_REPLY_MAX + 3];
     va_list ap;
@@ -102,7 +102,7 @@ static void setup_bev(struct session *s)
 static void session_free(struct session *s)
 {
     struct smtpd_loop *loop = s->loop;
-    int64_t secs = (time_mono_ms() - s->connected_ms) / 1000;
+    int64_t secs = (timeutil_mono_ms() - s->connected_ms) / 1000;
 
     msg_info("%s: disconnect from [%s]:%d%s%s, queued=%d, errors=%d, seconds=%lld", s->id, s->ip,
              s->port, s->sasl ? ", sasl_username=" : "", s->sasl ? s->sasl_user : "", s->nqueued,
@@ -122,12 +122,12 @@ static void session_free(struct session *s)
     }
     if (!s->bev_owns_fd)
         evutil_closesocket(s->fd);
-    smtpd_txn_free(s->txn);
+    smtpd_cmd_txn_free(s->txn);
     auth_account_free(&s->acct);
     xwipestr(s->login_user);
     xfree(s->rerun);
     if (s->ip_counted)
-        smtpd_ip_release(s->ip);
+        smtpd_server_ip_release(s->ip);
     metrics_count("txmail_smtpd_disconnects_total", NULL, NULL, 1);
     xfree(s);
 }
@@ -145,11 +145,11 @@ static void session_close(struct session *s)
     session_free(s);
 }
 
-/* smtpd_close_after_write - the reply just written is the last one */
-void smtpd_close_after_write(struct session *s)
+/* smtpd_session_close_after_write - the reply just written is the last one */
+void smtpd_session_close_after_write(struct session *s)
 {
     s->state = SS_CLOSING;
-    s->t0 = time_mono_ms();
+    s->t0 = timeutil_mono_ms();
     if (s->bev) {
         bufferevent_disable(s->bev, EV_READ);
         if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
@@ -166,8 +166,8 @@ void smtpd_session_accept(struct smtpd_loop *loop, const struct smtpd_listener *
     s->loop = loop;
     s->lis = lis;
     s->fd = fd;
-    s->connected_ms = s->t0 = time_mono_ms();
-    random_bytes(rnd, sizeof(rnd));
+    s->connected_ms = s->t0 = timeutil_mono_ms();
+    ids_random_bytes(rnd, sizeof(rnd));
     for (int i = 0; i < 6; i++)
         snprintf(s->id + 2 * i, 3, "%02X", rnd[i]);
     if (sa->sa_family == AF_INET) {
@@ -214,20 +214,20 @@ void smtpd_session_accept(struct smtpd_loop *loop, const struct smtpd_listener *
     msg_info("%s: connect from [%s]:%d on %s", s->id, s->ip, s->port, lis->text);
     if (over_limit) {
         if (over_limit == -1)
-            smtpd_reply(s, "421 4.7.0 %s Error: too many connections from %s", txconf.myhostname, s->ip);
+            smtpd_session_reply(s, "421 4.7.0 %s Error: too many connections from %s", txconf.myhostname, s->ip);
         else if (over_limit == -2)
-            smtpd_reply(s, "421 4.3.2 %s Service not available: too many connections", txconf.myhostname);
+            smtpd_session_reply(s, "421 4.3.2 %s Service not available: too many connections", txconf.myhostname);
         else
-            smtpd_reply(s, "421 4.3.2 %s Service shutting down", txconf.myhostname);
+            smtpd_session_reply(s, "421 4.3.2 %s Service shutting down", txconf.myhostname);
         msg_info("%s: refused [%s]: %s", s->id, s->ip,
                  over_limit == -1 ? "per-IP connection limit" : over_limit == -2 ? "connection limit" : "shutting down");
         metrics_count("txmail_smtpd_refused_total", "reason", over_limit == -1 ? "per_ip" : "total", 1);
         if (lis->implicit_tls)
             s->state = SS_HANDSHAKE; /* the reply goes out after the handshake */
-        smtpd_close_after_write(s);
+        smtpd_session_close_after_write(s);
         return;
     }
-    smtpd_reply(s, "220 %s ESMTP txmail", txconf.myhostname);
+    smtpd_session_reply(s, "220 %s ESMTP txmail", txconf.myhostname);
     smtpd_session_arm(s);
 }
 
@@ -256,7 +256,7 @@ static void start_tls(struct session *s)
     bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
     s->bev_owns_fd = 1;
     s->state = SS_HANDSHAKE;
-    s->t0 = time_mono_ms();
+    s->t0 = timeutil_mono_ms();
     setup_bev(s);
     smtpd_session_arm(s);
 }
@@ -267,7 +267,7 @@ void smtpd_session_starttls(struct session *s)
     struct evbuffer *in = bufferevent_get_input(s->bev);
     size_t extra = evbuffer_get_length(in);
 
-    smtpd_reply(s, "220 2.0.0 Ready to start TLS");
+    smtpd_session_reply(s, "220 2.0.0 Ready to start TLS");
     if (extra) {
         /* text pipelined after STARTTLS was sent in the clear: never act on it */
         msg_warn("%s: [%s]: %zu octets after STARTTLS discarded (command injection)", s->id, s->ip,
@@ -283,7 +283,7 @@ void smtpd_session_starttls(struct session *s)
     s->authenticated = s->sasl = 0;
     s->ipauth_tried = 0;
     auth_account_free(&s->acct);
-    smtpd_txn_free(s->txn);
+    smtpd_cmd_txn_free(s->txn);
     s->txn = NULL;
 }
 
@@ -315,7 +315,7 @@ void smtpd_session_arm(struct session *s)
         event_del(s->timer);
         return;
     }
-    left = deadline(s) - time_mono_ms();
+    left = deadline(s) - timeutil_mono_ms();
     if (left < 0)
         left = 0;
     tv.tv_sec = left / 1000;
@@ -331,7 +331,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (s->busy || s->dead)
         return;
-    if (time_mono_ms() < deadline(s)) {
+    if (timeutil_mono_ms() < deadline(s)) {
         smtpd_session_arm(s);
         return;
     }
@@ -343,13 +343,13 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     }
     msg_info("%s: timeout after %s from [%s]%s", s->id, state_name(s->state), s->ip,
              s->state == SS_DATA || s->state == SS_BDAT ? " (message not queued)" : "");
-    smtpd_reply(s, "421 4.4.2 %s Error: timeout exceeded", txconf.myhostname);
-    smtpd_close_after_write(s);
+    smtpd_session_reply(s, "421 4.4.2 %s Error: timeout exceeded", txconf.myhostname);
+    smtpd_session_close_after_write(s);
     smtpd_session_arm(s);
 }
 
-/* smtpd_tarpit - send reply after delay_ms (failed AUTH); close after it when close_after */
-void smtpd_tarpit(struct session *s, int64_t delay_ms, const char *reply, int close_after)
+/* smtpd_session_tarpit - send reply after delay_ms (failed AUTH); close after it when close_after */
+void smtpd_session_tarpit(struct session *s, int64_t delay_ms, const char *reply, int close_after)
 {
     struct timeval tv = {delay_ms / 1000, (delay_ms % 1000) * 1000};
 
@@ -371,14 +371,14 @@ static void tarpit_cb(evutil_socket_t fd, short what, void *arg)
         session_free(s);
         return;
     }
-    smtpd_reply(s, "%s", s->tarpit_reply);
+    smtpd_session_reply(s, "%s", s->tarpit_reply);
     if (s->tarpit_close) {
-        smtpd_reply(s, "421 4.7.0 %s Error: too many authentication failures", txconf.myhostname);
-        smtpd_close_after_write(s);
+        smtpd_session_reply(s, "421 4.7.0 %s Error: too many authentication failures", txconf.myhostname);
+        smtpd_session_close_after_write(s);
         smtpd_session_arm(s);
         return;
     }
-    s->t0 = time_mono_ms();
+    s->t0 = timeutil_mono_ms();
     smtpd_session_process(s);
 }
 
@@ -418,9 +418,9 @@ static int read_line(struct session *s, struct evbuffer *in)
     if (n + 1 > limit) {
         evbuffer_drain(in, n + 1);
         if (auth)
-            smtpd_reply(s, "500 5.5.6 Authentication Exchange line is too long");
+            smtpd_session_reply(s, "500 5.5.6 Authentication Exchange line is too long");
         else
-            smtpd_reply(s, "500 5.5.2 Syntax error");
+            smtpd_session_reply(s, "500 5.5.2 Syntax error");
         msg_info("%s: [%s]: %s line too long (%zu octets)", s->id, s->ip, auth ? "AUTH" : "command", n);
         if (s->state == SS_AUTH)
             smtpd_auth_abort(s);
@@ -431,10 +431,10 @@ static int read_line(struct session *s, struct evbuffer *in)
     if (!bare_lf)
         n--;
     line[n] = 0;
-    s->t0 = time_mono_ms();
+    s->t0 = timeutil_mono_ms();
     if (bare_lf || memchr(line, '\r', n)) {
         /* RFC 5321 2.3.8: a line ends with CRLF only; never act on such a line */
-        smtpd_reply(s, "500 5.5.2 Error: bare <%s> received", bare_lf ? "LF" : "CR");
+        smtpd_session_reply(s, "500 5.5.2 Error: bare <%s> received", bare_lf ? "LF" : "CR");
         msg_info("%s: [%s]: bare <%s> received in a %s line", s->id, s->ip, bare_lf ? "LF" : "CR",
                  s->state == SS_AUTH ? "AUTH" : "command");
         if (s->state == SS_AUTH)
@@ -442,9 +442,9 @@ static int read_line(struct session *s, struct evbuffer *in)
     } else if (s->state == SS_AUTH) {
         smtpd_auth_line(s, line, n);
     } else if (memchr(line, 0, n)) {
-        smtpd_reply(s, "500 5.5.2 Syntax error");
+        smtpd_session_reply(s, "500 5.5.2 Syntax error");
     } else {
-        smtpd_command(s, line, n);
+        smtpd_cmd_line(s, line, n);
     }
     explicit_bzero(line, n);
     return 1;
@@ -462,12 +462,12 @@ static int skip_line(struct session *s, struct evbuffer *in)
     }
     evbuffer_drain(in, (size_t)p.pos + 1);
     s->state = s->skip_state == SS_AUTH ? SS_AUTH : SS_CMD;
-    s->t0 = time_mono_ms();
+    s->t0 = timeutil_mono_ms();
     msg_info("%s: [%s]: %s line too long", s->id, s->ip, s->skip_auth ? "AUTH" : "command");
     if (s->skip_auth)
-        smtpd_reply(s, "500 5.5.6 Authentication Exchange line is too long");
+        smtpd_session_reply(s, "500 5.5.6 Authentication Exchange line is too long");
     else
-        smtpd_reply(s, "500 5.5.2 Syntax error");
+        smtpd_session_reply(s, "500 5.5.2 Syntax error");
     if (s->state == SS_AUTH)
         smtpd_auth_abort(s);
     return 1;
@@ -511,8 +511,8 @@ void smtpd_session_process(struct session *s)
             break; /* the client does not read its replies: wait (write_cb resumes) */
         if (s->errors >= smtpd_conf.hard_error_limit) {
             msg_info("%s: [%s]: too many errors", s->id, s->ip);
-            smtpd_reply(s, "421 4.7.0 %s Error: too many errors", txconf.myhostname);
-            smtpd_close_after_write(s);
+            smtpd_session_reply(s, "421 4.7.0 %s Error: too many errors", txconf.myhostname);
+            smtpd_session_close_after_write(s);
             break;
         }
         switch (s->state) {
@@ -528,15 +528,15 @@ void smtpd_session_process(struct session *s)
         case SS_DATA:
             feed(s, in, avail);
             if (s->txn && s->txn->data.done)
-                smtpd_data_end(s);
+                smtpd_cmd_data_end(s);
             break;
         case SS_BDAT: {
             size_t take = avail < (size_t)s->bdat_left ? avail : (size_t)s->bdat_left;
             s->bdat_left -= (long long)feed(s, in, take);
             if (s->txn && !s->bdat_discard && s->txn->data.too_big)
-                smtpd_bdat_too_big(s);
+                smtpd_cmd_bdat_too_big(s);
             if (s->bdat_left == 0)
-                smtpd_bdat_end(s);
+                smtpd_cmd_bdat_end(s);
             break;
         }
         default:
@@ -546,8 +546,8 @@ void smtpd_session_process(struct session *s)
 out:
     if (!s->dead && s->errors >= smtpd_conf.hard_error_limit && s->state != SS_CLOSING && !s->busy) {
         msg_info("%s: [%s]: too many errors", s->id, s->ip);
-        smtpd_reply(s, "421 4.7.0 %s Error: too many errors", txconf.myhostname);
-        smtpd_close_after_write(s);
+        smtpd_session_reply(s, "421 4.7.0 %s Error: too many errors", txconf.myhostname);
+        smtpd_session_close_after_write(s);
     }
     if (!s->dead)
         smtpd_session_arm(s);
@@ -591,7 +591,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
         metrics_count("txmail_smtpd_tls_total", NULL, NULL, 1);
         if (s->state == SS_HANDSHAKE) {
             s->state = SS_CMD;
-            s->t0 = time_mono_ms();
+            s->t0 = timeutil_mono_ms();
             smtpd_session_process(s);
         }
         return;
@@ -634,13 +634,13 @@ void smtpd_session_task_done(struct smtpd_task *t)
     memset(t, 0, sizeof(*t));
     s->busy = 0;
     if (s->dead) {
-        smtpd_task_release(&done);
+        smtpd_cmd_task_release(&done);
         session_free(s);
         return;
     }
-    s->t0 = time_mono_ms();
-    smtpd_command_done(s, &done);
-    smtpd_task_release(&done);
+    s->t0 = timeutil_mono_ms();
+    smtpd_cmd_done(s, &done);
+    smtpd_cmd_task_release(&done);
     if (!s->dead && s->state != SS_CLOSING && !s->busy)
         smtpd_session_process(s);
     else if (!s->dead)
@@ -661,8 +661,8 @@ void smtpd_session_shutdown(struct smtpd_loop *loop)
         }
         if (s->starttls_pending)
             continue;
-        smtpd_reply(s, "421 4.3.2 %s Service shutting down", txconf.myhostname);
-        smtpd_close_after_write(s);
+        smtpd_session_reply(s, "421 4.3.2 %s Service shutting down", txconf.myhostname);
+        smtpd_session_close_after_write(s);
         smtpd_session_arm(s);
     }
 }

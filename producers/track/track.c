@@ -184,7 +184,7 @@ int main(int argc, char **argv)
     txconf_init(argc, argv, "track", track_params, NULL, NULL);
     if (track_conf.expired_click_status != 302 && track_conf.expired_click_status != 410)
         msg_fatal("track_expired_click_status must be 302 or 410");
-    if ((track_keys = track_keys_parse(txconf.tracking_keys, err, sizeof(err))) == NULL)
+    if ((track_keys = tracktoken_keys_parse(txconf.tracking_keys, err, sizeof(err))) == NULL)
         msg_fatal("%s", err);
     if (track_conf.tls)
         track_tls_load(track_conf.tls_cert_file, track_conf.tls_key, track_conf.cert_dir);
@@ -199,7 +199,7 @@ int main(int argc, char **argv)
 
     track_events_start();
     track_http_start();
-    msg_info("started (%d tracking keys)", track_keys_count(track_keys));
+    msg_info("started (%d tracking keys)", tracktoken_keys_count(track_keys));
     for (;;) {
         if (sigwait(&set, &sig) != 0)
             continue;
@@ -214,7 +214,7 @@ int main(int argc, char **argv)
     track_http_stop();
     track_events_stop();
     metrics_remove();
-    track_keys_free(track_keys);
+    tracktoken_keys_free(track_keys);
     msg_info("stopped");
     return 0;
 }

@@ -50,14 +50,14 @@ struct track_list {
     int nagents;
 };
 
-/* track_list_parse - "substring, 10.0.0.0/8, ..."; -1 with err on a bad network */
-int track_list_parse(struct track_list *l, const char *text, int nets_only,
+/* track_client_list_parse - "substring, 10.0.0.0/8, ..."; -1 with err on a bad network */
+int track_client_list_parse(struct track_list *l, const char *text, int nets_only,
                      char *err, size_t errsz);
-void track_list_free(struct track_list *l);
-/* track_addr_in - 1 when sa is in one of the networks of l */
-int track_addr_in(const struct track_list *l, const struct sockaddr *sa);
-/* track_agent_in - 1 when ua contains one of the substrings (case-insensitive) */
-int track_agent_in(const struct track_list *l, const char *ua);
+void track_client_list_free(struct track_list *l);
+/* track_client_addr_in - 1 when sa is in one of the networks of l */
+int track_client_addr_in(const struct track_list *l, const struct sockaddr *sa);
+/* track_client_agent_in - 1 when ua contains one of the substrings (case-insensitive) */
+int track_client_agent_in(const struct track_list *l, const char *ua);
 /*
  * track_client_addr - the client's address: the peer, or with a trusted
  * proxy the right-most X-Forwarded-For entry that is not a trusted proxy.
@@ -65,10 +65,10 @@ int track_agent_in(const struct track_list *l, const char *ua);
  */
 void track_client_addr(const struct sockaddr *peer, const char *xff,
                        const struct track_list *trusted, struct sockaddr_storage *out);
-/* track_ip_truncated - IPv4 to /24, IPv6 to /48, as text into out */
-char *track_ip_truncated(const struct sockaddr *sa, char *out, size_t outsz);
-/* track_clean_text - valid UTF-8, printable, at most max bytes. Ownership: new. */
-char *track_clean_text(const char *s, size_t max);
+/* track_client_ip_truncated - IPv4 to /24, IPv6 to /48, as text into out */
+char *track_client_ip_truncated(const struct sockaddr *sa, char *out, size_t outsz);
+/* track_client_clean_text - valid UTF-8, printable, at most max bytes. Ownership: new. */
+char *track_client_clean_text(const char *s, size_t max);
 
 /* ---- track_events.c: the publisher ---- */
 

@@ -32,7 +32,7 @@ static int looks_like_net(const char *s)
     return colon || (dot && isdigit((unsigned char)s[0]));
 }
 
-int track_list_parse(struct track_list *l, const char *text, int nets_only,
+int track_client_list_parse(struct track_list *l, const char *text, int nets_only,
                      char *err, size_t errsz)
 {
     char *copy = xstrdup(text ? text : ""), *next = copy;
@@ -56,7 +56,7 @@ int track_list_parse(struct track_list *l, const char *text, int nets_only,
             if (netaddr_net_parse(&c, tok, n) < 0) {
                 snprintf(err, errsz, "not an address or network: %s", tok);
                 xfree(copy);
-                track_list_free(l);
+                track_client_list_free(l);
                 return -1;
             }
             netaddr_list_add(&l->nets, &c);
@@ -71,7 +71,7 @@ int track_list_parse(struct track_list *l, const char *text, int nets_only,
     return 0;
 }
 
-void track_list_free(struct track_list *l)
+void track_client_list_free(struct track_list *l)
 {
     for (int i = 0; i < l->nagents; i++)
         xfree(l->agents[i]);
@@ -80,14 +80,14 @@ void track_list_free(struct track_list *l)
     memset(l, 0, sizeof(*l));
 }
 
-int track_addr_in(const struct track_list *l, const struct sockaddr *sa)
+int track_client_addr_in(const struct track_list *l, const struct sockaddr *sa)
 {
     struct netaddr a;
 
     return netaddr_from_sockaddr(&a, sa) == 0 && netaddr_list_match(&l->nets, &a);
 }
 
-int track_agent_in(const struct track_list *l, const char *ua)
+int track_client_agent_in(const struct track_list *l, const char *ua)
 {
     char low[1024];
     size_t n;
@@ -138,7 +138,7 @@ void track_client_addr(const struct sockaddr *peer, const char *xff,
     if (peer)
         memcpy(out, peer, peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                      : sizeof(struct sockaddr_in));
-    if (xff == NULL || trusted->nets.n == 0 || !track_addr_in(trusted, peer))
+    if (xff == NULL || trusted->nets.n == 0 || !track_client_addr_in(trusted, peer))
         return;
     /* right to left: the first entry a trusted proxy did not add itself */
     size_t end = strlen(xff);
@@ -151,13 +151,13 @@ void track_client_addr(const struct sockaddr *peer, const char *xff,
         if (set_addr(xff + start, end - start, &a) < 0)
             return; /* garbage: keep what we have */
         memcpy(out, &a, sizeof(a));
-        if (!track_addr_in(trusted, (struct sockaddr *)&a))
+        if (!track_client_addr_in(trusted, (struct sockaddr *)&a))
             return;
         end = start > 0 ? start - 1 : 0;
     }
 }
 
-char *track_ip_truncated(const struct sockaddr *sa, char *out, size_t outsz)
+char *track_client_ip_truncated(const struct sockaddr *sa, char *out, size_t outsz)
 {
     struct netaddr a;
 
@@ -172,7 +172,7 @@ char *track_ip_truncated(const struct sockaddr *sa, char *out, size_t outsz)
     return netaddr_text(&a, out, outsz);
 }
 
-char *track_clean_text(const char *s, size_t max)
+char *track_client_clean_text(const char *s, size_t max)
 {
     struct buf b = BUF_INIT(max + 8);
     size_t len = s ? strlen(s) : 0, i = 0;
@@ -181,7 +181,7 @@ char *track_clean_text(const char *s, size_t max)
         unsigned char c = (unsigned char)s[i];
         size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
 
-        if (n == 0 || i + n > len || !utf8_valid(s + i, n)) {
+        if (n == 0 || i + n > len || !codec_utf8_valid(s + i, n)) {
             buf_putc(&b, '?');
             i++;
             continue;

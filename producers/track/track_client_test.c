@@ -14,7 +14,7 @@ static const char *truncated(const char *s)
     static char out[INET6_ADDRSTRLEN];
     struct sockaddr_storage ss = tnet_addr(s);
 
-    return track_ip_truncated((struct sockaddr *)&ss, out, sizeof(out));
+    return track_client_ip_truncated((struct sockaddr *)&ss, out, sizeof(out));
 }
 
 TT_TEST(truncation)
@@ -26,7 +26,7 @@ TT_TEST(truncation)
     TT_EQ_STR(truncated("::ffff:203.0.113.9"), "203.0.113.0");
     TT_EQ_STR(truncated("::1"), "::");
     char out[64];
-    TT_EQ_STR(track_ip_truncated(NULL, out, sizeof(out)), "");
+    TT_EQ_STR(track_client_ip_truncated(NULL, out, sizeof(out)), "");
 }
 
 TT_TEST(lists)
@@ -35,43 +35,43 @@ TT_TEST(lists)
     char err[128];
     struct sockaddr_storage a;
 
-    TT_EQ_INT(track_list_parse(&l, " curl/ , Barracuda,10.1.0.0/16, 2001:db8::/32,192.0.2.7 ,, ", 0,
+    TT_EQ_INT(track_client_list_parse(&l, " curl/ , Barracuda,10.1.0.0/16, 2001:db8::/32,192.0.2.7 ,, ", 0,
                                err, sizeof(err)), 0);
     TT_EQ_INT(l.nagents, 2);
     TT_EQ_INT(l.nets.n, 3);
-    TT_EQ_INT(track_agent_in(&l, "CURL/8.0.1"), 1);
-    TT_EQ_INT(track_agent_in(&l, "Mozilla/5.0 (compatible; barracuda sentinel)"), 1);
-    TT_EQ_INT(track_agent_in(&l, "Mozilla/5.0 Firefox/121"), 0);
-    TT_EQ_INT(track_agent_in(&l, NULL), 0);
+    TT_EQ_INT(track_client_agent_in(&l, "CURL/8.0.1"), 1);
+    TT_EQ_INT(track_client_agent_in(&l, "Mozilla/5.0 (compatible; barracuda sentinel)"), 1);
+    TT_EQ_INT(track_client_agent_in(&l, "Mozilla/5.0 Firefox/121"), 0);
+    TT_EQ_INT(track_client_agent_in(&l, NULL), 0);
     a = tnet_addr("10.1.200.3");
-    TT_EQ_INT(track_addr_in(&l, (struct sockaddr *)&a), 1);
+    TT_EQ_INT(track_client_addr_in(&l, (struct sockaddr *)&a), 1);
     a = tnet_addr("10.2.0.1");
-    TT_EQ_INT(track_addr_in(&l, (struct sockaddr *)&a), 0);
+    TT_EQ_INT(track_client_addr_in(&l, (struct sockaddr *)&a), 0);
     a = tnet_addr("::ffff:10.1.0.9");
-    TT_EQ_INT(track_addr_in(&l, (struct sockaddr *)&a), 1);
+    TT_EQ_INT(track_client_addr_in(&l, (struct sockaddr *)&a), 1);
     a = tnet_addr("2001:db8:ffff::1");
-    TT_EQ_INT(track_addr_in(&l, (struct sockaddr *)&a), 1);
+    TT_EQ_INT(track_client_addr_in(&l, (struct sockaddr *)&a), 1);
     a = tnet_addr("2001:db9::1");
-    TT_EQ_INT(track_addr_in(&l, (struct sockaddr *)&a), 0);
+    TT_EQ_INT(track_client_addr_in(&l, (struct sockaddr *)&a), 0);
     a = tnet_addr("192.0.2.7");
-    TT_EQ_INT(track_addr_in(&l, (struct sockaddr *)&a), 1);
+    TT_EQ_INT(track_client_addr_in(&l, (struct sockaddr *)&a), 1);
     a = tnet_addr("192.0.2.8");
-    TT_EQ_INT(track_addr_in(&l, (struct sockaddr *)&a), 0);
-    track_list_free(&l);
+    TT_EQ_INT(track_client_addr_in(&l, (struct sockaddr *)&a), 0);
+    track_client_list_free(&l);
     /* odd prefix lengths */
-    TT_EQ_INT(track_list_parse(&l, "172.16.0.0/12", 1, err, sizeof(err)), 0);
+    TT_EQ_INT(track_client_list_parse(&l, "172.16.0.0/12", 1, err, sizeof(err)), 0);
     a = tnet_addr("172.31.255.255");
-    TT_EQ_INT(track_addr_in(&l, (struct sockaddr *)&a), 1);
+    TT_EQ_INT(track_client_addr_in(&l, (struct sockaddr *)&a), 1);
     a = tnet_addr("172.32.0.0");
-    TT_EQ_INT(track_addr_in(&l, (struct sockaddr *)&a), 0);
-    track_list_free(&l);
+    TT_EQ_INT(track_client_addr_in(&l, (struct sockaddr *)&a), 0);
+    track_client_list_free(&l);
     /* networks only: a word is an error */
-    TT_EQ_INT(track_list_parse(&l, "10.0.0.0/8, proxy", 1, err, sizeof(err)), -1);
+    TT_EQ_INT(track_client_list_parse(&l, "10.0.0.0/8, proxy", 1, err, sizeof(err)), -1);
     TT_ASSERT(strstr(err, "proxy") != NULL);
-    TT_EQ_INT(track_list_parse(&l, "10.0.0.0/33", 0, err, sizeof(err)), -1);
-    TT_EQ_INT(track_list_parse(&l, "", 0, err, sizeof(err)), 0);
+    TT_EQ_INT(track_client_list_parse(&l, "10.0.0.0/33", 0, err, sizeof(err)), -1);
+    TT_EQ_INT(track_client_list_parse(&l, "", 0, err, sizeof(err)), 0);
     TT_EQ_INT(l.nagents + l.nets.n, 0);
-    track_list_free(&l);
+    track_client_list_free(&l);
 }
 
 static const char *client(const char *peer, const char *xff, struct track_list *trusted)
@@ -94,7 +94,7 @@ TT_TEST(forwarded_for)
     struct track_list t;
     char err[128];
 
-    TT_EQ_INT(track_list_parse(&t, "10.0.0.0/8", 1, err, sizeof(err)), 0);
+    TT_EQ_INT(track_client_list_parse(&t, "10.0.0.0/8", 1, err, sizeof(err)), 0);
     /* a trusted proxy: the right-most address it did not add itself */
     TT_EQ_STR(client("10.0.0.1", "198.51.100.9", &t), "198.51.100.9");
     TT_EQ_STR(client("10.0.0.1", "203.0.113.5, 198.51.100.9, 10.0.0.7", &t), "198.51.100.9");
@@ -106,7 +106,7 @@ TT_TEST(forwarded_for)
     TT_EQ_STR(client("10.0.0.1", "198.51.100.9, junk", &t), "10.0.0.1");
     TT_EQ_STR(client("10.0.0.1", "", &t), "10.0.0.1");
     TT_EQ_STR(client("10.0.0.1", NULL, &t), "10.0.0.1");
-    track_list_free(&t);
+    track_client_list_free(&t);
     TT_EQ_STR(client("10.0.0.1", "198.51.100.9", &t), "10.0.0.1"); /* no trusted proxies */
 }
 
@@ -114,16 +114,16 @@ TT_TEST(clean_text)
 {
     char *s;
 
-    s = track_clean_text("Mozilla/5.0 \xc3\xa9t\xc3\xa9", 512);
+    s = track_client_clean_text("Mozilla/5.0 \xc3\xa9t\xc3\xa9", 512);
     TT_EQ_STR(s, "Mozilla/5.0 \xc3\xa9t\xc3\xa9");
     xfree(s);
-    s = track_clean_text("a\x01\xff\xc3(b\r\n", 512);
+    s = track_client_clean_text("a\x01\xff\xc3(b\r\n", 512);
     TT_EQ_STR(s, "a??" "?(b??");
     xfree(s);
-    s = track_clean_text("abc\xc3\xa9", 4);
+    s = track_client_clean_text("abc\xc3\xa9", 4);
     TT_EQ_STR(s, "abc");
     xfree(s);
-    s = track_clean_text(NULL, 10);
+    s = track_client_clean_text(NULL, 10);
     TT_EQ_STR(s, "");
     xfree(s);
 }

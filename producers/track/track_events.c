@@ -83,11 +83,11 @@ static struct item *build(const struct track_hit *h)
     char rid[RID_STR_LEN + 1], job[UUID_STR_LEN + 1], ts[32];
     json_t *content = json_object(), *tracking = json_object(), *x = NULL;
     struct item *it = xcalloc(1, sizeof(*it));
-    char *ua = track_clean_text(h->user_agent, 512);
+    char *ua = track_client_clean_text(h->user_agent, 512);
 
     tracktoken_rid(rid, h->tok);
-    uuid_format(job, &h->tok->job);
-    time_iso8601(ts, sizeof(ts), h->ts_ms);
+    ids_uuid_format(job, &h->tok->job);
+    timeutil_iso8601(ts, sizeof(ts), h->ts_ms);
     if (h->tok->kind == TRACK_CLICK)
         json_object_set_new(tracking, "url", json_stringn(h->tok->url, h->tok->url_len));
     json_object_set_new(tracking, "userAgent", json_string(ua));
@@ -270,7 +270,7 @@ static int take_batch(struct item **batch)
         if (head == NULL)
             tail = NULL;
     }
-    stop_now = stopping && (*batch == NULL || time_mono_ms() > stop_deadline);
+    stop_now = stopping && (*batch == NULL || timeutil_mono_ms() > stop_deadline);
     pthread_mutex_unlock(&lock);
     return stop_now;
 }
@@ -334,7 +334,7 @@ static void *publisher(void *arg)
     xwipestr(url);
     for (;;) {
         int stop_now = take_batch(&batch);
-        int64_t now = time_mono_ms();
+        int64_t now = timeutil_mono_ms();
         if (now - last_flush >= 5000) {
             metrics_gauge("txmail_track_events_queued", (double)track_events_queued());
             metrics_flush();
@@ -348,11 +348,11 @@ static void *publisher(void *arg)
         }
         if (!up) {
             if (now < next_try) {
-                time_sleep_ms(next_try - now < 200 ? next_try - now : 200);
+                timeutil_sleep_ms(next_try - now < 200 ? next_try - now : 200);
                 continue;
             }
             if (mqpub_ready(pub) != TX_OK) {
-                next_try = time_mono_ms() + backoff;
+                next_try = timeutil_mono_ms() + backoff;
                 backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
                 continue;
             }
@@ -372,7 +372,7 @@ static void *publisher(void *arg)
             msg_warn("%d tracking events not confirmed by the broker: publishing them again", count);
             up = 0;
             set_connected(0);
-            next_try = time_mono_ms() + backoff;
+            next_try = timeutil_mono_ms() + backoff;
             continue;
         }
         metrics_count("txmail_track_events_total", "outcome", "published", count);
@@ -396,7 +396,7 @@ void track_events_stop(void)
 {
     pthread_mutex_lock(&lock);
     stopping = 1;
-    stop_deadline = time_mono_ms() + track_conf.stop_timeout_ms;
+    stop_deadline = timeutil_mono_ms() + track_conf.stop_timeout_ms;
     pthread_cond_signal(&work);
     pthread_mutex_unlock(&lock);
     pthread_join(thread, NULL);

@@ -153,7 +153,7 @@ enum track_flood_verdict track_flood_check(struct track_flood *f, const char *to
         return TRACK_FLOOD_RECORD;
     if (now <= 0)
         now = 1; /* 0 means "never" in last[] */
-    sha256(digest, token, len);
+    crypto_sha256(digest, token, len);
     pthread_mutex_lock(&f->lock);
     struct tok_entry *t = tok_get(f, digest, now);
     int first = t->last[a] == 0;

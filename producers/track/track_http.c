@@ -131,9 +131,9 @@ static void client(struct MHD_Connection *c, struct hit_ctx *h)
     track_client_addr(ci ? ci->client_addr : NULL,
                       MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For"),
                       &trusted, &h->addr);
-    track_ip_truncated((struct sockaddr *)&h->addr, h->ip, sizeof(h->ip));
-    h->automated = h->ua == NULL || *h->ua == 0 || track_agent_in(&automated, h->ua) ||
-                   track_addr_in(&automated, (struct sockaddr *)&h->addr);
+    track_client_ip_truncated((struct sockaddr *)&h->addr, h->ip, sizeof(h->ip));
+    h->automated = h->ua == NULL || *h->ua == 0 || track_client_agent_in(&automated, h->ua) ||
+                   track_client_addr_in(&automated, (struct sockaddr *)&h->addr);
 }
 
 static void logline(const struct hit_ctx *h, const char *kind, unsigned status, const char *what)
@@ -164,7 +164,7 @@ static int token_of(struct MHD_Connection *c, const char *tok, size_t len, int k
 
 static int expired(const struct track_token *t)
 {
-    return (int64_t)t->expiry * 1000 < time_now_ms();
+    return (int64_t)t->expiry * 1000 < timeutil_now_ms();
 }
 
 static enum MHD_Result do_open(struct MHD_Connection *c, const char *tok, int head)
@@ -189,7 +189,7 @@ static enum MHD_Result do_open(struct MHD_Connection *c, const char *tok, int he
     }
     const char *what = head ? "head" : "opened";
     if (!head) {
-        int64_t now = time_now_ms();
+        int64_t now = timeutil_now_ms();
         enum track_flood_verdict v = track_flood_check(flood, tok, len - 4, h.automated,
                                                        (struct sockaddr *)&h.addr, now);
         struct track_hit hit = {&t, "OPENED", h.ua, h.ip, h.automated, now};
@@ -229,7 +229,7 @@ static enum MHD_Result do_click(struct MHD_Connection *c, const char *tok, int h
         what = "expired";
     } else if (!head) {
         /* the redirect is answered whatever becomes of the event */
-        int64_t now = time_now_ms();
+        int64_t now = timeutil_now_ms();
         enum track_flood_verdict v = track_flood_check(flood, tok, strlen(tok), h.automated,
                                                        (struct sockaddr *)&h.addr, now);
         struct track_hit hit = {&t, "CLICKED", h.ua, h.ip, h.automated, now};
@@ -323,7 +323,7 @@ static enum MHD_Result do_unsub(struct MHD_Connection *c, const char *tok, int p
                          "<h1>Bad request</h1><p>Expected List-Unsubscribe=One-Click.</p>");
         goto out;
     }
-    struct track_hit hit = {&t, "UNSUBSCRIBED", h.ua, h.ip, h.automated, time_now_ms()};
+    struct track_hit hit = {&t, "UNSUBSCRIBED", h.ua, h.ip, h.automated, timeutil_now_ms()};
     enum track_push pr = track_events_push(&hit, track_conf.unsubscribe_timeout_ms);
     if (pr != TRACK_CONFIRMED) {
         logline(&h, "unsubscribe", 503, pr == TRACK_FULL ? "event queue full" : "broker timeout");
@@ -346,7 +346,7 @@ static enum MHD_Result do_health(struct MHD_Connection *c)
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char body[160];
 
-    if (ci == NULL || !track_addr_in(&health_allow, ci->client_addr))
+    if (ci == NULL || !track_client_addr_in(&health_allow, ci->client_addr))
         return answer(c, MHD_HTTP_NOT_FOUND, not_found, 0);
     snprintf(body, sizeof(body), "{\"status\":\"ok\",\"broker\":\"%s\",\"queued\":%ld}\n",
              track_events_connected() ? "connected" : "disconnected", track_events_queued());
@@ -358,7 +358,7 @@ static enum MHD_Result do_metrics(struct MHD_Connection *c)
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     struct buf b = BUF_INIT(1 << 20);
 
-    if (ci == NULL || !track_addr_in(&metrics_allow, ci->client_addr))
+    if (ci == NULL || !track_client_addr_in(&metrics_allow, ci->client_addr))
         return answer(c, MHD_HTTP_NOT_FOUND, not_found, 0);
     metrics_gauge("txmail_track_events_queued", (double)track_events_queued());
     metrics_render(&b);
@@ -502,13 +502,13 @@ void track_http_start(void)
     unsigned threads = (unsigned)track_conf.threads;
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
 
-    if (track_list_parse(&automated, track_conf.automated_agents, 0, err, sizeof(err)) < 0)
+    if (track_client_list_parse(&automated, track_conf.automated_agents, 0, err, sizeof(err)) < 0)
         msg_fatal("track_automated_agents: %s", err);
-    if (track_list_parse(&trusted, track_conf.trusted_proxies, 1, err, sizeof(err)) < 0)
+    if (track_client_list_parse(&trusted, track_conf.trusted_proxies, 1, err, sizeof(err)) < 0)
         msg_fatal("track_trusted_proxies: %s", err);
-    if (track_list_parse(&metrics_allow, track_conf.metrics_allow, 1, err, sizeof(err)) < 0)
+    if (track_client_list_parse(&metrics_allow, track_conf.metrics_allow, 1, err, sizeof(err)) < 0)
         msg_fatal("track_metrics_allow: %s", err);
-    if (track_list_parse(&health_allow, track_conf.health_allow, 1, err, sizeof(err)) < 0)
+    if (track_client_list_parse(&health_allow, track_conf.health_allow, 1, err, sizeof(err)) < 0)
         msg_fatal("track_health_allow: %s", err);
     struct httpguard_conf gc = {"track", track_conf.max_per_client, track_conf.header_timeout_ms,
                                 track_conf.trusted_proxies};
@@ -578,8 +578,8 @@ void track_http_stop(void)
     MHD_destroy_response(gif_gone);
     MHD_destroy_response(not_found);
     MHD_destroy_response(bad_method);
-    track_list_free(&automated);
-    track_list_free(&trusted);
-    track_list_free(&metrics_allow);
-    track_list_free(&health_allow);
+    track_client_list_free(&automated);
+    track_client_list_free(&trusted);
+    track_client_list_free(&metrics_allow);
+    track_client_list_free(&health_allow);
 }

@@ -9,9 +9,9 @@
  * Invariants checked beyond "no crash, no leak, no undefined behaviour":
  * an accepted job has its data, answer content and a slip; a rejection
  * has a status, a subType and a description; the encoded job with its
- * large values moved to raw segments (jobreq_rawify) stays encodable;
+ * large values moved to raw segments (rest_jobreq_build_rawify) stays encodable;
  * the input taken as the text of a string value: when the syntax check
- * accepts it, jansson does too and jobreq_unescape() decodes it to the
+ * accepts it, jansson does too and rest_jobreq_syntax_unescape() decodes it to the
  * same bytes (long strings bypass jansson that way).
  *
  * FUZZ_SOURCES: producers/rest/rest_jobreq.c producers/rest/rest_jobreq_walk.c
@@ -23,7 +23,10 @@
  * FUZZ_SOURCES: lib/global/template_parse.c lib/global/template_value.c lib/global/template_render.c
  * FUZZ_SOURCES: lib/global/template_lex.c lib/global/template_expr.c
  * FUZZ_SOURCES: lib/util/buf.c lib/util/codec.c lib/util/mymalloc.c lib/util/msg.c lib/util/timeutil.c
+ * FUZZ_SOURCES: lib/global/slip.c lib/global/suppress.c lib/global/db.c lib/global/txcode.c
+ * FUZZ_SOURCES: lib/util/ttlcache.c lib/util/hash.c lib/global/mq.c
  * FUZZ_LIBS: -ljansson -lidn2
+ * FUZZ_PKGS: libmariadb librabbitmq
  */
 #include "producers/rest/rest_jobreq.h"
 #include "global/account.h"
@@ -79,7 +82,7 @@ static enum tx_code suppression(void *arg, struct suppress_query *q, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* as_string - data as a string value: syntax check, jansson and jobreq_unescape agree */
+/* as_string - data as a string value: syntax check, jansson and rest_jobreq_syntax_unescape agree */
 static void as_string(const uint8_t *data, size_t size)
 {
     char *doc = malloc(size + 8), *dec = malloc(size + 1), msg[256];
@@ -90,10 +93,10 @@ static void as_string(const uint8_t *data, size_t size)
     memcpy(doc + 6, data, size);
     memcpy(doc + 6 + size, "\"}", 2);
     /* only when the whole input is the value (no '"' closing it early) */
-    if (jobreq_syntax_spans(doc, size + 8, msg, sizeof(msg), 0, sp, 2, &n) == 0 && n == 1 &&
+    if (rest_jobreq_syntax_spans(doc, size + 8, msg, sizeof(msg), 0, sp, 2, &n) == 0 && n == 1 &&
         sp[0].start == 6 && sp[0].end == 6 + size) {
         json_t *j = json_loadb(doc, size + 8, 0, NULL), *s = json_object_get(j, "a");
-        n = jobreq_unescape((const char *)data, size, dec);
+        n = rest_jobreq_syntax_unescape((const char *)data, size, dec);
         if (!json_is_string(s) || json_string_length(s) != n || memcmp(json_string_value(s), dec, n) != 0)
             abort();
         json_decref(j);
@@ -114,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                              "0192f3a4-5b6c-7d8e-9f00-112233445566", 1747212950817LL,
                              sender_domain, suppression, NULL};
     as_string(data, size);
-    int rc = jobreq_run((const char *)data, size, &env, &res);
+    int rc = rest_jobreq_run((const char *)data, size, &env, &res);
     if (rc == 0) {
         if (res.http != 200 || res.data == NULL || res.content == NULL || res.slip[0] == 0)
             abort();
@@ -123,7 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct buf raw = BUF_INIT((size_t)64 << 20);
         if (text == NULL || answer == NULL)
             abort();    /* the job must always be encodable for the broker */
-        if (jobreq_rawify(&res, res.data, &raw) < 0)
+        if (rest_jobreq_build_rawify(&res, res.data, &raw) < 0)
             abort();    /* every large value has its raw segment */
         char *after = json_dumps(res.data, JSON_COMPACT);
         if (after == NULL)
@@ -135,6 +138,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (res.http < 400 || res.subtype == NULL || res.description[0] == 0 || res.data) {
         abort();
     }
-    jobreq_result_free(&res);
+    rest_jobreq_result_free(&res);
     return 0;
 }

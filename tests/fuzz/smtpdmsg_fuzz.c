@@ -86,17 +86,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (hrc == SMTPD_MSGHDR_DISAGREE)
         abort(); /* the line rules let through what GMime reads otherwise */
     if (hrc != SMTPD_MSGHDR_OK) {
-        smtpd_fields_free(&fs);
+        smtpd_mime_fields_free(&fs);
         smtpd_mime_fields(msg, len, &fs, SMTPD_MIME_FIELDS_MAX); /* the lenient split, for coverage */
     }
-    smtpd_m4a_init(&m);
+    smtpd_headers_m4a_init(&m);
     for (int i = 0; i < fs.n; i++) {
         const struct smtpd_field *f = &fs.f[i];
         if (f->off + f->len > fs.body_off || f->value < msg || f->value + f->value_len > msg + len)
             abort();
-        if (smtpd_m4a_is(f->name, f->name_len))
-            smtpd_m4a_field(&m, f->name, f->name_len, f->value, f->value_len, reply, sizeof(reply));
-        if (smtpd_field_is(f, "From") || smtpd_field_is(f, "Sender")) {
+        if (smtpd_headers_m4a_is(f->name, f->name_len))
+            smtpd_headers_m4a_field(&m, f->name, f->name_len, f->value, f->value_len, reply, sizeof(reply));
+        if (smtpd_mime_field_is(f, "From") || smtpd_mime_field_is(f, "Sender")) {
             int r = smtpd_msghdr_mailboxes(f->value, f->value_len, "example.com", first, sizeof(first));
             const char *at = strrchr(first, '@');
             /* accepted: the first mailbox is a full address of the domain; refused: none reported */
@@ -104,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 (r < 0 && first[0]))
                 abort();
         }
-        if (smtpd_field_is(f, "Content-Type")) {
+        if (smtpd_mime_field_is(f, "Content-Type")) {
             buf_reset(&v);
             smtpd_mime_unfold(f->value, f->value_len, &v);
             buf_reset(&name);
@@ -112,9 +112,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             smtpd_mime_decode2047(buf_ptr(&v), v.len, &name);
         }
     }
-    smtpd_m4a_complete(&m, reply, sizeof(reply));
-    smtpd_m4a_free(&m);
-    smtpd_fields_free(&fs);
+    smtpd_headers_m4a_complete(&m, reply, sizeof(reply));
+    smtpd_headers_m4a_free(&m);
+    smtpd_mime_fields_free(&fs);
     buf_reset(&name);
     smtpd_mime_attachments(msg, len, settings, &name);
     buf_free(&whole);

@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct buf out = BUF_INIT(8 << 20), s = BUF_INIT(TRACK_TOKEN_MAX);
     char err[128];
 
-    if (keys == NULL && (keys = track_keys_parse(KEY, err, sizeof(err))) == NULL)
+    if (keys == NULL && (keys = tracktoken_keys_parse(KEY, err, sizeof(err))) == NULL)
         abort();
     memset(&c, 0, sizeof(c));
     c.base = BASE;

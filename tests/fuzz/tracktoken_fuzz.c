@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct track_token t;
     char err[128];
 
-    if (keys == NULL && (keys = track_keys_parse(KEY, err, sizeof(err))) == NULL)
+    if (keys == NULL && (keys = tracktoken_keys_parse(KEY, err, sizeof(err))) == NULL)
         abort();
     if (tracktoken_decode(keys, HOST, (const char *)data, size, &t, &s) == 0) {
         if (t.kind != TRACK_OPEN && t.kind != TRACK_CLICK && t.kind != TRACK_UNSUB)

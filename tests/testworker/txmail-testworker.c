@@ -59,7 +59,7 @@ static void test_event(struct job *job, const char *type)
     ev.account_id = job->env.account_id;
     ev.phase = "TEST", ev.state = "FINISHED", ev.type = type, ev.subtype = "TEST";
     ev.description = json_string_value(json_object_get(job->env.data, "tag"));
-    job_event(job, &ev);
+    worker_job_event(job, &ev);
 }
 
 static enum tx_code handle(struct job *job)
@@ -76,23 +76,23 @@ static enum tx_code handle(struct job *job)
     }
     record(job, "done");
     if (action == NULL || strcmp(action, "ok") == 0) {
-        job_forward_input(job);
+        worker_job_forward_input(job);
         return TX_OK;
     }
     if (strcmp(action, "retry") == 0) {
-        job_reason(job, "test asked for a retry");
+        worker_job_reason(job, "test asked for a retry");
         return TX_RETRY_PEER;
     }
     if (strcmp(action, "reject") == 0) {
         test_event(job, "REJECTED");
-        job_reason(job, "test asked for a reject");
+        worker_job_reason(job, "test asked for a reject");
         return TX_REJECT_INPUT;
     }
     if (strcmp(action, "fatal") == 0) {
-        job_reason(job, "test asked for a fatal error");
+        worker_job_reason(job, "test asked for a fatal error");
         return TX_FATAL_INTERNAL;
     }
-    job_reason(job, "unknown action");
+    worker_job_reason(job, "unknown action");
     return TX_REJECT_INPUT;
 }
 

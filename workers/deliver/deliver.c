@@ -246,7 +246,7 @@ static int init(void)
     if (deliver_tls_init() < 0)
         msg_fatal("TLS client context cannot be set up");
     deliver_route_init();
-    pool_init();
+    deliver_pool_init();
     return 0;
 }
 
@@ -269,7 +269,7 @@ static void thread_done(void *arg)
 
 static void shutdown_hook(void)
 {
-    pool_shutdown();
+    deliver_pool_shutdown();
     deliver_tls_done();
     ares_library_cleanup();
 }

@@ -85,19 +85,19 @@ enum dlv_status deliver_reply_status(int code);
  */
 char *deliver_reply_dsn(char *out, const struct smtp_reply *r, int class_override);
 /*
- * deliver_describe - the contract's description (§10.2):
+ * deliver_reply_describe - the contract's description (§10.2):
  * "[dsn] word (host H said: TEXT)" when host is set, else
  * "[dsn] word (TEXT)". Returns out.
  */
-char *deliver_describe(char *out, size_t outsz, const char *dsn, const char *word,
+char *deliver_reply_describe(char *out, size_t outsz, const char *dsn, const char *word,
                        const char *host, const char *text);
 /*
- * deliver_suppress_class - the suppression entry a BOUNCED event creates
+ * deliver_reply_suppress_class - the suppression entry a BOUNCED event creates
  * (contract §13.1) for its enhanced code and reply text: 1 with *type and
  * *lifetime_s set, 0 when the code is excluded (exclude: comma list of
  * codes, "5.7.*" prefixes allowed).
  */
-int deliver_suppress_class(const char *dsn, const char *text, const char *exclude,
+int deliver_reply_suppress_class(const char *dsn, const char *text, const char *exclude,
                            const char **type, long long *lifetime_s);
 
 #define SUPPRESS_45D (45LL * 86400)
@@ -111,18 +111,18 @@ struct dotstuff {
     int cr;                     /* the last input byte was a CR (written as CRLF) */
 };
 
-void dotstuff_init(struct dotstuff *d);
+void deliver_dot_init(struct dotstuff *d);
 /*
- * dotstuff_run - transform in[0..inlen) for the DATA phase into out (at
+ * deliver_dot_run - transform in[0..inlen) for the DATA phase into out (at
  * most outcap bytes, outcap >= 2): every line end (CRLF, bare CR, bare
  * LF) becomes CRLF, then a '.' starting a line is doubled. *used tells
  * how much input was consumed; the return value how much output was
  * produced.
  */
-size_t dotstuff_run(struct dotstuff *d, const char *in, size_t inlen, char *out,
+size_t deliver_dot_run(struct dotstuff *d, const char *in, size_t inlen, char *out,
                     size_t outcap, size_t *used);
-/* dotstuff_end - the end of data: a line end when missing, then ".\r\n" (out >= 5) */
-size_t dotstuff_end(struct dotstuff *d, char *out);
+/* deliver_dot_end - the end of data: a line end when missing, then ".\r\n" (out >= 5) */
+size_t deliver_dot_end(struct dotstuff *d, char *out);
 
 /* ---- connections (deliver_net.c, deliver_tls.c) ----------------------- */
 
@@ -163,18 +163,18 @@ union dsock {
     struct sockaddr_in6 in6;
 };
 
-/* net_connect - new connection to addr:port within the timeout; NULL with err */
-struct dconn *net_connect(const union dsock *addr, int port, const char *host,
+/* deliver_net_connect - new connection to addr:port within the timeout; NULL with err */
+struct dconn *deliver_net_connect(const union dsock *addr, int port, const char *host,
                           char *err, size_t errsz);
 /*
- * net_read_line - one line without CRLF into line (at most max-1 bytes)
- * before deadline (time_mono_ms()): 1, or -1 (c->err)
+ * deliver_net_read_line - one line without CRLF into line (at most max-1 bytes)
+ * before deadline (timeutil_mono_ms()): 1, or -1 (c->err)
  */
-int net_read_line(struct dconn *c, char *line, size_t max, size_t *len, int64_t deadline);
-/* net_write - all of buf before deadline (time_mono_ms()); 0 or -1 (c->err) */
-int net_write(struct dconn *c, const void *buf, size_t len, int64_t deadline);
-/* net_close - QUIT when polite and the connection is sound, then close and free */
-void net_close(struct dconn *c, int polite);
+int deliver_net_read_line(struct dconn *c, char *line, size_t max, size_t *len, int64_t deadline);
+/* deliver_net_write - all of buf before deadline (timeutil_mono_ms()); 0 or -1 (c->err) */
+int deliver_net_write(struct dconn *c, const void *buf, size_t len, int64_t deadline);
+/* deliver_net_close - QUIT when polite and the connection is sound, then close and free */
+void deliver_net_close(struct dconn *c, int polite);
 
 /* deliver_tls_init - the client context; 0 or -1 */
 int deliver_tls_init(void);
@@ -209,53 +209,53 @@ struct outcome {
     int throttled;              /* not tried: the destination is at its concurrency limit */
 };
 
-void outcome_reason(struct outcome *o, enum dlv_status st, const char *dsn,
+void deliver_session_outcome_reason(struct outcome *o, enum dlv_status st, const char *dsn,
                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /*
- * session_open - connect, greeting, EHLO/HELO, STARTTLS as the policy
+ * deliver_session_open - connect, greeting, EHLO/HELO, STARTTLS as the policy
  * says. NULL with o filled (host_failure set) when this host cannot be
  * used for the message.
  */
-struct dconn *session_open(const union dsock *addr, int port, const char *host,
+struct dconn *deliver_session_open(const union dsock *addr, int port, const char *host,
                            const struct dmsg *m, struct outcome *o);
 /*
- * session_send - one transaction on c. Returns 0 with o filled (sent,
+ * deliver_session_send - one transaction on c. Returns 0 with o filled (sent,
  * deferred, bounced), or 1 when a reused connection turned out stale
  * before anything was sent (the caller opens a new one). c->broken tells
  * whether c may be reused.
  */
-int session_send(struct dconn *c, const struct dmsg *m, struct outcome *o);
-/* session_fits - c can carry m (TLS when enforced, authenticated when deliver_tls_verify) */
-int session_fits(const struct dconn *c, const struct dmsg *m);
+int deliver_session_send(struct dconn *c, const struct dmsg *m, struct outcome *o);
+/* deliver_session_fits - c can carry m (TLS when enforced, authenticated when deliver_tls_verify) */
+int deliver_session_fits(const struct dconn *c, const struct dmsg *m);
 
 /* ---- connection cache (deliver_pool.c) -------------------------------- */
 
-void pool_init(void);
+void deliver_pool_init(void);
 /*
- * pool_get - an idle connection for nexthop or, when that is NULL, for
+ * deliver_pool_get - an idle connection for nexthop or, when that is NULL, for
  * endpoint key under the name host, fitting m (an authenticated session
  * is only reused for the name it was verified for)
  */
-struct dconn *pool_get(const char *nexthop, const char *key, const char *host,
+struct dconn *deliver_pool_get(const char *nexthop, const char *key, const char *host,
                        const struct dmsg *m);
-/* pool_put - keep c for reuse, or close it. Ownership: steals c. */
-void pool_put(struct dconn *c);
-void pool_shutdown(void);
+/* deliver_pool_put - keep c for reuse, or close it. Ownership: steals c. */
+void deliver_pool_put(struct dconn *c);
+void deliver_pool_shutdown(void);
 
 /* ---- per-destination concurrency (deliver_dest.c) -------------------- */
 
 #define DEST_KEY_MAX (DCONN_HOST_MAX + 48)
 
 /*
- * dest_take - one more session with destination key (a next hop, or an
+ * deliver_dest_take - one more session with destination key (a next hop, or an
  * endpoint key) when fewer than deliver_destination_concurrency_limit are
- * in use: 1 taken (give it back with dest_give), 0 at the limit. Never
+ * in use: 1 taken (give it back with deliver_dest_give), 0 at the limit. Never
  * blocks.
  */
-int dest_take(const char *key);
-/* dest_give - the end of a session dest_take() allowed */
-void dest_give(const char *key);
+int deliver_dest_take(const char *key);
+/* deliver_dest_give - the end of a session deliver_dest_take() allowed */
+void deliver_dest_give(const char *key);
 
 /* ---- DNS (deliver_dns.c) ---------------------------------------------- */
 
@@ -271,17 +271,17 @@ struct mx_host {
 int deliver_dns_init(void);
 int deliver_dns_thread(struct dctx *ctx);
 void deliver_dns_thread_done(struct dctx *ctx);
-/* dns_mx - MX hosts of domain in preference order (ties shuffled) */
-enum dns_rc dns_mx(struct dctx *ctx, const char *domain, struct mx_host *out, int max,
+/* deliver_dns_mx - MX hosts of domain in preference order (ties shuffled) */
+enum dns_rc deliver_dns_mx(struct dctx *ctx, const char *domain, struct mx_host *out, int max,
                    int *n, char *err, size_t errsz);
 /*
- * dns_addr_allowed - an address an MX answer may lead to
+ * deliver_dns_addr_allowed - an address an MX answer may lead to
  * (deliver_deny_networks, deliver_allow_networks; lib/global/netpolicy.h).
  * Relay and transport hosts are the operator's and not subject to it.
  */
-int dns_addr_allowed(const union dsock *a);
-/* dns_addrs - A then AAAA (deliver_inet_protocols) of host */
-enum dns_rc dns_addrs(struct dctx *ctx, const char *host, union dsock *out, int max, int *n,
+int deliver_dns_addr_allowed(const union dsock *a);
+/* deliver_dns_addrs - A then AAAA (deliver_inet_protocols) of host */
+enum dns_rc deliver_dns_addrs(struct dctx *ctx, const char *host, union dsock *out, int max, int *n,
                       char *err, size_t errsz);
 
 /* ---- routes (deliver_route.c) ----------------------------------------- */
@@ -298,13 +298,13 @@ int deliver_route_init(void);
 /* deliver_route - where mail for rcpt_domain goes; -1 with err when relay is malformed */
 int deliver_route(const char *rcpt_domain, const char *relay, struct route *r, char *err,
                   size_t errsz);
-/* route_parse_host - "host", "host:port", "[host]:port", "[v6]:port" into host/port */
-int route_parse_host(const char *spec, char *host, size_t hostsz, int *port);
-/* route_transport_lookup - the transport map's entry for domain into value; 1 found */
-int route_transport_lookup(const char *domain, char *value, size_t valsz);
+/* deliver_route_parse_host - "host", "host:port", "[host]:port", "[v6]:port" into host/port */
+int deliver_route_parse_host(const char *spec, char *host, size_t hostsz, int *port);
+/* deliver_route_transport_lookup - the transport map's entry for domain into value; 1 found */
+int deliver_route_transport_lookup(const char *domain, char *value, size_t valsz);
 
-/* deliver_attempt - route, resolve, connect or reuse, send: the outcome */
-void deliver_attempt(struct dctx *ctx, const struct dmsg *m, const char *relay,
+/* deliver_send_attempt - route, resolve, connect or reuse, send: the outcome */
+void deliver_send_attempt(struct dctx *ctx, const struct dmsg *m, const char *relay,
                      struct outcome *o);
 
 /* ---- exactly-once (deliver_record.c) ---------------------------------- */
@@ -315,13 +315,13 @@ struct sent_record {
     char host[DCONN_HOST_MAX + INET6_ADDRSTRLEN + 4];
 };
 
-/* record_lookup - 1 when rid was sent (rec filled), 0 when not, -1 database failure */
-int record_lookup(struct db *db, const char *rid, struct sent_record *rec);
+/* deliver_record_lookup - 1 when rid was sent (rec filled), 0 when not, -1 database failure */
+int deliver_record_lookup(struct db *db, const char *rid, struct sent_record *rec);
 /*
- * record_sent - store that the job's rid got a 2xx (o), with the thread's
- * handle (job_db); retries up to deliver_record_retry; 0 or -1
+ * deliver_record_sent - store that the job's rid got a 2xx (o), with the thread's
+ * handle (worker_job_db); retries up to deliver_record_retry; 0 or -1
  */
-int record_sent(struct job *job, const struct outcome *o);
+int deliver_record_sent(struct job *job, const struct outcome *o);
 
 /* ---- one message (deliver_job.c) -------------------------------------- */
 
@@ -342,7 +342,7 @@ void deliver_job_expired(struct job *job);
 /* ---- outcomes (deliver_outcome.c) ------------------------------------- */
 
 /*
- * Each queues the message's DELIVER event (job_event), logs its one line
+ * Each queues the message's DELIVER event (worker_job_event), logs its one line
  * and returns the code for the skeleton:
  *   deliver_outcome_sent       DELIVERED/OK (reply_text said by host, code),
  *                              then the next stage; again: a recorded delivery

@@ -9,7 +9,7 @@
  *
  * A slow or tarpitting destination can therefore hold only that many
  * threads; the others stay free for everyone else. A message whose
- * destination is at its limit is not waited for: deliver_attempt()
+ * destination is at its limit is not waited for: deliver_send_attempt()
  * reports it throttled and the message goes back through the delay
  * queues (deliver_destination_retry) without a DEFERRED event or a
  * counted attempt - it was never tried. Idle cached connections hold no
@@ -35,7 +35,7 @@ struct dest {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dest *busy;
 
-int dest_take(const char *key)
+int deliver_dest_take(const char *key)
 {
     struct dest *d;
     int ok = 0;
@@ -58,7 +58,7 @@ int dest_take(const char *key)
     return ok;
 }
 
-void dest_give(const char *key)
+void deliver_dest_give(const char *key)
 {
     struct dest **pp, *gone = NULL;
 
@@ -67,7 +67,7 @@ void dest_give(const char *key)
         if (strcmp((*pp)->key, key) == 0)
             break;
     if (*pp == NULL)
-        msg_panic("dest_give: %s is not taken", key);
+        msg_panic("deliver_dest_give: %s is not taken", key);
     if (--(*pp)->n == 0) {
         gone = *pp;
         *pp = gone->next;

@@ -12,7 +12,7 @@
  *
  * MX answers are the recipient domain's, so a tenant's: the addresses
  * they lead to pass deliver_deny_networks / deliver_allow_networks
- * (dns_addr_allowed; netpolicy.h), so a domain whose MX points at
+ * (deliver_dns_addr_allowed; netpolicy.h), so a domain whose MX points at
  * loopback, the broker, the database or cloud metadata is never
  * connected to.
  *
@@ -116,7 +116,7 @@ int deliver_dns_init(void)
     return ares_library_init(ARES_LIB_INIT_ALL) == ARES_SUCCESS ? 0 : -1;
 }
 
-int dns_addr_allowed(const union dsock *a)
+int deliver_dns_addr_allowed(const union dsock *a)
 {
     return policy != NULL && netpolicy_allowed(policy, &a->sa);
 }
@@ -237,7 +237,7 @@ static void sort_mx(struct mx_host *h, int n)
     /* insertion sort by preference; equal preferences shuffled (RFC 5321 §5.1) */
     unsigned char rnd[MAX_RECORDS];
 
-    random_bytes(rnd, sizeof(rnd));
+    ids_random_bytes(rnd, sizeof(rnd));
     for (int i = 1; i < n; i++) {
         struct mx_host t = h[i];
         unsigned char tk = rnd[i];
@@ -252,7 +252,7 @@ static void sort_mx(struct mx_host *h, int n)
     }
 }
 
-enum dns_rc dns_mx(struct dctx *ctx, const char *domain, struct mx_host *out, int max, int *n,
+enum dns_rc deliver_dns_mx(struct dctx *ctx, const char *domain, struct mx_host *out, int max, int *n,
                    char *err, size_t errsz)
 {
     struct answer a;
@@ -390,7 +390,7 @@ out:
     return rc;
 }
 
-enum dns_rc dns_addrs(struct dctx *ctx, const char *host, union dsock *out, int max, int *n,
+enum dns_rc deliver_dns_addrs(struct dctx *ctx, const char *host, union dsock *out, int max, int *n,
                       char *err, size_t errsz)
 {
     int want4 = strcmp(deliver_conf.inet_protocols, "ipv6") != 0;

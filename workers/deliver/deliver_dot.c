@@ -20,7 +20,7 @@
 
 #include <string.h>
 
-void dotstuff_init(struct dotstuff *d)
+void deliver_dot_init(struct dotstuff *d)
 {
     d->bol = 1;
     d->cr = 0;
@@ -42,7 +42,7 @@ static size_t next_eol(const char *in, size_t i, size_t len, size_t *cr_at, size
     return *cr_at < *lf_at ? *cr_at : *lf_at;
 }
 
-size_t dotstuff_run(struct dotstuff *d, const char *in, size_t inlen, char *out,
+size_t deliver_dot_run(struct dotstuff *d, const char *in, size_t inlen, char *out,
                     size_t outcap, size_t *used)
 {
     size_t i = 0, o = 0;
@@ -84,7 +84,7 @@ size_t dotstuff_run(struct dotstuff *d, const char *in, size_t inlen, char *out,
     return o;
 }
 
-size_t dotstuff_end(struct dotstuff *d, char *out)
+size_t deliver_dot_end(struct dotstuff *d, char *out)
 {
     size_t o = 0;
 

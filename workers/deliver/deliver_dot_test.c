@@ -45,19 +45,19 @@ static size_t run(const char *in, size_t len, char *out, size_t cap, size_t piec
     struct dotstuff d;
     size_t pos = 0, o = 0;
 
-    dotstuff_init(&d);
+    deliver_dot_init(&d);
     while (pos < len) {
         size_t end = pos + piece < len ? pos + piece : len;
         while (pos < end) {
             size_t used = 0;
-            size_t n = dotstuff_run(&d, in + pos, end - pos, out + o, cap, &used);
+            size_t n = deliver_dot_run(&d, in + pos, end - pos, out + o, cap, &used);
             TT_ASSERT(n <= cap);
             TT_ASSERT(n > 0 || used > 0);
             o += n;
             pos += used;
         }
     }
-    return o + dotstuff_end(&d, out + o);
+    return o + deliver_dot_end(&d, out + o);
 }
 
 static void same(const char *in, size_t len)

@@ -29,13 +29,13 @@ static int parse_req(struct job *job, struct dreq *q)
 
     memset(q, 0, sizeof(*q));
     if (strcmp(job->env.type, "message") != 0) {
-        job_reason(job, "envelope type \"%s\" is not a message", job->env.type);
+        worker_job_reason(job, "envelope type \"%s\" is not a message", job->env.type);
         return -1;
     }
     q->m.rid = job->env.rid;
     q->m.rcpt = str(d, "rcpt");
     if (!job->env.rid[0] || q->m.rcpt == NULL || job->env.raw_len == 0) {
-        job_reason(job, "message without rid, data.rcpt or raw content");
+        worker_job_reason(job, "message without rid, data.rcpt or raw content");
         return -1;
     }
     q->m.mail_from = str(d, "mailFrom") ? str(d, "mailFrom") : "";
@@ -69,7 +69,7 @@ static int parse_req(struct job *job, struct dreq *q)
 /* db_retry - an internal failure: retry soon, without counting a deferral */
 static enum tx_code db_retry(struct job *job, const char *what)
 {
-    job_reason(job, "%s", what);
+    worker_job_reason(job, "%s", what);
     job->retry_after_ms = 10000;
     job->count_attempt = 0;
     return TX_RETRY_DB;
@@ -89,9 +89,9 @@ enum tx_code deliver_job_handle(struct job *job)
 
     if (parse_req(job, &q) < 0)
         return TX_REJECT_MALFORMED;
-    if ((db = job_db(job)) == NULL)
+    if ((db = worker_job_db(job)) == NULL)
         return db_retry(job, "database unavailable");
-    if ((r = record_lookup(db, q.m.rid, &rec)) < 0)
+    if ((r = deliver_record_lookup(db, q.m.rid, &rec)) < 0)
         return db_retry(job, "database: cannot read delivery_record");
     if (r == 1)
         return deliver_outcome_again(job, &q, &rec);
@@ -112,12 +112,12 @@ enum tx_code deliver_job_handle(struct job *job)
                   : sd.account_archive_bcc[0] ? sd.account_archive_bcc
                                               : q.archive;
 
-    deliver_attempt(ctx, &q.m, q.relay, &o);
+    deliver_send_attempt(ctx, &q.m, q.relay, &o);
     if (o.throttled)
         return deliver_outcome_throttled(job, &q, &o);
     switch (o.status) {
     case DLV_SENT:
-        if (record_sent(job, &o) < 0)
+        if (deliver_record_sent(job, &o) < 0)
             metrics_count("txmail_deliver_unrecorded_total", NULL, NULL, 1);
         {
             char code[8];
@@ -146,15 +146,15 @@ void deliver_job_expired(struct job *job)
     if (parse_req(job, &q) < 0)
         return;
     /* the DEFERRED event of the last try is not sent (a retry queues nothing else) */
-    job_rollback(job, 0);
+    worker_job_rollback(job, 0);
     memset(&o, 0, sizeof(o));
     last = json_object_get(job->env.data, "lastAttempt");
     if (json_is_object(last) && str(last, "dsn") && str(last, "text")) {
         snprintf(o.dsn, sizeof(o.dsn), "%s", str(last, "dsn"));
-        deliver_describe(desc, sizeof(desc), o.dsn, "bounced", str(last, "host"), str(last, "text"));
+        deliver_reply_describe(desc, sizeof(desc), o.dsn, "bounced", str(last, "host"), str(last, "text"));
     } else {
         snprintf(o.dsn, sizeof(o.dsn), "4.4.7");
-        deliver_describe(desc, sizeof(desc), o.dsn, "bounced", NULL,
+        deliver_reply_describe(desc, sizeof(desc), o.dsn, "bounced", NULL,
                          job->reason[0] ? job->reason : "delivery time expired");
     }
     const char *code = json_is_object(last) ? str(last, "smtpCode") : NULL;

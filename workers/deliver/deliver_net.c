@@ -3,7 +3,7 @@
  * TLS (after STARTTLS), with a bounded line reader for SMTP replies.
  *
  * Sockets are non-blocking; every wait is a poll() bounded by the absolute
- * deadline of the phase the caller passes (time_mono_ms() based), never
+ * deadline of the phase the caller passes (timeutil_mono_ms() based), never
  * by a time per read or write: a peer that dribbles one byte a second, or
  * sends a thousand reply lines, still costs at most the phase's time
  * (Postfix smtp_per_request_deadline).
@@ -29,7 +29,7 @@
 static int wait_fd(int fd, short events, int64_t deadline)
 {
     for (;;) {
-        int64_t left = deadline - time_mono_ms();
+        int64_t left = deadline - timeutil_mono_ms();
         struct pollfd p = {fd, events, 0};
         if (left <= 0)
             return 0;
@@ -60,7 +60,7 @@ static int bind_source(int fd, int family)
     return -1;
 }
 
-struct dconn *net_connect(const union dsock *addr, int port, const char *host,
+struct dconn *deliver_net_connect(const union dsock *addr, int port, const char *host,
                           char *err, size_t errsz)
 {
     int family = addr->sa.sa_family, one = 1;
@@ -91,7 +91,7 @@ struct dconn *net_connect(const union dsock *addr, int port, const char *host,
     if (connect(fd, &to.sa, len) < 0) {
         int e = errno;
         if (e == EINPROGRESS) {
-            int r = wait_fd(fd, POLLOUT, time_mono_ms() + deliver_conf.connect_timeout);
+            int r = wait_fd(fd, POLLOUT, timeutil_mono_ms() + deliver_conf.connect_timeout);
             socklen_t elen = sizeof(e);
             if (r == 0)
                 e = ETIMEDOUT;
@@ -112,7 +112,7 @@ struct dconn *net_connect(const union dsock *addr, int port, const char *host,
     c->port = port;
     snprintf(c->key, sizeof(c->key), "%s|%d|%s", ip, port, deliver_conf.source_ip);
     snprintf(c->tls_desc, sizeof(c->tls_desc), "none");
-    c->born_ms = c->last_ms = time_mono_ms();
+    c->born_ms = c->last_ms = timeutil_mono_ms();
     return c;
 }
 
@@ -173,7 +173,7 @@ static int fill(struct dconn *c, int64_t deadline)
     }
 }
 
-int net_read_line(struct dconn *c, char *line, size_t max, size_t *len, int64_t deadline)
+int deliver_net_read_line(struct dconn *c, char *line, size_t max, size_t *len, int64_t deadline)
 {
     if (c->broken)
         return -1;
@@ -190,7 +190,7 @@ int net_read_line(struct dconn *c, char *line, size_t max, size_t *len, int64_t 
             line[take] = 0;
             *len = take;
             c->rpos += n + 1;
-            c->last_ms = time_mono_ms();
+            c->last_ms = timeutil_mono_ms();
             return 1;
         }
         if (fill(c, deadline) < 0)
@@ -198,7 +198,7 @@ int net_read_line(struct dconn *c, char *line, size_t max, size_t *len, int64_t 
     }
 }
 
-int net_write(struct dconn *c, const void *buf, size_t len, int64_t deadline)
+int deliver_net_write(struct dconn *c, const void *buf, size_t len, int64_t deadline)
 {
     const char *p = buf;
 
@@ -240,11 +240,11 @@ int net_write(struct dconn *c, const void *buf, size_t len, int64_t deadline)
             return -1;
         }
     }
-    c->last_ms = time_mono_ms();
+    c->last_ms = timeutil_mono_ms();
     return 0;
 }
 
-void net_close(struct dconn *c, int polite)
+void deliver_net_close(struct dconn *c, int polite)
 {
     if (c == NULL)
         return;

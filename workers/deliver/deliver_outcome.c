@@ -38,10 +38,10 @@ static void base_event(struct tx_event *ev, struct job *job, const struct dreq *
 static void log_outcome(struct job *job, const struct dreq *q, const struct outcome *o,
                         const char *status, const char *text)
 {
-    double delay = job->env.created_ms ? (double)(time_now_ms() - job->env.created_ms) / 1000.0 : 0;
+    double delay = job->env.created_ms ? (double)(timeutil_now_ms() - job->env.created_ms) / 1000.0 : 0;
     char clean[REPLY_TEXT_MAX];
 
-    printable(clean, sizeof(clean), text, strlen(text));
+    msg_printable(clean, sizeof(clean), text, strlen(text));
     msg_info("%s: to=<%s>, relay=%s, delay=%.1f, tls=%s, dsn=%s, status=%s (%s)",
              job->env.rid, q->m.rcpt, o->relay[0] ? o->relay : "none", delay,
              o->tls[0] ? o->tls : "none", o->dsn, status, clean);
@@ -57,11 +57,11 @@ enum tx_code deliver_outcome_sent(struct job *job, const struct dreq *q, const s
 
     base_event(&ev, job, q);
     ev.state = "FINISHED", ev.type = "DELIVERED", ev.subtype = "OK";
-    deliver_describe(desc, sizeof(desc), o->dsn, "delivered", host, reply_text);
+    deliver_reply_describe(desc, sizeof(desc), o->dsn, "delivered", host, reply_text);
     ev.description = desc;
     ev.smtp_code = code;
-    job_event(job, &ev);
-    job_forward_input(job);
+    worker_job_event(job, &ev);
+    worker_job_forward_input(job);
     log_outcome(job, q, o, "sent", again ? desc : reply_text);
     return TX_OK;
 }
@@ -79,7 +79,7 @@ enum tx_code deliver_outcome_again(struct job *job, const struct dreq *q,
         r.code = 250;
     deliver_reply_dsn(o.dsn, &r, 2);
     snprintf(o.relay, sizeof(o.relay), "%s", rec->host);
-    job_reason(job, "already delivered");
+    worker_job_reason(job, "already delivered");
     return deliver_outcome_sent(job, q, &o, rec->reply, rec->host, rec->code, 1);
 }
 
@@ -96,11 +96,11 @@ enum tx_code deliver_outcome_dropped(struct job *job, const struct dreq *q,
     ev.description = desc;
     json_t *x = json_pack("{s:{s:s}}", "suppressTouch", "address", q->lower);
     ev.extra = x;
-    job_event(job, &ev);
+    worker_job_event(job, &ev);
     json_decref(x);
     memset(&o, 0, sizeof(o));
     snprintf(o.dsn, sizeof(o.dsn), "5.7.1");
-    job_reason(job, "suppressed (%s)", hit->type);
+    worker_job_reason(job, "suppressed (%s)", hit->type);
     log_outcome(job, q, &o, "dropped", desc);
     xfree(desc);
     return TX_REJECT_POLICY;
@@ -117,7 +117,7 @@ enum tx_code deliver_outcome_bounced(struct job *job, const struct dreq *q,
 
     base_event(&ev, job, q);
     ev.state = "FINISHED", ev.type = "BOUNCED", ev.subtype = "HARD_BOUNCE";
-    deliver_describe(desc, sizeof(desc), o->dsn, "bounced", o->host, o->text);
+    deliver_reply_describe(desc, sizeof(desc), o->dsn, "bounced", o->host, o->text);
     ev.description = desc;
     char code[8];
     if (o->code) {
@@ -128,14 +128,14 @@ enum tx_code deliver_outcome_bounced(struct job *job, const struct dreq *q,
      * in the data) is not the recipient's fault: no suppression */
     int own = !o->code && !o->dns && (strcmp(o->dsn, "5.1.3") == 0 || strcmp(o->dsn, "5.1.7") == 0 ||
                                       strcmp(o->dsn, "5.3.4") == 0 || strcmp(o->dsn, "5.6.7") == 0);
-    if (!own && deliver_suppress_class(o->dsn, o->text, deliver_conf.suppress_exclude, &type, &lifetime)) {
+    if (!own && deliver_reply_suppress_class(o->dsn, o->text, deliver_conf.suppress_exclude, &type, &lifetime)) {
         x = json_pack("{s:{s:s,s:s,s:I,s:s}}", "suppress", "address", q->lower, "type", type,
                       "lifetime_s", (json_int_t)lifetime, "reason", desc);
         ev.extra = x;
     }
-    job_event(job, &ev);
+    worker_job_event(job, &ev);
     json_decref(x);
-    job_reason(job, "%s", desc);
+    worker_job_reason(job, "%s", desc);
     log_outcome(job, q, o, "bounced", o->text);
     return TX_REJECT_PEER;
 }
@@ -151,19 +151,19 @@ enum tx_code deliver_outcome_deferred(struct job *job, const struct dreq *q,
     base_event(&ev, job, q);
     ev.state = "INTERMEDIATE", ev.type = "DEFERRED", ev.subtype = "SOFT_BOUNCE";
     ev.event_key = key;
-    deliver_describe(desc, sizeof(desc), o->dsn, "deferred", o->host, o->text);
+    deliver_reply_describe(desc, sizeof(desc), o->dsn, "deferred", o->host, o->text);
     ev.description = desc;
     if (o->code) {
         snprintf(code, sizeof(code), "%03d", o->code);
         ev.smtp_code = code;
     }
-    job_event(job, &ev);
+    worker_job_event(job, &ev);
     /* the last failure travels with the message: expired() reports it */
-    time_iso8601(ts, sizeof(ts), time_now_ms());
+    timeutil_iso8601(ts, sizeof(ts), timeutil_now_ms());
     json_t *last = json_pack("{s:s,s:s,s:s,s:s,s:s}", "dsn", o->dsn, "host", o->host,
                              "text", o->text, "smtpCode", o->code ? code : "", "ts", ts);
     json_object_set_new(job->env.data, "lastAttempt", last);
-    job_reason(job, "%s", desc);
+    worker_job_reason(job, "%s", desc);
     log_outcome(job, q, o, "deferred", o->text);
     job->count_attempt = 1;
     return o->dns ? TX_RETRY_DNS : TX_RETRY_PEER;
@@ -177,7 +177,7 @@ enum tx_code deliver_outcome_deferred(struct job *job, const struct dreq *q,
 enum tx_code deliver_outcome_throttled(struct job *job, const struct dreq *q,
                                        const struct outcome *o)
 {
-    job_reason(job, "%s", o->text);
+    worker_job_reason(job, "%s", o->text);
     log_outcome(job, q, o, "throttled", o->text);
     job->retry_after_ms = deliver_conf.dest_retry;
     job->count_attempt = 0;
@@ -197,7 +197,7 @@ void deliver_outcome_expired(struct job *job, const struct dreq *q, const struct
     x = json_pack("{s:{s:s,s:s,s:I,s:s}}", "suppress", "address", q->lower, "type",
                   "TEMPORARY_SUPPRESSED", "lifetime_s", (json_int_t)SUPPRESS_1D, "reason", desc);
     ev.extra = x;
-    job_event(job, &ev);
+    worker_job_event(job, &ev);
     json_decref(x);
     log_outcome(job, q, o, "expired", desc);
 }

@@ -64,7 +64,7 @@ static void close_list(struct idle *l)
 {
     while (l) {
         struct idle *next = l->next;
-        net_close(l->c, 1);
+        deliver_net_close(l->c, 1);
         xfree(l);
         l = next;
     }
@@ -79,7 +79,7 @@ static void *janitor_main(void *arg)
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += 1;
         pthread_cond_timedwait(&wake, &lock, &ts);
-        struct idle *old = take_expired(time_mono_ms());
+        struct idle *old = take_expired(timeutil_mono_ms());
         pthread_mutex_unlock(&lock);
         close_list(old);
         pthread_mutex_lock(&lock);
@@ -88,7 +88,7 @@ static void *janitor_main(void *arg)
     return NULL;
 }
 
-void pool_init(void)
+void deliver_pool_init(void)
 {
     if (!deliver_conf.conn_reuse)
         return;
@@ -97,11 +97,11 @@ void pool_init(void)
     janitor_started = 1;
 }
 
-struct dconn *pool_get(const char *nexthop, const char *key, const char *host,
+struct dconn *deliver_pool_get(const char *nexthop, const char *key, const char *host,
                        const struct dmsg *m)
 {
     struct idle **pp, *hit = NULL, *old;
-    int64_t now = time_mono_ms();
+    int64_t now = timeutil_mono_ms();
 
     if (!deliver_conf.conn_reuse)
         return NULL;
@@ -109,7 +109,7 @@ struct dconn *pool_get(const char *nexthop, const char *key, const char *host,
     old = take_expired(now);
     for (pp = &idle_list; *pp; pp = &(*pp)->next) {
         struct dconn *c = (*pp)->c;
-        if (!session_fits(c, m))
+        if (!deliver_session_fits(c, m))
             continue;
         if (nexthop == NULL && m->tls_enforced && c->verified && host && strcasecmp(c->host, host) != 0)
             continue;
@@ -129,16 +129,16 @@ struct dconn *pool_get(const char *nexthop, const char *key, const char *host,
     return c;
 }
 
-void pool_put(struct dconn *c)
+void deliver_pool_put(struct dconn *c)
 {
     struct idle *e, *old = NULL;
-    int64_t now = time_mono_ms();
+    int64_t now = timeutil_mono_ms();
 
     if (c == NULL)
         return;
     if (!deliver_conf.conn_reuse || c->broken || c->nmsgs >= deliver_conf.conn_max_messages ||
         now - c->born_ms >= deliver_conf.conn_max_age) {
-        net_close(c, 1);
+        deliver_net_close(c, 1);
         return;
     }
     e = xcalloc(1, sizeof(*e));
@@ -148,7 +148,7 @@ void pool_put(struct dconn *c)
     if (stopping || nidle >= deliver_conf.conn_cache_size) {
         pthread_mutex_unlock(&lock);
         xfree(e);
-        net_close(c, 1);
+        deliver_net_close(c, 1);
         return;
     }
     e->next = idle_list;
@@ -158,7 +158,7 @@ void pool_put(struct dconn *c)
     close_list(old);
 }
 
-void pool_shutdown(void)
+void deliver_pool_shutdown(void)
 {
     struct idle *all;
 

@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int record_lookup(struct db *db, const char *rid, struct sent_record *rec)
+int deliver_record_lookup(struct db *db, const char *rid, struct sent_record *rec)
 {
     struct db_res *res = NULL;
     int found = 0;
@@ -39,26 +39,26 @@ int record_lookup(struct db *db, const char *rid, struct sent_record *rec)
     return found;
 }
 
-int record_sent(struct job *job, const struct outcome *o)
+int deliver_record_sent(struct job *job, const struct outcome *o)
 {
     const char *rid = job->env.rid;
     long long account = job->env.account_id;
     char code[8];
-    int64_t until = time_mono_ms() + deliver_conf.record_retry, wait = 50;
+    int64_t until = timeutil_mono_ms() + deliver_conf.record_retry, wait = 50;
 
     snprintf(code, sizeof(code), "%03d", o->code);
     for (;;) {
-        struct db *db = job_db(job);
+        struct db *db = worker_job_db(job);
         if (db && db_exec(db,
                           "INSERT IGNORE INTO delivery_record (rid, account_id, state, smtp_code, "
                           "reply, host, at) VALUES (?, ?, 'sent', ?, ?, ?, UTC_TIMESTAMP(3))",
                           "sisss", rid, account, code, o->text, o->host) == TX_OK)
             return 0;
-        if (time_mono_ms() + wait > until) {
+        if (timeutil_mono_ms() + wait > until) {
             msg_warn("%s: cannot record the delivery: %s", rid, db ? db_error(db) : "no database");
             return -1;
         }
-        time_sleep_ms(wait);
+        timeutil_sleep_ms(wait);
         wait = wait * 2 > 2000 ? 2000 : wait * 2;
     }
 }

@@ -58,7 +58,7 @@ static void append_text(struct smtp_reply *r, const char *line, size_t len)
     if (r->len > 0)
         r->text[r->len++] = ' ';
     room = sizeof(r->text) - r->len;
-    printable(clean, room < sizeof(clean) ? room : sizeof(clean), line, len);
+    msg_printable(clean, room < sizeof(clean) ? room : sizeof(clean), line, len);
     size_t n = strlen(clean);
     memcpy(r->text + r->len, clean, n + 1);
     r->len += n;
@@ -116,7 +116,7 @@ char *deliver_reply_dsn(char *out, const struct smtp_reply *r, int class_overrid
     return out;
 }
 
-char *deliver_describe(char *out, size_t outsz, const char *dsn, const char *word,
+char *deliver_reply_describe(char *out, size_t outsz, const char *dsn, const char *word,
                        const char *host, const char *text)
 {
     if (host && *host)
@@ -168,7 +168,7 @@ static int unknown_text(const char *text)
     return 0;
 }
 
-int deliver_suppress_class(const char *dsn, const char *text, const char *exclude,
+int deliver_reply_suppress_class(const char *dsn, const char *text, const char *exclude,
                            const char **type, long long *lifetime_s)
 {
     const char *sd = strchr(dsn, '.');

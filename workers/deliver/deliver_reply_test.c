@@ -112,12 +112,12 @@ TT_TEST(describe_formats)
 {
     char out[512];
 
-    TT_EQ_STR(deliver_describe(out, sizeof(out), "2.0.0", "delivered", "mx.example.com[192.0.2.10]",
+    TT_EQ_STR(deliver_reply_describe(out, sizeof(out), "2.0.0", "delivered", "mx.example.com[192.0.2.10]",
                                "250 2.0.0 Ok: queued as 4Xk2"),
               "[2.0.0] delivered (host mx.example.com[192.0.2.10] said: 250 2.0.0 Ok: queued as 4Xk2)");
-    TT_EQ_STR(deliver_describe(out, sizeof(out), "4.4.1", "deferred", "", "connect to x[1.2.3.4]:25: Connection refused"),
+    TT_EQ_STR(deliver_reply_describe(out, sizeof(out), "4.4.1", "deferred", "", "connect to x[1.2.3.4]:25: Connection refused"),
               "[4.4.1] deferred (connect to x[1.2.3.4]:25: Connection refused)");
-    TT_EQ_STR(deliver_describe(out, sizeof(out), "5.1.10", "bounced", NULL, "Domain x does not accept mail (nullMX)"),
+    TT_EQ_STR(deliver_reply_describe(out, sizeof(out), "5.1.10", "bounced", NULL, "Domain x does not accept mail (nullMX)"),
               "[5.1.10] bounced (Domain x does not accept mail (nullMX))");
 }
 
@@ -126,30 +126,30 @@ TT_TEST(suppress_classes)
     const char *type;
     long long life;
 
-    TT_EQ_INT(deliver_suppress_class("5.1.1", "550 5.1.1 user unknown", "", &type, &life), 1);
+    TT_EQ_INT(deliver_reply_suppress_class("5.1.1", "550 5.1.1 user unknown", "", &type, &life), 1);
     TT_EQ_STR(type, "PREVIOUSLY_BOUNCED");
     TT_EQ_INT(life, 45 * 86400);
-    TT_EQ_INT(deliver_suppress_class("5.1.10", "", "", &type, &life), 1);
+    TT_EQ_INT(deliver_reply_suppress_class("5.1.10", "", "", &type, &life), 1);
     TT_EQ_INT(life, 45 * 86400);
-    TT_EQ_INT(deliver_suppress_class("5.1.2", "", "", &type, &life), 1);
+    TT_EQ_INT(deliver_reply_suppress_class("5.1.2", "", "", &type, &life), 1);
     TT_EQ_INT(life, 45 * 86400);
-    TT_EQ_INT(deliver_suppress_class("5.1.0", "", "", &type, &life), 1);
+    TT_EQ_INT(deliver_reply_suppress_class("5.1.0", "", "", &type, &life), 1);
     TT_EQ_INT(life, 45 * 86400);
-    TT_EQ_INT(deliver_suppress_class("5.2.2", "552 5.2.2 mailbox full", "", &type, &life), 1);
+    TT_EQ_INT(deliver_reply_suppress_class("5.2.2", "552 5.2.2 mailbox full", "", &type, &life), 1);
     TT_EQ_STR(type, "TEMPORARY_SUPPRESSED");
     TT_EQ_INT(life, 86400);
-    TT_EQ_INT(deliver_suppress_class("5.7.1", "554 5.7.1 refused", "", &type, &life), 1);
+    TT_EQ_INT(deliver_reply_suppress_class("5.7.1", "554 5.7.1 refused", "", &type, &life), 1);
     TT_EQ_STR(type, "PREVIOUSLY_BOUNCED");
     TT_EQ_INT(life, 7 * 86400);
     /* text equivalents without a useful enhanced code */
-    TT_EQ_INT(deliver_suppress_class("5.0.0", "550 No such user here", "", &type, &life), 1);
+    TT_EQ_INT(deliver_reply_suppress_class("5.0.0", "550 No such user here", "", &type, &life), 1);
     TT_EQ_INT(life, 45 * 86400);
-    TT_EQ_INT(deliver_suppress_class("5.0.0", "550 go away", "", &type, &life), 1);
+    TT_EQ_INT(deliver_reply_suppress_class("5.0.0", "550 go away", "", &type, &life), 1);
     TT_EQ_INT(life, 7 * 86400);
     /* exclusions */
-    TT_EQ_INT(deliver_suppress_class("5.7.1", "x", "5.7.1", &type, &life), 0);
-    TT_EQ_INT(deliver_suppress_class("5.7.26", "x", "5.1.1, 5.7.*", &type, &life), 0);
-    TT_EQ_INT(deliver_suppress_class("5.1.1", "x", "5.1.10,5.7.*", &type, &life), 1);
+    TT_EQ_INT(deliver_reply_suppress_class("5.7.1", "x", "5.7.1", &type, &life), 0);
+    TT_EQ_INT(deliver_reply_suppress_class("5.7.26", "x", "5.1.1, 5.7.*", &type, &life), 0);
+    TT_EQ_INT(deliver_reply_suppress_class("5.1.1", "x", "5.1.10,5.7.*", &type, &life), 1);
 }
 
 TT_TEST(host_specs)
@@ -157,27 +157,27 @@ TT_TEST(host_specs)
     char host[256];
     int port;
 
-    TT_EQ_INT(route_parse_host("127.0.0.1:2525", host, sizeof(host), &port), 0);
+    TT_EQ_INT(deliver_route_parse_host("127.0.0.1:2525", host, sizeof(host), &port), 0);
     TT_EQ_STR(host, "127.0.0.1");
     TT_EQ_INT(port, 2525);
-    TT_EQ_INT(route_parse_host("relay.example.com", host, sizeof(host), &port), 0);
+    TT_EQ_INT(deliver_route_parse_host("relay.example.com", host, sizeof(host), &port), 0);
     TT_EQ_STR(host, "relay.example.com");
     TT_EQ_INT(port, 25);
-    TT_EQ_INT(route_parse_host("[relay.example.com]:587", host, sizeof(host), &port), 0);
+    TT_EQ_INT(deliver_route_parse_host("[relay.example.com]:587", host, sizeof(host), &port), 0);
     TT_EQ_STR(host, "relay.example.com");
     TT_EQ_INT(port, 587);
-    TT_EQ_INT(route_parse_host("[2001:db8::1]:26", host, sizeof(host), &port), 0);
+    TT_EQ_INT(deliver_route_parse_host("[2001:db8::1]:26", host, sizeof(host), &port), 0);
     TT_EQ_STR(host, "2001:db8::1");
     TT_EQ_INT(port, 26);
-    TT_EQ_INT(route_parse_host("2001:db8::1", host, sizeof(host), &port), 0);
+    TT_EQ_INT(deliver_route_parse_host("2001:db8::1", host, sizeof(host), &port), 0);
     TT_EQ_INT(port, 25);
-    TT_EQ_INT(route_parse_host("host:0", host, sizeof(host), &port), -1);
-    TT_EQ_INT(route_parse_host("host:99999", host, sizeof(host), &port), -1);
-    TT_EQ_INT(route_parse_host("host:25x", host, sizeof(host), &port), -1);
-    TT_EQ_INT(route_parse_host("bad host", host, sizeof(host), &port), -1);
-    TT_EQ_INT(route_parse_host("[unclosed:25", host, sizeof(host), &port), -1);
-    TT_EQ_INT(route_parse_host("", host, sizeof(host), &port), -1);
-    TT_EQ_INT(route_parse_host("a\r\nRCPT", host, sizeof(host), &port), -1);
+    TT_EQ_INT(deliver_route_parse_host("host:0", host, sizeof(host), &port), -1);
+    TT_EQ_INT(deliver_route_parse_host("host:99999", host, sizeof(host), &port), -1);
+    TT_EQ_INT(deliver_route_parse_host("host:25x", host, sizeof(host), &port), -1);
+    TT_EQ_INT(deliver_route_parse_host("bad host", host, sizeof(host), &port), -1);
+    TT_EQ_INT(deliver_route_parse_host("[unclosed:25", host, sizeof(host), &port), -1);
+    TT_EQ_INT(deliver_route_parse_host("", host, sizeof(host), &port), -1);
+    TT_EQ_INT(deliver_route_parse_host("a\r\nRCPT", host, sizeof(host), &port), -1);
 }
 
 TT_MAIN(TT_CASE(reply_single_line), TT_CASE(reply_multi_line), TT_CASE(reply_ehlo_capabilities), TT_CASE(reply_code_only_and_no_enhanced), TT_CASE(reply_hostile_lines), TT_CASE(describe_formats), TT_CASE(suppress_classes), TT_CASE(host_specs))

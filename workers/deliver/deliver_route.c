@@ -36,7 +36,7 @@ static size_t nmap;
 static struct timespec map_mtime;
 static int64_t map_checked;
 
-int route_parse_host(const char *spec, char *host, size_t hostsz, int *port)
+int deliver_route_parse_host(const char *spec, char *host, size_t hostsz, int *port)
 {
     const char *p = spec, *end;
     size_t n;
@@ -121,7 +121,7 @@ static int map_load(const char *path, int fatal)
                 msg_warn("%s:%d: ignored (want \"domain host[:port]\")", path, lineno);
             continue;
         }
-        if (route_parse_host(val, host, sizeof(host), &port) < 0) {
+        if (deliver_route_parse_host(val, host, sizeof(host), &port) < 0) {
             msg_warn("%s:%d: bad host \"%s\": ignored", path, lineno, val);
             continue;
         }
@@ -152,7 +152,7 @@ int deliver_route_init(void)
 {
     if (*deliver_conf.transport_map)
         map_load(deliver_conf.transport_map, 1);
-    map_checked = time_mono_ms();
+    map_checked = timeutil_mono_ms();
     return 0;
 }
 
@@ -160,7 +160,7 @@ int deliver_route_init(void)
 static void map_refresh(void)
 {
     struct stat st;
-    int64_t now = time_mono_ms();
+    int64_t now = timeutil_mono_ms();
     int changed = 0;
 
     pthread_mutex_lock(&map_lock);
@@ -175,7 +175,7 @@ static void map_refresh(void)
         map_load(deliver_conf.transport_map, 0);
 }
 
-int route_transport_lookup(const char *domain, char *value, size_t valsz)
+int deliver_route_transport_lookup(const char *domain, char *value, size_t valsz)
 {
     int found = 0;
     size_t dlen = strlen(domain);
@@ -215,13 +215,13 @@ int deliver_route(const char *rcpt_domain, const char *relay, struct route *r, c
 
     memset(r, 0, sizeof(*r));
     if (relay && *relay) {
-        if (route_parse_host(relay, r->host, sizeof(r->host), &r->port) < 0) {
+        if (deliver_route_parse_host(relay, r->host, sizeof(r->host), &r->port) < 0) {
             snprintf(err, errsz, "relay host \"%s\" is not host[:port]", relay);
             return -1;
         }
         snprintf(r->via, sizeof(r->via), "relay");
-    } else if (route_transport_lookup(rcpt_domain, value, sizeof(value))) {
-        if (route_parse_host(value, r->host, sizeof(r->host), &r->port) < 0) {
+    } else if (deliver_route_transport_lookup(rcpt_domain, value, sizeof(value))) {
+        if (deliver_route_parse_host(value, r->host, sizeof(r->host), &r->port) < 0) {
             snprintf(err, errsz, "transport map entry \"%s\" is not host[:port]", value);
             return -1;
         }

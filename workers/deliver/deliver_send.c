@@ -47,16 +47,16 @@ static void endpoint_key(char *out, size_t outsz, const union dsock *a, int port
 static int transact(struct dconn *c, const char *nexthop, const struct dmsg *m, struct outcome *o)
 {
     int reused = c->nmsgs > 0;
-    int r = session_send(c, m, o);
+    int r = deliver_session_send(c, m, o);
 
     metrics_count("txmail_deliver_transactions_total", "connection",
                   r == 1 ? "stale" : reused ? "reused" : "new", 1);
     if (r == 1) {
-        net_close(c, 0);
+        deliver_net_close(c, 0);
         return 1;
     }
     snprintf(c->nexthop, sizeof(c->nexthop), "%s", nexthop);
-    pool_put(c);
+    deliver_pool_put(c);
     return 0;
 }
 
@@ -71,7 +71,7 @@ static int candidates(struct dctx *ctx, const struct route *rt, struct candidate
 
     *n = 0;
     if (rt->use_mx) {
-        rc = dns_mx(ctx, rt->host, mx, (int)deliver_conf.mx_max_hosts, &nmx, err, sizeof(err));
+        rc = deliver_dns_mx(ctx, rt->host, mx, (int)deliver_conf.mx_max_hosts, &nmx, err, sizeof(err));
         switch (rc) {
         case DNS_OK:
             break;
@@ -81,15 +81,15 @@ static int candidates(struct dctx *ctx, const struct route *rt, struct candidate
             mx[0].pref = 0;
             break;
         case DNS_NXDOMAIN:
-            outcome_reason(o, DLV_BOUNCE, "5.1.2", "%s", err);
+            deliver_session_outcome_reason(o, DLV_BOUNCE, "5.1.2", "%s", err);
             o->dns = 1;
             return -1;
         case DNS_NULLMX:
-            outcome_reason(o, DLV_BOUNCE, "5.1.10", "%s", err);
+            deliver_session_outcome_reason(o, DLV_BOUNCE, "5.1.10", "%s", err);
             o->dns = 1;
             return -1;
         case DNS_TEMP:
-            outcome_reason(o, DLV_DEFER, "4.4.1", "%s", err);
+            deliver_session_outcome_reason(o, DLV_DEFER, "4.4.1", "%s", err);
             o->dns = 1;
             return -1;
         }
@@ -105,7 +105,7 @@ static int candidates(struct dctx *ctx, const struct route *rt, struct candidate
         int room = (int)deliver_conf.mx_max_addresses - *n;
         if (room > MAX_CANDIDATES - *n)
             room = MAX_CANDIDATES - *n;
-        rc = dns_addrs(ctx, mx[i].name, addrs, room, &na, err, sizeof(err));
+        rc = deliver_dns_addrs(ctx, mx[i].name, addrs, room, &na, err, sizeof(err));
         if (rc != DNS_OK) {
             if (!first_err[0])
                 snprintf(first_err, sizeof(first_err), "%s", err);
@@ -113,7 +113,7 @@ static int candidates(struct dctx *ctx, const struct route *rt, struct candidate
             continue;
         }
         for (int k = 0; k < na; k++) {
-            if (rt->use_mx && !dns_addr_allowed(&addrs[k])) {
+            if (rt->use_mx && !deliver_dns_addr_allowed(&addrs[k])) {
                 /* the recipient domain's DNS leads inside: never connected to */
                 if (!denied++) {
                     char ip[INET6_ADDRSTRLEN] = "?";
@@ -137,27 +137,27 @@ static int candidates(struct dctx *ctx, const struct route *rt, struct candidate
     if (denied) {
         /* like Postfix's MX pointing at itself: a configuration error of the
          * domain, deferred (it may be fixed; never a bounce that suppresses) */
-        outcome_reason(o, DLV_DEFER, "4.4.4", "%s", first_err);
+        deliver_session_outcome_reason(o, DLV_DEFER, "4.4.4", "%s", first_err);
         return -1;
     }
     if (rt->use_mx && !temp && nmx == 1 && strcmp(mx[0].name, rt->host) == 0) {
         /* no MX and no address: nowhere to deliver */
-        outcome_reason(o, DLV_BOUNCE, "5.4.4", "%s", first_err);
+        deliver_session_outcome_reason(o, DLV_BOUNCE, "5.4.4", "%s", first_err);
         return -1;
     }
-    outcome_reason(o, DLV_DEFER, "4.4.1", "%s", first_err[0] ? first_err : "no address to deliver to");
+    deliver_session_outcome_reason(o, DLV_DEFER, "4.4.1", "%s", first_err[0] ? first_err : "no address to deliver to");
     return -1;
 }
 
 /* throttled - o: not tried, the destination is at its concurrency limit */
 static void throttled(struct outcome *o, const char *domain, const char *host, int port)
 {
-    outcome_reason(o, DLV_DEFER, "4.4.5", "too many concurrent sessions for %s with %s port %d "
+    deliver_session_outcome_reason(o, DLV_DEFER, "4.4.5", "too many concurrent sessions for %s with %s port %d "
                    "(deliver_destination_concurrency_limit %lld)", domain, host, port, deliver_conf.dest_limit);
     o->throttled = 1;
 }
 
-void deliver_attempt(struct dctx *ctx, const struct dmsg *m, const char *relay, struct outcome *o)
+void deliver_send_attempt(struct dctx *ctx, const struct dmsg *m, const char *relay, struct outcome *o)
 {
     struct route rt;
     struct candidate cand[MAX_CANDIDATES];
@@ -168,28 +168,28 @@ void deliver_attempt(struct dctx *ctx, const struct dmsg *m, const char *relay, 
     memset(o, 0, sizeof(*o));
     const char *at = strrchr(m->rcpt, '@');
     if (at == NULL || at[1] == 0) {
-        outcome_reason(o, DLV_BOUNCE, "5.1.3", "bad recipient address syntax");
+        deliver_session_outcome_reason(o, DLV_BOUNCE, "5.1.3", "bad recipient address syntax");
         return;
     }
     if (deliver_route(at + 1, relay, &rt, err, sizeof(err)) < 0) {
-        outcome_reason(o, DLV_DEFER, "4.3.5", "%s", err);
+        deliver_session_outcome_reason(o, DLV_DEFER, "4.3.5", "%s", err);
         return;
     }
-    if (!dest_take(rt.nexthop)) {
+    if (!deliver_dest_take(rt.nexthop)) {
         throttled(o, at + 1, rt.host, rt.port);
         return;
     }
     /* a cached connection for this next-hop saves the DNS lookups */
-    for (int tries = 0; tries < 4 && (c = pool_get(rt.nexthop, NULL, NULL, m)) != NULL; tries++) {
+    for (int tries = 0; tries < 4 && (c = deliver_pool_get(rt.nexthop, NULL, NULL, m)) != NULL; tries++) {
         char ckey[DCONN_KEY_MAX];
         memcpy(ckey, c->key, sizeof(ckey));
-        if (!dest_take(ckey)) {
-            pool_put(c);        /* its endpoint is busy with other next hops */
+        if (!deliver_dest_take(ckey)) {
+            deliver_pool_put(c);        /* its endpoint is busy with other next hops */
             busy = 1;
             break;
         }
         int r = transact(c, rt.nexthop, m, o);
-        dest_give(ckey);
+        deliver_dest_give(ckey);
         if (r == 0)
             goto out;
     }
@@ -201,11 +201,11 @@ void deliver_attempt(struct dctx *ctx, const struct dmsg *m, const char *relay, 
         goto out;
     for (int i = 0; i < n; i++) {
         endpoint_key(key, sizeof(key), &cand[i].addr, rt.port);
-        if (!dest_take(key)) {
+        if (!deliver_dest_take(key)) {
             busy = 1;           /* another candidate may be free */
             continue;
         }
-        while ((c = pool_get(NULL, key, cand[i].host, m)) != NULL) {
+        while ((c = deliver_pool_get(NULL, key, cand[i].host, m)) != NULL) {
             /* the same server under this candidate's name; an authentication
              * was for the old name only */
             if (strcasecmp(c->host, cand[i].host) != 0) {
@@ -213,29 +213,29 @@ void deliver_attempt(struct dctx *ctx, const struct dmsg *m, const char *relay, 
                 c->verified = 0;
             }
             if (transact(c, rt.nexthop, m, o) == 0) {
-                dest_give(key);
+                deliver_dest_give(key);
                 goto out;
             }
         }
         struct outcome fail;
         memset(&fail, 0, sizeof(fail));
-        c = session_open(&cand[i].addr, rt.port, cand[i].host, m, &fail);
+        c = deliver_session_open(&cand[i].addr, rt.port, cand[i].host, m, &fail);
         if (c == NULL) {
-            dest_give(key);
+            deliver_dest_give(key);
             *o = fail;          /* the last host failure is reported */
             continue;
         }
         int r = transact(c, rt.nexthop, m, o);
-        dest_give(key);
+        deliver_dest_give(key);
         if (r == 0)
             goto out;
         /* a fresh connection is never stale; treat like a host failure */
-        outcome_reason(o, DLV_DEFER, "4.4.1", "lost connection with %s", cand[i].host);
+        deliver_session_outcome_reason(o, DLV_DEFER, "4.4.1", "lost connection with %s", cand[i].host);
     }
     /* no host took the message; one that was only busy will be tried again
      * soon, without counting this as an attempt */
     if (busy)
         throttled(o, at + 1, rt.host, rt.port);
 out:
-    dest_give(rt.nexthop);
+    deliver_dest_give(rt.nexthop);
 }

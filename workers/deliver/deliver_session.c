@@ -2,11 +2,11 @@
  * deliver_session - the SMTP client conversation (RFC 5321, 3207, 2920,
  * 1870, 6152, 6531, 2034).
  *
- * session_open(): connect, greeting, EHLO (HELO fallback), STARTTLS when
+ * deliver_session_open(): connect, greeting, EHLO (HELO fallback), STARTTLS when
  * offered (opportunistic) or required (tlsEnforced), EHLO again. Every
  * failure here is a host failure: the caller tries the next MX.
  *
- * session_send(): one transaction. RSET first on a reused connection; MAIL,
+ * deliver_session_send(): one transaction. RSET first on a reused connection; MAIL,
  * RCPT (and the archive RCPT) and DATA pipelined when the peer offers
  * PIPELINING (DATA only after the RCPT replies when there is an archive
  * recipient, so the archive never gets a copy the recipient refused); the
@@ -36,7 +36,7 @@
 #define DATA_CHUNK 65536
 #define CMD_MAX 2048
 
-void outcome_reason(struct outcome *o, enum dlv_status st, const char *dsn,
+void deliver_session_outcome_reason(struct outcome *o, enum dlv_status st, const char *dsn,
                     const char *fmt, ...)
 {
     va_list ap;
@@ -122,7 +122,7 @@ static int read_reply_ext(struct dconn *c, struct smtp_reply *r, int64_t deadlin
 
     deliver_reply_init(r);
     for (;;) {
-        if (net_read_line(c, line, sizeof(line), &len, deadline) < 0)
+        if (deliver_net_read_line(c, line, sizeof(line), &len, deadline) < 0)
             return -1;
         if (ehlo && r->lines > 0)   /* the first line is the server's name */
             ehlo_line(c, line, len);
@@ -153,7 +153,7 @@ static int read_reply(struct dconn *c, struct smtp_reply *r, int64_t deadline)
 /* phase - the deadline of a phase that starts now and may last timeout_ms */
 static int64_t phase(int64_t timeout_ms)
 {
-    return time_mono_ms() + timeout_ms;
+    return timeutil_mono_ms() + timeout_ms;
 }
 
 /* command - send cmd and read the whole reply, both within one phase deadline */
@@ -161,7 +161,7 @@ static int command(struct dconn *c, const char *cmd, struct smtp_reply *r, int64
 {
     int64_t deadline = phase(timeout_ms);
 
-    if (net_write(c, cmd, strlen(cmd), deadline) < 0)
+    if (deliver_net_write(c, cmd, strlen(cmd), deadline) < 0)
         return -1;
     return read_reply(c, r, deadline);
 }
@@ -177,7 +177,7 @@ static int hello(struct dconn *c, struct outcome *o)
     snprintf(cmd, sizeof(cmd), "EHLO %s\r\n", name);
     c->caps = 0;
     c->size_max = 0;
-    if (net_write(c, cmd, strlen(cmd), deadline) < 0 ||
+    if (deliver_net_write(c, cmd, strlen(cmd), deadline) < 0 ||
         read_reply_ext(c, &r, deadline, 1) < 0) {
         io_failure(o, c, "while sending EHLO");
         return -1;
@@ -214,10 +214,10 @@ static struct dconn *open_once(const union dsock *addr, int port, const char *ho
 {
     char err[300];
     struct smtp_reply r;
-    struct dconn *c = net_connect(addr, port, host, err, sizeof(err));
+    struct dconn *c = deliver_net_connect(addr, port, host, err, sizeof(err));
 
     if (c == NULL) {
-        outcome_reason(o, DLV_DEFER, "4.4.1", "%s", err);
+        deliver_session_outcome_reason(o, DLV_DEFER, "4.4.1", "%s", err);
         o->host_failure = 1;
         return NULL;
     }
@@ -242,7 +242,7 @@ static struct dconn *open_once(const union dsock *addr, int port, const char *ho
         if (r.code != 220) {
             if (m->tls_enforced) {
                 set_peer(o, c);
-                outcome_reason(o, DLV_DEFER, "4.4.1",
+                deliver_session_outcome_reason(o, DLV_DEFER, "4.4.1",
                                "TLS is required, but host %s[%s] refused to start TLS: %s",
                                c->host, c->ip, r.text);
                 goto fail;
@@ -252,14 +252,14 @@ static struct dconn *open_once(const union dsock *addr, int port, const char *ho
             if (!m->tls_enforced)
                 *retry_plain = 1;
             set_peer(o, c);
-            outcome_reason(o, DLV_DEFER, "4.4.1", "%s with %s[%s]", c->err, c->host, c->ip);
+            deliver_session_outcome_reason(o, DLV_DEFER, "4.4.1", "%s with %s[%s]", c->err, c->host, c->ip);
             goto fail;
         } else if (hello(c, o) < 0) {
             goto fail;
         }
     } else if (m->tls_enforced) {
         set_peer(o, c);
-        outcome_reason(o, DLV_DEFER, "4.4.1", "TLS is required, but was not offered by host %s[%s]",
+        deliver_session_outcome_reason(o, DLV_DEFER, "4.4.1", "TLS is required, but was not offered by host %s[%s]",
                        c->host, c->ip);
         goto fail;
     }
@@ -267,11 +267,11 @@ static struct dconn *open_once(const union dsock *addr, int port, const char *ho
 fail:
     o->host_failure = 1;
     set_peer(o, c);
-    net_close(c, 1);
+    deliver_net_close(c, 1);
     return NULL;
 }
 
-struct dconn *session_open(const union dsock *addr, int port, const char *host,
+struct dconn *deliver_session_open(const union dsock *addr, int port, const char *host,
                            const struct dmsg *m, struct outcome *o)
 {
     int retry_plain = 0;
@@ -282,7 +282,7 @@ struct dconn *session_open(const union dsock *addr, int port, const char *host,
     return c;
 }
 
-int session_fits(const struct dconn *c, const struct dmsg *m)
+int deliver_session_fits(const struct dconn *c, const struct dmsg *m)
 {
     if (c->broken)
         return 0;
@@ -321,14 +321,14 @@ static int send_body(struct dconn *c, const struct dmsg *m)
     int64_t slack = (int64_t)(m->raw_len / (size_t)deliver_conf.min_data_rate) * 1000;
     int64_t deadline = phase(deliver_conf.data_block_timeout + slack);
 
-    dotstuff_init(&d);
+    deliver_dot_init(&d);
     for (;;) {
         size_t used = 0;
-        size_t n = dotstuff_run(&d, m->raw + pos, m->raw_len - pos, out, DATA_CHUNK, &used);
+        size_t n = deliver_dot_run(&d, m->raw + pos, m->raw_len - pos, out, DATA_CHUNK, &used);
         pos += used;
         if (pos == m->raw_len)
-            n += dotstuff_end(&d, out + n);     /* room: DATA_CHUNK + 8 */
-        if (net_write(c, out, n, deadline) < 0) {
+            n += deliver_dot_end(&d, out + n);     /* room: DATA_CHUNK + 8 */
+        if (deliver_net_write(c, out, n, deadline) < 0) {
             rc = -1;
             break;
         }
@@ -353,22 +353,22 @@ enum txn_step { TXN_GO, TXN_DONE, TXN_STALE };
 static int refused(const struct dconn *c, const struct dmsg *m, struct outcome *o)
 {
     if (m->smtputf8 && !(c->caps & CAP_SMTPUTF8)) {
-        outcome_reason(o, DLV_BOUNCE, "5.6.7",
+        deliver_session_outcome_reason(o, DLV_BOUNCE, "5.6.7",
                        "SMTPUTF8 is required, but was not offered by host %s[%s]", c->host, c->ip);
         return 1;
     }
     if ((c->caps & CAP_SIZE) && c->size_max > 0 && (long long)m->raw_len > c->size_max) {
-        outcome_reason(o, DLV_BOUNCE, "5.3.4",
+        deliver_session_outcome_reason(o, DLV_BOUNCE, "5.3.4",
                        "message size %zu exceeds size limit %lld of server %s[%s]",
                        m->raw_len, c->size_max, c->host, c->ip);
         return 1;
     }
     if (!addr_ok(m->mail_from, 1, m->smtputf8)) {
-        outcome_reason(o, DLV_BOUNCE, "5.1.7", "bad sender address syntax");
+        deliver_session_outcome_reason(o, DLV_BOUNCE, "5.1.7", "bad sender address syntax");
         return 1;
     }
     if (!addr_ok(m->rcpt, 0, m->smtputf8)) {
-        outcome_reason(o, DLV_BOUNCE, "5.1.3", "bad recipient address syntax");
+        deliver_session_outcome_reason(o, DLV_BOUNCE, "5.1.3", "bad recipient address syntax");
         return 1;
     }
     return 0;
@@ -442,7 +442,7 @@ static enum txn_step envelope_pipelined(struct dconn *c, const struct dmsg *m, s
     if (t->pipe_data)
         len += (size_t)snprintf(cmds + len, size - len, "DATA\r\n");
     int64_t deadline = phase(deliver_conf.mail_timeout);
-    if (net_write(c, cmds, len, deadline) < 0 || read_reply(c, &t->mail, deadline) < 0)
+    if (deliver_net_write(c, cmds, len, deadline) < 0 || read_reply(c, &t->mail, deadline) < 0)
         return failed_mail(c, t, o);
     if (t->mail.code / 100 != 2 && c->broken)
         return refused_by(c, &t->mail, o);     /* 421: the rest of the pipeline is lost */
@@ -493,7 +493,7 @@ static void send_data(struct dconn *c, const struct dmsg *m, struct txn *t, stru
     c->nmsgs++;
 }
 
-int session_send(struct dconn *c, const struct dmsg *m, struct outcome *o)
+int deliver_session_send(struct dconn *c, const struct dmsg *m, struct outcome *o)
 {
     char cmds[CMD_MAX * 3];
     struct smtp_reply r;

@@ -64,7 +64,7 @@ static int is_ip(const char *s)
 
 int deliver_tls_start(struct dconn *c, int64_t timeout_ms, int verify)
 {
-    int64_t deadline = time_mono_ms() + timeout_ms;
+    int64_t deadline = timeutil_mono_ms() + timeout_ms;
     char why[160];
 
     if (c->rpos != c->rlen) {
@@ -109,7 +109,7 @@ int deliver_tls_start(struct dconn *c, int64_t timeout_ms, int verify)
             c->broken = 1;
             return -1;
         }
-        int64_t left = deadline - time_mono_ms();
+        int64_t left = deadline - timeutil_mono_ms();
         struct pollfd p = {c->fd, ev, 0};
         if (left <= 0 || poll(&p, 1, (int)(left > 2147483647 ? 2147483647 : left)) <= 0) {
             snprintf(c->err, sizeof(c->err), "TLS handshake failed: timed out");

@@ -225,12 +225,12 @@ static struct batch *batch_open(const struct nf_job *job, const struct nf_accoun
     b->p = xcalloc(1, sizeof(*b->p));
     b->p->account_id = acct->id;
     snprintf(b->p->job_id, sizeof(b->p->job_id), "%s", job->id);
-    nf_endpoint_copy(&b->p->ep, ep);
+    notify_ctx_endpoint_copy(&b->p->ep, ep);
     b->p->rids = json_array();
     b->p->tags = json_array();
-    b->meta = nf_meta(job, acct);
+    b->meta = notify_sign_meta(job, acct);
     b->items = json_array();
-    b->opened_mono = time_mono_ms();
+    b->opened_mono = timeutil_mono_ms();
     b->hnext = bhash[h];
     bhash[h] = b;
     fifo_push(&open_batches, b);
@@ -243,21 +243,21 @@ static void batch_flush(struct batch *b)
     struct nf_post *p = b->p;
 
     batch_unlink(b);
-    p->body = nf_body(b->meta, b->items, &p->len);
+    p->body = notify_sign_body(b->meta, b->items, &p->len);
     if (p->body == NULL)
         msg_panic("cannot encode a webhook body");
     batched -= p->ndlv;
     json_decref(b->meta);
     json_decref(b->items);
     xfree(b);
-    nf_http_submit(p);
+    notify_http_submit(p);
 }
 
 static void batch_drop(struct batch *b)
 {
     batch_unlink(b);
     batched -= b->p->ndlv;
-    nf_post_free(b->p);
+    notify_http_post_free(b->p);
     json_decref(b->meta);
     json_decref(b->items);
     xfree(b);
@@ -312,7 +312,7 @@ static enum resolved resolve(struct pending *pe, int64_t now, int stopping)
         }
     }
     account = json_integer_value(json_object_get(ev, "account"));
-    rc = nf_job_get(jsonget_str(ev, "job"), &job);
+    rc = notify_ctx_job_get(jsonget_str(ev, "job"), &job);
     if (rc == TX_RETRY_DB)
         return RES_DBDOWN;
     if (rc == TX_RETRY_NOT_READY) {
@@ -328,14 +328,14 @@ static enum resolved resolve(struct pending *pe, int64_t now, int stopping)
         msg_warn("%s: event names account %lld, its job belongs to %lld: the job wins",
                  jsonget_str(ev, "rid"), account, job->account_id);
     }
-    rc = nf_account_get(job->account_id, &acct);
+    rc = notify_ctx_account_get(job->account_id, &acct);
     if (rc == TX_RETRY_DB)
         return RES_DBDOWN;
     if (rc != TX_OK) {
         skip(pe, "dropped", "no such account");
         return RES_DONE;
     }
-    if (!nf_type_wanted(acct, jsonget_str(ev, "type"), jsonget_str(ev, "subType"))) {
+    if (!notify_ctx_type_wanted(acct, jsonget_str(ev, "type"), jsonget_str(ev, "subType"))) {
         skip(pe, "filtered", NULL);
         return RES_DONE;
     }
@@ -355,7 +355,7 @@ static enum resolved resolve(struct pending *pe, int64_t now, int stopping)
     json_array_append_new(b->items, n);
     json_array_append_new(b->p->rids, json_string(jsonget_str(ev, "rid")));
     json_array_append_new(b->p->tags, json_string(jsonget_str(ev, "tag")));
-    nf_post_add_dlv(b->p, pe->epoch, pe->dlv.tag);
+    notify_http_post_add_dlv(b->p, pe->epoch, pe->dlv.tag);
     batched++;
     pending_free(pe);
     if ((long long)json_array_size(b->items) >= notify_conf.batch_max)
@@ -373,7 +373,7 @@ static void park(struct pending *list)
     char *bodies[64];
     struct pending *batch[64];
     int n = 0;
-    int64_t now = time_now_ms();
+    int64_t now = timeutil_now_ms();
 
     while (list || n) {
         if (list && n < 64) {
@@ -393,8 +393,8 @@ static void park(struct pending *list)
             }
             size_t len;
             const char *tier;
-            int64_t delay = nf_retry_delay(pe->waits + 1);
-            if (nf_event_envelope(pe->ev, pe->first_ms, pe->waits + 1, delay, &bodies[n], &len,
+            int64_t delay = notify_retry_delay(pe->waits + 1);
+            if (notify_retry_event_envelope(pe->ev, pe->first_ms, pe->waits + 1, delay, &bodies[n], &len,
                                   &tier) < 0)
                 msg_panic("cannot encode a webhook-event envelope");
             m[n] = (struct mqpub_msg){MQ_EXCHANGE_RETRY, tier, notify_conf.retry_queue, NULL,
@@ -407,7 +407,7 @@ static void park(struct pending *list)
             char why[120];
             free(bodies[i]);
             snprintf(why, sizeof(why), "no message row for this recipient id yet; retry in %llds",
-                     (long long)(nf_retry_delay(batch[i]->waits + 1) / 1000));
+                     (long long)(notify_retry_delay(batch[i]->waits + 1) / 1000));
             skip(batch[i], "deferred", why);
         }
         n = 0;
@@ -483,14 +483,14 @@ static void drop(struct mq_delivery *d, unsigned epoch, json_t *ev)
 static void take_event(struct mq_delivery *d, unsigned epoch, json_t *ev, int64_t first_ms,
                        int waits, int64_t due)
 {
-    int64_t now = time_now_ms();
+    int64_t now = timeutil_now_ms();
     char err[200];
 
     if (delaytier_left(due, now) > 0) {
         char *body;
         size_t len;
         const char *tier;
-        if (nf_event_envelope(ev, first_ms, waits, due - now, &body, &len, &tier) < 0)
+        if (notify_retry_event_envelope(ev, first_ms, waits, due - now, &body, &len, &tier) < 0)
             msg_panic("cannot encode a webhook-event envelope");
         struct mqpub_msg m = {MQ_EXCHANGE_RETRY, tier, notify_conf.retry_queue, NULL, body, len, NULL};
         batchloop_publish(&m, 1);
@@ -505,15 +505,15 @@ static void take_event(struct mq_delivery *d, unsigned epoch, json_t *ev, int64_
         return;
     }
     /* it waited in the tiers: one more look, then parked again */
-    pending_add(d, epoch, ev, first_ms, waits, time_mono_ms() - notify_conf.orphan_wait);
+    pending_add(d, epoch, ev, first_ms, waits, timeutil_mono_ms() - notify_conf.orphan_wait);
 }
 
 static void take_retry(struct mq_delivery *d, unsigned epoch)
 {
     char err[200];
-    int64_t due = 0, now = time_now_ms(), first_ms = 0;
+    int64_t due = 0, now = timeutil_now_ms(), first_ms = 0;
     json_t *ev = NULL;
-    int waits = 0, k = nf_event_decode(d->body, d->len, &ev, &first_ms, &waits, &due, err,
+    int waits = 0, k = notify_retry_event_decode(d->body, d->len, &ev, &first_ms, &waits, &due, err,
                                        sizeof(err));
     struct nf_post *p;
 
@@ -521,7 +521,7 @@ static void take_retry(struct mq_delivery *d, unsigned epoch)
         take_event(d, epoch, ev, first_ms, waits, due);
         return;
     }
-    p = k < 0 ? NULL : nf_retry_decode(d->body, d->len, &due, err, sizeof(err));
+    p = k < 0 ? NULL : notify_retry_decode(d->body, d->len, &due, err, sizeof(err));
 
     if (p == NULL) {
         msg_warn("retry delivery %llu: status=dead-letter (%s)", (unsigned long long)d->tag, err);
@@ -530,22 +530,22 @@ static void take_retry(struct mq_delivery *d, unsigned epoch)
         return;
     }
     mq_delivery_free(d);
-    nf_post_add_dlv(p, epoch, d->tag);
+    notify_http_post_add_dlv(p, epoch, d->tag);
     if (delaytier_left(due, now) > 0) {
         /* a long delay is a chain of tiers: on to the next one */
         char *body;
         size_t len;
         const char *tier;
-        if (nf_retry_envelope(p, due - now, &body, &len, &tier) < 0)
+        if (notify_retry_envelope(p, due - now, &body, &len, &tier) < 0)
             msg_panic("cannot encode a webhook retry envelope");
         struct mqpub_msg m = {MQ_EXCHANGE_RETRY, tier, notify_conf.retry_queue, NULL, body, len, NULL};
         batchloop_publish(&m, 1);
         free(body);
         batchloop_ack(epoch, p->dlvs[0].tag);
-        nf_post_free(p);
+        notify_http_post_free(p);
         return;
     }
-    nf_http_submit(p);
+    notify_http_submit(p);
 }
 
 static void on_deliver(struct mq_delivery *d, unsigned epoch, void *arg)
@@ -573,18 +573,18 @@ static void on_deliver(struct mq_delivery *d, unsigned epoch, void *arg)
         drop(d, epoch, ev);
         return;
     }
-    pending_add(d, epoch, ev, time_now_ms(), 0, time_mono_ms());
+    pending_add(d, epoch, ev, timeutil_now_ms(), 0, timeutil_mono_ms());
 }
 
 static int on_busy(void *arg)
 {
     (void)arg;
-    return (batchloop_stopping() ? 0 : (int)fifo_count(&pend)) + batched + nf_http_busy();
+    return (batchloop_stopping() ? 0 : (int)fifo_count(&pend)) + batched + notify_http_busy();
 }
 
 static int64_t on_work(int64_t budget, int stopping, void *arg)
 {
-    int64_t now = time_mono_ms(), wait = 1000;
+    int64_t now = timeutil_mono_ms(), wait = 1000;
     int mode, running;
     struct batch *b;
 
@@ -595,7 +595,7 @@ static int64_t on_work(int64_t budget, int stopping, void *arg)
         batch_flush(b);
     mode = stopping ? NF_RUN_STOPPING
            : on_busy(NULL) >= notify_conf.prefetch * 3 / 4 ? NF_RUN_PRESSURE : NF_RUN_NORMAL;
-    running = nf_http_run(budget, mode);
+    running = notify_http_run(budget, mode);
     if (running)
         return 0;
     if ((b = fifo_peek(&open_batches)) != NULL)
@@ -605,7 +605,7 @@ static int64_t on_work(int64_t budget, int stopping, void *arg)
         if (w < wait)
             wait = w;
     }
-    if (nf_http_busy() && wait > 100)
+    if (notify_http_busy() && wait > 100)
         wait = 100;
     return wait < 0 ? 0 : wait;
 }
@@ -620,7 +620,7 @@ static void on_lost(void *arg)
         pending_free(pe);
     while ((b = fifo_peek(&open_batches)) != NULL)
         batch_drop(b);
-    nf_http_lost();
+    notify_http_lost();
 }
 
 int main(int argc, char **argv)
@@ -634,19 +634,19 @@ int main(int argc, char **argv)
                                               "deliveries in hand per queue", "30s");
     txconf_init(argc, argv, "notify", table, NULL, NULL);
     notify_conf.prefetch = batchloop_p.prefetch;
-    if (nf_retry_schedule_parse(notify_conf.schedule) < 0)
+    if (notify_retry_schedule_parse(notify_conf.schedule) < 0)
         msg_fatal("notify_retry_schedule: expected delays of at least 1s, e.g. \"10s,20s,1h\"");
-    if (*txconf.master_key && secret_set_master_key(txconf.master_key) < 0)
+    if (*txconf.master_key && crypto_set_master_key(txconf.master_key) < 0)
         msg_fatal("master_key_file: expected 64 hex digits");
-    if (!secret_have_master_key())
+    if (!crypto_have_master_key())
         msg_warn("no master key: webhook secrets and endpoint passwords cannot be decrypted");
     nf_policy = netpolicy_create(notify_conf.deny, notify_conf.allow, err, sizeof(err));
     if (nf_policy == NULL)
         msg_fatal("notify_deny_networks, notify_allow_networks: %s", err);
     if (*notify_conf.ca_file && access(notify_conf.ca_file, R_OK) != 0)
         msg_fatal("notify_ca_file %s: %m", notify_conf.ca_file);
-    nf_ctx_init();
-    nf_http_init();
+    notify_ctx_init();
+    notify_http_init();
     memset(&bc, 0, sizeof(bc));
     bc.name = "notify";
     bc.queues[0] = batchloop_p.queue;
@@ -656,7 +656,7 @@ int main(int argc, char **argv)
     bc.db = 1;
     bc.stop_timeout_ms = batchloop_p.stop_timeout_ms;
     batchloop_run(&bc, &ops, NULL);
-    nf_http_done();
+    notify_http_done();
     netpolicy_free(nf_policy);
     batchloop_table_free(table);
     return 0;

@@ -45,14 +45,14 @@ struct nf_endpoint {
     char *password;             /* as stored: encrypted ("v1:...") */
 };
 
-void nf_endpoint_free(struct nf_endpoint *e);
-void nf_endpoint_copy(struct nf_endpoint *dst, const struct nf_endpoint *src);
+void notify_ctx_endpoint_free(struct nf_endpoint *e);
+void notify_ctx_endpoint_copy(struct nf_endpoint *dst, const struct nf_endpoint *src);
 /*
- * nf_endpoint_parse - the job's endpoint (job.notification: contract
+ * notify_ctx_endpoint_parse - the job's endpoint (job.notification: contract
  * §4.11 endPoint object, bare or under "endPoint"). 0, or -1 when it has
  * no usable URL.
  */
-int nf_endpoint_parse(struct nf_endpoint *e, const char *text);
+int notify_ctx_endpoint_parse(struct nf_endpoint *e, const char *text);
 
 /* ---- job and account context, cached (notify_ctx.c) --------------------- */
 struct nf_account {
@@ -72,17 +72,17 @@ struct nf_job {
     struct nf_endpoint ep;      /* the job's own endpoint (url NULL: none) */
 };
 
-/* nf_ctx_init - the job and account caches (before the loop) */
-void nf_ctx_init(void);
+/* notify_ctx_init - the job and account caches (before the loop) */
+void notify_ctx_init(void);
 /*
- * nf_job_get / nf_account_get - cached rows (Ownership: borrowed until
+ * notify_ctx_job_get / notify_ctx_account_get - cached rows (Ownership: borrowed until
  * the next call). TX_OK, TX_RETRY_NOT_READY (no such row), TX_RETRY_DB;
  * a cached entry past its TTL is served when the database is away.
  */
-enum tx_code nf_job_get(const char *job_id, struct nf_job **out);
-enum tx_code nf_account_get(long long id, struct nf_account **out);
-/* nf_type_wanted - the account posts this event type (notifyEventTypes) */
-int nf_type_wanted(const struct nf_account *a, const char *type, const char *subtype);
+enum tx_code notify_ctx_job_get(const char *job_id, struct nf_job **out);
+enum tx_code notify_ctx_account_get(long long id, struct nf_account **out);
+/* notify_ctx_type_wanted - the account posts this event type (notifyEventTypes) */
+int notify_ctx_type_wanted(const struct nf_account *a, const char *type, const char *subtype);
 
 /* ---- one POST with the deliveries it settles ----------------------------- */
 struct nf_dlv {
@@ -120,37 +120,37 @@ struct nf_post {
     struct nf_post *next;
 };
 
-void nf_post_free(struct nf_post *p);
-void nf_post_add_dlv(struct nf_post *p, unsigned epoch, uint64_t tag);
+void notify_http_post_free(struct nf_post *p);
+void notify_http_post_add_dlv(struct nf_post *p, unsigned epoch, uint64_t tag);
 
 /* ---- signature and headers (notify_sign.c) ------------------------------- */
-/* nf_signature - "t=<t>,v1=<hex>[,v1=<hex>]" into out */
-int nf_signature(struct buf *out, int64_t t, const struct buf *s1, const struct buf *s2,
+/* notify_sign_signature - "t=<t>,v1=<hex>[,v1=<hex>]" into out */
+int notify_sign_signature(struct buf *out, int64_t t, const struct buf *s1, const struct buf *s2,
                  const char *body, size_t len);
-/* nf_header_name_ok - an HTTP token of 1..256 characters */
-int nf_header_name_ok(const char *name);
-/* nf_header_value_ok - no control characters but TAB, at most 8000 bytes */
-int nf_header_value_ok(const char *value);
-/* nf_header_reserved - txmail sets it itself (contract §11.1 precedence) */
-int nf_header_reserved(const char *name, int have_auth);
-/* nf_basic - "Basic base64(user:password)" into out */
-int nf_basic(struct buf *out, const char *user, const char *password);
-/* nf_origin - "scheme://host:port" of url into out (the endpoint's identity); -1 when not http(s) */
-int nf_origin(char *out, size_t outsz, const char *url);
-/* nf_meta - the top-level meta of a POST (contract §11.4). Ownership: new. */
-json_t *nf_meta(const struct nf_job *job, const struct nf_account *acct);
-/* nf_body - {"meta": meta, "notifications": items}, compact. Ownership: new string. */
-char *nf_body(json_t *meta, json_t *items, size_t *len);
+/* notify_sign_header_name_ok - an HTTP token of 1..256 characters */
+int notify_sign_header_name_ok(const char *name);
+/* notify_sign_header_value_ok - no control characters but TAB, at most 8000 bytes */
+int notify_sign_header_value_ok(const char *value);
+/* notify_sign_header_reserved - txmail sets it itself (contract §11.1 precedence) */
+int notify_sign_header_reserved(const char *name, int have_auth);
+/* notify_sign_basic - "Basic base64(user:password)" into out */
+int notify_sign_basic(struct buf *out, const char *user, const char *password);
+/* notify_sign_origin - "scheme://host:port" of url into out (the endpoint's identity); -1 when not http(s) */
+int notify_sign_origin(char *out, size_t outsz, const char *url);
+/* notify_sign_meta - the top-level meta of a POST (contract §11.4). Ownership: new. */
+json_t *notify_sign_meta(const struct nf_job *job, const struct nf_account *acct);
+/* notify_sign_body - {"meta": meta, "notifications": items}, compact. Ownership: new string. */
+char *notify_sign_body(json_t *meta, json_t *items, size_t *len);
 
 /*
- * nf_secrets - the account's webhook secrets, decrypted, new first: the
+ * notify_sign_secrets - the account's webhook secrets, decrypted, new first: the
  * number of secrets (0: the account has none; 2: a rotation within its
  * 24 hours), or -1 when the current secret is stored but cannot be
  * decrypted (wrong or missing master key, damaged value): the POST must
  * not go out unsigned. A previous secret that cannot be decrypted is
  * left out with a warning.
  */
-int nf_secrets(const struct nf_account *a, struct buf *s1, struct buf *s2);
+int notify_sign_secrets(const struct nf_account *a, struct buf *s1, struct buf *s2);
 
 /* ---- endpoint names through dns_servers (notify_dns.c) ------------------- */
 enum nf_dns { NF_DNS_OFF, NF_DNS_READY, NF_DNS_PENDING, NF_DNS_FAILED };
@@ -160,21 +160,21 @@ struct nf_waitfd {
     int read, write;
 };
 
-/* nf_dns_init - c-ares on dns_servers; off (curl resolves) when it is empty */
-int nf_dns_init(void);
-void nf_dns_done(void);
+/* notify_dns_init - c-ares on dns_servers; off (curl resolves) when it is empty */
+int notify_dns_init(void);
+void notify_dns_done(void);
 /*
- * nf_dns_get - the addresses of host for CURLOPT_RESOLVE ("a,[b]"), or
+ * notify_dns_get - the addresses of host for CURLOPT_RESOLVE ("a,[b]"), or
  * PENDING (a lookup runs), FAILED (*err says why), OFF (curl resolves:
  * no dns_servers, or host is an address). Ownership: borrowed until the
  * next call.
  */
-enum nf_dns nf_dns_get(const char *host, const char **addrs, const char **err);
-int nf_dns_pending(void);
-/* nf_dns_fds - the sockets c-ares waits on (for curl_multi_poll) */
-int nf_dns_fds(struct nf_waitfd *out, int max);
-/* nf_dns_run - process what the DNS sockets have, and timeouts; never blocks */
-void nf_dns_run(void);
+enum nf_dns notify_dns_get(const char *host, const char **addrs, const char **err);
+int notify_dns_pending(void);
+/* notify_dns_fds - the sockets c-ares waits on (for curl_multi_poll) */
+int notify_dns_fds(struct nf_waitfd *out, int max);
+/* notify_dns_run - process what the DNS sockets have, and timeouts; never blocks */
+void notify_dns_run(void);
 
 /* ---- one attempt (notify_attempt.c) ------------------------------------- */
 /*
@@ -196,57 +196,57 @@ void notify_attempt_release(struct nf_post *p);
 int notify_attempt_result(struct nf_post *p, int res, long status);
 
 /* ---- HTTP (notify_http.c) ----------------------------------------------- */
-void nf_http_init(void);
+void notify_http_init(void);
 
-/* nf_http_submit - queue a post at its endpoint. Ownership: steals p. */
-void nf_http_submit(struct nf_post *p);
+/* notify_http_submit - queue a post at its endpoint. Ownership: steals p. */
+void notify_http_submit(struct nf_post *p);
 /*
- * nf_http_run - start what the limits allow, park what waited too long,
+ * notify_http_run - start what the limits allow, park what waited too long,
  * run transfers (blocking up to budget_ms when some are active), settle
  * finished posts. Returns the number of active transfers.
  */
-int nf_http_run(int64_t budget_ms, int mode);
+int notify_http_run(int64_t budget_ms, int mode);
 #define NF_RUN_NORMAL 0
 #define NF_RUN_PRESSURE 1
 #define NF_RUN_STOPPING 2
-/* nf_http_busy - deliveries held by queued and active posts */
-int nf_http_busy(void);
-/* nf_http_lost - mark every post of an old epoch stale and drop the queued ones */
-void nf_http_lost(void);
-void nf_http_done(void);
+/* notify_http_busy - deliveries held by queued and active posts */
+int notify_http_busy(void);
+/* notify_http_lost - mark every post of an old epoch stale and drop the queued ones */
+void notify_http_lost(void);
+void notify_http_done(void);
 
 /* ---- retries and dead letters (notify_retry.c) --------------------------- */
 /*
- * nf_retry_envelope - the "webhook" envelope of p due after delay_ms.
+ * notify_retry_envelope - the "webhook" envelope of p due after delay_ms.
  * Ownership: new (*out). 0, or -1 when it cannot be encoded.
  */
-int nf_retry_envelope(const struct nf_post *p, int64_t delay_ms, char **out, size_t *len,
+int notify_retry_envelope(const struct nf_post *p, int64_t delay_ms, char **out, size_t *len,
                       const char **tier);
 /*
- * nf_retry_decode - a post from a "webhook" envelope of the retry queue;
+ * notify_retry_decode - a post from a "webhook" envelope of the retry queue;
  * *due_ms is when it may be tried. NULL with err on a malformed envelope.
  * Ownership: new.
  */
-struct nf_post *nf_retry_decode(const void *body, size_t len, int64_t *due_ms, char *err,
+struct nf_post *notify_retry_decode(const void *body, size_t len, int64_t *due_ms, char *err,
                                 size_t errsz);
 /*
- * nf_event_envelope - a "webhook-event" envelope: ev (an event waiting
+ * notify_retry_event_envelope - a "webhook-event" envelope: ev (an event waiting
  * for its message row since first_ms, waits parkings so far) due after
  * delay_ms. Ownership: new (*out). 0, or -1 when it cannot be encoded.
  */
-int nf_event_envelope(json_t *ev, int64_t first_ms, int waits, int64_t delay_ms, char **out,
+int notify_retry_event_envelope(json_t *ev, int64_t first_ms, int waits, int64_t delay_ms, char **out,
                       size_t *len, const char **tier);
 /*
- * nf_event_decode - the event of a "webhook-event" envelope (Ownership:
+ * notify_retry_event_decode - the event of a "webhook-event" envelope (Ownership:
  * new *ev). 0; 1 when the envelope is of another type; -1 with err when
  * malformed.
  */
-int nf_event_decode(const void *body, size_t len, json_t **ev, int64_t *first_ms, int *waits,
+int notify_retry_event_decode(const void *body, size_t len, json_t **ev, int64_t *first_ms, int *waits,
                     int64_t *due_ms, char *err, size_t errsz);
-/* nf_retry_delay - the delay after the attempts-th failed attempt (notify_retry_schedule) */
-int64_t nf_retry_delay(int attempts);
-int nf_retry_schedule_parse(const char *spec);
-/* nf_dead_write - one webhook_delivery row per notification of p (state dead) */
-enum tx_code nf_dead_write(struct db *db, const struct nf_post *p);
+/* notify_retry_delay - the delay after the attempts-th failed attempt (notify_retry_schedule) */
+int64_t notify_retry_delay(int attempts);
+int notify_retry_schedule_parse(const char *spec);
+/* notify_retry_dead_write - one webhook_delivery row per notification of p (state dead) */
+enum tx_code notify_retry_dead_write(struct db *db, const struct nf_post *p);
 
 #endif

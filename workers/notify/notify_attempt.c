@@ -91,13 +91,13 @@ static int build_headers(struct nf_post *p, const struct buf *sig, struct curl_s
         struct buf plain = BUF_INIT(4096), basic = BUF_INIT(8192);
         const char *pw = p->ep.password;
         if (pw && strncmp(pw, "v1:", 3) == 0) {
-            if (secret_decrypt(&plain, pw, strlen(pw)) < 0) {
+            if (crypto_secret_decrypt(&plain, pw, strlen(pw)) < 0) {
                 msg_warn("%s: cannot decrypt the endpoint password (master key?)", p->job_id);
                 rc = -1;
             }
             pw = buf_ptr(&plain);
         }
-        if (rc == 0 && nf_basic(&basic, p->ep.user, pw ? pw : "") == 0)
+        if (rc == 0 && notify_sign_basic(&basic, p->ep.user, pw ? pw : "") == 0)
             l = add_header(l, "Authorization", basic.data);
         if (plain.data)
             explicit_bzero(plain.data, plain.len);
@@ -108,8 +108,8 @@ static int build_headers(struct nf_post *p, const struct buf *sig, struct curl_s
     }
     json_object_foreach(p->ep.headers, name, v) {
         const char *s = json_string_value(v);
-        if (s == NULL || !nf_header_name_ok(name) || !nf_header_value_ok(s) ||
-            nf_header_reserved(name, have_auth))
+        if (s == NULL || !notify_sign_header_name_ok(name) || !notify_sign_header_value_ok(s) ||
+            notify_sign_header_reserved(name, have_auth))
             continue;
         total += strlen(name) + strlen(s);
         if (total > 10000)
@@ -138,7 +138,7 @@ static int resolve_list(struct nf_post *p)
     snprintf(host, sizeof(host), "%.*s", (int)(colon - hp), hp);
     if (host[0] == '[') /* an IPv6 literal: nothing to resolve */
         return 0;
-    switch (nf_dns_get(host, &addrs, &err)) {
+    switch (notify_dns_get(host, &addrs, &err)) {
     case NF_DNS_OFF:
         return 0;
     case NF_DNS_PENDING:
@@ -194,7 +194,7 @@ static int proxy_pin(struct nf_post *p)
     if (is_literal(host)) {
         addrs = host;
     } else {
-        switch (nf_dns_get(host, &addrs, &err)) {
+        switch (notify_dns_get(host, &addrs, &err)) {
         case NF_DNS_PENDING:
             rc = 1;
             goto out;
@@ -262,9 +262,9 @@ int notify_attempt_sign(struct nf_post *p, const struct nf_account *a, enum tx_c
     int nsec = -1;
 
     if (rc == TX_OK)
-        nsec = nf_secrets(a, &s1, &s2);
+        nsec = notify_sign_secrets(a, &s1, &s2);
     if (nsec >= 0)
-        nf_signature(&sig, time_now_ms() / 1000, &s1, &s2, p->body, p->len);
+        notify_sign_signature(&sig, timeutil_now_ms() / 1000, &s1, &s2, p->body, p->len);
     if (s1.data)
         explicit_bzero(s1.data, s1.len);
     if (s2.data)

@@ -19,8 +19,8 @@
 #define NF_CACHE_MAX 50000
 
 static struct ttlcache *jobs, *accounts;
-static struct nf_job cur_job;           /* what nf_job_get answered last */
-static struct nf_account cur_account;   /* what nf_account_get answered last */
+static struct nf_job cur_job;           /* what notify_ctx_job_get answered last */
+static struct nf_account cur_account;   /* what notify_ctx_account_get answered last */
 
 static void job_copy(void *dst, const void *src);
 static void job_clear(void *v);
@@ -31,7 +31,7 @@ static const struct ttlcache_type job_type = {sizeof(struct nf_job), job_copy, j
 static const struct ttlcache_type account_type = {sizeof(struct nf_account), account_copy,
                                                   account_clear};
 
-void nf_ctx_init(void)
+void notify_ctx_init(void)
 {
     jobs = ttlcache_create(&job_type, NF_CACHE_MAX, 0);
     accounts = ttlcache_create(&account_type, NF_CACHE_MAX, 0);
@@ -48,7 +48,7 @@ static int64_t cache_ttl(void)
 
 /* ---- endpoints ---------------------------------------------------------- */
 
-void nf_endpoint_free(struct nf_endpoint *e)
+void notify_ctx_endpoint_free(struct nf_endpoint *e)
 {
     xfree(e->url);
     json_decref(e->headers);
@@ -58,7 +58,7 @@ void nf_endpoint_free(struct nf_endpoint *e)
     memset(e, 0, sizeof(*e));
 }
 
-void nf_endpoint_copy(struct nf_endpoint *dst, const struct nf_endpoint *src)
+void notify_ctx_endpoint_copy(struct nf_endpoint *dst, const struct nf_endpoint *src)
 {
     dst->url = src->url ? xstrdup(src->url) : NULL;
     dst->headers = src->headers ? json_deep_copy(src->headers) : NULL;
@@ -70,10 +70,10 @@ static int url_ok(const char *url)
 {
     char origin[400];
 
-    return url && strlen(url) <= 2000 && nf_origin(origin, sizeof(origin), url) == 0;
+    return url && strlen(url) <= 2000 && notify_sign_origin(origin, sizeof(origin), url) == 0;
 }
 
-int nf_endpoint_parse(struct nf_endpoint *e, const char *text)
+int notify_ctx_endpoint_parse(struct nf_endpoint *e, const char *text)
 {
     json_t *doc, *ep, *auth, *h;
     const char *url;
@@ -120,7 +120,7 @@ static void job_copy(void *dst, const void *src)
     d->reference_job = s->reference_job ? xstrdup(s->reference_job) : NULL;
     d->cost_center = s->cost_center ? xstrdup(s->cost_center) : NULL;
     d->campaign_id = s->campaign_id ? xstrdup(s->campaign_id) : NULL;
-    nf_endpoint_copy(&d->ep, &s->ep);
+    notify_ctx_endpoint_copy(&d->ep, &s->ep);
 }
 
 static void job_clear(void *v)
@@ -130,11 +130,11 @@ static void job_clear(void *v)
     xfree(j->reference_job);
     xfree(j->cost_center);
     xfree(j->campaign_id);
-    nf_endpoint_free(&j->ep);
+    notify_ctx_endpoint_free(&j->ep);
     memset(j, 0, sizeof(*j));
 }
 
-enum tx_code nf_job_get(const char *job_id, struct nf_job **out)
+enum tx_code notify_ctx_job_get(const char *job_id, struct nf_job **out)
 {
     struct db_res *r = NULL;
     struct nf_job j;
@@ -167,7 +167,7 @@ enum tx_code nf_job_get(const char *job_id, struct nf_job **out)
     j.reference_job = dup_or_null(db_res_get(r, 0, 2));
     j.cost_center = dup_or_null(db_res_get(r, 0, 3));
     j.campaign_id = dup_or_null(db_res_get(r, 0, 4));
-    if (db_res_get(r, 0, 5) && nf_endpoint_parse(&j.ep, db_res_get(r, 0, 5)) < 0)
+    if (db_res_get(r, 0, 5) && notify_ctx_endpoint_parse(&j.ep, db_res_get(r, 0, 5)) < 0)
         msg_warn("%s: job notification endpoint unusable; the account default applies", job_id);
     db_res_free(r);
     ttlcache_put(jobs, job_id, &j, cache_ttl());
@@ -188,7 +188,7 @@ static void account_copy(void *dst, const void *src)
     d->customer_no = xstrdup(s->customer_no);
     d->tenant = s->tenant ? xstrdup(s->tenant) : NULL;
     d->event_types = s->event_types ? json_deep_copy(s->event_types) : NULL;
-    nf_endpoint_copy(&d->def, &s->def);
+    notify_ctx_endpoint_copy(&d->def, &s->def);
     d->secret = s->secret ? xstrdup(s->secret) : NULL;
     d->secret_prev = s->secret_prev ? xstrdup(s->secret_prev) : NULL;
 }
@@ -201,7 +201,7 @@ static void account_clear(void *v)
     xfree(a->customer_no);
     xfree(a->tenant);
     json_decref(a->event_types);
-    nf_endpoint_free(&a->def);
+    notify_ctx_endpoint_free(&a->def);
     if (a->secret)
         xwipestr(a->secret);
     if (a->secret_prev)
@@ -242,7 +242,7 @@ static void account_row(struct nf_account *a, long long id, struct db_res *r)
     a->rotated_ms = db_res_get(r, 0, 10) ? db_res_int(r, 0, 10, 0) : 0;
 }
 
-enum tx_code nf_account_get(long long id, struct nf_account **out)
+enum tx_code notify_ctx_account_get(long long id, struct nf_account **out)
 {
     char key[32];
     struct db_res *r = NULL;
@@ -279,7 +279,7 @@ enum tx_code nf_account_get(long long id, struct nf_account **out)
     return TX_OK;
 }
 
-int nf_type_wanted(const struct nf_account *a, const char *type, const char *subtype)
+int notify_ctx_type_wanted(const struct nf_account *a, const char *type, const char *subtype)
 {
     size_t i;
     json_t *v;

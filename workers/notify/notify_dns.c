@@ -43,10 +43,10 @@ static const struct ttlcache_type dnsent_type = {sizeof(struct dnsent), NULL, NU
 static ares_channel channel;
 static int enabled;
 static struct ttlcache *cache;          /* by host name */
-static struct dnsent last;              /* what nf_dns_get answered last */
+static struct dnsent last;              /* what notify_dns_get answered last */
 static int pending;
 
-int nf_dns_init(void)
+int notify_dns_init(void)
 {
     struct ares_options o;
 
@@ -73,7 +73,7 @@ int nf_dns_init(void)
     return 0;
 }
 
-void nf_dns_done(void)
+void notify_dns_done(void)
 {
     if (enabled) {
         ares_destroy(channel); /* answers the lookups still running */
@@ -84,7 +84,7 @@ void nf_dns_done(void)
     enabled = 0;
 }
 
-int nf_dns_pending(void)
+int notify_dns_pending(void)
 {
     return pending;
 }
@@ -138,7 +138,7 @@ static int literal(const char *host)
     return inet_pton(AF_INET, host, b) == 1 || inet_pton(AF_INET6, host, b) == 1;
 }
 
-enum nf_dns nf_dns_get(const char *host, const char **addrs, const char **err)
+enum nf_dns notify_dns_get(const char *host, const char **addrs, const char **err)
 {
     struct ares_addrinfo_hints hints;
 
@@ -172,7 +172,7 @@ static int writable(int bits, int i)
     return ((unsigned)bits >> (i + ARES_GETSOCK_MAXNUM)) & 1u;
 }
 
-int nf_dns_fds(struct nf_waitfd *out, int max)
+int notify_dns_fds(struct nf_waitfd *out, int max)
 {
     ares_socket_t socks[ARES_GETSOCK_MAXNUM];
     int bits, n = 0;
@@ -192,7 +192,7 @@ int nf_dns_fds(struct nf_waitfd *out, int max)
     return n;
 }
 
-void nf_dns_run(void)
+void notify_dns_run(void)
 {
     ares_socket_t socks[ARES_GETSOCK_MAXNUM];
     fd_set rd, wr;

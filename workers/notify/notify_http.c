@@ -72,11 +72,11 @@ static struct nf_post *dead_pending;
 static int dead_held;
 static int64_t dead_retry_at;
 
-void nf_post_free(struct nf_post *p)
+void notify_http_post_free(struct nf_post *p)
 {
     if (p == NULL)
         return;
-    nf_endpoint_free(&p->ep);
+    notify_ctx_endpoint_free(&p->ep);
     xfree(p->body);
     json_decref(p->rids);
     json_decref(p->tags);
@@ -84,7 +84,7 @@ void nf_post_free(struct nf_post *p)
     xfree(p);
 }
 
-void nf_post_add_dlv(struct nf_post *p, unsigned epoch, uint64_t tag)
+void notify_http_post_add_dlv(struct nf_post *p, unsigned epoch, uint64_t tag)
 {
     if (p->ndlv == p->capdlv) {
         p->capdlv = p->capdlv ? p->capdlv * 2 : 8;
@@ -95,7 +95,7 @@ void nf_post_add_dlv(struct nf_post *p, unsigned epoch, uint64_t tag)
     p->ndlv++;
 }
 
-void nf_http_init(void)
+void notify_http_init(void)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         msg_fatal("curl_global_init failed");
@@ -103,18 +103,18 @@ void nf_http_init(void)
     if (multi == NULL)
         msg_fatal("curl_multi_init failed");
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)(notify_conf.concurrency * 2));
-    if (nf_dns_init() < 0)
+    if (notify_dns_init() < 0)
         msg_fatal("cannot set up the resolver for dns_servers");
 }
 
-void nf_http_done(void)
+void notify_http_done(void)
 {
-    nf_dns_done();
+    notify_dns_done();
     curl_multi_cleanup(multi);
     curl_global_cleanup();
 }
 
-int nf_http_busy(void)
+int notify_http_busy(void)
 {
     return held + dead_held;
 }
@@ -157,15 +157,15 @@ static void ep_sweep(void)
     }
 }
 
-void nf_http_submit(struct nf_post *p)
+void notify_http_submit(struct nf_post *p)
 {
     char origin[400];
 
-    if (nf_origin(origin, sizeof(origin), p->ep.url) < 0)
+    if (notify_sign_origin(origin, sizeof(origin), p->ep.url) < 0)
         msg_panic("submit of a post without a usable URL");
     p->origin = ep_get(origin);
     snprintf(p->origin_name, sizeof(p->origin_name), "%s", origin);
-    p->queued_mono = time_mono_ms();
+    p->queued_mono = timeutil_mono_ms();
     fifo_push(&p->origin->q, p);
     held += p->ndlv;
 }
@@ -210,7 +210,7 @@ static void failed(struct nf_post *p, struct settle *s)
         push(&s->ok, p); /* its deliveries come again: nothing to do */
         return;
     }
-    if (time_now_ms() - p->first_ms >= notify_conf.max_age)
+    if (timeutil_now_ms() - p->first_ms >= notify_conf.max_age)
         push(&s->dead, p);
     else
         push(&s->retry, p);
@@ -220,7 +220,7 @@ static void failed(struct nf_post *p, struct settle *s)
 static void fail_early(struct nf_post *p, struct settle *s)
 {
     if (p->first_ms == 0)
-        p->first_ms = time_now_ms();
+        p->first_ms = timeutil_now_ms();
     p->attempts++;
     failed(p, s);
 }
@@ -234,7 +234,7 @@ static void fail_early(struct nf_post *p, struct settle *s)
 static int start(struct nf_post *p, struct settle *s)
 {
     struct nf_account *a = NULL;
-    enum tx_code rc = nf_account_get(p->account_id, &a);
+    enum tx_code rc = notify_ctx_account_get(p->account_id, &a);
     CURL *c;
     int r;
 
@@ -252,9 +252,9 @@ static int start(struct nf_post *p, struct settle *s)
     if (curl_multi_add_handle(multi, c) != CURLM_OK)
         msg_fatal("curl_multi_add_handle failed");
     p->easy = c;
-    p->started_mono = time_mono_ms();
+    p->started_mono = timeutil_mono_ms();
     if (p->first_ms == 0)
-        p->first_ms = time_now_ms();
+        p->first_ms = timeutil_now_ms();
     p->origin->inflight++;
     active++;
     p->next = inflight_posts;
@@ -283,7 +283,7 @@ static void finished(CURL *c, CURLcode res, struct settle *s)
     p->origin->inflight--;
     active--;
     p->attempts++;
-    metrics_latency(time_mono_ms() - p->started_mono);
+    metrics_latency(timeutil_mono_ms() - p->started_mono);
     if (notify_attempt_result(p, (int)res, status)) {
         push(&s->ok, p);
         return;
@@ -308,9 +308,9 @@ static void publish_later(struct nf_post *list, int parked)
         size_t len;
         const char *tier;
         /* a parked POST did not fail: it comes back after the first delay */
-        int64_t delay = nf_retry_delay(parked ? 1 : p->attempts);
+        int64_t delay = notify_retry_delay(parked ? 1 : p->attempts);
 
-        if (nf_retry_envelope(p, delay, &bodies[i], &len, &tier) < 0)
+        if (notify_retry_envelope(p, delay, &bodies[i], &len, &tier) < 0)
             msg_panic("cannot encode a webhook retry envelope");
         m[i] = (struct mqpub_msg){MQ_EXCHANGE_RETRY, tier, notify_conf.retry_queue, NULL,
                                       bodies[i], len, NULL};
@@ -330,11 +330,11 @@ static void publish_later(struct nf_post *list, int parked)
             metrics_count("txmail_notify_posts_total", "outcome", "parked", 1);
         } else {
             snprintf(why, sizeof(why), "%s; retry in %llds", list->last_result,
-                     (long long)(nf_retry_delay(list->attempts) / 1000));
+                     (long long)(notify_retry_delay(list->attempts) / 1000));
             log_post(list, "deferred", why);
             metrics_count("txmail_notify_posts_total", "outcome", "failed", 1);
         }
-        nf_post_free(list);
+        notify_http_post_free(list);
         list = next;
     }
 }
@@ -346,7 +346,7 @@ static void settle_dead(void)
     while (dead_pending) {
         struct nf_post *p = dead_pending;
         dead_pending = p->next;
-        if (nf_dead_write(batchloop_db(), p) != TX_OK) {
+        if (notify_retry_dead_write(batchloop_db(), p) != TX_OK) {
             push(&keep, p);
             continue;
         }
@@ -356,12 +356,12 @@ static void settle_dead(void)
         metrics_count("txmail_notify_posts_total", "outcome", "dead", 1);
         metrics_count("txmail_notify_notifications_total", "outcome", "dead",
                       (long long)json_array_size(p->rids));
-        nf_post_free(p);
+        notify_http_post_free(p);
     }
     dead_pending = keep;
     if (keep) {
         msg_warn("database unavailable: dead letters kept in hand");
-        dead_retry_at = time_mono_ms() + NF_DEAD_RETRY_MS;
+        dead_retry_at = timeutil_mono_ms() + NF_DEAD_RETRY_MS;
     }
 }
 
@@ -378,7 +378,7 @@ static void settle(struct settle *s)
             metrics_count("txmail_notify_notifications_total", "outcome", "sent",
                           (long long)json_array_size(p->rids));
         }
-        nf_post_free(p);
+        notify_http_post_free(p);
     }
     publish_later(s->retry, 0);
     s->retry = NULL;
@@ -389,14 +389,14 @@ static void settle(struct settle *s)
         dead_held += p->ndlv;
         push(&dead_pending, p);
     }
-    if (dead_pending && time_mono_ms() >= dead_retry_at)
+    if (dead_pending && timeutil_mono_ms() >= dead_retry_at)
         settle_dead();
 }
 
 /* schedule - start what the limits allow; park what waited too long */
 static void schedule(int mode, struct settle *s)
 {
-    int64_t now = time_mono_ms();
+    int64_t now = timeutil_mono_ms();
 
     for (int b = 0; b < NF_EP_BUCKETS; b++) {
         struct nf_ep *e = eps[b];
@@ -423,30 +423,30 @@ static void schedule(int mode, struct settle *s)
     }
 }
 
-int nf_http_run(int64_t budget_ms, int mode)
+int notify_http_run(int64_t budget_ms, int mode)
 {
     struct settle s = {0};
     int running = 0, left;
     CURLMsg *msg;
     struct nf_post *parked;
 
-    nf_dns_run();
+    notify_dns_run();
     schedule(mode, &s);
     parked = s.park;
     s.park = NULL;
     publish_later(parked, 1);
-    if (active == 0 && !nf_dns_pending()) {
+    if (active == 0 && !notify_dns_pending()) {
         settle(&s); /* names that did not resolve */
-        if (dead_pending && time_mono_ms() >= dead_retry_at)
+        if (dead_pending && timeutil_mono_ms() >= dead_retry_at)
             settle_dead();
         ep_sweep();
         return 0;
     }
     curl_multi_perform(multi, &running);
-    if ((running > 0 || nf_dns_pending()) && budget_ms > 0) {
+    if ((running > 0 || notify_dns_pending()) && budget_ms > 0) {
         struct nf_waitfd dfd[16];
         struct curl_waitfd wfd[16];
-        int nfds = 0, nd = nf_dns_fds(dfd, 16);
+        int nfds = 0, nd = notify_dns_fds(dfd, 16);
         for (int i = 0; i < nd; i++) {
             wfd[i].fd = dfd[i].fd;
             wfd[i].events = (short)((dfd[i].read ? CURL_WAIT_POLLIN : 0) |
@@ -454,7 +454,7 @@ int nf_http_run(int64_t budget_ms, int mode)
             wfd[i].revents = 0;
         }
         curl_multi_poll(multi, nd ? wfd : NULL, (unsigned)nd, (int)budget_ms, &nfds);
-        nf_dns_run();
+        notify_dns_run();
         curl_multi_perform(multi, &running);
     }
     while ((msg = curl_multi_info_read(multi, &left)) != NULL)
@@ -462,10 +462,10 @@ int nf_http_run(int64_t budget_ms, int mode)
             finished(msg->easy_handle, msg->data.result, &s);
     settle(&s);
     ep_sweep();
-    return active + nf_dns_pending();
+    return active + notify_dns_pending();
 }
 
-void nf_http_lost(void)
+void notify_http_lost(void)
 {
     unsigned epoch = batchloop_epoch();
 
@@ -476,7 +476,7 @@ void nf_http_lost(void)
                 next = p->next;
                 if (p->ndlv && p->dlvs[0].epoch != epoch) {
                     held -= p->ndlv;
-                    nf_post_free(p);
+                    notify_http_post_free(p);
                 } else {
                     fifo_push(&e->q, p);
                 }
@@ -495,7 +495,7 @@ void nf_http_lost(void)
         dead_pending = p->next;
         if (p->ndlv && p->dlvs[0].epoch != epoch) {
             dead_held -= p->ndlv;
-            nf_post_free(p);
+            notify_http_post_free(p);
         } else {
             push(&keep, p);
         }

@@ -38,21 +38,21 @@
 
 static struct delaytier_schedule schedule;
 
-int nf_retry_schedule_parse(const char *spec)
+int notify_retry_schedule_parse(const char *spec)
 {
     return delaytier_parse(&schedule, spec);
 }
 
-int64_t nf_retry_delay(int attempts)
+int64_t notify_retry_delay(int attempts)
 {
     return delaytier_delay(&schedule, attempts - 1);
 }
 
-int nf_retry_envelope(const struct nf_post *p, int64_t delay_ms, char **out, size_t *len,
+int notify_retry_envelope(const struct nf_post *p, int64_t delay_ms, char **out, size_t *len,
                       const char **tier)
 {
     struct envelope e;
-    int64_t tier_ms, now = time_now_ms();
+    int64_t tier_ms, now = timeutil_now_ms();
     json_t *auth = json_null();
     int rc;
 
@@ -89,7 +89,7 @@ int nf_retry_envelope(const struct nf_post *p, int64_t delay_ms, char **out, siz
     return rc;
 }
 
-int nf_event_envelope(json_t *ev, int64_t first_ms, int waits, int64_t delay_ms, char **out,
+int notify_retry_event_envelope(json_t *ev, int64_t first_ms, int waits, int64_t delay_ms, char **out,
                       size_t *len, const char **tier)
 {
     struct envelope e;
@@ -110,7 +110,7 @@ int nf_event_envelope(json_t *ev, int64_t first_ms, int waits, int64_t delay_ms,
     }
     e.attempt = waits;
     e.created_ms = first_ms;
-    e.due_ms = time_now_ms() + delay_ms;
+    e.due_ms = timeutil_now_ms() + delay_ms;
     json_object_set_new(e.data, "firstSeen", json_integer(first_ms));
     json_object_set_new(e.data, "waits", json_integer(waits));
     envelope_take_raw(&e, raw, strlen(raw));
@@ -120,7 +120,7 @@ int nf_event_envelope(json_t *ev, int64_t first_ms, int waits, int64_t delay_ms,
     return rc;
 }
 
-int nf_event_decode(const void *body, size_t len, json_t **ev, int64_t *first_ms, int *waits,
+int notify_retry_event_decode(const void *body, size_t len, json_t **ev, int64_t *first_ms, int *waits,
                     int64_t *due_ms, char *err, size_t errsz)
 {
     struct envelope e;
@@ -154,7 +154,7 @@ static const char *dstr(json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-struct nf_post *nf_retry_decode(const void *body, size_t len, int64_t *due_ms, char *err,
+struct nf_post *notify_retry_decode(const void *body, size_t len, int64_t *due_ms, char *err,
                                 size_t errsz)
 {
     struct envelope e;
@@ -170,7 +170,7 @@ struct nf_post *nf_retry_decode(const void *body, size_t len, int64_t *due_ms, c
     tags = json_object_get(d, "tags");
     rids = json_object_get(d, "rids");
     if (strcmp(e.type, "webhook") != 0 || !dstr(d, "url") ||
-        nf_origin(origin, sizeof(origin), dstr(d, "url")) < 0 || !json_is_array(tags) ||
+        notify_sign_origin(origin, sizeof(origin), dstr(d, "url")) < 0 || !json_is_array(tags) ||
         !json_is_array(rids) || json_array_size(tags) != json_array_size(rids) ||
         !(h == NULL || json_is_null(h) || json_is_object(h)) ||
         !(auth == NULL || json_is_null(auth) || (json_is_object(auth) && dstr(auth, "user"))) ||
@@ -228,8 +228,8 @@ static enum tx_code dead_rows(struct db *db, void *arg)
     size_t i;
     json_t *n;
 
-    sqltime(first, sizeof(first), p->first_ms ? p->first_ms : time_now_ms());
-    sqltime(last, sizeof(last), time_now_ms());
+    sqltime(first, sizeof(first), p->first_ms ? p->first_ms : timeutil_now_ms());
+    sqltime(last, sizeof(last), timeutil_now_ms());
     snprintf(url, sizeof(url), "%s", p->ep.url);
     json_array_foreach(a->items, i, n) {
         const char *tag = json_string_value(json_object_get(json_object_get(n, "meta"), "tag"));
@@ -258,7 +258,7 @@ static enum tx_code dead_rows(struct db *db, void *arg)
     return TX_OK;
 }
 
-enum tx_code nf_dead_write(struct db *db, const struct nf_post *p)
+enum tx_code notify_retry_dead_write(struct db *db, const struct nf_post *p)
 {
     json_t *doc = json_loadb(p->body, p->len, 0, NULL);
     struct deadarg a = {p, json_object_get(doc, "notifications")};

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
-int nf_signature(struct buf *out, int64_t t, const struct buf *s1, const struct buf *s2,
+int notify_sign_signature(struct buf *out, int64_t t, const struct buf *s1, const struct buf *s2,
                  const char *body, size_t len)
 {
     const struct buf *keys[2] = {s1, s2};
@@ -38,8 +38,8 @@ int nf_signature(struct buf *out, int64_t t, const struct buf *s1, const struct 
         unsigned char mac[32];
         if (keys[i] == NULL || keys[i]->len == 0)
             continue;
-        hmac_sha256(mac, keys[i]->data, keys[i]->len, msg.data, msg.len);
-        hex_encode(hx, mac, sizeof(mac));
+        crypto_hmac_sha256(mac, keys[i]->data, keys[i]->len, msg.data, msg.len);
+        codec_hex_encode(hx, mac, sizeof(mac));
         if (buf_printf(out, ",v1=%s", hx) < 0)
             goto fail;
     }
@@ -50,7 +50,7 @@ fail:
     return -1;
 }
 
-int nf_header_name_ok(const char *name)
+int notify_sign_header_name_ok(const char *name)
 {
     size_t n = strlen(name);
 
@@ -62,7 +62,7 @@ int nf_header_name_ok(const char *name)
     return 1;
 }
 
-int nf_header_value_ok(const char *value)
+int notify_sign_header_value_ok(const char *value)
 {
     size_t n = strlen(value);
 
@@ -76,7 +76,7 @@ int nf_header_value_ok(const char *value)
     return 1;
 }
 
-int nf_header_reserved(const char *name, int have_auth)
+int notify_sign_header_reserved(const char *name, int have_auth)
 {
     static const char *const reserved[] = {
         "Host", "Content-Length", "Content-Type", "Transfer-Encoding", "Connection",
@@ -90,13 +90,13 @@ int nf_header_reserved(const char *name, int have_auth)
     return have_auth && strcasecmp(name, "Authorization") == 0;
 }
 
-int nf_basic(struct buf *out, const char *user, const char *password)
+int notify_sign_basic(struct buf *out, const char *user, const char *password)
 {
     struct buf up = BUF_INIT(1024);
     int rc = -1;
 
     if (buf_printf(&up, "%s:%s", user, password ? password : "") == 0 &&
-        buf_puts(out, "Basic ") == 0 && b64_encode(out, up.data, up.len) == 0)
+        buf_puts(out, "Basic ") == 0 && codec_b64_encode(out, up.data, up.len) == 0)
         rc = 0;
     if (up.data)
         explicit_bzero(up.data, up.len);
@@ -104,7 +104,7 @@ int nf_basic(struct buf *out, const char *user, const char *password)
     return rc;
 }
 
-int nf_origin(char *out, size_t outsz, const char *url)
+int notify_sign_origin(char *out, size_t outsz, const char *url)
 {
     const char *p, *host, *end, *at;
     int https;
@@ -160,7 +160,7 @@ static void set_opt(json_t *o, const char *k, const char *v)
         json_object_set_new(o, k, json_string(v));
 }
 
-json_t *nf_meta(const struct nf_job *job, const struct nf_account *acct)
+json_t *notify_sign_meta(const struct nf_job *job, const struct nf_account *acct)
 {
     json_t *meta = json_object();
     char ts[32];
@@ -170,14 +170,14 @@ json_t *nf_meta(const struct nf_job *job, const struct nf_account *acct)
     json_object_set_new(meta, "account", json_string(acct->name ? acct->name : ""));
     json_object_set_new(meta, "customerNo", json_string(acct->customer_no ? acct->customer_no : ""));
     set_opt(meta, "tenant", acct->tenant);
-    json_object_set_new(meta, "receivedTs", json_string(time_iso8601(ts, sizeof(ts), job->received_ms)));
+    json_object_set_new(meta, "receivedTs", json_string(timeutil_iso8601(ts, sizeof(ts), job->received_ms)));
     set_opt(meta, "referenceJob", job->reference_job);
     set_opt(meta, "costCenter", job->cost_center);
     set_opt(meta, "campaignId", job->campaign_id);
     return meta;
 }
 
-char *nf_body(json_t *meta, json_t *items, size_t *len)
+char *notify_sign_body(json_t *meta, json_t *items, size_t *len)
 {
     json_t *doc = json_object();
     char *out;
@@ -195,20 +195,20 @@ char *nf_body(json_t *meta, json_t *items, size_t *len)
 
 #define NF_ROTATION_MS (24LL * 3600 * 1000)
 
-int nf_secrets(const struct nf_account *a, struct buf *s1, struct buf *s2)
+int notify_sign_secrets(const struct nf_account *a, struct buf *s1, struct buf *s2)
 {
     int n = 0;
 
     if (a->secret) {
-        if (secret_decrypt(s1, a->secret, strlen(a->secret)) < 0) {
+        if (crypto_secret_decrypt(s1, a->secret, strlen(a->secret)) < 0) {
             msg_warn("account %lld: cannot decrypt the webhook secret (master key?)", a->id);
             buf_reset(s1);
             return -1;
         }
         n = 1;
     }
-    if (a->secret_prev && a->rotated_ms && time_now_ms() - a->rotated_ms < NF_ROTATION_MS) {
-        if (secret_decrypt(s2, a->secret_prev, strlen(a->secret_prev)) == 0)
+    if (a->secret_prev && a->rotated_ms && timeutil_now_ms() - a->rotated_ms < NF_ROTATION_MS) {
+        if (crypto_secret_decrypt(s2, a->secret_prev, strlen(a->secret_prev)) == 0)
             n++;
         else
             msg_warn("account %lld: cannot decrypt the previous webhook secret; signing with the "

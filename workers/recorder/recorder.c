@@ -121,7 +121,7 @@ static void on_deliver(struct mq_delivery *d, unsigned epoch, void *arg)
     (void)arg;
     it->dlv = *d;
     it->epoch = epoch;
-    it->arrived_mono = time_mono_ms();
+    it->arrived_mono = timeutil_mono_ms();
     if (pend_tail)
         pend_tail->next = it;
     else
@@ -267,7 +267,7 @@ static void settle_done(struct rec_item **items, int n)
 {
     struct rec_item **acks = xcalloc((size_t)n + 1, sizeof(*acks));
     int nacks = 0;
-    int64_t now = time_mono_ms();
+    int64_t now = timeutil_mono_ms();
 
     for (int i = 0; i < n; i++) {
         struct rec_item *it = items[i];
@@ -316,7 +316,7 @@ static void db_trouble(const char *what)
     backoff = backoff ? backoff * 2 : 250;
     if (backoff > RECORDER_BACKOFF_MAX_MS)
         backoff = RECORDER_BACKOFF_MAX_MS;
-    retry_at = time_mono_ms() + backoff;
+    retry_at = timeutil_mono_ms() + backoff;
     metrics_count("txmail_recorder_batches_total", "outcome", "retry", 1);
 }
 
@@ -425,7 +425,7 @@ static int split_batch(struct rec_item **items, int n, struct rec_item **work, i
     memset(st, 0, sizeof(*st));
     for (int i = 0; i < nwork; i++) {
         enum tx_code rc = run_tx(&work[i], 1, &one);
-        if (rc != TX_OK && recorder_data_error(db_errno(db))) {
+        if (rc != TX_OK && recorder_db_data_error(db_errno(db))) {
             char why[300];
             snprintf(why, sizeof(why), "database refused the data: %u %s", db_errno(db),
                      db_error(db));
@@ -457,12 +457,12 @@ static void process(int64_t now)
     struct rec_item **items = xcalloc((size_t)cap + 1, sizeof(*items));
     struct rec_item **work = xcalloc((size_t)cap + 1, sizeof(*work));
     struct rec_stats st;
-    int64_t started = time_mono_ms();
+    int64_t started = timeutil_mono_ms();
     int n = take_batch(items, now);
     int nwork = decode_batch(items, n, work);
     enum tx_code rc = run_tx(work, nwork, &st);
 
-    if (rc != TX_OK && nwork > 1 && recorder_data_error(db_errno(batchloop_db()))) {
+    if (rc != TX_OK && nwork > 1 && recorder_db_data_error(db_errno(batchloop_db()))) {
         if (split_batch(items, n, work, nwork, &st) < 0)
             goto out;
     } else if (rc != TX_OK) {
@@ -475,7 +475,7 @@ static void process(int64_t now)
     backoff = 0;
     count_stats(&st);
     metrics_count("txmail_recorder_batches_total", "outcome", "ok", 1);
-    metrics_latency(time_mono_ms() - started);
+    metrics_latency(timeutil_mono_ms() - started);
     settle_done(items, n);
 out:
     xfree(items);
@@ -484,7 +484,7 @@ out:
 
 static int64_t on_work(int64_t budget, int stopping, void *arg)
 {
-    int64_t now = time_mono_ms(), wait = 1000;
+    int64_t now = timeutil_mono_ms(), wait = 1000;
 
     (void)arg;
     (void)budget;

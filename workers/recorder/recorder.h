@@ -60,8 +60,8 @@ struct rec_evinfo {
     const char *description;    /* or NULL */
 };
 
-/* recorder_is_delivery_state - the event counts for last_* (contract §12.1) */
-int recorder_is_delivery_state(const char *phase, const char *type);
+/* recorder_state_is_delivery - the event counts for last_* (contract §12.1) */
+int recorder_state_is_delivery(const char *phase, const char *type);
 /*
  * recorder_state_apply - fold one event into s: a final state is never
  * left, the earliest final wins, an older event arriving late never
@@ -79,18 +79,18 @@ struct rec_supp {
     int64_t last_attempt_ms;    /* 0: none */
 };
 
-/* recorder_supp_rank - 1..4 for the four types, 0 for anything else */
-int recorder_supp_rank(const char *type);
+/* recorder_state_supp_rank - 1..4 for the four types, 0 for anything else */
+int recorder_state_supp_rank(const char *type);
 /*
- * recorder_supp_merge - apply an x.suppress of type / lifetime_s (-1:
+ * recorder_state_supp_merge - apply an x.suppress of type / lifetime_s (-1:
  * without end) at ts to cur. Returns 1 when cur changed (write it), and
  * sets *replaced when the entry was created or replaced as a whole
  * (reason and rid then come from the event).
  */
-int recorder_supp_merge(struct rec_supp *cur, const char *type, long long lifetime_s,
+int recorder_state_supp_merge(struct rec_supp *cur, const char *type, long long lifetime_s,
                         int64_t ts_ms, int *replaced);
-/* recorder_supp_touch - a blocked attempt at ts (x.suppressTouch). 1 when cur changed. */
-int recorder_supp_touch(struct rec_supp *cur, int64_t ts_ms);
+/* recorder_state_supp_touch - a blocked attempt at ts (x.suppressTouch). 1 when cur changed. */
+int recorder_state_supp_touch(struct rec_supp *cur, int64_t ts_ms);
 
 /* ---- the transaction (recorder_db.c) ------------------------------------ */
 struct rec_stats {
@@ -104,7 +104,7 @@ struct rec_stats {
  */
 enum tx_code recorder_db_batch(struct db *db, struct rec_item **items, int n,
                                struct rec_stats *st);
-/* recorder_data_error - the error is the data's fault, not the database's */
-int recorder_data_error(unsigned err);
+/* recorder_db_data_error - the error is the data's fault, not the database's */
+int recorder_db_data_error(unsigned err);
 
 #endif

@@ -69,7 +69,7 @@ static const char *bare_lower(char *out, size_t outsz, const char *email)
     return addr_lower(out, outsz, tmp);
 }
 
-int recorder_data_error(unsigned e)
+int recorder_db_data_error(unsigned e)
 {
     switch (e) {
     case 1048: /* column cannot be null */
@@ -166,11 +166,11 @@ static enum tx_code write_intake(struct db *db, json_t *doc, struct rec_stats *s
         w->entry = entry;
         w->from = from;
         w->account = account;
-        time_day(w->rday, sizeof(w->rday), received);
-        time_sql(w->recv, sizeof(w->recv), received);
+        timeutil_day(w->rday, sizeof(w->rday), received);
+        timeutil_sql(w->recv, sizeof(w->recv), received);
         snprintf(w->prov, sizeof(w->prov), "%lld", (long long)json_integer_value(sd));
         w->provp = json_is_integer(sd) ? w->prov : NULL;
-        rid_parse(w->rid, &u, &b, &a);
+        ids_rid_parse(w->rid, &u, &b, &a);
         w->block = json_is_integer(json_object_get(r, "block"))
                        ? json_integer_value(json_object_get(r, "block")) : (long long)b;
         w->index = json_is_integer(json_object_get(r, "index"))
@@ -310,7 +310,7 @@ static enum tx_code write_events(struct db *db, struct evref *evs, int nev, stru
         w->type = jsonget_str_nonempty(ev, "type");
         w->sub = jsonget_str_nonempty(ev, "subType");
         w->key = jsonget_str_nonempty(ev, "eventKey");
-        time_sql(w->ts, sizeof(w->ts), e->ts);
+        timeutil_sql(w->ts, sizeof(w->ts), e->ts);
         w->desc = jsonget_str_nonempty(ev, "description") ? xstrdup(cut(desc, sizeof(desc), jsonget_str_nonempty(ev, "description"), 4000))
                                           : NULL;
         st->events_new++;
@@ -371,7 +371,7 @@ static const char *msgid_of(json_t *ev)
 
 static const char *opt_time(char *out, size_t sz, int64_t ms)
 {
-    return ms > 0 ? time_sql(out, sz, ms) : NULL;
+    return ms > 0 ? timeutil_sql(out, sz, ms) : NULL;
 }
 
 #define STATE_COLS "rid, rday, last_phase, last_state, last_type, last_subtype, " \
@@ -457,7 +457,7 @@ static enum tx_code write_state(struct db *db, struct evref *g, int n, struct re
         struct uuid u;
         uint32_t b = 0, a = 0;
 
-        rid_parse(g[0].rid, &u, &b, &a);
+        ids_rid_parse(g[0].rid, &u, &b, &a);
         cut(email, sizeof(email), jsonget_str_nonempty(mail, "email") ? jsonget_str_nonempty(mail, "email") : "", 320);
         bare_lower(addr, sizeof(addr), email);
         cut(addr, sizeof(addr), addr, 254);
@@ -472,7 +472,7 @@ static enum tx_code write_state(struct db *db, struct evref *g, int n, struct re
                      cut(from, sizeof(from), jsonget_str_nonempty(mail, "from") ? jsonget_str_nonempty(mail, "from") : "", 320),
                      cut(mime, sizeof(mime), jsonget_str_nonempty(mail, "mimeFrom"), 320), rewrite ? rw : NULL,
                      cut(ref, sizeof(ref), jsonget_str_nonempty(mail, "reference"), 50), msgid ? mid : NULL,
-                     time_sql(recv, sizeof(recv), g[0].received),
+                     timeutil_sql(recv, sizeof(recv), g[0].received),
                      s.have ? s.phase : NULL, s.have ? s.state : NULL, s.have ? s.type : NULL,
                      s.have ? s.subtype : NULL, opt_time(lts, sizeof(lts), s.have ? s.ts_ms : 0),
                      opt_time(fts, sizeof(fts), s.final_ms), size,
@@ -575,10 +575,10 @@ static enum tx_code write_suppression(struct db *db, struct suppref *p, struct r
         snprintf(rid, sizeof(rid), "%s", db_res_get(r, 0, 6) ? db_res_get(r, 0, 6) : "");
     }
     if (p->touch) {
-        changed = recorder_supp_touch(&s, p->e->ts);
+        changed = recorder_state_supp_touch(&s, p->e->ts);
     } else {
         json_t *l = json_object_get(p->x, "lifetime_s");
-        changed = recorder_supp_merge(&s, jsonget_str_nonempty(p->x, "type"),
+        changed = recorder_state_supp_merge(&s, jsonget_str_nonempty(p->x, "type"),
                                       json_is_integer(l) ? json_integer_value(l) : -1,
                                       p->e->ts, &replaced);
     }
@@ -603,9 +603,9 @@ static enum tx_code write_suppression(struct db *db, struct suppref *p, struct r
                  "last_attempt_at = VALUES(last_attempt_at), expires_at = VALUES(expires_at), "
                  "lifetime_s = VALUES(lifetime_s), reason = VALUES(reason), rid = VALUES(rid)",
                  "issssssss", p->e->account, p->address, s.type,
-                 time_sql(created, sizeof(created), s.created_ms),
+                 timeutil_sql(created, sizeof(created), s.created_ms),
                  opt_time(attempt, sizeof(attempt), s.last_attempt_ms),
-                 s.expires_ms >= 0 ? time_sql(expires, sizeof(expires), s.expires_ms) : NULL,
+                 s.expires_ms >= 0 ? timeutil_sql(expires, sizeof(expires), s.expires_ms) : NULL,
                  s.lifetime_s >= 0 ? life : NULL, had_reason ? reason : NULL,
                  had_rid ? rid : NULL);
     if (rc == TX_OK)
@@ -687,7 +687,7 @@ static enum tx_code collect_events(struct db *db, struct rec_item **items, int n
             st->orphans++;
             continue;
         }
-        time_day(e->rday, sizeof(e->rday), e->received);
+        timeutil_day(e->rday, sizeof(e->rday), e->received);
         (*nev)++;
     }
     return rc;

@@ -38,7 +38,7 @@ static int check_intake(json_t *doc, char *err, size_t errsz)
     struct uuid u;
     size_t i;
 
-    if (job == NULL || uuid_parse(&u, job) < 0) {
+    if (job == NULL || ids_uuid_parse(&u, job) < 0) {
         snprintf(err, errsz, "intake: missing or malformed job");
         return -1;
     }
@@ -67,7 +67,7 @@ static int check_intake(json_t *doc, char *err, size_t errsz)
         const char *kind = json_string_value(json_object_get(r, "kind"));
         uint32_t b, a;
 
-        if (rid == NULL || rid_parse(rid, &u, &b, &a) < 0 || strncmp(rid, job, 36) != 0) {
+        if (rid == NULL || ids_rid_parse(rid, &u, &b, &a) < 0 || strncmp(rid, job, 36) != 0) {
             snprintf(err, errsz, "intake: recipient %zu: malformed rid", i);
             return -1;
         }
@@ -97,7 +97,7 @@ static int check_x(json_t *ev, char *err, size_t errsz)
     if ((s = json_object_get(x, "suppress")) != NULL) {
         json_t *life = json_object_get(s, "lifetime_s");
         if (!json_is_object(s) || !json_is_string(json_object_get(s, "address")) ||
-            recorder_supp_rank(json_string_value(json_object_get(s, "type"))) == 0 ||
+            recorder_state_supp_rank(json_string_value(json_object_get(s, "type"))) == 0 ||
             !(life == NULL || json_is_null(life) ||
               (json_is_integer(life) && json_integer_value(life) >= 0 &&
                json_integer_value(life) <= 100LL * 366 * 86400)) ||

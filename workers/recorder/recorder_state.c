@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int recorder_is_delivery_state(const char *phase, const char *type)
+int recorder_state_is_delivery(const char *phase, const char *type)
 {
     if (phase == NULL || type == NULL)
         return 0;
@@ -86,10 +86,10 @@ int recorder_state_apply(struct rec_msgstate *s, const struct rec_evinfo *e)
     if (e->type && strcmp(e->type, "TRACE_RECOVER_STORE") == 0 && e->description &&
         strncmp(e->description, "stored until ", 13) == 0) {
         int64_t until;
-        if (time_parse_iso8601(e->description + 13, &until) == 0 && until > s->trace_until_ms)
+        if (timeutil_parse_iso8601(e->description + 13, &until) == 0 && until > s->trace_until_ms)
             s->trace_until_ms = until;
     }
-    if (recorder_is_delivery_state(e->phase, e->type) && wins(s, e)) {
+    if (recorder_state_is_delivery(e->phase, e->type) && wins(s, e)) {
         s->have = 1;
         copy(s->phase, sizeof(s->phase), e->phase);
         copy(s->state, sizeof(s->state), e->state);
@@ -105,7 +105,7 @@ int recorder_state_apply(struct rec_msgstate *s, const struct rec_evinfo *e)
 
 /* ---- suppression -------------------------------------------------------- */
 
-int recorder_supp_rank(const char *type)
+int recorder_state_supp_rank(const char *type)
 {
     static const char *const types[] = {"TEMPORARY_SUPPRESSED", "PREVIOUSLY_BOUNCED",
                                         "MANUAL", "UNSUBSCRIBED", NULL};
@@ -124,11 +124,11 @@ static int64_t later(int64_t a, int64_t b)
     return a > b ? a : b;
 }
 
-int recorder_supp_merge(struct rec_supp *cur, const char *type, long long lifetime_s,
+int recorder_state_supp_merge(struct rec_supp *cur, const char *type, long long lifetime_s,
                         int64_t ts_ms, int *replaced)
 {
     struct rec_supp before = *cur;
-    int rank = recorder_supp_rank(type), crank = recorder_supp_rank(cur->type);
+    int rank = recorder_state_supp_rank(type), crank = recorder_state_supp_rank(cur->type);
     int64_t expires = lifetime_s < 0 ? -1 : ts_ms + lifetime_s * 1000;
 
     *replaced = 0;
@@ -163,10 +163,10 @@ int recorder_supp_merge(struct rec_supp *cur, const char *type, long long lifeti
     return !supp_equal(&before, cur);
 }
 
-int recorder_supp_touch(struct rec_supp *cur, int64_t ts_ms)
+int recorder_state_supp_touch(struct rec_supp *cur, int64_t ts_ms)
 {
     struct rec_supp before = *cur;
-    int rank = recorder_supp_rank(cur->type);
+    int rank = recorder_state_supp_rank(cur->type);
 
     if (!cur->exists)
         return 0;

@@ -106,31 +106,31 @@ TT_TEST(suppress_merge)
 
     s.expires_ms = -1;
     s.lifetime_s = -1;
-    TT_EQ_INT(recorder_supp_merge(&s, "PREVIOUSLY_BOUNCED", 45 * 86400, T0, &repl), 1);
+    TT_EQ_INT(recorder_state_supp_merge(&s, "PREVIOUSLY_BOUNCED", 45 * 86400, T0, &repl), 1);
     TT_EQ_INT(repl, 1);
     TT_EQ_INT(s.expires_ms, T0 + 45LL * 86400000);
     /* replay: nothing */
-    TT_EQ_INT(recorder_supp_merge(&s, "PREVIOUSLY_BOUNCED", 45 * 86400, T0, &repl), 0);
+    TT_EQ_INT(recorder_state_supp_merge(&s, "PREVIOUSLY_BOUNCED", 45 * 86400, T0, &repl), 0);
     /* a weaker class extends, never shortens, keeps the type */
-    TT_EQ_INT(recorder_supp_merge(&s, "TEMPORARY_SUPPRESSED", 86400, T0 + 1000, &repl), 0);
+    TT_EQ_INT(recorder_state_supp_merge(&s, "TEMPORARY_SUPPRESSED", 86400, T0 + 1000, &repl), 0);
     TT_EQ_STR(s.type, "PREVIOUSLY_BOUNCED");
     /* the same class later: refresh */
-    TT_EQ_INT(recorder_supp_merge(&s, "PREVIOUSLY_BOUNCED", 7 * 86400, T0 + 50LL * 86400000 - 1, &repl), 1);
+    TT_EQ_INT(recorder_state_supp_merge(&s, "PREVIOUSLY_BOUNCED", 7 * 86400, T0 + 50LL * 86400000 - 1, &repl), 1);
     TT_EQ_INT(repl, 1);
 
     /* MANUAL and UNSUBSCRIBED are never overwritten by bounce classes */
     struct rec_supp m = entry("MANUAL", T0, -1, -1);
-    TT_EQ_INT(recorder_supp_merge(&m, "PREVIOUSLY_BOUNCED", 45 * 86400, T0 + 5, &repl), 0);
+    TT_EQ_INT(recorder_state_supp_merge(&m, "PREVIOUSLY_BOUNCED", 45 * 86400, T0 + 5, &repl), 0);
     TT_EQ_STR(m.type, "MANUAL");
     struct rec_supp u = entry("UNSUBSCRIBED", T0, -1, -1);
-    TT_EQ_INT(recorder_supp_merge(&u, "TEMPORARY_SUPPRESSED", 86400, T0 + 5, &repl), 0);
+    TT_EQ_INT(recorder_state_supp_merge(&u, "TEMPORARY_SUPPRESSED", 86400, T0 + 5, &repl), 0);
     /* ... but an expired MANUAL entry is */
     struct rec_supp e = entry("MANUAL", T0, T0 + 10, -1);
-    TT_EQ_INT(recorder_supp_merge(&e, "PREVIOUSLY_BOUNCED", 7 * 86400, T0 + 20, &repl), 1);
+    TT_EQ_INT(recorder_state_supp_merge(&e, "PREVIOUSLY_BOUNCED", 7 * 86400, T0 + 20, &repl), 1);
     TT_EQ_STR(e.type, "PREVIOUSLY_BOUNCED");
     /* UNSUBSCRIBED replaces a bounce entry, without end */
     struct rec_supp b = entry("TEMPORARY_SUPPRESSED", T0, T0 + 86400000, 86400);
-    TT_EQ_INT(recorder_supp_merge(&b, "UNSUBSCRIBED", -1, T0 + 5, &repl), 1);
+    TT_EQ_INT(recorder_state_supp_merge(&b, "UNSUBSCRIBED", -1, T0 + 5, &repl), 1);
     TT_EQ_STR(b.type, "UNSUBSCRIBED");
     TT_EQ_INT(b.expires_ms, -1);
     TT_EQ_INT(b.lifetime_s, -1);
@@ -142,22 +142,22 @@ TT_TEST(suppress_touch)
     struct rec_supp m = entry("MANUAL", T0, T0 + 7LL * 86400000, -1);
     struct rec_supp u = entry("UNSUBSCRIBED", T0, -1, -1);
 
-    TT_EQ_INT(recorder_supp_touch(&s, T0 + 86400000), 1);
+    TT_EQ_INT(recorder_state_supp_touch(&s, T0 + 86400000), 1);
     TT_EQ_INT(s.expires_ms, T0 + 8LL * 86400000);
     TT_EQ_INT(s.last_attempt_ms, T0 + 86400000);
     /* replay and late older touches change nothing */
-    TT_EQ_INT(recorder_supp_touch(&s, T0 + 86400000), 0);
-    TT_EQ_INT(recorder_supp_touch(&s, T0 + 1000), 0);
+    TT_EQ_INT(recorder_state_supp_touch(&s, T0 + 86400000), 0);
+    TT_EQ_INT(recorder_state_supp_touch(&s, T0 + 1000), 0);
     TT_EQ_INT(s.expires_ms, T0 + 8LL * 86400000);
     /* MANUAL / UNSUBSCRIBED: only the attempt is noted */
-    TT_EQ_INT(recorder_supp_touch(&m, T0 + 86400000), 1);
+    TT_EQ_INT(recorder_state_supp_touch(&m, T0 + 86400000), 1);
     TT_EQ_INT(m.expires_ms, T0 + 7LL * 86400000);
-    recorder_supp_touch(&u, T0 + 5);
+    recorder_state_supp_touch(&u, T0 + 5);
     TT_EQ_INT(u.expires_ms, -1);
     TT_EQ_INT(u.last_attempt_ms, T0 + 5);
     /* an entry no longer in force is not revived */
     struct rec_supp x = entry("TEMPORARY_SUPPRESSED", T0, T0 + 1000, 86400);
-    recorder_supp_touch(&x, T0 + 2000);
+    recorder_state_supp_touch(&x, T0 + 2000);
     TT_EQ_INT(x.expires_ms, T0 + 1000);
 }
 

@@ -140,7 +140,7 @@ static int init(void)
     render_p.dkim_check_ms = render_conf.check_interval;
     if (!*txconf.master_key)
         msg_fatal("master_key_file is not configured: DKIM keys and VERP need it");
-    if (secret_set_master_key(txconf.master_key) < 0 || verp_set_key_from_master(txconf.master_key) < 0)
+    if (crypto_set_master_key(txconf.master_key) < 0 || verp_set_key_from_master(txconf.master_key) < 0)
         msg_fatal("master_key_file must hold 64 hex digits");
     return 0;
 }
@@ -162,32 +162,32 @@ static enum tx_code run_setup(struct render_run *run)
         run->from_addr = jsonget_str(d, "mailFrom");
         run->mime_from = jsonget_str(d, "mimeFrom");
     }
-    if (!rcpt_addr_ok(run->from_addr) || !json_is_integer(json_object_get(sd, "id"))) {
-        job_reason(run->job, "malformed job: no usable sender or sender domain");
+    if (!render_rcpt_addr_ok(run->from_addr) || !json_is_integer(json_object_get(sd, "id"))) {
+        worker_job_reason(run->job, "malformed job: no usable sender or sender domain");
         return TX_REJECT_MALFORMED;
     }
     for (const char *p = run->from_addr; *p; p++)
         if ((unsigned char)*p >= 0x80)
             run->from_utf8 = 1;
-    rc = domain_get(run->db, json_integer_value(json_object_get(sd, "id")),
+    rc = render_domain_get(run->db, json_integer_value(json_object_get(sd, "id")),
                     run->job->env.account_id, &run->dom);
     if (rc != TX_OK) {
-        job_reason(run->job, "cannot read the sender domain: %s", db_error(run->db));
+        worker_job_reason(run->job, "cannot read the sender domain: %s", db_error(run->db));
         return rc;
     }
     if (!run->dom->found)
         msg_warn("%s: sender domain %lld is no longer registered; sending unsigned",
-                 job_id_for_log(run->job), run->dom->id);
-    rc = domain_rewrite(run->db, run->job->env.account_id, run->from_addr, run->rewrite_from,
+                 worker_job_log_id(run->job), run->dom->id);
+    rc = render_domain_rewrite(run->db, run->job->env.account_id, run->from_addr, run->rewrite_from,
                         sizeof(run->rewrite_from));
     if (rc != TX_OK) {
-        job_reason(run->job, "cannot read the envelope rewrites: %s", db_error(run->db));
+        worker_job_reason(run->job, "cannot read the envelope rewrites: %s", db_error(run->db));
         return rc;
     }
-    if (run->rewrite_from[0] && !rcpt_addr_ok(run->rewrite_from)) {
+    if (run->rewrite_from[0] && !render_rcpt_addr_ok(run->rewrite_from)) {
         char pr[120];
-        msg_warn("%s: envelope rewrite target \"%s\" is not an address; not used", job_id_for_log(run->job),
-                 printable(pr, sizeof(pr), run->rewrite_from, strlen(run->rewrite_from)));
+        msg_warn("%s: envelope rewrite target \"%s\" is not an address; not used", worker_job_log_id(run->job),
+                 msg_printable(pr, sizeof(pr), run->rewrite_from, strlen(run->rewrite_from)));
         run->rewrite_from[0] = 0;
     }
     snprintf(run->msgid_domain, sizeof(run->msgid_domain), "%s",
@@ -195,7 +195,7 @@ static enum tx_code run_setup(struct render_run *run)
     json_t *cursor = json_object_get(d, "cursor");
     run->cur_block = json_integer_value(json_object_get(cursor, "block"));
     run->cur_copy = json_integer_value(json_object_get(cursor, "copy"));
-    run->t_sign = time_now_ms() / 1000;
+    run->t_sign = timeutil_now_ms() / 1000;
     return TX_OK;
 }
 
@@ -206,50 +206,50 @@ static enum tx_code run_setup(struct render_run *run)
  */
 static enum tx_code handle(struct job *job)
 {
-    struct db *db = job_db(job);
+    struct db *db = worker_job_db(job);
     struct render_run run;
     enum tx_code rc;
     size_t mark;
 
     if (strcmp(job->env.type, "job") != 0) {
-        job_reason(job, "not a job envelope (type %s)", job->env.type);
+        worker_job_reason(job, "not a job envelope (type %s)", job->env.type);
         return TX_REJECT_MALFORMED;
     }
     if (db == NULL) {
-        job_reason(job, "the database is not reachable");
+        worker_job_reason(job, "the database is not reachable");
         return TX_RETRY_DB;
     }
     json_t *cursor = json_object_get(job->env.data, "cursor");
     const char *owner = json_string_value(json_object_get(cursor, "owner"));
     long long round = json_integer_value(json_object_get(cursor, "round"));
     if (owner && round > 0) {
-        int claim = round_claim(db, job->env.job_id, round, owner);
+        int claim = render_round_claim(db, job->env.job_id, round, owner);
         if (claim < 0) {
-            job_reason(job, "cannot claim round %lld: %s", round, db_error(db));
+            worker_job_reason(job, "cannot claim round %lld: %s", round, db_error(db));
             return TX_RETRY_DB;
         }
         if (claim == 0) {
-            job_reason(job, "round %lld is owned by another copy of it: dropped", round);
+            worker_job_reason(job, "round %lld is owned by another copy of it: dropped", round);
             return TX_OK;
         }
     }
-    mark = job_mark(job);
+    mark = worker_job_mark(job);
     memset(&run, 0, sizeof(run));
     run.job = job;
     run.db = db;
     run.data = job->env.data;
     run.entry = jsonget_str(run.data, "entry");
     if (run.entry == NULL || (strcmp(run.entry, "rest") != 0 && strcmp(run.entry, "smtp") != 0)) {
-        job_reason(job, "malformed job: unknown entry");
+        worker_job_reason(job, "malformed job: unknown entry");
         return TX_REJECT_MALFORMED;
     }
     rc = run_setup(&run);
     if (rc == TX_OK)
-        rc = strcmp(run.entry, "rest") == 0 ? render_rest(&run) : render_smtp(&run);
-    if (tx_disposition(rc) == TX_DISP_RETRY)
-        job_rollback(job, mark);
-    hook_run_done(&run);
-    domain_release(run.dom);
+        rc = strcmp(run.entry, "rest") == 0 ? render_job_rest(&run) : render_raw_smtp(&run);
+    if (txcode_disposition(rc) == TX_DISP_RETRY)
+        worker_job_rollback(job, mark);
+    render_track_run_done(&run);
+    render_domain_release(run.dom);
     return rc;
 }
 
@@ -275,12 +275,12 @@ static void expired(struct job *job)
         run.from_email = run.from_addr = jsonget_str(run.data, "mailFrom");
         run.mime_from = jsonget_str(run.data, "mimeFrom");
     }
-    render_fail_remaining(&run, "the message could not be rendered before the maximum age");
+    render_rcpt_fail_remaining(&run, "the message could not be rendered before the maximum age");
 }
 
 static void shutdown_render(void)
 {
-    domain_cache_clear();
+    render_domain_cache_clear();
 }
 
 static struct worker w = {

@@ -53,18 +53,18 @@ struct render_domain {
     char dkim_problem[480];
 };
 
-/* domain_get - the cached sender domain (TX_OK, TX_RETRY_DB). Ownership: new reference. */
-enum tx_code domain_get(struct db *db, long long id, long long account_id,
+/* render_domain_get - the cached sender domain (TX_OK, TX_RETRY_DB). Ownership: new reference. */
+enum tx_code render_domain_get(struct db *db, long long id, long long account_id,
                         struct render_domain **out);
-void domain_release(struct render_domain *d);
+void render_domain_release(struct render_domain *d);
 /*
- * domain_rewrite - the envelope_rewrite target for the bare from address
+ * render_domain_rewrite - the envelope_rewrite target for the bare from address
  * of account (exact, case-insensitive) into out, "" when none. Cached.
  */
-enum tx_code domain_rewrite(struct db *db, long long account_id, const char *from, char *out,
+enum tx_code render_domain_rewrite(struct db *db, long long account_id, const char *from, char *out,
                             size_t outsz);
-/* domain_cache_clear - forget everything (shutdown) */
-void domain_cache_clear(void);
+/* render_domain_cache_clear - forget everything (shutdown) */
+void render_domain_cache_clear(void);
 
 /* ---- one recipient's copy (render_emit.c) ------------------------------ */
 
@@ -83,7 +83,7 @@ struct render_rcpt {
 /* what every copy of a job shares */
 struct render_run {
     struct job *job;
-    struct db *db;               /* the thread's handle (job_db) */
+    struct db *db;               /* the thread's handle (worker_job_db) */
     json_t *data;
     const char *entry;
     const char *from_email;      /* as submitted (notifications) */
@@ -103,64 +103,64 @@ struct render_run {
 /* ---- one copy's envelope, events and log line (render_emit.c) ---------- */
 
 /*
- * emit_message - queue the message envelope of one copy to the next stage
+ * render_emit_message - queue the message envelope of one copy to the next stage
  * and its PROCESSING_FINISHED event, and log the outcome. Ownership:
  * steals raw (malloc'd).
  */
-void emit_message(struct render_run *run, const struct render_rcpt *r, char *raw, size_t len,
+void render_emit_message(struct render_run *run, const struct render_rcpt *r, char *raw, size_t len,
                   const char *message_id, int smtputf8, int eightbit, const char *signed_with);
-/* emit_failed - PROCESS/FINISHED/DROPPED/PROCESSING_FAILED for r, logged */
-void emit_failed(struct render_run *run, const struct render_rcpt *r, const char *why);
-/* emit_dkim_drop - DELIVER/FINISHED/DROPPED/INVALID_DKIM_SIGNATURE for r, logged */
-void emit_dkim_drop(struct render_run *run, const struct render_rcpt *r, const char *message_id);
+/* render_emit_failed - PROCESS/FINISHED/DROPPED/PROCESSING_FAILED for r, logged */
+void render_emit_failed(struct render_run *run, const struct render_rcpt *r, const char *why);
+/* render_emit_dkim_drop - DELIVER/FINISHED/DROPPED/INVALID_DKIM_SIGNATURE for r, logged */
+void render_emit_dkim_drop(struct render_run *run, const struct render_rcpt *r, const char *message_id);
 
 /* ---- rounds of a large job (render_round.c) ----------------------------- */
 
-/* round_claim - 1: the message owner owns round of job_id (render it);
+/* render_round_claim - 1: the message owner owns round of job_id (render it);
  * 0: another copy of the round owns it (drop it); -1: database trouble */
-int round_claim(struct db *db, const char *job_id, long long round, const char *owner);
+int render_round_claim(struct db *db, const char *job_id, long long round, const char *owner);
 /*
- * emit_continue - publish the input again to this stage with data.cursor
+ * render_round_continue - publish the input again to this stage with data.cursor
  * = {block, copy}: the rest of the job is rendered in a later round.
  */
-void emit_continue(struct render_run *run, long long block, long long copy);
-/* emit_round_full - 1 when this round has queued enough to stop here */
-int emit_round_full(const struct render_run *run);
+void render_round_continue(struct render_run *run, long long block, long long copy);
+/* render_round_full - 1 when this round has queued enough to stop here */
+int render_round_full(const struct render_run *run);
 
 /* ---- the sender domain on each copy (render_sender.c) ------------------- */
 
-/* emit_mail_from - MAIL FROM of the copy for rid: rewrite, VERP or the bare from */
-int emit_mail_from(const struct render_run *run, const char *rid, char *out, size_t outsz);
+/* render_sender_mail_from - MAIL FROM of the copy for rid: rewrite, VERP or the bare from */
+int render_sender_mail_from(const struct render_run *run, const char *rid, char *out, size_t outsz);
 /*
- * sign_copy - prepend the DKIM signatures of run->dom to a copy:
+ * render_sender_sign_copy - prepend the DKIM signatures of run->dom to a copy:
  * out = signatures + hdr + body. 0 signed (or unsigned by policy
  * deliver, *how says which), 1 no usable key and the policy is drop,
  * -1 error (err).
  */
-int sign_copy(struct render_run *run, struct buf *out, const char *hdr, size_t hdrlen,
+int render_sender_sign_copy(struct render_run *run, struct buf *out, const char *hdr, size_t hdrlen,
               const char *body, size_t bodylen, const unsigned char bh[32], const char **how,
               char *err, size_t errsz);
 
 /* ---- the two kinds of job ---------------------------------------------- */
 
-/* render_rest - a REST job (render_job.c) */
-enum tx_code render_rest(struct render_run *run);
-/* render_smtp - an SMTP job (render_raw.c) */
-enum tx_code render_smtp(struct render_run *run);
+/* render_job_rest - a REST job (render_job.c) */
+enum tx_code render_job_rest(struct render_run *run);
+/* render_raw_smtp - an SMTP job (render_raw.c) */
+enum tx_code render_raw_smtp(struct render_run *run);
 
 /* ---- the recipients of the data (render_rcpt.c) ------------------------ */
 
-/* rcpt_addr_ok - a bare address fit for a header field and an SMTP envelope */
-int rcpt_addr_ok(const char *a);
+/* render_rcpt_addr_ok - a bare address fit for a header field and an SMTP envelope */
+int render_rcpt_addr_ok(const char *a);
 /*
- * rcpt_from_json - r from an address element of the data (borrowed
+ * render_rcpt_from_json - r from an address element of the data (borrowed
  * strings); -1 when it has no rid or no bare address
  */
-int rcpt_from_json(json_t *a, const char *kind, const char *reference, struct render_rcpt *r);
+int render_rcpt_from_json(json_t *a, const char *kind, const char *reference, struct render_rcpt *r);
 /*
- * render_fail_remaining - PROCESSING_FAILED for every address not yet
+ * render_rcpt_fail_remaining - PROCESSING_FAILED for every address not yet
  * handled (from data.cursor on) that was not dropped at intake
  */
-void render_fail_remaining(struct render_run *run, const char *why);
+void render_rcpt_fail_remaining(struct render_run *run, const char *why);
 
 #endif

@@ -62,7 +62,7 @@ static void job_raw(struct buf *raw, size_t seg[2][2])
     buf_append(raw, html.data, html.len);
     seg[0][1] = html.len;
     seg[1][0] = raw->len;
-    b64_encode(raw, bin, 100 * 1024);
+    codec_b64_encode(raw, bin, 100 * 1024);
     seg[1][1] = raw->len - seg[1][0];
     buf_free(&html);
     xfree(bin);
@@ -78,7 +78,7 @@ static void job_envelope(char **body, size_t *len, int track, int nrcpt)
     json_error_t jerr;
 
     job_raw(&raw, seg);
-    rid_format(rid, JOB_ID, 0, 0);
+    ids_rid_format(rid, JOB_ID, 0, 0);
     json_t *d = json_pack_ex(&jerr, 0,
         "{s:s,s:s,s:{s:i,s:s,s:s,s:n},s:{s:i,s:s},s:n,s:n,s:n,"
         "s:{s:s,s:b,s:s,s:n},"
@@ -112,7 +112,7 @@ static void job_envelope(char **body, size_t *len, int track, int nrcpt)
     json_t *to = json_object_get(json_array_get(json_object_get(d, "blocks"), 0), "to");
     for (int i = 1; i < nrcpt; i++) {
         json_t *r = json_deep_copy(json_array_get(to, 0));
-        rid_format(rid, JOB_ID, 0, (uint32_t)i);
+        ids_rid_format(rid, JOB_ID, 0, (uint32_t)i);
         json_object_set_new(r, "rid", json_string(rid));
         json_object_set_new(r, "index", json_integer(i));
         json_array_append_new(to, r);
@@ -147,7 +147,7 @@ static EVP_PKEY *load_key(const char *path)
     size_t n = f ? fread(pem, 1, sizeof(pem), f) : 0;
     if (f)
         fclose(f);
-    if (n == 0 || dkim_key_from_pem(&k, &alg, pem, n, err, sizeof(err)) < 0)
+    if (n == 0 || render_dkim_key_from_pem(&k, &alg, pem, n, err, sizeof(err)) < 0)
         msg_fatal("%s: no usable key", path);
     return k;
 }
@@ -174,9 +174,9 @@ static __attribute__((noinline)) void one_round(const char *body, size_t len, st
     run.dom = dom;
     snprintf(run.msgid_domain, sizeof(run.msgid_domain), "%s", dom->message_id_domain);
     run.t_sign = 1795867201;
-    if (render_rest(&run) != TX_OK || run.copies != nrcpt)
+    if (render_job_rest(&run) != TX_OK || run.copies != nrcpt)
         msg_fatal("render failed: %s", job.reason);
-    hook_run_done(&run);
+    render_track_run_done(&run);
     for (int i = 0; i < job.nouts; i++) {
         if (out && strcmp(job.outs[i].exchange, MQ_EXCHANGE_WORK) == 0)
             fwrite(job.outs[i].body, 1, job.outs[i].len, out);

@@ -32,9 +32,9 @@ int render_block_parse(json_t *b, size_t array_index, struct rblock *rb)
         size_t i;
         json_t *a;
         json_array_foreach(json_object_get(b, kinds[k]), i, a) {
-            if (rcpt_from_json(a, kinds[k], rb->reference, &rb->r[rb->nr]) < 0)
+            if (render_rcpt_from_json(a, kinds[k], rb->reference, &rb->r[rb->nr]) < 0)
                 return -1;
-            if (!rb->r[rb->nr].dropped && !rcpt_addr_ok(rb->r[rb->nr].addr))
+            if (!rb->r[rb->nr].dropped && !render_rcpt_addr_ok(rb->r[rb->nr].addr))
                 return -1;
             rb->nr++;
             if (k == 0)
@@ -71,7 +71,7 @@ static int text_of(struct rjob *rj, struct rblock *rb, const struct part *p, enu
         return 0;
     }
     buf_init(store, (size_t)rj->limit);
-    if (hook_template_part(rj->run, which, p->text, p->len, json_object_get(rb->j, "personalization"),
+    if (render_track_template_part(rj->run, which, p->text, p->len, json_object_get(rb->j, "personalization"),
                            store, err, errsz) < 0)
         return -1;
     *text = buf_ptr(store);
@@ -90,7 +90,7 @@ int render_block_body(struct rjob *rj, struct rblock *rb, const struct buf *html
     snprintf(seed, sizeof(seed), "%s/%lld", rj->run->job->env.job_id, rb->index);
     struct mime_spec spec = {plain, html_ent, rj->inl, html_ent ? rj->ninl : 0, rj->att, rj->natt, seed};
     buf_init(out, (size_t)rj->limit);
-    return mime_build(out, &spec, body_off, err, errsz);
+    return render_mime_build(out, &spec, body_off, err, errsz);
 }
 
 /*
@@ -103,7 +103,7 @@ int render_block_entity(struct rjob *rj, struct rblock *rb, char *err, size_t er
         return 0;
     if (rj->html_later) {
         struct mime_text t = {rj->body.text, rj->body.len, rj->body.charset, rj->body.cte, "html"};
-        if (mime_text_entity(&rj->html_ent, &t, err, errsz) < 0)
+        if (render_mime_text_entity(&rj->html_ent, &t, err, errsz) < 0)
             return -1;
         rj->html_later = 0;
     }
@@ -128,7 +128,7 @@ int render_block_entity(struct rjob *rj, struct rblock *rb, char *err, size_t er
 static int block_cannot_fail(const struct rjob *rj, const struct rblock *rb)
 {
     struct mime_text t = {rj->body.text, rj->body.len, rj->body.charset, rj->body.cte, "html"};
-    size_t max = mime_text_max(&t), n = rj->ninl + rj->natt;
+    size_t max = render_mime_text_max(&t), n = rj->ninl + rj->natt;
 
     if (max == SIZE_MAX || rb->post.len + 512 > rb->post.max)
         return 0;
@@ -162,14 +162,14 @@ int render_block_build(struct rjob *rj, struct rblock *rb, char *err, size_t err
                         &rb->plain_buf, &t, &tl, err, errsz) < 0)
                 return -1;
             struct mime_text mt = {t, tl, plain->charset, plain->cte, "plain"};
-            if (mime_text_entity(&rb->plain_ent, &mt, err, errsz) < 0)
+            if (render_mime_text_entity(&rb->plain_ent, &mt, err, errsz) < 0)
                 return -1;
         }
         if (rj->body.present && rj->body.html) {
             if (text_of(rj, rb, &rj->body, PART_BODY, &rb->html_buf, &t, &tl, err, errsz) < 0)
                 return -1;
             struct mime_text mt = {t, tl, rj->body.charset, rj->body.cte, "html"};
-            if (mime_text_entity(&rb->html_ent, &mt, err, errsz) < 0)
+            if (render_mime_text_entity(&rb->html_ent, &mt, err, errsz) < 0)
                 return -1;
             rb->html = t;
             rb->html_len = tl;

@@ -57,18 +57,18 @@ static int copy_tracked(struct rjob *rj, struct rblock *rb, const struct render_
 {
     if (!rb->html || !(jsonget_bool(rb->j, "openTracking") || jsonget_bool(rb->j, "linkTracking")))
         return 0;
-    int t = hook_track_html(rj->run, r, rb->j, jsonget_bool(rb->j, "openTracking"), jsonget_bool(rb->j, "linkTracking"),
+    int t = render_track_html(rj->run, r, rb->j, jsonget_bool(rb->j, "openTracking"), jsonget_bool(rb->j, "linkTracking"),
                             rb->html, rb->html_len, rb->unsub, rb->nunsub, &c->tracked, err, errsz);
     if (t <= 0)
         return t;
     struct mime_text mt = {buf_ptr(&c->tracked), c->tracked.len, rj->body.charset, rj->body.cte, "html"};
     size_t off;
-    if (mime_text_entity(&c->tent, &mt, err, errsz) < 0 ||
+    if (render_mime_text_entity(&c->tent, &mt, err, errsz) < 0 ||
         render_block_body(rj, rb, &c->tent, &c->tbody, &off, err, errsz) < 0)
         return -1;
     c->body = c->tbody.data + off;
     c->bodylen = c->tbody.len - off;
-    dkim_body_hash(c->tbh, c->body, c->bodylen);
+    render_dkim_body_hash(c->tbh, c->body, c->bodylen);
     c->bh = c->tbh;
     /* the xHeaders, then this copy's own Content-* fields (its transfer
      * encoding may differ from the block's) */
@@ -90,7 +90,7 @@ static int copy_block_body(struct rjob *rj, struct rblock *rb, struct copy *c, c
     c->body = rb->entity.data + rb->body_off;
     c->bodylen = rb->entity.len - rb->body_off;
     if (!rb->have_bh)
-        dkim_body_hash(rb->bh, c->body, c->bodylen);
+        render_dkim_body_hash(rb->bh, c->body, c->bodylen);
     rb->have_bh = 1;
     c->bh = rb->bh;
     return 0;
@@ -107,7 +107,7 @@ static int copy_header(struct rjob *rj, struct rblock *rb, const struct render_r
     char own[1100];
     const struct buf *lup = &rb->lu;
 
-    if (!rb->unsub_https && hook_unsubscribe_url(rj->run, r, own, sizeof(own)) > 0) {
+    if (!rb->unsub_https && render_track_unsubscribe_url(rj->run, r, own, sizeof(own)) > 0) {
         if (render_fields_list_unsubscribe(rb, &c->lu, own) < 0) {
             snprintf(err, errsz, "List-Unsubscribe does not fit");
             return -1;
@@ -145,11 +145,11 @@ int render_copy_one(struct rjob *rj, struct rblock *rb, const struct render_rcpt
         goto out;
     if (copy_header(rj, rb, r, &c, msgid, err, errsz) < 0)
         goto out;
-    int s = sign_copy(run, &c.msg, c.hdr.data, c.hdr.len, c.body, c.bodylen, c.bh, &how, err, errsz);
+    int s = render_sender_sign_copy(run, &c.msg, c.hdr.data, c.hdr.len, c.body, c.bodylen, c.bh, &how, err, errsz);
     if (s < 0)
         goto out;
     if (s > 0) {
-        emit_dkim_drop(run, r, msgid);
+        render_emit_dkim_drop(run, r, msgid);
         rc = 0;
         goto out;
     }
@@ -160,7 +160,7 @@ int render_copy_one(struct rjob *rj, struct rblock *rb, const struct render_rcpt
     size_t len = c.msg.len;
     char *raw = buf_steal(&c.msg, NULL);
     int utf8 = r->utf8 || run->from_utf8 || rb->hdr_utf8 || has_8bit(r->addr);
-    emit_message(run, r, raw, len, msgid, utf8, rb->hdr_utf8, how);
+    render_emit_message(run, r, raw, len, msgid, utf8, rb->hdr_utf8, how);
     rc = 0;
 out:
     copy_free(&c);

@@ -16,7 +16,7 @@ static const char *const sign_names[] = {
 };
 #define SIGN_OVER ((int)(sizeof(sign_names) / sizeof(sign_names[0])) - 1)
 
-int dkim_key_from_pem(EVP_PKEY **out, enum dkim_alg *alg, const char *pem, size_t len, char *err,
+int render_dkim_key_from_pem(EVP_PKEY **out, enum dkim_alg *alg, const char *pem, size_t len, char *err,
                       size_t errsz)
 {
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
@@ -117,14 +117,14 @@ static void canon_body(struct sink *s, const char *p, size_t len)
         sink_put(s, "\r\n", 2);
 }
 
-void dkim_canon_body(struct buf *out, const char *body, size_t len)
+void render_dkim_canon_body(struct buf *out, const char *body, size_t len)
 {
     struct sink s = {NULL, out};
 
     canon_body(&s, body, len);
 }
 
-void dkim_body_hash(unsigned char bh[32], const char *body, size_t len)
+void render_dkim_body_hash(unsigned char bh[32], const char *body, size_t len)
 {
     struct sink s = {EVP_MD_CTX_new(), NULL};
     unsigned int n = 32;
@@ -178,7 +178,7 @@ static void canon_field(struct buf *out, const char *f, size_t len, int crlf)
         buf_puts(out, "\r\n");
 }
 
-void dkim_canon_header(struct buf *out, const char *field, size_t len)
+void render_dkim_canon_header(struct buf *out, const char *field, size_t len)
 {
     canon_field(out, field, len, 1);
 }
@@ -255,7 +255,7 @@ static int sign_digest(const struct dkim_key *k, const unsigned char md[32], uns
     return ok ? 0 : -1;
 }
 
-int dkim_sign(struct buf *out, const struct dkim_key *k, const char *hdr, size_t hdrlen,
+int render_dkim_sign(struct buf *out, const struct dkim_key *k, const char *hdr, size_t hdrlen,
               const unsigned char bh[32], int64_t t, char *err, size_t errsz)
 {
     struct field *f;
@@ -300,7 +300,7 @@ int dkim_sign(struct buf *out, const struct dkim_key *k, const char *hdr, size_t
             col += nl;
         }
     }
-    b64_encode(&b64, bh, 32);
+    codec_b64_encode(&b64, bh, 32);
     buf_printf(&sigh, "DKIM-Signature: v=1; a=%s; c=relaxed/relaxed;\r\n\td=%s; s=%s;",
                k->alg == DKIM_RSA_SHA256 ? "rsa-sha256" : "ed25519-sha256", k->domain, k->selector);
     if (t > 0)
@@ -318,7 +318,7 @@ int dkim_sign(struct buf *out, const struct dkim_key *k, const char *hdr, size_t
         goto out;
     }
     buf_reset(&b64);
-    b64_encode(&b64, sig, siglen);
+    codec_b64_encode(&b64, sig, siglen);
     /* fold the signature: FWS is allowed anywhere inside b= */
     const char *s = buf_ptr(&b64);
     size_t left = b64.len, first = 70;

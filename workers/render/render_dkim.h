@@ -1,10 +1,10 @@
 /*
  * render_dkim - DKIM signatures (RFC 6376) with OpenSSL: relaxed/relaxed
- * canonicalization, rsa-sha256 and ed25519-sha256 (RFC 8463).
+ * canonicalization, rsa-sha256 and ed25519-crypto_sha256 (RFC 8463).
  *
- * The body hash is computed once per body (dkim_body_hash) and reused for
- * every copy that shares the body; dkim_sign() then only canonicalizes
- * the header fields and signs. Keys are parsed once (dkim_key_from_pem)
+ * The body hash is computed once per body (render_dkim_body_hash) and reused for
+ * every copy that shares the body; render_dkim_sign() then only canonicalizes
+ * the header fields and signs. Keys are parsed once (render_dkim_key_from_pem)
  * and shared read-only between threads.
  *
  * Signed header fields: every instance of From, To, Cc, Subject, Date,
@@ -32,26 +32,26 @@ struct dkim_key {
 };
 
 /*
- * dkim_key_from_pem - parse a PEM private key (PKCS#8 or traditional);
+ * render_dkim_key_from_pem - parse a PEM private key (PKCS#8 or traditional);
  * *alg from its type (RSA or Ed25519). Ownership: *out is new
  * (EVP_PKEY_free). -1 with err.
  */
-int dkim_key_from_pem(EVP_PKEY **out, enum dkim_alg *alg, const char *pem, size_t len, char *err,
+int render_dkim_key_from_pem(EVP_PKEY **out, enum dkim_alg *alg, const char *pem, size_t len, char *err,
                       size_t errsz);
-/* dkim_body_hash - SHA-256 of the relaxed canonical body */
-void dkim_body_hash(unsigned char bh[32], const char *body, size_t len);
+/* render_dkim_body_hash - SHA-256 of the relaxed canonical body */
+void render_dkim_body_hash(unsigned char bh[32], const char *body, size_t len);
 /*
- * dkim_sign - append one "DKIM-Signature: ..." field (CRLF-terminated,
+ * render_dkim_sign - append one "DKIM-Signature: ..." field (CRLF-terminated,
  * folded) for the header block hdr[0..hdrlen) (fields up to, not
  * including, the empty line) and the body hash bh; t = signing time
  * (seconds; 0 leaves t= out). -1 with err when signing fails.
  */
-int dkim_sign(struct buf *out, const struct dkim_key *k, const char *hdr, size_t hdrlen,
+int render_dkim_sign(struct buf *out, const struct dkim_key *k, const char *hdr, size_t hdrlen,
               const unsigned char bh[32], int64_t t, char *err, size_t errsz);
 
 /* canonical forms, exposed for the unit tests */
-void dkim_canon_body(struct buf *out, const char *body, size_t len);
-/* dkim_canon_header - one field (name to its last CRLF) in relaxed form, with CRLF */
-void dkim_canon_header(struct buf *out, const char *field, size_t len);
+void render_dkim_canon_body(struct buf *out, const char *body, size_t len);
+/* render_dkim_canon_header - one field (name to its last CRLF) in relaxed form, with CRLF */
+void render_dkim_canon_header(struct buf *out, const char *field, size_t len);
 
 #endif

@@ -96,7 +96,7 @@ static void unref(struct entry *e)
         entry_free(e);
 }
 
-void domain_release(struct render_domain *d)
+void render_domain_release(struct render_domain *d)
 {
     if (d == NULL)
         return;
@@ -105,7 +105,7 @@ void domain_release(struct render_domain *d)
     pthread_mutex_unlock(&lock);
 }
 
-void domain_cache_clear(void)
+void render_domain_cache_clear(void)
 {
     pthread_mutex_lock(&lock);
     for (int i = 0; i < BUCKETS; i++) {
@@ -292,13 +292,13 @@ static int load_key(struct key_slot *slot, const struct key_slot *old, const cha
     }
     const char *pub = db_res_get(r, 0, col + 1);
     slot->public_b64 = pub ? xstrdup(pub) : NULL;
-    if (secret_decrypt(&pem, blob, blen) < 0) {
+    if (crypto_secret_decrypt(&pem, blob, blen) < 0) {
         snprintf(slot->problem, sizeof(slot->problem), "the %s key cannot be decrypted", what);
         msg_warn("sender domain %s: the %s DKIM key cannot be decrypted with master_key_file",
                  domain, what);
         goto out;
     }
-    if (dkim_key_from_pem(&slot->pkey, &slot->alg, pem.data, pem.len, err, sizeof(err)) < 0) {
+    if (render_dkim_key_from_pem(&slot->pkey, &slot->alg, pem.data, pem.len, err, sizeof(err)) < 0) {
         snprintf(slot->problem, sizeof(slot->problem), "%s", err);
         msg_warn("sender domain %s: %s", domain, err);
         goto out;
@@ -314,7 +314,7 @@ out:
 /* check_key - refresh the DNS verdict when it is due */
 static void check_key(struct key_slot *k, const char *domain, const char *what)
 {
-    int64_t now = time_now_ms();
+    int64_t now = timeutil_now_ms();
     int64_t every = k->dns == DNS_BAD && render_p.dkim_check_ms > 60000 ? 60000 : render_p.dkim_check_ms;
 
     if (!render_p.dkim_check || k->pkey == NULL)
@@ -348,7 +348,7 @@ static enum tx_code load(struct db *db, const struct sender_domain *rec, int fou
     e->rec = *rec;
     e->rec_found = found;
     e->refs = 1;
-    e->loaded_ms = time_now_ms();
+    e->loaded_ms = timeutil_now_ms();
     if (!found) {
         snprintf(e->pub.dkim_problem, sizeof(e->pub.dkim_problem),
                  "the sender domain is no longer registered");
@@ -407,11 +407,11 @@ static enum tx_code load(struct db *db, const struct sender_domain *rec, int fou
     return TX_OK;
 }
 
-enum tx_code domain_get(struct db *db, long long id, long long account_id, struct render_domain **out)
+enum tx_code render_domain_get(struct db *db, long long id, long long account_id, struct render_domain **out)
 {
     struct entry *e, *old, *fresh = NULL;
     struct sender_domain rec;
-    int64_t now = time_now_ms();
+    int64_t now = timeutil_now_ms();
     enum tx_code rc;
     int found;
 
@@ -479,12 +479,12 @@ static unsigned rw_hash(long long account_id, const char *from)
     return h % BUCKETS;
 }
 
-enum tx_code domain_rewrite(struct db *db, long long account_id, const char *from, char *out,
+enum tx_code render_domain_rewrite(struct db *db, long long account_id, const char *from, char *out,
                             size_t outsz)
 {
     char key[256];
     struct db_res *r;
-    int64_t now = time_now_ms();
+    int64_t now = timeutil_now_ms();
     size_t i;
 
     for (i = 0; from[i] && i + 1 < sizeof(key); i++)

@@ -36,7 +36,7 @@ static json_t *jstr_or_null(const char *s)
     return s && *s ? json_string(s) : json_null();
 }
 
-void emit_message(struct render_run *run, const struct render_rcpt *r, char *raw, size_t len,
+void render_emit_message(struct render_run *run, const struct render_rcpt *r, char *raw, size_t len,
                   const char *message_id, int smtputf8, int eightbit, const char *signed_with)
 {
     struct envelope out;
@@ -45,8 +45,8 @@ void emit_message(struct render_run *run, const struct render_rcpt *r, char *raw
     const struct render_domain *d = run->dom;
     json_t *data;
 
-    emit_mail_from(run, r->rid, mail_from, sizeof(mail_from));
-    job_derive(run->job, "message", &out);
+    render_sender_mail_from(run, r->rid, mail_from, sizeof(mail_from));
+    worker_job_derive(run->job, "message", &out);
     snprintf(out.rid, sizeof(out.rid), "%s", r->rid);
     data = out.data;
     json_object_set_new(data, "entry", json_string(run->entry));
@@ -77,25 +77,25 @@ void emit_message(struct render_run *run, const struct render_rcpt *r, char *raw
     /* the first-stage work is done for this address: later stages must not repeat it */
     json_object_set_new(data, "started", json_true());
     envelope_take_raw(&out, raw, len);
-    job_forward(run->job, &out);
+    worker_job_forward(run->job, &out);
 
     base_event(run, r, &ev);
     ev.phase = "PROCESS", ev.state = "INTERMEDIATE", ev.type = "PROCESSED";
     ev.subtype = "PROCESSING_FINISHED";
     ev.message_id = message_id;
     ev.size = (long long)len;
-    job_event(run->job, &ev);
+    worker_job_event(run->job, &ev);
     run->out_bytes += len;
     run->copies++;
     metrics_count("txmail_render_messages_total", "outcome", "rendered", 1);
     metrics_count("txmail_render_bytes_total", NULL, NULL, (long long)len);
     metrics_count("txmail_render_dkim_total", "signed", signed_with, 1);
     msg_info("%s: from=<%s>, to=<%s>, size=%zu, msgid=%s, mailfrom=<%s>, dkim=%s, status=rendered",
-             r->rid, run->from_addr, r->addr, len, printable(pm, sizeof(pm), message_id, strlen(message_id)),
+             r->rid, run->from_addr, r->addr, len, msg_printable(pm, sizeof(pm), message_id, strlen(message_id)),
              mail_from, signed_with);
 }
 
-void emit_failed(struct render_run *run, const struct render_rcpt *r, const char *why)
+void render_emit_failed(struct render_run *run, const struct render_rcpt *r, const char *why)
 {
     struct tx_event ev;
 
@@ -103,13 +103,13 @@ void emit_failed(struct render_run *run, const struct render_rcpt *r, const char
     ev.phase = "PROCESS", ev.state = "FINISHED", ev.type = "DROPPED";
     ev.subtype = "PROCESSING_FAILED";
     ev.description = why;
-    job_event(run->job, &ev);
+    worker_job_event(run->job, &ev);
     run->failed++;
     metrics_count("txmail_render_messages_total", "outcome", "failed", 1);
     msg_info("%s: to=<%s>, status=failed (%s)", r->rid, r->addr ? r->addr : "", why);
 }
 
-void emit_dkim_drop(struct render_run *run, const struct render_rcpt *r, const char *message_id)
+void render_emit_dkim_drop(struct render_run *run, const struct render_rcpt *r, const char *message_id)
 {
     struct tx_event ev;
     char why[600];
@@ -121,7 +121,7 @@ void emit_dkim_drop(struct render_run *run, const struct render_rcpt *r, const c
     ev.subtype = "INVALID_DKIM_SIGNATURE";
     ev.description = why;
     ev.message_id = message_id;
-    job_event(run->job, &ev);
+    worker_job_event(run->job, &ev);
     run->failed++;
     metrics_count("txmail_render_messages_total", "outcome", "dkim_dropped", 1);
     msg_info("%s: to=<%s>, status=dropped (%s)", r->rid, r->addr ? r->addr : "", why);

@@ -24,7 +24,7 @@ static int mailbox_list(struct rblock *rb, struct buf *out, const char *name, co
 
     for (size_t i = 0; i < rb->nr; i++) {
         const struct render_rcpt *r = &rb->r[i];
-        if (strcmp(r->kind, kind) != 0 || r->invalid || !rcpt_addr_ok(r->addr))
+        if (strcmp(r->kind, kind) != 0 || r->invalid || !render_rcpt_addr_ok(r->addr))
             continue;
         mb[n].display = r->display;
         mb[n].addr = r->addr;
@@ -32,7 +32,7 @@ static int mailbox_list(struct rblock *rb, struct buf *out, const char *name, co
         n++;
     }
     if (n > 0)
-        rc = header_mailboxes(out, name, mb, n, err, errsz);
+        rc = render_header_mailboxes(out, name, mb, n, err, errsz);
     xfree(mb);
     return rc;
 }
@@ -69,7 +69,7 @@ static void unsub_parse(struct rblock *rb, const char *v)
             else {
                 char tmp[1000];
                 snprintf(tmp, sizeof(tmp), "%.*s", (int)len, s);
-                mail = rcpt_addr_ok(tmp);
+                mail = render_rcpt_addr_ok(tmp);
             }
         }
         if ((url || mail) && o + len + 8 < sizeof(rb->unsub_store)) {
@@ -91,14 +91,14 @@ int render_fields_list_unsubscribe(struct rblock *rb, struct buf *out, const cha
 
     if (n == 0)
         return 0;
-    header_begin(&w, out, "List-Unsubscribe");
+    render_header_begin(&w, out, "List-Unsubscribe");
     for (size_t i = 0; i < n; i++) {
         const char *u = i < rb->nunsub ? rb->unsub[i] : own;
         char tok[1000];
         int len = snprintf(tok, sizeof(tok), "<%s>%s", u, i + 1 < n ? "," : "");
-        header_put(&w, " ", 1, tok, (size_t)len);
+        render_header_put(&w, " ", 1, tok, (size_t)len);
     }
-    if (header_end(&w) < 0)
+    if (render_header_end(&w) < 0)
         return -1;
     if (own && *own && buf_puts(out, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n") < 0)
         return -1;
@@ -136,30 +136,30 @@ static int originator_fields(struct rjob *rj, struct rblock *rb, const char *sub
     struct header_mailbox from = {jsonget_str(rj->from_hdr, "display"), jsonget_str(rj->from_hdr, "addr")};
 
     rb->hdr_utf8 = has_8bit(from.addr);
-    if (header_mailboxes(&rb->pre, "From", &from, 1, err, errsz) < 0 ||
+    if (render_header_mailboxes(&rb->pre, "From", &from, 1, err, errsz) < 0 ||
         mailbox_list(rb, &rb->pre, "To", "to", err, errsz) < 0 ||
         mailbox_list(rb, &rb->pre, "Cc", "cc", err, errsz) < 0)
         return -1;
     json_t *rt = json_object_get(b, "replyTo");
     if (!json_is_object(rt))
         rt = json_object_get(json_object_get(rj->data, "mail"), "replyTo");
-    if (json_is_object(rt) && rcpt_addr_ok(jsonget_str(rt, "addr"))) {
+    if (json_is_object(rt) && render_rcpt_addr_ok(jsonget_str(rt, "addr"))) {
         struct header_mailbox m = {jsonget_str(rt, "display"), jsonget_str(rt, "addr")};
         rb->hdr_utf8 |= has_8bit(m.addr);
-        if (header_mailboxes(&rb->pre, "Reply-To", &m, 1, err, errsz) < 0)
+        if (render_header_mailboxes(&rb->pre, "Reply-To", &m, 1, err, errsz) < 0)
             return -1;
     }
     const char *cte = rj->subject.cte;
     int force = cte && strcasecmp(cte, "base64") == 0 ? 'B'
                 : cte && strcasecmp(cte, "quoted-printable") == 0 ? 'Q' : 0;
-    if (header_unstructured(&rb->pre, "Subject", subject, slen, rj->subject.charset, force, err,
+    if (render_header_unstructured(&rb->pre, "Subject", subject, slen, rj->subject.charset, force, err,
                             errsz) < 0) {
         char tmp[200];
         snprintf(tmp, sizeof(tmp), "Subject: %.180s", err);
         snprintf(err, errsz, "%s", tmp);
         return -1;
     }
-    buf_printf(&rb->pre, "Date: %s\r\n", header_date(date, sizeof(date), rj->run->job->env.created_ms));
+    buf_printf(&rb->pre, "Date: %s\r\n", render_header_date(date, sizeof(date), rj->run->job->env.created_ms));
     return 0;
 }
 
@@ -183,7 +183,7 @@ static int in_reply_to(struct rjob *rj, struct rblock *rb, char *err, size_t err
             for (char *p = v; *p; p++)
                 if (*p == '\r' || *p == '\n')
                     *p = ' ';
-            header_begin(&w, &rb->mid, "In-Reply-To");
+            render_header_begin(&w, &rb->mid, "In-Reply-To");
             for (char *p = v; *p;) { /* fold only at its own white space */
                 char *ws = p, *wd;
                 while (*p == ' ' || *p == '\t')
@@ -192,12 +192,12 @@ static int in_reply_to(struct rjob *rj, struct rblock *rb, char *err, size_t err
                 while (*p && *p != ' ' && *p != '\t')
                     p++;
                 if (ws == v)
-                    header_put(&w, " ", 1, wd, (size_t)(p - wd));
+                    render_header_put(&w, " ", 1, wd, (size_t)(p - wd));
                 else
-                    header_put(&w, ws, (size_t)(wd - ws), wd, (size_t)(p - wd));
+                    render_header_put(&w, ws, (size_t)(wd - ws), wd, (size_t)(p - wd));
             }
             xfree(v);
-            if (header_end(&w) < 0) {
+            if (render_header_end(&w) < 0) {
                 snprintf(err, errsz, "In-Reply-To does not fit in a header line");
                 return -1;
             }
@@ -233,10 +233,10 @@ static int xheaders(struct rjob *rj, struct rblock *rb, char *err, size_t errsz)
     json_object_foreach(xh, name, v) {
         if (!json_is_string(v) || !xheader_name_ok(name)) {
             msg_warn("%s: xHeader \"%.80s\" skipped: not a usable field name or value",
-                     job_id_for_log(rj->run->job), name);
+                     worker_job_log_id(rj->run->job), name);
             continue;
         }
-        if (header_unstructured(&rb->post, name, json_string_value(v), json_string_length(v), NULL,
+        if (render_header_unstructured(&rb->post, name, json_string_value(v), json_string_length(v), NULL,
                                 0, err, errsz) < 0) {
             char tmp[200];
             snprintf(tmp, sizeof(tmp), "%.80s: %.100s", name, err);

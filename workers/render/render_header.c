@@ -22,7 +22,7 @@ static void w_append(struct header_w *w, const char *s, size_t len)
         w->bad |= 2; /* the buffer is gone: stop writing into it */
 }
 
-void header_begin(struct header_w *w, struct buf *b, const char *name)
+void render_header_begin(struct header_w *w, struct buf *b, const char *name)
 {
     w->b = b;
     w->bad = 0;
@@ -31,7 +31,7 @@ void header_begin(struct header_w *w, struct buf *b, const char *name)
     w->col = w->min_col = strlen(name) + 1;
 }
 
-void header_put(struct header_w *w, const char *ws, size_t wslen, const char *tok, size_t toklen)
+void render_header_put(struct header_w *w, const char *ws, size_t wslen, const char *tok, size_t toklen)
 {
     if (wslen > 0 && w->col > w->min_col && w->col + wslen + toklen > HEADER_FOLD) {
         w_append(w, "\r\n", 2);
@@ -44,14 +44,14 @@ void header_put(struct header_w *w, const char *ws, size_t wslen, const char *to
         w->bad |= 1;
 }
 
-int header_end(struct header_w *w)
+int render_header_end(struct header_w *w)
 {
     w_append(w, "\r\n", 2);
     w->col = 0;
     return w->bad ? -1 : 0;
 }
 
-int header_text_clean(const char *s, size_t len)
+int render_header_text_clean(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++)
         if (s[i] == '\r' || s[i] == '\n' || s[i] == 0)
@@ -176,7 +176,7 @@ static void ew_flush(struct ew *e)
     word[o++] = '?';
     word[o++] = '=';
     const char *ws = e->words == 0 ? e->first_ws : " ";
-    header_put(e->w, ws, strlen(ws), word, o);
+    render_header_put(e->w, ws, strlen(ws), word, o);
     e->words++;
     e->rlen = e->qlen = 0;
 }
@@ -198,7 +198,7 @@ static void ew_add(struct ew *e, const unsigned char *c, size_t n)
     e->qlen += q;
 }
 
-int header_encoded_words(struct header_w *w, const char *first_ws, const char *text, size_t len,
+int render_header_encoded_words(struct header_w *w, const char *first_ws, const char *text, size_t len,
                          const char *charset, int enc, char *err, size_t errsz)
 {
     struct ew e;
@@ -294,23 +294,23 @@ static int needs_encoding(const char *s, size_t len, size_t first_col)
     return longest + first_col + 1 > HEADER_LINE_MAX;
 }
 
-int header_unstructured(struct buf *b, const char *name, const char *text, size_t len,
+int render_header_unstructured(struct buf *b, const char *name, const char *text, size_t len,
                         const char *charset, int force, char *err, size_t errsz)
 {
     struct header_w w;
     char *clean = NULL;
     int rc = 0;
 
-    if (!header_text_clean(text, len)) {
+    if (!render_header_text_clean(text, len)) {
         clean = xmemdup(text, len + 1);
         for (size_t i = 0; i < len; i++)
             if (clean[i] == '\r' || clean[i] == '\n' || clean[i] == 0)
                 clean[i] = ' ';
         text = clean;
     }
-    header_begin(&w, b, name);
+    render_header_begin(&w, b, name);
     if (force || needs_encoding(text, len, strlen(name) + 1)) {
-        rc = header_encoded_words(&w, " ", text, len, charset, force ? force : 'Q', err, errsz);
+        rc = render_header_encoded_words(&w, " ", text, len, charset, force ? force : 'Q', err, errsz);
     } else {
         /* tokens: white space run + word; a fold goes before the white space */
         size_t i = 0;
@@ -323,13 +323,13 @@ int header_unstructured(struct buf *b, const char *name, const char *text, size_
             while (i < len && text[i] != ' ' && text[i] != '\t')
                 i++;
             if (first) /* "Name: " + the text's own leading white space */
-                header_put(&w, " ", 1, text + ws, i - ws);
+                render_header_put(&w, " ", 1, text + ws, i - ws);
             else
-                header_put(&w, text + ws, wd - ws, text + wd, i - wd);
+                render_header_put(&w, text + ws, wd - ws, text + wd, i - wd);
             first = 0;
         }
     }
-    if (header_end(&w) < 0 && rc == 0) {
+    if (render_header_end(&w) < 0 && rc == 0) {
         snprintf(err, errsz, "%s does not fit", name);
         rc = -1;
     }
@@ -362,25 +362,25 @@ static int phrase_kind(const char *s, size_t len)
     return kind;
 }
 
-int header_mailboxes(struct buf *b, const char *name, const struct header_mailbox *mb, size_t n,
+int render_header_mailboxes(struct buf *b, const char *name, const struct header_mailbox *mb, size_t n,
                      char *err, size_t errsz)
 {
     struct header_w w;
     struct buf tok = BUF_INIT(4096);
     int rc = 0;
 
-    header_begin(&w, b, name);
+    render_header_begin(&w, b, name);
     for (size_t i = 0; i < n && rc == 0; i++) {
         const char *d = mb[i].display ? mb[i].display : "";
         size_t dl = strlen(d);
         const char *sep = i + 1 < n ? "," : "";
 
         buf_reset(&tok);
-        if (dl == 0 || !header_text_clean(d, dl)) {
+        if (dl == 0 || !render_header_text_clean(d, dl)) {
             /* no (usable) display name: the bare address */
             buf_puts(&tok, mb[i].addr);
             buf_puts(&tok, sep);
-            header_put(&w, " ", 1, buf_ptr(&tok), tok.len);
+            render_header_put(&w, " ", 1, buf_ptr(&tok), tok.len);
             continue;
         }
         switch (phrase_kind(d, dl)) {
@@ -390,7 +390,7 @@ int header_mailboxes(struct buf *b, const char *name, const struct header_mailbo
                 size_t k = j;
                 while (k < dl && d[k] != ' ')
                     k++;
-                header_put(&w, " ", 1, d + j, k - j);
+                render_header_put(&w, " ", 1, d + j, k - j);
                 j = k + 1;
             }
             break;
@@ -403,20 +403,20 @@ int header_mailboxes(struct buf *b, const char *name, const struct header_mailbo
                 buf_putc(&tok, d[j]);
             }
             buf_putc(&tok, '"');
-            header_put(&w, " ", 1, buf_ptr(&tok), tok.len);
+            render_header_put(&w, " ", 1, buf_ptr(&tok), tok.len);
             break;
         default:
-            rc = header_encoded_words(&w, " ", d, dl, NULL, 'Q', err, errsz);
+            rc = render_header_encoded_words(&w, " ", d, dl, NULL, 'Q', err, errsz);
         }
         buf_reset(&tok);
         buf_putc(&tok, '<');
         buf_puts(&tok, mb[i].addr);
         buf_putc(&tok, '>');
         buf_puts(&tok, sep);
-        header_put(&w, " ", 1, buf_ptr(&tok), tok.len);
+        render_header_put(&w, " ", 1, buf_ptr(&tok), tok.len);
     }
     buf_free(&tok);
-    if (header_end(&w) < 0 && rc == 0) {
+    if (render_header_end(&w) < 0 && rc == 0) {
         snprintf(err, errsz, "%s does not fit", name);
         rc = -1;
     }
@@ -430,7 +430,7 @@ static int attr_char(unsigned char c)
            strchr("!#$&+-.^_`|~", c);
 }
 
-void header_param(struct header_w *w, const char *attr, const char *value, size_t len)
+void render_header_param(struct header_w *w, const char *attr, const char *value, size_t len)
 {
     int simple = len > 0 && len <= 200;
     struct buf t = BUF_INIT(8192);
@@ -440,10 +440,10 @@ void header_param(struct header_w *w, const char *attr, const char *value, size_
         if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
             simple = 0;
     }
-    header_put(w, "", 0, ";", 1);
+    render_header_put(w, "", 0, ";", 1);
     if (simple) {
         buf_printf(&t, "%s=\"%.*s\"", attr, (int)len, value);
-        header_put(w, " ", 1, buf_ptr(&t), t.len);
+        render_header_put(w, " ", 1, buf_ptr(&t), t.len);
         buf_free(&t);
         return;
     }
@@ -460,7 +460,7 @@ void header_param(struct header_w *w, const char *attr, const char *value, size_
     }
     if (strlen(attr) + 10 + enc.len <= HEADER_FOLD - 2) {
         buf_printf(&t, "%s*=UTF-8''%s", attr, buf_ptr(&enc));
-        header_put(w, " ", 1, buf_ptr(&t), t.len);
+        render_header_put(w, " ", 1, buf_ptr(&t), t.len);
     } else {
         const char *e = buf_ptr(&enc);
         size_t pos = 0;
@@ -486,7 +486,7 @@ void header_param(struct header_w *w, const char *attr, const char *value, size_
             buf_reset(&t);
             buf_printf(&t, "%s*%d*=%s%.*s%s", attr, seg, seg == 0 ? "UTF-8''" : "", (int)take,
                        e + pos, pos + take < enc.len ? ";" : "");
-            header_put(w, " ", 1, buf_ptr(&t), t.len);
+            render_header_put(w, " ", 1, buf_ptr(&t), t.len);
             pos += take;
         }
     }
@@ -494,7 +494,7 @@ void header_param(struct header_w *w, const char *attr, const char *value, size_
     buf_free(&t);
 }
 
-char *header_date(char *out, size_t outsz, int64_t ms)
+char *render_header_date(char *out, size_t outsz, int64_t ms)
 {
     static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",

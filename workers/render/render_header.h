@@ -33,51 +33,51 @@ struct header_mailbox {
     const char *addr;      /* bare local@domain (UTF-8 local part allowed) */
 };
 
-/* header_begin - start "Name:" */
-void header_begin(struct header_w *w, struct buf *b, const char *name);
+/* render_header_begin - start "Name:" */
+void render_header_begin(struct header_w *w, struct buf *b, const char *name);
 /*
- * header_put - append ws (may be empty) + token; folds before ws when the
+ * render_header_put - append ws (may be empty) + token; folds before ws when the
  * line would pass 78 columns (a token without ws is never folded).
  */
-void header_put(struct header_w *w, const char *ws, size_t wslen, const char *tok, size_t toklen);
-/* header_end - CRLF; -1 when the buffer overflowed or a line passed 998 octets */
-int header_end(struct header_w *w);
+void render_header_put(struct header_w *w, const char *ws, size_t wslen, const char *tok, size_t toklen);
+/* render_header_end - CRLF; -1 when the buffer overflowed or a line passed 998 octets */
+int render_header_end(struct header_w *w);
 
 /*
- * header_encoded_words - text as RFC 2047 encoded-words of at most 75
+ * render_header_encoded_words - text as RFC 2047 encoded-words of at most 75
  * characters, each preceded by ws (the first by first_ws), in charset
  * (NULL: UTF-8) with encoding 'B' or 'Q'. Words end on character
  * boundaries. -1 with err when a character cannot be represented in
  * charset or the charset is unknown.
  */
-int header_encoded_words(struct header_w *w, const char *first_ws, const char *text, size_t len,
+int render_header_encoded_words(struct header_w *w, const char *first_ws, const char *text, size_t len,
                          const char *charset, int enc, char *err, size_t errsz);
 
 /*
- * header_unstructured - "Name: text" (Subject, xHeaders). Plain ASCII
+ * render_header_unstructured - "Name: text" (Subject, xHeaders). Plain ASCII
  * text is folded at its white space; text with non-ASCII or control
  * characters, with "=?", or with a word too long for a line is written as
  * encoded-words. force: 'B' or 'Q' to always encode (the request's
  * contentTransferEncoding), 0 to decide. charset NULL: UTF-8.
  */
-int header_unstructured(struct buf *b, const char *name, const char *text, size_t len,
+int render_header_unstructured(struct buf *b, const char *name, const char *text, size_t len,
                         const char *charset, int force, char *err, size_t errsz);
 
-/* header_mailboxes - "Name: a <x@y>, ..." folded between mailboxes; n > 0 */
-int header_mailboxes(struct buf *b, const char *name, const struct header_mailbox *mb, size_t n,
+/* render_header_mailboxes - "Name: a <x@y>, ..." folded between mailboxes; n > 0 */
+int render_header_mailboxes(struct buf *b, const char *name, const struct header_mailbox *mb, size_t n,
                      char *err, size_t errsz);
 
 /*
- * header_param - "; attr=value" on a field being written: a quoted
+ * render_header_param - "; attr=value" on a field being written: a quoted
  * string for short printable ASCII, else RFC 2231 (attr*=UTF-8''...,
  * with attr*0*=, attr*1*= continuations when long).
  */
-void header_param(struct header_w *w, const char *attr, const char *value, size_t len);
+void render_header_param(struct header_w *w, const char *attr, const char *value, size_t len);
 
-/* header_date - RFC 5322 date-time (UTC, "+0000") into out (>= 32 bytes) */
-char *header_date(char *out, size_t outsz, int64_t ms);
+/* render_header_date - RFC 5322 date-time (UTC, "+0000") into out (>= 32 bytes) */
+char *render_header_date(char *out, size_t outsz, int64_t ms);
 
-/* header_text_clean - 1 when s has no CR, LF or NUL (safe inside a field) */
-int header_text_clean(const char *s, size_t len);
+/* render_header_text_clean - 1 when s has no CR, LF or NUL (safe inside a field) */
+int render_header_text_clean(const char *s, size_t len);
 
 #endif

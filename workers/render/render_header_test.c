@@ -45,14 +45,14 @@ static void decode_words(const char *v, struct buf *out)
         TT_ASSERT(e + 2 - s <= 75);
         char enc = q1[1];
         if (enc == 'B') {
-            TT_ASSERT(b64_decode(out, q2 + 1, (size_t)(e - q2 - 1), 0) == 0);
+            TT_ASSERT(codec_b64_decode(out, q2 + 1, (size_t)(e - q2 - 1), 0) == 0);
         } else {
             for (const char *c = q2 + 1; c < e; c++) {
                 if (*c == '_')
                     buf_putc(out, ' ');
                 else if (*c == '=') {
                     unsigned char x;
-                    TT_ASSERT(hex_decode(&x, c + 1, 1) == 0);
+                    TT_ASSERT(codec_hex_decode(&x, c + 1, 1) == 0);
                     buf_putc(out, x);
                     c += 2;
                 } else
@@ -68,7 +68,7 @@ TT_TEST(ascii_subject_as_is)
     struct buf b = BUF_INIT(4096);
     char err[200];
 
-    TT_EQ_INT(header_unstructured(&b, "Subject", "Hello world", 11, NULL, 0, err, sizeof(err)), 0);
+    TT_EQ_INT(render_header_unstructured(&b, "Subject", "Hello world", 11, NULL, 0, err, sizeof(err)), 0);
     TT_EQ_STR(buf_ptr(&b), "Subject: Hello world\r\n");
     buf_free(&b);
 }
@@ -78,10 +78,10 @@ TT_TEST(forced_b_and_q)
     struct buf b = BUF_INIT(4096);
     char err[200];
 
-    TT_EQ_INT(header_unstructured(&b, "Subject", "subject", 7, "UTF-8", 'B', err, sizeof(err)), 0);
+    TT_EQ_INT(render_header_unstructured(&b, "Subject", "subject", 7, "UTF-8", 'B', err, sizeof(err)), 0);
     TT_EQ_STR(buf_ptr(&b), "Subject: =?UTF-8?B?c3ViamVjdA==?=\r\n");
     buf_reset(&b);
-    TT_EQ_INT(header_unstructured(&b, "Subject", "a b", 3, NULL, 'Q', err, sizeof(err)), 0);
+    TT_EQ_INT(render_header_unstructured(&b, "Subject", "a b", 3, NULL, 'Q', err, sizeof(err)), 0);
     TT_EQ_STR(buf_ptr(&b), "Subject: =?UTF-8?Q?a_b?=\r\n");
     buf_free(&b);
 }
@@ -92,7 +92,7 @@ TT_TEST(utf8_subject_q)
     char err[200];
     const char *s = "Gr\xc3\xbc\xc3\x9f" "e";
 
-    TT_EQ_INT(header_unstructured(&b, "Subject", s, strlen(s), NULL, 0, err, sizeof(err)), 0);
+    TT_EQ_INT(render_header_unstructured(&b, "Subject", s, strlen(s), NULL, 0, err, sizeof(err)), 0);
     TT_EQ_STR(buf_ptr(&b), "Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\r\n");
     buf_free(&b);
 }
@@ -103,14 +103,14 @@ TT_TEST(latin1_subject)
     char err[200];
     const char *s = "Gr\xc3\xbc\xc3\x9f" "e";
 
-    TT_EQ_INT(header_unstructured(&b, "Subject", s, strlen(s), "ISO-8859-1", 0, err, sizeof(err)), 0);
+    TT_EQ_INT(render_header_unstructured(&b, "Subject", s, strlen(s), "ISO-8859-1", 0, err, sizeof(err)), 0);
     TT_EQ_STR(buf_ptr(&b), "Subject: =?ISO-8859-1?Q?Gr=FC=DFe?=\r\n");
     buf_reset(&b);
     /* the euro sign does not exist in ISO-8859-1 */
-    TT_EQ_INT(header_unstructured(&b, "Subject", "\xe2\x82\xac", 3, "ISO-8859-1", 0, err, sizeof(err)), -1);
+    TT_EQ_INT(render_header_unstructured(&b, "Subject", "\xe2\x82\xac", 3, "ISO-8859-1", 0, err, sizeof(err)), -1);
     TT_ASSERT(strstr(err, "cannot be represented") != NULL);
     buf_reset(&b);
-    TT_EQ_INT(header_unstructured(&b, "Subject", "\xc3\xa4", 2, "NO-SUCH-CHARSET", 0, err, sizeof(err)), -1);
+    TT_EQ_INT(render_header_unstructured(&b, "Subject", "\xc3\xa4", 2, "NO-SUCH-CHARSET", 0, err, sizeof(err)), -1);
     buf_free(&b);
 }
 
@@ -119,7 +119,7 @@ TT_TEST(utf16_words_have_no_bom)
     struct buf b = BUF_INIT(4096);
     char err[200];
 
-    TT_EQ_INT(header_unstructured(&b, "Subject", "\xc3\xa4" "b", 3, "UTF-16", 'B', err, sizeof(err)), 0);
+    TT_EQ_INT(render_header_unstructured(&b, "Subject", "\xc3\xa4" "b", 3, "UTF-16", 'B', err, sizeof(err)), 0);
     /* U+00E4 U+0062 big-endian: 00 e4 00 62 */
     TT_EQ_STR(buf_ptr(&b), "Subject: =?UTF-16BE?B?AOQAYg==?=\r\n");
     buf_free(&b);
@@ -133,7 +133,7 @@ TT_TEST(long_ascii_folds_at_78)
 
     for (int i = 0; i < 60; i++)
         o += (size_t)snprintf(text + o, sizeof(text) - o, "%sword%d", i ? " " : "", i);
-    TT_EQ_INT(header_unstructured(&b, "Subject", text, o, NULL, 0, err, sizeof(err)), 0);
+    TT_EQ_INT(render_header_unstructured(&b, "Subject", text, o, NULL, 0, err, sizeof(err)), 0);
     lines_ok(buf_ptr(&b), 78);
     /* unfolding gives the text back */
     struct buf u = BUF_INIT(8192);
@@ -156,12 +156,12 @@ TT_TEST(long_utf8_subject_words)
     for (int enc = 0; enc < 2; enc++) {
         buf_reset(&b);
         buf_reset(&d);
-        TT_EQ_INT(header_unstructured(&b, "Subject", t.data, t.len, NULL, enc ? 'B' : 0, err, sizeof(err)), 0);
+        TT_EQ_INT(render_header_unstructured(&b, "Subject", t.data, t.len, NULL, enc ? 'B' : 0, err, sizeof(err)), 0);
         lines_ok(buf_ptr(&b), 76);
         decode_words(buf_ptr(&b), &d);
         TT_EQ_MEM(d.data, d.len, t.data, t.len);
         /* every word decodes on its own to whole characters */
-        TT_ASSERT(utf8_valid(d.data, d.len));
+        TT_ASSERT(codec_utf8_valid(d.data, d.len));
     }
     buf_free(&b);
     buf_free(&d);
@@ -174,7 +174,7 @@ TT_TEST(no_header_injection)
     char err[200];
     const char *s = "hi\r\nBcc: victim@example.com\r\n\r\nbody";
 
-    TT_EQ_INT(header_unstructured(&b, "Subject", s, strlen(s), NULL, 0, err, sizeof(err)), 0);
+    TT_EQ_INT(render_header_unstructured(&b, "Subject", s, strlen(s), NULL, 0, err, sizeof(err)), 0);
     lines_ok(buf_ptr(&b), 998);
     TT_ASSERT(strstr(buf_ptr(&b), "\r\nBcc") == NULL);
     TT_ASSERT(strstr(buf_ptr(&b), "\r\n\r\n") == NULL);
@@ -187,7 +187,7 @@ TT_TEST(encoded_word_lookalike_is_encoded)
     char err[200];
     const char *s = "=?UTF-8?Q?x?=";
 
-    TT_EQ_INT(header_unstructured(&b, "X-Test", s, strlen(s), NULL, 0, err, sizeof(err)), 0);
+    TT_EQ_INT(render_header_unstructured(&b, "X-Test", s, strlen(s), NULL, 0, err, sizeof(err)), 0);
     decode_words(buf_ptr(&b), &d);
     TT_EQ_STR(buf_ptr(&d), s);
     buf_free(&b);
@@ -201,7 +201,7 @@ TT_TEST(very_long_word_stays_under_998)
 
     for (int i = 0; i < 998; i++)
         buf_putc(&t, 'a' + i % 26);
-    TT_EQ_INT(header_unstructured(&b, "X-Long-Header-Name", t.data, t.len, NULL, 0, err, sizeof(err)), 0);
+    TT_EQ_INT(render_header_unstructured(&b, "X-Long-Header-Name", t.data, t.len, NULL, 0, err, sizeof(err)), 0);
     lines_ok(buf_ptr(&b), 998);
     decode_words(buf_ptr(&b), &d);
     TT_EQ_MEM(d.data, d.len, t.data, t.len);
@@ -216,17 +216,17 @@ TT_TEST(mailboxes)
     char err[200];
     struct header_mailbox one[] = {{"to_friendly", "to@example.com"}};
 
-    TT_EQ_INT(header_mailboxes(&b, "To", one, 1, err, sizeof(err)), 0);
+    TT_EQ_INT(render_header_mailboxes(&b, "To", one, 1, err, sizeof(err)), 0);
     TT_EQ_STR(buf_ptr(&b), "To: to_friendly <to@example.com>\r\n");
     buf_reset(&b);
     struct header_mailbox quoted[] = {{"Doe, John", "john@example.com"}, {NULL, "bare@example.com"},
                                       {"Say \"hi\"", "q@example.com"}};
-    TT_EQ_INT(header_mailboxes(&b, "To", quoted, 3, err, sizeof(err)), 0);
+    TT_EQ_INT(render_header_mailboxes(&b, "To", quoted, 3, err, sizeof(err)), 0);
     TT_EQ_STR(buf_ptr(&b), "To: \"Doe, John\" <john@example.com>, bare@example.com, \"Say \\\"hi\\\"\"\r\n"
                            " <q@example.com>\r\n");
     buf_reset(&b);
     struct header_mailbox umlaut[] = {{"J\xc3\xbcrgen M\xc3\xbcller", "j@example.com"}};
-    TT_EQ_INT(header_mailboxes(&b, "From", umlaut, 1, err, sizeof(err)), 0);
+    TT_EQ_INT(render_header_mailboxes(&b, "From", umlaut, 1, err, sizeof(err)), 0);
     TT_EQ_STR(buf_ptr(&b), "From: =?UTF-8?Q?J=C3=BCrgen_M=C3=BCller?= <j@example.com>\r\n");
     buf_reset(&b);
     /* a long list folds between mailboxes */
@@ -237,7 +237,7 @@ TT_TEST(mailboxes)
         many[i].display = i % 2 ? "Some Name" : NULL;
         many[i].addr = names[i];
     }
-    TT_EQ_INT(header_mailboxes(&b, "To", many, 40, err, sizeof(err)), 0);
+    TT_EQ_INT(render_header_mailboxes(&b, "To", many, 40, err, sizeof(err)), 0);
     lines_ok(buf_ptr(&b), 78);
     for (int i = 0; i < 40; i++)
         TT_ASSERT(strstr(buf_ptr(&b), names[i]) != NULL);
@@ -250,17 +250,17 @@ TT_TEST(rfc2231_params)
     struct buf b = BUF_INIT(8192);
     struct header_w w;
 
-    header_begin(&w, &b, "Content-Disposition");
-    header_put(&w, " ", 1, "attachment", 10);
-    header_param(&w, "filename", "name.pdf", 8);
-    TT_EQ_INT(header_end(&w), 0);
+    render_header_begin(&w, &b, "Content-Disposition");
+    render_header_put(&w, " ", 1, "attachment", 10);
+    render_header_param(&w, "filename", "name.pdf", 8);
+    TT_EQ_INT(render_header_end(&w), 0);
     TT_EQ_STR(buf_ptr(&b), "Content-Disposition: attachment; filename=\"name.pdf\"\r\n");
     buf_reset(&b);
     const char *n = "R\xc3\xa9sum\xc3\xa9 2024.pdf";
-    header_begin(&w, &b, "Content-Disposition");
-    header_put(&w, " ", 1, "attachment", 10);
-    header_param(&w, "filename", n, strlen(n));
-    TT_EQ_INT(header_end(&w), 0);
+    render_header_begin(&w, &b, "Content-Disposition");
+    render_header_put(&w, " ", 1, "attachment", 10);
+    render_header_param(&w, "filename", n, strlen(n));
+    TT_EQ_INT(render_header_end(&w), 0);
     TT_EQ_STR(buf_ptr(&b), "Content-Disposition: attachment; filename*=UTF-8''R%C3%A9sum%C3%A9%202024.pdf\r\n");
     buf_reset(&b);
     /* a long name: numbered continuations, no %XX cut in two */
@@ -268,10 +268,10 @@ TT_TEST(rfc2231_params)
     size_t ln = 0;
     for (int i = 0; i < 40; i++)
         ln += (size_t)snprintf(longname + ln, sizeof(longname) - ln, "\xc3\xa4x");
-    header_begin(&w, &b, "Content-Disposition");
-    header_put(&w, " ", 1, "attachment", 10);
-    header_param(&w, "filename", longname, strlen(longname));
-    TT_EQ_INT(header_end(&w), 0);
+    render_header_begin(&w, &b, "Content-Disposition");
+    render_header_put(&w, " ", 1, "attachment", 10);
+    render_header_param(&w, "filename", longname, strlen(longname));
+    TT_EQ_INT(render_header_end(&w), 0);
     lines_ok(buf_ptr(&b), 78);
     TT_ASSERT(strstr(buf_ptr(&b), "filename*0*=UTF-8''") != NULL);
     TT_ASSERT(strstr(buf_ptr(&b), "filename*1*=") != NULL);
@@ -293,7 +293,7 @@ TT_TEST(rfc2231_params)
     for (const char *p = buf_ptr(&all); *p; p++) {
         if (*p == '%') {
             unsigned char x;
-            TT_ASSERT(hex_decode(&x, p + 1, 1) == 0);
+            TT_ASSERT(codec_hex_decode(&x, p + 1, 1) == 0);
             buf_putc(&dec, x);
             p += 2;
         } else
@@ -309,8 +309,8 @@ TT_TEST(date_format)
 {
     char d[40];
 
-    TT_EQ_STR(header_date(d, sizeof(d), 1747212950817LL), "Wed, 14 May 2025 08:55:50 +0000");
-    TT_EQ_STR(header_date(d, sizeof(d), 0), "Thu, 1 Jan 1970 00:00:00 +0000");
+    TT_EQ_STR(render_header_date(d, sizeof(d), 1747212950817LL), "Wed, 14 May 2025 08:55:50 +0000");
+    TT_EQ_STR(render_header_date(d, sizeof(d), 0), "Thu, 1 Jan 1970 00:00:00 +0000");
 }
 
 TT_TEST(buffer_limit_is_an_error)
@@ -318,7 +318,7 @@ TT_TEST(buffer_limit_is_an_error)
     struct buf b = BUF_INIT(20);
     char err[200];
 
-    TT_EQ_INT(header_unstructured(&b, "Subject", "Hello world, this is long", 25, NULL, 0, err, sizeof(err)), -1);
+    TT_EQ_INT(render_header_unstructured(&b, "Subject", "Hello world, this is long", 25, NULL, 0, err, sizeof(err)), -1);
     buf_free(&b);
 }
 

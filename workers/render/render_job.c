@@ -49,12 +49,12 @@ static void fail_block(struct render_run *run, struct rblock *rb, long long firs
         if (rb->r[i].dropped)
             continue;
         if (k++ >= first)
-            emit_failed(run, &rb->r[i], why);
+            render_emit_failed(run, &rb->r[i], why);
     }
 }
 
-/* render_rest - a REST job: every block, every copy (see the top of the file) */
-enum tx_code render_rest(struct render_run *run)
+/* render_job_rest - a REST job: every block, every copy (see the top of the file) */
+enum tx_code render_job_rest(struct render_run *run)
 {
     struct rjob rj;
     json_t *blocks = json_object_get(run->data, "blocks"), *b;
@@ -66,7 +66,7 @@ enum tx_code render_rest(struct render_run *run)
     rj.run = run;
     rj.data = run->data;
     if (!json_is_array(blocks)) {
-        job_reason(run->job, "malformed job: no blocks");
+        worker_job_reason(run->job, "malformed job: no blocks");
         return TX_REJECT_MALFORMED;
     }
     render_prep_job(&rj);
@@ -109,8 +109,8 @@ enum tx_code render_rest(struct render_run *run)
                 k++;
                 continue;
             }
-            if (emit_round_full(run)) {
-                emit_continue(run, (long long)bi, k);
+            if (render_round_full(run)) {
+                render_round_continue(run, (long long)bi, k);
                 render_block_free(&rb);
                 goto done;
             }
@@ -126,9 +126,9 @@ enum tx_code render_rest(struct render_run *run)
 done:
     render_prep_free(&rj);
     if (run->copies == 0 && run->failed > 0) {
-        job_reason(run->job, "no message could be rendered (%d addresses failed)", run->failed);
+        worker_job_reason(run->job, "no message could be rendered (%d addresses failed)", run->failed);
         rc = TX_REJECT_INPUT;
     } else if (run->failed > 0)
-        job_reason(run->job, "%d copies rendered, %d addresses failed", run->copies, run->failed);
+        worker_job_reason(run->job, "%d copies rendered, %d addresses failed", run->copies, run->failed);
     return rc;
 }

@@ -25,7 +25,7 @@ static void reserve_hint(struct buf *b, size_t n)
         buf_reserve(b, n);
 }
 
-int mime_crlf(struct buf *out, const char *s, size_t len)
+int render_mime_crlf(struct buf *out, const char *s, size_t len)
 {
     const char *end = s + len;
     const char *cr = len ? memchr(s, '\r', len) : NULL; /* the next CR, or NULL */
@@ -89,7 +89,7 @@ static inline size_t qp_piece(char *dst, const unsigned char *s, size_t len, siz
     return n;
 }
 
-int mime_qp_encode(struct buf *out, const unsigned char *s, size_t len, int binary)
+int render_mime_qp_encode(struct buf *out, const unsigned char *s, size_t len, int binary)
 {
     size_t col = 0, i = 0;
 
@@ -129,9 +129,9 @@ int mime_qp_encode(struct buf *out, const unsigned char *s, size_t len, int bina
     return 0;
 }
 
-int mime_b64_lines(struct buf *out, const void *data, size_t len)
+int render_mime_b64_lines(struct buf *out, const void *data, size_t len)
 {
-    if (b64_encode_lines(out, data, len) < 0)
+    if (codec_b64_encode_lines(out, data, len) < 0)
         return -1;
     if (out->len >= 2 && out->data[out->len - 2] == '\r' && out->data[out->len - 1] == '\n')
         buf_truncate(out, out->len - 2);
@@ -144,7 +144,7 @@ static const unsigned char b64_cls[256] = {
     ['\r'] = 2, ['\n'] = 2, [' '] = 2, ['\t'] = 2, ['='] = 3,
 };
 
-int mime_b64_reline(struct buf *out, const char *in, size_t len)
+int render_mime_b64_reline(struct buf *out, const char *in, size_t len)
 {
     size_t n = 0, pads = 0, col = 0;
 
@@ -292,7 +292,7 @@ static int seven_bit_ok(const char *s, size_t len)
     return 1;
 }
 
-int mime_text_entity(struct buf *out, const struct mime_text *t, char *err, size_t errsz)
+int render_mime_text_entity(struct buf *out, const struct mime_text *t, char *err, size_t errsz)
 {
     struct buf norm = BUF_INIT(out->max), conv = BUF_INIT(out->max);
     const char *cs = t->charset && *t->charset ? t->charset : "UTF-8";
@@ -305,7 +305,7 @@ int mime_text_entity(struct buf *out, const struct mime_text *t, char *err, size
         snprintf(err, errsz, "unsupported charset name");
         return -1;
     }
-    if (mime_crlf(&norm, t->text ? t->text : "", t->text ? t->len : 0) < 0) {
+    if (render_mime_crlf(&norm, t->text ? t->text : "", t->text ? t->len : 0) < 0) {
         snprintf(err, errsz, "message too large");
         goto out;
     }
@@ -329,10 +329,10 @@ int mime_text_entity(struct buf *out, const struct mime_text *t, char *err, size
                    t->subtype, cs, cte) < 0)
         goto toolarge;
     if (strcmp(cte, "base64") == 0) {
-        if (mime_b64_lines(out, data, dlen) < 0)
+        if (render_mime_b64_lines(out, data, dlen) < 0)
             goto toolarge;
     } else if (strcmp(cte, "quoted-printable") == 0) {
-        if (mime_qp_encode(out, (const unsigned char *)data, dlen, wide_cs(cs)) < 0)
+        if (render_mime_qp_encode(out, (const unsigned char *)data, dlen, wide_cs(cs)) < 0)
             goto toolarge;
     } else if (buf_append(out, data, dlen) < 0)
         goto toolarge;
@@ -346,7 +346,7 @@ out:
     return rc;
 }
 
-size_t mime_text_max(const struct mime_text *t)
+size_t render_mime_text_max(const struct mime_text *t)
 {
     const char *cs = t->charset && *t->charset ? t->charset : "UTF-8";
     size_t len = t->text ? t->len : 0;
@@ -381,7 +381,7 @@ static int content_type_ok(const char *ct)
            mime_token(slash + 1, strlen(slash + 1));
 }
 
-int mime_attachment_entity(struct buf *out, const struct mime_attachment *a, int inline_part,
+int render_mime_attachment_entity(struct buf *out, const struct mime_attachment *a, int inline_part,
                            char *err, size_t errsz)
 {
     struct header_w w;
@@ -389,24 +389,24 @@ int mime_attachment_entity(struct buf *out, const struct mime_attachment *a, int
     const char *name = a->name ? a->name : "attachment";
     size_t nlen = strlen(name);
 
-    header_begin(&w, out, "Content-Type");
-    header_put(&w, " ", 1, ct, strlen(ct));
-    header_param(&w, "name", name, nlen);
-    if (header_end(&w) < 0)
+    render_header_begin(&w, out, "Content-Type");
+    render_header_put(&w, " ", 1, ct, strlen(ct));
+    render_header_param(&w, "name", name, nlen);
+    if (render_header_end(&w) < 0)
         goto toolarge;
     if (buf_puts(out, "Content-Transfer-Encoding: base64\r\n") < 0)
         goto toolarge;
-    header_begin(&w, out, "Content-Disposition");
-    header_put(&w, " ", 1, inline_part ? "inline" : "attachment", inline_part ? 6 : 10);
-    header_param(&w, "filename", name, nlen);
-    if (header_end(&w) < 0)
+    render_header_begin(&w, out, "Content-Disposition");
+    render_header_put(&w, " ", 1, inline_part ? "inline" : "attachment", inline_part ? 6 : 10);
+    render_header_param(&w, "filename", name, nlen);
+    if (render_header_end(&w) < 0)
         goto toolarge;
     if (a->content_id && *a->content_id) {
         const char *id = a->content_id;
         size_t idlen = strlen(id);
         if (id[0] == '<' && idlen >= 2 && id[idlen - 1] == '>')
             id++, idlen -= 2;
-        if (!header_text_clean(id, idlen) || idlen > 900) {
+        if (!render_header_text_clean(id, idlen) || idlen > 900) {
             snprintf(err, errsz, "attachment %s: unusable contentId", name);
             return -1;
         }
@@ -415,7 +415,7 @@ int mime_attachment_entity(struct buf *out, const struct mime_attachment *a, int
     }
     if (buf_puts(out, "\r\n") < 0)
         goto toolarge;
-    if (mime_b64_reline(out, a->data, a->len) < 0) {
+    if (render_mime_b64_reline(out, a->data, a->len) < 0) {
         if (out->data == NULL)
             goto toolarge;
         snprintf(err, errsz, "attachment %s: content is not valid base64", name);
@@ -433,8 +433,8 @@ static void boundary(char *out, size_t outsz, const char *seed, int level)
     unsigned char md[32];
     char hx[65];
 
-    sha256(md, seed, strlen(seed));
-    hex_encode(hx, md, 10);
+    crypto_sha256(md, seed, strlen(seed));
+    codec_hex_encode(hx, md, 10);
     snprintf(out, outsz, "=_tx%.20s_%d", hx, level);
 }
 
@@ -455,7 +455,7 @@ static int multipart(struct buf *out, const char *subtype, const char *extra, co
     return buf_printf(out, "--%s--", b);
 }
 
-int mime_build(struct buf *out, const struct mime_spec *s, size_t *body_off, char *err, size_t errsz)
+int render_mime_build(struct buf *out, const struct mime_spec *s, size_t *body_off, char *err, size_t errsz)
 {
     struct buf rel = BUF_INIT(out->max), alt = BUF_INIT(out->max), empty = BUF_INIT(256);
     const struct buf *htmlpart = s->html, *core;

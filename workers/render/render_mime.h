@@ -44,31 +44,31 @@ struct mime_spec {
     const char *seed;               /* boundaries derive from it (same seed, same bytes) */
 };
 
-/* mime_text_entity - a text part; -1 with err (charset, size) */
-int mime_text_entity(struct buf *out, const struct mime_text *t, char *err, size_t errsz);
+/* render_mime_text_entity - a text part; -1 with err (charset, size) */
+int render_mime_text_entity(struct buf *out, const struct mime_text *t, char *err, size_t errsz);
 /*
- * mime_text_max - an upper bound of the size of t's entity when nothing
- * but size can make mime_text_entity() fail (UTF-8, no conversion), else
+ * render_mime_text_max - an upper bound of the size of t's entity when nothing
+ * but size can make render_mime_text_entity() fail (UTF-8, no conversion), else
  * SIZE_MAX. Into a buffer whose maximum is at least that, it cannot fail.
  */
-size_t mime_text_max(const struct mime_text *t);
-/* mime_attachment_entity - an attachment (inline_part: Content-Disposition inline) */
-int mime_attachment_entity(struct buf *out, const struct mime_attachment *a, int inline_part,
+size_t render_mime_text_max(const struct mime_text *t);
+/* render_mime_attachment_entity - an attachment (inline_part: Content-Disposition inline) */
+int render_mime_attachment_entity(struct buf *out, const struct mime_attachment *a, int inline_part,
                            char *err, size_t errsz);
 /*
- * mime_build - the message's top entity from spec into out; *body_off is
+ * render_mime_build - the message's top entity from spec into out; *body_off is
  * where its body starts (after the empty line). -1 with err.
  */
-int mime_build(struct buf *out, const struct mime_spec *spec, size_t *body_off, char *err,
+int render_mime_build(struct buf *out, const struct mime_spec *spec, size_t *body_off, char *err,
                size_t errsz);
 
-/* mime_qp_encode - quoted-printable (RFC 2045 §6.7); binary: CR and LF are data too */
-int mime_qp_encode(struct buf *out, const unsigned char *s, size_t len, int binary);
-/* mime_b64_lines - base64 in lines of 76, CRLF between lines, none after the last */
-int mime_b64_lines(struct buf *out, const void *data, size_t len);
-/* mime_b64_reline - base64 text re-cut into lines of 76 in one pass; -1 when not valid base64 */
-int mime_b64_reline(struct buf *out, const char *in, size_t len);
-/* mime_crlf - text with every line end (LF, CR, CRLF) as CRLF, appended to out */
-int mime_crlf(struct buf *out, const char *s, size_t len);
+/* render_mime_qp_encode - quoted-msg_printable (RFC 2045 §6.7); binary: CR and LF are data too */
+int render_mime_qp_encode(struct buf *out, const unsigned char *s, size_t len, int binary);
+/* render_mime_b64_lines - base64 in lines of 76, CRLF between lines, none after the last */
+int render_mime_b64_lines(struct buf *out, const void *data, size_t len);
+/* render_mime_b64_reline - base64 text re-cut into lines of 76 in one pass; -1 when not valid base64 */
+int render_mime_b64_reline(struct buf *out, const char *in, size_t len);
+/* render_mime_crlf - text with every line end (LF, CR, CRLF) as CRLF, appended to out */
+int render_mime_crlf(struct buf *out, const char *s, size_t len);
 
 #endif

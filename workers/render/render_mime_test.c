@@ -27,7 +27,7 @@ TT_TEST(crlf_normalization)
 {
     struct buf b = BUF_INIT(1024);
 
-    TT_EQ_INT(mime_crlf(&b, "a\nb\r\nc\rd\n\n", 11), 0);
+    TT_EQ_INT(render_mime_crlf(&b, "a\nb\r\nc\rd\n\n", 11), 0);
     TT_EQ_STR(buf_ptr(&b), "a\r\nb\r\nc\r\nd\r\n\r\n");
     buf_free(&b);
 }
@@ -41,11 +41,11 @@ TT_TEST(qp_roundtrip_and_limits)
     for (int i = 0; i < 500; i++)
         buf_putc(&in, 'x');
     buf_puts(&in, " \t");
-    TT_EQ_INT(mime_qp_encode(&enc, (const unsigned char *)in.data, in.len, 0), 0);
+    TT_EQ_INT(render_mime_qp_encode(&enc, (const unsigned char *)in.data, in.len, 0), 0);
     TT_ASSERT(max_line(enc.data, enc.len) <= 76);
     TT_ASSERT(strstr(buf_ptr(&enc), " \r\n") == NULL); /* white space before a line end is encoded */
     TT_ASSERT(enc.data[enc.len - 1] != ' ' && enc.data[enc.len - 1] != '\t');
-    TT_EQ_INT(qp_decode(&dec, enc.data, enc.len), 0);
+    TT_EQ_INT(codec_qp_decode(&dec, enc.data, enc.len), 0);
     TT_EQ_MEM(dec.data, dec.len, in.data, in.len);
     buf_free(&in);
     buf_free(&enc);
@@ -57,9 +57,9 @@ TT_TEST(qp_binary_encodes_line_breaks)
     struct buf enc = BUF_INIT(1024), dec = BUF_INIT(1024);
     const unsigned char data[] = {0x00, 'a', 0x0d, 0x0a, 0xff};
 
-    TT_EQ_INT(mime_qp_encode(&enc, data, sizeof(data), 1), 0);
+    TT_EQ_INT(render_mime_qp_encode(&enc, data, sizeof(data), 1), 0);
     TT_EQ_STR(buf_ptr(&enc), "=00a=0D=0A=FF");
-    TT_EQ_INT(qp_decode(&dec, enc.data, enc.len), 0);
+    TT_EQ_INT(codec_qp_decode(&dec, enc.data, enc.len), 0);
     TT_EQ_MEM(dec.data, dec.len, data, sizeof(data));
     buf_free(&enc);
     buf_free(&dec);
@@ -72,21 +72,21 @@ TT_TEST(base64_reline)
 
     for (int i = 0; i < 10000; i++)
         buf_putc(&in, i * 7);
-    b64_encode(&b64, in.data, in.len);
-    TT_EQ_INT(mime_b64_reline(&out, b64.data, b64.len), 0);
+    codec_b64_encode(&b64, in.data, in.len);
+    TT_EQ_INT(render_mime_b64_reline(&out, b64.data, b64.len), 0);
     TT_ASSERT(max_line(out.data, out.len) == 76);
     TT_ASSERT(out.data[out.len - 1] != '\n');
-    TT_EQ_INT(b64_decode(&dec, out.data, out.len, 0), 0);
+    TT_EQ_INT(codec_b64_decode(&dec, out.data, out.len, 0), 0);
     TT_EQ_MEM(dec.data, dec.len, in.data, in.len);
     buf_reset(&out);
-    TT_EQ_INT(mime_b64_reline(&out, "bmFt\r\nZQ==", 10), 0); /* line breaks in the input */
+    TT_EQ_INT(render_mime_b64_reline(&out, "bmFt\r\nZQ==", 10), 0); /* line breaks in the input */
     TT_EQ_STR(buf_ptr(&out), "bmFtZQ==");
     buf_reset(&out);
-    TT_EQ_INT(mime_b64_reline(&out, "bmFtZQ=", 7), -1);
+    TT_EQ_INT(render_mime_b64_reline(&out, "bmFtZQ=", 7), -1);
     buf_reset(&out);
-    TT_EQ_INT(mime_b64_reline(&out, "bm!tZQ==", 8), -1);
+    TT_EQ_INT(render_mime_b64_reline(&out, "bm!tZQ==", 8), -1);
     buf_reset(&out);
-    TT_EQ_INT(mime_b64_reline(&out, "bmF=ZQ==", 8), -1);
+    TT_EQ_INT(render_mime_b64_reline(&out, "bmF=ZQ==", 8), -1);
     buf_free(&in);
     buf_free(&b64);
     buf_free(&out);
@@ -98,7 +98,7 @@ static int entity(struct buf *out, const char *text, const char *cs, const char 
     struct mime_text t = {text, strlen(text), cs, cte, sub};
     char err[200];
 
-    return mime_text_entity(out, &t, err, sizeof(err));
+    return render_mime_text_entity(out, &t, err, sizeof(err));
 }
 
 TT_TEST(text_transfer_encodings)
@@ -151,14 +151,14 @@ TT_TEST(text_charsets)
     TT_ASSERT(strstr(buf_ptr(&b), "charset=UTF-16BE\r\nContent-Transfer-Encoding: base64\r\n\r\nAGEAYg==") != NULL);
     buf_reset(&b);
     struct mime_text t = {"\xe2\x82\xac", 3, "ISO-8859-1", NULL, "plain"};
-    TT_EQ_INT(mime_text_entity(&b, &t, err, sizeof(err)), -1);
+    TT_EQ_INT(render_mime_text_entity(&b, &t, err, sizeof(err)), -1);
     TT_ASSERT(strstr(err, "cannot be represented") != NULL);
     buf_reset(&b);
     struct mime_text u = {"x", 1, "NOPE-CHARSET", NULL, "plain"};
-    TT_EQ_INT(mime_text_entity(&b, &u, err, sizeof(err)), -1);
+    TT_EQ_INT(render_mime_text_entity(&b, &u, err, sizeof(err)), -1);
     buf_reset(&b);
     struct mime_text v = {"x", 1, "UTF-8\r\nX: y", NULL, "plain"};
-    TT_EQ_INT(mime_text_entity(&b, &v, err, sizeof(err)), -1);
+    TT_EQ_INT(render_mime_text_entity(&b, &v, err, sizeof(err)), -1);
     buf_free(&b);
 }
 
@@ -168,21 +168,21 @@ TT_TEST(attachment_entities)
     char err[200];
     struct mime_attachment a = {"name.pdf", "application/pdf", NULL, "bmFtZQ==", 8};
 
-    TT_EQ_INT(mime_attachment_entity(&b, &a, 0, err, sizeof(err)), 0);
+    TT_EQ_INT(render_mime_attachment_entity(&b, &a, 0, err, sizeof(err)), 0);
     TT_EQ_STR(buf_ptr(&b), "Content-Type: application/pdf; name=\"name.pdf\"\r\n"
                            "Content-Transfer-Encoding: base64\r\n"
                            "Content-Disposition: attachment; filename=\"name.pdf\"\r\n\r\nbmFtZQ==");
     buf_reset(&b);
     struct mime_attachment i = {"logo.png", "image/png", "<logo1>", "bmFtZQ==", 8};
-    TT_EQ_INT(mime_attachment_entity(&b, &i, 1, err, sizeof(err)), 0);
+    TT_EQ_INT(render_mime_attachment_entity(&b, &i, 1, err, sizeof(err)), 0);
     TT_ASSERT(strstr(buf_ptr(&b), "Content-Disposition: inline; filename=\"logo.png\"\r\nContent-ID: <logo1>\r\n") != NULL);
     buf_reset(&b);
     struct mime_attachment bad = {"x.bin", "not a type", NULL, "bmFtZQ==", 8};
-    TT_EQ_INT(mime_attachment_entity(&b, &bad, 0, err, sizeof(err)), 0);
+    TT_EQ_INT(render_mime_attachment_entity(&b, &bad, 0, err, sizeof(err)), 0);
     TT_ASSERT(strstr(buf_ptr(&b), "Content-Type: application/octet-stream;") != NULL);
     buf_reset(&b);
     struct mime_attachment inv = {"x.bin", "a/b", NULL, "!!!!", 4};
-    TT_EQ_INT(mime_attachment_entity(&b, &inv, 0, err, sizeof(err)), -1);
+    TT_EQ_INT(render_mime_attachment_entity(&b, &inv, 0, err, sizeof(err)), -1);
     TT_ASSERT(strstr(err, "not valid base64") != NULL);
     buf_free(&b);
 }
@@ -198,11 +198,11 @@ TT_TEST(structure_mixed_alternative_related)
     entity(&html, "<img src=\"cid:logo\">", NULL, NULL, "html");
     struct mime_attachment i = {"logo.png", "image/png", "logo", "bmFtZQ==", 8};
     struct mime_attachment a = {"a.pdf", "application/pdf", NULL, "bmFtZQ==", 8};
-    mime_attachment_entity(&inl, &i, 1, err, sizeof(err));
-    mime_attachment_entity(&att, &a, 0, err, sizeof(err));
+    render_mime_attachment_entity(&inl, &i, 1, err, sizeof(err));
+    render_mime_attachment_entity(&att, &a, 0, err, sizeof(err));
     const struct buf *inls[] = {&inl}, *atts[] = {&att};
     struct mime_spec s = {&plain, &html, inls, 1, atts, 1, "job/0"};
-    TT_EQ_INT(mime_build(&out, &s, &off, err, sizeof(err)), 0);
+    TT_EQ_INT(render_mime_build(&out, &s, &off, err, sizeof(err)), 0);
     const char *m = buf_ptr(&out);
     const char *mixed = strstr(m, "multipart/mixed"), *alt = strstr(m, "multipart/alternative");
     const char *rel = strstr(m, "multipart/related"), *tp = strstr(m, "text/plain");
@@ -229,7 +229,7 @@ TT_TEST(structure_mixed_alternative_related)
     /* the same seed gives the same bytes */
     struct buf again = BUF_INIT(1 << 20);
     size_t off2;
-    TT_EQ_INT(mime_build(&again, &s, &off2, err, sizeof(err)), 0);
+    TT_EQ_INT(render_mime_build(&again, &s, &off2, err, sizeof(err)), 0);
     TT_EQ_MEM(again.data, again.len, out.data, out.len);
     buf_free(&plain);
     buf_free(&html);
@@ -246,13 +246,13 @@ TT_TEST(structure_simple_cases)
     size_t off;
     struct mime_spec none = {NULL, NULL, NULL, 0, NULL, 0, "s"};
 
-    TT_EQ_INT(mime_build(&out, &none, &off, err, sizeof(err)), 0);
+    TT_EQ_INT(render_mime_build(&out, &none, &off, err, sizeof(err)), 0);
     TT_EQ_STR(buf_ptr(&out), "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n");
     TT_EQ_INT(off, out.len);
     buf_reset(&out);
     entity(&plain, "only", NULL, NULL, "plain");
     struct mime_spec p = {&plain, NULL, NULL, 0, NULL, 0, "s"};
-    TT_EQ_INT(mime_build(&out, &p, &off, err, sizeof(err)), 0);
+    TT_EQ_INT(render_mime_build(&out, &p, &off, err, sizeof(err)), 0);
     TT_EQ_STR(buf_ptr(&out) + off, "only");
     buf_free(&plain);
     buf_free(&out);
@@ -267,7 +267,7 @@ TT_TEST(size_limit)
     for (int i = 0; i < 5000; i++)
         buf_putc(&t, 'x');
     struct mime_text m = {t.data, t.len, NULL, NULL, "plain"};
-    TT_EQ_INT(mime_text_entity(&b, &m, err, sizeof(err)), -1);
+    TT_EQ_INT(render_mime_text_entity(&b, &m, err, sizeof(err)), -1);
     TT_ASSERT(strstr(err, "too large") != NULL);
     buf_free(&b);
     buf_free(&t);

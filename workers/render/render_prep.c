@@ -102,7 +102,7 @@ static int prepare_attachments(struct rjob *rj)
         int is_inline = m.content_id && *m.content_id && rj->body.present && rj->body.html;
         struct buf *e = &rj->ent[rj->nent++];
         buf_init(e, (size_t)rj->limit);
-        if (mime_attachment_entity(e, &m, is_inline, err, sizeof(err)) < 0) {
+        if (render_mime_attachment_entity(e, &m, is_inline, err, sizeof(err)) < 0) {
             render_job_size_error(err, sizeof(err), rj);
             snprintf(rj->job_error, sizeof(rj->job_error), "%s", err);
             return -1;
@@ -128,7 +128,7 @@ static void prepare_texts(struct rjob *rj)
                                                                       : NULL;
         if (plain) {
             struct mime_text t = {plain->text, plain->len, plain->charset, plain->cte, "plain"};
-            if (mime_text_entity(&rj->plain_ent, &t, err, sizeof(err)) < 0) {
+            if (render_mime_text_entity(&rj->plain_ent, &t, err, sizeof(err)) < 0) {
                 render_job_size_error(err, sizeof(err), rj);
                 snprintf(rj->job_error, sizeof(rj->job_error), "text part: %s", err);
                 return;
@@ -140,9 +140,9 @@ static void prepare_texts(struct rjob *rj)
             rj->have_html = 1;
             /* with tracking no copy may send this entity: leave it until one
              * does when it cannot fail (so no error comes later than here) */
-            if (mime_text_max(&t) <= (size_t)rj->limit)
+            if (render_mime_text_max(&t) <= (size_t)rj->limit)
                 rj->html_later = 1;
-            else if (mime_text_entity(&rj->html_ent, &t, err, sizeof(err)) < 0) {
+            else if (render_mime_text_entity(&rj->html_ent, &t, err, sizeof(err)) < 0) {
                 render_job_size_error(err, sizeof(err), rj);
                 snprintf(rj->job_error, sizeof(rj->job_error), "HTML part: %s", err);
                 return;
@@ -168,7 +168,7 @@ void render_prep_job(struct rjob *rj)
     rj->from_hdr = json_object_get(mail, "mimeFrom");
     if (!json_is_object(rj->from_hdr) || !jsonget_str(rj->from_hdr, "addr"))
         rj->from_hdr = json_object_get(mail, "from");
-    if (!rcpt_addr_ok(jsonget_str(rj->from_hdr, "addr")) || !rcpt_addr_ok(run->from_addr)) {
+    if (!render_rcpt_addr_ok(jsonget_str(rj->from_hdr, "addr")) || !render_rcpt_addr_ok(run->from_addr)) {
         snprintf(rj->job_error, sizeof(rj->job_error), "malformed job data: no usable sender address");
         return;
     }

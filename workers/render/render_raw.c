@@ -116,20 +116,20 @@ struct rawjob {
  */
 static int usable_rcpt(struct render_run *run, json_t *a, struct render_rcpt *r)
 {
-    if (rcpt_from_json(a, "to", NULL, r) < 0) {
+    if (render_rcpt_from_json(a, "to", NULL, r) < 0) {
         json_t *rid = json_object_get(a, "rid");
         if (json_is_string(rid)) {
             r->rid = json_string_value(rid);
             r->addr = NULL;
             r->email = jsonget_str(a, "email");
-            emit_failed(run, r, "malformed job data: the recipient is unusable");
+            render_emit_failed(run, r, "malformed job data: the recipient is unusable");
         }
         return 0;
     }
     if (r->dropped)
         return 0;
-    if (!rcpt_addr_ok(r->addr)) {
-        emit_failed(run, r, "malformed job data: the recipient address is unusable");
+    if (!render_rcpt_addr_ok(r->addr)) {
+        render_emit_failed(run, r, "malformed job data: the recipient address is unusable");
         return -1;
     }
     return 1;
@@ -143,7 +143,7 @@ static void send_shared(struct render_run *run, struct rawjob *rj, const struct 
         buf_append(&rj->hdr, rj->m.hdr, rj->m.hdrlen);
         if (!rj->m.has_date)
             buf_printf(&rj->hdr, "Date: %s\r\n", rj->date);
-        int s = rj->hdr.data ? sign_copy(run, &rj->shared, rj->hdr.data, rj->hdr.len, rj->m.body,
+        int s = rj->hdr.data ? render_sender_sign_copy(run, &rj->shared, rj->hdr.data, rj->hdr.len, rj->m.body,
                                          rj->m.bodylen, rj->bh, &rj->shared_how, rj->err, sizeof(rj->err))
                              : -1;
         if (s == 0 && (buf_error(&rj->shared) || (long long)rj->shared.len > render_p.max_message)) {
@@ -153,11 +153,11 @@ static void send_shared(struct render_run *run, struct rawjob *rj, const struct 
         rj->shared_state = s < 0 ? -1 : s > 0 ? 2 : 1;
     }
     if (rj->shared_state < 0)
-        emit_failed(run, r, rj->err);
+        render_emit_failed(run, r, rj->err);
     else if (rj->shared_state == 2)
-        emit_dkim_drop(run, r, msgid);
+        render_emit_dkim_drop(run, r, msgid);
     else
-        emit_message(run, r, xmemdup(rj->shared.data, rj->shared.len + 1), rj->shared.len, msgid,
+        render_emit_message(run, r, xmemdup(rj->shared.data, rj->shared.len + 1), rj->shared.len, msgid,
                      rj->smtputf8 || r->utf8, rj->eightbit, rj->shared_how);
 }
 
@@ -176,7 +176,7 @@ static void send_own(struct render_run *run, struct rawjob *rj, const struct ren
         buf_printf(&rj->hdr, "Message-ID: %s\r\n", msgid);
     if (own[0])
         buf_printf(&rj->hdr, "List-Unsubscribe: <%s>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n", own);
-    int s = rj->hdr.data ? sign_copy(run, &msg, rj->hdr.data, rj->hdr.len, rj->m.body, rj->m.bodylen,
+    int s = rj->hdr.data ? render_sender_sign_copy(run, &msg, rj->hdr.data, rj->hdr.len, rj->m.body, rj->m.bodylen,
                                      rj->bh, &how, rj->err, sizeof(rj->err))
                          : -1;
     if (s == 0 && (buf_error(&msg) || (long long)msg.len > render_p.max_message)) {
@@ -184,19 +184,19 @@ static void send_own(struct render_run *run, struct rawjob *rj, const struct ren
         s = -1;
     }
     if (s < 0)
-        emit_failed(run, r, rj->hdr.data ? rj->err : "message too large");
+        render_emit_failed(run, r, rj->hdr.data ? rj->err : "message too large");
     else if (s > 0)
-        emit_dkim_drop(run, r, msgid);
+        render_emit_dkim_drop(run, r, msgid);
     else {
         size_t len = msg.len;
-        emit_message(run, r, buf_steal(&msg, NULL), len, msgid, rj->smtputf8 || r->utf8, rj->eightbit, how);
+        render_emit_message(run, r, buf_steal(&msg, NULL), len, msgid, rj->smtputf8 || r->utf8, rj->eightbit, how);
     }
     buf_free(&msg);
     if (rj->hdr.data == NULL)
         buf_init(&rj->hdr, (size_t)render_p.max_message + 65536);
 }
 
-enum tx_code render_smtp(struct render_run *run)
+enum tx_code render_raw_smtp(struct render_run *run)
 {
     struct job *job = run->job;
     json_t *rcpts = json_object_get(run->data, "recipients"), *a;
@@ -206,14 +206,14 @@ enum tx_code render_smtp(struct render_run *run)
     long long k = 0;
 
     if (!json_is_array(rcpts)) {
-        job_reason(job, "malformed job: no recipients");
+        worker_job_reason(job, "malformed job: no recipients");
         return TX_REJECT_MALFORMED;
     }
     if ((long long)job->env.raw_len > render_p.max_message) {
         char err[300];
         snprintf(err, sizeof(err), "message exceeds %lld bytes", render_p.max_message);
-        render_fail_remaining(run, err);
-        job_reason(job, "%s", err);
+        render_rcpt_fail_remaining(run, err);
+        worker_job_reason(job, "%s", err);
         return TX_REJECT_INPUT;
     }
     memset(&rj, 0, sizeof(rj));
@@ -223,8 +223,8 @@ enum tx_code render_smtp(struct render_run *run)
     rj.eightbit = jsonget_bool(run->data, "eightbit");
     rj.smtputf8 = jsonget_bool(run->data, "smtputf8");
     split(job->env.raw ? job->env.raw : "", job->env.raw_len, &rj.m);
-    dkim_body_hash(rj.bh, rj.m.body, rj.m.bodylen);
-    header_date(rj.date, sizeof(rj.date), job->env.created_ms);
+    render_dkim_body_hash(rj.bh, rj.m.body, rj.m.bodylen);
+    render_header_date(rj.date, sizeof(rj.date), job->env.created_ms);
 
     json_array_foreach(rcpts, i, a) {
         struct render_rcpt r;
@@ -237,14 +237,14 @@ enum tx_code render_smtp(struct render_run *run)
             k++;
             continue;
         }
-        if (emit_round_full(run)) {
-            emit_continue(run, 0, k);
+        if (render_round_full(run)) {
+            render_round_continue(run, 0, k);
             break;
         }
         k++;
         int per_copy = !rj.m.has_msgid;
         own[0] = 0;
-        if (!rj.m.has_unsub && hook_unsubscribe_url(run, &r, own, sizeof(own)) > 0)
+        if (!rj.m.has_unsub && render_track_unsubscribe_url(run, &r, own, sizeof(own)) > 0)
             per_copy = 1;
         if (rj.m.has_msgid)
             snprintf(msgid, sizeof(msgid), "%s", rj.m.msgid);
@@ -258,10 +258,10 @@ enum tx_code render_smtp(struct render_run *run)
     buf_free(&rj.hdr);
     buf_free(&rj.shared);
     if (run->copies == 0 && run->failed > 0) {
-        job_reason(job, "no message could be rendered (%d addresses failed)", run->failed);
+        worker_job_reason(job, "no message could be rendered (%d addresses failed)", run->failed);
         return TX_REJECT_INPUT;
     }
     if (run->failed > 0)
-        job_reason(job, "%d copies rendered, %d addresses failed", run->copies, run->failed);
+        worker_job_reason(job, "%d copies rendered, %d addresses failed", run->copies, run->failed);
     return TX_OK;
 }

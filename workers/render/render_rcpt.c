@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-int rcpt_addr_ok(const char *a)
+int render_rcpt_addr_ok(const char *a)
 {
     struct addr tmp;
     size_t n = a ? strlen(a) : 0;
@@ -21,7 +21,7 @@ int rcpt_addr_ok(const char *a)
     return addr_parse_bare(a, n, &tmp) == 0;
 }
 
-int rcpt_from_json(json_t *a, const char *kind, const char *reference, struct render_rcpt *r)
+int render_rcpt_from_json(json_t *a, const char *kind, const char *reference, struct render_rcpt *r)
 {
     json_t *drop;
 
@@ -59,15 +59,15 @@ static void fail_list(struct render_run *run, json_t *list, const char *kind, co
 
     json_array_foreach(list, i, a) {
         struct render_rcpt r;
-        if (rcpt_from_json(a, kind, ref, &r) < 0 || r.dropped)
+        if (render_rcpt_from_json(a, kind, ref, &r) < 0 || r.dropped)
             continue;
         if ((*seen)++ < skip)
             continue;
-        emit_failed(run, &r, why);
+        render_emit_failed(run, &r, why);
     }
 }
 
-void render_fail_remaining(struct render_run *run, const char *why)
+void render_rcpt_fail_remaining(struct render_run *run, const char *why)
 {
     json_t *data = run->job->env.data, *cursor = json_object_get(data, "cursor");
     long long cb = json_integer_value(json_object_get(cursor, "block"));

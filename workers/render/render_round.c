@@ -11,14 +11,14 @@
  * deliver) twice.
  *
  * So every continuation carries its round number and a fresh owner id
- * (emit_continue), and a worker claims the round in the job row before it
+ * (render_round_continue), and a worker claims the round in the job row before it
  * renders it (schema/003_render_rounds.sql): the first copy to arrive owns
  * the round; a redelivery of that same copy (its worker died mid-round)
  * may take it up again; any other copy of the round is dropped. Round 0,
  * the job as accepted, needs no claim: only its continuations can double.
  *
- * A round ends when it has queued render_batch_bytes (emit_round_full);
- * emit_continue publishes the next one.
+ * A round ends when it has queued render_batch_bytes (render_round_full);
+ * render_round_continue publishes the next one.
  */
 #include "workers/render/render.h"
 #include "global/ids.h"
@@ -27,7 +27,7 @@
 
 #include <string.h>
 
-int round_claim(struct db *db, const char *job_id, long long round, const char *owner)
+int render_round_claim(struct db *db, const char *job_id, long long round, const char *owner)
 {
     struct db_res *res = NULL;
     int mine;
@@ -49,12 +49,12 @@ int round_claim(struct db *db, const char *job_id, long long round, const char *
     return mine;
 }
 
-int emit_round_full(const struct render_run *run)
+int render_round_full(const struct render_run *run)
 {
     return run->copies > 0 && (long long)run->out_bytes >= render_p.batch_bytes;
 }
 
-void emit_continue(struct render_run *run, long long block, long long copy)
+void render_round_continue(struct render_run *run, long long block, long long copy)
 {
     struct envelope e = run->job->env;
     json_t *cursor = json_object();
@@ -65,8 +65,8 @@ void emit_continue(struct render_run *run, long long block, long long copy)
     struct uuid id;
     char owner[UUID_STR_LEN + 1];
 
-    uuid_v4(&id);
-    uuid_format(owner, &id);
+    ids_uuid_v4(&id);
+    ids_uuid_format(owner, &id);
     json_object_set_new(cursor, "block", json_integer(block));
     json_object_set_new(cursor, "copy", json_integer(copy));
     /* the next round and this copy's claim on it (render_round.c) */
@@ -78,8 +78,8 @@ void emit_continue(struct render_run *run, long long block, long long copy)
     e.due_ms = 0;
     if (envelope_encode(&e, &body, &len) < 0)
         msg_panic("cannot encode the job's next round");
-    job_publish(run->job, MQ_EXCHANGE_WORK, envelope_stage(&run->job->env), NULL, body, len);
+    worker_job_publish(run->job, MQ_EXCHANGE_WORK, envelope_stage(&run->job->env), NULL, body, len);
     run->job->sync_confirm = 1; /* never two rounds of one job unacked at once */
-    job_reason(run->job, "%d copies rendered; the rest in the next round (block %lld, copy %lld)",
+    worker_job_reason(run->job, "%d copies rendered; the rest in the next round (block %lld, copy %lld)",
                run->copies, block, copy);
 }

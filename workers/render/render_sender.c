@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-int emit_mail_from(const struct render_run *run, const char *rid, char *out, size_t outsz)
+int render_sender_mail_from(const struct render_run *run, const char *rid, char *out, size_t outsz)
 {
     if (run->rewrite_from[0])
         snprintf(out, outsz, "%s", run->rewrite_from);
@@ -19,7 +19,7 @@ int emit_mail_from(const struct render_run *run, const char *rid, char *out, siz
     return 0;
 }
 
-int sign_copy(struct render_run *run, struct buf *out, const char *hdr, size_t hdrlen,
+int render_sender_sign_copy(struct render_run *run, struct buf *out, const char *hdr, size_t hdrlen,
               const char *body, size_t bodylen, const unsigned char bh[32], const char **how,
               char *err, size_t errsz)
 {
@@ -34,7 +34,7 @@ int sign_copy(struct render_run *run, struct buf *out, const char *hdr, size_t h
         *how = "none";
     } else {
         for (int i = 0; i < d->nsign; i++) {
-            if (dkim_sign(out, &d->sign[i], hdr, hdrlen, bh, run->t_sign, err, errsz) < 0)
+            if (render_dkim_sign(out, &d->sign[i], hdr, hdrlen, bh, run->t_sign, err, errsz) < 0)
                 return -1;
             mask |= d->sign[i].alg == DKIM_RSA_SHA256 ? 1 : 2;
         }

@@ -58,7 +58,7 @@ static void keys_load(void)
                  "and without txmail's one-click unsubscribe URL");
         return;
     }
-    if ((keys = track_keys_parse(txconf.tracking_keys, err, sizeof(err))) == NULL)
+    if ((keys = tracktoken_keys_parse(txconf.tracking_keys, err, sizeof(err))) == NULL)
         msg_warn("%s: messages are sent without tracking and without txmail's one-click "
                  "unsubscribe URL", err);
 }
@@ -72,7 +72,7 @@ static struct tpl_state *state(struct render_run *run)
 
 static const char *const part_names[] = {"subject", "body", "alternative"};
 
-int hook_template_part(struct render_run *run, enum render_part part, const char *src, size_t len,
+int render_track_template_part(struct render_run *run, enum render_part part, const char *src, size_t len,
                        json_t *personalization, struct buf *out, char *err, size_t errsz)
 {
     struct tpl_state *st = state(run);
@@ -132,7 +132,7 @@ static int copy_of(struct render_run *run, struct tpl_state *st, const struct re
     if (keys == NULL)
         return -1;
     memset(c, 0, sizeof(*c));
-    if (rid_parse(r->rid, &c->job, &c->block, &c->addr) < 0)
+    if (ids_rid_parse(r->rid, &c->job, &c->block, &c->addr) < 0)
         return -1;
     if (d < 1 || d > 3650)
         d = 10;
@@ -147,11 +147,11 @@ static int copy_of(struct render_run *run, struct tpl_state *st, const struct re
         return -1;
     }
     c->keys = keys;
-    c->expiry = (uint32_t)(time_now_ms() / 1000 + d * DAY_S);
+    c->expiry = (uint32_t)(timeutil_now_ms() / 1000 + d * DAY_S);
     return 0;
 }
 
-int hook_track_html(struct render_run *run, const struct render_rcpt *r, json_t *block, int open,
+int render_track_html(struct render_run *run, const struct render_rcpt *r, json_t *block, int open,
                     int link, const char *html, size_t len, const char *const *unsub, size_t nunsub,
                     struct buf *out, char *err, size_t errsz)
 {
@@ -178,7 +178,7 @@ int hook_track_html(struct render_run *run, const struct render_rcpt *r, json_t 
     return 1;
 }
 
-int hook_unsubscribe_url(struct render_run *run, const struct render_rcpt *r, char *out, size_t outsz)
+int render_track_unsubscribe_url(struct render_run *run, const struct render_rcpt *r, char *out, size_t outsz)
 {
     struct tpl_state *st;
     struct tracklinks_copy c;
@@ -194,7 +194,7 @@ int hook_unsubscribe_url(struct render_run *run, const struct render_rcpt *r, ch
         return 0;
     /* not bound to the tracking window: as long as the message record lives */
     if (tracklinks_url_for(&c, TRACK_UNSUB, NULL, 0,
-                           (uint32_t)(time_now_ms() / 1000 + TRACK_UNSUB_DAYS * DAY_S), &b) == 0 &&
+                           (uint32_t)(timeutil_now_ms() / 1000 + TRACK_UNSUB_DAYS * DAY_S), &b) == 0 &&
         b.len > 0 && b.len < outsz) {
         memcpy(out, b.data, b.len + 1);
         rc = 1;
@@ -203,7 +203,7 @@ int hook_unsubscribe_url(struct render_run *run, const struct render_rcpt *r, ch
     return rc;
 }
 
-void hook_run_done(struct render_run *run)
+void render_track_run_done(struct render_run *run)
 {
     struct tpl_state *st = run->tpl_state;
 
