@@ -1,6 +1,6 @@
 /* txmailctl_mq - broker administration: declare the topology. */
 #include "admin/txmailctl/txmailctl.h"
-#include "global/mq.h"
+#include "global/runtime/mq.h"
 #include "global/txconf.h"
 #include "util/mymalloc.h"
 

@@ -1,5 +1,5 @@
 /* addr_test - address syntax of contract §4.8 */
-#include "../../tests/harness/ttest.h"
+#include "tests/harness/ttest.h"
 #include "global/addr.h"
 
 static int ok(const char *s)

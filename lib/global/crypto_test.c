@@ -1,5 +1,5 @@
 /* crypto_test - password hashing, secrets at rest, HMAC vectors */
-#include "../../tests/harness/ttest.h"
+#include "tests/harness/ttest.h"
 #include "global/crypto.h"
 #include "util/codec.h"
 #include "util/mymalloc.h"

@@ -1,5 +1,5 @@
 /* envelope_test - encode/decode round trip, slip handling, hostile input */
-#include "../../tests/harness/ttest.h"
+#include "tests/harness/ttest.h"
 #include "global/envelope.h"
 #include "util/mymalloc.h"
 

@@ -1,5 +1,5 @@
 /* event_test - tags follow contract §11.5 (its worked examples), JSON shape */
-#include "../../tests/harness/ttest.h"
+#include "tests/harness/ttest.h"
 #include "global/event.h"
 
 TT_TEST(tag_worked_examples)

@@ -1,5 +1,5 @@
 /* ids_test - UUID v7 shape and order, recipient id format and parsing */
-#include "../../tests/harness/ttest.h"
+#include "tests/harness/ttest.h"
 #include "global/ids.h"
 #include "util/timeutil.h"
 

@@ -1,6 +1,6 @@
 /* txconf - shared parameters and command line; see txconf.h. */
 #include "global/txconf.h"
-#include "global/mq.h"
+#include "global/runtime/mq.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 

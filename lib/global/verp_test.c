@@ -1,5 +1,5 @@
 /* verp_test - VERP local parts: shape, round trip, case folding, forgery */
-#include "../../tests/harness/ttest.h"
+#include "tests/harness/ttest.h"
 #include "global/verp.h"
 
 #include <ctype.h>

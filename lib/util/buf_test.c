@@ -1,5 +1,5 @@
 /* buf_test - bounded buffer growth, ceiling and ownership */
-#include "../../tests/harness/ttest.h"
+#include "tests/harness/ttest.h"
 #include "util/buf.h"
 #include "util/mymalloc.h"
 

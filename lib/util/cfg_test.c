@@ -1,5 +1,5 @@
 /* cfg_test - parameter tables: defaults, bounds, file:line errors, overrides */
-#include "../../tests/harness/ttest.h"
+#include "tests/harness/ttest.h"
 #include "util/cfg.h"
 #include "util/msg.h"
 

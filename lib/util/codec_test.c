@@ -1,5 +1,5 @@
 /* codec_test - base64, hex, quoted-printable and UTF-8 against known vectors */
-#include "../../tests/harness/ttest.h"
+#include "tests/harness/ttest.h"
 #include "util/codec.h"
 
 static const char *dec(const char *in, int ws)

@@ -1,5 +1,5 @@
 /* fifo_test - order, push-front, batches (fifo_take), removal, empty and one-item lists */
-#include "../../tests/harness/ttest.h"
+#include "tests/harness/ttest.h"
 #include "util/fifo.h"
 
 struct item {

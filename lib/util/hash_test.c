@@ -1,5 +1,5 @@
 /* hash_test - FNV-1a against the published test vectors */
-#include "../../tests/harness/ttest.h"
+#include "tests/harness/ttest.h"
 #include "util/hash.h"
 
 TT_TEST(vectors)

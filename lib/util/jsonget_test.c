@@ -1,5 +1,5 @@
 /* jsonget_test - member reads: present, missing, wrong type, NULL and non-object holders */
-#include "../../tests/harness/ttest.h"
+#include "tests/harness/ttest.h"
 #include "util/jsonget.h"
 
 static json_t *doc(void)

@@ -1,5 +1,5 @@
 /* timeutil_test - ISO-8601 formatting/parsing and durations */
-#include "../../tests/harness/ttest.h"
+#include "tests/harness/ttest.h"
 #include "util/timeutil.h"
 
 TT_TEST(format_iso)

@@ -1,5 +1,5 @@
 /* ttlcache_test - hits, expiry, LRU eviction order, capacity 0/1, deep copies, threads */
-#include "../../tests/harness/ttest.h"
+#include "tests/harness/ttest.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
 #include "util/ttlcache.h"

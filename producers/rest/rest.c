@@ -82,11 +82,11 @@
  *   30 s), close.
  */
 #include "producers/rest/rest.h"
-#include "global/authlimit.h"
+#include "global/access/authlimit.h"
 #include "global/crypto.h"
-#include "global/httpguard.h"
+#include "global/access/httpguard.h"
 #include "global/metrics.h"
-#include "global/slip.h"
+#include "global/intake/slip.h"
 #include "global/txconf.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"

@@ -4,10 +4,10 @@
 #ifndef REST_H
 #define REST_H
 
-#include "global/auth.h"
+#include "global/access/auth.h"
 #include "global/db.h"
 #include "global/ids.h"
-#include "global/mq.h"
+#include "global/runtime/mq.h"
 #include "producers/rest/rest_jobreq.h"
 #include "util/buf.h"
 

@@ -12,7 +12,7 @@
  * lock is free between requests) and lets rabbitmq-c serve the heartbeats.
  */
 #include "producers/rest/rest.h"
-#include "global/mqpub.h"
+#include "global/runtime/mqpub.h"
 #include "global/txconf.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"

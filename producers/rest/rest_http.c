@@ -21,7 +21,7 @@
  * which also caps the connections per client address.
  */
 #include "producers/rest/rest.h"
-#include "global/httpguard.h"
+#include "global/access/httpguard.h"
 #include "global/metrics.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"

@@ -11,7 +11,7 @@
  */
 #include "producers/rest/rest_jobreq_int.h"
 #include "global/ids.h"
-#include "global/slip.h"
+#include "global/intake/slip.h"
 #include "util/codec.h"
 #include "util/mymalloc.h"
 #include "util/msg.h"

@@ -19,7 +19,7 @@
 #ifndef REST_JOBREQ_H
 #define REST_JOBREQ_H
 
-#include "global/suppress.h"
+#include "global/intake/suppress.h"
 #include "global/txcode.h"
 
 #include <jansson.h>
@@ -157,7 +157,7 @@ void rest_jobreq_syntax_where(const char *body, size_t len, size_t pos, char *ou
 /*
  * rest_jobreq_text_check_template - syntax of a template source (contract §9.6).
  * 0 when it parses; -1 with the detail ("unclosed <#if> at line 3 column 7")
- * in detail (lib/global/template.h, template_parse).
+ * in detail (lib/global/template/template.h, template_parse).
  */
 int rest_jobreq_text_check_template(const char *src, size_t len, char *detail, size_t detailsz);
 

@@ -11,7 +11,7 @@
  */
 #include "producers/rest/rest_jobreq_int.h"
 #include "global/account.h"
-#include "global/slip.h"
+#include "global/intake/slip.h"
 
 #include <math.h>
 #include <string.h>

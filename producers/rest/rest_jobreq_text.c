@@ -5,7 +5,7 @@
  * text, §4.6), RFC 2047 encoded-words in a quoted-printable subject, and
  * the check that the text can be written in the declared charset.
  */
-#include "global/template.h"
+#include "global/template/template.h"
 #include "producers/rest/rest_jobreq_int.h"
 #include "util/codec.h"
 #include "util/mymalloc.h"
@@ -408,7 +408,7 @@ int rest_jobreq_text_check(struct jr *v, struct jr_val *val, struct jr_text *t)
 
 /*
  * rest_jobreq_text_check_template - the syntax check of contract §9.6 with the
- * template engine (lib/global/template.h): the job is refused with the
+ * template engine (lib/global/template/template.h): the job is refused with the
  * engine's "<what> at line L column C".
  */
 int rest_jobreq_text_check_template(const char *src, size_t len, char *detail, size_t detailsz)

@@ -18,10 +18,10 @@
  * deleted again, so a client that got 503 never sees its job delivered.
  */
 #include "producers/rest/rest.h"
-#include "global/acceptance.h"
+#include "global/intake/acceptance.h"
 #include "global/crypto.h"
 #include "global/envelope.h"
-#include "global/intake.h"
+#include "global/intake/intake.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"

@@ -1,11 +1,11 @@
 /*
  * rest_suppress - what the JobRequest check asks the database: is a
- * sender domain registered for the account (lib/global/senderdomain.h,
+ * sender domain registered for the account (lib/global/intake/senderdomain.h,
  * cached), and which recipient addresses are on its suppression list
- * (lib/global/suppress.h: all the addresses of a job in one query).
+ * (lib/global/intake/suppress.h: all the addresses of a job in one query).
  */
 #include "producers/rest/rest.h"
-#include "global/senderdomain.h"
+#include "global/intake/senderdomain.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -110,7 +110,7 @@
  *                                         that block its AUTH (454 4.7.0); 0: none
  *   smtpd_auth_user_failure_limit [30]    failures of one user that block it (except
  *                                         where it authenticated a moment ago); 0: none
- *   smtpd_auth_failure_decay [10m]        half-life of those scores (lib/global/authlimit.h)
+ *   smtpd_auth_failure_decay [10m]        half-life of those scores (lib/global/access/authlimit.h)
  *   smtpd_auth_recheck [1s]               MAIL re-checks the session's credential and
  *                                         account (enabled, same password, address
  *                                         allowed) when last found valid this long ago;
@@ -127,10 +127,10 @@
  *   txmail_smtpd_sessions.
  */
 #include "smtpd.h"
-#include "global/authlimit.h"
+#include "global/access/authlimit.h"
 #include "global/crypto.h"
 #include "global/metrics.h"
-#include "global/slip.h"
+#include "global/intake/slip.h"
 #include "global/txconf.h"
 #include "util/msg.h"
 

@@ -6,8 +6,8 @@
 #define TX_SMTPD_H
 
 #include "smtpd_data.h"
-#include "global/auth.h"
-#include "global/senderdomain.h"
+#include "global/access/auth.h"
+#include "global/intake/senderdomain.h"
 #include "global/txcode.h"
 #include "util/buf.h"
 #include "util/fifo.h"
@@ -302,7 +302,7 @@ int smtpd_job_check(const struct session *s, const char *job_id, struct smtpd_jo
 struct suppress_query;
 /*
  * smtpd_job_keys - the suppression lookup of x's recipients, one per
- * recipient in order (lib/global/suppress.h). Ownership: new, one block
+ * recipient in order (lib/global/intake/suppress.h). Ownership: new, one block
  * (xfree).
  */
 struct suppress_query *smtpd_job_keys(const struct smtpd_txn *x);

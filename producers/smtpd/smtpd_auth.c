@@ -1,11 +1,11 @@
 /*
  * smtpd_auth - AUTH PLAIN and LOGIN (RFC 4954) against the technical
- * account's credentials (lib/global/auth.h, verified on the pool: the
+ * account's credentials (lib/global/access/auth.h, verified on the pool: the
  * KDF is slow), source-IP authentication, and the limits on failures:
  *
  *  - every failed AUTH is answered late (tarpit): smtpd_auth_failure_delay
  *    times the session's failures so far (at most 5x);
- *  - the failure scores of lib/global/authlimit.h, shared with
+ *  - the failure scores of lib/global/access/authlimit.h, shared with
  *    txmail-rest: per client address (IPv6: per /64), blocking at
  *    smtpd_auth_failure_limit, and per user, blocking at
  *    smtpd_auth_user_failure_limit; both halve every
@@ -18,7 +18,7 @@
  * Passwords are wiped as soon as they were used and never logged.
  */
 #include "smtpd.h"
-#include "global/authlimit.h"
+#include "global/access/authlimit.h"
 #include "global/metrics.h"
 #include "global/txconf.h"
 #include "util/codec.h"

@@ -16,19 +16,19 @@
  * 451 4.3.0; when the transaction of the records fails, each record is
  * tried alone, and the jobs whose record cannot be written are answered
  * 451 (the first stage's tombstone took the key of a job it gave up on,
- * lib/global/acceptance.h; a record found already there as our own 250 means
+ * lib/global/intake/acceptance.h; a record found already there as our own 250 means
  * the batch's commit went through). A job that was published but has no
  * record is discarded by its first stage (docs/ENVELOPES.md), so a client
  * that got 451 never sees that message delivered.
  */
 #include "smtpd.h"
-#include "global/acceptance.h"
+#include "global/intake/acceptance.h"
 #include "global/db.h"
 #include "global/envelope.h"
 #include "global/ids.h"
 #include "global/metrics.h"
-#include "global/mqpub.h"
-#include "global/suppress.h"
+#include "global/runtime/mqpub.h"
+#include "global/intake/suppress.h"
 #include "global/txconf.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"

@@ -9,7 +9,7 @@
  * writing to the loop's eventfd.
  */
 #include "smtpd.h"
-#include "global/netaddr.h"
+#include "global/access/netaddr.h"
 #include "global/metrics.h"
 #include "util/hash.h"
 #include "util/msg.h"

@@ -1,20 +1,20 @@
 # producers/track - txmail-track (open, click and unsubscribe endpoint) and
 # the shared modules of issue 7: the template engine, tracking tokens and
 # HTML link/pixel rewriting (used by render and rest as well).
-LIBGLOBAL_SRC += lib/global/template_parse.c lib/global/template_lex.c \
-                 lib/global/template_expr.c lib/global/template_value.c \
-                 lib/global/template_render.c
+LIBGLOBAL_SRC += lib/global/template/template_parse.c lib/global/template/template_lex.c \
+                 lib/global/template/template_expr.c lib/global/template/template_value.c \
+                 lib/global/template/template_render.c
 
 UNIT_TESTS += template_test
-template_test_SRC := lib/global/template_test.c
+template_test_SRC := lib/global/template/template_test.c
 
-LIBGLOBAL_SRC += lib/global/tracktoken.c
+LIBGLOBAL_SRC += lib/global/tracking/tracktoken.c
 UNIT_TESTS += tracktoken_test
-tracktoken_test_SRC := lib/global/tracktoken_test.c
+tracktoken_test_SRC := lib/global/tracking/tracktoken_test.c
 
-LIBGLOBAL_SRC += lib/global/tracklinks.c
+LIBGLOBAL_SRC += lib/global/tracking/tracklinks.c
 UNIT_TESTS += tracklinks_test
-tracklinks_test_SRC := lib/global/tracklinks_test.c
+tracklinks_test_SRC := lib/global/tracking/tracklinks_test.c
 
 PROGRAMS += txmail-track
 txmail-track_SRC := producers/track/track.c producers/track/track_http.c \

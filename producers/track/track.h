@@ -2,8 +2,8 @@
 #ifndef TX_TRACK_H
 #define TX_TRACK_H
 
-#include "global/netaddr.h"
-#include "global/tracktoken.h"
+#include "global/access/netaddr.h"
+#include "global/tracking/tracktoken.h"
 #include "util/buf.h"
 
 #include <stddef.h>

@@ -3,7 +3,7 @@
  * proxies), its truncated form for events, and the match against the
  * list of link scanners and prefetch proxies.
  */
-#include "global/netaddr.h"
+#include "global/access/netaddr.h"
 #include "producers/track/track.h"
 #include "util/codec.h"
 #include "util/mymalloc.h"

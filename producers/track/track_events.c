@@ -26,9 +26,9 @@
  * CLICKED carry their request time as eventKey, fixed before queuing).
  */
 #include "global/event.h"
-#include "global/evbatch.h"
+#include "global/runtime/evbatch.h"
 #include "global/metrics.h"
-#include "global/mqpub.h"
+#include "global/runtime/mqpub.h"
 #include "global/txconf.h"
 #include "producers/track/track.h"
 #include "util/msg.h"

@@ -20,7 +20,7 @@
  *     does not need it.
  */
 #include "global/crypto.h"
-#include "global/netaddr.h"
+#include "global/access/netaddr.h"
 #include "producers/track/track.h"
 #include "util/mymalloc.h"
 

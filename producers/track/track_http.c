@@ -4,7 +4,7 @@
  * /metrics. No database and no broker on the request path, except that
  * an unsubscribe waits for its event's confirm (track_events.c).
  */
-#include "global/httpguard.h"
+#include "global/access/httpguard.h"
 #include "global/metrics.h"
 #include "producers/track/track.h"
 #include "producers/track/track_tls.h"

@@ -20,11 +20,11 @@
  * FUZZ_SOURCES: producers/rest/rest_jobreq_mail.c producers/rest/rest_jobreq_job.c
  * FUZZ_SOURCES: producers/rest/rest_jobreq_notify.c producers/rest/rest_jobreq_build.c
  * FUZZ_SOURCES: lib/global/account.c lib/global/addr.c lib/global/ids.c
- * FUZZ_SOURCES: lib/global/template_parse.c lib/global/template_value.c lib/global/template_render.c
- * FUZZ_SOURCES: lib/global/template_lex.c lib/global/template_expr.c
+ * FUZZ_SOURCES: lib/global/template/template_parse.c lib/global/template/template_value.c lib/global/template/template_render.c
+ * FUZZ_SOURCES: lib/global/template/template_lex.c lib/global/template/template_expr.c
  * FUZZ_SOURCES: lib/util/buf.c lib/util/codec.c lib/util/mymalloc.c lib/util/msg.c lib/util/timeutil.c
- * FUZZ_SOURCES: lib/global/slip.c lib/global/suppress.c lib/global/db.c lib/global/txcode.c
- * FUZZ_SOURCES: lib/util/ttlcache.c lib/util/hash.c lib/global/mq.c
+ * FUZZ_SOURCES: lib/global/intake/slip.c lib/global/intake/suppress.c lib/global/db.c lib/global/txcode.c
+ * FUZZ_SOURCES: lib/util/ttlcache.c lib/util/hash.c lib/global/runtime/mq.c
  * FUZZ_LIBS: -ljansson -lidn2
  * FUZZ_PKGS: libmariadb librabbitmq
  */

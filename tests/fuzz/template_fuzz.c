@@ -1,6 +1,6 @@
 /*
  * template_fuzz - libFuzzer target over the template engine
- * (lib/global/template.h): parse, then render with variables.
+ * (lib/global/template/template.h): parse, then render with variables.
  *
  * Input: an optional first line holding a JSON object (the
  * personalization), the rest is the template source; the first byte's low
@@ -13,12 +13,12 @@
  * leaves the output as it was and names the part; rendering twice gives
  * the same result (a parsed template is immutable).
  *
- * FUZZ_SOURCES: lib/global/template_parse.c lib/global/template_value.c lib/global/template_render.c
- * FUZZ_SOURCES: lib/global/template_lex.c lib/global/template_expr.c
+ * FUZZ_SOURCES: lib/global/template/template_parse.c lib/global/template/template_value.c lib/global/template/template_render.c
+ * FUZZ_SOURCES: lib/global/template/template_lex.c lib/global/template/template_expr.c
  * FUZZ_SOURCES: lib/util/buf.c lib/util/codec.c lib/util/mymalloc.c lib/util/msg.c lib/util/timeutil.c
  * FUZZ_LIBS: -ljansson
  */
-#include "global/template.h"
+#include "global/template/template.h"
 #include "util/buf.h"
 
 #include <jansson.h>

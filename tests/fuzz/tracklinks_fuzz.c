@@ -1,6 +1,6 @@
 /*
  * tracklinks_fuzz - libFuzzer target over the HTML link rewriter and open
- * pixel (lib/global/tracklinks.h), which reads customer HTML.
+ * pixel (lib/global/tracking/tracklinks.h), which reads customer HTML.
  *
  * Input: the HTML. Invariants beyond "no crash, no leak, no undefined
  * behaviour": with both switches off the copy is the input byte for byte;
@@ -9,11 +9,11 @@
  * every rewritten href holds a token that decodes to this copy's
  * indexes.
  *
- * FUZZ_SOURCES: lib/global/tracklinks.c lib/global/tracktoken.c lib/global/crypto.c lib/global/ids.c
+ * FUZZ_SOURCES: lib/global/tracking/tracklinks.c lib/global/tracking/tracktoken.c lib/global/crypto.c lib/global/ids.c
  * FUZZ_SOURCES: lib/util/buf.c lib/util/codec.c lib/util/mymalloc.c lib/util/msg.c lib/util/timeutil.c
  * FUZZ_LIBS: -lcrypto
  */
-#include "global/tracklinks.h"
+#include "global/tracking/tracklinks.h"
 #include "util/buf.h"
 
 #include <stdint.h>

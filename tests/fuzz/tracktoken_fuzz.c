@@ -1,6 +1,6 @@
 /*
  * tracktoken_fuzz - libFuzzer target over the tracking token decoder
- * (lib/global/tracktoken.h), the code that stands between the internet
+ * (lib/global/tracking/tracktoken.h), the code that stands between the internet
  * and a redirect.
  *
  * Input: the token text. Invariants beyond "no crash, no leak, no
@@ -11,11 +11,11 @@
  * never decode (the seed corpus holds genuine tokens of this key, issued
  * for tracking host HOST: the tag covers the host, contract §15.5).
  *
- * FUZZ_SOURCES: lib/global/tracktoken.c lib/global/crypto.c lib/global/ids.c
+ * FUZZ_SOURCES: lib/global/tracking/tracktoken.c lib/global/crypto.c lib/global/ids.c
  * FUZZ_SOURCES: lib/util/buf.c lib/util/codec.c lib/util/mymalloc.c lib/util/msg.c lib/util/timeutil.c
  * FUZZ_LIBS: -lcrypto
  */
-#include "global/tracktoken.h"
+#include "global/tracking/tracktoken.h"
 #include "util/buf.h"
 
 #include <stdint.h>

@@ -1,4 +1,4 @@
-"""txmail-rest: limits on password guessing (issue 11, lib/global/authlimit.h).
+"""txmail-rest: limits on password guessing (issue 11, lib/global/access/authlimit.h).
 Failed logins are counted per client address and per user, and checked before
 the KDF runs: after rest_auth_failure_limit failures an address gets 429
 LIMIT_EXCEEDED with Retry-After (contract §3.4 body; §6.1 for job requests),

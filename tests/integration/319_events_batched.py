@@ -4,7 +4,7 @@ notification of it, exactly once; a malformed element is dead-lettered
 alone; an element held back (an orphan waiting for its message row) does
 not hold back the later messages, and is recorded once its row exists;
 every message ends acked. (Which broker acks are sent when is unit-tested
-in lib/global/tagmap_test.c: the broker's unacked figures lag too much to
+in lib/global/runtime/tagmap_test.c: the broker's unacked figures lag too much to
 observe it here.)"""
 from txtest import *
 from txevents import *

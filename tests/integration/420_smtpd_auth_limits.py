@@ -1,5 +1,5 @@
 """txmail-smtpd: limits on password guessing shared with txmail-rest (issue
-11, lib/global/authlimit.h). After smtpd_auth_user_failure_limit failures of
+11, lib/global/access/authlimit.h). After smtpd_auth_user_failure_limit failures of
 one user, from any addresses, that user's AUTH is answered 454 4.7.0 without
 being checked, everywhere except where it authenticated a moment ago, while
 other users are served; after smtpd_auth_failure_limit failures of an address

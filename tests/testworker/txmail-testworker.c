@@ -15,7 +15,7 @@
  *   testworker_record_file (/tmp/testworker.log)
  */
 #include "global/event.h"
-#include "global/worker.h"
+#include "global/runtime/worker.h"
 #include "util/msg.h"
 
 #include <fcntl.h>

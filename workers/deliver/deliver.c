@@ -161,7 +161,7 @@
  *   deliver_mx_max_addresses (10)      addresses tried per attempt
  *   deliver_inet_protocols (all)       all, ipv4 or ipv6
  *   deliver_deny_networks (default)    MX addresses never connected to; "default"
- *                                      is lib/global/netpolicy.h's list (loopback,
+ *                                      is lib/global/access/netpolicy.h's list (loopback,
  *                                      RFC 1918, link-local, ...); "": none. An MX
  *                                      route with only denied addresses is deferred
  *                                      [4.4.4]; relay and transport hosts (the
@@ -179,7 +179,7 @@
  */
 #include "workers/deliver/deliver.h"
 #include "global/txconf.h"
-#include "global/worker.h"
+#include "global/runtime/worker.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 

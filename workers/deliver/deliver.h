@@ -7,7 +7,7 @@
 
 #include "global/db.h"
 #include "global/txcode.h"
-#include "global/suppress.h"
+#include "global/intake/suppress.h"
 
 struct job;
 
@@ -276,7 +276,7 @@ enum dns_rc deliver_dns_mx(struct dctx *ctx, const char *domain, struct mx_host 
                    int *n, char *err, size_t errsz);
 /*
  * deliver_dns_addr_allowed - an address an MX answer may lead to
- * (deliver_deny_networks, deliver_allow_networks; lib/global/netpolicy.h).
+ * (deliver_deny_networks, deliver_allow_networks; lib/global/access/netpolicy.h).
  * Relay and transport hosts are the operator's and not subject to it.
  */
 int deliver_dns_addr_allowed(const union dsock *a);

@@ -23,7 +23,7 @@
  */
 #include "workers/deliver/deliver.h"
 #include "global/ids.h"
-#include "global/netpolicy.h"
+#include "global/access/netpolicy.h"
 #include "global/txconf.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"

@@ -6,9 +6,9 @@
 #include "workers/deliver/deliver.h"
 #include "global/addr.h"
 #include "global/metrics.h"
-#include "global/senderdomain.h"
-#include "global/suppress.h"
-#include "global/worker.h"
+#include "global/intake/senderdomain.h"
+#include "global/intake/suppress.h"
+#include "global/runtime/worker.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -5,10 +5,10 @@
  * code the skeleton acts on. The manual is deliver.c.
  */
 #include "workers/deliver/deliver.h"
-#include "global/suppress.h"
+#include "global/intake/suppress.h"
 #include "global/event.h"
 #include "global/metrics.h"
-#include "global/worker.h"
+#include "global/runtime/worker.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"

@@ -11,7 +11,7 @@
  * remains.
  */
 #include "workers/deliver/deliver.h"
-#include "global/worker.h"
+#include "global/runtime/worker.h"
 #include "util/msg.h"
 #include "util/timeutil.h"
 

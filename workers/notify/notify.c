@@ -88,7 +88,7 @@
  *                                       (message row) through the delay tiers
  *   notify_ca_file ()                   extra CA certificates (PEM)
  *   notify_deny_networks (default)      networks no POST may connect to; "default"
- *                                       is lib/global/netpolicy.h's list (loopback,
+ *                                       is lib/global/access/netpolicy.h's list (loopback,
  *                                       0/8, RFC 1918, 100.64/10, link-local, ULA,
  *                                       multicast, reserved; their IPv6 forms);
  *                                       more may follow ("default, 192.0.2.0/24");
@@ -107,13 +107,13 @@
  *   txmail_notify_notifications_total{outcome}, txmail_latency_seconds (POST).
  */
 #include "notify.h"
-#include "global/batchloop.h"
+#include "global/runtime/batchloop.h"
 #include "global/crypto.h"
-#include "global/delaytier.h"
+#include "global/runtime/delaytier.h"
 #include "global/event.h"
 #include "global/eventfill.h"
 #include "global/metrics.h"
-#include "global/netpolicy.h"
+#include "global/access/netpolicy.h"
 #include "global/txconf.h"
 #include "util/fifo.h"
 #include "util/hash.h"

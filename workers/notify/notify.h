@@ -3,7 +3,7 @@
 #define TX_NOTIFY_H
 
 #include "global/db.h"
-#include "global/mq.h"
+#include "global/runtime/mq.h"
 #include "util/buf.h"
 
 #include <jansson.h>

@@ -9,7 +9,7 @@
  */
 #include "notify.h"
 #include "global/crypto.h"
-#include "global/netpolicy.h"
+#include "global/access/netpolicy.h"
 #include "util/msg.h"
 #include "util/timeutil.h"
 

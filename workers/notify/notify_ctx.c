@@ -6,7 +6,7 @@
  * away a stale entry is served rather than holding everything up.
  */
 #include "notify.h"
-#include "global/batchloop.h"
+#include "global/runtime/batchloop.h"
 #include "global/account.h"
 #include "global/crypto.h"
 #include "util/msg.h"

@@ -18,7 +18,7 @@
  * ...") and takes the retry path.
  *
  * Where a POST may connect (notify_deny_networks, notify_allow_networks;
- * lib/global/netpolicy.h) is checked on the address actually connected
+ * lib/global/access/netpolicy.h) is checked on the address actually connected
  * to: curl's open-socket callback refuses a denied address before the
  * socket exists, whatever name, literal, /etc/hosts entry or DNS answer
  * led there, so a name that changes its answer between a check and the
@@ -37,7 +37,7 @@
  * webhook_delivery.
  */
 #include "notify.h"
-#include "global/batchloop.h"
+#include "global/runtime/batchloop.h"
 #include "global/metrics.h"
 #include "util/fifo.h"
 #include "util/hash.h"

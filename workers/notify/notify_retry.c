@@ -25,7 +25,7 @@
  *   raw:      the event, as it was on txmail.events
  */
 #include "notify.h"
-#include "global/delaytier.h"
+#include "global/runtime/delaytier.h"
 #include "global/envelope.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"

@@ -68,7 +68,7 @@
  *   txmail_recorder_batches_total{outcome}, txmail_latency_seconds (batch).
  */
 #include "recorder.h"
-#include "global/batchloop.h"
+#include "global/runtime/batchloop.h"
 #include "global/metrics.h"
 #include "global/txconf.h"
 #include "util/msg.h"

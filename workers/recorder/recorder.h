@@ -3,7 +3,7 @@
 #define TX_RECORDER_H
 
 #include "global/db.h"
-#include "global/mq.h"
+#include "global/runtime/mq.h"
 
 #include <jansson.h>
 #include <stdint.h>

@@ -7,7 +7,7 @@
  *
  * DESCRIPTION
  *   Consumes `type: "job"` envelopes from queue render_queue ("render";
- *   docs/ENVELOPES.md) with the worker skeleton (lib/global/worker.h).
+ *   docs/ENVELOPES.md) with the worker skeleton (lib/global/runtime/worker.h).
  *
  *   First stage. When render is the job's first stage (data.started is not
  *   true), it processes the job only once the acceptance record (the `job`
@@ -16,7 +16,7 @@
  *   without any event. Once the record is there it publishes the intake
  *   record (key "intake.job"), the PRE_PROCESS drop events of the
  *   addresses refused at intake and PROCESSING_STARTED for the others, in
- *   the same confirmed batch as its own output (lib/global/firststage.h,
+ *   the same confirmed batch as its own output (lib/global/intake/firststage.h,
  *   applied by the skeleton: worker.h first_stage_grace).
  *
  *   REST jobs (contract §8): one message per recipient block (MIME

@@ -6,7 +6,7 @@
 #define RENDER_H
 
 #include "global/db.h"
-#include "global/worker.h"
+#include "global/runtime/worker.h"
 #include "util/buf.h"
 #include "util/jsonget.h"
 #include "workers/render/render_dkim.h"

@@ -1,6 +1,6 @@
 /*
  * render_domain - sender domains as render needs them (the record of
- * lib/global/senderdomain.h with its DKIM keys parsed), and envelope
+ * lib/global/intake/senderdomain.h with its DKIM keys parsed), and envelope
  * rewrites, through a small locked cache shared by the handler threads.
  *
  * An entry is built again when the sender-domain record changes (the
@@ -23,7 +23,7 @@
 #include "workers/render/render.h"
 #include "global/crypto.h"
 #include "global/dnsq.h"
-#include "global/senderdomain.h"
+#include "global/intake/senderdomain.h"
 #include "global/txconf.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"

@@ -22,7 +22,7 @@
  */
 #include "workers/render/render.h"
 #include "global/ids.h"
-#include "global/mq.h"
+#include "global/runtime/mq.h"
 #include "util/msg.h"
 
 #include <string.h>

@@ -18,9 +18,9 @@
  * logged once - mail is never held back for it.
  */
 #include "global/ids.h"
-#include "global/template.h"
-#include "global/tracklinks.h"
-#include "global/tracktoken.h"
+#include "global/template/template.h"
+#include "global/tracking/tracklinks.h"
+#include "global/tracking/tracktoken.h"
 #include "global/txconf.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
