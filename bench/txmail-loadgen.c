@@ -73,7 +73,7 @@ struct opts {
 struct tally {
     long sent, done, ok, errors, status[600];
     double first_ok, last_ok;
-    double *lat;                   /* ms per request, in completion order */
+    double *lat; /* ms per request, in completion order */
 };
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -85,18 +85,39 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     o->conc = 10;
     while ((opt = getopt(argc, argv, "u:f:n:c:r:a:kC:wl:")) != -1) {
         switch (opt) {
-        case 'u': o->url = optarg; break;
-        case 'f': o->file = optarg; break;
-        case 'n': o->total = strtol(optarg, NULL, 10); break;
-        case 'c': o->conc = strtol(optarg, NULL, 10); break;
-        case 'r': o->rate = strtod(optarg, NULL); break;
-        case 'a': o->auth = optarg; break;
-        case 'k': o->insecure = 1; break;
-        case 'C': o->ca = optarg; break;
-        case 'w': o->warm = 1; break;
-        case 'l': o->latfile = optarg; break;
+        case 'u':
+            o->url = optarg;
+            break;
+        case 'f':
+            o->file = optarg;
+            break;
+        case 'n':
+            o->total = strtol(optarg, NULL, 10);
+            break;
+        case 'c':
+            o->conc = strtol(optarg, NULL, 10);
+            break;
+        case 'r':
+            o->rate = strtod(optarg, NULL);
+            break;
+        case 'a':
+            o->auth = optarg;
+            break;
+        case 'k':
+            o->insecure = 1;
+            break;
+        case 'C':
+            o->ca = optarg;
+            break;
+        case 'w':
+            o->warm = 1;
+            break;
+        case 'l':
+            o->latfile = optarg;
+            break;
         default:
-            fprintf(stderr, "usage: txmail-loadgen -u URL -f BODY [-n N] [-c C] [-r RATE] [-a U:P] [-k] [-C CA] [-w] [-l FILE]\n");
+            fprintf(stderr, "usage: txmail-loadgen -u URL -f BODY [-n N] [-c C] [-r RATE] [-a U:P] "
+                            "[-k] [-C CA] [-w] [-l FILE]\n");
             return -1;
         }
     }
@@ -179,7 +200,8 @@ static void collect(CURLM *m, struct tally *t)
 }
 
 /* run_load - send o->total requests (paced to o->rate from start) until all are answered */
-static void run_load(CURLM *m, struct req *reqs, const struct opts *o, double start, struct tally *t)
+static void run_load(CURLM *m, struct req *reqs, const struct opts *o, double start,
+                     struct tally *t)
 {
     while (t->done < o->total) {
         double now = now_s();

@@ -64,9 +64,12 @@
 struct txmailctl_conf txmailctl_conf;
 
 static struct cfg_param txmailctl_params[] = {
-    {"txmailctl_schema_dir", CFG_STR, &txmailctl_conf.schema_dir, "/usr/share/txmail/schema", 0, 0, 0, "migration files", 0, 0},
-    {"txmailctl_partitions_ahead", CFG_INT, &txmailctl_conf.partitions_ahead, "7", 1, 366, 0, "days of partitions created ahead", 0, 0},
-    {"txmailctl_retention", CFG_TIME, &txmailctl_conf.retention_ms, "45d", 86400000, 3650LL * 86400000, 0, "history kept", 0, 0},
+    {"txmailctl_schema_dir", CFG_STR, &txmailctl_conf.schema_dir, "/usr/share/txmail/schema", 0, 0,
+     0, "migration files", 0, 0},
+    {"txmailctl_partitions_ahead", CFG_INT, &txmailctl_conf.partitions_ahead, "7", 1, 366, 0,
+     "days of partitions created ahead", 0, 0},
+    {"txmailctl_retention", CFG_TIME, &txmailctl_conf.retention_ms, "45d", 86400000,
+     3650LL * 86400000, 0, "history kept", 0, 0},
     {0},
 };
 
@@ -141,9 +144,11 @@ static void usage(void)
     fprintf(stderr,
             "usage: txmailctl [-c config] [-o name=value] COMMAND\n"
             "  db migrate | db status | db partitions\n"
-            "  account add NAME [options] | account set NAME [options] | account list | account show NAME\n"
+            "  account add NAME [options] | account set NAME [options] | account list | account "
+            "show NAME\n"
             "  credential add ACCOUNT USER --password-file FILE|- [--allow-ip IP,...] [--ip-auth]\n"
-            "  credential set USER [--password-file FILE|-] [--allow-ip IP,...|--any-ip] [--ip-auth|--no-ip-auth]\n"
+            "  credential set USER [--password-file FILE|-] [--allow-ip IP,...|--any-ip] "
+            "[--ip-auth|--no-ip-auth]\n"
             "                 [--disable|--enable]\n"
             "  domain add ACCOUNT DOMAIN [options] | domain list [ACCOUNT] | domain show DOMAIN\n"
             "  mq declare\n");

@@ -20,8 +20,8 @@ static int valid_name(const char *s, size_t max)
     if (n == 0 || n > max)
         return 0;
     for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.' || *s == '@'))
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == '-' || *s == '.' || *s == '@'))
             return 0;
     return 1;
 }
@@ -61,7 +61,7 @@ static char *checked_settings(const char *base, const char *update)
         !json_is_array(json_object_get(merged, "forbiddenExtensions")) ||
         !json_is_integer(json_object_get(merged, "trackingWindowDays")))
         txmailctl_die("--settings: features/defaults must be objects, forbidden* arrays, "
-                "trackingWindowDays an integer");
+                      "trackingWindowDays an integer");
     json_decref(merged);
     out = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(b);
@@ -117,9 +117,11 @@ static int account_add(int argc, char **argv)
     if (crypto_secret_encrypt(&enc, hx, 64) < 0)
         txmailctl_die("cannot encrypt the webhook secret");
     db = txmailctl_open_db();
-    if (db_exec(db, "INSERT INTO account (name, customer_no, tenant, capacity_per_hour, settings, "
-                    "notify_url, webhook_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, NOW(3))",
-                "sssissb", name, customer, tenant, capacity, stored, notify, enc.data, enc.len) != TX_OK) {
+    if (db_exec(db,
+                "INSERT INTO account (name, customer_no, tenant, capacity_per_hour, settings, "
+                "notify_url, webhook_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, NOW(3))",
+                "sssissb", name, customer, tenant, capacity, stored, notify, enc.data,
+                enc.len) != TX_OK) {
         if (db_errno(db) == DB_ER_DUP_ENTRY)
             txmailctl_die("account \"%s\" exists already", name);
         txmailctl_die("database error: %s", db_error(db));
@@ -150,7 +152,8 @@ static int account_set(int argc, char **argv)
                 txmailctl_die("database error: %s", db_error(db));
             char *stored = checked_settings(db_res_get(r, 0, 0), upd);
             db_res_free(r);
-            if (db_exec(db, "UPDATE account SET settings = ? WHERE id = ?", "si", stored, id) != TX_OK)
+            if (db_exec(db, "UPDATE account SET settings = ? WHERE id = ?", "si", stored, id) !=
+                TX_OK)
                 txmailctl_die("database error: %s", db_error(db));
             free(stored);
         } else if (strcmp(argv[i], "--notify-url") == 0) {
@@ -181,12 +184,15 @@ static int account_list(void)
     struct db *db = txmailctl_open_db();
     struct db_res *r;
 
-    if (db_query(db, &r, "SELECT a.id, a.name, a.customer_no, COALESCE(a.tenant, ''), "
-                         "(SELECT COUNT(*) FROM credential c WHERE c.account_id = a.id), "
-                         "(SELECT COUNT(*) FROM sender_domain d WHERE d.account_id = a.id) "
-                         "FROM account a ORDER BY a.name", "") != TX_OK)
+    if (db_query(db, &r,
+                 "SELECT a.id, a.name, a.customer_no, COALESCE(a.tenant, ''), "
+                 "(SELECT COUNT(*) FROM credential c WHERE c.account_id = a.id), "
+                 "(SELECT COUNT(*) FROM sender_domain d WHERE d.account_id = a.id) "
+                 "FROM account a ORDER BY a.name",
+                 "") != TX_OK)
         txmailctl_die("database error: %s", db_error(db));
-    printf("%-6s %-30s %-12s %-20s %s\n", "ID", "NAME", "CUSTOMER", "TENANT", "CREDENTIALS/DOMAINS");
+    printf("%-6s %-30s %-12s %-20s %s\n", "ID", "NAME", "CUSTOMER", "TENANT",
+           "CREDENTIALS/DOMAINS");
     for (size_t i = 0; i < db_res_rows(r); i++)
         printf("%-6s %-30s %-12s %-20s %s/%s\n", db_res_get(r, i, 0), db_res_get(r, i, 1),
                db_res_get(r, i, 2), db_res_get(r, i, 3), db_res_get(r, i, 4), db_res_get(r, i, 5));
@@ -199,8 +205,10 @@ static int account_show(const char *name)
     struct db *db = txmailctl_open_db();
     struct db_res *r;
 
-    if (db_query(db, &r, "SELECT id, name, customer_no, tenant, capacity_per_hour, settings, "
-                         "notify_url, created_at, disabled FROM account WHERE name = ?", "s", name) != TX_OK)
+    if (db_query(db, &r,
+                 "SELECT id, name, customer_no, tenant, capacity_per_hour, settings, "
+                 "notify_url, created_at, disabled FROM account WHERE name = ?",
+                 "s", name) != TX_OK)
         txmailctl_die("database error: %s", db_error(db));
     if (db_res_rows(r) != 1)
         txmailctl_die("no account \"%s\"", name);
@@ -217,12 +225,15 @@ static int account_show(const char *name)
         printf("disabled:    yes\n");
     long long id = db_res_int(r, 0, 0, 0);
     db_res_free(r);
-    if (db_query(db, &r, "SELECT username, COALESCE(allowed_ips, 'any'), ip_auth, disabled FROM credential "
-                         "WHERE account_id = ? ORDER BY username", "i", id) != TX_OK)
+    if (db_query(db, &r,
+                 "SELECT username, COALESCE(allowed_ips, 'any'), ip_auth, disabled FROM credential "
+                 "WHERE account_id = ? ORDER BY username",
+                 "i", id) != TX_OK)
         txmailctl_die("database error: %s", db_error(db));
     for (size_t i = 0; i < db_res_rows(r); i++)
         printf("credential:  %s (from %s%s%s)\n", db_res_get(r, i, 0),
-               ip_list_empty(db_res_get(r, i, 1)) ? "nowhere: empty allow-list" : db_res_get(r, i, 1),
+               ip_list_empty(db_res_get(r, i, 1)) ? "nowhere: empty allow-list"
+                                                  : db_res_get(r, i, 1),
                db_res_int(r, i, 2, 0) ? ", source-IP authentication" : "",
                db_res_int(r, i, 3, 0) ? ", disabled" : "");
     db_res_free(r);
@@ -261,9 +272,11 @@ static void check_ips(const char *list)
     unsigned char addr[16];
 
     if (ip_list_empty(list))
-        txmailctl_die("--allow-ip: the list is empty (it would allow no address; leave --allow-ip out to allow any)");
+        txmailctl_die("--allow-ip: the list is empty (it would allow no address; leave --allow-ip "
+                      "out to allow any)");
     if (strlen(list) > CTL_ALLOW_IP_MAX)
-        txmailctl_die("--allow-ip: the list has %zu characters, at most %d fit", strlen(list), CTL_ALLOW_IP_MAX);
+        txmailctl_die("--allow-ip: the list has %zu characters, at most %d fit", strlen(list),
+                      CTL_ALLOW_IP_MAX);
     copy = xstrdup(list);
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
         if (inet_pton(AF_INET, t, addr) != 1 && inet_pton(AF_INET6, t, addr) != 1)
@@ -298,7 +311,8 @@ static int credential_add(int argc, char **argv)
         else if (strcmp(argv[i], "--ip-auth") == 0)
             ip_auth = 1;
         else if (strcmp(argv[i], "--password") == 0)
-            txmailctl_die("passwords are never taken from the command line; use --password-file FILE or -");
+            txmailctl_die(
+                "passwords are never taken from the command line; use --password-file FILE or -");
         else
             txmailctl_die("credential add: unknown option %s", argv[i]);
     }
@@ -313,8 +327,9 @@ static int credential_add(int argc, char **argv)
     if (id < 0)
         txmailctl_die("no account \"%s\"", argv[0]);
     char *hash = new_hash(pwfile);
-    if (db_exec(db, "INSERT INTO credential (account_id, username, pw_hash, allowed_ips, ip_auth, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, NOW(3))",
+    if (db_exec(db,
+                "INSERT INTO credential (account_id, username, pw_hash, allowed_ips, ip_auth, "
+                "created_at) VALUES (?, ?, ?, ?, ?, NOW(3))",
                 "isssi", id, argv[1], hash, ips, (long long)ip_auth) != TX_OK) {
         if (db_errno(db) == DB_ER_DUP_ENTRY)
             txmailctl_die("user \"%s\" exists already", argv[1]);
@@ -351,7 +366,8 @@ static int credential_set(int argc, char **argv)
         else if (strcmp(argv[i], "--disable") == 0 || strcmp(argv[i], "--enable") == 0)
             disabled = argv[i][2] == 'd';
         else if (strcmp(argv[i], "--password") == 0)
-            txmailctl_die("passwords are never taken from the command line; use --password-file FILE or -");
+            txmailctl_die(
+                "passwords are never taken from the command line; use --password-file FILE or -");
         else
             txmailctl_die("credential set: unknown option %s", argv[i]);
     }
@@ -364,21 +380,29 @@ static int credential_set(int argc, char **argv)
     if (db_res_rows(r) != 1)
         txmailctl_die("no credential \"%s\"", argv[0]);
     long long id = db_res_int(r, 0, 0, -1);
-    char *list = any_ip ? NULL : ips ? xstrdup(ips) : db_res_get(r, 0, 1) ? xstrdup(db_res_get(r, 0, 1)) : NULL;
+    char *list = any_ip                ? NULL
+                 : ips                 ? xstrdup(ips)
+                 : db_res_get(r, 0, 1) ? xstrdup(db_res_get(r, 0, 1))
+                                       : NULL;
     int auth_by_ip = ip_auth >= 0 ? ip_auth : (int)db_res_int(r, 0, 2, 0);
     db_res_free(r);
     if (auth_by_ip && (list == NULL || ip_list_empty(list)))
         txmailctl_die("source-IP authentication needs a non-empty --allow-ip list");
     char *hash = pwfile ? new_hash(pwfile) : NULL;
     /* one statement: no moment in which a half-changed credential is valid */
-    if (db_exec(db, "UPDATE credential SET pw_hash = COALESCE(?, pw_hash), allowed_ips = ?, ip_auth = ?, "
-                    "disabled = IF(? < 0, disabled, ?) WHERE id = ?",
-                "ssiiii", hash, list, (long long)auth_by_ip, (long long)disabled, (long long)disabled, id) != TX_OK)
+    if (db_exec(
+            db,
+            "UPDATE credential SET pw_hash = COALESCE(?, pw_hash), allowed_ips = ?, ip_auth = ?, "
+            "disabled = IF(? < 0, disabled, ?) WHERE id = ?",
+            "ssiiii", hash, list, (long long)auth_by_ip, (long long)disabled, (long long)disabled,
+            id) != TX_OK)
         txmailctl_die("database error: %s", db_error(db));
     xfree(hash);
     printf("credential %s updated (%s%s%s%s)\n", argv[0], pwfile ? "new password, " : "",
            list ? "allowed from " : "allowed from any address", list ? list : "",
-           disabled < 0 ? "" : disabled ? ", disabled" : ", enabled");
+           disabled < 0 ? ""
+           : disabled   ? ", disabled"
+                        : ", enabled");
     xfree(list);
     return 0;
 }
@@ -389,5 +413,6 @@ int txmailctl_account_credential_main(int argc, char **argv)
         return credential_add(argc - 1, argv + 1);
     if (argc >= 1 && strcmp(argv[0], "set") == 0)
         return credential_set(argc - 1, argv + 1);
-    txmailctl_die("credential: expected add ACCOUNT USER --password-file FILE|- or set USER [options]");
+    txmailctl_die(
+        "credential: expected add ACCOUNT USER --password-file FILE|- or set USER [options]");
 }

@@ -28,8 +28,7 @@ static int is_migration(const char *name)
     size_t n = strlen(name);
 
     return n > 8 && isdigit((unsigned char)name[0]) && isdigit((unsigned char)name[1]) &&
-           isdigit((unsigned char)name[2]) && name[3] == '_' &&
-           strcmp(name + n - 4, ".sql") == 0;
+           isdigit((unsigned char)name[2]) && name[3] == '_' && strcmp(name + n - 4, ".sql") == 0;
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -56,8 +55,8 @@ static char **list_migrations(int *count)
     qsort(names, (size_t)n, sizeof(char *), cmp_names);
     for (int i = 1; i < n; i++)
         if (strncmp(names[i], names[i - 1], 3) == 0)
-            txmailctl_die("two migrations share number %.3s: %s and %s", names[i],
-                    names[i - 1], names[i]);
+            txmailctl_die("two migrations share number %.3s: %s and %s", names[i], names[i - 1],
+                          names[i]);
     *count = n;
     return names;
 }
@@ -167,8 +166,10 @@ static int migrate(int dry_run)
             txmailctl_die("database error: %s", db_error(db));
         if (db_res_rows(r) == 1) {
             if (strcmp(db_res_get(r, 0, 0), sum) != 0)
-                fprintf(stderr, "txmailctl: warning: applied migration %s has changed "
-                                "since; migrations are forward-only, add a new one\n", names[i]);
+                fprintf(stderr,
+                        "txmailctl: warning: applied migration %s has changed "
+                        "since; migrations are forward-only, add a new one\n",
+                        names[i]);
             db_res_free(r);
             xfree(sql);
             continue;
@@ -182,14 +183,16 @@ static int migrate(int dry_run)
         while ((stmt = next_statement(sql, len, &pos)) != NULL) {
             if (db_exec_raw(db, stmt) != TX_OK)
                 txmailctl_die("migration %s failed: %s\nin statement:\n%.400s", names[i],
-                        db_error(db), stmt);
+                              db_error(db), stmt);
             xfree(stmt);
         }
         char now[32];
         timeutil_iso8601(now, sizeof(now), timeutil_now_ms());
         now[23] = 0;
-        if (db_exec(db, "INSERT INTO schema_version (version, name, checksum, applied_at) "
-                        "VALUES (?, ?, ?, NOW(3))", "iss", (long long)version, names[i], sum) != TX_OK)
+        if (db_exec(db,
+                    "INSERT INTO schema_version (version, name, checksum, applied_at) "
+                    "VALUES (?, ?, ?, NOW(3))",
+                    "iss", (long long)version, names[i], sum) != TX_OK)
             txmailctl_die("cannot record migration %s: %s", names[i], db_error(db));
         printf("applied %s\n", names[i]);
         applied++;
@@ -211,7 +214,8 @@ static void status(void)
     struct db_res *r;
 
     ensure_version_table(db);
-    if (db_query(db, &r, "SELECT version, name, applied_at FROM schema_version ORDER BY version", "") != TX_OK)
+    if (db_query(db, &r, "SELECT version, name, applied_at FROM schema_version ORDER BY version",
+                 "") != TX_OK)
         txmailctl_die("database error: %s", db_error(db));
     for (size_t i = 0; i < db_res_rows(r); i++)
         printf("applied %s at %s\n", db_res_get(r, i, 1), db_res_get(r, i, 2));
@@ -229,9 +233,10 @@ static void partitions(void)
         struct db_res *r;
         char last[16] = "";
 
-        if (db_query(db, &r, "SELECT partition_name, partition_description FROM "
-                             "information_schema.partitions WHERE table_schema = DATABASE() "
-                             "AND table_name = ? ORDER BY partition_ordinal_position",
+        if (db_query(db, &r,
+                     "SELECT partition_name, partition_description FROM "
+                     "information_schema.partitions WHERE table_schema = DATABASE() "
+                     "AND table_name = ? ORDER BY partition_ordinal_position",
                      "s", partitioned[t]) != TX_OK)
             txmailctl_die("database error: %s", db_error(db));
         if (db_res_rows(r) == 0)
@@ -250,7 +255,8 @@ static void partitions(void)
             if (timeutil_parse_iso8601(iso, &start) < 0)
                 continue;
             if (start + day_ms <= now - txmailctl_conf.retention_ms && i + 2 < db_res_rows(r)) {
-                snprintf(sql, sizeof(sql), "ALTER TABLE %s DROP PARTITION %s", partitioned[t], name);
+                snprintf(sql, sizeof(sql), "ALTER TABLE %s DROP PARTITION %s", partitioned[t],
+                         name);
                 if (db_exec_raw(db, sql) != TX_OK)
                     txmailctl_die("cannot drop %s.%s: %s", partitioned[t], name, db_error(db));
                 printf("dropped %s.%s\n", partitioned[t], name);
@@ -273,8 +279,8 @@ static void partitions(void)
             char day[16], next[16];
             timeutil_day(day, sizeof(day), d);
             timeutil_day(next, sizeof(next), d + day_ms);
-            buf_printf(&sql, "PARTITION p%.4s%.2s%.2s VALUES LESS THAN ('%s'), ", day,
-                       day + 5, day + 8, next);
+            buf_printf(&sql, "PARTITION p%.4s%.2s%.2s VALUES LESS THAN ('%s'), ", day, day + 5,
+                       day + 8, next);
             added++;
         }
         buf_puts(&sql, "PARTITION pmax VALUES LESS THAN (MAXVALUE))");

@@ -100,8 +100,8 @@ static void generate(struct dkim_key *k, int ed25519, int bits)
     EVP_PKEY_free(pkey);
 }
 
-static void print_records(const char *domain, const char *sel, const char *pub,
-                          const char *edsel, const char *edpub)
+static void print_records(const char *domain, const char *sel, const char *pub, const char *edsel,
+                          const char *edpub)
 {
     printf("\nDNS records to publish for %s:\n", domain);
     if (sel && pub)
@@ -110,7 +110,8 @@ static void print_records(const char *domain, const char *sel, const char *pub,
         printf("  %s._domainkey.%s. IN TXT \"v=DKIM1; k=ed25519; p=%s\"\n", edsel, domain, edpub);
     printf("  %s. IN TXT \"v=spf1 a:%s ~all\"\n", domain, txconf.myhostname);
     printf("  _dmarc.%s. IN TXT \"v=DMARC1; p=none; rua=mailto:dmarc-reports@%s\"  (suggestion: "
-           "tighten to p=quarantine once reports are clean)\n", domain, domain);
+           "tighten to p=quarantine once reports are clean)\n",
+           domain, domain);
 }
 
 static void check_dns(const char *domain)
@@ -198,20 +199,21 @@ static int domain_add(int argc, char **argv)
         if (crypto_secret_encrypt(&enc_ed, ed.pem, strlen(ed.pem)) < 0)
             txmailctl_die("cannot encrypt the DKIM key");
     }
-    if (db_exec(db, "INSERT INTO sender_domain (account_id, domain, dkim_selector, dkim_key, "
-                    "dkim_public, dkim_ed_selector, dkim_ed_key, dkim_ed_public, dkim_policy, "
-                    "tls_enforced, relay_host, tracking_host, bounce_domain, message_id_domain, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(3))",
+    if (db_exec(db,
+                "INSERT INTO sender_domain (account_id, domain, dkim_selector, dkim_key, "
+                "dkim_public, dkim_ed_selector, dkim_ed_key, dkim_ed_public, dkim_policy, "
+                "tls_enforced, relay_host, tracking_host, bounce_domain, message_id_domain, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(3))",
                 "issbssbssissss", id, domain, sel, enc_rsa.data, enc_rsa.len, rsa.public_b64,
                 ed25519 ? edsel : NULL, ed25519 ? enc_ed.data : NULL, enc_ed.len,
-                ed25519 ? ed.public_b64 : NULL, policy, (long long)tls, relay, tracking,
-                bounce, msgid) != TX_OK) {
+                ed25519 ? ed.public_b64 : NULL, policy, (long long)tls, relay, tracking, bounce,
+                msgid) != TX_OK) {
         if (db_errno(db) == DB_ER_DUP_ENTRY)
             txmailctl_die("domain %s is registered for account %s already", domain, argv[0]);
         txmailctl_die("database error: %s", db_error(db));
     }
-    printf("domain %s added to account %s (DKIM %s-%d selector %s%s%s)\n", domain, argv[0],
-           "rsa", bits, sel, ed25519 ? ", ed25519 selector " : "", ed25519 ? edsel : "");
+    printf("domain %s added to account %s (DKIM %s-%d selector %s%s%s)\n", domain, argv[0], "rsa",
+           bits, sel, ed25519 ? ", ed25519 selector " : "", ed25519 ? edsel : "");
     print_records(domain, sel, rsa.public_b64, ed25519 ? edsel : NULL, ed.public_b64);
     check_dns(domain);
     xwipestr(rsa.pem);
@@ -228,9 +230,10 @@ static int domain_list(int argc, char **argv)
     struct db *db = txmailctl_open_db();
     struct db_res *r;
 
-    if (db_query(db, &r, "SELECT a.name, d.domain, d.dkim_selector, d.tls_enforced, "
-                         "COALESCE(d.relay_host, '-') FROM sender_domain d JOIN account a "
-                         "ON a.id = d.account_id WHERE ? IS NULL OR a.name = ? ORDER BY a.name, d.domain",
+    if (db_query(db, &r,
+                 "SELECT a.name, d.domain, d.dkim_selector, d.tls_enforced, "
+                 "COALESCE(d.relay_host, '-') FROM sender_domain d JOIN account a "
+                 "ON a.id = d.account_id WHERE ? IS NULL OR a.name = ? ORDER BY a.name, d.domain",
                  "ss", argc > 0 ? argv[0] : NULL, argc > 0 ? argv[0] : NULL) != TX_OK)
         txmailctl_die("database error: %s", db_error(db));
     printf("%-24s %-32s %-14s %-4s %s\n", "ACCOUNT", "DOMAIN", "SELECTOR", "TLS", "RELAY");
@@ -250,11 +253,13 @@ static int domain_show(const char *name)
     snprintf(domain, sizeof(domain), "%s", name);
     if (!valid_domain(domain))
         txmailctl_die("\"%s\" is not a valid domain name", name);
-    if (db_query(db, &r, "SELECT a.name, d.id, d.dkim_selector, d.dkim_public, d.dkim_ed_selector, "
-                         "d.dkim_ed_public, d.dkim_policy, d.tls_enforced, d.relay_host, "
-                         "d.tracking_host, d.bounce_domain, d.message_id_domain, d.created_at "
-                         "FROM sender_domain d JOIN account a ON a.id = d.account_id "
-                         "WHERE d.domain = ? ORDER BY a.name", "s", domain) != TX_OK)
+    if (db_query(db, &r,
+                 "SELECT a.name, d.id, d.dkim_selector, d.dkim_public, d.dkim_ed_selector, "
+                 "d.dkim_ed_public, d.dkim_policy, d.tls_enforced, d.relay_host, "
+                 "d.tracking_host, d.bounce_domain, d.message_id_domain, d.created_at "
+                 "FROM sender_domain d JOIN account a ON a.id = d.account_id "
+                 "WHERE d.domain = ? ORDER BY a.name",
+                 "s", domain) != TX_OK)
         txmailctl_die("database error: %s", db_error(db));
     if (db_res_rows(r) == 0)
         txmailctl_die("domain %s is not registered", domain);
@@ -264,8 +269,8 @@ static int domain_show(const char *name)
                "DKIM selector:     %s\nDKIM policy:       %s\nTLS enforced:      %s\n"
                "relay host:        %s\ntracking host:     %s\nbounce domain:     %s\n"
                "Message-ID domain: %s\ncreated:           %s\n",
-               domain, V(0), V(1), V(2), V(6), db_res_int(r, i, 7, 0) ? "yes" : "no", V(8),
-               V(9), V(10), V(11), V(12));
+               domain, V(0), V(1), V(2), V(6), db_res_int(r, i, 7, 0) ? "yes" : "no", V(8), V(9),
+               V(10), V(11), V(12));
         print_records(domain, db_res_get(r, i, 2), db_res_get(r, i, 3), db_res_get(r, i, 4),
                       db_res_get(r, i, 5));
 #undef V

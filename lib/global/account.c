@@ -54,7 +54,7 @@ int account_list_has(json_t *settings, const char *key, const char *s, size_t le
     json_t *arr = json_object_get(settings, key), *v;
     size_t i;
 
-    json_array_foreach(arr, i, v) {
+    json_array_foreach (arr, i, v) {
         if (json_is_string(v) && json_string_length(v) == len &&
             strncasecmp(json_string_value(v), s, len) == 0)
             return 1;

@@ -21,11 +21,11 @@
 #define ADDR_DOMAIN_MAX 253
 
 struct addr {
-    char display[1024];              /* unquoted display name, UTF-8; "" if none */
-    char local[ADDR_LOCAL_MAX * 2 + 3];  /* as written (quoted form kept) */
-    char domain[ADDR_DOMAIN_MAX + 1];    /* lowercase A-label form */
+    char display[1024];                 /* unquoted display name, UTF-8; "" if none */
+    char local[ADDR_LOCAL_MAX * 2 + 3]; /* as written (quoted form kept) */
+    char domain[ADDR_DOMAIN_MAX + 1];   /* lowercase A-label form */
     char bare[ADDR_LOCAL_MAX * 2 + 3 + 1 + ADDR_DOMAIN_MAX + 1]; /* local@domain */
-    int utf8_local;                  /* local part has non-ASCII: SMTPUTF8 */
+    int utf8_local; /* local part has non-ASCII: SMTPUTF8 */
 };
 
 /* addr_parse - parse in[0..len); 0 on success, -1 on bad syntax */

@@ -49,7 +49,8 @@ TT_TEST(rejects_bad_syntax)
     TT_ASSERT(!ok("Name <a@example.com"));
     TT_ASSERT(!ok("Name <a @example.com>"));
     TT_ASSERT(!ok("a@ex\xff.com"));
-    TT_ASSERT(!ok("0123456789012345678901234567890123456789012345678901234567890123456789@example.com"));
+    TT_ASSERT(
+        !ok("0123456789012345678901234567890123456789012345678901234567890123456789@example.com"));
     TT_ASSERT(!ok(""));
     TT_ASSERT(!ok("   "));
     TT_ASSERT(ok("a@b.c"));

@@ -21,8 +21,8 @@ void crypto_sha256(unsigned char out[32], const void *data, size_t len)
     EVP_Digest(data, len, out, &n, EVP_sha256(), NULL);
 }
 
-void crypto_hmac_sha256(unsigned char out[32], const void *key, size_t keylen,
-                 const void *data, size_t len)
+void crypto_hmac_sha256(unsigned char out[32], const void *key, size_t keylen, const void *data,
+                        size_t len)
 {
     unsigned int n = 32;
 
@@ -41,8 +41,8 @@ char *crypto_pwhash_create(const char *password, int iterations)
     char *out;
 
     ids_random_bytes(salt, sizeof(salt));
-    PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, sizeof(salt),
-                      iterations, EVP_sha256(), sizeof(hash), hash);
+    PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, sizeof(salt), iterations, EVP_sha256(),
+                      sizeof(hash), hash);
     codec_b64_encode(&s, salt, sizeof(salt));
     codec_b64_encode(&h, hash, sizeof(hash));
     out = xasprintf("pbkdf2-sha256$%d$%s$%s", iterations, buf_ptr(&s), buf_ptr(&h));
@@ -78,9 +78,8 @@ int crypto_pwhash_verify(const char *password, const char *stored)
         codec_b64_decode(&want, hash_s, strlen(hash_s), 0) < 0 || want.len == 0 ||
         want.len > sizeof(got))
         goto out;
-    PKCS5_PBKDF2_HMAC(password, (int)strlen(password),
-                      (unsigned char *)salt.data, (int)salt.len, (int)iter,
-                      EVP_sha256(), (int)want.len, got);
+    PKCS5_PBKDF2_HMAC(password, (int)strlen(password), (unsigned char *)salt.data, (int)salt.len,
+                      (int)iter, EVP_sha256(), (int)want.len, got);
     ok = crypto_ct_equal(got, want.data, want.len);
     explicit_bzero(got, sizeof(got));
 out:
@@ -151,7 +150,8 @@ int crypto_secret_decrypt(struct buf *out, const char *text, size_t len)
         goto out;
     ctx = EVP_CIPHER_CTX_new();
     if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, master, b) != 1 ||
-        EVP_DecryptUpdate(ctx, (unsigned char *)out->data + out->len, &n, b + 12, (int)ctlen) != 1 ||
+        EVP_DecryptUpdate(ctx, (unsigned char *)out->data + out->len, &n, b + 12, (int)ctlen) !=
+            1 ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, b + 12 + ctlen) != 1 ||
         EVP_DecryptFinal_ex(ctx, (unsigned char *)out->data + out->len + n, &f) != 1) {
         explicit_bzero(out->data + out->len, ctlen);

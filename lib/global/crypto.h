@@ -30,8 +30,8 @@ int crypto_secret_encrypt(struct buf *out, const void *plain, size_t len);
 /* crypto_secret_decrypt - into out; -1 on a bad or forged value */
 int crypto_secret_decrypt(struct buf *out, const char *text, size_t len);
 
-void crypto_hmac_sha256(unsigned char out[32], const void *key, size_t keylen,
-                 const void *data, size_t len);
+void crypto_hmac_sha256(unsigned char out[32], const void *key, size_t keylen, const void *data,
+                        size_t len);
 void crypto_sha256(unsigned char out[32], const void *data, size_t len);
 /* crypto_ct_equal - constant-time comparison of equal-length buffers */
 int crypto_ct_equal(const void *a, const void *b, size_t len);

@@ -26,7 +26,9 @@ TT_TEST(secret_roundtrip_and_forgery)
     struct buf enc = BUF_INIT(4096), dec = BUF_INIT(4096);
 
     TT_EQ_INT(crypto_secret_encrypt(&enc, "x", 1), -1); /* no master key */
-    TT_EQ_INT(crypto_set_master_key("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"), 0);
+    TT_EQ_INT(
+        crypto_set_master_key("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"),
+        0);
     TT_EQ_INT(crypto_secret_encrypt(&enc, "webhook-secret", 14), 0);
     TT_ASSERT(strncmp(buf_ptr(&enc), "v1:", 3) == 0);
     TT_ASSERT(strstr(buf_ptr(&enc), "webhook") == NULL);

@@ -36,7 +36,7 @@ struct db {
 
 struct db_res {
     size_t rows, cols, cap;
-    char **vals;   /* rows * cols */
+    char **vals; /* rows * cols */
     size_t *lens;
 };
 
@@ -68,13 +68,12 @@ static int do_connect(struct db *db)
     mysql_options(db->my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
     mysql_options(db->my, MYSQL_OPT_RECONNECT, &off);
     mysql_options(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    if (!mysql_real_connect(db->my, db->conf.socket ? NULL : db->conf.host,
-                            db->conf.user, db->conf.password, db->conf.name,
-                            db->conf.socket ? 0 : (unsigned)db->conf.port,
-                            db->conf.socket, CLIENT_FOUND_ROWS)) {
+    if (!mysql_real_connect(db->my, db->conf.socket ? NULL : db->conf.host, db->conf.user,
+                            db->conf.password, db->conf.name,
+                            db->conf.socket ? 0 : (unsigned)db->conf.port, db->conf.socket,
+                            CLIENT_FOUND_ROWS)) {
         msg_warn("database: cannot connect to %s: %s",
-                 db->conf.socket ? db->conf.socket : db->conf.host,
-                 mysql_error(db->my));
+                 db->conf.socket ? db->conf.socket : db->conf.host, mysql_error(db->my));
         mysql_close(db->my);
         db->my = NULL;
         return -1;
@@ -159,10 +158,9 @@ void db_thread_close(void)
 
 static int lost(unsigned e)
 {
-    return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST ||
-           e == CR_SERVER_LOST_EXTENDED || e == 1927 /* ER_CONNECTION_KILLED */ ||
-           e == 4031 /* client idle timeout */ || e == CR_CONNECTION_ERROR ||
-           e == CR_CONN_HOST_ERROR;
+    return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST || e == CR_SERVER_LOST_EXTENDED ||
+           e == 1927 /* ER_CONNECTION_KILLED */ || e == 4031 /* client idle timeout */ ||
+           e == CR_CONNECTION_ERROR || e == CR_CONN_HOST_ERROR;
 }
 
 static enum tx_code classify(struct db *db, unsigned e, const char *text)
@@ -345,8 +343,8 @@ out:
     return TX_OK;
 }
 
-static enum tx_code run(struct db *db, struct db_res **res, const char *sql,
-                        const char *types, va_list ap)
+static enum tx_code run(struct db *db, struct db_res **res, const char *sql, const char *types,
+                        va_list ap)
 {
     struct params p;
     enum tx_code rc = TX_RETRY_DB;
@@ -369,8 +367,8 @@ static enum tx_code run(struct db *db, struct db_res **res, const char *sql,
             return classify(db, e, db->errtext[0] ? db->errtext : mysql_error(db->my));
         }
         if ((unsigned long)p.n != mysql_stmt_param_count(st))
-            msg_panic("db: statement wants %lu parameters, got %d: %s",
-                      mysql_stmt_param_count(st), p.n, sql);
+            msg_panic("db: statement wants %lu parameters, got %d: %s", mysql_stmt_param_count(st),
+                      p.n, sql);
         if ((p.n && mysql_stmt_bind_param(st, p.bind)) || mysql_stmt_execute(st)) {
             unsigned e = mysql_stmt_errno(st);
             char text[512];
@@ -386,8 +384,7 @@ static enum tx_code run(struct db *db, struct db_res **res, const char *sql,
                 ttlcache_remove(db->stmts, sql);
                 continue;
             }
-            if (e != DB_ER_DUP_ENTRY && e != DB_ER_LOCK_DEADLOCK &&
-                e != DB_ER_LOCK_WAIT_TIMEOUT)
+            if (e != DB_ER_DUP_ENTRY && e != DB_ER_LOCK_DEADLOCK && e != DB_ER_LOCK_WAIT_TIMEOUT)
                 msg_warn("database: %u %s", e, text);
             return classify(db, e, text);
         }
@@ -413,8 +410,7 @@ enum tx_code db_exec(struct db *db, const char *sql, const char *types, ...)
     return rc;
 }
 
-enum tx_code db_query(struct db *db, struct db_res **res, const char *sql,
-                      const char *types, ...)
+enum tx_code db_query(struct db *db, struct db_res **res, const char *sql, const char *types, ...)
 {
     va_list ap;
     enum tx_code rc;
@@ -449,10 +445,22 @@ enum tx_code db_exec_raw(struct db *db, const char *sql)
     return TX_OK;
 }
 
-long long db_affected(const struct db *db) { return db->affected; }
-long long db_insert_id(const struct db *db) { return db->insert_id; }
-unsigned db_errno(const struct db *db) { return db->err; }
-const char *db_error(const struct db *db) { return db->errtext; }
+long long db_affected(const struct db *db)
+{
+    return db->affected;
+}
+long long db_insert_id(const struct db *db)
+{
+    return db->insert_id;
+}
+unsigned db_errno(const struct db *db)
+{
+    return db->err;
+}
+const char *db_error(const struct db *db)
+{
+    return db->errtext;
+}
 
 enum tx_code db_begin(struct db *db)
 {
@@ -463,8 +471,7 @@ enum tx_code db_begin(struct db *db)
         char text[512];
 
         snprintf(text, sizeof(text), "%s", mysql_error(db->my));
-        if (lost(e) && reconnect(db) == TX_OK &&
-            mysql_query(db->my, "START TRANSACTION") == 0) {
+        if (lost(e) && reconnect(db) == TX_OK && mysql_query(db->my, "START TRANSACTION") == 0) {
             db->in_tx = 1;
             return TX_OK;
         }
@@ -496,8 +503,7 @@ void db_rollback(struct db *db)
         reconnect(db);
 }
 
-enum tx_code db_tx_run(struct db *db, int tries,
-                       enum tx_code (*fn)(struct db *, void *), void *arg)
+enum tx_code db_tx_run(struct db *db, int tries, enum tx_code (*fn)(struct db *, void *), void *arg)
 {
     enum tx_code rc = TX_RETRY_DB;
 
@@ -518,8 +524,14 @@ enum tx_code db_tx_run(struct db *db, int tries,
     return rc;
 }
 
-size_t db_res_rows(const struct db_res *r) { return r->rows; }
-size_t db_res_cols(const struct db_res *r) { return r->cols; }
+size_t db_res_rows(const struct db_res *r)
+{
+    return r->rows;
+}
+size_t db_res_cols(const struct db_res *r)
+{
+    return r->cols;
+}
 
 const char *db_res_get(const struct db_res *r, size_t row, size_t c)
 {
@@ -562,8 +574,8 @@ int db_ident_ok(const char *s)
     if (*s == 0)
         return 0;
     for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9') || *s == '_'))
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_'))
             return 0;
     return 1;
 }

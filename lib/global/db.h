@@ -32,7 +32,7 @@ struct db;
 struct db_res;
 
 struct db_conf {
-    const char *socket;   /* unix socket, preferred when set */
+    const char *socket; /* unix socket, preferred when set */
     const char *host;
     int port;
     const char *name;
@@ -60,8 +60,7 @@ void db_thread_close(void);
 
 enum tx_code db_exec(struct db *db, const char *sql, const char *types, ...);
 /* db_query - run a SELECT; *res is new (db_res_free) on TX_OK */
-enum tx_code db_query(struct db *db, struct db_res **res, const char *sql,
-                      const char *types, ...);
+enum tx_code db_query(struct db *db, struct db_res **res, const char *sql, const char *types, ...);
 /* db_exec_raw - run SQL text without parameters (DDL, migrations) */
 enum tx_code db_exec_raw(struct db *db, const char *sql);
 
@@ -77,8 +76,8 @@ void db_rollback(struct db *db);
  * db_tx_run - run fn inside a transaction, retrying the whole of it on
  * deadlock, lock timeout or a reconnect (up to tries times).
  */
-enum tx_code db_tx_run(struct db *db, int tries,
-                       enum tx_code (*fn)(struct db *, void *), void *arg);
+enum tx_code db_tx_run(struct db *db, int tries, enum tx_code (*fn)(struct db *, void *),
+                       void *arg);
 
 size_t db_res_rows(const struct db_res *res);
 size_t db_res_cols(const struct db_res *res);

@@ -34,8 +34,8 @@ static int valid_stage(const char *s, size_t n)
     if (n == 0 || n >= ENVELOPE_STAGE_MAX)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-              s[i] == '-' || s[i] == '_' || s[i] == '.'))
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+              s[i] == '_' || s[i] == '.'))
             return 0;
     return 1;
 }
@@ -149,8 +149,7 @@ int envelope_encode(const struct envelope *e, char **out, size_t *outlen)
     return 0;
 }
 
-int envelope_decode(struct envelope *e, const void *body, size_t len,
-                    char *err, size_t errsz)
+int envelope_decode(struct envelope *e, const void *body, size_t len, char *err, size_t errsz)
 {
     const char *s = body, *nl = memchr(body, '\n', len);
     json_error_t jerr;
@@ -167,8 +166,7 @@ int envelope_decode(struct envelope *e, const void *body, size_t len,
     }
     o = json_loadb(s, (size_t)(nl - s), JSON_REJECT_DUPLICATES, &jerr);
     if (o == NULL || !json_is_object(o)) {
-        snprintf(err, errsz, "envelope is not a JSON object: %s",
-                 o ? "not an object" : jerr.text);
+        snprintf(err, errsz, "envelope is not a JSON object: %s", o ? "not an object" : jerr.text);
         json_decref(o);
         return -1;
     }

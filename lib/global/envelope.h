@@ -40,8 +40,8 @@ struct envelope {
     int deferrals;
     int64_t created_ms;
     int64_t due_ms;
-    json_t *data;           /* owned */
-    const char *raw;        /* borrowed (decode) or raw_owned */
+    json_t *data;    /* owned */
+    const char *raw; /* borrowed (decode) or raw_owned */
     size_t raw_len;
     char *raw_owned;
 };
@@ -71,7 +71,6 @@ int envelope_encode(const struct envelope *e, char **out, size_t *outlen);
  * envelope_decode - parse body[0..len). raw points into body (borrowed:
  * valid while body is). -1 with a reason in err on any defect.
  */
-int envelope_decode(struct envelope *e, const void *body, size_t len,
-                    char *err, size_t errsz);
+int envelope_decode(struct envelope *e, const void *body, size_t len, char *err, size_t errsz);
 
 #endif

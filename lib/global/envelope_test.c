@@ -51,12 +51,24 @@ TT_TEST(refuses_bad_envelopes)
 {
     TT_EQ_INT(decode_str("not json\n"), -1);
     TT_EQ_INT(decode_str("{\"v\":1}"), -1); /* no newline */
-    TT_EQ_INT(decode_str("{\"v\":2,\"type\":\"job\",\"job\":\"x\",\"account\":1,\"slip\":[],\"data\":{},\"raw_len\":0}\n"), -1);
-    TT_EQ_INT(decode_str("{\"v\":1,\"type\":\"job\",\"job\":\"x\",\"account\":1,\"slip\":[\"Bad Stage\"],\"data\":{},\"raw_len\":0}\n"), -1);
-    TT_EQ_INT(decode_str("{\"v\":1,\"type\":\"job\",\"job\":\"x\",\"account\":1,\"slip\":[\"render\"],\"data\":{},\"raw_len\":5}\nab"), -1);
-    TT_EQ_INT(decode_str("{\"v\":1,\"type\":\"job\",\"job\":\"x\",\"account\":\"1\",\"slip\":[\"render\"],\"data\":{},\"raw_len\":0}\n"), -1);
-    TT_EQ_INT(decode_str("{\"v\":1,\"v\":1,\"type\":\"job\",\"job\":\"x\",\"account\":1,\"slip\":[\"render\"],\"data\":{},\"raw_len\":0}\n"), -1);
-    TT_EQ_INT(decode_str("{\"v\":1,\"type\":\"job\",\"job\":\"x\",\"account\":1,\"slip\":[\"render\"],\"data\":{},\"raw_len\":0}\n"), 0);
+    TT_EQ_INT(decode_str("{\"v\":2,\"type\":\"job\",\"job\":\"x\",\"account\":1,\"slip\":[],"
+                         "\"data\":{},\"raw_len\":0}\n"),
+              -1);
+    TT_EQ_INT(decode_str("{\"v\":1,\"type\":\"job\",\"job\":\"x\",\"account\":1,\"slip\":[\"Bad "
+                         "Stage\"],\"data\":{},\"raw_len\":0}\n"),
+              -1);
+    TT_EQ_INT(decode_str("{\"v\":1,\"type\":\"job\",\"job\":\"x\",\"account\":1,\"slip\":["
+                         "\"render\"],\"data\":{},\"raw_len\":5}\nab"),
+              -1);
+    TT_EQ_INT(decode_str("{\"v\":1,\"type\":\"job\",\"job\":\"x\",\"account\":\"1\",\"slip\":["
+                         "\"render\"],\"data\":{},\"raw_len\":0}\n"),
+              -1);
+    TT_EQ_INT(decode_str("{\"v\":1,\"v\":1,\"type\":\"job\",\"job\":\"x\",\"account\":1,\"slip\":["
+                         "\"render\"],\"data\":{},\"raw_len\":0}\n"),
+              -1);
+    TT_EQ_INT(decode_str("{\"v\":1,\"type\":\"job\",\"job\":\"x\",\"account\":1,\"slip\":["
+                         "\"render\"],\"data\":{},\"raw_len\":0}\n"),
+              0);
 }
 
 TT_TEST(slip_limits)

@@ -13,9 +13,8 @@ void event_init(struct tx_event *ev)
     ev->size = -1;
 }
 
-char *event_tag(char *out, const char *rid, const char *phase,
-                const char *state, const char *type, const char *subtype,
-                const char *key)
+char *event_tag(char *out, const char *rid, const char *phase, const char *state, const char *type,
+                const char *subtype, const char *key)
 {
     unsigned char md[32];
     unsigned int mdlen = 0;
@@ -45,8 +44,7 @@ json_t *event_json(const struct tx_event *ev)
     char tag[65], ts[32];
     int64_t ts_ms = ev->ts_ms ? ev->ts_ms : timeutil_now_ms();
 
-    event_tag(tag, ev->rid, ev->phase, ev->state, ev->type, ev->subtype,
-              ev->event_key);
+    event_tag(tag, ev->rid, ev->phase, ev->state, ev->type, ev->subtype, ev->event_key);
     timeutil_iso8601(ts, sizeof(ts), ts_ms);
     json_object_set_new(o, "v", json_integer(1));
     json_object_set_new(o, "tag", json_string(tag));
@@ -100,8 +98,8 @@ int event_is_final(const char *state)
 
 int event_is_notifiable(const char *phase, const char *type)
 {
-    static const char *const phases[] = {"PRE_PROCESS", "PROCESS", "DELIVER",
-                                         "POST_PROCESS", "RESEND", NULL};
+    static const char *const phases[] = {"PRE_PROCESS",  "PROCESS", "DELIVER",
+                                         "POST_PROCESS", "RESEND",  NULL};
     int ok = 0;
 
     if (phase == NULL || type == NULL)

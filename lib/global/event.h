@@ -30,23 +30,22 @@ struct tx_event {
     long long account_id;
     int64_t received_ms;
     const char *phase, *state, *type, *subtype;
-    int64_t ts_ms;          /* 0: now */
-    const char *event_key;  /* NULL: "1" */
+    int64_t ts_ms;         /* 0: now */
+    const char *event_key; /* NULL: "1" */
     const char *description;
     const char *email, *from, *mime_from, *rewrite_from, *reference;
     const char *message_id; /* with angle brackets */
     const char *smtp_code;
-    long long size;         /* -1: unknown */
-    json_t *content;        /* borrowed: extra members of "content" */
-    json_t *extra;          /* borrowed: internal members ("x") */
+    long long size;  /* -1: unknown */
+    json_t *content; /* borrowed: extra members of "content" */
+    json_t *extra;   /* borrowed: internal members ("x") */
 };
 
 /* event_init - zero an event, size unknown */
 void event_init(struct tx_event *ev);
 /* event_tag - contract §11.5 tag into out (65 bytes) */
-char *event_tag(char *out, const char *rid, const char *phase,
-                const char *state, const char *type, const char *subtype,
-                const char *key);
+char *event_tag(char *out, const char *rid, const char *phase, const char *state, const char *type,
+                const char *subtype, const char *key);
 /* event_json - the broker form. Ownership: new reference. */
 json_t *event_json(const struct tx_event *ev);
 /* event_routing_key - "<type>.<subType>" into out */

@@ -24,8 +24,14 @@ static int word_ok(json_t *v, size_t max)
 
 int eventfill_check(json_t *ev, char *err, size_t errsz)
 {
-    static const struct { const char *k; size_t max; } words[] = {
-        {"phase", 16}, {"state", 16}, {"type", 24}, {"subType", 32},
+    static const struct {
+        const char *k;
+        size_t max;
+    } words[] = {
+        {"phase", 16},
+        {"state", 16},
+        {"type", 24},
+        {"subType", 32},
     };
     const char *rid = json_string_value(json_object_get(ev, "rid"));
     const char *ts = json_string_value(json_object_get(ev, "ts"));
@@ -52,8 +58,8 @@ int eventfill_check(json_t *ev, char *err, size_t errsz)
         snprintf(err, errsz, "missing or malformed ts");
         return -1;
     }
-    if (key != NULL && (!json_is_string(key) || json_string_length(key) == 0 ||
-                        json_string_length(key) > 40)) {
+    if (key != NULL &&
+        (!json_is_string(key) || json_string_length(key) == 0 || json_string_length(key) > 40)) {
         snprintf(err, errsz, "malformed eventKey");
         return -1;
     }

@@ -58,8 +58,8 @@ char *ids_uuid_format(char *out, const struct uuid *u)
     char hx[33];
 
     codec_hex_encode(hx, u->b, 16);
-    snprintf(out, UUID_STR_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hx, hx + 8,
-             hx + 12, hx + 16, hx + 20);
+    snprintf(out, UUID_STR_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hx, hx + 8, hx + 12, hx + 16,
+             hx + 20);
     return out;
 }
 

@@ -52,10 +52,12 @@ TT_TEST(rid_roundtrip)
     TT_EQ_INT(ids_rid_parse(rid, &u, &b, &a), 0);
     TT_EQ_INT(b, 1);
     TT_EQ_INT(a, 26);
-    TT_EQ_INT(ids_rid_parse("6dba7407-6c9c-4946-9553-eb9cc8eac852#00000001#0000001A", &u, &b, &a), -1);
-    TT_EQ_INT(ids_rid_parse("6dba7407-6c9c-4946-9553-eb9cc8eac852#0000001#00000001a", &u, &b, &a), -1);
+    TT_EQ_INT(ids_rid_parse("6dba7407-6c9c-4946-9553-eb9cc8eac852#00000001#0000001A", &u, &b, &a),
+              -1);
+    TT_EQ_INT(ids_rid_parse("6dba7407-6c9c-4946-9553-eb9cc8eac852#0000001#00000001a", &u, &b, &a),
+              -1);
     TT_EQ_INT(ids_rid_parse("x", &u, &b, &a), -1);
 }
 
-TT_MAIN(TT_CASE(uuid_v7_shape), TT_CASE(uuid_v7_sorts_by_time),
-        TT_CASE(uuid_parse_rejects), TT_CASE(rid_roundtrip))
+TT_MAIN(TT_CASE(uuid_v7_shape), TT_CASE(uuid_v7_sorts_by_time), TT_CASE(uuid_parse_rejects),
+        TT_CASE(rid_roundtrip))

@@ -94,8 +94,8 @@ void metrics_render(struct buf *out)
     for (int i = 0; i < nmetrics; i++) {
         struct metric *m = &metrics[i];
         if (m->label[0])
-            buf_printf(out, "%s{program=\"%s\",%s=\"%s\"} %.0f\n", m->name, prog,
-                       m->label, m->value, m->v);
+            buf_printf(out, "%s{program=\"%s\",%s=\"%s\"} %.0f\n", m->name, prog, m->label,
+                       m->value, m->v);
         else
             buf_printf(out, "%s{program=\"%s\"} %.6g\n", m->name, prog, m->v);
     }
@@ -103,8 +103,8 @@ void metrics_render(struct buf *out)
     for (size_t i = 0; i <= NBOUNDS; i++) {
         cum += hist[i];
         if (i < NBOUNDS)
-            buf_printf(out, "txmail_latency_seconds_bucket{program=\"%s\",le=\"%g\"} %lld\n",
-                       prog, bounds[i], cum);
+            buf_printf(out, "txmail_latency_seconds_bucket{program=\"%s\",le=\"%g\"} %lld\n", prog,
+                       bounds[i], cum);
         else
             buf_printf(out, "txmail_latency_seconds_bucket{program=\"%s\",le=\"+Inf\"} %lld\n",
                        prog, cum);
@@ -116,8 +116,8 @@ void metrics_render(struct buf *out)
 
 static void path_of(char *out, size_t outsz, const char *suffix)
 {
-    snprintf(out, outsz, "%s/%s-%ld.prom%s", txconf.metrics_dir, msg_progname(),
-             (long)getpid(), suffix);
+    snprintf(out, outsz, "%s/%s-%ld.prom%s", txconf.metrics_dir, msg_progname(), (long)getpid(),
+             suffix);
 }
 
 void metrics_flush(void)

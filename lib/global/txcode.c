@@ -32,23 +32,40 @@ enum tx_disposition txcode_disposition(enum tx_code code)
 const char *txcode_name(enum tx_code code)
 {
     switch (code) {
-    case TX_OK: return "ok";
-    case TX_RETRY_BROKER: return "broker";
-    case TX_RETRY_DB: return "database";
-    case TX_RETRY_PEER: return "peer-temporary";
-    case TX_RETRY_DNS: return "dns-temporary";
-    case TX_RETRY_NOT_READY: return "not-ready";
-    case TX_RETRY_THROTTLED: return "throttled";
-    case TX_RETRY_UNAVAILABLE: return "unavailable";
-    case TX_REJECT_INPUT: return "bad-input";
-    case TX_REJECT_PEER: return "peer-permanent";
-    case TX_REJECT_POLICY: return "policy";
-    case TX_REJECT_EXPIRED: return "expired";
-    case TX_REJECT_DISCARD: return "discarded";
-    case TX_REJECT_MALFORMED: return "malformed";
-    case TX_FATAL_CONFIG: return "config";
-    case TX_FATAL_RESOURCE: return "resource";
-    case TX_FATAL_INTERNAL: return "internal";
+    case TX_OK:
+        return "ok";
+    case TX_RETRY_BROKER:
+        return "broker";
+    case TX_RETRY_DB:
+        return "database";
+    case TX_RETRY_PEER:
+        return "peer-temporary";
+    case TX_RETRY_DNS:
+        return "dns-temporary";
+    case TX_RETRY_NOT_READY:
+        return "not-ready";
+    case TX_RETRY_THROTTLED:
+        return "throttled";
+    case TX_RETRY_UNAVAILABLE:
+        return "unavailable";
+    case TX_REJECT_INPUT:
+        return "bad-input";
+    case TX_REJECT_PEER:
+        return "peer-permanent";
+    case TX_REJECT_POLICY:
+        return "policy";
+    case TX_REJECT_EXPIRED:
+        return "expired";
+    case TX_REJECT_DISCARD:
+        return "discarded";
+    case TX_REJECT_MALFORMED:
+        return "malformed";
+    case TX_FATAL_CONFIG:
+        return "config";
+    case TX_FATAL_RESOURCE:
+        return "resource";
+    case TX_FATAL_INTERNAL:
+        return "internal";
     }
     return "unknown";
 }

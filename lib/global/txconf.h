@@ -65,9 +65,8 @@ extern const char *const txconf_programs[];
  * the index of the first non-option argument. With -n, prints and exits.
  * extra_opts: further getopt letters the caller handles through on_opt.
  */
-int txconf_init(int argc, char **argv, const char *prog,
-                struct cfg_param *own, const char *extra_opts,
-                void (*on_opt)(int opt, const char *arg));
+int txconf_init(int argc, char **argv, const char *prog, struct cfg_param *own,
+                const char *extra_opts, void (*on_opt)(int opt, const char *arg));
 /* txconf_broker_url - broker_url with the password inserted. Ownership: new. */
 char *txconf_broker_url(void);
 /* txconf_db - connection parameters from the shared configuration */

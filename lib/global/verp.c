@@ -10,8 +10,8 @@
 
 #define VERP_PREFIX "b1"
 #define VERP_ID_LEN 24
-#define VERP_RAW_LEN (VERP_ID_LEN + VERP_TAG_LEN)   /* 34 bytes */
-#define VERP_B32_LEN ((VERP_RAW_LEN * 8 + 4) / 5)    /* 55 characters */
+#define VERP_RAW_LEN (VERP_ID_LEN + VERP_TAG_LEN) /* 34 bytes */
+#define VERP_B32_LEN ((VERP_RAW_LEN * 8 + 4) / 5) /* 55 characters */
 
 static const char b32_alpha[] = "abcdefghijklmnopqrstuvwxyz234567";
 
@@ -29,7 +29,8 @@ int verp_set_key_from_master(const char *master_hex)
     unsigned char master[32], key[32];
     static const char label[] = "txmail-verp-v1";
 
-    if (master_hex == NULL || strlen(master_hex) != 64 || codec_hex_decode(master, master_hex, 32) < 0)
+    if (master_hex == NULL || strlen(master_hex) != 64 ||
+        codec_hex_decode(master, master_hex, 32) < 0)
         return -1;
     crypto_hmac_sha256(key, master, sizeof(master), label, sizeof(label) - 1);
     verp_set_key(key);

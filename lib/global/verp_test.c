@@ -94,7 +94,9 @@ TT_TEST(wrong_shapes_are_refused)
     TT_EQ_INT(verp_decode(local, strlen(local), rid, 20), -1);
     /* malformed rids are not encoded */
     TT_EQ_INT(verp_encode("not-a-rid", local, sizeof(local)), -1);
-    TT_EQ_INT(verp_encode("0196c9f2-8a3b-7c4d-9e5f-0123456789ab#0000000G#00000000", local, sizeof(local)), -1);
+    TT_EQ_INT(
+        verp_encode("0196c9f2-8a3b-7c4d-9e5f-0123456789ab#0000000G#00000000", local, sizeof(local)),
+        -1);
     TT_EQ_INT(verp_encode(RID, local, 20), -1);
 }
 
@@ -123,7 +125,8 @@ TT_TEST(address)
     TT_EQ_INT(verp_address(RID, "bounce.example.com", a, 40), -1);
     /* different rids, different local parts */
     char b[200];
-    verp_address("0196c9f2-8a3b-7c4d-9e5f-0123456789ab#00000002#00000020", "b.example", b, sizeof(b));
+    verp_address("0196c9f2-8a3b-7c4d-9e5f-0123456789ab#00000002#00000020", "b.example", b,
+                 sizeof(b));
     TT_ASSERT(strncmp(a, b, VERP_LOCAL_LEN) != 0);
 }
 

@@ -22,10 +22,13 @@ struct buf {
     size_t len;
     size_t cap;
     size_t max;
-    int failed;                 /* an append failed since the start */
+    int failed; /* an append failed since the start */
 };
 
-#define BUF_INIT(max) {NULL, 0, 0, (max), 0}
+#define BUF_INIT(max)                                                                              \
+    {                                                                                              \
+        NULL, 0, 0, (max), 0                                                                       \
+    }
 
 void buf_init(struct buf *b, size_t max);
 void buf_free(struct buf *b);
@@ -33,8 +36,7 @@ void buf_reset(struct buf *b);
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_puts(struct buf *b, const char *s);
 int buf_putc(struct buf *b, int c);
-int buf_printf(struct buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 int buf_reserve(struct buf *b, size_t extra);
 /* buf_error - 1 when an append failed since the buffer was (re)started */

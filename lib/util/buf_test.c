@@ -37,14 +37,14 @@ TT_TEST(failure_is_sticky)
     TT_EQ_INT(buf_puts(&b, "head"), 0);
     TT_EQ_INT(buf_puts(&b, "too long now"), -1);
     TT_EQ_INT(buf_error(&b), 1);
-    TT_EQ_INT(buf_puts(&b, "tail"), -1);        /* would fit: still refused */
+    TT_EQ_INT(buf_puts(&b, "tail"), -1); /* would fit: still refused */
     TT_EQ_INT(buf_putc(&b, 'x'), -1);
     TT_EQ_INT(buf_printf(&b, "%d", 7), -1);
     TT_EQ_INT(buf_append(&b, "", 0), -1);
     TT_EQ_INT(b.len, 0);
     TT_ASSERT(b.data == NULL);
     TT_EQ_STR(buf_ptr(&b), "");
-    TT_ASSERT(buf_steal(&b, &n) == NULL);       /* the finisher is told */
+    TT_ASSERT(buf_steal(&b, &n) == NULL); /* the finisher is told */
     TT_EQ_INT(n, 0);
     /* steal, reset, init and free start the buffer over */
     TT_EQ_INT(buf_error(&b), 0);
@@ -88,6 +88,5 @@ TT_TEST(large_growth)
     buf_free(&b);
 }
 
-TT_MAIN(TT_CASE(append_and_printf), TT_CASE(ceiling_fails_and_empties),
-        TT_CASE(failure_is_sticky),
+TT_MAIN(TT_CASE(append_and_printf), TT_CASE(ceiling_fails_and_empties), TT_CASE(failure_is_sticky),
         TT_CASE(steal_leaves_empty), TT_CASE(large_growth))

@@ -76,8 +76,7 @@ static char *read_secret(const char *path, char *err, int errsz)
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
     if (fd < 0) {
-        snprintf(err, errsz, "cannot open secret file %s: %s", path,
-                 strerror(errno));
+        snprintf(err, errsz, "cannot open secret file %s: %s", path, strerror(errno));
         return NULL;
     }
     if (fstat(fd, &st) < 0) {
@@ -91,14 +90,18 @@ static char *read_secret(const char *path, char *err, int errsz)
         return NULL;
     }
     if (st.st_uid != geteuid() && st.st_uid != 0) {
-        snprintf(err, errsz, "secret file %s is owned by uid %lu, not by the running user "
-                 "(uid %lu) or root", path, (unsigned long)st.st_uid, (unsigned long)geteuid());
+        snprintf(err, errsz,
+                 "secret file %s is owned by uid %lu, not by the running user "
+                 "(uid %lu) or root",
+                 path, (unsigned long)st.st_uid, (unsigned long)geteuid());
         close(fd);
         return NULL;
     }
     if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-        snprintf(err, errsz, "secret file %s is accessible by group or others (mode %04o): "
-                 "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
+        snprintf(err, errsz,
+                 "secret file %s is accessible by group or others (mode %04o): "
+                 "chmod 600 it",
+                 path, (unsigned)(st.st_mode & 07777));
         close(fd);
         return NULL;
     }
@@ -149,15 +152,14 @@ static int set_value(struct cfg_param *p, const char *val, char *err, int errsz)
         return 0;
     }
     case CFG_BOOL:
-        if (strcmp(val, "yes") == 0 || strcmp(val, "true") == 0 ||
-            strcmp(val, "1") == 0 || strcmp(val, "on") == 0)
+        if (strcmp(val, "yes") == 0 || strcmp(val, "true") == 0 || strcmp(val, "1") == 0 ||
+            strcmp(val, "on") == 0)
             *(int *)p->ptr = 1;
-        else if (strcmp(val, "no") == 0 || strcmp(val, "false") == 0 ||
-                 strcmp(val, "0") == 0 || strcmp(val, "off") == 0)
+        else if (strcmp(val, "no") == 0 || strcmp(val, "false") == 0 || strcmp(val, "0") == 0 ||
+                 strcmp(val, "off") == 0)
             *(int *)p->ptr = 0;
         else {
-            snprintf(err, errsz, "%s: expected yes or no, got \"%s\"",
-                     p->name, val);
+            snprintf(err, errsz, "%s: expected yes or no, got \"%s\"", p->name, val);
             return -1;
         }
         return 0;
@@ -167,8 +169,7 @@ static int set_value(struct cfg_param *p, const char *val, char *err, int errsz)
         errno = 0;
         v = strtoll(val, &end, 10);
         if (end == val || *end || errno) {
-            snprintf(err, errsz, "%s: expected an integer, got \"%s\"",
-                     p->name, val);
+            snprintf(err, errsz, "%s: expected an integer, got \"%s\"", p->name, val);
             return -1;
         }
         break;
@@ -177,16 +178,15 @@ static int set_value(struct cfg_param *p, const char *val, char *err, int errsz)
         if (timeutil_parse_duration(val, &ms) < 0) {
             snprintf(err, errsz,
                      "%s: expected a duration (e.g. 500ms, 10s, 5m, 2h, 2d), "
-                     "got \"%s\"", p->name, val);
+                     "got \"%s\"",
+                     p->name, val);
             return -1;
         }
         v = ms;
         break;
     case CFG_SIZE:
         if (cfg_parse_size(val, &v) < 0) {
-            snprintf(err, errsz,
-                     "%s: expected a size (e.g. 512k, 20m), got \"%s\"",
-                     p->name, val);
+            snprintf(err, errsz, "%s: expected a size (e.g. 512k, 20m), got \"%s\"", p->name, val);
             return -1;
         }
         break;
@@ -194,8 +194,8 @@ static int set_value(struct cfg_param *p, const char *val, char *err, int errsz)
         msg_panic("cfg: bad type for %s", p->name);
     }
     if ((p->min || p->max) && (v < p->min || v > p->max)) {
-        snprintf(err, errsz, "%s: value %s out of range [%lld, %lld]",
-                 p->name, val, p->min, p->max);
+        snprintf(err, errsz, "%s: value %s out of range [%lld, %lld]", p->name, val, p->min,
+                 p->max);
         return -1;
     }
     if (p->type == CFG_INT)
@@ -220,9 +220,8 @@ static char *trim(char *s)
     return s;
 }
 
-static int apply(struct cfg_param **tables, const char *const *foreign,
-                 const char *name, const char *val, const char *origin,
-                 char *err, int errsz)
+static int apply(struct cfg_param **tables, const char *const *foreign, const char *name,
+                 const char *val, const char *origin, char *err, int errsz)
 {
     struct cfg_param *p = find(tables, name);
     char detail[512];
@@ -248,8 +247,7 @@ static int load_defaults(struct cfg_param **tables, char *err, int errsz)
     for (int t = 0; tables[t]; t++)
         for (struct cfg_param *p = tables[t]; p->name; p++) {
             p->set = 0;
-            if (p->type == CFG_STR && (p->flags & CFG_SECRET_FILE) &&
-                p->def && *p->def == 0) {
+            if (p->type == CFG_STR && (p->flags & CFG_SECRET_FILE) && p->def && *p->def == 0) {
                 char **dst = p->ptr;
                 xwipestr(*dst);
                 *dst = xstrdup("");
@@ -261,9 +259,8 @@ static int load_defaults(struct cfg_param **tables, char *err, int errsz)
     return 0;
 }
 
-int cfg_check(const char *path, struct cfg_param **tables,
-              const char *const *foreign, char **overrides, int n,
-              char *err, int errsz)
+int cfg_check(const char *path, struct cfg_param **tables, const char *const *foreign,
+              char **overrides, int n, char *err, int errsz)
 {
     char line[CFG_LINE_MAX + 2];
     char origin[1100];
@@ -324,8 +321,8 @@ out:
     return rc;
 }
 
-void cfg_load(const char *path, struct cfg_param **tables,
-              const char *const *foreign, char **overrides, int n)
+void cfg_load(const char *path, struct cfg_param **tables, const char *const *foreign,
+              char **overrides, int n)
 {
     char err[1400];
 
@@ -342,8 +339,7 @@ void cfg_print_nondefault(struct cfg_param **tables)
             switch (p->type) {
             case CFG_STR:
                 if (p->flags & CFG_SECRET_FILE)
-                    printf("%s = (secret, %zu bytes)\n", p->name,
-                           strlen(*(char **)p->ptr));
+                    printf("%s = (secret, %zu bytes)\n", p->name, strlen(*(char **)p->ptr));
                 else
                     printf("%s = %s\n", p->name, *(char **)p->ptr);
                 break;

@@ -35,10 +35,10 @@ struct cfg_param {
     const char *def;    /* default, as text */
     long long min, max; /* bounds for INT, TIME (ms), SIZE (bytes); 0,0 = none */
     int flags;
-    const char *doc;    /* one line, for -n and the manual */
+    const char *doc; /* one line, for -n and the manual */
     /* filled in by cfg_load */
-    int set;            /* 1 when given in the file or with -o */
-    char *origin;       /* "file:line" or "-o" */
+    int set;      /* 1 when given in the file or with -o */
+    char *origin; /* "file:line" or "-o" */
 };
 
 struct cfg_table {
@@ -51,12 +51,11 @@ struct cfg_table {
  * foreign is a NULL-terminated list of program prefixes to ignore.
  * Dies with file:line on any error.
  */
-void cfg_load(const char *path, struct cfg_param **tables,
-              const char *const *foreign, char **overrides, int n);
+void cfg_load(const char *path, struct cfg_param **tables, const char *const *foreign,
+              char **overrides, int n);
 /* cfg_check - like cfg_load but returns -1 with a message in err instead of dying */
-int cfg_check(const char *path, struct cfg_param **tables,
-              const char *const *foreign, char **overrides, int n,
-              char *err, int errsz);
+int cfg_check(const char *path, struct cfg_param **tables, const char *const *foreign,
+              char **overrides, int n, char *err, int errsz);
 /* cfg_print_nondefault - print "name = value" for every parameter set (-n) */
 void cfg_print_nondefault(struct cfg_param **tables);
 /* cfg_parse_size - "20m", "512k", "100" into bytes */

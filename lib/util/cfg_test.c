@@ -148,6 +148,5 @@ TT_TEST(fatal_on_bad_config)
     TT_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 1);
 }
 
-TT_MAIN(TT_CASE(defaults), TT_CASE(file_and_overrides),
-        TT_CASE(errors_name_file_and_line), TT_CASE(secret_from_file),
-        TT_CASE(fatal_on_bad_config))
+TT_MAIN(TT_CASE(defaults), TT_CASE(file_and_overrides), TT_CASE(errors_name_file_and_line),
+        TT_CASE(secret_from_file), TT_CASE(fatal_on_bad_config))

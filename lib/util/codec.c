@@ -3,13 +3,11 @@
 
 #include <string.h>
 
-static const char b64_std[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-static const char b64_url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-static int encode(struct buf *out, const unsigned char *s, size_t len,
-                  const char *alpha, int pad, int linelen)
+static int encode(struct buf *out, const unsigned char *s, size_t len, const char *alpha, int pad,
+                  int linelen)
 {
     size_t olen = (len + 2) / 3 * 4;
     int col = 0;
@@ -267,8 +265,7 @@ int codec_utf8_valid(const char *str, size_t len)
                 return 0;
             i += 2;
         } else if (c >= 0xe0 && c <= 0xef) {
-            if (i + 2 >= len || (s[i + 1] & 0xc0) != 0x80 ||
-                (s[i + 2] & 0xc0) != 0x80)
+            if (i + 2 >= len || (s[i + 1] & 0xc0) != 0x80 || (s[i + 2] & 0xc0) != 0x80)
                 return 0;
             if (c == 0xe0 && s[i + 1] < 0xa0)
                 return 0; /* overlong */
@@ -276,8 +273,8 @@ int codec_utf8_valid(const char *str, size_t len)
                 return 0; /* surrogate */
             i += 3;
         } else if (c >= 0xf0 && c <= 0xf4) {
-            if (i + 3 >= len || (s[i + 1] & 0xc0) != 0x80 ||
-                (s[i + 2] & 0xc0) != 0x80 || (s[i + 3] & 0xc0) != 0x80)
+            if (i + 3 >= len || (s[i + 1] & 0xc0) != 0x80 || (s[i + 2] & 0xc0) != 0x80 ||
+                (s[i + 3] & 0xc0) != 0x80)
                 return 0;
             if (c == 0xf0 && s[i + 1] < 0x90)
                 return 0;

@@ -30,15 +30,15 @@ TT_TEST(b64_rfc4648_vectors)
 
 TT_TEST(b64_strict_rejects)
 {
-    TT_ASSERT(dec("Zg=", 0) == NULL);       /* short padding */
-    TT_ASSERT(dec("Zh==", 0) == NULL);      /* non-zero unused bits */
-    TT_ASSERT(dec("Zg==Zg==", 0) == NULL);  /* data after padding */
+    TT_ASSERT(dec("Zg=", 0) == NULL);      /* short padding */
+    TT_ASSERT(dec("Zh==", 0) == NULL);     /* non-zero unused bits */
+    TT_ASSERT(dec("Zg==Zg==", 0) == NULL); /* data after padding */
     TT_ASSERT(dec("Z", 0) == NULL);
     TT_ASSERT(dec("Zm9v!", 0) == NULL);
     TT_ASSERT(dec("Zm 9v", 0) == NULL);
     TT_EQ_STR(dec("Zm 9v", 1), "foo");
     TT_EQ_STR(dec("Zm9v\r\nYmFy", 0), "foobar");
-    TT_ASSERT(dec("Zg", 0) == NULL);        /* padding required */
+    TT_ASSERT(dec("Zg", 0) == NULL); /* padding required */
 }
 
 TT_TEST(b64_lines_are_76)
@@ -121,14 +121,13 @@ TT_TEST(utf8_validation)
     TT_ASSERT(codec_utf8_valid("\xc3\xbc", 2));
     TT_ASSERT(codec_utf8_valid("\xf0\x9f\x98\x80", 4));
     TT_ASSERT(!codec_utf8_valid("\xc3", 1));
-    TT_ASSERT(!codec_utf8_valid("\xc0\xaf", 2));       /* overlong */
-    TT_ASSERT(!codec_utf8_valid("\xed\xa0\x80", 3));   /* surrogate */
+    TT_ASSERT(!codec_utf8_valid("\xc0\xaf", 2));         /* overlong */
+    TT_ASSERT(!codec_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
     TT_ASSERT(!codec_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
     TT_ASSERT(!codec_utf8_valid("\xff", 1));
     TT_EQ_INT(codec_utf8_count("a\xc3\xbc\xf0\x9f\x98\x80", 7), 3);
 }
 
-TT_MAIN(TT_CASE(b64_rfc4648_vectors), TT_CASE(b64_strict_rejects),
-        TT_CASE(b64_lines_are_76), TT_CASE(b64url_canonical),
-        TT_CASE(b64_respects_buffer_max), TT_CASE(hex_roundtrip),
+TT_MAIN(TT_CASE(b64_rfc4648_vectors), TT_CASE(b64_strict_rejects), TT_CASE(b64_lines_are_76),
+        TT_CASE(b64url_canonical), TT_CASE(b64_respects_buffer_max), TT_CASE(hex_roundtrip),
         TT_CASE(qp_decode_rules), TT_CASE(utf8_validation))

@@ -21,11 +21,14 @@
 struct fifo {
     void *head, *tail;
     size_t count;
-    size_t link;        /* offsetof the item's next pointer */
+    size_t link; /* offsetof the item's next pointer */
 };
 
 /* FIFO_INIT - an empty list of `type` items linked through `member` */
-#define FIFO_INIT(type, member) {NULL, NULL, 0, offsetof(type, member)}
+#define FIFO_INIT(type, member)                                                                    \
+    {                                                                                              \
+        NULL, NULL, 0, offsetof(type, member)                                                      \
+    }
 
 /* fifo_init - the run-time form of FIFO_INIT (link: offsetof the next pointer) */
 void fifo_init(struct fifo *f, size_t link);

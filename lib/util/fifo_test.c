@@ -5,7 +5,7 @@
 struct item {
     int n;
     struct item *next;
-    struct item *other;     /* a second link: the item on a second list */
+    struct item *other; /* a second link: the item on a second list */
 };
 
 static struct item it[6] = {{0, NULL, NULL}, {1, NULL, NULL}, {2, NULL, NULL},
@@ -50,7 +50,7 @@ TT_TEST(push_front)
     struct fifo f;
 
     fifo_init(&f, offsetof(struct item, next));
-    fifo_push_front(&f, &it[1]);    /* onto an empty list: head and tail */
+    fifo_push_front(&f, &it[1]); /* onto an empty list: head and tail */
     fifo_push(&f, &it[2]);
     fifo_push_front(&f, &it[0]);
     TT_EQ_INT(pop_n(&f), 0);
@@ -87,7 +87,7 @@ TT_TEST(take)
     TT_EQ_INT(chain->n, 0);
     TT_EQ_INT(fifo_count(&f), 0);
     fifo_push(&f, &it[2]);
-    chain = fifo_take(&f, 1, &n);   /* exactly one of one */
+    chain = fifo_take(&f, 1, &n); /* exactly one of one */
     TT_EQ_INT(n, 1);
     TT_EQ_INT(chain->n, 2);
     TT_ASSERT(f.tail == NULL);
@@ -100,16 +100,16 @@ TT_TEST(remove_any)
     TT_EQ_INT(fifo_remove(&f, &it[0]), 0);
     for (int i = 0; i < 4; i++)
         fifo_push(&f, &it[i]);
-    TT_EQ_INT(fifo_remove(&f, &it[1]), 1);  /* middle */
-    TT_EQ_INT(fifo_remove(&f, &it[3]), 1);  /* tail: the tail moves back */
+    TT_EQ_INT(fifo_remove(&f, &it[1]), 1); /* middle */
+    TT_EQ_INT(fifo_remove(&f, &it[3]), 1); /* tail: the tail moves back */
     TT_EQ_INT(fifo_remove(&f, &it[3]), 0);
     fifo_push(&f, &it[4]);
-    TT_EQ_INT(fifo_remove(&f, &it[0]), 1);  /* head */
+    TT_EQ_INT(fifo_remove(&f, &it[0]), 1); /* head */
     TT_EQ_INT(fifo_count(&f), 2);
     TT_EQ_INT(pop_n(&f), 2);
     TT_EQ_INT(pop_n(&f), 4);
     fifo_push(&f, &it[5]);
-    TT_EQ_INT(fifo_remove(&f, &it[5]), 1);  /* the only item */
+    TT_EQ_INT(fifo_remove(&f, &it[5]), 1); /* the only item */
     TT_ASSERT(f.head == NULL && f.tail == NULL);
 }
 

@@ -59,8 +59,8 @@ void msg_vprintf(const char *level, const char *fmt, va_list ap)
     int saved = errno;
 
     timeutil_iso8601(ts, sizeof(ts), timeutil_now_ms());
-    n = snprintf(line, sizeof(line), "%s %s[%ld]: %s%s", ts, prog,
-                 (long)getpid(), level ? level : "", level ? ": " : "");
+    n = snprintf(line, sizeof(line), "%s %s[%ld]: %s%s", ts, prog, (long)getpid(),
+                 level ? level : "", level ? ": " : "");
     if (n < 0 || (size_t)n >= sizeof(line))
         n = 0;
     m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);

@@ -25,10 +25,8 @@ extern int msg_verbose;
 void msg_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void msg_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void msg_fatal(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2), noreturn));
-void msg_panic(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2), noreturn));
+void msg_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void msg_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void msg_vprintf(const char *level, const char *fmt, va_list ap);
 
 /*

@@ -32,9 +32,8 @@ char *timeutil_iso8601(char *out, size_t outsz, int64_t ms)
     if (ms < 0)
         t = 0, ms = 0;
     gmtime_r(&t, &tm);
-    snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
     return out;
 }
 
@@ -60,8 +59,8 @@ char *timeutil_sql(char *out, size_t outsz, int64_t ms)
     }
     t = (time_t)sec;
     gmtime_r(&t, &tm);
-    snprintf(out, outsz, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
+    snprintf(out, outsz, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
     return out;
 }
 
@@ -71,8 +70,7 @@ char *timeutil_day(char *out, size_t outsz, int64_t ms)
     struct tm tm;
 
     gmtime_r(&t, &tm);
-    snprintf(out, outsz, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday);
+    snprintf(out, outsz, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
     return out;
 }
 
@@ -105,13 +103,11 @@ int timeutil_parse_iso8601(const char *s, int64_t *ms)
     int y, mo, d, h, mi, sec, frac = 0, off = 0;
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
-    if (digits(&s, 4, &y) || expect(&s, '-') || digits(&s, 2, &mo) ||
-        expect(&s, '-') || digits(&s, 2, &d) || expect(&s, 'T') ||
-        digits(&s, 2, &h) || expect(&s, ':') || digits(&s, 2, &mi) ||
-        expect(&s, ':') || digits(&s, 2, &sec))
+    if (digits(&s, 4, &y) || expect(&s, '-') || digits(&s, 2, &mo) || expect(&s, '-') ||
+        digits(&s, 2, &d) || expect(&s, 'T') || digits(&s, 2, &h) || expect(&s, ':') ||
+        digits(&s, 2, &mi) || expect(&s, ':') || digits(&s, 2, &sec))
         return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
-        mi > 59 || sec > 60)
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60)
         return -1;
     if (*s == '.') {
         int n = 0, scale = 100;
@@ -131,8 +127,7 @@ int timeutil_parse_iso8601(const char *s, int64_t *ms)
         int sign = *s == '-' ? -1 : 1, oh, om;
 
         s++;
-        if (digits(&s, 2, &oh) || expect(&s, ':') || digits(&s, 2, &om) ||
-            oh > 23 || om > 59)
+        if (digits(&s, 2, &oh) || expect(&s, ':') || digits(&s, 2, &om) || oh > 23 || om > 59)
             return -1;
         off = sign * (oh * 60 + om);
     } else {

@@ -15,11 +15,11 @@
 #include <strings.h>
 
 struct entry {
-    struct entry *hnext;            /* hash chain */
-    struct entry *prev, *next;      /* use order: prev is more recent */
+    struct entry *hnext;       /* hash chain */
+    struct entry *prev, *next; /* use order: prev is more recent */
     uint32_t hash;
-    int64_t expires;                /* monotonic ms */
-    char *key;                      /* inside this allocation, after the value */
+    int64_t expires; /* monotonic ms */
+    char *key;       /* inside this allocation, after the value */
     alignas(max_align_t) unsigned char value[];
 };
 
@@ -28,7 +28,7 @@ struct ttlcache {
     size_t capacity, count, nbuckets;
     int flags;
     struct entry **buckets;
-    struct entry *first, *last;     /* most and least recently used */
+    struct entry *first, *last; /* most and least recently used */
     pthread_mutex_t lock;
 };
 

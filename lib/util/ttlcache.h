@@ -28,13 +28,13 @@
 struct ttlcache;
 
 struct ttlcache_type {
-    size_t size;                                /* bytes of one value; 0: presence only */
-    void (*copy)(void *dst, const void *src);   /* deep copy; NULL: memcpy of size bytes */
-    void (*clear)(void *value);                 /* release a copy; NULL: nothing to release */
+    size_t size;                              /* bytes of one value; 0: presence only */
+    void (*copy)(void *dst, const void *src); /* deep copy; NULL: memcpy of size bytes */
+    void (*clear)(void *value);               /* release a copy; NULL: nothing to release */
 };
 
-#define TTLCACHE_LOCKED 1   /* one mutex around every call */
-#define TTLCACHE_NOCASE 2   /* keys compare ASCII-case-insensitively */
+#define TTLCACHE_LOCKED 1 /* one mutex around every call */
+#define TTLCACHE_NOCASE 2 /* keys compare ASCII-case-insensitively */
 
 /*
  * ttlcache_create - a cache of at most capacity entries (0: a cache that

@@ -205,14 +205,14 @@ TT_TEST(deep_copies)
     TT_ASSERT(out.s != text);
     owned_clear(&out);
     clears = 0;
-    ttlcache_put(c, "k", &v, 60000);  /* replace: the old copy is cleared */
+    ttlcache_put(c, "k", &v, 60000); /* replace: the old copy is cleared */
     TT_EQ_INT(clears, 1);
     ttlcache_put(c, "k2", &v, 60000); /* eviction clears */
     TT_EQ_INT(clears, 2);
-    ttlcache_put(c, "k2", &v, 0);     /* drop clears */
+    ttlcache_put(c, "k2", &v, 0); /* drop clears */
     TT_EQ_INT(clears, 3);
     ttlcache_put(c, "k3", &v, 60000);
-    ttlcache_free(c);                 /* free clears */
+    ttlcache_free(c); /* free clears */
     TT_EQ_INT(clears, 4);
 }
 
@@ -249,5 +249,6 @@ TT_TEST(locked_threads)
     ttlcache_free(shared);
 }
 
-TT_MAIN(TT_CASE(hit_miss_replace), TT_CASE(expiry), TT_CASE(eviction_is_lru), TT_CASE(lru_order), TT_CASE(capacity_0_and_1),
-        TT_CASE(nocase_and_presence), TT_CASE(deep_copies), TT_CASE(locked_threads))
+TT_MAIN(TT_CASE(hit_miss_replace), TT_CASE(expiry), TT_CASE(eviction_is_lru), TT_CASE(lru_order),
+        TT_CASE(capacity_0_and_1), TT_CASE(nocase_and_presence), TT_CASE(deep_copies),
+        TT_CASE(locked_threads))

@@ -106,31 +106,54 @@ struct rest_conf rest_conf;
 
 static struct cfg_param rest_params[] = {
     {"rest_listen", CFG_STR, &rest_conf.listen, "0.0.0.0:8443", 0, 0, 0, "HTTPS listener", 0, 0},
-    {"rest_plain_listen", CFG_STR, &rest_conf.plain_listen, "", 0, 0, 0, "plain HTTP listener (empty: none)", 0, 0},
-    {"rest_tls_cert_file", CFG_STR, &rest_conf.tls_cert_file, "", 0, 0, 0, "PEM certificate chain", 0, 0},
-    {"rest_tls_key_file", CFG_STR, &rest_conf.tls_key, "", 0, 0, CFG_SECRET_FILE, "PEM private key", 0, 0},
-    {"rest_tls_priorities", CFG_STR, &rest_conf.tls_priorities, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", 0, 0, 0, "GnuTLS priority string", 0, 0},
-    {"rest_threads", CFG_INT, &rest_conf.threads, "16", 1, 256, 0, "MHD threads per listener", 0, 0},
-    {"rest_max_connections", CFG_INT, &rest_conf.max_connections, "2000", 10, 100000, 0, "connections per listener", 0, 0},
-    {"rest_read_timeout", CFG_TIME, &rest_conf.read_timeout_ms, "30s", 1000, 3600000, 0, "request read timeout", 0, 0},
-    {"rest_header_timeout", CFG_TIME, &rest_conf.header_timeout_ms, "10s", 1000, 3600000, 0, "request header deadline", 0, 0},
-    {"rest_max_connections_per_client", CFG_INT, &rest_conf.max_per_client, "100", 0, 100000, 0, "connections per client address", 0, 0},
-    {"rest_body_max", CFG_SIZE, &rest_conf.body_max, "20m", 1024, JOBREQ_BODY_MAX, 0, "request body limit", 0, 0},
-    {"rest_account_concurrency", CFG_INT, &rest_conf.account_concurrency, "16", 0, 100000, 0, "concurrent requests per account (0: no limit)", 0, 0},
+    {"rest_plain_listen", CFG_STR, &rest_conf.plain_listen, "", 0, 0, 0,
+     "plain HTTP listener (empty: none)", 0, 0},
+    {"rest_tls_cert_file", CFG_STR, &rest_conf.tls_cert_file, "", 0, 0, 0, "PEM certificate chain",
+     0, 0},
+    {"rest_tls_key_file", CFG_STR, &rest_conf.tls_key, "", 0, 0, CFG_SECRET_FILE, "PEM private key",
+     0, 0},
+    {"rest_tls_priorities", CFG_STR, &rest_conf.tls_priorities,
+     "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", 0, 0, 0, "GnuTLS priority string", 0, 0},
+    {"rest_threads", CFG_INT, &rest_conf.threads, "16", 1, 256, 0, "MHD threads per listener", 0,
+     0},
+    {"rest_max_connections", CFG_INT, &rest_conf.max_connections, "2000", 10, 100000, 0,
+     "connections per listener", 0, 0},
+    {"rest_read_timeout", CFG_TIME, &rest_conf.read_timeout_ms, "30s", 1000, 3600000, 0,
+     "request read timeout", 0, 0},
+    {"rest_header_timeout", CFG_TIME, &rest_conf.header_timeout_ms, "10s", 1000, 3600000, 0,
+     "request header deadline", 0, 0},
+    {"rest_max_connections_per_client", CFG_INT, &rest_conf.max_per_client, "100", 0, 100000, 0,
+     "connections per client address", 0, 0},
+    {"rest_body_max", CFG_SIZE, &rest_conf.body_max, "20m", 1024, JOBREQ_BODY_MAX, 0,
+     "request body limit", 0, 0},
+    {"rest_account_concurrency", CFG_INT, &rest_conf.account_concurrency, "16", 0, 100000, 0,
+     "concurrent requests per account (0: no limit)", 0, 0},
     {"rest_base_path", CFG_STR, &rest_conf.base_path, "/email/v2", 0, 0, 0, "API base path", 0, 0},
     {"rest_jobs_path", CFG_STR, &rest_conf.jobs_path, "/jobs", 0, 0, 0, "job creation path", 0, 0},
-    {"rest_trusted_proxies", CFG_STR, &rest_conf.trusted_proxies, "", 0, 0, 0, "proxies whose X-Real-IP counts", 0, 0},
-    {"rest_admin_clients", CFG_STR, &rest_conf.admin_clients, "127.0.0.1,::1", 0, 0, 0, "clients of /health and /metrics", 0, 0},
-    {"rest_stages", CFG_STR, &rest_conf.stages, "render,deliver", 0, 0, 0, "stages this installation runs", 0, 0},
-    {"rest_confirm_timeout", CFG_TIME, &rest_conf.confirm_timeout_ms, "10s", 100, 120000, 0, "broker confirm timeout", 0, 0},
-    {"rest_idem_wait", CFG_TIME, &rest_conf.idem_wait_ms, "10s", 0, 120000, 0, "wait for a concurrent duplicate", 0, 0},
-    {"rest_idem_window", CFG_TIME, &rest_conf.idem_window_ms, "24h", 1000, 30LL * 86400000, 0, "Idempotency-Key lifetime", 0, 0},
-    {"rest_idem_stale", CFG_TIME, &rest_conf.idem_stale_ms, "60s", 1000, 3600000, 0, "abandoned claim age", 0, 0},
-    {"rest_auth_cache_ttl", CFG_TIME, &rest_conf.auth_cache_ttl_ms, "60s", 0, 3600000, 0, "credential cache lifetime", 0, 0},
-    {"rest_auth_failure_limit", CFG_INT, &authlimit_conf.addr_limit, "10", 0, 1000000, 0, "failed logins that block an address", 0, 0},
-    {"rest_auth_user_failure_limit", CFG_INT, &authlimit_conf.user_limit, "30", 0, 1000000, 0, "failed logins that block a user", 0, 0},
-    {"rest_auth_failure_decay", CFG_TIME, &authlimit_conf.decay_ms, "10m", 1000, 86400000, 0, "half-life of failure scores", 0, 0},
-    {"rest_auth_kdf_max", CFG_INT, &authlimit_conf.kdf_max, "4", 1, 255, 0, "concurrent password checks", 0, 0},
+    {"rest_trusted_proxies", CFG_STR, &rest_conf.trusted_proxies, "", 0, 0, 0,
+     "proxies whose X-Real-IP counts", 0, 0},
+    {"rest_admin_clients", CFG_STR, &rest_conf.admin_clients, "127.0.0.1,::1", 0, 0, 0,
+     "clients of /health and /metrics", 0, 0},
+    {"rest_stages", CFG_STR, &rest_conf.stages, "render,deliver", 0, 0, 0,
+     "stages this installation runs", 0, 0},
+    {"rest_confirm_timeout", CFG_TIME, &rest_conf.confirm_timeout_ms, "10s", 100, 120000, 0,
+     "broker confirm timeout", 0, 0},
+    {"rest_idem_wait", CFG_TIME, &rest_conf.idem_wait_ms, "10s", 0, 120000, 0,
+     "wait for a concurrent duplicate", 0, 0},
+    {"rest_idem_window", CFG_TIME, &rest_conf.idem_window_ms, "24h", 1000, 30LL * 86400000, 0,
+     "Idempotency-Key lifetime", 0, 0},
+    {"rest_idem_stale", CFG_TIME, &rest_conf.idem_stale_ms, "60s", 1000, 3600000, 0,
+     "abandoned claim age", 0, 0},
+    {"rest_auth_cache_ttl", CFG_TIME, &rest_conf.auth_cache_ttl_ms, "60s", 0, 3600000, 0,
+     "credential cache lifetime", 0, 0},
+    {"rest_auth_failure_limit", CFG_INT, &authlimit_conf.addr_limit, "10", 0, 1000000, 0,
+     "failed logins that block an address", 0, 0},
+    {"rest_auth_user_failure_limit", CFG_INT, &authlimit_conf.user_limit, "30", 0, 1000000, 0,
+     "failed logins that block a user", 0, 0},
+    {"rest_auth_failure_decay", CFG_TIME, &authlimit_conf.decay_ms, "10m", 1000, 86400000, 0,
+     "half-life of failure scores", 0, 0},
+    {"rest_auth_kdf_max", CFG_INT, &authlimit_conf.kdf_max, "4", 1, 255, 0,
+     "concurrent password checks", 0, 0},
     {0},
 };
 
@@ -202,11 +225,11 @@ static char *read_file(const char *path)
 /* guard - the header deadline and per-client cap of one listener (httpguard.h) */
 static struct httpguard *guard(int tls)
 {
-    struct httpguard_conf gc = {
-        tls ? "rest https" : "rest http", rest_conf.max_per_client,
-        rest_conf.header_timeout_ms < rest_conf.read_timeout_ms ? rest_conf.header_timeout_ms
-                                                                : rest_conf.read_timeout_ms,
-        rest_conf.trusted_proxies};
+    struct httpguard_conf gc = {tls ? "rest https" : "rest http", rest_conf.max_per_client,
+                                rest_conf.header_timeout_ms < rest_conf.read_timeout_ms
+                                    ? rest_conf.header_timeout_ms
+                                    : rest_conf.read_timeout_ms,
+                                rest_conf.trusted_proxies};
 
     return httpguard_create(&gc);
 }
@@ -216,7 +239,8 @@ static struct MHD_Daemon *start(const char *spec, int tls, const char *cert, str
     static int tls_marker = 1;
     struct sockaddr_storage ss;
     socklen_t sl;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     struct MHD_OptionItem opts[16];
     int n = 0;
 
@@ -229,28 +253,34 @@ static struct MHD_Daemon *start(const char *spec, int tls, const char *cert, str
         flags |= MHD_USE_TLS;
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
     if (rest_conf.threads > 1)
-        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)rest_conf.threads, NULL};
+        opts[n++] =
+            (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)rest_conf.threads, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
                                         (intptr_t)((rest_conf.read_timeout_ms + 999) / 1000), NULL};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, (intptr_t)rest_conf.max_connections, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+                                        (intptr_t)rest_conf.max_connections, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)rest_http_begin,
                                         tls ? &tls_marker : NULL};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)rest_http_done, NULL};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)httpguard_notify, g};
+    opts[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)rest_http_done, NULL};
+    opts[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)httpguard_notify, g};
     if (tls) {
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cert};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, rest_conf.tls_key};
-        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, rest_conf.tls_priorities};
+        opts[n++] =
+            (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, rest_conf.tls_priorities};
     }
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    struct MHD_Daemon *d = MHD_start_daemon(flags, 0, httpguard_accept, g, rest_http_handle, tls ? &tls_marker : NULL,
-                                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-                                            MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    struct MHD_Daemon *d = MHD_start_daemon(flags, 0, httpguard_accept, g, rest_http_handle,
+                                            tls ? &tls_marker : NULL, MHD_OPTION_EXTERNAL_LOGGER,
+                                            mhd_log, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (d == NULL)
         msg_fatal("cannot listen on %s (%s)", spec, tls ? "HTTPS" : "HTTP");
-    msg_info("listening on %s (%s, %lld threads)", spec, tls ? "HTTPS" : "plain HTTP", rest_conf.threads);
+    msg_info("listening on %s (%s, %lld threads)", spec, tls ? "HTTPS" : "plain HTTP",
+             rest_conf.threads);
     return d;
 }
 
@@ -264,8 +294,8 @@ static void check_conf(void)
     if (rest_conf.base_path[0] != '/' || rest_conf.jobs_path[0] != '/')
         msg_fatal("rest_base_path and rest_jobs_path must start with /");
     if (authlimit_conf.kdf_max >= rest_conf.threads && rest_conf.threads > 1)
-        msg_fatal("rest_auth_kdf_max (%lld) must be below rest_threads (%lld)", authlimit_conf.kdf_max,
-                  rest_conf.threads);
+        msg_fatal("rest_auth_kdf_max (%lld) must be below rest_threads (%lld)",
+                  authlimit_conf.kdf_max, rest_conf.threads);
     if (!*rest_conf.listen && !*rest_conf.plain_listen)
         msg_fatal("neither rest_listen nor rest_plain_listen is set");
     if (*rest_conf.listen && (!*rest_conf.tls_cert_file || !*rest_conf.tls_key))
@@ -301,7 +331,8 @@ int main(int argc, char **argv)
     /* declare what we publish to (idempotent), so a fresh broker works */
     struct mq *mq = mq_open(rest_conf.broker_url, "rest-declare");
     if (mq == NULL || mq_declare_topology(mq) != TX_OK)
-        msg_warn("cannot declare the broker topology now; jobs are answered 503 until the broker is there");
+        msg_warn("cannot declare the broker topology now; jobs are answered 503 until the broker "
+                 "is there");
     mq_close(mq);
     if (*rest_conf.listen) {
         cert = read_file(rest_conf.tls_cert_file);

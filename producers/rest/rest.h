@@ -23,11 +23,11 @@ struct rest_conf {
     int64_t read_timeout_ms, confirm_timeout_ms, idem_wait_ms, idem_window_ms, idem_stale_ms;
     int64_t auth_cache_ttl_ms;
     size_t body_max;
-    long long account_concurrency;  /* concurrent requests of an account without concurrencyLimit */
+    long long account_concurrency; /* concurrent requests of an account without concurrencyLimit */
     char *base_path, *jobs_path, *trusted_proxies, *admin_clients, *stages;
-    char *broker_url;               /* with password (not a parameter) */
-    long long max_per_client;       /* rest_max_connections_per_client */
-    int64_t header_timeout_ms;      /* rest_header_timeout */
+    char *broker_url;          /* with password (not a parameter) */
+    long long max_per_client;  /* rest_max_connections_per_client */
+    int64_t header_timeout_ms; /* rest_header_timeout */
 };
 
 extern struct rest_conf rest_conf;
@@ -35,9 +35,9 @@ extern struct rest_conf rest_conf;
 /* rest_conn.c - each MHD thread's own database and publishing connections */
 struct rest_conn {
     struct db *db;
-    struct mqpub *pub;              /* mqpub.h: the bounded policy */
-    pthread_mutex_t lock;           /* held by the owner while it uses them */
-    int64_t used;                   /* monotonic ms of the last use */
+    struct mqpub *pub;    /* mqpub.h: the bounded policy */
+    pthread_mutex_t lock; /* held by the owner while it uses them */
+    int64_t used;         /* monotonic ms of the last use */
 };
 
 /*
@@ -61,28 +61,27 @@ enum rest_route { ROUTE_NONE, ROUTE_JOBS, ROUTE_HEALTH, ROUTE_METRICS, ROUTE_OTH
 
 struct rest_req {
     struct MHD_Connection *conn;
-    int tls;                        /* arrived on the HTTPS listener */
-    int64_t started;                /* monotonic ms: request line received */
+    int tls;         /* arrived on the HTTPS listener */
+    int64_t started; /* monotonic ms: request line received */
     int state;
     enum rest_route route;
-    char peer_ip[64];               /* TCP peer */
-    char client_ip[64];             /* peer, or X-Real-IP from a trusted proxy */
-    char job_id[UUID_STR_LEN + 1];  /* fresh per request: the job or the rejection's id */
+    char peer_ip[64];              /* TCP peer */
+    char client_ip[64];            /* peer, or X-Real-IP from a trusted proxy */
+    char job_id[UUID_STR_LEN + 1]; /* fresh per request: the job or the rejection's id */
     struct auth_account acct;
     int authed;
-    int limited;                    /* holds a concurrency slot of acct */
+    int limited; /* holds a concurrency slot of acct */
     struct buf body;
     char idem_key[256];
     int has_idem;
-    int retry_after;                /* seconds for Retry-After (429, 503, 409) */
+    int retry_after; /* seconds for Retry-After (429, 503, 409) */
 };
 
 /* rest_http.c - the MHD callbacks */
 void *rest_http_begin(void *cls, const char *uri, struct MHD_Connection *c);
 enum MHD_Result rest_http_handle(void *cls, struct MHD_Connection *c, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **con_cls);
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls);
 void rest_http_done(void *cls, struct MHD_Connection *c, void **con_cls,
                     enum MHD_RequestTerminationCode toe);
 int rest_http_active(void);
@@ -93,13 +92,13 @@ struct rest_header {
 };
 /* rest_answer_reply - queue status with body (copied) and headers (NULL-terminated list) */
 enum MHD_Result rest_answer_reply(struct rest_req *r, int status, const char *body, size_t len,
-                           const struct rest_header *headers);
+                                  const struct rest_header *headers);
 /* rest_answer_reject - the §6.1 rejection of a job request (fresh jobId), logged and counted */
 enum MHD_Result rest_answer_reject(struct rest_req *r, int status, const char *subtype,
-                            const char *description);
+                                   const char *description);
 /* rest_answer_error - the §3.4 error of any other endpoint */
 enum MHD_Result rest_answer_error(struct rest_req *r, int status, const char *subtype,
-                           const char *description, const struct rest_header *headers);
+                                  const char *description, const struct rest_header *headers);
 /* rest_answer_accepted - the §5.1 body. Ownership: new string. */
 char *rest_answer_accepted(const char *job_id, int64_t received_ms, int part, json_t *content);
 /* rest_answer_raw - write a complete answer past MHD, then the caller drops the connection */
@@ -127,15 +126,15 @@ void rest_limit_leave(long long account_id);
 enum rest_idem { REST_IDEM_OWNED, REST_IDEM_REPLAY, REST_IDEM_CONFLICT, REST_IDEM_ERROR };
 struct rest_idem_replay {
     int status;
-    char *answer;                   /* new */
+    char *answer; /* new */
     char job_id[UUID_STR_LEN + 1];
 };
 enum rest_idem rest_idem_claim(struct db *db, long long account_id, const char *key,
                                const char *owner, struct rest_idem_replay *out);
 void rest_idem_release(struct db *db, long long account_id, const char *key, const char *owner);
 /* rest_idem_done - mark the claim done for job_id (inside the record transaction) */
-enum tx_code rest_idem_done(struct db *db, long long account_id, const char *key,
-                            const char *owner, const char *job_id);
+enum tx_code rest_idem_done(struct db *db, long long account_id, const char *key, const char *owner,
+                            const char *job_id);
 /* rest_idem_expire - forget keys past their window (housekeeping) */
 long long rest_idem_expire(struct db *db);
 

@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 
 enum MHD_Result rest_answer_reply(struct rest_req *r, int status, const char *body, size_t len,
-                           const struct rest_header *headers)
+                                  const struct rest_header *headers)
 {
     struct MHD_Response *resp;
     enum MHD_Result rc;
@@ -51,13 +51,13 @@ static char *dump(json_t *j)
 
 static char *rejection_body(const char *job_id, const char *subtype, const char *description)
 {
-    return dump(json_pack("{s:{s:s,s:{s:s,s:s,s:s,s:s}}}", "meta", "jobId", job_id, "state",
-                          "type", "REJECTED", "subType", subtype, "phase", "PRE_PROCESS",
-                          "description", description));
+    return dump(json_pack("{s:{s:s,s:{s:s,s:s,s:s,s:s}}}", "meta", "jobId", job_id, "state", "type",
+                          "REJECTED", "subType", subtype, "phase", "PRE_PROCESS", "description",
+                          description));
 }
 
 enum MHD_Result rest_answer_reject(struct rest_req *r, int status, const char *subtype,
-                            const char *description)
+                                   const char *description)
 {
     struct rest_header h[3] = {{NULL, NULL}, {NULL, NULL}, {NULL, NULL}};
     char *body = rejection_body(r->job_id, subtype, description);
@@ -79,7 +79,7 @@ enum MHD_Result rest_answer_reject(struct rest_req *r, int status, const char *s
 }
 
 enum MHD_Result rest_answer_error(struct rest_req *r, int status, const char *subtype,
-                           const char *description, const struct rest_header *headers)
+                                  const char *description, const struct rest_header *headers)
 {
     char *body = dump(json_pack("{s:{s:{s:s,s:s,s:s}}}", "meta", "state", "type", "REJECTED",
                                 "subType", subtype, "description", description));
@@ -129,7 +129,8 @@ static void send_all(struct rest_req *r, const char *data, size_t len)
             len -= (size_t)n;
             continue;
         }
-        if (tls ? (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) : (errno == EAGAIN || errno == EINTR)) {
+        if (tls ? (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+                : (errno == EAGAIN || errno == EINTR)) {
             struct pollfd p = {fd, POLLOUT, 0};
             poll(&p, 1, 100);
             continue;
@@ -143,10 +144,11 @@ static void send_all(struct rest_req *r, const char *data, size_t len)
 void rest_answer_raw(struct rest_req *r, int status, const char *subtype, const char *description)
 {
     char *body = rejection_body(r->job_id, subtype, description);
-    char *msg = xasprintf("HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-                          "Cache-Control: no-store\r\nConnection: close\r\n"
-                          "Content-Length: %zu\r\n\r\n%s",
-                          status, status == 413 ? "Payload Too Large" : "Error", strlen(body), body);
+    char *msg =
+        xasprintf("HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+                  "Cache-Control: no-store\r\nConnection: close\r\n"
+                  "Content-Length: %zu\r\n\r\n%s",
+                  status, status == 413 ? "Payload Too Large" : "Error", strlen(body), body);
     char code[8];
 
     msg_info("%s: client=%s, account=%s, status=rejected (%d %s %s)", r->job_id, r->client_ip,

@@ -53,7 +53,8 @@ void rest_auth_client(struct rest_req *r)
 
 enum tx_code rest_auth_check(struct rest_req *r, struct rest_conn *c)
 {
-    const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *h =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     struct buf cred = BUF_INIT(1024);
     enum tx_code rc = TX_REJECT_POLICY;
     char *colon;
@@ -82,7 +83,8 @@ enum tx_code rest_auth_check(struct rest_req *r, struct rest_conn *c)
         r->authed = 1;
     else if (rc == TX_RETRY_THROTTLED || rc == TX_RETRY_UNAVAILABLE)
         msg_info("%s: client=%s, login not checked (%s), retry after %ds", r->job_id, r->client_ip,
-                 rc == TX_RETRY_THROTTLED ? "too many failures" : "all KDF slots busy", r->retry_after);
+                 rc == TX_RETRY_THROTTLED ? "too many failures" : "all KDF slots busy",
+                 r->retry_after);
     else if (rc != TX_RETRY_DB)
         rc = TX_REJECT_POLICY;
 out:

@@ -36,7 +36,8 @@ struct rest_conn *rest_conn_take(void)
         if (nall < REST_CONN_MAX)
             all[nall++] = mine;
         else
-            msg_warn("more than %d threads: handles of the others are not kept alive", REST_CONN_MAX);
+            msg_warn("more than %d threads: handles of the others are not kept alive",
+                     REST_CONN_MAX);
         pthread_mutex_unlock(&lock);
     }
     pthread_mutex_lock(&mine->lock);

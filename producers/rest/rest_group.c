@@ -59,7 +59,7 @@ static void commit(struct db *db, struct record *batch, size_t n)
     }
     for (struct record *r = batch; r; r = r->next) {
         struct record *next = r->next;
-        r->next = NULL;             /* fn sees one record */
+        r->next = NULL; /* fn sees one record */
         r->rc = db_tx_run(db, 3, r->fn, r->arg);
         r->next = next;
     }
@@ -85,7 +85,7 @@ enum tx_code rest_group_commit(struct db *db, enum tx_code (*fn)(struct db *, vo
         commit(db, batch, n);
         pthread_mutex_lock(&lock);
         for (struct record *r = batch; r; r = r->next)
-            r->done = 1;            /* owners read it under the lock */
+            r->done = 1; /* owners read it under the lock */
         leading = 0;
         pthread_cond_broadcast(&wake);
     }

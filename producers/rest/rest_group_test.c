@@ -82,7 +82,7 @@ TT_TEST(concurrent_records_share_transactions)
     run_all();
     for (int i = 0; i < THREADS; i++) {
         TT_EQ_INT(results[i], TX_OK);
-        TT_EQ_INT(committed[i], 1);     /* exactly once */
+        TT_EQ_INT(committed[i], 1); /* exactly once */
     }
     /* 16 arrivals while a 5 ms commit runs: far fewer than 16 transactions */
     TT_ASSERT(transactions < THREADS / 2);

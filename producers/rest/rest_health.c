@@ -25,8 +25,8 @@ enum MHD_Result rest_health(struct rest_req *r)
     mq_ok = rest_conn_mq(c) == TX_OK;
     rest_conn_give(c);
     json_t *j = json_pack("{s:s,s:s,s:s,s:i}", "status", db_ok && mq_ok ? "ok" : "unavailable",
-                          "database", db_ok ? "ok" : "unreachable", "broker", mq_ok ? "ok" : "unreachable",
-                          "activeRequests", rest_http_active());
+                          "database", db_ok ? "ok" : "unreachable", "broker",
+                          mq_ok ? "ok" : "unreachable", "activeRequests", rest_http_active());
     body = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     rc = rest_answer_reply(r, db_ok && mq_ok ? 200 : 503, body, strlen(body), NULL);

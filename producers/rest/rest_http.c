@@ -66,19 +66,21 @@ void rest_http_done(void *cls, struct MHD_Connection *c, void **con_cls,
     if (r == NULL)
         return;
     if (r->state != R_ANSWERED) {
-        const char *why = httpguard_timed_out(c) ? "header timeout"
+        const char *why = httpguard_timed_out(c)                          ? "header timeout"
                           : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "read timeout"
-                          : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ? "client closed the connection"
+                          : toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT
+                              ? "client closed the connection"
                           : toe == MHD_REQUEST_TERMINATED_READ_ERROR ? "read error"
                                                                      : "incomplete request";
-        msg_info("%s: client=%s, status=dropped (%s)", r->job_id, r->client_ip[0] ? r->client_ip : "-", why);
+        msg_info("%s: client=%s, status=dropped (%s)", r->job_id,
+                 r->client_ip[0] ? r->client_ip : "-", why);
         metrics_count("txmail_rest_requests_total", "status", "dropped", 1);
     }
     if (r->limited)
         rest_limit_leave(r->acct.id);
     auth_account_free(&r->acct);
     if (r->body.data)
-        explicit_bzero(r->body.data, r->body.len);   /* may hold endpoint passwords */
+        explicit_bzero(r->body.data, r->body.len); /* may hold endpoint passwords */
     buf_free(&r->body);
     xfree(r);
     *con_cls = NULL;
@@ -131,8 +133,8 @@ static int content_type_ok(const char *ct)
                 value[vlen++] = *p++;
         }
         value[vlen] = 0;
-        if (nlen == 7 && strncasecmp(name, "charset", 7) == 0 &&
-            strcasecmp(value, "utf-8") != 0 && strcasecmp(value, "utf8") != 0)
+        if (nlen == 7 && strncasecmp(name, "charset", 7) == 0 && strcasecmp(value, "utf-8") != 0 &&
+            strcasecmp(value, "utf8") != 0)
             return 0;
     }
 }
@@ -163,7 +165,8 @@ static size_t body_limit(const struct rest_req *r)
 {
     json_t *l = json_object_get(json_object_get(r->acct.settings, "limits"), "requestBytes");
 
-    if (json_is_integer(l) && json_integer_value(l) > 0 && (size_t)json_integer_value(l) < rest_conf.body_max)
+    if (json_is_integer(l) && json_integer_value(l) > 0 &&
+        (size_t)json_integer_value(l) < rest_conf.body_max)
         return (size_t)json_integer_value(l);
     return rest_conf.body_max;
 }
@@ -182,20 +185,22 @@ static enum MHD_Result admin(struct rest_req *r, const char *method)
 /* login_limited - 429: too many failed logins, or every KDF slot busy (retry_after set) */
 static enum MHD_Result login_limited(struct rest_req *r, int jobs, enum tx_code rc)
 {
-    const char *d = rc == TX_RETRY_THROTTLED ? "Request rate limit exceeded" : "Concurrent request limit exceeded";
+    const char *d = rc == TX_RETRY_THROTTLED ? "Request rate limit exceeded"
+                                             : "Concurrent request limit exceeded";
     char retry[16];
 
     snprintf(retry, sizeof(retry), "%d", r->retry_after > 0 ? r->retry_after : 1);
     const struct rest_header h[] = {{MHD_HTTP_HEADER_RETRY_AFTER, retry}, {NULL, NULL}};
-    return jobs ? rest_answer_reject(r, 429, "LIMIT_EXCEEDED", d) : rest_answer_error(r, 429, "LIMIT_EXCEEDED", d, h);
+    return jobs ? rest_answer_reject(r, 429, "LIMIT_EXCEEDED", d)
+                : rest_answer_error(r, 429, "LIMIT_EXCEEDED", d, h);
 }
 
 /* headers - the first call: everything decided before the body (contract §6.3 steps 1-5) */
 static enum MHD_Result headers(struct rest_req *r, const char *url, const char *method)
 {
     static const struct rest_header allow[] = {{MHD_HTTP_HEADER_ALLOW, "POST"}, {NULL, NULL}};
-    static const struct rest_header www[] = {{MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"txmail\""},
-                                             {NULL, NULL}};
+    static const struct rest_header www[] = {
+        {MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"txmail\""}, {NULL, NULL}};
     const char *rest, *h;
     struct rest_conn *c;
     enum tx_code rc;
@@ -248,7 +253,8 @@ static enum MHD_Result headers(struct rest_req *r, const char *url, const char *
             return rest_answer_reject(r, 413, "LIMIT_EXCEEDED", "Request body size limit exceeded");
     }
     /* 4. media type */
-    if (!content_type_ok(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
+    if (!content_type_ok(
+            MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
         return rest_answer_reject(r, 400, "INVALID_FORMAT", "Invalid format for Content-Type");
     h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
     if (h && strcasecmp(h, "identity") != 0)
@@ -266,9 +272,8 @@ static enum MHD_Result headers(struct rest_req *r, const char *url, const char *
 }
 
 enum MHD_Result rest_http_handle(void *cls, struct MHD_Connection *c, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **con_cls)
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
 {
     struct rest_req *r = *con_cls;
 
@@ -278,7 +283,8 @@ enum MHD_Result rest_http_handle(void *cls, struct MHD_Connection *c, const char
         *con_cls = r = rest_http_begin(cls, url, c);
     r->conn = c;
     if (r->state != R_ANSWERED && timeutil_mono_ms() - r->started > rest_conf.read_timeout_ms) {
-        msg_info("%s: client=%s, status=dropped (read timeout)", r->job_id, r->client_ip[0] ? r->client_ip : "-");
+        msg_info("%s: client=%s, status=dropped (read timeout)", r->job_id,
+                 r->client_ip[0] ? r->client_ip : "-");
         metrics_count("txmail_rest_requests_total", "status", "dropped", 1);
         r->state = R_ANSWERED;
         return MHD_NO;

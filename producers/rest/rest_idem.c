@@ -22,13 +22,15 @@
 #define POLL_MS 20
 
 /* replay - the stored answer of the job behind a done key; 0, or -1 when it is gone */
-static int replay(struct db *db, long long account_id, const char *job_id, struct rest_idem_replay *out)
+static int replay(struct db *db, long long account_id, const char *job_id,
+                  struct rest_idem_replay *out)
 {
     struct db_res *res;
     int rc = -1;
 
-    if (db_query(db, &res, "SELECT http_status, answer FROM job WHERE job_id = ? AND account_id = ?",
-                 "si", job_id, account_id) != TX_OK)
+    if (db_query(db, &res,
+                 "SELECT http_status, answer FROM job WHERE job_id = ? AND account_id = ?", "si",
+                 job_id, account_id) != TX_OK)
         return -2;
     if (db_res_rows(res) == 1 && db_res_get(res, 0, 1)) {
         out->status = (int)db_res_int(res, 0, 0, 200);
@@ -50,9 +52,10 @@ enum rest_idem rest_idem_claim(struct db *db, long long account_id, const char *
 
     memset(out, 0, sizeof(*out));
     for (;;) {
-        rc = db_exec(db, "INSERT INTO idempotency (account_id, idem_key, state, job_id, owner, "
-                         "created_at, expires_at) VALUES (?, ?, 'pending', NULL, ?, NOW(3), "
-                         "NOW(3) + INTERVAL ? SECOND)",
+        rc = db_exec(db,
+                     "INSERT INTO idempotency (account_id, idem_key, state, job_id, owner, "
+                     "created_at, expires_at) VALUES (?, ?, 'pending', NULL, ?, NOW(3), "
+                     "NOW(3) + INTERVAL ? SECOND)",
                      "issi", account_id, key, owner, window_s);
         if (rc == TX_OK)
             return REST_IDEM_OWNED;
@@ -64,7 +67,7 @@ enum rest_idem rest_idem_claim(struct db *db, long long account_id, const char *
                      "FROM idempotency WHERE account_id = ? AND idem_key = ?",
                      "is", account_id, key) != TX_OK)
             return REST_IDEM_ERROR;
-        if (db_res_rows(res) == 0) {    /* released meanwhile: try again at once */
+        if (db_res_rows(res) == 0) { /* released meanwhile: try again at once */
             db_res_free(res);
             continue;
         }
@@ -76,8 +79,9 @@ enum rest_idem rest_idem_claim(struct db *db, long long account_id, const char *
         long long age_ms = db_res_int(res, 0, 4, 0);
         db_res_free(res);
         if (expired) {
-            if (db_exec(db, "DELETE FROM idempotency WHERE account_id = ? AND idem_key = ? "
-                            "AND owner = ? AND expires_at < NOW(3)",
+            if (db_exec(db,
+                        "DELETE FROM idempotency WHERE account_id = ? AND idem_key = ? "
+                        "AND owner = ? AND expires_at < NOW(3)",
                         "iss", account_id, key, old) != TX_OK)
                 return REST_IDEM_ERROR;
             continue;
@@ -89,19 +93,24 @@ enum rest_idem rest_idem_claim(struct db *db, long long account_id, const char *
             if (r == -2)
                 return REST_IDEM_ERROR;
             /* the job row is gone (retention): the key is free again */
-            if (db_exec(db, "DELETE FROM idempotency WHERE account_id = ? AND idem_key = ? AND owner = ?",
-                        "iss", account_id, key, old) != TX_OK)
+            if (db_exec(
+                    db,
+                    "DELETE FROM idempotency WHERE account_id = ? AND idem_key = ? AND owner = ?",
+                    "iss", account_id, key, old) != TX_OK)
                 return REST_IDEM_ERROR;
             continue;
         }
         if (age_ms > rest_conf.idem_stale_ms) {
-            if (db_exec(db, "UPDATE idempotency SET owner = ?, created_at = NOW(3) WHERE account_id = ? "
-                            "AND idem_key = ? AND owner = ? AND state = 'pending'",
-                        "siss", owner, account_id, key, old) != TX_OK)
+            if (db_exec(
+                    db,
+                    "UPDATE idempotency SET owner = ?, created_at = NOW(3) WHERE account_id = ? "
+                    "AND idem_key = ? AND owner = ? AND state = 'pending'",
+                    "siss", owner, account_id, key, old) != TX_OK)
                 return REST_IDEM_ERROR;
             if (db_affected(db) == 1) {
-                msg_warn("idempotency key of account %lld: took over the claim of %s (pending %lld ms)",
-                         account_id, old, age_ms);
+                msg_warn(
+                    "idempotency key of account %lld: took over the claim of %s (pending %lld ms)",
+                    account_id, old, age_ms);
                 return REST_IDEM_OWNED;
             }
             continue;
@@ -114,23 +123,26 @@ enum rest_idem rest_idem_claim(struct db *db, long long account_id, const char *
 
 void rest_idem_release(struct db *db, long long account_id, const char *key, const char *owner)
 {
-    if (db_exec(db, "DELETE FROM idempotency WHERE account_id = ? AND idem_key = ? AND owner = ? "
-                    "AND state = 'pending'",
+    if (db_exec(db,
+                "DELETE FROM idempotency WHERE account_id = ? AND idem_key = ? AND owner = ? "
+                "AND state = 'pending'",
                 "iss", account_id, key, owner) != TX_OK)
         msg_warn("idempotency key of account %lld: cannot release the claim of %s: %s "
                  "(waiters take it over after %lld ms)",
                  account_id, owner, db_error(db), (long long)rest_conf.idem_stale_ms);
 }
 
-enum tx_code rest_idem_done(struct db *db, long long account_id, const char *key,
-                            const char *owner, const char *job_id)
+enum tx_code rest_idem_done(struct db *db, long long account_id, const char *key, const char *owner,
+                            const char *job_id)
 {
     enum tx_code rc;
 
-    rc = db_exec(db, "UPDATE idempotency SET state = 'done', job_id = ?, "
-                     "expires_at = NOW(3) + INTERVAL ? SECOND "
-                     "WHERE account_id = ? AND idem_key = ? AND owner = ? AND state = 'pending'",
-                 "siiss", job_id, (long long)(rest_conf.idem_window_ms / 1000), account_id, key, owner);
+    rc = db_exec(db,
+                 "UPDATE idempotency SET state = 'done', job_id = ?, "
+                 "expires_at = NOW(3) + INTERVAL ? SECOND "
+                 "WHERE account_id = ? AND idem_key = ? AND owner = ? AND state = 'pending'",
+                 "siiss", job_id, (long long)(rest_conf.idem_window_ms / 1000), account_id, key,
+                 owner);
     if (rc != TX_OK)
         return rc;
     if (db_affected(db) != 1) {

@@ -17,9 +17,8 @@
 static enum MHD_Result replayed(struct rest_req *r, struct rest_idem_replay *rp)
 {
     char *loc = rest_answer_location(rp->job_id);
-    struct rest_header h[] = {{"X-Txmail-Idempotent-Replay", "true"},
-                              {MHD_HTTP_HEADER_LOCATION, loc},
-                              {NULL, NULL}};
+    struct rest_header h[] = {
+        {"X-Txmail-Idempotent-Replay", "true"}, {MHD_HTTP_HEADER_LOCATION, loc}, {NULL, NULL}};
     enum MHD_Result rc;
 
     if (rp->status != 200)
@@ -39,9 +38,9 @@ static void log_recipients(json_t *data)
     json_t *b, *a;
     size_t i, j;
 
-    json_array_foreach(json_object_get(data, "blocks"), i, b) {
+    json_array_foreach (json_object_get(data, "blocks"), i, b) {
         for (int k = 0; k < 3; k++)
-            json_array_foreach(json_object_get(b, kinds[k]), j, a) {
+            json_array_foreach (json_object_get(b, kinds[k]), j, a) {
                 json_t *drop = json_object_get(a, "drop");
                 const char *addr = json_string_value(json_object_get(a, "addr"));
                 char safe[300];
@@ -79,15 +78,24 @@ static enum MHD_Result intake(struct rest_req *r, struct rest_conn *c)
         case REST_IDEM_REPLAY:
             return replayed(r, &rp);
         case REST_IDEM_CONFLICT:
-            return rest_answer_reject(r, 409, "CONFLICT", "Request with this Idempotency-Key is in progress");
+            return rest_answer_reject(r, 409, "CONFLICT",
+                                      "Request with this Idempotency-Key is in progress");
         default:
             return rest_answer_reject(r, 503, "INTERNAL_ERROR", "Internal error");
         }
     }
     int64_t received = timeutil_now_ms(), t0 = timeutil_mono_ms();
-    struct jobreq_env env = {r->acct.settings, r->acct.id, r->acct.name, r->acct.customer_no,
-                             r->acct.tenant, rest_conf.stages, r->job_id, received,
-                             rest_suppress_sender_domain, rest_suppress_lookup, &lookup};
+    struct jobreq_env env = {r->acct.settings,
+                             r->acct.id,
+                             r->acct.name,
+                             r->acct.customer_no,
+                             r->acct.tenant,
+                             rest_conf.stages,
+                             r->job_id,
+                             received,
+                             rest_suppress_sender_domain,
+                             rest_suppress_lookup,
+                             &lookup};
     if (rest_jobreq_run(r->body.data ? r->body.data : "", r->body.len, &env, &res) < 0) {
         if (owned)
             rest_idem_release(c->db, r->acct.id, r->idem_key, r->job_id);
@@ -100,12 +108,14 @@ static enum MHD_Result intake(struct rest_req *r, struct rest_conn *c)
     enum tx_code rc = rest_publish(c, r, &res, answer, received);
     if (msg_verbose)
         msg_debug("%s: read %lld ms, checked %lld ms, durable %lld ms", r->job_id,
-                  (long long)(t0 - r->started), (long long)(t1 - t0), (long long)(timeutil_mono_ms() - t1));
+                  (long long)(t0 - r->started), (long long)(t1 - t0),
+                  (long long)(timeutil_mono_ms() - t1));
     if (rc != TX_OK) {
         if (owned)
             rest_idem_release(c->db, r->acct.id, r->idem_key, r->job_id);
-        mr = txcode_disposition(rc) == TX_DISP_FATAL ? rest_answer_reject(r, 500, "INTERNAL_ERROR", "Internal error")
-                                   : rest_answer_reject(r, 503, "INTERNAL_ERROR", "Internal error");
+        mr = txcode_disposition(rc) == TX_DISP_FATAL
+                 ? rest_answer_reject(r, 500, "INTERNAL_ERROR", "Internal error")
+                 : rest_answer_reject(r, 503, "INTERNAL_ERROR", "Internal error");
         goto out;
     }
     char *loc = rest_answer_location(r->job_id);
@@ -113,12 +123,14 @@ static enum MHD_Result intake(struct rest_req *r, struct rest_conn *c)
     msg_info("%s: client=%s, account=%s, from=<%s>, size=%zu, blocks=%zu, recipients=%d, "
              "dropped=%d, slip=%s, status=accepted (%s)",
              r->job_id, r->client_ip, r->acct.name,
-             json_string_value(json_object_get(json_object_get(json_object_get(res.data, "mail"), "from"), "addr")),
+             json_string_value(json_object_get(
+                 json_object_get(json_object_get(res.data, "mail"), "from"), "addr")),
              r->body.len, json_array_size(json_object_get(res.data, "blocks")), res.addresses,
              res.dropped, res.slip, res.dropped ? "PART" : "FULL");
     log_recipients(res.data);
     metrics_count("txmail_rest_jobs_total", NULL, NULL, 1);
-    metrics_count("txmail_rest_recipients_total", "result", "accepted", res.addresses - res.dropped);
+    metrics_count("txmail_rest_recipients_total", "result", "accepted",
+                  res.addresses - res.dropped);
     metrics_count("txmail_rest_recipients_total", "result", "dropped", res.dropped);
     mr = rest_answer_reply(r, 200, answer, strlen(answer), h);
     xfree(loc);

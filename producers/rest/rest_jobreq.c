@@ -103,7 +103,8 @@ static int cross_field(struct jr *v)
         if (e->sd)
             continue;
         snprintf(path, sizeof(path), "attachments[%zu].secureDocument", i);
-        return rest_jobreq_walk_fail_path(v, rest_jobreq_walk_feature(v, "secureDocument") ? JR_E_VALUE : JR_E_CONFIG, path);
+        return rest_jobreq_walk_fail_path(
+            v, rest_jobreq_walk_feature(v, "secureDocument") ? JR_E_VALUE : JR_E_CONFIG, path);
     }
     if (e->sd && e->ms)
         return rest_jobreq_walk_fail_path(v, JR_E_VALUE, "job.options.messageSigning.active");
@@ -178,11 +179,11 @@ static int syntax_error(struct jobreq_result *res, const char *msg)
     return -1;
 }
 
-#define MAX_SPANS 64    /* long strings kept out of the parser, per request */
+#define MAX_SPANS 64 /* long strings kept out of the parser, per request */
 
 /* one long string that the parser sees as a short marker */
 struct sub {
-    size_t start, len, mlen;    /* in the body; the marker's length */
+    size_t start, len, mlen; /* in the body; the marker's length */
 };
 
 /*
@@ -222,7 +223,7 @@ static char *without_spans(const char *body, size_t len, const struct jobreq_spa
     buf_append(&b, body + at, len - at);
     *outlen = b.len;
     char *text = buf_steal(&b, NULL);
-    if (text == NULL)   /* each marker is shorter than the string it stands for */
+    if (text == NULL) /* each marker is shorter than the string it stands for */
         msg_panic("without_spans: %zu bytes grew past the body", len);
     return text;
 }
@@ -265,7 +266,7 @@ static void put_back(json_t *j, const char *body, const struct jobreq_span *sp, 
                 put_back(el, body, sp, n, str);
         }
     } else if (json_is_array(j)) {
-        json_array_foreach(j, i, el) {
+        json_array_foreach (j, i, el) {
             if ((val = marked(el, body, sp, n, str)) != NULL)
                 json_array_set_new(j, i, val);
             else
@@ -277,7 +278,7 @@ static void put_back(json_t *j, const char *body, const struct jobreq_span *sp, 
 /* orig_pos - a position in the text given to the parser as a position in body */
 static size_t orig_pos(const struct sub *subs, size_t n, size_t pos)
 {
-    size_t shift = 0;   /* how much longer body is than the parser's text before pos */
+    size_t shift = 0; /* how much longer body is than the parser's text before pos */
 
     for (size_t k = 0; k < n; k++) {
         size_t start = subs[k].start, ml = subs[k].mlen;
@@ -291,7 +292,7 @@ static size_t orig_pos(const struct sub *subs, size_t n, size_t pos)
 }
 
 int rest_jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
-               struct jobreq_result *res)
+                    struct jobreq_result *res)
 {
     struct jr *v = xcalloc(1, sizeof(*v));
     struct jobreq_span spans[MAX_SPANS];
@@ -305,7 +306,7 @@ int rest_jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
     memset(res, 0, sizeof(*res));
     res->http = 200;
     switch (rest_jobreq_syntax_spans(body, len, msg, sizeof(msg), JOBREQ_RAW_MIN, spans, MAX_SPANS,
-                                &nspans)) {
+                                     &nspans)) {
     case 0:
         break;
     case JOBREQ_SYNTAX_LIMIT:
@@ -329,10 +330,11 @@ int rest_jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
     v->root = json_loadb(text + skip, tlen - skip, JSON_REJECT_DUPLICATES, &err);
     if (v->root == NULL) {
         enum json_error_code code = json_error_code(&err);
-        rest_jobreq_syntax_where(body, len, orig_pos(subs, nspans, skip + (size_t)(err.position > 0 ? err.position : 0)),
-                            where, sizeof(where));
+        rest_jobreq_syntax_where(
+            body, len, orig_pos(subs, nspans, skip + (size_t)(err.position > 0 ? err.position : 0)),
+            where, sizeof(where));
         snprintf(msg, sizeof(msg), "%s %s",
-                 code == json_error_duplicate_key ? "Duplicate member name"
+                 code == json_error_duplicate_key      ? "Duplicate member name"
                  : code == json_error_numeric_overflow ? "Number out of range"
                                                        : "Invalid JSON",
                  where);
@@ -350,7 +352,8 @@ int rest_jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
     v->max_blocks = limit(env, "recipientBlocks", JOBREQ_MAX_BLOCKS);
     v->max_addresses = limit(env, "addresses", JOBREQ_MAX_ADDRESSES);
     v->max_attachments = limit(env, "attachments", JOBREQ_MAX_ATTACHMENTS);
-    if (rest_jobreq_walk_object(v, v->root, top_fields, v) < 0 || rest_jobreq_job_effective(v) < 0 || cross_field(v) < 0 ||
+    if (rest_jobreq_walk_object(v, v->root, top_fields, v) < 0 ||
+        rest_jobreq_job_effective(v) < 0 || cross_field(v) < 0 ||
         rest_jobreq_rcpt_classify(v) < 0 || slip(v, res->slip, sizeof(res->slip)) < 0)
         goto out;
     rest_jobreq_build(v);
@@ -377,7 +380,8 @@ void rest_jobreq_result_free(struct jobreq_result *res)
     json_decref(res->content);
     if (res->notification) {
         /* the endpoint password lives here in clear: wipe it */
-        json_t *pw = json_object_get(json_object_get(res->notification, "authentication"), "password");
+        json_t *pw =
+            json_object_get(json_object_get(res->notification, "authentication"), "password");
         if (json_is_string(pw))
             explicit_bzero((char *)json_string_value(pw), json_string_length(pw));
         json_decref(res->notification);

@@ -28,13 +28,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JOBREQ_BODY_MAX 20971520    /* contract §4.12 */
-#define JOBREQ_MAX_DEPTH 64         /* contract §4.1 */
+#define JOBREQ_BODY_MAX 20971520 /* contract §4.12 */
+#define JOBREQ_MAX_DEPTH 64      /* contract §4.1 */
 #define JOBREQ_MAX_BLOCKS 100
 #define JOBREQ_MAX_ADDRESSES 1000
 #define JOBREQ_MAX_ATTACHMENTS 20
 #define JOBREQ_DESC_MAX 640
-#define JOBREQ_RAW_MIN 512          /* attachment contents this long bypass jansson */
+#define JOBREQ_RAW_MIN 512 /* attachment contents this long bypass jansson */
 
 /*
  * Structural limits, checked while the syntax is scanned, before any tree
@@ -47,9 +47,9 @@
  * request's tree to ~30 MB whatever its shape. What passes them passes
  * render's bounds on template variables too (template.h).
  */
-#define JOBREQ_MAX_VALUES 100000    /* JSON values in the whole request */
-#define JOBREQ_MAX_ELEMENTS 10000   /* elements of one array, members of one object */
-#define JOBREQ_PERS_MAX_BYTES 1048576   /* JSON text of one block's personalization */
+#define JOBREQ_MAX_VALUES 100000      /* JSON values in the whole request */
+#define JOBREQ_MAX_ELEMENTS 10000     /* elements of one array, members of one object */
+#define JOBREQ_PERS_MAX_BYTES 1048576 /* JSON text of one block's personalization */
 
 /*
  * A large attachment content of the request, kept as the raw JSON string
@@ -58,25 +58,25 @@
  * in the encoded text. Ownership: s is borrowed from the request body.
  */
 struct jobreq_raw {
-    size_t att;                 /* attachments[att] */
-    const char *s;              /* the string's text between the quotes */
+    size_t att;    /* attachments[att] */
+    const char *s; /* the string's text between the quotes */
     size_t len;
-    char marker[64];            /* "txmail-raw-<random>-<n>" */
+    char marker[64]; /* "txmail-raw-<random>-<n>" */
 };
 
 /* what a sender-domain lookup found */
 struct jobreq_sender {
     long long id;
     char domain[254];
-    int relay;                  /* the domain uses the Relay Service */
+    int relay; /* the domain uses the Relay Service */
 };
 
 struct jobreq_env {
-    json_t *settings;           /* account settings merged over defaults (borrowed) */
+    json_t *settings; /* account settings merged over defaults (borrowed) */
     long long account_id;
     const char *account_name, *customer_no, *tenant;
-    const char *stages;         /* the installation's stages, "render,deliver" */
-    const char *job_id;         /* fresh UUID of this request */
+    const char *stages; /* the installation's stages, "render,deliver" */
+    const char *job_id; /* fresh UUID of this request */
     int64_t received_ms;
     /* sender domain registered for the account: TX_OK, TX_REJECT_POLICY, TX_RETRY_DB */
     enum tx_code (*sender_domain)(void *arg, const char *domain, struct jobreq_sender *out);
@@ -86,17 +86,17 @@ struct jobreq_env {
 };
 
 struct jobreq_result {
-    int http;                   /* 200, or the status of the rejection */
-    const char *subtype;        /* rejection subType (static) */
+    int http;            /* 200, or the status of the rejection */
+    const char *subtype; /* rejection subType (static) */
     char description[JOBREQ_DESC_MAX];
     /* on success (http == 200); every pointer below is owned by the result */
-    json_t *data;               /* the normalized job (docs/ENVELOPES.md) */
-    json_t *content;            /* "content" of the answer: {"recipients": [...]} */
-    json_t *notification;       /* job endpoint with the password in clear, or NULL */
-    char slip[160];             /* "render,deliver" */
+    json_t *data;         /* the normalized job (docs/ENVELOPES.md) */
+    json_t *content;      /* "content" of the answer: {"recipients": [...]} */
+    json_t *notification; /* job endpoint with the password in clear, or NULL */
+    char slip[160];       /* "render,deliver" */
     int addresses, dropped;
     struct jobreq_raw raw[JOBREQ_MAX_ATTACHMENTS];
-    size_t nraw;                /* attachments whose data is a marker in data */
+    size_t nraw; /* attachments whose data is a marker in data */
 };
 
 /*
@@ -106,7 +106,7 @@ struct jobreq_result {
  * on content. Ownership: release res with rest_jobreq_result_free().
  */
 int rest_jobreq_run(const char *body, size_t len, const struct jobreq_env *env,
-               struct jobreq_result *res);
+                    struct jobreq_result *res);
 void rest_jobreq_result_free(struct jobreq_result *res);
 
 /*
@@ -134,7 +134,7 @@ int rest_jobreq_syntax(const char *body, size_t len, char *msg, size_t msgsz);
 
 /* a long string value (offsets of its text, quotes excluded) */
 struct jobreq_span {
-    int raw;                    /* $.attachments[att].content, escapes only \r \n \/ */
+    int raw; /* $.attachments[att].content, escapes only \r \n \/ */
     size_t att, start, end;
 };
 /*
@@ -144,7 +144,7 @@ struct jobreq_span {
  * (to be decoded with rest_jobreq_syntax_unescape). *n is set.
  */
 int rest_jobreq_syntax_spans(const char *body, size_t len, char *msg, size_t msgsz, size_t min,
-                        struct jobreq_span *spans, size_t max, size_t *n);
+                             struct jobreq_span *spans, size_t max, size_t *n);
 /*
  * rest_jobreq_syntax_unescape - decode the text of a string rest_jobreq_syntax() accepted
  * (between the quotes) into out, which has room for len bytes, exactly as

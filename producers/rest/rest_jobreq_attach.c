@@ -35,7 +35,8 @@ static int name_extension(struct jr *v, struct jr_val *val, void *out)
             dot = s + i;
             break;
         }
-    if (dot && account_list_has(v->env->settings, "forbiddenExtensions", dot, (size_t)(s + len - dot)))
+    if (dot &&
+        account_list_has(v->env->settings, "forbiddenExtensions", dot, (size_t)(s + len - dot)))
         return rest_jobreq_walk_fail(v, JR_E_PARAMS);
     return 0;
 }
@@ -61,21 +62,16 @@ static int type_format(struct jr *v, struct jr_val *val, void *out)
 
 /* value of each byte in the standard alphabet; -2 CR/LF (skipped), -3 '=', -1 other */
 static const signed char b64_tab[256] = {
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -2, -1, -1, -2, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
-    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -3, -1, -1,
-    -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
-    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -2, -1, -1, -2, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -3, -1, -1, -1, 0,  1,  2,  3,  4,  5,  6,
+    7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48,
+    49, 50, 51, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
 };
 
@@ -166,12 +162,12 @@ static int cid_format(struct jr *v, struct jr_val *val, void *out)
 static const struct jr_field attach_fields[] = {
     {"name", JR_STR, JR_MANDATORY, 254, NULL, JR_AT(struct jr_attach, name), NULL, NULL,
      name_format, name_extension},
-    {"contentType", JR_STR, JR_MANDATORY, 100, NULL, JR_AT(struct jr_attach, content_type),
-     NULL, NULL, type_format, NULL},
+    {"contentType", JR_STR, JR_MANDATORY, 100, NULL, JR_AT(struct jr_attach, content_type), NULL,
+     NULL, type_format, NULL},
     {"content", JR_STR, JR_MANDATORY, 0, NULL, JR_AT(struct jr_attach, content), NULL, NULL,
      content_format, NULL},
-    {"contentId", JR_STR, 0, 100, NULL, JR_AT(struct jr_attach, content_id), NULL, NULL,
-     cid_format, NULL},
+    {"contentId", JR_STR, 0, 100, NULL, JR_AT(struct jr_attach, content_id), NULL, NULL, cid_format,
+     NULL},
     {"secureDocument", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_attach, secure), NULL, NULL, NULL,
      NULL},
     {0},

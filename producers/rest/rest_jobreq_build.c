@@ -41,8 +41,9 @@ static json_t *text_part(const struct jr_text *t, int with_type)
     if (with_type)
         json_object_set_new(o, "contentType", json_string(t->content_type.s));
     /* checking 50 KB of UTF-8 again costs as much as the rest of the build */
-    json_object_set_new(o, "text", t->utf8_checked ? json_stringn_nocheck(t->text, t->len)
-                                                   : json_stringn(t->text, t->len));
+    json_object_set_new(o, "text",
+                        t->utf8_checked ? json_stringn_nocheck(t->text, t->len)
+                                        : json_stringn(t->text, t->len));
     json_object_set_new(o, "template", json_boolean(t->template_.j != NULL));
     json_object_set_new(o, "charset", json_string(rest_jobreq_walk_str(&t->charset, "UTF-8")));
     json_object_set_new(o, "cte", t->cte.j ? json_string(t->cte.s) : json_null());
@@ -53,7 +54,7 @@ static json_t *text_part(const struct jr_text *t, int with_type)
 static json_t *b64_flat(const struct jr_val *val)
 {
     if (!memchr(val->s, '\n', val->len) && !memchr(val->s, '\r', val->len))
-        return json_stringn_nocheck(val->s, val->len);   /* ASCII, checked by the parser */
+        return json_stringn_nocheck(val->s, val->len); /* ASCII, checked by the parser */
     char *flat = xmalloc(val->len + 1);
     size_t n = 0;
     for (size_t i = 0; i < val->len; i++)
@@ -70,13 +71,13 @@ static json_t *attachments(struct jr *v)
 
     for (size_t i = 0; i < v->natt; i++) {
         struct jr_attach *at = &v->att[i];
-        json_array_append_new(a, json_pack("{s:s%,s:s%,s:o,s:b,s:o}",
-                                           "name", at->name.s, at->name.len,
-                                           "contentType", at->content_type.s, at->content_type.len,
-                                           "contentId", str_or_null(&at->content_id),
-                                           "secureDocument", rest_jobreq_walk_bool(&at->secure, 0),
-                                           "data", v->att_raw[i] ? json_string(v->res->raw[v->att_raw[i] - 1].marker)
-                                                                 : b64_flat(&at->content)));
+        json_array_append_new(
+            a, json_pack("{s:s%,s:s%,s:o,s:b,s:o}", "name", at->name.s, at->name.len, "contentType",
+                         at->content_type.s, at->content_type.len, "contentId",
+                         str_or_null(&at->content_id), "secureDocument",
+                         rest_jobreq_walk_bool(&at->secure, 0), "data",
+                         v->att_raw[i] ? json_string(v->res->raw[v->att_raw[i] - 1].marker)
+                                       : b64_flat(&at->content)));
     }
     return a;
 }
@@ -88,7 +89,7 @@ static json_t *xheaders(const struct jr_val *val)
     const char *key;
 
     if (val->j)
-        json_object_foreach(val->j, key, value)
+        json_object_foreach (val->j, key, value)
             if (json_is_string(value) && json_string_length(value) > 0)
                 json_object_set(out, key, value);
     return out;
@@ -101,10 +102,10 @@ static json_t *xheaders_merged(const struct jr_val *job, const struct jr_val *bl
     const char *key;
     void *tmp;
 
-    json_object_foreach(b, key, value) {
+    json_object_foreach (b, key, value) {
         const char *k2;
         json_t *v2;
-        json_object_foreach_safe(out, tmp, k2, v2)
+        json_object_foreach_safe (out, tmp, k2, v2)
             if (strcasecmp(k2, key) == 0)
                 json_object_del(out, k2);
         json_object_set(out, key, value);
@@ -130,11 +131,10 @@ static json_t *rcpt_json(struct jr *v, const struct jr_rcpt *r, uint32_t block, 
             json_object_set_new(drop, "suppression",
                                 json_pack("{s:s,s:s}", "type", r->sup_type, "address", r->lower));
     }
-    o = json_pack("{s:s,s:i,s:s%,s:o,s:o,s:b,s:o}", "rid", rid, "index", (json_int_t)r->index,
-                  "email", r->email.s, r->email.len,
-                  "addr", r->a.ok ? json_string(r->a.bare) : json_null(),
-                  "display", r->a.ok ? cstr_or_null(r->a.display) : json_null(),
-                  "utf8", r->a.utf8, "drop", drop);
+    o = json_pack(
+        "{s:s,s:i,s:s%,s:o,s:o,s:b,s:o}", "rid", rid, "index", (json_int_t)r->index, "email",
+        r->email.s, r->email.len, "addr", r->a.ok ? json_string(r->a.bare) : json_null(), "display",
+        r->a.ok ? cstr_or_null(r->a.display) : json_null(), "utf8", r->a.utf8, "drop", drop);
     json_t *ans = json_pack("{s:s,s:s%}", "id", rid, "email", r->email.s, r->email.len);
     if (r->classifier) {
         json_t *vr = json_pack("{s:s}", "classifier", r->classifier);
@@ -177,8 +177,10 @@ static json_t *block_json(struct jr *v, size_t i, json_t *answer_blocks)
     json_object_set_new(o, "priority", eff_str(&b->m.priority, &v->mail.priority));
     json_object_set_new(o, "listUnsubscribe", eff_str(&b->m.list_unsub, &v->mail.list_unsub));
     json_object_set_new(o, "xHeaders", xheaders_merged(&v->mail.xheaders, &b->m.xheaders));
-    json_object_set_new(o, "openTracking", json_boolean(rest_jobreq_walk_bool(&b->open, v->eff.open)));
-    json_object_set_new(o, "linkTracking", json_boolean(rest_jobreq_walk_bool(&b->link, v->eff.link)));
+    json_object_set_new(o, "openTracking",
+                        json_boolean(rest_jobreq_walk_bool(&b->open, v->eff.open)));
+    json_object_set_new(o, "linkTracking",
+                        json_boolean(rest_jobreq_walk_bool(&b->link, v->eff.link)));
     json_object_set_new(o, "personalization",
                         b->personalization.j ? json_incref(b->personalization.j) : json_null());
     for (int k = 0; k < 3; k++)
@@ -191,11 +193,10 @@ static json_t *options(struct jr *v)
     struct jr_effective *e = &v->eff;
 
     return json_pack("{s:{s:b,s:s},s:{s:b},s:{s:b,s:s,s:s,s:s},s:{s:b,s:s,s:f},s:{s:b}}",
-                     "antivirus", "active", e->av, "scope", e->av_scope,
-                     "traceRecover", "active", e->tr,
-                     "secureDocument", "active", e->sd, "filename", e->sd_filename,
-                     "subjectPrefix", e->sd_prefix, "passwordType", e->sd_pwtype,
-                     "spamCheck", "active", e->sc, "mode", e->sc_mode, "threshold", e->sc_threshold,
+                     "antivirus", "active", e->av, "scope", e->av_scope, "traceRecover", "active",
+                     e->tr, "secureDocument", "active", e->sd, "filename", e->sd_filename,
+                     "subjectPrefix", e->sd_prefix, "passwordType", e->sd_pwtype, "spamCheck",
+                     "active", e->sc, "mode", e->sc_mode, "threshold", e->sc_threshold,
                      "messageSigning", "active", e->ms);
 }
 
@@ -203,9 +204,10 @@ static json_t *settings(struct jr *v)
 {
     json_t *days = json_object_get(v->env->settings, "trackingWindowDays");
 
-    return json_pack("{s:b,s:b,s:I}", "autoEscapeHtml", rest_jobreq_walk_feature(v, "autoEscapeHtml"),
-                     "oneClickUnsubscribe", rest_jobreq_walk_feature(v, "oneClickUnsubscribe"),
-                     "trackingWindowDays", json_is_integer(days) ? json_integer_value(days) : 10);
+    return json_pack("{s:b,s:b,s:I}", "autoEscapeHtml",
+                     rest_jobreq_walk_feature(v, "autoEscapeHtml"), "oneClickUnsubscribe",
+                     rest_jobreq_walk_feature(v, "oneClickUnsubscribe"), "trackingWindowDays",
+                     json_is_integer(days) ? json_integer_value(days) : 10);
 }
 
 static json_t *notification(struct jr *v)
@@ -220,9 +222,8 @@ static json_t *notification(struct jr *v)
         json_object_set_new(o, "headers", json_deep_copy(n->headers.j));
     if (n->auth.j)
         json_object_set_new(o, "authentication",
-                            json_pack("{s:s,s:s%,s:s%}", "method", n->method.s,
-                                      "user", n->user.s, n->user.len,
-                                      "password", n->password.s, n->password.len));
+                            json_pack("{s:s,s:s%,s:s%}", "method", n->method.s, "user", n->user.s,
+                                      n->user.len, "password", n->password.s, n->password.len));
     return o;
 }
 
@@ -236,12 +237,14 @@ int rest_jobreq_build(struct jr *v)
     timeutil_iso8601(ts, sizeof(ts), env->received_ms);
     json_object_set_new(d, "entry", json_string("rest"));
     json_object_set_new(d, "receivedTs", json_string(ts));
-    json_object_set_new(d, "account", json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)env->account_id,
-                                                "name", env->account_name ? env->account_name : "",
-                                                "customerNo", env->customer_no ? env->customer_no : "",
-                                                "tenant", cstr_or_null(env->tenant)));
-    json_object_set_new(d, "senderDomain", json_pack("{s:I,s:s}", "id", (json_int_t)v->sender.id,
-                                                     "domain", v->sender.domain));
+    json_object_set_new(d, "account",
+                        json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)env->account_id, "name",
+                                  env->account_name ? env->account_name : "", "customerNo",
+                                  env->customer_no ? env->customer_no : "", "tenant",
+                                  cstr_or_null(env->tenant)));
+    json_object_set_new(
+        d, "senderDomain",
+        json_pack("{s:I,s:s}", "id", (json_int_t)v->sender.id, "domain", v->sender.domain));
     json_object_set_new(d, "referenceJob", str_or_null(&v->job.reference_job));
     json_object_set_new(d, "costCenter", str_or_null(&v->job.cost_center));
     json_object_set_new(d, "campaignId", str_or_null(&v->job.campaign_id));
@@ -249,14 +252,13 @@ int rest_jobreq_build(struct jr *v)
     json_object_set_new(d, "body", text_part(&v->body, 1));
     json_object_set_new(d, "alternative", text_part(&v->alternative, 0));
     json_object_set_new(d, "attachments", attachments(v));
-    json_object_set_new(d, "mail", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
-                                             "from", address(&v->mail.from),
-                                             "mimeFrom", address(&v->mail.mime),
-                                             "replyTo", address(&v->mail.reply),
-                                             "inReplyTo", str_or_null(&v->mail.in_reply_to),
-                                             "priority", str_or_null(&v->mail.priority),
-                                             "listUnsubscribe", str_or_null(&v->mail.list_unsub),
-                                             "xHeaders", xheaders(&v->mail.xheaders)));
+    json_object_set_new(
+        d, "mail",
+        json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "from", address(&v->mail.from), "mimeFrom",
+                  address(&v->mail.mime), "replyTo", address(&v->mail.reply), "inReplyTo",
+                  str_or_null(&v->mail.in_reply_to), "priority", str_or_null(&v->mail.priority),
+                  "listUnsubscribe", str_or_null(&v->mail.list_unsub), "xHeaders",
+                  xheaders(&v->mail.xheaders)));
     for (size_t i = 0; i < v->nblocks; i++)
         json_array_append_new(blocks, block_json(v, i, answer));
     json_object_set_new(d, "blocks", blocks);
@@ -308,7 +310,7 @@ int rest_jobreq_build_rawify(const struct jobreq_result *res, json_t *data, stru
     size_t i;
     static const char *const parts[] = {"body", "alternative", NULL};
 
-    json_array_foreach(atts, i, a) {
+    json_array_foreach (atts, i, a) {
         const char *d = json_string_value(json_object_get(a, "data"));
         if (d == NULL || strncmp(d, "txmail-raw-", 11) != 0)
             continue;
@@ -325,7 +327,8 @@ int rest_jobreq_build_rawify(const struct jobreq_result *res, json_t *data, stru
         json_t *part = json_object_get(data, parts[p]), *t = json_object_get(part, "text");
         if (!json_is_string(t) || json_string_length(t) < JOBREQ_RAW_TEXT_MIN)
             continue;
-        json_object_set_new(part, "textRaw", segment(raw, json_string_value(t), json_string_length(t), 0));
+        json_object_set_new(part, "textRaw",
+                            segment(raw, json_string_value(t), json_string_length(t), 0));
         json_object_del(part, "text");
     }
     return raw->data == NULL && raw->len ? -1 : 0;

@@ -29,7 +29,8 @@ TT_TEST(test_sample)
     TT_EQ_INT(res.dropped, 0);
     json_t *d = res.data;
     TT_EQ_STR(SVAL(d, "receivedTs"), "2025-05-14T08:55:50.817Z");
-    TT_EQ_STR(SVAL(d, "alternative.text"), "plain alternative");   /* base64 that is not: plain (§4.6) */
+    TT_EQ_STR(SVAL(d, "alternative.text"),
+              "plain alternative"); /* base64 that is not: plain (§4.6) */
     TT_EQ_STR(SVAL(d, "body.text"), "<html><body>hello world</body></html>");
     TT_EQ_STR(SVAL(d, "body.cte"), "base64");
     TT_EQ_STR(SVAL(d, "blocks.0.priority"), "HIGH");
@@ -54,10 +55,11 @@ TT_TEST(test_sample)
 TT_TEST(test_part)
 {
     struct jobreq_result res;
-    const char *body =
-        "{'subject':{'content':'x'},'recipients':[{'mail':{'to':[{'email':' John <john@example.org> '},"
-        "{'email':'foo@bar'}],'cc':[{'email':'Admin@example.org'}],'bcc':[{'email':'Bounced@Example.org'}]}},"
-        "{'mail':{'cc':[{'email':'manual@example.org'}]}}]," FROM "}";
+    const char *body = "{'subject':{'content':'x'},'recipients':[{'mail':{'to':[{'email':' John "
+                       "<john@example.org> '},"
+                       "{'email':'foo@bar'}],'cc':[{'email':'Admin@example.org'}],'bcc':[{'email':'"
+                       "Bounced@Example.org'}]}},"
+                       "{'mail':{'cc':[{'email':'manual@example.org'}]}}]," FROM "}";
 
     TT_EQ_INT(rest_jobreq_fixture_run(body, NULL, NULL, &res), 0);
     TT_EQ_INT(res.dropped, 4);
@@ -65,11 +67,14 @@ TT_TEST(test_part)
     TT_EQ_STR(SVAL(a, "recipients.0.mail.to.0.email"), "John <john@example.org>");
     TT_ASSERT(rest_jobreq_fixture_path(a, "recipients.0.mail.to.0.validationResult") == NULL);
     TT_EQ_STR(SVAL(a, "recipients.0.mail.to.1.validationResult.classifier"), "INVALID_FORMAT");
-    TT_ASSERT(rest_jobreq_fixture_path(a, "recipients.0.mail.to.1.validationResult.message") == NULL);
+    TT_ASSERT(rest_jobreq_fixture_path(a, "recipients.0.mail.to.1.validationResult.message") ==
+              NULL);
     TT_EQ_STR(SVAL(a, "recipients.0.mail.cc.0.validationResult.classifier"), "FORBIDDEN_RECIPIENT");
-    TT_EQ_STR(SVAL(a, "recipients.0.mail.cc.0.validationResult.message"), "Reason: Local part forbidden by config");
+    TT_EQ_STR(SVAL(a, "recipients.0.mail.cc.0.validationResult.message"),
+              "Reason: Local part forbidden by config");
     TT_EQ_STR(SVAL(a, "recipients.0.mail.bcc.0.validationResult.classifier"), "PREVIOUSLY_BOUNCED");
-    TT_EQ_STR(SVAL(a, "recipients.1.mail.cc.0.id"), REST_JOBREQ_FIXTURE_JOB_ID "#00000001#00000004");
+    TT_EQ_STR(SVAL(a, "recipients.1.mail.cc.0.id"),
+              REST_JOBREQ_FIXTURE_JOB_ID "#00000001#00000004");
     TT_EQ_INT(json_array_size(rest_jobreq_fixture_path(a, "recipients.1.mail.to")), 0);
     TT_EQ_STR(SVAL(a, "recipients.1.mail.cc.0.validationResult.classifier"), "SUPPRESSED");
     json_t *d = res.data;
@@ -87,17 +92,23 @@ TT_TEST(test_decoding)
 {
     struct jobreq_result res;
 
-    TT_EQ_INT(rest_jobreq_fixture_run("{'subject':{'content':'=?UTF-8?Q?Gr=C3=BC=C3=9Fe?= =?ISO-8859-1?B?/A==?= x',"
-                                      "'contentEncoding':'quoted-printable'},'body':{'contentType':'TEXT/HTML',"
-                                      "'content':'PGI+aGk8L2I+','contentEncoding':'base64'}," RCPT "," FROM "}",
-                                      NULL, NULL, &res), 0);
+    TT_EQ_INT(rest_jobreq_fixture_run(
+                  "{'subject':{'content':'=?UTF-8?Q?Gr=C3=BC=C3=9Fe?= =?ISO-8859-1?B?/A==?= x',"
+                  "'contentEncoding':'quoted-printable'},'body':{'contentType':'TEXT/HTML',"
+                  "'content':'PGI+aGk8L2I+','contentEncoding':'base64'}," RCPT "," FROM "}",
+                  NULL, NULL, &res),
+              0);
     TT_EQ_STR(SVAL(res.data, "subject.text"), "Grüßeü x");
     TT_EQ_STR(SVAL(res.data, "body.text"), "<b>hi</b>");
     TT_EQ_STR(SVAL(res.data, "body.contentType"), "text/html");
     rest_jobreq_result_free(&res);
     /* latin-1 bytes declared as such */
-    TT_EQ_INT(rest_jobreq_fixture_run("{'subject':{'content':'/A==','contentEncoding':'base64','charset':'iso-8859-1'},"
-                                      RCPT "," FROM "}", NULL, NULL, &res), 0);
+    TT_EQ_INT(
+        rest_jobreq_fixture_run(
+            "{'subject':{'content':'/A==','contentEncoding':'base64','charset':'iso-8859-1'}," RCPT
+            "," FROM "}",
+            NULL, NULL, &res),
+        0);
     TT_EQ_STR(SVAL(res.data, "subject.text"), "ü");
     rest_jobreq_result_free(&res);
 }
@@ -107,11 +118,14 @@ TT_TEST(test_lenient)
     struct jobreq_result res;
 
     /* null and "" are absent; unknown keys ignored; booleans as strings */
-    TT_EQ_INT(rest_jobreq_fixture_run("{'subject':{'content':'x','template':''},'body':null,'alternative':'',"
-                                      "'recipients':[{'mail':{'to':[{'email':'a@b.com','name':'A'}],'listUnsubscribe':''},"
-                                      "'features':{'openTracking':{'active':'false'}},'active ':1}],"
-                                      "'mail':{'from':{'email':' sender@example.com'},'priority':null},'unknown':{'x':[1]}}",
-                                      NULL, NULL, &res), 0);
+    TT_EQ_INT(
+        rest_jobreq_fixture_run(
+            "{'subject':{'content':'x','template':''},'body':null,'alternative':'',"
+            "'recipients':[{'mail':{'to':[{'email':'a@b.com','name':'A'}],'listUnsubscribe':''},"
+            "'features':{'openTracking':{'active':'false'}},'active ':1}],"
+            "'mail':{'from':{'email':' sender@example.com'},'priority':null},'unknown':{'x':[1]}}",
+            NULL, NULL, &res),
+        0);
     TT_ASSERT(json_is_null(rest_jobreq_fixture_path(res.data, "body")));
     TT_ASSERT(json_is_null(rest_jobreq_fixture_path(res.data, "blocks.0.listUnsubscribe")));
     TT_ASSERT(json_is_false(rest_jobreq_fixture_path(res.data, "blocks.0.openTracking")));
@@ -128,7 +142,7 @@ static char *big_b64(size_t n, char **flat)
 
     for (size_t i = 0; i < chars; i++) {
         f[i] = al[(i * 7 + i / 5) % 64];
-        if (f[i] == '/') {                  /* some encoders write "\/" */
+        if (f[i] == '/') { /* some encoders write "\/" */
             o[k++] = '\\';
             o[k++] = '/';
         } else
@@ -153,7 +167,8 @@ TT_TEST(test_raw_attachments)
                            "{\"name\":\"s.pdf\",\"contentType\":\"a/b\",\"content\":\"QQ==\"},"
                            "{\"name\":\"b.pdf\",\"contentType\":\"a/b\",\"content\":\"%s\"}],"
                            "\"recipients\":[{\"mail\":{\"to\":[{\"email\":\"a@b.com\"}]}}],"
-                           "\"mail\":{\"from\":{\"email\":\"s@example.com\"}}}", b1, b2);
+                           "\"mail\":{\"from\":{\"email\":\"s@example.com\"}}}",
+                           b1, b2);
     json_t *st = account_settings(rest_jobreq_fixture_settings);
     struct jobreq_env env = rest_jobreq_fixture_env(st, NULL, NULL);
 
@@ -167,7 +182,8 @@ TT_TEST(test_raw_attachments)
     json_t *r0 = json_object_get(json_array_get(json_object_get(d, "attachments"), 0), "raw");
     json_t *r2 = json_object_get(json_array_get(json_object_get(d, "attachments"), 2), "raw");
     TT_ASSERT(json_is_array(r0) && json_is_array(r2));
-    TT_ASSERT(json_object_get(json_array_get(json_object_get(d, "attachments"), 0), "data") == NULL);
+    TT_ASSERT(json_object_get(json_array_get(json_object_get(d, "attachments"), 0), "data") ==
+              NULL);
     TT_EQ_MEM(raw.data + json_integer_value(json_array_get(r0, 0)),
               (size_t)json_integer_value(json_array_get(r0, 1)), flat1, strlen(flat1));
     TT_EQ_MEM(raw.data + json_integer_value(json_array_get(r2, 0)),
@@ -181,7 +197,8 @@ TT_TEST(test_raw_attachments)
     /* a large content with a bad character: INVALID_FORMAT as any other */
     b1[100] = '*';
     body = xasprintf("{\"subject\":{\"content\":\"x\"},\"attachments\":[{\"name\":\"a.pdf\","
-                     "\"contentType\":\"a/b\",\"content\":\"%s\"}]}", b1);
+                     "\"contentType\":\"a/b\",\"content\":\"%s\"}]}",
+                     b1);
     TT_EQ_INT(rest_jobreq_run(body, strlen(body), &env, &res), -1);
     TT_EQ_STR(res.description, "Invalid format for attachments[0].content");
     xfree(body);
@@ -190,7 +207,8 @@ TT_TEST(test_raw_attachments)
     body = xasprintf("{\"attachments\":[{\"content\":\"%s\",\"content\":1}]}", b1);
     TT_EQ_INT(rest_jobreq_run(body, strlen(body), &env, &res), -1);
     char want[128];
-    snprintf(want, sizeof(want), "Duplicate member name at line 1 column %zu path $.attachments[0].content",
+    snprintf(want, sizeof(want),
+             "Duplicate member name at line 1 column %zu path $.attachments[0].content",
              strlen(b1) + 40);
     TT_EQ_STR(res.description, want);
     xfree(body);
@@ -198,7 +216,8 @@ TT_TEST(test_raw_attachments)
     body = xasprintf("{\"subject\":{\"content\":\"x\"},\"attachments\":[{\"name\":\"a.pdf\","
                      "\"contentType\":\"a/b\",\"content\":\"\\u0041%s\"}],"
                      "\"recipients\":[{\"mail\":{\"to\":[{\"email\":\"a@b.com\"}]}}],"
-                     "\"mail\":{\"from\":{\"email\":\"s@example.com\"}}}", flat1 + 1);
+                     "\"mail\":{\"from\":{\"email\":\"s@example.com\"}}}",
+                     flat1 + 1);
     TT_EQ_INT(rest_jobreq_run(body, strlen(body), &env, &res), 0);
     TT_EQ_INT(res.nraw, 0);
     TT_EQ_STR(SVAL(res.data, "attachments.0.data"), flat1);
@@ -215,10 +234,31 @@ TT_TEST(test_raw_attachments)
 static size_t random_string(char *out, unsigned *seed, size_t pieces)
 {
     static const char *const piece[] = {
-        "plain text ", "0123456789abcdef", "\\n", "\\r", "\\t", "\\b", "\\f", "\\/", "\\\\",
-        "\\\"", "\\u0041", "\\u00e9", "\\u07FF", "\\u0800", "\\u20ac", "\\uFFFF",
-        "\\ud83d\\ude00", "\\uDBFF\\uDFFF", "\\uD800\\uDC00", "\xc3\xa9", "\xe2\x82\xac",
-        "\xf0\x9f\x98\x80", "\x7f", "<a href=\\\"x\\\">", " ",
+        "plain text ",
+        "0123456789abcdef",
+        "\\n",
+        "\\r",
+        "\\t",
+        "\\b",
+        "\\f",
+        "\\/",
+        "\\\\",
+        "\\\"",
+        "\\u0041",
+        "\\u00e9",
+        "\\u07FF",
+        "\\u0800",
+        "\\u20ac",
+        "\\uFFFF",
+        "\\ud83d\\ude00",
+        "\\uDBFF\\uDFFF",
+        "\\uD800\\uDC00",
+        "\xc3\xa9",
+        "\xe2\x82\xac",
+        "\xf0\x9f\x98\x80",
+        "\x7f",
+        "<a href=\\\"x\\\">",
+        " ",
     };
     size_t n = 0;
 
@@ -255,13 +295,15 @@ TT_TEST(test_unescape)
     char *body1 = xmalloc(sizeof(text)), *tpl;
     random_string(body1, &seed, 400);
     random_string(text, &seed, 100);
-    tpl = "{\"subject\":{\"content\":\"x\"},\"body\":{\"contentType\":\"text/html\",\"content\":\"%s\"},"
-          "\"alternative\":{\"content\":\"%s\"},\"attachments\":[{\"name\":\"a.txt\",\"contentType\":\"a/b\","
+    tpl = "{\"subject\":{\"content\":\"x\"},\"body\":{\"contentType\":\"text/"
+          "html\",\"content\":\"%s\"},"
+          "\"alternative\":{\"content\":\"%s\"},\"attachments\":[{\"name\":\"a.txt\","
+          "\"contentType\":\"a/b\","
           "\"content\":\"%s\\u0041\\u003d\\u003d\"}],"
           "\"recipients\":[{\"mail\":{\"to\":[{\"email\":\"a@b.com\"}]}}],"
           "\"mail\":{\"from\":{\"email\":\"s@example.com\"}}}";
     char *b64 = xmalloc(2001);
-    memset(b64, 'Q', 1997);   /* + "A==": 2000 characters */
+    memset(b64, 'Q', 1997); /* + "A==": 2000 characters */
     b64[1997] = 0;
     char *body = xasprintf(tpl, body1, text, b64);
     json_t *st = account_settings(rest_jobreq_fixture_settings);

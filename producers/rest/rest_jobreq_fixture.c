@@ -17,7 +17,8 @@ const char *const rest_jobreq_fixture_settings =
     "\"secureDocument\":true},\"forbiddenRecipients\":[\"admin\"],"
     "\"forbiddenSenders\":[\"noreply\"]}";
 
-enum tx_code rest_jobreq_fixture_sender_domain(void *arg, const char *domain, struct jobreq_sender *out)
+enum tx_code rest_jobreq_fixture_sender_domain(void *arg, const char *domain,
+                                               struct jobreq_sender *out)
 {
     (void)arg;
     if (strcmp(domain, "dbdown.test") == 0)
@@ -62,9 +63,17 @@ char *rest_jobreq_fixture_json(const char *s)
 /* rest_jobreq_fixture_env - the test account's environment: settings st, stages stg (NULL: the default) */
 struct jobreq_env rest_jobreq_fixture_env(json_t *st, const char *stg, const char *tenant)
 {
-    struct jobreq_env env = {st, 7, "acct", "4711", tenant, stg ? stg : rest_jobreq_fixture_stages,
-                             REST_JOBREQ_FIXTURE_JOB_ID, 1747212950817LL,
-                             rest_jobreq_fixture_sender_domain, rest_jobreq_fixture_suppression, NULL};
+    struct jobreq_env env = {st,
+                             7,
+                             "acct",
+                             "4711",
+                             tenant,
+                             stg ? stg : rest_jobreq_fixture_stages,
+                             REST_JOBREQ_FIXTURE_JOB_ID,
+                             1747212950817LL,
+                             rest_jobreq_fixture_sender_domain,
+                             rest_jobreq_fixture_suppression,
+                             NULL};
 
     return env;
 }

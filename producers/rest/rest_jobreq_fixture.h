@@ -22,7 +22,8 @@ extern const char *const rest_jobreq_fixture_settings;
 extern const char *const rest_jobreq_fixture_stages;
 
 /* rest_jobreq_fixture_sender_domain - example.com and relay.test (relay) exist; dbdown.test: TX_RETRY_DB */
-enum tx_code rest_jobreq_fixture_sender_domain(void *arg, const char *domain, struct jobreq_sender *out);
+enum tx_code rest_jobreq_fixture_sender_domain(void *arg, const char *domain,
+                                               struct jobreq_sender *out);
 /* rest_jobreq_fixture_suppression - bounced@ and manual@example.org are suppressed */
 enum tx_code rest_jobreq_fixture_suppression(void *arg, struct suppress_query *q, size_t n);
 /* rest_jobreq_fixture_json - a JSON text written with ' for ". Ownership: new. */

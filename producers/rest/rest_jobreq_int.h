@@ -23,21 +23,29 @@
 enum jr_type { JR_STR, JR_BOOL, JR_NUM, JR_OBJ, JR_ARR, JR_ANY };
 
 #define JR_MANDATORY 0x01
-#define JR_ADDRESS 0x02     /* white space trimmed before anything else */
-#define JR_HEADER 0x04      /* header text: no CR or LF */
-#define JR_NOCASE 0x08      /* allowed values compared case-insensitively */
+#define JR_ADDRESS 0x02 /* white space trimmed before anything else */
+#define JR_HEADER 0x04  /* header text: no CR or LF */
+#define JR_NOCASE 0x08  /* allowed values compared case-insensitively */
 #define JR_NOSLOT ((size_t)-1)
 
 enum jr_err {
-    JR_E_MISSING, JR_E_FORMAT, JR_E_VALUE, JR_E_SIZE, JR_E_COUNT, JR_E_CONFIG,
-    JR_E_PARAMS, JR_E_SENDER_SYNTAX, JR_E_SENDER, JR_E_RETRY,
+    JR_E_MISSING,
+    JR_E_FORMAT,
+    JR_E_VALUE,
+    JR_E_SIZE,
+    JR_E_COUNT,
+    JR_E_CONFIG,
+    JR_E_PARAMS,
+    JR_E_SENDER_SYNTAX,
+    JR_E_SENDER,
+    JR_E_RETRY,
 };
 
 struct jr_val {
-    json_t *j;                  /* NULL: absent */
-    const char *s;              /* strings (trimmed for addresses) */
+    json_t *j;     /* NULL: absent */
+    const char *s; /* strings (trimmed for addresses) */
     size_t len;
-    int b;                      /* booleans */
+    int b; /* booleans */
 };
 
 struct jr;
@@ -45,10 +53,10 @@ struct jr_field {
     const char *name;
     enum jr_type type;
     unsigned flags;
-    size_t max;                          /* code points; 0: no limit */
-    const char *const *allowed;          /* NULL-terminated, or NULL */
-    size_t off;                          /* struct jr_val in out, or JR_NOSLOT */
-    const char *missing;                 /* suffix of the path reported when missing */
+    size_t max;                 /* code points; 0: no limit */
+    const char *const *allowed; /* NULL-terminated, or NULL */
+    size_t off;                 /* struct jr_val in out, or JR_NOSLOT */
+    const char *missing;        /* suffix of the path reported when missing */
     int (*required)(struct jr *v, json_t *obj, void *out);
     int (*format)(struct jr *v, struct jr_val *val, void *out);
     int (*then)(struct jr *v, struct jr_val *val, void *out);
@@ -58,18 +66,18 @@ struct jr_field {
 
 /* one parsed address (from, mimeFrom, replyTo, recipients) */
 struct jr_addr {
-    int ok;                     /* syntax valid */
-    char *bare, *display, *local, *domain;  /* owned */
+    int ok;                                /* syntax valid */
+    char *bare, *display, *local, *domain; /* owned */
     int utf8;
 };
 
 struct jr_text {
-    const char *part;           /* "subject", "body", "alternative" */
+    const char *part; /* "subject", "body", "alternative" */
     struct jr_val content_type, content, template_, encoding, cte, charset;
     int present;
-    char *text;                 /* UTF-8 after §4.6 decoding (owned) */
+    char *text; /* UTF-8 after §4.6 decoding (owned) */
     size_t len;
-    int utf8_checked;           /* text is known to be UTF-8 without NUL */
+    int utf8_checked; /* text is known to be UTF-8 without NUL */
 };
 
 struct jr_attach {
@@ -91,14 +99,14 @@ struct jr_mail {
 
 struct jr_rcpt {
     struct jr_val email;
-    int kind;                   /* 0 to, 1 cc, 2 bcc */
-    uint32_t index;             /* in the whole job (§5.2) */
+    int kind;       /* 0 to, 1 cc, 2 bcc */
+    uint32_t index; /* in the whole job (§5.2) */
     struct jr_addr a;
-    char *lower;                /* lowercase bare address (suppression key) */
-    const char *classifier;     /* validationResult.classifier, or NULL */
-    const char *message;        /* validationResult.message, or NULL */
-    const char *drop;           /* PRE_PROCESS drop subType, or NULL */
-    char *drop_desc;            /* owned */
+    char *lower;            /* lowercase bare address (suppression key) */
+    const char *classifier; /* validationResult.classifier, or NULL */
+    const char *message;    /* validationResult.message, or NULL */
+    const char *drop;       /* PRE_PROCESS drop subType, or NULL */
+    char *drop_desc;        /* owned */
     char sup_type[32];
 };
 
@@ -111,7 +119,7 @@ struct jr_block {
     size_t nrcpt;
 };
 
-struct jr_sdh {                 /* secureDocument settings, job.options or alias */
+struct jr_sdh { /* secureDocument settings, job.options or alias */
     struct jr_val active, filename, prefix, password_o, password_type;
 };
 
@@ -136,8 +144,8 @@ struct jr_effective {
     int av, tr, sd, sc, ms;
     const char *av_scope, *sc_mode, *sd_filename, *sd_prefix, *sd_pwtype;
     double sc_threshold;
-    const char *sd_path;        /* "job.options.secureDocument.active" or the alias */
-    int open, link;             /* job-level tracking after defaults */
+    const char *sd_path; /* "job.options.secureDocument.active" or the alias */
+    int open, link;      /* job-level tracking after defaults */
 };
 
 struct jr {
@@ -146,9 +154,9 @@ struct jr {
     json_t *root;
     char path[1024];
     size_t plen;
-    int addr_ctx;               /* JR_ADDR_* for the email being checked */
-    struct jr_block *cur_block; /* the recipient block being checked */
-    size_t cur_att;             /* the attachment being checked */
+    int addr_ctx;                        /* JR_ADDR_* for the email being checked */
+    struct jr_block *cur_block;          /* the recipient block being checked */
+    size_t cur_att;                      /* the attachment being checked */
     int att_raw[JOBREQ_MAX_ATTACHMENTS]; /* attachment i: index in res->raw + 1, or 0 */
     size_t max_blocks, max_addresses, max_attachments;
     struct jr_val subject_o, body_o, alt_o, att_o, rcpt_o, mail_o, job_o, notif_o, alias_o;
@@ -197,7 +205,8 @@ int rest_jobreq_rcpt_xheaders(struct jr *v, struct jr_val *val);
 /* shared field hooks: xHeaders objects, tracking switches (feature "tracking") */
 int rest_jobreq_rcpt_xheaders_then(struct jr *v, struct jr_val *val, void *out);
 int rest_jobreq_rcpt_tracking_then(struct jr *v, struct jr_val *val, void *out);
-int rest_jobreq_rcpt_reply_then(struct jr *v, struct jr_val *val, void *out);   /* out: struct jr_mail */
+int rest_jobreq_rcpt_reply_then(struct jr *v, struct jr_val *val,
+                                void *out); /* out: struct jr_mail */
 extern const char *const jr_priorities[];
 int rest_jobreq_rcpt_email(struct jr *v, struct jr_val *val, void *out, int ctx);
 int rest_jobreq_job_effective(struct jr *v);

@@ -76,7 +76,8 @@ static int threshold_check(struct jr *v, struct jr_val *val, void *out)
 static int filename_format(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    if (rest_jobreq_walk_has_ctl(val->s, val->len) || memchr(val->s, '/', val->len) || memchr(val->s, '\\', val->len))
+    if (rest_jobreq_walk_has_ctl(val->s, val->len) || memchr(val->s, '/', val->len) ||
+        memchr(val->s, '\\', val->len))
         return rest_jobreq_walk_fail(v, JR_E_FORMAT);
     return 0;
 }
@@ -114,8 +115,8 @@ static const struct jr_field tr_fields[] = {
 static const struct jr_field sc_fields[] = {
     {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_opts, sc_active), NULL, NULL, NULL, sc_active},
     {"mode", JR_STR, 0, 0, modes, JR_AT(struct jr_opts, sc_mode), NULL, NULL, NULL, NULL},
-    {"threshold", JR_NUM, 0, 0, NULL, JR_AT(struct jr_opts, sc_threshold), NULL, NULL,
-     NULL, threshold_check},
+    {"threshold", JR_NUM, 0, 0, NULL, JR_AT(struct jr_opts, sc_threshold), NULL, NULL, NULL,
+     threshold_check},
     {0},
 };
 static const struct jr_field ms_fields[] = {
@@ -160,11 +161,13 @@ static const struct jr_field options_fields[] = {
 };
 
 static const struct jr_field open_fields[] = {
-    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_job, open), NULL, NULL, NULL, rest_jobreq_rcpt_tracking_then},
+    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_job, open), NULL, NULL, NULL,
+     rest_jobreq_rcpt_tracking_then},
     {0},
 };
 static const struct jr_field link_fields[] = {
-    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_job, link), NULL, NULL, NULL, rest_jobreq_rcpt_tracking_then},
+    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_job, link), NULL, NULL, NULL,
+     rest_jobreq_rcpt_tracking_then},
     {0},
 };
 
@@ -197,10 +200,12 @@ static int options_then(struct jr *v, struct jr_val *val, void *out)
 }
 
 static const struct jr_field job_fields[] = {
-    {"referenceJob", JR_STR, 0, 50, NULL, JR_AT(struct jr_job, reference_job), NULL, NULL, NULL, NULL},
+    {"referenceJob", JR_STR, 0, 50, NULL, JR_AT(struct jr_job, reference_job), NULL, NULL, NULL,
+     NULL},
     {"costCenter", JR_STR, 0, 50, NULL, JR_AT(struct jr_job, cost_center), NULL, NULL, NULL, NULL},
     {"campaignId", JR_STR, 0, 50, NULL, JR_AT(struct jr_job, campaign_id), NULL, NULL, NULL, NULL},
-    {"features", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_job, features), NULL, NULL, NULL, features_then},
+    {"features", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_job, features), NULL, NULL, NULL,
+     features_then},
     {"options", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_job, options), NULL, NULL, NULL, options_then},
     {0},
 };
@@ -227,7 +232,8 @@ static int dflt(struct jr *v, const char *feature, const char *name)
 static const char *dflt_str(struct jr *v, const char *name, const char *const *allowed,
                             const char *fallback)
 {
-    const char *s = json_string_value(json_object_get(json_object_get(v->env->settings, "defaults"), name));
+    const char *s =
+        json_string_value(json_object_get(json_object_get(v->env->settings, "defaults"), name));
 
     for (; s && *allowed; allowed++)
         if (strcmp(*allowed, s) == 0)
@@ -251,19 +257,23 @@ int rest_jobreq_job_effective(struct jr *v)
     struct jr_sdh *sd = o->sd_o.j ? &o->sd : &v->alias;
     json_t *dft = json_object_get(v->env->settings, "defaults");
 
-    e->sd_path = o->sd_o.j || !v->alias_o.j ? "job.options.secureDocument.active" : "secureDocument.active";
+    e->sd_path =
+        o->sd_o.j || !v->alias_o.j ? "job.options.secureDocument.active" : "secureDocument.active";
     e->av = rest_jobreq_walk_bool(&o->av_active, dflt(v, "antivirus", "antivirus"));
     e->tr = rest_jobreq_walk_bool(&o->tr_active, dflt(v, "traceRecover", "traceRecover"));
     e->sd = rest_jobreq_walk_bool(&sd->active, dflt(v, "secureDocument", "secureDocument"));
     e->sc = rest_jobreq_walk_bool(&o->sc_active, dflt(v, "spamCheck", "spamCheck"));
     e->ms = rest_jobreq_walk_bool(&o->ms_active, dflt(v, "messageSigning", "messageSigning"));
     if (need(v, e->av && !o->av_active.j, SLIP_ANTIVIRUS, "job.options.antivirus.active") < 0 ||
-        need(v, e->tr && !o->tr_active.j, SLIP_TRACE_RECOVER, "job.options.traceRecover.active") < 0 ||
+        need(v, e->tr && !o->tr_active.j, SLIP_TRACE_RECOVER, "job.options.traceRecover.active") <
+            0 ||
         need(v, e->sd && !sd->active.j, SLIP_SECURE_DOCUMENT, e->sd_path) < 0 ||
         need(v, e->sc && !o->sc_active.j, SLIP_SPAM_CHECK, "job.options.spamCheck.active") < 0 ||
-        need(v, e->ms && !o->ms_active.j, SLIP_MESSAGE_SIGNING, "job.options.messageSigning.active") < 0)
+        need(v, e->ms && !o->ms_active.j, SLIP_MESSAGE_SIGNING,
+             "job.options.messageSigning.active") < 0)
         return -1;
-    e->av_scope = rest_jobreq_walk_str(&o->av_scope, dflt_str(v, "antivirusScope", scopes, "attachments"));
+    e->av_scope =
+        rest_jobreq_walk_str(&o->av_scope, dflt_str(v, "antivirusScope", scopes, "attachments"));
     /* Trace & Recover and Secure Document Handling imply the scan (§16.2, §16.3) */
     if (e->tr || e->sd) {
         if (e->sd && strcmp(e->av_scope, "body") == 0)
@@ -272,11 +282,13 @@ int rest_jobreq_job_effective(struct jr *v)
     }
     e->sc_mode = rest_jobreq_walk_str(&o->sc_mode, dflt_str(v, "spamMode", modes, "score-only"));
     json_t *th = json_object_get(dft, "spamThreshold");
-    e->sc_threshold = o->sc_threshold.j ? json_number_value(o->sc_threshold.j)
-                      : json_is_number(th) ? json_number_value(th) : 5.0;
+    e->sc_threshold = o->sc_threshold.j    ? json_number_value(o->sc_threshold.j)
+                      : json_is_number(th) ? json_number_value(th)
+                                           : 5.0;
     e->sd_filename = rest_jobreq_walk_str(&sd->filename, "documents");
     e->sd_prefix = rest_jobreq_walk_str(&sd->prefix, "Password for:");
-    e->sd_pwtype = rest_jobreq_walk_str(&sd->password_type, dflt_str(v, "secureDocumentPasswordType", pwtypes, "high"));
+    e->sd_pwtype = rest_jobreq_walk_str(&sd->password_type,
+                                        dflt_str(v, "secureDocumentPasswordType", pwtypes, "high"));
     e->open = rest_jobreq_walk_bool(&v->job.open, dflt(v, "tracking", "openTracking"));
     e->link = rest_jobreq_walk_bool(&v->job.link, dflt(v, "tracking", "linkTracking"));
     return 0;

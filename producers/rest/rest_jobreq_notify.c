@@ -46,8 +46,8 @@ static int url_format(struct jr *v, struct jr_val *val, void *out)
         if (colon)
             hend = colon;
         for (const char *c = host; c < hend; c++)
-            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                  *c == '-' || *c == '.' || *c == '_'))
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                  (*c >= '0' && *c <= '9') || *c == '-' || *c == '.' || *c == '_'))
                 return rest_jobreq_walk_fail(v, JR_E_FORMAT);
         if (hend == host)
             return rest_jobreq_walk_fail(v, JR_E_FORMAT);
@@ -76,9 +76,13 @@ static int tchar(unsigned char c)
 
 static int header(struct jr *v, const char *name, size_t nlen, json_t *value, size_t *total)
 {
-    static const char *const reserved[] = {"Host", "Content-Length", "Content-Type",
-                                           "Transfer-Encoding", "Connection",
-                                           "X-Txmail-Signature", NULL};
+    static const char *const reserved[] = {"Host",
+                                           "Content-Length",
+                                           "Content-Type",
+                                           "Transfer-Encoding",
+                                           "Connection",
+                                           "X-Txmail-Signature",
+                                           NULL};
 
     for (size_t i = 0; i < nlen; i++)
         if (!tchar((unsigned char)name[i]))
@@ -107,7 +111,8 @@ static int headers_then(struct jr *v, struct jr_val *val, void *out)
     void *tmp;
 
     (void)out;
-    json_object_keylen_foreach_safe(val->j, tmp, key, klen, value) {
+    json_object_keylen_foreach_safe(val->j, tmp, key, klen, value)
+    {
         size_t mark = rest_jobreq_walk_push_key(v, key, klen);
         int rc = header(v, key, klen, value, &total);
         rest_jobreq_walk_pop(v, mark);
@@ -133,8 +138,8 @@ static int password_format(struct jr *v, struct jr_val *val, void *out)
 }
 
 static const struct jr_field auth_fields[] = {
-    {"method", JR_STR, JR_MANDATORY, 0, methods, JR_AT(struct jr_notify, method), NULL, NULL,
-     NULL, NULL},
+    {"method", JR_STR, JR_MANDATORY, 0, methods, JR_AT(struct jr_notify, method), NULL, NULL, NULL,
+     NULL},
     {"user", JR_STR, JR_MANDATORY, 100, NULL, JR_AT(struct jr_notify, user), NULL, NULL,
      user_format, NULL},
     {"password", JR_STR, JR_MANDATORY, 100, NULL, JR_AT(struct jr_notify, password), NULL, NULL,
@@ -148,8 +153,8 @@ static int auth_then(struct jr *v, struct jr_val *val, void *out)
 }
 
 static const struct jr_field endpoint_fields[] = {
-    {"url", JR_STR, JR_MANDATORY, 1000, NULL, JR_AT(struct jr_notify, url), NULL, NULL,
-     url_format, NULL},
+    {"url", JR_STR, JR_MANDATORY, 1000, NULL, JR_AT(struct jr_notify, url), NULL, NULL, url_format,
+     NULL},
     {"headers", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_notify, headers), NULL, NULL, NULL,
      headers_then},
     {"authentication", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_notify, auth), NULL, NULL, NULL,

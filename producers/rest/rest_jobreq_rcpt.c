@@ -29,7 +29,7 @@ static int email_format(struct jr *v, struct jr_val *val, void *out)
     struct jr_email *e = out;
 
     if (v->addr_ctx == JR_ADDR_RCPT)
-        return 0;   /* wrong syntax makes the answer PART, it is no failure (§4.8) */
+        return 0; /* wrong syntax makes the answer PART, it is no failure (§4.8) */
     rest_jobreq_walk_addr_parse(&e->a, val->s, val->len);
     if (e->a.ok)
         return 0;
@@ -83,9 +83,25 @@ int rest_jobreq_rcpt_email(struct jr *v, struct jr_val *val, void *out, int ctx)
 static int reserved_header(const char *name, size_t len)
 {
     static const char *const names[] = {
-        "From", "Sender", "To", "Cc", "Bcc", "Reply-To", "Subject", "Date", "Message-ID",
-        "In-Reply-To", "MIME-Version", "Return-Path", "Received", "DKIM-Signature",
-        "List-Unsubscribe", "List-Unsubscribe-Post", "X-Priority", "Importance", NULL,
+        "From",
+        "Sender",
+        "To",
+        "Cc",
+        "Bcc",
+        "Reply-To",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "In-Reply-To",
+        "MIME-Version",
+        "Return-Path",
+        "Received",
+        "DKIM-Signature",
+        "List-Unsubscribe",
+        "List-Unsubscribe-Post",
+        "X-Priority",
+        "Importance",
+        NULL,
     };
 
     if (len >= 8 && strncasecmp(name, "Content-", 8) == 0)
@@ -112,8 +128,9 @@ static int xheader(struct jr *v, const char *name, size_t nlen, json_t *value)
         return rest_jobreq_walk_fail(v, JR_E_FORMAT);
     if (reserved_header(name, nlen))
         return rest_jobreq_walk_fail(v, JR_E_VALUE);
-    if (value == NULL || json_is_null(value) || (json_is_string(value) && json_string_length(value) == 0))
-        return 0;   /* lenient: treated as absent */
+    if (value == NULL || json_is_null(value) ||
+        (json_is_string(value) && json_string_length(value) == 0))
+        return 0; /* lenient: treated as absent */
     if (!json_is_string(value))
         return rest_jobreq_walk_fail(v, JR_E_FORMAT);
     const char *s = json_string_value(value);
@@ -134,7 +151,8 @@ int rest_jobreq_rcpt_xheaders(struct jr *v, struct jr_val *val)
 
     if (json_object_size(val->j) > XHEADERS_MAX)
         return rest_jobreq_walk_fail(v, JR_E_COUNT);
-    json_object_keylen_foreach_safe(val->j, tmp, key, klen, value) {
+    json_object_keylen_foreach_safe(val->j, tmp, key, klen, value)
+    {
         size_t mark = rest_jobreq_walk_push_key(v, key, klen);
         int rc = xheader(v, key, klen, value);
         rest_jobreq_walk_pop(v, mark);
@@ -228,10 +246,12 @@ static const struct jr_field block_mail_fields[] = {
     {"to", JR_ARR, 0, 0, NULL, JR_AT(struct jr_mail, to), NULL, need_to, NULL, to_then},
     {"cc", JR_ARR, 0, 0, NULL, JR_AT(struct jr_mail, cc), NULL, NULL, NULL, cc_then},
     {"bcc", JR_ARR, 0, 0, NULL, JR_AT(struct jr_mail, bcc), NULL, NULL, NULL, bcc_then},
-    {"replyTo", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_mail, reply_o), NULL, NULL, NULL, rest_jobreq_rcpt_reply_then},
+    {"replyTo", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_mail, reply_o), NULL, NULL, NULL,
+     rest_jobreq_rcpt_reply_then},
     {"inReplyTo", JR_STR, JR_HEADER, HEADER_TEXT_MAX, NULL, JR_AT(struct jr_mail, in_reply_to),
      NULL, NULL, NULL, NULL},
-    {"priority", JR_STR, 0, 0, jr_priorities, JR_AT(struct jr_mail, priority), NULL, NULL, NULL, NULL},
+    {"priority", JR_STR, 0, 0, jr_priorities, JR_AT(struct jr_mail, priority), NULL, NULL, NULL,
+     NULL},
     {"listUnsubscribe", JR_STR, JR_HEADER, HEADER_TEXT_MAX, NULL, JR_AT(struct jr_mail, list_unsub),
      NULL, NULL, NULL, NULL},
     {"xHeaders", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_mail, xheaders), NULL, NULL, NULL,
@@ -242,15 +262,19 @@ static const struct jr_field block_mail_fields[] = {
 int rest_jobreq_rcpt_tracking_then(struct jr *v, struct jr_val *val, void *out)
 {
     (void)out;
-    return val->b && !rest_jobreq_walk_feature(v, "tracking") ? rest_jobreq_walk_fail(v, JR_E_CONFIG) : 0;
+    return val->b && !rest_jobreq_walk_feature(v, "tracking")
+               ? rest_jobreq_walk_fail(v, JR_E_CONFIG)
+               : 0;
 }
 
 static const struct jr_field open_fields[] = {
-    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_block, open), NULL, NULL, NULL, rest_jobreq_rcpt_tracking_then},
+    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_block, open), NULL, NULL, NULL,
+     rest_jobreq_rcpt_tracking_then},
     {0},
 };
 static const struct jr_field link_fields[] = {
-    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_block, link), NULL, NULL, NULL, rest_jobreq_rcpt_tracking_then},
+    {"active", JR_BOOL, 0, 0, NULL, JR_AT(struct jr_block, link), NULL, NULL, NULL,
+     rest_jobreq_rcpt_tracking_then},
     {0},
 };
 static const struct jr_field templating_fields[] = {
@@ -275,8 +299,10 @@ static int templating_then(struct jr *v, struct jr_val *val, void *out)
 }
 
 static const struct jr_field block_feature_fields[] = {
-    {"openTracking", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_block, open_o), NULL, NULL, NULL, open_then},
-    {"linkTracking", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_block, link_o), NULL, NULL, NULL, link_then},
+    {"openTracking", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_block, open_o), NULL, NULL, NULL,
+     open_then},
+    {"linkTracking", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_block, link_o), NULL, NULL, NULL,
+     link_then},
     {"templating", JR_OBJ, 0, 0, NULL, JR_AT(struct jr_block, templating_o), NULL, NULL, NULL,
      templating_then},
     {0},
@@ -363,10 +389,12 @@ int rest_jobreq_rcpt_classify(struct jr *v)
         for (size_t j = 0; j < v->blocks[i].nrcpt; j++) {
             struct jr_rcpt *r = &v->blocks[i].rcpt[j];
             if (!r->a.ok) {
-                drop(r, "INVALID_FORMAT", NULL, "INVALID_ADDRESS", xstrdup("invalid address syntax"));
+                drop(r, "INVALID_FORMAT", NULL, "INVALID_ADDRESS",
+                     xstrdup("invalid address syntax"));
                 continue;
             }
-            if (account_list_has(v->env->settings, "forbiddenRecipients", r->a.local, strlen(r->a.local))) {
+            if (account_list_has(v->env->settings, "forbiddenRecipients", r->a.local,
+                                 strlen(r->a.local))) {
                 drop(r, "FORBIDDEN_RECIPIENT", "Reason: Local part forbidden by config",
                      "FORBIDDEN_RECIPIENT", xstrdup("Local part forbidden by config"));
                 continue;
@@ -388,8 +416,9 @@ int rest_jobreq_rcpt_classify(struct jr *v)
             struct jr_rcpt *r = who[k];
             const char *sub = suppress_subtype(&q[k].entry);
             snprintf(r->sup_type, sizeof(r->sup_type), "%s", q[k].entry.type);
-            drop(r, sub, strcmp(sub, "PREVIOUSLY_BOUNCED") == 0 ? "Reason: Previously bounced"
-                                                                : "Reason: Suppressed",
+            drop(r, sub,
+                 strcmp(sub, "PREVIOUSLY_BOUNCED") == 0 ? "Reason: Previously bounced"
+                                                        : "Reason: Suppressed",
                  sub, suppress_describe(&q[k].entry));
         }
     }

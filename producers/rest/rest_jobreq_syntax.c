@@ -25,10 +25,10 @@
 #include <string.h>
 
 struct frame {
-    char kind;                  /* '{' or '[' */
-    size_t index;               /* arrays: elements read */
-    size_t count;               /* elements or members begun (the limit) */
-    size_t key_off, key_len;    /* objects: the last member name (raw, no quotes) */
+    char kind;               /* '{' or '[' */
+    size_t index;            /* arrays: elements read */
+    size_t count;            /* elements or members begun (the limit) */
+    size_t key_off, key_len; /* objects: the last member name (raw, no quotes) */
     int has_key;
 };
 
@@ -37,18 +37,18 @@ struct scan {
     size_t len, pos;
     int depth;
     struct frame st[JOBREQ_MAX_DEPTH + 1];
-    size_t stop_at;             /* rest_jobreq_syntax_where: stop here */
-    const char *what;           /* the error, or NULL */
+    size_t stop_at;   /* rest_jobreq_syntax_where: stop here */
+    const char *what; /* the error, or NULL */
     size_t err_pos;
     /* rest_jobreq_syntax_spans */
     size_t span_min, span_max, nspans, nraw;
     struct jobreq_span *spans;
-    int escapes;                /* the last string: 0 none, bit 1 \r \n \/, bit 2 others */
+    int escapes; /* the last string: 0 none, bit 1 \r \n \/, bit 2 others */
     /* structural limits */
     size_t nvalues;
-    int pers;                   /* inside a personalization object: its frame + 1, else 0 */
+    int pers; /* inside a personalization object: its frame + 1, else 0 */
     size_t pers_start;
-    int limit;                  /* the failure is a limit: limit_msg is the description */
+    int limit; /* the failure is a limit: limit_msg is the description */
     char limit_msg[JOBREQ_DESC_MAX - 80];
 };
 
@@ -159,8 +159,7 @@ static size_t utf8_seq(const unsigned char *p, size_t left)
         return 3;
     }
     if (c >= 0xf0 && c <= 0xf4) {
-        if (left < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
-            (p[3] & 0xc0) != 0x80)
+        if (left < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
             return 0;
         if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
             return 0;
@@ -230,7 +229,10 @@ static void note_span(struct scan *sc, size_t start, size_t end)
 
 /* plain[c]: a byte that needs no look inside a string (printable ASCII but '"' and '\\') */
 static const unsigned char plain[256] = {
-    [0x20] = 1, [0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7e] = 1,
+    [0x20] = 1,
+    [0x21] = 1,
+    [0x23 ... 0x5b] = 1,
+    [0x5d ... 0x7e] = 1,
 };
 
 /*
@@ -340,7 +342,8 @@ static int number(struct scan *sc)
         while (p < sc->len && is_digit(s[p]))
             p++;
     }
-    if (p < sc->len && (is_digit(s[p]) || s[p] == '.' || ((s[p] | 0x20) >= 'a' && (s[p] | 0x20) <= 'z')))
+    if (p < sc->len &&
+        (is_digit(s[p]) || s[p] == '.' || ((s[p] | 0x20) >= 'a' && (s[p] | 0x20) <= 'z')))
         return fail(sc, "Invalid number");
     sc->pos = p;
     return 0;
@@ -439,12 +442,23 @@ static int state_value(struct scan *sc, enum state *st)
         note_span(sc, start, sc->pos - 1);
         break;
     }
-    case '-': case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
+    case '-':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9':
         if (number(sc) < 0)
             return -1;
         break;
-    case 't': case 'f': case 'n':
+    case 't':
+    case 'f':
+    case 'n':
         if (literal(sc) < 0)
             return -1;
         break;
@@ -530,8 +544,9 @@ static int run(struct scan *sc)
     while (rc == 0) {
         if (sc->pos >= sc->stop_at)
             return 0;
-        rc = st == S_VALUE ? state_value(sc, &st) : st == S_NAME ? state_name(sc, &st)
-                                                                 : state_after(sc, &st);
+        rc = st == S_VALUE  ? state_value(sc, &st)
+             : st == S_NAME ? state_name(sc, &st)
+                            : state_after(sc, &st);
     }
     return rc < 0 ? -1 : 0;
 }
@@ -551,7 +566,7 @@ static void line_col(const unsigned char *s, size_t pos, size_t *line, size_t *c
 }
 
 int rest_jobreq_syntax_spans(const char *body, size_t len, char *msg, size_t msgsz, size_t min,
-                        struct jobreq_span *spans, size_t max, size_t *n)
+                             struct jobreq_span *spans, size_t max, size_t *n)
 {
     struct scan *sc = xcalloc(1, sizeof(*sc));
     char path[512];
@@ -622,16 +637,29 @@ size_t rest_jobreq_syntax_unescape(const char *in, size_t len, char *out)
         unsigned v, lo;
         i += 2;
         switch (c) {
-        case 'b': out[n++] = '\b'; continue;
-        case 'f': out[n++] = '\f'; continue;
-        case 'n': out[n++] = '\n'; continue;
-        case 'r': out[n++] = '\r'; continue;
-        case 't': out[n++] = '\t'; continue;
-        case 'u': break;
-        default: out[n++] = (char)c; continue;   /* " \\ / */
+        case 'b':
+            out[n++] = '\b';
+            continue;
+        case 'f':
+            out[n++] = '\f';
+            continue;
+        case 'n':
+            out[n++] = '\n';
+            continue;
+        case 'r':
+            out[n++] = '\r';
+            continue;
+        case 't':
+            out[n++] = '\t';
+            continue;
+        case 'u':
+            break;
+        default:
+            out[n++] = (char)c;
+            continue; /* " \\ / */
         }
         if (i + 4 > len || hex4(s + i, &v) < 0)
-            break;                              /* not what run() accepts */
+            break; /* not what run() accepts */
         i += 4;
         if (v >= 0xd800 && v <= 0xdbff && i + 6 <= len && s[i] == '\\' && s[i + 1] == 'u' &&
             hex4(s + i + 2, &lo) == 0 && lo >= 0xdc00 && lo <= 0xdfff) {

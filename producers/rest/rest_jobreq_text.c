@@ -116,7 +116,7 @@ static int to_utf8(const char *cs, const char *in, size_t len, struct buf *out)
             return -1;
     } else if (convert("UTF-8", cs, in, len, out) < 0 ||
                !codec_utf8_valid(out->data ? out->data + start : "", out->len - start))
-        return -1;                  /* (an empty text leaves out->data NULL) */
+        return -1; /* (an empty text leaves out->data NULL) */
     if (memchr(out->data ? out->data + start : "", 0, out->len - start))
         return -1;
     return 0;
@@ -138,7 +138,7 @@ static int representable(struct jr *v, const char *cs, const char *s, size_t len
     if (is_latin1_name(cs)) {
         for (size_t i = 0; i < len; i++)
             if (u[i] >= 0xc4 && (u[i] & 0xc0) != 0x80)
-                return 0;   /* lead bytes above U+00FF */
+                return 0; /* lead bytes above U+00FF */
         return 1;
     }
     buf_reset(&v->scratch);
@@ -178,7 +178,7 @@ static long encoded_word(const char *s, size_t len, struct buf *out)
         return 0;
     memcpy(cs, s + 2, (size_t)(q1 - s - 2));
     cs[q1 - s - 2] = 0;
-    char *star = strchr(cs, '*');   /* RFC 2231 language suffix */
+    char *star = strchr(cs, '*'); /* RFC 2231 language suffix */
     if (star)
         *star = 0;
     if (!charset_name_ok(cs, strlen(cs)) || !charset_known(cs))
@@ -284,13 +284,16 @@ static void decode(struct jr *v, struct jr_text *t, const char *src, size_t len)
     /* to_utf8() checks its output; the source is a JSON string value, checked by the parser */
     t->utf8_checked = 1;
     if (strcmp(enc, "base64") == 0)
-        ok = codec_b64_decode(&raw, src, len, 0) == 0 && to_utf8(cs, raw.data ? raw.data : "", raw.len, &text) == 0;
+        ok = codec_b64_decode(&raw, src, len, 0) == 0 &&
+             to_utf8(cs, raw.data ? raw.data : "", raw.len, &text) == 0;
     else if (strcmp(enc, "quoted-printable") == 0) {
         if (strcmp(t->part, "subject") == 0 && has_encoded_word(src, len)) {
-            ok = rfc2047(src, len, &raw) == 0 && buf_append(&text, raw.data ? raw.data : "", raw.len) == 0;
+            ok = rfc2047(src, len, &raw) == 0 &&
+                 buf_append(&text, raw.data ? raw.data : "", raw.len) == 0;
             t->utf8_checked = !ok;
         } else
-            ok = codec_qp_decode(&raw, src, len) == 0 && to_utf8(cs, raw.data ? raw.data : "", raw.len, &text) == 0;
+            ok = codec_qp_decode(&raw, src, len) == 0 &&
+                 to_utf8(cs, raw.data ? raw.data : "", raw.len, &text) == 0;
     }
     if (!ok) {
         buf_reset(&text);
@@ -310,7 +313,8 @@ static int need_content(struct jr *v, json_t *obj, void *out)
 
     (void)v;
     (void)out;
-    return tpl == NULL || json_is_null(tpl) || (json_is_string(tpl) && json_string_length(tpl) == 0);
+    return tpl == NULL || json_is_null(tpl) ||
+           (json_is_string(tpl) && json_string_length(tpl) == 0);
 }
 
 static int template_feature(struct jr *v, struct jr_val *val, void *out)
@@ -330,17 +334,28 @@ static int charset_check(struct jr *v, struct jr_val *val, void *out)
     return charset_known(cs) ? 0 : rest_jobreq_walk_fail(v, JR_E_VALUE);
 }
 
-#define TEXT_FIELDS                                                                       \
-    {"content", JR_STR, 0, 0, NULL, JR_AT(struct jr_text, content), NULL, need_content,   \
-     NULL, NULL},                                                                         \
-    {"template", JR_STR, 0, 0, NULL, JR_AT(struct jr_text, template_), NULL, NULL, NULL,  \
-     template_feature},                                                                   \
-    {"contentEncoding", JR_STR, 0, 0, encodings, JR_AT(struct jr_text, encoding), NULL,   \
-     NULL, NULL, NULL},                                                                   \
-    {"contentTransferEncoding", JR_STR, 0, 0, ctes, JR_AT(struct jr_text, cte), NULL,     \
-     NULL, NULL, NULL},                                                                   \
-    {"charset", JR_STR, 0, 0, NULL, JR_AT(struct jr_text, charset), NULL, NULL,           \
-     charset_check, NULL}
+#define TEXT_FIELDS                                                                                \
+    {                                                                                              \
+        "content", JR_STR,       0,    0,   NULL, JR_AT(struct jr_text, content),                  \
+        NULL,      need_content, NULL, NULL},                                                      \
+        {"template", JR_STR,          0, 0, NULL, JR_AT(struct jr_text, template_), NULL, NULL,    \
+         NULL,       template_feature},                                                            \
+        {"contentEncoding",                                                                        \
+         JR_STR,                                                                                   \
+         0,                                                                                        \
+         0,                                                                                        \
+         encodings,                                                                                \
+         JR_AT(struct jr_text, encoding),                                                          \
+         NULL,                                                                                     \
+         NULL,                                                                                     \
+         NULL,                                                                                     \
+         NULL},                                                                                    \
+        {"contentTransferEncoding",  JR_STR, 0,    0,    ctes,                                     \
+         JR_AT(struct jr_text, cte), NULL,   NULL, NULL, NULL},                                    \
+    {                                                                                              \
+        "charset", JR_STR, 0, 0, NULL, JR_AT(struct jr_text, charset), NULL, NULL, charset_check,  \
+            NULL                                                                                   \
+    }
 
 static const struct jr_field subject_fields[] = {
     TEXT_FIELDS,

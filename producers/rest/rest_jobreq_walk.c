@@ -239,7 +239,7 @@ static int member(struct jr *v, json_t *obj, const struct jr_field *t, void *out
                 break;
         if (*a == NULL)
             return rest_jobreq_walk_fail(v, JR_E_VALUE);
-        slot->s = *a;           /* normalized spelling */
+        slot->s = *a; /* normalized spelling */
     }
     if (t->max && s && codec_utf8_count(s, len) > t->max)
         return rest_jobreq_walk_fail(v, JR_E_SIZE);

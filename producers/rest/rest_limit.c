@@ -21,7 +21,7 @@
 #define LIMIT_SLOTS 4096
 
 struct slot {
-    long long account;          /* 0: free */
+    long long account; /* 0: free */
     int active;
     double tokens;
     int64_t last;
@@ -42,7 +42,7 @@ static struct slot *find(long long account)
         if (s->account == 0) {
             s->account = account;
             s->last = timeutil_mono_ms();
-            s->tokens = -1;     /* filled on first use */
+            s->tokens = -1; /* filled on first use */
             return s;
         }
     }
@@ -81,12 +81,15 @@ enum rest_limit rest_limit_enter(const struct auth_account *a, int *retry_after,
     s = find(a->id);
     if (s == NULL) {
         pthread_mutex_unlock(&lock);
-        msg_warn("rest_limit: more than %d accounts with limits: not limiting %s", LIMIT_SLOTS, a->name);
+        msg_warn("rest_limit: more than %d accounts with limits: not limiting %s", LIMIT_SLOTS,
+                 a->name);
         return REST_LIMIT_OK;
     }
     if (rate > 0) {
         double burst = rate < 1 ? 1 : rate;
-        s->tokens = s->tokens < 0 ? burst : fmin(burst, s->tokens + (double)(now - s->last) / 1000.0 * rate);
+        s->tokens = s->tokens < 0
+                        ? burst
+                        : fmin(burst, s->tokens + (double)(now - s->last) / 1000.0 * rate);
         s->last = now;
         if (s->tokens < 1) {
             *retry_after = (int)ceil((1 - s->tokens) / rate);

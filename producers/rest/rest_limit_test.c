@@ -54,7 +54,7 @@ TT_TEST(test_rate)
     TT_EQ_INT(rest_limit_enter(&a, &retry, &held), REST_LIMIT_RATE);
     TT_EQ_INT(held, 0);
     TT_EQ_INT(retry, 1);
-    timeutil_sleep_ms(250);     /* 5/s: one token after 200 ms */
+    timeutil_sleep_ms(250); /* 5/s: one token after 200 ms */
     TT_EQ_INT(rest_limit_enter(&a, &retry, &held), REST_LIMIT_OK);
     rest_limit_leave(a.id);
     TT_EQ_INT(rest_limit_enter(&a, &retry, &held), REST_LIMIT_RATE);
@@ -75,14 +75,15 @@ TT_TEST(test_slow_rate_retry_after)
 
 TT_TEST(test_concurrency)
 {
-    struct auth_account a = account(4, "{\"concurrencyLimit\":2}"), b = account(5, "{\"concurrencyLimit\":1}");
+    struct auth_account a = account(4, "{\"concurrencyLimit\":2}"),
+                        b = account(5, "{\"concurrencyLimit\":1}");
     int retry, held;
 
     TT_EQ_INT(rest_limit_enter(&a, &retry, &held), REST_LIMIT_OK);
     TT_EQ_INT(rest_limit_enter(&a, &retry, &held), REST_LIMIT_OK);
     TT_EQ_INT(rest_limit_enter(&a, &retry, &held), REST_LIMIT_CONCURRENCY);
     TT_EQ_INT(retry, 1);
-    TT_EQ_INT(rest_limit_enter(&b, &retry, &held), REST_LIMIT_OK);   /* accounts are separate */
+    TT_EQ_INT(rest_limit_enter(&b, &retry, &held), REST_LIMIT_OK); /* accounts are separate */
     rest_limit_leave(a.id);
     TT_EQ_INT(rest_limit_enter(&a, &retry, &held), REST_LIMIT_OK);
     auth_account_free(&a);
@@ -95,7 +96,8 @@ TT_TEST(test_concurrency)
  */
 TT_TEST(test_default_concurrency)
 {
-    struct auth_account a = account_with(6, NULL), n = account_with(7, "{\"concurrencyLimit\":null}"),
+    struct auth_account a = account_with(6, NULL),
+                        n = account_with(7, "{\"concurrencyLimit\":null}"),
                         off = account_with(8, "{\"concurrencyLimit\":0}");
     int retry, held;
 
@@ -121,5 +123,5 @@ TT_TEST(test_default_concurrency)
     auth_account_free(&off);
 }
 
-TT_MAIN(TT_CASE(test_off), TT_CASE(test_rate), TT_CASE(test_slow_rate_retry_after), TT_CASE(test_concurrency),
-        TT_CASE(test_default_concurrency))
+TT_MAIN(TT_CASE(test_off), TT_CASE(test_rate), TT_CASE(test_slow_rate_retry_after),
+        TT_CASE(test_concurrency), TT_CASE(test_default_concurrency))

@@ -39,7 +39,8 @@ static enum tx_code record_tx(struct db *db, void *arg)
     enum tx_code rc = acceptance_write(db, rec->job);
 
     if (rc == TX_OK && rec->r->has_idem)
-        rc = rest_idem_done(db, rec->r->acct.id, rec->r->idem_key, rec->r->job_id, rec->job->job_id);
+        rc =
+            rest_idem_done(db, rec->r->acct.id, rec->r->idem_key, rec->r->job_id, rec->job->job_id);
     return rc;
 }
 
@@ -114,7 +115,8 @@ enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq
     xfree(body);
     envelope_free(&e);
     if (msg_verbose)
-        msg_debug("%s: published and confirmed in %lld ms", r->job_id, (long long)(timeutil_mono_ms() - t0));
+        msg_debug("%s: published and confirmed in %lld ms", r->job_id,
+                  (long long)(timeutil_mono_ms() - t0));
     if (rc != TX_OK) {
         msg_warn("%s: the broker did not confirm the job: %s", r->job_id, txcode_name(rc));
         goto out;

@@ -20,10 +20,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define SMTPD_LINE_MAX 512          /* RFC 5321 command line, CRLF included */
-#define SMTPD_AUTH_LINE_MAX 12288   /* RFC 4954 AUTH exchange line */
-#define SMTPD_SIZE_MAX 20971520     /* contract §17.4 */
-#define SMTPD_RCPT_MAX 1000         /* contract §17.4 */
+#define SMTPD_LINE_MAX 512        /* RFC 5321 command line, CRLF included */
+#define SMTPD_AUTH_LINE_MAX 12288 /* RFC 4954 AUTH exchange line */
+#define SMTPD_SIZE_MAX 20971520   /* contract §17.4 */
+#define SMTPD_RCPT_MAX 1000       /* contract §17.4 */
 #define SMTPD_ADDR_MAX 254
 #define SMTPD_MAX_LISTEN 16
 #define SMTPD_REPLY_MAX 600
@@ -43,7 +43,7 @@ struct smtpd_conf {
     long long batch_max, min_data_rate;
     size_t size_limit;
     int64_t timeout, auth_failure_delay;
-    int64_t auth_recheck;     /* MAIL re-checks a credential last found valid longer ago */
+    int64_t auth_recheck; /* MAIL re-checks a credential last found valid longer ago */
     int64_t confirm_timeout, shutdown_grace;
 };
 extern struct smtpd_conf smtpd_conf;
@@ -55,8 +55,8 @@ int smtpd_shutting_down(void);
 struct smtpd_listener {
     struct sockaddr_storage ss;
     socklen_t sslen;
-    int implicit_tls;           /* submissions (465) */
-    int loopback;               /* bound to a loopback address */
+    int implicit_tls; /* submissions (465) */
+    int loopback;     /* bound to a loopback address */
     char text[128];
 };
 
@@ -72,14 +72,14 @@ struct smtpd_loop {
     int index;
     struct event_base *base;
     pthread_t tid;
-    int wake_fd;                         /* eventfd: completed tasks */
+    int wake_fd; /* eventfd: completed tasks */
     struct event *wake;
     pthread_mutex_t lock;
-    struct fifo done;                    /* completed tasks (smtpd_task by next) */
+    struct fifo done; /* completed tasks (smtpd_task by next) */
     struct evconnlistener *lev[SMTPD_MAX_LISTEN];
     struct smtpd_levarg levarg[SMTPD_MAX_LISTEN];
     int nlev;
-    struct session *sessions;            /* every session of this loop */
+    struct session *sessions; /* every session of this loop */
     int nsessions;
 };
 
@@ -108,40 +108,40 @@ void smtpd_tls_describe(SSL *ssl, char *proto, size_t psz, char *cipher, size_t 
 /* ---- a client session (smtpd_session.c) ---------------------------------- */
 
 enum smtpd_state {
-    SS_HANDSHAKE,   /* implicit TLS or STARTTLS handshake in progress */
-    SS_CMD,         /* waiting for a command */
-    SS_AUTH,        /* inside an AUTH exchange */
-    SS_DATA,        /* DATA text */
-    SS_BDAT,        /* BDAT chunk octets */
-    SS_SKIPLINE,    /* discarding an overlong line up to its end */
-    SS_CLOSING,     /* the last reply is being written */
+    SS_HANDSHAKE, /* implicit TLS or STARTTLS handshake in progress */
+    SS_CMD,       /* waiting for a command */
+    SS_AUTH,      /* inside an AUTH exchange */
+    SS_DATA,      /* DATA text */
+    SS_BDAT,      /* BDAT chunk octets */
+    SS_SKIPLINE,  /* discarding an overlong line up to its end */
+    SS_CLOSING,   /* the last reply is being written */
 };
 
 struct smtpd_rcpt {
-    char *email;              /* as given in RCPT TO */
-    char *bare;               /* local@domain (A-label) */
+    char *email; /* as given in RCPT TO */
+    char *bare;  /* local@domain (A-label) */
     int utf8;
-    int forbidden;            /* local part forbidden by the account */
+    int forbidden; /* local part forbidden by the account */
 };
 
 struct smtpd_sup;
 
 struct smtpd_txn {
-    char *mail_from;          /* as given in MAIL FROM, without <> */
-    char from_domain[256];    /* A-label */
+    char *mail_from;       /* as given in MAIL FROM, without <> */
+    char from_domain[256]; /* A-label */
     char from_local[140];
     struct sender_domain sd;
     int smtputf8, body8bit;
     long long size_decl;
     struct smtpd_rcpt *rcpt;
     int nrcpt, caprcpt;
-    int bdat;                 /* BDAT used in this transaction */
-    int bdat_failed;          /* BDAT: refused; later chunks are read and refused */
+    int bdat;        /* BDAT used in this transaction */
+    int bdat_failed; /* BDAT: refused; later chunks are read and refused */
     int data_started;
     struct smtpd_data data;
     struct buf msg;
-    int64_t received_ms;      /* the final dot / BDAT LAST */
-    struct smtpd_sup *sup;    /* suppression lookup started at DATA (smtpd_queue.c) */
+    int64_t received_ms;   /* the final dot / BDAT LAST */
+    struct smtpd_sup *sup; /* suppression lookup started at DATA (smtpd_queue.c) */
 };
 
 enum smtpd_task_kind { T_IPAUTH, T_AUTH, T_MAIL, T_COMMIT };
@@ -151,9 +151,9 @@ struct smtpd_task {
     enum smtpd_task_kind kind;
     struct session *s;
     struct smtpd_task *next;
-    int slow;                 /* AUTH (KDF): limited to smtpd_auth_threads */
+    int slow; /* AUTH (KDF): limited to smtpd_auth_threads */
     /* inputs */
-    char *user, *password;    /* AUTH; wiped */
+    char *user, *password; /* AUTH; wiped */
     /* results */
     enum tx_code rc;
     struct auth_account acct; /* T_IPAUTH, T_AUTH */
@@ -161,8 +161,8 @@ struct smtpd_task {
     int auth_gone;            /* T_MAIL: the session's credential is no longer valid */
     int64_t checked_ms;       /* T_MAIL: when it was found still valid (0: not checked) */
     char reply[SMTPD_REPLY_MAX];
-    char job_id[40];          /* T_COMMIT */
-    void *job;                /* T_COMMIT: struct smtpd_job (smtpd_queue.c) */
+    char job_id[40]; /* T_COMMIT */
+    void *job;       /* T_COMMIT: struct smtpd_job (smtpd_queue.c) */
 };
 
 struct session {
@@ -187,8 +187,8 @@ struct session {
     char sasl_user[101];
     char sasl_method[8];
     int ipauth_tried;
-    int auth_mech;            /* 1 PLAIN, 2 LOGIN */
-    char *login_user;         /* AUTH LOGIN: the user given in step 1 */
+    int auth_mech;    /* 1 PLAIN, 2 LOGIN */
+    char *login_user; /* AUTH LOGIN: the user given in step 1 */
     int auth_failures;
     int errors;
     struct smtpd_txn *txn;
@@ -198,17 +198,17 @@ struct session {
     int skip_auth;               /* SS_SKIPLINE: answer 500 5.5.6 at its end */
     int bdat_discard;            /* SS_BDAT: the chunk is read and refused */
     char bdat_reply[SMTPD_REPLY_MAX];
-    int starttls_pending;        /* 220 written; TLS starts once it is out */
-    int64_t data_bytes;          /* octets of DATA/BDAT read in this transaction */
-    char *rerun;              /* a command to run again after T_IPAUTH */
+    int starttls_pending; /* 220 written; TLS starts once it is out */
+    int64_t data_bytes;   /* octets of DATA/BDAT read in this transaction */
+    char *rerun;          /* a command to run again after T_IPAUTH */
     struct smtpd_task task;
-    int busy;                 /* a task or a tarpit delay is pending */
-    int dead;                 /* the connection is gone: free when not busy */
+    int busy; /* a task or a tarpit delay is pending */
+    int dead; /* the connection is gone: free when not busy */
     struct event *timer;
     struct event *tarpit;
     char tarpit_reply[SMTPD_REPLY_MAX];
     int tarpit_close;
-    int64_t t0;               /* start of the current wait */
+    int64_t t0; /* start of the current wait */
     int64_t data_t0;
     int64_t connected_ms;
     int nqueued;
@@ -222,7 +222,8 @@ void smtpd_session_task_done(struct smtpd_task *t);
 /* smtpd_session_shutdown - SIGTERM: idle sessions get 421 and close */
 void smtpd_session_shutdown(struct smtpd_loop *loop);
 /* smtpd_session_reply - write one reply line (CRLF added) */
-void smtpd_session_reply(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void smtpd_session_reply(struct session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* smtpd_cmd_txn_free - release a transaction (NULL ok) */
 void smtpd_cmd_txn_free(struct smtpd_txn *t);
 /* smtpd_session_process - handle buffered input until it needs more or waits */
@@ -307,7 +308,8 @@ struct suppress_query;
  */
 struct suppress_query *smtpd_job_keys(const struct smtpd_txn *x);
 /* smtpd_job_recipients - the recipient list with drops from the suppression lookup q (smtpd_job_keys) */
-void smtpd_job_recipients(struct smtpd_job *j, const struct session *s, const struct suppress_query *q);
+void smtpd_job_recipients(struct smtpd_job *j, const struct session *s,
+                          const struct suppress_query *q);
 /* smtpd_job_encode - the broker message. Ownership: *body new. -1 when it cannot be encoded */
 int smtpd_job_encode(struct smtpd_job *j, char **body, size_t *len);
 /* smtpd_job_first_stage - the routing key of the job (slip[0]) */

@@ -123,7 +123,8 @@ void smtpd_auth_abort(struct session *s)
 }
 
 /* refuse - a failed or refused attempt: slowed, maybe the last one of the session */
-static void refuse(struct session *s, const char *user, const char *why, const char *reply, const char *result)
+static void refuse(struct session *s, const char *user, const char *why, const char *reply,
+                   const char *result)
 {
     char u[120];
     int64_t delay;
@@ -152,7 +153,8 @@ static void verify(struct session *s, const char *user, const char *password)
         return;
     }
     if (authlimit_blocked(AUTHLIMIT_ADDR, s->ip, timeutil_mono_ms()) > 0) {
-        refuse(s, user, "too many failures from this address: not checked", AUTH_THROTTLED, "throttled");
+        refuse(s, user, "too many failures from this address: not checked", AUTH_THROTTLED,
+               "throttled");
         return;
     }
     s->task.user = xstrdup(user);
@@ -202,7 +204,8 @@ void smtpd_auth_command(struct session *s, char *args)
         return;
     }
     if (!smtpd_auth_offered(s)) {
-        smtpd_session_reply(s, "538 5.7.11 Encryption required for requested authentication mechanism");
+        smtpd_session_reply(
+            s, "538 5.7.11 Encryption required for requested authentication mechanism");
         msg_info("%s: [%s]: AUTH before TLS refused", s->id, s->ip);
         return;
     }

@@ -207,7 +207,8 @@ static void sanitize_helo(char *dst, size_t dstsz, const char *src)
 static void cmd_ehlo(struct session *s, char *args, int esmtp)
 {
     if (*args == 0) {
-        reject(s, esmtp ? "EHLO" : "HELO", "501 5.5.4 Syntax: %s hostname", esmtp ? "EHLO" : "HELO");
+        reject(s, esmtp ? "EHLO" : "HELO", "501 5.5.4 Syntax: %s hostname",
+               esmtp ? "EHLO" : "HELO");
         return;
     }
     sanitize_helo(s->helo, sizeof(s->helo), args);
@@ -339,8 +340,9 @@ static void cmd_mail(struct session *s, char *line, char *args)
     struct smtpd_task known;
     memset(&known, 0, sizeof(known));
     /* the pool re-checks the session's credential when its last check is older than smtpd_auth_recheck */
-    int r = auth_recheck_due(&s->acct, smtpd_conf.auth_recheck) ? -1
-                                                           : senderdomain_cached(s->acct.id, s->txn->from_domain, &known.sd);
+    int r = auth_recheck_due(&s->acct, smtpd_conf.auth_recheck)
+                ? -1
+                : senderdomain_cached(s->acct.id, s->txn->from_domain, &known.sd);
     if (r >= 0) { /* registered or not, as the database said a moment ago */
         known.kind = T_MAIL;
         known.rc = r ? TX_OK : TX_REJECT_POLICY;
@@ -357,8 +359,8 @@ static void mail_done(struct session *s, struct smtpd_task *t)
     if (x == NULL)
         return;
     if (t->auth_gone) { /* disabled, password changed, address no longer allowed */
-        msg_info("%s: [%s]: credential of account %s no longer valid: session unauthenticated", s->id, s->ip,
-                 s->acct.name);
+        msg_info("%s: [%s]: credential of account %s no longer valid: session unauthenticated",
+                 s->id, s->ip, s->acct.name);
         if (s->acct.by_ip)
             smtpd_auth_ip_forget(s->ip);
         auth_account_free(&s->acct);
@@ -380,7 +382,8 @@ static void mail_done(struct session *s, struct smtpd_task *t)
     }
     if (t->rc == TX_OK) {
         x->sd = t->sd;
-        if (account_list_has(s->acct.settings, "forbiddenSenders", x->from_local, strlen(x->from_local))) {
+        if (account_list_has(s->acct.settings, "forbiddenSenders", x->from_local,
+                             strlen(x->from_local))) {
             reject(s, "MAIL", "553 5.7.1 sender address not allowed");
             txn_end(s);
             return;
@@ -433,7 +436,8 @@ static void cmd_rcpt(struct session *s, char *args)
     r->email = xstrdup(addr);
     r->bare = xstrdup(a.bare);
     r->utf8 = a.utf8_local;
-    r->forbidden = account_list_has(s->acct.settings, "forbiddenRecipients", a.local, strlen(a.local));
+    r->forbidden =
+        account_list_has(s->acct.settings, "forbiddenRecipients", a.local, strlen(a.local));
     smtpd_session_reply(s, "250 2.1.5 Ok");
 }
 
@@ -646,7 +650,8 @@ void smtpd_cmd_done(struct session *s, struct smtpd_task *t)
             s->ipauth_tried = 1;
             s->acct = t->acct;
             memset(&t->acct, 0, sizeof(t->acct)); /* moved */
-            msg_info("%s: [%s] authenticated by source IP as account %s", s->id, s->ip, s->acct.name);
+            msg_info("%s: [%s] authenticated by source IP as account %s", s->id, s->ip,
+                     s->acct.name);
         } else if (t->rc == TX_REJECT_POLICY) {
             s->ipauth_tried = 1;
         } else {
@@ -672,7 +677,8 @@ void smtpd_cmd_done(struct session *s, struct smtpd_task *t)
             metrics_count("txmail_smtpd_messages_total", "status", "queued", 1);
         } else {
             reject(s, s->txn && s->txn->bdat ? "BDAT" : "DATA", "%s", t->reply);
-            metrics_count("txmail_smtpd_messages_total", "status", t->reply[0] == '4' ? "tempfail" : "rejected", 1);
+            metrics_count("txmail_smtpd_messages_total", "status",
+                          t->reply[0] == '4' ? "tempfail" : "rejected", 1);
         }
         txn_end(s);
         break;

@@ -11,8 +11,7 @@ enum {
     S_CR,    /* inside a line, after a CR not yet known to end it */
 };
 
-void smtpd_data_init(struct smtpd_data *d, struct buf *out, size_t limit,
-                     enum smtpd_data_mode mode)
+void smtpd_data_init(struct smtpd_data *d, struct buf *out, size_t limit, enum smtpd_data_mode mode)
 {
     memset(d, 0, sizeof(*d));
     d->mode = mode;

@@ -32,19 +32,19 @@ enum smtpd_data_mode { SMTPD_DATA_DOT, SMTPD_DATA_CHUNK };
 
 struct smtpd_data {
     enum smtpd_data_mode mode;
-    int state;               /* where in a line the stream is */
-    int prev_crlf;           /* the previous line ended with CRLF */
-    size_t line_len;         /* octets of the current line so far */
+    int state;       /* where in a line the stream is */
+    int prev_crlf;   /* the previous line ended with CRLF */
+    size_t line_len; /* octets of the current line so far */
     size_t max_line;
     size_t limit;
-    size_t received;         /* octets consumed from the wire */
+    size_t received; /* octets consumed from the wire */
     int too_long_line;
     int too_big;
-    int eightbit;            /* a byte >= 0x80 was seen */
-    int bare_lf;             /* a LF without CR before it was seen */
-    int bare_cr;             /* a CR without LF after it was seen */
-    int done;                /* DATA: the final dot was seen */
-    struct buf *out;         /* borrowed */
+    int eightbit;    /* a byte >= 0x80 was seen */
+    int bare_lf;     /* a LF without CR before it was seen */
+    int bare_cr;     /* a CR without LF after it was seen */
+    int done;        /* DATA: the final dot was seen */
+    struct buf *out; /* borrowed */
 };
 
 /* smtpd_data_init - start a message into out (emptied; its max is set to limit) */

@@ -3,8 +3,8 @@
 #include "smtpd_data.h"
 
 /* run - feed in pieces of step octets; returns the octets consumed */
-static size_t run(struct smtpd_data *d, struct buf *out, const char *in, size_t step,
-                  size_t limit, enum smtpd_data_mode mode)
+static size_t run(struct smtpd_data *d, struct buf *out, const char *in, size_t step, size_t limit,
+                  enum smtpd_data_mode mode)
 {
     size_t len = strlen(in), used = 0;
 
@@ -63,8 +63,10 @@ TT_TEST(bare_lf_is_flagged_and_never_the_end)
         TT_EQ_INT(d.bare_cr, 0);
     }
     /* the classic smuggling payload: one message, refused as a whole */
-    run(&d, &out, "x\r\n\n.\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n"
-                  "From: a@b.example\r\n\r\nsmuggled\r\n.\r\n", 3, 1000, SMTPD_DATA_DOT);
+    run(&d, &out,
+        "x\r\n\n.\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n"
+        "From: a@b.example\r\n\r\nsmuggled\r\n.\r\n",
+        3, 1000, SMTPD_DATA_DOT);
     TT_EQ_INT(d.done, 1);
     TT_EQ_INT(d.bare_lf, 1);
     /* clean CRLF text is not flagged */
@@ -182,13 +184,16 @@ TT_TEST(eightbit)
     struct smtpd_data d;
     struct buf out = BUF_INIT(0);
 
-    run(&d, &out, "Gr\xc3\xbc\xc3\x9f" "e\r\n.\r\n", 1, 1000, SMTPD_DATA_DOT);
+    run(&d, &out,
+        "Gr\xc3\xbc\xc3\x9f"
+        "e\r\n.\r\n",
+        1, 1000, SMTPD_DATA_DOT);
     TT_EQ_INT(d.eightbit, 1);
     buf_free(&out);
 }
 
 TT_MAIN(TT_CASE(dot_stuffing_and_end), TT_CASE(empty_message),
-        TT_CASE(bare_lf_is_flagged_and_never_the_end), TT_CASE(bare_cr_is_flagged_and_never_the_end),
-        TT_CASE(bdat_bare_newlines),
+        TT_CASE(bare_lf_is_flagged_and_never_the_end),
+        TT_CASE(bare_cr_is_flagged_and_never_the_end), TT_CASE(bdat_bare_newlines),
         TT_CASE(line_length), TT_CASE(size_limit_stops_buffering),
         TT_CASE(chunks_keep_dots_and_finish), TT_CASE(eightbit))

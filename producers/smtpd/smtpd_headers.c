@@ -17,8 +17,17 @@
 #define M4A_REF_MAX 50
 
 enum m4a_kind {
-    H_URL, H_HEADER, H_METHOD, H_USER, H_PASSWORD, H_REFERENCE, H_CAMPAIGN,
-    H_COST, H_AV, H_TR, H_SIGN,
+    H_URL,
+    H_HEADER,
+    H_METHOD,
+    H_USER,
+    H_PASSWORD,
+    H_REFERENCE,
+    H_CAMPAIGN,
+    H_COST,
+    H_AV,
+    H_TR,
+    H_SIGN,
 };
 
 static const struct {
@@ -41,8 +50,8 @@ static const struct {
 
 /* header names a notification endpoint may not set (as REST, contract §4.11) */
 static const char *const refused_names[] = {
-    "Host", "Content-Length", "Content-Type", "Transfer-Encoding", "Connection",
-    "X-Txmail-Signature", NULL,
+    "Host",       "Content-Length",     "Content-Type", "Transfer-Encoding",
+    "Connection", "X-Txmail-Signature", NULL,
 };
 
 void smtpd_headers_m4a_init(struct smtpd_m4a *m)
@@ -166,7 +175,7 @@ static int take_header(struct smtpd_m4a *m, const char *v, size_t n)
     /* duplicate keys (case-insensitive): the first occurrence is used */
     const char *key;
     json_t *jv;
-    json_object_foreach(m->headers, key, jv) {
+    json_object_foreach (m->headers, key, jv) {
         if (strlen(key) == kl && strncasecmp(key, k, kl) == 0)
             return 0;
     }
@@ -176,8 +185,8 @@ static int take_header(struct smtpd_m4a *m, const char *v, size_t n)
     return 0;
 }
 
-int smtpd_headers_m4a_field(struct smtpd_m4a *m, const char *name, size_t nlen,
-                    const char *value, size_t vlen, char *reply, size_t rsz)
+int smtpd_headers_m4a_field(struct smtpd_m4a *m, const char *name, size_t nlen, const char *value,
+                            size_t vlen, char *reply, size_t rsz)
 {
     size_t p = sizeof(SMTPD_M4A_PREFIX) - 1;
     struct buf v = BUF_INIT(1 << 20), dec = BUF_INIT(1 << 20);
@@ -188,7 +197,8 @@ int smtpd_headers_m4a_field(struct smtpd_m4a *m, const char *name, size_t nlen,
     if (!smtpd_headers_m4a_is(name, nlen))
         return 0;
     for (int i = 0; known[i].suffix; i++)
-        if (strlen(known[i].suffix) == nlen - p && strncasecmp(name + p, known[i].suffix, nlen - p) == 0) {
+        if (strlen(known[i].suffix) == nlen - p &&
+            strncasecmp(name + p, known[i].suffix, nlen - p) == 0) {
             suffix = known[i].suffix;
             kind = known[i].kind;
         }

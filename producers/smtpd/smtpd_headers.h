@@ -22,13 +22,13 @@
 
 struct smtpd_m4a {
     char *url;
-    json_t *headers;            /* NOTIFICATION-HEADER key -> value (first key wins) */
-    size_t headers_total;       /* characters of every NOTIFICATION-HEADER value */
-    int nheaders;               /* NOTIFICATION-HEADER fields seen */
+    json_t *headers;      /* NOTIFICATION-HEADER key -> value (first key wins) */
+    size_t headers_total; /* characters of every NOTIFICATION-HEADER value */
+    int nheaders;         /* NOTIFICATION-HEADER fields seen */
     char *auth_method, *auth_user, *auth_password;
     char *reference, *campaign_id, *cost_center;
     int antivirus, trace_recover, message_signing; /* -1 absent, 0, 1 */
-    unsigned seen;              /* headers already taken (first occurrence wins) */
+    unsigned seen; /* headers already taken (first occurrence wins) */
 };
 
 void smtpd_headers_m4a_init(struct smtpd_m4a *m);
@@ -40,8 +40,8 @@ int smtpd_headers_m4a_is(const char *name, size_t len);
  * smtpd_headers_m4a_field - take one X-RETARUS-M4A-* field (value as in the
  * message, folds included). 0, or -1 with the 554 reply in reply.
  */
-int smtpd_headers_m4a_field(struct smtpd_m4a *m, const char *name, size_t nlen,
-                    const char *value, size_t vlen, char *reply, size_t rsz);
+int smtpd_headers_m4a_field(struct smtpd_m4a *m, const char *name, size_t nlen, const char *value,
+                            size_t vlen, char *reply, size_t rsz);
 /* smtpd_headers_m4a_complete - the notification headers are complete; -1 with the 554 reply */
 int smtpd_headers_m4a_complete(const struct smtpd_m4a *m, char *reply, size_t rsz);
 /* smtpd_headers_m4a_any_notification - a NOTIFICATION-* header was given */

@@ -9,7 +9,8 @@ static char reply[600];
 static int take(struct smtpd_m4a *m, const char *name, const char *value)
 {
     reply[0] = 0;
-    return smtpd_headers_m4a_field(m, name, strlen(name), value, strlen(value), reply, sizeof(reply));
+    return smtpd_headers_m4a_field(m, name, strlen(name), value, strlen(value), reply,
+                                   sizeof(reply));
 }
 
 /* one header alone: its reply ("" when valid) */
@@ -28,9 +29,12 @@ TT_TEST(sample_headers)
     struct smtpd_m4a m;
     char *ep = NULL;
 
-    TT_EQ_INT(crypto_set_master_key("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"), 0);
+    TT_EQ_INT(
+        crypto_set_master_key("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"),
+        0);
     smtpd_headers_m4a_init(&m);
-    TT_EQ_INT(take(&m, "X-RETARUS-M4A-NOTIFICATION-URL", " https://receiver.example.com/retarus"), 0);
+    TT_EQ_INT(take(&m, "X-RETARUS-M4A-NOTIFICATION-URL", " https://receiver.example.com/retarus"),
+              0);
     TT_EQ_INT(take(&m, "x-retarus-m4a-notification-header", "key-1=value-1"), 0);
     TT_EQ_INT(take(&m, "X-RETARUS-M4A-NOTIFICATION-HEADER", "key-2=value-2"), 0);
     TT_EQ_INT(take(&m, "X-RETARUS-M4A-NOTIFICATION-HEADER", "KEY-1=other"), 0); /* first wins */
@@ -53,8 +57,10 @@ TT_TEST(sample_headers)
     TT_EQ_INT(smtpd_headers_m4a_endpoint(&m, &ep), 0);
     json_t *j = json_loads(ep, 0, NULL);
     TT_EQ_STR(json_string_value(json_object_get(j, "url")), "https://receiver.example.com/retarus");
-    TT_EQ_STR(json_string_value(json_object_get(json_object_get(j, "headers"), "key-1")), "value-1");
-    TT_EQ_STR(json_string_value(json_object_get(json_object_get(j, "headers"), "key-2")), "value-2");
+    TT_EQ_STR(json_string_value(json_object_get(json_object_get(j, "headers"), "key-1")),
+              "value-1");
+    TT_EQ_STR(json_string_value(json_object_get(json_object_get(j, "headers"), "key-2")),
+              "value-2");
     TT_EQ_INT(json_object_size(json_object_get(j, "headers")), 2);
     json_t *a = json_object_get(j, "authentication");
     TT_EQ_STR(json_string_value(json_object_get(a, "method")), "BASIC");
@@ -96,10 +102,13 @@ TT_TEST(invalid_values)
     TT_EQ_STR(alone("X-RETARUS-M4A-NOTIFICATION-HEADER", "Authorization=Bearer x"), "");
     TT_EQ_STR(alone("X-RETARUS-M4A-NOTIFICATION-AUTH-METHOD", "DIGEST"),
               "554 5.6.0 Invalid value for X-RETARUS-M4A-NOTIFICATION-AUTH-METHOD");
-    TT_EQ_STR(alone("X-RETARUS-M4A-REFERENCE", "123456789012345678901234567890123456789012345678901"),
-              "554 5.6.0 Invalid value for X-RETARUS-M4A-REFERENCE");
-    TT_EQ_STR(alone("X-RETARUS-M4A-REFERENCE", "12345678901234567890123456789012345678901234567890"), "");
-    TT_EQ_STR(alone("X-RETARUS-M4A-COST-CENTER", "\xff\xfe"), "554 5.6.0 Invalid value for X-RETARUS-M4A-COST-CENTER");
+    TT_EQ_STR(
+        alone("X-RETARUS-M4A-REFERENCE", "123456789012345678901234567890123456789012345678901"),
+        "554 5.6.0 Invalid value for X-RETARUS-M4A-REFERENCE");
+    TT_EQ_STR(
+        alone("X-RETARUS-M4A-REFERENCE", "12345678901234567890123456789012345678901234567890"), "");
+    TT_EQ_STR(alone("X-RETARUS-M4A-COST-CENTER", "\xff\xfe"),
+              "554 5.6.0 Invalid value for X-RETARUS-M4A-COST-CENTER");
     TT_EQ_STR(alone("X-RETARUS-M4A-ANTIVIRUS-ACTIVE", "yes"),
               "554 5.6.0 Invalid value for X-RETARUS-M4A-ANTIVIRUS-ACTIVE");
     TT_EQ_STR(alone("x-retarus-m4a-message-signing-active", "1"),
@@ -133,18 +142,26 @@ static const char *complete(const char *const *hdrs)
 TT_TEST(completeness)
 {
     const char *a[] = {"X-RETARUS-M4A-NOTIFICATION-HEADER", "k=v", NULL};
-    const char *b[] = {"X-RETARUS-M4A-NOTIFICATION-URL", "http://h.example/", "X-RETARUS-M4A-NOTIFICATION-AUTH-METHOD",
-                       "BASIC", "X-RETARUS-M4A-NOTIFICATION-AUTH-USER", "u", NULL};
-    const char *c[] = {"X-RETARUS-M4A-NOTIFICATION-URL", "http://h.example/", "X-RETARUS-M4A-NOTIFICATION-AUTH-PASSWORD",
-                       "p", NULL};
-    const char *d[] = {"X-RETARUS-M4A-NOTIFICATION-URL", "http://h.example/", "X-RETARUS-M4A-NOTIFICATION-AUTH-METHOD",
-                       "basic", NULL};
+    const char *b[] = {"X-RETARUS-M4A-NOTIFICATION-URL",
+                       "http://h.example/",
+                       "X-RETARUS-M4A-NOTIFICATION-AUTH-METHOD",
+                       "BASIC",
+                       "X-RETARUS-M4A-NOTIFICATION-AUTH-USER",
+                       "u",
+                       NULL};
+    const char *c[] = {"X-RETARUS-M4A-NOTIFICATION-URL", "http://h.example/",
+                       "X-RETARUS-M4A-NOTIFICATION-AUTH-PASSWORD", "p", NULL};
+    const char *d[] = {"X-RETARUS-M4A-NOTIFICATION-URL", "http://h.example/",
+                       "X-RETARUS-M4A-NOTIFICATION-AUTH-METHOD", "basic", NULL};
     const char *e[] = {"X-RETARUS-M4A-REFERENCE", "r", NULL};
 
     TT_EQ_STR(complete(a), "554 5.6.0 Missing mandatory value for X-RETARUS-M4A-NOTIFICATION-URL");
-    TT_EQ_STR(complete(b), "554 5.6.0 Missing mandatory value for X-RETARUS-M4A-NOTIFICATION-AUTH-PASSWORD");
-    TT_EQ_STR(complete(c), "554 5.6.0 Missing mandatory value for X-RETARUS-M4A-NOTIFICATION-AUTH-METHOD");
-    TT_EQ_STR(complete(d), "554 5.6.0 Missing mandatory value for X-RETARUS-M4A-NOTIFICATION-AUTH-USER");
+    TT_EQ_STR(complete(b),
+              "554 5.6.0 Missing mandatory value for X-RETARUS-M4A-NOTIFICATION-AUTH-PASSWORD");
+    TT_EQ_STR(complete(c),
+              "554 5.6.0 Missing mandatory value for X-RETARUS-M4A-NOTIFICATION-AUTH-METHOD");
+    TT_EQ_STR(complete(d),
+              "554 5.6.0 Missing mandatory value for X-RETARUS-M4A-NOTIFICATION-AUTH-USER");
     TT_EQ_STR(complete(e), "");
 }
 

@@ -120,7 +120,10 @@ static void received(struct buf *b, const struct session *s, const struct smtpd_
     char date[64], proto[16];
 
     rfc5322_date(date, sizeof(date), j->received_ms);
-    snprintf(proto, sizeof(proto), "%s%s%s", x->smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP",
+    snprintf(proto, sizeof(proto), "%s%s%s",
+             x->smtputf8 ? "UTF8SMTP"
+             : s->esmtp  ? "ESMTP"
+                         : "SMTP",
              s->tls ? "S" : "", s->sasl ? "A" : "");
     buf_printf(b, "Received: from %s (%s%s%s)\r\n", s->helo[0] ? s->helo : "unknown",
                strchr(s->ip, ':') ? "[IPv6:" : "[", s->ip, "]");
@@ -164,7 +167,8 @@ static int check_m4a(struct smtpd_job *j, const struct smtpd_fields *fs,
     for (int i = 0; i < fs->n; i++) {
         const struct smtpd_field *f = &fs->f[i];
         if (smtpd_headers_m4a_is(f->name, f->name_len) &&
-            smtpd_headers_m4a_field(&j->m4a, f->name, f->name_len, f->value, f->value_len, reply, rsz) < 0)
+            smtpd_headers_m4a_field(&j->m4a, f->name, f->name_len, f->value, f->value_len, reply,
+                                    rsz) < 0)
             return -1;
         if (smtpd_mime_field_is(f, "From"))
             *from = f; /* at most one (smtpd_msghdr_parse) */
@@ -203,7 +207,9 @@ static int check_originator(const struct smtpd_txn *x, struct smtpd_job *j,
         int sr = smtpd_msghdr_mailboxes(sender->value, sender->value_len, x->from_domain, ignored,
                                         sizeof(ignored));
         if (sr <= 0) {
-            snprintf(reply, rsz, sr < 0 ? "554 5.6.0 Invalid value for Sender" : "550 5.7.1 Unsupported value for Sender");
+            snprintf(reply, rsz,
+                     sr < 0 ? "554 5.6.0 Invalid value for Sender"
+                            : "550 5.7.1 Unsupported value for Sender");
             return -1;
         }
     }
@@ -222,9 +228,12 @@ static int check_features(const struct session *s, struct smtpd_job *j, struct f
 {
     const struct smtpd_txn *x = s->txn;
 
-    if (feature(s, j->m4a.antivirus, "antivirus", "antivirus", "ANTIVIRUS-ACTIVE", reply, rsz, &ft->av) < 0 ||
-        feature(s, j->m4a.trace_recover, "traceRecover", "traceRecover", "TRACE-RECOVER-ACTIVE", reply, rsz, &ft->tr) < 0 ||
-        feature(s, j->m4a.message_signing, "messageSigning", "messageSigning", "MESSAGE-SIGNING-ACTIVE", reply, rsz, &ft->sign) < 0)
+    if (feature(s, j->m4a.antivirus, "antivirus", "antivirus", "ANTIVIRUS-ACTIVE", reply, rsz,
+                &ft->av) < 0 ||
+        feature(s, j->m4a.trace_recover, "traceRecover", "traceRecover", "TRACE-RECOVER-ACTIVE",
+                reply, rsz, &ft->tr) < 0 ||
+        feature(s, j->m4a.message_signing, "messageSigning", "messageSigning",
+                "MESSAGE-SIGNING-ACTIVE", reply, rsz, &ft->sign) < 0)
         return -1;
     ft->av = ft->av || ft->tr; /* Trace & Recover needs the scan (contract §16.2) */
     ft->spam = account_default_bool(s->acct.settings, "spamCheck");
@@ -313,7 +322,8 @@ static json_t *options_json(json_t *st, const struct features *ft)
 }
 
 /* job_data - the job's data, without the recipients (smtpd_job_recipients). Ownership: new. */
-static json_t *job_data(const struct session *s, const struct smtpd_job *j, const struct features *ft)
+static json_t *job_data(const struct session *s, const struct smtpd_job *j,
+                        const struct features *ft)
 {
     const struct smtpd_txn *x = s->txn;
     json_t *st = s->acct.settings;
@@ -321,7 +331,8 @@ static json_t *job_data(const struct session *s, const struct smtpd_job *j, cons
     json_t *d = json_object(), *acct = json_object(), *sd = json_object(), *set = json_object();
 
     json_object_set_new(d, "entry", json_string("smtp"));
-    json_object_set_new(d, "receivedTs", json_string(timeutil_iso8601(ts, sizeof(ts), j->received_ms)));
+    json_object_set_new(d, "receivedTs",
+                        json_string(timeutil_iso8601(ts, sizeof(ts), j->received_ms)));
     json_object_set_new(acct, "id", json_integer(s->acct.id));
     json_object_set_new(acct, "name", json_string(s->acct.name));
     json_object_set_new(acct, "customerNo", json_string(s->acct.customer_no));
@@ -343,8 +354,10 @@ static json_t *job_data(const struct session *s, const struct smtpd_job *j, cons
     json_object_set_new(d, "eightbit", json_boolean(x->body8bit || x->data.eightbit));
     json_object_set_new(d, "options", options_json(st, ft));
     json_object_set_new(set, "autoEscapeHtml", json_boolean(account_feature(st, "autoEscapeHtml")));
-    json_object_set_new(set, "oneClickUnsubscribe", json_boolean(account_feature(st, "oneClickUnsubscribe")));
-    json_object_set_new(set, "trackingWindowDays", getor(st, "trackingWindowDays", json_integer(10)));
+    json_object_set_new(set, "oneClickUnsubscribe",
+                        json_boolean(account_feature(st, "oneClickUnsubscribe")));
+    json_object_set_new(set, "trackingWindowDays",
+                        getor(st, "trackingWindowDays", json_integer(10)));
     json_object_set_new(d, "settings", set);
     return d;
 }
@@ -370,8 +383,7 @@ int smtpd_job_check(const struct session *s, const char *job_id, struct smtpd_jo
         goto out;
     if (check_m4a(j, &fs, &from, &sender, reply, rsz) < 0 ||
         check_originator(x, j, from, sender, reply, rsz) < 0 ||
-        check_features(s, j, &ft, reply, rsz) < 0 ||
-        check_attachments(s, msg, len, reply, rsz) < 0)
+        check_features(s, j, &ft, reply, rsz) < 0 || check_attachments(s, msg, len, reply, rsz) < 0)
         goto out;
     if (smtpd_headers_m4a_endpoint(&j->m4a, &j->notification) < 0) {
         msg_warn("%s: cannot encrypt the notification password: master_key_file is not set", s->id);
@@ -405,7 +417,8 @@ struct suppress_query *smtpd_job_keys(const struct smtpd_txn *x)
     return q;
 }
 
-void smtpd_job_recipients(struct smtpd_job *j, const struct session *s, const struct suppress_query *q)
+void smtpd_job_recipients(struct smtpd_job *j, const struct session *s,
+                          const struct suppress_query *q)
 {
     const struct smtpd_txn *x = s->txn;
     json_t *list = json_object_get(j->data, "recipients");
@@ -509,13 +522,15 @@ void smtpd_job_log(const struct smtpd_job *j, const struct session *s, const cha
     size_t i;
 
     msg_printable(pf, sizeof(pf), from, strlen(from));
-    json_array_foreach(list, i, e) {
+    json_array_foreach (list, i, e) {
         const char *to = json_string_value(json_object_get(e, "email"));
         json_t *drop = json_object_get(e, "drop");
         msg_printable(pt, sizeof(pt), to, strlen(to));
-        msg_info("%s: client=[%s], session=%s, account=%s, from=<%s>, to=<%s>, size=%zu, status=%s%s%s%s",
+        msg_info("%s: client=[%s], session=%s, account=%s, from=<%s>, to=<%s>, size=%zu, "
+                 "status=%s%s%s%s",
                  json_string_value(json_object_get(e, "rid")), s->ip, s->id, s->acct.name, pf, pt,
-                 s->txn->msg.len, json_is_object(drop) && strcmp(status, "queued") == 0 ? "dropped" : status,
+                 s->txn->msg.len,
+                 json_is_object(drop) && strcmp(status, "queued") == 0 ? "dropped" : status,
                  json_is_object(drop) ? " (" : "",
                  json_is_object(drop) ? json_string_value(json_object_get(drop, "subType")) : "",
                  json_is_object(drop) ? ")" : "");

@@ -368,7 +368,8 @@ static int pct_decode(const char *s, size_t n, struct buf *out)
             int h, l;
             if (i + 2 >= n)
                 return -1;
-            if ((h = hexval((unsigned char)s[i + 1])) < 0 || (l = hexval((unsigned char)s[i + 2])) < 0)
+            if ((h = hexval((unsigned char)s[i + 1])) < 0 ||
+                (l = hexval((unsigned char)s[i + 2])) < 0)
                 return -1;
             buf_putc(out, h * 16 + l);
             i += 2;
@@ -392,7 +393,8 @@ static int ext_value(const char *s, size_t n, struct buf *out)
         return -1;
     }
     if (q1 == s) /* no charset: take the octets as they are */
-        rc = codec_utf8_valid(buf_ptr(&raw), raw.len) ? (buf_append(out, buf_ptr(&raw), raw.len), 0) : -1;
+        rc = codec_utf8_valid(buf_ptr(&raw), raw.len) ? (buf_append(out, buf_ptr(&raw), raw.len), 0)
+                                                      : -1;
     else
         rc = to_utf8(s, (size_t)(q1 - s), buf_ptr(&raw), raw.len, out);
     buf_free(&raw);
@@ -401,7 +403,7 @@ static int ext_value(const char *s, size_t n, struct buf *out)
 
 /* the forms of one parameter in a field value (RFC 2045, RFC 2231) */
 struct param_forms {
-    struct buf plain, ext;                  /* name=, name*= */
+    struct buf plain, ext; /* name=, name*= */
     int have_plain, have_ext;
     struct section sec[PARAM_SECTIONS_MAX]; /* name*0=, name*1*=, ... */
 };
@@ -628,8 +630,8 @@ static int delimiter_ok(const char *p, const char *end)
 }
 
 /* find_delim - the next delimiter line starting at or after from (at a line start) */
-static const char *find_delim(const char *body, const char *from, const char *end,
-                              const char *dash, size_t dlen)
+static const char *find_delim(const char *body, const char *from, const char *end, const char *dash,
+                              size_t dlen)
 {
     const char *p = from;
 
@@ -671,7 +673,8 @@ static enum smtpd_mime_walk entity(struct walk *w, const char *p, size_t len, in
     if (strncmp(type, "multipart/", 10) == 0) {
         char dash[256 + 4];
         struct buf b = BUF_INIT(1024);
-        if (smtpd_mime_param(buf_ptr(&ct), ct.len, "boundary", &b) < 0 || b.len == 0 || b.len > 200) {
+        if (smtpd_mime_param(buf_ptr(&ct), ct.len, "boundary", &b) < 0 || b.len == 0 ||
+            b.len > 200) {
             buf_free(&b);
             goto out; /* no usable boundary: a leaf */
         }

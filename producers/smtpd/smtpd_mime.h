@@ -20,17 +20,17 @@
 #define SMTPD_MIME_PARTS_MAX 10000 /* entities in one message */
 
 struct smtpd_field {
-    const char *name;        /* points into the message */
+    const char *name; /* points into the message */
     size_t name_len;
-    const char *value;       /* after the colon, folds included, without the final CRLF */
+    const char *value; /* after the colon, folds included, without the final CRLF */
     size_t value_len;
-    size_t off, len;         /* the whole field with its final CRLF */
+    size_t off, len; /* the whole field with its final CRLF */
 };
 
 struct smtpd_fields {
     struct smtpd_field *f;
     int n, cap;
-    size_t body_off;         /* first octet of the body (after the blank line) */
+    size_t body_off; /* first octet of the body (after the blank line) */
 };
 
 /*

@@ -41,11 +41,13 @@ TT_TEST(encoded_words)
     const char *in = "=?UTF-8?B?w6RiYw==?= =?ISO-8859-1?Q?_=E4x?= tail =?bogus";
 
     smtpd_mime_decode2047(in, strlen(in), &b);
-    TT_EQ_STR(buf_ptr(&b), "\xc3\xa4" "bc \xc3\xa4x tail =?bogus");
+    TT_EQ_STR(buf_ptr(&b), "\xc3\xa4"
+                           "bc \xc3\xa4x tail =?bogus");
     buf_reset(&b);
     in = "=?utf-8?b?w6RiYw?="; /* padding left out */
     smtpd_mime_decode2047(in, strlen(in), &b);
-    TT_EQ_STR(buf_ptr(&b), "\xc3\xa4" "bc");
+    TT_EQ_STR(buf_ptr(&b), "\xc3\xa4"
+                           "bc");
     buf_free(&b);
 }
 
@@ -56,9 +58,11 @@ TT_TEST(parameters)
 
     TT_EQ_STR(param("attachment; filename=\"a b.exe\"", "filename", &b), "a b.exe");
     TT_EQ_STR(param("attachment; FILENAME=plain.txt; size=3", "filename", &b), "plain.txt");
-    TT_EQ_STR(param("attachment; filename*=UTF-8''%E2%82%AC.exe", "filename", &b), "\xe2\x82\xac.exe");
+    TT_EQ_STR(param("attachment; filename*=UTF-8''%E2%82%AC.exe", "filename", &b),
+              "\xe2\x82\xac.exe");
     TT_EQ_STR(param("attachment; filename*0*=UTF-8''%E2%82%AC; filename*1=\".e\"; filename*2=xe",
-                    "filename", &b), "\xe2\x82\xac.exe");
+                    "filename", &b),
+              "\xe2\x82\xac.exe");
     TT_EQ_STR(param("application/x; name=\"=?UTF-8?Q?r=C3=A9sum=C3=A9.exe?=\"", "name", &b),
               "r\xc3\xa9sum\xc3\xa9.exe");
     TT_EQ_STR(param("text/plain (comment; name=x.exe); charset=utf-8", "charset", &b), "utf-8");
@@ -96,31 +100,33 @@ static int walk(const char *m, struct buf *name)
 TT_TEST(attachments)
 {
     struct buf name = BUF_INIT(1000);
-    const char *ok =
-        "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
-        "preamble\r\n--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
-        "--b1\r\nContent-Type: application/pdf; name=\"x.pdf\"\r\n"
-        "Content-Disposition: attachment; filename=\"x.pdf\"\r\n\r\nJVBER\r\n--b1--\r\nepilogue\r\n";
+    const char *ok = "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+                     "preamble\r\n--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+                     "--b1\r\nContent-Type: application/pdf; name=\"x.pdf\"\r\n"
+                     "Content-Disposition: attachment; "
+                     "filename=\"x.pdf\"\r\n\r\nJVBER\r\n--b1--\r\nepilogue\r\n";
     TT_EQ_INT(walk(ok, &name), SMTPD_MIME_OK);
-    const char *nested =
-        "Content-Type: multipart/mixed; boundary=outer\r\n\r\n"
-        "--outer\r\nContent-Type: multipart/alternative; boundary=inner\r\n\r\n"
-        "--inner\r\nContent-Type: text/plain\r\n\r\nx\r\n--inner--\r\n"
-        "--outer\r\nContent-Type: message/rfc822\r\n\r\n"
-        "Subject: fwd\r\nContent-Type: multipart/mixed; boundary=deep\r\n\r\n"
-        "--deep\r\nContent-Type: application/octet-stream\r\n"
-        "Content-Disposition: attachment;\r\n filename*=UTF-8''inv%C3%B6ice.exe\r\n\r\nTVqQ\r\n--deep--\r\n"
-        "--outer--\r\n";
+    const char *nested = "Content-Type: multipart/mixed; boundary=outer\r\n\r\n"
+                         "--outer\r\nContent-Type: multipart/alternative; boundary=inner\r\n\r\n"
+                         "--inner\r\nContent-Type: text/plain\r\n\r\nx\r\n--inner--\r\n"
+                         "--outer\r\nContent-Type: message/rfc822\r\n\r\n"
+                         "Subject: fwd\r\nContent-Type: multipart/mixed; boundary=deep\r\n\r\n"
+                         "--deep\r\nContent-Type: application/octet-stream\r\n"
+                         "Content-Disposition: attachment;\r\n "
+                         "filename*=UTF-8''inv%C3%B6ice.exe\r\n\r\nTVqQ\r\n--deep--\r\n"
+                         "--outer--\r\n";
     TT_EQ_INT(walk(nested, &name), SMTPD_MIME_FORBIDDEN);
     TT_EQ_STR(buf_ptr(&name), "inv\xc3\xb6ice.exe");
     /* a boundary that is only a prefix of a line is no delimiter */
     const char *prefix =
         "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
-        "--bx not a delimiter\r\n--b\r\nContent-Type: text/plain; name=run.bat\r\n\r\nx\r\n--b--\r\n";
+        "--bx not a delimiter\r\n--b\r\nContent-Type: text/plain; "
+        "name=run.bat\r\n\r\nx\r\n--b--\r\n";
     TT_EQ_INT(walk(prefix, &name), SMTPD_MIME_FORBIDDEN);
     TT_EQ_STR(buf_ptr(&name), "run.bat");
     /* a single-part message that is itself an attachment */
-    TT_EQ_INT(walk("Content-Type: application/x; name=\"a.scr\"\r\n\r\nx\r\n", &name), SMTPD_MIME_FORBIDDEN);
+    TT_EQ_INT(walk("Content-Type: application/x; name=\"a.scr\"\r\n\r\nx\r\n", &name),
+              SMTPD_MIME_FORBIDDEN);
     /* nesting beyond the bound */
     struct buf deep = BUF_INIT(1 << 20);
     for (int i = 0; i < 40; i++)
@@ -128,8 +134,9 @@ TT_TEST(attachments)
     buf_puts(&deep, "Content-Type: text/plain\r\n\r\nx\r\n");
     TT_EQ_INT(walk(buf_ptr(&deep), &name), SMTPD_MIME_COMPLEX);
     /* truncated and malformed structures end quietly */
-    TT_EQ_INT(walk("Content-Type: multipart/mixed; boundary=z\r\n\r\n--z\r\nContent-Type: te", &name),
-              SMTPD_MIME_OK);
+    TT_EQ_INT(
+        walk("Content-Type: multipart/mixed; boundary=z\r\n\r\n--z\r\nContent-Type: te", &name),
+        SMTPD_MIME_OK);
     TT_EQ_INT(walk("Content-Type: multipart/mixed\r\n\r\n--z\r\n", &name), SMTPD_MIME_OK);
     buf_free(&deep);
     buf_free(&name);

@@ -15,16 +15,38 @@
 
 /* fields that may occur once (RFC 5322 3.6 and the MIME fields of the message) */
 static const char *const single[] = {
-    "Date", "From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Message-ID", "In-Reply-To",
-    "References", "Subject", "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
-    "Content-Disposition", "Content-ID", NULL,
+    "Date",
+    "From",
+    "Sender",
+    "Reply-To",
+    "To",
+    "Cc",
+    "Bcc",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    "Subject",
+    "MIME-Version",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+    "Content-Disposition",
+    "Content-ID",
+    NULL,
 };
 
 /* X-RETARUS-M4A-* control fields that may occur once (all but NOTIFICATION-HEADER) */
 static const char *const single_m4a[] = {
-    "NOTIFICATION-URL", "NOTIFICATION-AUTH-METHOD", "NOTIFICATION-AUTH-USER",
-    "NOTIFICATION-AUTH-PASSWORD", "REFERENCE", "CAMPAIGN-ID", "COST-CENTER", "ANTIVIRUS-ACTIVE",
-    "TRACE-RECOVER-ACTIVE", "MESSAGE-SIGNING-ACTIVE", NULL,
+    "NOTIFICATION-URL",
+    "NOTIFICATION-AUTH-METHOD",
+    "NOTIFICATION-AUTH-USER",
+    "NOTIFICATION-AUTH-PASSWORD",
+    "REFERENCE",
+    "CAMPAIGN-ID",
+    "COST-CENTER",
+    "ANTIVIRUS-ACTIVE",
+    "TRACE-RECOVER-ACTIVE",
+    "MESSAGE-SIGNING-ACTIVE",
+    NULL,
 };
 
 static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
@@ -131,7 +153,8 @@ static enum smtpd_msghdr_rc duplicates(const struct smtpd_fields *fs, char *repl
         if (canon == NULL)
             continue;
         for (int j = i + 1; j < fs->n; j++) {
-            if (fs->f[j].name_len != f->name_len || strncasecmp(fs->f[j].name, f->name, f->name_len) != 0)
+            if (fs->f[j].name_len != f->name_len ||
+                strncasecmp(fs->f[j].name, f->name, f->name_len) != 0)
                 continue;
             if (strcmp(canon, "From") == 0 || strcmp(canon, "Sender") == 0)
                 snprintf(reply, rsz, "550 5.7.1 Unsupported value for %s", canon);
@@ -144,8 +167,8 @@ static enum smtpd_msghdr_rc duplicates(const struct smtpd_fields *fs, char *repl
 }
 
 struct gm_warnings {
-    int refuse;          /* a warning that means "read otherwise by someone" */
-    int split;           /* ... about the split itself (the line rules should have caught it) */
+    int refuse; /* a warning that means "read otherwise by someone" */
+    int split;  /* ... about the split itself (the line rules should have caught it) */
     char item[80];
 };
 
@@ -246,8 +269,10 @@ static enum smtpd_msghdr_rc cross_check(const char *msg, size_t hend, const stru
         }
         const char *rn = h ? g_mime_header_get_raw_name(h) : NULL;
         const char *rv = h ? g_mime_header_get_raw_value(h) : NULL;
-        if (h == NULL || rn == NULL || rv == NULL || strlen(rn) != f->name_len || memcmp(rn, f->name, f->name_len) != 0 ||
-            g_mime_header_get_offset(h) != (gint64)f->off || !same_value(rv, f->value, f->value_len)) {
+        if (h == NULL || rn == NULL || rv == NULL || strlen(rn) != f->name_len ||
+            memcmp(rn, f->name, f->name_len) != 0 ||
+            g_mime_header_get_offset(h) != (gint64)f->off ||
+            !same_value(rv, f->value, f->value_len)) {
             snprintf(reply, rsz, "550 5.6.0 Malformed header: ambiguous field list");
             rc = SMTPD_MSGHDR_DISAGREE;
             goto out;
@@ -266,8 +291,8 @@ out:
     return rc;
 }
 
-enum smtpd_msghdr_rc smtpd_msghdr_parse(const char *msg, size_t len, struct smtpd_fields *out, int max,
-                                        char *reply, size_t rsz)
+enum smtpd_msghdr_rc smtpd_msghdr_parse(const char *msg, size_t len, struct smtpd_fields *out,
+                                        int max, char *reply, size_t rsz)
 {
     enum smtpd_msghdr_rc rc;
 
@@ -287,7 +312,7 @@ enum smtpd_msghdr_rc smtpd_msghdr_parse(const char *msg, size_t len, struct smtp
 /* ---- address lists ------------------------------------------------------ */
 
 struct walk {
-    const char *raw;       /* the unfolded value (NUL-terminated) */
+    const char *raw; /* the unfolded value (NUL-terminated) */
     const char *domain;
     char *first;
     size_t firstsz;
@@ -307,8 +332,8 @@ static void mailbox(struct walk *w, InternetAddressMailbox *mb)
     struct addr pa;
 
     if (a == NULL || strlen(a) > 254 || (at = strrchr(a, '@')) == NULL ||
-        addr_parse_bare(a, strlen(a), &pa) < 0 || strlen(pa.bare) > 254 || ++w->count > MAILBOXES_MAX ||
-        !domain_written(w->raw, at + 1, pa.domain)) {
+        addr_parse_bare(a, strlen(a), &pa) < 0 || strlen(pa.bare) > 254 ||
+        ++w->count > MAILBOXES_MAX || !domain_written(w->raw, at + 1, pa.domain)) {
         w->rc = -1;
         return;
     }
@@ -387,7 +412,8 @@ static int brackets_ok(const char *p)
     return !quoted && !depth && !angle;
 }
 
-static void on_address_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer data)
+static void on_address_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
+                               gpointer data)
 {
     (void)offset;
     (void)item;

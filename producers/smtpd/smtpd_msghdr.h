@@ -41,10 +41,10 @@
 
 enum smtpd_msghdr_rc {
     SMTPD_MSGHDR_OK = 0,
-    SMTPD_MSGHDR_MALFORMED = -1,  /* refused by the line rules or a GMime warning (reply set) */
-    SMTPD_MSGHDR_DUPLICATE = -2,  /* a single-instance field twice (reply set) */
-    SMTPD_MSGHDR_TOO_MANY = -3,   /* more than max fields (reply set) */
-    SMTPD_MSGHDR_DISAGREE = -4,   /* GMime reads it otherwise (reply set; a bug if ever seen) */
+    SMTPD_MSGHDR_MALFORMED = -1, /* refused by the line rules or a GMime warning (reply set) */
+    SMTPD_MSGHDR_DUPLICATE = -2, /* a single-instance field twice (reply set) */
+    SMTPD_MSGHDR_TOO_MANY = -3,  /* more than max fields (reply set) */
+    SMTPD_MSGHDR_DISAGREE = -4,  /* GMime reads it otherwise (reply set; a bug if ever seen) */
 };
 
 /*
@@ -54,8 +54,8 @@ enum smtpd_msghdr_rc {
  * reply holds the SMTP reply. Ownership: out->f is new in both cases
  * (smtpd_mime_fields_free).
  */
-enum smtpd_msghdr_rc smtpd_msghdr_parse(const char *msg, size_t len, struct smtpd_fields *out, int max,
-                                        char *reply, size_t rsz);
+enum smtpd_msghdr_rc smtpd_msghdr_parse(const char *msg, size_t len, struct smtpd_fields *out,
+                                        int max, char *reply, size_t rsz);
 
 /*
  * smtpd_msghdr_mailboxes - check an address-list field value v[0..n)
@@ -67,6 +67,7 @@ enum smtpd_msghdr_rc smtpd_msghdr_parse(const char *msg, size_t len, struct smtp
  * all, more than 100 mailboxes, an address txmail cannot use, a domain
  * written with comments or obsolete syntax).
  */
-int smtpd_msghdr_mailboxes(const char *v, size_t n, const char *domain, char *first, size_t firstsz);
+int smtpd_msghdr_mailboxes(const char *v, size_t n, const char *domain, char *first,
+                           size_t firstsz);
 
 #endif

@@ -33,8 +33,9 @@ static int mb(const char *v, const char *dom, char *first)
 
 TT_TEST(clean_header_is_split)
 {
-    static const char m[] = "From: a@own.example\r\nTo: Team: x@a.example, y@b.example;\r\n"
-                            "Subject: one\r\n two\r\nX-A:b\r\n\r\nbody\r\nFrom : ceo@victim.example\r\n";
+    static const char m[] =
+        "From: a@own.example\r\nTo: Team: x@a.example, y@b.example;\r\n"
+        "Subject: one\r\n two\r\nX-A:b\r\n\r\nbody\r\nFrom : ceo@victim.example\r\n";
     struct smtpd_fields fs;
 
     TT_EQ_INT(parse(m, sizeof(m) - 1, &fs), SMTPD_MSGHDR_OK);
@@ -51,23 +52,33 @@ TT_TEST(clean_header_is_split)
     TT_EQ_INT(fs.body_off, 33);
     smtpd_mime_fields_free(&fs);
     /* encoded words, 8-bit UTF-8 (SMTPUTF8), a tab fold: all fine */
-    TT_EQ_STR(V("From: =?UTF-8?B?SsO2cmc=?= <a@own.example>\r\nSubject: Gr\xc3\xbc\xc3\x9f" "e\r\n"
-                "X-Long: a\r\n\tb\r\n\r\nx\r\n"), "");
+    TT_EQ_STR(V("From: =?UTF-8?B?SsO2cmc=?= <a@own.example>\r\nSubject: Gr\xc3\xbc\xc3\x9f"
+                "e\r\n"
+                "X-Long: a\r\n\tb\r\n\r\nx\r\n"),
+              "");
     /* GMime keeps Content-* apart from the other fields: still the same list */
-    TT_EQ_STR(V("From: a@own.example\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-                "Content-Transfer-Encoding: 8bit\r\nSubject: s\r\nContent-ID: <c@x>\r\nX-Z: z\r\n\r\nx\r\n"), "");
-    TT_EQ_STR(V("From: a@own.example\r\nContent-Type: multipart/mixed;\r\n boundary=\"b1\"\r\nSubject: s\r\n\r\n"
-                "--b1\r\nContent-Type: text/plain\r\n\r\nx\r\n--b1--\r\n"), "");
-    TT_EQ_STR(V("From: a@own.example\r\nContent-Type: message/rfc822\r\n\r\nFrom: b@x.example\r\n\r\nx\r\n"), "");
+    TT_EQ_STR(
+        V("From: a@own.example\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+          "Content-Transfer-Encoding: 8bit\r\nSubject: s\r\nContent-ID: <c@x>\r\nX-Z: "
+          "z\r\n\r\nx\r\n"),
+        "");
+    TT_EQ_STR(V("From: a@own.example\r\nContent-Type: multipart/mixed;\r\n "
+                "boundary=\"b1\"\r\nSubject: s\r\n\r\n"
+                "--b1\r\nContent-Type: text/plain\r\n\r\nx\r\n--b1--\r\n"),
+              "");
+    TT_EQ_STR(V("From: a@own.example\r\nContent-Type: message/rfc822\r\n\r\nFrom: "
+                "b@x.example\r\n\r\nx\r\n"),
+              "");
     TT_EQ_STR(V("Content-Type: text/plain\r\n\r\nx\r\n"), "");
 }
 
 TT_TEST(space_before_colon_is_refused)
 {
     /* bypass 2: smtpd ended the header at "From :", render and receivers did not */
-    TT_EQ_STR(V("From: me@own.example\r\nSubject: x\r\nFrom : ceo@victim.example\r\nBcc: b@x.example\r\n"
-                "X-RETARUS-M4A-NOTIFICATION-URL: http://127.0.0.1/\r\n\r\nbody\r\n"),
-              "550 5.6.0 Malformed header: line without a field name and colon");
+    TT_EQ_STR(
+        V("From: me@own.example\r\nSubject: x\r\nFrom : ceo@victim.example\r\nBcc: b@x.example\r\n"
+          "X-RETARUS-M4A-NOTIFICATION-URL: http://127.0.0.1/\r\n\r\nbody\r\n"),
+        "550 5.6.0 Malformed header: line without a field name and colon");
     TT_EQ_STR(V("From: me@own.example\r\nFrom\t: ceo@victim.example\r\n\r\nb\r\n"),
               "550 5.6.0 Malformed header: line without a field name and colon");
     TT_EQ_STR(V("Subject : x\r\nFrom: me@own.example\r\n\r\nb\r\n"),
@@ -82,8 +93,9 @@ TT_TEST(lines_that_are_no_field_are_refused)
     /* a bare "From" line (no colon), an mbox From_ line */
     TT_EQ_STR(V("From\r\nFrom: me@own.example\r\n\r\nb\r\n"),
               "550 5.6.0 Malformed header: line without a field name and colon");
-    TT_EQ_STR(V("From me@own.example Mon Jan  1 00:00:00 2024\r\nFrom: ceo@victim.example\r\n\r\nb\r\n"),
-              "550 5.6.0 Malformed header: line without a field name and colon");
+    TT_EQ_STR(
+        V("From me@own.example Mon Jan  1 00:00:00 2024\r\nFrom: ceo@victim.example\r\n\r\nb\r\n"),
+        "550 5.6.0 Malformed header: line without a field name and colon");
     TT_EQ_STR(V(": empty name\r\nFrom: me@own.example\r\n\r\nb\r\n"),
               "550 5.6.0 Malformed header: line without a field name and colon");
     /* 8-bit in a field name */
@@ -105,11 +117,13 @@ TT_TEST(continuation_hijack_is_refused)
               "550 5.6.0 Malformed header: line of white space only");
     /* a fold that continues From: is part of From: (checked there, see below) */
     struct smtpd_fields fs;
-    static const char m[] = "From: me@own.example\r\n\t, ceo@victim.example\r\nSubject: x\r\n\r\nb\r\n";
+    static const char m[] =
+        "From: me@own.example\r\n\t, ceo@victim.example\r\nSubject: x\r\n\r\nb\r\n";
     char first[300];
     TT_EQ_INT(parse(m, sizeof(m) - 1, &fs), SMTPD_MSGHDR_OK);
     TT_EQ_INT(fs.n, 2);
-    TT_EQ_INT(smtpd_msghdr_mailboxes(fs.f[0].value, fs.f[0].value_len, "own.example", first, 300), 0);
+    TT_EQ_INT(smtpd_msghdr_mailboxes(fs.f[0].value, fs.f[0].value_len, "own.example", first, 300),
+              0);
     smtpd_mime_fields_free(&fs);
 }
 
@@ -117,8 +131,10 @@ TT_TEST(nul_and_bare_line_ends_are_refused)
 {
     TT_EQ_STR(V("From: me@own.example\r\nX-A: a\0b\r\nBcc: x@y.example\r\n\r\nb\r\n"),
               "550 5.6.0 Malformed header: NUL octet");
-    TT_EQ_STR(V("From: me@own.example\rBcc: x@y.example\r\n\r\nb\r\n"), "550 5.6.0 Malformed header: bare CR or LF");
-    TT_EQ_STR(V("From: me@own.example\nBcc: x@y.example\r\n\r\nb\r\n"), "550 5.6.0 Malformed header: bare CR or LF");
+    TT_EQ_STR(V("From: me@own.example\rBcc: x@y.example\r\n\r\nb\r\n"),
+              "550 5.6.0 Malformed header: bare CR or LF");
+    TT_EQ_STR(V("From: me@own.example\nBcc: x@y.example\r\n\r\nb\r\n"),
+              "550 5.6.0 Malformed header: bare CR or LF");
     TT_EQ_STR(V("From: me@own.example"), "550 5.6.0 Malformed header: bare CR or LF");
     /* in the body they are not the header's business */
     TT_EQ_STR(V("From: me@own.example\r\n\r\na\0b\n"), "");
@@ -130,7 +146,8 @@ TT_TEST(duplicates_are_refused)
               "550 5.7.1 Unsupported value for From");
     TT_EQ_STR(V("from: me@own.example\r\nSubject: x\r\nFROM: me@own.example\r\n\r\nb\r\n"),
               "550 5.7.1 Unsupported value for From");
-    TT_EQ_STR(V("From: me@own.example\r\nSender: me@own.example\r\nSender: ceo@victim.example\r\n\r\nb\r\n"),
+    TT_EQ_STR(V("From: me@own.example\r\nSender: me@own.example\r\nSender: "
+                "ceo@victim.example\r\n\r\nb\r\n"),
               "550 5.7.1 Unsupported value for Sender");
     TT_EQ_STR(V("From: me@own.example\r\nSubject: a\r\nsubject: b\r\n\r\nb\r\n"),
               "550 5.6.0 Duplicate header field Subject");
@@ -141,18 +158,23 @@ TT_TEST(duplicates_are_refused)
     TT_EQ_STR(V("From: me@own.example\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\n"
                 "Date: Tue, 2 Jan 2024 00:00:00 +0000\r\n\r\nb\r\n"),
               "550 5.6.0 Duplicate header field Date");
-    TT_EQ_STR(V("From: me@own.example\r\nContent-Type: text/plain\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\nb\r\n"),
+    TT_EQ_STR(V("From: me@own.example\r\nContent-Type: text/plain\r\nContent-Type: "
+                "multipart/mixed; boundary=b\r\n\r\nb\r\n"),
               "550 5.6.0 Duplicate header field Content-Type");
-    TT_EQ_STR(V("From: me@own.example\r\nX-RETARUS-M4A-REFERENCE: a\r\nx-retarus-m4a-reference: b\r\n\r\nb\r\n"),
+    TT_EQ_STR(V("From: me@own.example\r\nX-RETARUS-M4A-REFERENCE: a\r\nx-retarus-m4a-reference: "
+                "b\r\n\r\nb\r\n"),
               "550 5.6.0 Duplicate header field X-RETARUS-M4A-REFERENCE");
     TT_EQ_STR(V("From: me@own.example\r\nX-RETARUS-M4A-NOTIFICATION-URL: http://a.example/\r\n"
                 "X-RETARUS-M4A-NOTIFICATION-URL: http://127.0.0.1/\r\n\r\nb\r\n"),
               "550 5.6.0 Duplicate header field X-RETARUS-M4A-NOTIFICATION-URL");
     /* several NOTIFICATION-HEADER, Received and unknown fields are normal */
-    TT_EQ_STR(V("Received: a\r\nReceived: b\r\nFrom: me@own.example\r\nX-RETARUS-M4A-NOTIFICATION-HEADER: a=1\r\n"
-                "X-RETARUS-M4A-NOTIFICATION-HEADER: b=2\r\nX-Foo: 1\r\nX-Foo: 2\r\n\r\nb\r\n"), "");
+    TT_EQ_STR(V("Received: a\r\nReceived: b\r\nFrom: "
+                "me@own.example\r\nX-RETARUS-M4A-NOTIFICATION-HEADER: a=1\r\n"
+                "X-RETARUS-M4A-NOTIFICATION-HEADER: b=2\r\nX-Foo: 1\r\nX-Foo: 2\r\n\r\nb\r\n"),
+              "");
     /* GMime's own view of conflicting parameters */
-    TT_EQ_STR(V("From: me@own.example\r\nContent-Type: multipart/mixed; boundary=a; boundary=b\r\n\r\nb\r\n"),
+    TT_EQ_STR(V("From: me@own.example\r\nContent-Type: multipart/mixed; boundary=a; "
+                "boundary=b\r\n\r\nb\r\n"),
               "550 5.6.0 Malformed header: ambiguous boundary");
 }
 
@@ -199,7 +221,8 @@ TT_TEST(group_bypass_and_variants)
     TT_EQ_INT(mb(" g: ceo@victim.example;", "own.example", first), 0);
     TT_EQ_INT(mb(" g: me@own.example;", "own.example", first), 1);
     TT_EQ_STR(first, "me@own.example");
-    TT_EQ_INT(mb(" g: me@own.example", "own.example", first), 1); /* unterminated group: still one mailbox */
+    TT_EQ_INT(mb(" g: me@own.example", "own.example", first),
+              1); /* unterminated group: still one mailbox */
     /* nested groups and groups without any mailbox are not a clean list */
     TT_EQ_INT(mb(" g1: g2: me@own.example;;", "own.example", first), -1);
     TT_EQ_INT(mb(" undisclosed:;", "own.example", first), -1);
@@ -209,7 +232,8 @@ TT_TEST(group_bypass_and_variants)
     TT_EQ_INT(mb(" \"me@own.example, x\" <ceo@victim.example>", "own.example", first), 0);
     TT_EQ_INT(mb(" (me@own.example) ceo@victim.example", "own.example", first), 0);
     TT_EQ_INT(mb(" \"me@own.example\"@victim.example", "own.example", first), 0);
-    TT_EQ_INT(mb(" =?utf-8?q?a=2C_ceo=40victim.example?= <me@own.example>", "own.example", first), 1);
+    TT_EQ_INT(mb(" =?utf-8?q?a=2C_ceo=40victim.example?= <me@own.example>", "own.example", first),
+              1);
     TT_EQ_INT(mb(" =?utf-8?q?me=40own.example?= <ceo@victim.example>", "own.example", first), 0);
     /* obsolete or broken list syntax that parsers split differently */
     TT_EQ_INT(mb(" me@own.example ceo@victim.example", "own.example", first), -1);
@@ -232,7 +256,10 @@ TT_TEST(group_bypass_and_variants)
     /* a fold inside the list */
     TT_EQ_INT(mb(" me@own.example\r\n\t, ceo@victim.example", "own.example", first), 0);
     /* internationalized domains compare as A-labels */
-    TT_EQ_INT(mb(" a@b\xc3\xbc" "cher.example", "xn--bcher-kva.example", first), 1);
+    TT_EQ_INT(mb(" a@b\xc3\xbc"
+                 "cher.example",
+                 "xn--bcher-kva.example", first),
+              1);
     TT_EQ_INT(mb(" a@xn--bcher-kva.example", "xn--bcher-kva.example", first), 1);
 }
 

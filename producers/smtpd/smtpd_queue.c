@@ -50,17 +50,17 @@ struct tqueue {
 
 struct pctx {
     struct db *db;
-    struct mqpub *mq;           /* mqpub.h: the bounded policy */
+    struct mqpub *mq; /* mqpub.h: the bounded policy */
     int64_t db_retry_at;
 };
 
 enum { SUP_QUEUED, SUP_RUNNING, SUP_DONE, SUP_FAILED, SUP_TAKEN };
 
 struct smtpd_sup {
-    int refs;                   /* under qlock */
-    int state;                  /* under qlock */
+    int refs;  /* under qlock */
+    int state; /* under qlock */
     long long account_id;
-    struct suppress_query *q;   /* smtpd_job_keys; SUP_DONE: answered */
+    struct suppress_query *q; /* smtpd_job_keys; SUP_DONE: answered */
     size_t n;
     struct smtpd_sup *next;
 };
@@ -257,7 +257,7 @@ static void run_one(struct pctx *c, struct smtpd_task *t)
 struct batch {
     struct smtpd_task *t[256];
     struct smtpd_job *job[256];
-    char *body[256];            /* the encoded broker message */
+    char *body[256]; /* the encoded broker message */
     size_t len[256];
     int n;
 };
@@ -270,7 +270,8 @@ static enum tx_code record_all(struct db *db, void *arg)
         enum tx_code rc;
         if (b->job[i] == NULL)
             continue;
-        snprintf(b->t[i]->reply, sizeof(b->t[i]->reply), "250 2.0.0 Ok: queued as %s", b->t[i]->job_id);
+        snprintf(b->t[i]->reply, sizeof(b->t[i]->reply), "250 2.0.0 Ok: queued as %s",
+                 b->t[i]->job_id);
         if ((rc = smtpd_job_record(b->job[i], db, b->t[i]->reply)) != TX_OK)
             return rc;
     }
@@ -323,8 +324,8 @@ static const char *publish_batch(struct pctx *c, struct batch *b)
             continue;
         }
         smtpd_job_first_stage(b->job[i], first[n], sizeof(first[n]));
-        m[n] = (struct mqpub_msg){MQ_EXCHANGE_WORK, first[n], NULL, NULL, b->body[i], b->len[i],
-                                  b->t[i]->job_id};
+        m[n] = (struct mqpub_msg){MQ_EXCHANGE_WORK, first[n],  NULL,           NULL,
+                                  b->body[i],       b->len[i], b->t[i]->job_id};
         n++;
     }
     if (mqpub_send(c->mq, m, n, (int)smtpd_conf.confirm_timeout) != TX_OK)
@@ -365,7 +366,8 @@ static void run_commits(struct pctx *c, struct batch *b)
             if (suppress_lookup(db, s->acct.id, q, (size_t)s->txn->nrcpt) != TX_OK) {
                 xfree(q);
                 snprintf(b->t[i]->reply, sizeof(b->t[i]->reply), TEMPFAIL);
-                msg_warn("%s: job %s not queued: suppression lookup failed", s->id, b->t[i]->job_id);
+                msg_warn("%s: job %s not queued: suppression lookup failed", s->id,
+                         b->t[i]->job_id);
                 smtpd_job_free(b->job[i]);
                 b->job[i] = NULL;
                 continue;
@@ -427,9 +429,11 @@ static void run_commits(struct pctx *c, struct batch *b)
             metrics_latency(timeutil_mono_ms() - t0);
         }
     if (msg_verbose)
-        msg_debug("commit batch of %d: check %lld ms, suppression %lld ms, publish+confirm %lld ms, "
-                  "records %lld ms", b->n, (long long)(t1 - t0), (long long)(t2 - t1), (long long)(t3 - t2),
-                  (long long)(timeutil_mono_ms() - t3));
+        msg_debug(
+            "commit batch of %d: check %lld ms, suppression %lld ms, publish+confirm %lld ms, "
+            "records %lld ms",
+            b->n, (long long)(t1 - t0), (long long)(t2 - t1), (long long)(t3 - t2),
+            (long long)(timeutil_mono_ms() - t3));
 out:
     for (int i = 0; i < b->n; i++) {
         smtpd_job_free(b->job[i]);

@@ -36,8 +36,8 @@ int smtpd_nlisteners;
 
 static struct smtpd_loop loops[SMTPD_LOOPS_MAX];
 static int nloops;
-static atomic_int stop_requested;   /* graceful: stop accepting, close idle sessions */
-static atomic_int force_stop;       /* grace period over */
+static atomic_int stop_requested; /* graceful: stop accepting, close idle sessions */
+static atomic_int force_stop;     /* grace period over */
 
 /* ---- per-IP connection counts -------------------------------------------- */
 

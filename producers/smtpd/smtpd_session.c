@@ -41,8 +41,8 @@ static void tarpit_cb(evutil_socket_t fd, short what, void *arg);
 
 static const char *state_name(enum smtpd_state st)
 {
-    static const char *const names[] = {"TLS handshake", "command", "AUTH", "DATA", "BDAT",
-                                        "command", "QUIT"};
+    static const char *const names[] = {"TLS handshake", "command", "AUTH", "DATA",
+                                        "BDAT",          "command", "QUIT"};
     return names[st];
 }
 
@@ -153,7 +153,8 @@ void smtpd_session_close_after_write(struct session *s)
     if (s->bev) {
         bufferevent_disable(s->bev, EV_READ);
         if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
-            bufferevent_trigger(s->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+            bufferevent_trigger(s->bev, EV_WRITE,
+                                BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
     }
 }
 
@@ -210,18 +211,24 @@ void smtpd_session_accept(struct smtpd_loop *loop, const struct smtpd_listener *
         return;
     }
     setup_bev(s);
-    metrics_count("txmail_smtpd_connections_total", "listener", lis->implicit_tls ? "smtps" : "smtp", 1);
+    metrics_count("txmail_smtpd_connections_total", "listener",
+                  lis->implicit_tls ? "smtps" : "smtp", 1);
     msg_info("%s: connect from [%s]:%d on %s", s->id, s->ip, s->port, lis->text);
     if (over_limit) {
         if (over_limit == -1)
-            smtpd_session_reply(s, "421 4.7.0 %s Error: too many connections from %s", txconf.myhostname, s->ip);
+            smtpd_session_reply(s, "421 4.7.0 %s Error: too many connections from %s",
+                                txconf.myhostname, s->ip);
         else if (over_limit == -2)
-            smtpd_session_reply(s, "421 4.3.2 %s Service not available: too many connections", txconf.myhostname);
+            smtpd_session_reply(s, "421 4.3.2 %s Service not available: too many connections",
+                                txconf.myhostname);
         else
             smtpd_session_reply(s, "421 4.3.2 %s Service shutting down", txconf.myhostname);
         msg_info("%s: refused [%s]: %s", s->id, s->ip,
-                 over_limit == -1 ? "per-IP connection limit" : over_limit == -2 ? "connection limit" : "shutting down");
-        metrics_count("txmail_smtpd_refused_total", "reason", over_limit == -1 ? "per_ip" : "total", 1);
+                 over_limit == -1   ? "per-IP connection limit"
+                 : over_limit == -2 ? "connection limit"
+                                    : "shutting down");
+        metrics_count("txmail_smtpd_refused_total", "reason", over_limit == -1 ? "per_ip" : "total",
+                      1);
         if (lis->implicit_tls)
             s->state = SS_HANDSHAKE; /* the reply goes out after the handshake */
         smtpd_session_close_after_write(s);
@@ -297,7 +304,8 @@ static int64_t deadline(const struct session *s)
     case SS_BDAT: {
         /* a slow client gets the timeout plus the time its octets justify */
         int64_t bytes = s->data_bytes;
-        return s->data_t0 + smtpd_conf.timeout + (smtpd_conf.min_data_rate > 0 ? bytes * 1000 / smtpd_conf.min_data_rate : 0);
+        return s->data_t0 + smtpd_conf.timeout +
+               (smtpd_conf.min_data_rate > 0 ? bytes * 1000 / smtpd_conf.min_data_rate : 0);
     }
     case SS_CLOSING:
         return s->t0 + SMTPD_CLOSE_WAIT_MS;
@@ -373,7 +381,8 @@ static void tarpit_cb(evutil_socket_t fd, short what, void *arg)
     }
     smtpd_session_reply(s, "%s", s->tarpit_reply);
     if (s->tarpit_close) {
-        smtpd_session_reply(s, "421 4.7.0 %s Error: too many authentication failures", txconf.myhostname);
+        smtpd_session_reply(s, "421 4.7.0 %s Error: too many authentication failures",
+                            txconf.myhostname);
         smtpd_session_close_after_write(s);
         smtpd_session_arm(s);
         return;
@@ -421,7 +430,8 @@ static int read_line(struct session *s, struct evbuffer *in)
             smtpd_session_reply(s, "500 5.5.6 Authentication Exchange line is too long");
         else
             smtpd_session_reply(s, "500 5.5.2 Syntax error");
-        msg_info("%s: [%s]: %s line too long (%zu octets)", s->id, s->ip, auth ? "AUTH" : "command", n);
+        msg_info("%s: [%s]: %s line too long (%zu octets)", s->id, s->ip, auth ? "AUTH" : "command",
+                 n);
         if (s->state == SS_AUTH)
             smtpd_auth_abort(s);
         return 1;
@@ -544,7 +554,8 @@ void smtpd_session_process(struct session *s)
         }
     }
 out:
-    if (!s->dead && s->errors >= smtpd_conf.hard_error_limit && s->state != SS_CLOSING && !s->busy) {
+    if (!s->dead && s->errors >= smtpd_conf.hard_error_limit && s->state != SS_CLOSING &&
+        !s->busy) {
         msg_info("%s: [%s]: too many errors", s->id, s->ip);
         smtpd_session_reply(s, "421 4.7.0 %s Error: too many errors", txconf.myhostname);
         smtpd_session_close_after_write(s);
@@ -585,7 +596,8 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     if (what & BEV_EVENT_CONNECTED) {
         SSL *ssl = bufferevent_openssl_get_ssl(bev);
         s->tls = 1;
-        smtpd_tls_describe(ssl, s->tls_proto, sizeof(s->tls_proto), s->tls_cipher, sizeof(s->tls_cipher));
+        smtpd_tls_describe(ssl, s->tls_proto, sizeof(s->tls_proto), s->tls_cipher,
+                           sizeof(s->tls_cipher));
         msg_info("%s: TLS established with [%s]: %s with cipher %s", s->id, s->ip, s->tls_proto,
                  s->tls_cipher);
         metrics_count("txmail_smtpd_tls_total", NULL, NULL, 1);
@@ -611,8 +623,8 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
         if (s->dead)
             return;
         if (s->state == SS_DATA || s->state == SS_BDAT)
-            msg_info("%s: lost connection after %s from [%s] (%lld octets; message not queued)", s->id,
-                     state_name(s->state), s->ip, (long long)s->data_bytes);
+            msg_info("%s: lost connection after %s from [%s] (%lld octets; message not queued)",
+                     s->id, state_name(s->state), s->ip, (long long)s->data_bytes);
         else if (s->state != SS_CLOSING)
             msg_info("%s: lost connection after %s from [%s]", s->id, state_name(s->state), s->ip);
         session_close(s);
@@ -653,7 +665,8 @@ void smtpd_session_shutdown(struct smtpd_loop *loop)
 
     for (s = loop->sessions; s; s = next) {
         next = s->next;
-        if (s->busy || s->dead || s->state == SS_CLOSING || s->state == SS_DATA || s->state == SS_BDAT)
+        if (s->busy || s->dead || s->state == SS_CLOSING || s->state == SS_DATA ||
+            s->state == SS_BDAT)
             continue;
         if (s->state == SS_HANDSHAKE && !s->starttls_pending) {
             session_close(s);

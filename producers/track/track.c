@@ -133,45 +133,70 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEFAULT_AGENTS                                                                     \
-    "bot, crawler, spider, preview, scanner, Barracuda, Mimecast, Proofpoint, ppops-, "  \
-    "MessageLabs, Symantec, Trend Micro, TrendMicro, Forcepoint, Sophos, FireEye, "       \
-    "IronPort, SafeLinks, Microsoft Office, ms-office, Google-Safety, Google-Read-Aloud, " \
-    "Slackbot, facebookexternalhit, WhatsApp, SkypeUriPreview, curl/, Wget/, "            \
-    "python-requests, python-urllib, aiohttp, Go-http-client, Java/, okhttp, "            \
+#define DEFAULT_AGENTS                                                                             \
+    "bot, crawler, spider, preview, scanner, Barracuda, Mimecast, Proofpoint, ppops-, "            \
+    "MessageLabs, Symantec, Trend Micro, TrendMicro, Forcepoint, Sophos, FireEye, "                \
+    "IronPort, SafeLinks, Microsoft Office, ms-office, Google-Safety, Google-Read-Aloud, "         \
+    "Slackbot, facebookexternalhit, WhatsApp, SkypeUriPreview, curl/, Wget/, "                     \
+    "python-requests, python-urllib, aiohttp, Go-http-client, Java/, okhttp, "                     \
     "Apache-HttpClient, libwww-perl, HeadlessChrome, PhantomJS"
 
 struct track_conf track_conf;
 struct track_keys *track_keys;
 
 static struct cfg_param track_params[] = {
-    {"track_listen", CFG_STR, &track_conf.listen, "0.0.0.0:443", 0, 0, 0, "listen address:port", 0, 0},
+    {"track_listen", CFG_STR, &track_conf.listen, "0.0.0.0:443", 0, 0, 0, "listen address:port", 0,
+     0},
     {"track_tls", CFG_BOOL, &track_conf.tls, "yes", 0, 0, 0, "serve HTTPS (no: plain HTTP)", 0, 0},
-    {"track_tls_cert_file", CFG_STR, &track_conf.tls_cert_file, "", 0, 0, 0, "PEM certificate chain", 0, 0},
-    {"track_tls_key_file", CFG_STR, &track_conf.tls_key, "", 0, 0, CFG_SECRET_FILE, "PEM key", 0, 0},
-    {"track_tls_cert_dir", CFG_STR, &track_conf.cert_dir, "", 0, 0, 0, "per-host certificates (SNI)", 0, 0},
+    {"track_tls_cert_file", CFG_STR, &track_conf.tls_cert_file, "", 0, 0, 0,
+     "PEM certificate chain", 0, 0},
+    {"track_tls_key_file", CFG_STR, &track_conf.tls_key, "", 0, 0, CFG_SECRET_FILE, "PEM key", 0,
+     0},
+    {"track_tls_cert_dir", CFG_STR, &track_conf.cert_dir, "", 0, 0, 0,
+     "per-host certificates (SNI)", 0, 0},
     {"track_threads", CFG_INT, &track_conf.threads, "0", 0, 256, 0, "HTTP threads (0: CPUs)", 0, 0},
-    {"track_connection_limit", CFG_INT, &track_conf.connection_limit, "10000", 1, 1000000, 0, "concurrent connections", 0, 0},
-    {"track_read_timeout", CFG_TIME, &track_conf.read_timeout_ms, "15s", 1000, 3600000, 0, "idle connection timeout", 0, 0},
-    {"track_header_timeout", CFG_TIME, &track_conf.header_timeout_ms, "10s", 1000, 3600000, 0, "request header deadline", 0, 0},
-    {"track_max_connections_per_client", CFG_INT, &track_conf.max_per_client, "256", 0, 1000000, 0, "connections per client address", 0, 0},
-    {"track_tls_priorities", CFG_STR, &track_conf.tls_priorities, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", 0, 0, 0, "GnuTLS priority string", 0, 0},
-    {"track_expired_click_status", CFG_INT, &track_conf.expired_click_status, "302", 302, 410, 0, "302 or 410", 0, 0},
-    {"track_automated_agents", CFG_STR, &track_conf.automated_agents, DEFAULT_AGENTS, 0, 0, 0, "link scanners and prefetch proxies", 0, 0},
-    {"track_trusted_proxies", CFG_STR, &track_conf.trusted_proxies, "", 0, 0, 0, "proxies whose X-Forwarded-For counts", 0, 0},
-    {"track_metrics_allow", CFG_STR, &track_conf.metrics_allow, "127.0.0.0/8,::1", 0, 0, 0, "who may read /metrics", 0, 0},
-    {"track_health_allow", CFG_STR, &track_conf.health_allow, "127.0.0.0/8,::1", 0, 0, 0, "who may read /health", 0, 0},
-    {"track_event_queue", CFG_INT, &track_conf.event_queue, "100000", 100, 10000000, 0, "events held for the broker", 0, 0},
-    {"track_event_batch", CFG_INT, &track_conf.event_batch, "5000", 1, 10000, 0, "events per confirm", 0, 0},
-    {"track_events_per_message", CFG_INT, &track_conf.events_per_message, "100", 1, 1000, 0, "events per broker message", 0, 0},
-    {"track_unsubscribe_timeout", CFG_TIME, &track_conf.unsubscribe_timeout_ms, "5s", 100, 60000, 0, "unsubscribe confirm wait", 0, 0},
-    {"track_confirm_timeout", CFG_TIME, &track_conf.confirm_timeout_ms, "10s", 100, 300000, 0, "batch confirm wait", 0, 0},
-    {"track_stop_timeout", CFG_TIME, &track_conf.stop_timeout_ms, "10s", 0, 300000, 0, "SIGTERM flush time", 0, 0},
-    {"track_dedup_window", CFG_TIME, &track_conf.dedup_window_ms, "60s", 0, 86400000, 0, "repeated hits of a token: one event", 0, 0},
-    {"track_token_events", CFG_INT, &track_conf.token_events, "20", 1, 1000000, 0, "events per token per hour", 0, 0},
-    {"track_client_events", CFG_INT, &track_conf.client_events, "300", 1, 100000000, 0, "events per client address per minute", 0, 0},
-    {"track_flood_entries", CFG_INT, &track_conf.flood_entries, "65536", 64, 100000000, 0, "tokens remembered for dedup and limits", 0, 0},
-    {"track_log_requests", CFG_BOOL, &track_conf.log_requests, "yes", 0, 0, 0, "one log line per request", 0, 0},
+    {"track_connection_limit", CFG_INT, &track_conf.connection_limit, "10000", 1, 1000000, 0,
+     "concurrent connections", 0, 0},
+    {"track_read_timeout", CFG_TIME, &track_conf.read_timeout_ms, "15s", 1000, 3600000, 0,
+     "idle connection timeout", 0, 0},
+    {"track_header_timeout", CFG_TIME, &track_conf.header_timeout_ms, "10s", 1000, 3600000, 0,
+     "request header deadline", 0, 0},
+    {"track_max_connections_per_client", CFG_INT, &track_conf.max_per_client, "256", 0, 1000000, 0,
+     "connections per client address", 0, 0},
+    {"track_tls_priorities", CFG_STR, &track_conf.tls_priorities,
+     "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", 0, 0, 0, "GnuTLS priority string", 0, 0},
+    {"track_expired_click_status", CFG_INT, &track_conf.expired_click_status, "302", 302, 410, 0,
+     "302 or 410", 0, 0},
+    {"track_automated_agents", CFG_STR, &track_conf.automated_agents, DEFAULT_AGENTS, 0, 0, 0,
+     "link scanners and prefetch proxies", 0, 0},
+    {"track_trusted_proxies", CFG_STR, &track_conf.trusted_proxies, "", 0, 0, 0,
+     "proxies whose X-Forwarded-For counts", 0, 0},
+    {"track_metrics_allow", CFG_STR, &track_conf.metrics_allow, "127.0.0.0/8,::1", 0, 0, 0,
+     "who may read /metrics", 0, 0},
+    {"track_health_allow", CFG_STR, &track_conf.health_allow, "127.0.0.0/8,::1", 0, 0, 0,
+     "who may read /health", 0, 0},
+    {"track_event_queue", CFG_INT, &track_conf.event_queue, "100000", 100, 10000000, 0,
+     "events held for the broker", 0, 0},
+    {"track_event_batch", CFG_INT, &track_conf.event_batch, "5000", 1, 10000, 0,
+     "events per confirm", 0, 0},
+    {"track_events_per_message", CFG_INT, &track_conf.events_per_message, "100", 1, 1000, 0,
+     "events per broker message", 0, 0},
+    {"track_unsubscribe_timeout", CFG_TIME, &track_conf.unsubscribe_timeout_ms, "5s", 100, 60000, 0,
+     "unsubscribe confirm wait", 0, 0},
+    {"track_confirm_timeout", CFG_TIME, &track_conf.confirm_timeout_ms, "10s", 100, 300000, 0,
+     "batch confirm wait", 0, 0},
+    {"track_stop_timeout", CFG_TIME, &track_conf.stop_timeout_ms, "10s", 0, 300000, 0,
+     "SIGTERM flush time", 0, 0},
+    {"track_dedup_window", CFG_TIME, &track_conf.dedup_window_ms, "60s", 0, 86400000, 0,
+     "repeated hits of a token: one event", 0, 0},
+    {"track_token_events", CFG_INT, &track_conf.token_events, "20", 1, 1000000, 0,
+     "events per token per hour", 0, 0},
+    {"track_client_events", CFG_INT, &track_conf.client_events, "300", 1, 100000000, 0,
+     "events per client address per minute", 0, 0},
+    {"track_flood_entries", CFG_INT, &track_conf.flood_entries, "65536", 64, 100000000, 0,
+     "tokens remembered for dedup and limits", 0, 0},
+    {"track_log_requests", CFG_BOOL, &track_conf.log_requests, "yes", 0, 0, 0,
+     "one log line per request", 0, 0},
     {0},
 };
 

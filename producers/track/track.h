@@ -15,7 +15,7 @@ struct track_conf {
     char *listen;
     int tls;
     char *tls_cert_file;
-    char *tls_key;              /* the key itself (secret file) */
+    char *tls_key; /* the key itself (secret file) */
     long long threads;
     long long connection_limit;
     int64_t read_timeout_ms;
@@ -36,7 +36,7 @@ struct track_conf {
     char *health_allow;
     int64_t dedup_window_ms;
     long long token_events, client_events, flood_entries;
-    char *cert_dir;             /* per-host certificates (SNI) */
+    char *cert_dir; /* per-host certificates (SNI) */
 };
 
 extern struct track_conf track_conf;
@@ -45,14 +45,14 @@ extern struct track_keys *track_keys;
 /* ---- track_client.c: who is asking ---- */
 
 struct track_list {
-    struct netaddr_list nets;   /* networks (netaddr.h) */
-    char **agents;              /* lowercase substrings of User-Agent */
+    struct netaddr_list nets; /* networks (netaddr.h) */
+    char **agents;            /* lowercase substrings of User-Agent */
     int nagents;
 };
 
 /* track_client_list_parse - "substring, 10.0.0.0/8, ..."; -1 with err on a bad network */
-int track_client_list_parse(struct track_list *l, const char *text, int nets_only,
-                     char *err, size_t errsz);
+int track_client_list_parse(struct track_list *l, const char *text, int nets_only, char *err,
+                            size_t errsz);
 void track_client_list_free(struct track_list *l);
 /* track_client_addr_in - 1 when sa is in one of the networks of l */
 int track_client_addr_in(const struct track_list *l, const struct sockaddr *sa);
@@ -75,9 +75,9 @@ char *track_client_clean_text(const char *s, size_t max);
 /* the event of one tracking request */
 struct track_hit {
     const struct track_token *tok;
-    const char *type;           /* OPENED, CLICKED, UNSUBSCRIBED */
-    const char *user_agent;     /* may be NULL */
-    const char *ip;             /* truncated */
+    const char *type;       /* OPENED, CLICKED, UNSUBSCRIBED */
+    const char *user_agent; /* may be NULL */
+    const char *ip;         /* truncated */
     int automated;
     int64_t ts_ms;
 };
@@ -103,17 +103,17 @@ long track_events_queued(void);
 /* ---- track_flood.c: which hits become events ---- */
 
 struct track_flood_conf {
-    int64_t window_ms;          /* same token, same kind of client: one event (0: off) */
-    long long token_events;     /* events per token per hour (and at once) */
-    long long client_events;    /* events per client address per minute (and at once) */
-    long long entries;          /* tokens remembered (client addresses: a quarter) */
+    int64_t window_ms;       /* same token, same kind of client: one event (0: off) */
+    long long token_events;  /* events per token per hour (and at once) */
+    long long client_events; /* events per client address per minute (and at once) */
+    long long entries;       /* tokens remembered (client addresses: a quarter) */
 };
 
 enum track_flood_verdict {
-    TRACK_FLOOD_RECORD,         /* publish the event */
-    TRACK_FLOOD_DUPLICATE,      /* within the window of the last recorded one */
-    TRACK_FLOOD_TOKEN_LIMIT,    /* the token's rate is used up */
-    TRACK_FLOOD_CLIENT_LIMIT,   /* the client address's rate is used up */
+    TRACK_FLOOD_RECORD,       /* publish the event */
+    TRACK_FLOOD_DUPLICATE,    /* within the window of the last recorded one */
+    TRACK_FLOOD_TOKEN_LIMIT,  /* the token's rate is used up */
+    TRACK_FLOOD_CLIENT_LIMIT, /* the client address's rate is used up */
 };
 
 struct track_flood;
@@ -128,7 +128,8 @@ void track_flood_free(struct track_flood *f);
  * recorded. Thread-safe.
  */
 enum track_flood_verdict track_flood_check(struct track_flood *f, const char *token, size_t len,
-                                           int automated, const struct sockaddr *client, int64_t now);
+                                           int automated, const struct sockaddr *client,
+                                           int64_t now);
 /* track_flood_name - the verdict for log lines */
 const char *track_flood_name(enum track_flood_verdict v);
 

@@ -32,8 +32,8 @@ static int looks_like_net(const char *s)
     return colon || (dot && isdigit((unsigned char)s[0]));
 }
 
-int track_client_list_parse(struct track_list *l, const char *text, int nets_only,
-                     char *err, size_t errsz)
+int track_client_list_parse(struct track_list *l, const char *text, int nets_only, char *err,
+                            size_t errsz)
 {
     char *copy = xstrdup(text ? text : ""), *next = copy;
 
@@ -136,8 +136,9 @@ void track_client_addr(const struct sockaddr *peer, const char *xff,
 {
     memset(out, 0, sizeof(*out));
     if (peer)
-        memcpy(out, peer, peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                     : sizeof(struct sockaddr_in));
+        memcpy(out, peer,
+               peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                           : sizeof(struct sockaddr_in));
     if (xff == NULL || trusted->nets.n == 0 || !track_client_addr_in(trusted, peer))
         return;
     /* right to left: the first entry a trusted proxy did not add itself */

@@ -35,8 +35,10 @@ TT_TEST(lists)
     char err[128];
     struct sockaddr_storage a;
 
-    TT_EQ_INT(track_client_list_parse(&l, " curl/ , Barracuda,10.1.0.0/16, 2001:db8::/32,192.0.2.7 ,, ", 0,
-                               err, sizeof(err)), 0);
+    TT_EQ_INT(track_client_list_parse(&l,
+                                      " curl/ , Barracuda,10.1.0.0/16, 2001:db8::/32,192.0.2.7 ,, ",
+                                      0, err, sizeof(err)),
+              0);
     TT_EQ_INT(l.nagents, 2);
     TT_EQ_INT(l.nets.n, 3);
     TT_EQ_INT(track_client_agent_in(&l, "CURL/8.0.1"), 1);
@@ -118,7 +120,8 @@ TT_TEST(clean_text)
     TT_EQ_STR(s, "Mozilla/5.0 \xc3\xa9t\xc3\xa9");
     xfree(s);
     s = track_client_clean_text("a\x01\xff\xc3(b\r\n", 512);
-    TT_EQ_STR(s, "a??" "?(b??");
+    TT_EQ_STR(s, "a??"
+                 "?(b??");
     xfree(s);
     s = track_client_clean_text("abc\xc3\xa9", 4);
     TT_EQ_STR(s, "abc");

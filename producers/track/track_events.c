@@ -43,7 +43,7 @@
 
 struct waiter {
     int done, ok;
-    int refs;                   /* the HTTP thread and the queued item */
+    int refs; /* the HTTP thread and the queued item */
 };
 
 struct item {
@@ -55,10 +55,10 @@ struct item {
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t work = PTHREAD_COND_INITIALIZER;  /* items queued, or stop */
-static pthread_cond_t done = PTHREAD_COND_INITIALIZER;  /* a batch finished */
+static pthread_cond_t work = PTHREAD_COND_INITIALIZER; /* items queued, or stop */
+static pthread_cond_t done = PTHREAD_COND_INITIALIZER; /* a batch finished */
 static struct item *head, *tail;
-static long queued;             /* items in the queue + the batch in hand */
+static long queued; /* items in the queue + the batch in hand */
 static int stopping, stopped, connected;
 static int64_t stop_deadline;
 static pthread_t thread;
@@ -98,7 +98,7 @@ static struct item *build(const struct track_hit *h)
     event_init(&ev);
     ev.rid = rid;
     ev.job_id = job;
-    ev.account_id = 0;          /* not in the token: completed from the message row */
+    ev.account_id = 0; /* not in the token: completed from the message row */
     ev.received_ms = 0;
     ev.phase = "POST_PROCESS";
     ev.state = "POST_DELIVERY";
@@ -109,8 +109,8 @@ static struct item *build(const struct track_hit *h)
     ev.content = content;
     if (strcmp(h->type, "UNSUBSCRIBED") == 0) {
         /* the address ("") is completed from the message row, like the account */
-        x = json_pack("{s:{s:s,s:s,s:n,s:s}}", "suppress", "address", "", "type",
-                      "UNSUBSCRIBED", "lifetime_s", "reason", "UNSUBSCRIBED");
+        x = json_pack("{s:{s:s,s:s,s:n,s:s}}", "suppress", "address", "", "type", "UNSUBSCRIBED",
+                      "lifetime_s", "reason", "UNSUBSCRIBED");
         ev.extra = x;
     }
     json_t *doc = event_json(&ev);
@@ -369,7 +369,8 @@ static void *publisher(void *arg)
         for (struct item *it = batch; it; it = it->next)
             count++;
         if (publish_batch(pub, batch) != TX_OK) {
-            msg_warn("%d tracking events not confirmed by the broker: publishing them again", count);
+            msg_warn("%d tracking events not confirmed by the broker: publishing them again",
+                     count);
             up = 0;
             set_connected(0);
             next_try = timeutil_mono_ms() + backoff;

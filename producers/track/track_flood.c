@@ -32,13 +32,13 @@
 struct tok_entry {
     unsigned char key[16];
     int used;
-    int64_t last[2];            /* last recorded event: [automated] (0: none) */
+    int64_t last[2]; /* last recorded event: [automated] (0: none) */
     double credit;
     int64_t refilled, touched;
 };
 
 struct cli_entry {
-    struct netaddr key;         /* the client group (netaddr_group) */
+    struct netaddr key; /* the client group (netaddr_group) */
     int used;
     double credit;
     int64_t refilled, touched;
@@ -141,7 +141,8 @@ static struct cli_entry *cli_get(struct track_flood *f, const struct netaddr *ke
 }
 
 enum track_flood_verdict track_flood_check(struct track_flood *f, const char *token, size_t len,
-                                           int automated, const struct sockaddr *client, int64_t now)
+                                           int automated, const struct sockaddr *client,
+                                           int64_t now)
 {
     unsigned char digest[32];
     struct netaddr peer, ckey;

@@ -4,7 +4,7 @@
 #include "tests/harness/ttest.h"
 
 
-#define HIT(f, tok, aut, ip, now) \
+#define HIT(f, tok, aut, ip, now)                                                                  \
     track_flood_check(f, tok, strlen(tok), aut, (struct sockaddr *)&(ip), now)
 
 TT_TEST(dedup_window)
@@ -56,7 +56,8 @@ TT_TEST(client_rate)
 {
     struct track_flood_conf c = {0, 1000, 10, 4096};
     struct track_flood *f = track_flood_create(&c);
-    struct sockaddr_storage a = tnet_addr("2001:db8:1:2::1"), same64 = tnet_addr("2001:db8:1:2:ffff::9"),
+    struct sockaddr_storage a = tnet_addr("2001:db8:1:2::1"),
+                            same64 = tnet_addr("2001:db8:1:2:ffff::9"),
                             other = tnet_addr("2001:db8:1:3::1");
     int recorded = 0;
 

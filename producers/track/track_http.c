@@ -47,10 +47,10 @@ static const char page_head[] =
 /* per-request state of a POST */
 struct post_state {
     struct MHD_PostProcessor *pp;
-    char value[32];             /* the List-Unsubscribe field */
+    char value[32]; /* the List-Unsubscribe field */
     size_t vlen;
     int seen, overflow;
-    char raw[64];               /* the body when no form type was sent */
+    char raw[64]; /* the body when no form type was sent */
     size_t rawlen;
     size_t total;
 };
@@ -115,7 +115,7 @@ static void location(struct buf *out, const char *u, size_t n)
 
 struct hit_ctx {
     struct MHD_Connection *c;
-    struct sockaddr_storage addr;   /* the client (after trusted proxies) */
+    struct sockaddr_storage addr; /* the client (after trusted proxies) */
     const char *ua;
     char ip[INET6_ADDRSTRLEN];
     int automated;
@@ -124,13 +124,14 @@ struct hit_ctx {
 
 static void client(struct MHD_Connection *c, struct hit_ctx *h)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 
     h->c = c;
     h->ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
     track_client_addr(ci ? ci->client_addr : NULL,
-                      MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For"),
-                      &trusted, &h->addr);
+                      MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For"), &trusted,
+                      &h->addr);
     track_client_ip_truncated((struct sockaddr *)&h->addr, h->ip, sizeof(h->ip));
     h->automated = h->ua == NULL || *h->ua == 0 || track_client_agent_in(&automated, h->ua) ||
                    track_client_addr_in(&automated, (struct sockaddr *)&h->addr);
@@ -141,8 +142,8 @@ static void logline(const struct hit_ctx *h, const char *kind, unsigned status, 
     metrics_count("txmail_track_requests_total", "outcome", what, 1);
     if (!track_conf.log_requests)
         return;
-    msg_info("%s: kind=%s, ip=%s, automated=%s, status=%u (%s)", h->rid[0] ? h->rid : "-",
-             kind, h->ip, h->automated ? "yes" : "no", status, what);
+    msg_info("%s: kind=%s, ip=%s, automated=%s, status=%u (%s)", h->rid[0] ? h->rid : "-", kind,
+             h->ip, h->automated ? "yes" : "no", status, what);
 }
 
 /*
@@ -176,7 +177,8 @@ static enum MHD_Result do_open(struct MHD_Connection *c, const char *tok, int he
     enum MHD_Result rc;
 
     client(c, &h);
-    if (len < 5 || strcmp(tok + len - 4, ".gif") != 0 || token_of(c, tok, len - 4, TRACK_OPEN, &t, &s) < 0) {
+    if (len < 5 || strcmp(tok + len - 4, ".gif") != 0 ||
+        token_of(c, tok, len - 4, TRACK_OPEN, &t, &s) < 0) {
         logline(&h, "open", 404, "bad token");
         rc = answer(c, MHD_HTTP_NOT_FOUND, not_found, 0);
         goto out;
@@ -190,8 +192,8 @@ static enum MHD_Result do_open(struct MHD_Connection *c, const char *tok, int he
     const char *what = head ? "head" : "opened";
     if (!head) {
         int64_t now = timeutil_now_ms();
-        enum track_flood_verdict v = track_flood_check(flood, tok, len - 4, h.automated,
-                                                       (struct sockaddr *)&h.addr, now);
+        enum track_flood_verdict v =
+            track_flood_check(flood, tok, len - 4, h.automated, (struct sockaddr *)&h.addr, now);
         struct track_hit hit = {&t, "OPENED", h.ua, h.ip, h.automated, now};
         if (v != TRACK_FLOOD_RECORD)
             what = track_flood_name(v);
@@ -223,7 +225,8 @@ static enum MHD_Result do_click(struct MHD_Connection *c, const char *tok, int h
     if (expired(&t)) {
         if (track_conf.expired_click_status == 410) {
             logline(&h, "click", 410, "expired");
-            rc = answer_page(c, MHD_HTTP_GONE, "<h1>Link expired</h1><p>This link is no longer valid.</p>");
+            rc = answer_page(c, MHD_HTTP_GONE,
+                             "<h1>Link expired</h1><p>This link is no longer valid.</p>");
             goto out;
         }
         what = "expired";
@@ -253,8 +256,8 @@ out:
 
 static enum MHD_Result post_iter(void *cls, enum MHD_ValueKind kind, const char *key,
                                  const char *filename, const char *content_type,
-                                 const char *transfer_encoding, const char *data,
-                                 uint64_t off, size_t size)
+                                 const char *transfer_encoding, const char *data, uint64_t off,
+                                 size_t size)
 {
     struct post_state *ps = cls;
 
@@ -328,13 +331,14 @@ static enum MHD_Result do_unsub(struct MHD_Connection *c, const char *tok, int p
     if (pr != TRACK_CONFIRMED) {
         logline(&h, "unsubscribe", 503, pr == TRACK_FULL ? "event queue full" : "broker timeout");
         struct MHD_Response *r = text_response("Service unavailable, try again later.\n",
-                                                "text/plain; charset=utf-8", "no-store");
+                                               "text/plain; charset=utf-8", "no-store");
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "60");
         rc = answer(c, MHD_HTTP_SERVICE_UNAVAILABLE, r, 1);
         goto out;
     }
     logline(&h, "unsubscribe", 200, "unsubscribed");
-    rc = answer_page(c, MHD_HTTP_OK, "<h1>Unsubscribed</h1><p>You will not receive these emails any more.</p>");
+    rc = answer_page(c, MHD_HTTP_OK,
+                     "<h1>Unsubscribed</h1><p>You will not receive these emails any more.</p>");
 out:
     buf_free(&s);
     buf_free(&page);
@@ -343,7 +347,8 @@ out:
 
 static enum MHD_Result do_health(struct MHD_Connection *c)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char body[160];
 
     if (ci == NULL || !track_client_addr_in(&health_allow, ci->client_addr))
@@ -355,7 +360,8 @@ static enum MHD_Result do_health(struct MHD_Connection *c)
 
 static enum MHD_Result do_metrics(struct MHD_Connection *c)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     struct buf b = BUF_INIT(1 << 20);
 
     if (ci == NULL || !track_client_addr_in(&metrics_allow, ci->client_addr))
@@ -540,23 +546,23 @@ void track_http_start(void)
     if (track_conf.tls) {
         flags |= MHD_USE_TLS;
         daemon_ = MHD_start_daemon(
-            flags, 0, httpguard_accept, guard, handler, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-            MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-            (unsigned)track_conf.connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
-            (unsigned)((track_conf.read_timeout_ms + 999) / 1000), MHD_OPTION_NOTIFY_COMPLETED,
-            completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+            flags, 0, httpguard_accept, guard, handler, NULL, MHD_OPTION_SOCK_ADDR,
+            (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)track_conf.connection_limit,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)((track_conf.read_timeout_ms + 999) / 1000),
+            MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
+            NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
             MHD_OPTION_HTTPS_CERT_CALLBACK, track_tls_callback(), MHD_OPTION_HTTPS_PRIORITIES,
             track_conf.tls_priorities, MHD_OPTION_NOTIFY_CONNECTION, httpguard_notify, guard,
             MHD_OPTION_END);
     } else {
         daemon_ = MHD_start_daemon(
-            flags, 0, httpguard_accept, guard, handler, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-            MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
-            (unsigned)track_conf.connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
-            (unsigned)((track_conf.read_timeout_ms + 999) / 1000), MHD_OPTION_NOTIFY_COMPLETED,
-            completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+            flags, 0, httpguard_accept, guard, handler, NULL, MHD_OPTION_SOCK_ADDR,
+            (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)track_conf.connection_limit,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)((track_conf.read_timeout_ms + 999) / 1000),
+            MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
+            NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
             MHD_OPTION_NOTIFY_CONNECTION, httpguard_notify, guard, MHD_OPTION_END);
     }
     if (daemon_ == NULL)

@@ -48,7 +48,8 @@ static int load(struct cert *c, const char *chain, size_t clen, const char *key,
     int rc;
 
     c->npcert = CERTS_MAX;
-    if ((rc = gnutls_pcert_list_import_x509_raw(c->pcert, &c->npcert, &d, GNUTLS_X509_FMT_PEM, 0)) < 0) {
+    if ((rc = gnutls_pcert_list_import_x509_raw(c->pcert, &c->npcert, &d, GNUTLS_X509_FMT_PEM, 0)) <
+        0) {
         msg_warn("%s: certificate: %s", what, gnutls_strerror(rc));
         return -1;
     }
@@ -67,7 +68,8 @@ void track_tls_load(const char *cert_file, const char *key_pem, const char *cert
     char *chain;
 
     if (cert_file == NULL || !*cert_file || key_pem == NULL || !*key_pem)
-        msg_fatal("TLS: track_tls_cert_file and track_tls_key_file are required (or track_tls = no)");
+        msg_fatal(
+            "TLS: track_tls_cert_file and track_tls_key_file are required (or track_tls = no)");
     if ((chain = slurp(cert_file, &clen)) == NULL)
         msg_fatal("TLS: cannot read %s: %m", cert_file);
     if (load(&dflt, chain, clen, key_pem, strlen(key_pem), cert_file) < 0)

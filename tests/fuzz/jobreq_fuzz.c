@@ -37,7 +37,8 @@
 #include <string.h>
 
 static const char *const settings_text[4] = {
-    "{\"features\":{\"tracking\":true,\"templates\":true,\"antivirus\":true,\"secureDocument\":true,"
+    "{\"features\":{\"tracking\":true,\"templates\":true,\"antivirus\":true,\"secureDocument\":"
+    "true,"
     "\"traceRecover\":true,\"spamCheck\":true,\"messageSigning\":true},"
     "\"forbiddenRecipients\":[\"admin\"],\"forbiddenSenders\":[\"noreply\"]}",
     "{\"features\":{\"tracking\":false,\"templates\":false},\"limits\":{\"addresses\":5}}",
@@ -46,7 +47,10 @@ static const char *const settings_text[4] = {
     "{}",
 };
 static const char *const stages[4] = {
-    "scan,securezip,render,spamcheck,smime,deliver", "render,deliver", "scan,render,deliver", "render,deliver",
+    "scan,securezip,render,spamcheck,smime,deliver",
+    "render,deliver",
+    "scan,render,deliver",
+    "render,deliver",
 };
 
 static enum tx_code sender_domain(void *arg, const char *domain, struct jobreq_sender *out)
@@ -97,7 +101,8 @@ static void as_string(const uint8_t *data, size_t size)
         sp[0].start == 6 && sp[0].end == 6 + size) {
         json_t *j = json_loadb(doc, size + 8, 0, NULL), *s = json_object_get(j, "a");
         n = rest_jobreq_syntax_unescape((const char *)data, size, dec);
-        if (!json_is_string(s) || json_string_length(s) != n || memcmp(json_string_value(s), dec, n) != 0)
+        if (!json_is_string(s) || json_string_length(s) != n ||
+            memcmp(json_string_value(s), dec, n) != 0)
             abort();
         json_decref(j);
     }
@@ -113,9 +118,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (settings[v] == NULL)
         settings[v] = account_settings(settings_text[v]);
-    struct jobreq_env env = {settings[v], 7, "fuzz", "4711", v ? NULL : "Tenant", stages[v],
-                             "0192f3a4-5b6c-7d8e-9f00-112233445566", 1747212950817LL,
-                             sender_domain, suppression, NULL};
+    struct jobreq_env env = {settings[v],
+                             7,
+                             "fuzz",
+                             "4711",
+                             v ? NULL : "Tenant",
+                             stages[v],
+                             "0192f3a4-5b6c-7d8e-9f00-112233445566",
+                             1747212950817LL,
+                             sender_domain,
+                             suppression,
+                             NULL};
     as_string(data, size);
     int rc = rest_jobreq_run((const char *)data, size, &env, &res);
     if (rc == 0) {
@@ -125,9 +138,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *answer = json_dumps(res.content, JSON_COMPACT);
         struct buf raw = BUF_INIT((size_t)64 << 20);
         if (text == NULL || answer == NULL)
-            abort();    /* the job must always be encodable for the broker */
+            abort(); /* the job must always be encodable for the broker */
         if (rest_jobreq_build_rawify(&res, res.data, &raw) < 0)
-            abort();    /* every large value has its raw segment */
+            abort(); /* every large value has its raw segment */
         char *after = json_dumps(res.data, JSON_COMPACT);
         if (after == NULL)
             abort();

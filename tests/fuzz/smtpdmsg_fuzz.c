@@ -38,8 +38,8 @@
 
 static json_t *settings;
 
-static size_t stream(const uint8_t *data, size_t size, size_t step, struct buf *out, struct smtpd_data *d,
-                     enum smtpd_data_mode mode)
+static size_t stream(const uint8_t *data, size_t size, size_t step, struct buf *out,
+                     struct smtpd_data *d, enum smtpd_data_mode mode)
 {
     size_t used = 0;
 
@@ -58,7 +58,8 @@ static size_t stream(const uint8_t *data, size_t size, size_t step, struct buf *
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct buf whole = BUF_INIT(0), piece = BUF_INIT(0), v = BUF_INIT(1 << 20), name = BUF_INIT(1 << 20);
+    struct buf whole = BUF_INIT(0), piece = BUF_INIT(0), v = BUF_INIT(1 << 20),
+               name = BUF_INIT(1 << 20);
     struct smtpd_data d1, d2;
     struct smtpd_fields fs;
     struct smtpd_m4a m;
@@ -71,8 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t u1 = stream(data, size, size ? size : 1, &whole, &d1, mode);
         size_t u2 = stream(data, size, step, &piece, &d2, mode);
         if (u1 != u2 || d1.done != d2.done || d1.too_big != d2.too_big ||
-            d1.too_long_line != d2.too_long_line || d1.bare_lf != d2.bare_lf || d1.bare_cr != d2.bare_cr ||
-            whole.len != piece.len ||
+            d1.too_long_line != d2.too_long_line || d1.bare_lf != d2.bare_lf ||
+            d1.bare_cr != d2.bare_cr || whole.len != piece.len ||
             (whole.len && memcmp(whole.data, piece.data, whole.len) != 0))
             abort();
         for (size_t i = 0; i < whole.len; i++)
@@ -82,12 +83,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* the message checks over what DATA stored */
     const char *msg = buf_ptr(&whole);
     size_t len = whole.len;
-    enum smtpd_msghdr_rc hrc = smtpd_msghdr_parse(msg, len, &fs, SMTPD_MIME_FIELDS_MAX, reply, sizeof(reply));
+    enum smtpd_msghdr_rc hrc =
+        smtpd_msghdr_parse(msg, len, &fs, SMTPD_MIME_FIELDS_MAX, reply, sizeof(reply));
     if (hrc == SMTPD_MSGHDR_DISAGREE)
         abort(); /* the line rules let through what GMime reads otherwise */
     if (hrc != SMTPD_MSGHDR_OK) {
         smtpd_mime_fields_free(&fs);
-        smtpd_mime_fields(msg, len, &fs, SMTPD_MIME_FIELDS_MAX); /* the lenient split, for coverage */
+        smtpd_mime_fields(msg, len, &fs,
+                          SMTPD_MIME_FIELDS_MAX); /* the lenient split, for coverage */
     }
     smtpd_headers_m4a_init(&m);
     for (int i = 0; i < fs.n; i++) {
@@ -95,9 +98,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (f->off + f->len > fs.body_off || f->value < msg || f->value + f->value_len > msg + len)
             abort();
         if (smtpd_headers_m4a_is(f->name, f->name_len))
-            smtpd_headers_m4a_field(&m, f->name, f->name_len, f->value, f->value_len, reply, sizeof(reply));
+            smtpd_headers_m4a_field(&m, f->name, f->name_len, f->value, f->value_len, reply,
+                                    sizeof(reply));
         if (smtpd_mime_field_is(f, "From") || smtpd_mime_field_is(f, "Sender")) {
-            int r = smtpd_msghdr_mailboxes(f->value, f->value_len, "example.com", first, sizeof(first));
+            int r =
+                smtpd_msghdr_mailboxes(f->value, f->value_len, "example.com", first, sizeof(first));
             const char *at = strrchr(first, '@');
             /* accepted: the first mailbox is a full address of the domain; refused: none reported */
             if ((r == 1 && (at == NULL || at == first || strcasecmp(at + 1, "example.com") != 0)) ||

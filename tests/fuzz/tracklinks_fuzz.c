@@ -44,7 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct tracklinks_plan *p = tracklinks_scan(html, size, NULL, 0, BASE);
 
     /* off: unchanged */
-    if (tracklinks_emit(p, &c, &out) < 0 || out.len != size || memcmp(out.data ? out.data : "", html, size))
+    if (tracklinks_emit(p, &c, &out) < 0 || out.len != size ||
+        memcmp(out.data ? out.data : "", html, size))
         abort();
     for (int i = 0; i < tracklinks_links(p); i++) {
         const char *u = tracklinks_url(p, i);
@@ -77,8 +78,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     const char *q = out.data ? out.data : "";
     size_t olen = out.len, rewritten = 0;
-    while ((q = memmem(q, olen - (size_t)(q - out.data), "\"" BASE "/t/c/", strlen(BASE) + 6)) != NULL) {
-        const char *tok = q + strlen(BASE) + 6, *e = memchr(tok, '"', olen - (size_t)(tok - out.data));
+    while ((q = memmem(q, olen - (size_t)(q - out.data), "\"" BASE "/t/c/", strlen(BASE) + 6)) !=
+           NULL) {
+        const char *tok = q + strlen(BASE) + 6,
+                   *e = memchr(tok, '"', olen - (size_t)(tok - out.data));
         struct track_token t;
         q = tok;
         if (e == NULL)

@@ -23,7 +23,7 @@
 #include <string.h>
 
 #define KEY "7:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
-#define HOST "t.example.com"  /* the seed corpus holds tokens issued for this host */
+#define HOST "t.example.com" /* the seed corpus holds tokens issued for this host */
 
 static struct track_keys *keys;
 

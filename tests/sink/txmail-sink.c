@@ -432,14 +432,27 @@ int main(int argc, char **argv)
 
     while ((opt = getopt(argc, argv, "l:d:c:k:TH:")) != -1) {
         switch (opt) {
-        case 'l': listen_at = optarg; break;
-        case 'd': dir = optarg; break;
-        case 'c': cert = optarg; break;
-        case 'k': key = optarg; break;
-        case 'T': no_starttls = 1; break;
-        case 'H': hostname = optarg; break;
+        case 'l':
+            listen_at = optarg;
+            break;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'c':
+            cert = optarg;
+            break;
+        case 'k':
+            key = optarg;
+            break;
+        case 'T':
+            no_starttls = 1;
+            break;
+        case 'H':
+            hostname = optarg;
+            break;
         default:
-            fprintf(stderr, "usage: txmail-sink -l addr:port -d dir [-c cert -k key] [-T] [-H host]\n");
+            fprintf(stderr,
+                    "usage: txmail-sink -l addr:port -d dir [-c cert -k key] [-T] [-H host]\n");
             return 2;
         }
     }

@@ -30,7 +30,8 @@ struct testworker_conf {
 static struct testworker_conf testworker_conf;
 
 static struct cfg_param testworker_params[] = {
-    {"testworker_record_file", CFG_STR, &testworker_conf.record_file, "/tmp/testworker.log", 0, 0, 0, "record file", 0, 0},
+    {"testworker_record_file", CFG_STR, &testworker_conf.record_file, "/tmp/testworker.log", 0, 0,
+     0, "record file", 0, 0},
     {0},
 };
 
@@ -39,8 +40,8 @@ static void record(struct job *job, const char *what)
     char line[512];
     const char *tag = json_string_value(json_object_get(job->env.data, "tag"));
     int fd = open(testworker_conf.record_file, O_WRONLY | O_APPEND | O_CREAT, 0644);
-    int n = snprintf(line, sizeof(line), "%s %s %d %d\n", what, tag ? tag : "-",
-                     job->env.attempt, (int)getpid());
+    int n = snprintf(line, sizeof(line), "%s %s %d %d\n", what, tag ? tag : "-", job->env.attempt,
+                     (int)getpid());
 
     if (fd >= 0) {
         if (write(fd, line, (size_t)n) < 0)

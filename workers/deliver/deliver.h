@@ -25,7 +25,7 @@ struct deliver_conf {
     char *transport_map;
     char *source_ip;
     char *helo_name;
-    char *tls_level;            /* "may" | "none" */
+    char *tls_level; /* "may" | "none" */
     int tls_verify;
     char *tls_ca_file;
     int64_t connect_timeout, greeting_timeout, helo_timeout, starttls_timeout;
@@ -36,7 +36,7 @@ struct deliver_conf {
     long long conn_max_messages, conn_cache_size;
     int64_t dns_timeout, dns_cache_ttl, dns_negative_ttl;
     long long dns_tries, mx_max_hosts, mx_max_addresses;
-    char *inet_protocols;       /* "all" | "ipv4" | "ipv6" */
+    char *inet_protocols;                 /* "all" | "ipv4" | "ipv6" */
     char *deny_networks, *allow_networks; /* MX addresses (netpolicy.h) */
     char *suppress_exclude;
     int64_t suppress_cache, domain_cache, record_retry;
@@ -61,9 +61,9 @@ struct dctx {
 enum dlv_status { DLV_SENT, DLV_DEFER, DLV_BOUNCE };
 
 struct smtp_reply {
-    int code;                   /* 0 until complete; the last line's code */
-    char enh[DSN_MAX];          /* "5.1.1" from the first line, or "" */
-    char text[REPLY_TEXT_MAX];  /* lines joined by one space, printable */
+    int code;                  /* 0 until complete; the last line's code */
+    char enh[DSN_MAX];         /* "5.1.1" from the first line, or "" */
+    char text[REPLY_TEXT_MAX]; /* lines joined by one space, printable */
     size_t len;
     int lines;
 };
@@ -90,7 +90,7 @@ char *deliver_reply_dsn(char *out, const struct smtp_reply *r, int class_overrid
  * "[dsn] word (TEXT)". Returns out.
  */
 char *deliver_reply_describe(char *out, size_t outsz, const char *dsn, const char *word,
-                       const char *host, const char *text);
+                             const char *host, const char *text);
 /*
  * deliver_reply_suppress_class - the suppression entry a BOUNCED event creates
  * (contract §13.1) for its enhanced code and reply text: 1 with *type and
@@ -98,7 +98,7 @@ char *deliver_reply_describe(char *out, size_t outsz, const char *dsn, const cha
  * codes, "5.7.*" prefixes allowed).
  */
 int deliver_reply_suppress_class(const char *dsn, const char *text, const char *exclude,
-                           const char **type, long long *lifetime_s);
+                                 const char **type, long long *lifetime_s);
 
 #define SUPPRESS_45D (45LL * 86400)
 #define SUPPRESS_7D (7LL * 86400)
@@ -107,8 +107,8 @@ int deliver_reply_suppress_class(const char *dsn, const char *text, const char *
 /* ---- dot-stuffing writer (deliver_dot.c) ------------------------------- */
 
 struct dotstuff {
-    int bol;                    /* at the beginning of a line */
-    int cr;                     /* the last input byte was a CR (written as CRLF) */
+    int bol; /* at the beginning of a line */
+    int cr;  /* the last input byte was a CR (written as CRLF) */
 };
 
 void deliver_dot_init(struct dotstuff *d);
@@ -119,8 +119,8 @@ void deliver_dot_init(struct dotstuff *d);
  * how much input was consumed; the return value how much output was
  * produced.
  */
-size_t deliver_dot_run(struct dotstuff *d, const char *in, size_t inlen, char *out,
-                    size_t outcap, size_t *used);
+size_t deliver_dot_run(struct dotstuff *d, const char *in, size_t inlen, char *out, size_t outcap,
+                       size_t *used);
 /* deliver_dot_end - the end of data: a line end when missing, then ".\r\n" (out >= 5) */
 size_t deliver_dot_end(struct dotstuff *d, char *out);
 
@@ -139,20 +139,20 @@ size_t deliver_dot_end(struct dotstuff *d, char *out);
 struct dconn {
     int fd;
     SSL *ssl;
-    char host[DCONN_HOST_MAX];  /* the name we connected to (MX, relay) */
+    char host[DCONN_HOST_MAX]; /* the name we connected to (MX, relay) */
     char ip[INET6_ADDRSTRLEN];
     int port;
-    char key[DCONN_KEY_MAX];    /* endpoint: ip, port, source address */
+    char key[DCONN_KEY_MAX]; /* endpoint: ip, port, source address */
     char nexthop[DCONN_HOST_MAX + 32];
     unsigned caps;
     long long size_max;
     int tls;
-    int verified;               /* the peer was authenticated (deliver_tls_verify) */
-    char tls_desc[64];          /* "TLSv1.3" or "none" */
-    int nmsgs;                  /* transactions completed */
+    int verified;      /* the peer was authenticated (deliver_tls_verify) */
+    char tls_desc[64]; /* "TLSv1.3" or "none" */
+    int nmsgs;         /* transactions completed */
     int64_t born_ms, last_ms;
-    int broken;                 /* unusable: close it */
-    char err[256];              /* the last I/O failure, for descriptions */
+    int broken;    /* unusable: close it */
+    char err[256]; /* the last I/O failure, for descriptions */
     char rbuf[16384];
     size_t rlen, rpos;
 };
@@ -164,8 +164,8 @@ union dsock {
 };
 
 /* deliver_net_connect - new connection to addr:port within the timeout; NULL with err */
-struct dconn *deliver_net_connect(const union dsock *addr, int port, const char *host,
-                          char *err, size_t errsz);
+struct dconn *deliver_net_connect(const union dsock *addr, int port, const char *host, char *err,
+                                  size_t errsz);
 /*
  * deliver_net_read_line - one line without CRLF into line (at most max-1 bytes)
  * before deadline (timeutil_mono_ms()): 1, or -1 (c->err)
@@ -186,9 +186,9 @@ int deliver_tls_start(struct dconn *c, int64_t timeout_ms, int verify);
 
 struct dmsg {
     const char *rid;
-    const char *mail_from;      /* may be "" (null sender) */
+    const char *mail_from; /* may be "" (null sender) */
     const char *rcpt;
-    const char *archive;        /* extra envelope recipient, or NULL */
+    const char *archive; /* extra envelope recipient, or NULL */
     const char *raw;
     size_t raw_len;
     int smtputf8, eightbit, tls_enforced;
@@ -196,21 +196,21 @@ struct dmsg {
 
 struct outcome {
     enum dlv_status status;
-    int code;                   /* SMTP reply code, 0 when there was no reply */
+    int code; /* SMTP reply code, 0 when there was no reply */
     char dsn[DSN_MAX];
-    char host[DCONN_HOST_MAX + INET6_ADDRSTRLEN + 4]; /* "name[ip]" of a reply, or "" */
+    char host[DCONN_HOST_MAX + INET6_ADDRSTRLEN + 4];   /* "name[ip]" of a reply, or "" */
     char relay[DCONN_HOST_MAX + INET6_ADDRSTRLEN + 12]; /* "name[ip]:port" for the log */
     char ip[INET6_ADDRSTRLEN];
     int port;
-    char text[REPLY_TEXT_MAX];  /* the reply (with code) or the reason */
+    char text[REPLY_TEXT_MAX]; /* the reply (with code) or the reason */
     char tls[64];
-    int host_failure;           /* connection-level: try the next host */
-    int dns;                    /* a DNS failure */
-    int throttled;              /* not tried: the destination is at its concurrency limit */
+    int host_failure; /* connection-level: try the next host */
+    int dns;          /* a DNS failure */
+    int throttled;    /* not tried: the destination is at its concurrency limit */
 };
 
 void deliver_session_outcome_reason(struct outcome *o, enum dlv_status st, const char *dsn,
-                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /*
  * deliver_session_open - connect, greeting, EHLO/HELO, STARTTLS as the policy
@@ -218,7 +218,7 @@ void deliver_session_outcome_reason(struct outcome *o, enum dlv_status st, const
  * used for the message.
  */
 struct dconn *deliver_session_open(const union dsock *addr, int port, const char *host,
-                           const struct dmsg *m, struct outcome *o);
+                                   const struct dmsg *m, struct outcome *o);
 /*
  * deliver_session_send - one transaction on c. Returns 0 with o filled (sent,
  * deferred, bounced), or 1 when a reused connection turned out stale
@@ -238,7 +238,7 @@ void deliver_pool_init(void);
  * is only reused for the name it was verified for)
  */
 struct dconn *deliver_pool_get(const char *nexthop, const char *key, const char *host,
-                       const struct dmsg *m);
+                               const struct dmsg *m);
 /* deliver_pool_put - keep c for reuse, or close it. Ownership: steals c. */
 void deliver_pool_put(struct dconn *c);
 void deliver_pool_shutdown(void);
@@ -273,7 +273,7 @@ int deliver_dns_thread(struct dctx *ctx);
 void deliver_dns_thread_done(struct dctx *ctx);
 /* deliver_dns_mx - MX hosts of domain in preference order (ties shuffled) */
 enum dns_rc deliver_dns_mx(struct dctx *ctx, const char *domain, struct mx_host *out, int max,
-                   int *n, char *err, size_t errsz);
+                           int *n, char *err, size_t errsz);
 /*
  * deliver_dns_addr_allowed - an address an MX answer may lead to
  * (deliver_deny_networks, deliver_allow_networks; lib/global/access/netpolicy.h).
@@ -282,15 +282,15 @@ enum dns_rc deliver_dns_mx(struct dctx *ctx, const char *domain, struct mx_host 
 int deliver_dns_addr_allowed(const union dsock *a);
 /* deliver_dns_addrs - A then AAAA (deliver_inet_protocols) of host */
 enum dns_rc deliver_dns_addrs(struct dctx *ctx, const char *host, union dsock *out, int max, int *n,
-                      char *err, size_t errsz);
+                              char *err, size_t errsz);
 
 /* ---- routes (deliver_route.c) ----------------------------------------- */
 
 struct route {
-    int use_mx;                 /* look up the domain's MX */
-    char host[DNS_NAME_MAX];    /* the domain (MX) or the fixed host */
+    int use_mx;              /* look up the domain's MX */
+    char host[DNS_NAME_MAX]; /* the domain (MX) or the fixed host */
     int port;
-    char via[16];               /* "mx", "relay", "transport" */
+    char via[16]; /* "mx", "relay", "transport" */
     char nexthop[DCONN_HOST_MAX + 32];
 };
 
@@ -305,7 +305,7 @@ int deliver_route_transport_lookup(const char *domain, char *value, size_t valsz
 
 /* deliver_send_attempt - route, resolve, connect or reuse, send: the outcome */
 void deliver_send_attempt(struct dctx *ctx, const struct dmsg *m, const char *relay,
-                     struct outcome *o);
+                          struct outcome *o);
 
 /* ---- exactly-once (deliver_record.c) ---------------------------------- */
 
@@ -328,7 +328,7 @@ int deliver_record_sent(struct job *job, const struct outcome *o);
 /* the message as deliver_job_handle() reads it from the envelope */
 struct dreq {
     struct dmsg m;
-    char lower[320];            /* suppression key */
+    char lower[320]; /* suppression key */
     const char *email, *from, *mime_from, *rewrite_from, *reference, *message_id;
     const char *relay, *archive;
     long long domain_id;

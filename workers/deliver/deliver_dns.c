@@ -69,11 +69,11 @@ static void cached_clear(void *v)
 
 static const struct ttlcache_type cached_type = {sizeof(struct cached), cached_copy, cached_clear};
 
-static struct ttlcache *cache;          /* "type:name", names compared ignoring case */
-static struct netpolicy *policy;        /* read-only after deliver_dns_init */
+static struct ttlcache *cache;   /* "type:name", names compared ignoring case */
+static struct netpolicy *policy; /* read-only after deliver_dns_init */
 
-static int cache_get(const char *name, int type, enum dns_rc *rc, void *out, size_t recsz,
-                     int max, int *n)
+static int cache_get(const char *name, int type, enum dns_rc *rc, void *out, size_t recsz, int max,
+                     int *n)
 {
     char key[DNS_NAME_MAX + 16];
     struct cached a;
@@ -110,7 +110,8 @@ int deliver_dns_init(void)
     char err[200];
 
     cache = ttlcache_create(&cached_type, CACHE_SLOTS, TTLCACHE_LOCKED | TTLCACHE_NOCASE);
-    policy = netpolicy_create(deliver_conf.deny_networks, deliver_conf.allow_networks, err, sizeof(err));
+    policy =
+        netpolicy_create(deliver_conf.deny_networks, deliver_conf.allow_networks, err, sizeof(err));
     if (policy == NULL)
         msg_fatal("deliver_deny_networks, deliver_allow_networks: %s", err);
     return ares_library_init(ARES_LIB_INIT_ALL) == ARES_SUCCESS ? 0 : -1;
@@ -132,7 +133,8 @@ int deliver_dns_thread(struct dctx *ctx)
     o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
     if (ares_init_options(&ctx->ares, &o, mask) != ARES_SUCCESS)
         return -1;
-    if (*txconf.dns_servers && ares_set_servers_ports_csv(ctx->ares, txconf.dns_servers) != ARES_SUCCESS) {
+    if (*txconf.dns_servers &&
+        ares_set_servers_ports_csv(ctx->ares, txconf.dns_servers) != ARES_SUCCESS) {
         msg_warn("dns_servers \"%s\": not a valid server list", txconf.dns_servers);
         ares_destroy(ctx->ares);
         return -1;
@@ -204,7 +206,8 @@ static void query(struct dctx *ctx, const char *name, int type, struct answer *a
         }
         for (int i = 0; i < n; i++)
             ares_process_fd(ctx->ares,
-                            pfd[i].revents & (POLLIN | POLLERR | POLLHUP) ? pfd[i].fd : ARES_SOCKET_BAD,
+                            pfd[i].revents & (POLLIN | POLLERR | POLLHUP) ? pfd[i].fd
+                                                                          : ARES_SOCKET_BAD,
                             pfd[i].revents & POLLOUT ? pfd[i].fd : ARES_SOCKET_BAD);
     }
 }
@@ -216,16 +219,21 @@ static enum dns_rc status_rc(int status, const char *name, const char *tname, ch
     case ARES_SUCCESS:
         return DNS_OK;
     case ARES_ENOTFOUND:
-        snprintf(err, errsz, "Host or domain name not found. Name service error for name=%s type=%s: Host not found",
-                 name, tname);
+        snprintf(
+            err, errsz,
+            "Host or domain name not found. Name service error for name=%s type=%s: Host not found",
+            name, tname);
         return DNS_NXDOMAIN;
     case ARES_ENODATA:
-        snprintf(err, errsz, "Name service error for name=%s type=%s: Host found but no data record of requested type",
+        snprintf(err, errsz,
+                 "Name service error for name=%s type=%s: Host found but no data record of "
+                 "requested type",
                  name, tname);
         return DNS_NODATA;
     default:
-        snprintf(err, errsz, "Host or domain name not found. Name service error for name=%s type=%s: %s",
-                 name, tname, ares_strerror(status));
+        snprintf(err, errsz,
+                 "Host or domain name not found. Name service error for name=%s type=%s: %s", name,
+                 tname, ares_strerror(status));
         return DNS_TEMP;
     }
 }
@@ -252,8 +260,8 @@ static void sort_mx(struct mx_host *h, int n)
     }
 }
 
-enum dns_rc deliver_dns_mx(struct dctx *ctx, const char *domain, struct mx_host *out, int max, int *n,
-                   char *err, size_t errsz)
+enum dns_rc deliver_dns_mx(struct dctx *ctx, const char *domain, struct mx_host *out, int max,
+                           int *n, char *err, size_t errsz)
 {
     struct answer a;
     struct mx_host recs[MAX_RECORDS];
@@ -276,7 +284,8 @@ enum dns_rc deliver_dns_mx(struct dctx *ctx, const char *domain, struct mx_host 
     if (rc == DNS_OK) {
         ns_msg msg;
         if (a.buf == NULL || ns_initparse(a.buf, a.len, &msg) < 0) {
-            snprintf(err, errsz, "Name service error for name=%s type=MX: malformed answer", domain);
+            snprintf(err, errsz, "Name service error for name=%s type=MX: malformed answer",
+                     domain);
             rc = DNS_TEMP;
             goto out;
         }
@@ -317,7 +326,8 @@ enum dns_rc deliver_dns_mx(struct dctx *ctx, const char *domain, struct mx_host 
         *n = nrec < max ? nrec : max;
         memcpy(out, recs, sizeof(*out) * (size_t)*n);
         int64_t t = (int64_t)ttl * 1000;
-        cache_put(domain, ns_t_mx, rc, recs, sizeof(*recs), nrec, t < deliver_conf.dns_cache_ttl ? t : deliver_conf.dns_cache_ttl);
+        cache_put(domain, ns_t_mx, rc, recs, sizeof(*recs), nrec,
+                  t < deliver_conf.dns_cache_ttl ? t : deliver_conf.dns_cache_ttl);
     } else if (rc == DNS_NXDOMAIN || rc == DNS_NODATA || rc == DNS_NULLMX) {
         cache_put(domain, ns_t_mx, rc, NULL, sizeof(*recs), 0,
                   rc == DNS_NULLMX ? deliver_conf.dns_cache_ttl : deliver_conf.dns_negative_ttl);
@@ -350,7 +360,8 @@ static enum dns_rc lookup_addr(struct dctx *ctx, const char *host, int type, uni
     if (rc == DNS_OK) {
         ns_msg msg;
         if (a.buf == NULL || ns_initparse(a.buf, a.len, &msg) < 0) {
-            snprintf(err, errsz, "Name service error for name=%s type=%s: malformed answer", host, tname);
+            snprintf(err, errsz, "Name service error for name=%s type=%s: malformed answer", host,
+                     tname);
             rc = DNS_TEMP;
             goto out;
         }
@@ -381,7 +392,8 @@ static enum dns_rc lookup_addr(struct dctx *ctx, const char *host, int type, uni
         *n = nrec < max ? nrec : max;
         memcpy(out, recs, sizeof(*out) * (size_t)*n);
         int64_t t = (int64_t)ttl * 1000;
-        cache_put(host, type, rc, recs, sizeof(*recs), nrec, t < deliver_conf.dns_cache_ttl ? t : deliver_conf.dns_cache_ttl);
+        cache_put(host, type, rc, recs, sizeof(*recs), nrec,
+                  t < deliver_conf.dns_cache_ttl ? t : deliver_conf.dns_cache_ttl);
     } else if (rc == DNS_NXDOMAIN || rc == DNS_NODATA) {
         cache_put(host, type, rc, NULL, sizeof(*recs), 0, deliver_conf.dns_negative_ttl);
     }
@@ -391,7 +403,7 @@ out:
 }
 
 enum dns_rc deliver_dns_addrs(struct dctx *ctx, const char *host, union dsock *out, int max, int *n,
-                      char *err, size_t errsz)
+                              char *err, size_t errsz)
 {
     int want4 = strcmp(deliver_conf.inet_protocols, "ipv6") != 0;
     int want6 = strcmp(deliver_conf.inet_protocols, "ipv4") != 0;

@@ -42,11 +42,11 @@ static size_t next_eol(const char *in, size_t i, size_t len, size_t *cr_at, size
     return *cr_at < *lf_at ? *cr_at : *lf_at;
 }
 
-size_t deliver_dot_run(struct dotstuff *d, const char *in, size_t inlen, char *out,
-                    size_t outcap, size_t *used)
+size_t deliver_dot_run(struct dotstuff *d, const char *in, size_t inlen, char *out, size_t outcap,
+                       size_t *used)
 {
     size_t i = 0, o = 0;
-    size_t cr_at = UNKNOWN, lf_at = UNKNOWN;   /* the next CR / LF, searched lazily */
+    size_t cr_at = UNKNOWN, lf_at = UNKNOWN; /* the next CR / LF, searched lazily */
 
     while (i < inlen) {
         if (d->cr && in[i] == '\n') {

@@ -14,7 +14,7 @@ static size_t reference(const char *in, size_t len, char *out)
 
     for (size_t i = 0; i < len; i++) {
         char c = in[i];
-        if (c == '\n' && cr) {     /* the LF of a CRLF already written */
+        if (c == '\n' && cr) { /* the LF of a CRLF already written */
             cr = 0;
             continue;
         }
@@ -116,8 +116,10 @@ TT_TEST(empty_message)
 TT_TEST(chunk_boundaries_match_reference)
 {
     static const char *const cases[] = {
-        ".", "..", "\n.", "\r\n.\r\n", "x\r", "x\r\r\n.", ".\n.\n.\n", "\r.\r\n",
-        "line\r\n.line\r\n..\r\n\n\n.\r", NULL,
+        ".",         "..",      "\n.",
+        "\r\n.\r\n", "x\r",     "x\r\r\n.",
+        ".\n.\n.\n", "\r.\r\n", "line\r\n.line\r\n..\r\n\n\n.\r",
+        NULL,
     };
 
     for (int i = 0; cases[i]; i++)

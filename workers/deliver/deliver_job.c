@@ -58,7 +58,8 @@ static int parse_req(struct job *job, struct dreq *q)
     q->message_id = str(d, "messageId");
     q->relay = str(d, "relayHost");
     q->archive = str(d, "archiveBcc");
-    q->domain_id = (long long)json_integer_value(json_object_get(json_object_get(d, "senderDomain"), "id"));
+    q->domain_id =
+        (long long)json_integer_value(json_object_get(json_object_get(d, "senderDomain"), "id"));
     if (addr_parse_bare(q->m.rcpt, strlen(q->m.rcpt), &a) == 0)
         addr_lower(q->lower, sizeof(q->lower), a.bare);
     else
@@ -95,15 +96,16 @@ enum tx_code deliver_job_handle(struct job *job)
         return db_retry(job, "database: cannot read delivery_record");
     if (r == 1)
         return deliver_outcome_again(job, &q, &rec);
-    if ((r = suppress_check(db, job->env.account_id, q.lower, deliver_conf.suppress_cache, &hit)) < 0)
+    if ((r = suppress_check(db, job->env.account_id, q.lower, deliver_conf.suppress_cache, &hit)) <
+        0)
         return db_retry(job, "database: cannot read suppression");
     if (r == 1)
         return deliver_outcome_dropped(job, &q, &hit);
     /* the sender domain's relay host, enforced TLS and archive Bcc (§16.8: the
      * domain's, else the account's, else the message's) */
     memset(&sd, 0, sizeof(sd));
-    if (q.domain_id > 0 &&
-        senderdomain_by_id(db, job->env.account_id, q.domain_id, deliver_conf.domain_cache, &sd) == TX_RETRY_DB)
+    if (q.domain_id > 0 && senderdomain_by_id(db, job->env.account_id, q.domain_id,
+                                              deliver_conf.domain_cache, &sd) == TX_RETRY_DB)
         return db_retry(job, "database: cannot read sender_domain");
     q.m.tls_enforced |= sd.tls_enforced;
     if (q.relay == NULL || !*q.relay)
@@ -151,11 +153,12 @@ void deliver_job_expired(struct job *job)
     last = json_object_get(job->env.data, "lastAttempt");
     if (json_is_object(last) && str(last, "dsn") && str(last, "text")) {
         snprintf(o.dsn, sizeof(o.dsn), "%s", str(last, "dsn"));
-        deliver_reply_describe(desc, sizeof(desc), o.dsn, "bounced", str(last, "host"), str(last, "text"));
+        deliver_reply_describe(desc, sizeof(desc), o.dsn, "bounced", str(last, "host"),
+                               str(last, "text"));
     } else {
         snprintf(o.dsn, sizeof(o.dsn), "4.4.7");
         deliver_reply_describe(desc, sizeof(desc), o.dsn, "bounced", NULL,
-                         job->reason[0] ? job->reason : "delivery time expired");
+                               job->reason[0] ? job->reason : "delivery time expired");
     }
     const char *code = json_is_object(last) ? str(last, "smtpCode") : NULL;
     deliver_outcome_expired(job, &q, &o, desc, code && *code ? code : NULL);

@@ -52,16 +52,17 @@ static int bind_source(int fd, int family)
         src.in4.sin_family = AF_INET;
         return bind(fd, &src.sa, sizeof(src.in4));
     }
-    if (family == AF_INET6 && inet_pton(AF_INET6, deliver_conf.source_ip, &src.in6.sin6_addr) == 1) {
+    if (family == AF_INET6 &&
+        inet_pton(AF_INET6, deliver_conf.source_ip, &src.in6.sin6_addr) == 1) {
         src.in6.sin6_family = AF_INET6;
         return bind(fd, &src.sa, sizeof(src.in6));
     }
-    errno = EAFNOSUPPORT;       /* a source address of the other family */
+    errno = EAFNOSUPPORT; /* a source address of the other family */
     return -1;
 }
 
-struct dconn *deliver_net_connect(const union dsock *addr, int port, const char *host,
-                          char *err, size_t errsz)
+struct dconn *deliver_net_connect(const union dsock *addr, int port, const char *host, char *err,
+                                  size_t errsz)
 {
     int family = addr->sa.sa_family, one = 1;
     union dsock to = *addr;
@@ -151,7 +152,8 @@ static int fill(struct dconn *c, int64_t deadline)
                 ev = POLLOUT;
             else if (e != SSL_ERROR_WANT_READ) {
                 fail(c, e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SYSCALL
-                            ? "lost connection" : "lost connection (TLS error)");
+                            ? "lost connection"
+                            : "lost connection (TLS error)");
                 return -1;
             }
         } else {

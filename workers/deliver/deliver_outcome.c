@@ -38,13 +38,14 @@ static void base_event(struct tx_event *ev, struct job *job, const struct dreq *
 static void log_outcome(struct job *job, const struct dreq *q, const struct outcome *o,
                         const char *status, const char *text)
 {
-    double delay = job->env.created_ms ? (double)(timeutil_now_ms() - job->env.created_ms) / 1000.0 : 0;
+    double delay =
+        job->env.created_ms ? (double)(timeutil_now_ms() - job->env.created_ms) / 1000.0 : 0;
     char clean[REPLY_TEXT_MAX];
 
     msg_printable(clean, sizeof(clean), text, strlen(text));
-    msg_info("%s: to=<%s>, relay=%s, delay=%.1f, tls=%s, dsn=%s, status=%s (%s)",
-             job->env.rid, q->m.rcpt, o->relay[0] ? o->relay : "none", delay,
-             o->tls[0] ? o->tls : "none", o->dsn, status, clean);
+    msg_info("%s: to=<%s>, relay=%s, delay=%.1f, tls=%s, dsn=%s, status=%s (%s)", job->env.rid,
+             q->m.rcpt, o->relay[0] ? o->relay : "none", delay, o->tls[0] ? o->tls : "none", o->dsn,
+             status, clean);
     metrics_count("txmail_deliver_total", "status", status, 1);
 }
 
@@ -106,8 +107,7 @@ enum tx_code deliver_outcome_dropped(struct job *job, const struct dreq *q,
     return TX_REJECT_POLICY;
 }
 
-enum tx_code deliver_outcome_bounced(struct job *job, const struct dreq *q,
-                                     const struct outcome *o)
+enum tx_code deliver_outcome_bounced(struct job *job, const struct dreq *q, const struct outcome *o)
 {
     struct tx_event ev;
     char desc[REPLY_TEXT_MAX + 400];
@@ -126,9 +126,11 @@ enum tx_code deliver_outcome_bounced(struct job *job, const struct dreq *q,
     }
     /* a message that could not be sent for its own sake (bad address syntax
      * in the data) is not the recipient's fault: no suppression */
-    int own = !o->code && !o->dns && (strcmp(o->dsn, "5.1.3") == 0 || strcmp(o->dsn, "5.1.7") == 0 ||
-                                      strcmp(o->dsn, "5.3.4") == 0 || strcmp(o->dsn, "5.6.7") == 0);
-    if (!own && deliver_reply_suppress_class(o->dsn, o->text, deliver_conf.suppress_exclude, &type, &lifetime)) {
+    int own = !o->code && !o->dns &&
+              (strcmp(o->dsn, "5.1.3") == 0 || strcmp(o->dsn, "5.1.7") == 0 ||
+               strcmp(o->dsn, "5.3.4") == 0 || strcmp(o->dsn, "5.6.7") == 0);
+    if (!own && deliver_reply_suppress_class(o->dsn, o->text, deliver_conf.suppress_exclude, &type,
+                                             &lifetime)) {
         x = json_pack("{s:{s:s,s:s,s:I,s:s}}", "suppress", "address", q->lower, "type", type,
                       "lifetime_s", (json_int_t)lifetime, "reason", desc);
         ev.extra = x;
@@ -160,8 +162,8 @@ enum tx_code deliver_outcome_deferred(struct job *job, const struct dreq *q,
     worker_job_event(job, &ev);
     /* the last failure travels with the message: expired() reports it */
     timeutil_iso8601(ts, sizeof(ts), timeutil_now_ms());
-    json_t *last = json_pack("{s:s,s:s,s:s,s:s,s:s}", "dsn", o->dsn, "host", o->host,
-                             "text", o->text, "smtpCode", o->code ? code : "", "ts", ts);
+    json_t *last = json_pack("{s:s,s:s,s:s,s:s,s:s}", "dsn", o->dsn, "host", o->host, "text",
+                             o->text, "smtpCode", o->code ? code : "", "ts", ts);
     json_object_set_new(job->env.data, "lastAttempt", last);
     worker_job_reason(job, "%s", desc);
     log_outcome(job, q, o, "deferred", o->text);

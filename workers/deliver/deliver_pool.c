@@ -37,7 +37,8 @@ static int janitor_started;
 
 static int expired(const struct dconn *c, const struct idle *e, int64_t now)
 {
-    return now - e->since >= deliver_conf.conn_idle || now - c->born_ms >= deliver_conf.conn_max_age ||
+    return now - e->since >= deliver_conf.conn_idle ||
+           now - c->born_ms >= deliver_conf.conn_max_age ||
            c->nmsgs >= deliver_conf.conn_max_messages;
 }
 
@@ -98,7 +99,7 @@ void deliver_pool_init(void)
 }
 
 struct dconn *deliver_pool_get(const char *nexthop, const char *key, const char *host,
-                       const struct dmsg *m)
+                               const struct dmsg *m)
 {
     struct idle **pp, *hit = NULL, *old;
     int64_t now = timeutil_mono_ms();
@@ -111,7 +112,8 @@ struct dconn *deliver_pool_get(const char *nexthop, const char *key, const char 
         struct dconn *c = (*pp)->c;
         if (!deliver_session_fits(c, m))
             continue;
-        if (nexthop == NULL && m->tls_enforced && c->verified && host && strcasecmp(c->host, host) != 0)
+        if (nexthop == NULL && m->tls_enforced && c->verified && host &&
+            strcasecmp(c->host, host) != 0)
             continue;
         if ((nexthop && strcmp(c->nexthop, nexthop) == 0) || (key && strcmp(c->key, key) == 0)) {
             hit = *pp;

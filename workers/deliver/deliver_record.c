@@ -23,9 +23,10 @@ int deliver_record_lookup(struct db *db, const char *rid, struct sent_record *re
     struct db_res *res = NULL;
     int found = 0;
 
-    if (db_query(db, &res,
-                 "SELECT smtp_code, reply, host FROM delivery_record WHERE rid = ? AND state = 'sent'",
-                 "s", rid) != TX_OK)
+    if (db_query(
+            db, &res,
+            "SELECT smtp_code, reply, host FROM delivery_record WHERE rid = ? AND state = 'sent'",
+            "s", rid) != TX_OK)
         return -1;
     if (db_res_rows(res) > 0) {
         const char *code = db_res_get(res, 0, 0), *reply = db_res_get(res, 0, 1),

@@ -97,7 +97,7 @@ enum dlv_status deliver_reply_status(int code)
     case 5:
         return DLV_BOUNCE;
     default:
-        return DLV_DEFER;       /* 4xx, and 1xx/3xx where they make no sense */
+        return DLV_DEFER; /* 4xx, and 1xx/3xx where they make no sense */
     }
 }
 
@@ -117,7 +117,7 @@ char *deliver_reply_dsn(char *out, const struct smtp_reply *r, int class_overrid
 }
 
 char *deliver_reply_describe(char *out, size_t outsz, const char *dsn, const char *word,
-                       const char *host, const char *text)
+                             const char *host, const char *text)
 {
     if (host && *host)
         snprintf(out, outsz, "[%s] %s (host %s said: %s)", dsn, word, host, text);
@@ -155,10 +155,20 @@ static int listed(const char *dsn, const char *list)
 static int unknown_text(const char *text)
 {
     static const char *const words[] = {
-        "user unknown", "unknown user", "no such user", "no such mailbox",
-        "no such recipient", "mailbox not found", "recipient not found",
-        "does not exist", "doesn't exist", "unknown recipient", "invalid recipient",
-        "no mailbox here", "address rejected: user unknown", "account disabled",
+        "user unknown",
+        "unknown user",
+        "no such user",
+        "no such mailbox",
+        "no such recipient",
+        "mailbox not found",
+        "recipient not found",
+        "does not exist",
+        "doesn't exist",
+        "unknown recipient",
+        "invalid recipient",
+        "no mailbox here",
+        "address rejected: user unknown",
+        "account disabled",
         NULL,
     };
 
@@ -169,7 +179,7 @@ static int unknown_text(const char *text)
 }
 
 int deliver_reply_suppress_class(const char *dsn, const char *text, const char *exclude,
-                           const char **type, long long *lifetime_s)
+                                 const char **type, long long *lifetime_s)
 {
     const char *sd = strchr(dsn, '.');
 

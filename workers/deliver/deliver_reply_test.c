@@ -29,7 +29,8 @@ TT_TEST(reply_multi_line)
 {
     struct smtp_reply r;
     const char *l[] = {"550-5.1.1 The email account that you tried to reach does not exist.",
-                       "550-5.1.1 Please try double-checking", "550 5.1.1 the address. - gsmtp", NULL};
+                       "550-5.1.1 Please try double-checking", "550 5.1.1 the address. - gsmtp",
+                       NULL};
     char dsn[DSN_MAX];
 
     deliver_reply_init(&r);
@@ -47,7 +48,8 @@ TT_TEST(reply_multi_line)
 TT_TEST(reply_ehlo_capabilities)
 {
     struct smtp_reply r;
-    const char *l[] = {"250-mx.example.com", "250-PIPELINING", "250-SIZE 1000", "250 STARTTLS", NULL};
+    const char *l[] = {"250-mx.example.com", "250-PIPELINING", "250-SIZE 1000", "250 STARTTLS",
+                       NULL};
 
     TT_EQ_INT(feed_all(&r, l), 1);
     TT_EQ_INT(r.code, 250);
@@ -68,7 +70,7 @@ TT_TEST(reply_code_only_and_no_enhanced)
     TT_EQ_STR(deliver_reply_dsn(dsn, &r, 0), "4.0.0");
     TT_EQ_INT(deliver_reply_status(r.code), DLV_DEFER);
     TT_EQ_INT(feed_all(&r, c), 1);
-    TT_EQ_STR(deliver_reply_dsn(dsn, &r, 0), "5.0.0");     /* class must match */
+    TT_EQ_STR(deliver_reply_dsn(dsn, &r, 0), "5.0.0"); /* class must match */
     TT_EQ_INT(feed_all(&r, d), 1);
     TT_EQ_STR(r.enh, "");
     /* a 5xx greeting treated as temporary keeps its detail */
@@ -112,12 +114,15 @@ TT_TEST(describe_formats)
 {
     char out[512];
 
-    TT_EQ_STR(deliver_reply_describe(out, sizeof(out), "2.0.0", "delivered", "mx.example.com[192.0.2.10]",
+    TT_EQ_STR(
+        deliver_reply_describe(out, sizeof(out), "2.0.0", "delivered", "mx.example.com[192.0.2.10]",
                                "250 2.0.0 Ok: queued as 4Xk2"),
-              "[2.0.0] delivered (host mx.example.com[192.0.2.10] said: 250 2.0.0 Ok: queued as 4Xk2)");
-    TT_EQ_STR(deliver_reply_describe(out, sizeof(out), "4.4.1", "deferred", "", "connect to x[1.2.3.4]:25: Connection refused"),
+        "[2.0.0] delivered (host mx.example.com[192.0.2.10] said: 250 2.0.0 Ok: queued as 4Xk2)");
+    TT_EQ_STR(deliver_reply_describe(out, sizeof(out), "4.4.1", "deferred", "",
+                                     "connect to x[1.2.3.4]:25: Connection refused"),
               "[4.4.1] deferred (connect to x[1.2.3.4]:25: Connection refused)");
-    TT_EQ_STR(deliver_reply_describe(out, sizeof(out), "5.1.10", "bounced", NULL, "Domain x does not accept mail (nullMX)"),
+    TT_EQ_STR(deliver_reply_describe(out, sizeof(out), "5.1.10", "bounced", NULL,
+                                     "Domain x does not accept mail (nullMX)"),
               "[5.1.10] bounced (Domain x does not accept mail (nullMX))");
 }
 
@@ -180,4 +185,6 @@ TT_TEST(host_specs)
     TT_EQ_INT(deliver_route_parse_host("a\r\nRCPT", host, sizeof(host), &port), -1);
 }
 
-TT_MAIN(TT_CASE(reply_single_line), TT_CASE(reply_multi_line), TT_CASE(reply_ehlo_capabilities), TT_CASE(reply_code_only_and_no_enhanced), TT_CASE(reply_hostile_lines), TT_CASE(describe_formats), TT_CASE(suppress_classes), TT_CASE(host_specs))
+TT_MAIN(TT_CASE(reply_single_line), TT_CASE(reply_multi_line), TT_CASE(reply_ehlo_capabilities),
+        TT_CASE(reply_code_only_and_no_enhanced), TT_CASE(reply_hostile_lines),
+        TT_CASE(describe_formats), TT_CASE(suppress_classes), TT_CASE(host_specs))

@@ -26,7 +26,7 @@
 #define MAP_MAX_ENTRIES 100000
 
 struct map_entry {
-    char *domain;               /* lowercase; ".x" = subdomains; "*" = all */
+    char *domain; /* lowercase; ".x" = subdomains; "*" = all */
     char *value;
 };
 
@@ -64,7 +64,8 @@ int deliver_route_parse_host(const char *spec, char *host, size_t hostsz, int *p
     if (n == 0 || n >= hostsz)
         return -1;
     for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)p[i]) && p[i] != '.' && p[i] != '-' && p[i] != ':' && p[i] != '_')
+        if (!isalnum((unsigned char)p[i]) && p[i] != '.' && p[i] != '-' && p[i] != ':' &&
+            p[i] != '_')
             return -1;
     memcpy(host, p, n);
     host[n] = 0;
@@ -191,7 +192,7 @@ int deliver_route_transport_lookup(const char *domain, char *value, size_t valsz
         size_t len = strlen(d);
         if (strcasecmp(d, domain) == 0) {
             best = map[i].value;
-            break;       /* an exact entry wins */
+            break; /* an exact entry wins */
         }
         if (d[0] == '.' && dlen > len && strcasecmp(domain + dlen - len, d) == 0 && len > bestlen) {
             best = map[i].value;

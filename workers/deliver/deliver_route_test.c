@@ -45,13 +45,13 @@ TT_TEST(map_lookup_rules)
     TT_EQ_INT(deliver_route_transport_lookup("a.sub.test", v, sizeof(v)), 1);
     TT_EQ_STR(v, "[relay.sub.test]:26");
     TT_EQ_INT(deliver_route_transport_lookup("exact.sub.test", v, sizeof(v)), 1);
-    TT_EQ_STR(v, "10.0.0.1");       /* exact beats .parent */
+    TT_EQ_STR(v, "10.0.0.1"); /* exact beats .parent */
     TT_EQ_INT(deliver_route_transport_lookup("sub.test", v, sizeof(v)), 1);
-    TT_EQ_STR(v, "smarthost.test:587");    /* ".sub.test" is for subdomains only */
+    TT_EQ_STR(v, "smarthost.test:587"); /* ".sub.test" is for subdomains only */
     TT_EQ_INT(deliver_route_transport_lookup("bad", v, sizeof(v)), 1);
-    TT_EQ_STR(v, "smarthost.test:587");    /* a line with three fields is ignored */
+    TT_EQ_STR(v, "smarthost.test:587"); /* a line with three fields is ignored */
     TT_EQ_INT(deliver_route_transport_lookup("broken.test", v, sizeof(v)), 1);
-    TT_EQ_STR(v, "smarthost.test:587");    /* the bad entry was ignored */
+    TT_EQ_STR(v, "smarthost.test:587"); /* the bad entry was ignored */
     unlink(path);
 }
 
@@ -87,9 +87,9 @@ TT_TEST(map_reloads_when_changed)
 
     setup("a.test 127.0.0.1:1\n");
     TT_EQ_INT(deliver_route_transport_lookup("b.test", v, sizeof(v)), 0);
-    sleep(1);       /* a different mtime */
+    sleep(1); /* a different mtime */
     write_map("b.test 127.0.0.1:2\n");
-    sleep(2);       /* checked every 2 s */
+    sleep(2); /* checked every 2 s */
     TT_EQ_INT(deliver_route_transport_lookup("b.test", v, sizeof(v)), 1);
     TT_EQ_STR(v, "127.0.0.1:2");
     TT_EQ_INT(deliver_route_transport_lookup("a.test", v, sizeof(v)), 0);

@@ -50,7 +50,10 @@ static int transact(struct dconn *c, const char *nexthop, const struct dmsg *m, 
     int r = deliver_session_send(c, m, o);
 
     metrics_count("txmail_deliver_transactions_total", "connection",
-                  r == 1 ? "stale" : reused ? "reused" : "new", 1);
+                  r == 1   ? "stale"
+                  : reused ? "reused"
+                           : "new",
+                  1);
     if (r == 1) {
         deliver_net_close(c, 0);
         return 1;
@@ -71,12 +74,13 @@ static int candidates(struct dctx *ctx, const struct route *rt, struct candidate
 
     *n = 0;
     if (rt->use_mx) {
-        rc = deliver_dns_mx(ctx, rt->host, mx, (int)deliver_conf.mx_max_hosts, &nmx, err, sizeof(err));
+        rc = deliver_dns_mx(ctx, rt->host, mx, (int)deliver_conf.mx_max_hosts, &nmx, err,
+                            sizeof(err));
         switch (rc) {
         case DNS_OK:
             break;
         case DNS_NODATA:
-            nmx = 1;            /* RFC 5321 §5.1: the domain itself (A/AAAA) */
+            nmx = 1; /* RFC 5321 §5.1: the domain itself (A/AAAA) */
             snprintf(mx[0].name, sizeof(mx[0].name), "%s", rt->host);
             mx[0].pref = 0;
             break;
@@ -122,7 +126,8 @@ static int candidates(struct dctx *ctx, const struct route *rt, struct candidate
                                                                 : (void *)&addrs[k].in4.sin_addr,
                               ip, sizeof(ip));
                     snprintf(first_err, sizeof(first_err),
-                             "MX host %.255s[%s] denied by policy (deliver_deny_networks)", mx[i].name, ip);
+                             "MX host %.255s[%s] denied by policy (deliver_deny_networks)",
+                             mx[i].name, ip);
                 }
                 continue;
             }
@@ -145,19 +150,23 @@ static int candidates(struct dctx *ctx, const struct route *rt, struct candidate
         deliver_session_outcome_reason(o, DLV_BOUNCE, "5.4.4", "%s", first_err);
         return -1;
     }
-    deliver_session_outcome_reason(o, DLV_DEFER, "4.4.1", "%s", first_err[0] ? first_err : "no address to deliver to");
+    deliver_session_outcome_reason(o, DLV_DEFER, "4.4.1", "%s",
+                                   first_err[0] ? first_err : "no address to deliver to");
     return -1;
 }
 
 /* throttled - o: not tried, the destination is at its concurrency limit */
 static void throttled(struct outcome *o, const char *domain, const char *host, int port)
 {
-    deliver_session_outcome_reason(o, DLV_DEFER, "4.4.5", "too many concurrent sessions for %s with %s port %d "
-                   "(deliver_destination_concurrency_limit %lld)", domain, host, port, deliver_conf.dest_limit);
+    deliver_session_outcome_reason(o, DLV_DEFER, "4.4.5",
+                                   "too many concurrent sessions for %s with %s port %d "
+                                   "(deliver_destination_concurrency_limit %lld)",
+                                   domain, host, port, deliver_conf.dest_limit);
     o->throttled = 1;
 }
 
-void deliver_send_attempt(struct dctx *ctx, const struct dmsg *m, const char *relay, struct outcome *o)
+void deliver_send_attempt(struct dctx *ctx, const struct dmsg *m, const char *relay,
+                          struct outcome *o)
 {
     struct route rt;
     struct candidate cand[MAX_CANDIDATES];
@@ -180,11 +189,12 @@ void deliver_send_attempt(struct dctx *ctx, const struct dmsg *m, const char *re
         return;
     }
     /* a cached connection for this next-hop saves the DNS lookups */
-    for (int tries = 0; tries < 4 && (c = deliver_pool_get(rt.nexthop, NULL, NULL, m)) != NULL; tries++) {
+    for (int tries = 0; tries < 4 && (c = deliver_pool_get(rt.nexthop, NULL, NULL, m)) != NULL;
+         tries++) {
         char ckey[DCONN_KEY_MAX];
         memcpy(ckey, c->key, sizeof(ckey));
         if (!deliver_dest_take(ckey)) {
-            deliver_pool_put(c);        /* its endpoint is busy with other next hops */
+            deliver_pool_put(c); /* its endpoint is busy with other next hops */
             busy = 1;
             break;
         }
@@ -202,7 +212,7 @@ void deliver_send_attempt(struct dctx *ctx, const struct dmsg *m, const char *re
     for (int i = 0; i < n; i++) {
         endpoint_key(key, sizeof(key), &cand[i].addr, rt.port);
         if (!deliver_dest_take(key)) {
-            busy = 1;           /* another candidate may be free */
+            busy = 1; /* another candidate may be free */
             continue;
         }
         while ((c = deliver_pool_get(NULL, key, cand[i].host, m)) != NULL) {
@@ -222,7 +232,7 @@ void deliver_send_attempt(struct dctx *ctx, const struct dmsg *m, const char *re
         c = deliver_session_open(&cand[i].addr, rt.port, cand[i].host, m, &fail);
         if (c == NULL) {
             deliver_dest_give(key);
-            *o = fail;          /* the last host failure is reported */
+            *o = fail; /* the last host failure is reported */
             continue;
         }
         int r = transact(c, rt.nexthop, m, o);
@@ -230,7 +240,8 @@ void deliver_send_attempt(struct dctx *ctx, const struct dmsg *m, const char *re
         if (r == 0)
             goto out;
         /* a fresh connection is never stale; treat like a host failure */
-        deliver_session_outcome_reason(o, DLV_DEFER, "4.4.1", "lost connection with %s", cand[i].host);
+        deliver_session_outcome_reason(o, DLV_DEFER, "4.4.1", "lost connection with %s",
+                                       cand[i].host);
     }
     /* no host took the message; one that was only busy will be tried again
      * soon, without counting this as an attempt */

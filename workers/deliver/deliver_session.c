@@ -37,7 +37,7 @@
 #define CMD_MAX 2048
 
 void deliver_session_outcome_reason(struct outcome *o, enum dlv_status st, const char *dsn,
-                    const char *fmt, ...)
+                                    const char *fmt, ...)
 {
     va_list ap;
 
@@ -79,9 +79,9 @@ static void io_failure(struct outcome *o, const struct dconn *c, const char *pha
     o->status = DLV_DEFER;
     o->code = 0;
     snprintf(o->dsn, sizeof(o->dsn), "4.4.1");
-    snprintf(o->text, sizeof(o->text), "%s with %s[%s] %s",
-             c->err[0] ? c->err : "lost connection", c->host, c->ip, phase);
-    o->host[0] = 0;             /* no "said:" without a reply */
+    snprintf(o->text, sizeof(o->text), "%s with %s[%s] %s", c->err[0] ? c->err : "lost connection",
+             c->host, c->ip, phase);
+    o->host[0] = 0; /* no "said:" without a reply */
 }
 
 /* ehlo_line - one line of an EHLO reply: the extension it announces */
@@ -124,12 +124,12 @@ static int read_reply_ext(struct dconn *c, struct smtp_reply *r, int64_t deadlin
     for (;;) {
         if (deliver_net_read_line(c, line, sizeof(line), &len, deadline) < 0)
             return -1;
-        if (ehlo && r->lines > 0)   /* the first line is the server's name */
+        if (ehlo && r->lines > 0) /* the first line is the server's name */
             ehlo_line(c, line, len);
         int k = deliver_reply_feed(r, line, len);
         if (k == 1) {
             if (r->code == 421)
-                c->broken = 1;  /* the peer closes the connection */
+                c->broken = 1; /* the peer closes the connection */
             return 0;
         }
         if (k < 0) {
@@ -242,25 +242,29 @@ static struct dconn *open_once(const union dsock *addr, int port, const char *ho
         if (r.code != 220) {
             if (m->tls_enforced) {
                 set_peer(o, c);
-                deliver_session_outcome_reason(o, DLV_DEFER, "4.4.1",
-                               "TLS is required, but host %s[%s] refused to start TLS: %s",
-                               c->host, c->ip, r.text);
+                deliver_session_outcome_reason(
+                    o, DLV_DEFER, "4.4.1",
+                    "TLS is required, but host %s[%s] refused to start TLS: %s", c->host, c->ip,
+                    r.text);
                 goto fail;
             }
             /* opportunistic: go on in plain text on this connection */
-        } else if (deliver_tls_start(c, deliver_conf.starttls_timeout, m->tls_enforced && deliver_conf.tls_verify) < 0) {
+        } else if (deliver_tls_start(c, deliver_conf.starttls_timeout,
+                                     m->tls_enforced && deliver_conf.tls_verify) < 0) {
             if (!m->tls_enforced)
                 *retry_plain = 1;
             set_peer(o, c);
-            deliver_session_outcome_reason(o, DLV_DEFER, "4.4.1", "%s with %s[%s]", c->err, c->host, c->ip);
+            deliver_session_outcome_reason(o, DLV_DEFER, "4.4.1", "%s with %s[%s]", c->err, c->host,
+                                           c->ip);
             goto fail;
         } else if (hello(c, o) < 0) {
             goto fail;
         }
     } else if (m->tls_enforced) {
         set_peer(o, c);
-        deliver_session_outcome_reason(o, DLV_DEFER, "4.4.1", "TLS is required, but was not offered by host %s[%s]",
-                       c->host, c->ip);
+        deliver_session_outcome_reason(o, DLV_DEFER, "4.4.1",
+                                       "TLS is required, but was not offered by host %s[%s]",
+                                       c->host, c->ip);
         goto fail;
     }
     return c;
@@ -272,7 +276,7 @@ fail:
 }
 
 struct dconn *deliver_session_open(const union dsock *addr, int port, const char *host,
-                           const struct dmsg *m, struct outcome *o)
+                                   const struct dmsg *m, struct outcome *o)
 {
     int retry_plain = 0;
     struct dconn *c = open_once(addr, port, host, m, o, 1, &retry_plain);
@@ -327,7 +331,7 @@ static int send_body(struct dconn *c, const struct dmsg *m)
         size_t n = deliver_dot_run(&d, m->raw + pos, m->raw_len - pos, out, DATA_CHUNK, &used);
         pos += used;
         if (pos == m->raw_len)
-            n += deliver_dot_end(&d, out + n);     /* room: DATA_CHUNK + 8 */
+            n += deliver_dot_end(&d, out + n); /* room: DATA_CHUNK + 8 */
         if (deliver_net_write(c, out, n, deadline) < 0) {
             rc = -1;
             break;
@@ -342,9 +346,9 @@ static int send_body(struct dconn *c, const struct dmsg *m)
 /* the replies of one transaction */
 struct txn {
     struct smtp_reply mail, rcpt, arc, data;
-    const char *archive;        /* the archive recipient, when usable */
-    int reused;                 /* on a connection that carried mail before */
-    int pipe_data;              /* DATA goes in the pipelined write */
+    const char *archive; /* the archive recipient, when usable */
+    int reused;          /* on a connection that carried mail before */
+    int pipe_data;       /* DATA goes in the pipelined write */
 };
 
 enum txn_step { TXN_GO, TXN_DONE, TXN_STALE };
@@ -354,13 +358,14 @@ static int refused(const struct dconn *c, const struct dmsg *m, struct outcome *
 {
     if (m->smtputf8 && !(c->caps & CAP_SMTPUTF8)) {
         deliver_session_outcome_reason(o, DLV_BOUNCE, "5.6.7",
-                       "SMTPUTF8 is required, but was not offered by host %s[%s]", c->host, c->ip);
+                                       "SMTPUTF8 is required, but was not offered by host %s[%s]",
+                                       c->host, c->ip);
         return 1;
     }
     if ((c->caps & CAP_SIZE) && c->size_max > 0 && (long long)m->raw_len > c->size_max) {
         deliver_session_outcome_reason(o, DLV_BOUNCE, "5.3.4",
-                       "message size %zu exceeds size limit %lld of server %s[%s]",
-                       m->raw_len, c->size_max, c->host, c->ip);
+                                       "message size %zu exceeds size limit %lld of server %s[%s]",
+                                       m->raw_len, c->size_max, c->host, c->ip);
         return 1;
     }
     if (!addr_ok(m->mail_from, 1, m->smtputf8)) {
@@ -400,7 +405,7 @@ static enum txn_step failed_io(struct dconn *c, struct outcome *o, const char *p
 static enum txn_step failed_mail(struct dconn *c, const struct txn *t, struct outcome *o)
 {
     if (t->reused && c->err[0] && strncmp(c->err, "lost connection", 15) == 0)
-        return TXN_STALE;   /* a cached connection the peer had closed: nothing was accepted */
+        return TXN_STALE; /* a cached connection the peer had closed: nothing was accepted */
     return failed_io(c, o, "while sending MAIL FROM");
 }
 
@@ -445,7 +450,7 @@ static enum txn_step envelope_pipelined(struct dconn *c, const struct dmsg *m, s
     if (deliver_net_write(c, cmds, len, deadline) < 0 || read_reply(c, &t->mail, deadline) < 0)
         return failed_mail(c, t, o);
     if (t->mail.code / 100 != 2 && c->broken)
-        return refused_by(c, &t->mail, o);     /* 421: the rest of the pipeline is lost */
+        return refused_by(c, &t->mail, o); /* 421: the rest of the pipeline is lost */
     if (read_reply(c, &t->rcpt, phase(deliver_conf.rcpt_timeout)) < 0)
         return failed_io(c, o, "while sending RCPT TO");
     if (t->rcpt.code / 100 != 2 && c->broken)
@@ -456,7 +461,7 @@ static enum txn_step envelope_pipelined(struct dconn *c, const struct dmsg *m, s
         return failed_io(c, o, "while sending DATA command");
     if (t->mail.code / 100 != 2 || t->rcpt.code / 100 != 2) {
         if (t->pipe_data && t->data.code == 354)
-            c->broken = 1;      /* the peer waits for data it must not get */
+            c->broken = 1; /* the peer waits for data it must not get */
         return refused_by(c, t->mail.code / 100 != 2 ? &t->mail : &t->rcpt, o);
     }
     return TXN_GO;
@@ -478,7 +483,7 @@ static void send_data(struct dconn *c, const struct dmsg *m, struct txn *t, stru
         int odd = t->data.code / 100 == 2 || t->data.code / 100 == 3;
         from_reply(o, c, &t->data, odd ? 4 : 0);
         if (odd)
-            c->broken = 1;      /* protocol confusion: do not reuse */
+            c->broken = 1; /* protocol confusion: do not reuse */
         return;
     }
     if (send_body(c, m) < 0) {
@@ -505,7 +510,8 @@ int deliver_session_send(struct dconn *c, const struct dmsg *m, struct outcome *
     memset(&t, 0, sizeof(t));
     set_peer(o, c);
     t.reused = c->nmsgs > 0;
-    if (t.reused && (command(c, "RSET\r\n", &r, deliver_conf.rset_timeout) < 0 || r.code / 100 != 2)) {
+    if (t.reused &&
+        (command(c, "RSET\r\n", &r, deliver_conf.rset_timeout) < 0 || r.code / 100 != 2)) {
         c->broken = 1;
         return 1;
     }

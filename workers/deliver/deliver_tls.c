@@ -69,7 +69,8 @@ int deliver_tls_start(struct dconn *c, int64_t timeout_ms, int verify)
 
     if (c->rpos != c->rlen) {
         /* data after the 220 before the handshake: a plaintext injection */
-        snprintf(c->err, sizeof(c->err), "TLS handshake refused: peer sent data before the handshake");
+        snprintf(c->err, sizeof(c->err),
+                 "TLS handshake refused: peer sent data before the handshake");
         c->broken = 1;
         return -1;
     }
@@ -104,7 +105,8 @@ int deliver_tls_start(struct dconn *c, int64_t timeout_ms, int verify)
             else if (le)
                 ERR_error_string_n(le, why, sizeof(why));
             else
-                snprintf(why, sizeof(why), "%s", e == SSL_ERROR_SYSCALL ? "lost connection" : "protocol error");
+                snprintf(why, sizeof(why), "%s",
+                         e == SSL_ERROR_SYSCALL ? "lost connection" : "protocol error");
             snprintf(c->err, sizeof(c->err), "TLS handshake failed: %s", why);
             c->broken = 1;
             return -1;

@@ -137,8 +137,9 @@ static struct cfg_param notify_params[] = {
     {"notify_batch_wait", CFG_TIME, &notify_conf.batch_wait, "1s", 0, 1000, 0,
      "longest wait to fill a POST", 0, 0},
     {"notify_timeout", CFG_TIME, &notify_conf.timeout, "10s", 100, 120000, 0, "one POST", 0, 0},
-    {"notify_retry_schedule", CFG_STR, &notify_conf.schedule, "10s,20s,40s,80s,160s,320s,640s,1280s,2560s,1h",
-     0, 0, 0, "retry delays; the last repeats", 0, 0},
+    {"notify_retry_schedule", CFG_STR, &notify_conf.schedule,
+     "10s,20s,40s,80s,160s,320s,640s,1280s,2560s,1h", 0, 0, 0, "retry delays; the last repeats", 0,
+     0},
     {"notify_max_age", CFG_TIME, &notify_conf.max_age, "24h", 1000, 45LL * 86400000, 0,
      "retry this long after the first try", 0, 0},
     {"notify_endpoint_concurrency", CFG_INT, &notify_conf.endpoint_concurrency, "4", 1, 1000, 0,
@@ -171,8 +172,8 @@ struct pending {
     unsigned epoch;
     json_t *ev;
     int64_t arrived_mono, tried_mono;
-    int64_t first_ms;                /* wall clock of its first arrival (parkings keep it) */
-    int waits;                       /* times parked for a missing message row */
+    int64_t first_ms; /* wall clock of its first arrival (parkings keep it) */
+    int waits;        /* times parked for a missing message row */
     struct pending *next;
 };
 
@@ -181,14 +182,14 @@ struct batch {
     struct nf_post *p;
     json_t *meta, *items;
     int64_t opened_mono;
-    struct batch *hnext;             /* hash chain */
-    struct batch *next;              /* open: flush order */
+    struct batch *hnext; /* hash chain */
+    struct batch *next;  /* open: flush order */
 };
 
 static struct fifo pend = FIFO_INIT(struct pending, next);
 static struct batch *bhash[NF_BATCH_BUCKETS];
 static struct fifo open_batches = FIFO_INIT(struct batch, next);
-static int batched;                  /* deliveries in open batches */
+static int batched; /* deliveries in open batches */
 static int64_t db_retry_at, db_backoff;
 
 /* ---- batches ------------------------------------------------------------ */
@@ -304,8 +305,9 @@ static enum resolved resolve(struct pending *pe, int64_t now, int stopping)
         rc = eventfill_from_message(batchloop_db(), ev);
         if (rc == TX_RETRY_DB)
             return RES_DBDOWN;
-        if (rc == TX_RETRY_NOT_READY && (json_integer_value(json_object_get(ev, "account")) <= 0 ||
-                                         json_integer_value(json_object_get(ev, "received")) <= 0)) {
+        if (rc == TX_RETRY_NOT_READY &&
+            (json_integer_value(json_object_get(ev, "account")) <= 0 ||
+             json_integer_value(json_object_get(ev, "received")) <= 0)) {
             if (!waited || stopping)
                 return RES_WAIT;
             return RES_PARK; /* the recorder lags: never dropped */
@@ -394,11 +396,11 @@ static void park(struct pending *list)
             size_t len;
             const char *tier;
             int64_t delay = notify_retry_delay(pe->waits + 1);
-            if (notify_retry_event_envelope(pe->ev, pe->first_ms, pe->waits + 1, delay, &bodies[n], &len,
-                                  &tier) < 0)
+            if (notify_retry_event_envelope(pe->ev, pe->first_ms, pe->waits + 1, delay, &bodies[n],
+                                            &len, &tier) < 0)
                 msg_panic("cannot encode a webhook-event envelope");
-            m[n] = (struct mqpub_msg){MQ_EXCHANGE_RETRY, tier, notify_conf.retry_queue, NULL,
-                                          bodies[n], len, NULL};
+            m[n] = (struct mqpub_msg){
+                MQ_EXCHANGE_RETRY, tier, notify_conf.retry_queue, NULL, bodies[n], len, NULL};
             batch[n++] = pe;
             continue;
         }
@@ -423,8 +425,8 @@ static void resolve_all(int64_t now, int stopping)
         struct pending *pe = list;
         list = pe->next;
         pe->next = NULL;
-        if (!dbdown && (stopping || pe->tried_mono == 0 ||
-                        now - pe->tried_mono >= NF_PENDING_RETRY_MS)) {
+        if (!dbdown &&
+            (stopping || pe->tried_mono == 0 || now - pe->tried_mono >= NF_PENDING_RETRY_MS)) {
             enum resolved r = resolve(pe, now, stopping);
             if (r == RES_DONE)
                 continue;
@@ -492,7 +494,8 @@ static void take_event(struct mq_delivery *d, unsigned epoch, json_t *ev, int64_
         const char *tier;
         if (notify_retry_event_envelope(ev, first_ms, waits, due - now, &body, &len, &tier) < 0)
             msg_panic("cannot encode a webhook-event envelope");
-        struct mqpub_msg m = {MQ_EXCHANGE_RETRY, tier, notify_conf.retry_queue, NULL, body, len, NULL};
+        struct mqpub_msg m = {
+            MQ_EXCHANGE_RETRY, tier, notify_conf.retry_queue, NULL, body, len, NULL};
         batchloop_publish(&m, 1);
         free(body);
         drop(d, epoch, ev);
@@ -514,7 +517,7 @@ static void take_retry(struct mq_delivery *d, unsigned epoch)
     int64_t due = 0, now = timeutil_now_ms(), first_ms = 0;
     json_t *ev = NULL;
     int waits = 0, k = notify_retry_event_decode(d->body, d->len, &ev, &first_ms, &waits, &due, err,
-                                       sizeof(err));
+                                                 sizeof(err));
     struct nf_post *p;
 
     if (k == 0) {
@@ -538,7 +541,8 @@ static void take_retry(struct mq_delivery *d, unsigned epoch)
         const char *tier;
         if (notify_retry_envelope(p, due - now, &body, &len, &tier) < 0)
             msg_panic("cannot encode a webhook retry envelope");
-        struct mqpub_msg m = {MQ_EXCHANGE_RETRY, tier, notify_conf.retry_queue, NULL, body, len, NULL};
+        struct mqpub_msg m = {
+            MQ_EXCHANGE_RETRY, tier, notify_conf.retry_queue, NULL, body, len, NULL};
         batchloop_publish(&m, 1);
         free(body);
         batchloop_ack(epoch, p->dlvs[0].tag);
@@ -593,8 +597,9 @@ static int64_t on_work(int64_t budget, int stopping, void *arg)
     while ((b = fifo_peek(&open_batches)) != NULL &&
            (stopping || now - b->opened_mono >= notify_conf.batch_wait))
         batch_flush(b);
-    mode = stopping ? NF_RUN_STOPPING
-           : on_busy(NULL) >= notify_conf.prefetch * 3 / 4 ? NF_RUN_PRESSURE : NF_RUN_NORMAL;
+    mode = stopping                                        ? NF_RUN_STOPPING
+           : on_busy(NULL) >= notify_conf.prefetch * 3 / 4 ? NF_RUN_PRESSURE
+                                                           : NF_RUN_NORMAL;
     running = notify_http_run(budget, mode);
     if (running)
         return 0;

@@ -39,10 +39,10 @@ extern struct netpolicy *nf_policy;
 
 /* ---- an endpoint: where and how to post --------------------------------- */
 struct nf_endpoint {
-    char *url;                  /* NULL: none */
-    json_t *headers;            /* object name -> value, or NULL */
-    char *user;                 /* Basic authentication, or NULL */
-    char *password;             /* as stored: encrypted ("v1:...") */
+    char *url;       /* NULL: none */
+    json_t *headers; /* object name -> value, or NULL */
+    char *user;      /* Basic authentication, or NULL */
+    char *password;  /* as stored: encrypted ("v1:...") */
 };
 
 void notify_ctx_endpoint_free(struct nf_endpoint *e);
@@ -69,7 +69,7 @@ struct nf_job {
     long long account_id;
     int64_t received_ms;
     char *reference_job, *cost_center, *campaign_id;
-    struct nf_endpoint ep;      /* the job's own endpoint (url NULL: none) */
+    struct nf_endpoint ep; /* the job's own endpoint (url NULL: none) */
 };
 
 /* notify_ctx_init - the job and account caches (before the loop) */
@@ -96,26 +96,26 @@ struct nf_post {
     long long account_id;
     char job_id[40];
     struct nf_endpoint ep;
-    char *body;                 /* exact bytes, kept for every retry */
+    char *body; /* exact bytes, kept for every retry */
     size_t len;
-    json_t *rids, *tags;        /* arrays, one per notification (logs, dead letters) */
+    json_t *rids, *tags; /* arrays, one per notification (logs, dead letters) */
     struct nf_dlv *dlvs;
     int ndlv, capdlv;
-    int64_t first_ms;           /* wall clock of the first attempt; 0: never tried */
-    int attempts;               /* attempts made before this one */
+    int64_t first_ms; /* wall clock of the first attempt; 0: never tried */
+    int attempts;     /* attempts made before this one */
     char last_result[300];
     int64_t queued_mono;
-    int stale;                  /* the consumer was re-opened: results are moot */
+    int stale; /* the consumer was re-opened: results are moot */
     /* transfer state (notify_http.c, notify_attempt.c) */
     void *easy;
     void *hdrs;
-    void *resolve;              /* CURLOPT_RESOLVE list, or NULL */
-    void *connect_to;           /* CURLOPT_CONNECT_TO list (through notify_proxy), or NULL */
+    void *resolve;    /* CURLOPT_RESOLVE list, or NULL */
+    void *connect_to; /* CURLOPT_CONNECT_TO list (through notify_proxy), or NULL */
     char errbuf[256];
     size_t rcvd;
-    int denied;                 /* the address is refused by nf_policy */
+    int denied; /* the address is refused by nf_policy */
     int64_t started_mono;
-    struct nf_ep *origin;       /* valid while queued or running */
+    struct nf_ep *origin; /* valid while queued or running */
     char origin_name[400];
     struct nf_post *next;
 };
@@ -126,7 +126,7 @@ void notify_http_post_add_dlv(struct nf_post *p, unsigned epoch, uint64_t tag);
 /* ---- signature and headers (notify_sign.c) ------------------------------- */
 /* notify_sign_signature - "t=<t>,v1=<hex>[,v1=<hex>]" into out */
 int notify_sign_signature(struct buf *out, int64_t t, const struct buf *s1, const struct buf *s2,
-                 const char *body, size_t len);
+                          const char *body, size_t len);
 /* notify_sign_header_name_ok - an HTTP token of 1..256 characters */
 int notify_sign_header_name_ok(const char *name);
 /* notify_sign_header_value_ok - no control characters but TAB, at most 8000 bytes */
@@ -221,28 +221,28 @@ void notify_http_done(void);
  * Ownership: new (*out). 0, or -1 when it cannot be encoded.
  */
 int notify_retry_envelope(const struct nf_post *p, int64_t delay_ms, char **out, size_t *len,
-                      const char **tier);
+                          const char **tier);
 /*
  * notify_retry_decode - a post from a "webhook" envelope of the retry queue;
  * *due_ms is when it may be tried. NULL with err on a malformed envelope.
  * Ownership: new.
  */
 struct nf_post *notify_retry_decode(const void *body, size_t len, int64_t *due_ms, char *err,
-                                size_t errsz);
+                                    size_t errsz);
 /*
  * notify_retry_event_envelope - a "webhook-event" envelope: ev (an event waiting
  * for its message row since first_ms, waits parkings so far) due after
  * delay_ms. Ownership: new (*out). 0, or -1 when it cannot be encoded.
  */
-int notify_retry_event_envelope(json_t *ev, int64_t first_ms, int waits, int64_t delay_ms, char **out,
-                      size_t *len, const char **tier);
+int notify_retry_event_envelope(json_t *ev, int64_t first_ms, int waits, int64_t delay_ms,
+                                char **out, size_t *len, const char **tier);
 /*
  * notify_retry_event_decode - the event of a "webhook-event" envelope (Ownership:
  * new *ev). 0; 1 when the envelope is of another type; -1 with err when
  * malformed.
  */
-int notify_retry_event_decode(const void *body, size_t len, json_t **ev, int64_t *first_ms, int *waits,
-                    int64_t *due_ms, char *err, size_t errsz);
+int notify_retry_event_decode(const void *body, size_t len, json_t **ev, int64_t *first_ms,
+                              int *waits, int64_t *due_ms, char *err, size_t errsz);
 /* notify_retry_delay - the delay after the attempts-th failed attempt (notify_retry_schedule) */
 int64_t notify_retry_delay(int attempts);
 int notify_retry_schedule_parse(const char *spec);

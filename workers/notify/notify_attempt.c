@@ -106,7 +106,7 @@ static int build_headers(struct nf_post *p, const struct buf *sig, struct curl_s
         buf_free(&plain);
         buf_free(&basic);
     }
-    json_object_foreach(p->ep.headers, name, v) {
+    json_object_foreach (p->ep.headers, name, v) {
         const char *s = json_string_value(v);
         if (s == NULL || !notify_sign_header_name_ok(name) || !notify_sign_header_value_ok(s) ||
             notify_sign_header_reserved(name, have_auth))
@@ -278,7 +278,7 @@ int notify_attempt_sign(struct nf_post *p, const struct nf_account *a, enum tx_c
     buf_free(&sig);
     if (nsec < 0) {
         snprintf(p->last_result, sizeof(p->last_result), "cannot sign: %s",
-                 nsec == -2 ? "the endpoint password cannot be decrypted"
+                 nsec == -2    ? "the endpoint password cannot be decrypted"
                  : rc == TX_OK ? "the webhook secret cannot be decrypted"
                                : "the account does not exist");
         msg_warn("%s: account %lld: %s; not posted unsigned", p->job_id, p->account_id,
@@ -319,7 +319,8 @@ void *notify_attempt_easy(struct nf_post *p)
     curl_easy_setopt(c, CURLOPT_PRIVATE, p);
     if (p->resolve)
         curl_easy_setopt(c, CURLOPT_RESOLVE, (struct curl_slist *)p->resolve);
-    curl_easy_setopt(c, CURLOPT_PROXY, notify_conf.proxy); /* "" : none, whatever the environment says */
+    curl_easy_setopt(c, CURLOPT_PROXY,
+                     notify_conf.proxy); /* "" : none, whatever the environment says */
     if (p->connect_to) {
         /* through the proxy: a tunnel to the checked address, for every host (no_proxy ignored) */
         curl_easy_setopt(c, CURLOPT_NOPROXY, "");

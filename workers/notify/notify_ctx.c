@@ -19,8 +19,8 @@
 #define NF_CACHE_MAX 50000
 
 static struct ttlcache *jobs, *accounts;
-static struct nf_job cur_job;           /* what notify_ctx_job_get answered last */
-static struct nf_account cur_account;   /* what notify_ctx_account_get answered last */
+static struct nf_job cur_job;         /* what notify_ctx_job_get answered last */
+static struct nf_account cur_account; /* what notify_ctx_account_get answered last */
 
 static void job_copy(void *dst, const void *src);
 static void job_clear(void *v);
@@ -171,7 +171,7 @@ enum tx_code notify_ctx_job_get(const char *job_id, struct nf_job **out)
         msg_warn("%s: job notification endpoint unusable; the account default applies", job_id);
     db_res_free(r);
     ttlcache_put(jobs, job_id, &j, cache_ttl());
-    cur_job = j;                        /* steals j's strings */
+    cur_job = j; /* steals j's strings */
     *out = &cur_job;
     return TX_OK;
 }
@@ -255,11 +255,12 @@ enum tx_code notify_ctx_account_get(long long id, struct nf_account **out)
         *out = &cur_account;
         return TX_OK;
     }
-    rc = db_query(batchloop_db(), &r,
-                  "SELECT name, customer_no, tenant, settings, notify_url, notify_headers, "
-                  "notify_user, notify_password, webhook_secret, webhook_secret_prev, "
-                  "ROUND(UNIX_TIMESTAMP(webhook_secret_rotated_at) * 1000) FROM account WHERE id = ?",
-                  "i", id);
+    rc = db_query(
+        batchloop_db(), &r,
+        "SELECT name, customer_no, tenant, settings, notify_url, notify_headers, "
+        "notify_user, notify_password, webhook_secret, webhook_secret_prev, "
+        "ROUND(UNIX_TIMESTAMP(webhook_secret_rotated_at) * 1000) FROM account WHERE id = ?",
+        "i", id);
     if (rc != TX_OK) {
         if (ttlcache_get_stale(accounts, key, &cur_account)) {
             *out = &cur_account;
@@ -274,7 +275,7 @@ enum tx_code notify_ctx_account_get(long long id, struct nf_account **out)
     account_row(&a, id, r);
     db_res_free(r);
     ttlcache_put(accounts, key, &a, cache_ttl());
-    cur_account = a;                    /* steals a's strings */
+    cur_account = a; /* steals a's strings */
     *out = &cur_account;
     return TX_OK;
 }
@@ -288,7 +289,7 @@ int notify_ctx_type_wanted(const struct nf_account *a, const char *type, const c
     if (a->event_types == NULL)
         return 1;
     snprintf(both, sizeof(both), "%s.%s", type ? type : "", subtype ? subtype : "");
-    json_array_foreach(a->event_types, i, v) {
+    json_array_foreach (a->event_types, i, v) {
         const char *s = json_string_value(v);
         if (s && ((type && strcmp(s, type) == 0) || strcmp(s, both) == 0))
             return 1;

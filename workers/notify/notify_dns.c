@@ -42,8 +42,8 @@ static const struct ttlcache_type dnsent_type = {sizeof(struct dnsent), NULL, NU
 
 static ares_channel channel;
 static int enabled;
-static struct ttlcache *cache;          /* by host name */
-static struct dnsent last;              /* what notify_dns_get answered last */
+static struct ttlcache *cache; /* by host name */
+static struct dnsent last;     /* what notify_dns_get answered last */
 static int pending;
 
 int notify_dns_init(void)
@@ -102,14 +102,15 @@ static void on_answer(void *arg, int status, int timeouts, struct ares_addrinfo 
     if (status == ARES_SUCCESS && res) {
         for (struct ares_addrinfo_node *n = res->nodes; n; n = n->ai_next) {
             char a[INET6_ADDRSTRLEN];
-            const void *src = n->ai_family == AF_INET
-                                  ? (const void *)&((struct sockaddr_in *)(void *)n->ai_addr)->sin_addr
-                                  : (const void *)&((struct sockaddr_in6 *)(void *)n->ai_addr)->sin6_addr;
+            const void *src =
+                n->ai_family == AF_INET
+                    ? (const void *)&((struct sockaddr_in *)(void *)n->ai_addr)->sin_addr
+                    : (const void *)&((struct sockaddr_in6 *)(void *)n->ai_addr)->sin6_addr;
             if ((n->ai_family != AF_INET && n->ai_family != AF_INET6) ||
                 inet_ntop(n->ai_family, src, a, sizeof(a)) == NULL)
                 continue;
-            int w = snprintf(e->addrs + len, sizeof(e->addrs) - len, n->ai_family == AF_INET6 ? "%s[%s]" : "%s%s",
-                             len ? "," : "", a);
+            int w = snprintf(e->addrs + len, sizeof(e->addrs) - len,
+                             n->ai_family == AF_INET6 ? "%s[%s]" : "%s%s", len ? "," : "", a);
             if (w < 0 || (size_t)w >= sizeof(e->addrs) - len) {
                 e->addrs[len] = 0;
                 break;

@@ -59,14 +59,14 @@
 struct nf_ep {
     char origin[400];
     int inflight;
-    struct fifo q;              /* posts waiting for a transfer slot (by next) */
+    struct fifo q; /* posts waiting for a transfer slot (by next) */
     struct nf_ep *next;
 };
 
 static CURLM *multi;
 static struct nf_ep *eps[NF_EP_BUCKETS];
-static int active;          /* transfers running */
-static int held;            /* deliveries of queued and running posts */
+static int active;                     /* transfers running */
+static int held;                       /* deliveries of queued and running posts */
 static struct nf_post *inflight_posts; /* posts with a transfer, linked by next */
 static struct nf_post *dead_pending;
 static int dead_held;
@@ -177,10 +177,9 @@ static void log_post(const struct nf_post *p, const char *status, const char *wh
     size_t i;
     json_t *r;
 
-    json_array_foreach(p->rids, i, r) {
-        msg_info("%s: tag=%.16s url=%s attempts=%d status=%s%s%s%s",
-                 json_string_value(r), json_string_value(json_array_get(p->tags, i)),
-                 p->origin_name, p->attempts, status,
+    json_array_foreach (p->rids, i, r) {
+        msg_info("%s: tag=%.16s url=%s attempts=%d status=%s%s%s%s", json_string_value(r),
+                 json_string_value(json_array_get(p->tags, i)), p->origin_name, p->attempts, status,
                  why && *why ? " (" : "", why && *why ? why : "", why && *why ? ")" : "");
     }
 }
@@ -312,8 +311,8 @@ static void publish_later(struct nf_post *list, int parked)
 
         if (notify_retry_envelope(p, delay, &bodies[i], &len, &tier) < 0)
             msg_panic("cannot encode a webhook retry envelope");
-        m[i] = (struct mqpub_msg){MQ_EXCHANGE_RETRY, tier, notify_conf.retry_queue, NULL,
-                                      bodies[i], len, NULL};
+        m[i] = (struct mqpub_msg){
+            MQ_EXCHANGE_RETRY, tier, notify_conf.retry_queue, NULL, bodies[i], len, NULL};
     }
     batchloop_publish(m, n);
     for (i = 0; i < n; i++)

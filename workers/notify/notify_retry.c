@@ -49,7 +49,7 @@ int64_t notify_retry_delay(int attempts)
 }
 
 int notify_retry_envelope(const struct nf_post *p, int64_t delay_ms, char **out, size_t *len,
-                      const char **tier)
+                          const char **tier)
 {
     struct envelope e;
     int64_t tier_ms, now = timeutil_now_ms();
@@ -69,11 +69,12 @@ int notify_retry_envelope(const struct nf_post *p, int64_t delay_ms, char **out,
     if (p->ep.user) {
         auth = json_object();
         json_object_set_new(auth, "user", json_string(p->ep.user));
-        json_object_set_new(auth, "password", p->ep.password ? json_string(p->ep.password)
-                                                             : json_null());
+        json_object_set_new(auth, "password",
+                            p->ep.password ? json_string(p->ep.password) : json_null());
     }
     json_object_set_new(e.data, "url", json_string(p->ep.url));
-    json_object_set_new(e.data, "headers", p->ep.headers ? json_incref(p->ep.headers) : json_null());
+    json_object_set_new(e.data, "headers",
+                        p->ep.headers ? json_incref(p->ep.headers) : json_null());
     json_object_set_new(e.data, "auth", auth);
     json_object_set_new(e.data, "jobId", json_string(p->job_id));
     json_object_set_new(e.data, "accountId", json_integer(p->account_id));
@@ -89,8 +90,8 @@ int notify_retry_envelope(const struct nf_post *p, int64_t delay_ms, char **out,
     return rc;
 }
 
-int notify_retry_event_envelope(json_t *ev, int64_t first_ms, int waits, int64_t delay_ms, char **out,
-                      size_t *len, const char **tier)
+int notify_retry_event_envelope(json_t *ev, int64_t first_ms, int waits, int64_t delay_ms,
+                                char **out, size_t *len, const char **tier)
 {
     struct envelope e;
     int64_t tier_ms;
@@ -120,8 +121,8 @@ int notify_retry_event_envelope(json_t *ev, int64_t first_ms, int waits, int64_t
     return rc;
 }
 
-int notify_retry_event_decode(const void *body, size_t len, json_t **ev, int64_t *first_ms, int *waits,
-                    int64_t *due_ms, char *err, size_t errsz)
+int notify_retry_event_decode(const void *body, size_t len, json_t **ev, int64_t *first_ms,
+                              int *waits, int64_t *due_ms, char *err, size_t errsz)
 {
     struct envelope e;
     json_t *fs, *w;
@@ -155,7 +156,7 @@ static const char *dstr(json_t *o, const char *k)
 }
 
 struct nf_post *notify_retry_decode(const void *body, size_t len, int64_t *due_ms, char *err,
-                                size_t errsz)
+                                    size_t errsz)
 {
     struct envelope e;
     struct nf_post *p;
@@ -210,8 +211,8 @@ static char *sqltime(char *out, size_t outsz, int64_t ms)
     struct tm tm;
 
     gmtime_r(&t, &tm);
-    snprintf(out, outsz, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    snprintf(out, outsz, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
     return out;
 }
 
@@ -231,7 +232,7 @@ static enum tx_code dead_rows(struct db *db, void *arg)
     sqltime(first, sizeof(first), p->first_ms ? p->first_ms : timeutil_now_ms());
     sqltime(last, sizeof(last), timeutil_now_ms());
     snprintf(url, sizeof(url), "%s", p->ep.url);
-    json_array_foreach(a->items, i, n) {
+    json_array_foreach (a->items, i, n) {
         const char *tag = json_string_value(json_object_get(json_object_get(n, "meta"), "tag"));
         const char *rid = json_string_value(
             json_object_get(json_object_get(json_object_get(n, "meta"), "mail"), "id"));
@@ -249,8 +250,8 @@ static enum tx_code dead_rows(struct db *db, void *arg)
                      "attempts = VALUES(attempts), first_attempt_at = VALUES(first_attempt_at), "
                      "last_attempt_at = VALUES(last_attempt_at), "
                      "last_result = VALUES(last_result), notification = VALUES(notification)",
-                     "issssisssss", p->account_id, tag, p->job_id, rid, url,
-                     (long long)p->attempts, first, last, p->last_result, text, last);
+                     "issssisssss", p->account_id, tag, p->job_id, rid, url, (long long)p->attempts,
+                     first, last, p->last_result, text, last);
         free(text);
         if (rc != TX_OK)
             return rc == TX_REJECT_INPUT ? TX_RETRY_DB : rc;

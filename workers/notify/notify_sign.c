@@ -21,7 +21,7 @@
 #include <strings.h>
 
 int notify_sign_signature(struct buf *out, int64_t t, const struct buf *s1, const struct buf *s2,
-                 const char *body, size_t len)
+                          const char *body, size_t len)
 {
     const struct buf *keys[2] = {s1, s2};
     char ts[32], hx[65];
@@ -79,8 +79,12 @@ int notify_sign_header_value_ok(const char *value)
 int notify_sign_header_reserved(const char *name, int have_auth)
 {
     static const char *const reserved[] = {
-        "Host", "Content-Length", "Content-Type", "Transfer-Encoding", "Connection",
-        "X-Txmail-Signature", "User-Agent", "Expect", "TE", "Upgrade", NULL,
+        "Host",         "Content-Length",
+        "Content-Type", "Transfer-Encoding",
+        "Connection",   "X-Txmail-Signature",
+        "User-Agent",   "Expect",
+        "TE",           "Upgrade",
+        NULL,
     };
 
     for (int i = 0; reserved[i]; i++)
@@ -168,9 +172,11 @@ json_t *notify_sign_meta(const struct nf_job *job, const struct nf_account *acct
     json_object_set_new(meta, "version", json_string("1"));
     json_object_set_new(meta, "jobId", json_string(job->id));
     json_object_set_new(meta, "account", json_string(acct->name ? acct->name : ""));
-    json_object_set_new(meta, "customerNo", json_string(acct->customer_no ? acct->customer_no : ""));
+    json_object_set_new(meta, "customerNo",
+                        json_string(acct->customer_no ? acct->customer_no : ""));
     set_opt(meta, "tenant", acct->tenant);
-    json_object_set_new(meta, "receivedTs", json_string(timeutil_iso8601(ts, sizeof(ts), job->received_ms)));
+    json_object_set_new(meta, "receivedTs",
+                        json_string(timeutil_iso8601(ts, sizeof(ts), job->received_ms)));
     set_opt(meta, "referenceJob", job->reference_job);
     set_opt(meta, "costCenter", job->cost_center);
     set_opt(meta, "campaignId", job->campaign_id);
@@ -212,7 +218,8 @@ int notify_sign_secrets(const struct nf_account *a, struct buf *s1, struct buf *
             n++;
         else
             msg_warn("account %lld: cannot decrypt the previous webhook secret; signing with the "
-                     "current one only", a->id);
+                     "current one only",
+                     a->id);
     }
     return n;
 }

@@ -15,7 +15,8 @@ TT_TEST(signature)
     buf_puts(&s1, "secret");
     TT_ASSERT(notify_sign_signature(&out, 1747212951, &s1, NULL, body, strlen(body)) == 0);
     /* HMAC-SHA256("secret", "1747212951.{\"meta\":{}}") computed with openssl dgst */
-    TT_EQ_STR(out.data, "t=1747212951,v1=" "dd7e5160cf4b181415c5d02cfc1a17dfad9c3e698918340200f35b2daa8a8f16");
+    TT_EQ_STR(out.data, "t=1747212951,v1="
+                        "dd7e5160cf4b181415c5d02cfc1a17dfad9c3e698918340200f35b2daa8a8f16");
     buf_free(&s1);
     buf_free(&out);
 }
@@ -92,10 +93,11 @@ TT_TEST(payload)
     json_array_append_new(items, json_pack("{s:{s:s}}", "meta", "tag", "t"));
     meta = notify_sign_meta(&job, &acct);
     body = notify_sign_body(meta, items, &len);
-    TT_EQ_STR(body, "{\"meta\":{\"version\":\"1\",\"jobId\":\"af9f86ce-ae22-4878-b909-cc1444b4017a\","
-                    "\"account\":\"m4a_test_user\",\"customerNo\":\"99999\","
-                    "\"receivedTs\":\"2025-05-14T08:55:50.817Z\",\"referenceJob\":\"job-1\"},"
-                    "\"notifications\":[{\"meta\":{\"tag\":\"t\"}}]}");
+    TT_EQ_STR(body,
+              "{\"meta\":{\"version\":\"1\",\"jobId\":\"af9f86ce-ae22-4878-b909-cc1444b4017a\","
+              "\"account\":\"m4a_test_user\",\"customerNo\":\"99999\","
+              "\"receivedTs\":\"2025-05-14T08:55:50.817Z\",\"referenceJob\":\"job-1\"},"
+              "\"notifications\":[{\"meta\":{\"tag\":\"t\"}}]}");
     TT_EQ_INT(len, strlen(body));
     free(body);
     json_decref(meta);

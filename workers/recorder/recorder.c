@@ -97,7 +97,7 @@ static struct cfg_param recorder_params[] = {
 
 static struct rec_item *pend_head, *pend_tail;
 static int npend;
-static struct rec_item *held;   /* orphans */
+static struct rec_item *held; /* orphans */
 static int nheld;
 static int64_t retry_at, backoff;
 static long long total_rows, total_events;
@@ -203,13 +203,11 @@ static void log_item(struct rec_item *it)
     }
     if (it->kind != REC_EVENT || !recorder_conf.log_events)
         return;
-    msg_info("%s: event=%s/%s/%s tag=%.16s status=%s",
-             json_string_value(json_object_get(d, "rid")),
+    msg_info("%s: event=%s/%s/%s tag=%.16s status=%s", json_string_value(json_object_get(d, "rid")),
              json_string_value(json_object_get(d, "phase")),
              json_string_value(json_object_get(d, "type")),
              json_string_value(json_object_get(d, "subType")),
-             json_string_value(json_object_get(d, "tag")),
-             it->inserted ? "recorded" : "duplicate");
+             json_string_value(json_object_get(d, "tag")), it->inserted ? "recorded" : "duplicate");
 }
 
 static void count_stats(const struct rec_stats *st)
@@ -311,8 +309,8 @@ static void requeue_front(struct rec_item **items, int n)
 static void db_trouble(const char *what)
 {
     if (backoff == 0)
-        msg_warn("database unavailable (%s: %s); keeping %d deliveries in hand and retrying",
-                 what, db_error(batchloop_db()), npend);
+        msg_warn("database unavailable (%s: %s); keeping %d deliveries in hand and retrying", what,
+                 db_error(batchloop_db()), npend);
     backoff = backoff ? backoff * 2 : 250;
     if (backoff > RECORDER_BACKOFF_MAX_MS)
         backoff = RECORDER_BACKOFF_MAX_MS;
@@ -526,15 +524,15 @@ int main(int argc, char **argv)
     struct batchloop_ops ops = {on_deliver, on_work, on_lost, on_busy, NULL};
 
     /* recorder_queue, recorder_prefetch, recorder_stop_timeout: the runtime's */
-    struct cfg_param *table = batchloop_table("recorder", recorder_params, "events.recorder", "0", 0,
-                                              "prefetch (0: 4 x recorder_batch_max)", "30s");
+    struct cfg_param *table = batchloop_table("recorder", recorder_params, "events.recorder", "0",
+                                              0, "prefetch (0: 4 x recorder_batch_max)", "30s");
     txconf_init(argc, argv, "recorder", table, NULL, NULL);
     long long prefetch = batchloop_p.prefetch;
     if (prefetch == 0)
         prefetch = recorder_conf.batch_max * 4 > 65535 ? 65535 : recorder_conf.batch_max * 4;
     if (prefetch < recorder_conf.batch_max)
-        msg_fatal("recorder_prefetch (%lld) must be at least recorder_batch_max (%lld)",
-                  prefetch, recorder_conf.batch_max);
+        msg_fatal("recorder_prefetch (%lld) must be at least recorder_batch_max (%lld)", prefetch,
+                  recorder_conf.batch_max);
     memset(&bc, 0, sizeof(bc));
     bc.name = "recorder";
     bc.queues[0] = batchloop_p.queue;

@@ -24,12 +24,12 @@ struct rec_item {
     struct mq_delivery dlv;
     unsigned epoch;
     enum rec_kind kind;
-    json_t *doc;                /* the record or event (owned) */
+    json_t *doc; /* the record or event (owned) */
     int64_t arrived_mono;
-    int64_t tried_mono;         /* orphans: last attempt */
-    int orphan;                 /* set by the transaction: no message row, no account */
-    int inserted;               /* set by the transaction: a new event row */
-    int again;                  /* split batch: still to do */
+    int64_t tried_mono; /* orphans: last attempt */
+    int orphan;         /* set by the transaction: no message row, no account */
+    int inserted;       /* set by the transaction: a new event row */
+    int again;          /* split batch: still to do */
     struct rec_item *next;
 };
 
@@ -41,23 +41,23 @@ int recorder_parse(struct rec_item *it, char *err, size_t errsz);
 
 /* ---- the current state of one message (recorder_state.c) ---------------- */
 struct rec_msgstate {
-    int have;                   /* last_* is set */
+    int have; /* last_* is set */
     char phase[17], state[17], type[25], subtype[33];
     int64_t ts_ms;
-    int64_t final_ms;           /* 0: no final state */
+    int64_t final_ms; /* 0: no final state */
     char smtp_code[4];
     long long size;
     long long deferrals;
-    int64_t trace_until_ms;     /* 0: none */
+    int64_t trace_until_ms; /* 0: none */
 };
 
 struct rec_evinfo {
     const char *phase, *state, *type, *subtype;
     int64_t ts_ms;
-    const char *smtp_code;      /* or NULL */
-    long long size;             /* -1: none */
+    const char *smtp_code; /* or NULL */
+    long long size;        /* -1: none */
     const char *event_key;
-    const char *description;    /* or NULL */
+    const char *description; /* or NULL */
 };
 
 /* recorder_state_is_delivery - the event counts for last_* (contract §12.1) */
@@ -74,9 +74,9 @@ struct rec_supp {
     int exists;
     char type[25];
     int64_t created_ms;
-    int64_t expires_ms;         /* -1: without end */
-    long long lifetime_s;       /* -1: NULL */
-    int64_t last_attempt_ms;    /* 0: none */
+    int64_t expires_ms;      /* -1: without end */
+    long long lifetime_s;    /* -1: NULL */
+    int64_t last_attempt_ms; /* 0: none */
 };
 
 /* recorder_state_supp_rank - 1..4 for the four types, 0 for anything else */
@@ -88,7 +88,7 @@ int recorder_state_supp_rank(const char *type);
  * (reason and rid then come from the event).
  */
 int recorder_state_supp_merge(struct rec_supp *cur, const char *type, long long lifetime_s,
-                        int64_t ts_ms, int *replaced);
+                              int64_t ts_ms, int *replaced);
 /* recorder_state_supp_touch - a blocked attempt at ts (x.suppressTouch). 1 when cur changed. */
 int recorder_state_supp_touch(struct rec_supp *cur, int64_t ts_ms);
 
@@ -102,8 +102,7 @@ struct rec_stats {
  * (called through db_tx_run). Sets it->orphan for events that can be
  * neither completed nor recorded yet.
  */
-enum tx_code recorder_db_batch(struct db *db, struct rec_item **items, int n,
-                               struct rec_stats *st);
+enum tx_code recorder_db_batch(struct db *db, struct rec_item **items, int n, struct rec_stats *st);
 /* recorder_db_data_error - the error is the data's fault, not the database's */
 int recorder_db_data_error(unsigned err);
 

@@ -98,8 +98,9 @@ int recorder_db_data_error(unsigned e)
 #define RECORDER_ROWS 4
 #define RECORDER_IN 16
 #define IN16 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-#define ARGS16(a) a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], \
-                  a[11], a[12], a[13], a[14], a[15]
+#define ARGS16(a)                                                                                  \
+    a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], \
+        a[15]
 
 struct mrow {
     const char *rid, *job, *kind, *entry, *from;
@@ -108,8 +109,9 @@ struct mrow {
     long long account, block, index;
 };
 
-#define MROW_ARGS(r) (r).rid, (r).rday, (r).job, (r).account, (r).block, (r).index, (r).kind, \
-                     (r).email, (r).addr, (r).from, (r).mimep, (r).refp, (r).entry, (r).recv, (r).provp
+#define MROW_ARGS(r)                                                                               \
+    (r).rid, (r).rday, (r).job, (r).account, (r).block, (r).index, (r).kind, (r).email, (r).addr,  \
+        (r).from, (r).mimep, (r).refp, (r).entry, (r).recv, (r).provp
 
 static enum tx_code flush_mrows(struct db *db, struct mrow *m, int n, struct rec_stats *st)
 {
@@ -133,7 +135,10 @@ static enum tx_code flush_mrows(struct db *db, struct mrow *m, int n, struct rec
                  "mime_from = VALUES(mime_from), reference = VALUES(reference), "
                  "entry = VALUES(entry), received_at = VALUES(received_at), "
                  "provisioning_id = VALUES(provisioning_id)",
-                 "sssiiisssssssss" "sssiiisssssssss" "sssiiisssssssss" "sssiiisssssssss",
+                 "sssiiisssssssss"
+                 "sssiiisssssssss"
+                 "sssiiisssssssss"
+                 "sssiiisssssssss",
                  MROW_ARGS(m[0]), MROW_ARGS(m[1]), MROW_ARGS(m[2]), MROW_ARGS(m[3]));
     if (rc != TX_OK)
         return rc == TX_REJECT_INPUT ? TX_RETRY_DB : rc;
@@ -153,8 +158,9 @@ static enum tx_code write_intake(struct db *db, json_t *doc, struct rec_stats *s
     size_t i;
     enum tx_code rc = TX_OK;
 
-    cut(from, sizeof(from), jsonget_str_nonempty(doc, "mailFrom") ? jsonget_str_nonempty(doc, "mailFrom") : "", 320);
-    json_array_foreach(json_object_get(doc, "recipients"), i, r) {
+    cut(from, sizeof(from),
+        jsonget_str_nonempty(doc, "mailFrom") ? jsonget_str_nonempty(doc, "mailFrom") : "", 320);
+    json_array_foreach (json_object_get(doc, "recipients"), i, r) {
         struct mrow *w = &m[n];
         struct uuid u;
         uint32_t b, a;
@@ -172,10 +178,13 @@ static enum tx_code write_intake(struct db *db, json_t *doc, struct rec_stats *s
         w->provp = json_is_integer(sd) ? w->prov : NULL;
         ids_rid_parse(w->rid, &u, &b, &a);
         w->block = json_is_integer(json_object_get(r, "block"))
-                       ? json_integer_value(json_object_get(r, "block")) : (long long)b;
+                       ? json_integer_value(json_object_get(r, "block"))
+                       : (long long)b;
         w->index = json_is_integer(json_object_get(r, "index"))
-                       ? json_integer_value(json_object_get(r, "index")) : (long long)a;
-        cut(w->email, sizeof(w->email), jsonget_str_nonempty(r, "email") ? jsonget_str_nonempty(r, "email") : "", 320);
+                       ? json_integer_value(json_object_get(r, "index"))
+                       : (long long)a;
+        cut(w->email, sizeof(w->email),
+            jsonget_str_nonempty(r, "email") ? jsonget_str_nonempty(r, "email") : "", 320);
         if (jsonget_str_nonempty(r, "addr")) {
             char tmp[1300];
             cut(tmp, sizeof(tmp), jsonget_str_nonempty(r, "addr"), 254);
@@ -228,8 +237,9 @@ struct erow {
     char *desc, *notif;
 };
 
-#define EROW_ARGS(r) (r).tag, (r).rday, (r).rid, (r).job, (r).account, (r).phase, (r).state, \
-                     (r).type, (r).sub, (r).ts, (r).key, (r).desc, (r).notif
+#define EROW_ARGS(r)                                                                               \
+    (r).tag, (r).rday, (r).rid, (r).job, (r).account, (r).phase, (r).state, (r).type, (r).sub,     \
+        (r).ts, (r).key, (r).desc, (r).notif
 
 static enum tx_code flush_erows(struct db *db, struct erow *e, int n)
 {
@@ -244,7 +254,10 @@ static enum tx_code flush_erows(struct db *db, struct erow *e, int n)
                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), "
                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), "
                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   "ssssissssssss" "ssssissssssss" "ssssissssssss" "ssssissssssss",
+                   "ssssissssssss"
+                   "ssssissssssss"
+                   "ssssissssssss"
+                   "ssssissssssss",
                    EROW_ARGS(e[0]), EROW_ARGS(e[1]), EROW_ARGS(e[2]), EROW_ARGS(e[3]));
 }
 
@@ -273,8 +286,8 @@ static enum tx_code write_events(struct db *db, struct evref *evs, int nev, stru
 
         for (int k = 0; k < RECORDER_IN; k++)
             t[k] = jsonget_str_nonempty(byt[i + k < nev ? i + k : nev - 1]->it->doc, "tag");
-        rc = db_query(db, &r, "SELECT tag, rday FROM event WHERE tag IN " IN16,
-                      "ssssssssssssssss", ARGS16(t));
+        rc = db_query(db, &r, "SELECT tag, rday FROM event WHERE tag IN " IN16, "ssssssssssssssss",
+                      ARGS16(t));
         for (size_t row = 0; rc == TX_OK && row < db_res_rows(r); row++)
             for (int k = i; k < i + RECORDER_IN && k < nev; k++)
                 if (strcmp(db_res_get(r, row, 0), t[k - i]) == 0 &&
@@ -311,8 +324,10 @@ static enum tx_code write_events(struct db *db, struct evref *evs, int nev, stru
         w->sub = jsonget_str_nonempty(ev, "subType");
         w->key = jsonget_str_nonempty(ev, "eventKey");
         timeutil_sql(w->ts, sizeof(w->ts), e->ts);
-        w->desc = jsonget_str_nonempty(ev, "description") ? xstrdup(cut(desc, sizeof(desc), jsonget_str_nonempty(ev, "description"), 4000))
-                                          : NULL;
+        w->desc =
+            jsonget_str_nonempty(ev, "description")
+                ? xstrdup(cut(desc, sizeof(desc), jsonget_str_nonempty(ev, "description"), 4000))
+                : NULL;
         st->events_new++;
         if (++nrows == RECORDER_ROWS) {
             rc = flush_erows(db, rows, nrows);
@@ -357,7 +372,8 @@ static void evinfo(struct rec_evinfo *i, json_t *ev, int64_t ts)
     i->ts_ms = ts;
     i->smtp_code = jsonget_str_nonempty(ev, "smtpCode");
     i->size = json_is_integer(json_object_get(ev, "size"))
-                  ? json_integer_value(json_object_get(ev, "size")) : -1;
+                  ? json_integer_value(json_object_get(ev, "size"))
+                  : -1;
     if (i->size > 2147483647LL)
         i->size = -1;
     i->event_key = jsonget_str_nonempty(ev, "eventKey");
@@ -366,7 +382,8 @@ static void evinfo(struct rec_evinfo *i, json_t *ev, int64_t ts)
 
 static const char *msgid_of(json_t *ev)
 {
-    return jsonget_str_nonempty(json_object_get(json_object_get(ev, "content"), "mime"), "messageId");
+    return jsonget_str_nonempty(json_object_get(json_object_get(ev, "content"), "mime"),
+                                "messageId");
 }
 
 static const char *opt_time(char *out, size_t sz, int64_t ms)
@@ -374,9 +391,10 @@ static const char *opt_time(char *out, size_t sz, int64_t ms)
     return ms > 0 ? timeutil_sql(out, sz, ms) : NULL;
 }
 
-#define STATE_COLS "rid, rday, last_phase, last_state, last_type, last_subtype, " \
-    "ROUND(UNIX_TIMESTAMP(last_ts) * 1000), ROUND(UNIX_TIMESTAMP(final_at) * 1000), smtp_code, " \
-    "size, deferrals, ROUND(UNIX_TIMESTAMP(trace_until) * 1000), message_id IS NULL, " \
+#define STATE_COLS                                                                                 \
+    "rid, rday, last_phase, last_state, last_type, last_subtype, "                                 \
+    "ROUND(UNIX_TIMESTAMP(last_ts) * 1000), ROUND(UNIX_TIMESTAMP(final_at) * 1000), smtp_code, "   \
+    "size, deferrals, ROUND(UNIX_TIMESTAMP(trace_until) * 1000), message_id IS NULL, "             \
     "rewrite_from IS NULL"
 
 static int64_t res_ms_at(struct db_res *r, size_t row, size_t c)
@@ -458,26 +476,32 @@ static enum tx_code write_state(struct db *db, struct evref *g, int n, struct re
         uint32_t b = 0, a = 0;
 
         ids_rid_parse(g[0].rid, &u, &b, &a);
-        cut(email, sizeof(email), jsonget_str_nonempty(mail, "email") ? jsonget_str_nonempty(mail, "email") : "", 320);
+        cut(email, sizeof(email),
+            jsonget_str_nonempty(mail, "email") ? jsonget_str_nonempty(mail, "email") : "", 320);
         bare_lower(addr, sizeof(addr), email);
         cut(addr, sizeof(addr), addr, 254);
-        rc = db_exec(db,
-                     "INSERT INTO message (rid, rday, job_id, account_id, block_index, addr_index, "
-                     "kind, email, addr, mail_from, mime_from, rewrite_from, reference, message_id, "
-                     "entry, received_at, last_phase, last_state, last_type, last_subtype, last_ts, "
-                     "final_at, size, smtp_code, deferrals, trace_until) VALUES (?, ?, ?, ?, ?, ?, "
-                     "'to', ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     "sssiii" "sssssss" "sssssssss" "is", g[0].rid, g[0].rday, jsonget_str_nonempty(ev, "job"), g[0].account,
-                     (long long)b, (long long)a, email, addr,
-                     cut(from, sizeof(from), jsonget_str_nonempty(mail, "from") ? jsonget_str_nonempty(mail, "from") : "", 320),
-                     cut(mime, sizeof(mime), jsonget_str_nonempty(mail, "mimeFrom"), 320), rewrite ? rw : NULL,
-                     cut(ref, sizeof(ref), jsonget_str_nonempty(mail, "reference"), 50), msgid ? mid : NULL,
-                     timeutil_sql(recv, sizeof(recv), g[0].received),
-                     s.have ? s.phase : NULL, s.have ? s.state : NULL, s.have ? s.type : NULL,
-                     s.have ? s.subtype : NULL, opt_time(lts, sizeof(lts), s.have ? s.ts_ms : 0),
-                     opt_time(fts, sizeof(fts), s.final_ms), size,
-                     s.smtp_code[0] ? s.smtp_code : NULL, s.deferrals,
-                     opt_time(tts, sizeof(tts), s.trace_until_ms));
+        rc = db_exec(
+            db,
+            "INSERT INTO message (rid, rday, job_id, account_id, block_index, addr_index, "
+            "kind, email, addr, mail_from, mime_from, rewrite_from, reference, message_id, "
+            "entry, received_at, last_phase, last_state, last_type, last_subtype, last_ts, "
+            "final_at, size, smtp_code, deferrals, trace_until) VALUES (?, ?, ?, ?, ?, ?, "
+            "'to', ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "sssiii"
+            "sssssss"
+            "sssssssss"
+            "is",
+            g[0].rid, g[0].rday, jsonget_str_nonempty(ev, "job"), g[0].account, (long long)b,
+            (long long)a, email, addr,
+            cut(from, sizeof(from),
+                jsonget_str_nonempty(mail, "from") ? jsonget_str_nonempty(mail, "from") : "", 320),
+            cut(mime, sizeof(mime), jsonget_str_nonempty(mail, "mimeFrom"), 320),
+            rewrite ? rw : NULL, cut(ref, sizeof(ref), jsonget_str_nonempty(mail, "reference"), 50),
+            msgid ? mid : NULL, timeutil_sql(recv, sizeof(recv), g[0].received),
+            s.have ? s.phase : NULL, s.have ? s.state : NULL, s.have ? s.type : NULL,
+            s.have ? s.subtype : NULL, opt_time(lts, sizeof(lts), s.have ? s.ts_ms : 0),
+            opt_time(fts, sizeof(fts), s.final_ms), size, s.smtp_code[0] ? s.smtp_code : NULL,
+            s.deferrals, opt_time(tts, sizeof(tts), s.trace_until_ms));
         if (rc == TX_REJECT_INPUT) /* another recorder created it meanwhile */
             rc = TX_RETRY_DB;
     }
@@ -506,8 +530,8 @@ static enum tx_code write_states(struct db *db, const struct evref *evs, int nev
 
         for (int k = 0; k < RECORDER_IN; k++)
             t[k] = sorted[gstart[g + k < ng ? g + k : ng - 1]].rid;
-        rc = db_query(db, &r, "SELECT " STATE_COLS " FROM message WHERE rid IN " IN16
-                      " FOR UPDATE", "ssssssssssssssss", ARGS16(t));
+        rc = db_query(db, &r, "SELECT " STATE_COLS " FROM message WHERE rid IN " IN16 " FOR UPDATE",
+                      "ssssssssssssssss", ARGS16(t));
         for (int k = g; k < g + RECORDER_IN && k < ng && rc == TX_OK; k++) {
             struct evref *grp = &sorted[gstart[k]];
             long row = -1;
@@ -528,7 +552,7 @@ static enum tx_code write_states(struct db *db, const struct evref *evs, int nev
 
 struct suppref {
     struct evref *e;
-    json_t *x;                  /* x.suppress or x.suppressTouch */
+    json_t *x; /* x.suppress or x.suppressTouch */
     int touch;
     char address[1100];
 };
@@ -579,8 +603,8 @@ static enum tx_code write_suppression(struct db *db, struct suppref *p, struct r
     } else {
         json_t *l = json_object_get(p->x, "lifetime_s");
         changed = recorder_state_supp_merge(&s, jsonget_str_nonempty(p->x, "type"),
-                                      json_is_integer(l) ? json_integer_value(l) : -1,
-                                      p->e->ts, &replaced);
+                                            json_is_integer(l) ? json_integer_value(l) : -1,
+                                            p->e->ts, &replaced);
     }
     int had_reason = s.exists && db_res_rows(r) == 1 && db_res_get(r, 0, 5) != NULL;
     int had_rid = db_res_rows(r) == 1 && db_res_get(r, 0, 6) != NULL;
@@ -588,8 +612,9 @@ static enum tx_code write_suppression(struct db *db, struct suppref *p, struct r
     if (!changed)
         return TX_OK;
     if (replaced) {
-        const char *why = jsonget_str_nonempty(p->x, "reason") ? jsonget_str_nonempty(p->x, "reason")
-                                               : jsonget_str_nonempty(p->e->it->doc, "description");
+        const char *why = jsonget_str_nonempty(p->x, "reason")
+                              ? jsonget_str_nonempty(p->x, "reason")
+                              : jsonget_str_nonempty(p->e->it->doc, "description");
         cut(reason, sizeof(reason), why ? why : "", 1000);
         had_reason = why != NULL;
         snprintf(rid, sizeof(rid), "%s", p->e->rid);
@@ -606,8 +631,7 @@ static enum tx_code write_suppression(struct db *db, struct suppref *p, struct r
                  timeutil_sql(created, sizeof(created), s.created_ms),
                  opt_time(attempt, sizeof(attempt), s.last_attempt_ms),
                  s.expires_ms >= 0 ? timeutil_sql(expires, sizeof(expires), s.expires_ms) : NULL,
-                 s.lifetime_s >= 0 ? life : NULL, had_reason ? reason : NULL,
-                 had_rid ? rid : NULL);
+                 s.lifetime_s >= 0 ? life : NULL, had_reason ? reason : NULL, had_rid ? rid : NULL);
     if (rc == TX_OK)
         st->suppress_writes++;
     return rc == TX_REJECT_INPUT ? TX_RETRY_DB : rc;
@@ -632,8 +656,11 @@ static int collect_suppressions(struct evref *evs, int nev, struct suppref **out
             char tmp[1100];
             if (o == NULL)
                 continue;
-            a = addr_trim(jsonget_str_nonempty(o, "address") ? jsonget_str_nonempty(o, "address") : "",
-                          strlen(jsonget_str_nonempty(o, "address") ? jsonget_str_nonempty(o, "address") : ""), &alen);
+            a = addr_trim(
+                jsonget_str_nonempty(o, "address") ? jsonget_str_nonempty(o, "address") : "",
+                strlen(jsonget_str_nonempty(o, "address") ? jsonget_str_nonempty(o, "address")
+                                                          : ""),
+                &alen);
             if (alen == 0 || alen > 254 || memchr(a, '@', alen) == NULL) {
                 msg_warn("%s: x.%s: bad address ignored", evs[i].rid, keys[k]);
                 continue;
@@ -658,8 +685,8 @@ static int collect_suppressions(struct evref *evs, int nev, struct suppref **out
  * when they need it); those without an account or a received time are
  * orphans. *nev: how many.
  */
-static enum tx_code collect_events(struct db *db, struct rec_item **items, int n,
-                                   struct evref *evs, int *nev, struct rec_stats *st)
+static enum tx_code collect_events(struct db *db, struct rec_item **items, int n, struct evref *evs,
+                                   int *nev, struct rec_stats *st)
 {
     enum tx_code rc = TX_OK;
 
@@ -693,8 +720,7 @@ static enum tx_code collect_events(struct db *db, struct rec_item **items, int n
     return rc;
 }
 
-enum tx_code recorder_db_batch(struct db *db, struct rec_item **items, int n,
-                               struct rec_stats *st)
+enum tx_code recorder_db_batch(struct db *db, struct rec_item **items, int n, struct rec_stats *st)
 {
     struct evref *evs = xcalloc((size_t)n + 1, sizeof(*evs));
     struct suppref *sp = NULL;

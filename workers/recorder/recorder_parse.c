@@ -14,13 +14,12 @@
 
 #define RECORDER_MAX_BODY (16 << 20)
 #define RECORDER_MAX_RECIPIENTS 100000
-#define MS_MIN 946684800000LL   /* 2000-01-01 */
-#define MS_MAX 7258118400000LL  /* 2200-01-01 */
+#define MS_MIN 946684800000LL  /* 2000-01-01 */
+#define MS_MAX 7258118400000LL /* 2200-01-01 */
 
 static int ms_ok(json_t *v)
 {
-    return json_is_integer(v) && json_integer_value(v) >= MS_MIN &&
-           json_integer_value(v) < MS_MAX;
+    return json_is_integer(v) && json_integer_value(v) >= MS_MIN && json_integer_value(v) < MS_MAX;
 }
 
 static int str_or_null(json_t *o, const char *k)
@@ -62,7 +61,7 @@ static int check_intake(json_t *doc, char *err, size_t errsz)
         snprintf(err, errsz, "intake: missing or oversized recipients");
         return -1;
     }
-    json_array_foreach(rcpts, i, r) {
+    json_array_foreach (rcpts, i, r) {
         const char *rid = json_string_value(json_object_get(r, "rid"));
         const char *kind = json_string_value(json_object_get(r, "kind"));
         uint32_t b, a;
@@ -151,7 +150,8 @@ int recorder_parse(struct rec_item *it, char *err, size_t errsz)
         snprintf(err, errsz, "ts out of range");
         return -1;
     }
-    if (json_object_get(it->doc, "received") && json_integer_value(json_object_get(it->doc, "received")) &&
+    if (json_object_get(it->doc, "received") &&
+        json_integer_value(json_object_get(it->doc, "received")) &&
         !ms_ok(json_object_get(it->doc, "received"))) {
         snprintf(err, errsz, "received out of range");
         return -1;

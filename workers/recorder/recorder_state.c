@@ -107,8 +107,8 @@ int recorder_state_apply(struct rec_msgstate *s, const struct rec_evinfo *e)
 
 int recorder_state_supp_rank(const char *type)
 {
-    static const char *const types[] = {"TEMPORARY_SUPPRESSED", "PREVIOUSLY_BOUNCED",
-                                        "MANUAL", "UNSUBSCRIBED", NULL};
+    static const char *const types[] = {"TEMPORARY_SUPPRESSED", "PREVIOUSLY_BOUNCED", "MANUAL",
+                                        "UNSUBSCRIBED", NULL};
 
     for (int i = 0; type && types[i]; i++)
         if (strcmp(type, types[i]) == 0)
@@ -125,7 +125,7 @@ static int64_t later(int64_t a, int64_t b)
 }
 
 int recorder_state_supp_merge(struct rec_supp *cur, const char *type, long long lifetime_s,
-                        int64_t ts_ms, int *replaced)
+                              int64_t ts_ms, int *replaced)
 {
     struct rec_supp before = *cur;
     int rank = recorder_state_supp_rank(type), crank = recorder_state_supp_rank(cur->type);

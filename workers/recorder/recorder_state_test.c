@@ -4,8 +4,8 @@
 
 #define T0 1747212950000LL
 
-static struct rec_evinfo ev(const char *phase, const char *state, const char *type,
-                            const char *sub, int64_t ts)
+static struct rec_evinfo ev(const char *phase, const char *state, const char *type, const char *sub,
+                            int64_t ts)
 {
     struct rec_evinfo e = {phase, state, type, sub, ts, NULL, -1, "1", NULL};
     return e;
@@ -58,7 +58,8 @@ TT_TEST(out_of_order)
     TT_EQ_INT(s.deferrals, 3);
     /* an older non-final event never replaces a newer one */
     struct rec_msgstate t = {0};
-    struct rec_evinfo fin = ev("PROCESS", "INTERMEDIATE", "PROCESSED", "PROCESSING_FINISHED", T0 + 10);
+    struct rec_evinfo fin =
+        ev("PROCESS", "INTERMEDIATE", "PROCESSED", "PROCESSING_FINISHED", T0 + 10);
     recorder_state_apply(&t, &fin);
     TT_EQ_INT(recorder_state_apply(&t, &st), 0);
     TT_EQ_STR(t.subtype, "PROCESSING_FINISHED");
@@ -115,7 +116,9 @@ TT_TEST(suppress_merge)
     TT_EQ_INT(recorder_state_supp_merge(&s, "TEMPORARY_SUPPRESSED", 86400, T0 + 1000, &repl), 0);
     TT_EQ_STR(s.type, "PREVIOUSLY_BOUNCED");
     /* the same class later: refresh */
-    TT_EQ_INT(recorder_state_supp_merge(&s, "PREVIOUSLY_BOUNCED", 7 * 86400, T0 + 50LL * 86400000 - 1, &repl), 1);
+    TT_EQ_INT(recorder_state_supp_merge(&s, "PREVIOUSLY_BOUNCED", 7 * 86400,
+                                        T0 + 50LL * 86400000 - 1, &repl),
+              1);
     TT_EQ_INT(repl, 1);
 
     /* MANUAL and UNSUBSCRIBED are never overwritten by bounce classes */

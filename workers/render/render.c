@@ -117,30 +117,33 @@ static struct cfg_param render_params[] = {
      "wait this long for the acceptance record", 0, 0},
     {"render_message_size_limit", CFG_SIZE, &render_conf.max_message, "20m", 1024, 1LL << 30, 0,
      "largest built message", 0, 0},
-    {"render_template_message_size_limit", CFG_SIZE, &render_conf.max_template, "1m", 1024, 1LL << 30, 0,
-     "largest built message when templates are used", 0, 0},
+    {"render_template_message_size_limit", CFG_SIZE, &render_conf.max_template, "1m", 1024,
+     1LL << 30, 0, "largest built message when templates are used", 0, 0},
     {"render_batch_size", CFG_SIZE, &render_conf.batch, "32m", 1, 1LL << 32, 0,
      "message bytes per round of a large job", 0, 0},
     {"render_domain_cache_ttl", CFG_TIME, &render_conf.ttl, "60s", 0, 86400000, 0,
      "sender domains and rewrites are read again after this", 0, 0},
     {"render_dkim_dns_check", CFG_BOOL, &render_conf.check, "yes", 0, 0, 0,
      "compare the published DKIM record with the key", 0, 0},
-    {"render_dkim_dns_check_interval", CFG_TIME, &render_conf.check_interval, "1h", 1000, 7LL * 86400000, 0,
-     "how often the DKIM record is compared", 0, 0},
+    {"render_dkim_dns_check_interval", CFG_TIME, &render_conf.check_interval, "1h", 1000,
+     7LL * 86400000, 0, "how often the DKIM record is compared", 0, 0},
     {0},
 };
 
 static int init(void)
 {
     render_p.max_message = (long long)render_conf.max_message;
-    render_p.max_template = (long long)(render_conf.max_template < render_conf.max_message ? render_conf.max_template : render_conf.max_message);
+    render_p.max_template =
+        (long long)(render_conf.max_template < render_conf.max_message ? render_conf.max_template
+                                                                       : render_conf.max_message);
     render_p.batch_bytes = (long long)render_conf.batch;
     render_p.domain_ttl_ms = render_conf.ttl;
     render_p.dkim_check = render_conf.check;
     render_p.dkim_check_ms = render_conf.check_interval;
     if (!*txconf.master_key)
         msg_fatal("master_key_file is not configured: DKIM keys and VERP need it");
-    if (crypto_set_master_key(txconf.master_key) < 0 || verp_set_key_from_master(txconf.master_key) < 0)
+    if (crypto_set_master_key(txconf.master_key) < 0 ||
+        verp_set_key_from_master(txconf.master_key) < 0)
         msg_fatal("master_key_file must hold 64 hex digits");
     return 0;
 }
@@ -170,7 +173,7 @@ static enum tx_code run_setup(struct render_run *run)
         if ((unsigned char)*p >= 0x80)
             run->from_utf8 = 1;
     rc = render_domain_get(run->db, json_integer_value(json_object_get(sd, "id")),
-                    run->job->env.account_id, &run->dom);
+                           run->job->env.account_id, &run->dom);
     if (rc != TX_OK) {
         worker_job_reason(run->job, "cannot read the sender domain: %s", db_error(run->db));
         return rc;
@@ -179,19 +182,21 @@ static enum tx_code run_setup(struct render_run *run)
         msg_warn("%s: sender domain %lld is no longer registered; sending unsigned",
                  worker_job_log_id(run->job), run->dom->id);
     rc = render_domain_rewrite(run->db, run->job->env.account_id, run->from_addr, run->rewrite_from,
-                        sizeof(run->rewrite_from));
+                               sizeof(run->rewrite_from));
     if (rc != TX_OK) {
         worker_job_reason(run->job, "cannot read the envelope rewrites: %s", db_error(run->db));
         return rc;
     }
     if (run->rewrite_from[0] && !render_rcpt_addr_ok(run->rewrite_from)) {
         char pr[120];
-        msg_warn("%s: envelope rewrite target \"%s\" is not an address; not used", worker_job_log_id(run->job),
+        msg_warn("%s: envelope rewrite target \"%s\" is not an address; not used",
+                 worker_job_log_id(run->job),
                  msg_printable(pr, sizeof(pr), run->rewrite_from, strlen(run->rewrite_from)));
         run->rewrite_from[0] = 0;
     }
     snprintf(run->msgid_domain, sizeof(run->msgid_domain), "%s",
-             run->dom->message_id_domain[0] ? run->dom->message_id_domain : txconf.message_id_domain);
+             run->dom->message_id_domain[0] ? run->dom->message_id_domain
+                                            : txconf.message_id_domain);
     json_t *cursor = json_object_get(d, "cursor");
     run->cur_block = json_integer_value(json_object_get(cursor, "block"));
     run->cur_copy = json_integer_value(json_object_get(cursor, "copy"));

@@ -18,12 +18,12 @@
 /* ---- parameters (render.c) -------------------------------------------- */
 
 struct render_params {
-    long long max_message;       /* render_message_size_limit */
-    long long max_template;      /* render_template_message_size_limit */
-    long long batch_bytes;       /* render_batch_size */
-    int64_t domain_ttl_ms;       /* render_domain_cache_ttl */
-    int dkim_check;              /* render_dkim_dns_check */
-    int64_t dkim_check_ms;       /* render_dkim_dns_check_interval */
+    long long max_message;  /* render_message_size_limit */
+    long long max_template; /* render_template_message_size_limit */
+    long long batch_bytes;  /* render_batch_size */
+    int64_t domain_ttl_ms;  /* render_domain_cache_ttl */
+    int dkim_check;         /* render_dkim_dns_check */
+    int64_t dkim_check_ms;  /* render_dkim_dns_check_interval */
 };
 extern struct render_params render_p;
 
@@ -38,16 +38,16 @@ extern struct render_params render_p;
  */
 struct render_domain {
     long long id, account_id;
-    int found;                   /* 0: the row no longer exists */
+    int found; /* 0: the row no longer exists */
     char domain[254];
     char bounce_domain[254];
     char message_id_domain[254];
     char relay_host[256];
-    char tracking_host[256];     /* open/click links' host ("": tracking_base_url) */
+    char tracking_host[256]; /* open/click links' host ("": tracking_base_url) */
     char archive_bcc[255];
     char ip_pool[65];
     int tls_enforced;
-    int policy_drop;             /* dkim_policy = drop */
+    int policy_drop; /* dkim_policy = drop */
     struct dkim_key sign[2];
     int nsign;
     char dkim_problem[480];
@@ -55,14 +55,14 @@ struct render_domain {
 
 /* render_domain_get - the cached sender domain (TX_OK, TX_RETRY_DB). Ownership: new reference. */
 enum tx_code render_domain_get(struct db *db, long long id, long long account_id,
-                        struct render_domain **out);
+                               struct render_domain **out);
 void render_domain_release(struct render_domain *d);
 /*
  * render_domain_rewrite - the envelope_rewrite target for the bare from address
  * of account (exact, case-insensitive) into out, "" when none. Cached.
  */
 enum tx_code render_domain_rewrite(struct db *db, long long account_id, const char *from, char *out,
-                            size_t outsz);
+                                   size_t outsz);
 /* render_domain_cache_clear - forget everything (shutdown) */
 void render_domain_cache_clear(void);
 
@@ -70,34 +70,34 @@ void render_domain_cache_clear(void);
 
 struct render_rcpt {
     const char *rid;
-    const char *email;       /* as submitted */
-    const char *addr;        /* bare address: RCPT TO */
-    const char *display;     /* display name or NULL */
-    const char *kind;        /* to | cc | bcc */
-    const char *reference;   /* the block's reference or NULL */
-    int utf8;                /* the address needs SMTPUTF8 */
-    int dropped;             /* refused at intake: nothing is sent, no events */
-    int invalid;             /* INVALID_ADDRESS: also left out of To:/Cc: */
+    const char *email;     /* as submitted */
+    const char *addr;      /* bare address: RCPT TO */
+    const char *display;   /* display name or NULL */
+    const char *kind;      /* to | cc | bcc */
+    const char *reference; /* the block's reference or NULL */
+    int utf8;              /* the address needs SMTPUTF8 */
+    int dropped;           /* refused at intake: nothing is sent, no events */
+    int invalid;           /* INVALID_ADDRESS: also left out of To:/Cc: */
 };
 
 /* what every copy of a job shares */
 struct render_run {
     struct job *job;
-    struct db *db;               /* the thread's handle (worker_job_db) */
+    struct db *db; /* the thread's handle (worker_job_db) */
     json_t *data;
     const char *entry;
-    const char *from_email;      /* as submitted (notifications) */
-    const char *from_addr;       /* bare */
-    const char *mime_from;       /* as submitted, or NULL */
+    const char *from_email; /* as submitted (notifications) */
+    const char *from_addr;  /* bare */
+    const char *mime_from;  /* as submitted, or NULL */
     struct render_domain *dom;
-    char rewrite_from[256];      /* "" when not rewritten */
+    char rewrite_from[256]; /* "" when not rewritten */
     char msgid_domain[254];
     int from_utf8;
-    size_t out_bytes;            /* raw bytes queued in this round */
-    int copies, failed;          /* counts for the job's outcome */
-    int64_t t_sign;              /* DKIM t= of this round */
-    long long cur_block, cur_copy;  /* data.cursor: where this round starts */
-    void *tpl_state;             /* the template engine's per-job state (render_hooks.h) */
+    size_t out_bytes;              /* raw bytes queued in this round */
+    int copies, failed;            /* counts for the job's outcome */
+    int64_t t_sign;                /* DKIM t= of this round */
+    long long cur_block, cur_copy; /* data.cursor: where this round starts */
+    void *tpl_state;               /* the template engine's per-job state (render_hooks.h) */
 };
 
 /* ---- one copy's envelope, events and log line (render_emit.c) ---------- */
@@ -108,11 +108,13 @@ struct render_run {
  * steals raw (malloc'd).
  */
 void render_emit_message(struct render_run *run, const struct render_rcpt *r, char *raw, size_t len,
-                  const char *message_id, int smtputf8, int eightbit, const char *signed_with);
+                         const char *message_id, int smtputf8, int eightbit,
+                         const char *signed_with);
 /* render_emit_failed - PROCESS/FINISHED/DROPPED/PROCESSING_FAILED for r, logged */
 void render_emit_failed(struct render_run *run, const struct render_rcpt *r, const char *why);
 /* render_emit_dkim_drop - DELIVER/FINISHED/DROPPED/INVALID_DKIM_SIGNATURE for r, logged */
-void render_emit_dkim_drop(struct render_run *run, const struct render_rcpt *r, const char *message_id);
+void render_emit_dkim_drop(struct render_run *run, const struct render_rcpt *r,
+                           const char *message_id);
 
 /* ---- rounds of a large job (render_round.c) ----------------------------- */
 
@@ -138,8 +140,8 @@ int render_sender_mail_from(const struct render_run *run, const char *rid, char 
  * -1 error (err).
  */
 int render_sender_sign_copy(struct render_run *run, struct buf *out, const char *hdr, size_t hdrlen,
-              const char *body, size_t bodylen, const unsigned char bh[32], const char **how,
-              char *err, size_t errsz);
+                            const char *body, size_t bodylen, const unsigned char bh[32],
+                            const char **how, char *err, size_t errsz);
 
 /* ---- the two kinds of job ---------------------------------------------- */
 
@@ -156,7 +158,8 @@ int render_rcpt_addr_ok(const char *a);
  * render_rcpt_from_json - r from an address element of the data (borrowed
  * strings); -1 when it has no rid or no bare address
  */
-int render_rcpt_from_json(json_t *a, const char *kind, const char *reference, struct render_rcpt *r);
+int render_rcpt_from_json(json_t *a, const char *kind, const char *reference,
+                          struct render_rcpt *r);
 /*
  * render_rcpt_fail_remaining - PROCESSING_FAILED for every address not yet
  * handled (from data.cursor on) that was not dropped at intake

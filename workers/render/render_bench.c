@@ -48,8 +48,10 @@ static void job_raw(struct buf *raw, size_t seg[2][2])
 
     buf_puts(&html, "<html><body><h1>Your order</h1>\n");
     for (int i = 0; i < 30; i++)
-        buf_printf(&html, "<p>Item %d: <a href=\"https://shop.example.com/p?id=%d&amp;ref=bench\">"
-                          "view item %d</a></p>\n", i, i, i);
+        buf_printf(&html,
+                   "<p>Item %d: <a href=\"https://shop.example.com/p?id=%d&amp;ref=bench\">"
+                   "view item %d</a></p>\n",
+                   i, i, i);
     buf_puts(&html, "<p>");
     for (int i = 0; i < 900; i++)
         buf_puts(&html, "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ");
@@ -79,7 +81,8 @@ static void job_envelope(char **body, size_t *len, int track, int nrcpt)
 
     job_raw(&raw, seg);
     ids_rid_format(rid, JOB_ID, 0, 0);
-    json_t *d = json_pack_ex(&jerr, 0,
+    json_t *d = json_pack_ex(
+        &jerr, 0,
         "{s:s,s:s,s:{s:i,s:s,s:s,s:n},s:{s:i,s:s},s:n,s:n,s:n,"
         "s:{s:s,s:b,s:s,s:n},"
         "s:{s:s,s:[I,I],s:b,s:s,s:n},"
@@ -89,23 +92,22 @@ static void job_envelope(char **body, size_t *len, int track, int nrcpt)
         "s:[{s:i,s:n,s:n,s:n,s:n,s:n,s:{},s:b,s:b,s:n,"
         "s:[{s:s,s:i,s:s,s:s,s:s,s:b,s:n}],s:[],s:[]}],"
         "s:{},s:{s:b,s:b,s:i}}",
-        "entry", "rest", "receivedTs", "2026-11-28T12:00:00.000Z",
-        "account", "id", 1, "name", "demo", "customerNo", "", "tenant",
-        "senderDomain", "id", 1, "domain", "example.com",
-        "referenceJob", "costCenter", "campaignId",
-        "subject", "text", "Benchmark order confirmation", "template", 0, "charset", "UTF-8", "cte",
-        "body", "contentType", "text/html", "textRaw", (json_int_t)seg[0][0], (json_int_t)seg[0][1],
-        "template", 0, "charset", "UTF-8", "cte",
-        "alternative", "text", "Your order, in plain text.", "template", 0, "charset", "UTF-8", "cte",
-        "attachments", "name", "invoice.pdf", "contentType", "application/pdf", "contentId",
-        "secureDocument", 0, "raw", (json_int_t)seg[1][0], (json_int_t)seg[1][1],
-        "mail", "from", "email", "Shop <shop@example.com>", "addr", "shop@example.com", "display",
-        "Shop", "mimeFrom", "replyTo", "inReplyTo", "priority", "listUnsubscribe", "xHeaders",
-        "blocks", "index", 0, "reference", "replyTo", "inReplyTo", "priority", "listUnsubscribe",
-        "xHeaders", "openTracking", track, "linkTracking", track, "personalization",
-        "to", "rid", rid, "index", 0, "email", "Bench <sink@example.test>", "addr",
-        "sink@example.test", "display", "Bench", "utf8", 0, "drop", "cc", "bcc",
-        "options", "settings", "autoEscapeHtml", 0, "oneClickUnsubscribe", 0, "trackingWindowDays", 10);
+        "entry", "rest", "receivedTs", "2026-11-28T12:00:00.000Z", "account", "id", 1, "name",
+        "demo", "customerNo", "", "tenant", "senderDomain", "id", 1, "domain", "example.com",
+        "referenceJob", "costCenter", "campaignId", "subject", "text",
+        "Benchmark order confirmation", "template", 0, "charset", "UTF-8", "cte", "body",
+        "contentType", "text/html", "textRaw", (json_int_t)seg[0][0], (json_int_t)seg[0][1],
+        "template", 0, "charset", "UTF-8", "cte", "alternative", "text",
+        "Your order, in plain text.", "template", 0, "charset", "UTF-8", "cte", "attachments",
+        "name", "invoice.pdf", "contentType", "application/pdf", "contentId", "secureDocument", 0,
+        "raw", (json_int_t)seg[1][0], (json_int_t)seg[1][1], "mail", "from", "email",
+        "Shop <shop@example.com>", "addr", "shop@example.com", "display", "Shop", "mimeFrom",
+        "replyTo", "inReplyTo", "priority", "listUnsubscribe", "xHeaders", "blocks", "index", 0,
+        "reference", "replyTo", "inReplyTo", "priority", "listUnsubscribe", "xHeaders",
+        "openTracking", track, "linkTracking", track, "personalization", "to", "rid", rid, "index",
+        0, "email", "Bench <sink@example.test>", "addr", "sink@example.test", "display", "Bench",
+        "utf8", 0, "drop", "cc", "bcc", "options", "settings", "autoEscapeHtml", 0,
+        "oneClickUnsubscribe", 0, "trackingWindowDays", 10);
     if (d == NULL)
         msg_fatal("job data: %s", jerr.text);
     /* more addresses in the block: copies of the first with their own rid */
@@ -154,8 +156,8 @@ static EVP_PKEY *load_key(const char *path)
 
 /* one_round - what handle() does for a REST job once the database has answered
  * (not inlined: callgrind --toggle-collect=one_round measures just this) */
-static __attribute__((noinline)) void one_round(const char *body, size_t len, struct render_domain *dom,
-                                                int nrcpt, FILE *out)
+static __attribute__((noinline)) void one_round(const char *body, size_t len,
+                                                struct render_domain *dom, int nrcpt, FILE *out)
 {
     struct job job;
     struct render_run run;
@@ -212,7 +214,8 @@ int main(int argc, char **argv)
             nrcpt = (int)strtol(optarg, NULL, 10);
             break;
         default:
-            fprintf(stderr, "usage: render_bench [-n count] [-k rsa.pem] [-o out] [-u] [-r rcpts]\n");
+            fprintf(stderr,
+                    "usage: render_bench [-n count] [-k rsa.pem] [-o out] [-u] [-r rcpts]\n");
             return 2;
         }
     }

@@ -31,7 +31,7 @@ int render_block_parse(json_t *b, size_t array_index, struct rblock *rb)
     for (int k = 0; k < 3; k++) {
         size_t i;
         json_t *a;
-        json_array_foreach(json_object_get(b, kinds[k]), i, a) {
+        json_array_foreach (json_object_get(b, kinds[k]), i, a) {
             if (render_rcpt_from_json(a, kinds[k], rb->reference, &rb->r[rb->nr]) < 0)
                 return -1;
             if (!rb->r[rb->nr].dropped && !render_rcpt_addr_ok(rb->r[rb->nr].addr))
@@ -71,8 +71,9 @@ static int text_of(struct rjob *rj, struct rblock *rb, const struct part *p, enu
         return 0;
     }
     buf_init(store, (size_t)rj->limit);
-    if (render_track_template_part(rj->run, which, p->text, p->len, json_object_get(rb->j, "personalization"),
-                           store, err, errsz) < 0)
+    if (render_track_template_part(rj->run, which, p->text, p->len,
+                                   json_object_get(rb->j, "personalization"), store, err,
+                                   errsz) < 0)
         return -1;
     *text = buf_ptr(store);
     *len = store->len;
@@ -80,15 +81,16 @@ static int text_of(struct rjob *rj, struct rblock *rb, const struct part *p, enu
 }
 
 /* render_block_body - the top entity of the block (html: this copy's HTML, or the block's) */
-int render_block_body(struct rjob *rj, struct rblock *rb, const struct buf *html_ent, struct buf *out,
-                      size_t *body_off, char *err, size_t errsz)
+int render_block_body(struct rjob *rj, struct rblock *rb, const struct buf *html_ent,
+                      struct buf *out, size_t *body_off, char *err, size_t errsz)
 {
     const struct buf *plain = rj->any_template ? (rb->plain_ent.len ? &rb->plain_ent : NULL)
                                                : (rj->have_plain ? &rj->plain_ent : NULL);
     char seed[120];
 
     snprintf(seed, sizeof(seed), "%s/%lld", rj->run->job->env.job_id, rb->index);
-    struct mime_spec spec = {plain, html_ent, rj->inl, html_ent ? rj->ninl : 0, rj->att, rj->natt, seed};
+    struct mime_spec spec = {plain,   html_ent, rj->inl, html_ent ? rj->ninl : 0,
+                             rj->att, rj->natt, seed};
     buf_init(out, (size_t)rj->limit);
     return render_mime_build(out, &spec, body_off, err, errsz);
 }

@@ -16,11 +16,11 @@
 /* what one copy owns (freed by copy_free) and its views of the block */
 struct copy {
     struct buf hdr, msg, tracked, tent, tbody, lu, tpost;
-    const char *body;              /* the body sent: the copy's own or the block's */
+    const char *body; /* the body sent: the copy's own or the block's */
     size_t bodylen;
-    const unsigned char *bh;       /* its DKIM body hash */
+    const unsigned char *bh; /* its DKIM body hash */
     unsigned char tbh[32];
-    const struct buf *post;        /* the header fields after List-Unsubscribe */
+    const struct buf *post; /* the header fields after List-Unsubscribe */
 };
 
 static void copy_init(struct copy *c, const struct rjob *rj, const struct rblock *rb)
@@ -57,11 +57,13 @@ static int copy_tracked(struct rjob *rj, struct rblock *rb, const struct render_
 {
     if (!rb->html || !(jsonget_bool(rb->j, "openTracking") || jsonget_bool(rb->j, "linkTracking")))
         return 0;
-    int t = render_track_html(rj->run, r, rb->j, jsonget_bool(rb->j, "openTracking"), jsonget_bool(rb->j, "linkTracking"),
-                            rb->html, rb->html_len, rb->unsub, rb->nunsub, &c->tracked, err, errsz);
+    int t = render_track_html(rj->run, r, rb->j, jsonget_bool(rb->j, "openTracking"),
+                              jsonget_bool(rb->j, "linkTracking"), rb->html, rb->html_len,
+                              rb->unsub, rb->nunsub, &c->tracked, err, errsz);
     if (t <= 0)
         return t;
-    struct mime_text mt = {buf_ptr(&c->tracked), c->tracked.len, rj->body.charset, rj->body.cte, "html"};
+    struct mime_text mt = {buf_ptr(&c->tracked), c->tracked.len, rj->body.charset, rj->body.cte,
+                           "html"};
     size_t off;
     if (render_mime_text_entity(&c->tent, &mt, err, errsz) < 0 ||
         render_block_body(rj, rb, &c->tent, &c->tbody, &off, err, errsz) < 0)
@@ -145,7 +147,8 @@ int render_copy_one(struct rjob *rj, struct rblock *rb, const struct render_rcpt
         goto out;
     if (copy_header(rj, rb, r, &c, msgid, err, errsz) < 0)
         goto out;
-    int s = render_sender_sign_copy(run, &c.msg, c.hdr.data, c.hdr.len, c.body, c.bodylen, c.bh, &how, err, errsz);
+    int s = render_sender_sign_copy(run, &c.msg, c.hdr.data, c.hdr.len, c.body, c.bodylen, c.bh,
+                                    &how, err, errsz);
     if (s < 0)
         goto out;
     if (s > 0) {

@@ -10,14 +10,28 @@
 #include <strings.h>
 
 static const char *const sign_names[] = {
-    "From", "To", "Cc", "Subject", "Date", "Message-ID", "Reply-To", "In-Reply-To", "References",
-    "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "List-Unsubscribe",
-    "List-Unsubscribe-Post", "List-Id", "Sender", NULL,
+    "From",
+    "To",
+    "Cc",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "Reply-To",
+    "In-Reply-To",
+    "References",
+    "MIME-Version",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+    "List-Id",
+    "Sender",
+    NULL,
 };
 #define SIGN_OVER ((int)(sizeof(sign_names) / sizeof(sign_names[0])) - 1)
 
-int render_dkim_key_from_pem(EVP_PKEY **out, enum dkim_alg *alg, const char *pem, size_t len, char *err,
-                      size_t errsz)
+int render_dkim_key_from_pem(EVP_PKEY **out, enum dkim_alg *alg, const char *pem, size_t len,
+                             char *err, size_t errsz)
 {
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
     EVP_PKEY *k = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
@@ -51,8 +65,8 @@ int render_dkim_key_from_pem(EVP_PKEY **out, enum dkim_alg *alg, const char *pem
 /* ---- relaxed body canonicalization (RFC 6376 §3.4.4), streaming ----- */
 
 struct sink {
-    EVP_MD_CTX *md;     /* hash into this, or */
-    struct buf *b;      /* append to this */
+    EVP_MD_CTX *md; /* hash into this, or */
+    struct buf *b;  /* append to this */
 };
 
 static void sink_put(struct sink *s, const char *p, size_t n)
@@ -185,7 +199,7 @@ void render_dkim_canon_header(struct buf *out, const char *field, size_t len)
 
 struct field {
     const char *p;
-    size_t len;      /* with the CRLF(s) */
+    size_t len; /* with the CRLF(s) */
     size_t namelen;
 };
 
@@ -256,7 +270,7 @@ static int sign_digest(const struct dkim_key *k, const unsigned char md[32], uns
 }
 
 int render_dkim_sign(struct buf *out, const struct dkim_key *k, const char *hdr, size_t hdrlen,
-              const unsigned char bh[32], int64_t t, char *err, size_t errsz)
+                     const unsigned char bh[32], int64_t t, char *err, size_t errsz)
 {
     struct field *f;
     size_t nf = parse_fields(hdr, hdrlen, &f);

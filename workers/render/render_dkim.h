@@ -25,10 +25,10 @@
 enum dkim_alg { DKIM_RSA_SHA256 = 1, DKIM_ED25519_SHA256 = 2 };
 
 struct dkim_key {
-    EVP_PKEY *pkey;         /* borrowed */
+    EVP_PKEY *pkey; /* borrowed */
     enum dkim_alg alg;
-    const char *domain;     /* d= */
-    const char *selector;   /* s= */
+    const char *domain;   /* d= */
+    const char *selector; /* s= */
 };
 
 /*
@@ -36,8 +36,8 @@ struct dkim_key {
  * *alg from its type (RSA or Ed25519). Ownership: *out is new
  * (EVP_PKEY_free). -1 with err.
  */
-int render_dkim_key_from_pem(EVP_PKEY **out, enum dkim_alg *alg, const char *pem, size_t len, char *err,
-                      size_t errsz);
+int render_dkim_key_from_pem(EVP_PKEY **out, enum dkim_alg *alg, const char *pem, size_t len,
+                             char *err, size_t errsz);
 /* render_dkim_body_hash - SHA-256 of the relaxed canonical body */
 void render_dkim_body_hash(unsigned char bh[32], const char *body, size_t len);
 /*
@@ -47,7 +47,7 @@ void render_dkim_body_hash(unsigned char bh[32], const char *body, size_t len);
  * (seconds; 0 leaves t= out). -1 with err when signing fails.
  */
 int render_dkim_sign(struct buf *out, const struct dkim_key *k, const char *hdr, size_t hdrlen,
-              const unsigned char bh[32], int64_t t, char *err, size_t errsz);
+                     const unsigned char bh[32], int64_t t, char *err, size_t errsz);
 
 /* canonical forms, exposed for the unit tests */
 void render_dkim_canon_body(struct buf *out, const char *body, size_t len);

@@ -7,41 +7,37 @@
 #include <openssl/evp.h>
 
 /* test keys, generated for this file only */
-static const char rsa_pem[] =
-    "-----BEGIN PRIVATE KEY-----\n"
-    "MIICeQIBADANBgkqhkiG9w0BAQEFAASCAmMwggJfAgEAAoGBALXIZ7W2y2A8BP0C\n"
-    "ZjJqv4jXcxYJP97QJ+UB7uQ79Vc4vi/nr0ZtihKhjJEiMmiCLXExD4xTjT2ED2k3\n"
-    "SXCwVYMttzIHXIKDVOFn3hCig/hcfF4h3RRQKuCnt+tj/FugnXJWtzSoL95ZrfJL\n"
-    "KnzUEreRwN/4//fq2RDgzbPT9rpNAgMBAAECgYEAj7aUZ1DQkJBi0TPoX8uNCT5r\n"
-    "uewuFpUyNRbGKqJMYFx335+nLmLDWd9mJgeHGqBwFKDYzfPwIcYZ+PDAmtqNfwUA\n"
-    "eNneUq4WWR4EeDmqfk/GKUG7IdGApCY8k34CzFtaxHIF1BUxEmILKab2BcWyOtbU\n"
-    "I4DgJBzTbDPCOkQ3GPECQQDugGAAFpkoCEXI7Vq7kx6pHXkC4NX7yRrhVOcBio8D\n"
-    "Xvtv8HaDYg9Ti7mlKg7toXwcn+3Oe7kIw40I80yhBa2/AkEAwx64IFZubIxFWakT\n"
-    "Wrkn/lURO/oSWiQKy6j99+MDoDuPZ5XWOIrPx4OymaGUUoKzZgjDa3ZJnC6SBJEH\n"
-    "sDyy8wJBAKkpDm4hmSGmtHBtwQP3tjB2wgTDmaJLIjCeOnaCYysd7DKaGETZgUtd\n"
-    "eB/oc8wh1FitKktgv32yzU6C2l//GhsCQQCITrKEbLzxecCM1U+fBlBJHXZPtvAR\n"
-    "JrKf+euJu35x9onE7Gjd0SM8FuWy66zpQ0M+WYrjTJw5zlLVe9eqJ40/AkEAhXXv\n"
-    "0odXDpq7C5TCb1iOkfwp2XbDwQ/HfMpS0VMA5KAU0FxxBpzzQSbcZr/GE0Y2iYYd\n"
-    "JIt2dOcBsO8UevkafQ==\n"
-    "-----END PRIVATE KEY-----\n";
+static const char rsa_pem[] = "-----BEGIN PRIVATE KEY-----\n"
+                              "MIICeQIBADANBgkqhkiG9w0BAQEFAASCAmMwggJfAgEAAoGBALXIZ7W2y2A8BP0C\n"
+                              "ZjJqv4jXcxYJP97QJ+UB7uQ79Vc4vi/nr0ZtihKhjJEiMmiCLXExD4xTjT2ED2k3\n"
+                              "SXCwVYMttzIHXIKDVOFn3hCig/hcfF4h3RRQKuCnt+tj/FugnXJWtzSoL95ZrfJL\n"
+                              "KnzUEreRwN/4//fq2RDgzbPT9rpNAgMBAAECgYEAj7aUZ1DQkJBi0TPoX8uNCT5r\n"
+                              "uewuFpUyNRbGKqJMYFx335+nLmLDWd9mJgeHGqBwFKDYzfPwIcYZ+PDAmtqNfwUA\n"
+                              "eNneUq4WWR4EeDmqfk/GKUG7IdGApCY8k34CzFtaxHIF1BUxEmILKab2BcWyOtbU\n"
+                              "I4DgJBzTbDPCOkQ3GPECQQDugGAAFpkoCEXI7Vq7kx6pHXkC4NX7yRrhVOcBio8D\n"
+                              "Xvtv8HaDYg9Ti7mlKg7toXwcn+3Oe7kIw40I80yhBa2/AkEAwx64IFZubIxFWakT\n"
+                              "Wrkn/lURO/oSWiQKy6j99+MDoDuPZ5XWOIrPx4OymaGUUoKzZgjDa3ZJnC6SBJEH\n"
+                              "sDyy8wJBAKkpDm4hmSGmtHBtwQP3tjB2wgTDmaJLIjCeOnaCYysd7DKaGETZgUtd\n"
+                              "eB/oc8wh1FitKktgv32yzU6C2l//GhsCQQCITrKEbLzxecCM1U+fBlBJHXZPtvAR\n"
+                              "JrKf+euJu35x9onE7Gjd0SM8FuWy66zpQ0M+WYrjTJw5zlLVe9eqJ40/AkEAhXXv\n"
+                              "0odXDpq7C5TCb1iOkfwp2XbDwQ/HfMpS0VMA5KAU0FxxBpzzQSbcZr/GE0Y2iYYd\n"
+                              "JIt2dOcBsO8UevkafQ==\n"
+                              "-----END PRIVATE KEY-----\n";
 /* RFC 8032 §7.1 test 1 secret key */
-static const char ed_pem[] =
-    "-----BEGIN PRIVATE KEY-----\n"
-    "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n"
-    "-----END PRIVATE KEY-----\n";
+static const char ed_pem[] = "-----BEGIN PRIVATE KEY-----\n"
+                             "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n"
+                             "-----END PRIVATE KEY-----\n";
 
-static const char msg_hdr[] =
-    "From: Joe SixPack <joe@football.example.com>\r\n"
-    "To: Suzie Q <suzie@shopping.example.net>\r\n"
-    "Subject: Is dinner ready?\r\n"
-    "Date: Fri, 11 Jul 2003 21:00:37 -0700 (PDT)\r\n"
-    "Message-ID: <20030712040037.46341.5F8J@football.example.com>\r\n";
-static const char msg_body[] =
-    "Hi.\r\n"
-    "\r\n"
-    "We lost the game.  Are you hungry yet?\r\n"
-    "\r\n"
-    "Joe.\r\n";
+static const char msg_hdr[] = "From: Joe SixPack <joe@football.example.com>\r\n"
+                              "To: Suzie Q <suzie@shopping.example.net>\r\n"
+                              "Subject: Is dinner ready?\r\n"
+                              "Date: Fri, 11 Jul 2003 21:00:37 -0700 (PDT)\r\n"
+                              "Message-ID: <20030712040037.46341.5F8J@football.example.com>\r\n";
+static const char msg_body[] = "Hi.\r\n"
+                               "\r\n"
+                               "We lost the game.  Are you hungry yet?\r\n"
+                               "\r\n"
+                               "Joe.\r\n";
 
 TT_TEST(rfc6376_relaxed_examples)
 {
@@ -116,7 +112,9 @@ static void sign_with(const char *pem, const char *sel, struct buf *out)
     TT_EQ_INT(render_dkim_key_from_pem(&k, &alg, pem, strlen(pem), err, sizeof(err)), 0);
     struct dkim_key key = {k, alg, "football.example.com", sel};
     render_dkim_body_hash(bh, msg_body, sizeof(msg_body) - 1);
-    TT_EQ_INT(render_dkim_sign(out, &key, msg_hdr, sizeof(msg_hdr) - 1, bh, 1528637909, err, sizeof(err)), 0);
+    TT_EQ_INT(
+        render_dkim_sign(out, &key, msg_hdr, sizeof(msg_hdr) - 1, bh, 1528637909, err, sizeof(err)),
+        0);
     EVP_PKEY_free(k);
     if (getenv("DKIM_PRINT")) {
         FILE *f = fopen(getenv("DKIM_PRINT"), "a");

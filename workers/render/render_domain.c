@@ -51,17 +51,17 @@ struct key_slot {
     enum dkim_alg alg;
     char selector[64];
     char *public_b64;
-    char fp[65];             /* the record's fingerprint of the stored key */
+    char fp[65]; /* the record's fingerprint of the stored key */
     int dns;
     int64_t dns_checked_ms;
     char problem[240];
 };
 
 struct entry {
-    struct render_domain pub;  /* first: a render_domain * is an entry * */
-    struct sender_domain rec;  /* what it was built from */
+    struct render_domain pub; /* first: a render_domain * is an entry * */
+    struct sender_domain rec; /* what it was built from */
     int rec_found;
-    struct key_slot keys[2];   /* RSA, Ed25519 */
+    struct key_slot keys[2]; /* RSA, Ed25519 */
     int refs;
     int64_t loaded_ms;
     struct entry *next;
@@ -70,7 +70,7 @@ struct entry {
 struct rw_entry {
     long long account_id;
     char *from;
-    char *to;                  /* "" when not rewritten */
+    char *to; /* "" when not rewritten */
     int64_t loaded_ms;
     struct rw_entry *next;
 };
@@ -243,9 +243,10 @@ struct keyrow {
 static struct db_res *keyrow_get(struct keyrow *k)
 {
     if (k->res == NULL && !k->failed &&
-        db_query(k->db, &k->res, "SELECT dkim_key, dkim_public, dkim_ed_key, dkim_ed_public "
-                 "FROM sender_domain WHERE id = ? AND account_id = ?", "ii", k->id,
-                 k->account_id) != TX_OK) {
+        db_query(k->db, &k->res,
+                 "SELECT dkim_key, dkim_public, dkim_ed_key, dkim_ed_public "
+                 "FROM sender_domain WHERE id = ? AND account_id = ?",
+                 "ii", k->id, k->account_id) != TX_OK) {
         k->res = NULL;
         k->failed = 1;
     }
@@ -298,7 +299,8 @@ static int load_key(struct key_slot *slot, const struct key_slot *old, const cha
                  domain, what);
         goto out;
     }
-    if (render_dkim_key_from_pem(&slot->pkey, &slot->alg, pem.data, pem.len, err, sizeof(err)) < 0) {
+    if (render_dkim_key_from_pem(&slot->pkey, &slot->alg, pem.data, pem.len, err, sizeof(err)) <
+        0) {
         snprintf(slot->problem, sizeof(slot->problem), "%s", err);
         msg_warn("sender domain %s: %s", domain, err);
         goto out;
@@ -315,7 +317,8 @@ out:
 static void check_key(struct key_slot *k, const char *domain, const char *what)
 {
     int64_t now = timeutil_now_ms();
-    int64_t every = k->dns == DNS_BAD && render_p.dkim_check_ms > 60000 ? 60000 : render_p.dkim_check_ms;
+    int64_t every =
+        k->dns == DNS_BAD && render_p.dkim_check_ms > 60000 ? 60000 : render_p.dkim_check_ms;
 
     if (!render_p.dkim_check || k->pkey == NULL)
         return;
@@ -324,13 +327,15 @@ static void check_key(struct key_slot *k, const char *domain, const char *what)
     int v = dns_check(k->selector, domain, k->public_b64);
     if (v == DNS_UNKNOWN) {
         if (k->dns == DNS_UNKNOWN)
-            msg_warn("sender domain %s: the %s DKIM record could not be looked up; signing", domain, what);
+            msg_warn("sender domain %s: the %s DKIM record could not be looked up; signing", domain,
+                     what);
         k->dns_checked_ms = now;
         return;
     }
     if (v != k->dns)
         msg_info("sender domain %s: the published %s DKIM record (%s._domainkey) %s", domain, what,
-                 k->selector, v == DNS_OK ? "matches the key" : "is missing or does not match the key");
+                 k->selector,
+                 v == DNS_OK ? "matches the key" : "is missing or does not match the key");
     k->dns = v;
     k->dns_checked_ms = now;
 }
@@ -370,7 +375,8 @@ static enum tx_code load(struct db *db, const struct sender_domain *rec, int fou
     e->pub.tls_enforced = rec->tls_enforced;
     snprintf(e->pub.relay_host, sizeof(e->pub.relay_host), "%s", rec->relay_host);
     snprintf(e->pub.bounce_domain, sizeof(e->pub.bounce_domain), "%s", rec->bounce_domain);
-    snprintf(e->pub.message_id_domain, sizeof(e->pub.message_id_domain), "%s", rec->message_id_domain);
+    snprintf(e->pub.message_id_domain, sizeof(e->pub.message_id_domain), "%s",
+             rec->message_id_domain);
     snprintf(e->pub.archive_bcc, sizeof(e->pub.archive_bcc), "%s", rec->archive_bcc);
     snprintf(e->pub.ip_pool, sizeof(e->pub.ip_pool), "%s", rec->ip_pool);
     snprintf(e->pub.tracking_host, sizeof(e->pub.tracking_host), "%s", rec->tracking_host);
@@ -407,7 +413,8 @@ static enum tx_code load(struct db *db, const struct sender_domain *rec, int fou
     return TX_OK;
 }
 
-enum tx_code render_domain_get(struct db *db, long long id, long long account_id, struct render_domain **out)
+enum tx_code render_domain_get(struct db *db, long long id, long long account_id,
+                               struct render_domain **out)
 {
     struct entry *e, *old, *fresh = NULL;
     struct sender_domain rec;
@@ -433,8 +440,8 @@ enum tx_code render_domain_get(struct db *db, long long id, long long account_id
         old->refs++; /* keep its parsed keys alive while loading */
     pthread_mutex_unlock(&lock);
 
-    rc = load(db, &rec, found, id, account_id, old && old->pub.account_id == account_id ? old : NULL,
-              &fresh);
+    rc = load(db, &rec, found, id, account_id,
+              old && old->pub.account_id == account_id ? old : NULL, &fresh);
 
     pthread_mutex_lock(&lock);
     if (rc == TX_OK) {
@@ -480,7 +487,7 @@ static unsigned rw_hash(long long account_id, const char *from)
 }
 
 enum tx_code render_domain_rewrite(struct db *db, long long account_id, const char *from, char *out,
-                            size_t outsz)
+                                   size_t outsz)
 {
     char key[256];
     struct db_res *r;
@@ -501,8 +508,10 @@ enum tx_code render_domain_rewrite(struct db *db, long long account_id, const ch
         }
     pthread_mutex_unlock(&lock);
 
-    if (db_query(db, &r, "SELECT rewrite_from FROM envelope_rewrite WHERE account_id = ? AND "
-                 "LOWER(from_addr) = ? LIMIT 1", "is", account_id, key) != TX_OK)
+    if (db_query(db, &r,
+                 "SELECT rewrite_from FROM envelope_rewrite WHERE account_id = ? AND "
+                 "LOWER(from_addr) = ? LIMIT 1",
+                 "is", account_id, key) != TX_OK)
         return TX_RETRY_DB;
     const char *to = db_res_rows(r) > 0 && db_res_get(r, 0, 0) ? db_res_get(r, 0, 0) : "";
     snprintf(out, outsz, "%s", to);

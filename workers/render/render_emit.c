@@ -37,7 +37,8 @@ static json_t *jstr_or_null(const char *s)
 }
 
 void render_emit_message(struct render_run *run, const struct render_rcpt *r, char *raw, size_t len,
-                  const char *message_id, int smtputf8, int eightbit, const char *signed_with)
+                         const char *message_id, int smtputf8, int eightbit,
+                         const char *signed_with)
 {
     struct envelope out;
     struct tx_event ev;
@@ -91,8 +92,8 @@ void render_emit_message(struct render_run *run, const struct render_rcpt *r, ch
     metrics_count("txmail_render_bytes_total", NULL, NULL, (long long)len);
     metrics_count("txmail_render_dkim_total", "signed", signed_with, 1);
     msg_info("%s: from=<%s>, to=<%s>, size=%zu, msgid=%s, mailfrom=<%s>, dkim=%s, status=rendered",
-             r->rid, run->from_addr, r->addr, len, msg_printable(pm, sizeof(pm), message_id, strlen(message_id)),
-             mail_from, signed_with);
+             r->rid, run->from_addr, r->addr, len,
+             msg_printable(pm, sizeof(pm), message_id, strlen(message_id)), mail_from, signed_with);
 }
 
 void render_emit_failed(struct render_run *run, const struct render_rcpt *r, const char *why)
@@ -109,7 +110,8 @@ void render_emit_failed(struct render_run *run, const struct render_rcpt *r, con
     msg_info("%s: to=<%s>, status=failed (%s)", r->rid, r->addr ? r->addr : "", why);
 }
 
-void render_emit_dkim_drop(struct render_run *run, const struct render_rcpt *r, const char *message_id)
+void render_emit_dkim_drop(struct render_run *run, const struct render_rcpt *r,
+                           const char *message_id)
 {
     struct tx_event ev;
     char why[600];

@@ -74,7 +74,8 @@ static void unsub_parse(struct rblock *rb, const char *v)
         }
         if ((url || mail) && o + len + 8 < sizeof(rb->unsub_store)) {
             char *dst = rb->unsub_store + o;
-            int n = snprintf(dst, sizeof(rb->unsub_store) - o, "%s%.*s", mail ? "mailto:" : "", (int)len, s);
+            int n = snprintf(dst, sizeof(rb->unsub_store) - o, "%s%.*s", mail ? "mailto:" : "",
+                             (int)len, s);
             rb->unsub[rb->nunsub++] = dst;
             rb->unsub_https |= https;
             o += (size_t)n + 1;
@@ -106,9 +107,25 @@ int render_fields_list_unsubscribe(struct rblock *rb, struct buf *out, const cha
 }
 
 static const char *const reserved[] = {
-    "From", "Sender", "To", "Cc", "Bcc", "Reply-To", "Subject", "Date", "Message-ID", "In-Reply-To",
-    "MIME-Version", "Return-Path", "Received", "DKIM-Signature", "List-Unsubscribe",
-    "List-Unsubscribe-Post", "X-Priority", "Importance", NULL,
+    "From",
+    "Sender",
+    "To",
+    "Cc",
+    "Bcc",
+    "Reply-To",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "In-Reply-To",
+    "MIME-Version",
+    "Return-Path",
+    "Received",
+    "DKIM-Signature",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+    "X-Priority",
+    "Importance",
+    NULL,
 };
 
 /* xheader_name_ok - RFC 5322 field name, not one txmail writes (contract §8.7) */
@@ -133,7 +150,8 @@ static int originator_fields(struct rjob *rj, struct rblock *rb, const char *sub
 {
     json_t *b = rb->j;
     char date[40];
-    struct header_mailbox from = {jsonget_str(rj->from_hdr, "display"), jsonget_str(rj->from_hdr, "addr")};
+    struct header_mailbox from = {jsonget_str(rj->from_hdr, "display"),
+                                  jsonget_str(rj->from_hdr, "addr")};
 
     rb->hdr_utf8 = has_8bit(from.addr);
     if (render_header_mailboxes(&rb->pre, "From", &from, 1, err, errsz) < 0 ||
@@ -150,16 +168,18 @@ static int originator_fields(struct rjob *rj, struct rblock *rb, const char *sub
             return -1;
     }
     const char *cte = rj->subject.cte;
-    int force = cte && strcasecmp(cte, "base64") == 0 ? 'B'
-                : cte && strcasecmp(cte, "quoted-printable") == 0 ? 'Q' : 0;
-    if (render_header_unstructured(&rb->pre, "Subject", subject, slen, rj->subject.charset, force, err,
-                            errsz) < 0) {
+    int force = cte && strcasecmp(cte, "base64") == 0             ? 'B'
+                : cte && strcasecmp(cte, "quoted-printable") == 0 ? 'Q'
+                                                                  : 0;
+    if (render_header_unstructured(&rb->pre, "Subject", subject, slen, rj->subject.charset, force,
+                                   err, errsz) < 0) {
         char tmp[200];
         snprintf(tmp, sizeof(tmp), "Subject: %.180s", err);
         snprintf(err, errsz, "%s", tmp);
         return -1;
     }
-    buf_printf(&rb->pre, "Date: %s\r\n", render_header_date(date, sizeof(date), rj->run->job->env.created_ms));
+    buf_printf(&rb->pre, "Date: %s\r\n",
+               render_header_date(date, sizeof(date), rj->run->job->env.created_ms));
     return 0;
 }
 
@@ -230,14 +250,14 @@ static int xheaders(struct rjob *rj, struct rblock *rb, char *err, size_t errsz)
 
     if (!json_is_object(xh))
         xh = json_object_get(json_object_get(rj->data, "mail"), "xHeaders");
-    json_object_foreach(xh, name, v) {
+    json_object_foreach (xh, name, v) {
         if (!json_is_string(v) || !xheader_name_ok(name)) {
             msg_warn("%s: xHeader \"%.80s\" skipped: not a usable field name or value",
                      worker_job_log_id(rj->run->job), name);
             continue;
         }
-        if (render_header_unstructured(&rb->post, name, json_string_value(v), json_string_length(v), NULL,
-                                0, err, errsz) < 0) {
+        if (render_header_unstructured(&rb->post, name, json_string_value(v), json_string_length(v),
+                                       NULL, 0, err, errsz) < 0) {
             char tmp[200];
             snprintf(tmp, sizeof(tmp), "%.80s: %.100s", name, err);
             snprintf(err, errsz, "%s", tmp);
@@ -265,8 +285,9 @@ int render_fields_block(struct rjob *rj, struct rblock *rb, const char *subject,
     buf_puts(&rb->mid, "MIME-Version: 1.0\r\n");
     priority_fields(rj, rb);
 
-    const char *lu = json_object_get(b, "listUnsubscribe") ? jsonget_str(b, "listUnsubscribe")
-                                                            : jsonget_str(json_object_get(rj->data, "mail"), "listUnsubscribe");
+    const char *lu = json_object_get(b, "listUnsubscribe")
+                         ? jsonget_str(b, "listUnsubscribe")
+                         : jsonget_str(json_object_get(rj->data, "mail"), "listUnsubscribe");
     unsub_parse(rb, lu);
     if (render_fields_list_unsubscribe(rb, &rb->lu, NULL) < 0) {
         snprintf(err, errsz, "List-Unsubscribe does not fit");

@@ -31,7 +31,8 @@ void render_header_begin(struct header_w *w, struct buf *b, const char *name)
     w->col = w->min_col = strlen(name) + 1;
 }
 
-void render_header_put(struct header_w *w, const char *ws, size_t wslen, const char *tok, size_t toklen)
+void render_header_put(struct header_w *w, const char *ws, size_t wslen, const char *tok,
+                       size_t toklen)
 {
     if (wslen > 0 && w->col > w->min_col && w->col + wslen + toklen > HEADER_FOLD) {
         w_append(w, "\r\n", 2);
@@ -89,8 +90,8 @@ static size_t utf8_next(const unsigned char *s, size_t len)
 /* q_cost - characters one octet takes in a Q word (RFC 2047 §5 (3): the phrase-safe set) */
 static int q_literal(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '!' || c == '*' || c == '+' || c == '-' || c == '/';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '!' ||
+           c == '*' || c == '+' || c == '-' || c == '/';
 }
 
 static size_t q_cost(unsigned char c)
@@ -126,10 +127,10 @@ struct ew {
     struct header_w *w;
     const char *first_ws;
     char prefix[64];
-    size_t budget;            /* payload characters per word */
-    size_t first_budget;      /* the first word shares its line with "Name:" */
-    int enc;                  /* 'B' or 'Q' */
-    unsigned char raw[EW_MAX];/* octets of the word being built */
+    size_t budget;             /* payload characters per word */
+    size_t first_budget;       /* the first word shares its line with "Name:" */
+    int enc;                   /* 'B' or 'Q' */
+    unsigned char raw[EW_MAX]; /* octets of the word being built */
     size_t rlen, qlen;
     int words;
 };
@@ -166,7 +167,8 @@ static void ew_flush(struct ew *e)
             word[o++] = b64tab[v & 63];
         }
         if (i < e->rlen) {
-            unsigned v = (unsigned)e->raw[i] << 16 | (i + 1 < e->rlen ? (unsigned)e->raw[i + 1] << 8 : 0);
+            unsigned v =
+                (unsigned)e->raw[i] << 16 | (i + 1 < e->rlen ? (unsigned)e->raw[i + 1] << 8 : 0);
             word[o++] = b64tab[v >> 18];
             word[o++] = b64tab[(v >> 12) & 63];
             word[o++] = i + 1 < e->rlen ? b64tab[(v >> 6) & 63] : '=';
@@ -198,8 +200,8 @@ static void ew_add(struct ew *e, const unsigned char *c, size_t n)
     e->qlen += q;
 }
 
-int render_header_encoded_words(struct header_w *w, const char *first_ws, const char *text, size_t len,
-                         const char *charset, int enc, char *err, size_t errsz)
+int render_header_encoded_words(struct header_w *w, const char *first_ws, const char *text,
+                                size_t len, const char *charset, int enc, char *err, size_t errsz)
 {
     struct ew e;
     iconv_t cd = (iconv_t)-1;
@@ -295,7 +297,7 @@ static int needs_encoding(const char *s, size_t len, size_t first_col)
 }
 
 int render_header_unstructured(struct buf *b, const char *name, const char *text, size_t len,
-                        const char *charset, int force, char *err, size_t errsz)
+                               const char *charset, int force, char *err, size_t errsz)
 {
     struct header_w w;
     char *clean = NULL;
@@ -310,7 +312,8 @@ int render_header_unstructured(struct buf *b, const char *name, const char *text
     }
     render_header_begin(&w, b, name);
     if (force || needs_encoding(text, len, strlen(name) + 1)) {
-        rc = render_header_encoded_words(&w, " ", text, len, charset, force ? force : 'Q', err, errsz);
+        rc = render_header_encoded_words(&w, " ", text, len, charset, force ? force : 'Q', err,
+                                         errsz);
     } else {
         /* tokens: white space run + word; a fold goes before the white space */
         size_t i = 0;
@@ -346,8 +349,8 @@ static int phrase_kind(const char *s, size_t len)
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x7f || c < 0x20)
             return 2;
-        if (c == ' ' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            strchr("!#$%&'*+-/=?^_`{|}~", c)) {
+        if (c == ' ' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            (c >= '0' && c <= '9') || strchr("!#$%&'*+-/=?^_`{|}~", c)) {
             if (c == '=' && i + 1 < len && s[i + 1] == '?')
                 kind = 1; /* would read as an encoded-word */
             continue;
@@ -362,8 +365,8 @@ static int phrase_kind(const char *s, size_t len)
     return kind;
 }
 
-int render_header_mailboxes(struct buf *b, const char *name, const struct header_mailbox *mb, size_t n,
-                     char *err, size_t errsz)
+int render_header_mailboxes(struct buf *b, const char *name, const struct header_mailbox *mb,
+                            size_t n, char *err, size_t errsz)
 {
     struct header_w w;
     struct buf tok = BUF_INIT(4096);

@@ -17,20 +17,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HEADER_FOLD 78     /* preferred line length (RFC 5322 §2.1.1) */
+#define HEADER_FOLD 78 /* preferred line length (RFC 5322 §2.1.1) */
 #define HEADER_LINE_MAX 998
 
 /* a field being written: tracks the current line's length for folding */
 struct header_w {
     struct buf *b;
-    size_t col;      /* octets on the current line */
-    size_t min_col;  /* no fold before this column (just after "Name:") */
-    int bad;         /* a line would pass 998 octets */
+    size_t col;     /* octets on the current line */
+    size_t min_col; /* no fold before this column (just after "Name:") */
+    int bad;        /* a line would pass 998 octets */
 };
 
 struct header_mailbox {
-    const char *display;   /* UTF-8, "" or NULL for none */
-    const char *addr;      /* bare local@domain (UTF-8 local part allowed) */
+    const char *display; /* UTF-8, "" or NULL for none */
+    const char *addr;    /* bare local@domain (UTF-8 local part allowed) */
 };
 
 /* render_header_begin - start "Name:" */
@@ -39,7 +39,8 @@ void render_header_begin(struct header_w *w, struct buf *b, const char *name);
  * render_header_put - append ws (may be empty) + token; folds before ws when the
  * line would pass 78 columns (a token without ws is never folded).
  */
-void render_header_put(struct header_w *w, const char *ws, size_t wslen, const char *tok, size_t toklen);
+void render_header_put(struct header_w *w, const char *ws, size_t wslen, const char *tok,
+                       size_t toklen);
 /* render_header_end - CRLF; -1 when the buffer overflowed or a line passed 998 octets */
 int render_header_end(struct header_w *w);
 
@@ -50,8 +51,8 @@ int render_header_end(struct header_w *w);
  * boundaries. -1 with err when a character cannot be represented in
  * charset or the charset is unknown.
  */
-int render_header_encoded_words(struct header_w *w, const char *first_ws, const char *text, size_t len,
-                         const char *charset, int enc, char *err, size_t errsz);
+int render_header_encoded_words(struct header_w *w, const char *first_ws, const char *text,
+                                size_t len, const char *charset, int enc, char *err, size_t errsz);
 
 /*
  * render_header_unstructured - "Name: text" (Subject, xHeaders). Plain ASCII
@@ -61,11 +62,11 @@ int render_header_encoded_words(struct header_w *w, const char *first_ws, const 
  * contentTransferEncoding), 0 to decide. charset NULL: UTF-8.
  */
 int render_header_unstructured(struct buf *b, const char *name, const char *text, size_t len,
-                        const char *charset, int force, char *err, size_t errsz);
+                               const char *charset, int force, char *err, size_t errsz);
 
 /* render_header_mailboxes - "Name: a <x@y>, ..." folded between mailboxes; n > 0 */
-int render_header_mailboxes(struct buf *b, const char *name, const struct header_mailbox *mb, size_t n,
-                     char *err, size_t errsz);
+int render_header_mailboxes(struct buf *b, const char *name, const struct header_mailbox *mb,
+                            size_t n, char *err, size_t errsz);
 
 /*
  * render_header_param - "; attr=value" on a field being written: a quoted

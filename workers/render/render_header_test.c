@@ -68,7 +68,8 @@ TT_TEST(ascii_subject_as_is)
     struct buf b = BUF_INIT(4096);
     char err[200];
 
-    TT_EQ_INT(render_header_unstructured(&b, "Subject", "Hello world", 11, NULL, 0, err, sizeof(err)), 0);
+    TT_EQ_INT(
+        render_header_unstructured(&b, "Subject", "Hello world", 11, NULL, 0, err, sizeof(err)), 0);
     TT_EQ_STR(buf_ptr(&b), "Subject: Hello world\r\n");
     buf_free(&b);
 }
@@ -78,7 +79,8 @@ TT_TEST(forced_b_and_q)
     struct buf b = BUF_INIT(4096);
     char err[200];
 
-    TT_EQ_INT(render_header_unstructured(&b, "Subject", "subject", 7, "UTF-8", 'B', err, sizeof(err)), 0);
+    TT_EQ_INT(
+        render_header_unstructured(&b, "Subject", "subject", 7, "UTF-8", 'B', err, sizeof(err)), 0);
     TT_EQ_STR(buf_ptr(&b), "Subject: =?UTF-8?B?c3ViamVjdA==?=\r\n");
     buf_reset(&b);
     TT_EQ_INT(render_header_unstructured(&b, "Subject", "a b", 3, NULL, 'Q', err, sizeof(err)), 0);
@@ -90,9 +92,11 @@ TT_TEST(utf8_subject_q)
 {
     struct buf b = BUF_INIT(4096);
     char err[200];
-    const char *s = "Gr\xc3\xbc\xc3\x9f" "e";
+    const char *s = "Gr\xc3\xbc\xc3\x9f"
+                    "e";
 
-    TT_EQ_INT(render_header_unstructured(&b, "Subject", s, strlen(s), NULL, 0, err, sizeof(err)), 0);
+    TT_EQ_INT(render_header_unstructured(&b, "Subject", s, strlen(s), NULL, 0, err, sizeof(err)),
+              0);
     TT_EQ_STR(buf_ptr(&b), "Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\r\n");
     buf_free(&b);
 }
@@ -101,16 +105,23 @@ TT_TEST(latin1_subject)
 {
     struct buf b = BUF_INIT(4096);
     char err[200];
-    const char *s = "Gr\xc3\xbc\xc3\x9f" "e";
+    const char *s = "Gr\xc3\xbc\xc3\x9f"
+                    "e";
 
-    TT_EQ_INT(render_header_unstructured(&b, "Subject", s, strlen(s), "ISO-8859-1", 0, err, sizeof(err)), 0);
+    TT_EQ_INT(
+        render_header_unstructured(&b, "Subject", s, strlen(s), "ISO-8859-1", 0, err, sizeof(err)),
+        0);
     TT_EQ_STR(buf_ptr(&b), "Subject: =?ISO-8859-1?Q?Gr=FC=DFe?=\r\n");
     buf_reset(&b);
     /* the euro sign does not exist in ISO-8859-1 */
-    TT_EQ_INT(render_header_unstructured(&b, "Subject", "\xe2\x82\xac", 3, "ISO-8859-1", 0, err, sizeof(err)), -1);
+    TT_EQ_INT(render_header_unstructured(&b, "Subject", "\xe2\x82\xac", 3, "ISO-8859-1", 0, err,
+                                         sizeof(err)),
+              -1);
     TT_ASSERT(strstr(err, "cannot be represented") != NULL);
     buf_reset(&b);
-    TT_EQ_INT(render_header_unstructured(&b, "Subject", "\xc3\xa4", 2, "NO-SUCH-CHARSET", 0, err, sizeof(err)), -1);
+    TT_EQ_INT(render_header_unstructured(&b, "Subject", "\xc3\xa4", 2, "NO-SUCH-CHARSET", 0, err,
+                                         sizeof(err)),
+              -1);
     buf_free(&b);
 }
 
@@ -119,7 +130,11 @@ TT_TEST(utf16_words_have_no_bom)
     struct buf b = BUF_INIT(4096);
     char err[200];
 
-    TT_EQ_INT(render_header_unstructured(&b, "Subject", "\xc3\xa4" "b", 3, "UTF-16", 'B', err, sizeof(err)), 0);
+    TT_EQ_INT(render_header_unstructured(&b, "Subject",
+                                         "\xc3\xa4"
+                                         "b",
+                                         3, "UTF-16", 'B', err, sizeof(err)),
+              0);
     /* U+00E4 U+0062 big-endian: 00 e4 00 62 */
     TT_EQ_STR(buf_ptr(&b), "Subject: =?UTF-16BE?B?AOQAYg==?=\r\n");
     buf_free(&b);
@@ -156,7 +171,9 @@ TT_TEST(long_utf8_subject_words)
     for (int enc = 0; enc < 2; enc++) {
         buf_reset(&b);
         buf_reset(&d);
-        TT_EQ_INT(render_header_unstructured(&b, "Subject", t.data, t.len, NULL, enc ? 'B' : 0, err, sizeof(err)), 0);
+        TT_EQ_INT(render_header_unstructured(&b, "Subject", t.data, t.len, NULL, enc ? 'B' : 0, err,
+                                             sizeof(err)),
+                  0);
         lines_ok(buf_ptr(&b), 76);
         decode_words(buf_ptr(&b), &d);
         TT_EQ_MEM(d.data, d.len, t.data, t.len);
@@ -174,7 +191,8 @@ TT_TEST(no_header_injection)
     char err[200];
     const char *s = "hi\r\nBcc: victim@example.com\r\n\r\nbody";
 
-    TT_EQ_INT(render_header_unstructured(&b, "Subject", s, strlen(s), NULL, 0, err, sizeof(err)), 0);
+    TT_EQ_INT(render_header_unstructured(&b, "Subject", s, strlen(s), NULL, 0, err, sizeof(err)),
+              0);
     lines_ok(buf_ptr(&b), 998);
     TT_ASSERT(strstr(buf_ptr(&b), "\r\nBcc") == NULL);
     TT_ASSERT(strstr(buf_ptr(&b), "\r\n\r\n") == NULL);
@@ -201,7 +219,9 @@ TT_TEST(very_long_word_stays_under_998)
 
     for (int i = 0; i < 998; i++)
         buf_putc(&t, 'a' + i % 26);
-    TT_EQ_INT(render_header_unstructured(&b, "X-Long-Header-Name", t.data, t.len, NULL, 0, err, sizeof(err)), 0);
+    TT_EQ_INT(render_header_unstructured(&b, "X-Long-Header-Name", t.data, t.len, NULL, 0, err,
+                                         sizeof(err)),
+              0);
     lines_ok(buf_ptr(&b), 998);
     decode_words(buf_ptr(&b), &d);
     TT_EQ_MEM(d.data, d.len, t.data, t.len);
@@ -219,11 +239,13 @@ TT_TEST(mailboxes)
     TT_EQ_INT(render_header_mailboxes(&b, "To", one, 1, err, sizeof(err)), 0);
     TT_EQ_STR(buf_ptr(&b), "To: to_friendly <to@example.com>\r\n");
     buf_reset(&b);
-    struct header_mailbox quoted[] = {{"Doe, John", "john@example.com"}, {NULL, "bare@example.com"},
+    struct header_mailbox quoted[] = {{"Doe, John", "john@example.com"},
+                                      {NULL, "bare@example.com"},
                                       {"Say \"hi\"", "q@example.com"}};
     TT_EQ_INT(render_header_mailboxes(&b, "To", quoted, 3, err, sizeof(err)), 0);
-    TT_EQ_STR(buf_ptr(&b), "To: \"Doe, John\" <john@example.com>, bare@example.com, \"Say \\\"hi\\\"\"\r\n"
-                           " <q@example.com>\r\n");
+    TT_EQ_STR(buf_ptr(&b),
+              "To: \"Doe, John\" <john@example.com>, bare@example.com, \"Say \\\"hi\\\"\"\r\n"
+              " <q@example.com>\r\n");
     buf_reset(&b);
     struct header_mailbox umlaut[] = {{"J\xc3\xbcrgen M\xc3\xbcller", "j@example.com"}};
     TT_EQ_INT(render_header_mailboxes(&b, "From", umlaut, 1, err, sizeof(err)), 0);
@@ -261,7 +283,8 @@ TT_TEST(rfc2231_params)
     render_header_put(&w, " ", 1, "attachment", 10);
     render_header_param(&w, "filename", n, strlen(n));
     TT_EQ_INT(render_header_end(&w), 0);
-    TT_EQ_STR(buf_ptr(&b), "Content-Disposition: attachment; filename*=UTF-8''R%C3%A9sum%C3%A9%202024.pdf\r\n");
+    TT_EQ_STR(buf_ptr(&b),
+              "Content-Disposition: attachment; filename*=UTF-8''R%C3%A9sum%C3%A9%202024.pdf\r\n");
     buf_reset(&b);
     /* a long name: numbered continuations, no %XX cut in two */
     char longname[400];
@@ -318,7 +341,9 @@ TT_TEST(buffer_limit_is_an_error)
     struct buf b = BUF_INIT(20);
     char err[200];
 
-    TT_EQ_INT(render_header_unstructured(&b, "Subject", "Hello world, this is long", 25, NULL, 0, err, sizeof(err)), -1);
+    TT_EQ_INT(render_header_unstructured(&b, "Subject", "Hello world, this is long", 25, NULL, 0,
+                                         err, sizeof(err)),
+              -1);
     buf_free(&b);
 }
 

@@ -27,8 +27,9 @@ enum render_part { PART_SUBJECT, PART_BODY, PART_ALTERNATIVE };
  * run->tpl_state (freed by render_track_run_done). 0, or -1 with the contract's
  * §9.5 description in err.
  */
-int render_track_template_part(struct render_run *run, enum render_part part, const char *src, size_t len,
-                       json_t *personalization, struct buf *out, char *err, size_t errsz);
+int render_track_template_part(struct render_run *run, enum render_part part, const char *src,
+                               size_t len, json_t *personalization, struct buf *out, char *err,
+                               size_t errsz);
 /*
  * render_track_html - the HTML of one copy with tracking applied (pixel,
  * rewritten links) into out. block is the recipient block (json), open
@@ -37,14 +38,15 @@ int render_track_template_part(struct render_run *run, enum render_part part, co
  * 0 when the copy keeps the block's HTML, -1 with err.
  */
 int render_track_html(struct render_run *run, const struct render_rcpt *r, json_t *block, int open,
-                    int link, const char *html, size_t len, const char *const *unsub, size_t nunsub,
-                    struct buf *out, char *err, size_t errsz);
+                      int link, const char *html, size_t len, const char *const *unsub,
+                      size_t nunsub, struct buf *out, char *err, size_t errsz);
 /*
  * render_track_unsubscribe_url - txmail's one-click URL for the copy of r into
  * out (https://<tracking host>/t/u/<token>) when the account enables
  * one-click unsubscribe; 1 with a URL, 0 without.
  */
-int render_track_unsubscribe_url(struct render_run *run, const struct render_rcpt *r, char *out, size_t outsz);
+int render_track_unsubscribe_url(struct render_run *run, const struct render_rcpt *r, char *out,
+                                 size_t outsz);
 /* render_track_run_done - release what the hooks kept for the job */
 void render_track_run_done(struct render_run *run);
 

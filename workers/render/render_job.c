@@ -70,7 +70,7 @@ enum tx_code render_job_rest(struct render_run *run)
         return TX_REJECT_MALFORMED;
     }
     render_prep_job(&rj);
-    json_array_foreach(blocks, bi, b) {
+    json_array_foreach (blocks, bi, b) {
         struct rblock rb;
         long long first = (long long)bi == run->cur_block ? run->cur_copy : 0;
 
@@ -126,9 +126,11 @@ enum tx_code render_job_rest(struct render_run *run)
 done:
     render_prep_free(&rj);
     if (run->copies == 0 && run->failed > 0) {
-        worker_job_reason(run->job, "no message could be rendered (%d addresses failed)", run->failed);
+        worker_job_reason(run->job, "no message could be rendered (%d addresses failed)",
+                          run->failed);
         rc = TX_REJECT_INPUT;
     } else if (run->failed > 0)
-        worker_job_reason(run->job, "%d copies rendered, %d addresses failed", run->copies, run->failed);
+        worker_job_reason(run->job, "%d copies rendered, %d addresses failed", run->copies,
+                          run->failed);
     return rc;
 }

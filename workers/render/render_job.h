@@ -29,18 +29,18 @@ struct rjob {
     struct render_run *run;
     json_t *data;
     struct part subject, body, alt;
-    json_t *from_hdr;              /* mimeFrom if given, else from: the From: field */
+    json_t *from_hdr; /* mimeFrom if given, else from: the From: field */
     int any_template;
     long long limit;
-    struct buf *ent;               /* attachment entities */
+    struct buf *ent; /* attachment entities */
     size_t nent;
     const struct buf **inl, **att; /* views into ent */
     size_t ninl, natt;
-    struct buf plain_ent, html_ent;/* job-level text entities (no templates) */
+    struct buf plain_ent, html_ent; /* job-level text entities (no templates) */
     int have_plain, have_html;
-    int html_later;                /* html_ent is built when first needed (it cannot fail) */
-    char job_error[300];           /* every block fails with this */
-    char *owned[32];               /* NUL-terminated copies of raw segments */
+    int html_later;      /* html_ent is built when first needed (it cannot fail) */
+    char job_error[300]; /* every block fails with this */
+    char *owned[32];     /* NUL-terminated copies of raw segments */
     size_t nowned;
 };
 
@@ -48,18 +48,18 @@ struct rblock {
     json_t *j;
     long long index;
     const char *reference;
-    struct render_rcpt *r;         /* to, cc, bcc in order (dropped ones too) */
+    struct render_rcpt *r; /* to, cc, bcc in order (dropped ones too) */
     size_t nr, nto, ncc;
-    int hdr_utf8;                  /* a header carries a UTF-8 address */
+    int hdr_utf8; /* a header carries a UTF-8 address */
     /* per block */
     struct buf pre, mid, lu, post; /* header fields around Message-ID */
     struct buf entity;             /* top entity: Content-* fields, empty line, body */
     size_t body_off;
-    int have_entity;               /* entity built, its Content-* fields added to post */
-    size_t post_x;                 /* post's length before those fields (the xHeaders) */
-    unsigned char bh[32];          /* DKIM body hash of entity, once a copy needs it */
+    int have_entity;      /* entity built, its Content-* fields added to post */
+    size_t post_x;        /* post's length before those fields (the xHeaders) */
+    unsigned char bh[32]; /* DKIM body hash of entity, once a copy needs it */
     int have_bh;
-    const char *html;              /* HTML text of the block (for tracking) */
+    const char *html; /* HTML text of the block (for tracking) */
     size_t html_len;
     struct buf html_buf, plain_buf, subj_buf;
     struct buf plain_ent, html_ent;
@@ -109,8 +109,8 @@ int render_block_entity(struct rjob *rj, struct rblock *rb, char *err, size_t er
  * render_block_body - the top entity of the block into out (html_ent: this
  * copy's HTML, or the block's), the body starting at *body_off
  */
-int render_block_body(struct rjob *rj, struct rblock *rb, const struct buf *html_ent, struct buf *out,
-                      size_t *body_off, char *err, size_t errsz);
+int render_block_body(struct rjob *rj, struct rblock *rb, const struct buf *html_ent,
+                      struct buf *out, size_t *body_off, char *err, size_t errsz);
 
 /*
  * render_fields_block - the header fields every copy of the block shares:

@@ -140,8 +140,8 @@ int render_mime_b64_lines(struct buf *out, const void *data, size_t len)
 
 /* b64_cls - 1: base64 alphabet, 2: white space (skipped), 3: '=' pad, 0: not allowed */
 static const unsigned char b64_cls[256] = {
-    ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['0' ... '9'] = 1, ['+'] = 1, ['/'] = 1,
-    ['\r'] = 2, ['\n'] = 2, [' '] = 2, ['\t'] = 2, ['='] = 3,
+    ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['0' ... '9'] = 1, ['+'] = 1,  ['/'] = 1,
+    ['\r'] = 2,        ['\n'] = 2,        [' '] = 2,         ['\t'] = 2, ['='] = 3,
 };
 
 int render_mime_b64_reline(struct buf *out, const char *in, size_t len)
@@ -220,7 +220,8 @@ static int cs_name_ok(const char *cs)
 }
 
 /* convert - UTF-8 to charset with iconv; -1 with err */
-static int convert(struct buf *out, const char *s, size_t len, const char *cs, char *err, size_t errsz)
+static int convert(struct buf *out, const char *s, size_t len, const char *cs, char *err,
+                   size_t errsz)
 {
     iconv_t cd = iconv_open(cs, "UTF-8");
     int rc = -1;
@@ -325,7 +326,8 @@ int render_mime_text_entity(struct buf *out, const struct mime_text *t, char *er
         cte = "7bit";
     else
         cte = "quoted-printable";
-    if (buf_printf(out, "Content-Type: text/%s; charset=%s\r\nContent-Transfer-Encoding: %s\r\n\r\n",
+    if (buf_printf(out,
+                   "Content-Type: text/%s; charset=%s\r\nContent-Transfer-Encoding: %s\r\n\r\n",
                    t->subtype, cs, cte) < 0)
         goto toolarge;
     if (strcmp(cte, "base64") == 0) {
@@ -382,10 +384,11 @@ static int content_type_ok(const char *ct)
 }
 
 int render_mime_attachment_entity(struct buf *out, const struct mime_attachment *a, int inline_part,
-                           char *err, size_t errsz)
+                                  char *err, size_t errsz)
 {
     struct header_w w;
-    const char *ct = content_type_ok(a->content_type) ? a->content_type : "application/octet-stream";
+    const char *ct =
+        content_type_ok(a->content_type) ? a->content_type : "application/octet-stream";
     const char *name = a->name ? a->name : "attachment";
     size_t nlen = strlen(name);
 
@@ -449,13 +452,14 @@ static int multipart(struct buf *out, const char *subtype, const char *extra, co
                    extra ? extra : "", b) < 0)
         return -1;
     for (size_t i = 0; i < n; i++)
-        if (buf_printf(out, "--%s\r\n", b) < 0 || buf_append(out, parts[i]->data, parts[i]->len) < 0 ||
-            buf_puts(out, "\r\n") < 0)
+        if (buf_printf(out, "--%s\r\n", b) < 0 ||
+            buf_append(out, parts[i]->data, parts[i]->len) < 0 || buf_puts(out, "\r\n") < 0)
             return -1;
     return buf_printf(out, "--%s--", b);
 }
 
-int render_mime_build(struct buf *out, const struct mime_spec *s, size_t *body_off, char *err, size_t errsz)
+int render_mime_build(struct buf *out, const struct mime_spec *s, size_t *body_off, char *err,
+                      size_t errsz)
 {
     struct buf rel = BUF_INIT(out->max), alt = BUF_INIT(out->max), empty = BUF_INIT(256);
     const struct buf *htmlpart = s->html, *core;

@@ -18,30 +18,30 @@
 #include <stddef.h>
 
 struct mime_text {
-    const char *text;       /* UTF-8 */
+    const char *text; /* UTF-8 */
     size_t len;
-    const char *charset;    /* NULL: UTF-8 */
-    const char *cte;        /* NULL (txmail's choice), "base64", "quoted-printable" */
-    const char *subtype;    /* "plain" or "html" */
+    const char *charset; /* NULL: UTF-8 */
+    const char *cte;     /* NULL (txmail's choice), "base64", "quoted-printable" */
+    const char *subtype; /* "plain" or "html" */
 };
 
 struct mime_attachment {
-    const char *name;           /* UTF-8 file name */
-    const char *content_type;   /* type/subtype as requested */
-    const char *content_id;     /* or NULL */
-    const char *data;           /* base64 (CR, LF, SP, TAB tolerated) */
+    const char *name;         /* UTF-8 file name */
+    const char *content_type; /* type/subtype as requested */
+    const char *content_id;   /* or NULL */
+    const char *data;         /* base64 (CR, LF, SP, TAB tolerated) */
     size_t len;
 };
 
 /* the parts of one message body, ready to be assembled */
 struct mime_spec {
-    const struct buf *plain;        /* text/plain entity, or NULL */
-    const struct buf *html;         /* text/html entity, or NULL */
-    const struct buf *const *inl;   /* inline entities (multipart/related with html) */
+    const struct buf *plain;      /* text/plain entity, or NULL */
+    const struct buf *html;       /* text/html entity, or NULL */
+    const struct buf *const *inl; /* inline entities (multipart/related with html) */
     size_t ninl;
-    const struct buf *const *att;   /* attachment entities (multipart/mixed) */
+    const struct buf *const *att; /* attachment entities (multipart/mixed) */
     size_t natt;
-    const char *seed;               /* boundaries derive from it (same seed, same bytes) */
+    const char *seed; /* boundaries derive from it (same seed, same bytes) */
 };
 
 /* render_mime_text_entity - a text part; -1 with err (charset, size) */
@@ -54,13 +54,13 @@ int render_mime_text_entity(struct buf *out, const struct mime_text *t, char *er
 size_t render_mime_text_max(const struct mime_text *t);
 /* render_mime_attachment_entity - an attachment (inline_part: Content-Disposition inline) */
 int render_mime_attachment_entity(struct buf *out, const struct mime_attachment *a, int inline_part,
-                           char *err, size_t errsz);
+                                  char *err, size_t errsz);
 /*
  * render_mime_build - the message's top entity from spec into out; *body_off is
  * where its body starts (after the empty line). -1 with err.
  */
 int render_mime_build(struct buf *out, const struct mime_spec *spec, size_t *body_off, char *err,
-               size_t errsz);
+                      size_t errsz);
 
 /* render_mime_qp_encode - quoted-msg_printable (RFC 2045 §6.7); binary: CR and LF are data too */
 int render_mime_qp_encode(struct buf *out, const unsigned char *s, size_t len, int binary);

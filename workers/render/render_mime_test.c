@@ -37,13 +37,15 @@ TT_TEST(qp_roundtrip_and_limits)
     struct buf in = BUF_INIT(1 << 20), enc = BUF_INIT(1 << 20), dec = BUF_INIT(1 << 20);
 
     for (int i = 0; i < 300; i++)
-        buf_puts(&in, "Gr\xc3\xbc\xc3\x9f" "e = sign, tab\there, trailing space \r\n");
+        buf_puts(&in, "Gr\xc3\xbc\xc3\x9f"
+                      "e = sign, tab\there, trailing space \r\n");
     for (int i = 0; i < 500; i++)
         buf_putc(&in, 'x');
     buf_puts(&in, " \t");
     TT_EQ_INT(render_mime_qp_encode(&enc, (const unsigned char *)in.data, in.len, 0), 0);
     TT_ASSERT(max_line(enc.data, enc.len) <= 76);
-    TT_ASSERT(strstr(buf_ptr(&enc), " \r\n") == NULL); /* white space before a line end is encoded */
+    TT_ASSERT(strstr(buf_ptr(&enc), " \r\n") ==
+              NULL); /* white space before a line end is encoded */
     TT_ASSERT(enc.data[enc.len - 1] != ' ' && enc.data[enc.len - 1] != '\t');
     TT_EQ_INT(codec_qp_decode(&dec, enc.data, enc.len), 0);
     TT_EQ_MEM(dec.data, dec.len, in.data, in.len);
@@ -93,7 +95,8 @@ TT_TEST(base64_reline)
     buf_free(&dec);
 }
 
-static int entity(struct buf *out, const char *text, const char *cs, const char *cte, const char *sub)
+static int entity(struct buf *out, const char *text, const char *cs, const char *cte,
+                  const char *sub)
 {
     struct mime_text t = {text, strlen(text), cs, cte, sub};
     char err[200];
@@ -110,14 +113,16 @@ TT_TEST(text_transfer_encodings)
                            "Content-Transfer-Encoding: 7bit\r\n\r\nhello\r\nworld");
     buf_reset(&b);
     TT_EQ_INT(entity(&b, "gr\xc3\xbc\xc3\x9f", NULL, NULL, "plain"), 0);
-    TT_ASSERT(strstr(buf_ptr(&b), "Content-Transfer-Encoding: quoted-printable\r\n\r\ngr=C3=BC=C3=9F") != NULL);
+    TT_ASSERT(strstr(buf_ptr(&b),
+                     "Content-Transfer-Encoding: quoted-printable\r\n\r\ngr=C3=BC=C3=9F") != NULL);
     buf_reset(&b);
     TT_EQ_INT(entity(&b, "plain alternative", "UTF-8", "base64", "plain"), 0);
     TT_ASSERT(strstr(buf_ptr(&b), "base64\r\n\r\ncGxhaW4gYWx0ZXJuYXRpdmU=") != NULL);
     buf_reset(&b);
     TT_EQ_INT(entity(&b, "<p>x</p>", NULL, "quoted-printable", "html"), 0);
-    TT_ASSERT(strstr(buf_ptr(&b), "Content-Type: text/html; charset=UTF-8\r\n"
-                                  "Content-Transfer-Encoding: quoted-printable\r\n\r\n<p>x</p>") != NULL);
+    TT_ASSERT(strstr(buf_ptr(&b),
+                     "Content-Type: text/html; charset=UTF-8\r\n"
+                     "Content-Transfer-Encoding: quoted-printable\r\n\r\n<p>x</p>") != NULL);
     buf_reset(&b);
     /* a line too long for 7bit, and text that looks like a boundary */
     struct buf t = BUF_INIT(4096);
@@ -139,16 +144,23 @@ TT_TEST(text_charsets)
     char err[200];
 
     TT_EQ_INT(entity(&b, "gr\xc3\xbc\xc3\x9f", "ISO-8859-1", NULL, "plain"), 0);
-    TT_ASSERT(strstr(buf_ptr(&b), "charset=ISO-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ngr=FC=DF") != NULL);
+    TT_ASSERT(
+        strstr(
+            buf_ptr(&b),
+            "charset=ISO-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ngr=FC=DF") !=
+        NULL);
     buf_reset(&b);
     /* contract §8.3: without a requested encoding, not 7bit means quoted-printable,
      * octet for octet for a charset that is not ASCII-compatible */
     TT_EQ_INT(entity(&b, "a\nb", "UTF-16", NULL, "plain"), 0);
-    TT_ASSERT(strstr(buf_ptr(&b), "charset=UTF-16\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
-                                  "=FF=FEa=00=0D=00=0A=00b=00") != NULL);
+    TT_ASSERT(strstr(buf_ptr(&b),
+                     "charset=UTF-16\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+                     "=FF=FEa=00=0D=00=0A=00b=00") != NULL);
     buf_reset(&b);
     TT_EQ_INT(entity(&b, "ab", "UTF-16BE", "base64", "plain"), 0);
-    TT_ASSERT(strstr(buf_ptr(&b), "charset=UTF-16BE\r\nContent-Transfer-Encoding: base64\r\n\r\nAGEAYg==") != NULL);
+    TT_ASSERT(strstr(buf_ptr(&b),
+                     "charset=UTF-16BE\r\nContent-Transfer-Encoding: base64\r\n\r\nAGEAYg==") !=
+              NULL);
     buf_reset(&b);
     struct mime_text t = {"\xe2\x82\xac", 3, "ISO-8859-1", NULL, "plain"};
     TT_EQ_INT(render_mime_text_entity(&b, &t, err, sizeof(err)), -1);
@@ -169,13 +181,17 @@ TT_TEST(attachment_entities)
     struct mime_attachment a = {"name.pdf", "application/pdf", NULL, "bmFtZQ==", 8};
 
     TT_EQ_INT(render_mime_attachment_entity(&b, &a, 0, err, sizeof(err)), 0);
-    TT_EQ_STR(buf_ptr(&b), "Content-Type: application/pdf; name=\"name.pdf\"\r\n"
-                           "Content-Transfer-Encoding: base64\r\n"
-                           "Content-Disposition: attachment; filename=\"name.pdf\"\r\n\r\nbmFtZQ==");
+    TT_EQ_STR(buf_ptr(&b),
+              "Content-Type: application/pdf; name=\"name.pdf\"\r\n"
+              "Content-Transfer-Encoding: base64\r\n"
+              "Content-Disposition: attachment; filename=\"name.pdf\"\r\n\r\nbmFtZQ==");
     buf_reset(&b);
     struct mime_attachment i = {"logo.png", "image/png", "<logo1>", "bmFtZQ==", 8};
     TT_EQ_INT(render_mime_attachment_entity(&b, &i, 1, err, sizeof(err)), 0);
-    TT_ASSERT(strstr(buf_ptr(&b), "Content-Disposition: inline; filename=\"logo.png\"\r\nContent-ID: <logo1>\r\n") != NULL);
+    TT_ASSERT(
+        strstr(buf_ptr(&b),
+               "Content-Disposition: inline; filename=\"logo.png\"\r\nContent-ID: <logo1>\r\n") !=
+        NULL);
     buf_reset(&b);
     struct mime_attachment bad = {"x.bin", "not a type", NULL, "bmFtZQ==", 8};
     TT_EQ_INT(render_mime_attachment_entity(&b, &bad, 0, err, sizeof(err)), 0);
@@ -206,7 +222,8 @@ TT_TEST(structure_mixed_alternative_related)
     const char *m = buf_ptr(&out);
     const char *mixed = strstr(m, "multipart/mixed"), *alt = strstr(m, "multipart/alternative");
     const char *rel = strstr(m, "multipart/related"), *tp = strstr(m, "text/plain");
-    const char *th = strstr(m, "text/html"), *png = strstr(m, "image/png"), *pdf = strstr(m, "application/pdf");
+    const char *th = strstr(m, "text/html"), *png = strstr(m, "image/png"),
+               *pdf = strstr(m, "application/pdf");
     TT_ASSERT(mixed == m + strlen("Content-Type: "));
     TT_ASSERT(mixed && alt && rel && tp && th && png && pdf);
     TT_ASSERT(mixed < alt && alt < tp && tp < rel && rel < th && th < png && png < pdf);
@@ -247,7 +264,8 @@ TT_TEST(structure_simple_cases)
     struct mime_spec none = {NULL, NULL, NULL, 0, NULL, 0, "s"};
 
     TT_EQ_INT(render_mime_build(&out, &none, &off, err, sizeof(err)), 0);
-    TT_EQ_STR(buf_ptr(&out), "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n");
+    TT_EQ_STR(buf_ptr(&out),
+              "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n");
     TT_EQ_INT(off, out.len);
     buf_reset(&out);
     entity(&plain, "only", NULL, NULL, "plain");
@@ -273,7 +291,8 @@ TT_TEST(size_limit)
     buf_free(&t);
 }
 
-TT_MAIN(TT_CASE(crlf_normalization), TT_CASE(qp_roundtrip_and_limits), TT_CASE(qp_binary_encodes_line_breaks),
-        TT_CASE(base64_reline), TT_CASE(text_transfer_encodings), TT_CASE(text_charsets),
-        TT_CASE(attachment_entities), TT_CASE(structure_mixed_alternative_related),
-        TT_CASE(structure_simple_cases), TT_CASE(size_limit))
+TT_MAIN(TT_CASE(crlf_normalization), TT_CASE(qp_roundtrip_and_limits),
+        TT_CASE(qp_binary_encodes_line_breaks), TT_CASE(base64_reline),
+        TT_CASE(text_transfer_encodings), TT_CASE(text_charsets), TT_CASE(attachment_entities),
+        TT_CASE(structure_mixed_alternative_related), TT_CASE(structure_simple_cases),
+        TT_CASE(size_limit))

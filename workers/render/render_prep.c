@@ -80,15 +80,16 @@ static int prepare_attachments(struct rjob *rj)
     rj->ent = xcalloc(n + 1, sizeof(*rj->ent));
     rj->inl = xcalloc(n + 1, sizeof(*rj->inl));
     rj->att = xcalloc(n + 1, sizeof(*rj->att));
-    json_array_foreach(atts, i, a) {
-        struct mime_attachment m = {jsonget_str(a, "name"), jsonget_str(a, "contentType"), jsonget_str(a, "contentId"),
-                                    jsonget_str(a, "data"), 0};
+    json_array_foreach (atts, i, a) {
+        struct mime_attachment m = {jsonget_str(a, "name"), jsonget_str(a, "contentType"),
+                                    jsonget_str(a, "contentId"), jsonget_str(a, "data"), 0};
         if (m.data == NULL)
             m.data = jsonget_str(a, "content");
         if (m.data == NULL && json_object_get(a, "raw"))
             m.data = raw_segment(rj, json_object_get(a, "raw"), &m.len);
         if (m.data == NULL) {
-            snprintf(rj->job_error, sizeof(rj->job_error), "malformed job data: attachment %zu has no content", i);
+            snprintf(rj->job_error, sizeof(rj->job_error),
+                     "malformed job data: attachment %zu has no content", i);
             return -1;
         }
         m.len = strlen(m.data);
@@ -136,7 +137,8 @@ static void prepare_texts(struct rjob *rj)
             rj->have_plain = 1;
         }
         if (rj->body.present && rj->body.html) {
-            struct mime_text t = {rj->body.text, rj->body.len, rj->body.charset, rj->body.cte, "html"};
+            struct mime_text t = {rj->body.text, rj->body.len, rj->body.charset, rj->body.cte,
+                                  "html"};
             rj->have_html = 1;
             /* with tracking no copy may send this entity: leave it until one
              * does when it cannot fail (so no error comes later than here) */
@@ -168,8 +170,10 @@ void render_prep_job(struct rjob *rj)
     rj->from_hdr = json_object_get(mail, "mimeFrom");
     if (!json_is_object(rj->from_hdr) || !jsonget_str(rj->from_hdr, "addr"))
         rj->from_hdr = json_object_get(mail, "from");
-    if (!render_rcpt_addr_ok(jsonget_str(rj->from_hdr, "addr")) || !render_rcpt_addr_ok(run->from_addr)) {
-        snprintf(rj->job_error, sizeof(rj->job_error), "malformed job data: no usable sender address");
+    if (!render_rcpt_addr_ok(jsonget_str(rj->from_hdr, "addr")) ||
+        !render_rcpt_addr_ok(run->from_addr)) {
+        snprintf(rj->job_error, sizeof(rj->job_error),
+                 "malformed job data: no usable sender address");
         return;
     }
     if (!rj->subject.present) {

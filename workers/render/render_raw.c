@@ -26,12 +26,12 @@
 #include <strings.h>
 
 struct rawmsg {
-    const char *hdr;       /* header fields, each with its CRLF */
+    const char *hdr; /* header fields, each with its CRLF */
     size_t hdrlen;
     const char *body;
     size_t bodylen;
     int has_msgid, has_date, has_unsub;
-    char msgid[1000];      /* the submitted value, unfolded */
+    char msgid[1000]; /* the submitted value, unfolded */
 };
 
 static int field_is(const char *line, size_t len, const char *name)
@@ -143,10 +143,12 @@ static void send_shared(struct render_run *run, struct rawjob *rj, const struct 
         buf_append(&rj->hdr, rj->m.hdr, rj->m.hdrlen);
         if (!rj->m.has_date)
             buf_printf(&rj->hdr, "Date: %s\r\n", rj->date);
-        int s = rj->hdr.data ? render_sender_sign_copy(run, &rj->shared, rj->hdr.data, rj->hdr.len, rj->m.body,
-                                         rj->m.bodylen, rj->bh, &rj->shared_how, rj->err, sizeof(rj->err))
+        int s = rj->hdr.data ? render_sender_sign_copy(run, &rj->shared, rj->hdr.data, rj->hdr.len,
+                                                       rj->m.body, rj->m.bodylen, rj->bh,
+                                                       &rj->shared_how, rj->err, sizeof(rj->err))
                              : -1;
-        if (s == 0 && (buf_error(&rj->shared) || (long long)rj->shared.len > render_p.max_message)) {
+        if (s == 0 &&
+            (buf_error(&rj->shared) || (long long)rj->shared.len > render_p.max_message)) {
             snprintf(rj->err, sizeof(rj->err), "message exceeds %lld bytes", render_p.max_message);
             s = -1;
         }
@@ -157,8 +159,8 @@ static void send_shared(struct render_run *run, struct rawjob *rj, const struct 
     else if (rj->shared_state == 2)
         render_emit_dkim_drop(run, r, msgid);
     else
-        render_emit_message(run, r, xmemdup(rj->shared.data, rj->shared.len + 1), rj->shared.len, msgid,
-                     rj->smtputf8 || r->utf8, rj->eightbit, rj->shared_how);
+        render_emit_message(run, r, xmemdup(rj->shared.data, rj->shared.len + 1), rj->shared.len,
+                            msgid, rj->smtputf8 || r->utf8, rj->eightbit, rj->shared_how);
 }
 
 /* send_own - a copy of its own: its Message-ID and/or one-click URL (own) added */
@@ -175,10 +177,13 @@ static void send_own(struct render_run *run, struct rawjob *rj, const struct ren
     if (!rj->m.has_msgid)
         buf_printf(&rj->hdr, "Message-ID: %s\r\n", msgid);
     if (own[0])
-        buf_printf(&rj->hdr, "List-Unsubscribe: <%s>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n", own);
-    int s = rj->hdr.data ? render_sender_sign_copy(run, &msg, rj->hdr.data, rj->hdr.len, rj->m.body, rj->m.bodylen,
-                                     rj->bh, &how, rj->err, sizeof(rj->err))
-                         : -1;
+        buf_printf(
+            &rj->hdr,
+            "List-Unsubscribe: <%s>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n", own);
+    int s = rj->hdr.data
+                ? render_sender_sign_copy(run, &msg, rj->hdr.data, rj->hdr.len, rj->m.body,
+                                          rj->m.bodylen, rj->bh, &how, rj->err, sizeof(rj->err))
+                : -1;
     if (s == 0 && (buf_error(&msg) || (long long)msg.len > render_p.max_message)) {
         snprintf(rj->err, sizeof(rj->err), "message exceeds %lld bytes", render_p.max_message);
         s = -1;
@@ -189,7 +194,8 @@ static void send_own(struct render_run *run, struct rawjob *rj, const struct ren
         render_emit_dkim_drop(run, r, msgid);
     else {
         size_t len = msg.len;
-        render_emit_message(run, r, buf_steal(&msg, NULL), len, msgid, rj->smtputf8 || r->utf8, rj->eightbit, how);
+        render_emit_message(run, r, buf_steal(&msg, NULL), len, msgid, rj->smtputf8 || r->utf8,
+                            rj->eightbit, how);
     }
     buf_free(&msg);
     if (rj->hdr.data == NULL)
@@ -226,7 +232,7 @@ enum tx_code render_raw_smtp(struct render_run *run)
     render_dkim_body_hash(rj.bh, rj.m.body, rj.m.bodylen);
     render_header_date(rj.date, sizeof(rj.date), job->env.created_ms);
 
-    json_array_foreach(rcpts, i, a) {
+    json_array_foreach (rcpts, i, a) {
         struct render_rcpt r;
         int u = usable_rcpt(run, a, &r);
         if (u <= 0) {

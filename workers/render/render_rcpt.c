@@ -57,7 +57,7 @@ static void fail_list(struct render_run *run, json_t *list, const char *kind, co
     size_t i;
     json_t *a;
 
-    json_array_foreach(list, i, a) {
+    json_array_foreach (list, i, a) {
         struct render_rcpt r;
         if (render_rcpt_from_json(a, kind, ref, &r) < 0 || r.dropped)
             continue;
@@ -81,7 +81,7 @@ void render_rcpt_fail_remaining(struct render_run *run, const char *why)
         fail_list(run, json_object_get(data, "recipients"), "to", NULL, &seen, cc, why);
         return;
     }
-    json_array_foreach(json_object_get(data, "blocks"), i, v) {
+    json_array_foreach (json_object_get(data, "blocks"), i, v) {
         long long seen = 0;
         if ((long long)i < cb)
             continue;

@@ -80,6 +80,7 @@ void render_round_continue(struct render_run *run, long long block, long long co
         msg_panic("cannot encode the job's next round");
     worker_job_publish(run->job, MQ_EXCHANGE_WORK, envelope_stage(&run->job->env), NULL, body, len);
     run->job->sync_confirm = 1; /* never two rounds of one job unacked at once */
-    worker_job_reason(run->job, "%d copies rendered; the rest in the next round (block %lld, copy %lld)",
-               run->copies, block, copy);
+    worker_job_reason(run->job,
+                      "%d copies rendered; the rest in the next round (block %lld, copy %lld)",
+                      run->copies, block, copy);
 }

@@ -20,8 +20,8 @@ int render_sender_mail_from(const struct render_run *run, const char *rid, char 
 }
 
 int render_sender_sign_copy(struct render_run *run, struct buf *out, const char *hdr, size_t hdrlen,
-              const char *body, size_t bodylen, const unsigned char bh[32], const char **how,
-              char *err, size_t errsz)
+                            const char *body, size_t bodylen, const unsigned char bh[32],
+                            const char **how, char *err, size_t errsz)
 {
     const struct render_domain *d = run->dom;
     static const char *const names[] = {"none", "rsa-sha256", "ed25519-sha256",

@@ -36,14 +36,14 @@
 
 struct tpl_state {
     struct template *tpl[3];
-    int parsed[3];                  /* 1 parsed, -1 syntax error */
+    int parsed[3]; /* 1 parsed, -1 syntax error */
     char syntax[3][TEMPLATE_ERR_MAX];
     /* the tracking plan of the block being copied */
     json_t *plan_block;
     const char *plan_html;
     size_t plan_len;
     struct tracklinks_plan *plan;
-    char base[600];                 /* "" until looked up */
+    char base[600]; /* "" until looked up */
 };
 
 static pthread_once_t keys_once = PTHREAD_ONCE_INIT;
@@ -60,7 +60,8 @@ static void keys_load(void)
     }
     if ((keys = tracktoken_keys_parse(txconf.tracking_keys, err, sizeof(err))) == NULL)
         msg_warn("%s: messages are sent without tracking and without txmail's one-click "
-                 "unsubscribe URL", err);
+                 "unsubscribe URL",
+                 err);
 }
 
 static struct tpl_state *state(struct render_run *run)
@@ -72,12 +73,14 @@ static struct tpl_state *state(struct render_run *run)
 
 static const char *const part_names[] = {"subject", "body", "alternative"};
 
-int render_track_template_part(struct render_run *run, enum render_part part, const char *src, size_t len,
-                       json_t *personalization, struct buf *out, char *err, size_t errsz)
+int render_track_template_part(struct render_run *run, enum render_part part, const char *src,
+                               size_t len, json_t *personalization, struct buf *out, char *err,
+                               size_t errsz)
 {
     struct tpl_state *st = state(run);
     json_t *settings = json_object_get(run->data, "settings");
-    const char *ct = json_string_value(json_object_get(json_object_get(run->data, "body"), "contentType"));
+    const char *ct =
+        json_string_value(json_object_get(json_object_get(run->data, "body"), "contentType"));
     struct template_opts o = {0, 0, 0};
 
     if (part < PART_SUBJECT || part > PART_ALTERNATIVE) {
@@ -94,7 +97,8 @@ int render_track_template_part(struct render_run *run, enum render_part part, co
             st->parsed[part] = 1;
     }
     if (st->parsed[part] < 0) {
-        snprintf(err, errsz, "Invalid format for %s.template: %s", part_names[part], st->syntax[part]);
+        snprintf(err, errsz, "Invalid format for %s.template: %s", part_names[part],
+                 st->syntax[part]);
         return -1;
     }
     o.auto_escape_html = part == PART_BODY && ct && strcasecmp(ct, "text/html") == 0 &&
@@ -143,7 +147,8 @@ static int copy_of(struct render_run *run, struct tpl_state *st, const struct re
         static int warned;
         if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
             msg_warn("tracking base URL \"%s\" has no host: messages are sent without tracking "
-                     "and without txmail's one-click unsubscribe URL", c->base);
+                     "and without txmail's one-click unsubscribe URL",
+                     c->base);
         return -1;
     }
     c->keys = keys;
@@ -152,8 +157,8 @@ static int copy_of(struct render_run *run, struct tpl_state *st, const struct re
 }
 
 int render_track_html(struct render_run *run, const struct render_rcpt *r, json_t *block, int open,
-                    int link, const char *html, size_t len, const char *const *unsub, size_t nunsub,
-                    struct buf *out, char *err, size_t errsz)
+                      int link, const char *html, size_t len, const char *const *unsub,
+                      size_t nunsub, struct buf *out, char *err, size_t errsz)
 {
     struct tpl_state *st = state(run);
     struct tracklinks_copy c;
@@ -162,7 +167,8 @@ int render_track_html(struct render_run *run, const struct render_rcpt *r, json_
         return 0;
     if (copy_of(run, st, r, &c) < 0)
         return 0; /* logged once by keys_load: sent untracked */
-    if (st->plan == NULL || st->plan_block != block || st->plan_html != html || st->plan_len != len) {
+    if (st->plan == NULL || st->plan_block != block || st->plan_html != html ||
+        st->plan_len != len) {
         tracklinks_plan_free(st->plan);
         st->plan = tracklinks_scan(html, len, unsub, nunsub, c.base);
         st->plan_block = block;
@@ -178,7 +184,8 @@ int render_track_html(struct render_run *run, const struct render_rcpt *r, json_
     return 1;
 }
 
-int render_track_unsubscribe_url(struct render_run *run, const struct render_rcpt *r, char *out, size_t outsz)
+int render_track_unsubscribe_url(struct render_run *run, const struct render_rcpt *r, char *out,
+                                 size_t outsz)
 {
     struct tpl_state *st;
     struct tracklinks_copy c;
@@ -187,14 +194,16 @@ int render_track_unsubscribe_url(struct render_run *run, const struct render_rcp
 
     if (outsz)
         out[0] = 0;
-    if (!json_is_true(json_object_get(json_object_get(run->data, "settings"), "oneClickUnsubscribe")))
+    if (!json_is_true(
+            json_object_get(json_object_get(run->data, "settings"), "oneClickUnsubscribe")))
         return 0;
     st = state(run);
     if (copy_of(run, st, r, &c) < 0)
         return 0;
     /* not bound to the tracking window: as long as the message record lives */
     if (tracklinks_url_for(&c, TRACK_UNSUB, NULL, 0,
-                           (uint32_t)(timeutil_now_ms() / 1000 + TRACK_UNSUB_DAYS * DAY_S), &b) == 0 &&
+                           (uint32_t)(timeutil_now_ms() / 1000 + TRACK_UNSUB_DAYS * DAY_S),
+                           &b) == 0 &&
         b.len > 0 && b.len < outsz) {
         memcpy(out, b.data, b.len + 1);
         rc = 1;

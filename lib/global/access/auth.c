@@ -19,8 +19,8 @@
 int64_t auth_cache_ttl_ms = 60000;
 
 struct cred_entry {
-    unsigned char key[32];   /* SHA-256(user:password) */
-    unsigned char stamp[32]; /* of the stored hash it was verified against */
+    unsigned char key[32];         /* SHA-256(user:password) */
+    unsigned char stamp[32];       /* of the stored hash it was verified against */
     char group[AUTHLIMIT_KEY_MAX]; /* the client's address group (authlimit) */
     long long credential_id;
     int64_t expires;
@@ -175,7 +175,8 @@ static int verify(const char *password, const char *stored)
         return crypto_pwhash_verify(password, stored);
     codec_b64_encode(&s, salt, sizeof(salt));
     codec_b64_encode(&h, hash, sizeof(hash));
-    snprintf(dummy, sizeof(dummy), "pbkdf2-sha256$%d$%s$%s", PWHASH_ITERATIONS, buf_ptr(&s), buf_ptr(&h));
+    snprintf(dummy, sizeof(dummy), "pbkdf2-sha256$%d$%s$%s", PWHASH_ITERATIONS, buf_ptr(&s),
+             buf_ptr(&h));
     buf_free(&s);
     buf_free(&h);
     (void)crypto_pwhash_verify(password, dummy);
@@ -237,9 +238,11 @@ enum tx_code auth_basic(struct db *db, const char *user, const char *password,
             flight = flight_start(key);
         pthread_mutex_unlock(&lock);
     }
-    if (db_query(db, &r, "SELECT c.id, c.pw_hash, c.allowed_ips, " ACCOUNT_COLUMNS " FROM credential c "
+    if (db_query(db, &r,
+                 "SELECT c.id, c.pw_hash, c.allowed_ips, " ACCOUNT_COLUMNS " FROM credential c "
                  "JOIN account a ON a.id = c.account_id "
-                 "WHERE c.username = ? AND c.disabled = 0 AND a.disabled = 0", "s", user) != TX_OK) {
+                 "WHERE c.username = ? AND c.disabled = 0 AND a.disabled = 0",
+                 "s", user) != TX_OK) {
         rc = TX_RETRY_DB;
         goto out;
     }
@@ -326,7 +329,8 @@ enum tx_code auth_by_ip(struct db *db, const char *client_ip, struct auth_accoun
     long long cred = -1;
     enum tx_code rc;
 
-    if (db_query(db, &r, "SELECT id, allowed_ips FROM credential WHERE ip_auth = 1 AND disabled = 0",
+    if (db_query(db, &r,
+                 "SELECT id, allowed_ips FROM credential WHERE ip_auth = 1 AND disabled = 0",
                  "") != TX_OK)
         return TX_RETRY_DB;
     for (size_t i = 0; i < db_res_rows(r); i++)
@@ -337,12 +341,15 @@ enum tx_code auth_by_ip(struct db *db, const char *client_ip, struct auth_accoun
     db_res_free(r);
     if (cred < 0)
         return TX_REJECT_POLICY;
-    rc = db_query(db, &r, "SELECT c.id, c.allowed_ips, c.ip_auth, " ACCOUNT_COLUMNS " FROM credential c "
+    rc = db_query(db, &r,
+                  "SELECT c.id, c.allowed_ips, c.ip_auth, " ACCOUNT_COLUMNS " FROM credential c "
                   "JOIN account a ON a.id = c.account_id "
-                  "WHERE c.id = ? AND c.disabled = 0 AND a.disabled = 0", "i", cred);
+                  "WHERE c.id = ? AND c.disabled = 0 AND a.disabled = 0",
+                  "i", cred);
     if (rc != TX_OK)
         return TX_RETRY_DB;
-    if (db_res_rows(r) != 1 || db_res_get(r, 0, 1) == NULL || !auth_ip_allowed(db_res_get(r, 0, 1), client_ip)) {
+    if (db_res_rows(r) != 1 || db_res_get(r, 0, 1) == NULL ||
+        !auth_ip_allowed(db_res_get(r, 0, 1), client_ip)) {
         db_res_free(r);
         return TX_REJECT_POLICY;
     }
@@ -358,7 +365,8 @@ enum tx_code auth_recheck(struct db *db, struct auth_account *a, const char *cli
     struct db_res *r;
     int valid;
 
-    if (db_query(db, &r, "SELECT c.pw_hash, c.allowed_ips, c.ip_auth FROM credential c "
+    if (db_query(db, &r,
+                 "SELECT c.pw_hash, c.allowed_ips, c.ip_auth FROM credential c "
                  "JOIN account a ON a.id = c.account_id "
                  "WHERE c.id = ? AND c.account_id = ? AND c.disabled = 0 AND a.disabled = 0",
                  "ii", a->credential_id, a->id) != TX_OK)

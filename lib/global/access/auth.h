@@ -31,11 +31,11 @@ struct auth_account {
     char name[101];
     char customer_no[51];
     char tenant[101];
-    json_t *settings;            /* merged over defaults; owned */
+    json_t *settings; /* merged over defaults; owned */
     long long capacity_per_hour;
-    unsigned char stamp[32];     /* digest of the password hash verified (auth_basic) */
-    int by_ip;                   /* authenticated by source IP (auth_by_ip) */
-    int64_t checked_ms;          /* monotonic ms the credential was last found valid */
+    unsigned char stamp[32]; /* digest of the password hash verified (auth_basic) */
+    int by_ip;               /* authenticated by source IP (auth_by_ip) */
+    int64_t checked_ms;      /* monotonic ms the credential was last found valid */
 };
 
 /*

@@ -27,8 +27,11 @@ TT_TEST(entries)
     TT_EQ_INT(auth_ip_allowed("192.0.2.1", "not-an-address"), 0);
     TT_EQ_INT(auth_ip_allowed("192.0.2.0/24", "192.0.2.1"), 0); /* no ranges */
     /* an entry longer than any address is skipped, not cut to one */
-    TT_EQ_INT(auth_ip_allowed("192.0.2.1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx,192.0.2.9",
-                              "192.0.2.1"), 0);
+    TT_EQ_INT(
+        auth_ip_allowed(
+            "192.0.2.1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx,192.0.2.9",
+            "192.0.2.1"),
+        0);
 }
 
 TT_TEST(long_lists_are_read_to_the_end)

@@ -39,11 +39,11 @@
 enum authlimit_kind { AUTHLIMIT_ADDR, AUTHLIMIT_USER };
 
 struct authlimit_conf {
-    long long addr_limit;   /* failures of an address group that block it; 0: no limit */
-    long long user_limit;   /* failures of a user that block it; 0: no limit */
-    int64_t decay_ms;       /* half-life of a score */
-    long long kdf_max;      /* KDF runs at once; 0: no bound */
-    int kdf_pace;           /* a thread rests as long as its last KDF run took */
+    long long addr_limit; /* failures of an address group that block it; 0: no limit */
+    long long user_limit; /* failures of a user that block it; 0: no limit */
+    int64_t decay_ms;     /* half-life of a score */
+    long long kdf_max;    /* KDF runs at once; 0: no bound */
+    int kdf_pace;         /* a thread rests as long as its last KDF run took */
 };
 
 /* defaults: 10 per group, 30 per user, 10 minutes, 4 KDF runs, no pace */

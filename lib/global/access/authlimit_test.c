@@ -31,7 +31,8 @@ TT_TEST(address_window)
     TT_EQ_INT(authlimit_blocked(AUTHLIMIT_ADDR, "192.0.2.2", t + 3), 0);
     TT_EQ_INT(authlimit_blocked(AUTHLIMIT_USER, "192.0.2.1", t + 3), 0);
     /* still blocked shortly before, free right after the time it was told */
-    TT_ASSERT(authlimit_blocked(AUTHLIMIT_ADDR, "192.0.2.1", t + 2 + (int64_t)(secs - 2) * 1000) > 0);
+    TT_ASSERT(authlimit_blocked(AUTHLIMIT_ADDR, "192.0.2.1", t + 2 + (int64_t)(secs - 2) * 1000) >
+              0);
     TT_EQ_INT(authlimit_blocked(AUTHLIMIT_ADDR, "192.0.2.1", t + 2 + (int64_t)secs * 1000), 0);
     /* one more failure then blocks again, for longer */
     int64_t t2 = t + 2 + (int64_t)secs * 1000;
@@ -140,5 +141,4 @@ TT_TEST(kdf_pace)
 }
 
 TT_MAIN(TT_CASE(address_window), TT_CASE(ipv6_per_64), TT_CASE(per_user),
-        TT_CASE(table_keeps_the_high_scores), TT_CASE(kdf_bound),
-        TT_CASE(kdf_pace))
+        TT_CASE(table_keeps_the_high_scores), TT_CASE(kdf_bound), TT_CASE(kdf_pace))

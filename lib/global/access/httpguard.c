@@ -53,9 +53,9 @@ struct conn {
     struct httpguard *g;
     int fd;
     struct netaddr key;
-    int keyed;                  /* counted against key's client */
-    int in_header;              /* waiting for a request header */
-    int timed_out;              /* shut down by the sweeper */
+    int keyed;     /* counted against key's client */
+    int in_header; /* waiting for a request header */
+    int timed_out; /* shut down by the sweeper */
     int64_t phase_start;
 };
 
@@ -115,7 +115,8 @@ static int over_cap(struct httpguard *g, const struct netaddr *peer, const struc
 {
     struct client *c;
 
-    if (g->conf.per_client <= 0 || (c = client_find(g, key, 0)) == NULL || c->count < g->conf.per_client)
+    if (g->conf.per_client <= 0 || (c = client_find(g, key, 0)) == NULL ||
+        c->count < g->conf.per_client)
         return 0;
     return !netaddr_list_match(&g->exempt_nets, peer);
 }
@@ -146,8 +147,10 @@ enum MHD_Result httpguard_accept(void *cls, const struct sockaddr *addr, socklen
 
 static void started(struct httpguard *g, struct MHD_Connection *mc, void **socket_context)
 {
-    const union MHD_ConnectionInfo *fd = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *fd =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     struct netaddr peer;
     struct conn *c = xcalloc(1, sizeof(*c));
 
@@ -211,7 +214,8 @@ void httpguard_notify(void *cls, struct MHD_Connection *c, void **socket_context
 
 static struct conn *conn_of(struct MHD_Connection *mc)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
     return ci ? ci->socket_context : NULL;
 }

@@ -48,10 +48,10 @@
 struct httpguard;
 
 struct httpguard_conf {
-    const char *name;           /* listener name in logs and metrics ("rest-https") */
-    long long per_client;       /* connections per client address; 0: no cap */
-    int64_t header_ms;          /* header phase deadline; 0: none */
-    const char *exempt;         /* comma-separated networks not capped ("10.0.0.0/8,::1") */
+    const char *name;     /* listener name in logs and metrics ("rest-https") */
+    long long per_client; /* connections per client address; 0: no cap */
+    int64_t header_ms;    /* header phase deadline; 0: none */
+    const char *exempt;   /* comma-separated networks not capped ("10.0.0.0/8,::1") */
 };
 
 /*

@@ -12,7 +12,8 @@ TT_TEST(create_refuses_bad_networks)
     httpguard_free(g);
     httpguard_free(NULL);
     /* a bad network stops start-up (msg_fatal) */
-    static const char *const bad[] = {"10.0.0.0/33", "10.0.0.0/8, nonsense", "::1/129", "10.0.0.0/"};
+    static const char *const bad[] = {"10.0.0.0/33", "10.0.0.0/8, nonsense", "::1/129",
+                                      "10.0.0.0/"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         fflush(stdout);
         fflush(stderr);

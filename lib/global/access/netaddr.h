@@ -32,13 +32,13 @@
 struct sockaddr;
 
 struct netaddr {
-    int family;                 /* AF_INET or AF_INET6 */
-    unsigned char a[16];        /* AF_INET: a[0..3], the rest 0 */
+    int family;          /* AF_INET or AF_INET6 */
+    unsigned char a[16]; /* AF_INET: a[0..3], the rest 0 */
 };
 
 struct netaddr_net {
     struct netaddr addr;
-    int bits;                   /* prefix length, 0..32 or 0..128 */
+    int bits; /* prefix length, 0..32 or 0..128 */
 };
 
 struct netaddr_list {

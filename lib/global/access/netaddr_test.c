@@ -40,7 +40,8 @@ TT_TEST(parse)
     TT_EQ_INT(netaddr_parse(&a, "192.0.2.1,192.0.2.9", 9), 0);
     TT_EQ_STR(netaddr_text(&a, (char[64]){0}, 64), "192.0.2.1");
     /* longer than any address */
-    static const char long_text[] = "192.0.2.1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+    static const char long_text[] =
+        "192.0.2.1xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
     TT_EQ_INT(netaddr_parse(&a, long_text, strlen(long_text)), -1);
 }
 
@@ -154,8 +155,17 @@ TT_TEST(networks)
 TT_TEST(bad_networks)
 {
     static const char *const bad[] = {
-        "10.0.0.0/33", "::/129", "::1/129", "10.0.0.0/", "10.0.0.0/x", "10.0.0", "example.com",
-        "10.0.0.0/8,,300.1.1.1", "10.0.0.0/8, nonsense", "10.0.0.0/-1", "not-a-network, 203.0.113.9",
+        "10.0.0.0/33",
+        "::/129",
+        "::1/129",
+        "10.0.0.0/",
+        "10.0.0.0/x",
+        "10.0.0",
+        "example.com",
+        "10.0.0.0/8,,300.1.1.1",
+        "10.0.0.0/8, nonsense",
+        "10.0.0.0/-1",
+        "not-a-network, 203.0.113.9",
         NULL,
     };
     char err[200];

@@ -30,40 +30,78 @@ TT_TEST(default_ranges)
 {
     struct netpolicy *np = policy("default", NULL);
     static const char *const denied[] = {
-        "0.0.0.0", "0.255.255.255",             /* this network */
-        "10.0.0.0", "10.255.255.255",           /* RFC 1918 */
-        "100.64.0.0", "100.127.255.255",        /* shared address space */
-        "127.0.0.0", "127.0.0.1", "127.255.255.255", /* loopback */
-        "169.254.0.0", "169.254.169.254", "169.254.255.255", /* link-local, metadata */
-        "172.16.0.0", "172.31.255.255",         /* RFC 1918 */
-        "192.0.0.0", "192.0.0.255",             /* IETF protocol assignments */
-        "192.168.0.0", "192.168.255.255",       /* RFC 1918 */
-        "198.18.0.0", "198.19.255.255",         /* benchmarking */
-        "224.0.0.0", "239.255.255.255",         /* multicast */
-        "240.0.0.0", "255.255.255.255",         /* reserved, broadcast */
-        "::", "::1",                            /* unspecified, loopback */
-        "::2", "::0.255.255.255",               /* compatible forms of 0.0.0.0/8 */
-        "fc00::", "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", /* ULA */
-        "fe80::", "febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff", /* link-local */
-        "fec0::1", "feff::1",                   /* old site-local */
-        "ff00::", "ff02::1", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", /* multicast */
-        "100::", "100::ffff:ffff:ffff:ffff",    /* discard */
-        "64:ff9b:1::", "64:ff9b:1:ffff:ffff:ffff:ffff:ffff", /* local-use NAT64 */
+        "0.0.0.0",
+        "0.255.255.255", /* this network */
+        "10.0.0.0",
+        "10.255.255.255", /* RFC 1918 */
+        "100.64.0.0",
+        "100.127.255.255", /* shared address space */
+        "127.0.0.0",
+        "127.0.0.1",
+        "127.255.255.255", /* loopback */
+        "169.254.0.0",
+        "169.254.169.254",
+        "169.254.255.255", /* link-local, metadata */
+        "172.16.0.0",
+        "172.31.255.255", /* RFC 1918 */
+        "192.0.0.0",
+        "192.0.0.255", /* IETF protocol assignments */
+        "192.168.0.0",
+        "192.168.255.255", /* RFC 1918 */
+        "198.18.0.0",
+        "198.19.255.255", /* benchmarking */
+        "224.0.0.0",
+        "239.255.255.255", /* multicast */
+        "240.0.0.0",
+        "255.255.255.255", /* reserved, broadcast */
+        "::",
+        "::1", /* unspecified, loopback */
+        "::2",
+        "::0.255.255.255", /* compatible forms of 0.0.0.0/8 */
+        "fc00::",
+        "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", /* ULA */
+        "fe80::",
+        "febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff", /* link-local */
+        "fec0::1",
+        "feff::1", /* old site-local */
+        "ff00::",
+        "ff02::1",
+        "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", /* multicast */
+        "100::",
+        "100::ffff:ffff:ffff:ffff", /* discard */
+        "64:ff9b:1::",
+        "64:ff9b:1:ffff:ffff:ffff:ffff:ffff", /* local-use NAT64 */
         NULL,
     };
     static const char *const allowed[] = {
-        "1.0.0.0", "9.255.255.255", "11.0.0.0", "8.8.8.8",
-        "100.63.255.255", "100.128.0.0",
-        "126.255.255.255", "128.0.0.0",
-        "169.253.255.255", "169.255.0.0",
-        "172.15.255.255", "172.32.0.0",
-        "191.255.255.255", "192.0.1.0", "192.0.2.1",
-        "192.167.255.255", "192.169.0.0",
-        "198.17.255.255", "198.20.0.0",
+        "1.0.0.0",
+        "9.255.255.255",
+        "11.0.0.0",
+        "8.8.8.8",
+        "100.63.255.255",
+        "100.128.0.0",
+        "126.255.255.255",
+        "128.0.0.0",
+        "169.253.255.255",
+        "169.255.0.0",
+        "172.15.255.255",
+        "172.32.0.0",
+        "191.255.255.255",
+        "192.0.1.0",
+        "192.0.2.1",
+        "192.167.255.255",
+        "192.169.0.0",
+        "198.17.255.255",
+        "198.20.0.0",
         "223.255.255.255",
-        "2001:db8::1", "2606:4700::1111", "fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-        "fe00::1", "fe7f:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-        "100:0:0:1::", "64:ff9b:2::1", "64:ff9b:0:ffff::1",
+        "2001:db8::1",
+        "2606:4700::1111",
+        "fbff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        "fe00::1",
+        "fe7f:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        "100:0:0:1::",
+        "64:ff9b:2::1",
+        "64:ff9b:0:ffff::1",
         NULL,
     };
 
@@ -79,17 +117,17 @@ TT_TEST(ipv4_in_ipv6)
 {
     struct netpolicy *np = policy("default", "");
 
-    expect(np, "::ffff:127.0.0.1", 0);        /* mapped */
+    expect(np, "::ffff:127.0.0.1", 0); /* mapped */
     expect(np, "::ffff:7f00:1", 0);
     expect(np, "::ffff:169.254.169.254", 0);
     expect(np, "::ffff:10.1.2.3", 0);
-    expect(np, "::ffff:0:127.0.0.1", 0);      /* translated (SIIT) */
-    expect(np, "::127.0.0.1", 0);             /* compatible */
+    expect(np, "::ffff:0:127.0.0.1", 0); /* translated (SIIT) */
+    expect(np, "::127.0.0.1", 0);        /* compatible */
     expect(np, "::192.168.1.1", 0);
-    expect(np, "64:ff9b::127.0.0.1", 0);      /* NAT64 */
+    expect(np, "64:ff9b::127.0.0.1", 0); /* NAT64 */
     expect(np, "64:ff9b::a9fe:a9fe", 0);
     expect(np, "64:ff9b::10.0.0.1", 0);
-    expect(np, "2002:7f00:1::", 0);           /* 6to4 of 127.0.0.1 */
+    expect(np, "2002:7f00:1::", 0); /* 6to4 of 127.0.0.1 */
     expect(np, "2002:a9fe:a9fe::1", 0);
     expect(np, "::ffff:8.8.8.8", 1);
     expect(np, "64:ff9b::8.8.8.8", 1);
@@ -121,7 +159,7 @@ TT_TEST(allow_list)
     expect(np, "::1", 1);
     expect(np, "::ffff:127.0.0.1", 1);
     expect(np, "64:ff9b::127.0.0.1", 1);
-    expect(np, "126.255.255.255", 1);        /* public anyway */
+    expect(np, "126.255.255.255", 1); /* public anyway */
     expect(np, "10.0.0.1", 0);
     expect(np, "169.254.169.254", 0);
     expect(np, "::ffff:169.254.169.254", 0);
@@ -175,7 +213,7 @@ TT_TEST(parse_errors)
 {
     char err[200];
     static const char *const bad[] = {
-        "10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "10.0.0", "example.com",
+        "10.0.0.0/33",           "::/129",   "10.0.0.0/",   "10.0.0.0/x", "10.0.0", "example.com",
         "10.0.0.0/8,,300.1.1.1", "defaults", "10.0.0.0/-1", NULL,
     };
 

@@ -22,13 +22,14 @@ enum tx_code acceptance_write(struct db *db, const struct acceptance *a)
                  "INSERT INTO job (job_id, account_id, entry, received_at, idem_key, http_status, "
                  "answer, mail_from, reference_job, cost_center, campaign_id, notification, slip, "
                  "recipients, parent_job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                 "sisssisssssssis",
-                 a->job_id, a->account_id, a->entry, ts, a->idem_key, (long long)a->http_status,
-                 a->answer, a->mail_from, a->reference_job, a->cost_center, a->campaign_id,
-                 a->notification, a->slip, (long long)a->recipients, a->parent_job_id);
+                 "sisssisssssssis", a->job_id, a->account_id, a->entry, ts, a->idem_key,
+                 (long long)a->http_status, a->answer, a->mail_from, a->reference_job,
+                 a->cost_center, a->campaign_id, a->notification, a->slip, (long long)a->recipients,
+                 a->parent_job_id);
     if (rc == TX_REJECT_INPUT && db_errno(db) == DB_ER_DUP_ENTRY)
         msg_warn("%s: the first stage gave up waiting for this job's acceptance record "
-                 "and discarded it (tombstone): answering failure", a->job_id);
+                 "and discarded it (tombstone): answering failure",
+                 a->job_id);
     return rc;
 }
 
@@ -65,7 +66,8 @@ int acceptance_tombstone(struct db *db, const char *job_id, long long account_id
     rc = db_exec(db,
                  "INSERT INTO job (job_id, account_id, entry, received_at, http_status, answer, "
                  "mail_from, slip, recipients) VALUES (?, ?, ?, ?, ?, ?, '', '', 0)",
-                 "sissis", job_id, account_id, entry, ts, (long long)ACCEPTANCE_TOMBSTONE_STATUS, why);
+                 "sissis", job_id, account_id, entry, ts, (long long)ACCEPTANCE_TOMBSTONE_STATUS,
+                 why);
     if (rc == TX_OK)
         return 1;
     if (rc == TX_REJECT_INPUT && db_errno(db) == DB_ER_DUP_ENTRY)

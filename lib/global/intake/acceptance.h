@@ -27,22 +27,22 @@
 
 #include <stdint.h>
 
-#define ACCEPTANCE_TOMBSTONE_STATUS 0   /* job.http_status of a tombstone */
+#define ACCEPTANCE_TOMBSTONE_STATUS 0 /* job.http_status of a tombstone */
 
 struct acceptance {
     const char *job_id;
     long long account_id;
-    const char *entry;            /* "rest" | "smtp" */
+    const char *entry; /* "rest" | "smtp" */
     int64_t received_ms;
-    const char *idem_key;         /* or NULL */
+    const char *idem_key; /* or NULL */
     int http_status;
-    const char *answer;           /* the answer body, byte for byte */
-    const char *mail_from;        /* as submitted */
+    const char *answer;                                    /* the answer body, byte for byte */
+    const char *mail_from;                                 /* as submitted */
     const char *reference_job, *cost_center, *campaign_id; /* or NULL */
-    const char *notification;     /* JSON endpoint (password encrypted) or NULL */
-    const char *slip;             /* "render,deliver" */
+    const char *notification; /* JSON endpoint (password encrypted) or NULL */
+    const char *slip;         /* "render,deliver" */
     int recipients;
-    const char *parent_job_id;    /* follow-up jobs, or NULL */
+    const char *parent_job_id; /* follow-up jobs, or NULL */
 };
 
 /* acceptance_write - insert the record; TX_REJECT_INPUT (duplicate key) when

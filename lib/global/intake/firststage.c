@@ -14,7 +14,7 @@
 struct fs_rcpt {
     const char *rid, *email, *addr, *kind, *reference;
     const char *drop_subtype, *drop_description;
-    const char *supp_address;    /* a suppression-list drop: the entry's address */
+    const char *supp_address; /* a suppression-list drop: the entry's address */
     long long block, index;
     int dropped;
 };
@@ -40,7 +40,8 @@ int firststage_started(const struct job *job)
 static const char *drop_subtype(const char *s)
 {
     static const char *const known[] = {"PREVIOUSLY_BOUNCED", "FORBIDDEN_RECIPIENT",
-                                        "INVALID_ADDRESS", "SUPPRESSED", "VALIDATION_ERROR", NULL};
+                                        "INVALID_ADDRESS",    "SUPPRESSED",
+                                        "VALIDATION_ERROR",   NULL};
 
     for (int i = 0; s && known[i]; i++)
         if (strcmp(s, known[i]) == 0)
@@ -101,7 +102,7 @@ static int collect(json_t *data, struct fs_job *fj, char *why, size_t whysz)
             snprintf(why, whysz, "REST job without blocks");
             return -1;
         }
-        json_array_foreach(blocks, i, v) {
+        json_array_foreach (blocks, i, v) {
             json_t *bi = json_object_get(v, "index");
             long long block = json_is_integer(bi) ? json_integer_value(bi) : (long long)i;
             const char *ref = str_of(v, "reference");
@@ -111,10 +112,11 @@ static int collect(json_t *data, struct fs_job *fj, char *why, size_t whysz)
                     snprintf(why, whysz, "blocks[%zu].%s is not an array", i, kinds[k]);
                     return -1;
                 }
-                json_array_foreach(list, j, a) if (add_rcpt(fj, a, kinds[k], block, ref) < 0) {
-                    snprintf(why, whysz, "blocks[%zu].%s[%zu] has no rid", i, kinds[k], j);
-                    return -1;
-                }
+                json_array_foreach (list, j, a)
+                    if (add_rcpt(fj, a, kinds[k], block, ref) < 0) {
+                        snprintf(why, whysz, "blocks[%zu].%s[%zu] has no rid", i, kinds[k], j);
+                        return -1;
+                    }
             }
         }
     } else if (strcmp(fj->entry, "smtp") == 0) {
@@ -125,7 +127,7 @@ static int collect(json_t *data, struct fs_job *fj, char *why, size_t whysz)
             snprintf(why, whysz, "SMTP job without recipients");
             return -1;
         }
-        json_array_foreach(rcpts, i, v) {
+        json_array_foreach (rcpts, i, v) {
             json_t *ix = json_object_get(v, "index");
             if (add_rcpt(fj, v, "to", json_is_integer(ix) ? json_integer_value(ix) : (long long)i,
                          NULL) < 0) {
@@ -163,7 +165,8 @@ static json_t *intake_json(const struct job *job, const struct fs_job *fj)
     json_object_set_new(o, "costCenter", jstr(str_of(data, "costCenter")));
     json_object_set_new(o, "campaignId", jstr(str_of(data, "campaignId")));
     json_t *sdid = json_object_get(json_object_get(data, "senderDomain"), "id");
-    json_object_set_new(o, "senderDomainId", json_is_integer(sdid) ? json_incref(sdid) : json_null());
+    json_object_set_new(o, "senderDomainId",
+                        json_is_integer(sdid) ? json_incref(sdid) : json_null());
     for (size_t i = 0; i < fj->n; i++) {
         const struct fs_rcpt *r = &fj->r[i];
         json_t *e = json_object();
@@ -203,7 +206,7 @@ static int64_t seen_since(json_t *data, int64_t now)
         return now;
     }
     seen = json_integer_value(v);
-    return seen > now ? now : seen;     /* another worker's clock runs ahead */
+    return seen > now ? now : seen; /* another worker's clock runs ahead */
 }
 
 enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
@@ -217,7 +220,8 @@ enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
     if (firststage_started(job))
         return TX_OK;
     if (!json_is_object(job->env.data) || collect(job->env.data, &fj, why, sizeof(why)) < 0) {
-        worker_job_reason(job, "malformed job: %s", json_is_object(job->env.data) ? why : "no data");
+        worker_job_reason(job, "malformed job: %s",
+                          json_is_object(job->env.data) ? why : "no data");
         rc = TX_REJECT_MALFORMED;
         goto out;
     }
@@ -253,8 +257,10 @@ enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
          * a producer still on its way answers failure; if the record got
          * there first, it is the record's job after all */
         char note[120];
-        snprintf(note, sizeof(note), "tombstone: no acceptance record %llds after the first "
-                 "stage first saw the job", (long long)(waited / 1000));
+        snprintf(note, sizeof(note),
+                 "tombstone: no acceptance record %llds after the first "
+                 "stage first saw the job",
+                 (long long)(waited / 1000));
         int t = acceptance_tombstone(db, job->env.job_id, job->env.account_id, fj.entry,
                                      job->env.created_ms, note);
         if (t < 0) {
@@ -270,11 +276,15 @@ enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
     }
     if (state == 0 || !ok) {
         if (state == 0)
-            worker_job_reason(job, "discarded: no acceptance record %llds after the first stage first saw "
-                       "it (tombstone written)", (long long)(waited / 1000));
+            worker_job_reason(
+                job,
+                "discarded: no acceptance record %llds after the first stage first saw "
+                "it (tombstone written)",
+                (long long)(waited / 1000));
         else
-            worker_job_reason(job, "discarded: the job record is not an acceptance (tombstone, account or "
-                       "status)");
+            worker_job_reason(
+                job, "discarded: the job record is not an acceptance (tombstone, account or "
+                     "status)");
         rc = TX_REJECT_DISCARD;
         goto out;
     }
@@ -333,8 +343,9 @@ int firststage_give_up(const struct job *job, struct db *db)
     const char *entry = json_string_value(json_object_get(job->env.data, "entry"));
 
     if (entry == NULL || (strcmp(entry, "rest") != 0 && strcmp(entry, "smtp") != 0))
-        return 1;   /* not a job a producer records: nothing to exclude */
-    return acceptance_tombstone(db, job->env.job_id, job->env.account_id, entry, job->env.created_ms,
-                                "tombstone: the job ran out of retries before its first stage could "
-                                "check the acceptance record");
+        return 1; /* not a job a producer records: nothing to exclude */
+    return acceptance_tombstone(
+        db, job->env.job_id, job->env.account_id, entry, job->env.created_ms,
+        "tombstone: the job ran out of retries before its first stage could "
+        "check the acceptance record");
 }

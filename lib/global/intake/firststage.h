@@ -47,8 +47,8 @@
 
 #include <stdint.h>
 
-#define FIRSTSTAGE_GRACE_MS 60000      /* default grace for the acceptance record */
-#define FIRSTSTAGE_RETRY_MS 1000       /* delay of a not-ready retry */
+#define FIRSTSTAGE_GRACE_MS 60000       /* default grace for the acceptance record */
+#define FIRSTSTAGE_RETRY_MS 1000        /* delay of a not-ready retry */
 #define FIRSTSTAGE_SEEN_KEY "firstSeen" /* data: ms of the first look, while waiting */
 
 /* firststage_accept - see above */

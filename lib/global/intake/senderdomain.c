@@ -20,9 +20,9 @@ static struct ttlcache *cache;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
 #define COLUMNS                                                                                    \
-    "SELECT d.id, d.account_id, d.domain, d.tls_enforced, d.relay_host, d.tracking_host, "        \
-    "d.bounce_domain, d.message_id_domain, d.dkim_policy, d.archive_bcc, d.ip_pool, a.settings, " \
-    "d.dkim_selector, SHA2(CONCAT(d.dkim_key, IFNULL(d.dkim_public, '')), 256), "                 \
+    "SELECT d.id, d.account_id, d.domain, d.tls_enforced, d.relay_host, d.tracking_host, "         \
+    "d.bounce_domain, d.message_id_domain, d.dkim_policy, d.archive_bcc, d.ip_pool, a.settings, "  \
+    "d.dkim_selector, SHA2(CONCAT(d.dkim_key, IFNULL(d.dkim_public, '')), 256), "                  \
     "d.dkim_ed_selector, SHA2(CONCAT(d.dkim_ed_key, IFNULL(d.dkim_ed_public, '')), 256) "          \
     "FROM sender_domain d JOIN account a ON a.id = d.account_id "
 
@@ -90,7 +90,8 @@ static enum tx_code lookup(struct db *db, const char *key, long long account_id,
         rc = db_query(db, &res, COLUMNS "WHERE d.account_id = ? AND d.domain = ?", "is", account_id,
                       domain);
     else
-        rc = db_query(db, &res, COLUMNS "WHERE d.id = ? AND d.account_id = ?", "ii", id, account_id);
+        rc =
+            db_query(db, &res, COLUMNS "WHERE d.id = ? AND d.account_id = ?", "ii", id, account_id);
     if (rc != TX_OK)
         return TX_RETRY_DB;
     memset(&a, 0, sizeof(a));

@@ -35,10 +35,11 @@ struct sender_domain {
     char dkim_policy[12];
     char archive_bcc[255];
     char ip_pool[65];
-    char account_archive_bcc[255];  /* the account setting archiveBcc: where archive_bcc is "" (§16.8) */
-    char dkim_selector[64];         /* RSA */
-    char dkim_fp[65];               /* SHA-256 (hex) of the stored RSA key and public key; "" none */
-    char dkim_ed_selector[64];      /* Ed25519 */
+    char account_archive_bcc
+        [255];              /* the account setting archiveBcc: where archive_bcc is "" (§16.8) */
+    char dkim_selector[64]; /* RSA */
+    char dkim_fp[65];       /* SHA-256 (hex) of the stored RSA key and public key; "" none */
+    char dkim_ed_selector[64]; /* Ed25519 */
     char dkim_ed_fp[65];
 };
 

@@ -8,12 +8,9 @@
 
 /* the stage each feature needs */
 static const char *const needs[SLIP_NFEATURES] = {
-    [SLIP_ANTIVIRUS] = "scan",
-    [SLIP_TRACE_RECOVER] = "scan",
-    [SLIP_SECURE_DOCUMENT] = "scan",
-    [SLIP_SECURE_ZIP] = "securezip",
-    [SLIP_SPAM_CHECK] = "spamcheck",
-    [SLIP_MESSAGE_SIGNING] = "smime",
+    [SLIP_ANTIVIRUS] = "scan",       [SLIP_TRACE_RECOVER] = "scan",
+    [SLIP_SECURE_DOCUMENT] = "scan", [SLIP_SECURE_ZIP] = "securezip",
+    [SLIP_SPAM_CHECK] = "spamcheck", [SLIP_MESSAGE_SIGNING] = "smime",
 };
 
 /* next - the next name of the list at *p (its length in *n), or NULL at the end */
@@ -96,7 +93,8 @@ int slip_build(const char *stages, const struct slip_features *f, char *out, siz
         for (int k = 0; k < SLIP_NFEATURES && !on; k++)
             on = f->on[k] && strcmp(needs[k], mq_stages[i]) == 0;
         if (on)
-            o += (size_t)snprintf(out + o, o < outsz ? outsz - o : 0, "%s%s", o ? "," : "", mq_stages[i]);
+            o += (size_t)snprintf(out + o, o < outsz ? outsz - o : 0, "%s%s", o ? "," : "",
+                                  mq_stages[i]);
         if (strcmp(mq_stages[i], "deliver") == 0)
             break;
     }

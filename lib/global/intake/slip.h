@@ -32,7 +32,7 @@ enum slip_feature {
     SLIP_ANTIVIRUS,
     SLIP_TRACE_RECOVER,
     SLIP_SECURE_DOCUMENT,
-    SLIP_SECURE_ZIP,            /* Secure Document Handling with a flagged attachment */
+    SLIP_SECURE_ZIP, /* Secure Document Handling with a flagged attachment */
     SLIP_MESSAGE_SIGNING,
     SLIP_SPAM_CHECK,
     SLIP_NFEATURES

@@ -9,7 +9,8 @@ TT_TEST(stages_check)
     char err[128];
 
     TT_EQ_INT(slip_stages_check("rest_stages", "render,deliver", err, sizeof(err)), 0);
-    TT_EQ_INT(slip_stages_check("rest_stages", " scan, render deliver,smime ", err, sizeof(err)), 0);
+    TT_EQ_INT(slip_stages_check("rest_stages", " scan, render deliver,smime ", err, sizeof(err)),
+              0);
     TT_EQ_INT(slip_stages_check("smtpd_stages", "render,deliver,virus", err, sizeof(err)), -1);
     TT_EQ_STR(err, "smtpd_stages: unknown stage \"virus\"");
     TT_EQ_INT(slip_stages_check("rest_stages", "scan,render", err, sizeof(err)), -1);
@@ -17,10 +18,12 @@ TT_TEST(stages_check)
     TT_EQ_INT(slip_stages_check("rest_stages", "", err, sizeof(err)), -1);
     /* "renderer" is not render: names are compared whole */
     TT_EQ_INT(slip_stages_check("rest_stages", "renderer,deliver", err, sizeof(err)), -1);
-    TT_EQ_INT(slip_stages_check("rest_stages",
-                                "render,deliver,scan,scan,scan,scan,scan,scan,scan,scan,scan,scan,scan,"
-                                "scan,scan,scan,scan",
-                                err, sizeof(err)), -1);
+    TT_EQ_INT(
+        slip_stages_check("rest_stages",
+                          "render,deliver,scan,scan,scan,scan,scan,scan,scan,scan,scan,scan,scan,"
+                          "scan,scan,scan,scan",
+                          err, sizeof(err)),
+        -1);
     TT_EQ_STR(err, "rest_stages: too many stages");
 }
 

@@ -43,7 +43,8 @@ static void copy_text(char *dst, size_t dstsz, const char *src)
     dst[n] = 0;
 }
 
-enum tx_code suppress_lookup(struct db *db, long long account_id, struct suppress_query *q, size_t n)
+enum tx_code suppress_lookup(struct db *db, long long account_id, struct suppress_query *q,
+                             size_t n)
 {
     json_t *list = json_array();
     struct db_res *res = NULL;
@@ -58,13 +59,14 @@ enum tx_code suppress_lookup(struct db *db, long long account_id, struct suppres
     json_decref(list);
     if (text == NULL)
         return TX_RETRY_DB; /* an address that is not UTF-8: checked before, never here */
-    rc = db_query(db, &res,
-                  "SELECT STRAIGHT_JOIN s.address, s.type, ROUND(UNIX_TIMESTAMP(s.created_at) * 1000), "
-                  "s.reason FROM JSON_TABLE(?, '$[*]' "
-                  "COLUMNS (a VARCHAR(254) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$')) k "
-                  "JOIN suppression s ON s.account_id = ? AND s.address = k.a "
-                  "WHERE s.expires_at IS NULL OR s.expires_at > UTC_TIMESTAMP(3)",
-                  "si", text, account_id);
+    rc = db_query(
+        db, &res,
+        "SELECT STRAIGHT_JOIN s.address, s.type, ROUND(UNIX_TIMESTAMP(s.created_at) * 1000), "
+        "s.reason FROM JSON_TABLE(?, '$[*]' "
+        "COLUMNS (a VARCHAR(254) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$')) k "
+        "JOIN suppression s ON s.account_id = ? AND s.address = k.a "
+        "WHERE s.expires_at IS NULL OR s.expires_at > UTC_TIMESTAMP(3)",
+        "si", text, account_id);
     xfree(text);
     if (rc != TX_OK)
         return TX_RETRY_DB;

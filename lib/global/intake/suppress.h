@@ -29,7 +29,7 @@
 
 /* one entry of the list */
 struct suppress_hit {
-    char type[32];               /* PREVIOUSLY_BOUNCED, MANUAL, UNSUBSCRIBED, ... */
+    char type[32]; /* PREVIOUSLY_BOUNCED, MANUAL, UNSUBSCRIBED, ... */
     int64_t created_ms;
     char reason[SUPPRESS_REASON_MAX]; /* "" when none; a longer one is cut at a character */
 };
@@ -37,12 +37,13 @@ struct suppress_hit {
 /* one address of a lookup: the caller sets addr (lowercase bare address, borrowed) */
 struct suppress_query {
     const char *addr;
-    int hit;                     /* 1: listed, entry filled */
+    int hit; /* 1: listed, entry filled */
     struct suppress_hit entry;
 };
 
 /* suppress_lookup - the entries of q[0..n) of account_id: TX_OK or TX_RETRY_DB */
-enum tx_code suppress_lookup(struct db *db, long long account_id, struct suppress_query *q, size_t n);
+enum tx_code suppress_lookup(struct db *db, long long account_id, struct suppress_query *q,
+                             size_t n);
 /*
  * suppress_check - one address: 1 listed (hit filled), 0 not listed, -1
  * database trouble. A "not listed" answer is reused for cache_ms (0: not

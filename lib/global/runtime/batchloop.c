@@ -16,11 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#define BATCHLOOP_SLICE_MS 10      /* longest a program blocks in its own I/O */
-#define BATCHLOOP_READ_MAX 1000    /* deliveries taken per turn */
+#define BATCHLOOP_SLICE_MS 10   /* longest a program blocks in its own I/O */
+#define BATCHLOOP_READ_MAX 1000 /* deliveries taken per turn */
 #define BATCHLOOP_FLUSH_MS 5000
 #define BATCHLOOP_WAIT_MAX_MS 1000
-#define BATCHLOOP_STOP_MS 30000    /* stop timeout when the program names none */
+#define BATCHLOOP_STOP_MS 30000 /* stop timeout when the program names none */
 
 struct batchloop_params batchloop_p = {NULL, 0, -1};
 
@@ -28,7 +28,7 @@ static volatile sig_atomic_t stopping;
 static struct mq *consumer;
 static struct mqpub *publisher;
 static unsigned epoch = 1;
-static struct tagmap *tags;     /* local tags of parts -> broker acks */
+static struct tagmap *tags; /* local tags of parts -> broker acks */
 static int wake_fd = -1;
 
 static void on_signal(int sig)
@@ -67,10 +67,9 @@ struct mqpub *batchloop_pub(void)
 
 /* ---- generated parameters ------------------------------------------------ */
 
-struct cfg_param *batchloop_table(const char *prog, const struct cfg_param *own,
-                                  const char *queue, const char *prefetch,
-                                  long long prefetch_min, const char *prefetch_doc,
-                                  const char *stop_timeout)
+struct cfg_param *batchloop_table(const char *prog, const struct cfg_param *own, const char *queue,
+                                  const char *prefetch, long long prefetch_min,
+                                  const char *prefetch_doc, const char *stop_timeout)
 {
     int nown = 0, i;
     struct cfg_param *t;
@@ -81,15 +80,38 @@ struct cfg_param *batchloop_table(const char *prog, const struct cfg_param *own,
     if (nown)
         memcpy(t, own, sizeof(*t) * (size_t)nown);
     i = nown;
-    t[i++] = (struct cfg_param){xasprintf("%s_queue", prog), CFG_STR, &batchloop_p.queue,
-                                queue, 0, 0, 0, "queue consumed", 0, 0};
-    t[i++] = (struct cfg_param){xasprintf("%s_prefetch", prog), CFG_INT, &batchloop_p.prefetch,
-                                prefetch, prefetch_min, 65535, 0, prefetch_doc, 0, 0};
+    t[i++] = (struct cfg_param){xasprintf("%s_queue", prog),
+                                CFG_STR,
+                                &batchloop_p.queue,
+                                queue,
+                                0,
+                                0,
+                                0,
+                                "queue consumed",
+                                0,
+                                0};
+    t[i++] = (struct cfg_param){xasprintf("%s_prefetch", prog),
+                                CFG_INT,
+                                &batchloop_p.prefetch,
+                                prefetch,
+                                prefetch_min,
+                                65535,
+                                0,
+                                prefetch_doc,
+                                0,
+                                0};
     batchloop_p.stop_timeout_ms = -1;
     if (stop_timeout)
-        t[i++] = (struct cfg_param){xasprintf("%s_stop_timeout", prog), CFG_TIME,
-                                    &batchloop_p.stop_timeout_ms, stop_timeout, 100, 600000, 0,
-                                    "SIGTERM: longest wait to finish", 0, 0};
+        t[i++] = (struct cfg_param){xasprintf("%s_stop_timeout", prog),
+                                    CFG_TIME,
+                                    &batchloop_p.stop_timeout_ms,
+                                    stop_timeout,
+                                    100,
+                                    600000,
+                                    0,
+                                    "SIGTERM: longest wait to finish",
+                                    0,
+                                    0};
     return t;
 }
 
@@ -153,8 +175,8 @@ void batchloop_dead(const void *body, size_t len, const char *reason)
  * event of an event batch as a delivery of its own (local tags; a
  * malformed event is then dead-lettered alone), anything else as it came.
  */
-static void deliver(const struct batchloop_conf *conf, const struct batchloop_ops *ops,
-                    void *arg, struct mq_delivery *d)
+static void deliver(const struct batchloop_conf *conf, const struct batchloop_ops *ops, void *arg,
+                    struct mq_delivery *d)
 {
     json_t *a = conf->split ? evbatch_split(d->body, d->len) : NULL;
 
@@ -256,8 +278,7 @@ static void connect_all(const struct batchloop_conf *conf)
  * cancel - the shutdown's first steps: cancel the consumer, wait for
  * cancel-ok and hand over what arrived before it. Returns the stop deadline.
  */
-static int64_t cancel(const struct batchloop_conf *conf, const struct batchloop_ops *ops,
-                      void *arg)
+static int64_t cancel(const struct batchloop_conf *conf, const struct batchloop_ops *ops, void *arg)
 {
     struct mq_delivery d;
 
@@ -267,7 +288,8 @@ static int64_t cancel(const struct batchloop_conf *conf, const struct batchloop_
             deliver(conf, ops, arg, &d);
     if (conf->stop_timeout_ms < 0)
         return INT64_MAX;
-    return timeutil_mono_ms() + (conf->stop_timeout_ms > 0 ? conf->stop_timeout_ms : BATCHLOOP_STOP_MS);
+    return timeutil_mono_ms() +
+           (conf->stop_timeout_ms > 0 ? conf->stop_timeout_ms : BATCHLOOP_STOP_MS);
 }
 
 /* drain - after the cancel: work until nothing is in hand or the stop deadline */
@@ -305,8 +327,7 @@ static void take(const struct batchloop_conf *conf, const struct batchloop_ops *
         reconnect_consumer(ops, arg);
 }
 
-int batchloop_run(const struct batchloop_conf *conf, const struct batchloop_ops *ops,
-                  void *arg)
+int batchloop_run(const struct batchloop_conf *conf, const struct batchloop_ops *ops, void *arg)
 {
     struct sigaction sa;
     int64_t last_flush = 0;
@@ -321,9 +342,8 @@ int batchloop_run(const struct batchloop_conf *conf, const struct batchloop_ops 
 
     tags = tagmap_new(broker_ack, NULL);
     connect_all(conf);
-    msg_info("started: queues=%s%s%s prefetch=%d", conf->queues[0],
-             conf->queues[1] ? "," : "", conf->queues[1] ? conf->queues[1] : "",
-             conf->prefetch);
+    msg_info("started: queues=%s%s%s prefetch=%d", conf->queues[0], conf->queues[1] ? "," : "",
+             conf->queues[1] ? conf->queues[1] : "", conf->prefetch);
     while (!stopping) {
         int buffered = mq_has_buffered(consumer);
         int64_t wait = ops->work(buffered ? 0 : BATCHLOOP_SLICE_MS, 0, arg);

@@ -73,16 +73,16 @@
 #include <stdint.h>
 
 #define BATCHLOOP_MAX_QUEUES 4
-#define BATCHLOOP_CONFIRM_MS 30000  /* batchloop_publish: wait for confirms */
+#define BATCHLOOP_CONFIRM_MS 30000 /* batchloop_publish: wait for confirms */
 
 struct batchloop_conf {
-    const char *name;                          /* program, for logs */
-    const char *queues[BATCHLOOP_MAX_QUEUES];  /* NULL-terminated */
+    const char *name;                         /* program, for logs */
+    const char *queues[BATCHLOOP_MAX_QUEUES]; /* NULL-terminated */
     int prefetch;
-    int split;                                 /* 1: split event arrays */
-    int db;                                    /* 1: the program's database handle
+    int split;               /* 1: split event arrays */
+    int db;                  /* 1: the program's database handle
                                                   (batchloop_db), connected first */
-    int64_t stop_timeout_ms;                   /* 0: 30 s; < 0: no limit */
+    int64_t stop_timeout_ms; /* 0: 30 s; < 0: no limit */
 };
 
 struct batchloop_ops {
@@ -90,14 +90,14 @@ struct batchloop_ops {
     int64_t (*work)(int64_t budget_ms, int stopping, void *arg);
     void (*lost)(void *arg);
     int (*busy)(void *arg);
-    void (*report)(void *arg);                 /* or NULL */
+    void (*report)(void *arg); /* or NULL */
 };
 
 /* the generated parameters, filled in by txconf_init() */
 struct batchloop_params {
     char *queue;
     long long prefetch;
-    int64_t stop_timeout_ms;                   /* -1 when not generated */
+    int64_t stop_timeout_ms; /* -1 when not generated */
 };
 extern struct batchloop_params batchloop_p;
 
@@ -108,10 +108,9 @@ extern struct batchloop_params batchloop_p;
  * and, when stop_timeout is not NULL, <prog>_stop_timeout (its default).
  * Pass the result to txconf_init(); free it with batchloop_table_free().
  */
-struct cfg_param *batchloop_table(const char *prog, const struct cfg_param *own,
-                                  const char *queue, const char *prefetch,
-                                  long long prefetch_min, const char *prefetch_doc,
-                                  const char *stop_timeout);
+struct cfg_param *batchloop_table(const char *prog, const struct cfg_param *own, const char *queue,
+                                  const char *prefetch, long long prefetch_min,
+                                  const char *prefetch_doc, const char *stop_timeout);
 /* batchloop_table_free - free a table of batchloop_table() and the values of its strings */
 void batchloop_table_free(struct cfg_param *t);
 
@@ -120,8 +119,7 @@ void batchloop_table_free(struct cfg_param *t);
  * SIGTERM and the program has nothing in hand. Returns 0 after a clean
  * stop; dies (msg_fatal) when the broker cannot be reached.
  */
-int batchloop_run(const struct batchloop_conf *conf, const struct batchloop_ops *ops,
-                  void *arg);
+int batchloop_run(const struct batchloop_conf *conf, const struct batchloop_ops *ops, void *arg);
 /*
  * batchloop_db - the program's database handle (db.h db_thread), for
  * programs whose conf says db: batchloop_run connects it before the

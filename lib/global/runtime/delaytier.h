@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #define DELAYTIER_SCHEDULE_MAX 32
-#define DELAYTIER_EARLY_MS 250      /* `due` this close counts as arrived */
+#define DELAYTIER_EARLY_MS 250 /* `due` this close counts as arrived */
 
 struct delaytier_schedule {
     int64_t ms[DELAYTIER_SCHEDULE_MAX];

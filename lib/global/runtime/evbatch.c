@@ -7,11 +7,11 @@
 void evbatch_join(char **body, size_t *len, int *parts, const char *add, size_t addlen,
                   int addparts)
 {
-    const char *from = addparts > 1 ? add + 1 : add;        /* without its '[' */
-    size_t n = addparts > 1 ? addlen - 2 : addlen;           /* nor its ']' */
-    size_t keep = *parts > 1 ? *len - 1 : *len;              /* without our ']' */
+    const char *from = addparts > 1 ? add + 1 : add; /* without its '[' */
+    size_t n = addparts > 1 ? addlen - 2 : addlen;   /* nor its ']' */
+    size_t keep = *parts > 1 ? *len - 1 : *len;      /* without our ']' */
     int wrap = *parts == 1;
-    char *nb = xmalloc(keep + n + 4);                        /* [ , ] NUL */
+    char *nb = xmalloc(keep + n + 4); /* [ , ] NUL */
     size_t at = 0;
 
     if (wrap)

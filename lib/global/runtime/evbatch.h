@@ -15,7 +15,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define EVBATCH_PARTS_MAX 10000     /* events in one broker message */
+#define EVBATCH_PARTS_MAX 10000 /* events in one broker message */
 
 /*
  * evbatch_join - append the message add (one event, or an array of

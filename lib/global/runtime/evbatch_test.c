@@ -61,13 +61,13 @@ TT_TEST(round_trip)
 
 TT_TEST(not_a_batch)
 {
-    TT_ASSERT(evbatch_split("{\"a\":1}", 7) == NULL);             /* one event */
+    TT_ASSERT(evbatch_split("{\"a\":1}", 7) == NULL); /* one event */
     TT_ASSERT(evbatch_split("", 0) == NULL);
-    TT_ASSERT(evbatch_split("  []", 4) == NULL);                  /* empty */
-    TT_ASSERT(evbatch_split("[{\"a\":1},2]", 11) == NULL);        /* not all objects */
+    TT_ASSERT(evbatch_split("  []", 4) == NULL);                           /* empty */
+    TT_ASSERT(evbatch_split("[{\"a\":1},2]", 11) == NULL);                 /* not all objects */
     TT_ASSERT(evbatch_split("[{\"a\":1},{\"a\":1,\"a\":2}]", 23) == NULL); /* duplicate key */
-    TT_ASSERT(evbatch_split("[{\"a\":1}", 8) == NULL);            /* truncated */
-    json_t *a = evbatch_split("\n [{\"a\":1}]", 11);             /* leading space is fine */
+    TT_ASSERT(evbatch_split("[{\"a\":1}", 8) == NULL);                     /* truncated */
+    json_t *a = evbatch_split("\n [{\"a\":1}]", 11); /* leading space is fine */
     TT_ASSERT(a != NULL);
     TT_EQ_INT(json_array_size(a), 1);
     json_decref(a);

@@ -20,8 +20,8 @@
 #define MQ_FRAME_MAX 131072
 
 const char *const mq_stages[] = {
-    "scan", "securezip", "render", "spamcheck", "smime", "deliver",
-    "notify", "followup", "bounce", "report", NULL,
+    "scan",   "securezip", "render", "spamcheck", "smime", "deliver",
+    "notify", "followup",  "bounce", "report",    NULL,
 };
 const char *const mq_tier_names[] = {
     "1s", "5s", "10s", "30s", "1m", "5m", "15m", "1h", "4h", NULL,
@@ -35,17 +35,17 @@ struct mq {
     char *name;
     amqp_connection_state_t conn;
     int broken;
-    int confirm;                /* publisher confirms enabled */
-    uint64_t next_seq;          /* delivery tag of the next publish */
-    uint64_t acked;             /* every seq <= acked is confirmed */
-    int failed;                 /* a nack or return since the last wait */
-    char *queues[4];            /* consumed queues, for reconnect */
+    int confirm;       /* publisher confirms enabled */
+    uint64_t next_seq; /* delivery tag of the next publish */
+    uint64_t acked;    /* every seq <= acked is confirmed */
+    int failed;        /* a nack or return since the last wait */
+    char *queues[4];   /* consumed queues, for reconnect */
     int nqueues;
     int prefetch;
     amqp_bytes_t ctags[4];
     /* the send watchdog's view, under wd_lock */
-    int64_t send_deadline;      /* monotonic ms; 0: not sending */
-    int send_cut;               /* the watchdog cut this send off */
+    int64_t send_deadline; /* monotonic ms; 0: not sending */
+    int send_cut;          /* the watchdog cut this send off */
     struct mq *wd_next;
 };
 
@@ -177,7 +177,8 @@ static int send_end(struct mq *mq)
     pthread_mutex_unlock(&wd_lock);
     if (cut) {
         msg_warn("%s: the broker did not take our data within %lld ms (alarm? "
-                 "connection.blocked): connection dropped", mq->name, (long long)send_timeout_ms);
+                 "connection.blocked): connection dropped",
+                 mq->name, (long long)send_timeout_ms);
         mq->broken = 1;
     }
     return cut;
@@ -198,14 +199,12 @@ static enum tx_code reply_ok(struct mq *mq, amqp_rpc_reply_t r, const char *what
     case AMQP_RESPONSE_SERVER_EXCEPTION:
         if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
             amqp_connection_close_t *m = r.reply.decoded;
-            msg_warn("%s: %s: server closed connection: %u %.*s", mq->name,
-                     what, m->reply_code, (int)m->reply_text.len,
-                     (char *)m->reply_text.bytes);
+            msg_warn("%s: %s: server closed connection: %u %.*s", mq->name, what, m->reply_code,
+                     (int)m->reply_text.len, (char *)m->reply_text.bytes);
         } else if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
             amqp_channel_close_t *m = r.reply.decoded;
-            msg_warn("%s: %s: server closed channel: %u %.*s", mq->name,
-                     what, m->reply_code, (int)m->reply_text.len,
-                     (char *)m->reply_text.bytes);
+            msg_warn("%s: %s: server closed channel: %u %.*s", mq->name, what, m->reply_code,
+                     (int)m->reply_text.len, (char *)m->reply_text.bytes);
         } else {
             msg_warn("%s: %s: server exception 0x%08x", mq->name, what, r.reply.id);
         }
@@ -237,8 +236,7 @@ static int connect_once(struct mq *mq)
     }
     amqp_set_handshake_timeout(mq->conn, &tv);
     amqp_rpc_reply_t r = amqp_login(mq->conn, *ci.vhost ? ci.vhost : "/", 0, MQ_FRAME_MAX,
-                                    MQ_HEARTBEAT, AMQP_SASL_METHOD_PLAIN,
-                                    ci.user, ci.password);
+                                    MQ_HEARTBEAT, AMQP_SASL_METHOD_PLAIN, ci.user, ci.password);
     if (reply_ok(mq, r, "login") != TX_OK)
         goto fail;
     struct timeval rpc = {30, 0};
@@ -351,7 +349,7 @@ enum tx_code mq_reconnect(struct mq *mq, int attempts)
             msg_info("%s: reconnected to the broker", mq->name);
             return TX_OK;
         }
-again:
+    again:
         drop_conn(mq);
         for (int q = 0; q < mq->nqueues; q++)
             xfree(mq->queues[q]);
@@ -390,33 +388,31 @@ static amqp_table_entry_t int_arg(const char *k, int64_t v)
 
 static enum tx_code declare_exchange(struct mq *mq, const char *name, const char *type)
 {
-    amqp_exchange_declare(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(name),
-                          amqp_cstring_bytes(type), 0, 1, 0, 0, amqp_empty_table);
+    amqp_exchange_declare(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(name), amqp_cstring_bytes(type),
+                          0, 1, 0, 0, amqp_empty_table);
     return reply_ok(mq, amqp_get_rpc_reply(mq->conn), name);
 }
 
-static enum tx_code declare_queue_d(struct mq *mq, const char *name,
-                                    amqp_table_entry_t *args, int nargs, int durable)
+static enum tx_code declare_queue_d(struct mq *mq, const char *name, amqp_table_entry_t *args,
+                                    int nargs, int durable)
 {
     amqp_table_t t = {nargs, args};
 
-    amqp_queue_declare(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(name), 0, durable, 0,
-                       0, t);
+    amqp_queue_declare(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(name), 0, durable, 0, 0, t);
     return reply_ok(mq, amqp_get_rpc_reply(mq->conn), name);
 }
 
-static enum tx_code declare_queue(struct mq *mq, const char *name,
-                                  amqp_table_entry_t *args, int nargs)
+static enum tx_code declare_queue(struct mq *mq, const char *name, amqp_table_entry_t *args,
+                                  int nargs)
 {
     return declare_queue_d(mq, name, args, nargs, 1);
 }
 
 static enum tx_code bind_queue(struct mq *mq, const char *queue, const char *exchange,
-                         const char *key)
+                               const char *key)
 {
-    amqp_queue_bind(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(queue),
-                    amqp_cstring_bytes(exchange), amqp_cstring_bytes(key),
-                    amqp_empty_table);
+    amqp_queue_bind(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(queue), amqp_cstring_bytes(exchange),
+                    amqp_cstring_bytes(key), amqp_empty_table);
     return reply_ok(mq, amqp_get_rpc_reply(mq->conn), queue);
 }
 
@@ -463,8 +459,7 @@ enum tx_code mq_declare_topology(struct mq *mq)
     };
     if (declare_queue_d(mq, "events.monitor", mon, 3, 0) ||
         bind_queue(mq, "events.monitor", MQ_EXCHANGE_EVENTS, "#") ||
-        declare_queue(mq, "dead", quorum, 1) ||
-        bind_queue(mq, "dead", MQ_EXCHANGE_DEAD, ""))
+        declare_queue(mq, "dead", quorum, 1) || bind_queue(mq, "dead", MQ_EXCHANGE_DEAD, ""))
         return TX_RETRY_BROKER;
     return TX_OK;
 }
@@ -482,9 +477,8 @@ enum tx_code mq_confirm_mode(struct mq *mq)
     return TX_OK;
 }
 
-enum tx_code mq_publish(struct mq *mq, const char *exchange, const char *key,
-                        const void *body, size_t len,
-                        const struct mq_props *props)
+enum tx_code mq_publish(struct mq *mq, const char *exchange, const char *key, const void *body,
+                        size_t len, const struct mq_props *props)
 {
     amqp_basic_properties_t p;
     amqp_table_entry_t hdr[2];
@@ -526,8 +520,7 @@ enum tx_code mq_publish(struct mq *mq, const char *exchange, const char *key,
     if (send_end(mq))
         return TX_RETRY_BROKER;
     if (rc != AMQP_STATUS_OK) {
-        msg_warn("%s: publish to %s/%s: %s", mq->name, exchange, key,
-                 amqp_error_string2(rc));
+        msg_warn("%s: publish to %s/%s: %s", mq->name, exchange, key, amqp_error_string2(rc));
         mq->broken = 1;
         return TX_RETRY_BROKER;
     }
@@ -561,8 +554,7 @@ static void handle_pub_frame(struct mq *mq, amqp_frame_t *f)
     }
     case AMQP_BASIC_NACK_METHOD: {
         amqp_basic_nack_t *n = f->payload.method.decoded;
-        msg_warn("%s: broker refused publish %llu", mq->name,
-                 (unsigned long long)n->delivery_tag);
+        msg_warn("%s: broker refused publish %llu", mq->name, (unsigned long long)n->delivery_tag);
         mq->failed = 1;
         if (n->delivery_tag > mq->acked)
             mq->acked = n->delivery_tag;
@@ -571,13 +563,11 @@ static void handle_pub_frame(struct mq *mq, amqp_frame_t *f)
     case AMQP_BASIC_RETURN_METHOD: {
         amqp_basic_return_t *r = f->payload.method.decoded;
         amqp_message_t m;
-        msg_warn("%s: unroutable publish to %.*s/%.*s: %.*s", mq->name,
-                 (int)r->exchange.len, (char *)r->exchange.bytes,
-                 (int)r->routing_key.len, (char *)r->routing_key.bytes,
+        msg_warn("%s: unroutable publish to %.*s/%.*s: %.*s", mq->name, (int)r->exchange.len,
+                 (char *)r->exchange.bytes, (int)r->routing_key.len, (char *)r->routing_key.bytes,
                  (int)r->reply_text.len, (char *)r->reply_text.bytes);
         mq->failed = 1;
-        if (amqp_read_message(mq->conn, MQ_CHANNEL, &m, 0).reply_type ==
-            AMQP_RESPONSE_NORMAL)
+        if (amqp_read_message(mq->conn, MQ_CHANNEL, &m, 0).reply_type == AMQP_RESPONSE_NORMAL)
             amqp_destroy_message(&m);
         else
             mq->broken = 1;
@@ -683,8 +673,8 @@ enum tx_code mq_consume(struct mq *mq, const char *queue, int prefetch)
             return TX_RETRY_BROKER;
     }
     amqp_basic_consume_ok_t *ok =
-        amqp_basic_consume(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(queue),
-                           amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+        amqp_basic_consume(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0,
+                           0, amqp_empty_table);
     if (reply_ok(mq, amqp_get_rpc_reply(mq->conn), "basic.consume") != TX_OK)
         return TX_RETRY_BROKER;
     mq->ctags[mq->nqueues] = amqp_bytes_malloc_dup(ok->consumer_tag);
@@ -695,8 +685,7 @@ enum tx_code mq_consume(struct mq *mq, const char *queue, int prefetch)
 
 int mq_has_buffered(struct mq *mq)
 {
-    return !mq_broken(mq) &&
-           (amqp_frames_enqueued(mq->conn) || amqp_data_in_buffer(mq->conn));
+    return !mq_broken(mq) && (amqp_frames_enqueued(mq->conn) || amqp_data_in_buffer(mq->conn));
 }
 
 int mq_next(struct mq *mq, struct mq_delivery *d, int timeout_ms)
@@ -712,10 +701,10 @@ int mq_next(struct mq *mq, struct mq_delivery *d, int timeout_ms)
     if (r.reply_type == AMQP_RESPONSE_NORMAL) {
         d->tag = env.delivery_tag;
         d->redelivered = env.redelivered;
-        snprintf(d->routing_key, sizeof(d->routing_key), "%.*s",
-                 (int)env.routing_key.len, (char *)env.routing_key.bytes);
-        snprintf(d->exchange, sizeof(d->exchange), "%.*s",
-                 (int)env.exchange.len, (char *)env.exchange.bytes);
+        snprintf(d->routing_key, sizeof(d->routing_key), "%.*s", (int)env.routing_key.len,
+                 (char *)env.routing_key.bytes);
+        snprintf(d->exchange, sizeof(d->exchange), "%.*s", (int)env.exchange.len,
+                 (char *)env.exchange.bytes);
         d->len = env.message.body.len;
         d->body = xmalloc(d->len + 1);
         memcpy(d->body, env.message.body.bytes, d->len);
@@ -723,8 +712,7 @@ int mq_next(struct mq *mq, struct mq_delivery *d, int timeout_ms)
         amqp_destroy_envelope(&env);
         return 1;
     }
-    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
-        r.library_error == AMQP_STATUS_TIMEOUT)
+    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_TIMEOUT)
         return 0;
     if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
         r.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
@@ -741,8 +729,7 @@ int mq_next(struct mq *mq, struct mq_delivery *d, int timeout_ms)
             case AMQP_BASIC_CANCEL_OK_METHOD:
                 return 0;
             case AMQP_BASIC_CANCEL_METHOD:
-                msg_warn("%s: the broker cancelled the consumer (queue deleted?)",
-                         mq->name);
+                msg_warn("%s: the broker cancelled the consumer (queue deleted?)", mq->name);
                 mq->broken = 1;
                 return -1;
             case AMQP_CHANNEL_CLOSE_METHOD:
@@ -757,8 +744,8 @@ int mq_next(struct mq *mq, struct mq_delivery *d, int timeout_ms)
         return 0;
     }
     msg_warn("%s: consume: %s", mq->name,
-             r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
-                 ? amqp_error_string2(r.library_error) : "server exception");
+             r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION ? amqp_error_string2(r.library_error)
+                                                             : "server exception");
     mq->broken = 1;
     return -1;
 }
@@ -826,8 +813,8 @@ long mq_queue_count(struct mq *mq, const char *queue)
 
     if (mq_broken(mq))
         return -1;
-    ok = amqp_queue_declare(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(queue), 1,
-                            0, 0, 0, amqp_empty_table);
+    ok = amqp_queue_declare(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(queue), 1, 0, 0, 0,
+                            amqp_empty_table);
     if (reply_ok(mq, amqp_get_rpc_reply(mq->conn), "queue.declare passive") != TX_OK)
         return -1;
     return (long)ok->message_count;

@@ -31,7 +31,7 @@
 #define MQ_EXCHANGE_EVENTS "txmail.events"
 #define MQ_EXCHANGE_DEAD "txmail.dead"
 
-#define MQ_SEND_TIMEOUT_MS 30000   /* default deadline of one write to the broker */
+#define MQ_SEND_TIMEOUT_MS 30000 /* default deadline of one write to the broker */
 
 struct mq;
 
@@ -47,7 +47,7 @@ struct mq_delivery {
     int redelivered;
     char routing_key[128];
     char exchange[64];
-    void *body;             /* owned by the delivery; mq_delivery_free() */
+    void *body; /* owned by the delivery; mq_delivery_free() */
     size_t len;
 };
 
@@ -77,9 +77,8 @@ enum tx_code mq_confirm_mode(struct mq *mq);
  * counts as outstanding until mq_wait_confirms(). An unroutable message
  * (no queue bound) fails the next mq_wait_confirms().
  */
-enum tx_code mq_publish(struct mq *mq, const char *exchange, const char *key,
-                        const void *body, size_t len,
-                        const struct mq_props *props);
+enum tx_code mq_publish(struct mq *mq, const char *exchange, const char *key, const void *body,
+                        size_t len, const struct mq_props *props);
 /* mq_wait_confirms - wait until every outstanding publish is acked */
 enum tx_code mq_wait_confirms(struct mq *mq, int timeout_ms);
 /* mq_outstanding - publishes not yet confirmed */

@@ -13,7 +13,7 @@ struct mqpub {
     char *name;
     int flags;
     int64_t pause_ms;
-    int64_t retry_at;           /* monotonic ms: no open attempt before */
+    int64_t retry_at; /* monotonic ms: no open attempt before */
     struct mq *mq;
 };
 
@@ -105,8 +105,8 @@ enum tx_code mqpub_send(struct mqpub *p, const struct mqpub_msg *m, int n, int t
     return TX_RETRY_BROKER;
 }
 
-void mqpub_recover(struct mqpub *p, enum tx_code (*again)(void *arg), void *arg,
-                   int timeout_ms, const char *what)
+void mqpub_recover(struct mqpub *p, enum tx_code (*again)(void *arg), void *arg, int timeout_ms,
+                   const char *what)
 {
     for (int round = 0;; round++) {
         if (round >= MQPUB_ROUNDS && p->mq && !mq_broken(p->mq))

@@ -41,19 +41,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MQPUB_DECLARE 1     /* declare the topology on every open */
-#define MQPUB_ROUNDS 3      /* republish rounds a refusing broker gets */
+#define MQPUB_DECLARE 1 /* declare the topology on every open */
+#define MQPUB_ROUNDS 3  /* republish rounds a refusing broker gets */
 
 struct mqpub;
 
 struct mqpub_msg {
     const char *exchange;
     const char *key;
-    const char *cc;           /* CC routing key (retry tiers), or NULL */
-    const char *dead_reason;  /* x-txmail-dead-reason, or NULL */
+    const char *cc;          /* CC routing key (retry tiers), or NULL */
+    const char *dead_reason; /* x-txmail-dead-reason, or NULL */
     const void *body;
     size_t len;
-    const char *message_id;   /* or NULL */
+    const char *message_id; /* or NULL */
 };
 
 /* mqpub_new - a publisher for url, not yet connected; name is for logs */
@@ -80,8 +80,8 @@ void mqpub_send_or_die(struct mqpub *p, const struct mqpub_msg *m, int n, int ti
  * then wait for the confirms; repeat until they come. what names the
  * messages in the log line ("3 jobs' outputs").
  */
-void mqpub_recover(struct mqpub *p, enum tx_code (*again)(void *arg), void *arg,
-                   int timeout_ms, const char *what);
+void mqpub_recover(struct mqpub *p, enum tx_code (*again)(void *arg), void *arg, int timeout_ms,
+                   const char *what);
 /* mqpub_poll - serve heartbeats and read confirms without blocking */
 void mqpub_poll(struct mqpub *p);
 /* mqpub_conn - the connection (NULL when not open), for pipelined publishers */

@@ -11,11 +11,11 @@ TT_TEST(no_broker_is_an_error)
     struct mqpub_msg m = {MQ_EXCHANGE_WORK, "render", NULL, NULL, "x", 1, "job"};
 
     TT_ASSERT(mqpub_conn(p) == NULL);
-    TT_EQ_INT(mqpub_put(p, &m, 1), TX_RETRY_BROKER);       /* not open: nothing sent */
+    TT_EQ_INT(mqpub_put(p, &m, 1), TX_RETRY_BROKER); /* not open: nothing sent */
     TT_EQ_INT(mqpub_ready(p), TX_RETRY_BROKER);
     TT_EQ_INT(mqpub_send(p, &m, 1, 1000), TX_RETRY_BROKER);
     TT_ASSERT(mqpub_conn(p) == NULL);
-    mqpub_poll(p);                                         /* harmless when closed */
+    mqpub_poll(p); /* harmless when closed */
     mqpub_free(p);
     mqpub_free(NULL);
 }
@@ -26,7 +26,7 @@ TT_TEST(pause_after_a_failed_open)
 
     TT_EQ_INT(mqpub_ready(p), TX_RETRY_BROKER);
     int64_t t0 = timeutil_mono_ms();
-    for (int i = 0; i < 100; i++)                          /* within the pause: no attempt */
+    for (int i = 0; i < 100; i++) /* within the pause: no attempt */
         TT_EQ_INT(mqpub_ready(p), TX_RETRY_BROKER);
     TT_ASSERT(timeutil_mono_ms() - t0 < 1000);
     mqpub_free(p);

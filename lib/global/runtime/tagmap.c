@@ -5,17 +5,17 @@
 #include <string.h>
 
 struct tm_group {
-    uint64_t broker;            /* the broker's delivery tag */
-    uint64_t first;             /* local tag of part 0 */
-    int nparts, left;           /* parts, parts not yet settled */
-    int acked;                  /* the broker ack was sent */
-    unsigned char *done;        /* per part; NULL for one part */
+    uint64_t broker;     /* the broker's delivery tag */
+    uint64_t first;      /* local tag of part 0 */
+    int nparts, left;    /* parts, parts not yet settled */
+    int acked;           /* the broker ack was sent */
+    unsigned char *done; /* per part; NULL for one part */
 };
 
 struct tagmap {
-    struct tm_group *g;         /* g[head..len): in hand, ascending */
+    struct tm_group *g; /* g[head..len): in hand, ascending */
     int head, len, cap;
-    uint64_t next;              /* next local tag */
+    uint64_t next; /* next local tag */
     tagmap_ack_fn fn;
     void *ctx;
 };

@@ -36,13 +36,13 @@ TT_TEST(split_message_acked_when_every_part_is)
     struct tagmap *tm = tagmap_new(rec, NULL);
 
     acks[0] = 0;
-    TT_EQ_INT((int)tagmap_add(tm, 5, 3), 1);    /* parts 1, 2, 3 */
+    TT_EQ_INT((int)tagmap_add(tm, 5, 3), 1); /* parts 1, 2, 3 */
     TT_EQ_INT((int)tagmap_add(tm, 6, 1), 4);
     tagmap_ack(tm, 1);
     tagmap_ack(tm, 3);
     TT_EQ_STR(acks, "");
-    tagmap_ack(tm, 3);                           /* repeated: ignored */
-    tagmap_ack(tm, 99);                          /* unknown: ignored */
+    tagmap_ack(tm, 3);  /* repeated: ignored */
+    tagmap_ack(tm, 99); /* unknown: ignored */
     TT_EQ_STR(acks, "");
     tagmap_ack(tm, 2);
     TT_EQ_STR(acks, "5+");
@@ -57,13 +57,13 @@ TT_TEST(part_in_hand_does_not_hold_back_later_messages)
     struct tagmap *tm = tagmap_new(rec, NULL);
 
     acks[0] = 0;
-    tagmap_add(tm, 1, 2);                        /* 1, 2 */
-    tagmap_add(tm, 2, 1);                        /* 3 */
-    tagmap_add(tm, 3, 2);                        /* 4, 5 */
+    tagmap_add(tm, 1, 2); /* 1, 2 */
+    tagmap_add(tm, 2, 1); /* 3 */
+    tagmap_add(tm, 3, 2); /* 4, 5 */
     tagmap_ack(tm, 2);
     tagmap_ack(tm, 3);
-    TT_EQ_STR(acks, "2");                        /* single ack behind part 1 */
-    tagmap_ack_upto(tm, 5);                      /* settles 1, 4, 5 */
+    TT_EQ_STR(acks, "2");   /* single ack behind part 1 */
+    tagmap_ack_upto(tm, 5); /* settles 1, 4, 5 */
     TT_EQ_STR(acks, "2 3+");
     TT_EQ_INT(tagmap_pending(tm), 0);
     tagmap_free(tm);
@@ -74,18 +74,18 @@ TT_TEST(multiple_ack_never_names_an_acked_tag)
     struct tagmap *tm = tagmap_new(rec, NULL);
 
     acks[0] = 0;
-    tagmap_add(tm, 1, 2);                        /* 1, 2 */
-    tagmap_add(tm, 2, 1);                        /* 3 */
+    tagmap_add(tm, 1, 2); /* 1, 2 */
+    tagmap_add(tm, 2, 1); /* 3 */
     tagmap_ack(tm, 3);
     TT_EQ_STR(acks, "2");
     tagmap_ack(tm, 1);
-    tagmap_ack(tm, 2);                           /* front run 1, 2 settled: 2 is acked */
+    tagmap_ack(tm, 2); /* front run 1, 2 settled: 2 is acked */
     TT_EQ_STR(acks, "2 1+");
     TT_EQ_INT(tagmap_pending(tm), 0);
-    tagmap_add(tm, 3, 1);                        /* 4 */
-    tagmap_add(tm, 4, 1);                        /* 5 */
+    tagmap_add(tm, 3, 1); /* 4 */
+    tagmap_add(tm, 4, 1); /* 5 */
     tagmap_ack(tm, 5);
-    tagmap_ack_upto(tm, 5);                      /* 3 unacked, 4 acked: "3+" */
+    tagmap_ack_upto(tm, 5); /* 3 unacked, 4 acked: "3+" */
     TT_EQ_STR(acks, "2 1+ 4 3+");
     tagmap_free(tm);
 }
@@ -95,16 +95,16 @@ TT_TEST(upto_inside_a_message_and_reset)
     struct tagmap *tm = tagmap_new(rec, NULL);
 
     acks[0] = 0;
-    tagmap_add(tm, 7, 4);                        /* 1..4 */
+    tagmap_add(tm, 7, 4); /* 1..4 */
     tagmap_ack_upto(tm, 2);
     TT_EQ_STR(acks, "");
     tagmap_ack(tm, 4);
     tagmap_ack_upto(tm, 3);
     TT_EQ_STR(acks, "7+");
-    tagmap_add(tm, 8, 2);                        /* 5, 6 */
+    tagmap_add(tm, 8, 2); /* 5, 6 */
     tagmap_reset(tm);
     TT_EQ_INT(tagmap_pending(tm), 0);
-    tagmap_ack_upto(tm, 6);                      /* stale: nothing */
+    tagmap_ack_upto(tm, 6); /* stale: nothing */
     TT_EQ_STR(acks, "7+");
     /* local tags go on ascending after a reset */
     TT_EQ_INT((int)tagmap_add(tm, 1, 1), 7);
@@ -130,5 +130,5 @@ TT_TEST(many_messages_compact)
 
 TT_MAIN(TT_CASE(single_parts_ack_in_order), TT_CASE(split_message_acked_when_every_part_is),
         TT_CASE(part_in_hand_does_not_hold_back_later_messages),
-        TT_CASE(multiple_ack_never_names_an_acked_tag),
-        TT_CASE(upto_inside_a_message_and_reset), TT_CASE(many_messages_compact))
+        TT_CASE(multiple_ack_never_names_an_acked_tag), TT_CASE(upto_inside_a_message_and_reset),
+        TT_CASE(many_messages_compact))

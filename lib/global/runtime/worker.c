@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WORKER_IDLE_MS 500          /* longest wait for news with nothing awaiting */
-#define WORKER_AWAIT_MS 50          /* with outputs awaiting their confirms */
+#define WORKER_IDLE_MS 500 /* longest wait for news with nothing awaiting */
+#define WORKER_AWAIT_MS 50 /* with outputs awaiting their confirms */
 
 struct worker_params worker_p;
 struct worker *worker_w;
@@ -30,10 +30,10 @@ int worker_inflight;
 static pthread_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t qcond = PTHREAD_COND_INITIALIZER;
 static struct job *todo_head, *todo_tail, *done_head;
-static int pool_closing;        /* under qlock: the threads may exit */
+static int pool_closing; /* under qlock: the threads may exit */
 static int nthreads;
 static pthread_t *threads;
-static int wake_fd = -1;        /* eventfd: a handler finished a job */
+static int wake_fd = -1; /* eventfd: a handler finished a job */
 
 int worker_stopping(void)
 {
@@ -58,8 +58,8 @@ void worker_job_reason(struct job *job, const char *fmt, ...)
     va_end(ap);
 }
 
-void worker_job_publish(struct job *job, const char *exchange, const char *key,
-                 const char *cc, char *body, size_t len)
+void worker_job_publish(struct job *job, const char *exchange, const char *key, const char *cc,
+                        char *body, size_t len)
 {
     struct job_out *o;
 
@@ -347,22 +347,56 @@ static struct cfg_param *skeleton_table(const struct worker *w)
     int i = 0;
 
     snprintf(conc, sizeof(conc), "%d", w->default_concurrency > 0 ? w->default_concurrency : 1);
-    own[i++] = (struct cfg_param){xasprintf("%s_concurrency", w->name), CFG_INT,
-                                  &worker_p.concurrency, xstrdup(conc), 1, 1024, 0,
-                                  "handler threads", 0, 0};
-    own[i++] = (struct cfg_param){xasprintf("%s_retry_schedule", w->name), CFG_STR,
+    own[i++] = (struct cfg_param){xasprintf("%s_concurrency", w->name),
+                                  CFG_INT,
+                                  &worker_p.concurrency,
+                                  xstrdup(conc),
+                                  1,
+                                  1024,
+                                  0,
+                                  "handler threads",
+                                  0,
+                                  0};
+    own[i++] = (struct cfg_param){xasprintf("%s_retry_schedule", w->name),
+                                  CFG_STR,
                                   &worker_p.schedule,
                                   w->default_schedule ? w->default_schedule : "10s,1m,5m,15m,1h",
-                                  0, 0, 0, "retry delays; the last repeats", 0, 0};
-    own[i++] = (struct cfg_param){xasprintf("%s_max_age", w->name), CFG_TIME, &worker_p.max_age,
-                                  w->default_max_age ? w->default_max_age : "2d", 1000,
-                                  45LL * 86400000, 0, "give up retrying after this age", 0, 0};
-    own[i++] = (struct cfg_param){xasprintf("%s_max_attempts", w->name), CFG_INT,
-                                  &worker_p.max_attempts, "0", 0, 1000000, 0,
-                                  "give up after this many tries (0: by age only)", 0, 0};
-    own[i++] = (struct cfg_param){xasprintf("%s_confirm_timeout", w->name), CFG_TIME,
-                                  &worker_p.confirm_timeout, "30s", 100, 600000, 0,
-                                  "wait for broker confirms", 0, 0};
+                                  0,
+                                  0,
+                                  0,
+                                  "retry delays; the last repeats",
+                                  0,
+                                  0};
+    own[i++] = (struct cfg_param){xasprintf("%s_max_age", w->name),
+                                  CFG_TIME,
+                                  &worker_p.max_age,
+                                  w->default_max_age ? w->default_max_age : "2d",
+                                  1000,
+                                  45LL * 86400000,
+                                  0,
+                                  "give up retrying after this age",
+                                  0,
+                                  0};
+    own[i++] = (struct cfg_param){xasprintf("%s_max_attempts", w->name),
+                                  CFG_INT,
+                                  &worker_p.max_attempts,
+                                  "0",
+                                  0,
+                                  1000000,
+                                  0,
+                                  "give up after this many tries (0: by age only)",
+                                  0,
+                                  0};
+    own[i++] = (struct cfg_param){xasprintf("%s_confirm_timeout", w->name),
+                                  CFG_TIME,
+                                  &worker_p.confirm_timeout,
+                                  "30s",
+                                  100,
+                                  600000,
+                                  0,
+                                  "wait for broker confirms",
+                                  0,
+                                  0};
     own[i] = (struct cfg_param){0};
     return batchloop_table(w->name, own, w->queue ? w->queue : w->name, "0", 0,
                            "prefetch (0: 2 x concurrency, at least 16)", NULL);

@@ -56,48 +56,48 @@ struct job_out {
     char exchange[32];
     char key[128];
     char cc[ENVELOPE_STAGE_MAX];
-    char dead_reason[160];      /* dead letters: why */
+    char dead_reason[160]; /* dead letters: why */
     char *body;
     size_t len;
-    int parts;                  /* events packed into body (a JSON array when > 1) */
+    int parts; /* events packed into body (a JSON array when > 1) */
 };
 
 struct job {
-    struct envelope env;        /* the input, decoded */
-    struct mq_delivery dlv;     /* the broker delivery */
-    unsigned epoch;             /* the runtime's consumer epoch of dlv */
-    void *ctx;                  /* the handler thread's context */
+    struct envelope env;    /* the input, decoded */
+    struct mq_delivery dlv; /* the broker delivery */
+    unsigned epoch;         /* the runtime's consumer epoch of dlv */
+    void *ctx;              /* the handler thread's context */
     enum tx_code code;
-    char reason[512];           /* first failure reason wins */
-    int64_t retry_after_ms;     /* handler's wish for RETRY; 0: schedule */
-    int count_attempt;          /* RETRY counts as an attempt (default 1) */
-    int sync_confirm;           /* handler: confirm and ack this job before taking
+    char reason[512];       /* first failure reason wins */
+    int64_t retry_after_ms; /* handler's wish for RETRY; 0: schedule */
+    int count_attempt;      /* RETRY counts as an attempt (default 1) */
+    int sync_confirm;       /* handler: confirm and ack this job before taking
                                    another (a job that continues itself through
                                    its own queue must never have two rounds
                                    unacked at once) */
     int64_t started_ms;
-    uint64_t confirm_seq;       /* skeleton: publisher tag of the last output */
-    int64_t published_ms;       /* skeleton: when the outputs were published */
+    uint64_t confirm_seq; /* skeleton: publisher tag of the last output */
+    int64_t published_ms; /* skeleton: when the outputs were published */
     struct job_out *outs;
     int nouts, capouts;
-    int sealed;                 /* outputs before this index take no more packed
+    int sealed; /* outputs before this index take no more packed
                                    events (worker_job_mark) */
     struct job *next;
 };
 
 struct worker {
-    const char *name;                 /* program name, log prefix, param prefix */
-    const char *queue;                /* default queue: the name */
-    struct cfg_param *params;         /* the program's own parameters, or NULL */
+    const char *name;         /* program name, log prefix, param prefix */
+    const char *queue;        /* default queue: the name */
+    struct cfg_param *params; /* the program's own parameters, or NULL */
     int default_concurrency;
-    const char *default_schedule;     /* e.g. "5m,10m,20m,40m,1h" */
-    const char *default_max_age;      /* e.g. "2d" */
+    const char *default_schedule; /* e.g. "5m,10m,20m,40m,1h" */
+    const char *default_max_age;  /* e.g. "2d" */
     /* this stage may be the first of a slip: the skeleton applies the
      * first-stage rule (worker_job_run) with this grace, the program's
      * own parameter; NULL: the stage is never first */
     const int64_t *first_stage_grace;
-    int (*init)(void);                /* after configuration; non-zero: fatal */
-    void *(*thread_init)(void);       /* per handler thread */
+    int (*init)(void);          /* after configuration; non-zero: fatal */
+    void *(*thread_init)(void); /* per handler thread */
     void (*thread_done)(void *ctx);
     enum tx_code (*handle)(struct job *job);
     /* retry budget used up: queue final events; the input is then acked */
@@ -129,11 +129,10 @@ void worker_job_derive(struct job *job, const char *type, struct envelope *out);
 #define WORKER_EVENTS_PER_MESSAGE 100
 void worker_job_event(struct job *job, const struct tx_event *ev);
 /* worker_job_publish - queue a raw publish. Ownership: steals body. */
-void worker_job_publish(struct job *job, const char *exchange, const char *key,
-                 const char *cc, char *body, size_t len);
+void worker_job_publish(struct job *job, const char *exchange, const char *key, const char *cc,
+                        char *body, size_t len);
 /* worker_job_reason - record why (first call wins) */
-void worker_job_reason(struct job *job, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void worker_job_reason(struct job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* worker_job_log_id - the rid, else the job id */
 const char *worker_job_log_id(const struct job *job);
 

@@ -71,8 +71,13 @@ static enum tx_code publish_outputs(struct job *j)
 
     for (int i = 0; i < j->nouts; i++) {
         struct job_out *o = &j->outs[i];
-        struct mqpub_msg m = {o->exchange, o->key, o->cc[0] ? o->cc : NULL,
-                              o->dead_reason[0] ? o->dead_reason : NULL, o->body, o->len, NULL};
+        struct mqpub_msg m = {o->exchange,
+                              o->key,
+                              o->cc[0] ? o->cc : NULL,
+                              o->dead_reason[0] ? o->dead_reason : NULL,
+                              o->body,
+                              o->len,
+                              NULL};
         if (mqpub_put(pub, &m, 1) != TX_OK)
             return TX_RETRY_BROKER;
     }
@@ -158,7 +163,8 @@ void worker_confirm_finish(struct job *list)
         int sync = list->sync_confirm;
         await_job(list);
         if (sync) {
-            if (mq_wait_confirms(mqpub_conn(batchloop_pub()), (int)worker_p.confirm_timeout) != TX_OK)
+            if (mq_wait_confirms(mqpub_conn(batchloop_pub()), (int)worker_p.confirm_timeout) !=
+                TX_OK)
                 republish_awaiting();
             worker_confirm_process();
         }

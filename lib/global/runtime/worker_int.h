@@ -10,15 +10,15 @@
 
 /* the skeleton's parameters, named after the program at run time */
 struct worker_params {
-    char *schedule;                     /* <prog>_retry_schedule */
+    char *schedule; /* <prog>_retry_schedule */
     long long concurrency, max_attempts;
     int64_t max_age, confirm_timeout;
-    struct delaytier_schedule sched;    /* schedule, parsed */
+    struct delaytier_schedule sched; /* schedule, parsed */
 };
 
 extern struct worker_params worker_p;
-extern struct worker *worker_w;         /* the program */
-extern int worker_inflight;             /* delivered and not yet acked or dropped */
+extern struct worker *worker_w; /* the program */
+extern int worker_inflight;     /* delivered and not yet acked or dropped */
 
 /* worker_drop_job - free a job and its outputs (not acked: the broker returns it) */
 void worker_drop_job(struct job *job);

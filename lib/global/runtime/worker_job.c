@@ -15,7 +15,7 @@ struct db *worker_job_db(const struct job *job)
 {
     struct db_conf c;
 
-    (void)job;                  /* the handle is the calling thread's */
+    (void)job; /* the handle is the calling thread's */
     txconf_db(&c);
     return db_thread(&c, 1);
 }
@@ -55,8 +55,10 @@ int worker_job_expire(const struct worker *w, struct job *job)
                      worker_job_log_id(job));
         else
             msg_warn("%s: discarded: the acceptance record could not be checked in time%s",
-                     worker_job_log_id(job), t > 0 ? " (tombstone written)" : " (no tombstone: "
-                     "database unreachable)");
+                     worker_job_log_id(job),
+                     t > 0 ? " (tombstone written)"
+                           : " (no tombstone: "
+                             "database unreachable)");
         return 1;
     }
     if (w->expired == NULL)

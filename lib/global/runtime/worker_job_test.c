@@ -104,7 +104,7 @@ TT_TEST(events_after_a_mark_never_join_a_message_before_it)
     size_t mark = worker_job_mark(job);
     event(job, "r2", "PROCESSING_STARTED");
     event(job, "r3", "PROCESSING_STARTED");
-    TT_EQ_INT(job->nouts, 2);           /* r2 and r3 packed together, after the mark */
+    TT_EQ_INT(job->nouts, 2); /* r2 and r3 packed together, after the mark */
     TT_EQ_INT(job->outs[0].parts, 1);
     TT_EQ_INT(job->outs[1].parts, 2);
     worker_job_rollback(job, mark);
@@ -128,7 +128,7 @@ TT_TEST(rollback_to_an_older_mark_keeps_the_older_seal)
     worker_job_rollback(job, m1);
     TT_EQ_INT(job->nouts, 1);
     event(job, "r4", "PROCESSING_STARTED");
-    TT_EQ_INT(job->nouts, 2);           /* r4 did not join r1's message */
+    TT_EQ_INT(job->nouts, 2); /* r4 did not join r1's message */
     worker_job_rollback(job, m1);
     TT_EQ_INT(job->nouts, 1);
     TT_EQ_INT(job->outs[0].parts, 1);
@@ -234,13 +234,13 @@ TT_TEST(expiry_goes_to_the_hook_or_to_the_dead_letters)
 TT_TEST(a_first_stage_job_that_never_started_is_the_skeletons_at_expiry)
 {
     int64_t grace = 60000;
-    struct worker w = {.name = "t", .handle = handle_ok, .expired = expired_hook,
-                       .first_stage_grace = &grace};
+    struct worker w = {
+        .name = "t", .handle = handle_ok, .expired = expired_hook, .first_stage_grace = &grace};
     struct job *fresh = new_job("job", "{\"entry\":\"rest\"}");
     struct job *started = new_job("job", "{\"entry\":\"rest\",\"started\":true}");
 
     no_database();
-    TT_EQ_INT(worker_job_expire(&w, fresh), 1);     /* logged: no tombstone, no database */
+    TT_EQ_INT(worker_job_expire(&w, fresh), 1); /* logged: no tombstone, no database */
     TT_EQ_INT(expired_calls, 0);
     TT_EQ_INT(fresh->nouts, 0);
     TT_EQ_INT(worker_job_expire(&w, started), 1);

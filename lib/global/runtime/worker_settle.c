@@ -26,8 +26,8 @@ void worker_settle_dead(struct job *job, const char *why)
     char *body = xmemdup(job->dlv.body ? job->dlv.body : "", job->dlv.len + 1);
 
     worker_job_publish(job, MQ_EXCHANGE_DEAD, "", NULL, body, job->dlv.len);
-    snprintf(job->outs[job->nouts - 1].dead_reason,
-             sizeof(job->outs[job->nouts - 1].dead_reason), "%s: %s", worker_w->name, why);
+    snprintf(job->outs[job->nouts - 1].dead_reason, sizeof(job->outs[job->nouts - 1].dead_reason),
+             "%s: %s", worker_w->name, why);
     msg_warn("%s: status=dead-letter (%s)", worker_job_log_id(job), why);
     metrics_count("txmail_jobs_total", "outcome", "dead", 1);
 }
@@ -61,7 +61,8 @@ static void settle_retry(struct job *job)
                                             : delaytier_delay(&worker_p.sched, job->env.attempt);
 
     if ((worker_p.max_attempts && job->env.attempt + 1 >= worker_p.max_attempts) ||
-        (job->env.created_ms && timeutil_now_ms() + delay > job->env.created_ms + worker_p.max_age)) {
+        (job->env.created_ms &&
+         timeutil_now_ms() + delay > job->env.created_ms + worker_p.max_age)) {
         metrics_count("txmail_jobs_total", "outcome", "expired", 1);
         msg_info("%s: stage=%s attempt=%d status=expired (%s)", worker_job_log_id(job),
                  envelope_stage(&job->env), job->env.attempt, why(job));
@@ -82,8 +83,8 @@ void worker_settle(struct job *job)
     case TX_DISP_OK:
         metrics_count("txmail_jobs_total", "outcome", "ok", 1);
         msg_info("%s: stage=%s attempt=%d status=ok%s%s%s", worker_job_log_id(job),
-                 envelope_stage(&job->env), job->env.attempt,
-                 job->reason[0] ? " (" : "", job->reason, job->reason[0] ? ")" : "");
+                 envelope_stage(&job->env), job->env.attempt, job->reason[0] ? " (" : "",
+                 job->reason, job->reason[0] ? ")" : "");
         break;
     case TX_DISP_RETRY:
         settle_retry(job);
@@ -98,7 +99,7 @@ void worker_settle(struct job *job)
         }
         break;
     case TX_DISP_FATAL:
-        msg_fatal("%s: stage=%s status=fatal (%s); exiting without ack",
-                  worker_job_log_id(job), envelope_stage(&job->env), why(job));
+        msg_fatal("%s: stage=%s status=fatal (%s); exiting without ack", worker_job_log_id(job),
+                  envelope_stage(&job->env), why(job));
     }
 }

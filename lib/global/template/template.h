@@ -43,9 +43,9 @@
 
 #define TEMPLATE_MAX_DEPTH 32
 #define TEMPLATE_MAX_ELEMENTS 50000
-#define TEMPLATE_MAX_VARS 100000           /* as many as loop iterations */
+#define TEMPLATE_MAX_VARS 100000 /* as many as loop iterations */
 #define TEMPLATE_MAX_VARS_BYTES 1048576
-#define TEMPLATE_MAX_VARS_DEPTH 64        /* a JobRequest's nesting (contract §4.1) */
+#define TEMPLATE_MAX_VARS_DEPTH 64 /* a JobRequest's nesting (contract §4.1) */
 #define TEMPLATE_MAX_LOOPS 100000L
 #define TEMPLATE_MAX_OUTPUT 1048576
 #define TEMPLATE_ERR_MAX 512
@@ -53,9 +53,9 @@
 struct template;
 
 struct template_opts {
-    int auto_escape_html;   /* escape every interpolation as ?html would */
-    size_t max_output;      /* 0: TEMPLATE_MAX_OUTPUT */
-    long max_loops;         /* 0: TEMPLATE_MAX_LOOPS */
+    int auto_escape_html; /* escape every interpolation as ?html would */
+    size_t max_output;    /* 0: TEMPLATE_MAX_OUTPUT */
+    long max_loops;       /* 0: TEMPLATE_MAX_LOOPS */
 };
 
 /*
@@ -64,8 +64,8 @@ struct template_opts {
  * template_free) and 0 is returned; on a syntax error -1 with the
  * message in err. Ownership: *out is new; src is copied.
  */
-int template_parse(const char *src, size_t len, const char *part,
-                   struct template **out, char *err, size_t errsz);
+int template_parse(const char *src, size_t len, const char *part, struct template **out, char *err,
+                   size_t errsz);
 
 /*
  * template_render - render t with the variables of vars (a JSON object,
@@ -73,9 +73,8 @@ int template_parse(const char *src, size_t len, const char *part,
  * contract's description in err (out is then truncated back to its
  * length before the call). Ownership: vars is borrowed.
  */
-int template_render(const struct template *t, json_t *vars,
-                    const struct template_opts *opts, struct buf *out,
-                    char *err, size_t errsz);
+int template_render(const struct template *t, json_t *vars, const struct template_opts *opts,
+                    struct buf *out, char *err, size_t errsz);
 
 /* template_free - release a parsed template (NULL is fine) */
 void template_free(struct template *t);

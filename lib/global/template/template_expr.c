@@ -92,7 +92,8 @@ static struct texpr *parse_string(struct parser *p)
         char c = p->s[p->pos];
 
         if (c == '$' && peek(p, 1) == '{') {
-            template_parse_error(p, p->pos, "interpolation inside a string literal is not supported");
+            template_parse_error(p, p->pos,
+                                 "interpolation inside a string literal is not supported");
             return NULL;
         }
         if (c != '\\') {
@@ -103,19 +104,45 @@ static struct texpr *parse_string(struct parser *p)
         int e = peek(p, 1);
         p->pos += 2;
         switch (e) {
-        case '"': out[n++] = '"'; break;
-        case '\'': out[n++] = '\''; break;
-        case '\\': out[n++] = '\\'; break;
-        case 'n': out[n++] = '\n'; break;
-        case 'r': out[n++] = '\r'; break;
-        case 't': out[n++] = '\t'; break;
-        case 'f': out[n++] = '\f'; break;
-        case 'b': out[n++] = '\b'; break;
-        case 'l': out[n++] = '<'; break;
-        case 'g': out[n++] = '>'; break;
-        case 'a': out[n++] = '&'; break;
-        case '{': out[n++] = '{'; break;
-        case '=': out[n++] = '='; break;
+        case '"':
+            out[n++] = '"';
+            break;
+        case '\'':
+            out[n++] = '\'';
+            break;
+        case '\\':
+            out[n++] = '\\';
+            break;
+        case 'n':
+            out[n++] = '\n';
+            break;
+        case 'r':
+            out[n++] = '\r';
+            break;
+        case 't':
+            out[n++] = '\t';
+            break;
+        case 'f':
+            out[n++] = '\f';
+            break;
+        case 'b':
+            out[n++] = '\b';
+            break;
+        case 'l':
+            out[n++] = '<';
+            break;
+        case 'g':
+            out[n++] = '>';
+            break;
+        case 'a':
+            out[n++] = '&';
+            break;
+        case '{':
+            out[n++] = '{';
+            break;
+        case '=':
+            out[n++] = '=';
+            break;
         case 'x': {
             unsigned cp = 0;
             int digits = 0, h;
@@ -126,7 +153,8 @@ static struct texpr *parse_string(struct parser *p)
                 digits++;
             }
             if (digits == 0 || (cp >= 0xd800 && cp <= 0xdfff)) {
-                template_parse_error(p, p->pos - 2 - (size_t)digits, "invalid escape in string literal");
+                template_parse_error(p, p->pos - 2 - (size_t)digits,
+                                     "invalid escape in string literal");
                 return NULL;
             }
             /* \xHHHH is at most 6 source bytes, at most 3 encoded bytes */
@@ -249,10 +277,16 @@ static const struct {
     const char *name;
     int id;
 } builtins[] = {
-    {"html", TB_HTML}, {"url", TB_URL}, {"upper_case", TB_UPPER},
-    {"lower_case", TB_LOWER}, {"cap_first", TB_CAP_FIRST}, {"no_esc", TB_NO_ESC},
+    {"html", TB_HTML},
+    {"url", TB_URL},
+    {"upper_case", TB_UPPER},
+    {"lower_case", TB_LOWER},
+    {"cap_first", TB_CAP_FIRST},
+    {"no_esc", TB_NO_ESC},
     /* FreeMarker's camelCase spellings of the same built-ins */
-    {"upperCase", TB_UPPER}, {"lowerCase", TB_LOWER}, {"capFirst", TB_CAP_FIRST},
+    {"upperCase", TB_UPPER},
+    {"lowerCase", TB_LOWER},
+    {"capFirst", TB_CAP_FIRST},
     {"noEsc", TB_NO_ESC},
 };
 

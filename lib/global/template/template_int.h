@@ -16,55 +16,63 @@
 #define TPL_MAX_EXPR_HEIGHT 200
 
 enum tpl_builtin {
-    TB_HTML = 1, TB_URL, TB_UPPER, TB_LOWER, TB_CAP_FIRST, TB_NO_ESC,
+    TB_HTML = 1,
+    TB_URL,
+    TB_UPPER,
+    TB_LOWER,
+    TB_CAP_FIRST,
+    TB_NO_ESC,
 };
 
 enum texpr_kind {
-    TE_VAR,         /* name */
-    TE_MEMBER,      /* a.name */
-    TE_STR,         /* string literal (decoded) */
-    TE_NUM,         /* number literal */
-    TE_BOOL,        /* true / false */
-    TE_PAREN,       /* (a) */
-    TE_BUILTIN,     /* a?builtin */
-    TE_DEFAULT,     /* a!b, or a! (b NULL) */
-    TE_NOT,         /* !a */
-    TE_AND, TE_OR, TE_EQ, TE_NE,
+    TE_VAR,     /* name */
+    TE_MEMBER,  /* a.name */
+    TE_STR,     /* string literal (decoded) */
+    TE_NUM,     /* number literal */
+    TE_BOOL,    /* true / false */
+    TE_PAREN,   /* (a) */
+    TE_BUILTIN, /* a?builtin */
+    TE_DEFAULT, /* a!b, or a! (b NULL) */
+    TE_NOT,     /* !a */
+    TE_AND,
+    TE_OR,
+    TE_EQ,
+    TE_NE,
 };
 
 struct texpr {
     enum texpr_kind kind;
-    size_t off;             /* source offset of the expression (path start) */
+    size_t off; /* source offset of the expression (path start) */
     struct texpr *a, *b;
-    const char *name;       /* TE_VAR, TE_MEMBER: identifier; TE_STR: text */
+    const char *name; /* TE_VAR, TE_MEMBER: identifier; TE_STR: text */
     size_t len;
-    int builtin;            /* TE_BUILTIN */
-    int is_int;             /* TE_NUM */
+    int builtin; /* TE_BUILTIN */
+    int is_int;  /* TE_NUM */
     long long ival;
     double dval;
-    int bval;               /* TE_BOOL */
-    int height;             /* of this expression tree (bounded) */
+    int bval;   /* TE_BOOL */
+    int height; /* of this expression tree (bounded) */
 };
 
 enum tnode_kind { TN_TEXT, TN_INTERP, TN_IF, TN_LIST };
 
 struct tbranch {
-    struct texpr *cond;     /* NULL: <#else> */
+    struct texpr *cond; /* NULL: <#else> */
     struct tnode *body;
     struct tbranch *next;
 };
 
 struct tnode {
     enum tnode_kind kind;
-    size_t off;             /* source offset (the "${" or "<#") */
+    size_t off; /* source offset (the "${" or "<#") */
     struct tnode *next;
-    const char *text;       /* TN_TEXT: points into the template's source copy */
+    const char *text; /* TN_TEXT: points into the template's source copy */
     size_t len;
-    struct texpr *expr;     /* TN_INTERP; TN_LIST: the sequence */
+    struct texpr *expr;       /* TN_INTERP; TN_LIST: the sequence */
     struct tbranch *branches; /* TN_IF */
-    const char *var;        /* TN_LIST: loop variable */
+    const char *var;          /* TN_LIST: loop variable */
     size_t varlen;
-    struct tnode *body;     /* TN_LIST */
+    struct tnode *body; /* TN_LIST */
 };
 
 /* every allocation of a template lives in its arena, freed at once */
@@ -74,7 +82,8 @@ struct tarena_block {
     char data[];
 };
 
-struct template {
+struct template
+{
     char *src;
     size_t srclen;
     char part[32];
@@ -92,14 +101,14 @@ enum tval_type { TV_MISSING, TV_EMPTY, TV_STR, TV_INT, TV_REAL, TV_BOOL, TV_ARRA
 
 struct tval {
     enum tval_type type;
-    const char *s;          /* TV_STR */
+    const char *s; /* TV_STR */
     size_t len;
-    char *owned;            /* TV_STR: s is owned (xfree) */
+    char *owned; /* TV_STR: s is owned (xfree) */
     long long i;
     double d;
     int b;
-    json_t *j;              /* TV_ARRAY, TV_OBJECT: borrowed */
-    int markup;             /* escaped already, or ?no_esc: never auto-escaped */
+    json_t *j;                /* TV_ARRAY, TV_OBJECT: borrowed */
+    int markup;               /* escaped already, or ?no_esc: never auto-escaped */
     const struct texpr *miss; /* TV_MISSING: the reference that was missing */
 };
 
@@ -116,7 +125,7 @@ int template_value_equal(const struct tval *a, const struct tval *b);
  * and objects.
  */
 int template_value_scalar_text(const struct tval *v, char *scratch, size_t scratchsz,
-                     const char **s, size_t *len);
+                               const char **s, size_t *len);
 /* template_format_number - shortest round-trip "computer form" of d into out */
 char *template_format_number(char *out, size_t outsz, double d);
 

@@ -157,8 +157,7 @@ static int lex_end(struct parser *p)
         template_parse_error(p, start, "unexpected </#%s>", kind == PT_IF ? "if" : "list");
         return -1;
     }
-    if (expect_close(p, kind == PT_IF ? "unterminated </#if>" : "unterminated </#list>",
-                     start) < 0)
+    if (expect_close(p, kind == PT_IF ? "unterminated </#if>" : "unterminated </#list>", start) < 0)
         return -1;
     p->depth--;
     add_tok(p, kind == PT_IF ? PT_END_IF : PT_END_LIST, start, p->pos);
@@ -238,7 +237,8 @@ int template_lex_source(struct parser *p)
             size_t n = ident_len(p, at);
             char what[80];
             msg_printable(what, sizeof(what), p->s + at, n > 40 ? 40 : n);
-            template_parse_error(p, start, "unsupported directive <%s@%s>", s[1] == '/' ? "/" : "", what);
+            template_parse_error(p, start, "unsupported directive <%s@%s>", s[1] == '/' ? "/" : "",
+                                 what);
             return -1;
         }
         }

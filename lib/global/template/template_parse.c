@@ -111,8 +111,8 @@ static void token_preview(struct parser *p, size_t off, char *out, size_t outsz)
         snprintf(out, outsz, "end of template");
         return;
     }
-    if ((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') ||
-        s[0] == '_' || s[0] == '$' || (s[0] >= '0' && s[0] <= '9')) {
+    if ((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_' ||
+        s[0] == '$' || (s[0] >= '0' && s[0] <= '9')) {
         while (n < left && n < 40 &&
                ((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= 'a' && s[n] <= 'z') ||
                 (s[n] >= '0' && s[n] <= '9') || s[n] == '_' || s[n] == '$'))
@@ -315,8 +315,8 @@ static void build(struct parser *p)
     }
 }
 
-int template_parse(const char *src, size_t len, const char *part,
-                   struct template **out, char *err, size_t errsz)
+int template_parse(const char *src, size_t len, const char *part, struct template **out, char *err,
+                   size_t errsz)
 {
     struct template *t = xcalloc(1, sizeof(*t));
     struct parser p;

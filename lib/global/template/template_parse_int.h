@@ -13,8 +13,15 @@
 #include <string.h>
 
 enum ptok_kind {
-    PT_TEXT, PT_INTERP, PT_IF, PT_ELSEIF, PT_ELSE, PT_END_IF, PT_LIST,
-    PT_END_LIST, PT_COMMENT,
+    PT_TEXT,
+    PT_INTERP,
+    PT_IF,
+    PT_ELSEIF,
+    PT_ELSE,
+    PT_END_IF,
+    PT_LIST,
+    PT_END_LIST,
+    PT_COMMENT,
 };
 
 struct ptok {
@@ -26,7 +33,7 @@ struct ptok {
 };
 
 struct open_dir {
-    enum ptok_kind kind;    /* PT_IF or PT_LIST */
+    enum ptok_kind kind; /* PT_IF or PT_LIST */
     size_t off;
     int seen_else;
 };
@@ -46,7 +53,7 @@ struct parser {
     size_t ntoks, captoks;
     struct open_dir stack[TEMPLATE_MAX_DEPTH];
     int depth;
-    size_t nexpr;           /* expression nodes made (TEMPLATE_MAX_ELEMENTS) */
+    size_t nexpr; /* expression nodes made (TEMPLATE_MAX_ELEMENTS) */
 };
 
 /* cursor helpers */

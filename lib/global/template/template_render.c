@@ -53,8 +53,8 @@ static void rerr(struct rctx *c, size_t off, const char *fmt, ...)
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
     template_position(c->t->src, c->t->srclen, off, &line, &col);
-    snprintf(c->err, c->errsz, "%s in %s.template at line %d column %d", what,
-             c->t->part, line, col);
+    snprintf(c->err, c->errsz, "%s in %s.template at line %d column %d", what, c->t->part, line,
+             col);
 }
 
 static void size_error(struct rctx *c)
@@ -62,8 +62,7 @@ static void size_error(struct rctx *c)
     if (c->failed)
         return;
     c->failed = 1;
-    snprintf(c->err, c->errsz, "Rendered %s.template exceeds %zu bytes", c->t->part,
-             c->max_out);
+    snprintf(c->err, c->errsz, "Rendered %s.template exceeds %zu bytes", c->t->part, c->max_out);
 }
 
 /* path - the name of a reference for messages: a.b.c */
@@ -235,8 +234,7 @@ static int eval_default(struct rctx *c, const struct texpr *e, struct tval *v)
         return -1;
     if (v->type != TV_MISSING)
         return 0;
-    if (head(e->a)->kind != TE_PAREN && head(e->a)->kind != TE_DEFAULT &&
-        v->miss != head(e->a))
+    if (head(e->a)->kind != TE_PAREN && head(e->a)->kind != TE_DEFAULT && v->miss != head(e->a))
         return 0; /* an outer part of the reference is missing: not covered */
     if (e->b)
         return eval(c, e->b, v);
@@ -322,10 +320,19 @@ static size_t escaped_len(const char *s, size_t len)
 
     for (size_t i = 0; i < len; i++)
         switch (s[i]) {
-        case '&': n += 4; break;
-        case '<': case '>': n += 3; break;
-        case '"': case '\'': n += 5; break;
-        default: break;
+        case '&':
+            n += 4;
+            break;
+        case '<':
+        case '>':
+            n += 3;
+            break;
+        case '"':
+        case '\'':
+            n += 5;
+            break;
+        default:
+            break;
         }
     return n;
 }
@@ -479,8 +486,8 @@ static const char *vars_bounded(json_t *vars)
 {
     struct {
         json_t *j;
-        void *it;               /* objects: the next member */
-        size_t i;               /* arrays: the next element */
+        void *it; /* objects: the next member */
+        size_t i; /* arrays: the next element */
     } st[TEMPLATE_MAX_VARS_DEPTH];
     size_t values = 0, bytes = 0;
     int d = 0;
@@ -525,9 +532,8 @@ static const char *vars_bounded(json_t *vars)
     return NULL;
 }
 
-int template_render(const struct template *t, json_t *vars,
-                    const struct template_opts *opts, struct buf *out,
-                    char *err, size_t errsz)
+int template_render(const struct template *t, json_t *vars, const struct template_opts *opts,
+                    struct buf *out, char *err, size_t errsz)
 {
     const char *over;
 

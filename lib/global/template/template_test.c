@@ -8,10 +8,10 @@
 
 struct golden {
     const char *src;
-    const char *vars;      /* JSON object */
+    const char *vars; /* JSON object */
     int auto_escape;
-    const char *want;      /* output, or NULL when err is expected */
-    const char *err;       /* rendering or syntax error */
+    const char *want; /* output, or NULL when err is expected */
+    const char *err;  /* rendering or syntax error */
 };
 
 /* run - parse src as body and render it; returns output or "ERR:" message */
@@ -135,9 +135,11 @@ TT_TEST(builtins)
         {"${x?url}", "{\"x\":\"a b&c=d/\\u00e9?_-.!~*'()\"}", 0,
          "a%20b%26c%3Dd%2F%C3%A9%3F_-.!~*'()", 0},
         {"${x?upper_case}", "{\"x\":\"stra\\u00dfe \\u00e9t\\u00e9\"}", 0,
-         "STRA\xc3\x9f" "E \xc3\x89T\xc3\x89", 0},
-        {"${x?lower_case}", "{\"x\":\"\\u00c4RGER \\u0130 \\u03a3\"}", 0,
-         "\xc3\xa4rger i \xcf\x83", 0},
+         "STRA\xc3\x9f"
+         "E \xc3\x89T\xc3\x89",
+         0},
+        {"${x?lower_case}", "{\"x\":\"\\u00c4RGER \\u0130 \\u03a3\"}", 0, "\xc3\xa4rger i \xcf\x83",
+         0},
         {"${x?upper_case}", "{\"x\":\"\\u0131 \\u017f \\u03c2 \\u0446 \\u01c6\"}", 0,
          "I S \xce\xa3 \xd0\xa6 \xc7\x84", 0},
         {"${x?cap_first}", "{\"x\":\"  \\u00e9mile zola\"}", 0, "  \xc3\x89mile zola", 0},
@@ -206,8 +208,8 @@ TT_TEST(conditions)
         {"<#if (a || b) && c>x<#else>y</#if>", "{\"a\":1,\"b\":0,\"c\":0}", 0, "y", 0},
         {"<#if !a == b>x<#else>y</#if>", "{\"a\":false,\"b\":true}", 0, "x", 0},
         {"<#if a == \"1\" && b != \"2\">x</#if>", "{\"a\":\"1\",\"b\":\"3\"}", 0, "x", 0},
-        {"<#if x == 1>one<#elseif x == 2>two<#elseif x == 3>three<#else>other</#if>",
-         "{\"x\":2}", 0, "two", 0},
+        {"<#if x == 1>one<#elseif x == 2>two<#elseif x == 3>three<#else>other</#if>", "{\"x\":2}",
+         0, "two", 0},
         {"<#if x == 1>one<#elseif x == 2>two<#else>other</#if>", "{\"x\":9}", 0, "other", 0},
         {"<#if x == 1>one<#elseIf x == 2>two</#if>", "{\"x\":2}", 0, "two", 0},
         {"<#if a>A<#if b>B</#if>C</#if>", "{\"a\":1,\"b\":1}", 0, "ABC", 0},
@@ -223,13 +225,13 @@ TT_TEST(lists)
 {
     static const struct golden g[] = {
         {"<#list items as i>${i},</#list>", "{\"items\":[1,\"b\",true]}", 0, "1,b,true,", 0},
-        {"<#list items as i>${i.name};</#list>",
-         "{\"items\":[{\"name\":\"x\"},{\"name\":\"y\"}]}", 0, "x;y;", 0},
+        {"<#list items as i>${i.name};</#list>", "{\"items\":[{\"name\":\"x\"},{\"name\":\"y\"}]}",
+         0, "x;y;", 0},
         {"<#list items as i>x</#list>", "{\"items\":[]}", 0, "", 0},
         {"<#list o.items as i><#list i as j>${j}</#list>|</#list>",
          "{\"o\":{\"items\":[[1,2],[3]]}}", 0, "12|3|", 0},
-        {"<#list items as name>${name}</#list>${name}",
-         "{\"items\":[\"in\"],\"name\":\"out\"}", 0, "inout", 0},
+        {"<#list items as name>${name}</#list>${name}", "{\"items\":[\"in\"],\"name\":\"out\"}", 0,
+         "inout", 0},
         {"<#list items as i>${i}</#list>${i!\"gone\"}", "{\"items\":[1]}", 0, "1gone", 0},
         {"<#list items as i><#if i.show>${i.v}</#if></#list>",
          "{\"items\":[{\"show\":true,\"v\":1},{\"show\":false,\"v\":2},{\"v\":3}]}", 0, "1", 0},
@@ -292,7 +294,8 @@ TT_TEST(whitespace_stripping)
 TT_TEST(syntax_errors)
 {
     static const struct golden g[] = {
-        {"line1\nline2\n  x   <#if a>\n", NULL, 0, NULL, "SYNTAX:unclosed <#if> at line 3 column 7"},
+        {"line1\nline2\n  x   <#if a>\n", NULL, 0, NULL,
+         "SYNTAX:unclosed <#if> at line 3 column 7"},
         {"<#list a as b>", NULL, 0, NULL, "SYNTAX:unclosed <#list> at line 1 column 1"},
         {"abc ${name", NULL, 0, NULL, "SYNTAX:unclosed ${ at line 1 column 5"},
         {"${name x}", NULL, 0, NULL, "SYNTAX:unexpected \"x\" at line 1 column 8"},
@@ -306,12 +309,15 @@ TT_TEST(syntax_errors)
          "SYNTAX:unexpected <#elseif> at line 1 column 15"},
         {"<#list a as b><#else></#list>", NULL, 0, NULL,
          "SYNTAX:unexpected <#else> at line 1 column 15"},
-        {"<#assign x = 1>", NULL, 0, NULL, "SYNTAX:unsupported directive <#assign> at line 1 column 1"},
-        {"<#include \"x\">", NULL, 0, NULL, "SYNTAX:unsupported directive <#include> at line 1 column 1"},
+        {"<#assign x = 1>", NULL, 0, NULL,
+         "SYNTAX:unsupported directive <#assign> at line 1 column 1"},
+        {"<#include \"x\">", NULL, 0, NULL,
+         "SYNTAX:unsupported directive <#include> at line 1 column 1"},
         {"</#foo>", NULL, 0, NULL, "SYNTAX:unsupported directive </#foo> at line 1 column 1"},
         {"<@macro/>", NULL, 0, NULL, "SYNTAX:unsupported directive <@macro> at line 1 column 1"},
         {"${x?trim}", NULL, 0, NULL, "SYNTAX:unsupported built-in ?trim at line 1 column 4"},
-        {"${x?string(\"0\")}", NULL, 0, NULL, "SYNTAX:unsupported built-in ?string at line 1 column 4"},
+        {"${x?string(\"0\")}", NULL, 0, NULL,
+         "SYNTAX:unsupported built-in ?string at line 1 column 4"},
         {"${x?url('UTF-8')}", NULL, 0, NULL, "SYNTAX:unexpected \"(\" at line 1 column 8"},
         {"${x + 1}", NULL, 0, NULL, "SYNTAX:unexpected \"+\" at line 1 column 5"},
         {"<#if x = 1>y</#if>", NULL, 0, NULL, "SYNTAX:unexpected \"=\" at line 1 column 8"},
@@ -322,7 +328,8 @@ TT_TEST(syntax_errors)
         {"<#list a as>", NULL, 0, NULL,
          "SYNTAX:expected a loop variable name in <#list> at line 1 column 12"},
         {"${\"abc}", NULL, 0, NULL, "SYNTAX:unterminated string literal at line 1 column 3"},
-        {"${\"a\\qb\"}", NULL, 0, NULL, "SYNTAX:invalid escape in string literal at line 1 column 5"},
+        {"${\"a\\qb\"}", NULL, 0, NULL,
+         "SYNTAX:invalid escape in string literal at line 1 column 5"},
         {"${\"${x}\"}", NULL, 0, NULL,
          "SYNTAX:interpolation inside a string literal is not supported at line 1 column 4"},
         {"<#-- never closed", NULL, 0, NULL, "SYNTAX:unclosed comment at line 1 column 1"},
@@ -569,13 +576,14 @@ TT_TEST(parse_once_render_many)
 {
     struct template *t;
     char err[TEMPLATE_ERR_MAX];
-    const char *src = "Dear ${name?cap_first},\n<#list orders as o>\n- ${o.id}: ${o.total}\n</#list>\n";
+    const char *src =
+        "Dear ${name?cap_first},\n<#list orders as o>\n- ${o.id}: ${o.total}\n</#list>\n";
 
     TT_EQ_INT(template_parse(src, strlen(src), "alternative", &t, err, sizeof(err)), 0);
     for (int i = 0; i < 3; i++) {
         struct buf out = BUF_INIT(1 << 20);
-        json_t *v = json_pack("{s:s,s:[{s:i,s:f}]}", "name", i == 0 ? "ann" : "bob", "orders",
-                              "id", i, "total", 9.5);
+        json_t *v = json_pack("{s:s,s:[{s:i,s:f}]}", "name", i == 0 ? "ann" : "bob", "orders", "id",
+                              i, "total", 9.5);
         TT_EQ_INT(template_render(t, v, NULL, &out, err, sizeof(err)), 0);
         char want[128];
         snprintf(want, sizeof(want), "Dear %s,\n- %d: 9.5\n", i == 0 ? "Ann" : "Bob", i);
@@ -597,10 +605,34 @@ TT_TEST(hostile_input)
 {
     /* never crashes on odd bytes: NUL, invalid UTF-8, stray delimiters */
     static const char *const srcs[] = {
-        "\xff\xfe${", "<#", "</#", "<#if", "${\"\\x", "${'", "${a?", "${a.", "${a!",
-        "<#list", "<#list x as", "<#list x as y", "${a!(", "${((((", "<#if !", "${-",
-        "${--1}", "${1.}", "${a!\"x\"!}", "<#--->", "${\"\\xZZ\"}", "<#if a>\xc3",
-        "$${{}}", "<#if (a)>x</#if>", "${a?upper_case?}", "<@", "</@", "<#1>",
+        "\xff\xfe${",
+        "<#",
+        "</#",
+        "<#if",
+        "${\"\\x",
+        "${'",
+        "${a?",
+        "${a.",
+        "${a!",
+        "<#list",
+        "<#list x as",
+        "<#list x as y",
+        "${a!(",
+        "${((((",
+        "<#if !",
+        "${-",
+        "${--1}",
+        "${1.}",
+        "${a!\"x\"!}",
+        "<#--->",
+        "${\"\\xZZ\"}",
+        "<#if a>\xc3",
+        "$${{}}",
+        "<#if (a)>x</#if>",
+        "${a?upper_case?}",
+        "<@",
+        "</@",
+        "<#1>",
     };
     for (size_t i = 0; i < N(srcs); i++) {
         char *got = run(srcs[i], "{\"a\":\"\\u00e9\"}", 0);
@@ -622,6 +654,5 @@ TT_TEST(hostile_input)
 TT_MAIN(TT_CASE(interpolation), TT_CASE(defaults), TT_CASE(builtins), TT_CASE(auto_escape),
         TT_CASE(conditions), TT_CASE(lists), TT_CASE(rendering_errors),
         TT_CASE(whitespace_stripping), TT_CASE(syntax_errors), TT_CASE(nesting_limit),
-        TT_CASE(loop_limit), TT_CASE(output_limit), TT_CASE(element_limit),
-        TT_CASE(vars_limit), TT_CASE(parse_once_render_many),
-        TT_CASE(hostile_input))
+        TT_CASE(loop_limit), TT_CASE(output_limit), TT_CASE(element_limit), TT_CASE(vars_limit),
+        TT_CASE(parse_once_render_many), TT_CASE(hostile_input))

@@ -172,8 +172,8 @@ char *template_format_number(char *out, size_t outsz, double d)
             for (int i = 1; i < nd; i++)
                 res[o++] = digits[i];
         }
-        o += (size_t)snprintf(res + o, sizeof(res) - o, "e%c%d", n - 1 >= 0 ? '+' : '-',
-                              abs(n - 1));
+        o +=
+            (size_t)snprintf(res + o, sizeof(res) - o, "e%c%d", n - 1 >= 0 ? '+' : '-', abs(n - 1));
     }
     res[o] = 0;
     snprintf(out, outsz, "%s", res);
@@ -181,7 +181,7 @@ char *template_format_number(char *out, size_t outsz, double d)
 }
 
 int template_value_scalar_text(const struct tval *v, char *scratch, size_t scratchsz,
-                     const char **s, size_t *len)
+                               const char **s, size_t *len)
 {
     switch (v->type) {
     case TV_STR:
@@ -217,11 +217,21 @@ int template_html_escape(struct buf *out, const char *s, size_t len)
         const char *rep;
 
         switch (s[i]) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&#39;";
+            break;
         default:
             continue;
         }

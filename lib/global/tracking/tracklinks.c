@@ -16,8 +16,8 @@
 #include <strings.h>
 
 struct edit {
-    size_t start, end;          /* the attribute value, quotes included */
-    char *url;                  /* decoded original URL */
+    size_t start, end; /* the attribute value, quotes included */
+    char *url;         /* decoded original URL */
     size_t url_len;
 };
 
@@ -26,7 +26,7 @@ struct tracklinks_plan {
     size_t len;
     struct edit *edits;
     int n, cap;
-    size_t pixel_at;            /* offset of the last </body>, or len */
+    size_t pixel_at; /* offset of the last </body>, or len */
 };
 
 static int is_space(int c)
@@ -61,16 +61,22 @@ static const struct {
     const char *name;
     unsigned cp;
 } named[] = {
-    {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''},
-    {"nbsp", 0xa0}, {"excl", '!'}, {"num", '#'}, {"dollar", '$'}, {"percnt", '%'},
-    {"lpar", '('}, {"rpar", ')'}, {"ast", '*'}, {"midast", '*'}, {"plus", '+'},
-    {"comma", ','}, {"period", '.'}, {"sol", '/'}, {"colon", ':'}, {"semi", ';'},
-    {"equals", '='}, {"quest", '?'}, {"commat", '@'}, {"lsqb", '['}, {"lbrack", '['},
-    {"rsqb", ']'}, {"rbrack", ']'}, {"bsol", '\\'}, {"Hat", '^'}, {"lowbar", '_'},
-    {"UnderBar", '_'}, {"grave", '`'}, {"DiacriticalGrave", '`'}, {"lcub", '{'},
-    {"lbrace", '{'}, {"rcub", '}'}, {"rbrace", '}'}, {"verbar", '|'}, {"vert", '|'},
-    {"VerticalLine", '|'}, {"tilde", 0x2dc}, {"hyphen", 0x2010}, {"dash", 0x2010},
-    {"Tab", '\t'}, {"NewLine", '\n'}, {"AMP", '&'}, {"LT", '<'}, {"GT", '>'},
+    {"amp", '&'},          {"lt", '<'},      {"gt", '>'},
+    {"quot", '"'},         {"apos", '\''},   {"nbsp", 0xa0},
+    {"excl", '!'},         {"num", '#'},     {"dollar", '$'},
+    {"percnt", '%'},       {"lpar", '('},    {"rpar", ')'},
+    {"ast", '*'},          {"midast", '*'},  {"plus", '+'},
+    {"comma", ','},        {"period", '.'},  {"sol", '/'},
+    {"colon", ':'},        {"semi", ';'},    {"equals", '='},
+    {"quest", '?'},        {"commat", '@'},  {"lsqb", '['},
+    {"lbrack", '['},       {"rsqb", ']'},    {"rbrack", ']'},
+    {"bsol", '\\'},        {"Hat", '^'},     {"lowbar", '_'},
+    {"UnderBar", '_'},     {"grave", '`'},   {"DiacriticalGrave", '`'},
+    {"lcub", '{'},         {"lbrace", '{'},  {"rcub", '}'},
+    {"rbrace", '}'},       {"verbar", '|'},  {"vert", '|'},
+    {"VerticalLine", '|'}, {"tilde", 0x2dc}, {"hyphen", 0x2010},
+    {"dash", 0x2010},      {"Tab", '\t'},    {"NewLine", '\n'},
+    {"AMP", '&'},          {"LT", '<'},      {"GT", '>'},
     {"QUOT", '"'},
 };
 
@@ -142,8 +148,7 @@ static size_t charref(const char *s, size_t len, struct buf *b)
         put_utf8(b, cp > 0x10ffff ? 0xfffd : (unsigned)cp);
         return i;
     }
-    while (i < len && i < 40 && (is_alpha((unsigned char)s[i]) ||
-                                 (s[i] >= '0' && s[i] <= '9')))
+    while (i < len && i < 40 && (is_alpha((unsigned char)s[i]) || (s[i] >= '0' && s[i] <= '9')))
         i++;
     if (i >= len || s[i] != ';' || i == 1)
         return 0;
@@ -223,8 +228,8 @@ static int trackable(const char *u, size_t n)
 
 /* ---------------------------------------------------------------- scanner */
 
-static void add_edit(struct tracklinks_plan *p, size_t start, size_t end,
-                     const char *const *skip, size_t nskip, const char *base)
+static void add_edit(struct tracklinks_plan *p, size_t start, size_t end, const char *const *skip,
+                     size_t nskip, const char *base)
 {
     const char *v = p->html + start;
     size_t vlen = end - start;
@@ -259,8 +264,8 @@ out:
  * scan_tag - the start tag at s[i] == '<' (name starts at i+1); returns
  * the offset after '>', or len when the tag does not end.
  */
-static size_t scan_tag(struct tracklinks_plan *p, size_t i, const char *const *skip,
-                       size_t nskip, const char *base, char *name, size_t namesz)
+static size_t scan_tag(struct tracklinks_plan *p, size_t i, const char *const *skip, size_t nskip,
+                       const char *base, char *name, size_t namesz)
 {
     const char *s = p->html;
     size_t len = p->len, n = 0;
@@ -318,11 +323,10 @@ static size_t scan_tag(struct tracklinks_plan *p, size_t i, const char *const *s
     }
 }
 
-struct tracklinks_plan *tracklinks_scan(const char *html, size_t len,
-                                        const char *const *skip, size_t nskip,
-                                        const char *base)
+struct tracklinks_plan *tracklinks_scan(const char *html, size_t len, const char *const *skip,
+                                        size_t nskip, const char *base)
 {
-    static const char *const rawtext[] = {"script", "style", "textarea", "title", "xmp",
+    static const char *const rawtext[] = {"script", "style",   "textarea", "title", "xmp",
                                           "iframe", "noembed", "noframes", NULL};
     struct tracklinks_plan *p = xcalloc(1, sizeof(*p));
     size_t i = 0;
@@ -379,8 +383,7 @@ struct tracklinks_plan *tracklinks_scan(const char *html, size_t len,
         }
         if (c == '/' && i + 2 < len && is_alpha((unsigned char)html[i + 2])) {
             if (len - i >= 7 && strncasecmp(html + i + 2, "body", 4) == 0 &&
-                (is_space((unsigned char)html[i + 6]) || html[i + 6] == '>' ||
-                 html[i + 6] == '/'))
+                (is_space((unsigned char)html[i + 6]) || html[i + 6] == '>' || html[i + 6] == '/'))
                 p->pixel_at = i;
             const char *gt = memchr(html + i, '>', len - i);
             if (gt == NULL)
@@ -426,8 +429,8 @@ void tracklinks_plan_free(struct tracklinks_plan *p)
     xfree(p);
 }
 
-int tracklinks_url_for(const struct tracklinks_copy *c, int kind, const char *url,
-                       size_t url_len, uint32_t expiry, struct buf *out)
+int tracklinks_url_for(const struct tracklinks_copy *c, int kind, const char *url, size_t url_len,
+                       uint32_t expiry, struct buf *out)
 {
     struct track_token t;
     const char *path = kind == TRACK_OPEN ? "/t/o/" : kind == TRACK_CLICK ? "/t/c/" : "/t/u/";

@@ -39,13 +39,13 @@ struct tracklinks_plan;
 
 /* what one recipient copy gets */
 struct tracklinks_copy {
-    const char *base;          /* tracking base URL, e.g. "https://t.example.com" */
+    const char *base; /* tracking base URL, e.g. "https://t.example.com" */
     const struct track_keys *keys;
     struct uuid job;
     uint32_t block, addr;
-    uint32_t expiry;           /* of the open and click tokens (Unix seconds) */
-    int links;                 /* rewrite the links */
-    int open;                  /* insert the pixel */
+    uint32_t expiry; /* of the open and click tokens (Unix seconds) */
+    int links;       /* rewrite the links */
+    int open;        /* insert the pixel */
 };
 
 /*
@@ -54,9 +54,8 @@ struct tracklinks_copy {
  * tracking base (links already pointing at it are left alone).
  * Ownership: new; html must outlive the plan (borrowed).
  */
-struct tracklinks_plan *tracklinks_scan(const char *html, size_t len,
-                                        const char *const *skip, size_t nskip,
-                                        const char *base);
+struct tracklinks_plan *tracklinks_scan(const char *html, size_t len, const char *const *skip,
+                                        size_t nskip, const char *base);
 /* tracklinks_links - number of links the plan rewrites */
 int tracklinks_links(const struct tracklinks_plan *p);
 /* tracklinks_url - the original URL of link i (decoded). Ownership: borrowed. */
@@ -75,7 +74,7 @@ int tracklinks_pixel(const struct tracklinks_copy *c, struct buf *out);
  * tracklinks_url_for - append "<base>/t/<kind>/<token>[.gif]" for c to out,
  * the token bound to the host of c->base; -1 when base has no host
  */
-int tracklinks_url_for(const struct tracklinks_copy *c, int kind, const char *url,
-                       size_t url_len, uint32_t expiry, struct buf *out);
+int tracklinks_url_for(const struct tracklinks_copy *c, int kind, const char *url, size_t url_len,
+                       uint32_t expiry, struct buf *out);
 
 #endif

@@ -93,8 +93,8 @@ struct golden {
     const char *in, *want;
 };
 
-static void check(const struct golden *g, size_t n, int links, int open,
-                  const char *const *skip, size_t nskip)
+static void check(const struct golden *g, size_t n, int links, int open, const char *const *skip,
+                  size_t nskip)
 {
     for (size_t i = 0; i < n; i++) {
         char *out = track(g[i].in, links, open, skip, nskip);
@@ -118,22 +118,27 @@ TT_TEST(rewrites)
         {"<A HREF='HTTP://X.EXAMPLE/A'>", "<A HREF=\"{c:HTTP://X.EXAMPLE/A}\">"},
         {"<a class=btn href=http://x.example/a?b=c>go</a>",
          "<a class=btn href=\"{c:http://x.example/a?b=c}\">go</a>"},
-        {"<area shape=rect href=\"https://map.example/\">", "<area shape=rect href=\"{c:https://map.example/}\">"},
-        {"<a\nhref\n=\n\"  https://sp.example/x  \"\n>", "<a\nhref\n=\n\"{c:https://sp.example/x}\"\n>"},
+        {"<area shape=rect href=\"https://map.example/\">",
+         "<area shape=rect href=\"{c:https://map.example/}\">"},
+        {"<a\nhref\n=\n\"  https://sp.example/x  \"\n>",
+         "<a\nhref\n=\n\"{c:https://sp.example/x}\"\n>"},
         {"<a href=\"https://t\nab.example/\">", "<a href=\"{c:https://tab.example/}\">"},
-        {"<a title=\"a>b\" href=\"https://q.example/\">", "<a title=\"a>b\" href=\"{c:https://q.example/}\">"},
+        {"<a title=\"a>b\" href=\"https://q.example/\">",
+         "<a title=\"a>b\" href=\"{c:https://q.example/}\">"},
         {"<a href=\"https://1.example/\" href=\"https://2.example/\">",
          "<a href=\"{c:https://1.example/}\" href=\"https://2.example/\">"},
         {"<a data-href=\"https://no.example/\" href=\"https://yes.example/\">",
          "<a data-href=\"https://no.example/\" href=\"{c:https://yes.example/}\">"},
-        {"<a href=\"https://u.example/\xc3\xa9t\xc3\xa9\">", "<a href=\"{c:https://u.example/\xc3\xa9t\xc3\xa9}\">"},
+        {"<a href=\"https://u.example/\xc3\xa9t\xc3\xa9\">",
+         "<a href=\"{c:https://u.example/\xc3\xa9t\xc3\xa9}\">"},
         {"<p><a href='https://a.example'>1</a><a href='https://b.example'>2</a></p>",
          "<p><a href=\"{c:https://a.example}\">1</a><a href=\"{c:https://b.example}\">2</a></p>"},
         {"<!--[if mso]><a href=\"https://mso.example/\">o</a><![endif]-->",
          "<!--[if mso]><a href=\"{c:https://mso.example/}\">o</a><![endif]-->"},
         {"<!--[if !mso]><!--><a href=\"https://nomso.example/\">x</a><!--<![endif]-->",
          "<!--[if !mso]><!--><a href=\"{c:https://nomso.example/}\">x</a><!--<![endif]-->"},
-        {"<a href=\"https://x.example/?a=&unknown;&amp\">", "<a href=\"{c:https://x.example/?a=&unknown;&amp}\">"},
+        {"<a href=\"https://x.example/?a=&unknown;&amp\">",
+         "<a href=\"{c:https://x.example/?a=&unknown;&amp}\">"},
     };
     check(g, sizeof(g) / sizeof(g[0]), 1, 0, NULL, 0);
 }
@@ -160,13 +165,16 @@ TT_TEST(left_alone)
          "<img src=\"https://img.example/a.png\" alt=\"<a href='https://no.example'>\">"},
         {"<abbr href=\"https://no.example/\">", "<abbr href=\"https://no.example/\">"},
         {"<!-- <a href=\"https://c.example/\"> -->", "<!-- <a href=\"https://c.example/\"> -->"},
-        {"<script>var s = '<a href=\"https://s.example/\">';</script><a href=\"https://after.example/\">",
-         "<script>var s = '<a href=\"https://s.example/\">';</script><a href=\"{c:https://after.example/}\">"},
+        {"<script>var s = '<a href=\"https://s.example/\">';</script><a "
+         "href=\"https://after.example/\">",
+         "<script>var s = '<a href=\"https://s.example/\">';</script><a "
+         "href=\"{c:https://after.example/}\">"},
         {"<STYLE>a[href]{}</style><title><a href=https://t.example/></title>",
          "<STYLE>a[href]{}</style><title><a href=https://t.example/></title>"},
         {"<a href=\"https://shop.example.com/unsubscribe?u=1&amp;l=2\">u</a>",
          "<a href=\"https://shop.example.com/unsubscribe?u=1&amp;l=2\">u</a>"},
-        {"<a href=\"https://t.example.com/t/u/abc\">", "<a href=\"https://t.example.com/t/u/abc\">"},
+        {"<a href=\"https://t.example.com/t/u/abc\">",
+         "<a href=\"https://t.example.com/t/u/abc\">"},
         {"<a href=\"https://x.example/\x01\">", "<a href=\"https://x.example/\x01\">"},
         {"<a href=\"https://x.example/\xff\">", "<a href=\"https://x.example/\xff\">"},
         {"text only", "text only"},
@@ -188,7 +196,8 @@ TT_TEST(pixel)
     check(g, sizeof(g) / sizeof(g[0]), 0, 1, NULL, 0);
     static const struct golden both[] = {
         {"<body><a href=\"https://a.example/\">a</a></body><a href=\"https://after.example/\">",
-         "<body><a href=\"{c:https://a.example/}\">a</a>" PIX "</body><a href=\"{c:https://after.example/}\">"},
+         "<body><a href=\"{c:https://a.example/}\">a</a>" PIX
+         "</body><a href=\"{c:https://after.example/}\">"},
     };
     check(both, 1, 1, 1, NULL, 0);
     /* neither switch: unchanged */
@@ -228,7 +237,8 @@ TT_TEST(copies_differ)
 TT_TEST(bound_to_base_host)
 {
     const char *html = "<body><a href=\"https://a.example/\">a</a></body>";
-    struct tracklinks_plan *p = tracklinks_scan(html, strlen(html), NULL, 0, "https://T.Other.example:8443");
+    struct tracklinks_plan *p =
+        tracklinks_scan(html, strlen(html), NULL, 0, "https://T.Other.example:8443");
     struct tracklinks_copy c;
     struct buf o = BUF_INIT(1 << 20), s = BUF_INIT(65536);
     struct track_token t;
@@ -256,12 +266,33 @@ TT_TEST(bound_to_base_host)
 TT_TEST(hostile)
 {
     static const char *const inputs[] = {
-        "<", "<a", "<a href", "<a href=", "<a href=\"", "<a href='https://x", "<!--", "<!-",
-        "<!", "<?", "</", "</a", "<a href=\"https://x.example/\"", "<script>", "<script",
-        "<a href=https://x.example/", "<<<<>>>>", "<a/href=\"https://x.example/\">",
-        "<a href=\"https://x.example/&#xffffffffff;\">", "<a href=\"https://x.example/&#;\">",
-        "<a href=\"https://x.example/&#0;\">", "<a href=\"https://x.example/&#xd800;\">",
-        "<!--[if", "<!--[if mso]", "<body", "</body", "<textarea><a href=https://x.example/>",
+        "<",
+        "<a",
+        "<a href",
+        "<a href=",
+        "<a href=\"",
+        "<a href='https://x",
+        "<!--",
+        "<!-",
+        "<!",
+        "<?",
+        "</",
+        "</a",
+        "<a href=\"https://x.example/\"",
+        "<script>",
+        "<script",
+        "<a href=https://x.example/",
+        "<<<<>>>>",
+        "<a/href=\"https://x.example/\">",
+        "<a href=\"https://x.example/&#xffffffffff;\">",
+        "<a href=\"https://x.example/&#;\">",
+        "<a href=\"https://x.example/&#0;\">",
+        "<a href=\"https://x.example/&#xd800;\">",
+        "<!--[if",
+        "<!--[if mso]",
+        "<body",
+        "</body",
+        "<textarea><a href=https://x.example/>",
     };
     for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
         char *out = track(inputs[i], 1, 1, NULL, 0);
@@ -303,11 +334,17 @@ TT_TEST(speed)
     buf_puts(&html, "<!DOCTYPE html><html><head><style>p{color:red}</style></head><body>\n");
     for (int i = 0; html.len < 200000; i++) {
         if (i % 30 == 0 && i / 30 < 30)
-            buf_printf(&html, "<p><a href=\"https://shop.example.com/product/%d?utm_source=mail&amp;utm_campaign=x\" "
-                              "style=\"color:#333\">Product %d</a></p>\n", i, i);
+            buf_printf(
+                &html,
+                "<p><a "
+                "href=\"https://shop.example.com/product/%d?utm_source=mail&amp;utm_campaign=x\" "
+                "style=\"color:#333\">Product %d</a></p>\n",
+                i, i);
         else
-            buf_printf(&html, "<tr><td class=\"cell\" style=\"padding:4px\">Lorem ipsum dolor sit amet, "
-                              "consectetur adipiscing elit %d</td></tr>\n", i);
+            buf_printf(&html,
+                       "<tr><td class=\"cell\" style=\"padding:4px\">Lorem ipsum dolor sit amet, "
+                       "consectetur adipiscing elit %d</td></tr>\n",
+                       i);
     }
     buf_puts(&html, "</body></html>");
     setup(&c, 1, 1);
@@ -332,5 +369,5 @@ TT_TEST(speed)
     buf_free(&out);
 }
 
-TT_MAIN(TT_CASE(bound_to_base_host), TT_CASE(rewrites), TT_CASE(left_alone), TT_CASE(pixel), TT_CASE(copies_differ),
-        TT_CASE(hostile), TT_CASE(speed))
+TT_MAIN(TT_CASE(bound_to_base_host), TT_CASE(rewrites), TT_CASE(left_alone), TT_CASE(pixel),
+        TT_CASE(copies_differ), TT_CASE(hostile), TT_CASE(speed))

@@ -70,9 +70,9 @@ static int mac(const struct track_key *k, const char *host, const void *data, si
     if (host == NULL)
         host = "";
     ok = c && EVP_MD_CTX_copy_ex(c, k->inner) && EVP_DigestUpdate(c, host, strlen(host) + 1) &&
-         EVP_DigestUpdate(c, data, len) &&
-         EVP_DigestFinal_ex(c, inner, &n) && EVP_MD_CTX_copy_ex(c, k->outer) &&
-         EVP_DigestUpdate(c, inner, 32) && EVP_DigestFinal_ex(c, out, &n);
+         EVP_DigestUpdate(c, data, len) && EVP_DigestFinal_ex(c, inner, &n) &&
+         EVP_MD_CTX_copy_ex(c, k->outer) && EVP_DigestUpdate(c, inner, 32) &&
+         EVP_DigestFinal_ex(c, out, &n);
     EVP_MD_CTX_free(c);
     return ok ? 0 : -1;
 }
@@ -132,8 +132,8 @@ struct track_keys *tracktoken_keys_parse(const char *text, char *err, size_t err
         hexlen = (size_t)(e - colon - 1);
         if (hexlen % 2 || hexlen / 2 < TRACK_KEY_MIN || hexlen / 2 > TRACK_KEY_MAX ||
             codec_hex_decode(key, colon + 1, hexlen / 2) < 0) {
-            snprintf(err, errsz, "tracking keys line %d: key must be %d to %d bytes of hex",
-                     lineno, TRACK_KEY_MIN, TRACK_KEY_MAX);
+            snprintf(err, errsz, "tracking keys line %d: key must be %d to %d bytes of hex", lineno,
+                     TRACK_KEY_MIN, TRACK_KEY_MAX);
             goto fail;
         }
         for (int i = 0; i < k->n; i++)
@@ -255,8 +255,9 @@ int tracktoken_decode(const struct track_keys *k, const char *host, const char *
 
     memset(t, 0, sizeof(*t));
     buf_reset(scratch);
-    if (k == NULL || host == NULL || *host == 0 || len < ((TRACK_FIXED_LEN + TRACK_TAG_LEN) * 4 + 2) / 3 ||
-        len > TRACK_TOKEN_MAX || codec_b64url_decode(scratch, s, len) < 0)
+    if (k == NULL || host == NULL || *host == 0 ||
+        len < ((TRACK_FIXED_LEN + TRACK_TAG_LEN) * 4 + 2) / 3 || len > TRACK_TOKEN_MAX ||
+        codec_b64url_decode(scratch, s, len) < 0)
         return -1;
     p = (const unsigned char *)scratch->data;
     n = scratch->len;

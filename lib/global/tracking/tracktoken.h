@@ -36,22 +36,22 @@
 #define TRACK_UNSUB 'u'
 
 #define TRACK_VERSION 0x01
-#define TRACK_FIXED_LEN 31          /* payload without the URL */
+#define TRACK_FIXED_LEN 31 /* payload without the URL */
 #define TRACK_TAG_LEN 32
-#define TRACK_URL_MAX 8192          /* longest URL a click token carries */
+#define TRACK_URL_MAX 8192 /* longest URL a click token carries */
 #define TRACK_TOKEN_MAX (((TRACK_FIXED_LEN + TRACK_TAG_LEN + TRACK_URL_MAX) * 4 + 2) / 3)
-#define TRACK_UNSUB_DAYS 45         /* unsubscribe tokens: the message record's life */
-#define TRACK_HOST_MAX 256          /* longest tracking host name (with [] of an IPv6 literal) */
+#define TRACK_UNSUB_DAYS 45 /* unsubscribe tokens: the message record's life */
+#define TRACK_HOST_MAX 256  /* longest tracking host name (with [] of an IPv6 literal) */
 
 struct track_keys;
 
 struct track_token {
-    int kind;                       /* TRACK_OPEN, TRACK_CLICK, TRACK_UNSUB */
-    unsigned key_id;                /* filled by decode; encode uses the newest */
+    int kind;        /* TRACK_OPEN, TRACK_CLICK, TRACK_UNSUB */
+    unsigned key_id; /* filled by decode; encode uses the newest */
     struct uuid job;
     uint32_t block, addr;
-    uint32_t expiry;                /* Unix seconds */
-    const char *url;                /* TRACK_CLICK: borrowed (decode: into scratch) */
+    uint32_t expiry; /* Unix seconds */
+    const char *url; /* TRACK_CLICK: borrowed (decode: into scratch) */
     size_t url_len;
 };
 

@@ -11,9 +11,13 @@
 /* computed independently (Python hmac + base64.urlsafe_b64encode) */
 /* for tracking host HOST: tag = HMAC-SHA256(key, HOST 0x00 payload) */
 #define HOST "t.example.com"
-#define OPEN_VEC "AQdvAZbEoo8eezqcTRI0VniQqwAAAAAAAAABaC7WYCW2oEhVqrLpv208WiQGHJZnJoxEfskeFU1_rRhpKN6g"
-#define CLICK_VEC "AQdjAZbEoo8eezqcTRI0VniQqwAAAAIAAAADaC7WYGh0dHBzOi8vc2hvcC5leGFtcGxlLmNvbS9wP3g9MSZ5PcOpwXhr6KTh9-BD7BChrlyZybKyAm-zgE162d1J75f6sz4"
-#define UNSUB_VEC "AQd1AZbEoo8eezqcTRI0VniQqwAAAAAAAAAAaF4jwKDqDGSTRs12JW8c8En83mMmSIhrXqatzTVJg0odrqGZ"
+#define OPEN_VEC                                                                                   \
+    "AQdvAZbEoo8eezqcTRI0VniQqwAAAAAAAAABaC7WYCW2oEhVqrLpv208WiQGHJZnJoxEfskeFU1_rRhpKN6g"
+#define CLICK_VEC                                                                                  \
+    "AQdjAZbEoo8eezqcTRI0VniQqwAAAAIAAAADaC7WYGh0dHBzOi8vc2hvcC5leGFtcGxlLmNvbS9wP3g9MSZ5PcOpwXhr" \
+    "6KTh9-BD7BChrlyZybKyAm-zgE162d1J75f6sz4"
+#define UNSUB_VEC                                                                                  \
+    "AQd1AZbEoo8eezqcTRI0VniQqwAAAAAAAAAAaF4jwKDqDGSTRs12JW8c8En83mMmSIhrXqatzTVJg0odrqGZ"
 #define URL "https://shop.example.com/p?x=1&y=\xc3\xa9"
 
 static struct track_keys *keys(const char *text)
@@ -61,7 +65,9 @@ TT_TEST(known_answers)
 
 TT_TEST(decode_fields)
 {
-    struct track_keys *k = keys("# rotated keys, newest first\n\n3:" "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100\n" KEY7 "\n");
+    struct track_keys *k =
+        keys("# rotated keys, newest first\n\n3:"
+             "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100\n" KEY7 "\n");
     struct track_token t;
     struct buf s = BUF_INIT(65536);
     char rid[RID_STR_LEN + 1];
@@ -103,8 +109,7 @@ TT_TEST(decode_fields)
 
 TT_TEST(every_change_refused)
 {
-    static const char alpha[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     struct track_keys *k = keys(KEY7);
     struct track_token t;
     struct buf s = BUF_INIT(65536);
@@ -261,8 +266,13 @@ TT_TEST(host_of)
 {
     char h[TRACK_HOST_MAX + 1];
     static const char *const same[] = {
-        "t.example.com", "T.Example.COM", "t.example.com:8443", "https://t.example.com",
-        "https://T.EXAMPLE.com:443/t/c/x?y#z", "http://user:pw@t.example.com:80/", "t.example.com/path",
+        "t.example.com",
+        "T.Example.COM",
+        "t.example.com:8443",
+        "https://t.example.com",
+        "https://T.EXAMPLE.com:443/t/c/x?y#z",
+        "http://user:pw@t.example.com:80/",
+        "t.example.com/path",
     };
 
     for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
@@ -287,9 +297,15 @@ TT_TEST(host_of)
 TT_TEST(key_file_errors)
 {
     static const char *const bad[] = {
-        "", "# only a comment\n", "7", "7:", "x:00112233445566778899aabbccddeeff",
-        "256:00112233445566778899aabbccddeeff", "-1:00112233445566778899aabbccddeeff",
-        "7:0011", "7:00112233445566778899aabbccddeefg",
+        "",
+        "# only a comment\n",
+        "7",
+        "7:",
+        "x:00112233445566778899aabbccddeeff",
+        "256:00112233445566778899aabbccddeeff",
+        "-1:00112233445566778899aabbccddeeff",
+        "7:0011",
+        "7:00112233445566778899aabbccddeefg",
         "7:00112233445566778899aabbccddeeff\n7:00112233445566778899aabbccddeeff",
         ":00112233445566778899aabbccddeeff",
     };
@@ -302,7 +318,8 @@ TT_TEST(key_file_errors)
         TT_ASSERT(err[0] != 0);
         TT_ASSERT(strstr(err, "0011") == NULL); /* never echoes key material */
     }
-    struct track_keys *k = tracktoken_keys_parse("  1:00112233445566778899aabbccddeeff \r\n", err, sizeof(err));
+    struct track_keys *k =
+        tracktoken_keys_parse("  1:00112233445566778899aabbccddeeff \r\n", err, sizeof(err));
     TT_ASSERT(k != NULL);
     tracktoken_keys_free(k);
 }
@@ -333,6 +350,7 @@ TT_TEST(speed)
     tracktoken_keys_free(k);
 }
 
-TT_MAIN(TT_CASE(bound_to_host), TT_CASE(host_of), TT_CASE(known_answers), TT_CASE(decode_fields), TT_CASE(every_change_refused),
-        TT_CASE(non_canonical_refused), TT_CASE(tampered_payload_refused),
-        TT_CASE(encode_limits), TT_CASE(key_file_errors), TT_CASE(speed))
+TT_MAIN(TT_CASE(bound_to_host), TT_CASE(host_of), TT_CASE(known_answers), TT_CASE(decode_fields),
+        TT_CASE(every_change_refused), TT_CASE(non_canonical_refused),
+        TT_CASE(tampered_payload_refused), TT_CASE(encode_limits), TT_CASE(key_file_errors),
+        TT_CASE(speed))
