@@ -27,6 +27,7 @@
 #include "notify.h"
 #include "global/runtime/delaytier.h"
 #include "global/envelope.h"
+#include "util/jsonget.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
@@ -150,11 +151,6 @@ int notify_retry_event_decode(const void *body, size_t len, json_t **ev, int64_t
     return 0;
 }
 
-static const char *dstr(json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
 struct nf_post *notify_retry_decode(const void *body, size_t len, int64_t *due_ms, char *err,
                                     size_t errsz)
 {
@@ -170,11 +166,13 @@ struct nf_post *notify_retry_decode(const void *body, size_t len, int64_t *due_m
     h = json_object_get(d, "headers");
     tags = json_object_get(d, "tags");
     rids = json_object_get(d, "rids");
-    if (strcmp(e.type, "webhook") != 0 || !dstr(d, "url") ||
-        notify_sign_origin(origin, sizeof(origin), dstr(d, "url")) < 0 || !json_is_array(tags) ||
-        !json_is_array(rids) || json_array_size(tags) != json_array_size(rids) ||
+    if (strcmp(e.type, "webhook") != 0 || !jsonget_str(d, "url") ||
+        notify_sign_origin(origin, sizeof(origin), jsonget_str(d, "url")) < 0 ||
+        !json_is_array(tags) || !json_is_array(rids) ||
+        json_array_size(tags) != json_array_size(rids) ||
         !(h == NULL || json_is_null(h) || json_is_object(h)) ||
-        !(auth == NULL || json_is_null(auth) || (json_is_object(auth) && dstr(auth, "user"))) ||
+        !(auth == NULL || json_is_null(auth) ||
+          (json_is_object(auth) && jsonget_str(auth, "user"))) ||
         !json_is_integer(json_object_get(d, "firstAttempt")) ||
         !json_is_integer(json_object_get(d, "attempts")) || e.raw_len == 0 ||
         strlen(e.job_id) > 36) {
@@ -185,11 +183,12 @@ struct nf_post *notify_retry_decode(const void *body, size_t len, int64_t *due_m
     p = xcalloc(1, sizeof(*p));
     p->account_id = e.account_id;
     snprintf(p->job_id, sizeof(p->job_id), "%s", e.job_id);
-    p->ep.url = xstrdup(dstr(d, "url"));
+    p->ep.url = xstrdup(jsonget_str(d, "url"));
     p->ep.headers = json_is_object(h) ? json_incref(h) : NULL;
     if (json_is_object(auth)) {
-        p->ep.user = xstrdup(dstr(auth, "user"));
-        p->ep.password = dstr(auth, "password") ? xstrdup(dstr(auth, "password")) : NULL;
+        p->ep.user = xstrdup(jsonget_str(auth, "user"));
+        p->ep.password =
+            jsonget_str(auth, "password") ? xstrdup(jsonget_str(auth, "password")) : NULL;
     }
     p->body = xmemdup(e.raw, e.raw_len + 1);
     p->body[e.raw_len] = 0;
@@ -199,21 +198,10 @@ struct nf_post *notify_retry_decode(const void *body, size_t len, int64_t *due_m
     p->first_ms = json_integer_value(json_object_get(d, "firstAttempt"));
     p->attempts = (int)json_integer_value(json_object_get(d, "attempts"));
     snprintf(p->last_result, sizeof(p->last_result), "%s",
-             dstr(d, "lastResult") ? dstr(d, "lastResult") : "");
+             jsonget_str(d, "lastResult") ? jsonget_str(d, "lastResult") : "");
     *due_ms = e.due_ms;
     envelope_free(&e);
     return p;
-}
-
-static char *sqltime(char *out, size_t outsz, int64_t ms)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-
-    gmtime_r(&t, &tm);
-    snprintf(out, outsz, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-    return out;
 }
 
 struct deadarg {
@@ -229,8 +217,8 @@ static enum tx_code dead_rows(struct db *db, void *arg)
     size_t i;
     json_t *n;
 
-    sqltime(first, sizeof(first), p->first_ms ? p->first_ms : timeutil_now_ms());
-    sqltime(last, sizeof(last), timeutil_now_ms());
+    timeutil_sql(first, sizeof(first), p->first_ms ? p->first_ms : timeutil_now_ms());
+    timeutil_sql(last, sizeof(last), timeutil_now_ms());
     snprintf(url, sizeof(url), "%s", p->ep.url);
     json_array_foreach (a->items, i, n) {
         const char *tag = json_string_value(json_object_get(json_object_get(n, "meta"), "tag"));

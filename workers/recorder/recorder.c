@@ -71,6 +71,7 @@
 #include "global/runtime/batchloop.h"
 #include "global/metrics.h"
 #include "global/txconf.h"
+#include "util/fifo.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
@@ -95,9 +96,8 @@ static struct cfg_param recorder_params[] = {
 #define RECORDER_HELD_RETRY_MS 1000
 #define RECORDER_BACKOFF_MAX_MS 10000
 
-static struct rec_item *pend_head, *pend_tail;
-static int npend;
-static struct rec_item *held; /* orphans */
+static struct fifo pend = FIFO_INIT(struct rec_item, next); /* delivered, not yet written */
+static struct rec_item *held;                               /* orphans */
 static int nheld;
 static int64_t retry_at, backoff;
 static long long total_rows, total_events;
@@ -122,12 +122,7 @@ static void on_deliver(struct mq_delivery *d, unsigned epoch, void *arg)
     it->dlv = *d;
     it->epoch = epoch;
     it->arrived_mono = timeutil_mono_ms();
-    if (pend_tail)
-        pend_tail->next = it;
-    else
-        pend_head = it;
-    pend_tail = it;
-    npend++;
+    fifo_push(&pend, it);
 }
 
 static void free_list(struct rec_item *l)
@@ -142,16 +137,16 @@ static void free_list(struct rec_item *l)
 static void on_lost(void *arg)
 {
     (void)arg;
-    free_list(pend_head);
+    free_list(fifo_take(&pend, 0, NULL));
     free_list(held);
-    pend_head = pend_tail = held = NULL;
-    npend = nheld = 0;
+    held = NULL;
+    nheld = 0;
 }
 
 static int on_busy(void *arg)
 {
     (void)arg;
-    return npend + (batchloop_stopping() ? 0 : nheld);
+    return (int)fifo_count(&pend) + (batchloop_stopping() ? 0 : nheld);
 }
 
 /* ---- settling ----------------------------------------------------------- */
@@ -161,7 +156,7 @@ static uint64_t min_outstanding(void)
 {
     uint64_t m = UINT64_MAX;
 
-    for (struct rec_item *h = pend_head; h; h = h->next)
+    for (struct rec_item *h = fifo_peek(&pend); h; h = h->next)
         if (h->dlv.tag < m)
             m = h->dlv.tag;
     for (struct rec_item *h = held; h; h = h->next)
@@ -297,12 +292,7 @@ static void settle_done(struct rec_item **items, int n)
 static void requeue_front(struct rec_item **items, int n)
 {
     for (int i = n - 1; i >= 0; i--) {
-        struct rec_item *it = items[i];
-        it->next = pend_head;
-        pend_head = it;
-        if (pend_tail == NULL)
-            pend_tail = it;
-        npend++;
+        fifo_push_front(&pend, items[i]);
     }
 }
 
@@ -310,7 +300,7 @@ static void db_trouble(const char *what)
 {
     if (backoff == 0)
         msg_warn("database unavailable (%s: %s); keeping %d deliveries in hand and retrying", what,
-                 db_error(batchloop_db()), npend);
+                 db_error(batchloop_db()), (int)fifo_count(&pend));
     backoff = backoff ? backoff * 2 : 250;
     if (backoff > RECORDER_BACKOFF_MAX_MS)
         backoff = RECORDER_BACKOFF_MAX_MS;
@@ -321,17 +311,12 @@ static void db_trouble(const char *what)
 /* take_batch - the first recorder_batch_max pending deliveries and the held orphans due again */
 static int take_batch(struct rec_item **items, int64_t now)
 {
-    struct rec_item *keep = NULL;
+    struct rec_item *keep = NULL, *p;
     int n = 0;
 
-    while (pend_head && n < recorder_conf.batch_max) {
-        struct rec_item *it = pend_head;
-        pend_head = it->next;
-        if (pend_head == NULL)
-            pend_tail = NULL;
-        npend--;
-        it->next = NULL;
-        items[n++] = it;
+    while (n < recorder_conf.batch_max && (p = fifo_pop(&pend)) != NULL) {
+        p->next = NULL;
+        items[n++] = p;
     }
     while (held) {
         struct rec_item *it = held;
@@ -495,9 +480,11 @@ static int64_t on_work(int64_t budget, int stopping, void *arg)
     }
     if (now < retry_at)
         return retry_at - now;
-    if (pend_head) {
-        int64_t age = now - pend_head->arrived_mono;
-        if (npend >= recorder_conf.batch_max || age >= recorder_conf.flush_interval || stopping) {
+    struct rec_item *first = fifo_peek(&pend);
+    if (first) {
+        int64_t age = now - first->arrived_mono;
+        if ((long long)fifo_count(&pend) >= recorder_conf.batch_max ||
+            age >= recorder_conf.flush_interval || stopping) {
             process(now);
             return 0;
         }

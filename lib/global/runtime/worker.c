@@ -5,6 +5,7 @@
 #include "global/metrics.h"
 #include "global/txconf.h"
 #include "global/runtime/worker_int.h"
+#include "util/fifo.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
@@ -29,7 +30,8 @@ int worker_inflight;
 /* the handler thread pool */
 static pthread_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t qcond = PTHREAD_COND_INITIALIZER;
-static struct job *todo_head, *todo_tail, *done_head;
+static struct fifo todo = FIFO_INIT(struct job, next); /* delivered, not started */
+static struct job *done_head;
 static int pool_closing; /* under qlock: the threads may exit */
 static int nthreads;
 static pthread_t *threads;
@@ -191,17 +193,12 @@ static void *thread_main(void *arg)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     for (;;) {
         pthread_mutex_lock(&qlock);
-        while (todo_head == NULL && !pool_closing)
+        while (fifo_count(&todo) == 0 && !pool_closing)
             pthread_cond_wait(&qcond, &qlock);
-        if (todo_head == NULL) {
-            pthread_mutex_unlock(&qlock);
-            break;
-        }
-        struct job *job = todo_head;
-        todo_head = job->next;
-        if (todo_head == NULL)
-            todo_tail = NULL;
+        struct job *job = fifo_pop(&todo);
         pthread_mutex_unlock(&qlock);
+        if (job == NULL)
+            break;
         job->ctx = ctx;
         job->next = NULL;
         run_handler(job);
@@ -243,11 +240,7 @@ static void on_deliver(struct mq_delivery *d, unsigned epoch, void *arg)
         worker_settle_later(job, left, 0);
     } else {
         pthread_mutex_lock(&qlock);
-        if (todo_tail)
-            todo_tail->next = job;
-        else
-            todo_head = job;
-        todo_tail = job;
+        fifo_push(&todo, job);
         pthread_cond_signal(&qcond);
         pthread_mutex_unlock(&qlock);
         return;
@@ -267,14 +260,13 @@ static struct job *take_done(void)
 /* drop_todo - forget the jobs not started (unacked: the broker returns them) */
 static void drop_todo(void)
 {
+    struct job *j;
+
     pthread_mutex_lock(&qlock);
-    while (todo_head) {
-        struct job *j = todo_head;
-        todo_head = j->next;
+    while ((j = fifo_pop(&todo)) != NULL) {
         worker_drop_job(j);
         worker_inflight--;
     }
-    todo_tail = NULL;
     pthread_mutex_unlock(&qlock);
 }
 
