@@ -5,6 +5,8 @@ LIBGLOBAL_SRC += lib/global/txcode.c lib/global/ids.c lib/global/envelope.c \
                  lib/global/crypto.c lib/global/account.c lib/global/dnsq.c lib/global/addr.c \
                  lib/global/access/auth.c lib/global/intake/intake.c \
                  lib/global/intake/acceptance.c
+# mq_declare: the broker topology (mq.c: connections, publishing, consuming)
+LIBGLOBAL_SRC += lib/global/runtime/mq_declare.c
 LIBGLOBAL_SRC += lib/global/access/httpguard.c
 LIBGLOBAL_SRC += lib/global/access/authlimit.c
 

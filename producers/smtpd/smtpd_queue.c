@@ -333,13 +333,11 @@ static const char *publish_batch(struct pctx *c, struct batch *b)
     return NULL;
 }
 
-static void run_commits(struct pctx *c, struct batch *b)
+/* check_jobs - a job id, the checks and the message, per task; how many passed */
+static int check_jobs(struct batch *b)
 {
-    int64_t t0 = timeutil_mono_ms();
-    struct db *db;
     int pending = 0;
 
-    /* checks and the message, per job */
     for (int i = 0; i < b->n; i++) {
         struct smtpd_task *t = b->t[i];
         struct uuid u;
@@ -349,13 +347,13 @@ static void run_commits(struct pctx *c, struct batch *b)
         if (smtpd_job_check(t->s, t->job_id, &b->job[i], t->reply, sizeof(t->reply)) == 0)
             pending++;
     }
-    int64_t t1 = timeutil_mono_ms(), t2 = t1, t3 = t1;
-    if (pending == 0)
-        goto out;
-    if ((db = get_db(c)) == NULL) {
-        tempfail(b, "database unavailable");
-        goto out;
-    }
+    return pending;
+}
+
+/* add_recipients - each job's recipients, after the suppression lookup; a
+ * job whose lookup fails is answered 451 */
+static void add_recipients(struct db *db, struct batch *b)
+{
     for (int i = 0; i < b->n; i++) {
         const struct session *s = b->t[i]->s;
         struct suppress_query *q;
@@ -376,53 +374,89 @@ static void run_commits(struct pctx *c, struct batch *b)
         smtpd_job_recipients(b->job[i], s, q);
         xfree(q);
     }
-    t2 = timeutil_mono_ms();
-    /* publish every job, then wait for the broker's confirms once; a
-     * connection found dead (idle too long, broker restarted) gets one
-     * fresh try before the batch is answered 451 */
+}
+
+/*
+ * publish_all - publish every job, then wait for the broker's confirms
+ * once; a connection found dead (idle too long, broker restarted) gets one
+ * fresh try before the batch is answered 451. 0, or -1 when answered 451.
+ */
+static int publish_all(struct pctx *c, struct batch *b)
+{
     for (int attempt = 0;; attempt++) {
         const char *why = publish_batch(c, b);
         if (why == NULL)
-            break;
+            return 0;
         if (attempt == 0 && why != UNAVAILABLE) {
             msg_info("publishing connection lost (%s): reconnecting", why);
             continue;
         }
         tempfail(b, why);
-        goto out;
+        return -1;
     }
-    t3 = timeutil_mono_ms();
-    /* the acceptance records, in one transaction (one statement alone needs none); then the answers */
+}
+
+/*
+ * record_batch - the acceptance records, in one transaction (one statement
+ * alone needs none). 0, or -1 when the batch was answered 451.
+ */
+static int record_batch(struct db *db, struct batch *b)
+{
     int nrec = 0;
     for (int i = 0; i < b->n; i++)
         nrec += b->job[i] != NULL;
-    if ((nrec == 1 ? record_all(db, b) : db_tx_run(db, 2, record_all, b)) != TX_OK) {
-        /* one record at a time, so that one that cannot be written (the
-         * first stage's tombstone took its key: the job was discarded)
-         * does not fail the others */
-        for (int i = 0; nrec > 1 && i < b->n; i++) {
-            struct batch one;
-            if (b->job[i] == NULL)
-                continue;
-            one.n = 1;
-            one.t[0] = b->t[i];
-            one.job[0] = b->job[i];
-            if (record_all(db, &one) == TX_OK || own_record(db, b->t[i]->job_id))
-                continue;
-            snprintf(b->t[i]->reply, sizeof(b->t[i]->reply), TEMPFAIL);
-            msg_warn("%s: job %s from [%s] not queued: the acceptance record could not be written",
-                     b->t[i]->s->id, b->t[i]->job_id, b->t[i]->s->ip);
-            smtpd_job_free(b->job[i]);
-            b->job[i] = NULL;
-        }
-        if (nrec == 1) {
-            for (int i = 0; i < b->n; i++)
-                if (b->job[i])
-                    b->t[i]->reply[0] = 0;
-            tempfail(b, "the acceptance record could not be written");
-            goto out;
-        }
+    if ((nrec == 1 ? record_all(db, b) : db_tx_run(db, 2, record_all, b)) == TX_OK)
+        return 0;
+    /* one record at a time, so that one that cannot be written (the
+     * first stage's tombstone took its key: the job was discarded)
+     * does not fail the others */
+    for (int i = 0; nrec > 1 && i < b->n; i++) {
+        struct batch one;
+        if (b->job[i] == NULL)
+            continue;
+        one.n = 1;
+        one.t[0] = b->t[i];
+        one.job[0] = b->job[i];
+        if (record_all(db, &one) == TX_OK || own_record(db, b->t[i]->job_id))
+            continue;
+        snprintf(b->t[i]->reply, sizeof(b->t[i]->reply), TEMPFAIL);
+        msg_warn("%s: job %s from [%s] not queued: the acceptance record could not be written",
+                 b->t[i]->s->id, b->t[i]->job_id, b->t[i]->s->ip);
+        smtpd_job_free(b->job[i]);
+        b->job[i] = NULL;
     }
+    if (nrec == 1) {
+        for (int i = 0; i < b->n; i++)
+            if (b->job[i])
+                b->t[i]->reply[0] = 0;
+        tempfail(b, "the acceptance record could not be written");
+        return -1;
+    }
+    return 0;
+}
+
+/* run_commits - one batch of DATA commits: checks, suppression, publish, records, answers */
+static void run_commits(struct pctx *c, struct batch *b)
+{
+    int64_t t0 = timeutil_mono_ms();
+    struct db *db;
+    int pending = check_jobs(b);
+    int64_t t1 = timeutil_mono_ms(), t2 = t1, t3 = t1;
+
+    if (pending == 0)
+        goto out;
+    if ((db = get_db(c)) == NULL) {
+        tempfail(b, "database unavailable");
+        goto out;
+    }
+    add_recipients(db, b);
+    t2 = timeutil_mono_ms();
+    if (publish_all(c, b) < 0)
+        goto out;
+    t3 = timeutil_mono_ms();
+    /* the acceptance records; then the answers */
+    if (record_batch(db, b) < 0)
+        goto out;
     for (int i = 0; i < b->n; i++)
         if (b->job[i]) {
             smtpd_job_log(b->job[i], b->t[i]->s, "queued");

@@ -183,17 +183,133 @@ static int verify(const char *password, const char *stored)
     return 0;
 }
 
+/* login_key - SHA-256(user:password), the key of the cache and of the checks in flight */
+static void login_key(unsigned char key[32], const char *user, const char *password)
+{
+    struct buf kb = BUF_INIT(1024);
+
+    buf_puts(&kb, user);
+    buf_putc(&kb, ':');
+    buf_puts(&kb, password);
+    crypto_sha256(key, kb.data, kb.len);
+    explicit_bzero(kb.data, kb.len);
+    buf_free(&kb);
+}
+
+/* cache_fresh - the cache slot holds key, unexpired; lock held */
+static int cache_fresh(unsigned slot, const unsigned char *key, int64_t now)
+{
+    return creds[slot].expires > now && crypto_ct_equal(creds[slot].key, key, 32);
+}
+
+/*
+ * claim_kdf - step 2 of auth_basic: a login the cache cannot answer needs a
+ * KDF run: the result of the same login in flight (*shared 1/0, else left
+ * at -1), else a KDF slot (*slot_held) and the announcement of the check
+ * (*flight, NULL when another got there first or the table is full).
+ * Returns 0, or -1 when no KDF slot is free (no database read either).
+ */
+static int claim_kdf(const unsigned char *key, unsigned slot, int64_t now, int64_t mono,
+                     int *shared, int *slot_held, struct flight **flight)
+{
+    int cached, in_flight;
+
+    pthread_mutex_lock(&lock);
+    cached = cache_fresh(slot, key, now);
+    in_flight = !cached && flight_find(key) != NULL;
+    pthread_mutex_unlock(&lock);
+    if (in_flight) {
+        *shared = flight_wait(key);
+        pthread_mutex_lock(&lock);
+        cached = cache_fresh(slot, key, now);
+        pthread_mutex_unlock(&lock);
+    }
+    if (cached || *shared >= 0)
+        return 0;
+    if (!authlimit_kdf_enter(mono))
+        return -1;
+    *slot_held = 1;
+    pthread_mutex_lock(&lock);
+    if (flight_find(key) == NULL)
+        *flight = flight_start(key);
+    pthread_mutex_unlock(&lock);
+    return 0;
+}
+
+/*
+ * cache_verified - step 3 of auth_basic: the same password was verified a
+ * moment ago against the same stored hash of credential cred; *same_group
+ * 1 when from the client's address group
+ */
+static int cache_verified(unsigned slot, const unsigned char *key, int64_t now, long long cred,
+                          const unsigned char *stamp, const char *group, int *same_group)
+{
+    int hit = 0;
+
+    pthread_mutex_lock(&lock);
+    if (cred >= 0 && cache_fresh(slot, key, now) && creds[slot].credential_id == cred &&
+        memcmp(creds[slot].stamp, stamp, 32) == 0) {
+        hit = 1;
+        *same_group = strcmp(creds[slot].group, group) == 0;
+    }
+    pthread_mutex_unlock(&lock);
+    return hit;
+}
+
+/* cache_put - remember a password verified by the KDF */
+static void cache_put(unsigned slot, const unsigned char *key, const unsigned char *stamp,
+                      const char *group, long long cred, int64_t now)
+{
+    pthread_mutex_lock(&lock);
+    memcpy(creds[slot].key, key, 32);
+    memcpy(creds[slot].stamp, stamp, 32);
+    snprintf(creds[slot].group, sizeof(creds[slot].group), "%s", group);
+    creds[slot].credential_id = cred;
+    creds[slot].expires = now + auth_cache_ttl_ms;
+    pthread_mutex_unlock(&lock);
+}
+
+/*
+ * read_credential - the enabled credential of user and its account (*r,
+ * columns: id, pw_hash, allowed_ips, ACCOUNT_COLUMNS); *cred and *stored
+ * (borrowed from *r) when there is exactly one. TX_OK or TX_RETRY_DB.
+ * Ownership: *r is new, as from db_query (the caller frees it).
+ */
+static enum tx_code read_credential(struct db *db, const char *user, struct db_res **r,
+                                    long long *cred, const char **stored)
+{
+    if (db_query(db, r,
+                 "SELECT c.id, c.pw_hash, c.allowed_ips, " ACCOUNT_COLUMNS " FROM credential c "
+                 "JOIN account a ON a.id = c.account_id "
+                 "WHERE c.username = ? AND c.disabled = 0 AND a.disabled = 0",
+                 "s", user) != TX_OK)
+        return TX_RETRY_DB;
+    if (db_res_rows(*r) == 1) {
+        *cred = db_res_int(*r, 0, 0, -1);
+        *stored = db_res_get(*r, 0, 1);
+    }
+    return TX_OK;
+}
+
+/* user_key - the user's authlimit key: its credential (however the name was spelt), else the name */
+static void user_key(char *ukey, size_t size, long long cred, const char *user)
+{
+    if (cred >= 0)
+        snprintf(ukey, size, "id:%lld", cred);
+    else
+        snprintf(ukey, size, "name:%s", user);
+}
+
 enum tx_code auth_basic(struct db *db, const char *user, const char *password,
                         const char *client_ip, struct auth_account *out, int *retry_after)
 {
     unsigned char key[32], stamp[32];
     char group[AUTHLIMIT_KEY_MAX], ukey[AUTHLIMIT_KEY_MAX];
-    struct buf kb = BUF_INIT(1024);
     int64_t now = timeutil_now_ms(), mono = timeutil_mono_ms(), kdf_start = 0;
     struct db_res *r = NULL;
     const char *stored = NULL;
     long long cred = -1;
-    int cached = 0, hit = 0, same_group = 0, ok = 0, slot_held = 0, in_flight, shared = -1;
+    int hit = 0, same_group = 0, ok = 0, slot_held = 0, shared = -1;
     struct flight *flight = NULL;
     enum tx_code rc;
 
@@ -206,64 +322,21 @@ enum tx_code auth_basic(struct db *db, const char *user, const char *password,
     if ((*retry_after = authlimit_blocked(AUTHLIMIT_ADDR, client_ip, mono)) > 0)
         return TX_RETRY_THROTTLED;
     netaddr_group_text(client_ip, group, sizeof(group));
-    buf_puts(&kb, user);
-    buf_putc(&kb, ':');
-    buf_puts(&kb, password);
-    crypto_sha256(key, kb.data, kb.len);
-    explicit_bzero(kb.data, kb.len);
-    buf_free(&kb);
+    login_key(key, user, password);
     unsigned slot = (unsigned)(key[0] | key[1] << 8) % AUTH_CACHE_SIZE;
-    /*
-     * 2. a login the cache cannot answer needs a KDF run: the result of the
-     * same login in flight, else a KDF slot; none free, no database read either
-     */
-    pthread_mutex_lock(&lock);
-    cached = creds[slot].expires > now && crypto_ct_equal(creds[slot].key, key, 32);
-    in_flight = !cached && flight_find(key) != NULL;
-    pthread_mutex_unlock(&lock);
-    if (in_flight) {
-        shared = flight_wait(key);
-        pthread_mutex_lock(&lock);
-        cached = creds[slot].expires > now && crypto_ct_equal(creds[slot].key, key, 32);
-        pthread_mutex_unlock(&lock);
+    /* 2. the same login in flight, else a KDF slot; none free, no database read either */
+    if (claim_kdf(key, slot, now, mono, &shared, &slot_held, &flight) < 0) {
+        rc = TX_RETRY_UNAVAILABLE;
+        goto busy;
     }
-    if (!cached && shared < 0) {
-        if (!authlimit_kdf_enter(mono)) {
-            rc = TX_RETRY_UNAVAILABLE;
-            goto busy;
-        }
-        slot_held = 1;
-        pthread_mutex_lock(&lock);
-        if (flight_find(key) == NULL)
-            flight = flight_start(key);
-        pthread_mutex_unlock(&lock);
-    }
-    if (db_query(db, &r,
-                 "SELECT c.id, c.pw_hash, c.allowed_ips, " ACCOUNT_COLUMNS " FROM credential c "
-                 "JOIN account a ON a.id = c.account_id "
-                 "WHERE c.username = ? AND c.disabled = 0 AND a.disabled = 0",
-                 "s", user) != TX_OK) {
+    if (read_credential(db, user, &r, &cred, &stored) != TX_OK) {
         rc = TX_RETRY_DB;
         goto out;
     }
-    if (db_res_rows(r) == 1) {
-        cred = db_res_int(r, 0, 0, -1);
-        stored = db_res_get(r, 0, 1);
-    }
-    /* the user's key: its credential (however the name was spelt), else the name */
-    if (cred >= 0)
-        snprintf(ukey, sizeof(ukey), "id:%lld", cred);
-    else
-        snprintf(ukey, sizeof(ukey), "name:%s", user);
+    user_key(ukey, sizeof(ukey), cred, user);
     stamp_of(stamp, stored);
     /* 3. verified a moment ago: the same password against the same stored hash */
-    pthread_mutex_lock(&lock);
-    if (cred >= 0 && creds[slot].expires > now && crypto_ct_equal(creds[slot].key, key, 32) &&
-        creds[slot].credential_id == cred && memcmp(creds[slot].stamp, stamp, 32) == 0) {
-        hit = 1;
-        same_group = strcmp(creds[slot].group, group) == 0;
-    }
-    pthread_mutex_unlock(&lock);
+    hit = cache_verified(slot, key, now, cred, stamp, group, &same_group);
     /*
      * 4. a user that failed too often is refused, except from where its
      * password was verified a moment ago: the cache answers only the right
@@ -296,15 +369,8 @@ enum tx_code auth_basic(struct db *db, const char *user, const char *password,
         rc = TX_REJECT_POLICY;
         goto out;
     }
-    if (!hit && ok) {
-        pthread_mutex_lock(&lock);
-        memcpy(creds[slot].key, key, 32);
-        memcpy(creds[slot].stamp, stamp, 32);
-        snprintf(creds[slot].group, sizeof(creds[slot].group), "%s", group);
-        creds[slot].credential_id = cred;
-        creds[slot].expires = now + auth_cache_ttl_ms;
-        pthread_mutex_unlock(&lock);
-    }
+    if (!hit && ok)
+        cache_put(slot, key, stamp, group, cred, now);
     fill(r, 3, cred, out);
     memcpy(out->stamp, stamp, 32);
     rc = TX_OK;

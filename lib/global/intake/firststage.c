@@ -209,101 +209,71 @@ static int64_t seen_since(json_t *data, int64_t now)
     return seen > now ? now : seen; /* another worker's clock runs ahead */
 }
 
-enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
+/*
+ * await_record - the state of the acceptance record (record_state): the
+ * producer writes it right after the broker's confirm, so a young job
+ * waits a moment here before going through a delay queue
+ */
+static int await_record(struct db *db, const struct job *job, int64_t age, int *ok)
 {
-    struct fs_job fj = {0};
-    char why[200];
-    enum tx_code rc = TX_OK;
-    int64_t age = timeutil_now_ms() - job->env.created_ms, seen, waited;
-    int state = 0, ok = 1;
-
-    if (firststage_started(job))
-        return TX_OK;
-    if (!json_is_object(job->env.data) || collect(job->env.data, &fj, why, sizeof(why)) < 0) {
-        worker_job_reason(job, "malformed job: %s",
-                          json_is_object(job->env.data) ? why : "no data");
-        rc = TX_REJECT_MALFORMED;
-        goto out;
-    }
-    seen = seen_since(job->env.data, timeutil_now_ms());
-    /* the producer writes the record right after the broker's confirm:
-     * a young job waits a moment here before going through a delay queue */
     static const int waits_ms[] = {0, 20, 60, 150};
+    int state = 0;
+
     for (size_t w = 0; w < sizeof(waits_ms) / sizeof(waits_ms[0]); w++) {
         if (w > 0 && age + waits_ms[w] > 5000)
             break;
         if (waits_ms[w])
             timeutil_sleep_ms(waits_ms[w]);
-        if ((state = record_state(db, job, &ok)) != 0)
+        if ((state = record_state(db, job, ok)) != 0)
             break;
     }
-    if (state < 0) {
-        worker_job_reason(job, "cannot read the acceptance record: %s", db_error(db));
-        rc = TX_RETRY_DB;
-        goto out;
-    }
-    /* the window is measured from the first look, by our clock: the
-     * producer's clock (created) may be skewed either way */
-    waited = timeutil_now_ms() - seen;
-    if (state == 0 && waited < grace_ms) {
-        worker_job_reason(job, "acceptance record not there yet");
-        job->retry_after_ms = FIRSTSTAGE_RETRY_MS;
-        job->count_attempt = 0;
-        rc = TX_RETRY_NOT_READY;
-        goto out;
-    }
-    if (state == 0) {
-        /* give up, atomically: the tombstone takes the record's key, so
-         * a producer still on its way answers failure; if the record got
-         * there first, it is the record's job after all */
-        char note[120];
-        snprintf(note, sizeof(note),
-                 "tombstone: no acceptance record %llds after the first "
-                 "stage first saw the job",
-                 (long long)(waited / 1000));
-        int t = acceptance_tombstone(db, job->env.job_id, job->env.account_id, fj.entry,
-                                     job->env.created_ms, note);
-        if (t < 0) {
-            worker_job_reason(job, "cannot write the tombstone: %s", db_error(db));
-            rc = TX_RETRY_DB;
-            goto out;
-        }
-        if (t == 0 && (state = record_state(db, job, &ok)) < 0) {
-            worker_job_reason(job, "cannot read the acceptance record: %s", db_error(db));
-            rc = TX_RETRY_DB;
-            goto out;
-        }
-    }
-    if (state == 0 || !ok) {
-        if (state == 0)
-            worker_job_reason(
-                job,
-                "discarded: no acceptance record %llds after the first stage first saw "
-                "it (tombstone written)",
-                (long long)(waited / 1000));
-        else
-            worker_job_reason(
-                job, "discarded: the job record is not an acceptance (tombstone, account or "
-                     "status)");
-        rc = TX_REJECT_DISCARD;
-        goto out;
-    }
-    json_object_del(job->env.data, FIRSTSTAGE_SEEN_KEY);
+    return state;
+}
 
-    /* the record exists: intake record, drop events, PROCESSING_STARTED */
-    json_t *intake = intake_json(job, &fj);
+/*
+ * give_up - no acceptance record within the window: write the tombstone,
+ * atomically: it takes the record's key, so a producer still on its way
+ * answers failure; if the record got there first, it is the record's job
+ * after all (*state and *ok read again). TX_OK, or TX_RETRY_DB.
+ */
+static enum tx_code give_up(struct job *job, struct db *db, const struct fs_job *fj, int64_t waited,
+                            int *state, int *ok)
+{
+    char note[120];
+
+    snprintf(note, sizeof(note),
+             "tombstone: no acceptance record %llds after the first "
+             "stage first saw the job",
+             (long long)(waited / 1000));
+    int t = acceptance_tombstone(db, job->env.job_id, job->env.account_id, fj->entry,
+                                 job->env.created_ms, note);
+    if (t < 0) {
+        worker_job_reason(job, "cannot write the tombstone: %s", db_error(db));
+        return TX_RETRY_DB;
+    }
+    if (t == 0 && (*state = record_state(db, job, ok)) < 0) {
+        worker_job_reason(job, "cannot read the acceptance record: %s", db_error(db));
+        return TX_RETRY_DB;
+    }
+    return TX_OK;
+}
+
+/* publish_start - the record exists: intake record, drop events, PROCESSING_STARTED */
+static void publish_start(struct job *job, const struct fs_job *fj)
+{
+    json_t *intake = intake_json(job, fj);
     char *body = json_dumps(intake, JSON_COMPACT);
     json_decref(intake);
     if (body == NULL)
         msg_panic("cannot encode an intake record");
     worker_job_publish(job, MQ_EXCHANGE_EVENTS, "intake.job", NULL, body, strlen(body));
     /* the drops first, then PROCESSING_STARTED, each in address order */
-    for (size_t k = 0; k < 2 * fj.n; k++) {
-        const struct fs_rcpt *r = &fj.r[k % fj.n];
+    for (size_t k = 0; k < 2 * fj->n; k++) {
+        const struct fs_rcpt *r = &fj->r[k % fj->n];
         struct tx_event ev;
         json_t *x = NULL;
 
-        if (r->dropped != (k < fj.n))
+        if (r->dropped != (k < fj->n))
             continue;
 
         event_init(&ev);
@@ -312,8 +282,8 @@ enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
         ev.account_id = job->env.account_id;
         ev.received_ms = job->env.created_ms;
         ev.email = r->email;
-        ev.from = fj.mail_from;
-        ev.mime_from = fj.mime_from;
+        ev.from = fj->mail_from;
+        ev.mime_from = fj->mime_from;
         ev.reference = r->reference;
         if (r->dropped) {
             ev.phase = "PRE_PROCESS", ev.state = "FINISHED", ev.type = "DROPPED";
@@ -332,6 +302,58 @@ enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
         worker_job_event(job, &ev);
         json_decref(x);
     }
+}
+
+enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
+{
+    struct fs_job fj = {0};
+    char why[200];
+    enum tx_code rc = TX_OK;
+    int64_t age = timeutil_now_ms() - job->env.created_ms, seen, waited;
+    int state = 0, ok = 1;
+
+    if (firststage_started(job))
+        return TX_OK;
+    if (!json_is_object(job->env.data) || collect(job->env.data, &fj, why, sizeof(why)) < 0) {
+        worker_job_reason(job, "malformed job: %s",
+                          json_is_object(job->env.data) ? why : "no data");
+        rc = TX_REJECT_MALFORMED;
+        goto out;
+    }
+    seen = seen_since(job->env.data, timeutil_now_ms());
+    if ((state = await_record(db, job, age, &ok)) < 0) {
+        worker_job_reason(job, "cannot read the acceptance record: %s", db_error(db));
+        rc = TX_RETRY_DB;
+        goto out;
+    }
+    /* the window is measured from the first look, by our clock: the
+     * producer's clock (created) may be skewed either way */
+    waited = timeutil_now_ms() - seen;
+    if (state == 0 && waited < grace_ms) {
+        worker_job_reason(job, "acceptance record not there yet");
+        job->retry_after_ms = FIRSTSTAGE_RETRY_MS;
+        job->count_attempt = 0;
+        rc = TX_RETRY_NOT_READY;
+        goto out;
+    }
+    if (state == 0 && (rc = give_up(job, db, &fj, waited, &state, &ok)) != TX_OK)
+        goto out;
+    if (state == 0 || !ok) {
+        if (state == 0)
+            worker_job_reason(
+                job,
+                "discarded: no acceptance record %llds after the first stage first saw "
+                "it (tombstone written)",
+                (long long)(waited / 1000));
+        else
+            worker_job_reason(
+                job, "discarded: the job record is not an acceptance (tombstone, account or "
+                     "status)");
+        rc = TX_REJECT_DISCARD;
+        goto out;
+    }
+    json_object_del(job->env.data, FIRSTSTAGE_SEEN_KEY);
+    publish_start(job, &fj);
     json_object_set_new(job->env.data, "started", json_true());
 out:
     xfree(fj.r);

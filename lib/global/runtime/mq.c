@@ -1,5 +1,6 @@
 /* mq - RabbitMQ wrapper over rabbitmq-c 0.11; see mq.h. */
 #include "global/runtime/mq.h"
+#include "global/runtime/mq_int.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
@@ -15,7 +16,6 @@
 #include <sys/time.h>
 #include <time.h>
 
-#define MQ_CHANNEL 1
 #define MQ_HEARTBEAT 30
 #define MQ_FRAME_MAX 131072
 
@@ -28,25 +28,6 @@ const char *const mq_tier_names[] = {
 };
 const int64_t mq_tier_ms[] = {
     1000, 5000, 10000, 30000, 60000, 300000, 900000, 3600000, 14400000, 0,
-};
-
-struct mq {
-    char *url;
-    char *name;
-    amqp_connection_state_t conn;
-    int broken;
-    int confirm;       /* publisher confirms enabled */
-    uint64_t next_seq; /* delivery tag of the next publish */
-    uint64_t acked;    /* every seq <= acked is confirmed */
-    int failed;        /* a nack or return since the last wait */
-    char *queues[4];   /* consumed queues, for reconnect */
-    int nqueues;
-    int prefetch;
-    amqp_bytes_t ctags[4];
-    /* the send watchdog's view, under wd_lock */
-    int64_t send_deadline; /* monotonic ms; 0: not sending */
-    int send_cut;          /* the watchdog cut this send off */
-    struct mq *wd_next;
 };
 
 /*
@@ -184,8 +165,8 @@ static int send_end(struct mq *mq)
     return cut;
 }
 
-/* reply_ok - convert an RPC reply into a code, marking the connection broken */
-static enum tx_code reply_ok(struct mq *mq, amqp_rpc_reply_t r, const char *what)
+/* mq_reply_ok - convert an RPC reply into a code, marking the connection broken */
+enum tx_code mq_reply_ok(struct mq *mq, amqp_rpc_reply_t r, const char *what)
 {
     switch (r.reply_type) {
     case AMQP_RESPONSE_NORMAL:
@@ -237,12 +218,12 @@ static int connect_once(struct mq *mq)
     amqp_set_handshake_timeout(mq->conn, &tv);
     amqp_rpc_reply_t r = amqp_login(mq->conn, *ci.vhost ? ci.vhost : "/", 0, MQ_FRAME_MAX,
                                     MQ_HEARTBEAT, AMQP_SASL_METHOD_PLAIN, ci.user, ci.password);
-    if (reply_ok(mq, r, "login") != TX_OK)
+    if (mq_reply_ok(mq, r, "login") != TX_OK)
         goto fail;
     struct timeval rpc = {30, 0};
     amqp_set_rpc_timeout(mq->conn, &rpc);
     amqp_channel_open(mq->conn, MQ_CHANNEL);
-    if (reply_ok(mq, amqp_get_rpc_reply(mq->conn), "channel.open") != TX_OK)
+    if (mq_reply_ok(mq, amqp_get_rpc_reply(mq->conn), "channel.open") != TX_OK)
         goto fail;
     mq->broken = 0;
     rc = 0;
@@ -365,111 +346,12 @@ enum tx_code mq_reconnect(struct mq *mq, int attempts)
     return TX_RETRY_BROKER;
 }
 
-/* table_entry helpers for queue arguments */
-static amqp_table_entry_t str_arg(const char *k, const char *v)
-{
-    amqp_table_entry_t e;
-
-    e.key = amqp_cstring_bytes(k);
-    e.value.kind = AMQP_FIELD_KIND_UTF8;
-    e.value.value.bytes = amqp_cstring_bytes(v);
-    return e;
-}
-
-static amqp_table_entry_t int_arg(const char *k, int64_t v)
-{
-    amqp_table_entry_t e;
-
-    e.key = amqp_cstring_bytes(k);
-    e.value.kind = AMQP_FIELD_KIND_I64;
-    e.value.value.i64 = v;
-    return e;
-}
-
-static enum tx_code declare_exchange(struct mq *mq, const char *name, const char *type)
-{
-    amqp_exchange_declare(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(name), amqp_cstring_bytes(type),
-                          0, 1, 0, 0, amqp_empty_table);
-    return reply_ok(mq, amqp_get_rpc_reply(mq->conn), name);
-}
-
-static enum tx_code declare_queue_d(struct mq *mq, const char *name, amqp_table_entry_t *args,
-                                    int nargs, int durable)
-{
-    amqp_table_t t = {nargs, args};
-
-    amqp_queue_declare(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(name), 0, durable, 0, 0, t);
-    return reply_ok(mq, amqp_get_rpc_reply(mq->conn), name);
-}
-
-static enum tx_code declare_queue(struct mq *mq, const char *name, amqp_table_entry_t *args,
-                                  int nargs)
-{
-    return declare_queue_d(mq, name, args, nargs, 1);
-}
-
-static enum tx_code bind_queue(struct mq *mq, const char *queue, const char *exchange,
-                               const char *key)
-{
-    amqp_queue_bind(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(queue), amqp_cstring_bytes(exchange),
-                    amqp_cstring_bytes(key), amqp_empty_table);
-    return reply_ok(mq, amqp_get_rpc_reply(mq->conn), queue);
-}
-
-enum tx_code mq_declare_topology(struct mq *mq)
-{
-    amqp_table_entry_t quorum[] = {str_arg("x-queue-type", "quorum")};
-    char qname[64];
-
-    if (declare_exchange(mq, MQ_EXCHANGE_WORK, "direct") ||
-        declare_exchange(mq, MQ_EXCHANGE_RETRY, "direct") ||
-        declare_exchange(mq, MQ_EXCHANGE_EVENTS, "topic") ||
-        declare_exchange(mq, MQ_EXCHANGE_DEAD, "fanout"))
-        return TX_RETRY_BROKER;
-    for (int i = 0; mq_stages[i]; i++)
-        if (declare_queue(mq, mq_stages[i], quorum, 1) ||
-            bind_queue(mq, mq_stages[i], MQ_EXCHANGE_WORK, mq_stages[i]))
-            return TX_RETRY_BROKER;
-    for (int i = 0; mq_tier_names[i]; i++) {
-        amqp_table_entry_t args[] = {
-            str_arg("x-queue-type", "quorum"),
-            int_arg("x-message-ttl", mq_tier_ms[i]),
-            str_arg("x-dead-letter-exchange", MQ_EXCHANGE_WORK),
-            str_arg("x-dead-letter-strategy", "at-least-once"),
-            str_arg("x-overflow", "reject-publish"),
-        };
-        snprintf(qname, sizeof(qname), "retry.%s", mq_tier_names[i]);
-        if (declare_queue(mq, qname, args, 5) ||
-            bind_queue(mq, qname, MQ_EXCHANGE_RETRY, mq_tier_names[i]))
-            return TX_RETRY_BROKER;
-    }
-    if (declare_queue(mq, "events.recorder", quorum, 1) ||
-        bind_queue(mq, "events.recorder", MQ_EXCHANGE_EVENTS, "#") ||
-        declare_queue(mq, "events.notify", quorum, 1) ||
-        bind_queue(mq, "events.notify", MQ_EXCHANGE_EVENTS, "#"))
-        return TX_RETRY_BROKER;
-    /* live counters: a bounded in-memory classic queue. Losing its content
-     * on a broker restart is acceptable; paying a replicated, fsynced quorum
-     * write for every event of every message is not (measured: ~0.25 ms of
-     * broker CPU per message). */
-    amqp_table_entry_t mon[] = {
-        str_arg("x-queue-type", "classic"),
-        int_arg("x-max-length", 100000),
-        str_arg("x-overflow", "drop-head"),
-    };
-    if (declare_queue_d(mq, "events.monitor", mon, 3, 0) ||
-        bind_queue(mq, "events.monitor", MQ_EXCHANGE_EVENTS, "#") ||
-        declare_queue(mq, "dead", quorum, 1) || bind_queue(mq, "dead", MQ_EXCHANGE_DEAD, ""))
-        return TX_RETRY_BROKER;
-    return TX_OK;
-}
-
 enum tx_code mq_confirm_mode(struct mq *mq)
 {
     if (mq->confirm)
         return TX_OK;
     amqp_confirm_select(mq->conn, MQ_CHANNEL);
-    if (reply_ok(mq, amqp_get_rpc_reply(mq->conn), "confirm.select") != TX_OK)
+    if (mq_reply_ok(mq, amqp_get_rpc_reply(mq->conn), "confirm.select") != TX_OK)
         return TX_RETRY_BROKER;
     mq->confirm = 1;
     mq->next_seq = 1;
@@ -669,13 +551,13 @@ enum tx_code mq_consume(struct mq *mq, const char *queue, int prefetch)
         return TX_RETRY_BROKER;
     if (mq->nqueues == 0 || prefetch != mq->prefetch) {
         amqp_basic_qos(mq->conn, MQ_CHANNEL, 0, (uint16_t)prefetch, 0);
-        if (reply_ok(mq, amqp_get_rpc_reply(mq->conn), "basic.qos") != TX_OK)
+        if (mq_reply_ok(mq, amqp_get_rpc_reply(mq->conn), "basic.qos") != TX_OK)
             return TX_RETRY_BROKER;
     }
     amqp_basic_consume_ok_t *ok =
         amqp_basic_consume(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0,
                            0, amqp_empty_table);
-    if (reply_ok(mq, amqp_get_rpc_reply(mq->conn), "basic.consume") != TX_OK)
+    if (mq_reply_ok(mq, amqp_get_rpc_reply(mq->conn), "basic.consume") != TX_OK)
         return TX_RETRY_BROKER;
     mq->ctags[mq->nqueues] = amqp_bytes_malloc_dup(ok->consumer_tag);
     mq->queues[mq->nqueues++] = xstrdup(queue);
@@ -799,7 +681,7 @@ enum tx_code mq_cancel(struct mq *mq)
          * arrive meanwhile; those stay unacked and are rejected by the
          * caller or returned at close. */
         amqp_basic_cancel(mq->conn, MQ_CHANNEL, mq->ctags[i]);
-        if (reply_ok(mq, amqp_get_rpc_reply(mq->conn), "basic.cancel") != TX_OK)
+        if (mq_reply_ok(mq, amqp_get_rpc_reply(mq->conn), "basic.cancel") != TX_OK)
             return TX_RETRY_BROKER;
         amqp_bytes_free(mq->ctags[i]);
         mq->ctags[i] = amqp_empty_bytes;
@@ -815,7 +697,7 @@ long mq_queue_count(struct mq *mq, const char *queue)
         return -1;
     ok = amqp_queue_declare(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(queue), 1, 0, 0, 0,
                             amqp_empty_table);
-    if (reply_ok(mq, amqp_get_rpc_reply(mq->conn), "queue.declare passive") != TX_OK)
+    if (mq_reply_ok(mq, amqp_get_rpc_reply(mq->conn), "queue.declare passive") != TX_OK)
         return -1;
     return (long)ok->message_count;
 }
@@ -823,5 +705,5 @@ long mq_queue_count(struct mq *mq, const char *queue)
 enum tx_code mq_purge(struct mq *mq, const char *queue)
 {
     amqp_queue_purge(mq->conn, MQ_CHANNEL, amqp_cstring_bytes(queue));
-    return reply_ok(mq, amqp_get_rpc_reply(mq->conn), "queue.purge");
+    return mq_reply_ok(mq, amqp_get_rpc_reply(mq->conn), "queue.purge");
 }

@@ -69,6 +69,80 @@ static size_t put_utf8(char *out, unsigned cp)
     return 4;
 }
 
+/*
+ * parse_escape - the escape at pos (a backslash), decoded into out at *n;
+ * 0, or -1 with the parse error set
+ */
+static int parse_escape(struct parser *p, char *out, size_t *n)
+{
+    int e = peek(p, 1);
+
+    p->pos += 2;
+    switch (e) {
+    case '"':
+        out[(*n)++] = '"';
+        break;
+    case '\'':
+        out[(*n)++] = '\'';
+        break;
+    case '\\':
+        out[(*n)++] = '\\';
+        break;
+    case 'n':
+        out[(*n)++] = '\n';
+        break;
+    case 'r':
+        out[(*n)++] = '\r';
+        break;
+    case 't':
+        out[(*n)++] = '\t';
+        break;
+    case 'f':
+        out[(*n)++] = '\f';
+        break;
+    case 'b':
+        out[(*n)++] = '\b';
+        break;
+    case 'l':
+        out[(*n)++] = '<';
+        break;
+    case 'g':
+        out[(*n)++] = '>';
+        break;
+    case 'a':
+        out[(*n)++] = '&';
+        break;
+    case '{':
+        out[(*n)++] = '{';
+        break;
+    case '=':
+        out[(*n)++] = '=';
+        break;
+    case 'x': {
+        unsigned cp = 0;
+        int digits = 0, h;
+
+        while (digits < 4 && (h = codec_hex_digit(peek(p, 0))) >= 0) {
+            cp = cp << 4 | (unsigned)h;
+            p->pos++;
+            digits++;
+        }
+        if (digits == 0 || (cp >= 0xd800 && cp <= 0xdfff)) {
+            template_parse_error(p, p->pos - 2 - (size_t)digits,
+                                 "invalid escape in string literal");
+            return -1;
+        }
+        /* \xHHHH is at most 6 source bytes, at most 3 encoded bytes */
+        *n += put_utf8(out + *n, cp);
+        break;
+    }
+    default:
+        template_parse_error(p, p->pos - 2, "invalid escape in string literal");
+        return -1;
+    }
+    return 0;
+}
+
 /* parse_string - "..." or '...' at pos; escapes decoded into the arena */
 static struct texpr *parse_string(struct parser *p)
 {
@@ -101,70 +175,8 @@ static struct texpr *parse_string(struct parser *p)
             p->pos++;
             continue;
         }
-        int e = peek(p, 1);
-        p->pos += 2;
-        switch (e) {
-        case '"':
-            out[n++] = '"';
-            break;
-        case '\'':
-            out[n++] = '\'';
-            break;
-        case '\\':
-            out[n++] = '\\';
-            break;
-        case 'n':
-            out[n++] = '\n';
-            break;
-        case 'r':
-            out[n++] = '\r';
-            break;
-        case 't':
-            out[n++] = '\t';
-            break;
-        case 'f':
-            out[n++] = '\f';
-            break;
-        case 'b':
-            out[n++] = '\b';
-            break;
-        case 'l':
-            out[n++] = '<';
-            break;
-        case 'g':
-            out[n++] = '>';
-            break;
-        case 'a':
-            out[n++] = '&';
-            break;
-        case '{':
-            out[n++] = '{';
-            break;
-        case '=':
-            out[n++] = '=';
-            break;
-        case 'x': {
-            unsigned cp = 0;
-            int digits = 0, h;
-
-            while (digits < 4 && (h = codec_hex_digit(peek(p, 0))) >= 0) {
-                cp = cp << 4 | (unsigned)h;
-                p->pos++;
-                digits++;
-            }
-            if (digits == 0 || (cp >= 0xd800 && cp <= 0xdfff)) {
-                template_parse_error(p, p->pos - 2 - (size_t)digits,
-                                     "invalid escape in string literal");
-                return NULL;
-            }
-            /* \xHHHH is at most 6 source bytes, at most 3 encoded bytes */
-            n += put_utf8(out + n, cp);
-            break;
-        }
-        default:
-            template_parse_error(p, p->pos - 2, "invalid escape in string literal");
+        if (parse_escape(p, out, &n) < 0)
             return NULL;
-        }
     }
     p->pos++; /* closing quote */
     struct texpr *e = new_expr(p, TE_STR, start);
