@@ -4,7 +4,7 @@ LIBGLOBAL_SRC += lib/global/txcode.c lib/global/ids.c lib/global/envelope.c \
                  lib/global/txconf.c lib/global/metrics.c lib/global/runtime/worker.c \
                  lib/global/crypto.c lib/global/account.c lib/global/dnsq.c lib/global/addr.c \
                  lib/global/access/auth.c lib/global/intake/intake.c \
-                 lib/global/intake/acceptance.c lib/global/xheader.c
+                 lib/global/intake/acceptance.c
 LIBGLOBAL_SRC += lib/global/access/httpguard.c
 LIBGLOBAL_SRC += lib/global/access/authlimit.c
 
@@ -61,5 +61,6 @@ tagmap_test_SRC := lib/global/runtime/tagmap_test.c
 # the worker skeleton's parts (worker.c: threads and the runtime program)
 LIBGLOBAL_SRC += lib/global/runtime/worker_settle.c lib/global/runtime/worker_confirm.c
 # xheader: caller header names (contract §8.7), shared by rest and render
+LIBGLOBAL_SRC += lib/global/xheader.c
 UNIT_TESTS += xheader_test
 xheader_test_SRC := lib/global/xheader_test.c
