@@ -40,12 +40,10 @@ void dnsq_set_servers(res_state st, const char *servers)
         st->nscount = n;
 }
 
-int dnsq_count(const char *servers, const char *name, int type)
+int dnsq_query(const char *servers, const char *name, int type, unsigned char *answer, int size)
 {
     struct __res_state st;
-    unsigned char answer[4096];
-    ns_msg msg;
-    int len, count;
+    int len;
 
     memset(&st, 0, sizeof(st));
     if (res_ninit(&st) != 0)
@@ -53,13 +51,25 @@ int dnsq_count(const char *servers, const char *name, int type)
     dnsq_set_servers(&st, servers);
     st.retrans = 2;
     st.retry = 2;
-    len = res_nquery(&st, name, ns_c_in, type, answer, sizeof(answer));
+    len = res_nquery(&st, name, ns_c_in, type, answer, size);
     if (len < 0) {
         int herr = st.res_h_errno;
         res_nclose(&st);
         return herr == HOST_NOT_FOUND || herr == NO_DATA ? 0 : -1;
     }
     res_nclose(&st);
+    return len;
+}
+
+int dnsq_count(const char *servers, const char *name, int type)
+{
+    unsigned char answer[4096];
+    ns_msg msg;
+    int len, count;
+
+    len = dnsq_query(servers, name, type, answer, sizeof(answer));
+    if (len <= 0)
+        return len;
     if (ns_initparse(answer, len, &msg) < 0)
         return -1;
     count = 0;

@@ -62,3 +62,7 @@ UNIT_TESTS += tagmap_test
 tagmap_test_SRC := lib/global/runtime/tagmap_test.c
 # the worker skeleton's parts (worker.c: threads and the runtime program)
 LIBGLOBAL_SRC += lib/global/runtime/worker_settle.c lib/global/runtime/worker_confirm.c
+# xheader: caller header names (contract §8.7), shared by rest and render
+LIBGLOBAL_SRC += lib/global/xheader.c
+UNIT_TESTS += xheader_test
+xheader_test_SRC := lib/global/xheader_test.c

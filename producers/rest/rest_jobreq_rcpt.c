@@ -9,6 +9,7 @@
 #include "producers/rest/rest_jobreq_int.h"
 #include "global/account.h"
 #include "global/addr.h"
+#include "global/xheader.h"
 #include "util/codec.h"
 #include "util/mymalloc.h"
 
@@ -17,7 +18,6 @@
 #include <strings.h>
 
 #define XHEADERS_MAX 10
-#define XHEADER_NAME_MAX 76
 #define HEADER_TEXT_MAX 998
 
 const char *const jr_priorities[] = {"HIGH", "NORMAL", "LOW", NULL};
@@ -80,53 +80,11 @@ int rest_jobreq_rcpt_email(struct jr *v, struct jr_val *val, void *out, int ctx)
 
 /* ------------------------------------------------------------ xHeaders */
 
-static int reserved_header(const char *name, size_t len)
-{
-    static const char *const names[] = {
-        "From",
-        "Sender",
-        "To",
-        "Cc",
-        "Bcc",
-        "Reply-To",
-        "Subject",
-        "Date",
-        "Message-ID",
-        "In-Reply-To",
-        "MIME-Version",
-        "Return-Path",
-        "Received",
-        "DKIM-Signature",
-        "List-Unsubscribe",
-        "List-Unsubscribe-Post",
-        "X-Priority",
-        "Importance",
-        NULL,
-    };
-
-    if (len >= 8 && strncasecmp(name, "Content-", 8) == 0)
-        return 1;
-    for (int i = 0; names[i]; i++)
-        if (strlen(names[i]) == len && strncasecmp(names[i], name, len) == 0)
-            return 1;
-    return 0;
-}
-
-static int header_name_ok(const char *name, size_t len)
-{
-    if (len == 0 || len > XHEADER_NAME_MAX)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)name[i] < 0x21 || (unsigned char)name[i] > 0x7e || name[i] == ':')
-            return 0;
-    return 1;
-}
-
 static int xheader(struct jr *v, const char *name, size_t nlen, json_t *value)
 {
-    if (!header_name_ok(name, nlen))
+    if (!xheader_name_valid(name, nlen))
         return rest_jobreq_walk_fail(v, JR_E_FORMAT);
-    if (reserved_header(name, nlen))
+    if (xheader_reserved(name, nlen))
         return rest_jobreq_walk_fail(v, JR_E_VALUE);
     if (value == NULL || json_is_null(value) ||
         (json_is_string(value) && json_string_length(value) == 0))

@@ -31,6 +31,7 @@
 #include "global/runtime/mqpub.h"
 #include "global/txconf.h"
 #include "producers/track/track.h"
+#include "util/fifo.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
@@ -57,7 +58,7 @@ struct item {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t work = PTHREAD_COND_INITIALIZER; /* items queued, or stop */
 static pthread_cond_t done = PTHREAD_COND_INITIALIZER; /* a batch finished */
-static struct item *head, *tail;
+static struct fifo pending = FIFO_INIT(struct item, next);
 static long queued; /* items in the queue + the batch in hand */
 static int stopping, stopped, connected;
 static int64_t stop_deadline;
@@ -150,11 +151,7 @@ enum track_push track_events_push(const struct track_hit *h, int64_t wait_ms)
         w->refs = 2;
         it->w = w;
     }
-    if (tail)
-        tail->next = it;
-    else
-        head = it;
-    tail = it;
+    fifo_push(&pending, it);
     queued++;
     pthread_cond_signal(&work);
     if (w == NULL) {
@@ -246,29 +243,19 @@ static enum tx_code publish_batch(struct mqpub *pub, struct item *batch)
 /* take_batch - wait up to a second for events; the next batch into *batch. 1: stop now */
 static int take_batch(struct item **batch)
 {
-    int n = 0, stop_now;
+    int stop_now;
 
     pthread_mutex_lock(&lock);
     if (*batch == NULL) {
-        while (head == NULL && !stopping) {
+        while (fifo_peek(&pending) == NULL && !stopping) {
             struct timespec t;
             clock_gettime(CLOCK_REALTIME, &t);
             t.tv_sec += 1;
             pthread_cond_timedwait(&work, &lock, &t);
-            if (head == NULL && !stopping)
+            if (fifo_peek(&pending) == NULL && !stopping)
                 break; /* idle second: serve heartbeats */
         }
-        struct item **bt = batch;
-        while (head && n < track_conf.event_batch) {
-            struct item *it = head;
-            head = it->next;
-            it->next = NULL;
-            *bt = it;
-            bt = &it->next;
-            n++;
-        }
-        if (head == NULL)
-            tail = NULL;
+        *batch = fifo_take(&pending, (size_t)track_conf.event_batch, NULL);
     }
     stop_now = stopping && (*batch == NULL || timeutil_mono_ms() > stop_deadline);
     pthread_mutex_unlock(&lock);
@@ -297,15 +284,13 @@ static void batch_done(struct item *batch)
 /* drop_all - stopping: what could not be published before the stop deadline is lost; say so */
 static void drop_all(struct item *batch)
 {
+    struct item *it;
     long lost = 0;
 
     pthread_mutex_lock(&lock);
-    while (batch || head) {
-        struct item *it = batch ? batch : head;
-        if (batch)
+    while ((it = batch ? batch : fifo_pop(&pending)) != NULL) {
+        if (it == batch)
             batch = it->next;
-        else
-            head = it->next;
         if (it->w) {
             it->w->done = 1;
             waiter_release(it->w);
@@ -313,7 +298,6 @@ static void drop_all(struct item *batch)
         item_free(it);
         lost++;
     }
-    tail = NULL;
     queued = 0;
     stopped = 1;
     pthread_cond_broadcast(&done);

@@ -149,10 +149,11 @@ static void logline(const struct hit_ctx *h, const char *kind, unsigned status, 
 /*
  * token_of - decode the token of a path as presented on the request's Host
  * (contract §15.5: a token verifies only on the host it was issued for);
- * -1 when it is not a genuine token of kind for that host
+ * -1 when it is not a genuine token of kind for that host. On success the
+ * hit's log line carries the token's recipient id.
  */
-static int token_of(struct MHD_Connection *c, const char *tok, size_t len, int kind,
-                    struct track_token *t, struct buf *s)
+static int token_of(struct MHD_Connection *c, struct hit_ctx *h, const char *tok, size_t len,
+                    int kind, struct track_token *t, struct buf *s)
 {
     char host[TRACK_HOST_MAX + 1];
 
@@ -160,7 +161,36 @@ static int token_of(struct MHD_Connection *c, const char *tok, size_t len, int k
                         sizeof(host)) < 0 ||
         tracktoken_decode(track_keys, host, tok, len, t, s) < 0 || t->kind != kind)
         return -1;
+    tracktoken_rid(h->rid, t);
     return 0;
+}
+
+/* bad_token - log and answer 404 for a path that holds no genuine token */
+static enum MHD_Result bad_token(struct MHD_Connection *c, const struct hit_ctx *h,
+                                 const char *kind)
+{
+    logline(h, kind, 404, "bad token");
+    return answer(c, MHD_HTTP_NOT_FOUND, not_found, 0);
+}
+
+/*
+ * record_hit - queue an open or click event (type) for token tok[0..len)
+ * unless flood control holds it back; returns what the log line says:
+ * the flood verdict, "event dropped" when the queue is full, else what
+ */
+static const char *record_hit(struct hit_ctx *h, const struct track_token *t, const char *type,
+                              const char *tok, size_t len, const char *what)
+{
+    int64_t now = timeutil_now_ms();
+    enum track_flood_verdict v =
+        track_flood_check(flood, tok, len, h->automated, (struct sockaddr *)&h->addr, now);
+    struct track_hit hit = {t, type, h->ua, h->ip, h->automated, now};
+
+    if (v != TRACK_FLOOD_RECORD)
+        return track_flood_name(v);
+    if (track_events_push(&hit, 0) == TRACK_FULL)
+        return "event dropped";
+    return what;
 }
 
 static int expired(const struct track_token *t)
@@ -178,28 +208,16 @@ static enum MHD_Result do_open(struct MHD_Connection *c, const char *tok, int he
 
     client(c, &h);
     if (len < 5 || strcmp(tok + len - 4, ".gif") != 0 ||
-        token_of(c, tok, len - 4, TRACK_OPEN, &t, &s) < 0) {
-        logline(&h, "open", 404, "bad token");
-        rc = answer(c, MHD_HTTP_NOT_FOUND, not_found, 0);
+        token_of(c, &h, tok, len - 4, TRACK_OPEN, &t, &s) < 0) {
+        rc = bad_token(c, &h, "open");
         goto out;
     }
-    tracktoken_rid(h.rid, &t);
     if (expired(&t)) {
         logline(&h, "open", 410, "expired");
         rc = answer(c, MHD_HTTP_GONE, gif_gone, 0);
         goto out;
     }
-    const char *what = head ? "head" : "opened";
-    if (!head) {
-        int64_t now = timeutil_now_ms();
-        enum track_flood_verdict v =
-            track_flood_check(flood, tok, len - 4, h.automated, (struct sockaddr *)&h.addr, now);
-        struct track_hit hit = {&t, "OPENED", h.ua, h.ip, h.automated, now};
-        if (v != TRACK_FLOOD_RECORD)
-            what = track_flood_name(v);
-        else if (track_events_push(&hit, 0) == TRACK_FULL)
-            what = "event dropped";
-    }
+    const char *what = head ? "head" : record_hit(&h, &t, "OPENED", tok, len - 4, "opened");
     logline(&h, "open", 200, what);
     rc = answer(c, MHD_HTTP_OK, gif_ok, 0);
 out:
@@ -216,12 +234,10 @@ static enum MHD_Result do_click(struct MHD_Connection *c, const char *tok, int h
     const char *what = head ? "head" : "clicked";
 
     client(c, &h);
-    if (token_of(c, tok, strlen(tok), TRACK_CLICK, &t, &s) < 0) {
-        logline(&h, "click", 404, "bad token");
-        rc = answer(c, MHD_HTTP_NOT_FOUND, not_found, 0);
+    if (token_of(c, &h, tok, strlen(tok), TRACK_CLICK, &t, &s) < 0) {
+        rc = bad_token(c, &h, "click");
         goto out;
     }
-    tracktoken_rid(h.rid, &t);
     if (expired(&t)) {
         if (track_conf.expired_click_status == 410) {
             logline(&h, "click", 410, "expired");
@@ -232,14 +248,7 @@ static enum MHD_Result do_click(struct MHD_Connection *c, const char *tok, int h
         what = "expired";
     } else if (!head) {
         /* the redirect is answered whatever becomes of the event */
-        int64_t now = timeutil_now_ms();
-        enum track_flood_verdict v = track_flood_check(flood, tok, strlen(tok), h.automated,
-                                                       (struct sockaddr *)&h.addr, now);
-        struct track_hit hit = {&t, "CLICKED", h.ua, h.ip, h.automated, now};
-        if (v != TRACK_FLOOD_RECORD)
-            what = track_flood_name(v);
-        else if (track_events_push(&hit, 0) == TRACK_FULL)
-            what = "event dropped";
+        what = record_hit(&h, &t, "CLICKED", tok, strlen(tok), what);
     }
     location(&loc, t.url, t.url_len);
     struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
@@ -297,12 +306,10 @@ static enum MHD_Result do_unsub(struct MHD_Connection *c, const char *tok, int p
     enum MHD_Result rc;
 
     client(c, &h);
-    if (token_of(c, tok, strlen(tok), TRACK_UNSUB, &t, &s) < 0) {
-        logline(&h, "unsubscribe", 404, "bad token");
-        rc = answer(c, MHD_HTTP_NOT_FOUND, not_found, 0);
+    if (token_of(c, &h, tok, strlen(tok), TRACK_UNSUB, &t, &s) < 0) {
+        rc = bad_token(c, &h, "unsubscribe");
         goto out;
     }
-    tracktoken_rid(h.rid, &t);
     if (expired(&t)) {
         logline(&h, "unsubscribe", 410, "expired");
         rc = answer_page(c, MHD_HTTP_GONE,

@@ -19,7 +19,7 @@
  * FUZZ_SOURCES: producers/rest/rest_jobreq_attach.c producers/rest/rest_jobreq_rcpt.c
  * FUZZ_SOURCES: producers/rest/rest_jobreq_mail.c producers/rest/rest_jobreq_job.c
  * FUZZ_SOURCES: producers/rest/rest_jobreq_notify.c producers/rest/rest_jobreq_build.c
- * FUZZ_SOURCES: lib/global/account.c lib/global/addr.c lib/global/ids.c
+ * FUZZ_SOURCES: lib/global/account.c lib/global/addr.c lib/global/ids.c lib/global/xheader.c
  * FUZZ_SOURCES: lib/global/template/template_parse.c lib/global/template/template_value.c lib/global/template/template_render.c
  * FUZZ_SOURCES: lib/global/template/template_lex.c lib/global/template/template_expr.c
  * FUZZ_SOURCES: lib/util/buf.c lib/util/codec.c lib/util/mymalloc.c lib/util/msg.c lib/util/timeutil.c

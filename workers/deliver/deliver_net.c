@@ -124,6 +124,18 @@ static void fail(struct dconn *c, const char *what)
         snprintf(c->err, sizeof(c->err), "%s", what);
 }
 
+/* wait_or_fail - wait for events on the connection until deadline; -1 timed out or lost (c->err) */
+static int wait_or_fail(struct dconn *c, short events, int64_t deadline)
+{
+    int r = wait_fd(c->fd, events, deadline);
+
+    if (r <= 0) {
+        fail(c, r == 0 ? "conversation timed out" : "lost connection");
+        return -1;
+    }
+    return 0;
+}
+
 /* fill - read more into rbuf; 1 got data, -1 failure (c->err) */
 static int fill(struct dconn *c, int64_t deadline)
 {
@@ -167,11 +179,8 @@ static int fill(struct dconn *c, int64_t deadline)
                 return -1;
             }
         }
-        int r = wait_fd(c->fd, ev, deadline);
-        if (r <= 0) {
-            fail(c, r == 0 ? "conversation timed out" : "lost connection");
+        if (wait_or_fail(c, ev, deadline) < 0)
             return -1;
-        }
     }
 }
 
@@ -236,11 +245,8 @@ int deliver_net_write(struct dconn *c, const void *buf, size_t len, int64_t dead
                 return -1;
             }
         }
-        int r = wait_fd(c->fd, ev, deadline);
-        if (r <= 0) {
-            fail(c, r == 0 ? "conversation timed out" : "lost connection");
+        if (wait_or_fail(c, ev, deadline) < 0)
             return -1;
-        }
     }
     c->last_ms = timeutil_mono_ms();
     return 0;

@@ -173,7 +173,6 @@ static int record_has_key(const char *txt, size_t len, const char *pub)
 /* dns_check - DNS_OK, DNS_BAD (no record, or none with this key), DNS_UNKNOWN (lookup failed) */
 static int dns_check(const char *selector, const char *domain, const char *public_b64)
 {
-    struct __res_state st;
     unsigned char answer[8192];
     char name[400], pub[4096];
     ns_msg msg;
@@ -183,19 +182,9 @@ static int dns_check(const char *selector, const char *domain, const char *publi
         return DNS_UNKNOWN; /* nothing to compare with: do not judge */
     strip_ws(pub, sizeof(pub), public_b64, strlen(public_b64));
     snprintf(name, sizeof(name), "%s._domainkey.%s", selector, domain);
-    memset(&st, 0, sizeof(st));
-    if (res_ninit(&st) != 0)
-        return DNS_UNKNOWN;
-    dnsq_set_servers(&st, txconf.dns_servers);
-    st.retrans = 2;
-    st.retry = 2;
-    len = res_nquery(&st, name, ns_c_in, ns_t_txt, answer, sizeof(answer));
-    if (len < 0) {
-        int herr = st.res_h_errno;
-        res_nclose(&st);
-        return herr == HOST_NOT_FOUND || herr == NO_DATA ? DNS_BAD : DNS_UNKNOWN;
-    }
-    res_nclose(&st);
+    len = dnsq_query(txconf.dns_servers, name, ns_t_txt, answer, sizeof(answer));
+    if (len <= 0)
+        return len == 0 ? DNS_BAD : DNS_UNKNOWN;
     if (ns_initparse(answer, len, &msg) < 0)
         return DNS_UNKNOWN;
     for (int i = 0; i < ns_msg_count(msg, ns_s_an) && verdict != DNS_OK; i++) {

@@ -6,6 +6,7 @@
  * replace it with one that adds its own one-click URL) and the xHeaders.
  */
 #include "workers/render/render_job.h"
+#include "global/xheader.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "workers/render/render_header.h"
@@ -106,42 +107,12 @@ int render_fields_list_unsubscribe(struct rblock *rb, struct buf *out, const cha
     return 0;
 }
 
-static const char *const reserved[] = {
-    "From",
-    "Sender",
-    "To",
-    "Cc",
-    "Bcc",
-    "Reply-To",
-    "Subject",
-    "Date",
-    "Message-ID",
-    "In-Reply-To",
-    "MIME-Version",
-    "Return-Path",
-    "Received",
-    "DKIM-Signature",
-    "List-Unsubscribe",
-    "List-Unsubscribe-Post",
-    "X-Priority",
-    "Importance",
-    NULL,
-};
-
 /* xheader_name_ok - RFC 5322 field name, not one txmail writes (contract §8.7) */
 static int xheader_name_ok(const char *n)
 {
     size_t len = strlen(n);
 
-    if (len == 0 || len > 76 || strncasecmp(n, "Content-", 8) == 0)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)n[i] < 33 || (unsigned char)n[i] > 126 || n[i] == ':')
-            return 0;
-    for (int i = 0; reserved[i]; i++)
-        if (strcasecmp(n, reserved[i]) == 0)
-            return 0;
-    return 1;
+    return xheader_name_valid(n, len) && !xheader_reserved(n, len);
 }
 
 /* originator_fields - From:, To:, Cc:, Reply-To:, Subject: and Date: into rb->pre */

@@ -20,6 +20,7 @@
 #include "global/runtime/evbatch.h"
 #include "global/runtime/mqpub.h"
 #include "global/runtime/worker_int.h"
+#include "util/fifo.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
@@ -27,12 +28,12 @@
 #include <stdio.h>
 #include <string.h>
 
-static struct job *await_head, *await_tail;
-static int nawait;
+/* the settled jobs whose publishes await their confirms, oldest first */
+static struct fifo awaiting = FIFO_INIT(struct job, next);
 
 int worker_confirm_awaiting(void)
 {
-    return nawait;
+    return (int)fifo_count(&awaiting);
 }
 
 /* target_before - an event message in a job of list before j that o can join, or NULL */
@@ -89,7 +90,7 @@ static enum tx_code publish_outputs(struct job *j)
 static enum tx_code publish_awaiting(void *arg)
 {
     (void)arg;
-    for (struct job *j = await_head; j; j = j->next)
+    for (struct job *j = fifo_peek(&awaiting); j; j = j->next)
         if (publish_outputs(j) != TX_OK)
             return TX_RETRY_BROKER;
     return TX_OK;
@@ -105,20 +106,14 @@ static void republish_awaiting(void)
 {
     char what[48];
 
-    snprintf(what, sizeof(what), "%d jobs' outputs", nawait);
+    snprintf(what, sizeof(what), "%d jobs' outputs", worker_confirm_awaiting());
     mqpub_recover(batchloop_pub(), publish_awaiting, NULL, (int)worker_p.confirm_timeout, what);
 }
 
 /* await_job - publish a settled job's outputs and queue it for its confirm */
 static void await_job(struct job *j)
 {
-    j->next = NULL;
-    if (await_tail)
-        await_tail->next = j;
-    else
-        await_head = j;
-    await_tail = j;
-    nawait++;
+    fifo_push(&awaiting, j);
     if (j->nouts == 0) {
         /* its events may travel in an earlier job's message (pack_across) */
         j->confirm_seq = mq_published_seq(mqpub_conn(batchloop_pub()));
@@ -132,23 +127,20 @@ static void await_job(struct job *j)
 void worker_confirm_process(void)
 {
     struct mq *pm = mqpub_conn(batchloop_pub());
+    struct job *oldest = fifo_peek(&awaiting), *j;
 
     mq_poll(pm);
     if (mq_take_failure(pm) || mq_broken(pm) ||
-        (await_head && mq_confirmed_seq(pm) < await_head->confirm_seq &&
-         timeutil_mono_ms() - await_head->published_ms > worker_p.confirm_timeout)) {
-        if (!mq_broken(pm) && await_head && mq_confirmed_seq(pm) < await_head->confirm_seq)
+        (oldest && mq_confirmed_seq(pm) < oldest->confirm_seq &&
+         timeutil_mono_ms() - oldest->published_ms > worker_p.confirm_timeout)) {
+        if (!mq_broken(pm) && oldest && mq_confirmed_seq(pm) < oldest->confirm_seq)
             msg_warn("publishes not confirmed within %lld ms", (long long)worker_p.confirm_timeout);
         republish_awaiting();
         pm = mqpub_conn(batchloop_pub());
     }
     uint64_t confirmed = mq_confirmed_seq(pm);
-    while (await_head && await_head->confirm_seq <= confirmed) {
-        struct job *j = await_head;
-        await_head = j->next;
-        if (await_head == NULL)
-            await_tail = NULL;
-        nawait--;
+    while ((j = fifo_peek(&awaiting)) != NULL && j->confirm_seq <= confirmed) {
+        fifo_pop(&awaiting);
         batchloop_ack(j->epoch, j->dlv.tag);
         worker_inflight--;
         worker_drop_job(j);
@@ -174,12 +166,10 @@ void worker_confirm_finish(struct job *list)
 
 void worker_confirm_drop(void)
 {
-    while (await_head) {
-        struct job *j = await_head;
-        await_head = j->next;
+    struct job *j;
+
+    while ((j = fifo_pop(&awaiting)) != NULL) {
         worker_inflight--;
         worker_drop_job(j);
     }
-    await_tail = NULL;
-    nawait = 0;
 }

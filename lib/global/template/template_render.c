@@ -359,6 +359,19 @@ static int emit(struct rctx *c, const char *s, size_t len, int escape)
 
 static int render_nodes(struct rctx *c, const struct tnode *n);
 
+/* eval_present - eval e into v, a missing value being an error: 0, or -1 with v cleared */
+static int eval_present(struct rctx *c, const struct texpr *e, struct tval *v)
+{
+    if (eval(c, e, v) < 0)
+        return -1;
+    if (v->type == TV_MISSING) {
+        missing_error(c, v);
+        template_value_clear(v);
+        return -1;
+    }
+    return 0;
+}
+
 static int render_interp(struct rctx *c, const struct tnode *n)
 {
     struct tval v;
@@ -367,12 +380,8 @@ static int render_interp(struct rctx *c, const struct tnode *n)
     size_t len;
     int rc = -1;
 
-    if (eval(c, n->expr, &v) < 0)
+    if (eval_present(c, n->expr, &v) < 0)
         return -1;
-    if (v.type == TV_MISSING) {
-        missing_error(c, &v);
-        goto out;
-    }
     if (template_value_scalar_text(&v, scratch, sizeof(scratch), &s, &len) < 0) {
         path_text(n->expr, name, sizeof(name));
         rerr(c, n->expr->off, "Cannot render %s: not a scalar", name);
@@ -410,12 +419,8 @@ static int render_list(struct rctx *c, const struct tnode *n)
     char name[200];
     int rc = -1;
 
-    if (eval(c, n->expr, &v) < 0)
+    if (eval_present(c, n->expr, &v) < 0)
         return -1;
-    if (v.type == TV_MISSING) {
-        missing_error(c, &v);
-        goto out;
-    }
     if (v.type == TV_EMPTY) {
         rc = 0;
         goto out;
