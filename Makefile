@@ -50,7 +50,7 @@ LIBGLOBAL_SRC :=
 all:
 
 include lib/util/module.mk lib/global/module.mk
-include $(sort $(wildcard producers/*/module.mk workers/*/module.mk admin/*/module.mk tests/*/module.mk bench/module.mk))
+include $(sort $(wildcard lib/global/*/module.mk)) $(sort $(wildcard producers/*/module.mk workers/*/module.mk admin/*/module.mk tests/*/module.mk bench/module.mk))
 
 LIBUTIL   := $(B)/lib/libtxutil.a
 LIBGLOBAL := $(B)/lib/libtxglobal.a

@@ -173,6 +173,12 @@ int main(int argc, char **argv)
         rc = txmailctl_domain_main(argc - i - 1, argv + i + 1);
     else if (strcmp(cmd, "mq") == 0)
         rc = txmailctl_mq_main(argc - i - 1, argv + i + 1);
+    else if (strcmp(cmd, "report") == 0)
+        rc = txmailctl_report_main(argc - i - 1, argv + i + 1);
+    else if (strcmp(cmd, "suppression") == 0)
+        rc = txmailctl_suppression_main(argc - i - 1, argv + i + 1);
+    else if (strcmp(cmd, "deadletter") == 0)
+        rc = txmailctl_deadletter_main(argc - i - 1, argv + i + 1);
     else {
         fprintf(stderr, "txmailctl: unknown command \"%s\"\n", cmd);
         usage();

@@ -23,6 +23,9 @@ int txmailctl_account_main(int argc, char **argv);
 int txmailctl_account_credential_main(int argc, char **argv);
 int txmailctl_domain_main(int argc, char **argv);
 int txmailctl_mq_main(int argc, char **argv);
+int txmailctl_report_main(int argc, char **argv);      /* txmailctl_report.c */
+int txmailctl_suppression_main(int argc, char **argv); /* txmailctl_suppression.c */
+int txmailctl_deadletter_main(int argc, char **argv);  /* txmailctl_deadletter.c */
 /* txmailctl_account_id - id of the named account, or -1 (message printed) */
 long long txmailctl_account_id(struct db *db, const char *name);
 /* txmailctl_need_master_key - die unless master_key_file is configured */

@@ -11,6 +11,16 @@ txmail-rest_SRC := producers/rest/rest.c producers/rest/rest_http.c producers/re
                    producers/rest/rest_idem.c producers/rest/rest_suppress.c \
                    producers/rest/rest_publish.c producers/rest/rest_group.c producers/rest/rest_intake.c \
                    producers/rest/rest_health.c producers/rest/rest_mem.c $(REST_JOBREQ_SRC)
+# the read endpoints (rest_route.h): one file per resource
+txmail-rest_SRC += producers/rest/rest_route.c producers/rest/rest_query.c
+txmail-rest_SRC += producers/rest/rest_read_job.c
+txmail-rest_SRC += producers/rest/rest_read_message.c
+txmail-rest_SRC += producers/rest/rest_search.c
+txmail-rest_SRC += producers/rest/rest_stats.c
+txmail-rest_SRC += producers/rest/rest_suppressions.c
+txmail-rest_SRC += producers/rest/rest_deadletters.c
+txmail-rest_SRC += producers/rest/rest_reports.c
+txmail-rest_SRC += producers/rest/rest_openapi.c
 txmail-rest_LIBS := -lgnutls
 
 UNIT_TESTS += rest_jobreq_test rest_jobreq_data_test

@@ -57,14 +57,15 @@ enum tx_code rest_conn_mq(struct rest_conn *c);
 void rest_conn_close_all(void);
 
 /* one HTTP request, from its request line to its completion (rest_http.c) */
-enum rest_route { ROUTE_NONE, ROUTE_JOBS, ROUTE_HEALTH, ROUTE_METRICS, ROUTE_OTHER };
+enum rest_kind { ROUTE_NONE, ROUTE_JOBS, ROUTE_HEALTH, ROUTE_METRICS, ROUTE_OTHER };
+struct rest_route;
 
 struct rest_req {
     struct MHD_Connection *conn;
     int tls;         /* arrived on the HTTPS listener */
     int64_t started; /* monotonic ms: request line received */
     int state;
-    enum rest_route route;
+    enum rest_kind route;
     char peer_ip[64];              /* TCP peer */
     char client_ip[64];            /* peer, or X-Real-IP from a trusted proxy */
     char job_id[UUID_STR_LEN + 1]; /* fresh per request: the job or the rejection's id */
@@ -74,7 +75,11 @@ struct rest_req {
     struct buf body;
     char idem_key[256];
     int has_idem;
-    int retry_after; /* seconds for Retry-After (429, 503, 409) */
+    int retry_after;             /* seconds for Retry-After (429, 503, 409) */
+    const struct rest_route *rt; /* the endpoint (rest_route.h), NULL for job creation */
+    char param[512];             /* its decoded path segment */
+    const char *qerr_subtype;    /* an invalid query parameter (rest_query.c) */
+    char qerr_name[48];
 };
 
 /* rest_http.c - the MHD callbacks */

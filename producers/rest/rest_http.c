@@ -21,12 +21,14 @@
  * which also caps the connections per client address.
  */
 #include "producers/rest/rest.h"
+#include "producers/rest/rest_route.h"
 #include "global/access/httpguard.h"
 #include "global/metrics.h"
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -195,15 +197,39 @@ static enum MHD_Result login_limited(struct rest_req *r, int jobs, enum tx_code 
                 : rest_answer_error(r, 429, "LIMIT_EXCEEDED", d, h);
 }
 
+/* limited - 429 of the account's rate or concurrency limit (rest_limit.h) */
+static enum MHD_Result limited(struct rest_req *r, int jobs, enum rest_limit l)
+{
+    const char *d =
+        l == REST_LIMIT_RATE ? "Request rate limit exceeded" : "Concurrent request limit exceeded";
+    char retry[16];
+
+    if (jobs)
+        return rest_answer_reject(r, 429, "LIMIT_EXCEEDED", d);
+    snprintf(retry, sizeof(retry), "%d", r->retry_after > 0 ? r->retry_after : 1);
+    const struct rest_header h[] = {{MHD_HTTP_HEADER_RETRY_AFTER, retry}, {NULL, NULL}};
+    return rest_answer_error(r, 429, "LIMIT_EXCEEDED", d, h);
+}
+
+/* endpoint - a route of rest_route.h, once authenticated: now, or after its body */
+static enum MHD_Result endpoint(struct rest_req *r)
+{
+    if (r->rt->body_max == 0)
+        return rest_route_run(r, r->rt);
+    r->body.max = r->rt->body_max;
+    r->state = R_BODY;
+    return MHD_YES;
+}
+
 /* headers - the first call: everything decided before the body (contract §6.3 steps 1-5) */
 static enum MHD_Result headers(struct rest_req *r, const char *url, const char *method)
 {
-    static const struct rest_header allow[] = {{MHD_HTTP_HEADER_ALLOW, "POST"}, {NULL, NULL}};
     static const struct rest_header www[] = {
         {MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"txmail\""}, {NULL, NULL}};
     const char *rest, *h;
     struct rest_conn *c;
     enum tx_code rc;
+    char allow[64];
 
     r->state = R_ANSWERED;
     rest_auth_client(r);
@@ -213,7 +239,22 @@ static enum MHD_Result headers(struct rest_req *r, const char *url, const char *
     }
     if ((rest = under_base(url)) == NULL)
         return rest_answer_error(r, 404, "NOT_FOUND", "Unknown path", NULL);
-    r->route = strcmp(rest, rest_conf.jobs_path) == 0 ? ROUTE_JOBS : ROUTE_OTHER;
+    if (strcmp(rest, rest_conf.jobs_path) == 0) {
+        r->route = ROUTE_JOBS;
+        snprintf(allow, sizeof(allow), "POST");
+    } else {
+        size_t jn = strlen(rest_conf.jobs_path);
+        char path[600];
+        /* <jobs path>/{jobId} is the job's Location, whatever rest_jobs_path is */
+        if (strncmp(rest, rest_conf.jobs_path, jn) == 0 && rest[jn] == '/')
+            snprintf(path, sizeof(path), "/jobs%s", rest + jn);
+        else
+            snprintf(path, sizeof(path), "%s", rest);
+        r->route = ROUTE_OTHER;
+        r->rt = rest_route_find(method, path, r->param, sizeof(r->param), allow, sizeof(allow));
+        if (r->rt && r->rt->open)
+            return endpoint(r);
+    }
     int jobs = r->route == ROUTE_JOBS && strcmp(method, "POST") == 0;
     /* 1. credentials and source address */
     c = rest_conn_take();
@@ -228,18 +269,17 @@ static enum MHD_Result headers(struct rest_req *r, const char *url, const char *
         return jobs ? rest_answer_reject(r, 401, "UNAUTHORIZED", "Unauthorized")
                     : rest_answer_error(r, 401, "UNAUTHORIZED", "Unauthorized", www);
     /* 2. rate and concurrency */
-    switch (rest_limit_enter(&r->acct, &r->retry_after, &r->limited)) {
-    case REST_LIMIT_RATE:
-        return rest_answer_reject(r, 429, "LIMIT_EXCEEDED", "Request rate limit exceeded");
-    case REST_LIMIT_CONCURRENCY:
-        return rest_answer_reject(r, 429, "LIMIT_EXCEEDED", "Concurrent request limit exceeded");
-    default:
-        break;
-    }
-    if (r->route != ROUTE_JOBS)
+    enum rest_limit lim = rest_limit_enter(&r->acct, &r->retry_after, &r->limited);
+    if (lim != REST_LIMIT_OK)
+        return limited(r, jobs, lim);
+    if (!jobs && !r->rt && !allow[0])
         return rest_answer_error(r, 404, "NOT_FOUND", "Unknown path", NULL);
+    if (!jobs && !r->rt) {
+        const struct rest_header ah[] = {{MHD_HTTP_HEADER_ALLOW, allow}, {NULL, NULL}};
+        return rest_answer_error(r, 405, "METHOD_NOT_ALLOWED", "Method not allowed", ah);
+    }
     if (!jobs)
-        return rest_answer_error(r, 405, "METHOD_NOT_ALLOWED", "Method not allowed", allow);
+        return endpoint(r);
     /* 3. body size, as soon as it is announced */
     r->body.max = body_limit(r);
     h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -305,7 +345,7 @@ enum MHD_Result rest_http_handle(void *cls, struct MHD_Connection *c, const char
         }
         r->state = R_ANSWERED;
         int64_t t0 = timeutil_mono_ms();
-        enum MHD_Result rc = rest_intake(r);
+        enum MHD_Result rc = r->rt ? rest_route_run(r, r->rt) : rest_intake(r);
         metrics_latency(timeutil_mono_ms() - t0);
         return rc;
     default:

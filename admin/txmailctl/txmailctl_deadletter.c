@@ -1,0 +1,14 @@
+/*
+ * txmailctl_deadletter - placeholder until its issue-13 branch lands.
+ */
+#include "admin/txmailctl/txmailctl.h"
+
+#include <stdio.h>
+
+int txmailctl_deadletter_main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "txmailctl: deadletter: not implemented yet\n");
+    return 2;
+}

@@ -1,0 +1,19 @@
+/*
+ * rest_deadletters - placeholder until its issue-13 branch lands: answers 501.
+ */
+#include "producers/rest/rest_route.h"
+
+enum MHD_Result rest_deadletters_list(struct rest_req *r, struct rest_conn *c, const char *param)
+{
+    (void)c;
+    (void)param;
+    return rest_answer_error(r, 501, "INTERNAL_ERROR", "Not implemented", NULL);
+}
+
+enum MHD_Result rest_deadletters_redeliver(struct rest_req *r, struct rest_conn *c,
+                                           const char *param)
+{
+    (void)c;
+    (void)param;
+    return rest_answer_error(r, 501, "INTERNAL_ERROR", "Not implemented", NULL);
+}
