@@ -80,37 +80,59 @@ void metrics_latency(int64_t ms)
     pthread_mutex_unlock(&lock);
 }
 
+/*
+ * metrics_render - the exposition text: every family once, with its TYPE
+ * line and its samples together; each sample labelled with program and
+ * pid, so the textfiles of several processes merge without duplicate
+ * series (admin/exporter, or node_exporter's textfile collector).
+ */
 void metrics_render(struct buf *out)
 {
     const char *prog = msg_progname();
+    long pid = (long)getpid();
     long long cum = 0;
 
     if (started_ms == 0)
         started_ms = timeutil_now_ms();
     pthread_mutex_lock(&lock);
-    buf_printf(out, "# TYPE txmail_up gauge\ntxmail_up{program=\"%s\"} 1\n", prog);
-    buf_printf(out, "txmail_start_time_seconds{program=\"%s\"} %lld\n", prog,
+    buf_printf(out, "# TYPE txmail_up gauge\ntxmail_up{program=\"%s\",pid=\"%ld\"} 1\n", prog, pid);
+    buf_printf(out, "# TYPE txmail_start_time_seconds gauge\n");
+    buf_printf(out, "txmail_start_time_seconds{program=\"%s\",pid=\"%ld\"} %lld\n", prog, pid,
                (long long)(started_ms / 1000));
     for (int i = 0; i < nmetrics; i++) {
-        struct metric *m = &metrics[i];
-        if (m->label[0])
-            buf_printf(out, "%s{program=\"%s\",%s=\"%s\"} %.0f\n", m->name, prog, m->label,
-                       m->value, m->v);
-        else
-            buf_printf(out, "%s{program=\"%s\"} %.6g\n", m->name, prog, m->v);
+        int first = 1;
+        for (int j = 0; j < i && first; j++)
+            first = strcmp(metrics[j].name, metrics[i].name) != 0;
+        if (!first)
+            continue; /* printed with its family */
+        buf_printf(out, "# TYPE %s %s\n", metrics[i].name, metrics[i].gauge ? "gauge" : "counter");
+        for (int j = i; j < nmetrics; j++) {
+            struct metric *m = &metrics[j];
+            if (strcmp(m->name, metrics[i].name) != 0)
+                continue;
+            if (m->label[0])
+                buf_printf(out, "%s{program=\"%s\",pid=\"%ld\",%s=\"%s\"} %.0f\n", m->name, prog,
+                           pid, m->label, m->value, m->v);
+            else
+                buf_printf(out, "%s{program=\"%s\",pid=\"%ld\"} %.6g\n", m->name, prog, pid, m->v);
+        }
     }
     buf_printf(out, "# TYPE txmail_latency_seconds histogram\n");
     for (size_t i = 0; i <= NBOUNDS; i++) {
         cum += hist[i];
         if (i < NBOUNDS)
-            buf_printf(out, "txmail_latency_seconds_bucket{program=\"%s\",le=\"%g\"} %lld\n", prog,
-                       bounds[i], cum);
+            buf_printf(out,
+                       "txmail_latency_seconds_bucket{program=\"%s\",pid=\"%ld\",le=\"%g\"} %lld\n",
+                       prog, pid, bounds[i], cum);
         else
-            buf_printf(out, "txmail_latency_seconds_bucket{program=\"%s\",le=\"+Inf\"} %lld\n",
-                       prog, cum);
+            buf_printf(
+                out, "txmail_latency_seconds_bucket{program=\"%s\",pid=\"%ld\",le=\"+Inf\"} %lld\n",
+                prog, pid, cum);
     }
-    buf_printf(out, "txmail_latency_seconds_sum{program=\"%s\"} %.6f\n", prog, hist_sum);
-    buf_printf(out, "txmail_latency_seconds_count{program=\"%s\"} %lld\n", prog, hist_count);
+    buf_printf(out, "txmail_latency_seconds_sum{program=\"%s\",pid=\"%ld\"} %.6f\n", prog, pid,
+               hist_sum);
+    buf_printf(out, "txmail_latency_seconds_count{program=\"%s\",pid=\"%ld\"} %lld\n", prog, pid,
+               hist_count);
     pthread_mutex_unlock(&lock);
 }
 
