@@ -50,9 +50,9 @@ struct cfg_param txconf_params[] = {
 
 /* every program name: a parameter prefixed with one of these belongs to it */
 const char *const txconf_programs[] = {
-    "rest",     "smtpd",     "track",    "scan",   "securezip", "render",     "deliver",
-    "bounce",   "report",    "recorder", "notify", "monitor",   "spamcheck",  "smime",
-    "followup", "txmailctl", "sink",     "stack",  "bench",     "testworker", NULL,
+    "rest",   "smtpd",    "track",  "scan",       "securezip", "render", "deliver",  "bounce",
+    "report", "recorder", "notify", "monitor",    "spamcheck", "smime",  "followup", "txmailctl",
+    "sink",   "stack",    "bench",  "testworker", "exporter",  NULL,
 };
 
 static void usage(const char *prog)
