@@ -14,9 +14,10 @@
  *   out the files of processes that are gone (no process pid) and the
  *   files older than exporter_stale (a hung or killed process, or a pid
  *   reused by another program). The rest is merged (exporter_merge.c):
- *   one TYPE (and HELP, when given) per family, the samples of a family
- *   together, each labelled program and pid, no series twice; lines that
- *   do not parse are left out and counted. Nothing is cached: each scrape
+ *   one TYPE (and HELP, when given) per family, the type most files
+ *   declare, the samples of a family together, each labelled program and
+ *   pid, no series twice; lines that do not parse, and a file's samples of
+ *   a family it declares with another type, are left out and counted. Nothing is cached: each scrape
  *   reads the files afresh.
  *
  *   The other documented way (docs/OPERATIONS.md, "Metrics") is
@@ -65,6 +66,7 @@
 #define EXPORTER_FILE_MAX (4 << 20)
 #define EXPORTER_OUT_MAX (64 << 20)
 #define EXPORTER_FLUSH_MS 5000
+#define EXPORTER_FILES_MAX 4096
 
 struct exporter_conf exporter_conf;
 
@@ -99,54 +101,88 @@ static int file_owner(const char *name, char *prog, size_t progsz, long *pid)
     return 0;
 }
 
-/* merge_file - add one textfile to s when its process is alive and it is fresh */
-static void merge_file(struct exporter_set *s, const char *dir, const char *name, int64_t now)
-{
-    char path[1024], prog[64];
-    struct stat st;
+/* one textfile taken into a scrape */
+struct textfile {
+    char name[256], prog[64];
     long pid;
+    char *text;
+    size_t len;
+};
+
+/* read_file - f->text of metrics_dir/name when its process is alive and it is fresh; 0 or -1 */
+static int read_file(struct textfile *f, const char *dir, const char *name, int64_t now)
+{
+    char path[1024];
+    struct stat st;
     FILE *fp;
 
-    if (file_owner(name, prog, sizeof(prog), &pid) < 0)
-        return;
+    if (strlen(name) >= sizeof(f->name) || file_owner(name, f->prog, sizeof(f->prog), &f->pid) < 0)
+        return -1;
+    snprintf(f->name, sizeof(f->name), "%s", name);
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
-        return;
-    if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+        return -1;
+    if (kill((pid_t)f->pid, 0) < 0 && errno == ESRCH) {
         metrics_count("txmail_exporter_files_total", "state", "dead", 1);
-        return;
+        return -1;
     }
     if (now - (int64_t)st.st_mtime * 1000 > exporter_conf.stale) {
         metrics_count("txmail_exporter_files_total", "state", "stale", 1);
-        return;
+        return -1;
     }
     if ((fp = fopen(path, "r")) == NULL)
-        return; /* gone meanwhile: the process exited */
-    char *text = xmalloc(EXPORTER_FILE_MAX);
-    size_t len = fread(text, 1, EXPORTER_FILE_MAX, fp);
+        return -1; /* gone meanwhile: the process exited */
+    f->text = xmalloc(EXPORTER_FILE_MAX);
+    f->len = fread(f->text, 1, EXPORTER_FILE_MAX, fp);
     fclose(fp);
-    long long bad = exporter_merge_text(s, text, len, prog, pid);
-    if (bad)
-        msg_warn("%s: rejected=%lld status=partial (lines that do not parse)", name, bad);
-    metrics_count("txmail_exporter_rejected_lines_total", NULL, NULL, bad);
-    metrics_count("txmail_exporter_files_total", "state", "merged", 1);
-    xfree(text);
+    return 0;
+}
+
+/* read_dir - the fresh textfiles of live processes in dir; *n of them. Ownership: new. */
+static struct textfile *read_dir(const char *dir, int64_t now, size_t *n)
+{
+    struct textfile *v = NULL;
+    size_t cap = 0;
+    struct dirent *e;
+    DIR *d;
+
+    *n = 0;
+    if (dir == NULL || !*dir || (d = opendir(dir)) == NULL)
+        return NULL;
+    while ((e = readdir(d)) != NULL && *n < EXPORTER_FILES_MAX) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 32;
+            v = xrealloc(v, cap * sizeof(*v));
+        }
+        memset(&v[*n], 0, sizeof(v[*n]));
+        if (read_file(&v[*n], dir, e->d_name, now) == 0)
+            (*n)++;
+    }
+    closedir(d);
+    return v;
 }
 
 /* scrape - the merged exposition of metrics_dir into out */
 static void scrape(struct buf *out)
 {
     struct exporter_set *s = exporter_merge_create();
-    const char *dir = txconf.metrics_dir;
-    int64_t now = timeutil_now_ms();
-    struct dirent *e;
-    DIR *d;
+    size_t n;
+    struct textfile *files = read_dir(txconf.metrics_dir, timeutil_now_ms(), &n);
 
-    if (dir && *dir && (d = opendir(dir)) != NULL) {
-        while ((e = readdir(d)) != NULL)
-            merge_file(s, dir, e->d_name, now);
-        closedir(d);
+    for (size_t i = 0; i < n; i++)
+        exporter_merge_vote(s, files[i].text, files[i].len);
+    exporter_merge_decide(s);
+    for (size_t i = 0; i < n; i++) {
+        long long bad =
+            exporter_merge_text(s, files[i].text, files[i].len, files[i].prog, files[i].pid);
+        if (bad)
+            msg_warn("%s: rejected=%lld status=partial (lines that do not parse or contradict)",
+                     files[i].name, bad);
+        metrics_count("txmail_exporter_rejected_lines_total", NULL, NULL, bad);
+        metrics_count("txmail_exporter_files_total", "state", "merged", 1);
+        xfree(files[i].text);
     }
+    xfree(files);
     exporter_merge_render(s, out);
     exporter_merge_free(s);
 }

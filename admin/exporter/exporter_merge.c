@@ -3,7 +3,10 @@
  * several processes into one: one HELP and TYPE per family, the samples
  * of a family together, every sample labelled with program and pid, no
  * series twice. The input is checked line by line; what does not parse
- * is rejected, never passed on, so one bad file cannot spoil a scrape.
+ * is rejected, never passed on, so one bad file cannot spoil a scrape:
+ * the type of a family is the one most files declare (exporter_merge_vote
+ * over every file first), and a file that declares another loses its
+ * samples of that family, not the others theirs.
  */
 #include "exporter.h"
 #include "util/mymalloc.h"
@@ -15,6 +18,7 @@
 
 #define LINE_MAX_LEN 4096
 #define FILE_TYPES_MAX 256
+#define TYPE_CONFLICT "!" /* file_types: a TYPE that contradicts the set's */
 
 /* the TYPE lines of the file being merged */
 struct file_types {
@@ -24,6 +28,8 @@ struct file_types {
 };
 
 static const struct ttlcache_type presence = {0, NULL, NULL};
+static const char *const types[EXPORTER_TYPES] = {"counter", "gauge", "histogram", "summary",
+                                                  "untyped"};
 
 struct exporter_set *exporter_merge_create(void)
 {
@@ -89,6 +95,15 @@ static struct exporter_family *family_add(struct exporter_set *s, const char *na
     return f;
 }
 
+/* voted - 1 when some file declared the family's type (exporter_merge_vote) */
+static int voted(const struct exporter_family *f)
+{
+    for (int i = 0; i < EXPORTER_TYPES; i++)
+        if (f->votes[i])
+            return 1;
+    return 0;
+}
+
 static const char *file_type(const struct file_types *ft, const char *name)
 {
     for (int i = 0; i < ft->n; i++)
@@ -100,7 +115,6 @@ static const char *file_type(const struct file_types *ft, const char *name)
 /* comment - "# TYPE name type" or "# HELP name text"; other comments are ignored. 0 or -1 */
 static int comment(struct exporter_set *s, struct file_types *ft, const char *line)
 {
-    static const char *const types[] = {"counter", "gauge", "histogram", "summary", "untyped"};
     int help = strncmp(line, "# HELP ", 7) == 0, type = strncmp(line, "# TYPE ", 7) == 0;
     const char *p = line + 7;
     size_t n = metric_name(p);
@@ -118,17 +132,18 @@ static int comment(struct exporter_set *s, struct file_types *ft, const char *li
             f->help = xstrdup(p);
         return 0;
     }
-    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+    for (size_t i = 0; i < EXPORTER_TYPES; i++)
         if (strcmp(p, types[i]) == 0) {
             struct exporter_family *f = family_add(s, name, p);
-            if (f != NULL && strcmp(f->type, "untyped") == 0)
+            if (f != NULL && strcmp(f->type, "untyped") == 0 && !voted(f))
                 snprintf(f->type, sizeof(f->type), "%s", p); /* samples came first, untyped */
-            if (f == NULL || file_type(ft, name) != NULL || ft->n == FILE_TYPES_MAX ||
-                strcmp(f->type, p) != 0)
-                return -1; /* a second TYPE in this file, or another type than the set's */
+            if (f == NULL || file_type(ft, name) != NULL || ft->n == FILE_TYPES_MAX)
+                return -1; /* a second TYPE in this file, or too many */
             snprintf(ft->name[ft->n], sizeof(ft->name[0]), "%s", name);
-            snprintf(ft->type[ft->n++], sizeof(ft->type[0]), "%s", p);
-            return 0;
+            /* another type than the set's: this file's samples of it are rejected */
+            snprintf(ft->type[ft->n++], sizeof(ft->type[0]), "%s",
+                     strcmp(f->type, p) == 0 ? p : TYPE_CONFLICT);
+            return strcmp(f->type, p) == 0 ? 0 : -1;
         }
     return -1;
 }
@@ -139,17 +154,19 @@ static struct exporter_family *family_of(struct exporter_set *s, const struct fi
 {
     static const char *const suffixes[] = {"_bucket", "_sum", "_count"};
     size_t len = strlen(name);
+    const char *t;
     char base[128];
 
-    if (file_type(ft, name))
-        return family_find(s, name);
+    if ((t = file_type(ft, name)) != NULL)
+        return strcmp(t, TYPE_CONFLICT) ? family_find(s, name) : NULL;
     for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
         size_t sl = strlen(suffixes[i]);
-        const char *t;
         if (len <= sl || strcmp(name + len - sl, suffixes[i]) != 0)
             continue;
         snprintf(base, sizeof(base), "%.*s", (int)(len - sl), name);
         t = file_type(ft, base);
+        if (t && strcmp(t, TYPE_CONFLICT) == 0)
+            return NULL;
         if (t && (strcmp(t, "histogram") == 0 || (i > 0 && strcmp(t, "summary") == 0)))
             return family_find(s, base);
     }
@@ -274,6 +291,42 @@ static int sample(struct exporter_set *s, const struct file_types *ft, const cha
 out:
     buf_free(&series);
     return rc;
+}
+
+void exporter_merge_vote(struct exporter_set *s, const char *text, size_t len)
+{
+    size_t pos = 0;
+
+    while (pos < len) {
+        const char *line = text + pos, *nl = memchr(line, '\n', len - pos);
+        size_t l = nl ? (size_t)(nl - line) : len - pos, n;
+        char name[128];
+        pos += l + 1;
+        if (l < 8 || strncmp(line, "# TYPE ", 7) != 0 || (n = metric_name(line + 7)) == 0 ||
+            line[7 + n] != ' ')
+            continue;
+        snprintf(name, sizeof(name), "%.*s", (int)n, line + 7);
+        for (int i = 0; i < EXPORTER_TYPES; i++) {
+            size_t tl = strlen(types[i]);
+            struct exporter_family *f;
+            if (l - 8 - n != tl || strncmp(line + 8 + n, types[i], tl) != 0)
+                continue;
+            if ((f = family_add(s, name, "untyped")) != NULL)
+                f->votes[i]++;
+        }
+    }
+}
+
+void exporter_merge_decide(struct exporter_set *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        struct exporter_family *f = &s->fam[i];
+        int best = EXPORTER_TYPES - 1;
+        for (int k = EXPORTER_TYPES - 2; k >= 0; k--)
+            if (f->votes[k] > 0 && f->votes[k] >= f->votes[best])
+                best = k;
+        snprintf(f->type, sizeof(f->type), "%s", types[best]);
+    }
 }
 
 long long exporter_merge_text(struct exporter_set *s, const char *text, size_t len,

@@ -62,25 +62,50 @@ TT_TEST(merge_two)
 
 TT_TEST(rejects)
 {
-    static const char bad[] = "# TYPE txmail_up counter\n" /* another type than the set's */
-                              "txmail_x{program=\"a\" 1\n" /* unterminated labels */
-                              "txmail_y{a=\"b\\q\"} 1\n"   /* bad escape */
-                              "txmail_z 1 2 3\n"           /* junk after the timestamp */
-                              "9bad 1\n"                   /* not a name */
-                              "txmail_w{a=\"1\"}\n"        /* no value */
-                              "# TYPE txmail_v sometype\n" /* unknown type */
+    static const char bad[] = "# TYPE txmail_up counter\n"     /* another type than the set's */
+                              "txmail_up{program=\"odd\"} 1\n" /* ... so its samples too */
+                              "txmail_x{program=\"a\" 1\n"     /* unterminated labels */
+                              "txmail_y{a=\"b\\q\"} 1\n"       /* bad escape */
+                              "txmail_z 1 2 3\n"               /* junk after the timestamp */
+                              "9bad 1\n"                       /* not a name */
+                              "txmail_w{a=\"1\"}\n"            /* no value */
+                              "# TYPE txmail_v sometype\n"     /* unknown type */
                               "# some comment\n"
                               "txmail_ok{a=\"x\\\"y\"} +Inf\n";
     struct exporter_set *s = exporter_merge_create();
     struct buf out = BUF_INIT(1 << 20);
 
     exporter_merge_text(s, rec, strlen(rec), "recorder", 11);
-    TT_EQ_INT(exporter_merge_text(s, bad, strlen(bad), "odd", 33), 7);
+    TT_EQ_INT(exporter_merge_text(s, bad, strlen(bad), "odd", 33), 8);
     exporter_merge_render(s, &out);
     TT_ASSERT(strstr(buf_ptr(&out), "txmail_ok{program=\"odd\",pid=\"33\",a=\"x\\\"y\"} +Inf\n"));
     TT_EQ_INT(count(buf_ptr(&out), "# TYPE txmail_up "), 1);
+    TT_ASSERT(strstr(buf_ptr(&out), "txmail_up{program=\"odd\"") == NULL);
     buf_free(&out);
     exporter_merge_free(s);
 }
 
-TT_MAIN(TT_CASE(merge_two), TT_CASE(rejects))
+TT_TEST(majority_type)
+{
+    static const char odd[] = "# TYPE txmail_inflight counter\ntxmail_inflight 5\n";
+    static const char a[] = "# TYPE txmail_inflight gauge\ntxmail_inflight 1\n";
+    struct exporter_set *s = exporter_merge_create();
+    struct buf out = BUF_INIT(1 << 20);
+
+    /* the odd file comes first, but two files say gauge */
+    exporter_merge_vote(s, odd, strlen(odd));
+    exporter_merge_vote(s, a, strlen(a));
+    exporter_merge_vote(s, a, strlen(a));
+    exporter_merge_decide(s);
+    TT_EQ_INT(exporter_merge_text(s, odd, strlen(odd), "odd", 1), 2);
+    TT_EQ_INT(exporter_merge_text(s, a, strlen(a), "render", 2), 0);
+    TT_EQ_INT(exporter_merge_text(s, a, strlen(a), "deliver", 3), 0);
+    exporter_merge_render(s, &out);
+    TT_EQ_STR(buf_ptr(&out), "# TYPE txmail_inflight gauge\n"
+                             "txmail_inflight{program=\"render\",pid=\"2\"} 1\n"
+                             "txmail_inflight{program=\"deliver\",pid=\"3\"} 1\n");
+    buf_free(&out);
+    exporter_merge_free(s);
+}
+
+TT_MAIN(TT_CASE(merge_two), TT_CASE(rejects), TT_CASE(majority_type))
