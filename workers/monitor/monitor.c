@@ -98,6 +98,9 @@ static struct cfg_param monitor_params[] = {
 };
 
 #define MONITOR_BACKOFF_MAX_MS 10000
+
+static const char *const outcomes[] = {"counted",    "ignored", "duplicate",
+                                       "unresolved", "expired", "malformed"};
 #define MONITOR_SWEEP_MS 60000
 #define MONITOR_SWEEP_ROWS 10000
 
@@ -360,6 +363,9 @@ int main(int argc, char **argv)
         msg_fatal("monitor_prefetch (%lld) must be at least monitor_batch_max (%lld)", prefetch,
                   monitor_conf.batch_max);
     seen = ttlcache_create(&seen_type, (size_t)monitor_conf.dedupe_max, 0);
+    /* the families exist from the start, at 0 */
+    for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++)
+        metrics_count("txmail_monitor_events_total", "outcome", outcomes[i], 0);
     memset(&bc, 0, sizeof(bc));
     bc.name = "monitor";
     bc.queues[0] = batchloop_p.queue;
