@@ -76,6 +76,17 @@ static const char *ts(char *out, size_t outsz, int64_t ms)
     return ms < 0 ? "-" : timeutil_iso8601(out, outsz, ms);
 }
 
+/* printable - s with control characters as spaces (one entry, one line). Ownership: new. */
+static char *printable(const char *s)
+{
+    char *p = xstrdup(s ? s : "-");
+
+    for (char *q = p; *q; q++)
+        if ((unsigned char)*q < 0x20 || *q == 0x7f)
+            *q = ' ';
+    return p;
+}
+
 static int list(struct db *db, long long acct, const char *type)
 {
     struct supplist_cursor cur;
@@ -90,10 +101,10 @@ static int list(struct db *db, long long acct, const char *type)
             txmailctl_die("database error: %s", db_error(db));
         for (size_t i = 0; i < page.n; i++) {
             const struct supplist_entry *e = &page.items[i];
-            char c[32], x[32];
+            char c[32], x[32], *reason = printable(e->reason);
             printf("%-40s %-20s %-24s %-24s %s\n", e->email, e->type,
-                   ts(c, sizeof(c), e->created_ms), ts(x, sizeof(x), e->expires_ms),
-                   e->reason ? e->reason : "-");
+                   ts(c, sizeof(c), e->created_ms), ts(x, sizeof(x), e->expires_ms), reason);
+            xfree(reason);
         }
         total += page.n;
         if (page.n) {
