@@ -58,37 +58,37 @@ static int list(struct db *db, long long acct)
 
 static int redeliver(struct db *db, long long acct, const char *which)
 {
-    json_t *tags = json_array(), *t;
+    json_t *items = json_array(), *t;
     long long after = 0;
     size_t i, done = 0;
     char *url = txconf_broker_url();
     struct mqpub *pub = mqpub_new(url, "txmailctl", 0, 0);
 
     xwipestr(url);
+    /* the dead letters as they are now: redelivered ones leave the list */
     if (strcmp(which, "--all") != 0)
-        json_array_append_new(tags, json_string(which));
+        json_array_append_new(items, json_pack("{s:s}", "tag", which));
     else
         do {
-            if (deadletter_tags(db, acct, after, PAGE, tags, &after) != TX_OK)
+            if (deadletter_list(db, acct, after, PAGE, items, &after) != TX_OK)
                 txmailctl_die("database error: %s", db_error(db));
         } while (after);
-    json_array_foreach (tags, i, t) {
+    json_array_foreach (items, i, t) {
+        const char *tag = json_string_value(json_object_get(t, "tag"));
         int found;
-        enum tx_code rc =
-            deadletter_redeliver(db, pub, CONFIRM_MS, acct, json_string_value(t), &found);
+        enum tx_code rc = deadletter_redeliver(db, pub, CONFIRM_MS, acct, tag, &found);
         if (rc == TX_RETRY_BROKER)
             txmailctl_die("%s: the broker did not confirm; still a dead letter (%zu redelivered)",
-                          json_string_value(t), done);
+                          tag, done);
         if (rc != TX_OK)
-            txmailctl_die("%s: database error: %s (%zu redelivered)", json_string_value(t),
-                          db_error(db), done);
+            txmailctl_die("%s: database error: %s (%zu redelivered)", tag, db_error(db), done);
         if (!found)
-            txmailctl_die("%s: no such dead letter", json_string_value(t));
-        printf("%s redelivered\n", json_string_value(t));
+            txmailctl_die("%s: no such dead letter", tag);
+        printf("%s redelivered\n", tag);
         done++;
     }
     mqpub_free(pub);
-    json_decref(tags);
+    json_decref(items);
     fprintf(stderr, "%zu redelivered\n", done);
     return 0;
 }

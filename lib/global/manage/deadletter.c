@@ -15,42 +15,27 @@ static json_t *ts_json(struct db_res *r, size_t i, size_t c)
     return json_string(timeutil_iso8601(ts, sizeof(ts), db_res_int(r, i, c, 0)));
 }
 
-/* page - the rows after after_id, one more than limit to know whether more follow */
-static enum tx_code page(struct db *db, struct db_res **r, long long account, long long after_id,
-                         size_t limit)
-{
-    return db_query(db, r,
-                    "SELECT id, tag, job_id, rid, url, attempts, "
-                    "ROUND(UNIX_TIMESTAMP(first_attempt_at) * 1000), "
-                    "ROUND(UNIX_TIMESTAMP(last_attempt_at) * 1000), last_result, notification "
-                    "FROM webhook_delivery WHERE account_id = ? AND state = 'dead' "
-                    "AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?",
-                    "iiii", account, after_id, after_id, (long long)limit + 1) == TX_OK
-               ? TX_OK
-               : TX_RETRY_DB;
-}
-
-static size_t page_rows(struct db_res *r, size_t limit, long long *next_id)
-{
-    size_t n = db_res_rows(r);
-
-    *next_id = 0;
-    if (n > limit) {
-        n = limit;
-        *next_id = db_res_int(r, n - 1, 0, 0);
-    }
-    return n;
-}
-
 enum tx_code deadletter_list(struct db *db, long long account, long long after_id, size_t limit,
                              json_t *items, long long *next_id)
 {
     struct db_res *r = NULL;
     size_t n;
 
-    if (page(db, &r, account, after_id, limit) != TX_OK)
+    /* one more row than limit tells whether more follow */
+    if (db_query(db, &r,
+                 "SELECT id, tag, job_id, rid, url, attempts, "
+                 "ROUND(UNIX_TIMESTAMP(first_attempt_at) * 1000), "
+                 "ROUND(UNIX_TIMESTAMP(last_attempt_at) * 1000), last_result, notification "
+                 "FROM webhook_delivery WHERE account_id = ? AND state = 'dead' "
+                 "AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?",
+                 "iiii", account, after_id, after_id, (long long)limit + 1) != TX_OK)
         return TX_RETRY_DB;
-    n = page_rows(r, limit, next_id);
+    n = db_res_rows(r);
+    *next_id = 0;
+    if (n > limit) {
+        n = limit;
+        *next_id = db_res_int(r, n - 1, 0, 0);
+    }
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_object(), *note;
         json_object_set_new(o, "tag", json_string(db_res_get(r, i, 1)));
@@ -65,21 +50,6 @@ enum tx_code deadletter_list(struct db *db, long long account, long long after_i
         json_object_set_new(o, "notification", note ? note : json_null());
         json_array_append_new(items, o);
     }
-    db_res_free(r);
-    return TX_OK;
-}
-
-enum tx_code deadletter_tags(struct db *db, long long account, long long after_id, size_t limit,
-                             json_t *tags, long long *next_id)
-{
-    struct db_res *r = NULL;
-    size_t n;
-
-    if (page(db, &r, account, after_id, limit) != TX_OK)
-        return TX_RETRY_DB;
-    n = page_rows(r, limit, next_id);
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(tags, json_string(db_res_get(r, i, 1)));
     db_res_free(r);
     return TX_OK;
 }

@@ -41,12 +41,6 @@
 enum tx_code deadletter_list(struct db *db, long long account, long long after_id, size_t limit,
                              json_t *items, long long *next_id);
 /*
- * deadletter_tags - up to limit tags of account's dead letters after
- * after_id (0: from the newest) appended to tags; *next_id as deadletter_list
- */
-enum tx_code deadletter_tags(struct db *db, long long account, long long after_id, size_t limit,
-                             json_t *tags, long long *next_id);
-/*
  * deadletter_redeliver - queue the dead letter tag of account again
  * (publishing through pub, waiting up to timeout_ms for the confirm),
  * then mark it redelivered: TX_OK with *found (0: no such dead letter,
