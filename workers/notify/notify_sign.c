@@ -1,8 +1,9 @@
 /*
- * notify_sign - the pieces of a POST that need no network: the payload
- * (contract §11.4), the X-Txmail-Signature header (§11.3), Basic
- * authentication, the checks on custom headers (§4.11, §11.1) and the
- * endpoint identity used for per-endpoint limits.
+ * notify_sign - the pieces of a POST that need no network: the payload's
+ * meta (contract §11.4, built by lib/global/manage/webhook.c, which also
+ * holds the endpoint identity used for per-endpoint limits), the
+ * X-Txmail-Signature header (§11.3), Basic authentication and the checks
+ * on custom headers (§4.11, §11.1).
  */
 #include "notify.h"
 #include "global/crypto.h"
