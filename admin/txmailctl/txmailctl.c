@@ -26,6 +26,13 @@
  *               [--bounce-domain D] [--message-id-domain D] [--dkim-policy P]
  *   domain list [ACCOUNT] | domain show DOMAIN
  *   mq declare                    declare the broker topology
+ *   suppression list|export ACCOUNT [--type T]
+ *   suppression add ACCOUNT ADDRESS [--reason TEXT] [--expires TS]
+ *   suppression remove ACCOUNT ADDRESS | suppression import ACCOUNT FILE|-
+ *                                 the suppression list (contract §13); export
+ *                                 and import are CSV, import all or nothing
+ *   deadletter list ACCOUNT | deadletter redeliver ACCOUNT TAG|--all
+ *                                 notification dead letters (contract §11.2)
  *
  * DESCRIPTION
  *   Operates txmail from day one. Every secret is read from a file or
@@ -36,10 +43,12 @@
  * CONSUMES
  *   nothing from the broker.
  * PUBLISHES
- *   nothing ("mq declare" declares the topology).
+ *   txmail.work (key notify): redelivered dead letters ("deadletter
+ *   redeliver"); otherwise nothing ("mq declare" declares the topology).
  * WRITES
  *   account, credential, sender_domain, schema_version and the schema
- *   itself (db migrate), daily partitions (db partitions).
+ *   itself (db migrate), daily partitions (db partitions), suppression,
+ *   webhook_delivery (state redelivered).
  *
  * PARAMETERS
  *   txmailctl_schema_dir (/usr/share/txmail/schema)  migration files
@@ -151,7 +160,11 @@ static void usage(void)
             "[--ip-auth|--no-ip-auth]\n"
             "                 [--disable|--enable]\n"
             "  domain add ACCOUNT DOMAIN [options] | domain list [ACCOUNT] | domain show DOMAIN\n"
-            "  mq declare\n");
+            "  mq declare\n"
+            "  suppression list|export ACCOUNT [--type T] | suppression import ACCOUNT FILE|-\n"
+            "  suppression add ACCOUNT ADDRESS [--reason TEXT] [--expires TS]\n"
+            "  suppression remove ACCOUNT ADDRESS\n"
+            "  deadletter list ACCOUNT | deadletter redeliver ACCOUNT TAG|--all\n");
     exit(2);
 }
 

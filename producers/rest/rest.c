@@ -25,9 +25,12 @@
  *   txmail.work, key = first stage of the slip: envelope type "job",
  *   entry "rest", data as docs/ENVELOPES.md. Intake records and
  *   PRE_PROCESS drop events are published by the first stage.
+ *   txmail.work, key notify: a redelivered dead letter (envelope type
+ *   "webhook", rest_deadletters.c).
  * WRITES
- *   job (acceptance records), idempotency. Reads credential, account,
- *   sender_domain, suppression.
+ *   job (acceptance records), idempotency, suppression (MANUAL entries,
+ *   rest_suppressions.c), webhook_delivery (state redelivered). Reads
+ *   credential, account, sender_domain, suppression, job.
  * PARAMETERS (defaults in brackets)
  *   rest_listen [0.0.0.0:8443]           HTTPS listener (host:port, [v6]:port)
  *   rest_plain_listen []                 plain HTTP listener; empty: none

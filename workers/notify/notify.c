@@ -130,7 +130,7 @@ struct notify_conf notify_conf;
 struct netpolicy *nf_policy;
 
 static struct cfg_param notify_params[] = {
-    {"notify_retry_queue", CFG_STR, &notify_conf.retry_queue, "notify", 0, 0, 0,
+    {"notify_retry_queue", CFG_STR, &notify_conf.retry_queue, WEBHOOK_RETRY_QUEUE, 0, 0, 0,
      "retry queue on txmail.work", 0, 0},
     {"notify_batch_max", CFG_INT, &notify_conf.batch_max, "100", 1, 1000, 0,
      "notifications per POST", 0, 0},
@@ -218,7 +218,7 @@ static void batch_unlink(struct batch *b)
 }
 
 static struct batch *batch_open(const struct nf_job *job, const struct nf_account *acct,
-                                const struct nf_endpoint *ep)
+                                const struct webhook_endpoint *ep)
 {
     struct batch *b = xcalloc(1, sizeof(*b));
     unsigned h = bucket(job->id);
@@ -226,7 +226,7 @@ static struct batch *batch_open(const struct nf_job *job, const struct nf_accoun
     b->p = xcalloc(1, sizeof(*b->p));
     b->p->account_id = acct->id;
     snprintf(b->p->job_id, sizeof(b->p->job_id), "%s", job->id);
-    notify_ctx_endpoint_copy(&b->p->ep, ep);
+    webhook_endpoint_copy(&b->p->ep, ep);
     b->p->rids = json_array();
     b->p->tags = json_array();
     b->meta = notify_sign_meta(job, acct);
@@ -244,7 +244,7 @@ static void batch_flush(struct batch *b)
     struct nf_post *p = b->p;
 
     batch_unlink(b);
-    p->body = notify_sign_body(b->meta, b->items, &p->len);
+    p->body = webhook_body(b->meta, b->items, &p->len);
     if (p->body == NULL)
         msg_panic("cannot encode a webhook body");
     batched -= p->ndlv;
@@ -295,7 +295,7 @@ static enum resolved resolve(struct pending *pe, int64_t now, int stopping)
     json_t *ev = pe->ev, *n;
     struct nf_job *job = NULL, fallback;
     struct nf_account *acct = NULL;
-    const struct nf_endpoint *ep;
+    const struct webhook_endpoint *ep;
     struct batch *b;
     long long account;
     int waited = now - pe->arrived_mono >= notify_conf.orphan_wait;

@@ -3,6 +3,7 @@
 #define TX_NOTIFY_H
 
 #include "global/db.h"
+#include "global/manage/webhook.h"
 #include "global/runtime/mq.h"
 #include "util/buf.h"
 
@@ -37,30 +38,13 @@ extern struct notify_conf notify_conf;
 /* notify_deny_networks / notify_allow_networks: where a POST may connect (netpolicy.h) */
 extern struct netpolicy *nf_policy;
 
-/* ---- an endpoint: where and how to post --------------------------------- */
-struct nf_endpoint {
-    char *url;       /* NULL: none */
-    json_t *headers; /* object name -> value, or NULL */
-    char *user;      /* Basic authentication, or NULL */
-    char *password;  /* as stored: encrypted ("v1:...") */
-};
-
-void notify_ctx_endpoint_free(struct nf_endpoint *e);
-void notify_ctx_endpoint_copy(struct nf_endpoint *dst, const struct nf_endpoint *src);
-/*
- * notify_ctx_endpoint_parse - the job's endpoint (job.notification: contract
- * §4.11 endPoint object, bare or under "endPoint"). 0, or -1 when it has
- * no usable URL.
- */
-int notify_ctx_endpoint_parse(struct nf_endpoint *e, const char *text);
-
 /* ---- job and account context, cached (notify_ctx.c) --------------------- */
 struct nf_account {
     long long id;
     char *name, *customer_no, *tenant;
-    json_t *event_types;        /* settings.notifyEventTypes (array) or NULL: all */
-    struct nf_endpoint def;     /* the account's default endpoint */
-    char *secret, *secret_prev; /* webhook secrets as stored (encrypted) */
+    json_t *event_types;         /* settings.notifyEventTypes (array) or NULL: all */
+    struct webhook_endpoint def; /* the account's default endpoint */
+    char *secret, *secret_prev;  /* webhook secrets as stored (encrypted) */
     int64_t rotated_ms;
 };
 
@@ -69,7 +53,7 @@ struct nf_job {
     long long account_id;
     int64_t received_ms;
     char *reference_job, *cost_center, *campaign_id;
-    struct nf_endpoint ep; /* the job's own endpoint (url NULL: none) */
+    struct webhook_endpoint ep; /* the job's own endpoint (url NULL: none) */
 };
 
 /* notify_ctx_init - the job and account caches (before the loop) */
@@ -95,7 +79,7 @@ struct nf_ep;
 struct nf_post {
     long long account_id;
     char job_id[40];
-    struct nf_endpoint ep;
+    struct webhook_endpoint ep;
     char *body; /* exact bytes, kept for every retry */
     size_t len;
     json_t *rids, *tags; /* arrays, one per notification (logs, dead letters) */
@@ -135,12 +119,8 @@ int notify_sign_header_value_ok(const char *value);
 int notify_sign_header_reserved(const char *name, int have_auth);
 /* notify_sign_basic - "Basic base64(user:password)" into out */
 int notify_sign_basic(struct buf *out, const char *user, const char *password);
-/* notify_sign_origin - "scheme://host:port" of url into out (the endpoint's identity); -1 when not http(s) */
-int notify_sign_origin(char *out, size_t outsz, const char *url);
 /* notify_sign_meta - the top-level meta of a POST (contract §11.4). Ownership: new. */
 json_t *notify_sign_meta(const struct nf_job *job, const struct nf_account *acct);
-/* notify_sign_body - {"meta": meta, "notifications": items}, compact. Ownership: new string. */
-char *notify_sign_body(json_t *meta, json_t *items, size_t *len);
 
 /*
  * notify_sign_secrets - the account's webhook secrets, decrypted, new first: the

@@ -46,64 +46,6 @@ static int64_t cache_ttl(void)
     return notify_conf.cache_ttl + 1;
 }
 
-/* ---- endpoints ---------------------------------------------------------- */
-
-void notify_ctx_endpoint_free(struct nf_endpoint *e)
-{
-    xfree(e->url);
-    json_decref(e->headers);
-    xfree(e->user);
-    if (e->password)
-        xwipestr(e->password);
-    memset(e, 0, sizeof(*e));
-}
-
-void notify_ctx_endpoint_copy(struct nf_endpoint *dst, const struct nf_endpoint *src)
-{
-    dst->url = src->url ? xstrdup(src->url) : NULL;
-    dst->headers = src->headers ? json_deep_copy(src->headers) : NULL;
-    dst->user = src->user ? xstrdup(src->user) : NULL;
-    dst->password = src->password ? xstrdup(src->password) : NULL;
-}
-
-static int url_ok(const char *url)
-{
-    char origin[400];
-
-    return url && strlen(url) <= 2000 && notify_sign_origin(origin, sizeof(origin), url) == 0;
-}
-
-int notify_ctx_endpoint_parse(struct nf_endpoint *e, const char *text)
-{
-    json_t *doc, *ep, *auth, *h;
-    const char *url;
-
-    memset(e, 0, sizeof(*e));
-    if (text == NULL || *text == 0)
-        return -1;
-    doc = json_loads(text, 0, NULL);
-    ep = json_object_get(doc, "endPoint");
-    if (!json_is_object(ep))
-        ep = doc;
-    url = json_string_value(json_object_get(ep, "url"));
-    if (!json_is_object(ep) || !url_ok(url)) {
-        json_decref(doc);
-        return -1;
-    }
-    e->url = xstrdup(url);
-    h = json_object_get(ep, "headers");
-    if (json_is_object(h) && json_object_size(h) > 0)
-        e->headers = json_incref(h);
-    auth = json_object_get(ep, "authentication");
-    if (json_is_object(auth) && json_string_value(json_object_get(auth, "user"))) {
-        e->user = xstrdup(json_string_value(json_object_get(auth, "user")));
-        if (json_string_value(json_object_get(auth, "password")))
-            e->password = xstrdup(json_string_value(json_object_get(auth, "password")));
-    }
-    json_decref(doc);
-    return 0;
-}
-
 /* ---- jobs --------------------------------------------------------------- */
 
 static char *dup_or_null(const char *s)
@@ -120,7 +62,7 @@ static void job_copy(void *dst, const void *src)
     d->reference_job = s->reference_job ? xstrdup(s->reference_job) : NULL;
     d->cost_center = s->cost_center ? xstrdup(s->cost_center) : NULL;
     d->campaign_id = s->campaign_id ? xstrdup(s->campaign_id) : NULL;
-    notify_ctx_endpoint_copy(&d->ep, &s->ep);
+    webhook_endpoint_copy(&d->ep, &s->ep);
 }
 
 static void job_clear(void *v)
@@ -130,7 +72,7 @@ static void job_clear(void *v)
     xfree(j->reference_job);
     xfree(j->cost_center);
     xfree(j->campaign_id);
-    notify_ctx_endpoint_free(&j->ep);
+    webhook_endpoint_free(&j->ep);
     memset(j, 0, sizeof(*j));
 }
 
@@ -167,7 +109,7 @@ enum tx_code notify_ctx_job_get(const char *job_id, struct nf_job **out)
     j.reference_job = dup_or_null(db_res_get(r, 0, 2));
     j.cost_center = dup_or_null(db_res_get(r, 0, 3));
     j.campaign_id = dup_or_null(db_res_get(r, 0, 4));
-    if (db_res_get(r, 0, 5) && notify_ctx_endpoint_parse(&j.ep, db_res_get(r, 0, 5)) < 0)
+    if (db_res_get(r, 0, 5) && webhook_endpoint_parse(&j.ep, db_res_get(r, 0, 5)) < 0)
         msg_warn("%s: job notification endpoint unusable; the account default applies", job_id);
     db_res_free(r);
     ttlcache_put(jobs, job_id, &j, cache_ttl());
@@ -188,7 +130,7 @@ static void account_copy(void *dst, const void *src)
     d->customer_no = xstrdup(s->customer_no);
     d->tenant = s->tenant ? xstrdup(s->tenant) : NULL;
     d->event_types = s->event_types ? json_deep_copy(s->event_types) : NULL;
-    notify_ctx_endpoint_copy(&d->def, &s->def);
+    webhook_endpoint_copy(&d->def, &s->def);
     d->secret = s->secret ? xstrdup(s->secret) : NULL;
     d->secret_prev = s->secret_prev ? xstrdup(s->secret_prev) : NULL;
 }
@@ -201,7 +143,7 @@ static void account_clear(void *v)
     xfree(a->customer_no);
     xfree(a->tenant);
     json_decref(a->event_types);
-    notify_ctx_endpoint_free(&a->def);
+    webhook_endpoint_free(&a->def);
     if (a->secret)
         xwipestr(a->secret);
     if (a->secret_prev)
@@ -223,20 +165,9 @@ static void account_row(struct nf_account *a, long long id, struct db_res *r)
     types = json_object_get(settings, "notifyEventTypes");
     a->event_types = json_is_array(types) ? json_incref(types) : NULL;
     json_decref(settings);
-    if (url_ok(db_res_get(r, 0, 4))) {
-        a->def.url = xstrdup(db_res_get(r, 0, 4));
-        if (db_res_get(r, 0, 5)) {
-            json_t *hd = json_loads(db_res_get(r, 0, 5), 0, NULL);
-            if (json_is_object(hd) && json_object_size(hd))
-                a->def.headers = hd;
-            else
-                json_decref(hd);
-        }
-        a->def.user = dup_or_null(db_res_get(r, 0, 6));
-        a->def.password = dup_or_null(db_res_get(r, 0, 7));
-    } else if (db_res_get(r, 0, 4) && *db_res_get(r, 0, 4)) {
+    if (webhook_endpoint_account(&a->def, db_res_get(r, 0, 4), db_res_get(r, 0, 5),
+                                 db_res_get(r, 0, 6), db_res_get(r, 0, 7)) < 0)
         msg_warn("account %lld: default notification URL unusable", id);
-    }
     a->secret = dup_or_null(db_res_get(r, 0, 8));
     a->secret_prev = dup_or_null(db_res_get(r, 0, 9));
     a->rotated_ms = db_res_get(r, 0, 10) ? db_res_int(r, 0, 10, 0) : 0;

@@ -76,7 +76,7 @@ void notify_http_post_free(struct nf_post *p)
 {
     if (p == NULL)
         return;
-    notify_ctx_endpoint_free(&p->ep);
+    webhook_endpoint_free(&p->ep);
     xfree(p->body);
     json_decref(p->rids);
     json_decref(p->tags);
@@ -161,7 +161,7 @@ void notify_http_submit(struct nf_post *p)
 {
     char origin[400];
 
-    if (notify_sign_origin(origin, sizeof(origin), p->ep.url) < 0)
+    if (webhook_origin(origin, sizeof(origin), p->ep.url) < 0)
         msg_panic("submit of a post without a usable URL");
     p->origin = ep_get(origin);
     snprintf(p->origin_name, sizeof(p->origin_name), "%s", origin);

@@ -5,14 +5,8 @@
  * its first attempt its notifications are dead-lettered into
  * webhook_delivery.
  *
- *   envelope: type "webhook", job, account, slip [<retry queue>],
- *             attempt = attempts made, created = first attempt,
- *             due = when to try again (tiers chain through it)
- *   data:     {"url", "headers", "auth": {"user", "password" (encrypted)},
- *              "jobId", "accountId", "tags": [...], "rids": [...],
- *              "firstAttempt": ms (0: never tried), "attempts": n,
- *              "lastResult": "HTTP 500" | "timeout" | "connect error: ..."}
- *   raw:      the POST body, byte for byte (retries send it unchanged)
+ *   The envelope's format is lib/global/manage/webhook.h's (the dead-letter
+ *   redelivery queues the same envelope).
  *
  * An event whose message row is still missing after notify_orphan_wait
  * (the recorder lags) takes the same tiers as a "webhook-event" envelope
@@ -52,43 +46,20 @@ int64_t notify_retry_delay(int attempts)
 int notify_retry_envelope(const struct nf_post *p, int64_t delay_ms, char **out, size_t *len,
                           const char **tier)
 {
-    struct envelope e;
-    int64_t tier_ms, now = timeutil_now_ms();
-    json_t *auth = json_null();
-    int rc;
+    struct webhook_retry w;
 
-    envelope_init(&e, "webhook");
-    snprintf(e.job_id, sizeof(e.job_id), "%s", p->job_id);
-    e.account_id = p->account_id;
-    if (envelope_push_stage(&e, notify_conf.retry_queue) < 0) {
-        envelope_free(&e);
-        return -1;
-    }
-    e.attempt = p->attempts;
-    e.created_ms = p->first_ms ? p->first_ms : now;
-    e.due_ms = now + delay_ms;
-    if (p->ep.user) {
-        auth = json_object();
-        json_object_set_new(auth, "user", json_string(p->ep.user));
-        json_object_set_new(auth, "password",
-                            p->ep.password ? json_string(p->ep.password) : json_null());
-    }
-    json_object_set_new(e.data, "url", json_string(p->ep.url));
-    json_object_set_new(e.data, "headers",
-                        p->ep.headers ? json_incref(p->ep.headers) : json_null());
-    json_object_set_new(e.data, "auth", auth);
-    json_object_set_new(e.data, "jobId", json_string(p->job_id));
-    json_object_set_new(e.data, "accountId", json_integer(p->account_id));
-    json_object_set_new(e.data, "tags", json_incref(p->tags));
-    json_object_set_new(e.data, "rids", json_incref(p->rids));
-    json_object_set_new(e.data, "firstAttempt", json_integer(p->first_ms));
-    json_object_set_new(e.data, "attempts", json_integer(p->attempts));
-    json_object_set_new(e.data, "lastResult", json_string(p->last_result));
-    envelope_set_raw(&e, p->body, p->len);
-    rc = envelope_encode(&e, out, len);
-    envelope_free(&e);
-    *tier = delaytier_for(delay_ms, &tier_ms);
-    return rc;
+    memset(&w, 0, sizeof(w));
+    w.account_id = p->account_id;
+    snprintf(w.job_id, sizeof(w.job_id), "%s", p->job_id);
+    w.ep = p->ep; /* borrowed */
+    w.tags = p->tags;
+    w.rids = p->rids;
+    w.first_ms = p->first_ms;
+    w.attempts = p->attempts;
+    snprintf(w.last_result, sizeof(w.last_result), "%s", p->last_result);
+    w.body = p->body;
+    w.len = p->len;
+    return webhook_retry_encode(&w, notify_conf.retry_queue, delay_ms, out, len, tier);
 }
 
 int notify_retry_event_envelope(json_t *ev, int64_t first_ms, int waits, int64_t delay_ms,
@@ -154,53 +125,23 @@ int notify_retry_event_decode(const void *body, size_t len, json_t **ev, int64_t
 struct nf_post *notify_retry_decode(const void *body, size_t len, int64_t *due_ms, char *err,
                                     size_t errsz)
 {
-    struct envelope e;
+    struct webhook_retry w;
     struct nf_post *p;
-    json_t *d, *auth, *h, *tags, *rids;
-    char origin[400];
 
-    if (envelope_decode(&e, body, len, err, errsz) < 0)
+    if (webhook_retry_decode(&w, body, len, err, errsz) < 0)
         return NULL;
-    d = e.data;
-    auth = json_object_get(d, "auth");
-    h = json_object_get(d, "headers");
-    tags = json_object_get(d, "tags");
-    rids = json_object_get(d, "rids");
-    if (strcmp(e.type, "webhook") != 0 || !jsonget_str(d, "url") ||
-        notify_sign_origin(origin, sizeof(origin), jsonget_str(d, "url")) < 0 ||
-        !json_is_array(tags) || !json_is_array(rids) ||
-        json_array_size(tags) != json_array_size(rids) ||
-        !(h == NULL || json_is_null(h) || json_is_object(h)) ||
-        !(auth == NULL || json_is_null(auth) ||
-          (json_is_object(auth) && jsonget_str(auth, "user"))) ||
-        !json_is_integer(json_object_get(d, "firstAttempt")) ||
-        !json_is_integer(json_object_get(d, "attempts")) || e.raw_len == 0 ||
-        strlen(e.job_id) > 36) {
-        snprintf(err, errsz, "not a webhook retry envelope");
-        envelope_free(&e);
-        return NULL;
-    }
     p = xcalloc(1, sizeof(*p));
-    p->account_id = e.account_id;
-    snprintf(p->job_id, sizeof(p->job_id), "%s", e.job_id);
-    p->ep.url = xstrdup(jsonget_str(d, "url"));
-    p->ep.headers = json_is_object(h) ? json_incref(h) : NULL;
-    if (json_is_object(auth)) {
-        p->ep.user = xstrdup(jsonget_str(auth, "user"));
-        p->ep.password =
-            jsonget_str(auth, "password") ? xstrdup(jsonget_str(auth, "password")) : NULL;
-    }
-    p->body = xmemdup(e.raw, e.raw_len + 1);
-    p->body[e.raw_len] = 0;
-    p->len = e.raw_len;
-    p->tags = json_incref(tags);
-    p->rids = json_incref(rids);
-    p->first_ms = json_integer_value(json_object_get(d, "firstAttempt"));
-    p->attempts = (int)json_integer_value(json_object_get(d, "attempts"));
-    snprintf(p->last_result, sizeof(p->last_result), "%s",
-             jsonget_str(d, "lastResult") ? jsonget_str(d, "lastResult") : "");
-    *due_ms = e.due_ms;
-    envelope_free(&e);
+    p->account_id = w.account_id;
+    snprintf(p->job_id, sizeof(p->job_id), "%s", w.job_id);
+    p->ep = w.ep; /* the members move into p */
+    p->body = w.body;
+    p->len = w.len;
+    p->tags = w.tags;
+    p->rids = w.rids;
+    p->first_ms = w.first_ms;
+    p->attempts = w.attempts;
+    snprintf(p->last_result, sizeof(p->last_result), "%s", w.last_result);
+    *due_ms = w.due_ms;
     return p;
 }
 

@@ -1,8 +1,9 @@
 /*
- * notify_sign - the pieces of a POST that need no network: the payload
- * (contract §11.4), the X-Txmail-Signature header (§11.3), Basic
- * authentication, the checks on custom headers (§4.11, §11.1) and the
- * endpoint identity used for per-endpoint limits.
+ * notify_sign - the pieces of a POST that need no network: the payload's
+ * meta (contract §11.4, built by lib/global/manage/webhook.c, which also
+ * holds the endpoint identity used for per-endpoint limits), the
+ * X-Txmail-Signature header (§11.3), Basic authentication and the checks
+ * on custom headers (§4.11, §11.1).
  */
 #include "notify.h"
 #include "global/crypto.h"
@@ -108,93 +109,12 @@ int notify_sign_basic(struct buf *out, const char *user, const char *password)
     return rc;
 }
 
-int notify_sign_origin(char *out, size_t outsz, const char *url)
-{
-    const char *p, *host, *end, *at;
-    int https;
-    size_t hlen;
-    char hostbuf[300];
-    const char *port = NULL;
-    size_t plen = 0;
-
-    if (strncasecmp(url, "http://", 7) == 0) {
-        https = 0;
-        p = url + 7;
-    } else if (strncasecmp(url, "https://", 8) == 0) {
-        https = 1;
-        p = url + 8;
-    } else {
-        return -1;
-    }
-    end = p + strcspn(p, "/?#");
-    at = memchr(p, '@', (size_t)(end - p));
-    host = at ? at + 1 : p;
-    if (*host == '[') {
-        const char *rb = memchr(host, ']', (size_t)(end - host));
-        if (rb == NULL)
-            return -1;
-        hlen = (size_t)(rb - host) + 1;
-        if (rb + 1 < end && rb[1] == ':') {
-            port = rb + 2;
-            plen = (size_t)(end - port);
-        }
-    } else {
-        const char *colon = memchr(host, ':', (size_t)(end - host));
-        hlen = (size_t)((colon ? colon : end) - host);
-        if (colon) {
-            port = colon + 1;
-            plen = (size_t)(end - port);
-        }
-    }
-    if (hlen == 0 || hlen >= sizeof(hostbuf) || plen > 5)
-        return -1;
-    for (size_t i = 0; i < hlen; i++)
-        hostbuf[i] = (char)tolower((unsigned char)host[i]);
-    hostbuf[hlen] = 0;
-    if (port && plen)
-        snprintf(out, outsz, "%s://%s:%.*s", https ? "https" : "http", hostbuf, (int)plen, port);
-    else
-        snprintf(out, outsz, "%s://%s:%s", https ? "https" : "http", hostbuf, https ? "443" : "80");
-    return 0;
-}
-
-static void set_opt(json_t *o, const char *k, const char *v)
-{
-    if (v && *v)
-        json_object_set_new(o, k, json_string(v));
-}
-
 json_t *notify_sign_meta(const struct nf_job *job, const struct nf_account *acct)
 {
-    json_t *meta = json_object();
-    char ts[32];
+    struct webhook_meta m = {job->id,      job->received_ms,   acct->name,       acct->customer_no,
+                             acct->tenant, job->reference_job, job->cost_center, job->campaign_id};
 
-    json_object_set_new(meta, "version", json_string("1"));
-    json_object_set_new(meta, "jobId", json_string(job->id));
-    json_object_set_new(meta, "account", json_string(acct->name ? acct->name : ""));
-    json_object_set_new(meta, "customerNo",
-                        json_string(acct->customer_no ? acct->customer_no : ""));
-    set_opt(meta, "tenant", acct->tenant);
-    json_object_set_new(meta, "receivedTs",
-                        json_string(timeutil_iso8601(ts, sizeof(ts), job->received_ms)));
-    set_opt(meta, "referenceJob", job->reference_job);
-    set_opt(meta, "costCenter", job->cost_center);
-    set_opt(meta, "campaignId", job->campaign_id);
-    return meta;
-}
-
-char *notify_sign_body(json_t *meta, json_t *items, size_t *len)
-{
-    json_t *doc = json_object();
-    char *out;
-
-    json_object_set(doc, "meta", meta);
-    json_object_set(doc, "notifications", items);
-    out = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    if (out)
-        *len = strlen(out);
-    return out;
+    return webhook_meta_json(&m);
 }
 
 /* ---- webhook secrets ---------------------------------------------------- */

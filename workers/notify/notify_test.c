@@ -65,14 +65,14 @@ TT_TEST(origin)
 {
     char o[200];
 
-    TT_ASSERT(notify_sign_origin(o, sizeof(o), "https://Receiver.Example.com/txmail?x=1") == 0);
+    TT_ASSERT(webhook_origin(o, sizeof(o), "https://Receiver.Example.com/txmail?x=1") == 0);
     TT_EQ_STR(o, "https://receiver.example.com:443");
-    TT_ASSERT(notify_sign_origin(o, sizeof(o), "http://user:pw@127.0.0.1:8080/hook") == 0);
+    TT_ASSERT(webhook_origin(o, sizeof(o), "http://user:pw@127.0.0.1:8080/hook") == 0);
     TT_EQ_STR(o, "http://127.0.0.1:8080");
-    TT_ASSERT(notify_sign_origin(o, sizeof(o), "http://[::1]:81/") == 0);
+    TT_ASSERT(webhook_origin(o, sizeof(o), "http://[::1]:81/") == 0);
     TT_EQ_STR(o, "http://[::1]:81");
-    TT_ASSERT(notify_sign_origin(o, sizeof(o), "ftp://x/") < 0);
-    TT_ASSERT(notify_sign_origin(o, sizeof(o), "http:///x") < 0);
+    TT_ASSERT(webhook_origin(o, sizeof(o), "ftp://x/") < 0);
+    TT_ASSERT(webhook_origin(o, sizeof(o), "http:///x") < 0);
 }
 
 TT_TEST(payload)
@@ -92,7 +92,7 @@ TT_TEST(payload)
     acct.customer_no = "99999";
     json_array_append_new(items, json_pack("{s:{s:s}}", "meta", "tag", "t"));
     meta = notify_sign_meta(&job, &acct);
-    body = notify_sign_body(meta, items, &len);
+    body = webhook_body(meta, items, &len);
     TT_EQ_STR(body,
               "{\"meta\":{\"version\":\"1\",\"jobId\":\"af9f86ce-ae22-4878-b909-cc1444b4017a\","
               "\"account\":\"m4a_test_user\",\"customerNo\":\"99999\","
