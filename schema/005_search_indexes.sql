@@ -1,8 +1,11 @@
 -- 005_search_indexes: what the status and search endpoints (contract
 -- §12.1-§12.3) read, each query by an index in newest-first order without
 -- sorting the account's history (docs/OPERATIONS.md "Search and lookups").
--- Generated VIRTUAL columns: computed from the stored ones, nothing to
--- write for the producers; only their indexes are stored.
+-- Generated STORED columns (computed by MariaDB on every write, nothing
+-- for the programs to fill). Not VIRTUAL: MariaDB 10.11 loses rows of all
+-- but the newest partition when it filters on an indexed VIRTUAL column
+-- while reading whole rows in an ordered scan of this partitioned table
+-- (case 122 found it); STORED columns are read, not recomputed.
 --   from_lc      the sender's bare address (inside <> when given), lowercase
 --   from_domain  its domain
 --   addr_domain  the recipient's domain (addr is already bare and lowercase)
@@ -11,10 +14,10 @@
 
 ALTER TABLE message
   ADD COLUMN from_lc VARCHAR(320)
-    AS (LOWER(TRIM(TRAILING '>' FROM TRIM(SUBSTRING_INDEX(mail_from, '<', -1))))) VIRTUAL,
+    AS (LOWER(TRIM(TRAILING '>' FROM TRIM(SUBSTRING_INDEX(mail_from, '<', -1))))) STORED,
   ADD COLUMN from_domain VARCHAR(320)
-    AS (SUBSTRING_INDEX(LOWER(TRIM(TRAILING '>' FROM TRIM(SUBSTRING_INDEX(mail_from, '<', -1)))), '@', -1)) VIRTUAL,
-  ADD COLUMN addr_domain VARCHAR(254) AS (SUBSTRING_INDEX(addr, '@', -1)) VIRTUAL,
+    AS (SUBSTRING_INDEX(LOWER(TRIM(TRAILING '>' FROM TRIM(SUBSTRING_INDEX(mail_from, '<', -1)))), '@', -1)) STORED,
+  ADD COLUMN addr_domain VARCHAR(254) AS (SUBSTRING_INDEX(addr, '@', -1)) STORED,
   DROP INDEX message_account_received,
   DROP INDEX message_account_addr,
   DROP INDEX message_account_from,

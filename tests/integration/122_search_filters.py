@@ -86,7 +86,7 @@ eq(ids(get(cl, "/search", **{"from": iso(now - 4 * 86400000), "to": iso(now - 2 
    [rows[5]["rid"]], "a window days ago")
 eq(ids(get(cl, "/search", **{"from": iso(now - 44 * 86400000), "recipient": "@" + dom}), "44 days"),
    [r["rid"] for r in rows], "a 44-day window")
-eq(ids(get(cl, "/search", **{"from": iso(now - 2 * 86400000).replace("Z", "+02:00"), "recipient": "@" + dom}), "offset"),
+eq(ids(get(cl, "/search", **{"from": iso(now - 4 * 86400000).replace("Z", "+02:00"), "recipient": "@" + dom}), "offset"),
    [r["rid"] for r in rows], "a numeric offset is read")
 
 # recipient: case-insensitive exact, @domain
