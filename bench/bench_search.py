@@ -8,7 +8,8 @@ by INSERT ... SELECT from MariaDB's sequence engine in chunks (progress
 shown), into daily partitions as `txmailctl db partitions` keeps them; then
 measures through txmail-rest (plain HTTP, one persistent connection) p50
 and p99 of: job lookups, message lookups, recipient search (45 days),
-recipient-domain, sender and messageId searches, status search, a one-hour
+recipient-domain, sender and messageId searches, status searches (BOUNCED
+in 24 h, DEFERRED over 45 days), a one-hour
 time-range page, and following nextCursor. Goal: p99 < 50 ms. The EXPLAIN
 plan of every search query goes into the results.
 
@@ -16,7 +17,8 @@ Self-checks (no figure from failed work): every request answers 200 with
 what it asked for (the job's ten addresses, the message's id, items
 matching the filter, a full page where the data has one), and no plan
 reads the whole table (type ALL) or sorts it (Using filesort), except the
-messageId search, whose few matching rows are sorted.
+messageId search and status IN_PROGRESS (two dstate values), whose few
+matching rows may be sorted.
 """
 import base64
 import http.client
@@ -269,6 +271,13 @@ def search(args, ports, results):
                 raise BenchFailure("status search %s: not a page of BOUNCED items" % p)
 
         out["status_bounced_24h"] = measure(h, "status", [V2 + "/search?status=BOUNCED"] * REQUESTS, bounced_ok)
+
+        def deferred_ok(p, doc):
+            if not doc["items"] or any(it["lastEvent"]["type"] != "DEFERRED" for it in doc["items"]):
+                raise BenchFailure("status search %s: not a page of DEFERRED items" % p)
+
+        out["status_deferred_45d"] = measure(h, "status", [V2 + "/search?status=DEFERRED&from=" + oldest] * REQUESTS,
+                                             deferred_ok)
         hours = [now_ms - rnd.randrange(2, 44 * 24) * 3600000 for _ in range(REQUESTS)]
 
         def sqlt(ms):
@@ -317,7 +326,10 @@ def search(args, ports, results):
             "sender": search_sql(demo, now_ms, " AND from_lc = 'sender7@s7.example'"),
             "sender_domain": search_sql(demo, now_ms, " AND from_domain = 's7.example'"),
             "message_id": search_sql(demo, now_ms, " AND message_id = '<x>'", frm=now_ms - 45 * 86400000 + 3600000),
-            "status": search_sql(demo, now_ms, " AND ((final_at IS NOT NULL AND last_type = 'BOUNCED'))"),
+            "status": search_sql(demo, now_ms, " AND dstate IN ('BOUNCED')"),
+            "status_deferred_45d": search_sql(demo, now_ms, " AND dstate IN ('DEFERRED')",
+                                              frm=now_ms - 45 * 86400000 + 3600000),
+            "status_in_progress": search_sql(demo, now_ms, " AND dstate IN ('IN_PROGRESS', 'DEFERRED')"),
         }
         out["explain"] = {}
         for name, sql in plans.items():
@@ -325,12 +337,12 @@ def search(args, ports, results):
             out["explain"][name] = e
             for r in e:
                 if r["type"] == "ALL" or r["key"] is None or (
-                        "filesort" in (r["Extra"] or "") and name != "message_id"):
+                        "filesort" in (r["Extra"] or "") and name not in ("message_id", "status_in_progress")):
                     raise BenchFailure("plan of %s: %r" % (name, r))
         c.close()
         results["search"] = out
         for k in ("job_lookup", "message_lookup", "recipient_search_45d", "recipient_domain_search_24h",
-                  "sender_search_24h", "message_id_search", "status_bounced_24h", "one_hour_page",
+                  "sender_search_24h", "message_id_search", "status_bounced_24h", "status_deferred_45d", "one_hour_page",
                   "cursor_pages_one_hour"):
             results.setdefault("table", []).append(
                 ("search %s (%d rows): p50 / p99" % (k, rows), "%.1f ms" % out[k]["p50_ms"],

@@ -9,6 +9,9 @@
 --   from_lc      the sender's bare address (inside <> when given), lowercase
 --   from_domain  its domain
 --   addr_domain  the recipient's domain (addr is already bare and lowercase)
+--   dstate       the delivery state searched by status (contract §12.3):
+--                IN_PROGRESS or DEFERRED (no final state yet), else the
+--                final type DELIVERED, BOUNCED or DROPPED
 -- The (account, key, received_at, rid) indexes replace the narrower
 -- (account, key) ones they extend.
 
@@ -18,6 +21,8 @@ ALTER TABLE message
   ADD COLUMN from_domain VARCHAR(320)
     AS (SUBSTRING_INDEX(LOWER(TRIM(TRAILING '>' FROM TRIM(SUBSTRING_INDEX(mail_from, '<', -1)))), '@', -1)) STORED,
   ADD COLUMN addr_domain VARCHAR(254) AS (SUBSTRING_INDEX(addr, '@', -1)) STORED,
+  ADD COLUMN dstate VARCHAR(12) CHARACTER SET ascii
+    AS (IF(final_at IS NULL, IF(last_type <=> 'DEFERRED', 'DEFERRED', 'IN_PROGRESS'), last_type)) STORED,
   DROP INDEX message_account_received,
   DROP INDEX message_account_addr,
   DROP INDEX message_account_from,
@@ -25,4 +30,5 @@ ALTER TABLE message
   ADD KEY message_account_addr (account_id, addr, received_at, rid),
   ADD KEY message_account_addr_domain (account_id, addr_domain, received_at, rid),
   ADD KEY message_account_sender (account_id, from_lc, received_at, rid),
-  ADD KEY message_account_sender_domain (account_id, from_domain, received_at, rid);
+  ADD KEY message_account_sender_domain (account_id, from_domain, received_at, rid),
+  ADD KEY message_account_dstate (account_id, dstate, received_at, rid);

@@ -18,7 +18,9 @@
  *
  * txmail decisions: sender matches the bare address of message.mail_from
  * (the part inside <> when there is one); status IN_PROGRESS is every
- * address without a final delivery state, DEFERRED ones included; an
+ * address without a final delivery state, DEFERRED ones included (status
+ * reads message.dstate, which schema 005 derives from final_at and
+ * last_type); an
  * unknown status word or an empty list element is 400 INVALID_VALUE
  * for status; an empty sender, recipient or messageId is 400
  * INVALID_VALUE for it. Items: id, jobId, receivedTs, from, email,
@@ -53,14 +55,15 @@ struct search {
     char sender[330], rcpt[330], msgid[410];
 };
 
+/* the status words and the dstate values (schema 005) each one stands for */
 static const struct {
-    const char *word, *cond;
+    const char *word, *states;
 } search_states[] = {
-    {"IN_PROGRESS", "final_at IS NULL"},
-    {"DEFERRED", "(final_at IS NULL AND last_type = 'DEFERRED')"},
-    {"DELIVERED", "(final_at IS NOT NULL AND last_type = 'DELIVERED')"},
-    {"BOUNCED", "(final_at IS NOT NULL AND last_type = 'BOUNCED')"},
-    {"DROPPED", "(final_at IS NOT NULL AND last_type = 'DROPPED')"},
+    {"IN_PROGRESS", "'IN_PROGRESS', 'DEFERRED'"},
+    {"DEFERRED", "'DEFERRED'"},
+    {"DELIVERED", "'DELIVERED'"},
+    {"BOUNCED", "'BOUNCED'"},
+    {"DROPPED", "'DROPPED'"},
 };
 
 /* add - append a condition with its one bound value */
@@ -93,33 +96,38 @@ static int address(struct search *s, struct rest_req *r, const char *name, char 
     return 1;
 }
 
-/* status - the OR of the listed delivery states; -1 when a word is unknown */
+/* status - dstate IN (the listed delivery states); -1 when a word is unknown */
 static int status(struct search *s, struct rest_req *r)
 {
     const char *q = rest_query_str(r, "status"), *p;
-    char cond[512] = "(";
-    size_t n;
+    size_t n, k = sizeof(search_states) / sizeof(search_states[0]), i;
+    int want[sizeof(search_states) / sizeof(search_states[0])] = {0}, any = 0;
+    char cond[256] = "dstate IN (";
 
     if (q == NULL)
         return 0;
     for (p = q;; p += n + 1) {
-        size_t i, k = sizeof(search_states) / sizeof(search_states[0]);
         n = strcspn(p, ",");
         for (i = 0; i < k; i++)
             if (strlen(search_states[i].word) == n && strncmp(p, search_states[i].word, n) == 0)
                 break;
         if (i == k)
             return rest_query_bad(r, "INVALID_VALUE", "status");
-        if (strstr(cond, search_states[i].cond) == NULL) {
-            size_t c = strlen(cond);
-            snprintf(cond + c, sizeof(cond) - c, "%s%s", c > 1 ? " OR " : "",
-                     search_states[i].cond);
-        }
+        want[i] = 1;
         if (p[n] == 0)
             break;
     }
+    /* IN_PROGRESS covers DEFERRED: list it once */
+    if (want[0])
+        want[1] = 0;
+    for (i = 0; i < k; i++) {
+        if (!want[i])
+            continue;
+        n = strlen(cond);
+        snprintf(cond + n, sizeof(cond) - n, "%s%s", any++ ? ", " : "", search_states[i].states);
+    }
     n = strlen(cond);
-    snprintf(cond + n, sizeof(cond) - n, ")"); /* at most the five conditions: room left */
+    snprintf(cond + n, sizeof(cond) - n, ")");
     add(s, cond, NULL);
     return 1;
 }
