@@ -7,7 +7,7 @@ schema). Provoked here on purpose: accepted FULL and PART, an Idempotency-Key
 replay, each rejection kind of POST /jobs (400 of five subtypes, 401, 403 of
 three, 413, 429), and for every other documented operation 401 without
 credentials, 405 with Allow for an undefined method, 404 for an unknown
-path, and its success answer."""
+path, and its success answer; 413 of a body over a route's limit."""
 import os
 
 import txopenapi
@@ -127,6 +127,12 @@ for path in (BASE + "/nowhere", BASE + "/jobs/%s/more" % job_id, BASE + "/suppre
     eq((st, doc["meta"]["state"]["subType"]), (404, "NOT_FOUND"), "GET %s: 404 NOT_FOUND (checked)" % path)
 st, _, _, _ = rest("GET", BASE + "/nowhere", auth=None)
 eq(st, 401, "unknown path without credentials: 401 first (checked)")
+
+# a body over what PUT /suppressions/{address} reads: 413 in the §3.4 envelope (no jobId)
+big = {"reason": "x" * (20 * 1024)}
+st, _, _, doc = rest("PUT", BASE + "/suppressions/openapi%40example.org", body=big)
+eq((st, doc["meta"]["state"]["subType"], "jobId" in doc["meta"]), (413, "LIMIT_EXCEEDED", False),
+   "PUT /suppressions/{address} with a 20 KiB body: 413 LIMIT_EXCEEDED (checked)")
 
 # the success answers, in an order that has data: a manual suppression, then the reads
 calls = [("PUT", BASE + "/suppressions/openapi%40example.org", {"reason": "openapi"}, (200, 201)),
