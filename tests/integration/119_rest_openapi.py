@@ -1,5 +1,6 @@
 """txmail-rest: GET /email/v2/openapi.json answers docs/openapi.json byte for
-byte without credentials (and ignores wrong ones), and the answers of the
+byte without credentials (and ignores wrong ones), with the configured paths
+put in under another rest_base_path and rest_jobs_path; and the answers of the
 whole surface fit it: every rest() and txrest.Client answer is checked by
 txopenapi.check_answer (operation by method and path template, status
 documented for it, Content-Type, required headers, JSON body against the
@@ -38,6 +39,20 @@ st, h, _, _ = rest("POST", BASE + "/openapi.json", body={}, auth=None)
 eq((st, h.get("www-authenticate")), (401, 'Basic realm="txmail"'), "POST openapi.json without credentials: 401")
 st, h, _, _ = rest("POST", BASE + "/openapi.json", body={})
 eq((st, h.get("allow")), (405, "GET"), "POST openapi.json: 405 with Allow: GET")
+
+# another base path and job creation path: the document served names them
+pr = PrivateRest(rest_base_path="/mail/v9", rest_jobs_path="/send")
+try:
+    st, h, data, served = pr.client().request("GET", "/mail/v9/openapi.json", auth=False)
+    eq(st, 200, "openapi.json under rest_base_path /mail/v9")
+    eq(served["servers"][0]["url"], "/mail/v9", "servers[0].url is rest_base_path")
+    eq(list(served["paths"]), ["/send" if p == "/jobs" else p for p in DOC["paths"]],
+       "paths: /jobs renamed to rest_jobs_path, the others as documented")
+    eq(served["paths"]["/send"], DOC["paths"]["/jobs"], "the job creation operation moved as it is")
+    eq({k: v for k, v in served.items() if k not in ("servers", "paths")},
+       {k: v for k, v in DOC.items() if k not in ("servers", "paths")}, "the rest of the document unchanged")
+finally:
+    pr.stop()
 
 # ---- POST /jobs: accepted and every rejection kind
 A = new_account(settings={"features": {"templates": True}, "forbiddenRecipients": ["admin"],
