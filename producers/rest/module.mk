@@ -34,3 +34,13 @@ rest_limit_test_SRC := producers/rest/rest_limit_test.c producers/rest/rest_limi
 
 UNIT_TESTS += rest_group_test
 rest_group_test_SRC := producers/rest/rest_group_test.c producers/rest/rest_group.c
+
+# GET /openapi.json serves docs/openapi.json compiled in: its bytes as a C
+# initializer that rest_openapi.c includes (no file at run time)
+REST_OPENAPI_INC := $(B)/gen/rest_openapi_doc.inc
+$(REST_OPENAPI_INC): docs/openapi.json
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	@od -An -v -tx1 $< | sed -e 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g' > $@.tmp && mv $@.tmp $@
+$(B)/obj/producers/rest/rest_openapi.o: $(REST_OPENAPI_INC)
+$(B)/obj/producers/rest/rest_openapi.o: CFLAGS += -I$(B)/gen

@@ -78,11 +78,23 @@ enum MHD_Result rest_answer_reject(struct rest_req *r, int status, const char *s
     return rc;
 }
 
+static char *error_body(const char *subtype, const char *description)
+{
+    return dump(json_pack("{s:{s:{s:s,s:s,s:s}}}", "meta", "state", "type", "REJECTED", "subType",
+                          subtype, "description", description));
+}
+
 enum MHD_Result rest_answer_error(struct rest_req *r, int status, const char *subtype,
                                   const char *description, const struct rest_header *headers)
 {
-    char *body = dump(json_pack("{s:{s:{s:s,s:s,s:s}}}", "meta", "state", "type", "REJECTED",
-                                "subType", subtype, "description", description));
+    char *body = error_body(subtype, description);
+    char retry[16];
+
+    /* a 503 tells when to retry, as the job rejections do (contract §3.4, §6.1) */
+    snprintf(retry, sizeof(retry), "%d", r->retry_after > 0 ? r->retry_after : 1);
+    const struct rest_header h503[] = {{MHD_HTTP_HEADER_RETRY_AFTER, retry}, {NULL, NULL}};
+    if (status == 503 && headers == NULL)
+        headers = h503;
     enum MHD_Result rc = rest_answer_reply(r, status, body, strlen(body), headers);
 
     xfree(body);
@@ -143,7 +155,9 @@ static void send_all(struct rest_req *r, const char *data, size_t len)
 
 void rest_answer_raw(struct rest_req *r, int status, const char *subtype, const char *description)
 {
-    char *body = rejection_body(r->job_id, subtype, description);
+    /* job creation rejects (§6.1); the other endpoints answer the §3.4 envelope */
+    char *body =
+        r->rt ? error_body(subtype, description) : rejection_body(r->job_id, subtype, description);
     char *msg =
         xasprintf("HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
                   "Cache-Control: no-store\r\nConnection: close\r\n"

@@ -15,6 +15,7 @@ import ssl
 import time
 import urllib.parse
 
+from txopenapi import check_answer
 from txtest import E, Program, declare_queue, drain, fail, parse_envelope, resolve_raw, sample, sql, uniq, wait_until
 
 JOBS = "/email/v2/jobs"
@@ -102,6 +103,7 @@ class Client:
                 if attempt:
                     raise
         hdrs = {k.lower(): v for k, v in r.getheaders()}
+        check_answer(method, path, r.status, hdrs, data)
         if hdrs.get("connection", "").lower() == "close":
             self.close()
         parsed = None

@@ -22,6 +22,8 @@ import threading
 import time
 import urllib.parse
 
+import txopenapi
+
 E = os.environ
 REPO = E.get("TXMAIL_REPO", os.path.abspath(os.path.join(os.path.dirname(__file__), "../../..")))
 BIN = E.get("TXMAIL_BIN", os.path.join(REPO, "build", "bin"))
@@ -320,7 +322,10 @@ def resolve_raw(env, raw):
 
 def rest(method, path, body=None, headers=None, auth="demo", base=None, timeout=60, raw_body=None):
     """HTTP(S) request to txmail-rest. auth: "demo", (user, password) or None.
-    Returns (status, headers dict (lowercase), body bytes, parsed JSON or None)."""
+    Returns (status, headers dict (lowercase), body bytes, parsed JSON or None).
+    The answer of a request under the API base path is checked against
+    docs/openapi.json (txopenapi.check_answer: a violation fails the case;
+    `with txopenapi.unchecked():` for answers provoked on purpose)."""
     base = base or E.get("TXMAIL_REST_URL")
     u = urllib.parse.urlsplit(base)
     if u.scheme == "https":
@@ -342,6 +347,7 @@ def rest(method, path, body=None, headers=None, auth="demo", base=None, timeout=
     data = r.read()
     hdrs = {k.lower(): v for k, v in r.getheaders()}
     conn.close()
+    txopenapi.check_answer(method, path, r.status, hdrs, data)
     parsed = None
     if data[:1] in (b"{", b"["):
         try:
