@@ -26,6 +26,10 @@
  *               [--bounce-domain D] [--message-id-domain D] [--dkim-policy P]
  *   domain list [ACCOUNT] | domain show DOMAIN
  *   mq declare                    declare the broker topology
+ *   report run --account A --date YYYY-MM-DD [--now] [--part-rows N]
+ *                                 publish the report job (txmail-report builds
+ *                                 it), or build it here with --now
+ *   report list --account A [--from YYYY-MM-DD] [--to YYYY-MM-DD]
  *
  * DESCRIPTION
  *   Operates txmail from day one. Every secret is read from a file or
@@ -36,10 +40,12 @@
  * CONSUMES
  *   nothing from the broker.
  * PUBLISHES
- *   nothing ("mq declare" declares the topology).
+ *   txmail.work, key report: "report run" without --now ("mq declare"
+ *   declares the topology).
  * WRITES
  *   account, credential, sender_domain, schema_version and the schema
- *   itself (db migrate), daily partitions (db partitions).
+ *   itself (db migrate), daily partitions (db partitions); report,
+ *   report_part, report_chunk ("report run --now").
  *
  * PARAMETERS
  *   txmailctl_schema_dir (/usr/share/txmail/schema)  migration files
@@ -151,7 +157,8 @@ static void usage(void)
             "[--ip-auth|--no-ip-auth]\n"
             "                 [--disable|--enable]\n"
             "  domain add ACCOUNT DOMAIN [options] | domain list [ACCOUNT] | domain show DOMAIN\n"
-            "  mq declare\n");
+            "  mq declare\n"
+            "  report run --account A --date YYYY-MM-DD [--now] | report list --account A\n");
     exit(2);
 }
 
