@@ -12,6 +12,7 @@
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define DAY_MS 86400000LL
@@ -46,10 +47,10 @@ static struct db *writer(struct rctx *ctx)
 }
 
 /* refuse - a job that can never be built: logged, acked */
-static enum tx_code refuse(struct job *job, const char *why)
+static enum tx_code refuse(struct job *job, const char *id, const char *why)
 {
     worker_job_reason(job, "%s", why);
-    msg_info("%s: status=rejected (%s)", job->env.job_id, why);
+    msg_info("%s: status=rejected (%s)", id, why);
     metrics_count("txmail_report_total", "status", "rejected", 1);
     return TX_REJECT_INPUT;
 }
@@ -59,38 +60,40 @@ enum tx_code report_job_handle(struct job *job)
     struct reportstore_build_opts o = {report_conf.part_rows, txconf.processing_region};
     struct reportstore_info info;
     long long account_id;
-    char day[11], oldest[16], today[16];
+    char day[11], oldest[16], today[16], id[64];
     int64_t t0 = timeutil_mono_ms(), start;
     struct db *rd, *wr;
     enum tx_code rc;
 
     if (reportjob_decode(&job->env, &account_id, day) < 0)
-        return refuse(job, "not a report job {account, date}");
+        return refuse(job, job->env.job_id, "not a report job {account, date}");
+    /* one id per account and day in every log line, whoever published the job */
+    snprintf(id, sizeof(id), "report-%lld-%.4s%.2s%.2s", account_id, day, day + 5, day + 8);
     reportrow_day(day, &start);
     int64_t now = timeutil_now_ms();
     reportstore_oldest(oldest, now, (int)(report_conf.retention_ms / DAY_MS));
     timeutil_day(today, sizeof(today), now);
     if (strcmp(day, today) >= 0)
-        return refuse(job, "the day has not ended");
+        return refuse(job, id, "the day has not ended");
     if (strcmp(day, oldest) < 0)
-        return refuse(job, "the day is past the report retention");
+        return refuse(job, id, "the day is past the report retention");
     if ((rd = worker_job_db(job)) == NULL || (wr = writer(job->ctx)) == NULL) {
         worker_job_reason(job, "database unreachable");
         return TX_RETRY_DB;
     }
     rc = reportstore_build(rd, wr, account_id, day, &o, &info);
     if (rc == TX_REJECT_INPUT)
-        return refuse(job, "no such account");
+        return refuse(job, id, "no such account");
     if (rc != TX_OK) {
         worker_job_reason(job, "database: %s", db_error(db_errno(wr) ? wr : rd));
-        msg_warn("%s: account=%lld, date=%s, status=deferred (database: %s)", job->env.job_id,
-                 account_id, day, db_error(db_errno(wr) ? wr : rd));
+        msg_warn("%s: account=%lld, date=%s, status=deferred (database: %s)", id, account_id, day,
+                 db_error(db_errno(wr) ? wr : rd));
         metrics_count("txmail_report_total", "status", "deferred", 1);
         return rc;
     }
     msg_info("%s: account=%lld, date=%s, rows=%lld, parts=%d, bytes=%lld, delay=%.2f, "
              "status=built",
-             job->env.job_id, account_id, day, info.rows, info.parts, info.bytes,
+             id, account_id, day, info.rows, info.parts, info.bytes,
              (double)(timeutil_mono_ms() - t0) / 1000.0);
     metrics_count("txmail_report_total", "status", "built", 1);
     metrics_count("txmail_report_rows_total", NULL, NULL, info.rows);
