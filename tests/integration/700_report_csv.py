@@ -36,6 +36,9 @@ m.append(message_row(aid, j2, 0, "d\u00e9j\u00e0@b\u00fccher.example", prev + " 
                      D + " 00:00:00.000", typ="BOUNCED", sub="SOFT_BOUNCE", smtp="451", entry="smtp"))
 # the day's last millisecond belongs to the day; the next day's first to the next day
 m.append(message_row(aid, j3, 0, "last@example.com", D + " 10:00:00.000", D + " 23:59:59.999"))
+# display names: the bare address, as submitted
+m.append(message_row(aid, j3, 5, 'Dora "D, Q" <Dora@Example.NET>', D + " 11:00:00.000", D + " 12:00:00.000",
+                     mail_from="Shop, Inc. <Shop@Example.ORG>"))
 late = message_row(aid, j3, 1, "next@example.com", D + " 10:00:00.000", nxt + " 00:00:00.000")
 early = message_row(aid, j3, 2, "early@example.com", prev + " 10:00:00.000", prev + " 23:59:59.999")
 # not final yet: never in a report
@@ -45,7 +48,7 @@ jb = job_row(bid, D + " 08:00:00.000")
 other = message_row(bid, jb, 0, "other@example.com", D + " 08:00:00.000", D + " 12:00:00.000")
 
 rc, out, _ = ctl("report", "run", "--account", A["name"], "--date", D, "--now")
-check("rows=5 parts=1" in out, "built: %s" % out.strip())
+check("rows=6 parts=1" in out, "built: %s" % out.strip())
 h, body = report(A, D)
 eq(h.get("content-type"), "text/csv; charset=utf-8", "Content-Type")
 eq(h.get("x-txmail-report-parts"), "1", "X-Txmail-Report-Parts")
@@ -62,7 +65,9 @@ ids = [r[5] for r in recs[1:]]
 eq(ids[0], m[3], "accepted the day before: first")
 check(m[4] in ids and late not in ids and early not in ids, "23:59:59.999 in, 00:00:00.000 of the next day out")
 check(open_ not in ids and other not in ids, "not final / other account: absent")
-eq([r[5] for r in recs[1:]], [m[3], m[0], m[1], m[2], m[4]], "sorted by Creation Time, then Usage - ID")
+eq([r[5] for r in recs[1:]], [m[3], m[0], m[1], m[2], m[4], m[5]], "sorted by Creation Time, then Usage - ID")
+row5 = [r for r in recs[1:] if r[5] == m[5]][0]
+eq(row5[1:5], ["Shop@Example.ORG", "Dora@Example.NET", "example.org", "example.net"], "display names dropped")
 # byte-level quoting: only what needs it, quotes doubled, CR/LF inside quotes, no formula prefix
 check(b'"ref,comma"' in body and b'"cc ""q"""' in body and b'"line\r\nbreak"' in body, "quoted fields")
 check(b'"=HYPERLINK(""x"")"' in body, "quote doubling in a formula-like value, no prefix")
@@ -110,5 +115,8 @@ h, body3 = report(A, D)
 rows3 = parse(body3)[1:]
 want3 = expected(aid, D)
 check(pipe in [w[5] for w in want3], "the pipeline's row is in the day")
+prow = [r for r in rows3 if r[5] == pipe][0]
+eq((prow[1], prow[2], prow[4]), ("sender@" + A["domain"], pipe_to, "example.org"), "pipeline row: bare addresses")
+eq((prow[7], prow[8], prow[9], prow[10], prow[22]), ("OK", "DELIVERED", "OK", "250", "rest"), "pipeline row: delivered")
 eq(rows3, want3, "with the pipeline's row: still the database, column by column")
 done()

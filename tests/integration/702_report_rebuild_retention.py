@@ -55,8 +55,10 @@ for d in (old, kept):
     sql("INSERT INTO report_chunk (account_id, day, part, seq, data) VALUES (%s, %s, 1, 0, %s)", aid, d, HEADER)
 s, _, _, j = get(A, "/email/v2/reports/%s" % old)
 eq((s, j["meta"]["state"]["subType"]), (404, "NOT_FOUND"), "day 181: 404 even while stored")
-wait_until(lambda: not sql("SELECT 1 FROM report WHERE account_id=%s AND day=%s", aid, old), 20,
-           "the worker's retention deleted day 181")
+wait_until(lambda: not sql("SELECT 1 FROM report WHERE account_id=%s AND day=%s UNION ALL SELECT 1 FROM report_part "
+                           "WHERE account_id=%s AND day=%s UNION ALL SELECT 1 FROM report_chunk WHERE account_id=%s "
+                           "AND day=%s", aid, old, aid, old, aid, old), 20,
+           "the worker's retention deleted day 181 (report row first, then parts and chunks)")
 for t in ("report_part", "report_chunk"):
     eq(sql("SELECT COUNT(*) FROM " + t + " WHERE account_id=%s AND day=%s", aid, old), ((0,),), "%s of day 181 gone" % t)
     eq(sql("SELECT COUNT(*) FROM " + t + " WHERE account_id=%s AND day=%s", aid, kept), ((1,),), "%s of day 180 kept" % t)

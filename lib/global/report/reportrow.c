@@ -86,7 +86,31 @@ static const char *iso(char out[32], const char *v)
     return out;
 }
 
-/* domain - the lowercase text after the last '@' of an address (up to a closing '>') */
+/*
+ * bare - the address of a value as submitted: "Name <a@b>" gives "a@b",
+ * anything else itself (case kept, trailing blanks dropped)
+ */
+static const char *bare(char *out, size_t outsz, const char *v)
+{
+    size_t n;
+
+    if (v == NULL)
+        return NULL;
+    n = strlen(v);
+    while (n > 0 && v[n - 1] == ' ')
+        n--;
+    if (n > 0 && v[n - 1] == '>') {
+        const char *lt = memrchr(v, '<', n);
+        if (lt != NULL) { /* "<a@b>" ends the value: the address is between */
+            n -= (size_t)(lt + 1 - v) + 1;
+            v = lt + 1;
+        }
+    }
+    snprintf(out, outsz, "%.*s", (int)n, v);
+    return out;
+}
+
+/* domain - the lowercase text after the last '@' of a bare address */
 static const char *domain(char *out, size_t outsz, const char *addr)
 {
     const char *at = addr ? strrchr(addr, '@') : NULL;
@@ -94,7 +118,7 @@ static const char *domain(char *out, size_t outsz, const char *addr)
 
     if (at == NULL)
         return NULL;
-    for (at++; *at && *at != '>' && n + 1 < outsz; at++)
+    for (at++; *at && n + 1 < outsz; at++)
         out[n++] = (*at >= 'A' && *at <= 'Z') ? (char)(*at + 32) : *at;
     out[n] = 0;
     return out;
@@ -104,18 +128,21 @@ static int on_row(void *arg, char **v, const size_t *lens, size_t cols)
 {
     (void)lens; /* text columns: NUL-terminated */
     struct walk *w = arg;
-    char created[32], final[32], fromdom[256], todom[256], meta[REPORTROW_UUID_LEN + 1];
+    char created[32], final[32], fromdom[1300], todom[1300], meta[REPORTROW_UUID_LEN + 1];
+    char from[1300], to[1300]; /* VARCHAR(320) of up to 4-byte characters */
 
     if (cols != C_COUNT || v[C_RID] == NULL)
         return TX_FATAL_INTERNAL;
     reportrow_meta_id(meta, w->account_id, v[C_RID]);
     const char *type = v[C_TYPE];
+    bare(from, sizeof(from), v[C_FROM]);
+    bare(to, sizeof(to), v[C_TO]);
     const char *vals[REPORTCSV_COLUMNS] = {
         iso(created, v[C_RECEIVED]),
-        v[C_FROM],
-        v[C_TO],
-        domain(fromdom, sizeof(fromdom), v[C_FROM]),
-        domain(todom, sizeof(todom), v[C_TO]),
+        v[C_FROM] ? from : NULL,
+        v[C_TO] ? to : NULL,
+        domain(fromdom, sizeof(fromdom), v[C_FROM] ? from : NULL),
+        domain(todom, sizeof(todom), v[C_TO] ? to : NULL),
         v[C_RID],
         v[C_SIZE] ? v[C_SIZE] : "0",
         type == NULL                     ? NULL

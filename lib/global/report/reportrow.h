@@ -6,9 +6,9 @@
  * id), with the 24 columns of §14.2 taken from message, job and account.
  *
  * Column sources: Creation Time = message.received_at; Message From =
- * message.mail_from; Message To = message.email (the address as
- * submitted); the domains are the text after the last '@' of those,
- * ASCII-lowercased; Usage - ID = rid; Message Size = message.size;
+ * message.mail_from, Message To = message.email, both as submitted but
+ * bare ("Name <a@Example.com>" gives "a@Example.com"); the domains are
+ * the text after the last '@' of those, ASCII-lowercased; Usage - ID = rid; Message Size = message.size;
  * Status = OK for DELIVERED, else ERROR; Substatus / Status Details =
  * message.last_type / last_subtype (the final event: the recorder never
  * leaves a final state); SMTP Status Code = message.smtp_code; Reference

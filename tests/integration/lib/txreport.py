@@ -60,6 +60,14 @@ def meta_id(account, r):
     return str(uuid.UUID(bytes=bytes(h)))
 
 
+def bare(a):
+    """the address of "Name <a@b>" (case kept), else a itself"""
+    a = (a or "").rstrip(" ")
+    if a.endswith(">") and "<" in a:
+        return a[a.rindex("<") + 1:-1]
+    return a
+
+
 def domain(a):
     return a.rsplit("@", 1)[1].split(">")[0].lower() if a and "@" in a else ""
 
@@ -79,7 +87,7 @@ def expected(account, day, region=None):
         if m[11] is None or not (start <= m[11] < end):
             continue
         j = jobs.get(m[9], (None, None, None))
-        rows.append([iso(m[0]), m[1], m[2], domain(m[1]), domain(m[2]), m[3], str(m[4]),
+        rows.append([iso(m[0]), bare(m[1]), bare(m[2]), domain(bare(m[1])), domain(bare(m[2])), m[3], str(m[4]),
                      "OK" if m[5] == "DELIVERED" else "ERROR", m[5], m[6], m[7] or "", j[0] or "", m[8] or "",
                      m[9], j[1] or "", "" if m[10] is None else str(m[10]), tenant or "", name, j[2] or "",
                      meta_id(account, m[3]), "1", iso(m[11]), m[12], region])
