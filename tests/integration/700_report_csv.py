@@ -39,6 +39,10 @@ m.append(message_row(aid, j3, 0, "last@example.com", D + " 10:00:00.000", D + " 
 # display names: the bare address, as submitted
 m.append(message_row(aid, j3, 5, 'Dora "D, Q" <Dora@Example.NET>', D + " 11:00:00.000", D + " 12:00:00.000",
                      mail_from="Shop, Inc. <Shop@Example.ORG>"))
+# a value longer than the first column buffer of db_query_each (256 bytes), early in the order:
+# the rows after it are read through the grown, re-bound buffer
+longaddr = "l" * 64 + "@" + ".".join(["sub%02d" % i + "x" * 12 for i in range(13)]) + ".example"
+m.append(message_row(aid, j3, 6, longaddr, D + " 07:00:00.000", D + " 13:00:00.000", reference="z" * 50))
 late = message_row(aid, j3, 1, "next@example.com", D + " 10:00:00.000", nxt + " 00:00:00.000")
 early = message_row(aid, j3, 2, "early@example.com", prev + " 10:00:00.000", prev + " 23:59:59.999")
 # not final yet: never in a report
@@ -48,7 +52,7 @@ jb = job_row(bid, D + " 08:00:00.000")
 other = message_row(bid, jb, 0, "other@example.com", D + " 08:00:00.000", D + " 12:00:00.000")
 
 rc, out, _ = ctl("report", "run", "--account", A["name"], "--date", D, "--now")
-check("rows=6 parts=1" in out, "built: %s" % out.strip())
+check("rows=7 parts=1" in out, "built: %s" % out.strip())
 h, body = report(A, D)
 eq(h.get("content-type"), "text/csv; charset=utf-8", "Content-Type")
 eq(h.get("x-txmail-report-parts"), "1", "X-Txmail-Report-Parts")
@@ -65,8 +69,9 @@ ids = [r[5] for r in recs[1:]]
 eq(ids[0], m[3], "accepted the day before: first")
 check(m[4] in ids and late not in ids and early not in ids, "23:59:59.999 in, 00:00:00.000 of the next day out")
 check(open_ not in ids and other not in ids, "not final / other account: absent")
-eq([r[5] for r in recs[1:]], [m[3], m[0], m[1], m[2], m[4], m[5]], "sorted by Creation Time, then Usage - ID")
+eq([r[5] for r in recs[1:]], [m[3], m[6], m[0], m[1], m[2], m[4], m[5]], "sorted by Creation Time, then Usage - ID")
 row5 = [r for r in recs[1:] if r[5] == m[5]][0]
+check(len(longaddr) > 256 and [r[2] for r in recs[1:] if r[5] == m[6]] == [longaddr], "a 306-byte address whole")
 eq(row5[1:5], ["Shop@Example.ORG", "Dora@Example.NET", "example.org", "example.net"], "display names dropped")
 # byte-level quoting: only what needs it, quotes doubled, CR/LF inside quotes, no formula prefix
 check(b'"ref,comma"' in body and b'"cc ""q"""' in body and b'"line\r\nbreak"' in body, "quoted fields")

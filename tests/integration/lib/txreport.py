@@ -42,7 +42,7 @@ def message_row(account, job, index, email, received, final_at, typ="DELIVERED",
     sql("INSERT INTO message (rid, rday, job_id, account_id, block_index, addr_index, email, addr, "
         "mail_from, reference, entry, received_at, last_phase, last_state, last_type, last_subtype, "
         "last_ts, final_at, size, smtp_code, provisioning_id) VALUES (%s, DATE(%s), %s, %s, 0, %s, %s, "
-        "LOWER(%s), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        "LEFT(LOWER(%s), 254), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         r, received, job, account, index, email, email, mail_from, reference, entry, received, phase,
         "FINISHED" if final_at else "INTERMEDIATE", typ, sub, final_at or received, final_at, size, smtp,
         provisioning)
