@@ -260,6 +260,18 @@ static int bind_params(struct params *p, const char *types, va_list ap)
     return 0;
 }
 
+/* next_row - fetch the next row: 1 when there is one; 0 at the end or on an error (*rc set) */
+static int next_row(struct db *db, MYSQL_STMT *st, enum tx_code *rc)
+{
+    int f = mysql_stmt_fetch(st);
+
+    if (f == 1) {
+        *rc = classify(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+        return 0;
+    }
+    return f != MYSQL_NO_DATA;
+}
+
 /* fetch_all - read every row of an executed statement */
 static enum tx_code fetch_all(struct db *db, MYSQL_STMT *st, struct db_res **out)
 {
@@ -291,14 +303,7 @@ static enum tx_code fetch_all(struct db *db, MYSQL_STMT *st, struct db_res **out
         rc = classify(db, mysql_stmt_errno(st), mysql_stmt_error(st));
         goto out;
     }
-    for (;;) {
-        int f = mysql_stmt_fetch(st);
-        if (f == MYSQL_NO_DATA)
-            break;
-        if (f == 1) {
-            rc = classify(db, mysql_stmt_errno(st), mysql_stmt_error(st));
-            goto out;
-        }
+    while (next_row(db, st, &rc)) {
         if (r->rows == r->cap) {
             r->cap = r->cap ? r->cap * 2 : 8;
             r->vals = xrealloc(r->vals, r->cap * cols * sizeof(char *));
@@ -399,14 +404,7 @@ static enum tx_code fetch_each(struct db *db, MYSQL_STMT *st, const struct each 
         rc = classify(db, mysql_stmt_errno(st), mysql_stmt_error(st));
         goto out;
     }
-    for (;;) {
-        int f = mysql_stmt_fetch(st);
-        if (f == MYSQL_NO_DATA)
-            break;
-        if (f == 1) {
-            rc = classify(db, mysql_stmt_errno(st), mysql_stmt_error(st));
-            goto out;
-        }
+    while (next_row(db, st, &rc)) {
         int grown = 0;
         for (size_t c = 0; c < cols; c++) {
             if (nulls[c]) {

@@ -7,6 +7,10 @@ today or a day past the retention are refused, logged and acked."""
 from txtest import *
 from txreport import *
 
+# a case before this one may have just given the stack its report process back (or not yet)
+stack("programs-up")
+wait_until(lambda: all(os.path.exists(E["TXMAIL_STACK_DIR"] + f) for f in ("/run/report-1.pid", "/log/report-1.log.pid")),
+           30, "the stack's txmail-report running")
 own = instead_of_stack("report", "-o", "report_schedule_interval=1s", log_name="report-702")
 A = new_account()
 aid = A["id"]
