@@ -33,6 +33,10 @@
  *                                 and import are CSV, import all or nothing
  *   deadletter list ACCOUNT | deadletter redeliver ACCOUNT TAG|--all
  *                                 notification dead letters (contract §11.2)
+ *   report run --account A --date YYYY-MM-DD [--now] [--part-rows N]
+ *                                 publish the report job (txmail-report builds
+ *                                 it), or build it here with --now
+ *   report list --account A [--from YYYY-MM-DD] [--to YYYY-MM-DD]
  *
  * DESCRIPTION
  *   Operates txmail from day one. Every secret is read from a file or
@@ -43,12 +47,14 @@
  * CONSUMES
  *   nothing from the broker.
  * PUBLISHES
- *   txmail.work (key notify): redelivered dead letters ("deadletter
- *   redeliver"); otherwise nothing ("mq declare" declares the topology).
+ *   txmail.work: key notify, redelivered dead letters ("deadletter
+ *   redeliver"); key report, "report run" without --now ("mq declare"
+ *   declares the topology).
  * WRITES
  *   account, credential, sender_domain, schema_version and the schema
  *   itself (db migrate), daily partitions (db partitions), suppression,
- *   webhook_delivery (state redelivered).
+ *   webhook_delivery (state redelivered); report, report_part,
+ *   report_chunk ("report run --now").
  *
  * PARAMETERS
  *   txmailctl_schema_dir (/usr/share/txmail/schema)  migration files
@@ -164,7 +170,8 @@ static void usage(void)
             "  suppression list|export ACCOUNT [--type T] | suppression import ACCOUNT FILE|-\n"
             "  suppression add ACCOUNT ADDRESS [--reason TEXT] [--expires TS]\n"
             "  suppression remove ACCOUNT ADDRESS\n"
-            "  deadletter list ACCOUNT | deadletter redeliver ACCOUNT TAG|--all\n");
+            "  deadletter list ACCOUNT | deadletter redeliver ACCOUNT TAG|--all\n"
+            "  report run --account A --date YYYY-MM-DD [--now] | report list --account A\n");
     exit(2);
 }
 

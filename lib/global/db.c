@@ -260,6 +260,18 @@ static int bind_params(struct params *p, const char *types, va_list ap)
     return 0;
 }
 
+/* next_row - fetch the next row: 1 when there is one; 0 at the end or on an error (*rc set) */
+static int next_row(struct db *db, MYSQL_STMT *st, enum tx_code *rc)
+{
+    int f = mysql_stmt_fetch(st);
+
+    if (f == 1) {
+        *rc = classify(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+        return 0;
+    }
+    return f != MYSQL_NO_DATA;
+}
+
 /* fetch_all - read every row of an executed statement */
 static enum tx_code fetch_all(struct db *db, MYSQL_STMT *st, struct db_res **out)
 {
@@ -291,14 +303,7 @@ static enum tx_code fetch_all(struct db *db, MYSQL_STMT *st, struct db_res **out
         rc = classify(db, mysql_stmt_errno(st), mysql_stmt_error(st));
         goto out;
     }
-    for (;;) {
-        int f = mysql_stmt_fetch(st);
-        if (f == MYSQL_NO_DATA)
-            break;
-        if (f == 1) {
-            rc = classify(db, mysql_stmt_errno(st), mysql_stmt_error(st));
-            goto out;
-        }
+    while (next_row(db, st, &rc)) {
         if (r->rows == r->cap) {
             r->cap = r->cap ? r->cap * 2 : 8;
             r->vals = xrealloc(r->vals, r->cap * cols * sizeof(char *));
@@ -343,8 +348,106 @@ out:
     return TX_OK;
 }
 
-static enum tx_code run(struct db *db, struct db_res **res, const char *sql, const char *types,
-                        va_list ap)
+/* the row callback of db_query_each */
+struct each {
+    db_row_fn fn;
+    void *arg;
+};
+
+#define EACH_BUF 256 /* first buffer of each column; grown for longer values */
+
+/*
+ * each_fetch - fetch one truncated column again into a buffer large
+ * enough for it; *grown tells the caller to bind the new buffers (the
+ * library keeps a copy of the binds) before the next row.
+ */
+static int each_fetch(MYSQL_STMT *st, MYSQL_BIND *b, size_t c, size_t *caps, char **bufs,
+                      const unsigned long *lens, int *grown)
+{
+    if (lens[c] < caps[c])
+        return 0;
+    caps[c] = lens[c] + 1;
+    bufs[c] = xrealloc(bufs[c], caps[c]);
+    b[c].buffer = bufs[c];
+    b[c].buffer_length = caps[c];
+    *grown = 1;
+    return mysql_stmt_fetch_column(st, &b[c], (unsigned)c, 0) ? -1 : 0;
+}
+
+/* fetch_each - read an executed statement row by row (unbuffered) into e->fn */
+static enum tx_code fetch_each(struct db *db, MYSQL_STMT *st, const struct each *e)
+{
+    MYSQL_RES *meta = mysql_stmt_result_metadata(st);
+    enum tx_code rc = TX_OK;
+    size_t cols;
+
+    if (meta == NULL)
+        return classify(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+    cols = mysql_num_fields(meta);
+    mysql_free_result(meta);
+    size_t n = cols ? cols : 1;
+    MYSQL_BIND *b = xcalloc(n, sizeof(*b));
+    unsigned long *lens = xcalloc(n, sizeof(*lens));
+    my_bool *nulls = xcalloc(n, sizeof(*nulls));
+    size_t *caps = xcalloc(n, sizeof(*caps)), *vlens = xcalloc(n, sizeof(*vlens));
+    char **bufs = xcalloc(n, sizeof(*bufs)), **vals = xcalloc(n, sizeof(*vals));
+    for (size_t c = 0; c < cols; c++) {
+        caps[c] = EACH_BUF;
+        bufs[c] = xmalloc(caps[c]);
+        b[c].buffer_type = MYSQL_TYPE_STRING;
+        b[c].buffer = bufs[c];
+        b[c].buffer_length = caps[c];
+        b[c].length = &lens[c];
+        b[c].is_null = &nulls[c];
+    }
+    if (mysql_stmt_bind_result(st, b)) {
+        rc = classify(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+        goto out;
+    }
+    while (next_row(db, st, &rc)) {
+        int grown = 0;
+        for (size_t c = 0; c < cols; c++) {
+            if (nulls[c]) {
+                vals[c] = NULL;
+                vlens[c] = 0;
+                continue;
+            }
+            if (each_fetch(st, b, c, caps, bufs, lens, &grown) < 0) {
+                rc = classify(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+                goto out;
+            }
+            bufs[c][lens[c]] = 0;
+            vals[c] = bufs[c];
+            vlens[c] = lens[c];
+        }
+        if (grown && mysql_stmt_bind_result(st, b)) {
+            rc = classify(db, mysql_stmt_errno(st), mysql_stmt_error(st));
+            goto out;
+        }
+        int stop = e->fn(e->arg, vals, vlens, cols);
+        if (stop) {
+            rc = (enum tx_code)stop;
+            goto out;
+        }
+    }
+out:
+    mysql_stmt_free_result(st); /* reads and drops what is left of an unbuffered result */
+    if (rc != TX_OK && lost(mysql_stmt_errno(st)))
+        reconnect(db);
+    for (size_t c = 0; c < cols; c++)
+        xfree(bufs[c]);
+    xfree(bufs);
+    xfree(vals);
+    xfree(caps);
+    xfree(vlens);
+    xfree(b);
+    xfree(lens);
+    xfree(nulls);
+    return rc;
+}
+
+static enum tx_code run(struct db *db, struct db_res **res, const struct each *each,
+                        const char *sql, const char *types, va_list ap)
 {
     struct params p;
     enum tx_code rc = TX_RETRY_DB;
@@ -390,7 +493,9 @@ static enum tx_code run(struct db *db, struct db_res **res, const char *sql, con
         }
         db->affected = (long long)mysql_stmt_affected_rows(st);
         db->insert_id = (long long)mysql_stmt_insert_id(st);
-        if (res)
+        if (each)
+            rc = fetch_each(db, st, each);
+        else if (res)
             rc = fetch_all(db, st, res);
         else
             rc = TX_OK;
@@ -405,7 +510,7 @@ enum tx_code db_exec(struct db *db, const char *sql, const char *types, ...)
     enum tx_code rc;
 
     va_start(ap, types);
-    rc = run(db, NULL, sql, types, ap);
+    rc = run(db, NULL, NULL, sql, types, ap);
     va_end(ap);
     return rc;
 }
@@ -417,7 +522,20 @@ enum tx_code db_query(struct db *db, struct db_res **res, const char *sql, const
 
     *res = NULL;
     va_start(ap, types);
-    rc = run(db, res, sql, types, ap);
+    rc = run(db, res, NULL, sql, types, ap);
+    va_end(ap);
+    return rc;
+}
+
+enum tx_code db_query_each(struct db *db, db_row_fn fn, void *arg, const char *sql,
+                           const char *types, ...)
+{
+    struct each e = {fn, arg};
+    va_list ap;
+    enum tx_code rc;
+
+    va_start(ap, types);
+    rc = run(db, NULL, &e, sql, types, ap);
     va_end(ap);
     return rc;
 }

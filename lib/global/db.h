@@ -61,6 +61,19 @@ void db_thread_close(void);
 enum tx_code db_exec(struct db *db, const char *sql, const char *types, ...);
 /* db_query - run a SELECT; *res is new (db_res_free) on TX_OK */
 enum tx_code db_query(struct db *db, struct db_res **res, const char *sql, const char *types, ...);
+/*
+ * db_query_each - run a SELECT and hand each row to fn as it arrives
+ * (unbuffered fetch: memory is one row, whatever the result's size).
+ * vals[c] / lens[c] follow db_res's rules (text, NULL pointer for SQL
+ * NULL) and are borrowed until fn returns. fn returns 0 to go on, or
+ * non-zero to stop: db_query_each then returns that code (a tx_code).
+ * The connection runs nothing else until the result is read, so fn
+ * must use another struct db. A lost connection is not retried once a
+ * row was handed out.
+ */
+typedef int (*db_row_fn)(void *arg, char **vals, const size_t *lens, size_t cols);
+enum tx_code db_query_each(struct db *db, db_row_fn fn, void *arg, const char *sql,
+                           const char *types, ...);
 /* db_exec_raw - run SQL text without parameters (DDL, migrations) */
 enum tx_code db_exec_raw(struct db *db, const char *sql);
 
