@@ -63,4 +63,16 @@ try:
     c.close()
 except Exception as e:  # noqa: BLE001
     print("(cannot read the events: %s)" % e)
+# the job as the API reports it: GET on the answer's Location (contract §12.1)
+loc = r.headers.get("Location") or "/email/v2/jobs/" + job_id
+for _ in range(50):
+    get = urllib.request.Request(E["TXMAIL_REST_URL"] + loc, headers={"Authorization": "Basic " + auth})
+    with urllib.request.urlopen(get, context=ctx, timeout=30) as g:
+        status = json.loads(g.read())
+    last = status["content"]["recipients"][0]["mail"]["to"][0].get("lastEvent") or {}
+    if last.get("type") == "DELIVERED":
+        break
+    time.sleep(0.2)
+print("GET %s -> %s/%s/%s, counts %s" % (loc, last.get("phase"), last.get("type"), last.get("subType"),
+                                        json.dumps(status["meta"]["counts"])))
 print("\nMore: eval \"$(scripts/txmail-stack env)\"; build/bin/txmailctl -c $TXMAIL_CONF account show demo")

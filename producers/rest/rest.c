@@ -15,6 +15,10 @@
  *   requests share one transaction, rest_group.c). A broker or
  *   database failure answers 503 and the first stage discards the job.
  *   GET /health and GET /metrics answer rest_admin_clients.
+ *   The read endpoints of contract §3.3 (rest_route.c) answer the
+ *   account's own data only; GET <base>/openapi.json serves the OpenAPI
+ *   3.1 document of the whole surface (docs/openapi.json) without
+ *   credentials.
  *
  *   HTTPS (GnuTLS, TLS 1.2 or newer) on rest_listen; plain HTTP only on
  *   rest_plain_listen, when set. An MHD thread pool of rest_threads per
