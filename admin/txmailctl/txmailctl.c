@@ -8,6 +8,8 @@
  *                                 maintain partitions
  *   db status                     applied and pending migrations
  *   db partitions                 add daily partitions ahead, drop expired
+ *                                 days; delete expired jobs, dead letters,
+ *                                 delivery records, suppression entries
  *   account add NAME [--customer-no N] [--tenant T] [--settings JSON]
  *               [--notify-url URL] [--capacity N]
  *   account set NAME [--settings JSON] [--notify-url URL] [--tenant T]

@@ -223,7 +223,7 @@ static void status(void)
     migrate(1);
 }
 
-/* partitions - split pmax into days ahead, drop days past retention */
+/* partitions - split pmax into days ahead, drop days past retention (expire: the other tables) */
 static void partitions(void)
 {
     struct db *db = txmailctl_open_db();
@@ -293,6 +293,40 @@ static void partitions(void)
     }
 }
 
+/*
+ * expire - delete the rows of the unpartitioned tables past their
+ * retention (contract §10.6: jobs, dead-lettered notifications 45 days),
+ * the exactly-once delivery records of the same age, and suppression
+ * entries that have expired; in batches, so no transaction grows large
+ */
+static void expire(void)
+{
+    static const struct {
+        const char *table, *where;
+    } rules[] = {
+        {"job", "received_at < ?"},
+        {"webhook_delivery", "created_at < ?"},
+        {"delivery_record", "at < ?"},
+        {"suppression", "expires_at < NOW(3) AND ? IS NOT NULL"},
+    };
+    struct db *db = txmailctl_open_db();
+    char before[32], sql[160];
+
+    timeutil_sql(before, sizeof(before), timeutil_now_ms() - txmailctl_conf.retention_ms);
+    for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+        long long total = 0;
+        snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE %s LIMIT 10000", rules[i].table,
+                 rules[i].where);
+        do {
+            if (db_exec(db, sql, "s", before) != TX_OK)
+                txmailctl_die("cannot expire %s: %s", rules[i].table, db_error(db));
+            total += db_affected(db);
+        } while (db_affected(db) == 10000);
+        if (total)
+            printf("expired %lld rows of %s\n", total, rules[i].table);
+    }
+}
+
 int txmailctl_db_main(int argc, char **argv)
 {
     if (argc < 1)
@@ -304,6 +338,7 @@ int txmailctl_db_main(int argc, char **argv)
         status();
     } else if (strcmp(argv[0], "partitions") == 0) {
         partitions();
+        expire();
     } else {
         txmailctl_die("db: unknown subcommand \"%s\"", argv[0]);
     }
