@@ -63,7 +63,15 @@ evs2 = burst(12, "t")
 wait_until(lambda: len(hook.requests) >= 2, 15, "POSTs in flight")
 os.kill(pid, signal.SIGTERM)
 wait_until(lambda: not os.path.exists("/proc/%d" % pid), 40, "notify stopped")
-check("exited with status 0" in open(D + "/log/notify-1.log").read().split("[%d]: stopping" % pid)[-1],
+
+
+def exit_line():
+    """the supervisor's line about this pid's end (written just after the process is reaped)"""
+    tail = open(D + "/log/notify-1.log").read().split("[%d]: stopping" % pid)[-1]
+    return "exited with" in tail and tail
+
+
+check("exited with status 0" in wait_until(exit_line, 10, "the supervisor logged notify's exit"),
       "exit status 0 after SIGTERM")
 dups2 = verify(evs2, "SIGTERM")
 eq(dups2, 0, "a graceful stop posts nothing twice")
