@@ -50,7 +50,9 @@
  *      in deliver_suppress_exclude: none; a bounce for the message's own
  *      sake - bad address syntax in the data [5.1.3]/[5.1.7], over the
  *      peer's SIZE [5.3.4], SMTPUTF8 unavailable [5.6.7] - suppresses
- *      nothing). Descriptions:
+ *      nothing; the mapping is lib/global/manage/suppclass.h, shared with
+ *      the bounce worker, and the exclude list applies to the 1-day entry
+ *      at the end of retries too). Descriptions:
  *      "[2.0.0] delivered (host mx.example.com[192.0.2.1] said: 250 ...)",
  *      "[4.4.1] deferred (connect to ...: Connection refused)".
  *

@@ -91,19 +91,6 @@ char *deliver_reply_dsn(char *out, const struct smtp_reply *r, int class_overrid
  */
 char *deliver_reply_describe(char *out, size_t outsz, const char *dsn, const char *word,
                              const char *host, const char *text);
-/*
- * deliver_reply_suppress_class - the suppression entry a BOUNCED event creates
- * (contract §13.1) for its enhanced code and reply text: 1 with *type and
- * *lifetime_s set, 0 when the code is excluded (exclude: comma list of
- * codes, "5.7.*" prefixes allowed).
- */
-int deliver_reply_suppress_class(const char *dsn, const char *text, const char *exclude,
-                                 const char **type, long long *lifetime_s);
-
-#define SUPPRESS_45D (45LL * 86400)
-#define SUPPRESS_7D (7LL * 86400)
-#define SUPPRESS_1D (86400LL)
-
 /* ---- dot-stuffing writer (deliver_dot.c) ------------------------------- */
 
 struct dotstuff {
