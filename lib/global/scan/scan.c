@@ -112,7 +112,8 @@ static uint64_t fingerprint(const char *dir)
         n++;
     }
     closedir(d);
-    qsort(v, n, sizeof(*v), by_name);
+    if (n > 1)
+        qsort(v, n, sizeof(*v), by_name);
     for (size_t i = 0; i < n; i++) {
         long long f[4] = {(long long)v[i].st.st_size, (long long)v[i].st.st_mtim.tv_sec,
                           (long long)v[i].st.st_mtim.tv_nsec, (long long)v[i].st.st_ino};
@@ -229,12 +230,12 @@ int scan_open(const char *sigdir, int64_t check_ms, struct scan **out, char *err
     s->check_ms = check_ms;
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->reload, NULL);
-    s->next_check_ms = check_ms > 0 ? timeutil_mono_ms() + check_ms : 0;
     *out = s;
     err[0] = 0;
     pthread_mutex_lock(&s->reload);
     int rc = reload(s, err, errsz);
     pthread_mutex_unlock(&s->reload);
+    s->next_check_ms = check_ms > 0 ? timeutil_mono_ms() + check_ms : 0;
     return rc == 1 ? 0 : -1;
 }
 

@@ -341,12 +341,12 @@ TT_TEST(automatic_check)
 
     setup();
     tmpdir(dir, sizeof(dir), 1);
-    s = open_dir(dir, 50);
+    s = open_dir(dir, 1000);
     TT_EQ_INT(scan_buffer(s, probe, strlen(probe), &r), SCAN_CLEAN);
     write_file(dir, "probe.ndb", PROBE_SIG);
     /* not checked before the interval */
     TT_EQ_INT(scan_buffer(s, probe, strlen(probe), &r), SCAN_CLEAN);
-    usleep(80000);
+    usleep(1100000);
     TT_EQ_INT(scan_buffer(s, probe, strlen(probe), &r), SCAN_INFECTED);
     TT_EQ_INT(scan_engines(s), 1);
     scan_close(s);
