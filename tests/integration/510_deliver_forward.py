@@ -18,7 +18,7 @@ rcpt = "fwd-" + uniq("a") + "@example.net"
 _, rid = new_ids()
 raw = reply_raw(rcpt, b"Hello,\r\n.a line with a leading dot\r\n..two\r\nGr\xc3\xbc\xc3\x9fe\r\n")
 sender = "bounce-" + uniq("s") + "@bounce.example.com"
-fid, body = forward(rcpt, raw, mail_from=sender, rid=rid,
+fid, body = forward(rcpt, raw, mail_from=sender, rid=rid, queue=w.queue,
                     relayHost="127.0.0.1:%s" % E["TXMAIL_SINK_PLAIN_PORT"])
 publish("txmail.work", w.queue, body)
 meta, data = sink_wait(rcpt, 1, 30)[0]
@@ -43,7 +43,7 @@ eq(len(sink_for(rcpt)), 1, "delivered once")
 eq(len(re.findall(re.escape(fid) + r": rid=.*status=sent \(250 ", w.log())), 1, "one SMTP delivery logged")
 
 # another forward (own id) of the same bytes, without rid, with the null sender: sent
-fid2, body2 = forward(rcpt, raw, mail_from="", why="notice")
+fid2, body2 = forward(rcpt, raw, mail_from="", why="notice", queue=w.queue)
 publish("txmail.work", w.queue, body2)
 got = sink_wait(rcpt, 2, 30)
 eq(got[1][0]["mailFrom"], "", "null sender MAIL FROM:<>")
