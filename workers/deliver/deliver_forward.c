@@ -79,14 +79,16 @@ static void log_outcome(struct job *job, const struct fwd *f, const struct outco
 {
     double delay =
         job->env.created_ms ? (double)(timeutil_now_ms() - job->env.created_ms) / 1000.0 : 0;
-    char clean[REPLY_TEXT_MAX + 64], from[330], to[330];
+    char clean[REPLY_TEXT_MAX + 64], from[330], to[330], why[32] = "none";
 
     msg_printable(clean, sizeof(clean), text, strlen(text));
+    if (f->why)
+        msg_printable(why, sizeof(why), f->why, strlen(f->why));
     msg_printable(from, sizeof(from), f->m.mail_from, strlen(f->m.mail_from));
     msg_printable(to, sizeof(to), f->m.rcpt, strlen(f->m.rcpt));
     msg_info("%s: rid=%s, why=%s, from=<%s>, to=<%s>, relay=%s, delay=%.1f, tls=%s, dsn=%s, "
              "status=%s (%s)",
-             f->id, job->env.rid[0] ? job->env.rid : "none", f->why ? f->why : "none", from, to,
+             f->id, job->env.rid[0] ? job->env.rid : "none", why, from, to,
              o->relay[0] ? o->relay : "none", delay, o->tls[0] ? o->tls : "none",
              o->dsn[0] ? o->dsn : "none", status, clean);
     metrics_count("txmail_deliver_forward_total", "status", status, 1);
