@@ -91,19 +91,6 @@ char *deliver_reply_dsn(char *out, const struct smtp_reply *r, int class_overrid
  */
 char *deliver_reply_describe(char *out, size_t outsz, const char *dsn, const char *word,
                              const char *host, const char *text);
-/*
- * deliver_reply_suppress_class - the suppression entry a BOUNCED event creates
- * (contract §13.1) for its enhanced code and reply text: 1 with *type and
- * *lifetime_s set, 0 when the code is excluded (exclude: comma list of
- * codes, "5.7.*" prefixes allowed).
- */
-int deliver_reply_suppress_class(const char *dsn, const char *text, const char *exclude,
-                                 const char **type, long long *lifetime_s);
-
-#define SUPPRESS_45D (45LL * 86400)
-#define SUPPRESS_7D (7LL * 86400)
-#define SUPPRESS_1D (86400LL)
-
 /* ---- dot-stuffing writer (deliver_dot.c) ------------------------------- */
 
 struct dotstuff {
@@ -318,10 +305,11 @@ struct sent_record {
 /* deliver_record_lookup - 1 when rid was sent (rec filled), 0 when not, -1 database failure */
 int deliver_record_lookup(struct db *db, const char *rid, struct sent_record *rec);
 /*
- * deliver_record_sent - store that the job's rid got a 2xx (o), with the thread's
- * handle (worker_job_db); retries up to deliver_record_retry; 0 or -1
+ * deliver_record_sent - store that key (the job's rid, a forward's data.id) got
+ * a 2xx (o), with the thread's handle (worker_job_db); retries up to
+ * deliver_record_retry; 0 or -1
  */
-int deliver_record_sent(struct job *job, const struct outcome *o);
+int deliver_record_sent(struct job *job, const char *key, const struct outcome *o);
 
 /* ---- one message (deliver_job.c) -------------------------------------- */
 
@@ -334,10 +322,22 @@ struct dreq {
     long long domain_id;
 };
 
+/* deliver_job_db_retry - an internal failure: RETRY_DB soon, without counting an attempt */
+enum tx_code deliver_job_db_retry(struct job *job, const char *what);
 /* deliver_job_handle - the worker's handle(): checks, attempt, outcome */
 enum tx_code deliver_job_handle(struct job *job);
 /* deliver_job_expired - the worker's expired(): BOUNCED/SOFT_BOUNCE, suppressed for a day */
 void deliver_job_expired(struct job *job);
+
+/* ---- forwards (deliver_forward.c) ------------------------------------ */
+
+/*
+ * deliver_forward_handle - handle() of a `type:"forward"` envelope: exactly
+ * once by data.id, no suppression, no events; one log line per outcome
+ */
+enum tx_code deliver_forward_handle(struct job *job);
+/* deliver_forward_expired - retries used up: "forward failed" logged and counted */
+void deliver_forward_expired(struct job *job);
 
 /* ---- outcomes (deliver_outcome.c) ------------------------------------- */
 

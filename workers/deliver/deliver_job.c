@@ -29,7 +29,7 @@ static int parse_req(struct job *job, struct dreq *q)
 
     memset(q, 0, sizeof(*q));
     if (strcmp(job->env.type, "message") != 0) {
-        worker_job_reason(job, "envelope type \"%s\" is not a message", job->env.type);
+        worker_job_reason(job, "envelope type \"%s\" is not a message or forward", job->env.type);
         return -1;
     }
     q->m.rid = job->env.rid;
@@ -67,8 +67,8 @@ static int parse_req(struct job *job, struct dreq *q)
     return 0;
 }
 
-/* db_retry - an internal failure: retry soon, without counting a deferral */
-static enum tx_code db_retry(struct job *job, const char *what)
+/* deliver_job_db_retry - see deliver.h */
+enum tx_code deliver_job_db_retry(struct job *job, const char *what)
 {
     worker_job_reason(job, "%s", what);
     job->retry_after_ms = 10000;
@@ -88,17 +88,19 @@ enum tx_code deliver_job_handle(struct job *job)
     struct db *db;
     int r;
 
+    if (strcmp(job->env.type, "forward") == 0)
+        return deliver_forward_handle(job);
     if (parse_req(job, &q) < 0)
         return TX_REJECT_MALFORMED;
     if ((db = worker_job_db(job)) == NULL)
-        return db_retry(job, "database unavailable");
+        return deliver_job_db_retry(job, "database unavailable");
     if ((r = deliver_record_lookup(db, q.m.rid, &rec)) < 0)
-        return db_retry(job, "database: cannot read delivery_record");
+        return deliver_job_db_retry(job, "database: cannot read delivery_record");
     if (r == 1)
         return deliver_outcome_again(job, &q, &rec);
     if ((r = suppress_check(db, job->env.account_id, q.lower, deliver_conf.suppress_cache, &hit)) <
         0)
-        return db_retry(job, "database: cannot read suppression");
+        return deliver_job_db_retry(job, "database: cannot read suppression");
     if (r == 1)
         return deliver_outcome_dropped(job, &q, &hit);
     /* the sender domain's relay host, enforced TLS and archive Bcc (§16.8: the
@@ -106,7 +108,7 @@ enum tx_code deliver_job_handle(struct job *job)
     memset(&sd, 0, sizeof(sd));
     if (q.domain_id > 0 && senderdomain_by_id(db, job->env.account_id, q.domain_id,
                                               deliver_conf.domain_cache, &sd) == TX_RETRY_DB)
-        return db_retry(job, "database: cannot read sender_domain");
+        return deliver_job_db_retry(job, "database: cannot read sender_domain");
     q.m.tls_enforced |= sd.tls_enforced;
     if (q.relay == NULL || !*q.relay)
         q.relay = sd.relay_host;
@@ -119,7 +121,7 @@ enum tx_code deliver_job_handle(struct job *job)
         return deliver_outcome_throttled(job, &q, &o);
     switch (o.status) {
     case DLV_SENT:
-        if (deliver_record_sent(job, &o) < 0)
+        if (deliver_record_sent(job, job->env.rid, &o) < 0)
             metrics_count("txmail_deliver_unrecorded_total", NULL, NULL, 1);
         {
             char code[8];
@@ -145,6 +147,10 @@ void deliver_job_expired(struct job *job)
     char desc[REPLY_TEXT_MAX + 600];
     json_t *last;
 
+    if (strcmp(job->env.type, "forward") == 0) {
+        deliver_forward_expired(job);
+        return;
+    }
     if (parse_req(job, &q) < 0)
         return;
     /* the DEFERRED event of the last try is not sent (a retry queues nothing else) */

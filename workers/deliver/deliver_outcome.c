@@ -7,6 +7,7 @@
 #include "workers/deliver/deliver.h"
 #include "global/intake/suppress.h"
 #include "global/event.h"
+#include "global/manage/suppclass.h"
 #include "global/metrics.h"
 #include "global/runtime/worker.h"
 #include "util/msg.h"
@@ -111,30 +112,24 @@ enum tx_code deliver_outcome_bounced(struct job *job, const struct dreq *q, cons
 {
     struct tx_event ev;
     char desc[REPLY_TEXT_MAX + 400];
-    const char *type;
-    long long lifetime;
+    struct suppclass sc;
     json_t *x = NULL;
+    char code[8];
 
     base_event(&ev, job, q);
     ev.state = "FINISHED", ev.type = "BOUNCED", ev.subtype = "HARD_BOUNCE";
     deliver_reply_describe(desc, sizeof(desc), o->dsn, "bounced", o->host, o->text);
     ev.description = desc;
-    char code[8];
     if (o->code) {
         snprintf(code, sizeof(code), "%03d", o->code);
         ev.smtp_code = code;
     }
-    /* a message that could not be sent for its own sake (bad address syntax
-     * in the data) is not the recipient's fault: no suppression */
-    int own = !o->code && !o->dns &&
-              (strcmp(o->dsn, "5.1.3") == 0 || strcmp(o->dsn, "5.1.7") == 0 ||
-               strcmp(o->dsn, "5.3.4") == 0 || strcmp(o->dsn, "5.6.7") == 0);
-    if (!own && deliver_reply_suppress_class(o->dsn, o->text, deliver_conf.suppress_exclude, &type,
-                                             &lifetime)) {
-        x = json_pack("{s:{s:s,s:s,s:I,s:s}}", "suppress", "address", q->lower, "type", type,
-                      "lifetime_s", (json_int_t)lifetime, "reason", desc);
-        ev.extra = x;
-    }
+    /* without a peer's reply or a DNS answer, txmail refused the message for
+     * its own sake (bad address syntax in the data, too big, SMTPUTF8):
+     * suppclass then suppresses nothing */
+    int flags = SUPPCLASS_PERMANENT | (!o->code && !o->dns ? SUPPCLASS_LOCAL : 0);
+    if (suppclass_decide(o->dsn, o->text, flags, deliver_conf.suppress_exclude, &sc))
+        ev.extra = x = suppclass_extra(q->lower, &sc, desc);
     worker_job_event(job, &ev);
     json_decref(x);
     worker_job_reason(job, "%s", desc);
@@ -190,15 +185,15 @@ void deliver_outcome_expired(struct job *job, const struct dreq *q, const struct
                              const char *desc, const char *smtp_code)
 {
     struct tx_event ev;
-    json_t *x;
+    struct suppclass sc;
+    json_t *x = NULL;
 
     base_event(&ev, job, q);
     ev.state = "FINISHED", ev.type = "BOUNCED", ev.subtype = "SOFT_BOUNCE";
     ev.description = desc;
     ev.smtp_code = smtp_code;
-    x = json_pack("{s:{s:s,s:s,s:I,s:s}}", "suppress", "address", q->lower, "type",
-                  "TEMPORARY_SUPPRESSED", "lifetime_s", (json_int_t)SUPPRESS_1D, "reason", desc);
-    ev.extra = x;
+    if (suppclass_decide(o->dsn, desc, 0, deliver_conf.suppress_exclude, &sc))
+        ev.extra = x = suppclass_extra(q->lower, &sc, desc);
     worker_job_event(job, &ev);
     json_decref(x);
     log_outcome(job, q, o, "expired", desc);

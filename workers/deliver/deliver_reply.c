@@ -1,6 +1,6 @@
 /*
- * deliver_reply - SMTP reply parsing, classification, event descriptions
- * and suppression classes (contract §10.2, §13.1).
+ * deliver_reply - SMTP reply parsing, classification and event
+ * descriptions (contract §10.2).
  *
  * Replies come from peers on the internet: every line is treated as
  * hostile. Text is made printable as it is stored and bounded; the code
@@ -12,7 +12,6 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 void deliver_reply_init(struct smtp_reply *r)
 {
@@ -124,80 +123,4 @@ char *deliver_reply_describe(char *out, size_t outsz, const char *dsn, const cha
     else
         snprintf(out, outsz, "[%s] %s (%s)", dsn, word, text);
     return out;
-}
-
-/* listed - dsn matches an entry of the comma list ("5.7.1", "5.7.*") */
-static int listed(const char *dsn, const char *list)
-{
-    const char *p = list;
-
-    while (p && *p) {
-        const char *end = strchr(p, ',');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        while (n > 0 && (*p == ' ' || *p == '\t'))
-            p++, n--;
-        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-            n--;
-        if (n > 0) {
-            if (p[n - 1] == '*') {
-                if (strncmp(dsn, p, n - 1) == 0)
-                    return 1;
-            } else if (strlen(dsn) == n && strncmp(dsn, p, n) == 0) {
-                return 1;
-            }
-        }
-        p = end ? end + 1 : NULL;
-    }
-    return 0;
-}
-
-/* unknown_text - the reply says the mailbox or domain does not exist */
-static int unknown_text(const char *text)
-{
-    static const char *const words[] = {
-        "user unknown",
-        "unknown user",
-        "no such user",
-        "no such mailbox",
-        "no such recipient",
-        "mailbox not found",
-        "recipient not found",
-        "does not exist",
-        "doesn't exist",
-        "unknown recipient",
-        "invalid recipient",
-        "no mailbox here",
-        "address rejected: user unknown",
-        "account disabled",
-        NULL,
-    };
-
-    for (int i = 0; words[i]; i++)
-        if (strcasestr(text, words[i]))
-            return 1;
-    return 0;
-}
-
-int deliver_reply_suppress_class(const char *dsn, const char *text, const char *exclude,
-                                 const char **type, long long *lifetime_s)
-{
-    const char *sd = strchr(dsn, '.');
-
-    if (exclude && *exclude && listed(dsn, exclude))
-        return 0;
-    if (sd && strcmp(sd, ".2.2") == 0) {
-        *type = "TEMPORARY_SUPPRESSED";
-        *lifetime_s = SUPPRESS_1D;
-        return 1;
-    }
-    if (strcmp(dsn, "5.1.0") == 0 || strcmp(dsn, "5.1.1") == 0 || strcmp(dsn, "5.1.2") == 0 ||
-        strcmp(dsn, "5.1.10") == 0 ||
-        ((strcmp(dsn, "5.0.0") == 0 || strcmp(dsn, "5.5.0") == 0) && text && unknown_text(text))) {
-        *type = "PREVIOUSLY_BOUNCED";
-        *lifetime_s = SUPPRESS_45D;
-        return 1;
-    }
-    *type = "PREVIOUSLY_BOUNCED";
-    *lifetime_s = SUPPRESS_7D;
-    return 1;
 }

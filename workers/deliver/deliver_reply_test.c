@@ -126,37 +126,6 @@ TT_TEST(describe_formats)
               "[5.1.10] bounced (Domain x does not accept mail (nullMX))");
 }
 
-TT_TEST(suppress_classes)
-{
-    const char *type;
-    long long life;
-
-    TT_EQ_INT(deliver_reply_suppress_class("5.1.1", "550 5.1.1 user unknown", "", &type, &life), 1);
-    TT_EQ_STR(type, "PREVIOUSLY_BOUNCED");
-    TT_EQ_INT(life, 45 * 86400);
-    TT_EQ_INT(deliver_reply_suppress_class("5.1.10", "", "", &type, &life), 1);
-    TT_EQ_INT(life, 45 * 86400);
-    TT_EQ_INT(deliver_reply_suppress_class("5.1.2", "", "", &type, &life), 1);
-    TT_EQ_INT(life, 45 * 86400);
-    TT_EQ_INT(deliver_reply_suppress_class("5.1.0", "", "", &type, &life), 1);
-    TT_EQ_INT(life, 45 * 86400);
-    TT_EQ_INT(deliver_reply_suppress_class("5.2.2", "552 5.2.2 mailbox full", "", &type, &life), 1);
-    TT_EQ_STR(type, "TEMPORARY_SUPPRESSED");
-    TT_EQ_INT(life, 86400);
-    TT_EQ_INT(deliver_reply_suppress_class("5.7.1", "554 5.7.1 refused", "", &type, &life), 1);
-    TT_EQ_STR(type, "PREVIOUSLY_BOUNCED");
-    TT_EQ_INT(life, 7 * 86400);
-    /* text equivalents without a useful enhanced code */
-    TT_EQ_INT(deliver_reply_suppress_class("5.0.0", "550 No such user here", "", &type, &life), 1);
-    TT_EQ_INT(life, 45 * 86400);
-    TT_EQ_INT(deliver_reply_suppress_class("5.0.0", "550 go away", "", &type, &life), 1);
-    TT_EQ_INT(life, 7 * 86400);
-    /* exclusions */
-    TT_EQ_INT(deliver_reply_suppress_class("5.7.1", "x", "5.7.1", &type, &life), 0);
-    TT_EQ_INT(deliver_reply_suppress_class("5.7.26", "x", "5.1.1, 5.7.*", &type, &life), 0);
-    TT_EQ_INT(deliver_reply_suppress_class("5.1.1", "x", "5.1.10,5.7.*", &type, &life), 1);
-}
-
 TT_TEST(host_specs)
 {
     char host[256];
@@ -187,4 +156,4 @@ TT_TEST(host_specs)
 
 TT_MAIN(TT_CASE(reply_single_line), TT_CASE(reply_multi_line), TT_CASE(reply_ehlo_capabilities),
         TT_CASE(reply_code_only_and_no_enhanced), TT_CASE(reply_hostile_lines),
-        TT_CASE(describe_formats), TT_CASE(suppress_classes), TT_CASE(host_specs))
+        TT_CASE(describe_formats), TT_CASE(host_specs))

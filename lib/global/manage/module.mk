@@ -7,3 +7,8 @@ UNIT_TESTS += suppcsv_test
 suppcsv_test_SRC := lib/global/manage/suppcsv_test.c
 UNIT_TESTS += webhook_test
 webhook_test_SRC := lib/global/manage/webhook_test.c
+
+# suppclass - the suppression class of a bounce (deliver, the bounce worker)
+LIBGLOBAL_SRC += lib/global/manage/suppclass.c
+UNIT_TESTS += suppclass_test
+suppclass_test_SRC := lib/global/manage/suppclass_test.c
