@@ -527,11 +527,11 @@ void smtpd_cmd_data_end(struct session *s)
     s->t0 = timeutil_mono_ms();
     if (x->data.too_big) {
         reject(s, "DATA", TOO_BIG);
-        metrics_count(smtpd_metric("txmail_smtpd_messages_total"), "status", "rejected", 1);
+        metrics_count("txmail_smtpd_messages_total", "status", "rejected", 1);
         txn_end(s);
     } else if (smtpd_data_refusal(&x->data)) {
         reject(s, "DATA", "%s", smtpd_data_refusal(&x->data));
-        metrics_count(smtpd_metric("txmail_smtpd_messages_total"), "status", "rejected", 1);
+        metrics_count("txmail_smtpd_messages_total", "status", "rejected", 1);
         txn_end(s);
     } else {
         commit(s);
@@ -585,7 +585,7 @@ void smtpd_cmd_bdat_too_big(struct session *s)
     /* refuse now; the rest of this chunk is read and forgotten */
     s->bdat_discard = 1;
     snprintf(s->bdat_reply, sizeof(s->bdat_reply), TOO_BIG);
-    metrics_count(smtpd_metric("txmail_smtpd_messages_total"), "status", "rejected", 1);
+    metrics_count("txmail_smtpd_messages_total", "status", "rejected", 1);
     txn_end(s);
 }
 
@@ -714,10 +714,10 @@ void smtpd_cmd_done(struct session *s, struct smtpd_task *t)
         if (t->reply[0] == '2') {
             smtpd_session_reply(s, "%s", t->reply);
             s->nqueued++;
-            metrics_count(smtpd_metric("txmail_smtpd_messages_total"), "status", "queued", 1);
+            metrics_count("txmail_smtpd_messages_total", "status", "queued", 1);
         } else {
             reject(s, s->txn && s->txn->bdat ? "BDAT" : "DATA", "%s", t->reply);
-            metrics_count(smtpd_metric("txmail_smtpd_messages_total"), "status",
+            metrics_count("txmail_smtpd_messages_total", "status",
                           t->reply[0] == '4' ? "tempfail" : "rejected", 1);
         }
         txn_end(s);
