@@ -109,6 +109,8 @@ void smtpd_auth_ip_forget(const char *ip)
 
 int smtpd_auth_offered(const struct session *s)
 {
+    if (smtpd_conf.policy == SMTPD_INBOUND)
+        return 0;
     if (s->tls)
         return 1;
     return smtpd_conf.plaintext_auth_loopback && s->lis->loopback && s->loopback;
@@ -199,6 +201,12 @@ void smtpd_auth_command(struct session *s, char *args)
     char *mech = args, *initial;
     struct buf b = BUF_INIT(SMTPD_AUTH_LINE_MAX);
 
+    if (smtpd_conf.policy == SMTPD_INBOUND) {
+        smtpd_session_reply(s, "503 5.5.1 Error: authentication not enabled");
+        msg_info("%s: reject: AUTH from [%s]: 503 5.5.1 Error: authentication not enabled", s->id,
+                 s->ip);
+        return;
+    }
     if (!s->helo_seen || s->sasl || s->txn) {
         smtpd_session_reply(s, "503 5.5.1 Bad sequence of commands");
         return;

@@ -85,6 +85,9 @@ void smtpd_cmd_task_release(struct smtpd_task *t)
 {
     xwipestr(t->user);
     xwipestr(t->password);
+    xfree(t->rcpt);
+    xfree(t->rcpt_local);
+    xfree(t->rcpt_domain);
     auth_account_free(&t->acct);
     if (t->job)
         smtpd_job_free(t->job);
@@ -254,6 +257,40 @@ static void cmd_starttls(struct session *s, char *args)
 
 static void mail_done(struct session *s, struct smtpd_task *t);
 
+/*
+ * mail_allowed - TLS and authentication before MAIL (submission): 1 go on,
+ * 0 answered or waiting for source-IP authentication (line runs again).
+ * Inbound: always 1, MTAs deliver bounces anonymously with opportunistic TLS.
+ */
+static int mail_allowed(struct session *s, char *line)
+{
+    if (smtpd_conf.policy == SMTPD_INBOUND)
+        return 1;
+    if (smtpd_conf.require_tls && !s->tls && !tls_exempt(s)) {
+        reject(s, "MAIL", "530 5.7.0 Must issue a STARTTLS command first");
+        return 0;
+    }
+    if (!s->authenticated && !s->ipauth_tried) {
+        int r = smtpd_auth_ip_cached(s->ip, &s->acct);
+        if (r == 1) {
+            s->authenticated = 1;
+            s->ipauth_tried = 1;
+        } else if (r == 0) {
+            s->ipauth_tried = 1;
+        } else { /* ask the database, then run this command again */
+            xfree(s->rerun);
+            s->rerun = xstrdup(line);
+            smtpd_cmd_submit(s, T_IPAUTH);
+            return 0;
+        }
+    }
+    if (!s->authenticated) {
+        reject(s, "MAIL", "530 5.7.0 Authentication required");
+        return 0;
+    }
+    return 1;
+}
+
 static void cmd_mail(struct session *s, char *line, char *args)
 {
     char *addr, *params, *k, *v;
@@ -269,28 +306,8 @@ static void cmd_mail(struct session *s, char *line, char *args)
         reject(s, "MAIL", "501 5.5.4 Syntax: MAIL FROM:<address>");
         return;
     }
-    if (smtpd_conf.require_tls && !s->tls && !tls_exempt(s)) {
-        reject(s, "MAIL", "530 5.7.0 Must issue a STARTTLS command first");
+    if (!mail_allowed(s, line))
         return;
-    }
-    if (!s->authenticated && !s->ipauth_tried) {
-        int r = smtpd_auth_ip_cached(s->ip, &s->acct);
-        if (r == 1) {
-            s->authenticated = 1;
-            s->ipauth_tried = 1;
-        } else if (r == 0) {
-            s->ipauth_tried = 1;
-        } else { /* ask the database, then run this command again */
-            xfree(s->rerun);
-            s->rerun = xstrdup(line);
-            smtpd_cmd_submit(s, T_IPAUTH);
-            return;
-        }
-    }
-    if (!s->authenticated) {
-        reject(s, "MAIL", "530 5.7.0 Authentication required");
-        return;
-    }
     if (parse_path(args + 5, &addr, &params) < 0) {
         reject(s, "MAIL", "501 5.5.4 Syntax: MAIL FROM:<address>");
         return;
@@ -325,7 +342,11 @@ static void cmd_mail(struct session *s, char *line, char *args)
             return;
         }
     }
-    if (envelope_addr(addr, smtputf8, &a) < 0) {
+    /* the null sender is what bounces come from (inbound) */
+    int null_sender = smtpd_conf.policy == SMTPD_INBOUND && *addr == 0;
+    if (null_sender)
+        memset(&a, 0, sizeof(a));
+    else if (envelope_addr(addr, smtputf8, &a) < 0) {
         reject(s, "MAIL", "501 5.1.7 Bad sender address syntax");
         return;
     }
@@ -337,6 +358,10 @@ static void cmd_mail(struct session *s, char *line, char *args)
     s->txn->body8bit = body8;
     s->txn->size_decl = size;
     buf_init(&s->txn->msg, smtpd_conf.size_limit);
+    if (smtpd_conf.policy == SMTPD_INBOUND) { /* nothing to look up: RCPT decides */
+        smtpd_session_reply(s, "250 2.1.0 Ok");
+        return;
+    }
     struct smtpd_task known;
     memset(&known, 0, sizeof(known));
     /* the pool re-checks the session's credential when its last check is older than smtpd_auth_recheck */
@@ -400,6 +425,19 @@ static void mail_done(struct session *s, struct smtpd_task *t)
 
 /* ---- RCPT -------------------------------------------------------------------- */
 
+struct smtpd_rcpt *smtpd_cmd_rcpt_add(struct smtpd_txn *x, const char *email, const char *bare)
+{
+    if (x->nrcpt == x->caprcpt) {
+        x->caprcpt = x->caprcpt ? x->caprcpt * 2 : 8;
+        x->rcpt = xrealloc(x->rcpt, (size_t)x->caprcpt * sizeof(*x->rcpt));
+    }
+    struct smtpd_rcpt *r = &x->rcpt[x->nrcpt++];
+    memset(r, 0, sizeof(*r));
+    r->email = xstrdup(email);
+    r->bare = xstrdup(bare);
+    return r;
+}
+
 static void cmd_rcpt(struct session *s, char *args)
 {
     char *addr, *params, *k, *v;
@@ -428,13 +466,11 @@ static void cmd_rcpt(struct session *s, char *args)
         reject(s, "RCPT", "501 5.1.3 Bad recipient address syntax");
         return;
     }
-    if (x->nrcpt == x->caprcpt) {
-        x->caprcpt = x->caprcpt ? x->caprcpt * 2 : 8;
-        x->rcpt = xrealloc(x->rcpt, (size_t)x->caprcpt * sizeof(*x->rcpt));
+    if (smtpd_conf.policy == SMTPD_INBOUND) {
+        smtpd_inbound_rcpt(s, addr, a.local, a.domain);
+        return;
     }
-    struct smtpd_rcpt *r = &x->rcpt[x->nrcpt++];
-    r->email = xstrdup(addr);
-    r->bare = xstrdup(a.bare);
+    struct smtpd_rcpt *r = smtpd_cmd_rcpt_add(x, addr, a.bare);
     r->utf8 = a.utf8_local;
     r->forbidden =
         account_list_has(s->acct.settings, "forbiddenRecipients", a.local, strlen(a.local));
@@ -454,7 +490,8 @@ static void start_message(struct session *s, enum smtpd_data_mode mode)
     x->data_started = 1;
     s->data_t0 = timeutil_mono_ms();
     s->data_bytes = 0;
-    smtpd_queue_sup_start(s);
+    if (smtpd_conf.policy == SMTPD_SUBMISSION)
+        smtpd_queue_sup_start(s);
 }
 
 static void cmd_data(struct session *s, char *args)
@@ -669,6 +706,9 @@ void smtpd_cmd_done(struct session *s, struct smtpd_task *t)
         break;
     case T_MAIL:
         mail_done(s, t);
+        break;
+    case T_RCPT:
+        smtpd_inbound_rcpt_done(s, t);
         break;
     case T_COMMIT:
         if (t->reply[0] == '2') {
