@@ -1,2 +1,6 @@
 # lib/global/bounce - parse and classify what comes back to the bounce
 # domain: DSNs, provider bounce formats, ARF reports, auto-replies, replies
+LIBGLOBAL_SRC += lib/global/bounce/bounce_reason.c lib/global/bounce/bounce_reason_codes.c \
+                 lib/global/bounce/bounce_reason_phrases.c lib/global/bounce/bounce_reason_rhost.c
+UNIT_TESTS += bounce_reason_test
+bounce_reason_test_SRC := lib/global/bounce/bounce_reason_test.c
