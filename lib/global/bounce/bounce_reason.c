@@ -59,7 +59,7 @@ static struct {
     int npieces;
     /* patterns of the phrase rows and of the rhost rules */
     int *piece_of;
-    struct cpat *phrase_pat, *rule_pat;
+    struct cpat *phrase_pat, *rule_pat, *hint_pat;
     /* phrase rows by their first piece: by_first[first_at[p] .. first_at[p + 1]) */
     int *first_at, *by_first;
 } ac;
@@ -76,6 +76,8 @@ struct ctx {
     char code[12]; /* the reply code as text */
     uint64_t match;
     uint64_t veto;
+    uint64_t sure;   /* reasons with a BR_PH_SURE phrase matched */
+    const char *cmd; /* rec->command, else the one the text names */
     const char *status;
     int sname;
 };
@@ -224,13 +226,18 @@ static void init_tables(void)
         maxpieces += (int)strlen(bounce_reason_phrases[i].pattern) + 1;
     for (int i = 0; i < bounce_reason_nrhost_rules; i++)
         maxpieces += (int)strlen(bounce_reason_rhost_rules[i].pattern) + 1;
+    for (int i = 0; i < bounce_reason_ncmdhints; i++)
+        maxpieces += (int)strlen(bounce_reason_cmdhints[i].pattern) + 1;
     ac.piece_of = xcalloc((size_t)maxpieces, sizeof(int));
     ac.phrase_pat = xcalloc((size_t)bounce_reason_nphrases, sizeof(struct cpat));
     ac.rule_pat = xcalloc((size_t)bounce_reason_nrhost_rules, sizeof(struct cpat));
+    ac.hint_pat = xcalloc((size_t)bounce_reason_ncmdhints, sizeof(struct cpat));
     for (int i = 0; i < bounce_reason_nphrases; i++)
         ac.phrase_pat[i] = compile(bounce_reason_phrases[i].pattern, &npo, &cap);
     for (int i = 0; i < bounce_reason_nrhost_rules; i++)
         ac.rule_pat[i] = compile(bounce_reason_rhost_rules[i].pattern, &npo, &cap);
+    for (int i = 0; i < bounce_reason_ncmdhints; i++)
+        ac.hint_pat[i] = compile(bounce_reason_cmdhints[i].pattern, &npo, &cap);
     build_automaton();
     ac.first_at = xcalloc((size_t)ac.npieces + 1, sizeof(int));
     ac.by_first = xcalloc((size_t)bounce_reason_nphrases, sizeof(int));
@@ -354,9 +361,11 @@ static int vague(int r)
 /* probe_hit - does the record give evidence for p's reason? */
 static int probe_hit(const struct br_probe *p, const struct bounce_rec *rec, const struct ctx *c)
 {
-    const char *cmd = rec->command;
+    const char *cmd = c->cmd;
 
     if ((p->flags & BR_P_NEED_STATUS) && c->status[0] == '\0')
+        return 0;
+    if (in_list(p->notafter, cmd))
         return 0;
     if ((p->flags & BR_P_UNLESS_ALL) && text_any(c, p->unless))
         return 0;
@@ -370,7 +379,7 @@ static int probe_hit(const struct br_probe *p, const struct bounce_rec *rec, con
     if (p->command && strcmp(p->command, cmd) == 0)
         return 1;
     if ((p->flags & BR_P_TEXT_RCPT) && strcmp(cmd, "RCPT") != 0)
-        return 0;
+        return (c->sure & p->text) != 0;
     if ((p->flags & BR_P_TEXT_AFTER_RCPT) && before_data(cmd))
         return 0;
     if ((p->flags & BR_P_TEXT_AFTER_GREETING) && in_list("CONN HELO EHLO", cmd))
@@ -399,6 +408,13 @@ static const char *provider_of(const struct bounce_rec *rec, const char *mta)
 {
     const char *at = strrchr(rec->recipient, '@');
     const char *domain = at ? at + 1 : "";
+    char host[256];
+    size_t n = strcspn(rec->rhost, " \t([;:");
+
+    /* "mx.example.jp. (192.0.2.1)", "mx.example.jp [192.0.2.1]": the name */
+    snprintf(host, sizeof(host), "%.*s", (int)n, rec->rhost);
+    while (n > 0 && host[n - 1] == '.')
+        host[--n] = '\0';
 
     for (int i = 0; i < bounce_reason_nhosts; i++) {
         const char *sfx = bounce_reason_hosts[i].suffix;
@@ -409,7 +425,7 @@ static const char *provider_of(const struct bounce_rec *rec, const char *mta)
         } else if (sfx[0] == '@') {
             if (strcasecmp(sfx + 1, domain) == 0)
                 return bounce_reason_hosts[i].provider;
-        } else if (host_is(rec->rhost, sfx)) {
+        } else if (host_is(host, sfx)) {
             return bounce_reason_hosts[i].provider;
         }
     }
@@ -461,7 +477,7 @@ static int second_pass(const struct bounce_rec *rec, const struct ctx *c, int sm
         return BR_SYNTAXERROR;
     if (strcmp(rec->action, "delayed") == 0)
         return BR_EXPIRED;
-    if (in_list("HELO EHLO", rec->command))
+    if (in_list("HELO EHLO", c->cmd))
         return BR_BLOCKED;
     return BR_NONE;
 }
@@ -493,7 +509,10 @@ static int decide(const struct bounce_rec *rec, const char *mta, struct ctx *c)
         return BR_EXPIRED;
     if (text_any(c, BR_BIT(BR_VACATION)))
         return BR_VACATION;
-    return c->len ? BR_ONHOLD : BR_UNDEFINED;
+    for (const char *p = c->text; *p; p++)
+        if ((unsigned char)*p >= 0x80 || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))
+            return BR_ONHOLD; /* a text nobody understood */
+    return BR_UNDEFINED;      /* no text, or only punctuation */
 }
 
 /* code_in_text - the first RFC 3463 code "d.d{1,3}.d{1,3}" of class 2/4/5 in text */
@@ -556,7 +575,7 @@ void bounce_classify(struct bounce_rec *rec, const char *mta)
         abort(); /* the tables outgrew the bit set: a build error, not input */
     memset(seen, 0, sizeof(seen));
     c.seen = seen;
-    c.match = c.veto = 0;
+    c.match = c.veto = c.sure = 0;
     c.nhits = 0;
     if (mta == NULL)
         mta = "";
@@ -567,9 +586,15 @@ void bounce_classify(struct bounce_rec *rec, const char *mta)
 
             if (pat_match(&c, &ac.phrase_pat[ac.by_first[k]]))
                 *(p->flags & BR_PH_NOT ? &c.veto : &c.match) |= BR_BIT(p->reason);
+            if (p->flags & BR_PH_SURE && pat_match(&c, &ac.phrase_pat[ac.by_first[k]]))
+                c.sure |= BR_BIT(p->reason);
         }
     }
     snprintf(c.code, sizeof(c.code), "%d", rec->replycode);
+    c.cmd = rec->command;
+    for (int i = 0; c.cmd[0] == '\0' && i < bounce_reason_ncmdhints; i++)
+        if (pat_match(&c, &ac.hint_pat[i]))
+            c.cmd = bounce_reason_cmdhints[i].command;
     c.status = rec->status;
     if (rec->status[0] == '\0' && code_in_text(c.text, found, sizeof(found)))
         c.status = found;

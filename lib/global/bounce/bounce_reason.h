@@ -72,7 +72,8 @@ enum br_reason {
 extern const char *const bounce_reason_names[BR_NREASONS];
 
 /* one phrase: the text means reason (or, with BR_PH_NOT, that it does not) */
-#define BR_PH_NOT 1u /* a match vetoes every other phrase of the same reason */
+#define BR_PH_NOT 1u  /* a match vetoes every other phrase of the same reason */
+#define BR_PH_SURE 2u /* evidence whatever the SMTP command (a directory lookup, not a reply) */
 struct br_phrase {
     uint8_t reason;
     uint8_t flags;
@@ -128,12 +129,24 @@ struct br_probe {
     uint64_t unless;
     const char *codes;
     const char *command;
+    const char *notafter; /* never this reason after these commands ("MAIL") */
 };
 extern const struct br_probe bounce_reason_probes1[];
 extern const int bounce_reason_nprobes1;
 /* second pass: text only, for the reasons a status cannot settle */
 extern const uint8_t bounce_reason_probes2[];
 extern const int bounce_reason_nprobes2;
+
+/*
+ * the SMTP command a text names, for records that name none: postfix's
+ * "(in reply to RCPT TO command)", a transcript's ">>> DATA"; first row wins
+ */
+struct br_cmdhint {
+    const char *command;
+    const char *pattern;
+};
+extern const struct br_cmdhint bounce_reason_cmdhints[];
+extern const int bounce_reason_ncmdhints;
 
 /* a provider recognised by a host-name suffix ("." + domain or exact) */
 struct br_host {

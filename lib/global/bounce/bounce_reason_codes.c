@@ -107,30 +107,31 @@ const int bounce_reason_npseudo = sizeof(bounce_reason_pseudo) / sizeof(bounce_r
  */
 #define T(r) BR_BIT(BR_##r)
 const struct br_probe bounce_reason_probes1[] = {
-    {BR_MAILERERROR, 0, T(MAILERERROR), 0, NULL, NULL},
-    {BR_MAILBOXFULL, BR_P_STATUS, T(MAILBOXFULL), 0, NULL, NULL},
-    {BR_EMAILTOOLARGE, BR_P_STATUS, T(EMAILTOOLARGE), 0, NULL, NULL},
-    {BR_SUSPEND, 0, T(SUSPEND), 0, "525", NULL},
-    {BR_HASMOVED, 0, T(HASMOVED), 0, NULL, NULL},
-    {BR_NORELAYING, BR_P_TEXT_AFTER_GREETING, T(NORELAYING), 0, NULL, NULL},
-    {BR_AUTHFAILURE, BR_P_STATUS, T(AUTHFAILURE), 0, NULL, NULL},
+    {BR_MAILERERROR, 0, T(MAILERERROR), 0, NULL, NULL, NULL},
+    {BR_MAILBOXFULL, BR_P_STATUS, T(MAILBOXFULL), 0, NULL, NULL, NULL},
+    {BR_EMAILTOOLARGE, BR_P_STATUS, T(EMAILTOOLARGE), 0, NULL, NULL, NULL},
+    {BR_SUSPEND, 0, T(SUSPEND), 0, "525", NULL, NULL},
+    {BR_HASMOVED, 0, T(HASMOVED), 0, NULL, NULL, NULL},
+    {BR_NORELAYING, BR_P_TEXT_AFTER_GREETING, T(NORELAYING), 0, NULL, NULL, NULL},
+    {BR_AUTHFAILURE, BR_P_STATUS, T(AUTHFAILURE), 0, NULL, NULL, NULL},
     {BR_USERUNKNOWN, BR_P_STATUS | BR_P_TEXT_RCPT, T(USERUNKNOWN),
      T(NORELAYING) | T(BLOCKED) | T(MAILBOXFULL) | T(HASMOVED) | T(REJECTED) | T(NOTACCEPT), NULL,
-     NULL},
+     NULL, "MAIL"},
     {BR_FILTERED, BR_P_STATUS | BR_P_STATUS_TEXT | BR_P_TEXT_AFTER_RCPT,
-     T(FILTERED) | T(USERUNKNOWN), 0, NULL, NULL},
-    {BR_REQUIREPTR, BR_P_STATUS, T(REQUIREPTR), 0, NULL, NULL},
-    {BR_NOTCOMPLIANTRFC, 0, T(NOTCOMPLIANTRFC), 0, NULL, NULL},
-    {BR_BADREPUTATION, 0, T(BADREPUTATION), 0, NULL, NULL},
-    {BR_CONTENTERROR, BR_P_STATUS | BR_P_UNLESS_ALL, T(CONTENTERROR), T(SPAMDETECTED), NULL, NULL},
-    {BR_REJECTED, BR_P_STATUS | BR_P_TEXT_SENDER, T(REJECTED), 0, NULL, NULL},
-    {BR_HOSTUNKNOWN, BR_P_STATUS, T(HOSTUNKNOWN), T(NETWORKERROR) | T(NOTACCEPT), NULL, NULL},
-    {BR_NOTACCEPT, 0, T(NOTACCEPT), 0, "521 556", NULL},
+     T(FILTERED) | T(USERUNKNOWN), 0, NULL, NULL, NULL},
+    {BR_REQUIREPTR, BR_P_STATUS, T(REQUIREPTR), 0, NULL, NULL, NULL},
+    {BR_NOTCOMPLIANTRFC, 0, T(NOTCOMPLIANTRFC), 0, NULL, NULL, NULL},
+    {BR_BADREPUTATION, 0, T(BADREPUTATION), 0, NULL, NULL, NULL},
+    {BR_CONTENTERROR, BR_P_STATUS | BR_P_UNLESS_ALL, T(CONTENTERROR), T(SPAMDETECTED), NULL, NULL,
+     NULL},
+    {BR_REJECTED, BR_P_STATUS | BR_P_TEXT_SENDER, T(REJECTED), 0, NULL, NULL, NULL},
+    {BR_HOSTUNKNOWN, BR_P_STATUS, T(HOSTUNKNOWN), T(NETWORKERROR) | T(NOTACCEPT), NULL, NULL, NULL},
+    {BR_NOTACCEPT, 0, T(NOTACCEPT), 0, "521 556", NULL, NULL},
     {BR_SPAMDETECTED, BR_P_STATUS | BR_P_NEED_STATUS | BR_P_TEXT_AFTER_RCPT, T(SPAMDETECTED), 0,
-     NULL, NULL},
-    {BR_RATELIMITED, BR_P_STATUS, T(RATELIMITED), 0, NULL, NULL},
-    {BR_BLOCKED, BR_P_STATUS, T(BLOCKED), 0, NULL, NULL},
-    {BR_FAILEDSTARTTLS, 0, 0, 0, "523 524 538", "STARTTLS"},
+     NULL, NULL, NULL},
+    {BR_RATELIMITED, BR_P_STATUS, T(RATELIMITED), 0, NULL, NULL, NULL},
+    {BR_BLOCKED, BR_P_STATUS, T(BLOCKED), 0, NULL, NULL, NULL},
+    {BR_FAILEDSTARTTLS, 0, 0, 0, "523 524 538", "STARTTLS", NULL},
 };
 const int bounce_reason_nprobes1 = sizeof(bounce_reason_probes1) / sizeof(bounce_reason_probes1[0]);
 #undef T
@@ -147,3 +148,26 @@ const uint8_t bounce_reason_probes2[] = {
     BR_FAILEDSTARTTLS, BR_SECURITYERROR,   BR_SUPPRESSED,    BR_MAILERERROR,
 };
 const int bounce_reason_nprobes2 = sizeof(bounce_reason_probes2) / sizeof(bounce_reason_probes2[0]);
+
+/* commands named in texts, for records without one (first match wins) */
+const struct br_cmdhint bounce_reason_cmdhints[] = {
+    {"RCPT", "in reply to rcpt to command"},
+    {"DATA", "in reply to end of data command"},
+    {"DATA", "in reply to data command"},
+    {"MAIL", "in reply to mail from command"},
+    {"RCPT", "after rcpt to"},
+    {"DATA", "after end of data"},
+    {"MAIL", "after mail from"},
+    {"RCPT", ">>> rcpt to"},
+    {"DATA", ">>> data"},
+    {"MAIL", ">>> mail from"},
+    {"RCPT", "smtp:rcpt host"},
+    {"RCPT", "rcpt to response"},
+    {"RCPT", "[rcpt_to]"},
+    {"RCPT", "did not like our rcpt to"},
+    {"DATA", "did not like our final data"},
+    {"RCPT", "does not like recipient"},
+    {"DATA", "(state 18)"},
+};
+const int bounce_reason_ncmdhints =
+    sizeof(bounce_reason_cmdhints) / sizeof(bounce_reason_cmdhints[0]);

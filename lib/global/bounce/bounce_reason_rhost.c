@@ -23,6 +23,7 @@ const struct br_host bounce_reason_hosts[] = {
     {"apple", "@privaterelay.appleid.com"},
     {"cloudflare", ".mx.cloudflare.net"},
     {"cox", "cox.net"},
+    {"cox", "@cox.net"},
     {"facebook", ".facebook.com"},
     {"franceptt", ".laposte.net"},
     {"franceptt", ".orange.fr"},
@@ -36,6 +37,8 @@ const struct br_host bounce_reason_hosts[] = {
     {"google", ".googlemail.com"},
     {"google", "@gmail.com"},
     {"google", "@googlemail.com"},
+    {"googlegroups", "@googlegroups.com"},
+    {"gmail", "mta:gmail"},
     {"iua", ".email.ua"},
     {"iua", "@i.ua"},
     {"kddi", ".ezweb.ne.jp"},
@@ -53,6 +56,8 @@ const struct br_host bounce_reason_hosts[] = {
     {"nttdocomo", "mfsmax.docomo.ne.jp"},
     {"nttdocomo", "@docomo.ne.jp"},
     {"spectrum", "charter.net"},
+    {"spectrum", "@charter.net"},
+    {"spectrum", "@spectrum.net"},
     {"tencent", ".qq.com"},
     {"yahoo", ".yahoodns.net"},
     {"zoho", ".zoho.com"},
@@ -116,6 +121,15 @@ const struct br_rhost_rule bounce_reason_rhost_rules[] = {
     R("google", USERUNKNOWN, "", 0, "account that you tried to reach does not exist"),
     R("google", VIRUSDETECTED, "", 0, "detected that this message contained a virus"),
     R("google", VIRUSDETECTED, "", 0, "security issue"),
+
+    /*
+     * Google Groups: a bounce for a group address means the group does not
+     * exist or the sender may not post to it, whatever the language
+     */
+    R("googlegroups", REJECTED, "", 0, ""),
+
+    /* Gmail's own (older) DSN names the SMTP state: 18 is after DATA */
+    R("gmail", FILTERED, "", 0, "(state 18)"),
 
     /* Microsoft: Exchange Online, Outlook.com, Hotmail */
     R("microsoft", AUTHFAILURE, "", 0, "must pass either spf or dkim validation"),
