@@ -78,6 +78,7 @@ struct ctx {
     uint64_t veto;
     uint64_t sure;   /* reasons with a BR_PH_SURE phrase matched */
     const char *cmd; /* rec->command, else the one the text names */
+    int temp;        /* the text says the sender will retry */
     const char *status;
     int sname;
 };
@@ -226,18 +227,18 @@ static void init_tables(void)
         maxpieces += (int)strlen(bounce_reason_phrases[i].pattern) + 1;
     for (int i = 0; i < bounce_reason_nrhost_rules; i++)
         maxpieces += (int)strlen(bounce_reason_rhost_rules[i].pattern) + 1;
-    for (int i = 0; i < bounce_reason_ncmdhints; i++)
-        maxpieces += (int)strlen(bounce_reason_cmdhints[i].pattern) + 1;
+    for (int i = 0; i < bounce_reason_nhints; i++)
+        maxpieces += (int)strlen(bounce_reason_hints[i].pattern) + 1;
     ac.piece_of = xcalloc((size_t)maxpieces, sizeof(int));
     ac.phrase_pat = xcalloc((size_t)bounce_reason_nphrases, sizeof(struct cpat));
     ac.rule_pat = xcalloc((size_t)bounce_reason_nrhost_rules, sizeof(struct cpat));
-    ac.hint_pat = xcalloc((size_t)bounce_reason_ncmdhints, sizeof(struct cpat));
+    ac.hint_pat = xcalloc((size_t)bounce_reason_nhints, sizeof(struct cpat));
     for (int i = 0; i < bounce_reason_nphrases; i++)
         ac.phrase_pat[i] = compile(bounce_reason_phrases[i].pattern, &npo, &cap);
     for (int i = 0; i < bounce_reason_nrhost_rules; i++)
         ac.rule_pat[i] = compile(bounce_reason_rhost_rules[i].pattern, &npo, &cap);
-    for (int i = 0; i < bounce_reason_ncmdhints; i++)
-        ac.hint_pat[i] = compile(bounce_reason_cmdhints[i].pattern, &npo, &cap);
+    for (int i = 0; i < bounce_reason_nhints; i++)
+        ac.hint_pat[i] = compile(bounce_reason_hints[i].pattern, &npo, &cap);
     build_automaton();
     ac.first_at = xcalloc((size_t)ac.npieces + 1, sizeof(int));
     ac.by_first = xcalloc((size_t)bounce_reason_nphrases, sizeof(int));
@@ -444,7 +445,8 @@ static int by_provider(const struct bounce_rec *rec, const char *mta, const stru
 
         if (strcmp(r->provider, prov) != 0)
             continue;
-        if (r->status[0] && strncmp(c->status, r->status, strlen(r->status)) != 0)
+        if (strcmp(r->status, "-") == 0 ? c->status[0] != '\0'
+                                        : strncmp(c->status, r->status, strlen(r->status)) != 0)
             continue;
         if (r->replycode && r->replycode != rec->replycode)
             continue;
@@ -543,24 +545,24 @@ static int code_in_text(const char *text, char *out, size_t outsz)
     return 0;
 }
 
-/* temporary - the failure is temporary: a 4.x.x status, a 4xx reply, delayed */
-static int temporary(const struct bounce_rec *rec)
+/* temporary - a 4.x.x status, a 4xx reply, delayed, or the text says it will retry */
+static int temporary(const struct bounce_rec *rec, const struct ctx *c)
 {
     if (rec->status[0])
         return rec->status[0] == '4';
     if (rec->replycode)
         return rec->replycode >= 400 && rec->replycode < 500;
-    return strcmp(rec->action, "delayed") == 0;
+    return strcmp(rec->action, "delayed") == 0 || c->temp;
 }
 
-static void pseudo_status(struct bounce_rec *rec, int reason)
+static void pseudo_status(struct bounce_rec *rec, const struct ctx *c, int reason)
 {
     const char *tail = ".0.0";
 
     for (int i = 0; i < bounce_reason_npseudo; i++)
         if (bounce_reason_pseudo[i].reason == reason)
             tail = bounce_reason_pseudo[i].code;
-    snprintf(rec->status, sizeof(rec->status), "%c%s", temporary(rec) ? '4' : '5', tail);
+    snprintf(rec->status, sizeof(rec->status), "%c%s", temporary(rec, c) ? '4' : '5', tail);
 }
 
 void bounce_classify(struct bounce_rec *rec, const char *mta)
@@ -592,9 +594,19 @@ void bounce_classify(struct bounce_rec *rec, const char *mta)
     }
     snprintf(c.code, sizeof(c.code), "%d", rec->replycode);
     c.cmd = rec->command;
-    for (int i = 0; c.cmd[0] == '\0' && i < bounce_reason_ncmdhints; i++)
-        if (pat_match(&c, &ac.hint_pat[i]))
-            c.cmd = bounce_reason_cmdhints[i].command;
+    c.temp = 0;
+    for (int i = 0; i < bounce_reason_nhints; i++) {
+        const char *what = bounce_reason_hints[i].what;
+
+        if (strcmp(what, "temporary") == 0 ? c.temp : c.cmd[0] != '\0')
+            continue;
+        if (!pat_match(&c, &ac.hint_pat[i]))
+            continue;
+        if (strcmp(what, "temporary") == 0)
+            c.temp = 1;
+        else
+            c.cmd = what;
+    }
     c.status = rec->status;
     if (rec->status[0] == '\0' && code_in_text(c.text, found, sizeof(found)))
         c.status = found;
@@ -611,8 +623,8 @@ void bounce_classify(struct bounce_rec *rec, const char *mta)
         if (found[0])
             snprintf(rec->status, sizeof(rec->status), "%s", found);
         else
-            pseudo_status(rec, r);
+            pseudo_status(rec, &c, r);
     }
     rec->hard = r == BR_USERUNKNOWN || r == BR_HOSTUNKNOWN || r == BR_HASMOVED ||
-                (r == BR_NOTACCEPT && !temporary(rec));
+                (r == BR_NOTACCEPT && !temporary(rec, &c));
 }

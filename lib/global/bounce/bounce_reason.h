@@ -138,15 +138,17 @@ extern const uint8_t bounce_reason_probes2[];
 extern const int bounce_reason_nprobes2;
 
 /*
- * the SMTP command a text names, for records that name none: postfix's
- * "(in reply to RCPT TO command)", a transcript's ">>> DATA"; first row wins
+ * what a text says besides its reason: what = the SMTP command it names,
+ * for records that name none (postfix's "(in reply to RCPT TO command)",
+ * a transcript's ">>> DATA"; the first such row wins), or "temporary" (the
+ * sender will retry: the pseudo status then starts with 4)
  */
-struct br_cmdhint {
-    const char *command;
+struct br_hint {
+    const char *what;
     const char *pattern;
 };
-extern const struct br_cmdhint bounce_reason_cmdhints[];
-extern const int bounce_reason_ncmdhints;
+extern const struct br_hint bounce_reason_hints[];
+extern const int bounce_reason_nhints;
 
 /* a provider recognised by a host-name suffix ("." + domain or exact) */
 struct br_host {
@@ -158,7 +160,7 @@ extern const int bounce_reason_nhosts;
 
 /*
  * a provider's own rule; the first row of the provider whose given fields
- * all match wins: status (prefix, "" any), replycode (0 any), pattern
+ * all match wins: status (prefix, "" any, "-" none), replycode (0 any), pattern
  * ("" any)
  */
 struct br_rhost_rule {

@@ -149,8 +149,8 @@ const uint8_t bounce_reason_probes2[] = {
 };
 const int bounce_reason_nprobes2 = sizeof(bounce_reason_probes2) / sizeof(bounce_reason_probes2[0]);
 
-/* commands named in texts, for records without one (first match wins) */
-const struct br_cmdhint bounce_reason_cmdhints[] = {
+/* commands named in texts (first match wins), temporary failures */
+const struct br_hint bounce_reason_hints[] = {
     {"RCPT", "in reply to rcpt to command"},
     {"DATA", "in reply to end of data command"},
     {"DATA", "in reply to data command"},
@@ -168,6 +168,11 @@ const struct br_cmdhint bounce_reason_cmdhints[] = {
     {"DATA", "did not like our final data"},
     {"RCPT", "does not like recipient"},
     {"DATA", "(state 18)"},
+    {"temporary", "will be retried"},
+    {"temporary", "technical details of temporary failure"},
+    {"temporary", "will continue to try"},
+    {"temporary", "delivery attempts will continue"},
+    {"temporary", "this is only a temporary failure"},
+    {"temporary", "has not yet been delivered"},
 };
-const int bounce_reason_ncmdhints =
-    sizeof(bounce_reason_cmdhints) / sizeof(bounce_reason_cmdhints[0]);
+const int bounce_reason_nhints = sizeof(bounce_reason_hints) / sizeof(bounce_reason_hints[0]);

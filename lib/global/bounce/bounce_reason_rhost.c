@@ -7,8 +7,8 @@
  * bounce_parse() matched.
  *
  * bounce_reason_rhost_rules[]: the provider's documented texts and codes.
- * For a provider, the first row whose status prefix, reply code and
- * pattern all match decides; no row matching falls back to the generic
+ * For a provider, the first row whose status prefix ("" any, "-" the
+ * message had none), reply code and pattern all match decides; no row matching falls back to the generic
  * tables. A new provider is rows here, no code.
  */
 #include "global/bounce/bounce_reason.h"
@@ -123,10 +123,10 @@ const struct br_rhost_rule bounce_reason_rhost_rules[] = {
     R("google", VIRUSDETECTED, "", 0, "security issue"),
 
     /*
-     * Google Groups: a bounce for a group address means the group does not
-     * exist or the sender may not post to it, whatever the language
+     * Google Groups' own notice (no SMTP status) for a group address: the
+     * group does not exist or the sender may not post, whatever the language
      */
-    R("googlegroups", REJECTED, "", 0, ""),
+    R("googlegroups", REJECTED, "-", 0, ""),
 
     /* Gmail's own (older) DSN names the SMTP state: 18 is after DATA */
     R("gmail", FILTERED, "", 0, "(state 18)"),
