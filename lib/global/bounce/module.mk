@@ -4,3 +4,6 @@ LIBGLOBAL_SRC += lib/global/bounce/bounce_parse.c lib/global/bounce/bounce_msg.c
                  lib/global/bounce/bounce_scan.c lib/global/bounce/bounce_dsn.c \
                  lib/global/bounce/bounce_arf.c lib/global/bounce/bounce_json.c \
                  lib/global/bounce/bounce_text.c lib/global/bounce/bounce_formats.c
+
+UNIT_TESTS += bounce_parse_test
+bounce_parse_test_SRC := lib/global/bounce/bounce_parse_test.c
