@@ -98,7 +98,8 @@ static void field(struct bounce_report *r, struct group *g, const char *name, co
     } else if (strcasecmp(name, "Status") == 0) {
         set_status(rec, value);
     } else if (strcasecmp(name, "Remote-MTA") == 0) {
-        bounce_scan_copy(rec->rhost, sizeof(rec->rhost), untype(value), strlen(untype(value)));
+        const char *host = untype(value); /* the name, without "(address)" or "[address]" */
+        bounce_scan_copy(rec->rhost, sizeof(rec->rhost), host, strcspn(host, " [("));
     } else if (strcasecmp(name, "Diagnostic-Code") == 0 ||
                (strcasecmp(name, "X-Diagnostic-Code") == 0 && !g->has_diag)) {
         const char *text = untype(value);
