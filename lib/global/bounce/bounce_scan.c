@@ -319,10 +319,10 @@ static const struct {
     const char *phrase;
     const char *cmd;
 } commands[] = {
-    {"rcpt to", "RCPT"},      {"after rcpt", "RCPT"},   {"mail from", "MAIL"},
-    {"after mail", "MAIL"},   {"end of data", "DATA"},  {"after data", "DATA"},
-    {"data command", "DATA"}, {"to data", "DATA"},      {"ehlo", "EHLO"},
-    {"helo", "HELO"},         {"starttls", "STARTTLS"},
+    {"rcpt to", "RCPT"},    {"rcpt_to", "RCPT"},      {"after rcpt", "RCPT"},
+    {"mail from", "MAIL"},  {"after mail", "MAIL"},   {"end of data", "DATA"},
+    {"after data", "DATA"}, {"data command", "DATA"}, {"to data", "DATA"},
+    {"ehlo", "EHLO"},       {"helo", "HELO"},         {"starttls", "STARTTLS"},
 };
 
 /* rhost - "host NAME[ip] said" / "host NAME [ip]:" in the text */

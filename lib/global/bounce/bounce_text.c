@@ -150,7 +150,11 @@ static int section(const struct bounce_format *f, const char *text, const char *
     return 1;
 }
 
-/* bounce_text_match - the first row whose sender and begin marker match, NULL when none */
+/*
+ * bounce_text_match - the first row whose sender and begin marker match,
+ * NULL when none; rows that recognise nothing (phrases only) never name a
+ * format
+ */
 const struct bounce_format *bounce_text_match(const struct bounce_report *r, const char *text)
 {
     const char *b, *e;
@@ -159,6 +163,8 @@ const struct bounce_format *bounce_text_match(const struct bounce_report *r, con
     for (int i = 0; i < bounce_nformats; i++) {
         const struct bounce_format *f = &bounce_formats[i];
         int s = sender_match(f, r, &has);
+        if (!has && !f->begin[0] && !f->has[0])
+            continue;
         if ((has && !s && (f->need_sender || !f->begin[0])) || !section(f, text, &b, &e))
             continue;
         return f;
@@ -292,17 +298,26 @@ const struct bounce_format *bounce_text_read(struct bounce_report *r, const char
 
 /*
  * bounce_text_fill - diagnostics for records that have none, from f's
- * section: the text of the record with the same recipient, else (one
- * record, or no recipient) the only one's, else the whole section.
+ * section (f NULL: the first row whose section gives records): the text
+ * of the record with the same recipient, else (one record, or no
+ * recipient) the only one's, else the whole section.
  */
 void bounce_text_fill(struct bounce_report *r, const struct bounce_format *f, const char *text)
 {
     struct bounce_report t;
     const char *b, *e;
 
+    memset(&t, 0, sizeof(t));
+    for (int i = 0; f == NULL && i < bounce_nformats; i++) { /* the first row that gives records */
+        int has, s = sender_match(&bounce_formats[i], r, &has);
+        if ((has && !s) || !section(&bounce_formats[i], text, &b, &e) ||
+            read_section(&t, &bounce_formats[i], b, e) == 0)
+            continue;
+        f = &bounce_formats[i];
+        bounce_report_free(&t);
+    }
     if (f == NULL || !section(f, text, &b, &e))
         return;
-    memset(&t, 0, sizeof(t));
     read_section(&t, f, b, e);
     for (int i = 0; i < r->nrecs; i++) {
         struct bounce_rec *rec = &r->recs[i];

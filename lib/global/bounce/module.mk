@@ -8,3 +8,6 @@ LIBGLOBAL_SRC += lib/global/bounce/bounce_reason.c lib/global/bounce/bounce_reas
                  lib/global/bounce/bounce_reason_phrases.c lib/global/bounce/bounce_reason_rhost.c
 UNIT_TESTS += bounce_reason_test
 bounce_reason_test_SRC := lib/global/bounce/bounce_reason_test.c
+
+UNIT_TESTS += bounce_parse_test
+bounce_parse_test_SRC := lib/global/bounce/bounce_parse_test.c
