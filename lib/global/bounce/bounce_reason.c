@@ -9,8 +9,8 @@
  *      delivered;
  *   2. the provider's own rules, when the remote host or the recipient's
  *      domain names a known provider (bounce_reason_rhost.c);
- *   3. first pass, unless the diagnostic is not an SMTP reply (x-unix;
- *      x-postfix;): bounce_reason_probes1[] in order (status code, reply
+ *   3. first pass, unless the diagnostic is the local mailer's (x-unix;):
+ *      bounce_reason_probes1[] in order (status code, reply
  *      code, SMTP command and phrases together);
  *   4. the status code's reason, unless it is vague, else the second
  *      pass: bounce_reason_probes2[] (phrases alone), then the status
@@ -492,7 +492,7 @@ static int is_autoreply(const char *mta)
 /* decide - the reason id for rec; c is scanned */
 static int decide(const struct bounce_rec *rec, const char *mta, struct ctx *c)
 {
-    int r, smtp = rec->diagtype[0] == '\0' || strcasecmp(rec->diagtype, "smtp") == 0;
+    int r, smtp = strncasecmp(rec->diagtype, "x-unix", 6) != 0; /* not the local mailer */
 
     if (rec->feedbacktype[0] || in_list("arf jmrp feedback", mta))
         return BR_FEEDBACK;
