@@ -60,6 +60,9 @@ static struct {
     /* patterns of the phrase rows and of the rhost rules */
     int *piece_of;
     struct cpat *phrase_pat, *rule_pat, *hint_pat;
+    /* the phrase rows of both tables */
+    const struct br_phrase **phr;
+    int nphr;
     /* phrase rows by their first piece: by_first[first_at[p] .. first_at[p + 1]) */
     int *first_at, *by_first;
 } ac;
@@ -223,33 +226,39 @@ static void init_tables(void)
 {
     int npo = 0, cap = 0, maxpieces = 0;
 
-    for (int i = 0; i < bounce_reason_nphrases; i++)
-        maxpieces += (int)strlen(bounce_reason_phrases[i].pattern) + 1;
+    ac.nphr = bounce_reason_nphrases + bounce_reason_nphrases_policy;
+    ac.phr = xcalloc((size_t)ac.nphr, sizeof(*ac.phr));
+    for (int i = 0; i < ac.nphr; i++)
+        ac.phr[i] = i < bounce_reason_nphrases
+                        ? &bounce_reason_phrases[i]
+                        : &bounce_reason_phrases_policy[i - bounce_reason_nphrases];
+    for (int i = 0; i < ac.nphr; i++)
+        maxpieces += (int)strlen(ac.phr[i]->pattern) + 1;
     for (int i = 0; i < bounce_reason_nrhost_rules; i++)
         maxpieces += (int)strlen(bounce_reason_rhost_rules[i].pattern) + 1;
     for (int i = 0; i < bounce_reason_nhints; i++)
         maxpieces += (int)strlen(bounce_reason_hints[i].pattern) + 1;
     ac.piece_of = xcalloc((size_t)maxpieces, sizeof(int));
-    ac.phrase_pat = xcalloc((size_t)bounce_reason_nphrases, sizeof(struct cpat));
+    ac.phrase_pat = xcalloc((size_t)ac.nphr, sizeof(struct cpat));
     ac.rule_pat = xcalloc((size_t)bounce_reason_nrhost_rules, sizeof(struct cpat));
     ac.hint_pat = xcalloc((size_t)bounce_reason_nhints, sizeof(struct cpat));
-    for (int i = 0; i < bounce_reason_nphrases; i++)
-        ac.phrase_pat[i] = compile(bounce_reason_phrases[i].pattern, &npo, &cap);
+    for (int i = 0; i < ac.nphr; i++)
+        ac.phrase_pat[i] = compile(ac.phr[i]->pattern, &npo, &cap);
     for (int i = 0; i < bounce_reason_nrhost_rules; i++)
         ac.rule_pat[i] = compile(bounce_reason_rhost_rules[i].pattern, &npo, &cap);
     for (int i = 0; i < bounce_reason_nhints; i++)
         ac.hint_pat[i] = compile(bounce_reason_hints[i].pattern, &npo, &cap);
     build_automaton();
     ac.first_at = xcalloc((size_t)ac.npieces + 1, sizeof(int));
-    ac.by_first = xcalloc((size_t)bounce_reason_nphrases, sizeof(int));
-    for (int i = 0; i < bounce_reason_nphrases; i++)
+    ac.by_first = xcalloc((size_t)ac.nphr, sizeof(int));
+    for (int i = 0; i < ac.nphr; i++)
         if (ac.phrase_pat[i].n)
             ac.first_at[ac.piece_of[ac.phrase_pat[i].first] + 1]++;
     for (int p = 0; p < ac.npieces; p++)
         ac.first_at[p + 1] += ac.first_at[p];
     int *fill = xcalloc((size_t)ac.npieces, sizeof(int));
 
-    for (int i = 0; i < bounce_reason_nphrases; i++) {
+    for (int i = 0; i < ac.nphr; i++) {
         if (ac.phrase_pat[i].n == 0)
             continue;
         int p = ac.piece_of[ac.phrase_pat[i].first];
@@ -584,7 +593,7 @@ void bounce_classify(struct bounce_rec *rec, const char *mta)
     scan(&c, rec->diagnostic);
     for (int h = 0; h < c.nhits; h++) {
         for (int k = ac.first_at[c.hits[h]]; k < ac.first_at[c.hits[h] + 1]; k++) {
-            const struct br_phrase *p = &bounce_reason_phrases[ac.by_first[k]];
+            const struct br_phrase *p = ac.phr[ac.by_first[k]];
 
             if (pat_match(&c, &ac.phrase_pat[ac.by_first[k]]))
                 *(p->flags & BR_PH_NOT ? &c.veto : &c.match) |= BR_BIT(p->reason);

@@ -5,7 +5,8 @@
  *
  * Every decision of bounce_classify() comes from one of these tables:
  *
- *   bounce_reason_phrases[]  (bounce_reason_phrases.c) what error texts
+ *   bounce_reason_phrases[], bounce_reason_phrases_policy[]
+ *                            (bounce_reason_phrases*.c) what error texts
  *                            mean: one row per phrase and reason;
  *   bounce_reason_statuses[] (bounce_reason_codes.c) RFC 3463 status code
  *                            to reason; bounce_reason_pseudo[] the codes
@@ -79,8 +80,10 @@ struct br_phrase {
     uint8_t flags;
     const char *pattern;
 };
-extern const struct br_phrase bounce_reason_phrases[];
+extern const struct br_phrase bounce_reason_phrases[]; /* the recipient's side */
 extern const int bounce_reason_nphrases;
+extern const struct br_phrase bounce_reason_phrases_policy[]; /* sender's, systems' */
+extern const int bounce_reason_nphrases_policy;
 
 /* RFC 3463 status (exact, "5.1.1") to reason */
 struct br_status {

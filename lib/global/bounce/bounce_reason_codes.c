@@ -145,7 +145,7 @@ const uint8_t bounce_reason_probes2[] = {
     BR_MAILBOXFULL,    BR_AUTHFAILURE,     BR_BADREPUTATION, BR_RATELIMITED, BR_SPAMDETECTED,
     BR_VIRUSDETECTED,  BR_POLICYVIOLATION, BR_NORELAYING,    BR_SYSTEMERROR, BR_NETWORKERROR,
     BR_SUSPEND,        BR_CONTENTERROR,    BR_SYSTEMFULL,    BR_NOTACCEPT,   BR_EXPIRED,
-    BR_FAILEDSTARTTLS, BR_SECURITYERROR,   BR_SUPPRESSED,    BR_MAILERERROR,
+    BR_FAILEDSTARTTLS, BR_SECURITYERROR,   BR_SUPPRESSED,    BR_MAILERERROR, BR_SYNTAXERROR,
 };
 const int bounce_reason_nprobes2 = sizeof(bounce_reason_probes2) / sizeof(bounce_reason_probes2[0]);
 
@@ -168,6 +168,14 @@ const struct br_hint bounce_reason_hints[] = {
     {"DATA", "did not like our final data"},
     {"RCPT", "does not like recipient"},
     {"DATA", "(state 18)"},
+    {"CONN", " but greeting failed"},
+    {"EHLO", " but my name was rejected"},
+    {"MAIL", " but sender was rejected"},
+    {"DATA", " failed on data command"},
+    {"DATA", " failed after i sent the message"},
+    {"RCPT", "most progress was rcpt to"},
+    {"DATA", "most progress was data"},
+    {"MAIL", "most progress was mail from"},
     {"temporary", "will be retried"},
     {"temporary", "technical details of temporary failure"},
     {"temporary", "will continue to try"},
