@@ -80,6 +80,11 @@ struct br_phrase {
     uint8_t flags;
     const char *pattern;
 };
+/* a phrase row: BR_ROW(USERUNKNOWN, 0, "user unknown") */
+#define BR_ROW(r, f, s)                                                                            \
+    {                                                                                              \
+        BR_##r, f, s                                                                               \
+    }
 extern const struct br_phrase bounce_reason_phrases[]; /* the recipient's side */
 extern const int bounce_reason_nphrases;
 extern const struct br_phrase bounce_reason_phrases_policy[]; /* sender's, systems' */

@@ -6,19 +6,9 @@
  */
 #include "global/bounce/bounce_reason.h"
 
-#define P(r, s)                                                                                    \
-    {                                                                                              \
-        BR_##r, 0, s                                                                               \
-    }
-#define NOT(r, s)                                                                                  \
-    {                                                                                              \
-        BR_##r, BR_PH_NOT, s                                                                       \
-    }
-#define SURE(r, s)                                                                                 \
-    {                                                                                              \
-        BR_##r, BR_PH_SURE, s                                                                      \
-    }
-
+#define P(r, s) BR_ROW(r, 0, s)
+#define NOT(r, s) BR_ROW(r, BR_PH_NOT, s)
+#define SURE(r, s) BR_ROW(r, BR_PH_SURE, s)
 
 const struct br_phrase bounce_reason_phrases_policy[] = {
     /* relaying refused */
