@@ -262,6 +262,7 @@ const struct br_phrase bounce_reason_phrases[] = {
     P(HOSTUNKNOWN, "all host address lookups failed permanently"),
     P(HOSTUNKNOWN, "all relevant mx records point to non-existent hosts"),
     P(HOSTUNKNOWN, "553 * does not exist"),
+    P(HOSTUNKNOWN, "dns lookup failure: host "),
 
     /* the destination takes no mail at all */
     P(NOTACCEPT, "does not accept mail"),

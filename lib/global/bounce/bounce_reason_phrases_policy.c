@@ -414,6 +414,7 @@ const struct br_phrase bounce_reason_phrases_policy[] = {
     P(EXPIRED, "queue.expired"),
     P(EXPIRED, "message timed out"),
     P(EXPIRED, "giving up"),
+    P(EXPIRED, "could not deliver for the last"),
     P(EXPIRED, "not going to try again"),
     P(EXPIRED, "retry timeout exceeded"),
     P(EXPIRED, "no action is required on your part"),
@@ -469,6 +470,9 @@ const struct br_phrase bounce_reason_phrases_policy[] = {
     P(SUPPRESSED, "on the account-level suppression list"),
     P(SUPPRESSED, "address is on the suppression list"),
     P(SUPPRESSED, "on suppression list"),
+    P(SUPPRESSED, "has suppressed sending to this address"),
+    P(SUPPRESSED, "is on the suppression list"),
+    P(SUPPRESSED, "onaccountsuppressionlist"),
 
     /* a malformed address or command */
     P(SYNTAXERROR, "angle-brackets nested too deep"),

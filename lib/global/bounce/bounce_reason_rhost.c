@@ -120,7 +120,6 @@ const struct br_rhost_rule bounce_reason_rhost_rules[] = {
     R("google", SUSPEND, "", 0, "account that you tried to reach is inactive"),
     R("google", USERUNKNOWN, "", 0, "account that you tried to reach does not exist"),
     R("google", VIRUSDETECTED, "", 0, "detected that this message contained a virus"),
-    R("google", VIRUSDETECTED, "", 0, "security issue"),
 
     /*
      * Google Groups' own notice (no SMTP status) for a group address: the
