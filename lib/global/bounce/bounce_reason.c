@@ -25,6 +25,8 @@
  */
 #include "global/bounce/bounce.h"
 #include "global/bounce/bounce_reason.h"
+#include "util/msg.h"
+#include "util/mymalloc.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -34,7 +36,7 @@
 #include <strings.h>
 
 #define MAXTEXT 1024   /* as struct bounce_rec's diagnostic */
-#define AC_OUT 0x8000u /* delta flag: the state ends a piece */
+#define AC_OUT 0x8000u /* delta flag: the state ends a piece; states stay below it */
 
 /* a compiled pattern: pieces (ids into the automaton) in order */
 struct cpat {
@@ -86,15 +88,6 @@ struct ctx {
     int sname;
 };
 
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz);
-
-    if (p == NULL)
-        abort();
-    return p;
-}
-
 /* piece_add - id of the piece s[0..n), added when new */
 static int piece_add(const char *s, size_t n, int *cap)
 {
@@ -103,13 +96,9 @@ static int piece_add(const char *s, size_t n, int *cap)
             return i;
     if (ac.npieces == *cap) {
         *cap = *cap ? *cap * 2 : 512;
-        ac.pieces = realloc(ac.pieces, (size_t)*cap * sizeof(*ac.pieces));
-        if (ac.pieces == NULL)
-            abort();
+        ac.pieces = xrealloc(ac.pieces, (size_t)*cap * sizeof(*ac.pieces));
     }
-    ac.pieces[ac.npieces] = strndup(s, n);
-    if (ac.pieces[ac.npieces] == NULL)
-        abort();
+    ac.pieces[ac.npieces] = xstrndup(s, n);
     return ac.npieces++;
 }
 
@@ -140,8 +129,9 @@ static void compact(const int32_t *delta, const int32_t *term, const int32_t *di
 {
     int32_t *id = xcalloc((size_t)n, sizeof(int32_t));
 
-    if (n > (int)AC_OUT || ac.npieces > INT16_MAX)
-        abort(); /* the tables outgrew 16-bit states: a build error, not input */
+    if (n > (int)AC_OUT || ac.npieces > BR_MAXPIECES)
+        msg_panic("bounce_reason: %d states, %d pieces: the tables outgrew the automaton", n,
+                  ac.npieces);
     for (int i = 0; i < n - 1; i++)
         id[queue[i]] = i + 1;
     ac.delta = xcalloc((size_t)n * (size_t)nc, sizeof(uint16_t));
@@ -158,7 +148,7 @@ static void compact(const int32_t *delta, const int32_t *term, const int32_t *di
         ac.dict[id[s]] = (uint16_t)id[dict[s]];
     }
     ac.nstates = n;
-    free(id);
+    xfree(id);
 }
 
 /* build_automaton - trie of the pieces, then failure links breadth first */
@@ -215,11 +205,11 @@ static void build_automaton(void)
         }
     }
     compact(delta, term, dict, queue, n, nc);
-    free(delta);
-    free(term);
-    free(dict);
-    free(fail);
-    free(queue);
+    xfree(delta);
+    xfree(term);
+    xfree(dict);
+    xfree(fail);
+    xfree(queue);
 }
 
 static void init_tables(void)
@@ -265,7 +255,7 @@ static void init_tables(void)
 
         ac.by_first[ac.first_at[p] + fill[p]++] = i;
     }
-    free(fill);
+    xfree(fill);
 }
 
 void bounce_classify_init(void)
@@ -576,14 +566,12 @@ static void pseudo_status(struct bounce_rec *rec, const struct ctx *c, int reaso
 
 void bounce_classify(struct bounce_rec *rec, const char *mta)
 {
-    uint8_t seen[(4096 + 7) / 8];
+    uint8_t seen[(BR_MAXPIECES + 7) / 8];
     struct ctx c;
     char found[16] = "";
     int r;
 
     bounce_classify_init();
-    if ((size_t)(ac.npieces + 7) / 8 > sizeof(seen))
-        abort(); /* the tables outgrew the bit set: a build error, not input */
     memset(seen, 0, sizeof(seen));
     c.seen = seen;
     c.match = c.veto = c.sure = 0;

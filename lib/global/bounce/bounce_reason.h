@@ -70,6 +70,13 @@ enum br_reason {
 
 #define BR_BIT(r) (1ULL << (r))
 
+/*
+ * Limits of the compiled tables (bounce_classify_init panics past them, so
+ * the unit test catches an overgrown table): distinct pattern pieces, and
+ * automaton states (about the pieces' total length) below 32768.
+ */
+#define BR_MAXPIECES 4096
+
 extern const char *const bounce_reason_names[BR_NREASONS];
 
 /* one phrase: the text means reason (or, with BR_PH_NOT, that it does not) */

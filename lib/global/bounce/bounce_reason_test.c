@@ -187,10 +187,37 @@ TT_TEST(derived_status)
     EXPECT("expired", 0, "4.9.340", .diag = "Message will be retried for 2 more day(s)",
            .action = "delayed");
     EXPECT("expired", 0, "5.9.340", .diag = "kijitora@example.jp: Envelope expired");
+    EXPECT("expired", 0, "4.9.340",
+           .diag = "Technical details of temporary failure: The recipient server did not accept "
+                   "our requests to connect.");
     EXPECT("ratelimited", 0, "5.0.0", .diag = "550 Ip frequency limited", .replycode = 550);
     /* version numbers and addresses are not status codes */
     EXPECT("mailboxfull", 0, "5.9.220",
            .diag = "TLS 1.2.3 handshake with 192.0.2.1 failed, 5.4.1234 mailbox full");
+}
+
+/* the SMTP command: the parser's, else the one the text names, else none */
+TT_TEST(commands)
+{
+    EXPECT("userunknown", 1, "5.2.1",
+           .diag = "550 5.2.1 <a@example.jp>... User Unknown (in reply to RCPT TO command)",
+           .status = "5.2.1", .replycode = 550);
+    EXPECT("filtered", 0, "5.2.1", .diag = "550 5.2.1 <a@example.jp>... User Unknown",
+           .status = "5.2.1", .replycode = 550);
+    EXPECT("userunknown", 1, "5.3.0",
+           .diag = "SMTP:RCPT host 192.0.2.8: 553 5.3.0 <a@example.com>... No such user here",
+           .status = "5.3.0", .replycode = 553);
+    /* a directory lookup needs no command */
+    EXPECT("userunknown", 1, "5.9.213",
+           .diag = "User some.name (a@example.jp) not listed in Domino Directory");
+    EXPECT("userunknown", 1, "5.1.10",
+           .diag = "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP "
+                   "address lookup",
+           .status = "5.1.10", .replycode = 550);
+    /* no recipient is unknown at MAIL FROM: the sender is refused */
+    EXPECT("rejected", 0, "5.1.0", .diag = "553 5.1.0 neko.example.com does not exist E2110",
+           .status = "5.1.0", .replycode = 553, .command = "MAIL");
+    EXPECT("blocked", 0, "5.9.134", .diag = "Connected to 192.0.2.1 but my name was rejected.");
 }
 
 /* the provider's own codes come before the generic tables */
@@ -210,6 +237,15 @@ TT_TEST(providers)
     EXPECT("suspend", 0, "5.5.0",
            .diag = "550 5.5.0 Le compte du destinataire est bloque. LPN007_426", .status = "5.5.0",
            .replycode = 550, .recipient = "a@laposte.net");
+    /* Google Groups' own notice, in any language; an SMTP reply still counts */
+    EXPECT("rejected", 0, "5.9.110", .diag = "Hallo, die Gruppe existiert nicht.",
+           .recipient = "group@googlegroups.com");
+    EXPECT("userunknown", 1, "5.1.1",
+           .diag = "550-5.1.1 The email account that you tried to reach does not exist.",
+           .status = "5.1.1", .replycode = 550, .recipient = "group@googlegroups.com");
+    /* the remote host as DSNs write it: a name with an address after it */
+    EXPECT("filtered", 0, "5.0.0", .diag = "550 : User unknown", .status = "5.0.0",
+           .replycode = 550, .rhost = "lsean.ezweb.ne.jp. (27.85.176.228)");
     /* a host that only ends in a provider's name is not that provider */
     EXPECT("rejected", 0, "5.1.0", .diag = "550 5.1.0 <b@example.com> sender rejected AUP#In-1310",
            .status = "5.1.0", .replycode = 550, .command = "MAIL", .rhost = "notcharter.net");
@@ -309,5 +345,5 @@ TT_TEST(speed)
 }
 
 TT_MAIN(TT_CASE(texts), TT_CASE(status_only), TT_CASE(hard_soft), TT_CASE(not_bounces),
-        TT_CASE(derived_status), TT_CASE(providers), TT_CASE(garbage), TT_CASE(threads),
-        TT_CASE(speed))
+        TT_CASE(derived_status), TT_CASE(commands), TT_CASE(providers), TT_CASE(garbage),
+        TT_CASE(threads), TT_CASE(speed))
