@@ -9,8 +9,8 @@
  *      delivered;
  *   2. the provider's own rules, when the remote host or the recipient's
  *      domain names a known provider (bounce_reason_rhost.c);
- *   3. first pass, unless the diagnostic is not an SMTP reply (x-unix;
- *      x-postfix;): bounce_reason_probes1[] in order (status code, reply
+ *   3. first pass, unless the diagnostic is the local mailer's (x-unix;):
+ *      bounce_reason_probes1[] in order (status code, reply
  *      code, SMTP command and phrases together);
  *   4. the status code's reason, unless it is vague, else the second
  *      pass: bounce_reason_probes2[] (phrases alone), then the status
@@ -59,7 +59,10 @@ static struct {
     int npieces;
     /* patterns of the phrase rows and of the rhost rules */
     int *piece_of;
-    struct cpat *phrase_pat, *rule_pat;
+    struct cpat *phrase_pat, *rule_pat, *hint_pat;
+    /* the phrase rows of both tables */
+    const struct br_phrase **phr;
+    int nphr;
     /* phrase rows by their first piece: by_first[first_at[p] .. first_at[p + 1]) */
     int *first_at, *by_first;
 } ac;
@@ -76,6 +79,9 @@ struct ctx {
     char code[12]; /* the reply code as text */
     uint64_t match;
     uint64_t veto;
+    uint64_t sure;   /* reasons with a BR_PH_SURE phrase matched */
+    const char *cmd; /* rec->command, else the one the text names */
+    int temp;        /* the text says the sender will retry */
     const char *status;
     int sname;
 };
@@ -220,28 +226,39 @@ static void init_tables(void)
 {
     int npo = 0, cap = 0, maxpieces = 0;
 
-    for (int i = 0; i < bounce_reason_nphrases; i++)
-        maxpieces += (int)strlen(bounce_reason_phrases[i].pattern) + 1;
+    ac.nphr = bounce_reason_nphrases + bounce_reason_nphrases_policy;
+    ac.phr = xcalloc((size_t)ac.nphr, sizeof(*ac.phr));
+    for (int i = 0; i < ac.nphr; i++)
+        ac.phr[i] = i < bounce_reason_nphrases
+                        ? &bounce_reason_phrases[i]
+                        : &bounce_reason_phrases_policy[i - bounce_reason_nphrases];
+    for (int i = 0; i < ac.nphr; i++)
+        maxpieces += (int)strlen(ac.phr[i]->pattern) + 1;
     for (int i = 0; i < bounce_reason_nrhost_rules; i++)
         maxpieces += (int)strlen(bounce_reason_rhost_rules[i].pattern) + 1;
+    for (int i = 0; i < bounce_reason_nhints; i++)
+        maxpieces += (int)strlen(bounce_reason_hints[i].pattern) + 1;
     ac.piece_of = xcalloc((size_t)maxpieces, sizeof(int));
-    ac.phrase_pat = xcalloc((size_t)bounce_reason_nphrases, sizeof(struct cpat));
+    ac.phrase_pat = xcalloc((size_t)ac.nphr, sizeof(struct cpat));
     ac.rule_pat = xcalloc((size_t)bounce_reason_nrhost_rules, sizeof(struct cpat));
-    for (int i = 0; i < bounce_reason_nphrases; i++)
-        ac.phrase_pat[i] = compile(bounce_reason_phrases[i].pattern, &npo, &cap);
+    ac.hint_pat = xcalloc((size_t)bounce_reason_nhints, sizeof(struct cpat));
+    for (int i = 0; i < ac.nphr; i++)
+        ac.phrase_pat[i] = compile(ac.phr[i]->pattern, &npo, &cap);
     for (int i = 0; i < bounce_reason_nrhost_rules; i++)
         ac.rule_pat[i] = compile(bounce_reason_rhost_rules[i].pattern, &npo, &cap);
+    for (int i = 0; i < bounce_reason_nhints; i++)
+        ac.hint_pat[i] = compile(bounce_reason_hints[i].pattern, &npo, &cap);
     build_automaton();
     ac.first_at = xcalloc((size_t)ac.npieces + 1, sizeof(int));
-    ac.by_first = xcalloc((size_t)bounce_reason_nphrases, sizeof(int));
-    for (int i = 0; i < bounce_reason_nphrases; i++)
+    ac.by_first = xcalloc((size_t)ac.nphr, sizeof(int));
+    for (int i = 0; i < ac.nphr; i++)
         if (ac.phrase_pat[i].n)
             ac.first_at[ac.piece_of[ac.phrase_pat[i].first] + 1]++;
     for (int p = 0; p < ac.npieces; p++)
         ac.first_at[p + 1] += ac.first_at[p];
     int *fill = xcalloc((size_t)ac.npieces, sizeof(int));
 
-    for (int i = 0; i < bounce_reason_nphrases; i++) {
+    for (int i = 0; i < ac.nphr; i++) {
         if (ac.phrase_pat[i].n == 0)
             continue;
         int p = ac.piece_of[ac.phrase_pat[i].first];
@@ -354,9 +371,11 @@ static int vague(int r)
 /* probe_hit - does the record give evidence for p's reason? */
 static int probe_hit(const struct br_probe *p, const struct bounce_rec *rec, const struct ctx *c)
 {
-    const char *cmd = rec->command;
+    const char *cmd = c->cmd;
 
     if ((p->flags & BR_P_NEED_STATUS) && c->status[0] == '\0')
+        return 0;
+    if (in_list(p->notafter, cmd))
         return 0;
     if ((p->flags & BR_P_UNLESS_ALL) && text_any(c, p->unless))
         return 0;
@@ -370,7 +389,7 @@ static int probe_hit(const struct br_probe *p, const struct bounce_rec *rec, con
     if (p->command && strcmp(p->command, cmd) == 0)
         return 1;
     if ((p->flags & BR_P_TEXT_RCPT) && strcmp(cmd, "RCPT") != 0)
-        return 0;
+        return (c->sure & p->text) != 0;
     if ((p->flags & BR_P_TEXT_AFTER_RCPT) && before_data(cmd))
         return 0;
     if ((p->flags & BR_P_TEXT_AFTER_GREETING) && in_list("CONN HELO EHLO", cmd))
@@ -399,6 +418,13 @@ static const char *provider_of(const struct bounce_rec *rec, const char *mta)
 {
     const char *at = strrchr(rec->recipient, '@');
     const char *domain = at ? at + 1 : "";
+    char host[256];
+    size_t n = strcspn(rec->rhost, " \t([;:");
+
+    /* "mx.example.jp. (192.0.2.1)", "mx.example.jp [192.0.2.1]": the name */
+    snprintf(host, sizeof(host), "%.*s", (int)n, rec->rhost);
+    while (n > 0 && host[n - 1] == '.')
+        host[--n] = '\0';
 
     for (int i = 0; i < bounce_reason_nhosts; i++) {
         const char *sfx = bounce_reason_hosts[i].suffix;
@@ -409,7 +435,7 @@ static const char *provider_of(const struct bounce_rec *rec, const char *mta)
         } else if (sfx[0] == '@') {
             if (strcasecmp(sfx + 1, domain) == 0)
                 return bounce_reason_hosts[i].provider;
-        } else if (host_is(rec->rhost, sfx)) {
+        } else if (host_is(host, sfx)) {
             return bounce_reason_hosts[i].provider;
         }
     }
@@ -428,7 +454,8 @@ static int by_provider(const struct bounce_rec *rec, const char *mta, const stru
 
         if (strcmp(r->provider, prov) != 0)
             continue;
-        if (r->status[0] && strncmp(c->status, r->status, strlen(r->status)) != 0)
+        if (strcmp(r->status, "-") == 0 ? c->status[0] != '\0'
+                                        : strncmp(c->status, r->status, strlen(r->status)) != 0)
             continue;
         if (r->replycode && r->replycode != rec->replycode)
             continue;
@@ -461,7 +488,7 @@ static int second_pass(const struct bounce_rec *rec, const struct ctx *c, int sm
         return BR_SYNTAXERROR;
     if (strcmp(rec->action, "delayed") == 0)
         return BR_EXPIRED;
-    if (in_list("HELO EHLO", rec->command))
+    if (in_list("HELO EHLO", c->cmd))
         return BR_BLOCKED;
     return BR_NONE;
 }
@@ -474,7 +501,7 @@ static int is_autoreply(const char *mta)
 /* decide - the reason id for rec; c is scanned */
 static int decide(const struct bounce_rec *rec, const char *mta, struct ctx *c)
 {
-    int r, smtp = rec->diagtype[0] == '\0' || strcasecmp(rec->diagtype, "smtp") == 0;
+    int r, smtp = strncasecmp(rec->diagtype, "x-unix", 6) != 0; /* not the local mailer */
 
     if (rec->feedbacktype[0] || in_list("arf jmrp feedback", mta))
         return BR_FEEDBACK;
@@ -493,7 +520,10 @@ static int decide(const struct bounce_rec *rec, const char *mta, struct ctx *c)
         return BR_EXPIRED;
     if (text_any(c, BR_BIT(BR_VACATION)))
         return BR_VACATION;
-    return c->len ? BR_ONHOLD : BR_UNDEFINED;
+    for (const char *p = c->text; *p; p++)
+        if ((unsigned char)*p >= 0x80 || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))
+            return BR_ONHOLD; /* a text nobody understood */
+    return BR_UNDEFINED;      /* no text, or only punctuation */
 }
 
 /* code_in_text - the first RFC 3463 code "d.d{1,3}.d{1,3}" of class 2/4/5 in text */
@@ -524,24 +554,24 @@ static int code_in_text(const char *text, char *out, size_t outsz)
     return 0;
 }
 
-/* temporary - the failure is temporary: a 4.x.x status, a 4xx reply, delayed */
-static int temporary(const struct bounce_rec *rec)
+/* temporary - a 4.x.x status, a 4xx reply, delayed, or the text says it will retry */
+static int temporary(const struct bounce_rec *rec, const struct ctx *c)
 {
     if (rec->status[0])
         return rec->status[0] == '4';
     if (rec->replycode)
         return rec->replycode >= 400 && rec->replycode < 500;
-    return strcmp(rec->action, "delayed") == 0;
+    return strcmp(rec->action, "delayed") == 0 || c->temp;
 }
 
-static void pseudo_status(struct bounce_rec *rec, int reason)
+static void pseudo_status(struct bounce_rec *rec, const struct ctx *c, int reason)
 {
     const char *tail = ".0.0";
 
     for (int i = 0; i < bounce_reason_npseudo; i++)
         if (bounce_reason_pseudo[i].reason == reason)
             tail = bounce_reason_pseudo[i].code;
-    snprintf(rec->status, sizeof(rec->status), "%c%s", temporary(rec) ? '4' : '5', tail);
+    snprintf(rec->status, sizeof(rec->status), "%c%s", temporary(rec, c) ? '4' : '5', tail);
 }
 
 void bounce_classify(struct bounce_rec *rec, const char *mta)
@@ -556,20 +586,36 @@ void bounce_classify(struct bounce_rec *rec, const char *mta)
         abort(); /* the tables outgrew the bit set: a build error, not input */
     memset(seen, 0, sizeof(seen));
     c.seen = seen;
-    c.match = c.veto = 0;
+    c.match = c.veto = c.sure = 0;
     c.nhits = 0;
     if (mta == NULL)
         mta = "";
     scan(&c, rec->diagnostic);
     for (int h = 0; h < c.nhits; h++) {
         for (int k = ac.first_at[c.hits[h]]; k < ac.first_at[c.hits[h] + 1]; k++) {
-            const struct br_phrase *p = &bounce_reason_phrases[ac.by_first[k]];
+            const struct br_phrase *p = ac.phr[ac.by_first[k]];
 
             if (pat_match(&c, &ac.phrase_pat[ac.by_first[k]]))
                 *(p->flags & BR_PH_NOT ? &c.veto : &c.match) |= BR_BIT(p->reason);
+            if (p->flags & BR_PH_SURE && pat_match(&c, &ac.phrase_pat[ac.by_first[k]]))
+                c.sure |= BR_BIT(p->reason);
         }
     }
     snprintf(c.code, sizeof(c.code), "%d", rec->replycode);
+    c.cmd = rec->command;
+    c.temp = 0;
+    for (int i = 0; i < bounce_reason_nhints; i++) {
+        const char *what = bounce_reason_hints[i].what;
+
+        if (strcmp(what, "temporary") == 0 ? c.temp : c.cmd[0] != '\0')
+            continue;
+        if (!pat_match(&c, &ac.hint_pat[i]))
+            continue;
+        if (strcmp(what, "temporary") == 0)
+            c.temp = 1;
+        else
+            c.cmd = what;
+    }
     c.status = rec->status;
     if (rec->status[0] == '\0' && code_in_text(c.text, found, sizeof(found)))
         c.status = found;
@@ -586,8 +632,8 @@ void bounce_classify(struct bounce_rec *rec, const char *mta)
         if (found[0])
             snprintf(rec->status, sizeof(rec->status), "%s", found);
         else
-            pseudo_status(rec, r);
+            pseudo_status(rec, &c, r);
     }
     rec->hard = r == BR_USERUNKNOWN || r == BR_HOSTUNKNOWN || r == BR_HASMOVED ||
-                (r == BR_NOTACCEPT && !temporary(rec));
+                (r == BR_NOTACCEPT && !temporary(rec, &c));
 }

@@ -5,7 +5,8 @@
  *
  * Every decision of bounce_classify() comes from one of these tables:
  *
- *   bounce_reason_phrases[]  (bounce_reason_phrases.c) what error texts
+ *   bounce_reason_phrases[], bounce_reason_phrases_policy[]
+ *                            (bounce_reason_phrases*.c) what error texts
  *                            mean: one row per phrase and reason;
  *   bounce_reason_statuses[] (bounce_reason_codes.c) RFC 3463 status code
  *                            to reason; bounce_reason_pseudo[] the codes
@@ -72,14 +73,17 @@ enum br_reason {
 extern const char *const bounce_reason_names[BR_NREASONS];
 
 /* one phrase: the text means reason (or, with BR_PH_NOT, that it does not) */
-#define BR_PH_NOT 1u /* a match vetoes every other phrase of the same reason */
+#define BR_PH_NOT 1u  /* a match vetoes every other phrase of the same reason */
+#define BR_PH_SURE 2u /* evidence whatever the SMTP command (a directory lookup, not a reply) */
 struct br_phrase {
     uint8_t reason;
     uint8_t flags;
     const char *pattern;
 };
-extern const struct br_phrase bounce_reason_phrases[];
+extern const struct br_phrase bounce_reason_phrases[]; /* the recipient's side */
 extern const int bounce_reason_nphrases;
+extern const struct br_phrase bounce_reason_phrases_policy[]; /* sender's, systems' */
+extern const int bounce_reason_nphrases_policy;
 
 /* RFC 3463 status (exact, "5.1.1") to reason */
 struct br_status {
@@ -128,12 +132,26 @@ struct br_probe {
     uint64_t unless;
     const char *codes;
     const char *command;
+    const char *notafter; /* never this reason after these commands ("MAIL") */
 };
 extern const struct br_probe bounce_reason_probes1[];
 extern const int bounce_reason_nprobes1;
 /* second pass: text only, for the reasons a status cannot settle */
 extern const uint8_t bounce_reason_probes2[];
 extern const int bounce_reason_nprobes2;
+
+/*
+ * what a text says besides its reason: what = the SMTP command it names,
+ * for records that name none (postfix's "(in reply to RCPT TO command)",
+ * a transcript's ">>> DATA"; the first such row wins), or "temporary" (the
+ * sender will retry: the pseudo status then starts with 4)
+ */
+struct br_hint {
+    const char *what;
+    const char *pattern;
+};
+extern const struct br_hint bounce_reason_hints[];
+extern const int bounce_reason_nhints;
 
 /* a provider recognised by a host-name suffix ("." + domain or exact) */
 struct br_host {
@@ -145,7 +163,7 @@ extern const int bounce_reason_nhosts;
 
 /*
  * a provider's own rule; the first row of the provider whose given fields
- * all match wins: status (prefix, "" any), replycode (0 any), pattern
+ * all match wins: status (prefix, "" any, "-" none), replycode (0 any), pattern
  * ("" any)
  */
 struct br_rhost_rule {

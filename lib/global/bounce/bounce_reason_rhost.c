@@ -7,8 +7,8 @@
  * bounce_parse() matched.
  *
  * bounce_reason_rhost_rules[]: the provider's documented texts and codes.
- * For a provider, the first row whose status prefix, reply code and
- * pattern all match decides; no row matching falls back to the generic
+ * For a provider, the first row whose status prefix ("" any, "-" the
+ * message had none), reply code and pattern all match decides; no row matching falls back to the generic
  * tables. A new provider is rows here, no code.
  */
 #include "global/bounce/bounce_reason.h"
@@ -23,6 +23,7 @@ const struct br_host bounce_reason_hosts[] = {
     {"apple", "@privaterelay.appleid.com"},
     {"cloudflare", ".mx.cloudflare.net"},
     {"cox", "cox.net"},
+    {"cox", "@cox.net"},
     {"facebook", ".facebook.com"},
     {"franceptt", ".laposte.net"},
     {"franceptt", ".orange.fr"},
@@ -36,6 +37,8 @@ const struct br_host bounce_reason_hosts[] = {
     {"google", ".googlemail.com"},
     {"google", "@gmail.com"},
     {"google", "@googlemail.com"},
+    {"googlegroups", "@googlegroups.com"},
+    {"gmail", "mta:gmail"},
     {"iua", ".email.ua"},
     {"iua", "@i.ua"},
     {"kddi", ".ezweb.ne.jp"},
@@ -53,6 +56,8 @@ const struct br_host bounce_reason_hosts[] = {
     {"nttdocomo", "mfsmax.docomo.ne.jp"},
     {"nttdocomo", "@docomo.ne.jp"},
     {"spectrum", "charter.net"},
+    {"spectrum", "@charter.net"},
+    {"spectrum", "@spectrum.net"},
     {"tencent", ".qq.com"},
     {"yahoo", ".yahoodns.net"},
     {"zoho", ".zoho.com"},
@@ -116,6 +121,15 @@ const struct br_rhost_rule bounce_reason_rhost_rules[] = {
     R("google", USERUNKNOWN, "", 0, "account that you tried to reach does not exist"),
     R("google", VIRUSDETECTED, "", 0, "detected that this message contained a virus"),
     R("google", VIRUSDETECTED, "", 0, "security issue"),
+
+    /*
+     * Google Groups' own notice (no SMTP status) for a group address: the
+     * group does not exist or the sender may not post, whatever the language
+     */
+    R("googlegroups", REJECTED, "-", 0, ""),
+
+    /* Gmail's own (older) DSN names the SMTP state: 18 is after DATA */
+    R("gmail", FILTERED, "", 0, "(state 18)"),
 
     /* Microsoft: Exchange Online, Outlook.com, Hotmail */
     R("microsoft", AUTHFAILURE, "", 0, "must pass either spf or dkim validation"),
