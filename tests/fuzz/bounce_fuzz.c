@@ -18,7 +18,7 @@
  * FUZZ_SOURCES: lib/global/bounce/bounce_text.c lib/global/bounce/bounce_formats.c
  * FUZZ_SOURCES: lib/global/bounce/bounce_reason.c lib/global/bounce/bounce_reason_codes.c
  * FUZZ_SOURCES: lib/global/bounce/bounce_reason_phrases.c lib/global/bounce/bounce_reason_rhost.c
- * FUZZ_SOURCES: lib/util/buf.c lib/util/mymalloc.c lib/util/msg.c
+ * FUZZ_SOURCES: lib/util/buf.c lib/util/mymalloc.c lib/util/msg.c lib/util/timeutil.c
  * FUZZ_LIBS: -ljansson
  * FUZZ_PKGS: gmime-3.0
  * FUZZ_SEEDS: ../shared/testdata/bounces
@@ -40,17 +40,16 @@ static void check(const struct bounce_report *r)
         abort();
     if (!ENDS(r->mta) || !ENDS(r->orig_message_id) || !ENDS(r->orig_from) || !ENDS(r->orig_to) ||
         !ENDS(r->orig_return_path) || !ENDS(r->orig_subject) || !ENDS(r->arrival_date) ||
-        !ENDS(r->source_ip) || !ENDS(r->orig_mail_from) || !ENDS(r->user_agent) ||
-        !ENDS(r->from) || !ENDS(r->subject) || !ENDS(r->message_id))
+        !ENDS(r->source_ip) || !ENDS(r->orig_mail_from) || !ENDS(r->user_agent) || !ENDS(r->from) ||
+        !ENDS(r->subject) || !ENDS(r->message_id))
         abort();
     for (int i = 0; i < r->nrecs; i++) {
         const struct bounce_rec *x = &r->recs[i];
         if (!ENDS(x->recipient) || !ENDS(x->action) || !ENDS(x->status) || !ENDS(x->reason) ||
-            !ENDS(x->command) || !ENDS(x->rhost) || !ENDS(x->feedbacktype) ||
-            !ENDS(x->diagnostic))
+            !ENDS(x->command) || !ENDS(x->rhost) || !ENDS(x->feedbacktype) || !ENDS(x->diagnostic))
             abort();
-        if (x->hard < -1 || x->hard > 1 || (x->replycode != 0 && (x->replycode < 200 ||
-                                                                   x->replycode > 599)))
+        if (x->hard < -1 || x->hard > 1 ||
+            (x->replycode != 0 && (x->replycode < 200 || x->replycode > 599)))
             abort();
     }
 }

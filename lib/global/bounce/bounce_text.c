@@ -16,7 +16,8 @@
  * Recipient patterns match a whole line with its leading blanks removed,
  * case-insensitively: "%a" an address (angle brackets optional), "*" any
  * text, " " any run of blanks (also none), "#" a digit, any other byte
- * itself. A recipient line gives its record the line without the address;
+ * itself. A recipient line gives its record the line (without the
+ * address when only blanks or punctuation precede it);
  * rows with text_before give a record the lines since the previous
  * recipient instead of those after it.
  */
@@ -205,7 +206,7 @@ static void inline_original(const char *from, struct buf *orighdr)
         bounce_msg_put(orighdr, start, (size_t)(p - start));
 }
 
-/* without - line p[0..len) without the address at (and its brackets) into dst */
+/* without - line p[0..len) into dst, without the address (and its brackets) when it leads */
 static void without(char *dst, size_t sz, const char *p, size_t len, const char *addr)
 {
     const char *at = bounce_scan_find(p, len, addr);
@@ -219,6 +220,11 @@ static void without(char *dst, size_t sz, const char *p, size_t len, const char 
     b = a + strlen(addr);
     while (a > 0 && strchr("<\"", p[a - 1]))
         a--;
+    for (size_t i = 0; i < a; i++)
+        if (isalnum((unsigned char)p[i])) { /* inside a sentence: the line as written */
+            bounce_scan_copy(dst, sz, p, len);
+            return;
+        }
     while (b < len && strchr(">\":.;", p[b]))
         b++;
     bounce_scan_copy(dst, sz, p, a);
