@@ -39,6 +39,9 @@ const struct br_host bounce_reason_hosts[] = {
     {"google", "@googlemail.com"},
     {"googlegroups", "@googlegroups.com"},
     {"gmail", "mta:gmail"},
+    {"imailserver", "mta:imailserver"},
+    {"trendmicro", "mta:trendmicro"},
+    {"trendmicro", "mta:interscanmss"},
     {"iua", ".email.ua"},
     {"iua", "@i.ua"},
     {"kddi", ".ezweb.ne.jp"},
@@ -129,6 +132,18 @@ const struct br_rhost_rule bounce_reason_rhost_rules[] = {
 
     /* Gmail's own (older) DSN names the SMTP state: 18 is after DATA */
     R("gmail", FILTERED, "", 0, "(state 18)"),
+
+    /* IMail Server's own notice: its local delivery's words */
+    R("imailserver", HOSTUNKNOWN, "", 0, "unknown host"),
+    R("imailserver", USERUNKNOWN, "", 0, "unknown user"),
+    R("imailserver", USERUNKNOWN, "", 0, "invalid final delivery userid"),
+    R("imailserver", MAILBOXFULL, "", 0, "user mailbox exceeds allowed size"),
+    R("imailserver", VIRUSDETECTED, "", 0, "virus detected"),
+    R("imailserver", SPAMDETECTED, "", 0, "blacklisted url in message"),
+    R("imailserver", EXPIRED, "", 0, "delivery failed "),
+
+    /* Trend Micro InterScan: "Unable to deliver message to <rcpt>" is its unknown user */
+    R("trendmicro", USERUNKNOWN, "", 0, "unable to deliver message to"),
 
     /* Microsoft: Exchange Online, Outlook.com, Hotmail */
     R("microsoft", AUTHFAILURE, "", 0, "must pass either spf or dkim validation"),
