@@ -223,6 +223,17 @@ const struct br_phrase bounce_reason_phrases[] = {
     P(USERUNKNOWN, "account * does not exist at the organization"),
     P(USERUNKNOWN, "rcpt <* does not exist"),
     P(USERUNKNOWN, "<*> not found"),
+    P(USERUNKNOWN, "mailbox unavaiable"),
+    P(USERUNKNOWN, "rejected: account unavailable"),
+    P(USERUNKNOWN, "not email addresses"),
+    P(USERUNKNOWN, "recipient address rejected: userunknown"),
+    P(USERUNKNOWN, "recipient notfound"),
+    P(USERUNKNOWN, "that domain or user isn't in my list of allowed rcpthosts"),
+    P(USERUNKNOWN, "following recipients was undeliverable"),
+    P(USERUNKNOWN, "email name is not found"),
+    P(USERUNKNOWN, "badrecipientto list"),
+    P(USERUNKNOWN, "this spectator does not exist"),
+    P(USERUNKNOWN, "<*>... blocked by "),
 
     /* the destination's filter or the recipient's own settings */
     P(FILTERED, "message filtered"),
