@@ -46,6 +46,8 @@ const struct br_host bounce_reason_hosts[] = {
     {"iua", "@i.ua"},
     {"kddi", ".ezweb.ne.jp"},
     {"kddi", "msmx.au.com"},
+    {"kddi", "@ezweb.ne.jp"},
+    {"kddi", "@au.com"},
     {"messagelabs", ".messagelabs.com"},
     {"microsoft", ".prod.outlook.com"},
     {"microsoft", ".protection.outlook.com"},

@@ -218,6 +218,11 @@ TT_TEST(commands)
     EXPECT("rejected", 0, "5.1.0", .diag = "553 5.1.0 neko.example.com does not exist E2110",
            .status = "5.1.0", .replycode = 553, .command = "MAIL");
     EXPECT("blocked", 0, "5.9.134", .diag = "Connected to 192.0.2.1 but my name was rejected.");
+    /* the recipient's MX answered after DATA: "does not exist" is not its domain */
+    EXPECT("hostunknown", 1, "5.9.212", .diag = "553 sender.example does not exist",
+           .replycode = 553, .command = "RCPT");
+    EXPECT("onhold", 0, "5.9.301", .diag = "553 sender.example does not exist", .replycode = 553,
+           .command = "DATA");
 }
 
 /* the provider's own codes come before the generic tables */
