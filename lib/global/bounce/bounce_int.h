@@ -22,7 +22,7 @@
 #define BOUNCE_MAX_DEPTH 8        /* nesting of multiparts */
 #define BOUNCE_MAX_PARTS 128      /* MIME parts looked at */
 #define BOUNCE_MAX_TEXT (1 << 20) /* bytes kept of each collected piece */
-#define BOUNCE_MAX_LINE 4096      /* a line longer than this is cut */
+#define BOUNCE_MAX_SCAN (256 << 10) /* bytes of text the format table looks at */
 
 /* the pieces of a message the MIME walk collected; every buf is NUL-terminated */
 struct bounce_parts {
@@ -31,7 +31,6 @@ struct bounce_parts {
     struct buf dsn;      /* message/delivery-status parts */
     struct buf feedback; /* message/feedback-report part */
     struct buf orighdr;  /* header block of the returned or reported message */
-    struct buf orig;     /* that message's body text when it came as message/rfc822 */
     struct buf hdr;      /* the header block of the message itself */
 };
 

@@ -122,7 +122,7 @@ static void dispatch(struct bounce_report *r, struct bounce_parts *p)
         r->kind = BOUNCE_DSN;
         bounce_text_fill(r, f, text);
     } else if (!(daemon = bounce_msg_daemon(r, p)) && bounce_msg_autoreply(r, p)) {
-        struct bounce_rec *rec = bounce_rec_add(r);
+        struct bounce_rec *rec = bounce_rec_add(r); /* the first: never NULL */
         r->kind = BOUNCE_AUTOREPLY;
         bounce_scan_set(r->mta, sizeof(r->mta), "rfc3834");
         bounce_scan_set(rec->recipient, sizeof(rec->recipient), r->from);
@@ -148,14 +148,12 @@ static void parts_init(struct bounce_parts *p)
     buf_init(&p->dsn, BOUNCE_MAX_TEXT + 1);
     buf_init(&p->feedback, BOUNCE_MAX_TEXT + 1);
     buf_init(&p->orighdr, BOUNCE_MAX_TEXT + 1);
-    buf_init(&p->orig, BOUNCE_MAX_TEXT + 1);
     buf_init(&p->hdr, BOUNCE_MAX_TEXT + 1);
     buf_puts(&p->text, "");
     buf_puts(&p->html, "");
     buf_puts(&p->dsn, "");
     buf_puts(&p->feedback, "");
     buf_puts(&p->orighdr, "");
-    buf_puts(&p->orig, "");
     buf_puts(&p->hdr, "");
 }
 
@@ -166,7 +164,6 @@ static void parts_free(struct bounce_parts *p)
     buf_free(&p->dsn);
     buf_free(&p->feedback);
     buf_free(&p->orighdr);
-    buf_free(&p->orig);
     buf_free(&p->hdr);
 }
 

@@ -13,6 +13,8 @@
  * recipient, are its diagnostic. Records left without text take the next
  * record's, else the text before the first recipient.
  *
+ * Only the first BOUNCE_MAX_SCAN bytes of the text are looked at.
+ *
  * Recipient patterns match a whole line with its leading blanks removed,
  * case-insensitively: "%a" an address (angle brackets optional), "*" any
  * text, " " any run of blanks (also none), "#" a digit, any other byte
@@ -127,8 +129,8 @@ static int sender_match(const struct bounce_format *f, const struct bounce_repor
 /* section - [*b, *e) of the error section of f in text; 0 when no begin marker */
 static int section(const struct bounce_format *f, const char *text, const char **b, const char **e)
 {
-    const char *end = text + strlen(text), *p = text;
-    size_t len;
+    size_t len = strnlen(text, BOUNCE_MAX_SCAN);
+    const char *end = text + len, *p = text;
 
     *b = NULL;
     if (f->has[0] && !any_in(text, (size_t)(end - text), f->has, NLIST(f->has)))
