@@ -17,7 +17,8 @@
  * FUZZ_SOURCES: lib/global/bounce/bounce_arf.c lib/global/bounce/bounce_json.c
  * FUZZ_SOURCES: lib/global/bounce/bounce_text.c lib/global/bounce/bounce_formats.c
  * FUZZ_SOURCES: lib/global/bounce/bounce_reason.c lib/global/bounce/bounce_reason_codes.c
- * FUZZ_SOURCES: lib/global/bounce/bounce_reason_phrases.c lib/global/bounce/bounce_reason_rhost.c
+ * FUZZ_SOURCES: lib/global/bounce/bounce_reason_phrases.c lib/global/bounce/bounce_reason_phrases_policy.c
+ * FUZZ_SOURCES: lib/global/bounce/bounce_reason_rhost.c
  * FUZZ_SOURCES: lib/util/buf.c lib/util/mymalloc.c lib/util/msg.c lib/util/timeutil.c
  * FUZZ_LIBS: -ljansson
  * FUZZ_PKGS: gmime-3.0

@@ -11,8 +11,8 @@
  *   1. a feedback report (ARF part, or a complaint format)  BOUNCE_FEEDBACK
  *   2. message/delivery-status fields                       BOUNCE_DSN
  *   3. an Amazon SES / SNS JSON notification                 its kind
- *   4. a provider text format (bounce_formats.c)            BOUNCE_DSN
- *   5. delivery-status fields written as plain text          BOUNCE_DSN
+ *   4. delivery-status fields written as plain text          BOUNCE_DSN
+ *   5. a provider text format (bounce_formats.c)            BOUNCE_DSN
  *   6. an auto-reply (RFC 3834 fields, vacation subjects)    BOUNCE_AUTOREPLY
  *   7. from a mailer daemon, or X-Failed-Recipients         BOUNCE_DSN / UNKNOWN
  *   8. anything else                                         BOUNCE_REPLY
@@ -111,18 +111,18 @@ static void dispatch(struct bounce_report *r, struct bounce_parts *p)
         bounce_text_fill(r, f, text);
     } else if (bounce_json_read(r, text)) {
         /* kind and mta set there */
+    } else if (bounce_msg_dsntext(text) && bounce_dsn_read(r, text) > 0) {
+        r->kind = BOUNCE_DSN;
+        bounce_scan_set(r->mta, sizeof(r->mta), f ? f->mta : "rfc3464");
+        bounce_text_fill(r, f, text);
     } else if ((used = bounce_text_read(r, text, &p->orighdr)) != NULL) {
         r->kind = BOUNCE_DSN;
         bounce_scan_set(r->mta, sizeof(r->mta), used->mta);
-    } else if (bounce_msg_dsntext(text) && bounce_dsn_read(r, text) > 0) {
-        r->kind = BOUNCE_DSN;
-        snprintf(r->mta, sizeof(r->mta), "rfc3464");
-        bounce_text_fill(r, f, text);
     } else if (from_failed(r, p) > 0) {
         r->kind = BOUNCE_DSN;
         bounce_text_fill(r, f, text);
     } else if (!(daemon = bounce_msg_daemon(r, p)) && bounce_msg_autoreply(r, p)) {
-        struct bounce_rec *rec = bounce_rec_add(r);
+        struct bounce_rec *rec = bounce_rec_add(r); /* the first: never NULL */
         r->kind = BOUNCE_AUTOREPLY;
         bounce_scan_set(r->mta, sizeof(r->mta), "rfc3834");
         bounce_scan_set(rec->recipient, sizeof(rec->recipient), r->from);
@@ -148,14 +148,12 @@ static void parts_init(struct bounce_parts *p)
     buf_init(&p->dsn, BOUNCE_MAX_TEXT + 1);
     buf_init(&p->feedback, BOUNCE_MAX_TEXT + 1);
     buf_init(&p->orighdr, BOUNCE_MAX_TEXT + 1);
-    buf_init(&p->orig, BOUNCE_MAX_TEXT + 1);
     buf_init(&p->hdr, BOUNCE_MAX_TEXT + 1);
     buf_puts(&p->text, "");
     buf_puts(&p->html, "");
     buf_puts(&p->dsn, "");
     buf_puts(&p->feedback, "");
     buf_puts(&p->orighdr, "");
-    buf_puts(&p->orig, "");
     buf_puts(&p->hdr, "");
 }
 
@@ -166,7 +164,6 @@ static void parts_free(struct bounce_parts *p)
     buf_free(&p->dsn);
     buf_free(&p->feedback);
     buf_free(&p->orighdr);
-    buf_free(&p->orig);
     buf_free(&p->hdr);
 }
 
