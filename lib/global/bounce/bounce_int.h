@@ -18,10 +18,10 @@
 
 #include <stddef.h>
 
-#define BOUNCE_MAX_RECS 1000      /* records per report */
-#define BOUNCE_MAX_DEPTH 8        /* nesting of multiparts */
-#define BOUNCE_MAX_PARTS 128      /* MIME parts looked at */
-#define BOUNCE_MAX_TEXT (1 << 20) /* bytes kept of each collected piece */
+#define BOUNCE_MAX_RECS 1000        /* records per report */
+#define BOUNCE_MAX_DEPTH 8          /* nesting of multiparts */
+#define BOUNCE_MAX_PARTS 128        /* MIME parts looked at */
+#define BOUNCE_MAX_TEXT (1 << 20)   /* bytes kept of each collected piece */
 #define BOUNCE_MAX_SCAN (256 << 10) /* bytes of text the format table looks at */
 
 /* the pieces of a message the MIME walk collected; every buf is NUL-terminated */
