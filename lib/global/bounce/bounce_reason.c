@@ -75,8 +75,8 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 struct ctx {
     char text[MAXTEXT];
     size_t len;
-    uint8_t *seen;         /* piece bit set */
-    int16_t hits[MAXTEXT]; /* pieces seen, each once */
+    uint8_t *seen;              /* piece bit set */
+    int16_t hits[BR_MAXPIECES]; /* pieces seen, each once */
     int nhits;
     char code[12]; /* the reply code as text */
     uint64_t match;
@@ -285,7 +285,7 @@ static void scan(struct ctx *c, const char *text)
         for (int t = ac.term[s] >= 0 ? s : ac.dict[s]; t > 0; t = ac.dict[t]) {
             int id = ac.term[t];
 
-            if (!(c->seen[id >> 3] & (1u << (id & 7))) && c->nhits < MAXTEXT)
+            if (!(c->seen[id >> 3] & (1u << (id & 7))) && c->nhits < BR_MAXPIECES)
                 c->hits[c->nhits++] = (int16_t)id;
             c->seen[id >> 3] |= (uint8_t)(1u << (id & 7));
         }

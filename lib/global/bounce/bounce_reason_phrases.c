@@ -274,6 +274,8 @@ const struct br_phrase bounce_reason_phrases[] = {
     P(HOSTUNKNOWN, "all relevant mx records point to non-existent hosts"),
     P(HOSTUNKNOWN, "553 * does not exist"),
     P(HOSTUNKNOWN, "dns lookup failure: host "),
+    P(HOSTUNKNOWN, "invalid domain name"),
+    P(HOSTUNKNOWN, "smtpsend.dns.nonexistentdomain"),
 
     /* the destination takes no mail at all */
     P(NOTACCEPT, "does not accept mail"),
@@ -286,6 +288,8 @@ const struct br_phrase bounce_reason_phrases[] = {
     P(NOTACCEPT, "no route for current request"),
     P(NOTACCEPT, "indicated no smtp service"),
     P(NOTACCEPT, "no host found for existing smtp connection"),
+    P(NOTACCEPT, "destination seem to reject all mails"),
+    P(NOTACCEPT, "no mx found for"),
     P(NOTACCEPT, "couldn't find a mail exchanger"),
     P(NOTACCEPT, "smtp protocol returned a permanent error"),
 };

@@ -166,6 +166,7 @@ const struct br_phrase bounce_reason_phrases_policy[] = {
     P(REJECTED, "syntax error: empty email address"),
     P(REJECTED, "invalid domain, see <url:"),
     P(REJECTED, "on senderfilterconfig list"),
+    P(REJECTED, "resolver.rst.notauthorized"),
 
     /* judged to be spam */
     P(SPAMDETECTED, " - spam"),
@@ -270,6 +271,7 @@ const struct br_phrase bounce_reason_phrases_policy[] = {
     P(RATELIMITED, "frequency limited"),
     P(RATELIMITED, "connection * limit"),
     P(RATELIMITED, "sending too fast"),
+    P(RATELIMITED, "resolver.adr.reciplimit"),
     P(RATELIMITED, "we have already made numerous attempts to deliver this message"),
 
     /* the sending host is refused */
@@ -404,6 +406,10 @@ const struct br_phrase bounce_reason_phrases_policy[] = {
     P(SYSTEMERROR, "unable to contact ldap server"),
     P(SYSTEMERROR, "unable to connect * daemon"),
     P(SYSTEMERROR, "remote protocol error"),
+    P(SYSTEMERROR, "dns violates rfc 1035"),
+    P(SYSTEMERROR, "resolver.adr.badprimary"),
+    P(SYSTEMERROR, "resolver.adr.invalidinsmtp"),
+    P(SYSTEMERROR, "resolver.adr.ambiguous"),
     P(SYSTEMERROR, "delivery to file forbidden"),
     P(SYSTEMERROR, "delivery to pipe forbidden"),
     P(SYSTEMERROR, "local delivery failed"),
@@ -435,6 +441,16 @@ const struct br_phrase bounce_reason_phrases_policy[] = {
     P(NETWORKERROR, "maximum forwarding loop count exceeded"),
     P(NETWORKERROR, "message looping"),
     P(NETWORKERROR, "routing loop"),
+    P(NETWORKERROR, "address family mismatch on destination mxs"),
+    P(NETWORKERROR, "all routes to destination blocked"),
+    P(NETWORKERROR, "bad dns lookup error code"),
+    P(NETWORKERROR, "could not retrieve source address"),
+    P(NETWORKERROR, "loop detected"),
+    P(NETWORKERROR, "network error on destination mxs"),
+    P(NETWORKERROR, "no valid route to"),
+    P(NETWORKERROR, "temporary failure in mx lookup"),
+    P(NETWORKERROR, "dns lookup failed"),
+    P(NETWORKERROR, "smtpsend.dns.mxloopback"),
     P(NETWORKERROR, "although i'm listed as a best-preference mx or a for that host"),
 
     /* the receiving system's disk or resources */
@@ -506,6 +522,8 @@ const struct br_phrase bounce_reason_phrases_policy[] = {
     P(SECURITYERROR, "authentification invalide*305"),
     P(SECURITYERROR, "authentification requise*402"),
     P(SECURITYERROR, "domain * is a dead domain"),
+    P(SECURITYERROR, "could not retrieve credentials"),
+    P(SECURITYERROR, "resolver.rst.authrequired"),
 
     /* suppressed by the sending service */
     P(SUPPRESSED, "on the account-level suppression list"),
