@@ -93,7 +93,7 @@ static int job_account(struct db *db, const char *rid, const char *domain, long 
     snprintf(job, sizeof(job), "%.36s", rid);
     if (db_query(db, &res,
                  "SELECT j.account_id FROM job j WHERE j.job_id = ? AND j.account_id IN "
-                 "(SELECT account_id FROM sender_domain WHERE LOWER(bounce_domain) = LOWER(?))",
+                 "(SELECT account_id FROM sender_domain WHERE bounce_domain_lc = LOWER(?))",
                  "ss", job, domain) != TX_OK)
         return -1;
     *acct = db_res_rows(res) == 1 ? db_res_int(res, 0, 0, 0) : 0;
@@ -144,7 +144,7 @@ static int classify(struct db *db, const char *local, const char *domain, const 
     memset(out, 0, sizeof(*out));
     snprintf(key, sizeof(key), "r:%s@%s", local, domain);
     r = ask(db, key,
-            "SELECT account_id FROM envelope_rewrite WHERE LOWER(rewrite_from) = "
+            "SELECT account_id FROM envelope_rewrite WHERE rewrite_from_lc = "
             "LOWER(?) ORDER BY account_id LIMIT 1",
             key + 2, ttl_ms, &a);
     if (r != 1)
@@ -156,7 +156,7 @@ static int classify(struct db *db, const char *local, const char *domain, const 
     }
     snprintf(key, sizeof(key), "d:%s", domain);
     r = ask(db, key,
-            "SELECT DISTINCT account_id FROM sender_domain WHERE LOWER(bounce_domain) = "
+            "SELECT DISTINCT account_id FROM sender_domain WHERE bounce_domain_lc = "
             "LOWER(?) ORDER BY account_id LIMIT 8",
             domain, ttl_ms, &a);
     if (r != 1)
