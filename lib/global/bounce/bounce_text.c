@@ -1,0 +1,276 @@
+/*
+ * bounce_text - the interpreter of the provider text formats
+ * (bounce_formats.c): which row matches a message, and the records its
+ * error section gives.
+ *
+ * A row matches when its From:/Subject: substrings match (when it has
+ * any; need_sender rows require that) and a text line contains one of its
+ * begin markers (when it has any). The error section runs from the line
+ * after the begin marker to the first line containing an end marker (the
+ * row's, else the common ones below), or a line that starts the returned
+ * message's header. In it, a line matching a recipient pattern starts a
+ * record; the rest of that line and the following lines, up to the next
+ * recipient, are its diagnostic. Records left without text take the next
+ * record's, else the text before the first recipient.
+ *
+ * Recipient patterns match a whole line with its leading blanks removed,
+ * case-insensitively: "%a" an address (angle brackets optional), "*" any
+ * text, " " any run of blanks (also none), any other byte itself.
+ */
+#include "bounce_int.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+/* where a returned message usually starts when the row names no end */
+static const char *const common_end[] = {
+    "--- Below this line is a copy of the message",
+    "------ This is a copy of the message",
+    "----- Original message -----",
+    "----- Original Message -----",
+    "--- Original message follows",
+    "Original message follows",
+    "----- The following addresses had permanent fatal errors",
+    "------ Failed Recipients ------",
+    "----- Transcript of session follows",
+    "Content-Type: message/rfc822",
+    NULL,
+};
+
+/* header names that start the returned message inline */
+static const char *const orig_starts[] = {
+    "Return-Path:", "Received:", "Message-ID:", "DKIM-Signature:", "X-Original-To:", NULL,
+};
+
+static int any_in(const char *hay, size_t n, const char *const *list)
+{
+    for (int i = 0; list[i]; i++)
+        if (bounce_scan_find(hay, n, list[i]))
+            return 1;
+    return 0;
+}
+
+static int starts_any(const char *line, size_t n, const char *const *list)
+{
+    for (int i = 0; list[i]; i++) {
+        size_t k = strlen(list[i]);
+        if (n >= k && strncasecmp(line, list[i], k) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* pmatch - pattern at pat against s[0..n); the address into addr; 1 on a match */
+static int pmatch(const char *pat, const char *s, size_t n, char *addr, size_t asz, int depth)
+{
+    if (depth > 8)
+        return 0;
+    while (*pat) {
+        if (*pat == '*') {
+            for (size_t i = 0; i <= n; i++)
+                if (pmatch(pat + 1, s + i, n - i, addr, asz, depth + 1))
+                    return 1;
+            return 0;
+        }
+        if (*pat == ' ') {
+            while (n > 0 && isspace((unsigned char)*s))
+                s++, n--;
+            pat++;
+            continue;
+        }
+        if (pat[0] == '%' && pat[1] == 'a') {
+            size_t i = 0, end = 0;
+            if (i < n && s[i] == '<')
+                i++;
+            if (i < n && strncasecmp(s + i, "mailto:", n - i < 7 ? n - i : 7) == 0 && n - i >= 7)
+                i += 7;
+            if (!bounce_scan_addr(s + i, n - i, addr, asz, &end) || s[i] == '@' ||
+                bounce_scan_find(s + i, end, addr) != s + i)
+                return 0;
+            i += end;
+            if (i < n && s[i] == '>')
+                i++;
+            s += i, n -= i, pat += 2;
+            continue;
+        }
+        if (n == 0 || tolower((unsigned char)*pat) != tolower((unsigned char)*s))
+            return 0;
+        pat++, s++, n--;
+    }
+    return n == 0;
+}
+
+static int sender_match(const struct bounce_format *f, const struct bounce_report *r, int *has)
+{
+    *has = f->from[0] || f->subject[0];
+    for (int i = 0; i < 4 && f->from[i]; i++)
+        if (bounce_scan_find(r->from, strlen(r->from), f->from[i]))
+            return 1;
+    for (int i = 0; i < 4 && f->subject[i]; i++)
+        if (bounce_scan_find(r->subject, strlen(r->subject), f->subject[i]))
+            return 1;
+    return 0;
+}
+
+/* section - [*b, *e) of the error section of f in text; 0 when no begin marker */
+static int section(const struct bounce_format *f, const char *text, const char **b, const char **e)
+{
+    const char *end = text + strlen(text), *p = text;
+    size_t len;
+
+    *b = NULL;
+    if (f->begin[0] == NULL)
+        *b = text;
+    while (*b == NULL && p < end) {
+        const char *next = bounce_scan_line(p, end, &len);
+        if (any_in(p, len, f->begin))
+            *b = next;
+        p = next;
+    }
+    if (*b == NULL)
+        return 0;
+    for (p = *b; p < end;) {
+        const char *next = bounce_scan_line(p, end, &len);
+        if ((f->end[0] && any_in(p, len, f->end)) || any_in(p, len, common_end) ||
+            starts_any(p, len, orig_starts))
+            break;
+        p = next;
+    }
+    *e = p;
+    return 1;
+}
+
+/* bounce_text_match - the first row whose sender and begin marker match, NULL when none */
+const struct bounce_format *bounce_text_match(const struct bounce_report *r, const char *text)
+{
+    const char *b, *e;
+    int has;
+
+    for (int i = 0; i < bounce_nformats; i++) {
+        const struct bounce_format *f = &bounce_formats[i];
+        int s = sender_match(f, r, &has);
+        if ((has && !s && (f->need_sender || !f->begin[0])) || !section(f, text, &b, &e))
+            continue;
+        return f;
+    }
+    return NULL;
+}
+
+static int rcpt_line(const struct bounce_format *f, const char *p, size_t len, char *addr,
+                     size_t asz)
+{
+    while (len > 0 && isspace((unsigned char)*p))
+        p++, len--;
+    while (len > 0 && isspace((unsigned char)p[len - 1]))
+        len--;
+    for (int i = 0; i < 8 && f->rcpt[i]; i++)
+        if (pmatch(f->rcpt[i], p, len, addr, asz, 0))
+            return 1;
+    return 0;
+}
+
+/* inline_original - the header block after the section end, as the returned message's */
+static void inline_original(const char *from, struct buf *orighdr)
+{
+    const char *end = from + strlen(from), *p = from, *start = NULL;
+    size_t len;
+
+    if (orighdr->len > 0)
+        return;
+    while (p < end) {
+        const char *next = bounce_scan_line(p, end, &len);
+        if (start == NULL && starts_any(p, len, orig_starts))
+            start = p;
+        if (start && len == 0)
+            break;
+        p = next;
+    }
+    if (start)
+        bounce_msg_put(orighdr, start, (size_t)(p - start));
+}
+
+/* read_section - the records of f in [b, e); the number added */
+static int read_section(struct bounce_report *r, const struct bounce_format *f, const char *b,
+                        const char *e)
+{
+    char addr[256], pre[1024] = "";
+    int first = r->nrecs;
+    struct bounce_rec *cur = NULL;
+    size_t len;
+
+    for (const char *p = b; p < e;) {
+        const char *next = bounce_scan_line(p, e, &len);
+        int dup = 0;
+        if (rcpt_line(f, p, len, addr, sizeof(addr))) {
+            for (int i = first; i < r->nrecs; i++)
+                dup |= strcmp(r->recs[i].recipient, addr) == 0;
+            if (!dup && (cur = bounce_rec_add(r)) != NULL) {
+                bounce_scan_set(cur->recipient, sizeof(cur->recipient), addr);
+                const char *at = bounce_scan_find(p, len, addr);
+                size_t skip = at ? (size_t)(at - p) + strlen(addr) : len;
+                while (skip < len && strchr(">:.; ", p[skip]))
+                    skip++;
+                bounce_scan_copy(cur->diagnostic, sizeof(cur->diagnostic), p + skip, len - skip);
+                p = next;
+                continue;
+            }
+        }
+        if (cur)
+            bounce_scan_append(cur->diagnostic, sizeof(cur->diagnostic), p, len);
+        else
+            bounce_scan_append(pre, sizeof(pre), p, len);
+        p = next;
+    }
+    for (int i = r->nrecs - 1; i >= first; i--)
+        if (r->recs[i].diagnostic[0] == 0)
+            bounce_scan_set(r->recs[i].diagnostic, sizeof(r->recs[i].diagnostic),
+                            i + 1 < r->nrecs ? r->recs[i + 1].diagnostic : pre);
+    for (int i = first; i < r->nrecs; i++)
+        if (r->recs[i].diagnostic[0] == 0)
+            bounce_scan_set(r->recs[i].diagnostic, sizeof(r->recs[i].diagnostic), pre);
+    return r->nrecs - first;
+}
+
+/* bounce_text_read - records of the first matching row that gives any; that row or NULL */
+const struct bounce_format *bounce_text_read(struct bounce_report *r, const char *text,
+                                             struct buf *orighdr)
+{
+    const char *b, *e;
+    int has;
+
+    for (int i = 0; i < bounce_nformats; i++) {
+        const struct bounce_format *f = &bounce_formats[i];
+        int s = sender_match(f, r, &has);
+        if ((has && !s && (f->need_sender || !f->begin[0])) || !section(f, text, &b, &e))
+            continue;
+        if (read_section(r, f, b, e) > 0) {
+            inline_original(e, orighdr);
+            return f;
+        }
+    }
+    return NULL;
+}
+
+/* bounce_text_fill - diagnostics for records that have none, from f's section */
+void bounce_text_fill(struct bounce_report *r, const struct bounce_format *f, const char *text)
+{
+    struct bounce_report t;
+    const char *b, *e;
+
+    if (f == NULL || !section(f, text, &b, &e))
+        return;
+    memset(&t, 0, sizeof(t));
+    read_section(&t, f, b, e);
+    for (int i = 0; i < r->nrecs; i++) {
+        struct bounce_rec *rec = &r->recs[i];
+        for (int j = 0; j < t.nrecs && rec->diagnostic[0] == 0; j++)
+            if (strcmp(t.recs[j].recipient, rec->recipient) == 0 || t.nrecs == 1 ||
+                rec->recipient[0] == 0) {
+                memcpy(rec->diagnostic, t.recs[j].diagnostic, sizeof(rec->diagnostic));
+                if (rec->recipient[0] == 0)
+                    memcpy(rec->recipient, t.recs[j].recipient, sizeof(rec->recipient));
+            }
+    }
+    bounce_report_free(&t);
+}
