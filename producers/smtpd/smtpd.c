@@ -1,6 +1,7 @@
 /*
  * NAME
- *   txmail-smtpd - SMTP submission server (contract §17)
+ *   txmail-smtpd - SMTP submission server (contract §17), and the inbound
+ *   MX of the bounce domains (§16.7) with smtpd_policy = inbound
  * SYNOPSIS
  *   txmail-smtpd [-c config] [-o name=value]... [-n] [-v]
  * DESCRIPTION
@@ -52,6 +53,30 @@
  *   trouble: "451 4.3.0 Temporary failure, please retry", and the first
  *   stage discards a published job that has no record.
  *
+ *   INBOUND POLICY (smtpd_policy = inbound; smtpd_inbound.c): the same
+ *   server as the MX of the bounce domains, one instance per policy. No
+ *   AUTH (not advertised; AUTH answers 503 5.5.1 Error: authentication
+ *   not enabled), no source-IP authentication, TLS offered (STARTTLS with
+ *   smtpd_tls_cert_file) but never required, any MAIL FROM including the
+ *   null sender <>. RCPT takes (lib/global/inbound/inboundaddr.h) a VERP
+ *   address at a bounce domain (some sender_domain.bounce_domain, any
+ *   case) whose tag verifies with the key derived from master_key_file
+ *   (needed: fatal without), a role local part of smtpd_inbound_roles at
+ *   a bounce domain, or an envelope-rewrite address (rewrite_from, any
+ *   case); any other address at a bounce domain, a forged tag included,
+ *   gets "550 5.1.1 <addr>: Recipient address rejected: User unknown",
+ *   another domain "550 5.7.1 <addr>: relaying denied", database trouble
+ *   "451 4.3.0". Answers are cached for smtpd_inbound_cache_ttl. SIZE,
+ *   smtpd_message_size_limit (552 5.3.4), smtpd_recipient_limit, DATA,
+ *   BDAT, timeouts and connection limits as for submission; no header
+ *   or From checks, no suppression lookup, no job. At the end of the
+ *   message, one "inbound" envelope per account among the recipients
+ *   (docs/ENVELOPES.md) is published to txmail.work with key
+ *   smtpd_inbound_queue and confirmed, then "250 2.0.0 Ok: queued as
+ *   <id of the first envelope>"; broker trouble: 451 4.3.0 and nothing
+ *   acknowledged. Nothing is written to the database. Metrics carry
+ *   "txmail_smtpd_inbound_" instead of "txmail_smtpd_".
+ *
  *   Idle or slow clients get "421 4.4.2 <host> Error: timeout exceeded":
  *   a command must be complete within smtpd_timeout of the previous
  *   reply (so a client trickling bytes gains nothing), and DATA/BDAT must
@@ -73,23 +98,33 @@
  *   nothing from the broker.
  * PUBLISHES
  *   type "job" envelopes to txmail.work. No events: the first stage
- *   publishes the intake record and the drop events.
+ *   publishes the intake record and the drop events. Inbound: type
+ *   "inbound" envelopes to txmail.work, key smtpd_inbound_queue.
  * WRITES
  *   the job table (acceptance records). Reads credential, account,
- *   sender_domain, suppression.
+ *   sender_domain, suppression. Inbound: writes nothing; reads
+ *   sender_domain, envelope_rewrite and (a bounce domain several accounts
+ *   share) job.
  * LOGGING
  *   connect/disconnect and TLS lines per session (session id first); one
  *   line per refused command; one line per recipient of a queued job,
  *   keyed by its recipient id: "<rid>: client=[ip], session=..,
  *   account=.., from=<..>, to=<..>, size=N, status=queued|dropped (..)".
+ *   Inbound: one line per refused RCPT with its reason, one per queued
+ *   envelope: "<session>: inbound <id>: client=[ip], helo=.., from=<..>,
+ *   account=N, rcpt=N, size=N, tls=.., queue=.., status=queued".
  * SIGNALS
  *   SIGTERM: stop listening, answer 421 to idle sessions, let messages in
  *   progress finish (at most smtpd_shutdown_grace), exit 0.
  * PARAMETERS (defaults in brackets; shared ones in txconf.h)
+ *   smtpd_policy [submission]             submission | inbound (the bounce domains' MX)
+ *   smtpd_inbound_roles [postmaster,abuse,fbl]  inbound: role local parts at a bounce domain
+ *   smtpd_inbound_queue [bounce]          inbound: the queue accepted mail goes to
+ *   smtpd_inbound_cache_ttl [10s]         inbound: bounce-domain and rewrite answers kept
  *   smtpd_listen [0.0.0.0:587]            submission with STARTTLS; "host:port,..." or empty
  *   smtpd_tls_listen [0.0.0.0:465]        implicit TLS; "host:port,..." or empty
  *   smtpd_tls_cert_file [] smtpd_tls_key_file []   PEM certificate chain and key (a secret file)
- *   smtpd_require_tls [yes]               MAIL only over TLS ...
+ *   smtpd_require_tls [yes]               MAIL only over TLS (submission) ...
  *   smtpd_tls_exempt_clients [loopback]   ... except from these ("loopback" and/or IPs)
  *   smtpd_plaintext_auth_loopback [no]    AUTH without TLS on loopback-only listeners
  *   smtpd_chunking [yes]                  offer CHUNKING (BDAT)
@@ -124,7 +159,9 @@
  *   txmail_smtpd_messages_total, txmail_smtpd_refused_total,
  *   txmail_smtpd_auth_total, txmail_smtpd_tls_total,
  *   txmail_smtpd_timeouts_total, txmail_smtpd_commit_batches_total,
- *   txmail_smtpd_sessions.
+ *   txmail_smtpd_sessions. Inbound: the same as txmail_smtpd_inbound_*
+ *   (no auth), and txmail_smtpd_inbound_rcpt_total{kind=verp|role|
+ *   rewrite|unknown|forged|foreign|tempfail}.
  */
 #include "smtpd.h"
 #include "global/access/authlimit.h"
@@ -132,6 +169,7 @@
 #include "global/metrics.h"
 #include "global/intake/slip.h"
 #include "global/txconf.h"
+#include "global/verp.h"
 #include "util/msg.h"
 
 #include <openssl/ssl.h>
@@ -141,6 +179,14 @@
 struct smtpd_conf smtpd_conf;
 
 static struct cfg_param smtpd_params[] = {
+    {"smtpd_policy", CFG_STR, &smtpd_conf.policy_name, "submission", 0, 0, 0,
+     "submission | inbound", 0, 0},
+    {"smtpd_inbound_roles", CFG_STR, &smtpd_conf.inbound_roles, "postmaster,abuse,fbl", 0, 0, 0,
+     "inbound: role local parts at a bounce domain", 0, 0},
+    {"smtpd_inbound_queue", CFG_STR, &smtpd_conf.inbound_queue, "bounce", 0, 0, 0,
+     "inbound: the queue of accepted mail", 0, 0},
+    {"smtpd_inbound_cache_ttl", CFG_TIME, &smtpd_conf.inbound_cache_ttl, "10s", 0, 3600000, 0,
+     "inbound: bounce domain and rewrite answers kept", 0, 0},
     {"smtpd_listen", CFG_STR, &smtpd_conf.listen, "0.0.0.0:587", 0, 0, 0,
      "submission listeners (STARTTLS)", 0, 0},
     {"smtpd_tls_listen", CFG_STR, &smtpd_conf.tls_listen, "0.0.0.0:465", 0, 0, 0,
@@ -197,11 +243,41 @@ static struct cfg_param smtpd_params[] = {
     {0},
 };
 
+const char *smtpd_metric(const char *name)
+{
+    static __thread char out[96];
+    static const char prefix[] = "txmail_smtpd_";
+
+    if (smtpd_conf.policy != SMTPD_INBOUND || strncmp(name, prefix, sizeof(prefix) - 1) != 0)
+        return name;
+    snprintf(out, sizeof(out), "txmail_smtpd_inbound_%s", name + sizeof(prefix) - 1);
+    return out;
+}
+
+/* policy_init - smtpd_policy and what the inbound policy needs (fatal when bad) */
+static void policy_init(void)
+{
+    if (strcmp(smtpd_conf.policy_name, "submission") == 0) {
+        smtpd_conf.policy = SMTPD_SUBMISSION;
+        return;
+    }
+    if (strcmp(smtpd_conf.policy_name, "inbound") != 0)
+        msg_fatal("smtpd_policy: \"%s\" is neither submission nor inbound", smtpd_conf.policy_name);
+    smtpd_conf.policy = SMTPD_INBOUND;
+    if (!*smtpd_conf.inbound_queue || strlen(smtpd_conf.inbound_queue) >= 128)
+        msg_fatal("smtpd_inbound_queue: a queue name is needed");
+    if (!*txconf.master_key)
+        msg_fatal("smtpd_policy = inbound: master_key_file is needed to verify VERP addresses");
+    if (verp_set_key_from_master(txconf.master_key) < 0)
+        msg_fatal("master_key_file: not 64 hex digits");
+}
+
 int main(int argc, char **argv)
 {
     char err[200];
 
     txconf_init(argc, argv, "smtpd", smtpd_params, NULL, NULL);
+    policy_init();
     authlimit_conf.kdf_max = smtpd_conf.auth_threads; /* the pool's slow queue waits for a slot */
     if (slip_stages_check("smtpd_stages", smtpd_conf.stages, err, sizeof(err)) < 0)
         msg_fatal("%s", err);
@@ -214,11 +290,15 @@ int main(int argc, char **argv)
     }
     if (*txconf.master_key && crypto_set_master_key(txconf.master_key) < 0)
         msg_fatal("master_key_file: not 64 hex digits");
-    if (!crypto_have_master_key())
+    if (!crypto_have_master_key() && smtpd_conf.policy == SMTPD_SUBMISSION)
         msg_warn("no master_key_file: jobs with a notification password are answered 451");
     smtpd_queue_pool_start();
-    msg_info("started: %d loops, %lld pool threads, stages %s", (int)smtpd_conf.loops,
-             smtpd_conf.threads, smtpd_conf.stages);
+    if (smtpd_conf.policy == SMTPD_INBOUND)
+        msg_info("started: policy inbound, %d loops, %lld pool threads, queue %s",
+                 (int)smtpd_conf.loops, smtpd_conf.threads, smtpd_conf.inbound_queue);
+    else
+        msg_info("started: %d loops, %lld pool threads, stages %s", (int)smtpd_conf.loops,
+                 smtpd_conf.threads, smtpd_conf.stages);
     smtpd_server_run();
     smtpd_queue_pool_stop();
     metrics_remove();

@@ -7,6 +7,7 @@
 
 #include "smtpd_data.h"
 #include "global/access/auth.h"
+#include "global/inbound/inboundaddr.h"
 #include "global/intake/senderdomain.h"
 #include "global/txcode.h"
 #include "util/buf.h"
@@ -30,7 +31,16 @@
 
 /* ---- parameters (smtpd.c) ---------------------------------------------- */
 
+enum smtpd_policy {
+    SMTPD_SUBMISSION, /* applications submit mail (AUTH, jobs) */
+    SMTPD_INBOUND,    /* the MX of the bounce domains (smtpd_inbound.c) */
+};
+
 struct smtpd_conf {
+    char *policy_name;
+    enum smtpd_policy policy;
+    char *inbound_roles, *inbound_queue;
+    int64_t inbound_cache_ttl;
     char *listen, *tls_listen;
     char *cert_file, *key_pem; /* key_pem: the key file's text (secret) */
     char *tls_exempt;
@@ -49,6 +59,12 @@ struct smtpd_conf {
 extern struct smtpd_conf smtpd_conf;
 /* smtpd_shutting_down - SIGTERM received */
 int smtpd_shutting_down(void);
+/*
+ * smtpd_metric - the name of metric name ("txmail_smtpd_...") under this
+ * instance's policy: name itself for submission, "txmail_smtpd_inbound_..."
+ * for inbound. Ownership: borrowed, valid until the thread's next call.
+ */
+const char *smtpd_metric(const char *name);
 
 /* ---- listeners and event loops (smtpd_server.c) --------------------------- */
 
@@ -121,7 +137,8 @@ struct smtpd_rcpt {
     char *email; /* as given in RCPT TO */
     char *bare;  /* local@domain (A-label) */
     int utf8;
-    int forbidden; /* local part forbidden by the account */
+    int forbidden;         /* local part forbidden by the account */
+    struct inboundaddr in; /* inbound: what the address stands for */
 };
 
 struct smtpd_sup;
@@ -144,7 +161,7 @@ struct smtpd_txn {
     struct smtpd_sup *sup; /* suppression lookup started at DATA (smtpd_queue.c) */
 };
 
-enum smtpd_task_kind { T_IPAUTH, T_AUTH, T_MAIL, T_COMMIT };
+enum smtpd_task_kind { T_IPAUTH, T_AUTH, T_MAIL, T_COMMIT, T_RCPT };
 
 /* one piece of blocking work for the pool; at most one per session */
 struct smtpd_task {
@@ -153,13 +170,15 @@ struct smtpd_task {
     struct smtpd_task *next;
     int slow; /* AUTH (KDF): limited to smtpd_auth_threads */
     /* inputs */
-    char *user, *password; /* AUTH; wiped */
+    char *user, *password;                 /* AUTH; wiped */
+    char *rcpt, *rcpt_local, *rcpt_domain; /* T_RCPT (inbound): as given, its parts */
     /* results */
     enum tx_code rc;
     struct auth_account acct; /* T_IPAUTH, T_AUTH */
     struct sender_domain sd;  /* T_MAIL */
     int auth_gone;            /* T_MAIL: the session's credential is no longer valid */
     int64_t checked_ms;       /* T_MAIL: when it was found still valid (0: not checked) */
+    struct inboundaddr in;    /* T_RCPT */
     char reply[SMTPD_REPLY_MAX];
     char job_id[40]; /* T_COMMIT */
     void *job;       /* T_COMMIT: struct smtpd_job (smtpd_queue.c) */
@@ -249,6 +268,8 @@ void smtpd_cmd_data_end(struct session *s);
 void smtpd_cmd_bdat_end(struct session *s);
 /* smtpd_cmd_bdat_too_big - the message outgrew the limit inside a chunk */
 void smtpd_cmd_bdat_too_big(struct session *s);
+/* smtpd_cmd_rcpt_add - a new recipient of x (email and bare copied), the rest zero */
+struct smtpd_rcpt *smtpd_cmd_rcpt_add(struct smtpd_txn *x, const char *email, const char *bare);
 /* smtpd_cmd_submit - run s->task (kind set) on the pool; the session waits */
 void smtpd_cmd_submit(struct session *s, enum smtpd_task_kind kind);
 /* smtpd_cmd_task_release - free what a task holds (secrets wiped) */
@@ -288,6 +309,22 @@ void smtpd_queue_sup_start(struct session *s);
 void smtpd_queue_sup_release(struct smtpd_sup *p);
 /* smtpd_queue_pool_submit - queue s->task (the session is paused until it comes back) */
 void smtpd_queue_pool_submit(struct session *s);
+
+/* ---- the inbound policy (smtpd_inbound.c) ------------------------------------ */
+
+struct mqpub;
+/* smtpd_inbound_rcpt - RCPT of an inbound session, the address parsed (local, domain) */
+void smtpd_inbound_rcpt(struct session *s, const char *addr, const char *local, const char *domain);
+/* smtpd_inbound_rcpt_done - the pool classified the address of T_RCPT */
+void smtpd_inbound_rcpt_done(struct session *s, struct smtpd_task *t);
+/* smtpd_inbound_lookup - T_RCPT on a pool thread (db NULL: the database is away) */
+void smtpd_inbound_lookup(struct db *db, struct smtpd_task *t);
+/*
+ * smtpd_inbound_commit - the end of n inbound messages on a pool thread:
+ * one envelope per account, published to smtpd_inbound_queue and
+ * confirmed, then each task's reply (250, or 451 when the broker failed).
+ */
+void smtpd_inbound_commit(struct mqpub *mq, struct smtpd_task **t, int n);
 
 /* ---- the job (smtpd_job.c, runs on pool threads) -------------------------- */
 

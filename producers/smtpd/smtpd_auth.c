@@ -109,6 +109,8 @@ void smtpd_auth_ip_forget(const char *ip)
 
 int smtpd_auth_offered(const struct session *s)
 {
+    if (smtpd_conf.policy == SMTPD_INBOUND)
+        return 0;
     if (s->tls)
         return 1;
     return smtpd_conf.plaintext_auth_loopback && s->lis->loopback && s->loopback;
@@ -134,7 +136,7 @@ static void refuse(struct session *s, const char *user, const char *why, const c
     msg_printable(u, sizeof(u), user ? user : "", user ? strlen(user) : 0);
     msg_info("%s: [%s]: %s authentication failed: user=%s (%s)", s->id, s->ip,
              s->auth_mech == MECH_PLAIN ? "PLAIN" : "LOGIN", u, why);
-    metrics_count("txmail_smtpd_auth_total", "result", result, 1);
+    metrics_count(smtpd_metric("txmail_smtpd_auth_total"), "result", result, 1);
     smtpd_auth_abort(s);
     smtpd_session_tarpit(s, delay, reply, s->auth_failures >= smtpd_conf.auth_session_failures);
 }
@@ -199,6 +201,12 @@ void smtpd_auth_command(struct session *s, char *args)
     char *mech = args, *initial;
     struct buf b = BUF_INIT(SMTPD_AUTH_LINE_MAX);
 
+    if (smtpd_conf.policy == SMTPD_INBOUND) {
+        smtpd_session_reply(s, "503 5.5.1 Error: authentication not enabled");
+        msg_info("%s: reject: AUTH from [%s]: 503 5.5.1 Error: authentication not enabled", s->id,
+                 s->ip);
+        return;
+    }
     if (!s->helo_seen || s->sasl || s->txn) {
         smtpd_session_reply(s, "503 5.5.1 Bad sequence of commands");
         return;
@@ -295,7 +303,7 @@ void smtpd_auth_done(struct session *s, struct smtpd_task *t)
                  s->auth_mech == MECH_PLAIN ? "PLAIN" : "LOGIN");
         msg_info("%s: [%s]: authenticated: method=%s, user=%s, account=%s", s->id, s->ip,
                  s->sasl_method, s->sasl_user, s->acct.name);
-        metrics_count("txmail_smtpd_auth_total", "result", "ok", 1);
+        metrics_count(smtpd_metric("txmail_smtpd_auth_total"), "result", "ok", 1);
         s->auth_mech = 0;
         smtpd_session_reply(s, "235 2.7.0 Authentication successful");
         return;

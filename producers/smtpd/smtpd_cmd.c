@@ -85,6 +85,9 @@ void smtpd_cmd_task_release(struct smtpd_task *t)
 {
     xwipestr(t->user);
     xwipestr(t->password);
+    xfree(t->rcpt);
+    xfree(t->rcpt_local);
+    xfree(t->rcpt_domain);
     auth_account_free(&t->acct);
     if (t->job)
         smtpd_job_free(t->job);
@@ -269,11 +272,13 @@ static void cmd_mail(struct session *s, char *line, char *args)
         reject(s, "MAIL", "501 5.5.4 Syntax: MAIL FROM:<address>");
         return;
     }
-    if (smtpd_conf.require_tls && !s->tls && !tls_exempt(s)) {
+    /* inbound: MTAs deliver bounces, anonymous and with opportunistic TLS */
+    if (smtpd_conf.policy == SMTPD_SUBMISSION && smtpd_conf.require_tls && !s->tls &&
+        !tls_exempt(s)) {
         reject(s, "MAIL", "530 5.7.0 Must issue a STARTTLS command first");
         return;
     }
-    if (!s->authenticated && !s->ipauth_tried) {
+    if (smtpd_conf.policy == SMTPD_SUBMISSION && !s->authenticated && !s->ipauth_tried) {
         int r = smtpd_auth_ip_cached(s->ip, &s->acct);
         if (r == 1) {
             s->authenticated = 1;
@@ -287,7 +292,7 @@ static void cmd_mail(struct session *s, char *line, char *args)
             return;
         }
     }
-    if (!s->authenticated) {
+    if (smtpd_conf.policy == SMTPD_SUBMISSION && !s->authenticated) {
         reject(s, "MAIL", "530 5.7.0 Authentication required");
         return;
     }
@@ -325,7 +330,11 @@ static void cmd_mail(struct session *s, char *line, char *args)
             return;
         }
     }
-    if (envelope_addr(addr, smtputf8, &a) < 0) {
+    /* the null sender is what bounces come from (inbound) */
+    int null_sender = smtpd_conf.policy == SMTPD_INBOUND && *addr == 0;
+    if (null_sender)
+        memset(&a, 0, sizeof(a));
+    else if (envelope_addr(addr, smtputf8, &a) < 0) {
         reject(s, "MAIL", "501 5.1.7 Bad sender address syntax");
         return;
     }
@@ -337,6 +346,10 @@ static void cmd_mail(struct session *s, char *line, char *args)
     s->txn->body8bit = body8;
     s->txn->size_decl = size;
     buf_init(&s->txn->msg, smtpd_conf.size_limit);
+    if (smtpd_conf.policy == SMTPD_INBOUND) { /* nothing to look up: RCPT decides */
+        smtpd_session_reply(s, "250 2.1.0 Ok");
+        return;
+    }
     struct smtpd_task known;
     memset(&known, 0, sizeof(known));
     /* the pool re-checks the session's credential when its last check is older than smtpd_auth_recheck */
@@ -400,6 +413,19 @@ static void mail_done(struct session *s, struct smtpd_task *t)
 
 /* ---- RCPT -------------------------------------------------------------------- */
 
+struct smtpd_rcpt *smtpd_cmd_rcpt_add(struct smtpd_txn *x, const char *email, const char *bare)
+{
+    if (x->nrcpt == x->caprcpt) {
+        x->caprcpt = x->caprcpt ? x->caprcpt * 2 : 8;
+        x->rcpt = xrealloc(x->rcpt, (size_t)x->caprcpt * sizeof(*x->rcpt));
+    }
+    struct smtpd_rcpt *r = &x->rcpt[x->nrcpt++];
+    memset(r, 0, sizeof(*r));
+    r->email = xstrdup(email);
+    r->bare = xstrdup(bare);
+    return r;
+}
+
 static void cmd_rcpt(struct session *s, char *args)
 {
     char *addr, *params, *k, *v;
@@ -428,13 +454,11 @@ static void cmd_rcpt(struct session *s, char *args)
         reject(s, "RCPT", "501 5.1.3 Bad recipient address syntax");
         return;
     }
-    if (x->nrcpt == x->caprcpt) {
-        x->caprcpt = x->caprcpt ? x->caprcpt * 2 : 8;
-        x->rcpt = xrealloc(x->rcpt, (size_t)x->caprcpt * sizeof(*x->rcpt));
+    if (smtpd_conf.policy == SMTPD_INBOUND) {
+        smtpd_inbound_rcpt(s, addr, a.local, a.domain);
+        return;
     }
-    struct smtpd_rcpt *r = &x->rcpt[x->nrcpt++];
-    r->email = xstrdup(addr);
-    r->bare = xstrdup(a.bare);
+    struct smtpd_rcpt *r = smtpd_cmd_rcpt_add(x, addr, a.bare);
     r->utf8 = a.utf8_local;
     r->forbidden =
         account_list_has(s->acct.settings, "forbiddenRecipients", a.local, strlen(a.local));
@@ -454,7 +478,8 @@ static void start_message(struct session *s, enum smtpd_data_mode mode)
     x->data_started = 1;
     s->data_t0 = timeutil_mono_ms();
     s->data_bytes = 0;
-    smtpd_queue_sup_start(s);
+    if (smtpd_conf.policy == SMTPD_SUBMISSION)
+        smtpd_queue_sup_start(s);
 }
 
 static void cmd_data(struct session *s, char *args)
@@ -490,11 +515,11 @@ void smtpd_cmd_data_end(struct session *s)
     s->t0 = timeutil_mono_ms();
     if (x->data.too_big) {
         reject(s, "DATA", TOO_BIG);
-        metrics_count("txmail_smtpd_messages_total", "status", "rejected", 1);
+        metrics_count(smtpd_metric("txmail_smtpd_messages_total"), "status", "rejected", 1);
         txn_end(s);
     } else if (smtpd_data_refusal(&x->data)) {
         reject(s, "DATA", "%s", smtpd_data_refusal(&x->data));
-        metrics_count("txmail_smtpd_messages_total", "status", "rejected", 1);
+        metrics_count(smtpd_metric("txmail_smtpd_messages_total"), "status", "rejected", 1);
         txn_end(s);
     } else {
         commit(s);
@@ -548,7 +573,7 @@ void smtpd_cmd_bdat_too_big(struct session *s)
     /* refuse now; the rest of this chunk is read and forgotten */
     s->bdat_discard = 1;
     snprintf(s->bdat_reply, sizeof(s->bdat_reply), TOO_BIG);
-    metrics_count("txmail_smtpd_messages_total", "status", "rejected", 1);
+    metrics_count(smtpd_metric("txmail_smtpd_messages_total"), "status", "rejected", 1);
     txn_end(s);
 }
 
@@ -670,14 +695,17 @@ void smtpd_cmd_done(struct session *s, struct smtpd_task *t)
     case T_MAIL:
         mail_done(s, t);
         break;
+    case T_RCPT:
+        smtpd_inbound_rcpt_done(s, t);
+        break;
     case T_COMMIT:
         if (t->reply[0] == '2') {
             smtpd_session_reply(s, "%s", t->reply);
             s->nqueued++;
-            metrics_count("txmail_smtpd_messages_total", "status", "queued", 1);
+            metrics_count(smtpd_metric("txmail_smtpd_messages_total"), "status", "queued", 1);
         } else {
             reject(s, s->txn && s->txn->bdat ? "BDAT" : "DATA", "%s", t->reply);
-            metrics_count("txmail_smtpd_messages_total", "status",
+            metrics_count(smtpd_metric("txmail_smtpd_messages_total"), "status",
                           t->reply[0] == '4' ? "tempfail" : "rejected", 1);
         }
         txn_end(s);

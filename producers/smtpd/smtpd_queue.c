@@ -3,9 +3,11 @@
  * its own database connection and its own publishing broker connection
  * (neither is thread-safe):
  *
- *   fast    source-IP authentication, the sender-domain lookup of MAIL
+ *   fast    source-IP authentication, the sender-domain lookup of MAIL,
+ *           what an inbound RCPT address stands for (smtpd_inbound.c)
  *   commit  the end of a message: checks, suppression lookup, publish
- *           with confirm, acceptance record, then the 250 (or 451)
+ *           with confirm, acceptance record, then the 250 (or 451);
+ *           inbound: publish with confirm, then the 250 (smtpd_inbound.c)
  *   slow    AUTH: the password KDF; at most smtpd_auth_threads at a time,
  *           so a password-guessing client never stalls commits
  *
@@ -219,6 +221,10 @@ static void run_one(struct pctx *c, struct smtpd_task *t)
     struct session *s = t->s;
     struct db *db = get_db(c);
 
+    if (t->kind == T_RCPT) { /* inbound: the cache may answer without the database */
+        smtpd_inbound_lookup(db, t);
+        return;
+    }
     if (db == NULL) {
         t->rc = TX_RETRY_DB;
         return;
@@ -476,7 +482,7 @@ out:
         b->body[i] = NULL;
         smtpd_server_loop_complete(b->t[i]->s->loop, b->t[i]);
     }
-    metrics_count("txmail_smtpd_commit_batches_total", NULL, NULL, 1);
+    metrics_count(smtpd_metric("txmail_smtpd_commit_batches_total"), NULL, NULL, 1);
 }
 
 /* ---- the threads ------------------------------------------------------------------ */
@@ -539,7 +545,10 @@ static void *pool_main(void *arg)
         }
         pthread_mutex_unlock(&qlock);
         if (b->n) {
-            run_commits(&c, b);
+            if (smtpd_conf.policy == SMTPD_INBOUND)
+                smtpd_inbound_commit(c.mq, b->t, b->n);
+            else
+                run_commits(&c, b);
             continue;
         }
         if (t == NULL)
