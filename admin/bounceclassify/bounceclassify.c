@@ -18,6 +18,9 @@
  *   (tests/scripts/bounce_corpus_test.sh compares them) and the tool is
  *   the parser's throughput benchmark (bench/bench_bounce.py).
  *
+ *   A FILE may be a mailbox (mbox): a line "From sender date" (at least
+ *   six words, a time, a year at the end) starts the next message.
+ *
  *   A FILE that cannot be read is named on standard error; the others
  *   are still done and the exit status is then 1, else 0.
  * CONSUMES
@@ -34,6 +37,7 @@
 #include "global/bounce/bounce.h"
 #include "util/mymalloc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +101,42 @@ static void row(const char *base, const struct bounce_rec *rec, int diagnostic)
     putchar('\n');
 }
 
+/* next_message - the end of the message at data[0..len): the next mbox "From " line, else len */
+static size_t next_message(const char *data, size_t len)
+{
+    for (size_t i = 1; i + 6 < len; i++) {
+        const char *p = data + i, *nl;
+        if (memcmp(p, "\nFrom ", 6) != 0)
+            continue;
+        nl = memchr(p + 1, '\n', len - i - 1);
+        if (nl == NULL)
+            return len;
+        /* "From sender Day Mon dd hh:mm:ss yyyy": at least six words */
+        int words = 0;
+        for (const char *c = p + 1; c < nl; c++)
+            words += c[0] != ' ' && (c == p + 1 || c[-1] == ' ');
+        const char *e = nl[-1] == '\r' ? nl - 1 : nl;
+        if (words >= 6 && memchr(p + 1, ':', (size_t)(nl - p - 1)) && e - p > 5 &&
+            isdigit((unsigned char)e[-1]) && isdigit((unsigned char)e[-4]) && e[-5] == ' ')
+            return i + 1;
+    }
+    return len;
+}
+
+static void classify(const char *base, const char *data, size_t len, int diagnostic)
+{
+    while (len > 0) {
+        size_t n = next_message(data, len);
+        struct bounce_report r;
+        if (bounce_parse(data, n, &r) == 0)
+            for (int k = 0; k < r.nrecs; k++)
+                row(base, &r.recs[k], diagnostic);
+        bounce_report_free(&r);
+        data += n;
+        len -= n;
+    }
+}
+
 int main(int argc, char **argv)
 {
     int diagnostic = 0, status = 0, first = 1;
@@ -113,7 +153,6 @@ int main(int argc, char **argv)
            diagnostic ? "\tdiagnostic_code" : "");
     for (int i = first; i < argc; i++) {
         const char *base = strrchr(argv[i], '/') ? strrchr(argv[i], '/') + 1 : argv[i];
-        struct bounce_report r;
         char *data;
         size_t len;
         if (slurp(argv[i], &data, &len) < 0) {
@@ -121,10 +160,7 @@ int main(int argc, char **argv)
             status = 1;
             continue;
         }
-        if (bounce_parse(data, len, &r) == 0)
-            for (int k = 0; k < r.nrecs; k++)
-                row(base, &r.recs[k], diagnostic);
-        bounce_report_free(&r);
+        classify(base, data, len, diagnostic);
         xfree(data);
     }
     if (fflush(stdout) != 0)

@@ -66,7 +66,7 @@ static void field(struct bounce_report *r, struct group *g, const char *name, co
     char addr[256];
 
     if (final || orig) {
-        if (g->rec == NULL || (final && g->has_final) || (orig && (g->has_orig || g->has_final))) {
+        if (g->rec == NULL || (final && g->has_final) || (orig && g->has_orig)) {
             close_group(g);
             if ((g->rec = bounce_rec_add(r)) == NULL)
                 return;

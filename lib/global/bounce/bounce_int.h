@@ -40,10 +40,12 @@ struct bounce_format {
     const char *mta;        /* report->mta when it matches */
     const char *from[4];    /* substrings of From: (any matches), NULL-ended */
     const char *subject[4]; /* substrings of Subject: (any matches) */
+    const char *has[4];     /* the text must contain one of these (when any) */
     const char *begin[8];   /* a text line containing one starts the error section */
     const char *end[8];     /* a line containing one ends it (the returned message follows) */
     const char *rcpt[8];    /* recipient line patterns */
     int need_sender; /* 1: only for a From/Subject match, begin markers alone are not enough */
+    int text_before; /* 1: a record's text precedes its recipient line (sendmail transcripts) */
 };
 
 extern const struct bounce_format bounce_formats[];
@@ -73,6 +75,8 @@ int bounce_json_read(struct bounce_report *r, const char *text);
 const struct bounce_format *bounce_text_match(const struct bounce_report *r, const char *text);
 const struct bounce_format *bounce_text_read(struct bounce_report *r, const char *text,
                                              struct buf *orighdr);
+/* the header block of a message returned inline in text, into orighdr when empty */
+void bounce_text_original(const struct bounce_format *f, const char *text, struct buf *orighdr);
 /* diagnostic text for recipient addr from text formats (DSN records without one) */
 void bounce_text_fill(struct bounce_report *r, const struct bounce_format *f, const char *text);
 

@@ -190,10 +190,20 @@ static void walk(GMimeObject *o, int depth, struct bounce_parts *p, int *count)
         return;
     if (GMIME_IS_MULTIPART(o)) {
         int n = g_mime_multipart_get_count(GMIME_MULTIPART(o));
+        const char *prologue = g_mime_multipart_get_prologue(GMIME_MULTIPART(o));
+        if (n == 0 && prologue) /* boundary never used: the text is all there is */
+            bounce_msg_put(&p->text, prologue, strlen(prologue));
         for (int i = 0; i < n; i++)
             walk(g_mime_multipart_get_part(GMIME_MULTIPART(o), i), depth + 1, p, count);
     } else if (GMIME_IS_MESSAGE_PART(o)) {
         GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+        GMimeObject *body = m ? g_mime_message_get_mime_part(m) : NULL;
+        GMimeContentType *ct = body ? g_mime_object_get_content_type(body) : NULL;
+        if (ct && g_mime_content_type_is_type(ct, "multipart", "report") && p->dsn.len == 0) {
+            /* a report forwarded as an attachment: read it as this one */
+            walk(body, depth + 1, p, count);
+            return;
+        }
         if (m && p->orighdr.len == 0)
             object_headers(GMIME_OBJECT(m), &p->orighdr);
     } else if (GMIME_IS_PART(o)) {

@@ -75,10 +75,33 @@ static int from_failed(struct bounce_report *r, const struct bounce_parts *p)
     return r->nrecs;
 }
 
+/*
+ * from_original - a bounce that names no recipient: the returned
+ * message's To: when it holds exactly one address
+ */
+static int from_original(struct bounce_report *r, const struct bounce_parts *p)
+{
+    char to[1024], addr[256];
+    const char *h = p->orighdr.data;
+    size_t end;
+    struct bounce_rec *rec;
+
+    while (*h == '\n' || *h == '\r')
+        h++;
+    if (!bounce_scan_hdr(h, "To", to, sizeof(to)) ||
+        !bounce_scan_addr(to, strlen(to), addr, sizeof(addr), &end) ||
+        bounce_scan_addr(to + end, strlen(to + end), addr, sizeof(addr), NULL) ||
+        (rec = bounce_rec_add(r)) == NULL)
+        return 0;
+    bounce_scan_addr(to, strlen(to), rec->recipient, sizeof(rec->recipient), NULL);
+    return 1;
+}
+
 static void dispatch(struct bounce_report *r, struct bounce_parts *p)
 {
     const char *text = p->text.data;
     const struct bounce_format *f = bounce_text_match(r, text), *used;
+    int daemon;
 
     if (bounce_arf_read(r, p)) {
         r->kind = BOUNCE_FEEDBACK;
@@ -95,16 +118,19 @@ static void dispatch(struct bounce_report *r, struct bounce_parts *p)
         r->kind = BOUNCE_DSN;
         snprintf(r->mta, sizeof(r->mta), "rfc3464");
         bounce_text_fill(r, f, text);
-    } else if (bounce_msg_autoreply(r, p)) {
+    } else if (from_failed(r, p) > 0) {
+        r->kind = BOUNCE_DSN;
+        bounce_text_fill(r, f, text);
+    } else if (!(daemon = bounce_msg_daemon(r, p)) && bounce_msg_autoreply(r, p)) {
         struct bounce_rec *rec = bounce_rec_add(r);
         r->kind = BOUNCE_AUTOREPLY;
-        snprintf(r->mta, sizeof(r->mta), "rfc3834");
+        bounce_scan_set(r->mta, sizeof(r->mta), "rfc3834");
         bounce_scan_set(rec->recipient, sizeof(rec->recipient), r->from);
         bounce_scan_copy(rec->diagnostic, sizeof(rec->diagnostic), text, strlen(text));
-    } else if (bounce_msg_daemon(r, p)) {
-        r->kind = from_failed(r, p) > 0 ? BOUNCE_DSN : BOUNCE_UNKNOWN;
-        if (f)
-            bounce_text_fill(r, f, text);
+    } else if (daemon) {
+        bounce_text_original(f, text, &p->orighdr);
+        r->kind = from_original(r, p) ? BOUNCE_DSN : BOUNCE_UNKNOWN;
+        bounce_text_fill(r, f, text);
     } else {
         r->kind = BOUNCE_REPLY;
     }

@@ -15,7 +15,10 @@
  *
  * Recipient patterns match a whole line with its leading blanks removed,
  * case-insensitively: "%a" an address (angle brackets optional), "*" any
- * text, " " any run of blanks (also none), any other byte itself.
+ * text, " " any run of blanks (also none), "#" a digit, any other byte
+ * itself. A recipient line gives its record the line without the address;
+ * rows with text_before give a record the lines since the previous
+ * recipient instead of those after it.
  */
 #include "bounce_int.h"
 
@@ -31,9 +34,9 @@ static const char *const common_end[] = {
     "----- Original Message -----",
     "--- Original message follows",
     "Original message follows",
-    "----- The following addresses had permanent fatal errors",
-    "------ Failed Recipients ------",
-    "----- Transcript of session follows",
+    "----- Unsent message follows",
+    "----- Message header follows",
+    "--- The header of the original message",
     "Content-Type: message/rfc822",
     NULL,
 };
@@ -94,6 +97,10 @@ static int pmatch(const char *pat, const char *s, size_t n, char *addr, size_t a
             s += i, n -= i, pat += 2;
             continue;
         }
+        if (*pat == '#' && n > 0 && isdigit((unsigned char)*s)) {
+            pat++, s++, n--;
+            continue;
+        }
         if (n == 0 || tolower((unsigned char)*pat) != tolower((unsigned char)*s))
             return 0;
         pat++, s++, n--;
@@ -120,6 +127,8 @@ static int section(const struct bounce_format *f, const char *text, const char *
     size_t len;
 
     *b = NULL;
+    if (f->has[0] && !any_in(text, (size_t)(end - text), f->has))
+        return 0;
     if (f->begin[0] == NULL)
         *b = text;
     while (*b == NULL && p < end) {
@@ -190,11 +199,31 @@ static void inline_original(const char *from, struct buf *orighdr)
         bounce_msg_put(orighdr, start, (size_t)(p - start));
 }
 
+/* without - line p[0..len) without the address at (and its brackets) into dst */
+static void without(char *dst, size_t sz, const char *p, size_t len, const char *addr)
+{
+    const char *at = bounce_scan_find(p, len, addr);
+    size_t a, b;
+
+    if (at == NULL) {
+        bounce_scan_copy(dst, sz, p, len);
+        return;
+    }
+    a = (size_t)(at - p);
+    b = a + strlen(addr);
+    while (a > 0 && strchr("<\"", p[a - 1]))
+        a--;
+    while (b < len && strchr(">\":.;", p[b]))
+        b++;
+    bounce_scan_copy(dst, sz, p, a);
+    bounce_scan_append(dst, sz, p + b, len - b);
+}
+
 /* read_section - the records of f in [b, e); the number added */
 static int read_section(struct bounce_report *r, const struct bounce_format *f, const char *b,
                         const char *e)
 {
-    char addr[256], pre[1024] = "";
+    char addr[256], pre[1024] = "", line[1024];
     int first = r->nrecs;
     struct bounce_rec *cur = NULL;
     size_t len;
@@ -207,16 +236,17 @@ static int read_section(struct bounce_report *r, const struct bounce_format *f, 
                 dup |= strcmp(r->recs[i].recipient, addr) == 0;
             if (!dup && (cur = bounce_rec_add(r)) != NULL) {
                 bounce_scan_set(cur->recipient, sizeof(cur->recipient), addr);
-                const char *at = bounce_scan_find(p, len, addr);
-                size_t skip = at ? (size_t)(at - p) + strlen(addr) : len;
-                while (skip < len && strchr(">:.; ", p[skip]))
-                    skip++;
-                bounce_scan_copy(cur->diagnostic, sizeof(cur->diagnostic), p + skip, len - skip);
+                without(line, sizeof(line), p, len, addr);
+                if (f->text_before) {
+                    bounce_scan_set(cur->diagnostic, sizeof(cur->diagnostic), pre);
+                    pre[0] = 0;
+                }
+                bounce_scan_append(cur->diagnostic, sizeof(cur->diagnostic), line, strlen(line));
                 p = next;
                 continue;
             }
         }
-        if (cur)
+        if (cur && !f->text_before)
             bounce_scan_append(cur->diagnostic, sizeof(cur->diagnostic), p, len);
         else
             bounce_scan_append(pre, sizeof(pre), p, len);
@@ -226,10 +256,18 @@ static int read_section(struct bounce_report *r, const struct bounce_format *f, 
         if (r->recs[i].diagnostic[0] == 0)
             bounce_scan_set(r->recs[i].diagnostic, sizeof(r->recs[i].diagnostic),
                             i + 1 < r->nrecs ? r->recs[i + 1].diagnostic : pre);
-    for (int i = first; i < r->nrecs; i++)
-        if (r->recs[i].diagnostic[0] == 0)
-            bounce_scan_set(r->recs[i].diagnostic, sizeof(r->recs[i].diagnostic), pre);
     return r->nrecs - first;
+}
+
+/* bounce_text_original - the returned message after f's section (or the text's start) */
+void bounce_text_original(const struct bounce_format *f, const char *text, struct buf *orighdr)
+{
+    const char *b, *e;
+
+    if (f && section(f, text, &b, &e))
+        inline_original(e, orighdr);
+    else
+        inline_original(text, orighdr);
 }
 
 /* bounce_text_read - records of the first matching row that gives any; that row or NULL */
@@ -252,7 +290,11 @@ const struct bounce_format *bounce_text_read(struct bounce_report *r, const char
     return NULL;
 }
 
-/* bounce_text_fill - diagnostics for records that have none, from f's section */
+/*
+ * bounce_text_fill - diagnostics for records that have none, from f's
+ * section: the text of the record with the same recipient, else (one
+ * record, or no recipient) the only one's, else the whole section.
+ */
 void bounce_text_fill(struct bounce_report *r, const struct bounce_format *f, const char *text)
 {
     struct bounce_report t;
@@ -265,12 +307,14 @@ void bounce_text_fill(struct bounce_report *r, const struct bounce_format *f, co
     for (int i = 0; i < r->nrecs; i++) {
         struct bounce_rec *rec = &r->recs[i];
         for (int j = 0; j < t.nrecs && rec->diagnostic[0] == 0; j++)
-            if (strcmp(t.recs[j].recipient, rec->recipient) == 0 || t.nrecs == 1 ||
-                rec->recipient[0] == 0) {
+            if (strcmp(t.recs[j].recipient, rec->recipient) == 0 ||
+                (t.nrecs == 1 && r->nrecs == 1) || rec->recipient[0] == 0) {
                 memcpy(rec->diagnostic, t.recs[j].diagnostic, sizeof(rec->diagnostic));
                 if (rec->recipient[0] == 0)
                     memcpy(rec->recipient, t.recs[j].recipient, sizeof(rec->recipient));
             }
+        if (rec->diagnostic[0] == 0)
+            bounce_scan_copy(rec->diagnostic, sizeof(rec->diagnostic), b, (size_t)(e - b));
     }
     bounce_report_free(&t);
 }

@@ -49,9 +49,10 @@ def inbound_queue(name):
     return name
 
 
-def private_inbound(queue, *overrides, name="smtpd-inbound-private"):
+def private_inbound(queue, *overrides, name="smtpd-inbound-private", port=None):
     """A private txmail-smtpd with smtpd_policy = inbound publishing to queue; (Program, port)."""
-    return private_smtpd("smtpd_policy=inbound", "smtpd_inbound_queue=" + queue, *overrides, name=name)
+    return private_smtpd("smtpd_policy=inbound", "smtpd_inbound_queue=" + queue, *overrides, name=name,
+                         port=port)
 
 
 def envelopes(queue, n, timeout=15):
