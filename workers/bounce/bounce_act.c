@@ -95,8 +95,11 @@ char *bounce_act_describe(char *out, size_t outsz, const struct bounce_rec *rec)
                        : rec->reason[0]   ? rec->reason
                                           : "no diagnostic";
 
-    if (rec->rhost[0])
-        snprintf(out, outsz, "[%s] bounced (host %s said: %s)", status, rec->rhost, text);
+    /* the host name only: Remote-MTA may carry a comment after it */
+    int hlen = (int)strcspn(rec->rhost, " \t(");
+
+    if (hlen > 0)
+        snprintf(out, outsz, "[%s] bounced (host %.*s said: %s)", status, hlen, rec->rhost, text);
     else
         snprintf(out, outsz, "[%s] bounced (%s)", status, text);
     return out;

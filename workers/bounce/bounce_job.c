@@ -72,7 +72,8 @@ int bounce_job_decode(const struct envelope *env, struct inbound *in, char *why,
         x = &in->rcpt[in->nrcpt];
         if (jsonget_strbuf(r, "address", x->address, sizeof(x->address), 1) < 0 ||
             jsonget_strbuf(r, "kind", x->kind, sizeof(x->kind), 1) < 0 ||
-            jsonget_strbuf(r, "rid", x->rid, sizeof(x->rid), 0) < 0)
+            (!json_is_null(json_object_get(r, "rid")) &&
+             jsonget_strbuf(r, "rid", x->rid, sizeof(x->rid), 0) < 0))
             return snprintf(why, whysz, "data.rcpt[%zu] malformed", i), -1;
         if (strcmp(x->kind, "verp") == 0 && x->rid[0] && in->verp < 0) {
             in->verp = in->nrcpt;

@@ -109,7 +109,7 @@ TT_TEST(describe_and_clean)
 
     memset(&r, 0, sizeof(r));
     snprintf(r.status, sizeof(r.status), "5.1.1");
-    snprintf(r.rhost, sizeof(r.rhost), "mx.example.org");
+    snprintf(r.rhost, sizeof(r.rhost), "mx.example.org (192.0.2.1, the server)");
     snprintf(r.diagnostic, sizeof(r.diagnostic), "550 5.1.1 user unknown");
     TT_EQ_STR(bounce_act_describe(d, sizeof(d), &r),
               "[5.1.1] bounced (host mx.example.org said: 550 5.1.1 user unknown)");

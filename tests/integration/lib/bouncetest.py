@@ -156,7 +156,7 @@ def log_lines(needle, timeout=20):
 
 def outcome_of(inbound_id, timeout=20):
     """The status word of the log lines of one inbound message, in order."""
-    return [re.search(r"status=(\w+)", l).group(1) for l in log_lines(inbound_id + ": ", timeout)]
+    return [re.search(r"status=(\w+)", l).group(1) for l in log_lines(inbound_id + ": rid=", timeout)]
 
 
 def forwards_to(rcpt):
