@@ -60,6 +60,23 @@
  *     RID: to=<a@b>, relay=mx[ip]:port, delay=1.2, tls=TLSv1.3, dsn=2.0.0,
  *     status=sent (250 2.0.0 Ok)
  *
+ * FORWARDS
+ *   `type:"forward"` envelopes (docs/ENVELOPES.md "Forward envelope",
+ *   deliver_forward.c): a message forwarded on an account's behalf (a
+ *   reply, a complaint, a notice), sent as given - MAIL FROM data.mailFrom,
+ *   RCPT data.rcpt, raw byte for byte, no DKIM - through the same route,
+ *   session and pool code, except that the sender domain's relay host is
+ *   not used (transport map, else MX) and TLS is never enforced.
+ *   Exactly once by data.id in delivery_record (a recorded id is acked,
+ *   not sent). No suppression check and no events, not even for failures:
+ *   4xx and connection failures retry through the delay tiers until
+ *   deliver_max_age, then "forward failed" is logged (status=expired);
+ *   a 5xx is logged (status=bounced) and not retried. Malformed forwards
+ *   (no valid data.id, no data.rcpt) are dead-lettered. One log line per
+ *   outcome, keyed by data.id:
+ *     fw...: rid=RID|none, why=reply, from=<s@x>, to=<a@b>, relay=..., delay=0.3,
+ *     tls=TLSv1.3, dsn=2.0.0, status=sent (250 2.0.0 Ok)
+ *
  * PROCESS MODEL
  *   The worker skeleton runs deliver_concurrency handler threads (default
  *   32), each carrying one SMTP transaction at a time with blocking,
@@ -104,14 +121,16 @@
  *   (a quorum-queue quirk) could send it twice.
  *
  * CONSUMES
- *   deliver_queue (deliver, bound to txmail.work): type "message" envelopes.
+ *   deliver_queue (deliver, bound to txmail.work): type "message" and
+ *   type "forward" envelopes.
  * PUBLISHES
  *   txmail.events: DELIVER events (keys DELIVERED.OK, DEFERRED.SOFT_BOUNCE,
  *   BOUNCED.HARD_BOUNCE, BOUNCED.SOFT_BOUNCE, DROPPED.PREVIOUSLY_BOUNCED,
  *   DROPPED.SUPPRESSED); txmail.retry: the message again (deferrals+1);
  *   txmail.work: the next stage when the slip goes on after deliver.
  * WRITES
- *   delivery_record. Reads suppression, sender_domain, account.
+ *   delivery_record (rids, and forwards' data.id). Reads suppression,
+ *   sender_domain, account.
  *
  * PARAMETERS (and the skeleton's deliver_queue (deliver),
  *   deliver_concurrency (32), deliver_prefetch, deliver_retry_schedule
@@ -177,6 +196,8 @@
  * METRICS (metrics_dir, besides the skeleton's)
  *   txmail_deliver_total{status=sent|deferred|bounced|dropped|expired|throttled}
  *   txmail_deliver_transactions_total{connection=new|reused|stale}
+ *   txmail_deliver_forward_total{status=sent|deferred|bounced|expired|throttled}
+ *                                    forwards (txmail_deliver_total counts messages)
  *   txmail_deliver_unrecorded_total  2xx that could not be recorded
  */
 #include "workers/deliver/deliver.h"

@@ -305,10 +305,11 @@ struct sent_record {
 /* deliver_record_lookup - 1 when rid was sent (rec filled), 0 when not, -1 database failure */
 int deliver_record_lookup(struct db *db, const char *rid, struct sent_record *rec);
 /*
- * deliver_record_sent - store that the job's rid got a 2xx (o), with the thread's
- * handle (worker_job_db); retries up to deliver_record_retry; 0 or -1
+ * deliver_record_sent - store that key (the job's rid, a forward's data.id) got
+ * a 2xx (o), with the thread's handle (worker_job_db); retries up to
+ * deliver_record_retry; 0 or -1
  */
-int deliver_record_sent(struct job *job, const struct outcome *o);
+int deliver_record_sent(struct job *job, const char *key, const struct outcome *o);
 
 /* ---- one message (deliver_job.c) -------------------------------------- */
 
@@ -325,6 +326,16 @@ struct dreq {
 enum tx_code deliver_job_handle(struct job *job);
 /* deliver_job_expired - the worker's expired(): BOUNCED/SOFT_BOUNCE, suppressed for a day */
 void deliver_job_expired(struct job *job);
+
+/* ---- forwards (deliver_forward.c) ------------------------------------ */
+
+/*
+ * deliver_forward_handle - handle() of a `type:"forward"` envelope: exactly
+ * once by data.id, no suppression, no events; one log line per outcome
+ */
+enum tx_code deliver_forward_handle(struct job *job);
+/* deliver_forward_expired - retries used up: "forward failed" logged and counted */
+void deliver_forward_expired(struct job *job);
 
 /* ---- outcomes (deliver_outcome.c) ------------------------------------- */
 

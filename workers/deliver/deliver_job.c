@@ -29,7 +29,7 @@ static int parse_req(struct job *job, struct dreq *q)
 
     memset(q, 0, sizeof(*q));
     if (strcmp(job->env.type, "message") != 0) {
-        worker_job_reason(job, "envelope type \"%s\" is not a message", job->env.type);
+        worker_job_reason(job, "envelope type \"%s\" is not a message or forward", job->env.type);
         return -1;
     }
     q->m.rid = job->env.rid;
@@ -88,6 +88,8 @@ enum tx_code deliver_job_handle(struct job *job)
     struct db *db;
     int r;
 
+    if (strcmp(job->env.type, "forward") == 0)
+        return deliver_forward_handle(job);
     if (parse_req(job, &q) < 0)
         return TX_REJECT_MALFORMED;
     if ((db = worker_job_db(job)) == NULL)
@@ -119,7 +121,7 @@ enum tx_code deliver_job_handle(struct job *job)
         return deliver_outcome_throttled(job, &q, &o);
     switch (o.status) {
     case DLV_SENT:
-        if (deliver_record_sent(job, &o) < 0)
+        if (deliver_record_sent(job, job->env.rid, &o) < 0)
             metrics_count("txmail_deliver_unrecorded_total", NULL, NULL, 1);
         {
             char code[8];
@@ -145,6 +147,10 @@ void deliver_job_expired(struct job *job)
     char desc[REPLY_TEXT_MAX + 600];
     json_t *last;
 
+    if (strcmp(job->env.type, "forward") == 0) {
+        deliver_forward_expired(job);
+        return;
+    }
     if (parse_req(job, &q) < 0)
         return;
     /* the DEFERRED event of the last try is not sent (a retry queues nothing else) */

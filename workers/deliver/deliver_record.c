@@ -40,9 +40,9 @@ int deliver_record_lookup(struct db *db, const char *rid, struct sent_record *re
     return found;
 }
 
-int deliver_record_sent(struct job *job, const struct outcome *o)
+int deliver_record_sent(struct job *job, const char *key, const struct outcome *o)
 {
-    const char *rid = job->env.rid;
+    const char *rid = key;
     long long account = job->env.account_id;
     char code[8];
     int64_t until = timeutil_mono_ms() + deliver_conf.record_retry, wait = 50;
