@@ -38,7 +38,7 @@ eq((e["phase"], e["state"], e["type"], e["subType"], e["account"]),
 n = e["notification"]
 eq(n["meta"]["mail"]["id"], rid, "the right recipient id")
 eq(n["meta"]["mail"]["email"], to, "mail.email")
-eq(n["meta"]["mail"]["from"], "Shop <shop@%s>" % a["domain"], "mail.from")
+eq(n["meta"]["mail"]["from"], "Shop <%s>" % a["sender"], "mail.from")
 eq(n["content"]["mime"]["messageId"], mid, "content.mime.messageId")
 b = n["content"]["bounce"]
 eq((b["reason"], b["hardBounce"], b["status"], b["replyCode"]), ("userunknown", True, "5.1.1", 550),
@@ -84,7 +84,7 @@ def bounced_more():
 wait_until(bounced_more, 30, "stats: bounced.HARD_BOUNCE + 1")
 
 # the next job to the address: refused at intake as previously bounced
-body = {"subject": {"content": "again"}, "mail": {"from": {"email": "shop@%s" % a["domain"]}},
+body = {"subject": {"content": "again"}, "mail": {"from": {"email": a["sender"]}},
         "recipients": [{"mail": {"to": [{"email": to}]}}]}
 st, _, _, j = rest("POST", "/email/v2/jobs", body=body, auth=(a["user"], a["password"]))
 eq((st, j["meta"]["state"]["subType"]), (200, "PART"), "the next job to the address is PART")

@@ -23,14 +23,18 @@ EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 
 def tenant(hook=None, settings=None):
-    """A fresh account whose sender domain <name>.test has the bounce domain
+    """A fresh account whose sender domain example.com (a selector of its own,
+    so the sink takes mail for its sender too) has the bounce domain
     b-<name>.example.net; its default webhook endpoint is hook (a
-    WebhookReceiver) when given. dict(name, user, password, id, domain, bounce)."""
-    a = new_account(settings=settings, domain=uniq("bt") + ".test",
+    WebhookReceiver) when given. dict(name, user, password, id, domain,
+    bounce, sender: shop-<name>@example.com)."""
+    sel = uniq("s")
+    a = new_account(settings=settings, domain="example.com", selector=sel,
                     notify_url=hook.url if hook else None)
     a["bounce"] = "b-%s.example.net" % a["name"].lower()
+    a["sender"] = "shop-%s@example.com" % a["name"].lower()
     sql("DELETE FROM sender_domain WHERE account_id=%s", a["id"])
-    ctl("domain", "add", a["name"], a["domain"], "--selector", "s1", "--bounce-domain", a["bounce"])
+    ctl("domain", "add", a["name"], a["domain"], "--selector", sel, "--bounce-domain", a["bounce"])
     stack("publish-dns")
     return a
 
@@ -38,7 +42,7 @@ def tenant(hook=None, settings=None):
 def send(acct, to, subject="Your order", text="Thank you for your order.\n"):
     """POST a job of one address as acct; returns the recipient id."""
     body = {"subject": {"content": subject}, "body": {"content": text, "contentType": "text/plain"},
-            "mail": {"from": {"email": "Shop <shop@%s>" % acct["domain"]}},
+            "mail": {"from": {"email": "Shop <%s>" % acct["sender"]}},
             "recipients": [{"mail": {"to": [{"email": to}]}}]}
     st, _, raw, j = rest("POST", "/email/v2/jobs", body=body, auth=(acct["user"], acct["password"]))
     eq(st, 200, "job accepted (%s)" % raw[:200])
