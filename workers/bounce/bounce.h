@@ -41,6 +41,7 @@ struct inbound {
     int verp;          /* index of the first rcpt of kind verp with a rid, -1 */
     char domain[256];  /* the domain the message came to (rcpt[0]) */
     char verp_rid[64]; /* rcpt[verp].rid or "" */
+    char identity[33]; /* event keys: bounce_act_identity */
 };
 
 /* the message a report or reply concerns: its `message` row */
@@ -93,6 +94,11 @@ void bounce_act_complaint(struct job *job, const struct inbound *in, const struc
 /* bounce_act_virus - POST_PROCESS/POST_DELIVERY/REPLY/VIRUS_DETECTED */
 void bounce_act_virus(struct job *job, const struct inbound *in, const struct target *t,
                       const char *signature, const char *correspondent);
+/*
+ * bounce_act_identity - in->identity: 32 hex of SHA-256(message_id) when
+ * the inbound message has a Message-ID, else the inbound id's 32 hex
+ */
+void bounce_act_identity(struct inbound *in, const char *message_id);
 /* bounce_act_clean - s made valid UTF-8 without control characters, in place */
 void bounce_act_clean(char *s);
 /* bounce_act_describe - "[5.1.1] bounced (host X said: ...)" into out */

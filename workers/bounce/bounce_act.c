@@ -12,15 +12,19 @@
  *                                             VIRUS_DETECTED
  *
  * Every event's ts is the inbound message's arrival (the envelope's
- * created), and the keys that are not "1" derive from the inbound
- * message's id (32 hex digits of its uuid, then ".<record index>" for a
- * bounce), so a redelivered inbound message raises the same events with
- * the same tags. The bounce events carry content.bounce (reason,
+ * created). The keys that are not "1" derive from the inbound message's
+ * identity (bounce_act_identity): 32 hex digits of SHA-256 of its own
+ * Message-ID, else of the inbound id, then ".<record index>" for a
+ * bounce. A redelivered inbound message, and the same report sent again
+ * by a remote MTA (a second inbound message with the same Message-ID),
+ * raise the same events with the same tags; two different reports about
+ * one message are two events. A complaint's key is its ts (§11.5). The bounce events carry content.bounce (reason,
  * hardBounce, status, replyCode, diagnostic, format) and ask the recorder
  * for the suppression entry (x.suppress) of lib/global/manage/suppclass.h;
  * a complaint asks for an UNSUBSCRIBED entry without end.
  */
 #include "workers/bounce/bounce.h"
+#include "global/crypto.h"
 #include "global/event.h"
 #include "global/manage/suppclass.h"
 #include "util/codec.h"
@@ -49,21 +53,30 @@ static void base(struct tx_event *ev, const struct inbound *in, const struct tar
     ev->state = "POST_DELIVERY";
 }
 
-/* key - "<32 hex of the inbound id>[.<index>]" (fits event.event_key, 40) */
+/* key - "<identity>[.<index>]" (fits event.event_key, 40) */
 static char *key(char *out, size_t outsz, const struct inbound *in, int index)
 {
-    char hex[33];
+    if (index >= 0)
+        snprintf(out, outsz, "%s.%d", in->identity, index % 1000000);
+    else
+        snprintf(out, outsz, "%s", in->identity);
+    return out;
+}
+
+void bounce_act_identity(struct inbound *in, const char *message_id)
+{
+    unsigned char md[32];
     size_t n = 0;
 
+    if (message_id && *message_id) {
+        crypto_sha256(md, message_id, strlen(message_id));
+        codec_hex_encode(in->identity, md, 16);
+        return;
+    }
     for (const char *p = in->id; *p && n < 32; p++)
         if (*p != '-')
-            hex[n++] = *p;
-    hex[n] = 0;
-    if (index >= 0)
-        snprintf(out, outsz, "%s.%d", hex, index % 1000000);
-    else
-        snprintf(out, outsz, "%s", hex);
-    return out;
+            in->identity[n++] = *p;
+    in->identity[n] = 0;
 }
 
 void bounce_act_clean(char *s)

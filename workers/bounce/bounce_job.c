@@ -245,6 +245,7 @@ enum tx_code bounce_job_handle(struct job *job)
     }
     metrics_count("txmail_bounce_inbound_total", "kind",
                   kind_names[r.kind <= BOUNCE_REPLY ? r.kind : 0], 1);
+    bounce_act_identity(&in, r.message_id);
     if ((db = worker_job_db(job)) == NULL) {
         bounce_report_free(&r);
         worker_job_reason(job, "database unreachable");
