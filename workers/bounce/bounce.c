@@ -81,10 +81,12 @@
  *   Forwards are `type:"forward"` envelopes to txmail-deliver, which sends
  *   each once (data.id = "fw" + 32 hex of SHA-256 of the inbound id, why
  *   and recipient). Events use the inbound message's arrival as ts and
- *   keys from its id ("<32 hex>.<record index>" for bounces; the ts for
+ *   keys from its identity (32 hex of SHA-256 of its own Message-ID, else
+ *   of the inbound id; ".<record index>" added for bounces; the ts for
  *   complaints, contract §11.5): a redelivered inbound message raises the
  *   same events (same tags), the same forwards (same ids) and the same
- *   suppression writes, so nothing doubles.
+ *   suppression writes, so nothing doubles; a DSN that a remote MTA sends
+ *   twice is one event too.
  *
  *   One log line per outcome, keyed by the inbound id and recipient id:
  *     8e6c...: rid=<rid>, kind=dsn, from=<>, peer=192.0.2.1,
