@@ -66,6 +66,7 @@ posted = wait_until(lambda: [x for _, x, _ in hook.notifications() if x["meta"][
 eq(posted[0]["meta"]["tag"], e["tag"], "webhook: the event's tag")
 eq(posted[0]["content"]["bounce"], b, "webhook: content.bounce")
 eq(posted[0]["meta"]["event"]["phase"], "POST_PROCESS", "webhook: phase")
+eq(payload_errors(hook), [], "the webhook payloads are valid against docs/openapi.json")
 
 st, _, _, m = rest("GET", "/email/v2/messages/" + rid.replace("#", "%23"), auth=(a["user"], a["password"]))
 eq((st, m["lastEvent"]["type"]), (200, "DELIVERED"), "the delivery state stays DELIVERED")

@@ -40,6 +40,9 @@ posted = wait_until(lambda: [x for _, x, _ in hook.notifications() if x["meta"][
                     30, "the FEEDBACK_LOOP webhook")
 eq((posted[0]["meta"]["tag"], posted[0]["content"]["feedbackLoop"]), (e["tag"], n["content"]["feedbackLoop"]),
    "webhook: tag and content.feedbackLoop")
+eq(payload_errors(hook), [], "the webhook payloads are valid against docs/openapi.json")
+check(any(x["meta"]["event"]["type"] == "FEEDBACK_LOOP" for x in message_events(a, rid)["events"]),
+      "GET /messages shows the complaint")
 
 s = wait_until(lambda: supp(a["id"], to), 20, "the suppression entry")
 eq((s[0], s[2], s[4]), ("UNSUBSCRIBED", None, rid), "UNSUBSCRIBED without end, with the recipient id")

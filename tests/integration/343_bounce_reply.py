@@ -50,6 +50,8 @@ eq((e["phase"], e["state"], e["type"], e["subType"]), ("POST_PROCESS", "POST_DEL
 sig = re.match(r"INFECTED: (\S+) \(reply from (\S+) deleted\)", e["description"] or "")
 check(sig is not None and sig.group(2) == to, "description names the signature and the sender: %s" % e["description"])
 eq(e["notification"]["meta"]["mail"]["id"], rid, "for the recipient id")
+check(any(x["meta"]["event"]["type"] == "REPLY" for x in message_events(a, rid)["events"]),
+      "GET /messages shows it (valid against docs/openapi.json)")
 nm, nraw = wait_until(lambda: forwards_to(admin), 60, "the notice to adminEmail")[0]
 for what in (to, sig.group(1), rid):
     check(what.encode() in nraw, "the notice names %s" % what)

@@ -166,3 +166,20 @@ def outcome_of(inbound_id, timeout=20):
 def forwards_to(rcpt):
     """Messages at the sink for rcpt (forwards of txmail-bounce)."""
     return sink_for(rcpt)
+
+
+def payload_errors(hook):
+    """Violations of every POST hook received against docs/openapi.json's NotificationPayload."""
+    import txopenapi
+    schema = txopenapi.document()["components"]["schemas"]["NotificationPayload"]
+    out = []
+    for r in list(hook.requests):
+        out += txopenapi.errors(schema, json.loads(r["body"]))
+    return out
+
+
+def message_events(acct, rid):
+    """GET /email/v2/messages/{rid} as acct (the answer is checked against docs/openapi.json)."""
+    st, _, _, m = rest("GET", "/email/v2/messages/" + rid.replace("#", "%23"), auth=(acct["user"], acct["password"]))
+    eq(st, 200, "GET /messages/%s" % rid)
+    return m
