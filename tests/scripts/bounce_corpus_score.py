@@ -1,19 +1,19 @@
 #!/usr/bin/env python3
 """bounce_corpus_score - compare txmail-bounce-classify output with expected.tsv
 
-usage: bounce_corpus_score.py EXPECTED.tsv GOT.tsv [--floor FIELD=PCT]...
+usage: bounce_corpus_score.py EXPECTED.tsv GOT.tsv [FIELD=PCT]... [rows=0]
 
 Joins the two tables by file and row order (the n-th row of a file with
 the n-th expected row of that file); files without expected rows are
 skipped (corpus README). Prints the accuracy of every compared field over
 the expected rows, the rows missing and extra, then every mismatch as
-"file field got expected". Exit 1 when a field is below its floor or
-rows are missing or extra, else 0.
+"MISMATCH file field got=... want=...". Exit 1 when a field is below its
+floor (FIELD=PCT) or, given rows=0, rows are missing or extra; else 0.
 """
 import sys
 from collections import OrderedDict
 
-FIELDS = ["recipient", "status", "reason", "hardbounce", "replycode", "feedbacktype"]
+FIELDS = ["reason", "hardbounce", "recipient", "status", "replycode", "feedbacktype"]
 
 
 def load(path):
@@ -34,8 +34,6 @@ def main():
     want, got = load(sys.argv[1]), load(sys.argv[2])
     floors = {}
     for a in sys.argv[3:]:
-        if a.startswith("--floor"):
-            continue
         k, v = a.split("=", 1)
         floors[k] = float(v)
     good = {k: 0 for k in FIELDS}

@@ -47,6 +47,7 @@ struct bounce_rec {
     char rhost[256];       /* remote MTA (Remote-MTA, "host X said"), "" when unknown */
     char feedbacktype[24]; /* ARF Feedback-Type (abuse, opt-out, auth-failure, ...) */
     char diagnostic[1024]; /* error text, "smtp;" prefix removed, whitespace collapsed */
+    char diagtype[16];     /* that prefix: "smtp", "x-unix", "x-postfix", ... ("" unknown) */
 };
 
 struct bounce_report {

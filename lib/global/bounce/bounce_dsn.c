@@ -7,7 +7,7 @@
  * the group open has that field already or an empty line closed it.
  * Action, Status, Remote-MTA and Diagnostic-Code (X-Diagnostic-Code when
  * no Diagnostic-Code) belong to the open group; "type;" prefixes are
- * removed. The recipient is Final-Recipient when it is a mailbox, else
+ * removed (the Diagnostic-Code's goes to diagtype). The recipient is Final-Recipient when it is a mailbox, else
  * Original-Recipient, else X-Actual-Recipient.
  */
 #include "bounce_int.h"
@@ -98,12 +98,16 @@ static void field(struct bounce_report *r, struct group *g, const char *name, co
     } else if (strcasecmp(name, "Status") == 0) {
         set_status(rec, value);
     } else if (strcasecmp(name, "Remote-MTA") == 0) {
-        bounce_scan_copy(rec->rhost, sizeof(rec->rhost), untype(value), strlen(untype(value)));
+        const char *host = untype(value); /* the name, without "(address)" or "[address]" */
+        bounce_scan_copy(rec->rhost, sizeof(rec->rhost), host, strcspn(host, " [("));
     } else if (strcasecmp(name, "Diagnostic-Code") == 0 ||
                (strcasecmp(name, "X-Diagnostic-Code") == 0 && !g->has_diag)) {
+        const char *text = untype(value);
         g->has_diag = strcasecmp(name, "Diagnostic-Code") == 0;
-        bounce_scan_copy(rec->diagnostic, sizeof(rec->diagnostic), untype(value),
-                         strlen(untype(value)));
+        bounce_scan_copy(rec->diagnostic, sizeof(rec->diagnostic), text, strlen(text));
+        rec->diagtype[0] = 0;
+        if (text != value) /* the type before ';' */
+            bounce_scan_copy(rec->diagtype, sizeof(rec->diagtype), value, strcspn(value, ";"));
     }
 }
 

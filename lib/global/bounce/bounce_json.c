@@ -40,7 +40,9 @@ static void bounced(struct bounce_report *r, json_t *n)
                          sizeof(rec->recipient), NULL);
         copy(rec->action, sizeof(rec->action), str(v, "action"));
         copy(rec->status, sizeof(rec->status), str(v, "status"));
-        copy(rec->diagnostic, sizeof(rec->diagnostic), semi && semi - d < 10 ? semi + 1 : d);
+        copy(rec->diagnostic, sizeof(rec->diagnostic), semi && semi - d < 16 ? semi + 1 : d);
+        if (semi && semi - d < 16)
+            bounce_scan_copy(rec->diagtype, sizeof(rec->diagtype), d, (size_t)(semi - d));
         if (strncmp(mta, "dsn;", 4) == 0)
             copy(rec->rhost, sizeof(rec->rhost), mta + 4);
     }

@@ -135,6 +135,10 @@ static void dispatch(struct bounce_report *r, struct bounce_parts *p)
         r->kind = BOUNCE_REPLY;
     }
     fill_recipients(r, p);
+    for (int i = 0; r->kind == BOUNCE_DSN && i < r->nrecs; i++) /* no error text found: all of it */
+        if (r->recs[i].diagnostic[0] == 0)
+            bounce_scan_copy(r->recs[i].diagnostic, sizeof(r->recs[i].diagnostic), text,
+                             strlen(text));
 }
 
 static void parts_init(struct bounce_parts *p)

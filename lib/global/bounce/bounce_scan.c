@@ -186,17 +186,32 @@ int bounce_scan_hdr(const char *block, const char *name, char *out, size_t sz)
     return 0;
 }
 
-/* code_at - a reply code (2xx, 4xx, 5xx) at s[i] standing alone */
+/* the reply codes of RFC 5321 and its extensions; others are not taken for one */
+static const int reply_codes[] = {
+    211, 214, 220, 221, 235, 250, 251, 252, 253, 421, 422, 430, 432, 450, 451,
+    452, 453, 454, 455, 458, 459, 500, 501, 502, 503, 504, 521, 523, 524, 530,
+    531, 533, 534, 535, 525, 538, 550, 551, 552, 553, 554, 555, 556, 557,
+};
+
+/* code_at - a reply code at s[i] standing alone, 0 when none */
 static int code_at(const char *s, size_t i, size_t n)
 {
+    int code;
+
     if (i + 3 > n || !strchr("245", s[i]) || !isdigit((unsigned char)s[i + 1]) ||
         !isdigit((unsigned char)s[i + 2]))
         return 0;
-    if (i > 0 && (isalnum((unsigned char)s[i - 1]) || strchr(".:-#/=", s[i - 1])))
+    if (i > 0 && (isalnum((unsigned char)s[i - 1]) || strchr(".-#/=", s[i - 1])))
         return 0;
-    if (i + 3 < n && s[i + 3] != ' ' && s[i + 3] != '-' && s[i + 3] != '\'' && s[i + 3] != ',')
+    if (i > 1 && s[i - 1] == ':' && isdigit((unsigned char)s[i - 2]))
         return 0;
-    return (s[i] - '0') * 100 + (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
+    if (i + 3 < n && !strchr(" -',:]>)", s[i + 3]))
+        return 0;
+    code = (s[i] - '0') * 100 + (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
+    for (size_t k = 0; k < sizeof(reply_codes) / sizeof(reply_codes[0]); k++)
+        if (reply_codes[k] == code)
+            return code;
+    return 0;
 }
 
 /* status_at - length of an RFC 3463 code x.y.z at s[i], 0 when none */
@@ -224,14 +239,90 @@ static size_t status_at(const char *s, size_t i, size_t n)
     return j - i;
 }
 
+/* generic - a status that says only the class (x.0.0) or "delivery time expired" (x.4.7) */
+static int generic(const char *st)
+{
+    return st[0] && (strcmp(st + 1, ".0.0") == 0 || strcmp(st + 1, ".4.7") == 0);
+}
+
+/* code_before - the reply code written just before d[at] ("421 4.4.2"), 0 when none */
+static int code_before(const char *d, size_t at, size_t n)
+{
+    int c = 0;
+
+    for (size_t b = at >= 5 ? at - 5 : 0; b < at; b++)
+        if (code_at(d, b, n) != 0)
+            c = code_at(d, b, n);
+    return c;
+}
+
+/*
+ * pick_codes - status and reply code from the text d: a failure code (4/5)
+ * before a success code; a generic status (from the message's fields or
+ * the text) gives way to the last specific one of its class in the text,
+ * and the reply code is then the one written just before it.
+ */
+static void pick_codes(struct bounce_rec *rec, const char *d, size_t n)
+{
+    size_t st_at = n, k;
+    int first_fail = 0, first_ok = 0, c;
+    char first2[16] = "", cand[16];
+
+    for (size_t i = 0; i < n; i++) {
+        c = code_at(d, i, n);
+        if (c >= 400 && first_fail == 0)
+            first_fail = c;
+        else if (c > 0 && c < 400 && first_ok == 0)
+            first_ok = c;
+        if (rec->status[0] || (k = status_at(d, i, n)) == 0 || k >= sizeof(cand))
+            continue;
+        if (d[i] != '2') {
+            memcpy(rec->status, d + i, k);
+            rec->status[k] = 0;
+            st_at = i;
+        } else if (first2[0] == 0) {
+            memcpy(first2, d + i, k);
+            first2[k] = 0;
+        }
+    }
+    if (rec->status[0] == 0)
+        bounce_scan_set(rec->status, sizeof(rec->status), first2);
+    for (size_t i = 0; generic(rec->status) && i < n; i++) {
+        if ((k = status_at(d, i, n)) == 0 || k >= sizeof(cand) || d[i] != rec->status[0])
+            continue;
+        memcpy(cand, d + i, k);
+        cand[k] = 0;
+        if (generic(cand))
+            continue;
+        bounce_scan_set(rec->status, sizeof(rec->status), cand);
+        if ((c = code_before(d, i, n)) != 0)
+            rec->replycode = c;
+        for (size_t j = i + k; j < n; j++) /* the last one of its class */
+            if ((k = status_at(d, j, n)) != 0 && k < sizeof(cand) && d[j] == rec->status[0]) {
+                memcpy(cand, d + j, k);
+                cand[k] = 0;
+                if (!generic(cand)) {
+                    bounce_scan_set(rec->status, sizeof(rec->status), cand);
+                    rec->replycode = code_before(d, j, n) ? code_before(d, j, n) : rec->replycode;
+                }
+            }
+        break;
+    }
+    if (rec->replycode == 0 && st_at < n &&
+        (c = code_before(d, st_at, n)) / 100 == rec->status[0] - '0')
+        rec->replycode = c;
+    if (rec->replycode == 0)
+        rec->replycode = first_fail ? first_fail : (rec->status[0] == '2' ? first_ok : 0);
+}
+
 static const struct {
     const char *phrase;
     const char *cmd;
 } commands[] = {
-    {"rcpt to", "RCPT"},      {"after rcpt", "RCPT"},   {"mail from", "MAIL"},
-    {"after mail", "MAIL"},   {"end of data", "DATA"},  {"after data", "DATA"},
-    {"data command", "DATA"}, {"to data", "DATA"},      {"ehlo", "EHLO"},
-    {"helo", "HELO"},         {"starttls", "STARTTLS"},
+    {"rcpt to", "RCPT"},    {"rcpt_to", "RCPT"},      {"after rcpt", "RCPT"},
+    {"mail from", "MAIL"},  {"after mail", "MAIL"},   {"end of data", "DATA"},
+    {"after data", "DATA"}, {"data command", "DATA"}, {"to data", "DATA"},
+    {"ehlo", "EHLO"},       {"helo", "HELO"},         {"starttls", "STARTTLS"},
 };
 
 /* rhost - "host NAME[ip] said" / "host NAME [ip]:" in the text */
@@ -258,21 +349,13 @@ static void scan_rhost(struct bounce_rec *rec, const char *d, size_t n)
     }
 }
 
-/* bounce_scan_codes - status, reply code, command and remote host from the diagnostic, where empty */
+/* bounce_scan_codes - status, reply code, command and remote host from the diagnostic */
 void bounce_scan_codes(struct bounce_rec *rec)
 {
     const char *d = rec->diagnostic;
     size_t n = strlen(d), best = n;
 
-    for (size_t i = 0; i < n; i++) {
-        size_t k;
-        if (rec->replycode == 0 && (rec->replycode = code_at(d, i, n)) != 0)
-            continue;
-        if (rec->status[0] == 0 && (k = status_at(d, i, n)) != 0 && k < sizeof(rec->status)) {
-            memcpy(rec->status, d + i, k);
-            rec->status[k] = 0;
-        }
-    }
+    pick_codes(rec, d, n);
     if (rec->command[0] == 0) {
         for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
             const char *at = bounce_scan_find(d, n, commands[c].phrase);

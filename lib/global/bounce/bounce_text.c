@@ -16,7 +16,8 @@
  * Recipient patterns match a whole line with its leading blanks removed,
  * case-insensitively: "%a" an address (angle brackets optional), "*" any
  * text, " " any run of blanks (also none), "#" a digit, any other byte
- * itself. A recipient line gives its record the line without the address;
+ * itself. A recipient line gives its record the line (without the
+ * address when only blanks or punctuation precede it);
  * rows with text_before give a record the lines since the previous
  * recipient instead of those after it.
  */
@@ -150,7 +151,11 @@ static int section(const struct bounce_format *f, const char *text, const char *
     return 1;
 }
 
-/* bounce_text_match - the first row whose sender and begin marker match, NULL when none */
+/*
+ * bounce_text_match - the first row whose sender and begin marker match,
+ * NULL when none; rows that recognise nothing (phrases only) never name a
+ * format
+ */
 const struct bounce_format *bounce_text_match(const struct bounce_report *r, const char *text)
 {
     const char *b, *e;
@@ -159,6 +164,8 @@ const struct bounce_format *bounce_text_match(const struct bounce_report *r, con
     for (int i = 0; i < bounce_nformats; i++) {
         const struct bounce_format *f = &bounce_formats[i];
         int s = sender_match(f, r, &has);
+        if (!has && !f->begin[0] && !f->has[0])
+            continue;
         if ((has && !s && (f->need_sender || !f->begin[0])) || !section(f, text, &b, &e))
             continue;
         return f;
@@ -199,7 +206,7 @@ static void inline_original(const char *from, struct buf *orighdr)
         bounce_msg_put(orighdr, start, (size_t)(p - start));
 }
 
-/* without - line p[0..len) without the address at (and its brackets) into dst */
+/* without - line p[0..len) into dst, without the address (and its brackets) when it leads */
 static void without(char *dst, size_t sz, const char *p, size_t len, const char *addr)
 {
     const char *at = bounce_scan_find(p, len, addr);
@@ -213,6 +220,11 @@ static void without(char *dst, size_t sz, const char *p, size_t len, const char 
     b = a + strlen(addr);
     while (a > 0 && strchr("<\"", p[a - 1]))
         a--;
+    for (size_t i = 0; i < a; i++)
+        if (isalnum((unsigned char)p[i])) { /* inside a sentence: the line as written */
+            bounce_scan_copy(dst, sz, p, len);
+            return;
+        }
     while (b < len && strchr(">\":.;", p[b]))
         b++;
     bounce_scan_copy(dst, sz, p, a);
@@ -292,17 +304,26 @@ const struct bounce_format *bounce_text_read(struct bounce_report *r, const char
 
 /*
  * bounce_text_fill - diagnostics for records that have none, from f's
- * section: the text of the record with the same recipient, else (one
- * record, or no recipient) the only one's, else the whole section.
+ * section (f NULL: the first row whose section gives records): the text
+ * of the record with the same recipient, else (one record, or no
+ * recipient) the only one's, else the whole section.
  */
 void bounce_text_fill(struct bounce_report *r, const struct bounce_format *f, const char *text)
 {
     struct bounce_report t;
     const char *b, *e;
 
+    memset(&t, 0, sizeof(t));
+    for (int i = 0; f == NULL && i < bounce_nformats; i++) { /* the first row that gives records */
+        int has, s = sender_match(&bounce_formats[i], r, &has);
+        if ((has && !s) || !section(&bounce_formats[i], text, &b, &e) ||
+            read_section(&t, &bounce_formats[i], b, e) == 0)
+            continue;
+        f = &bounce_formats[i];
+        bounce_report_free(&t);
+    }
     if (f == NULL || !section(f, text, &b, &e))
         return;
-    memset(&t, 0, sizeof(t));
     read_section(&t, f, b, e);
     for (int i = 0; i < r->nrecs; i++) {
         struct bounce_rec *rec = &r->recs[i];
