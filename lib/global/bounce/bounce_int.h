@@ -37,13 +37,14 @@ struct bounce_parts {
 
 /* one provider text format: a row of bounce_formats.c (see there for the pattern language) */
 struct bounce_format {
-    const char *mta;        /* report->mta when it matches */
-    const char *from[4];    /* substrings of From: (any matches), NULL-ended */
+    const char *mta; /* report->mta when it matches */
+    /* every list: up to its size, or to a NULL entry */
+    const char *from[4];    /* substrings of From: (any matches) */
     const char *subject[4]; /* substrings of Subject: (any matches) */
     const char *has[4];     /* the text must contain one of these (when any) */
-    const char *begin[8];   /* a text line containing one starts the error section */
+    const char *begin[12];  /* a text line containing one starts the error section */
     const char *end[8];     /* a line containing one ends it (the returned message follows) */
-    const char *rcpt[8];    /* recipient line patterns */
+    const char *rcpt[12];   /* recipient line patterns */
     int need_sender; /* 1: only for a From/Subject match, begin markers alone are not enough */
     int text_before; /* 1: a record's text precedes its recipient line (sendmail transcripts) */
 };

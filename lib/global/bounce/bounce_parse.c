@@ -11,8 +11,8 @@
  *   1. a feedback report (ARF part, or a complaint format)  BOUNCE_FEEDBACK
  *   2. message/delivery-status fields                       BOUNCE_DSN
  *   3. an Amazon SES / SNS JSON notification                 its kind
- *   4. a provider text format (bounce_formats.c)            BOUNCE_DSN
- *   5. delivery-status fields written as plain text          BOUNCE_DSN
+ *   4. delivery-status fields written as plain text          BOUNCE_DSN
+ *   5. a provider text format (bounce_formats.c)            BOUNCE_DSN
  *   6. an auto-reply (RFC 3834 fields, vacation subjects)    BOUNCE_AUTOREPLY
  *   7. from a mailer daemon, or X-Failed-Recipients         BOUNCE_DSN / UNKNOWN
  *   8. anything else                                         BOUNCE_REPLY
@@ -111,13 +111,13 @@ static void dispatch(struct bounce_report *r, struct bounce_parts *p)
         bounce_text_fill(r, f, text);
     } else if (bounce_json_read(r, text)) {
         /* kind and mta set there */
+    } else if (bounce_msg_dsntext(text) && bounce_dsn_read(r, text) > 0) {
+        r->kind = BOUNCE_DSN;
+        bounce_scan_set(r->mta, sizeof(r->mta), f ? f->mta : "rfc3464");
+        bounce_text_fill(r, f, text);
     } else if ((used = bounce_text_read(r, text, &p->orighdr)) != NULL) {
         r->kind = BOUNCE_DSN;
         bounce_scan_set(r->mta, sizeof(r->mta), used->mta);
-    } else if (bounce_msg_dsntext(text) && bounce_dsn_read(r, text) > 0) {
-        r->kind = BOUNCE_DSN;
-        snprintf(r->mta, sizeof(r->mta), "rfc3464");
-        bounce_text_fill(r, f, text);
     } else if (from_failed(r, p) > 0) {
         r->kind = BOUNCE_DSN;
         bounce_text_fill(r, f, text);

@@ -47,9 +47,12 @@ static const char *const orig_starts[] = {
     "Return-Path:", "Received:", "Message-ID:", "DKIM-Signature:", "X-Original-To:", NULL,
 };
 
-static int any_in(const char *hay, size_t n, const char *const *list)
+#define NLIST(a) (sizeof(a) / sizeof((a)[0]))
+
+/* any_in - one of list[0..max) (up to a NULL) occurs in hay[0..n) */
+static int any_in(const char *hay, size_t n, const char *const *list, size_t max)
 {
-    for (int i = 0; list[i]; i++)
+    for (size_t i = 0; i < max && list[i]; i++)
         if (bounce_scan_find(hay, n, list[i]))
             return 1;
     return 0;
@@ -112,10 +115,10 @@ static int pmatch(const char *pat, const char *s, size_t n, char *addr, size_t a
 static int sender_match(const struct bounce_format *f, const struct bounce_report *r, int *has)
 {
     *has = f->from[0] || f->subject[0];
-    for (int i = 0; i < 4 && f->from[i]; i++)
+    for (size_t i = 0; i < NLIST(f->from) && f->from[i]; i++)
         if (bounce_scan_find(r->from, strlen(r->from), f->from[i]))
             return 1;
-    for (int i = 0; i < 4 && f->subject[i]; i++)
+    for (size_t i = 0; i < NLIST(f->subject) && f->subject[i]; i++)
         if (bounce_scan_find(r->subject, strlen(r->subject), f->subject[i]))
             return 1;
     return 0;
@@ -128,13 +131,13 @@ static int section(const struct bounce_format *f, const char *text, const char *
     size_t len;
 
     *b = NULL;
-    if (f->has[0] && !any_in(text, (size_t)(end - text), f->has))
+    if (f->has[0] && !any_in(text, (size_t)(end - text), f->has, NLIST(f->has)))
         return 0;
     if (f->begin[0] == NULL)
         *b = text;
     while (*b == NULL && p < end) {
         const char *next = bounce_scan_line(p, end, &len);
-        if (any_in(p, len, f->begin))
+        if (any_in(p, len, f->begin, NLIST(f->begin)))
             *b = next;
         p = next;
     }
@@ -142,8 +145,8 @@ static int section(const struct bounce_format *f, const char *text, const char *
         return 0;
     for (p = *b; p < end;) {
         const char *next = bounce_scan_line(p, end, &len);
-        if ((f->end[0] && any_in(p, len, f->end)) || any_in(p, len, common_end) ||
-            starts_any(p, len, orig_starts))
+        if ((f->end[0] && any_in(p, len, f->end, NLIST(f->end))) ||
+            any_in(p, len, common_end, NLIST(common_end)) || starts_any(p, len, orig_starts))
             break;
         p = next;
     }
@@ -180,7 +183,7 @@ static int rcpt_line(const struct bounce_format *f, const char *p, size_t len, c
         p++, len--;
     while (len > 0 && isspace((unsigned char)p[len - 1]))
         len--;
-    for (int i = 0; i < 8 && f->rcpt[i]; i++)
+    for (size_t i = 0; i < NLIST(f->rcpt) && f->rcpt[i]; i++)
         if (pmatch(f->rcpt[i], p, len, addr, asz, 0))
             return 1;
     return 0;
