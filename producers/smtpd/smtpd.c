@@ -74,8 +74,9 @@
  *   (docs/ENVELOPES.md) is published to txmail.work with key
  *   smtpd_inbound_queue and confirmed, then "250 2.0.0 Ok: queued as
  *   <id of the first envelope>"; broker trouble: 451 4.3.0 and nothing
- *   acknowledged. Nothing is written to the database. Metrics carry
- *   "txmail_smtpd_inbound_" instead of "txmail_smtpd_".
+ *   acknowledged. Nothing is written to the database. The instance
+ *   calls itself "smtpd-inbound": its log lines, its metrics file and
+ *   the program label of its metrics.
  *
  *   Idle or slow clients get "421 4.4.2 <host> Error: timeout exceeded":
  *   a command must be complete within smtpd_timeout of the previous
@@ -159,8 +160,8 @@
  *   txmail_smtpd_messages_total, txmail_smtpd_refused_total,
  *   txmail_smtpd_auth_total, txmail_smtpd_tls_total,
  *   txmail_smtpd_timeouts_total, txmail_smtpd_commit_batches_total,
- *   txmail_smtpd_sessions. Inbound: the same as txmail_smtpd_inbound_*
- *   (no auth), and txmail_smtpd_inbound_rcpt_total{kind=verp|role|
+ *   txmail_smtpd_sessions. Inbound: the same (no auth) under program
+ *   "smtpd-inbound", and txmail_smtpd_inbound_rcpt_total{kind=verp|role|
  *   rewrite|unknown|forged|foreign|tempfail}.
  */
 #include "smtpd.h"
@@ -243,17 +244,6 @@ static struct cfg_param smtpd_params[] = {
     {0},
 };
 
-const char *smtpd_metric(const char *name)
-{
-    static __thread char out[96];
-    static const char prefix[] = "txmail_smtpd_";
-
-    if (smtpd_conf.policy != SMTPD_INBOUND || strncmp(name, prefix, sizeof(prefix) - 1) != 0)
-        return name;
-    snprintf(out, sizeof(out), "txmail_smtpd_inbound_%s", name + sizeof(prefix) - 1);
-    return out;
-}
-
 /* policy_init - smtpd_policy and what the inbound policy needs (fatal when bad) */
 static void policy_init(void)
 {
@@ -264,6 +254,7 @@ static void policy_init(void)
     if (strcmp(smtpd_conf.policy_name, "inbound") != 0)
         msg_fatal("smtpd_policy: \"%s\" is neither submission nor inbound", smtpd_conf.policy_name);
     smtpd_conf.policy = SMTPD_INBOUND;
+    msg_init("smtpd-inbound"); /* log lines, metrics file and program label */
     if (!*smtpd_conf.inbound_queue || strlen(smtpd_conf.inbound_queue) >= 128)
         msg_fatal("smtpd_inbound_queue: a queue name is needed");
     if (!*txconf.master_key)

@@ -59,12 +59,6 @@ struct smtpd_conf {
 extern struct smtpd_conf smtpd_conf;
 /* smtpd_shutting_down - SIGTERM received */
 int smtpd_shutting_down(void);
-/*
- * smtpd_metric - the name of metric name ("txmail_smtpd_...") under this
- * instance's policy: name itself for submission, "txmail_smtpd_inbound_..."
- * for inbound. Ownership: borrowed, valid until the thread's next call.
- */
-const char *smtpd_metric(const char *name);
 
 /* ---- listeners and event loops (smtpd_server.c) --------------------------- */
 

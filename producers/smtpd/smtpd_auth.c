@@ -136,7 +136,7 @@ static void refuse(struct session *s, const char *user, const char *why, const c
     msg_printable(u, sizeof(u), user ? user : "", user ? strlen(user) : 0);
     msg_info("%s: [%s]: %s authentication failed: user=%s (%s)", s->id, s->ip,
              s->auth_mech == MECH_PLAIN ? "PLAIN" : "LOGIN", u, why);
-    metrics_count(smtpd_metric("txmail_smtpd_auth_total"), "result", result, 1);
+    metrics_count("txmail_smtpd_auth_total", "result", result, 1);
     smtpd_auth_abort(s);
     smtpd_session_tarpit(s, delay, reply, s->auth_failures >= smtpd_conf.auth_session_failures);
 }
@@ -303,7 +303,7 @@ void smtpd_auth_done(struct session *s, struct smtpd_task *t)
                  s->auth_mech == MECH_PLAIN ? "PLAIN" : "LOGIN");
         msg_info("%s: [%s]: authenticated: method=%s, user=%s, account=%s", s->id, s->ip,
                  s->sasl_method, s->sasl_user, s->acct.name);
-        metrics_count(smtpd_metric("txmail_smtpd_auth_total"), "result", "ok", 1);
+        metrics_count("txmail_smtpd_auth_total", "result", "ok", 1);
         s->auth_mech = 0;
         smtpd_session_reply(s, "235 2.7.0 Authentication successful");
         return;

@@ -257,6 +257,40 @@ static void cmd_starttls(struct session *s, char *args)
 
 static void mail_done(struct session *s, struct smtpd_task *t);
 
+/*
+ * mail_allowed - TLS and authentication before MAIL (submission): 1 go on,
+ * 0 answered or waiting for source-IP authentication (line runs again).
+ * Inbound: always 1, MTAs deliver bounces anonymously with opportunistic TLS.
+ */
+static int mail_allowed(struct session *s, char *line)
+{
+    if (smtpd_conf.policy == SMTPD_INBOUND)
+        return 1;
+    if (smtpd_conf.require_tls && !s->tls && !tls_exempt(s)) {
+        reject(s, "MAIL", "530 5.7.0 Must issue a STARTTLS command first");
+        return 0;
+    }
+    if (!s->authenticated && !s->ipauth_tried) {
+        int r = smtpd_auth_ip_cached(s->ip, &s->acct);
+        if (r == 1) {
+            s->authenticated = 1;
+            s->ipauth_tried = 1;
+        } else if (r == 0) {
+            s->ipauth_tried = 1;
+        } else { /* ask the database, then run this command again */
+            xfree(s->rerun);
+            s->rerun = xstrdup(line);
+            smtpd_cmd_submit(s, T_IPAUTH);
+            return 0;
+        }
+    }
+    if (!s->authenticated) {
+        reject(s, "MAIL", "530 5.7.0 Authentication required");
+        return 0;
+    }
+    return 1;
+}
+
 static void cmd_mail(struct session *s, char *line, char *args)
 {
     char *addr, *params, *k, *v;
@@ -272,30 +306,8 @@ static void cmd_mail(struct session *s, char *line, char *args)
         reject(s, "MAIL", "501 5.5.4 Syntax: MAIL FROM:<address>");
         return;
     }
-    /* inbound: MTAs deliver bounces, anonymous and with opportunistic TLS */
-    if (smtpd_conf.policy == SMTPD_SUBMISSION && smtpd_conf.require_tls && !s->tls &&
-        !tls_exempt(s)) {
-        reject(s, "MAIL", "530 5.7.0 Must issue a STARTTLS command first");
+    if (!mail_allowed(s, line))
         return;
-    }
-    if (smtpd_conf.policy == SMTPD_SUBMISSION && !s->authenticated && !s->ipauth_tried) {
-        int r = smtpd_auth_ip_cached(s->ip, &s->acct);
-        if (r == 1) {
-            s->authenticated = 1;
-            s->ipauth_tried = 1;
-        } else if (r == 0) {
-            s->ipauth_tried = 1;
-        } else { /* ask the database, then run this command again */
-            xfree(s->rerun);
-            s->rerun = xstrdup(line);
-            smtpd_cmd_submit(s, T_IPAUTH);
-            return;
-        }
-    }
-    if (smtpd_conf.policy == SMTPD_SUBMISSION && !s->authenticated) {
-        reject(s, "MAIL", "530 5.7.0 Authentication required");
-        return;
-    }
     if (parse_path(args + 5, &addr, &params) < 0) {
         reject(s, "MAIL", "501 5.5.4 Syntax: MAIL FROM:<address>");
         return;
@@ -515,11 +527,11 @@ void smtpd_cmd_data_end(struct session *s)
     s->t0 = timeutil_mono_ms();
     if (x->data.too_big) {
         reject(s, "DATA", TOO_BIG);
-        metrics_count(smtpd_metric("txmail_smtpd_messages_total"), "status", "rejected", 1);
+        metrics_count("txmail_smtpd_messages_total", "status", "rejected", 1);
         txn_end(s);
     } else if (smtpd_data_refusal(&x->data)) {
         reject(s, "DATA", "%s", smtpd_data_refusal(&x->data));
-        metrics_count(smtpd_metric("txmail_smtpd_messages_total"), "status", "rejected", 1);
+        metrics_count("txmail_smtpd_messages_total", "status", "rejected", 1);
         txn_end(s);
     } else {
         commit(s);
@@ -573,7 +585,7 @@ void smtpd_cmd_bdat_too_big(struct session *s)
     /* refuse now; the rest of this chunk is read and forgotten */
     s->bdat_discard = 1;
     snprintf(s->bdat_reply, sizeof(s->bdat_reply), TOO_BIG);
-    metrics_count(smtpd_metric("txmail_smtpd_messages_total"), "status", "rejected", 1);
+    metrics_count("txmail_smtpd_messages_total", "status", "rejected", 1);
     txn_end(s);
 }
 
@@ -702,10 +714,10 @@ void smtpd_cmd_done(struct session *s, struct smtpd_task *t)
         if (t->reply[0] == '2') {
             smtpd_session_reply(s, "%s", t->reply);
             s->nqueued++;
-            metrics_count(smtpd_metric("txmail_smtpd_messages_total"), "status", "queued", 1);
+            metrics_count("txmail_smtpd_messages_total", "status", "queued", 1);
         } else {
             reject(s, s->txn && s->txn->bdat ? "BDAT" : "DATA", "%s", t->reply);
-            metrics_count(smtpd_metric("txmail_smtpd_messages_total"), "status",
+            metrics_count("txmail_smtpd_messages_total", "status",
                           t->reply[0] == '4' ? "tempfail" : "rejected", 1);
         }
         txn_end(s);

@@ -285,5 +285,5 @@ void smtpd_inbound_commit(struct mqpub *mq, struct smtpd_task **t, int n)
     xfree(o);
     for (int i = 0; i < n; i++)
         smtpd_server_loop_complete(t[i]->s->loop, t[i]);
-    metrics_count("txmail_smtpd_inbound_commit_batches_total", NULL, NULL, 1);
+    metrics_count("txmail_smtpd_commit_batches_total", NULL, NULL, 1);
 }

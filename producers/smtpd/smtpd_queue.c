@@ -482,7 +482,7 @@ out:
         b->body[i] = NULL;
         smtpd_server_loop_complete(b->t[i]->s->loop, b->t[i]);
     }
-    metrics_count(smtpd_metric("txmail_smtpd_commit_batches_total"), NULL, NULL, 1);
+    metrics_count("txmail_smtpd_commit_batches_total", NULL, NULL, 1);
 }
 
 /* ---- the threads ------------------------------------------------------------------ */

@@ -342,7 +342,7 @@ static void main_tick(evutil_socket_t fd, short what, void *arg)
     (void)arg;
     for (int i = 0; i < nloops; i++)
         sessions += loops[i].nsessions;
-    metrics_gauge(smtpd_metric("txmail_smtpd_sessions"), sessions);
+    metrics_gauge("txmail_smtpd_sessions", sessions);
     if (++ticks % 5 == 0) /* the file is also the heartbeat (fresh within 20 s) */
         metrics_flush();
     if (atomic_load(&stop_requested)) {

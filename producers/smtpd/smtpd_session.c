@@ -128,7 +128,7 @@ static void session_free(struct session *s)
     xfree(s->rerun);
     if (s->ip_counted)
         smtpd_server_ip_release(s->ip);
-    metrics_count(smtpd_metric("txmail_smtpd_disconnects_total"), NULL, NULL, 1);
+    metrics_count("txmail_smtpd_disconnects_total", NULL, NULL, 1);
     xfree(s);
 }
 
@@ -211,7 +211,7 @@ void smtpd_session_accept(struct smtpd_loop *loop, const struct smtpd_listener *
         return;
     }
     setup_bev(s);
-    metrics_count(smtpd_metric("txmail_smtpd_connections_total"), "listener",
+    metrics_count("txmail_smtpd_connections_total", "listener",
                   lis->implicit_tls ? "smtps" : "smtp", 1);
     msg_info("%s: connect from [%s]:%d on %s", s->id, s->ip, s->port, lis->text);
     if (over_limit) {
@@ -227,8 +227,8 @@ void smtpd_session_accept(struct smtpd_loop *loop, const struct smtpd_listener *
                  over_limit == -1   ? "per-IP connection limit"
                  : over_limit == -2 ? "connection limit"
                                     : "shutting down");
-        metrics_count(smtpd_metric("txmail_smtpd_refused_total"), "reason",
-                      over_limit == -1 ? "per_ip" : "total", 1);
+        metrics_count("txmail_smtpd_refused_total", "reason", over_limit == -1 ? "per_ip" : "total",
+                      1);
         if (lis->implicit_tls)
             s->state = SS_HANDSHAKE; /* the reply goes out after the handshake */
         smtpd_session_close_after_write(s);
@@ -343,7 +343,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
         smtpd_session_arm(s);
         return;
     }
-    metrics_count(smtpd_metric("txmail_smtpd_timeouts_total"), NULL, NULL, 1);
+    metrics_count("txmail_smtpd_timeouts_total", NULL, NULL, 1);
     if (s->state == SS_CLOSING || s->state == SS_HANDSHAKE) {
         msg_info("%s: timeout during %s from [%s]", s->id, state_name(s->state), s->ip);
         session_close(s);
@@ -600,7 +600,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
                            sizeof(s->tls_cipher));
         msg_info("%s: TLS established with [%s]: %s with cipher %s", s->id, s->ip, s->tls_proto,
                  s->tls_cipher);
-        metrics_count(smtpd_metric("txmail_smtpd_tls_total"), NULL, NULL, 1);
+        metrics_count("txmail_smtpd_tls_total", NULL, NULL, 1);
         if (s->state == SS_HANDSHAKE) {
             s->state = SS_CMD;
             s->t0 = timeutil_mono_ms();

@@ -3,7 +3,8 @@ prints TXMAIL_BOUNCE_SMTP (127.0.0.1:PORT_BOUNCE); the instance there greets,
 offers STARTTLS and SIZE 10 MB but no AUTH, refuses a foreign domain and an
 unknown local part at RCPT, queues a VERP bounce from the null sender over
 TLS to the "bounce" queue (its log line names the account, the recipient
-count and the size), its metrics carry their own names, and the submission
+count and the size), it calls itself smtpd-inbound (log tag, metrics file
+and program label), and the submission
 instance is unchanged beside it."""
 import re
 
@@ -49,18 +50,22 @@ def logged():
 wait_until(logged, 10, "the stack instance's log line for %s" % jid)
 
 
+check(re.search(r"smtpd-inbound\[\d+\]: ", open(logf, errors="replace").read()), "its log tag is smtpd-inbound")
+
+
 def inbound_metrics():
-    import glob
-    for f in glob.glob(E["TXMAIL_STACK_DIR"] + "/metrics/smtpd-*.prom"):
-        t = open(f).read()
-        if 'txmail_smtpd_inbound_rcpt_total{program="smtpd"' in t and 'kind="foreign"' in t \
-                and "txmail_smtpd_inbound_messages_total" in t and 'status="queued"' in t:
-            return t
-    return None
+    pid = int(open(E["TXMAIL_STACK_DIR"] + "/log/smtpd-inbound-1.log.pid").read())
+    try:
+        t = open(E["TXMAIL_STACK_DIR"] + "/metrics/smtpd-inbound-%d.prom" % pid).read()
+    except OSError:
+        return None
+    lab = 'program="smtpd-inbound",pid="%d"' % pid
+    want = ['txmail_smtpd_inbound_rcpt_total{%s,kind="foreign"}' % lab,
+            'txmail_smtpd_messages_total{%s,status="queued"}' % lab]
+    return t if all(w in t for w in want) else None
 
 
-t = wait_until(inbound_metrics, 15, "the inbound instance's metrics (own names)")
-check("txmail_smtpd_messages_total" not in t, "no submission names in the inbound instance's metrics")
+wait_until(inbound_metrics, 15, "the inbound instance's metrics file, labelled program=smtpd-inbound")
 
 # ---- the submission instance beside it: AUTH offered, no bounce policy
 s = Raw(port=PORT)
