@@ -322,6 +322,8 @@ struct dreq {
     long long domain_id;
 };
 
+/* deliver_job_db_retry - an internal failure: RETRY_DB soon, without counting an attempt */
+enum tx_code deliver_job_db_retry(struct job *job, const char *what);
 /* deliver_job_handle - the worker's handle(): checks, attempt, outcome */
 enum tx_code deliver_job_handle(struct job *job);
 /* deliver_job_expired - the worker's expired(): BOUNCED/SOFT_BOUNCE, suppressed for a day */

@@ -14,6 +14,7 @@
 #include "workers/deliver/deliver.h"
 #include "global/metrics.h"
 #include "global/runtime/worker.h"
+#include "util/jsonget.h"
 #include "util/msg.h"
 #include "util/timeutil.h"
 
@@ -26,14 +27,6 @@ struct fwd {
     const char *id, *why;
     struct dmsg m;
 };
-
-/* str - a string member of o, or NULL */
-static const char *str(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
 
 static int valid_id(const char *id)
 {
@@ -59,10 +52,10 @@ static int parse_fwd(struct job *job, struct fwd *f)
     json_t *d = job->env.data;
 
     memset(f, 0, sizeof(*f));
-    f->id = str(d, "id");
-    f->why = str(d, "why");
-    f->m.rcpt = str(d, "rcpt");
-    f->m.mail_from = str(d, "mailFrom");
+    f->id = jsonget_str(d, "id");
+    f->why = jsonget_str(d, "why");
+    f->m.rcpt = jsonget_str(d, "rcpt");
+    f->m.mail_from = jsonget_str(d, "mailFrom");
     if (!valid_id(f->id)) {
         worker_job_reason(job, "forward without a valid data.id (fw + 32 lowercase hex)");
         return -1;
@@ -86,26 +79,19 @@ static void log_outcome(struct job *job, const struct fwd *f, const struct outco
 {
     double delay =
         job->env.created_ms ? (double)(timeutil_now_ms() - job->env.created_ms) / 1000.0 : 0;
-    char clean[REPLY_TEXT_MAX + 64], from[330], to[330];
+    char clean[REPLY_TEXT_MAX + 64], from[330], to[330], why[32] = "none";
 
     msg_printable(clean, sizeof(clean), text, strlen(text));
+    if (f->why)
+        msg_printable(why, sizeof(why), f->why, strlen(f->why));
     msg_printable(from, sizeof(from), f->m.mail_from, strlen(f->m.mail_from));
     msg_printable(to, sizeof(to), f->m.rcpt, strlen(f->m.rcpt));
     msg_info("%s: rid=%s, why=%s, from=<%s>, to=<%s>, relay=%s, delay=%.1f, tls=%s, dsn=%s, "
              "status=%s (%s)",
-             f->id, job->env.rid[0] ? job->env.rid : "none", f->why ? f->why : "none", from, to,
+             f->id, job->env.rid[0] ? job->env.rid : "none", why, from, to,
              o->relay[0] ? o->relay : "none", delay, o->tls[0] ? o->tls : "none",
              o->dsn[0] ? o->dsn : "none", status, clean);
     metrics_count("txmail_deliver_forward_total", "status", status, 1);
-}
-
-/* db_retry - an internal failure: retry soon, without counting an attempt */
-static enum tx_code db_retry(struct job *job, const char *what)
-{
-    worker_job_reason(job, "%s", what);
-    job->retry_after_ms = 10000;
-    job->count_attempt = 0;
-    return TX_RETRY_DB;
 }
 
 /* deferred - 4xx, connection and DNS failures: the delay tiers, the reason kept for expired() */
@@ -134,9 +120,9 @@ enum tx_code deliver_forward_handle(struct job *job)
     if (parse_fwd(job, &f) < 0)
         return TX_REJECT_MALFORMED;
     if ((db = worker_job_db(job)) == NULL)
-        return db_retry(job, "database unavailable");
+        return deliver_job_db_retry(job, "database unavailable");
     if ((r = deliver_record_lookup(db, f.id, &rec)) < 0)
-        return db_retry(job, "database: cannot read delivery_record");
+        return deliver_job_db_retry(job, "database: cannot read delivery_record");
     if (r == 1) {
         memset(&o, 0, sizeof(o));
         snprintf(o.relay, sizeof(o.relay), "%s", rec.host);
@@ -183,7 +169,7 @@ void deliver_forward_expired(struct job *job)
         return;
     worker_job_rollback(job, 0);
     memset(&o, 0, sizeof(o));
-    last = str(job->env.data, "lastAttempt");
+    last = jsonget_str(job->env.data, "lastAttempt");
     snprintf(text, sizeof(text), "forward failed: %s",
              last ? last : (job->reason[0] ? job->reason : "delivery time expired"));
     log_outcome(job, &f, &o, "expired", text);

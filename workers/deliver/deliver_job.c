@@ -67,8 +67,8 @@ static int parse_req(struct job *job, struct dreq *q)
     return 0;
 }
 
-/* db_retry - an internal failure: retry soon, without counting a deferral */
-static enum tx_code db_retry(struct job *job, const char *what)
+/* deliver_job_db_retry - see deliver.h */
+enum tx_code deliver_job_db_retry(struct job *job, const char *what)
 {
     worker_job_reason(job, "%s", what);
     job->retry_after_ms = 10000;
@@ -93,14 +93,14 @@ enum tx_code deliver_job_handle(struct job *job)
     if (parse_req(job, &q) < 0)
         return TX_REJECT_MALFORMED;
     if ((db = worker_job_db(job)) == NULL)
-        return db_retry(job, "database unavailable");
+        return deliver_job_db_retry(job, "database unavailable");
     if ((r = deliver_record_lookup(db, q.m.rid, &rec)) < 0)
-        return db_retry(job, "database: cannot read delivery_record");
+        return deliver_job_db_retry(job, "database: cannot read delivery_record");
     if (r == 1)
         return deliver_outcome_again(job, &q, &rec);
     if ((r = suppress_check(db, job->env.account_id, q.lower, deliver_conf.suppress_cache, &hit)) <
         0)
-        return db_retry(job, "database: cannot read suppression");
+        return deliver_job_db_retry(job, "database: cannot read suppression");
     if (r == 1)
         return deliver_outcome_dropped(job, &q, &hit);
     /* the sender domain's relay host, enforced TLS and archive Bcc (§16.8: the
@@ -108,7 +108,7 @@ enum tx_code deliver_job_handle(struct job *job)
     memset(&sd, 0, sizeof(sd));
     if (q.domain_id > 0 && senderdomain_by_id(db, job->env.account_id, q.domain_id,
                                               deliver_conf.domain_cache, &sd) == TX_RETRY_DB)
-        return db_retry(job, "database: cannot read sender_domain");
+        return deliver_job_db_retry(job, "database: cannot read sender_domain");
     q.m.tls_enforced |= sd.tls_enforced;
     if (q.relay == NULL || !*q.relay)
         q.relay = sd.relay_host;

@@ -140,9 +140,12 @@ static struct scan_engine *load(const char *dir, char *err, size_t errsz)
         snprintf(err, errsz, "cl_init: %s", cl_strerror(scan_init_rc));
         goto out;
     }
-    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errsz, "signature directory %s: %s", dir,
-                 errno ? strerror(errno) : "not a directory");
+    if (stat(dir, &st) < 0) {
+        snprintf(err, errsz, "signature directory %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errsz, "signature directory %s: not a directory", dir);
         goto out;
     }
     if ((cl = cl_engine_new()) == NULL) {
