@@ -76,7 +76,8 @@
  *   deleted)") for the message when there is one, and a notice mail to
  *   the account's adminEmail naming the correspondent, the signature and
  *   the recipient id. A scan engine failure is a RETRY: a reply is never
- *   forwarded unscanned. Neither scanned clean nor infected, a reply
+ *   forwarded unscanned (past bounce_max_age the inbound message goes to
+ *   the dead letters, txmail.dead, as every input whose retries ran out). Neither scanned clean nor infected, a reply
  *   without any forwarding address is dropped (logged).
  *
  *   Forwards are `type:"forward"` envelopes to txmail-deliver, which sends

@@ -81,23 +81,17 @@ void bounce_act_identity(struct inbound *in, const char *message_id)
 
 void bounce_act_clean(char *s)
 {
-    size_t len = strlen(s);
+    size_t len = strlen(s), n;
 
-    for (size_t i = 0; i < len;) {
-        size_t n = 1;
+    for (size_t i = 0; i < len; i += n) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0xc2 && c <= 0xdf)
-            n = 2;
-        else if (c >= 0xe0 && c <= 0xef)
-            n = 3;
-        else if (c >= 0xf0 && c <= 0xf4)
-            n = 4;
-        if (c < 0x20 || c == 0x7f ||
-            (c >= 0x80 && (n == 1 || i + n > len || !codec_utf8_valid(s + i, n)))) {
-            s[i++] = c < 0x20 ? ' ' : '?';
-            continue;
+        /* the shortest valid code point at i, if any */
+        for (n = 1; n <= 4 && i + n <= len && !codec_utf8_valid(s + i, n); n++)
+            ;
+        if (c < 0x20 || c == 0x7f || n > 4 || i + n > len) {
+            s[i] = c < 0x20 ? ' ' : '?';
+            n = 1;
         }
-        i += n;
     }
 }
 
