@@ -3,6 +3,8 @@
   logged and dropped; the worker keeps running and handles the next report;
 - an inbound envelope with malformed data is rejected (logged), the next
   one is handled;
+- a reply carrying txmail's trace field (a forward that came back) is
+  dropped: no forwarding loop;
 - a failure report for a message that is not final yet (intake recorded,
   never delivered) ends it: DELIVER/FINISHED/BOUNCED/HARD_BOUNCE with
   eventKey 1, the delivery state becomes BOUNCED;
@@ -53,6 +55,10 @@ check(alive(), "the worker keeps running")
 # the next report is handled
 smtp([verp], dsn(to, mid, status=b"5.1.1", diag=b"550 5.1.1 user unknown"))
 eq(wait_event(rid, "BOUNCED")[0]["subType"], "HARD_BOUNCE", "the next report is handled")
+
+# a forward of ours that came back (a forwarding address leading here): dropped, no loop
+loop = b"X-Txmail-Forwarded-For: " + rid.encode() + b"\r\n" + reply(to, verp, mid)
+eq(outcome_of(smtp([verp], loop, mail_from=to)), ["dropped"], "a forward of ours that came back is dropped")
 
 # a message that is not final yet: the report ends it
 job, received = insert_job(a["id"], mail_from="Shop <%s>" % a["sender"])

@@ -138,6 +138,9 @@ char *bounce_fwd_notice(const struct inbound *in, const struct target *t, const 
 char *bounce_rewrite_reply(const char *raw, size_t len, const char *const *ours, const char *orig,
                            const char *trace, size_t *outlen);
 
+/* bounce_rewrite_has_field - the header of raw[0..len) has a field name (any case) */
+int bounce_rewrite_has_field(const char *raw, size_t len, const char *name);
+
 /* bounce_virus.c - the virus scan of a reply */
 /*
  * bounce_virus_scan - scan raw[0..len) and every decoded MIME part.

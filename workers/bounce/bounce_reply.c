@@ -19,6 +19,10 @@
  *      bounce_forward_sender at the domain the reply came to (or <>), the
  *      To:/Cc: addresses of ours show the original sender again
  *      (bounce_rewrite.c).
+ *
+ * A message that carries our trace field (X-Txmail-Forwarded-For) is a
+ * forward of ours that came back: dropped, so a forwarding address that
+ * leads to txmail again cannot loop.
  */
 #include "workers/bounce/bounce.h"
 #include "global/addr.h"
@@ -82,6 +86,12 @@ enum tx_code bounce_reply_handle(struct job *job, struct db *db, const struct in
     enum tx_code rc;
 
     snprintf(corr, sizeof(corr), "%s", r->from[0] ? r->from : in->mail_from);
+    if (bounce_rewrite_has_field(in->raw, in->raw_len, "X-Txmail-Forwarded-For")) {
+        /* a forward of ours came back (a forwarding address that leads here) */
+        bounce_job_log(in, in->verp_rid, "reply", "dropped",
+                       "a reply from %s that txmail forwarded already: a loop, dropped", corr);
+        return TX_OK;
+    }
     if ((rc = bounce_target_find(db, in, r->orig_message_id, "", &t, &f)) != TX_OK)
         return rc;
     if (f == TARGET_FOREIGN) {

@@ -119,6 +119,17 @@ static InternetAddress *replacement(const char *orig)
     return ia;
 }
 
+int bounce_rewrite_has_field(const char *raw, size_t len, const char *name)
+{
+    for (size_t off = 0; off < len && raw[off] != '\r' && raw[off] != '\n';) {
+        size_t end = field_end(raw, len, off);
+        if (is_field(raw + off, end - off, name))
+            return 1;
+        off = end;
+    }
+    return 0;
+}
+
 char *bounce_rewrite_reply(const char *raw, size_t len, const char *const *ours, const char *orig,
                            const char *trace, size_t *outlen)
 {

@@ -88,6 +88,16 @@ TT_TEST(header_only_and_garbage)
     xfree(out);
 }
 
+TT_TEST(has_field)
+{
+    const char *m = "From: a@example.org\r\nx-txmail-forwarded-for: r\r\n\r\n"
+                    "X-Txmail-Forwarded-For: in the body\r\n";
+
+    TT_EQ_INT(bounce_rewrite_has_field(m, strlen(m), "X-Txmail-Forwarded-For"), 1);
+    TT_EQ_INT(bounce_rewrite_has_field(m + 22, strlen(m + 22) - 0, "From"), 0);
+    TT_EQ_INT(bounce_rewrite_has_field(m, strlen(m), "To"), 0);
+}
+
 TT_TEST(forward_ids)
 {
     char a[40], b[40], c[40];
@@ -178,5 +188,5 @@ TT_TEST(complaint_cover)
 }
 
 TT_MAIN(TT_CASE(to_replaced_body_intact), TT_CASE(cc_folded_and_others_kept),
-        TT_CASE(groups_lf_and_no_original), TT_CASE(header_only_and_garbage), TT_CASE(forward_ids),
-        TT_CASE(describe_and_clean), TT_CASE(complaint_cover))
+        TT_CASE(groups_lf_and_no_original), TT_CASE(header_only_and_garbage), TT_CASE(has_field),
+        TT_CASE(forward_ids), TT_CASE(describe_and_clean), TT_CASE(complaint_cover))
