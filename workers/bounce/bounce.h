@@ -19,6 +19,7 @@ struct bounce_conf {
 extern struct bounce_conf bounce_conf;
 
 #define BOUNCE_MAX_RCPT 16
+#define BOUNCE_MAX_RECORDS 100 /* records of one report looked at */
 
 /* one envelope recipient of the inbound message (data.rcpt[]) */
 struct inbound_rcpt {

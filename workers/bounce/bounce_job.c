@@ -7,9 +7,11 @@
  * Delivery reports: each record with action failed (or a failure format
  * without action) becomes a BOUNCED event of its message (bounce_act.c);
  * delayed, delivered, relayed and expanded records are ignored. A
- * message is reported on at most once per inbound message. Feedback
- * reports become a complaint and a forward of the report; auto-replies
- * are counted and logged only; replies go to bounce_reply.c.
+ * message is reported on at most once per inbound message, and at most
+ * BOUNCE_MAX_RECORDS records of a report are looked at (each may cost a
+ * database lookup). Feedback reports become a complaint and a forward of
+ * the report; auto-replies are counted and logged only; replies go to
+ * bounce_reply.c.
  *
  * Everything the job queued is taken back when it ends in a RETRY code
  * (the database or the scan engine failed): the redelivered copy does it
@@ -118,10 +120,13 @@ static void not_found(const struct inbound *in, const char *kind, enum target_fo
 static enum tx_code dsn(struct job *job, struct db *db, const struct inbound *in,
                         struct bounce_report *r)
 {
-    char done[BOUNCE_MAX_RCPT * 2][64], desc[1600];
-    int ndone = 0;
+    char done[BOUNCE_MAX_RECORDS][64], desc[1600];
+    int ndone = 0, n = r->nrecs < BOUNCE_MAX_RECORDS ? r->nrecs : BOUNCE_MAX_RECORDS;
 
-    for (int i = 0; i < r->nrecs; i++) {
+    if (r->nrecs > n)
+        bounce_job_log(in, in->verp_rid, "dsn", "ignored",
+                       "%d records: the records after the first %d are not looked at", r->nrecs, n);
+    for (int i = 0; i < n; i++) {
         struct bounce_rec *rec = &r->recs[i];
         struct target t;
         enum target_found f;
@@ -147,8 +152,7 @@ static enum tx_code dsn(struct job *job, struct db *db, const struct inbound *in
             dup |= strcmp(done[k], t.rid) == 0;
         if (dup)
             continue;
-        if (ndone < (int)(sizeof(done) / sizeof(done[0])))
-            snprintf(done[ndone++], sizeof(done[0]), "%s", t.rid);
+        snprintf(done[ndone++], sizeof(done[0]), "%s", t.rid);
         bounce_act_bounced(job, in, &t, rec, i, r->mta);
         bounce_job_log(in, t.rid, "dsn", "bounced", "%s, %s %s, to=<%s>, %s",
                        t.final ? "after delivery" : "final",
