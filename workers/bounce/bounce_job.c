@@ -146,6 +146,8 @@ static enum tx_code dsn(struct job *job, struct db *db, const struct inbound *in
             return rc;
         if (f != TARGET_FOUND) {
             not_found(in, "dsn", f, &t);
+            if (in->verp_rid[0])
+                break; /* every record has the VERP recipient id's answer */
             continue;
         }
         for (int k = 0; k < ndone; k++)
