@@ -57,7 +57,8 @@ LIBGLOBAL_SRC += lib/global/runtime/mqpub.c
 UNIT_TESTS += mqpub_test
 mqpub_test_SRC := lib/global/runtime/mqpub_test.c
 # batchloop: the broker runtime (every consumer); tagmap: acks of split deliveries
-LIBGLOBAL_SRC += lib/global/runtime/batchloop.c lib/global/runtime/tagmap.c
+LIBGLOBAL_SRC += lib/global/runtime/batchloop.c lib/global/runtime/tagmap.c \
+                 lib/global/runtime/dbbackoff.c
 UNIT_TESTS += tagmap_test
 tagmap_test_SRC := lib/global/runtime/tagmap_test.c
 # the worker skeleton's parts (worker.c: threads and the runtime program)

@@ -72,6 +72,7 @@
 #include "monitor.h"
 #include "global/metrics.h"
 #include "global/runtime/batchloop.h"
+#include "global/runtime/dbbackoff.h"
 #include "global/txconf.h"
 #include "util/fifo.h"
 #include "util/msg.h"
@@ -97,8 +98,6 @@ static struct cfg_param monitor_params[] = {
     {0},
 };
 
-#define MONITOR_BACKOFF_MAX_MS 10000
-
 static const char *const outcomes[] = {"counted",    "ignored", "duplicate",
                                        "unresolved", "expired", "malformed"};
 #define MONITOR_SWEEP_MS 60000
@@ -114,7 +113,8 @@ struct mon_item {
 static struct fifo pend = FIFO_INIT(struct mon_item, next);
 static const struct ttlcache_type seen_type = {0, NULL, NULL}; /* presence only */
 static struct ttlcache *seen;                                  /* tags counted lately */
-static int64_t retry_at, backoff, sweep_at;
+static struct dbbackoff dbb;
+static int64_t sweep_at;
 
 static void item_free(struct mon_item *it)
 {
@@ -161,13 +161,7 @@ static void on_report(void *arg)
 
 static void db_trouble(const char *what, int n)
 {
-    if (backoff == 0)
-        msg_warn("database unavailable (%s: %s); keeping %d deliveries in hand and retrying", what,
-                 db_error(batchloop_db()), n);
-    backoff = backoff ? backoff * 2 : 250;
-    if (backoff > MONITOR_BACKOFF_MAX_MS)
-        backoff = MONITOR_BACKOFF_MAX_MS;
-    retry_at = timeutil_mono_ms() + backoff;
+    dbbackoff_fail(&dbb, what, db_error(batchloop_db()), n);
     metrics_count("txmail_monitor_batches_total", "outcome", "retry", 1);
 }
 
@@ -279,9 +273,7 @@ static void process(void)
     rows = monitor_count_merge(b.aggs, b.nagg);
     if (monitor_db_flush(batchloop_db(), b.aggs, rows) != TX_OK)
         goto trouble;
-    if (backoff)
-        msg_info("database available again");
-    backoff = 0;
+    dbbackoff_ok(&dbb);
     remember(&b);
     record_tally(&b, rows, started);
     for (int i = 0; i < n; i++)
@@ -329,8 +321,8 @@ static int64_t on_work(int64_t budget, int stopping, void *arg)
 
     (void)arg;
     (void)budget;
-    if (now < retry_at)
-        return retry_at - now;
+    if (dbbackoff_wait(&dbb, now) > 0)
+        return dbbackoff_wait(&dbb, now);
     if (!stopping && now >= sweep_at)
         sweep(now);
     if ((first = fifo_peek(&pend)) != NULL) {

@@ -69,6 +69,7 @@
  */
 #include "recorder.h"
 #include "global/runtime/batchloop.h"
+#include "global/runtime/dbbackoff.h"
 #include "global/metrics.h"
 #include "global/txconf.h"
 #include "util/fifo.h"
@@ -94,12 +95,11 @@ static struct cfg_param recorder_params[] = {
 };
 
 #define RECORDER_HELD_RETRY_MS 1000
-#define RECORDER_BACKOFF_MAX_MS 10000
 
 static struct fifo pend = FIFO_INIT(struct rec_item, next); /* delivered, not yet written */
 static struct rec_item *held;                               /* orphans */
 static int nheld;
-static int64_t retry_at, backoff;
+static struct dbbackoff dbb;
 static long long total_rows, total_events;
 static int64_t report_at;
 
@@ -298,13 +298,7 @@ static void requeue_front(struct rec_item **items, int n)
 
 static void db_trouble(const char *what)
 {
-    if (backoff == 0)
-        msg_warn("database unavailable (%s: %s); keeping %d deliveries in hand and retrying", what,
-                 db_error(batchloop_db()), (int)fifo_count(&pend));
-    backoff = backoff ? backoff * 2 : 250;
-    if (backoff > RECORDER_BACKOFF_MAX_MS)
-        backoff = RECORDER_BACKOFF_MAX_MS;
-    retry_at = timeutil_mono_ms() + backoff;
+    dbbackoff_fail(&dbb, what, db_error(batchloop_db()), (int)fifo_count(&pend));
     metrics_count("txmail_recorder_batches_total", "outcome", "retry", 1);
 }
 
@@ -453,9 +447,7 @@ static void process(int64_t now)
         db_trouble("batch");
         goto out;
     }
-    if (backoff)
-        msg_info("database available again");
-    backoff = 0;
+    dbbackoff_ok(&dbb);
     count_stats(&st);
     metrics_count("txmail_recorder_batches_total", "outcome", "ok", 1);
     metrics_latency(timeutil_mono_ms() - started);
@@ -478,8 +470,8 @@ static int64_t on_work(int64_t budget, int stopping, void *arg)
         total_events = total_rows = 0;
         report_at = now + 60000;
     }
-    if (now < retry_at)
-        return retry_at - now;
+    if (dbbackoff_wait(&dbb, now) > 0)
+        return dbbackoff_wait(&dbb, now);
     struct rec_item *first = fifo_peek(&pend);
     if (first) {
         int64_t age = now - first->arrived_mono;
