@@ -1,6 +1,7 @@
 /* txmailctl_account - account and credential commands. */
 #include "admin/txmailctl/txmailctl.h"
 #include "global/account.h"
+#include "global/addr.h"
 #include "global/crypto.h"
 #include "global/ids.h"
 #include "util/buf.h"
@@ -39,6 +40,19 @@ static const char *opt_value(int *i, int argc, char **argv)
     return argv[++*i];
 }
 
+/* check_address_setting - settings key must be null or a bare address (local@domain) */
+static void check_address_setting(json_t *merged, const char *key)
+{
+    json_t *v = json_object_get(merged, key);
+    struct addr a;
+
+    if (v == NULL || json_is_null(v))
+        return;
+    if (!json_is_string(v) || json_string_length(v) > 254 ||
+        addr_parse_bare(json_string_value(v), json_string_length(v), &a) < 0)
+        txmailctl_die("--settings: %s must be null or an address (local@domain)", key);
+}
+
 /* merged_settings - validate JSON text and return it compact. Ownership: new. */
 static char *checked_settings(const char *base, const char *update)
 {
@@ -62,6 +76,8 @@ static char *checked_settings(const char *base, const char *update)
         !json_is_integer(json_object_get(merged, "trackingWindowDays")))
         txmailctl_die("--settings: features/defaults must be objects, forbidden* arrays, "
                       "trackingWindowDays an integer");
+    check_address_setting(merged, "replyForward");
+    check_address_setting(merged, "adminEmail");
     json_decref(merged);
     out = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(b);

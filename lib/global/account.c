@@ -20,7 +20,7 @@ static const char defaults_text[] =
     "\"msp\",\"mst\",\"pif\",\"ps1\",\"reg\",\"scr\",\"sct\",\"shb\",\"shs\",\"vb\",\"vbe\","
     "\"vbs\",\"ws\",\"wsc\",\"wsf\",\"wsh\"],"
     "\"trackingWindowDays\":10,\"rateLimit\":0,\"concurrencyLimit\":null,"
-    "\"replyForward\":null,\"archiveBcc\":null,\"notifyEventTypes\":null}";
+    "\"replyForward\":null,\"adminEmail\":null,\"archiveBcc\":null,\"notifyEventTypes\":null}";
 
 char *account_settings_default_text(void)
 {

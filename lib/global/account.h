@@ -21,7 +21,10 @@
  *  "rateLimit": 0,              requests per second, 0 = off
  *  "concurrencyLimit": null,    concurrent requests, 0 = off, null =
  *                               txmail-rest's rest_account_concurrency
- *  "replyForward": null, "archiveBcc": null,
+ *  "replyForward": null,        where replies to VERP and rewrite addresses
+ *                               go (txmail-bounce); null = the original sender
+ *  "adminEmail": null,          who hears of infected replies (txmail-bounce)
+ *  "archiveBcc": null,
  *  "notifyEventTypes": null     null = all
  * }
  */

@@ -9,15 +9,18 @@
  *                         id of the job, at the job's acceptance (received)
  *   delivered             DELIVERED (any subType)
  *   deferred              DEFERRED (SOFT_BOUNCE, THROTTLED)
- *   bounced.HARD_BOUNCE   BOUNCED/HARD_BOUNCE
- *   bounced.SOFT_BOUNCE   BOUNCED/SOFT_BOUNCE (retries exhausted)
+ *   bounced.HARD_BOUNCE   BOUNCED/HARD_BOUNCE (DELIVER, and POST_PROCESS: an
+ *                         asynchronous bounce of a delivered message,
+ *                         txmail-bounce)
+ *   bounced.SOFT_BOUNCE   BOUNCED/SOFT_BOUNCE (retries exhausted; or
+ *                         asynchronous, as above)
  *   dropped.<subType>     DROPPED, by subType (PRE_PROCESS, PROCESS and
  *                         DELIVER drops alike)
  *   opened, clicked, unsubscribed   OPENED, CLICKED, UNSUBSCRIBED
  *   complaints            FEEDBACK_LOOP/COMPLAINT
  *
  * Every other event of the catalogue (STARTED, PROCESSED,
- * TRACE_RECOVER_STORE, SPAM_SCORE_CHECK, TRACE_RECOVER) counts nothing,
+ * TRACE_RECOVER_STORE, SPAM_SCORE_CHECK, TRACE_RECOVER, REPLY) counts nothing,
  * and so do internal events of other programs outside the catalogue. The JSON is
  * hostile: checked with eventfill_check like every consumer of
  * txmail.events.
