@@ -45,6 +45,8 @@ struct cfg_param txconf_params[] = {
      "DNS servers host:port,... (system when empty)", 0, 0},
     {"processing_region", CFG_STR, &txconf.processing_region, "", 0, 0, 0,
      "region label in reports", 0, 0},
+    {"suppress_exclude", CFG_STR, &txconf.suppress_exclude, "", 0, 0, 0,
+     "enhanced codes whose bounces never suppress (deliver, bounce)", 0, 0},
     {0},
 };
 

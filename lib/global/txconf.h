@@ -27,6 +27,8 @@
  *   tracking_base_url [https://localhost]            default tracking host base
  *   tracking_keys_file []                            "id:hexkey" lines, newest first
  *   processing_region []                             report column 24
+ *   suppress_exclude []                              enhanced codes whose bounces never
+ *                                                    suppress ("5.7.1,5.7.*"; deliver, bounce)
  *   dns_servers []                                   host:port,... (system resolver when empty)
  */
 #ifndef TX_TXCONF_H
@@ -50,6 +52,7 @@ struct txconf {
     char *tracking_base_url;
     char *tracking_keys;
     char *processing_region;
+    char *suppress_exclude;
     char *dns_servers;
     char *config_path;
     int verbose;

@@ -48,7 +48,7 @@ eq(sql("SELECT COUNT(*) FROM delivery_record WHERE rid IN (%s,%s,%s)", rid1, rid
 eq([e["type"] for e in ev.of(rid1)], ["BOUNCED"], "a bounce is the only event")
 
 # an operator-excluded code is bounced but not suppressed
-w = Worker("deliver_suppress_exclude=5.7.*, 5.3.4")
+w = Worker("suppress_exclude=5.7.*, 5.3.4")
 r4 = "reject-" + uniq("x") + "@example.net"
 rid4, _ = w.send(r4)
 b4 = bounce_of(rid4)

@@ -31,8 +31,8 @@
  *   content.bounce {reason, hardBounce, status, replyCode, diagnostic,
  *   format} (txmail addition); the address is suppressed through the
  *   event's x.suppress with the class of lib/global/manage/suppclass.h
- *   (the exclude list is bounce_suppress_exclude, meant to hold the
- *   same codes as txmail-deliver's deliver_suppress_exclude). Records
+ *   (the exclude list is the shared suppress_exclude, the same for
+ *   txmail-deliver). Records
  *   with action delayed, delivered, relayed or expanded are ignored
  *   (logged).
  *
@@ -112,9 +112,6 @@
  *   bounce_forward_sender (postmaster)  local part of the envelope sender of
  *                                       forwards at the domain the inbound
  *                                       message came to; "" = null sender
- *   bounce_suppress_exclude ()          enhanced codes that never suppress
- *                                       ("5.7.1, 5.7.*"; give it the value of
- *                                       txmail-deliver's deliver_suppress_exclude)
  *   bounce_scan_signatures (/var/lib/clamav)  ClamAV signature directory
  *                                       (.cvd, .cld, .hdb, .ndb, ...)
  *   bounce_scan_check_interval (60s)    how often it is looked at for new
@@ -135,8 +132,6 @@ struct bounce_conf bounce_conf;
 static struct cfg_param bounce_params[] = {
     {"bounce_forward_sender", CFG_STR, &bounce_conf.forward_sender, "postmaster", 0, 0, 0,
      "local part of the envelope sender of forwards; empty: null sender", 0, 0},
-    {"bounce_suppress_exclude", CFG_STR, &bounce_conf.suppress_exclude, "", 0, 0, 0,
-     "enhanced codes never suppressed (as deliver_suppress_exclude)", 0, 0},
     {"bounce_scan_signatures", CFG_STR, &bounce_conf.scan_signatures, "/var/lib/clamav", 0, 0, 0,
      "ClamAV signature directory", 0, 0},
     {"bounce_scan_check_interval", CFG_TIME, &bounce_conf.scan_check_ms, "60s", 0, 86400000, 0,

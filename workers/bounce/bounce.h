@@ -10,10 +10,9 @@
 #include <stdint.h>
 
 struct bounce_conf {
-    char *forward_sender;   /* local part at the bounce domain, "" = null sender */
-    char *suppress_exclude; /* enhanced codes that suppress nothing */
-    char *scan_signatures;  /* ClamAV signature directory */
-    int64_t scan_check_ms;  /* how often it is looked at for new files */
+    char *forward_sender;  /* local part at the bounce domain, "" = null sender */
+    char *scan_signatures; /* ClamAV signature directory */
+    int64_t scan_check_ms; /* how often it is looked at for new files */
 };
 
 extern struct bounce_conf bounce_conf;

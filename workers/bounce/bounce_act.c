@@ -24,6 +24,7 @@
  * a complaint asks for an UNSUBSCRIBED entry without end.
  */
 #include "workers/bounce/bounce.h"
+#include "global/txconf.h"
 #include "global/crypto.h"
 #include "global/event.h"
 #include "global/manage/suppclass.h"
@@ -154,7 +155,7 @@ void bounce_act_bounced(struct job *job, const struct inbound *in, const struct 
         ev.smtp_code = code;
     }
     if (suppclass_decide(rec->status, rec->diagnostic, hard ? SUPPCLASS_PERMANENT : 0,
-                         bounce_conf.suppress_exclude, &cls))
+                         txconf.suppress_exclude, &cls))
         x = suppclass_extra(t->addr, &cls, desc);
     ev.extra = x;
     worker_job_event(job, &ev);

@@ -8,7 +8,7 @@
 
 #include <gmime/gmime.h>
 
-struct bounce_conf bounce_conf = {.forward_sender = "postmaster", .suppress_exclude = ""};
+struct bounce_conf bounce_conf = {.forward_sender = "postmaster"};
 
 static const char *const ours[] = {"b1verpaddress@bounce.example.com",
                                    "news-bounce@rewrite.example.com", NULL};

@@ -47,7 +47,7 @@
  *      HARD_BOUNCE with `x.suppress` per §13.1 (5.1.0/5.1.1/5.1.2/5.1.10 and
  *      "user unknown" texts: PREVIOUSLY_BOUNCED 45 days; x.2.2:
  *      TEMPORARY_SUPPRESSED 1 day; others PREVIOUSLY_BOUNCED 7 days; codes
- *      in deliver_suppress_exclude: none; a bounce for the message's own
+ *      in the shared suppress_exclude: none; a bounce for the message's own
  *      sake - bad address syntax in the data [5.1.3]/[5.1.7], over the
  *      peer's SIZE [5.3.4], SMTPUTF8 unavailable [5.6.7] - suppresses
  *      nothing; the mapping is lib/global/manage/suppclass.h, shared with
@@ -189,7 +189,6 @@
  *                                      operator's) are not subject to it
  *   deliver_allow_networks ()          allowed even when denied (the test stack:
  *                                      "127.0.0.0/8, ::1")
- *   deliver_suppress_exclude ()        enhanced codes never suppressed ("5.7.1,5.7.*")
  *   deliver_suppress_cache (1s)        "not listed" answers reused this long
  *   deliver_domain_cache (30s)         sender domain settings reused this long
  *   deliver_record_retry (30s)         retrying the delivery_record insert
@@ -273,8 +272,6 @@ static struct cfg_param deliver_params[] = {
      "MX addresses refused (\"default\": loopback, private, ...)", 0, 0},
     {"deliver_allow_networks", CFG_STR, &deliver_conf.allow_networks, "", 0, 0, 0,
      "MX addresses allowed even when denied", 0, 0},
-    {"deliver_suppress_exclude", CFG_STR, &deliver_conf.suppress_exclude, "", 0, 0, 0,
-     "enhanced codes never suppressed", 0, 0},
     {"deliver_suppress_cache", CFG_TIME, &deliver_conf.suppress_cache, "1s", 0, 10000, 0,
      "negative suppression answers kept", 0, 0},
     {"deliver_domain_cache", CFG_TIME, &deliver_conf.domain_cache, "30s", 0, 3600000, 0,

@@ -38,7 +38,6 @@ struct deliver_conf {
     long long dns_tries, mx_max_hosts, mx_max_addresses;
     char *inet_protocols;                 /* "all" | "ipv4" | "ipv6" */
     char *deny_networks, *allow_networks; /* MX addresses (netpolicy.h) */
-    char *suppress_exclude;
     int64_t suppress_cache, domain_cache, record_retry;
     long long min_data_rate, dest_limit;
     int64_t dest_retry;

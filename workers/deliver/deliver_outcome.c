@@ -5,6 +5,7 @@
  * code the skeleton acts on. The manual is deliver.c.
  */
 #include "workers/deliver/deliver.h"
+#include "global/txconf.h"
 #include "global/intake/suppress.h"
 #include "global/event.h"
 #include "global/manage/suppclass.h"
@@ -128,7 +129,7 @@ enum tx_code deliver_outcome_bounced(struct job *job, const struct dreq *q, cons
      * its own sake (bad address syntax in the data, too big, SMTPUTF8):
      * suppclass then suppresses nothing */
     int flags = SUPPCLASS_PERMANENT | (!o->code && !o->dns ? SUPPCLASS_LOCAL : 0);
-    if (suppclass_decide(o->dsn, o->text, flags, deliver_conf.suppress_exclude, &sc))
+    if (suppclass_decide(o->dsn, o->text, flags, txconf.suppress_exclude, &sc))
         ev.extra = x = suppclass_extra(q->lower, &sc, desc);
     worker_job_event(job, &ev);
     json_decref(x);
@@ -192,7 +193,7 @@ void deliver_outcome_expired(struct job *job, const struct dreq *q, const struct
     ev.state = "FINISHED", ev.type = "BOUNCED", ev.subtype = "SOFT_BOUNCE";
     ev.description = desc;
     ev.smtp_code = smtp_code;
-    if (suppclass_decide(o->dsn, desc, 0, deliver_conf.suppress_exclude, &sc))
+    if (suppclass_decide(o->dsn, desc, 0, txconf.suppress_exclude, &sc))
         ev.extra = x = suppclass_extra(q->lower, &sc, desc);
     worker_job_event(job, &ev);
     json_decref(x);

@@ -16,8 +16,8 @@
  *     it is not the recipient's fault. A peer's reply with one of these
  *     codes is not local and suppresses as any other hard bounce.
  *
- * The exclude list (deliver_suppress_exclude, shared by the bounce
- * worker) is a comma list of enhanced codes; an entry ending in '*' is a
+ * The exclude list (the shared parameter suppress_exclude, read by
+ * txmail-deliver and txmail-bounce) is a comma list of enhanced codes; an entry ending in '*' is a
  * prefix ("5.7.1, 5.7.*"). It applies to hard and soft bounces alike.
  * Pure functions: thread-safe, no I/O.
  */
