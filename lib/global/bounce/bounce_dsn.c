@@ -7,8 +7,11 @@
  * the group open has that field already or an empty line closed it.
  * Action, Status, Remote-MTA and Diagnostic-Code (X-Diagnostic-Code when
  * no Diagnostic-Code) belong to the open group; "type;" prefixes are
- * removed (the Diagnostic-Code's goes to diagtype). The recipient is Final-Recipient when it is a mailbox, else
- * Original-Recipient, else X-Actual-Recipient.
+ * removed (the Diagnostic-Code's goes to diagtype). The recipient is
+ * Final-Recipient when it is a mailbox, else Original-Recipient, else
+ * X-Actual-Recipient. A group with no diagnostic found anywhere else
+ * takes its own Status field when that carries a comment
+ * (bounce_dsn_status_text), never another group's text.
  */
 #include "bounce_int.h"
 

@@ -21,7 +21,11 @@
  * itself. A recipient line gives its record the line (without the
  * address when only blanks or punctuation precede it);
  * rows with text_before give a record the lines since the previous
- * recipient instead of those after it.
+ * recipient instead of those after it (since the last line that starts a
+ * new SMTP session, the row's session markers, when one came later).
+ * From a line containing one of the row's summary markers on (the
+ * returned message's summary: "MAIL FROM:", "RCPT TO:"), lines still give
+ * recipients but are nobody's error text.
  */
 #include "bounce_int.h"
 
