@@ -180,7 +180,12 @@ int bounce_dsn_read(struct bounce_report *r, const char *text)
 void bounce_dsn_status_text(struct bounce_report *r, const char *text)
 {
     struct bounce_report t;
+    int empty = 0;
 
+    for (int i = 0; i < r->nrecs; i++)
+        empty |= r->recs[i].diagnostic[0] == 0;
+    if (!empty)
+        return;
     memset(&t, 0, sizeof(t));
     dsn_read(&t, text, 1);
     for (int i = 0; i < r->nrecs && i < t.nrecs; i++)

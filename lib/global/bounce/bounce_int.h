@@ -23,6 +23,7 @@
 #define BOUNCE_MAX_PARTS 128        /* MIME parts looked at */
 #define BOUNCE_MAX_TEXT (1 << 20)   /* bytes kept of each collected piece */
 #define BOUNCE_MAX_SCAN (256 << 10) /* bytes of text the format table looks at */
+#define BOUNCE_NAMES_CHECKED 64     /* recipients looked for in a text (bounce_text_names) */
 
 /* the pieces of a message the MIME walk collected; every buf is NUL-terminated */
 struct bounce_parts {
