@@ -18,7 +18,7 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 B=${1:-build}
 case "$B" in /*) ;; *) B=$REPO/$B ;; esac
 CORPUS=${BOUNCE_CORPUS:-$REPO/../shared/testdata/bounces}
-FLOORS="recipient=100 hardbounce=99 reason=96 status=97 replycode=97 feedbacktype=100 rows=0"
+FLOORS="recipient=100 hardbounce=99 reason=98 status=98 replycode=98 feedbacktype=100 rows=0"
 
 if [ ! -d "$CORPUS" ] || [ ! -f "$CORPUS/expected.tsv" ]; then
   echo "skip bounce_corpus_test.sh: no bounce corpus at $CORPUS (expected.tsv and *.eml)"

@@ -7,8 +7,11 @@
  * the group open has that field already or an empty line closed it.
  * Action, Status, Remote-MTA and Diagnostic-Code (X-Diagnostic-Code when
  * no Diagnostic-Code) belong to the open group; "type;" prefixes are
- * removed (the Diagnostic-Code's goes to diagtype). The recipient is Final-Recipient when it is a mailbox, else
- * Original-Recipient, else X-Actual-Recipient.
+ * removed (the Diagnostic-Code's goes to diagtype). The recipient is
+ * Final-Recipient when it is a mailbox, else Original-Recipient, else
+ * X-Actual-Recipient. A group with no diagnostic found anywhere else
+ * takes its own Status field when that carries a comment
+ * (bounce_dsn_status_text), never another group's text.
  */
 #include "bounce_int.h"
 
@@ -18,6 +21,7 @@
 
 struct group {
     struct bounce_rec *rec;
+    int status_text; /* the Status field's value is the diagnostic (see bounce_dsn_status_text) */
     int has_final, has_orig, has_diag;
     char orig[256], actual[256];
 };
@@ -40,10 +44,13 @@ static const char *untype(const char *v)
 
 static void close_group(struct group *g)
 {
+    int status_text = g->status_text;
+
     if (g->rec && g->rec->recipient[0] == 0)
         bounce_scan_set(g->rec->recipient, sizeof(g->rec->recipient),
                         g->orig[0] ? g->orig : g->actual);
     memset(g, 0, sizeof(*g));
+    g->status_text = status_text;
 }
 
 static void set_status(struct bounce_rec *rec, const char *v)
@@ -97,6 +104,10 @@ static void field(struct bounce_report *r, struct group *g, const char *name, co
             *sp = 0;
     } else if (strcasecmp(name, "Status") == 0) {
         set_status(rec, value);
+        if (g->status_text && strchr(value, '(')) /* "4.0.0 (host name lookup failure)" */
+            bounce_scan_copy(rec->diagnostic, sizeof(rec->diagnostic), value, strlen(value));
+    } else if (g->status_text) {
+        return;
     } else if (strcasecmp(name, "Remote-MTA") == 0) {
         const char *host = untype(value); /* the name, without "(address)" or "[address]" */
         bounce_scan_copy(rec->rhost, sizeof(rec->rhost), host, strcspn(host, " [("));
@@ -111,8 +122,8 @@ static void field(struct bounce_report *r, struct group *g, const char *name, co
     }
 }
 
-/* bounce_dsn_read - records from the fields in text; the number added */
-int bounce_dsn_read(struct bounce_report *r, const char *text)
+/* dsn_read - records from the fields in text; the number added */
+static int dsn_read(struct bounce_report *r, const char *text, int status_text)
 {
     const char *p = text, *end = text + strlen(text);
     struct group g;
@@ -121,6 +132,7 @@ int bounce_dsn_read(struct bounce_report *r, const char *text)
     size_t len;
 
     memset(&g, 0, sizeof(g));
+    g.status_text = status_text;
     while (p < end) {
         const char *next = bounce_scan_line(p, end, &len);
         size_t k = 0;
@@ -152,4 +164,32 @@ int bounce_dsn_read(struct bounce_report *r, const char *text)
     }
     close_group(&g);
     return r->nrecs - before;
+}
+
+/* bounce_dsn_read - records from the fields in text; the number added */
+int bounce_dsn_read(struct bounce_report *r, const char *text)
+{
+    return dsn_read(r, text, 0);
+}
+
+/*
+ * bounce_dsn_status_text - the records read from text that are still
+ * without a diagnostic take their own group's Status field when it carries
+ * a comment ("4.0.0 (example.net: host name lookup failure)")
+ */
+void bounce_dsn_status_text(struct bounce_report *r, const char *text)
+{
+    struct bounce_report t;
+    int empty = 0;
+
+    for (int i = 0; i < r->nrecs; i++)
+        empty |= r->recs[i].diagnostic[0] == 0;
+    if (!empty)
+        return;
+    memset(&t, 0, sizeof(t));
+    dsn_read(&t, text, 1);
+    for (int i = 0; i < r->nrecs && i < t.nrecs; i++)
+        if (r->recs[i].diagnostic[0] == 0 && strcmp(r->recs[i].recipient, t.recs[i].recipient) == 0)
+            memcpy(r->recs[i].diagnostic, t.recs[i].diagnostic, sizeof(r->recs[i].diagnostic));
+    bounce_report_free(&t);
 }

@@ -9,8 +9,11 @@
  * Subject:, any matches), begin (a line containing one starts the error
  * section), end (a line containing one ends it; common end markers and
  * the start of a header block end it too), rcpt (recipient line patterns:
- * "%a" address, "*" any text, " " blanks), need_sender (the begin markers
- * alone do not identify the format).
+ * "%a" address, "*" any text, " " blanks), session (text_before rows: a
+ * line containing one starts a new SMTP session, the text before it is
+ * no recipient's), summary (a line containing one starts the returned
+ * message's summary: recipients, no error text), need_sender (the begin
+ * markers alone do not identify the format).
  */
 #include "bounce_int.h"
 
@@ -77,6 +80,7 @@ const struct bounce_format bounce_formats[] = {
     {.mta = "v5sendmail",
      .begin = {"----- Transcript of session follows -----"},
      .text_before = 1,
+     .session = {"While talking to "},
      .rcpt = {"### %a...*"}},
     {.mta = "messagingserver",
      .begin = {"Your message cannot be delivered to the following recipients:",
@@ -87,6 +91,7 @@ const struct bounce_format bounce_formats[] = {
      .rcpt = {"-- %a"}},
     {.mta = "apachejames",
      .begin = {"Error message below:"},
+     .summary = {"Message details:"},
      .text_before = 1,
      .rcpt = {"RCPT TO: %a"}},
     {.mta = "apachejames",

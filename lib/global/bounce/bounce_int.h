@@ -23,6 +23,7 @@
 #define BOUNCE_MAX_PARTS 128        /* MIME parts looked at */
 #define BOUNCE_MAX_TEXT (1 << 20)   /* bytes kept of each collected piece */
 #define BOUNCE_MAX_SCAN (256 << 10) /* bytes of text the format table looks at */
+#define BOUNCE_NAMES_CHECKED 64     /* recipients looked for in a text (bounce_text_names) */
 
 /* the pieces of a message the MIME walk collected; every buf is NUL-terminated */
 struct bounce_parts {
@@ -44,6 +45,8 @@ struct bounce_format {
     const char *begin[12];  /* a text line containing one starts the error section */
     const char *end[8];     /* a line containing one ends it (the returned message follows) */
     const char *rcpt[12];   /* recipient line patterns */
+    const char *session[4]; /* text_before: a line containing one starts a new SMTP session */
+    const char *summary[4]; /* a line containing one starts the returned message's summary */
     int need_sender; /* 1: only for a From/Subject match, begin markers alone are not enough */
     int text_before; /* 1: a record's text precedes its recipient line (sendmail transcripts) */
 };
@@ -61,9 +64,12 @@ void bounce_scan_codes(struct bounce_rec *rec);
 int bounce_scan_hdr(const char *block, const char *name, char *out, size_t sz);
 const char *bounce_scan_find(const char *hay, size_t n, const char *needle);
 const char *bounce_scan_line(const char *p, const char *end, size_t *len);
+int bounce_scan_command(const char *d, size_t n, char *cmd, size_t sz);
 
 /* bounce_dsn.c: records from delivery-status fields; the number added */
 int bounce_dsn_read(struct bounce_report *r, const char *text);
+/* records of text still without a diagnostic take their Status field's comment */
+void bounce_dsn_status_text(struct bounce_report *r, const char *text);
 
 /* bounce_arf.c: a feedback report; 1 when it was one */
 int bounce_arf_read(struct bounce_report *r, const struct bounce_parts *p);
@@ -77,8 +83,10 @@ const struct bounce_format *bounce_text_read(struct bounce_report *r, const char
                                              struct buf *orighdr);
 /* the header block of a message returned inline in text, into orighdr when empty */
 void bounce_text_original(const struct bounce_format *f, const char *text, struct buf *orighdr);
-/* diagnostic text for recipient addr from text formats (DSN records without one) */
+/* diagnostic text and command for DSN records from their paragraph of the text formats */
 void bounce_text_fill(struct bounce_report *r, const struct bounce_format *f, const char *text);
+/* 1 when text[0..n) names the recipient of any record of r */
+int bounce_text_names(const struct bounce_report *r, const char *text, size_t n);
 
 /* bounce_msg.c: the message with GMime */
 GMimeMessage *bounce_msg_open(const char *raw, size_t len);

@@ -97,6 +97,27 @@ static int from_original(struct bounce_report *r, const struct bounce_parts *p)
     return 1;
 }
 
+/*
+ * fill_whole - DSN records without error text take all of the text, unless
+ * it names recipients and there are several: then it is theirs, per
+ * paragraph, and not the others' text
+ */
+static void fill_whole(struct bounce_report *r, const char *text)
+{
+    size_t n = strnlen(text, BOUNCE_MAX_SCAN);
+    int named = -1;
+
+    for (int i = 0; r->kind == BOUNCE_DSN && i < r->nrecs; i++) {
+        if (r->recs[i].diagnostic[0])
+            continue;
+        if (named < 0)
+            named = r->nrecs > 1 && bounce_text_names(r, text, n);
+        if (!named)
+            bounce_scan_copy(r->recs[i].diagnostic, sizeof(r->recs[i].diagnostic), text,
+                             strlen(text));
+    }
+}
+
 static void dispatch(struct bounce_report *r, struct bounce_parts *p)
 {
     const char *text = p->text.data;
@@ -109,12 +130,14 @@ static void dispatch(struct bounce_report *r, struct bounce_parts *p)
         r->kind = BOUNCE_DSN;
         bounce_scan_set(r->mta, sizeof(r->mta), f ? f->mta : "rfc3464");
         bounce_text_fill(r, f, text);
+        bounce_dsn_status_text(r, p->dsn.data);
     } else if (bounce_json_read(r, text)) {
         /* kind and mta set there */
     } else if (bounce_msg_dsntext(text) && bounce_dsn_read(r, text) > 0) {
         r->kind = BOUNCE_DSN;
         bounce_scan_set(r->mta, sizeof(r->mta), f ? f->mta : "rfc3464");
         bounce_text_fill(r, f, text);
+        bounce_dsn_status_text(r, text);
     } else if ((used = bounce_text_read(r, text, &p->orighdr)) != NULL) {
         r->kind = BOUNCE_DSN;
         bounce_scan_set(r->mta, sizeof(r->mta), used->mta);
@@ -135,10 +158,7 @@ static void dispatch(struct bounce_report *r, struct bounce_parts *p)
         r->kind = BOUNCE_REPLY;
     }
     fill_recipients(r, p);
-    for (int i = 0; r->kind == BOUNCE_DSN && i < r->nrecs; i++) /* no error text found: all of it */
-        if (r->recs[i].diagnostic[0] == 0)
-            bounce_scan_copy(r->recs[i].diagnostic, sizeof(r->recs[i].diagnostic), text,
-                             strlen(text));
+    fill_whole(r, text);
 }
 
 static void parts_init(struct bounce_parts *p)

@@ -271,6 +271,191 @@ TT_TEST(ses_json)
     bounce_report_free(&r);
 }
 
+/* a Postfix report whose DSN fields name no command: the text part's paragraphs do */
+static const char postfix_cmd[] =
+    "From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\n"
+    "Subject: Undelivered Mail Returned to Sender\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/report; report-type=delivery-status; boundary=\"P\"\n"
+    "\n"
+    "--P\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "This is the mail system at host mx.example.net.\n"
+    "\n"
+    "<ann@example.com>: host mx.example.com[192.0.2.5] said: 550 5.2.1\n"
+    "    <ann@example.com>... No such mailbox (in reply to RCPT TO command)\n"
+    "\n"
+    "<bob@example.com>: host mx.example.com[192.0.2.5] said: 550 5.7.1 Content\n"
+    "    refused (in reply to end of DATA command)\n"
+    "\n"
+    "<cy@example.com>: host mx2.example.com[192.0.2.6] said: 452 4.2.2 Over\n"
+    "    quota (in reply to MAIL FROM command)\n"
+    "\n"
+    "--P\n"
+    "Content-Type: message/delivery-status\n"
+    "\n"
+    "Reporting-MTA: dns; mx.example.net\n"
+    "\n"
+    "Final-Recipient: rfc822; ann@example.com\n"
+    "Action: failed\n"
+    "Status: 5.2.1\n"
+    "Diagnostic-Code: smtp; 550 5.2.1 <ann@example.com>... No such mailbox\n"
+    "\n"
+    "Final-Recipient: rfc822; bob@example.com\n"
+    "Action: failed\n"
+    "Status: 5.7.1\n"
+    "Diagnostic-Code: smtp; 550 5.7.1 Content refused\n"
+    "\n"
+    "Final-Recipient: rfc822; cy@example.com\n"
+    "Action: delayed\n"
+    "Status: 4.2.2\n"
+    "--P--\n";
+
+/* an Exim report with DSN fields and the command only in its text part */
+static const char exim_cmd[] =
+    "From: Mail Delivery System <Mailer-Daemon@e1.example.org>\n"
+    "Subject: Mail delivery failed: returning message to sender\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/report; report-type=delivery-status; boundary=\"E\"\n"
+    "\n"
+    "--E\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "A message that you sent could not be delivered to one or more of its\n"
+    "recipients. This is a permanent error. The following address(es) failed:\n"
+    "\n"
+    "  dee@example.com\n"
+    "    host mx.example.com [192.0.2.20]\n"
+    "    SMTP error from remote mail server after RCPT TO:<dee@example.com>:\n"
+    "    550 Unrouteable address\n"
+    "--E\n"
+    "Content-Type: message/delivery-status\n"
+    "\n"
+    "Reporting-MTA: dns; e1.example.org\n"
+    "\n"
+    "Final-Recipient: rfc822;dee@example.com\n"
+    "Action: failed\n"
+    "Status: 5.0.0\n"
+    "Diagnostic-Code: smtp; 550 Unrouteable address\n"
+    "--E--\n";
+
+TT_TEST(command_from_paragraph)
+{
+    struct bounce_report r;
+
+    TT_EQ_INT(parse(postfix_cmd, &r), 0);
+    TT_EQ_INT(r.nrecs, 3);
+    TT_EQ_STR(r.recs[0].command, "RCPT");
+    TT_EQ_STR(r.recs[1].command, "DATA");
+    /* no Diagnostic-Code: its paragraph's "host X said:" text, host and command */
+    TT_EQ_STR(r.recs[2].command, "MAIL");
+    TT_EQ_STR(r.recs[2].rhost, "mx2.example.com");
+    TT_ASSERT(strstr(r.recs[2].diagnostic, "452 4.2.2 Over quota") != NULL);
+    TT_ASSERT(strstr(r.recs[2].diagnostic, "bob@") == NULL);
+    bounce_report_free(&r);
+
+    TT_EQ_INT(parse(exim_cmd, &r), 0);
+    TT_EQ_INT(r.nrecs, 1);
+    TT_EQ_STR(r.recs[0].command, "RCPT");
+    TT_EQ_STR(r.recs[0].diagnostic, "550 Unrouteable address");
+    bounce_report_free(&r);
+}
+
+/* three DSN records, a text part that names two of them */
+static const char own_dsn[] =
+    "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>\n"
+    "Subject: Returned mail: see transcript for details\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/report; report-type=delivery-status; boundary=\"O\"\n"
+    "\n"
+    "--O\n"
+    "Content-Type: text/plain\n"
+    "\n"
+    "   ----- The following addresses had delivery problems -----\n"
+    "<ann@example.com> (unrecoverable error)\n"
+    "<bob@example.com> (unrecoverable error)\n"
+    "--O\n"
+    "Content-Type: message/delivery-status\n"
+    "\n"
+    "Reporting-MTA: dns; mx.example.net\n"
+    "\n"
+    "Final-Recipient: rfc822;ann@example.com\n"
+    "Action: failed\n"
+    "Status: 5.0.0\n"
+    "Diagnostic-Code: smtp; 550 mailbox unavailable\n"
+    "\n"
+    "Final-Recipient: rfc822;cy@example.net\n"
+    "Action: delayed\n"
+    "Status: 4.0.0 (example.net: host name lookup failure)\n"
+    "\n"
+    "Final-Recipient: rfc822;dee@example.net\n"
+    "Action: delayed\n"
+    "Status: 4.0.0\n"
+    "\n"
+    "Final-Recipient: rfc822;bob@example.com\n"
+    "Action: failed\n"
+    "Status: 5.0.0\n"
+    "Diagnostic-Code: smtp; 550 user unknown\n"
+    "--O--\n";
+
+/* a transcript of two sessions, and a summary of the returned message */
+static const char sessions[] = "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>\n"
+                               "Subject: Returned mail: User unknown\n"
+                               "\n"
+                               "   ----- Transcript of session follows -----\n"
+                               "While talking to a.example.com:\n"
+                               ">>> QUIT\n"
+                               "<<< 421 a.example.com closing connection\n"
+                               "While talking to b.example.com:\n"
+                               ">>> RCPT To:<eve@b.example.com>\n"
+                               "<<< 550 No such user here\n"
+                               "550 <eve@b.example.com>... User unknown\n"
+                               "\n"
+                               "   ----- Unsent message follows -----\n"
+                               "To: eve@b.example.com\n"
+                               "\n"
+                               "x\n";
+static const char summary[] = "From: postmaster@example.com\n"
+                              "Subject: Re: your message\n"
+                              "\n"
+                              "Error message below:\n"
+                              "550 - Requested action not taken: no such user here\n"
+                              "\n"
+                              "Message details:\n"
+                              "  MAIL FROM: s@example.org\n"
+                              "  RCPT TO: fay@example.com\n";
+
+TT_TEST(own_text)
+{
+    struct bounce_report r;
+
+    TT_EQ_INT(parse(own_dsn, &r), 0);
+    TT_EQ_INT(r.nrecs, 4);
+    TT_EQ_STR(r.recs[1].recipient, "cy@example.net"); /* its own Status comment */
+    TT_EQ_STR(r.recs[1].diagnostic, "4.0.0 (example.net: host name lookup failure)");
+    TT_EQ_INT(r.recs[1].replycode, 0);
+    TT_EQ_STR(r.recs[2].recipient, "dee@example.net"); /* nothing of the others' */
+    TT_ASSERT(strstr(r.recs[2].diagnostic, "@example.com") == NULL);
+    TT_EQ_STR(r.recs[3].diagnostic, "550 user unknown");
+    bounce_report_free(&r);
+
+    TT_EQ_INT(parse(sessions, &r), 0);
+    TT_EQ_INT(r.nrecs, 1);
+    TT_EQ_STR(r.recs[0].recipient, "eve@b.example.com");
+    TT_ASSERT(strstr(r.recs[0].diagnostic, "421") == NULL); /* the session before is not its */
+    TT_EQ_INT(r.recs[0].replycode, 550);
+    TT_EQ_STR(r.recs[0].command, "RCPT");
+    bounce_report_free(&r);
+
+    TT_EQ_INT(parse(summary, &r), 0);
+    TT_EQ_INT(r.nrecs, 1);
+    TT_EQ_STR(r.recs[0].recipient, "fay@example.com");
+    TT_EQ_STR(r.recs[0].diagnostic, "550 - Requested action not taken: no such user here");
+    TT_EQ_STR(r.recs[0].command, ""); /* MAIL FROM is the returned message's, not the failure's */
+    bounce_report_free(&r);
+}
+
 TT_TEST(hostile)
 {
     struct bounce_report r;
@@ -310,4 +495,4 @@ TT_TEST(hostile)
 }
 
 TT_MAIN(TT_CASE(rfc3464), TT_CASE(text_format), TT_CASE(arf), TT_CASE(autoreply_and_reply),
-        TT_CASE(ses_json), TT_CASE(hostile))
+        TT_CASE(ses_json), TT_CASE(command_from_paragraph), TT_CASE(own_text), TT_CASE(hostile))

@@ -325,6 +325,53 @@ static const struct {
     {"ehlo", "EHLO"},       {"helo", "HELO"},         {"starttls", "STARTTLS"},
 };
 
+/*
+ * how MTAs name the command a failure answered, in their human-readable
+ * text (Postfix, Sendmail transcripts, Exim, qmail, x3): first one wins
+ */
+static const struct {
+    const char *phrase;
+    const char *cmd;
+} said_after[] = {
+    {"in reply to rcpt to command", "RCPT"},
+    {"in reply to end of data command", "DATA"},
+    {"in reply to data command", "DATA"},
+    {"in reply to mail from command", "MAIL"},
+    {"in reply to ehlo command", "EHLO"},
+    {"in reply to helo command", "HELO"},
+    {">>> rcpt to:", "RCPT"},
+    {">>> data", "DATA"},
+    {">>> mail from:", "MAIL"},
+    {">>> ehlo", "EHLO"},
+    {">>> helo", "HELO"},
+    {"after rcpt to:", "RCPT"},
+    {"after end of data", "DATA"},
+    {"after mail from:", "MAIL"},
+    {"after data", "DATA"},
+    {"after ehlo", "EHLO"},
+    {"after helo", "HELO"},
+    {"does not like recipient", "RCPT"},
+    {"but sender was rejected", "MAIL"},
+    {"failed after i sent the message", "DATA"},
+    {"smtp:rcpt host", "RCPT"},
+    {"smtp:data host", "DATA"},
+};
+
+/* bounce_scan_command - the command the failure text d[0..n) says it answered; 1 found */
+int bounce_scan_command(const char *d, size_t n, char *cmd, size_t sz)
+{
+    const char *best = NULL;
+
+    for (size_t c = 0; c < sizeof(said_after) / sizeof(said_after[0]); c++) {
+        const char *at = bounce_scan_find(d, n, said_after[c].phrase);
+        if (at && (best == NULL || at < best)) {
+            best = at;
+            bounce_scan_set(cmd, sz, said_after[c].cmd);
+        }
+    }
+    return best != NULL;
+}
+
 /* rhost - "host NAME[ip] said" / "host NAME [ip]:" in the text */
 static void scan_rhost(struct bounce_rec *rec, const char *d, size_t n)
 {
@@ -356,7 +403,7 @@ void bounce_scan_codes(struct bounce_rec *rec)
     size_t n = strlen(d), best = n;
 
     pick_codes(rec, d, n);
-    if (rec->command[0] == 0) {
+    if (rec->command[0] == 0 && !bounce_scan_command(d, n, rec->command, sizeof(rec->command))) {
         for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
             const char *at = bounce_scan_find(d, n, commands[c].phrase);
             if (at && (size_t)(at - d) < best) {

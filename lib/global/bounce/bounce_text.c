@@ -21,7 +21,11 @@
  * itself. A recipient line gives its record the line (without the
  * address when only blanks or punctuation precede it);
  * rows with text_before give a record the lines since the previous
- * recipient instead of those after it.
+ * recipient instead of those after it (since the last line that starts a
+ * new SMTP session, the row's session markers, when one came later).
+ * From a line containing one of the row's summary markers on (the
+ * returned message's summary: "MAIL FROM:", "RCPT TO:"), lines still give
+ * recipients but are nobody's error text.
  */
 #include "bounce_int.h"
 
@@ -241,13 +245,14 @@ static int read_section(struct bounce_report *r, const struct bounce_format *f, 
                         const char *e)
 {
     char addr[256], pre[1024] = "", line[1024];
-    int first = r->nrecs;
+    int first = r->nrecs, summ = 0;
     struct bounce_rec *cur = NULL;
     size_t len;
 
     for (const char *p = b; p < e;) {
         const char *next = bounce_scan_line(p, e, &len);
         int dup = 0;
+        summ |= any_in(p, len, f->summary, NLIST(f->summary));
         if (rcpt_line(f, p, len, addr, sizeof(addr))) {
             for (int i = first; i < r->nrecs; i++)
                 dup |= strcmp(r->recs[i].recipient, addr) == 0;
@@ -258,12 +263,18 @@ static int read_section(struct bounce_report *r, const struct bounce_format *f, 
                     bounce_scan_set(cur->diagnostic, sizeof(cur->diagnostic), pre);
                     pre[0] = 0;
                 }
-                bounce_scan_append(cur->diagnostic, sizeof(cur->diagnostic), line, strlen(line));
+                if (!summ)
+                    bounce_scan_append(cur->diagnostic, sizeof(cur->diagnostic), line,
+                                       strlen(line));
                 p = next;
                 continue;
             }
         }
-        if (cur && !f->text_before)
+        if (f->text_before && any_in(p, len, f->session, NLIST(f->session)))
+            pre[0] = 0; /* a new session: what came before belongs to no recipient */
+        if (summ)
+            ; /* the returned message's summary is nobody's error text */
+        else if (cur && !f->text_before)
             bounce_scan_append(cur->diagnostic, sizeof(cur->diagnostic), p, len);
         else
             bounce_scan_append(pre, sizeof(pre), p, len);
@@ -307,11 +318,25 @@ const struct bounce_format *bounce_text_read(struct bounce_report *r, const char
     return NULL;
 }
 
+/* own - the record of t that is rec's paragraph, NULL when none is */
+static const struct bounce_rec *own(const struct bounce_report *t, const struct bounce_report *r,
+                                    const struct bounce_rec *rec)
+{
+    for (int j = 0; j < t->nrecs; j++)
+        if (strcmp(t->recs[j].recipient, rec->recipient) == 0 || (t->nrecs == 1 && r->nrecs == 1) ||
+            rec->recipient[0] == 0)
+            return &t->recs[j];
+    return NULL;
+}
+
 /*
- * bounce_text_fill - diagnostics for records that have none, from f's
- * section (f NULL: the first row whose section gives records): the text
- * of the record with the same recipient, else (one record, or no
- * recipient) the only one's, else the whole section.
+ * bounce_text_fill - the DSN records' text from f's section (f NULL: the
+ * first row whose section gives records): a record takes the paragraph of
+ * its own recipient (or, one record and one paragraph, the only one): its
+ * diagnostic when it has none ("host X said: ..."), and its command when
+ * it has none ("in reply to RCPT TO command"). A record no paragraph names
+ * takes the whole section only when the section names no recipient, or
+ * the report has one record: another recipient's text is never its own.
  */
 void bounce_text_fill(struct bounce_report *r, const struct bounce_format *f, const char *text)
 {
@@ -332,15 +357,29 @@ void bounce_text_fill(struct bounce_report *r, const struct bounce_format *f, co
     read_section(&t, f, b, e);
     for (int i = 0; i < r->nrecs; i++) {
         struct bounce_rec *rec = &r->recs[i];
-        for (int j = 0; j < t.nrecs && rec->diagnostic[0] == 0; j++)
-            if (strcmp(t.recs[j].recipient, rec->recipient) == 0 ||
-                (t.nrecs == 1 && r->nrecs == 1) || rec->recipient[0] == 0) {
-                memcpy(rec->diagnostic, t.recs[j].diagnostic, sizeof(rec->diagnostic));
-                if (rec->recipient[0] == 0)
-                    memcpy(rec->recipient, t.recs[j].recipient, sizeof(rec->recipient));
-            }
-        if (rec->diagnostic[0] == 0)
+        const struct bounce_rec *o = own(&t, r, rec);
+        if (o && rec->diagnostic[0] == 0) {
+            memcpy(rec->diagnostic, o->diagnostic, sizeof(rec->diagnostic));
+            if (rec->recipient[0] == 0)
+                memcpy(rec->recipient, o->recipient, sizeof(rec->recipient));
+        }
+        if (o && rec->command[0] == 0)
+            bounce_scan_command(o->diagnostic, strlen(o->diagnostic), rec->command,
+                                sizeof(rec->command));
+        if (rec->diagnostic[0] == 0 && (t.nrecs == 0 || r->nrecs == 1))
             bounce_scan_copy(rec->diagnostic, sizeof(rec->diagnostic), b, (size_t)(e - b));
     }
     bounce_report_free(&t);
+}
+
+/*
+ * bounce_text_names - text[0..n) names the recipient of a record of r
+ * (one of the first BOUNCE_NAMES_CHECKED: the cost stays linear in n)
+ */
+int bounce_text_names(const struct bounce_report *r, const char *text, size_t n)
+{
+    for (int i = 0; i < r->nrecs && i < BOUNCE_NAMES_CHECKED; i++)
+        if (r->recs[i].recipient[0] && bounce_scan_find(text, n, r->recs[i].recipient))
+            return 1;
+    return 0;
 }
