@@ -7,6 +7,7 @@ resolver nor a changed DNS answer can lead it elsewhere. Denied endpoints
 dead-lettered with "address denied by policy". The proxy itself is the
 operator's and not subject to the tenant policy: it listens on 127.0.0.3,
 a denied address. Runs its own txmail-notify (allow list 127.0.0.1/32)."""
+import re
 import select
 import socket
 import threading
@@ -95,8 +96,13 @@ for url in denied:
     r = by_url.get(url)
     check(r is not None and r[1] == "dead", "dead letter for %s" % url)
     check(r[2].startswith("connect error: address denied by policy"), "%s: last_result %r" % (url, r[2]))
-eq(proxy.lines, ["CONNECT 127.0.0.1:%d HTTP/1.1" % allowed.port],
-   "the proxy was asked once, for the checked address, never for a name or a denied address")
+# webhooks an earlier case of the shard left in retry (endpoints on 127.0.0.1, allowed here)
+# may pass through this notify and its proxy too: every line must name 127.0.0.1 by address,
+# and this case's endpoint exactly once
+own_line = "CONNECT 127.0.0.1:%d HTTP/1.1" % allowed.port
+check(all(re.fullmatch(r"CONNECT 127\.0\.0\.1:[0-9]+ HTTP/1\.1", l) for l in proxy.lines),
+      "the proxy was asked only for checked addresses, never for a name or a denied address: %r" % proxy.lines)
+eq(proxy.lines.count(own_line), 1, "the proxy was asked once for this case's endpoint")
 eq(other.connections + v6.connections, 0, "no connection reached the denied receivers")
 check(own.alive(), "notify survived")
 done()
