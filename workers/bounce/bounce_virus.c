@@ -47,19 +47,13 @@ struct walk {
 /* leaf - scan the decoded content of one part */
 static void leaf(struct walk *w, GMimePart *part)
 {
-    GMimeDataWrapper *content = g_mime_part_get_content(part);
-    GMimeStream *mem;
-    GByteArray *ba;
+    GByteArray *ba = bounce_msg_part_content(part);
 
-    if (content == NULL)
+    if (ba == NULL)
         return;
-    mem = g_mime_stream_mem_new();
-    if (g_mime_data_wrapper_write_to_stream(content, mem) >= 0) {
-        ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-        if (ba && ba->len > 0)
-            w->v = scan_engine_buffer(w->e, ba->data, ba->len, &w->r);
-    }
-    g_object_unref(mem);
+    if (ba->len > 0)
+        w->v = scan_engine_buffer(w->e, ba->data, ba->len, &w->r);
+    g_byte_array_free(ba, TRUE);
 }
 
 /* walk - every leaf under obj, until a find or an error */
@@ -83,16 +77,12 @@ static void walk(struct walk *w, GMimeObject *obj, int depth)
 /* parts - the decoded parts of raw */
 static void parts(struct walk *w, const char *raw, size_t len)
 {
-    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(raw, len);
-    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
-    GMimeMessage *m = g_mime_parser_construct_message(parser, NULL);
+    GMimeMessage *m = bounce_msg_open(raw, len);
 
     if (m) {
         walk(w, g_mime_message_get_mime_part(m), 0);
         g_object_unref(m);
     }
-    g_object_unref(parser);
-    g_object_unref(stream);
 }
 
 enum tx_code bounce_virus_scan(const char *raw, size_t len, char *sig, size_t sigsz, char *err,

@@ -25,6 +25,7 @@
 #ifndef TX_BOUNCE_H
 #define TX_BOUNCE_H
 
+#include <gmime/gmime.h>
 #include <stddef.h>
 
 enum bounce_kind {
@@ -89,5 +90,17 @@ void bounce_report_free(struct bounce_report *r);
 void bounce_classify(struct bounce_rec *rec, const char *mta);
 /* bounce_classify_init - build the tables once (idempotent, thread-safe) */
 void bounce_classify_init(void);
+
+/*
+ * bounce_msg_open - raw[0..len) as bounce_parse reads it (GMime, loose
+ * compliance), for callers that walk the same parts (the reply scan).
+ * NULL when it is not a message. Ownership: new (g_object_unref).
+ */
+GMimeMessage *bounce_msg_open(const char *raw, size_t len);
+/*
+ * bounce_msg_part_content - the decoded content of a leaf part, NULL when
+ * it has none. Ownership: new (g_byte_array_free(ba, TRUE)).
+ */
+GByteArray *bounce_msg_part_content(GMimePart *part);
 
 #endif

@@ -89,7 +89,6 @@ void bounce_text_fill(struct bounce_report *r, const struct bounce_format *f, co
 int bounce_text_names(const struct bounce_report *r, const char *text, size_t n);
 
 /* bounce_msg.c: the message with GMime */
-GMimeMessage *bounce_msg_open(const char *raw, size_t len);
 int bounce_msg_collect(GMimeMessage *m, struct bounce_report *r, struct bounce_parts *p);
 void bounce_msg_original(struct bounce_report *r, const struct bounce_parts *p);
 int bounce_msg_autoreply(const struct bounce_report *r, const struct bounce_parts *p);

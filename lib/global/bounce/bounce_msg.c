@@ -91,22 +91,35 @@ GMimeMessage *bounce_msg_open(const char *raw, size_t len)
     return m;
 }
 
-/* part_bytes - the decoded content of a leaf part onto b */
-static void part_bytes(GMimePart *part, struct buf *b)
+GByteArray *bounce_msg_part_content(GMimePart *part)
 {
     GMimeDataWrapper *dw = g_mime_part_get_content(part);
     GMimeStream *ms;
-    GByteArray *ba;
+    GByteArray *ba = NULL;
 
     if (dw == NULL)
-        return;
+        return NULL;
     ms = g_mime_stream_mem_new();
     g_mime_data_wrapper_write_to_stream(dw, ms);
     ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(ms));
     if (ba)
-        bounce_msg_put(b, (const char *)ba->data, ba->len);
-    bounce_msg_put(b, "\n\n", 2);
+        g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(ms), FALSE);
     g_object_unref(ms);
+    return ba;
+}
+
+/* part_bytes - the decoded content of a leaf part onto b */
+static void part_bytes(GMimePart *part, struct buf *b)
+{
+    GByteArray *ba;
+
+    if (g_mime_part_get_content(part) == NULL)
+        return;
+    if ((ba = bounce_msg_part_content(part)) != NULL) {
+        bounce_msg_put(b, (const char *)ba->data, ba->len);
+        g_byte_array_free(ba, TRUE);
+    }
+    bounce_msg_put(b, "\n\n", 2);
 }
 
 /* html_text - the text of an HTML part: tags dropped, block ends as newlines */
