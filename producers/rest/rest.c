@@ -63,7 +63,8 @@
  *   rest_jobs_path [/jobs]               job creation path below the base
  *   rest_trusted_proxies []              peers whose X-Real-IP is the client address
  *   rest_admin_clients [127.0.0.1,::1]   who may read /health and /metrics
- *   rest_stages [render,deliver]         the stages this installation runs
+ *   rest_stages [scan,securezip,render,spamcheck,smime,deliver]
+ *                                       the stages this installation runs
  *   rest_confirm_timeout [10s]           broker confirm of a job
  *   rest_idem_wait [10s]                 a duplicate waits this long for the first
  *   rest_idem_window [24h]               Idempotency-Key lifetime
@@ -141,8 +142,8 @@ static struct cfg_param rest_params[] = {
      "proxies whose X-Real-IP counts", 0, 0},
     {"rest_admin_clients", CFG_STR, &rest_conf.admin_clients, "127.0.0.1,::1", 0, 0, 0,
      "clients of /health and /metrics", 0, 0},
-    {"rest_stages", CFG_STR, &rest_conf.stages, "render,deliver", 0, 0, 0,
-     "stages this installation runs", 0, 0},
+    {"rest_stages", CFG_STR, &rest_conf.stages, "scan,securezip,render,spamcheck,smime,deliver", 0,
+     0, 0, "stages this installation runs", 0, 0},
     {"rest_confirm_timeout", CFG_TIME, &rest_conf.confirm_timeout_ms, "10s", 100, 120000, 0,
      "broker confirm timeout", 0, 0},
     {"rest_idem_wait", CFG_TIME, &rest_conf.idem_wait_ms, "10s", 0, 120000, 0,

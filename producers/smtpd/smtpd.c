@@ -129,7 +129,8 @@
  *   smtpd_tls_exempt_clients [loopback]   ... except from these ("loopback" and/or IPs)
  *   smtpd_plaintext_auth_loopback [no]    AUTH without TLS on loopback-only listeners
  *   smtpd_chunking [yes]                  offer CHUNKING (BDAT)
- *   smtpd_stages [render,deliver]         stages this installation runs (slips use only these)
+ *   smtpd_stages [scan,render,spamcheck,smime,deliver]
+ *                                         stages this installation runs (slips use only these)
  *   smtpd_loops [2]                       event-loop threads
  *   smtpd_threads [8]                     pool threads (DB + broker connections each)
  *   smtpd_auth_threads [2]                pool threads that may run the KDF at once
@@ -203,7 +204,7 @@ static struct cfg_param smtpd_params[] = {
     {"smtpd_plaintext_auth_loopback", CFG_BOOL, &smtpd_conf.plaintext_auth_loopback, "no", 0, 0, 0,
      "AUTH without TLS on loopback listeners", 0, 0},
     {"smtpd_chunking", CFG_BOOL, &smtpd_conf.chunking, "yes", 0, 0, 0, "offer CHUNKING", 0, 0},
-    {"smtpd_stages", CFG_STR, &smtpd_conf.stages, "render,deliver", 0, 0, 0,
+    {"smtpd_stages", CFG_STR, &smtpd_conf.stages, "scan,render,spamcheck,smime,deliver", 0, 0, 0,
      "stages this installation runs", 0, 0},
     {"smtpd_loops", CFG_INT, &smtpd_conf.loops, "2", 1, 32, 0, "event-loop threads", 0, 0},
     {"smtpd_threads", CFG_INT, &smtpd_conf.threads, "8", 1, 256, 0, "pool threads", 0, 0},
