@@ -162,17 +162,18 @@ eq(b["to"][0]["drop"]["suppression"], {"type": "PREVIOUSLY_BOUNCED", "address": 
 
 # ---- secure-document-fragment.json: alias of job.options.secureDocument
 frag = sample("secure-document-fragment.json")
-req = base_request()
+req = base_request("part.example.com")
 req.update(frag)
-expect_reject(c.post(req), 403, "FORBIDDEN_BY_CONFIG", "Unsupported value for secureDocument.active",
+expect_reject(pc.post(req), 403, "FORBIDDEN_BY_CONFIG", "Unsupported value for secureDocument.active",
               "secureDocument on an account without the feature")
 sd = new_account(settings={"features": {"secureDocument": True, "antivirus": True}}, domain="sd.example.com")
 req = base_request("sd.example.com")
 req.update(frag)
-sc = Client(user=sd["user"], password=sd["password"])
-rej = expect_reject(sc.post(req), 403, "FORBIDDEN_BY_CONFIG", "Unsupported value for secureDocument.active",
-                    "secureDocument where the installation runs no scan stage")
+noscan = PrivateRest(rest_stages="render,deliver")
+rej = expect_reject(noscan.client(user=sd["user"], password=sd["password"]).post(req), 403, "FORBIDDEN_BY_CONFIG",
+                    "Unsupported value for secureDocument.active", "secureDocument where the installation runs no scan stage")
 check(job_row(rej["meta"]["jobId"]) is None and not jobs_in(SCAN_Q, 0.3, sd["id"]), "a rejection records and publishes nothing")
+noscan.stop()
 priv = PrivateRest(rest_stages="scan,securezip,render,deliver")
 pr = priv.client(user=sd["user"], password=sd["password"])
 job_id, doc = accepted(pr.post(req), "secureDocument alias")
@@ -192,9 +193,9 @@ doc = expect_reject(bad, 400, "INVALID_JSON_SYNTAX")
 eq(shape(doc), shape(sample("response-rejected-invalid-json-syntax.json")), "INVALID_JSON_SYNTAX has the published shape")
 check(" at line 1 column " in doc["meta"]["state"]["description"] and " path $" in doc["meta"]["state"]["description"],
       "parser message names line, column and path: %s" % doc["meta"]["state"]["description"])
-req = base_request()
+req = base_request("part.example.com")
 req["job"] = {"options": {"traceRecover": {"active": True}}}
-doc = expect_reject(c.post(req), 403, "FORBIDDEN_BY_CONFIG", "Unsupported value for job.options.traceRecover.active")
+doc = expect_reject(pc.post(req), 403, "FORBIDDEN_BY_CONFIG", "Unsupported value for job.options.traceRecover.active")
 eq(shape(doc), shape(sample("response-rejected-forbidden-by-config.json")), "FORBIDDEN_BY_CONFIG has the published shape")
-check(not jobs_in(RENDER_Q, 0.3, demo_id), "rejected requests published nothing")
+check(not jobs_in(RENDER_Q, 0.3, demo_id) and not jobs_in(SCAN_Q, 0.3, acct["id"]), "rejected requests published nothing")
 done()

@@ -195,8 +195,11 @@ accept("nesting of exactly 64", nest)
 # ---------------------------------------------------------------- configuration and sender
 reject("feature not enabled", mod("job.options.traceRecover.active", True), 403, "FORBIDDEN_BY_CONFIG",
        "Unsupported value for job.options.traceRecover.active")
-reject("feature enabled, stage not run", mod("secureDocument", {"active": "true"}), 403, "FORBIDDEN_BY_CONFIG",
-       "Unsupported value for secureDocument.active")
+noscan = PrivateRest(rest_stages="render,deliver")
+doc = expect_reject(noscan.client(user=A["user"], password=A["password"]).post(mod("secureDocument", {"active": "true"})),
+                    403, "FORBIDDEN_BY_CONFIG", "Unsupported value for secureDocument.active", "feature enabled, stage not run")
+rejected_ids.append(doc["meta"]["jobId"])
+noscan.stop()
 for name in ("setup.exe", "SETUP.ExE", "run.bat. ", "x.tar.js"):
     reject("forbidden extension %r" % name, mod("attachments", [att, dict(att, name=name)]), 403, "FORBIDDEN_PARAMS",
            "Unsupported value for attachments[1].name")

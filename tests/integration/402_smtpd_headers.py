@@ -103,9 +103,12 @@ eq(job_row(jid)["notification"], None, "no endpoint without notification headers
 
 # ---- a feature the account allows but the installation does not run, then one that runs it
 tr_acct = new_account(domain="example.com", selector=uniq("s"), settings={"features": {"traceRecover": True, "antivirus": True}})
-code, text = submit(with_headers(("X-RETARUS-M4A-TRACE-RECOVER-ACTIVE", "true")), account=tr_acct)
+tls = ("smtpd_tls_cert_file=" + E["TXMAIL_TLS_CA"], "smtpd_tls_key_file=" + E["TXMAIL_STACK_DIR"] + "/tls/key.pem")
+np, nport = private_smtpd("smtpd_stages=render,deliver", *tls, name="smtpd-private-nostage")
+code, text = submit(with_headers(("X-RETARUS-M4A-TRACE-RECOVER-ACTIVE", "true")), account=tr_acct, port=nport)
 eq(text, "550 5.7.1 Unsupported value for X-RETARUS-M4A-TRACE-RECOVER-ACTIVE",
    "trace & recover allowed but no scan stage in this installation")
+np.stop()
 p, port = private_smtpd("smtpd_stages=scan,render,deliver", "smtpd_tls_cert_file=" + E["TXMAIL_TLS_CA"],
                         "smtpd_tls_key_file=" + E["TXMAIL_STACK_DIR"] + "/tls/key.pem")
 sq = "t402_scan"
