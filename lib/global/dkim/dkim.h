@@ -16,6 +16,7 @@
 #ifndef TX_DKIM_H
 #define TX_DKIM_H
 
+#include "global/txcode.h"
 #include "util/buf.h"
 
 #include <openssl/evp.h>
@@ -53,5 +54,17 @@ int dkim_sign(struct buf *out, const struct dkim_key *k, const char *hdr, size_t
 void dkim_canon_body(struct buf *out, const char *body, size_t len);
 /* dkim_canon_header - one field (name to its last CRLF) in relaxed form, with CRLF */
 void dkim_canon_header(struct buf *out, const char *field, size_t len);
+
+/*
+ * dkim_stored_key - the sender domain's stored key (which: 0 RSA, 1
+ * Ed25519) read from its sender_domain row (domain_id of account_id),
+ * decrypted under master_key_file and parsed: TX_OK with *out new
+ * (EVP_PKEY_free) and *alg; TX_REJECT_POLICY with err when there is no
+ * such key or it cannot be decrypted or parsed; TX_RETRY_DB. The key is
+ * never logged.
+ */
+struct db;
+enum tx_code dkim_stored_key(struct db *db, long long account_id, long long domain_id, int which,
+                             EVP_PKEY **out, enum dkim_alg *alg, char *err, size_t errsz);
 
 #endif
