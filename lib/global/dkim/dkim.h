@@ -56,7 +56,7 @@ void dkim_canon_body(struct buf *out, const char *body, size_t len);
 void dkim_canon_header(struct buf *out, const char *field, size_t len);
 
 /*
- * dkim_stored_key - the sender domain's stored key (which: 0 RSA, 1
+ * dkim_store_key - the sender domain's stored key (which: 0 RSA, 1
  * Ed25519) read from its sender_domain row (domain_id of account_id),
  * decrypted under master_key_file and parsed: TX_OK with *out new
  * (EVP_PKEY_free) and *alg; TX_REJECT_POLICY with err when there is no
@@ -64,7 +64,7 @@ void dkim_canon_header(struct buf *out, const char *field, size_t len);
  * never logged.
  */
 struct db;
-enum tx_code dkim_stored_key(struct db *db, long long account_id, long long domain_id, int which,
-                             EVP_PKEY **out, enum dkim_alg *alg, char *err, size_t errsz);
+enum tx_code dkim_store_key(struct db *db, long long account_id, long long domain_id, int which,
+                            EVP_PKEY **out, enum dkim_alg *alg, char *err, size_t errsz);
 
 #endif

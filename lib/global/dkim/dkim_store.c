@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-enum tx_code dkim_stored_key(struct db *db, long long account_id, long long domain_id, int which,
-                             EVP_PKEY **out, enum dkim_alg *alg, char *err, size_t errsz)
+enum tx_code dkim_store_key(struct db *db, long long account_id, long long domain_id, int which,
+                            EVP_PKEY **out, enum dkim_alg *alg, char *err, size_t errsz)
 {
     struct buf pem = BUF_INIT(65536);
     struct db_res *r = NULL;

@@ -58,8 +58,8 @@ void smime_signer_copy(struct smime_signer *dst, const struct smime_signer *src)
  * address (lowercase bare) in subjectAltName rfc822Name or, without such
  * names, in the subject's emailAddress; -1 with err otherwise.
  */
-int smime_signer_check(const struct smime_signer *s, const char *address, int64_t now_ms,
-                       char *err, size_t errsz);
+int smime_signer_check(const struct smime_signer *s, const char *address, int64_t now_ms, char *err,
+                       size_t errsz);
 /* smime_signer_fingerprint - SHA-256 of the DER certificate, 64 hex digits */
 void smime_signer_fingerprint(const struct smime_signer *s, char out[65]);
 

@@ -128,8 +128,8 @@ static int names(X509 *cert, const char *address, int *had_san)
     return 0;
 }
 
-int smime_signer_check(const struct smime_signer *s, const char *address, int64_t now_ms,
-                       char *err, size_t errsz)
+int smime_signer_check(const struct smime_signer *s, const char *address, int64_t now_ms, char *err,
+                       size_t errsz)
 {
     int had_san;
 

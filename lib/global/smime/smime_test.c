@@ -12,13 +12,13 @@
 #include <string.h>
 
 #define MSG                                                                                        \
-    "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=Example.com; s=s1;\r\n"              \
+    "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=Example.com; s=s1;\r\n"               \
     "\tb=abc\r\n"                                                                                  \
     "From: Alice <alice@example.com>\r\n"                                                          \
     "To: bob@example.org\r\n"                                                                      \
     "Subject: hi\r\n"                                                                              \
     "MIME-Version: 1.0\r\n"                                                                        \
-    "Content-Type: text/plain;\r\n charset=utf-8\r\n"                                             \
+    "Content-Type: text/plain;\r\n charset=utf-8\r\n"                                              \
     "Content-Transfer-Encoding: quoted-printable\r\n"                                              \
     "\r\n"                                                                                         \
     "Hello =C3=BC\r\n"
@@ -70,9 +70,9 @@ TT_TEST(parse_refusals)
                                  0, err, sizeof(err)),
               -1);
     TT_EQ_STR(err, "the key does not match the certificate");
-    TT_EQ_INT(smime_signer_parse(&s, "junk", 4, ALICE_KEY, strlen(ALICE_KEY), NULL, 0, err,
-                                 sizeof(err)),
-              -1);
+    TT_EQ_INT(
+        smime_signer_parse(&s, "junk", 4, ALICE_KEY, strlen(ALICE_KEY), NULL, 0, err, sizeof(err)),
+        -1);
     TT_EQ_STR(err, "the certificate is not a PEM X.509 certificate");
     TT_EQ_INT(smime_signer_parse(&s, ALICE_PEM, strlen(ALICE_PEM), ALICE_PEM, strlen(ALICE_PEM),
                                  NULL, 0, err, sizeof(err)),
@@ -185,7 +185,8 @@ TT_TEST(refusals)
     struct buf out = BUF_INIT(1 << 20);
     char err[200];
     static const char eight[] = "From: a@example.com\r\n\r\nHall\xc3\xb6\r\n";
-    static const char cte[] = "From: a@example.com\r\nContent-Transfer-Encoding:  8BIT\r\n\r\nx\r\n";
+    static const char cte[] =
+        "From: a@example.com\r\nContent-Transfer-Encoding:  8BIT\r\n\r\nx\r\n";
     static const char lf[] = "From: a@example.com\r\n\r\nline\nline\r\n";
     static const char nohdr[] = "From: a@example.com\r\nno end";
 
