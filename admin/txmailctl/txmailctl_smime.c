@@ -126,7 +126,7 @@ static int add(struct db *db, long long acct, const char *acct_name, int argc, c
                 "key_enc = VALUES(key_enc), subject = VALUES(subject), "
                 "fingerprint = VALUES(fingerprint), not_before = VALUES(not_before), "
                 "not_after = VALUES(not_after), created_at = NOW(3)",
-                "issbsssss", acct, addr, cert.data, chain.len ? chain.data : NULL, enc.data,
+                "isssbssss", acct, addr, cert.data, chain.len ? chain.data : NULL, enc.data,
                 enc.len, subj, fp, sqlts(nb, sizeof(nb), s.not_before_ms),
                 sqlts(na, sizeof(na), s.not_after_ms)) != TX_OK)
         txmailctl_die("database error: %s", db_error(db));

@@ -50,7 +50,7 @@
  * PARAMETERS (and the skeleton's smime_queue (smime), smime_concurrency
  *   (4), smime_prefetch, smime_retry_schedule (10s,1m,5m,15m,1h),
  *   smime_max_age (2d), smime_max_attempts, smime_confirm_timeout;
- *   shared: db_*, broker_*, master_key_file)
+ *   shared: db_*, broker_*, master_key_file (required))
  *   smime_cert_cache_ttl (60s)        how long a certificate (or its
  *                                     absence) is cached
  *   smime_domain_cache_ttl (60s)      how long a sender-domain record is
@@ -61,6 +61,8 @@
  *   not_requested}.
  */
 #include "workers/smime/smime.h"
+#include "global/crypto.h"
+#include "global/txconf.h"
 #include "util/msg.h"
 
 #include <stddef.h>
@@ -79,6 +81,10 @@ static struct cfg_param smime_params[] = {
 
 static int init(void)
 {
+    if (!*txconf.master_key)
+        msg_fatal("master_key_file is not configured: the signing and DKIM keys need it");
+    if (crypto_set_master_key(txconf.master_key) < 0)
+        msg_fatal("master_key_file must hold 64 hex digits");
     return smime_store_init();
 }
 

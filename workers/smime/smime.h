@@ -17,9 +17,9 @@ extern struct smime_conf smime_conf;
 
 /* the signer stored for an address (smime_store.c) */
 struct smime_held {
-    int found;              /* a usable certificate is stored */
-    struct smime_signer s;  /* when found */
-    char problem[240];      /* when stored but unusable */
+    int found;             /* a usable certificate is stored */
+    struct smime_signer s; /* when found */
+    char problem[240];     /* when stored but unusable */
 };
 int smime_store_init(void);
 void smime_store_done(void);

@@ -105,7 +105,8 @@ enum tx_code smime_job_handle(struct job *job)
         snprintf(why, sizeof(why), "message signing failed: %s", err);
         return failed(job, "failed", why);
     }
-    long long dom = (long long)json_integer_value(json_object_get(json_object_get(d, "senderDomain"), "id"));
+    long long dom =
+        (long long)json_integer_value(json_object_get(json_object_get(d, "senderDomain"), "id"));
     buf_init(&out, sig.len + 4096 + 1);
     r = smime_dkim_resign(db, job->env.account_id, dom, &seen, sig.data, sig.len, &out, &how, err,
                           sizeof(err));

@@ -104,8 +104,7 @@ static enum tx_code load(struct db *db, long long account, const char *address,
         else
             h->found = 1;
         if (h->problem[0])
-            msg_warn("account %lld, signing certificate for %s: %s", account, address,
-                     h->problem);
+            msg_warn("account %lld, signing certificate for %s: %s", account, address, h->problem);
     }
     if (pem.data)
         explicit_bzero(pem.data, pem.len);
