@@ -117,6 +117,22 @@ static const char *seven_bit(const char *ent, size_t len)
     return NULL;
 }
 
+/* field_ok - a field name (printable, no colon) and a colon; CRLF line ends, no NUL */
+static int field_ok(const char *f, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && f[i] > 32 && f[i] < 127 && f[i] != ':')
+        i++;
+    if (i == 0 || i >= len || f[i] != ':' || len < 2 || f[len - 2] != '\r' || f[len - 1] != '\n')
+        return 0;
+    for (i = 0; i < len; i++)
+        if (f[i] == 0 || (f[i] == '\r' && f[i + 1] != '\n') ||
+            (f[i] == '\n' && (i == 0 || f[i - 1] != '\r')))
+            return 0;
+    return 1;
+}
+
 static const char *cte_8bit(const char *f, size_t len)
 {
     const char *v = memchr(f, ':', len);
@@ -189,6 +205,10 @@ int smime_sign(struct buf *out, const char *msg, size_t len, const struct smime_
     }
     while (smime_next_field(msg, hdrlen, &pos, &a, &b) == 0) {
         const char *f = msg + a;
+        if (!field_ok(f, b - a)) {
+            snprintf(err, errsz, "the message has a malformed header field");
+            goto out;
+        }
         if (is_field(f, b - a, "DKIM-Signature"))
             seen_add(seen, f, b - a);
         else if (is_content(f, b - a)) {

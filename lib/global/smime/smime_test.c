@@ -199,6 +199,12 @@ TT_TEST(refusals)
     TT_EQ_STR(err, "the message has a bare LF");
     TT_EQ_INT(smime_sign(&out, nohdr, strlen(nohdr), &s, &seen, err, sizeof(err)), -1);
     TT_EQ_STR(err, "the message has no end of header");
+    static const char blank[] = "From: a@example.com\r\nX: y\rz\n\r\nA: b\r\n\r\nbody\r\n";
+    TT_EQ_INT(smime_sign(&out, blank, strlen(blank), &s, &seen, err, sizeof(err)), -1);
+    TT_EQ_STR(err, "the message has a malformed header field");
+    static const char noname[] = "From: a@example.com\r\n: y\r\n\r\nbody\r\n";
+    TT_EQ_INT(smime_sign(&out, noname, strlen(noname), &s, &seen, err, sizeof(err)), -1);
+    TT_EQ_STR(err, "the message has a malformed header field");
     TT_EQ_INT(out.len, 0);
     /* no Content-Type: text/plain is made explicit; no MIME-Version: added */
     TT_EQ_INT(smime_sign(&out, "Subject: x\r\n\r\nbody\r\n", 20, &s, &seen, err, sizeof(err)), 0);
