@@ -11,7 +11,11 @@ import email.policy
 from txtest import *
 from smimetest import *
 from smtpdtest import Raw, transaction
+from rendertest import Capture
+import json
 import txrest
+
+cap = Capture("smime380", out_key="smime")  # a copy of what render sends to the smime stage
 
 acct = signing_account()
 stack("publish-dns")  # the new domain's DKIM key
@@ -72,7 +76,7 @@ req = {"subject": {"content": "signed REST"},
        "mail": {"from": {"email": "Signer <%s>" % sender}},
        "job": {"options": {"messageSigning": {"active": True}}},
        "recipients": [{"mail": {"to": [{"email": rcpt}]}}]}
-st, _, data, doc = c.post(req)
+st, _, data, doc_rest = c.post(req)
 eq(st, 200, "REST job with message signing accepted: %s" % data[:200])
 (meta, raw), = sink_wait(rcpt, 1, timeout=60)
 check_signed(raw, "REST", "signed REST", "Hello signed world")
@@ -100,4 +104,17 @@ eq(st, 200, "unsigned job accepted")
 m3 = email.message_from_bytes(raw3, policy=email.policy.default)
 eq(m3.get_content_type(), "text/plain", "without message signing the message is not signed")
 check(dkim_verify(raw3), "and DKIM verifies")
+
+# ---------------------------------------------------------------- redelivery (what kill -9 before the ack gives)
+envs = cap.messages(doc_rest["meta"]["jobId"])
+eq(len(envs), 1, "render sent the REST message to the smime stage once")
+env, body = envs[0]
+publish("txmail.work", "smime", json.dumps(env).encode() + b"\n" + body)
+log_path = os.path.join(E["TXMAIL_STACK_DIR"], "log", "smime-1.log")
+rid_ = env["rid"]
+wait_until(lambda: open(log_path).read().count("%s: to=<%s>, signer=" % (rid_, rcpt)) >= 2, 30,
+           "the smime stage signed the redelivered copy")
+time.sleep(2)
+eq(len(sink_for(rcpt)), 1, "the same recipient id signed twice is sent once (deliver's record)")
+cap.delete()
 done()
