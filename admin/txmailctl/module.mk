@@ -7,3 +7,4 @@ txmailctl_SRC += admin/txmailctl/txmailctl_report.c
 txmailctl_SRC += admin/txmailctl/txmailctl_suppression.c
 txmailctl_SRC += admin/txmailctl/txmailctl_deadletter.c
 txmailctl_LIBS := -lresolv
+txmailctl_SRC += admin/txmailctl/txmailctl_smime.c

@@ -39,12 +39,18 @@
  *                                 publish the report job (txmail-report builds
  *                                 it), or build it here with --now
  *   report list --account A [--from YYYY-MM-DD] [--to YYYY-MM-DD]
+ *   smime add ACCOUNT ADDRESS --cert FILE --key FILE [--chain FILE]
+ *   smime list ACCOUNT | smime remove ACCOUNT ADDRESS
+ *                                 S/MIME signing certificates (contract
+ *                                 §16.5): add checks that the key matches,
+ *                                 the certificate is valid now and names
+ *                                 ADDRESS; the key is stored encrypted
  *
  * DESCRIPTION
  *   Operates txmail from day one. Every secret is read from a file or
  *   standard input, never from the command line, and is stored hashed
  *   (passwords: PBKDF2-HMAC-SHA256) or encrypted under master_key_file
- *   (DKIM keys, webhook secrets). Errors name what is wrong and exit 1;
+ *   (DKIM keys, webhook secrets, S/MIME keys). Errors name what is wrong and exit 1;
  *   usage errors exit 2.
  * CONSUMES
  *   nothing from the broker.
@@ -55,7 +61,7 @@
  * WRITES
  *   account, credential, sender_domain, schema_version and the schema
  *   itself (db migrate), daily partitions (db partitions), suppression,
- *   webhook_delivery (state redelivered); report, report_part,
+ *   webhook_delivery (state redelivered), smime_cert; report, report_part,
  *   report_chunk ("report run --now").
  *
  * PARAMETERS
@@ -173,7 +179,9 @@ static void usage(void)
             "  suppression add ACCOUNT ADDRESS [--reason TEXT] [--expires TS]\n"
             "  suppression remove ACCOUNT ADDRESS\n"
             "  deadletter list ACCOUNT | deadletter redeliver ACCOUNT TAG|--all\n"
-            "  report run --account A --date YYYY-MM-DD [--now] | report list --account A\n");
+            "  report run --account A --date YYYY-MM-DD [--now] | report list --account A\n"
+            "  smime add ACCOUNT ADDRESS --cert FILE --key FILE [--chain FILE]\n"
+            "  smime list ACCOUNT | smime remove ACCOUNT ADDRESS\n");
     exit(2);
 }
 
@@ -199,6 +207,8 @@ int main(int argc, char **argv)
         rc = txmailctl_report_main(argc - i - 1, argv + i + 1);
     else if (strcmp(cmd, "suppression") == 0)
         rc = txmailctl_suppression_main(argc - i - 1, argv + i + 1);
+    else if (strcmp(cmd, "smime") == 0)
+        rc = txmailctl_smime_main(argc - i - 1, argv + i + 1);
     else if (strcmp(cmd, "deadletter") == 0)
         rc = txmailctl_deadletter_main(argc - i - 1, argv + i + 1);
     else {

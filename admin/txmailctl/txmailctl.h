@@ -26,6 +26,7 @@ int txmailctl_mq_main(int argc, char **argv);
 int txmailctl_report_main(int argc, char **argv);      /* txmailctl_report.c */
 int txmailctl_suppression_main(int argc, char **argv); /* txmailctl_suppression.c */
 int txmailctl_deadletter_main(int argc, char **argv);  /* txmailctl_deadletter.c */
+int txmailctl_smime_main(int argc, char **argv);       /* txmailctl_smime.c */
 /* txmailctl_account_id - id of the named account, or -1 (message printed) */
 long long txmailctl_account_id(struct db *db, const char *name);
 /* txmailctl_need_master_key - die unless master_key_file is configured */

@@ -9,7 +9,7 @@
 #include "global/runtime/worker.h"
 #include "util/buf.h"
 #include "util/jsonget.h"
-#include "workers/render/render_dkim.h"
+#include "global/dkim/dkim.h"
 
 #include <jansson.h>
 #include <stddef.h>

@@ -149,7 +149,7 @@ static EVP_PKEY *load_key(const char *path)
     size_t n = f ? fread(pem, 1, sizeof(pem), f) : 0;
     if (f)
         fclose(f);
-    if (n == 0 || render_dkim_key_from_pem(&k, &alg, pem, n, err, sizeof(err)) < 0)
+    if (n == 0 || dkim_key_from_pem(&k, &alg, pem, n, err, sizeof(err)) < 0)
         msg_fatal("%s: no usable key", path);
     return k;
 }

@@ -70,7 +70,7 @@ static int copy_tracked(struct rjob *rj, struct rblock *rb, const struct render_
         return -1;
     c->body = c->tbody.data + off;
     c->bodylen = c->tbody.len - off;
-    render_dkim_body_hash(c->tbh, c->body, c->bodylen);
+    dkim_body_hash(c->tbh, c->body, c->bodylen);
     c->bh = c->tbh;
     /* the xHeaders, then this copy's own Content-* fields (its transfer
      * encoding may differ from the block's) */
@@ -92,7 +92,7 @@ static int copy_block_body(struct rjob *rj, struct rblock *rb, struct copy *c, c
     c->body = rb->entity.data + rb->body_off;
     c->bodylen = rb->entity.len - rb->body_off;
     if (!rb->have_bh)
-        render_dkim_body_hash(rb->bh, c->body, c->bodylen);
+        dkim_body_hash(rb->bh, c->body, c->bodylen);
     rb->have_bh = 1;
     c->bh = rb->bh;
     return 0;

@@ -288,8 +288,7 @@ static int load_key(struct key_slot *slot, const struct key_slot *old, const cha
                  domain, what);
         goto out;
     }
-    if (render_dkim_key_from_pem(&slot->pkey, &slot->alg, pem.data, pem.len, err, sizeof(err)) <
-        0) {
+    if (dkim_key_from_pem(&slot->pkey, &slot->alg, pem.data, pem.len, err, sizeof(err)) < 0) {
         snprintf(slot->problem, sizeof(slot->problem), "%s", err);
         msg_warn("sender domain %s: %s", domain, err);
         goto out;

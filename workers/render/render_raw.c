@@ -229,7 +229,7 @@ enum tx_code render_raw_smtp(struct render_run *run)
     rj.eightbit = jsonget_bool(run->data, "eightbit");
     rj.smtputf8 = jsonget_bool(run->data, "smtputf8");
     split(job->env.raw ? job->env.raw : "", job->env.raw_len, &rj.m);
-    render_dkim_body_hash(rj.bh, rj.m.body, rj.m.bodylen);
+    dkim_body_hash(rj.bh, rj.m.body, rj.m.bodylen);
     render_header_date(rj.date, sizeof(rj.date), job->env.created_ms);
 
     json_array_foreach (rcpts, i, a) {

@@ -34,7 +34,7 @@ int render_sender_sign_copy(struct render_run *run, struct buf *out, const char 
         *how = "none";
     } else {
         for (int i = 0; i < d->nsign; i++) {
-            if (render_dkim_sign(out, &d->sign[i], hdr, hdrlen, bh, run->t_sign, err, errsz) < 0)
+            if (dkim_sign(out, &d->sign[i], hdr, hdrlen, bh, run->t_sign, err, errsz) < 0)
                 return -1;
             mask |= d->sign[i].alg == DKIM_RSA_SHA256 ? 1 : 2;
         }

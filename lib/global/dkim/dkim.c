@@ -1,5 +1,5 @@
-/* render_dkim - DKIM signing; see render_dkim.h. */
-#include "workers/render/render_dkim.h"
+/* dkim - DKIM signing; see dkim.h. */
+#include "global/dkim/dkim.h"
 #include "util/codec.h"
 #include "util/mymalloc.h"
 
@@ -30,8 +30,8 @@ static const char *const sign_names[] = {
 };
 #define SIGN_OVER ((int)(sizeof(sign_names) / sizeof(sign_names[0])) - 1)
 
-int render_dkim_key_from_pem(EVP_PKEY **out, enum dkim_alg *alg, const char *pem, size_t len,
-                             char *err, size_t errsz)
+int dkim_key_from_pem(EVP_PKEY **out, enum dkim_alg *alg, const char *pem, size_t len, char *err,
+                      size_t errsz)
 {
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
     EVP_PKEY *k = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
@@ -131,14 +131,14 @@ static void canon_body(struct sink *s, const char *p, size_t len)
         sink_put(s, "\r\n", 2);
 }
 
-void render_dkim_canon_body(struct buf *out, const char *body, size_t len)
+void dkim_canon_body(struct buf *out, const char *body, size_t len)
 {
     struct sink s = {NULL, out};
 
     canon_body(&s, body, len);
 }
 
-void render_dkim_body_hash(unsigned char bh[32], const char *body, size_t len)
+void dkim_body_hash(unsigned char bh[32], const char *body, size_t len)
 {
     struct sink s = {EVP_MD_CTX_new(), NULL};
     unsigned int n = 32;
@@ -192,7 +192,7 @@ static void canon_field(struct buf *out, const char *f, size_t len, int crlf)
         buf_puts(out, "\r\n");
 }
 
-void render_dkim_canon_header(struct buf *out, const char *field, size_t len)
+void dkim_canon_header(struct buf *out, const char *field, size_t len)
 {
     canon_field(out, field, len, 1);
 }
@@ -269,8 +269,8 @@ static int sign_digest(const struct dkim_key *k, const unsigned char md[32], uns
     return ok ? 0 : -1;
 }
 
-int render_dkim_sign(struct buf *out, const struct dkim_key *k, const char *hdr, size_t hdrlen,
-                     const unsigned char bh[32], int64_t t, char *err, size_t errsz)
+int dkim_sign(struct buf *out, const struct dkim_key *k, const char *hdr, size_t hdrlen,
+              const unsigned char bh[32], int64_t t, char *err, size_t errsz)
 {
     struct field *f;
     size_t nf = parse_fields(hdr, hdrlen, &f);

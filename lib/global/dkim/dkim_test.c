@@ -1,8 +1,8 @@
-/* render_dkim_test - canonicalization (RFC 6376 §3.4.5), body hashes, signatures */
-#include "../../tests/harness/ttest.h"
+/* dkim_test - canonicalization (RFC 6376 §3.4.5), body hashes, signatures */
+#include "tests/harness/ttest.h"
 #include "util/codec.h"
 #include "util/mymalloc.h"
-#include "workers/render/render_dkim.h"
+#include "global/dkim/dkim.h"
 
 #include <openssl/evp.h>
 
@@ -45,10 +45,10 @@ TT_TEST(rfc6376_relaxed_examples)
     const char a[] = "A: X\r\n", bb[] = "B : Y\t\r\n\tZ  \r\n";
     const char body[] = " C \r\nD \t E\r\n\r\n\r\n";
 
-    render_dkim_canon_header(&h, a, sizeof(a) - 1);
-    render_dkim_canon_header(&h, bb, sizeof(bb) - 1);
+    dkim_canon_header(&h, a, sizeof(a) - 1);
+    dkim_canon_header(&h, bb, sizeof(bb) - 1);
     TT_EQ_STR(buf_ptr(&h), "a:X\r\nb:Y Z\r\n");
-    render_dkim_canon_body(&b, body, sizeof(body) - 1);
+    dkim_canon_body(&b, body, sizeof(body) - 1);
     TT_EQ_STR(buf_ptr(&b), " C\r\nD E\r\n");
     buf_free(&h);
     buf_free(&b);
@@ -58,17 +58,17 @@ TT_TEST(body_edge_cases)
 {
     struct buf b = BUF_INIT(4096);
 
-    render_dkim_canon_body(&b, "", 0);
+    dkim_canon_body(&b, "", 0);
     TT_EQ_INT(b.len, 0);
-    render_dkim_canon_body(&b, "\r\n\r\n \r\n", 7);
+    dkim_canon_body(&b, "\r\n\r\n \r\n", 7);
     TT_EQ_INT(b.len, 0);
-    render_dkim_canon_body(&b, "abc", 3); /* a CRLF is added */
+    dkim_canon_body(&b, "abc", 3); /* a CRLF is added */
     TT_EQ_STR(buf_ptr(&b), "abc\r\n");
     buf_reset(&b);
-    render_dkim_canon_body(&b, "a\r\n\r\nb  \t\r\n\r\n", 13);
+    dkim_canon_body(&b, "a\r\n\r\nb  \t\r\n\r\n", 13);
     TT_EQ_STR(buf_ptr(&b), "a\r\n\r\nb\r\n");
     buf_reset(&b);
-    render_dkim_canon_body(&b, "x\ry\n z", 6); /* bare CR and LF are ordinary octets */
+    dkim_canon_body(&b, "x\ry\n z", 6); /* bare CR and LF are ordinary octets */
     TT_EQ_STR(buf_ptr(&b), "x\ry\n z\r\n");
     buf_free(&b);
 }
@@ -78,12 +78,12 @@ TT_TEST(body_hashes)
     unsigned char bh[32];
     struct buf o = BUF_INIT(100);
 
-    render_dkim_body_hash(bh, "", 0);
+    dkim_body_hash(bh, "", 0);
     codec_b64_encode(&o, bh, 32);
     TT_EQ_STR(buf_ptr(&o), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
     buf_reset(&o);
     /* the RFC 8463 example body, relaxed */
-    render_dkim_body_hash(bh, msg_body, sizeof(msg_body) - 1);
+    dkim_body_hash(bh, msg_body, sizeof(msg_body) - 1);
     codec_b64_encode(&o, bh, 32);
     TT_EQ_STR(buf_ptr(&o), "2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=");
     buf_reset(&o);
@@ -93,8 +93,8 @@ TT_TEST(body_hashes)
         buf_printf(&big, "line %d \t with  spaces   \r\n%s", i, i % 7 ? "" : "\r\n");
     unsigned char h1[32], h2[32];
     unsigned int n = 32;
-    render_dkim_body_hash(h1, big.data, big.len);
-    render_dkim_canon_body(&canon, big.data, big.len);
+    dkim_body_hash(h1, big.data, big.len);
+    dkim_canon_body(&canon, big.data, big.len);
     EVP_Digest(canon.data, canon.len, h2, &n, EVP_sha256(), NULL);
     TT_ASSERT(memcmp(h1, h2, 32) == 0);
     buf_free(&o);
@@ -109,12 +109,11 @@ static void sign_with(const char *pem, const char *sel, struct buf *out)
     char err[200];
     unsigned char bh[32];
 
-    TT_EQ_INT(render_dkim_key_from_pem(&k, &alg, pem, strlen(pem), err, sizeof(err)), 0);
+    TT_EQ_INT(dkim_key_from_pem(&k, &alg, pem, strlen(pem), err, sizeof(err)), 0);
     struct dkim_key key = {k, alg, "football.example.com", sel};
-    render_dkim_body_hash(bh, msg_body, sizeof(msg_body) - 1);
-    TT_EQ_INT(
-        render_dkim_sign(out, &key, msg_hdr, sizeof(msg_hdr) - 1, bh, 1528637909, err, sizeof(err)),
-        0);
+    dkim_body_hash(bh, msg_body, sizeof(msg_body) - 1);
+    TT_EQ_INT(dkim_sign(out, &key, msg_hdr, sizeof(msg_hdr) - 1, bh, 1528637909, err, sizeof(err)),
+              0);
     EVP_PKEY_free(k);
     if (getenv("DKIM_PRINT")) {
         FILE *f = fopen(getenv("DKIM_PRINT"), "a");
@@ -128,7 +127,7 @@ static void sign_with(const char *pem, const char *sel, struct buf *out)
  * with dkimpy (python3-dkim) against the public keys; RSA PKCS#1 v1.5 and
  * Ed25519 are deterministic, so the bytes must not change.
  */
-#include "render_dkim_golden.h"
+#include "dkim_golden.h"
 
 TT_TEST(rsa_signature_golden)
 {
@@ -182,10 +181,10 @@ TT_TEST(multiple_instances_bottom_up)
     const char hdr[] = "From: a@example.com\r\nTo: b@example.com\r\nTo: c@example.com\r\n"
                        "X-Other: 1\r\nnot a field line\r\nSubject: s\r\n";
 
-    TT_EQ_INT(render_dkim_key_from_pem(&k, &alg, ed_pem, strlen(ed_pem), err, sizeof(err)), 0);
+    TT_EQ_INT(dkim_key_from_pem(&k, &alg, ed_pem, strlen(ed_pem), err, sizeof(err)), 0);
     struct dkim_key key = {k, alg, "example.com", "s"};
-    render_dkim_body_hash(bh, "", 0);
-    TT_EQ_INT(render_dkim_sign(&s, &key, hdr, sizeof(hdr) - 1, bh, 0, err, sizeof(err)), 0);
+    dkim_body_hash(bh, "", 0);
+    TT_EQ_INT(dkim_sign(&s, &key, hdr, sizeof(hdr) - 1, bh, 0, err, sizeof(err)), 0);
     TT_ASSERT(strstr(buf_ptr(&s), "h=from:to:to:subject:from;") != NULL);
     TT_ASSERT(strstr(buf_ptr(&s), " t=") == NULL);
     EVP_PKEY_free(k);
@@ -198,8 +197,8 @@ TT_TEST(bad_keys)
     enum dkim_alg alg;
     char err[200];
 
-    TT_EQ_INT(render_dkim_key_from_pem(&k, &alg, "garbage", 7, err, sizeof(err)), -1);
-    TT_EQ_INT(render_dkim_key_from_pem(&k, &alg, "", 0, err, sizeof(err)), -1);
+    TT_EQ_INT(dkim_key_from_pem(&k, &alg, "garbage", 7, err, sizeof(err)), -1);
+    TT_EQ_INT(dkim_key_from_pem(&k, &alg, "", 0, err, sizeof(err)), -1);
 }
 
 TT_MAIN(TT_CASE(rfc6376_relaxed_examples), TT_CASE(body_edge_cases), TT_CASE(body_hashes),

@@ -1,4 +1,4 @@
-/* golden DKIM-Signature fields for render_dkim_test.c, verified with dkimpy */
+/* golden DKIM-Signature fields for dkim_test.c, verified with dkimpy */
 #define GOLDEN_RSA                                                                                 \
     "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed;\r\n"                                    \
     "\td=football.example.com; s=test; t=1528637909;\r\n"                                          \
