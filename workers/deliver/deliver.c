@@ -200,6 +200,7 @@
  *   txmail_deliver_unrecorded_total  2xx that could not be recorded
  */
 #include "workers/deliver/deliver.h"
+#include "global/crypto.h"
 #include "global/txconf.h"
 #include "global/runtime/worker.h"
 #include "util/msg.h"
@@ -301,6 +302,9 @@ static int init(void)
         xfree(deliver_conf.helo_name);
         deliver_conf.helo_name = xstrdup(txconf.myhostname);
     }
+    /* the password mails of Secure Document Handling (deliver_pwmail.c) */
+    if (*txconf.master_key && crypto_set_master_key(txconf.master_key) < 0)
+        msg_fatal("master_key_file: expected 64 hex digits");
     if (deliver_dns_init() < 0)
         msg_fatal("c-ares cannot be initialised");
     if (deliver_tls_init() < 0)
