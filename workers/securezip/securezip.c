@@ -73,10 +73,10 @@
 #include <string.h>
 #include <strings.h>
 
-static size_t zip_limit;
+struct securezip_conf securezip_conf;
 
 static struct cfg_param securezip_params[] = {
-    {"securezip_zip_size_limit", CFG_SIZE, &zip_limit, "15m", 1024, 1LL << 30, 0,
+    {"securezip_zip_size_limit", CFG_SIZE, &securezip_conf.zip_limit, "15m", 1024, 1LL << 30, 0,
      "largest ZIP (and sum of the documents) of one block", 0, 0},
     {0},
 };
@@ -147,7 +147,7 @@ static void collect(struct job *job, json_t *atts, struct pack *p, json_t *packe
             len = strlen(d);
         else
             d = raw_part(job, json_object_get(a, "raw"), &len);
-        buf_init(&p->dec[k], zip_limit);
+        buf_init(&p->dec[k], securezip_conf.zip_limit);
         if (d == NULL || codec_b64_decode(&p->dec[k], d, len, 1) < 0) {
             if (!p->error[0])
                 snprintf(p->error, sizeof(p->error),
@@ -216,8 +216,8 @@ static int pack_block(const struct pack *p, json_t *b, size_t *zip_bytes, char *
         snprintf(err, errsz, "%s", p->error);
         return -1;
     }
-    buf_init(&zip, zip_limit);
-    buf_init(&b64, zip_limit / 3 * 4 + 8);
+    buf_init(&zip, securezip_conf.zip_limit);
+    buf_init(&b64, securezip_conf.zip_limit / 3 * 4 + 8);
     buf_init(&enc, 256);
     if (securezip_pw_make(pw, securezip_pw_length(p->pw_type), NULL) < 0) {
         snprintf(err, errsz, "the random generator failed");

@@ -10,6 +10,13 @@
 
 #include <stddef.h>
 
+/* ---- parameters (securezip.c) ----------------------------------------- */
+
+struct securezip_conf {
+    size_t zip_limit; /* securezip_zip_size_limit */
+};
+extern struct securezip_conf securezip_conf;
+
 /* ---- passwords (securezip_pw.c) ---------------------------------------- */
 
 /* the contract's characters: A-Z a-z 0-9 without 0 O o 1 l I (56) */
