@@ -32,7 +32,7 @@
 #include <string.h>
 
 #define PWMAIL_TEXT_DEFAULT                                                                        \
-    "The password for the attached file {filename} of the message you received is:\n\n"           \
+    "The password for the attached file {filename} of the message you received is:\n\n"            \
     "    {password}\n\nPlease keep it safe."
 #define PWMAIL_SUBJECT_MAX 998
 
@@ -145,14 +145,14 @@ static json_t *job_data(json_t *d, const char *rid, const char *subject, const c
         "senderDomain", json_object_get(d, "senderDomain"), "referenceJob",
         json_object_get(d, "referenceJob"), "costCenter", json_object_get(d, "costCenter"),
         "campaignId", json_object_get(d, "campaignId"), "subject", "text", subject, "template", 0,
-        "charset", "UTF-8", "cte", "body", "contentType", "text/plain", "text", text, "template",
-        0, "charset", "UTF-8", "cte", "alternative", "attachments", "mail", "from", from,
-        "mimeFrom", "replyTo", "inReplyTo", "priority", "listUnsubscribe", "xHeaders", "blocks",
-        "index", 0, "reference", json_object_get(d, "reference"), "replyTo", "inReplyTo",
-        "priority", "listUnsubscribe", "xHeaders", "openTracking", 0, "linkTracking", 0,
-        "personalization", "to", to, "cc", "bcc", "options", "antivirus", "active", 0, "scope",
-        "attachments", "traceRecover", "active", 0, "secureDocument", "active", 0, "spamCheck",
-        "active", 0, "messageSigning", "active", 0, "settings", json_object_get(d, "settings"));
+        "charset", "UTF-8", "cte", "body", "contentType", "text/plain", "text", text, "template", 0,
+        "charset", "UTF-8", "cte", "alternative", "attachments", "mail", "from", from, "mimeFrom",
+        "replyTo", "inReplyTo", "priority", "listUnsubscribe", "xHeaders", "blocks", "index", 0,
+        "reference", json_object_get(d, "reference"), "replyTo", "inReplyTo", "priority",
+        "listUnsubscribe", "xHeaders", "openTracking", 0, "linkTracking", 0, "personalization",
+        "to", to, "cc", "bcc", "options", "antivirus", "active", 0, "scope", "attachments",
+        "traceRecover", "active", 0, "secureDocument", "active", 0, "spamCheck", "active", 0,
+        "messageSigning", "active", 0, "settings", json_object_get(d, "settings"));
     return data;
 }
 
@@ -184,8 +184,9 @@ static int64_t received_of(struct db *db, const char *id, int64_t dflt)
     struct db_res *r = NULL;
     int64_t ms = dflt;
 
-    if (db_query(db, &r, "SELECT FLOOR(UNIX_TIMESTAMP(received_at) * 1000) FROM job WHERE job_id = ?",
-                 "s", id) == TX_OK &&
+    if (db_query(db, &r,
+                 "SELECT FLOOR(UNIX_TIMESTAMP(received_at) * 1000) FROM job WHERE job_id = ?", "s",
+                 id) == TX_OK &&
         db_res_rows(r) > 0)
         ms = db_res_int(r, 0, 0, dflt);
     db_res_free(r);

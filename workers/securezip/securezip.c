@@ -205,8 +205,7 @@ static void fail_block(struct job *job, json_t *b, const char *why)
 }
 
 /* pack_block - the block's password and ZIP into b.secureZip; -1 with err */
-static int pack_block(const struct pack *p, json_t *b, size_t *zip_bytes, char *err,
-                      size_t errsz)
+static int pack_block(const struct pack *p, json_t *b, size_t *zip_bytes, char *err, size_t errsz)
 {
     char pw[SECUREZIP_PW_MAX + 1];
     struct buf zip, b64, enc;

@@ -3,27 +3,46 @@
  * AES-256 (WinZip AE-2), built in memory with libzip (contract §16.3).
  */
 #include "workers/securezip/securezip.h"
+#include "util/codec.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <zip.h>
 
-/* clean_name - one attachment name as a ZIP entry name (no directories) */
+/* seq_len - length of the valid UTF-8 sequence at p (1 for ASCII), 0 when invalid */
+static size_t seq_len(const char *p)
+{
+    unsigned char c = (unsigned char)*p;
+    size_t n = c < 0x80                 ? 1
+               : c >= 0xc2 && c <= 0xdf ? 2
+               : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4
+                                        : 0;
+
+    for (size_t i = 1; i < n; i++)
+        if (((unsigned char)p[i] & 0xc0) != 0x80)
+            return 0;
+    return n && codec_utf8_valid(p, n) ? n : 0;
+}
+
+/* clean_name - one attachment name as a ZIP entry name (no directories, valid UTF-8) */
 static void clean_name(char *out, size_t outsz, const char *name)
 {
     size_t n = 0;
 
-    for (const char *p = name ? name : ""; *p && n + 1 < outsz; p++) {
+    for (const char *p = name ? name : ""; *p;) {
         unsigned char c = (unsigned char)*p;
-        int bad = c < 0x20 || c == 0x7f || c == '/' || c == '\\' || c == ':' ||
-                  (n == 0 && c == '.');
-        out[n++] = bad ? '_' : (char)c;
+        size_t k = seq_len(p);
+        if (k == 0 || c < 0x20 || c == 0x7f || c == '/' || c == '\\' || c == ':' ||
+            (n == 0 && c == '.'))
+            k = 0;
+        if (n + (k ? k : 1) + 1 > outsz)
+            break;
+        if (k)
+            memcpy(out + n, p, k), n += k, p += k;
+        else
+            out[n++] = '_', p++;
     }
-    /* never cut inside a UTF-8 sequence */
-    while (n > 0 && ((unsigned char)out[n - 1] & 0xc0) == 0x80 && n + 1 >= outsz)
-        n--;
-    if (n > 0 && ((unsigned char)out[n - 1] & 0xc0) == 0xc0 && n + 1 >= outsz)
-        n--;
     out[n] = 0;
     if (n == 0)
         snprintf(out, outsz, "attachment");

@@ -74,6 +74,11 @@ TT_TEST(names_sanitised_and_unique)
     TT_EQ_STR(e[6].name, "_hidden");
     for (int i = 0; i < 7; i++)
         TT_ASSERT(strchr(e[i].name, '/') == NULL && strchr(e[i].name, '\\') == NULL);
+    /* UTF-8 kept, broken sequences replaced (libzip refuses them as UTF-8 names) */
+    const char *u[] = {"\xc3\xa4rger.pdf", "\xff\xc3(.txt"};
+    securezip_pack_names(e, 2, u);
+    TT_EQ_STR(e[0].name, "\xc3\xa4rger.pdf");
+    TT_EQ_STR(e[1].name, "__(.txt");
 }
 
 TT_TEST(size_limit_fails)

@@ -52,7 +52,8 @@ TT_TEST(rejection_sampling_is_exact)
     TT_EQ_INT(securezip_pw_make(pw, 8, scripted), 0);
     TT_EQ_STR(pw, "Aa2Bb3Cc");
     /* a draw without a digit is thrown away whole */
-    static const unsigned char t[] = {0, 24, 1, 25, 2, 26, 3, 27, 4, 28, 48, 5, 29, 6, 30, 7, 31, 8};
+    static const unsigned char t[] = {0,  24, 1, 25, 2, 26, 3, 27, 4,
+                                      28, 48, 5, 29, 6, 30, 7, 31, 8};
     script = t, script_len = sizeof(t), script_pos = 0;
     TT_EQ_INT(securezip_pw_make(pw, 8, scripted), 0);
     TT_EQ_STR(pw, "Ee2FfGgH");
@@ -61,13 +62,13 @@ TT_TEST(rejection_sampling_is_exact)
 TT_TEST(rules_checked)
 {
     TT_ASSERT(securezip_pw_valid("Aa2Bb3Cc"));
-    TT_ASSERT(!securezip_pw_valid("Aa2Bb3C"));   /* length */
-    TT_ASSERT(!securezip_pw_valid("Aa0Bb3Cc"));  /* 0 */
-    TT_ASSERT(!securezip_pw_valid("AalBb3Cc"));  /* l */
-    TT_ASSERT(!securezip_pw_valid("aa2bb3cc"));  /* no upper */
-    TT_ASSERT(!securezip_pw_valid("AA2BB3CC"));  /* no lower */
-    TT_ASSERT(!securezip_pw_valid("AabBbcCc"));  /* no digit */
-    TT_ASSERT(!securezip_pw_valid("Aa2Bb3C!"));  /* outside the alphabet */
+    TT_ASSERT(!securezip_pw_valid("Aa2Bb3C"));  /* length */
+    TT_ASSERT(!securezip_pw_valid("Aa0Bb3Cc")); /* 0 */
+    TT_ASSERT(!securezip_pw_valid("AalBb3Cc")); /* l */
+    TT_ASSERT(!securezip_pw_valid("aa2bb3cc")); /* no upper */
+    TT_ASSERT(!securezip_pw_valid("AA2BB3CC")); /* no lower */
+    TT_ASSERT(!securezip_pw_valid("AabBbcCc")); /* no digit */
+    TT_ASSERT(!securezip_pw_valid("Aa2Bb3C!")); /* outside the alphabet */
 }
 
 /* chi2 - chi-square of the counts of the n characters of set against uniform */
@@ -99,7 +100,8 @@ TT_TEST(no_bias_in_a_large_sample)
      * rule changes the classes' shares, never the characters' within one);
      * a modulo without rejection would give the first 32 characters 25%
      * more: chi-square in the thousands. Limits at p < 0.0001. */
-    double up = chi2(count, "ABCDEFGHJKLMNPQRSTUVWXYZ"), low = chi2(count, "abcdefghijkmnpqrstuvwxyz");
+    double up = chi2(count, "ABCDEFGHJKLMNPQRSTUVWXYZ"),
+           low = chi2(count, "abcdefghijkmnpqrstuvwxyz");
     double dig = chi2(count, "23456789");
     if (up > 60 || low > 60 || dig > 33)
         TT_FAIL("chi-square too high: upper %.1f, lower %.1f, digits %.1f", up, low, dig);
