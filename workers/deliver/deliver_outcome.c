@@ -65,7 +65,7 @@ enum tx_code deliver_outcome_sent(struct job *job, const struct dreq *q, const s
     ev.description = desc;
     ev.smtp_code = code;
     worker_job_event(job, &ev);
-    if (deliver_pwmail_queue(job) < 0) {
+    if (deliver_pwmail_queue(job, again) < 0) {
         /* delivered and recorded: the retry finds the record and comes here again */
         worker_job_rollback(job, mark);
         msg_warn("%s: delivered, but the password mail job cannot be written yet: retrying",

@@ -10,8 +10,8 @@
  * its rid already delivered, asks for the same job. Its acceptance record
  * (the job row: entry rest, parent_job_id the original job, notification,
  * referenceJob, costCenter and campaignId copied from the parent's row) is
- * written before the publish, a duplicate key meaning an earlier try wrote
- * it; the job goes to render, whose first-stage rule finds the record, and
+ * written before the publish and keeps the encrypted password of the copy
+ * that was delivered (record below); the job goes to render, whose first-stage rule finds the record, and
  * its one message has the rid <job>#00000000#00000000, so txmail-deliver's
  * delivery record sends it once however often it is asked for. The
  * password is only ever in the mail's text, never logged.
@@ -29,6 +29,7 @@
 #include "util/timeutil.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PWMAIL_TEXT_DEFAULT                                                                        \
@@ -178,40 +179,93 @@ static int publish(struct job *job, const char *id, const char *rid, int64_t rec
     return 0;
 }
 
-/* received_of - the follow-up's acceptance time as its row has it (a retry keeps the first) */
-static int64_t received_of(struct db *db, const char *id, int64_t dflt)
+/*
+ * stored_row - the follow-up's row, if written: its acceptance time and the
+ * password it was written with (into enc, "" when none). 1 found, 0 none,
+ * -1 database trouble.
+ */
+static int stored_row(struct db *db, const char *id, int64_t *received_ms, char *enc, size_t encsz)
 {
     struct db_res *r = NULL;
-    int64_t ms = dflt;
+    int found;
 
     if (db_query(db, &r,
-                 "SELECT FLOOR(UNIX_TIMESTAMP(received_at) * 1000) FROM job WHERE job_id = ?", "s",
-                 id) == TX_OK &&
-        db_res_rows(r) > 0)
-        ms = db_res_int(r, 0, 0, dflt);
+                 "SELECT FLOOR(UNIX_TIMESTAMP(received_at) * 1000), answer FROM job "
+                 "WHERE job_id = ?",
+                 "s", id) != TX_OK)
+        return -1;
+    found = db_res_rows(r) > 0;
+    enc[0] = 0;
+    if (found) {
+        json_t *ans = json_loads(db_res_get(r, 0, 1) ? db_res_get(r, 0, 1) : "", 0, NULL);
+        const char *p = jsonget_str(json_object_get(ans, "secureDocument"), "password");
+        *received_ms = db_res_int(r, 0, 0, *received_ms);
+        snprintf(enc, encsz, "%s", p ? p : "");
+        json_decref(ans);
+    }
     db_res_free(r);
-    return ms;
+    return found;
 }
 
-int deliver_pwmail_queue(struct job *job)
+/*
+ * record - the follow-up's acceptance record, with the encrypted password
+ * of the copy that was delivered (*enc): the first delivery writes it (and
+ * overwrites what a concurrent copy of the same rid wrote, it is that copy's
+ * password that opens the delivered ZIP); a copy that finds the rid already
+ * delivered takes the recorded password instead of its own. 0, or -1
+ * database trouble.
+ */
+static int record(struct db *db, struct acceptance *a, int again, char *enc, size_t encsz)
+{
+    char stored[512];
+    json_t *ans = json_pack("{s:{s:s},s:{s:s}}", "meta", "jobId", a->job_id, "secureDocument",
+                            "password", enc);
+    char *text = json_dumps(ans, JSON_COMPACT);
+    int r = stored_row(db, a->job_id, &a->received_ms, stored, sizeof(stored)), rc = 0;
+
+    json_decref(ans);
+    a->answer = text;
+    if (r == 0) {
+        enum tx_code w = acceptance_write(db, a);
+        if (w == TX_REJECT_INPUT) /* written meanwhile by another copy */
+            r = stored_row(db, a->job_id, &a->received_ms, stored, sizeof(stored));
+        else if (w != TX_OK)
+            r = -1;
+    }
+    if (r < 0)
+        rc = -1;
+    else if (r == 1 && !again)
+        rc = db_exec(db, "UPDATE job SET answer = ? WHERE job_id = ? AND parent_job_id = ?", "sss",
+                     text, a->job_id, a->parent_job_id) == TX_OK
+                 ? 0
+                 : -1;
+    else if (r == 1 && stored[0])
+        snprintf(enc, encsz, "%s", stored);
+    free(text);
+    return rc;
+}
+
+int deliver_pwmail_queue(struct job *job, int again)
 {
     json_t *sd = json_object_get(job->env.data, "secureDocument"), *settings = NULL;
-    const char *zip = jsonget_str(sd, "zip"), *enc = jsonget_str(sd, "password");
-    const char *prefix = jsonget_str(sd, "subjectPrefix"), *subj = jsonget_str(sd, "subject");
+    const char *zip = jsonget_str(sd, "zip"), *prefix = jsonget_str(sd, "subjectPrefix");
+    const char *subj = jsonget_str(sd, "subject");
     struct buf pw = BUF_INIT(64), text = BUF_INIT(1 << 16), subject = BUF_INIT(8192);
     struct acceptance a;
     struct db_res *res = NULL;
     struct db *db;
-    char id[UUID_STR_LEN + 1], rid[RID_STR_LEN + 1], answer[200];
+    char id[UUID_STR_LEN + 1], rid[RID_STR_LEN + 1], enc[512];
     int rc = 0;
 
     if (!json_is_object(sd))
         return 0;
-    if (zip == NULL || enc == NULL || crypto_secret_decrypt(&pw, enc, strlen(enc)) < 0) {
-        msg_warn("%s: the secure document's password cannot be read: no password mail",
+    snprintf(enc, sizeof(enc), "%s",
+             jsonget_str(sd, "password") ? jsonget_str(sd, "password") : "");
+    if (zip == NULL || !enc[0]) {
+        msg_warn("%s: the secure document has no ZIP name or password: no password mail",
                  job->env.rid);
         metrics_count("txmail_deliver_pwmail_total", "status", "unreadable", 1);
-        goto out;
+        return 0;
     }
     job_id_of(id, job->env.rid);
     ids_rid_format(rid, id, 0, 0);
@@ -220,31 +274,32 @@ int deliver_pwmail_queue(struct job *job)
         rc = -1;
         goto out;
     }
-    const char *t = jsonget_str(settings, "passwordMailText");
-    buf_putc(&pw, 0);
-    if (expand(&text, t && *t ? t : PWMAIL_TEXT_DEFAULT, zip, pw.data) < 0) {
-        msg_warn("%s: the password mail text is too long: no password mail", job->env.rid);
-        goto out;
-    }
-    subject_of(&subject, prefix ? prefix : "Password for:", subj ? subj : "");
-    snprintf(answer, sizeof(answer), "{\"meta\":{\"jobId\":\"%s\"}}", id);
     a.job_id = id;
     a.account_id = job->env.account_id;
     a.entry = "rest";
     a.received_ms = timeutil_now_ms();
     a.http_status = 200;
-    a.answer = answer;
     a.mail_from = a.mail_from ? a.mail_from : jsonget_str(job->env.data, "from");
     a.slip = "render,deliver";
     a.recipients = 1;
     a.parent_job_id = job->env.job_id;
-    enum tx_code w = acceptance_write(db, &a);
-    if (w != TX_OK && w != TX_REJECT_INPUT) {
+    if (record(db, &a, again, enc, sizeof(enc)) < 0) {
         rc = -1;
         goto out;
     }
-    if (publish(job, id, rid, received_of(db, id, a.received_ms), buf_ptr(&subject),
-                buf_ptr(&text)) < 0) {
+    if (crypto_secret_decrypt(&pw, enc, strlen(enc)) < 0 || buf_putc(&pw, 0) < 0) {
+        msg_warn("%s: the secure document's password cannot be decrypted: no password mail",
+                 job->env.rid);
+        metrics_count("txmail_deliver_pwmail_total", "status", "unreadable", 1);
+        goto out;
+    }
+    const char *t = jsonget_str(settings, "passwordMailText");
+    if (expand(&text, t && *t ? t : PWMAIL_TEXT_DEFAULT, zip, pw.data) < 0) {
+        msg_warn("%s: the password mail text is too long: no password mail", job->env.rid);
+        goto out;
+    }
+    subject_of(&subject, prefix ? prefix : "Password for:", subj ? subj : "");
+    if (publish(job, id, rid, a.received_ms, buf_ptr(&subject), buf_ptr(&text)) < 0) {
         msg_warn("%s: no usable address for the password mail: none sent", job->env.rid);
         goto out;
     }
