@@ -127,10 +127,12 @@
  *   txmail.events: DELIVER events (keys DELIVERED.OK, DEFERRED.SOFT_BOUNCE,
  *   BOUNCED.HARD_BOUNCE, BOUNCED.SOFT_BOUNCE, DROPPED.PREVIOUSLY_BOUNCED,
  *   DROPPED.SUPPRESSED); txmail.retry: the message again (deferrals+1);
- *   txmail.work: the next stage when the slip goes on after deliver.
+ *   txmail.work: the next stage when the slip goes on after deliver;
+ *   the password mail's job to render after DELIVERED of a message with
+ *   data.secureDocument (contract §16.3, deliver_pwmail.c).
  * WRITES
- *   delivery_record (rids, and forwards' data.id). Reads suppression,
- *   sender_domain, account.
+ *   delivery_record (rids, and forwards' data.id); job (the password
+ *   mail's acceptance record). Reads suppression, sender_domain, account.
  *
  * PARAMETERS (and the skeleton's deliver_queue (deliver),
  *   deliver_concurrency (32), deliver_prefetch, deliver_retry_schedule
@@ -198,8 +200,10 @@
  *   txmail_deliver_forward_total{status=sent|deferred|bounced|expired|throttled}
  *                                    forwards (txmail_deliver_total counts messages)
  *   txmail_deliver_unrecorded_total  2xx that could not be recorded
+ *   txmail_deliver_pwmail_total{status=queued|unreadable}  password mails
  */
 #include "workers/deliver/deliver.h"
+#include "global/crypto.h"
 #include "global/txconf.h"
 #include "global/runtime/worker.h"
 #include "util/msg.h"
@@ -301,6 +305,9 @@ static int init(void)
         xfree(deliver_conf.helo_name);
         deliver_conf.helo_name = xstrdup(txconf.myhostname);
     }
+    /* the password mails of Secure Document Handling (deliver_pwmail.c) */
+    if (*txconf.master_key && crypto_set_master_key(txconf.master_key) < 0)
+        msg_fatal("master_key_file: expected 64 hex digits");
     if (deliver_dns_init() < 0)
         msg_fatal("c-ares cannot be initialised");
     if (deliver_tls_init() < 0)

@@ -328,6 +328,17 @@ enum tx_code deliver_job_handle(struct job *job);
 /* deliver_job_expired - the worker's expired(): BOUNCED/SOFT_BOUNCE, suppressed for a day */
 void deliver_job_expired(struct job *job);
 
+/* ---- Secure Document Handling (deliver_pwmail.c) ---------------------- */
+
+/*
+ * deliver_pwmail_queue - at DELIVERED of a message with data.secureDocument:
+ * write the password mail's job row and queue its job to render (same
+ * output batch); again: the rid was found delivered already (the recorded
+ * password wins over this copy's). 0 queued or nothing to do (logged when
+ * the data is unusable), -1 database trouble (retry).
+ */
+int deliver_pwmail_queue(struct job *job, int again);
+
 /* ---- forwards (deliver_forward.c) ------------------------------------ */
 
 /*

@@ -57,6 +57,7 @@ enum tx_code deliver_outcome_sent(struct job *job, const struct dreq *q, const s
 {
     struct tx_event ev;
     char desc[REPLY_TEXT_MAX + 400];
+    size_t mark = worker_job_mark(job);
 
     base_event(&ev, job, q);
     ev.state = "FINISHED", ev.type = "DELIVERED", ev.subtype = "OK";
@@ -64,6 +65,13 @@ enum tx_code deliver_outcome_sent(struct job *job, const struct dreq *q, const s
     ev.description = desc;
     ev.smtp_code = code;
     worker_job_event(job, &ev);
+    if (deliver_pwmail_queue(job, again) < 0) {
+        /* delivered and recorded: the retry finds the record and comes here again */
+        worker_job_rollback(job, mark);
+        msg_warn("%s: delivered, but the password mail job cannot be written yet: retrying",
+                 job->env.rid);
+        return deliver_job_db_retry(job, "database: cannot write the password mail job");
+    }
     worker_job_forward_input(job);
     log_outcome(job, q, o, "sent", again ? desc : reply_text);
     return TX_OK;

@@ -6,7 +6,8 @@ DELIVER_LIB_SRC := workers/deliver/deliver_reply.c workers/deliver/deliver_dot.c
                    workers/deliver/deliver_send.c \
                    workers/deliver/deliver_record.c \
                    workers/deliver/deliver_dest.c workers/deliver/deliver_job.c \
-                   workers/deliver/deliver_outcome.c workers/deliver/deliver_forward.c
+                   workers/deliver/deliver_outcome.c workers/deliver/deliver_forward.c \
+                   workers/deliver/deliver_pwmail.c
 
 PROGRAMS += txmail-deliver
 txmail-deliver_SRC := workers/deliver/deliver.c $(DELIVER_LIB_SRC)

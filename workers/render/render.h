@@ -98,6 +98,7 @@ struct render_run {
     int64_t t_sign;                /* DKIM t= of this round */
     long long cur_block, cur_copy; /* data.cursor: where this round starts */
     void *tpl_state;               /* the template engine's per-job state (render_hooks.h) */
+    json_t *secure_doc;            /* this copy's data.secureDocument, or NULL (render_copy.c) */
 };
 
 /* ---- one copy's envelope, events and log line (render_emit.c) ---------- */

@@ -59,6 +59,50 @@ void render_block_free(struct rblock *rb)
     buf_free(&rb->subj_buf);
     buf_free(&rb->plain_ent);
     buf_free(&rb->html_ent);
+    buf_free(&rb->zip_ent);
+    xfree(rb->att);
+    json_decref(rb->secure);
+}
+
+/*
+ * block_secure - Secure Document Handling (contract §16.3): the block's
+ * secureZip (txmail-securezip) becomes one more attachment of every copy,
+ * and what txmail-deliver needs for the password mail goes with each
+ * copy's envelope. -1 with err.
+ */
+static int block_secure(struct rjob *rj, struct rblock *rb, const char *subject, size_t slen,
+                        char *err, size_t errsz)
+{
+    json_t *z = json_object_get(rb->j, "secureZip");
+    json_t *sd = json_object_get(json_object_get(rj->data, "options"), "secureDocument");
+    const char *name = jsonget_str(z, "name"), *data = jsonget_str(z, "data");
+    const char *pw = jsonget_str(z, "password"), *prefix = jsonget_str(sd, "subjectPrefix");
+
+    if (z == NULL)
+        return 0;
+    if (name == NULL || data == NULL || pw == NULL) {
+        snprintf(err, errsz, "malformed job data: secureZip without name, data or password");
+        return -1;
+    }
+    struct mime_attachment m = {name, "application/zip", NULL, data, strlen(data)};
+    buf_init(&rb->zip_ent, (size_t)rj->limit);
+    if (render_mime_attachment_entity(&rb->zip_ent, &m, 0, err, errsz) < 0) {
+        render_job_size_error(err, errsz, rj);
+        return -1;
+    }
+    rb->att = xcalloc(rj->natt + 1, sizeof(*rb->att));
+    for (size_t i = 0; i < rj->natt; i++)
+        rb->att[i] = rj->att[i];
+    rb->att[rj->natt] = &rb->zip_ent;
+    rb->natt = rj->natt + 1;
+    rb->secure = json_pack("{s:s,s:s,s:s,s:s%}", "zip", name, "password", pw, "subjectPrefix",
+                           prefix && *prefix ? prefix : "Password for:", "subject",
+                           subject ? subject : "", subject ? slen : (size_t)0);
+    if (rb->secure == NULL) {
+        snprintf(err, errsz, "malformed job data: the subject is not UTF-8");
+        return -1;
+    }
+    return 0;
 }
 
 /* text_of - a part's text for this block: rendered when it is a template */
@@ -89,8 +133,13 @@ int render_block_body(struct rjob *rj, struct rblock *rb, const struct buf *html
     char seed[120];
 
     snprintf(seed, sizeof(seed), "%s/%lld", rj->run->job->env.job_id, rb->index);
-    struct mime_spec spec = {plain,   html_ent, rj->inl, html_ent ? rj->ninl : 0,
-                             rj->att, rj->natt, seed};
+    struct mime_spec spec = {plain,
+                             html_ent,
+                             rj->inl,
+                             html_ent ? rj->ninl : 0,
+                             rb->att ? rb->att : rj->att,
+                             rb->att ? rb->natt : rj->natt,
+                             seed};
     buf_init(out, (size_t)rj->limit);
     return render_mime_build(out, &spec, body_off, err, errsz);
 }
@@ -132,7 +181,7 @@ static int block_cannot_fail(const struct rjob *rj, const struct rblock *rb)
     struct mime_text t = {rj->body.text, rj->body.len, rj->body.charset, rj->body.cte, "html"};
     size_t max = render_mime_text_max(&t), n = rj->ninl + rj->natt;
 
-    if (max == SIZE_MAX || rb->post.len + 512 > rb->post.max)
+    if (max == SIZE_MAX || rb->post.len + 512 > rb->post.max || rb->att)
         return 0;
     /* the parts, plus containers: fields, boundary lines (well within 128 each) */
     max += rj->have_plain ? rj->plain_ent.len : 0;
@@ -151,6 +200,8 @@ int render_block_build(struct rjob *rj, struct rblock *rb, char *err, size_t err
     size_t slen, tl;
 
     if (text_of(rj, rb, &rj->subject, PART_SUBJECT, &rb->subj_buf, &subject, &slen, err, errsz) < 0)
+        return -1;
+    if (block_secure(rj, rb, subject, slen, err, errsz) < 0)
         return -1;
     if (rj->any_template) {
         /* texts differ per block: their entities too */

@@ -163,7 +163,9 @@ int render_copy_one(struct rjob *rj, struct rblock *rb, const struct render_rcpt
     size_t len = c.msg.len;
     char *raw = buf_steal(&c.msg, NULL);
     int utf8 = r->utf8 || run->from_utf8 || rb->hdr_utf8 || has_8bit(r->addr);
+    run->secure_doc = rb->secure;
     render_emit_message(run, r, raw, len, msgid, utf8, rb->hdr_utf8, how);
+    run->secure_doc = NULL;
     rc = 0;
 out:
     copy_free(&c);

@@ -75,6 +75,8 @@ void render_emit_message(struct render_run *run, const struct render_rcpt *r, ch
     set_copy(data, run->data, "campaignId");
     set_copy(data, run->data, "options");
     set_copy(data, run->data, "settings");
+    if (run->secure_doc)
+        json_object_set(data, "secureDocument", run->secure_doc);
     /* the first-stage work is done for this address: later stages must not repeat it */
     json_object_set_new(data, "started", json_true());
     envelope_take_raw(&out, raw, len);

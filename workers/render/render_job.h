@@ -63,6 +63,12 @@ struct rblock {
     size_t html_len;
     struct buf html_buf, plain_buf, subj_buf;
     struct buf plain_ent, html_ent;
+    /* Secure Document Handling (render_block_secure): the ZIP part and
+     * what every copy's envelope carries as data.secureDocument */
+    struct buf zip_ent;
+    const struct buf **att; /* the job's attachments + the ZIP, or NULL */
+    size_t natt;
+    json_t *secure;
     const char *unsub[UNSUB_MAX];
     size_t nunsub;
     int unsub_https;
