@@ -16,11 +16,13 @@
  * (§5.2) and §3.4 makes 404 the answer for a resource that does not exist.
  * An address of an accepted job that the recorder has not recorded yet
  * answers from the job's synchronous answer: messageId, smtpStatusCode and
- * lastEvent null, size 0, events as recorded so far. Expired (older than 45
+ * lastEvent null, size 0, events as recorded so far. traceRecover: the
+ * preview of a message kept by Trace & Recover (rest_preview.c), else null. Expired (older than 45
  * days) and another account's ids answer 404 as well.
  */
 #include "global/ids.h"
 #include "producers/rest/rest_lookup.h"
+#include "producers/rest/rest_preview.h"
 #include "producers/rest/rest_route.h"
 #include "util/buf.h"
 #include "util/mymalloc.h"
@@ -151,6 +153,14 @@ enum MHD_Result rest_read_message(struct rest_req *r, struct rest_conn *c, const
         rc = rest_query_not_found(r, "Unknown recipient id");
         goto out;
     }
+    /* the kept copy of Trace & Recover (rest_preview.c) */
+    json_t *tr;
+    if (rest_preview_lookup(c->db, r->acct.id, rid, day, &tr) != TX_OK) {
+        json_decref(h);
+        rc = rest_query_db_error(r, "message lookup");
+        goto out;
+    }
+    json_object_set_new(h, "traceRecover", tr);
     rc = reply(r, h, ev);
 out:
     db_res_free(j);

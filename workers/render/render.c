@@ -194,6 +194,8 @@ static enum tx_code run_setup(struct render_run *run)
                  msg_printable(pr, sizeof(pr), run->rewrite_from, strlen(run->rewrite_from)));
         run->rewrite_from[0] = 0;
     }
+    if (render_trace_active(run))
+        run->rewrite_from[0] = 0; /* §16.2: never rewritten for Trace & Recover (render_trace.c) */
     snprintf(run->msgid_domain, sizeof(run->msgid_domain), "%s",
              run->dom->message_id_domain[0] ? run->dom->message_id_domain
                                             : txconf.message_id_domain);
@@ -249,8 +251,15 @@ static enum tx_code handle(struct job *job)
         return TX_REJECT_MALFORMED;
     }
     rc = run_setup(&run);
+    render_trace_begin(&run);
     if (rc == TX_OK)
         rc = strcmp(run.entry, "rest") == 0 ? render_job_rest(&run) : render_raw_smtp(&run);
+    if (txcode_disposition(rc) != TX_DISP_RETRY) {
+        enum tx_code kept = render_trace_flush(&run);
+        if (kept != TX_OK)
+            rc = kept;
+    }
+    render_trace_end(&run);
     if (txcode_disposition(rc) == TX_DISP_RETRY)
         worker_job_rollback(job, mark);
     render_track_run_done(&run);
