@@ -7,7 +7,8 @@
  *
  * (null otherwise). The preview is the message's readable text
  * (bounce_msg_text: the text/plain parts decoded to UTF-8, else the HTML
- * parts' text with tags dropped), carriage returns removed, cut after
+ * parts' text with tags dropped), white space around it and carriage
+ * returns removed, cut after
  * REST_PREVIEW_CHARS characters - code points, never inside a UTF-8
  * sequence; a byte that is not UTF-8 becomes U+FFFD.
  */
@@ -58,16 +59,23 @@ json_t *rest_preview_text(const char *raw, size_t len)
     struct buf b = BUF_INIT(REST_PREVIEW_CHARS * 4 + 1);
     json_t *out;
 
-    if (text)
-        rest_preview_cut(text, tlen, REST_PREVIEW_CHARS, &b);
+    if (text) {
+        const char *t = text;
+        /* without the white space around it (parts end with blank lines) */
+        while (tlen > 0 && strchr(" \t\r\n", t[tlen - 1]))
+            tlen--;
+        while (tlen > 0 && strchr(" \t\r\n", *t))
+            t++, tlen--;
+        rest_preview_cut(t, tlen, REST_PREVIEW_CHARS, &b);
+    }
     out = json_stringn(b.data ? b.data : "", b.len);
     buf_free(&b);
     xfree(text);
     return out ? out : json_string("");
 }
 
-enum tx_code rest_preview_lookup(struct db *db, long long account, const char *rid,
-                                 const char *day, json_t **out)
+enum tx_code rest_preview_lookup(struct db *db, long long account, const char *rid, const char *day,
+                                 json_t **out)
 {
     struct db_res *res = NULL;
 
@@ -79,8 +87,9 @@ enum tx_code rest_preview_lookup(struct db *db, long long account, const char *r
         return TX_RETRY_DB;
     if (db_res_rows(res) > 0) {
         json_decref(*out);
-        *out = json_pack("{s:o, s:o}", "storedUntil", rest_lookup_ts(db_res_get(res, 0, 0)),
-                         "preview", rest_preview_text(db_res_get(res, 0, 1), db_res_len(res, 0, 1)));
+        *out =
+            json_pack("{s:o, s:o}", "storedUntil", rest_lookup_ts(db_res_get(res, 0, 0)), "preview",
+                      rest_preview_text(db_res_get(res, 0, 1), db_res_len(res, 0, 1)));
     }
     db_res_free(res);
     return TX_OK;

@@ -26,7 +26,7 @@ json_t *rest_preview_text(const char *raw, size_t len);
  * account: {"storedUntil","preview"} when a copy is kept and not expired,
  * else JSON null. TX_OK or TX_RETRY_DB. Ownership: new.
  */
-enum tx_code rest_preview_lookup(struct db *db, long long account, const char *rid,
-                                 const char *day, json_t **out);
+enum tx_code rest_preview_lookup(struct db *db, long long account, const char *rid, const char *day,
+                                 json_t **out);
 
 #endif

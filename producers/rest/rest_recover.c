@@ -147,8 +147,7 @@ static enum MHD_Result recover(struct rest_req *r, struct rest_conn *c, const ch
         goto out;
     }
     msg_info("%s: client=%s, account=%s, recover of %s, to=<%s>, status=accepted (%s)", r->job_id,
-             r->client_ip, r->acct.name, rid, a.bare,
-             q.drop_subtype ? q.drop_subtype : "FULL");
+             r->client_ip, r->acct.name, rid, a.bare, q.drop_subtype ? q.drop_subtype : "FULL");
     mr = rest_answer_reply(r, 200, answer, strlen(answer), NULL);
 out:
     xfree(answer);

@@ -14,14 +14,14 @@
 struct recover_req {
     const char *orig_rid, *orig_job;
     int64_t orig_received_ms;
-    json_t *envelope;      /* the kept copy's envelope (borrowed) */
-    const char *raw;       /* the kept message (borrowed) */
+    json_t *envelope; /* the kept copy's envelope (borrowed) */
+    const char *raw;  /* the kept message (borrowed) */
     size_t rawlen;
-    const char *email;     /* the new address as given */
-    const char *addr;      /* bare */
+    const char *email; /* the new address as given */
+    const char *addr;  /* bare */
     int utf8;
-    const char *drop_subtype; /* dropped at intake (suppressed, forbidden), or NULL */
-    char *drop_description;   /* owned */
+    const char *drop_subtype;     /* dropped at intake (suppressed, forbidden), or NULL */
+    char *drop_description;       /* owned */
     const char *sup_type, *lower; /* a suppression drop: its entry */
 };
 

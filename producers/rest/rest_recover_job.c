@@ -128,16 +128,15 @@ static json_t *job_data(const struct rest_req *r, const struct recover_req *q, c
     json_object_set_new(d, "recipients",
                         json_pack("[{s:s,s:i,s:s,s:s,s:b,s:o}]", "rid", rid, "index", 0, "email",
                                   q->email, "addr", q->addr, "utf8", q->utf8, "drop", drop));
-    json_object_set_new(d, "smtputf8",
-                        json_boolean(q->utf8 || jsonget_bool(env, "smtputf8")));
+    json_object_set_new(d, "smtputf8", json_boolean(q->utf8 || jsonget_bool(env, "smtputf8")));
     json_object_set_new(d, "eightbit", json_boolean(jsonget_bool(env, "eightbit")));
     json_object_set_new(d, "options", options(env));
     json_t *set = json_object_get(env, "settings");
     json_object_set_new(d, "settings", json_is_object(set) ? json_deep_copy(set) : json_object());
     json_object_set_new(d, "recoverOf",
                         json_pack("{s:s,s:s,s:I,s:o,s:o,s:o}", "rid", q->orig_rid, "job",
-                                  q->orig_job, "received", (json_int_t)q->orig_received_ms,
-                                  "email", str_or_null(jsonget_str(env, "email")), "from",
+                                  q->orig_job, "received", (json_int_t)q->orig_received_ms, "email",
+                                  str_or_null(jsonget_str(env, "email")), "from",
                                   str_or_null(jsonget_str(env, "from")), "mimeFrom",
                                   str_or_null(jsonget_str(env, "mimeFrom"))));
     return d;
@@ -165,12 +164,11 @@ static char *answer_of(const struct recover_req *q, const char *job_id, const ch
     if (q->drop_subtype) {
         int bounced = strcmp(q->drop_subtype, "PREVIOUSLY_BOUNCED") == 0;
         int forbidden = strcmp(q->drop_subtype, "FORBIDDEN_RECIPIENT") == 0;
-        json_object_set_new(
-            a, "validationResult",
-            json_pack("{s:s,s:s}", "classifier", q->drop_subtype, "message",
-                      forbidden ? "Reason: Local part forbidden by config"
-                      : bounced ? "Reason: Previously bounced"
-                                : "Reason: Suppressed"));
+        json_object_set_new(a, "validationResult",
+                            json_pack("{s:s,s:s}", "classifier", q->drop_subtype, "message",
+                                      forbidden ? "Reason: Local part forbidden by config"
+                                      : bounced ? "Reason: Previously bounced"
+                                                : "Reason: Suppressed"));
     }
     json_t *content = json_pack("{s:[{s:{s:[o]}}]}", "recipients", "mail", "to", a);
     char *text = rest_answer_accepted(job_id, received, q->drop_subtype != NULL, content);

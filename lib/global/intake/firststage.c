@@ -319,8 +319,7 @@ static void publish_recover(struct job *job, const struct fs_job *fj)
     struct tx_event ev;
     char why[400];
 
-    if (!json_is_object(of) || str_of(of, "rid") == NULL || str_of(of, "job") == NULL ||
-        fj->n != 1)
+    if (!json_is_object(of) || str_of(of, "rid") == NULL || str_of(of, "job") == NULL || fj->n != 1)
         return;
     event_init(&ev);
     ev.rid = str_of(of, "rid");
