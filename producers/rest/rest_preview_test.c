@@ -62,12 +62,13 @@ TT_TEST(text_plain_qp_and_base64)
 
 TT_TEST(alternative_prefers_plain)
 {
-    TT_EQ_STR(preview("From: a@example.com\r\nMIME-Version: 1.0\r\n"
-                      "Content-Type: multipart/alternative; boundary=\"b\"\r\n\r\n"
-                      "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nplain text\r\n"
-                      "--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>html <b>text</b></p>\r\n"
-                      "--b--\r\n"),
-              "plain text");
+    TT_EQ_STR(
+        preview("From: a@example.com\r\nMIME-Version: 1.0\r\n"
+                "Content-Type: multipart/alternative; boundary=\"b\"\r\n\r\n"
+                "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nplain text\r\n"
+                "--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>html <b>text</b></p>\r\n"
+                "--b--\r\n"),
+        "plain text");
 }
 
 TT_TEST(html_only_stripped)

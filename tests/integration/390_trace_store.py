@@ -12,6 +12,7 @@ from txtest import *
 from txevents import iso, ms_of
 from tracetest import *
 import smtpdtest
+from txrest import is_ts
 
 need_stack()
 hook = WebhookReceiver()
@@ -55,9 +56,10 @@ for r in (r_a, r_b):
     ev = wait_until(lambda: events_of(r, "TRACE_RECOVER_STORE"), 30, "TRACE_RECOVER_STORE of %s" % r)
     eq(len(ev), 1, "one store event per address")
     eq(ev[0][:5], ("PROCESS", "INTERMEDIATE", "TRACE_RECOVER_STORE", "OK", want_desc), "the store event")
-    seq = [x[0] for x in sql("SELECT subtype FROM event WHERE rid=%s AND phase='PROCESS' ORDER BY ts, seq", r)]
-    check(seq.index("OK") > seq.index("PROCESSING_FINISHED"), "after PROCESSING_FINISHED: %r" % seq)
+    ts = dict(sql("SELECT subtype, ts FROM event WHERE rid=%s AND phase='PROCESS'", r))
+    check(ts["OK"] >= ts["PROCESSING_FINISHED"], "not before PROCESSING_FINISHED: %r" % ts)
     eq(sql("SELECT trace_until FROM message WHERE rid=%s", r)[0][0] is not None, True, "message.trace_until set")
+wait_until(lambda: sql("SELECT 1 FROM message WHERE rid=%s AND last_type='DELIVERED'", r_a), 60, "delivered")
 st, _, _, doc = cl.request("GET", msg_path(r_a))
 eq(doc["meta"]["traceRecoverUntil"], iso(recv_ms + KEEP_MS), "traceRecoverUntil in the message answer")
 eq(doc["lastEvent"]["type"], "DELIVERED", "the store event does not change the delivery state")
@@ -73,9 +75,11 @@ def store_posts():
 
 
 posts = wait_until(lambda: (lambda p: p if len(p) >= 2 else None)(store_posts()), 30, "the store webhooks")
-smp = json.loads(sample("notification-trace-recover-store.json"))
+smp = sample("notification-trace-recover-store.json")
 for meta, n in posts:
-    eq(n["meta"]["event"], dict(smp["notifications"][0]["meta"]["event"], description=want_desc),
+    got_ev = dict(n["meta"]["event"])
+    check(is_ts(got_ev.pop("ts", None)), "event.ts is a timestamp")
+    eq(got_ev, dict(smp["notifications"][0]["meta"]["event"], description=want_desc),
        "event as in the sample, with the description")
     eq(meta["jobId"], job, "meta.jobId")
     check(set(smp["meta"]) <= set(meta), "top-level meta has the sample's members")
@@ -89,7 +93,7 @@ sink_wait(c)
 settled_rows = wait_until(lambda: sql("SELECT final_at FROM message WHERE rid=%s AND final_at IS NOT NULL", r_c),
                           60, "final state of the job without Trace & Recover")
 eq(sql("SELECT COUNT(*) FROM trace_store WHERE rid=%s", r_c)[0][0], 0, "nothing kept without the switch")
-eq(events_of(r_c, "TRACE_RECOVER_STORE"), [], "no store event without the switch")
+eq(list(events_of(r_c, "TRACE_RECOVER_STORE")), [], "no store event without the switch")
 
 # SMTP: the header switch
 d = uniq("smtp") + "@example.test"

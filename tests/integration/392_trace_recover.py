@@ -30,8 +30,8 @@ wait_until(lambda: sql("SELECT 1 FROM message WHERE rid=%s AND final_at IS NOT N
 
 
 def resend_events(rid):
-    return sql("SELECT subtype, description, event_key FROM event WHERE rid=%s AND phase='RESEND' "
-               "AND type='TRACE_RECOVER' ORDER BY ts, seq", rid)
+    return [tuple(x) for x in sql("SELECT subtype, description, event_key FROM event WHERE rid=%s AND "
+                                  "phase='RESEND' AND type='TRACE_RECOVER' ORDER BY ts, seq", rid)]
 
 
 # same address
@@ -55,7 +55,8 @@ eq(sql("SELECT tag FROM event WHERE rid=%s AND phase='RESEND'", r)[0][0],
    tag(r, "RESEND", "POST_DELIVERY", "TRACE_RECOVER", "OK", new), "tag keyed on the new job")
 eq(sql("SELECT parent_job_id FROM job WHERE job_id=%s", new)[0][0], job, "the new job's parent")
 st, _, _, jd = cl.request("GET", V2 + "/jobs/" + job)
-check(new in jd["followUpJobs"], "followUpJobs of the original lists the new job: %r" % jd["followUpJobs"])
+eq(st, 200, "the original job")
+check(new in jd["meta"]["followUpJobs"], "followUpJobs of the original lists the new job: %r" % jd["meta"])
 st, _, _, md = cl.request("GET", msg_path(r))
 eq(md["lastEvent"]["type"], "DELIVERED", "the RESEND event does not change the delivery state")
 eq(sql("SELECT COUNT(*) FROM trace_store WHERE rid=%s", nrid)[0][0], 0, "the re-sent job is not kept again")
