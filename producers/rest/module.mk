@@ -31,8 +31,7 @@ rest_jobreq_data_test_SRC := producers/rest/rest_jobreq_data_test.c \
                              producers/rest/rest_jobreq_fixture.c $(REST_JOBREQ_SRC)
 
 UNIT_TESTS += rest_preview_test
-rest_preview_test_SRC := producers/rest/rest_preview_test.c producers/rest/rest_preview.c \
-                         producers/rest/rest_lookup.c
+rest_preview_test_SRC := producers/rest/rest_preview_test.c producers/rest/rest_preview.c
 
 UNIT_TESTS += rest_limit_test
 rest_limit_test_SRC := producers/rest/rest_limit_test.c producers/rest/rest_limit.c

@@ -14,7 +14,6 @@
  */
 #include "producers/rest/rest_preview.h"
 #include "global/bounce/bounce.h"
-#include "producers/rest/rest_lookup.h"
 #include "util/codec.h"
 #include "util/mymalloc.h"
 
@@ -72,25 +71,4 @@ json_t *rest_preview_text(const char *raw, size_t len)
     buf_free(&b);
     xfree(text);
     return out ? out : json_string("");
-}
-
-enum tx_code rest_preview_lookup(struct db *db, long long account, const char *rid, const char *day,
-                                 json_t **out)
-{
-    struct db_res *res = NULL;
-
-    *out = json_null();
-    if (db_query(db, &res,
-                 "SELECT stored_until, raw FROM trace_store WHERE rid = ? AND rday = ? AND "
-                 "account_id = ? AND stored_until > UTC_TIMESTAMP(3)",
-                 "ssi", rid, day, account) != TX_OK)
-        return TX_RETRY_DB;
-    if (db_res_rows(res) > 0) {
-        json_decref(*out);
-        *out =
-            json_pack("{s:o, s:o}", "storedUntil", rest_lookup_ts(db_res_get(res, 0, 0)), "preview",
-                      rest_preview_text(db_res_get(res, 0, 1), db_res_len(res, 0, 1)));
-    }
-    db_res_free(res);
-    return TX_OK;
 }

@@ -111,6 +111,32 @@ static enum MHD_Result reply(struct rest_req *r, json_t *h, const struct db_res 
     return rc;
 }
 
+/*
+ * trace_recover - the traceRecover object of rid (day: its rday):
+ * {"storedUntil","preview"} while a copy is kept and not expired, else
+ * JSON null. TX_OK or TX_RETRY_DB. Ownership: new.
+ */
+static enum tx_code trace_recover(struct db *db, long long account, const char *rid,
+                                  const char *day, json_t **out)
+{
+    struct db_res *res = NULL;
+
+    *out = json_null();
+    if (db_query(db, &res,
+                 "SELECT stored_until, raw FROM trace_store WHERE rid = ? AND rday = ? AND "
+                 "account_id = ? AND stored_until > UTC_TIMESTAMP(3)",
+                 "ssi", rid, day, account) != TX_OK)
+        return TX_RETRY_DB;
+    if (db_res_rows(res) > 0) {
+        json_decref(*out);
+        *out =
+            json_pack("{s:o, s:o}", "storedUntil", rest_lookup_ts(db_res_get(res, 0, 0)), "preview",
+                      rest_preview_text(db_res_get(res, 0, 1), db_res_len(res, 0, 1)));
+    }
+    db_res_free(res);
+    return TX_OK;
+}
+
 enum MHD_Result rest_read_message(struct rest_req *r, struct rest_conn *c, const char *rid)
 {
     struct db_res *j = NULL, *m = NULL, *ev = NULL;
@@ -155,7 +181,7 @@ enum MHD_Result rest_read_message(struct rest_req *r, struct rest_conn *c, const
     }
     /* the kept copy of Trace & Recover (rest_preview.c) */
     json_t *tr;
-    if (rest_preview_lookup(c->db, r->acct.id, rid, day, &tr) != TX_OK) {
+    if (trace_recover(c->db, r->acct.id, rid, day, &tr) != TX_OK) {
         json_decref(h);
         rc = rest_query_db_error(r, "message lookup");
         goto out;

@@ -140,7 +140,7 @@ static enum MHD_Result recover(struct rest_req *r, struct rest_conn *c, const ch
     q.rawlen = db_res_len(t, 0, 1);
     q.addr = a.bare;
     q.utf8 = a.utf8_local;
-    rc = rest_recover_publish(r, c, &q, &answer);
+    rc = rest_recover_job_publish(r, c, &q, &answer);
     if (rc != TX_OK) {
         mr = rest_answer_error(r, txcode_disposition(rc) == TX_DISP_FATAL ? 500 : 503,
                                "INTERNAL_ERROR", "Internal error", NULL);

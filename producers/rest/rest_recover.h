@@ -26,12 +26,12 @@ struct recover_req {
 };
 
 /*
- * rest_recover_publish - build the new job r->job_id for q, publish it
+ * rest_recover_job_publish - build the new job r->job_id for q, publish it
  * to the first stage of its slip, write its acceptance record (parent:
  * the original job) and give the answer (*answer, new). TX_OK or a
  * RETRY/FATAL code.
  */
-enum tx_code rest_recover_publish(struct rest_req *r, struct rest_conn *c,
-                                  const struct recover_req *q, char **answer);
+enum tx_code rest_recover_job_publish(struct rest_req *r, struct rest_conn *c,
+                                      const struct recover_req *q, char **answer);
 
 #endif

@@ -205,8 +205,8 @@ static enum tx_code publish(struct rest_req *r, struct rest_conn *c, json_t *dat
     return rc;
 }
 
-enum tx_code rest_recover_publish(struct rest_req *r, struct rest_conn *c,
-                                  const struct recover_req *q, char **answer)
+enum tx_code rest_recover_job_publish(struct rest_req *r, struct rest_conn *c,
+                                      const struct recover_req *q, char **answer)
 {
     char rid[RID_STR_LEN + 1], slip[SLIP_TEXT_MAX];
     int64_t received = timeutil_now_ms();
