@@ -36,6 +36,12 @@
  *   bare from address, else a VERP address on the sender domain's bounce
  *   domain (lib/global/verp.h), else the bare from address.
  *
+ *   Trace & Recover (§16.2, render_trace.c): a job with
+ *   options.traceRecover.active keeps each copy in trace_store (45 days
+ *   from acceptance), written in one transaction per round before the
+ *   round's outputs are published (a database failure retries the round);
+ *   the envelope-from rewriting is not applied to such jobs.
+ *
  *   Templates and tracking (issue 7) plug in at render_hooks.h
  *   (render_track.c): templates are parsed once per job and rendered per
  *   block (a rendering error drops that block's addresses with
@@ -58,10 +64,12 @@
  *   STARTED/PROCESSING_STARTED, PROCESS/INTERMEDIATE/PROCESSED/
  *   PROCESSING_FINISHED (content.mime.messageId, size), PROCESS/FINISHED/
  *   DROPPED/PROCESSING_FAILED (why; the block's addresses only), DELIVER/
- *   FINISHED/DROPPED/INVALID_DKIM_SIGNATURE.
+ *   FINISHED/DROPPED/INVALID_DKIM_SIGNATURE, PROCESS/INTERMEDIATE/
+ *   TRACE_RECOVER_STORE/OK (Trace & Recover: "stored until <ts>").
  *
  * WRITES
- *   no table besides the round claim in the job row (render_round.c).
+ *   the round claim in the job row (render_round.c); trace_store
+ *   (Trace & Recover copies, render_trace.c).
  *   Reads job (acceptance records), sender_domain, envelope_rewrite.
  *
  * PARAMETERS
