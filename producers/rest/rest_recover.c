@@ -14,7 +14,10 @@
  *     or an entry of the suppression list drops it (answer PART with its
  *     validationResult, the PRE_PROCESS drop event, and for the original
  *     address RESEND/POST_DELIVERY/TRACE_RECOVER/FAILED);
- *   - 200 with the job-creation answer of the new job (contract §5.1).
+ *   - 200 with the job-creation answer of the new job (contract §5.1);
+ *   - Idempotency-Key as for job creation (contract §7, the same key
+ *     space): a repeated request with the key answers the stored answer
+ *     of the job it made (X-Txmail-Idempotent-Replay: true), no new job.
  *
  * The new job is built and made durable by rest_recover_job.c.
  */
@@ -102,6 +105,46 @@ static enum tx_code classify(struct rest_req *r, struct rest_conn *c, const stru
     return TX_OK;
 }
 
+/*
+ * idem_claim - the Idempotency-Key of the request (contract §7, shared
+ * with job creation: one key space per account): 0 this request owns
+ * the key (or has none), -1 answered (*mr): the stored answer of the
+ * job the key made, 409 while it is in progress, 400 for a bad key
+ */
+static int idem_claim(struct rest_req *r, struct rest_conn *c, enum MHD_Result *mr)
+{
+    const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
+    struct rest_idem_replay rp;
+
+    if (h == NULL)
+        return 0;
+    if (!rest_http_idem_key_ok(h)) {
+        *mr = rest_answer_error(r, 400, "INVALID_VALUE", "Invalid value for Idempotency-Key", NULL);
+        return -1;
+    }
+    snprintf(r->idem_key, sizeof(r->idem_key), "%s", h);
+    switch (rest_idem_claim(c->db, r->acct.id, r->idem_key, r->job_id, &rp)) {
+    case REST_IDEM_OWNED:
+        r->has_idem = 1;
+        return 0;
+    case REST_IDEM_REPLAY: {
+        struct rest_header hd[] = {{"X-Txmail-Idempotent-Replay", "true"}, {NULL, NULL}};
+        msg_info("%s: client=%s, account=%s, status=replayed (job %s, Idempotency-Key)", r->job_id,
+                 r->client_ip, r->acct.name, rp.job_id);
+        *mr = rest_answer_reply(r, rp.status, rp.answer, strlen(rp.answer), hd);
+        xfree(rp.answer);
+        return -1;
+    }
+    case REST_IDEM_CONFLICT:
+        *mr = rest_answer_error(r, 409, "CONFLICT",
+                                "Request with this Idempotency-Key is in progress", NULL);
+        return -1;
+    default:
+        *mr = rest_query_db_error(r, "Idempotency-Key claim");
+        return -1;
+    }
+}
+
 static enum MHD_Result recover(struct rest_req *r, struct rest_conn *c, const char *rid)
 {
     struct db_res *j = NULL, *t = NULL;
@@ -140,8 +183,12 @@ static enum MHD_Result recover(struct rest_req *r, struct rest_conn *c, const ch
     q.rawlen = db_res_len(t, 0, 1);
     q.addr = a.bare;
     q.utf8 = a.utf8_local;
+    if (idem_claim(r, c, &mr) < 0)
+        goto out; /* answered: a replay, 409, 400 or 503 */
     rc = rest_recover_job_publish(r, c, &q, &answer);
     if (rc != TX_OK) {
+        if (r->has_idem)
+            rest_idem_release(c->db, r->acct.id, r->idem_key, r->job_id);
         mr = rest_answer_error(r, txcode_disposition(rc) == TX_DISP_FATAL ? 500 : 503,
                                "INTERNAL_ERROR", "Internal error", NULL);
         goto out;

@@ -176,6 +176,23 @@ static char *answer_of(const struct recover_req *q, const char *job_id, const ch
     return text;
 }
 
+struct record {
+    struct rest_req *r;
+    const struct acceptance *job;
+};
+
+/* record_tx - the acceptance record and, with an Idempotency-Key, the claim marked done */
+static enum tx_code record_tx(struct db *db, void *arg)
+{
+    struct record *rec = arg;
+    enum tx_code rc = acceptance_write(db, rec->job);
+
+    if (rc == TX_OK && rec->r->has_idem)
+        rc =
+            rest_idem_done(db, rec->r->acct.id, rec->r->idem_key, rec->r->job_id, rec->job->job_id);
+    return rc;
+}
+
 /* publish - the envelope to the first stage of its slip, confirmed (intake.h) */
 static enum tx_code publish(struct rest_req *r, struct rest_conn *c, json_t *data, const char *slip,
                             char *raw, size_t rawlen, int64_t received)
@@ -251,8 +268,9 @@ enum tx_code rest_recover_job_publish(struct rest_req *r, struct rest_conn *c,
     job.slip = slip;
     job.recipients = 1;
     job.parent_job_id = q->orig_job;
+    struct record rec = {r, &job};
     if ((rc = rest_conn_db(c)) == TX_OK)
-        rc = acceptance_write(c->db, &job);
+        rc = db_tx_run(c->db, 3, record_tx, &rec);
     if (rc != TX_OK) {
         msg_warn("%s: acceptance record not written: %s", r->job_id, txcode_name(rc));
         if (acceptance_remove(c->db, r->job_id) != TX_OK)

@@ -8,7 +8,8 @@ is listed in the original job's followUpJobs; {"email": ...} re-sends to an
 edited address; an invalid one answers 400 naming email; a suppressed one
 is accepted PART, dropped at intake, and the original address gets
 TRACE_RECOVER/FAILED; a job without Trace & Recover, another account's id,
-an unknown id and an expired copy answer 404."""
+an unknown id and an expired copy answer 404; an Idempotency-Key makes a
+repeated request answer the stored answer without a second job."""
 from txtest import *
 from txevents import tag
 from tracetest import *
@@ -72,6 +73,17 @@ check(b"recover me" in got[1], "the kept body")
 wait_until(lambda: len(resend_events(r)) == 2, 30, "a second RESEND event")
 eq(resend_events(r)[1], ("OK", "resent as " + new_b, new_b), "its own event")
 
+# Idempotency-Key: the repeated request gets the stored answer, no second job
+key = uniq("idem")
+st1, _, _, d1 = cl.request("POST", msg_path(r) + "/recover", body={"email": b}, headers={"Idempotency-Key": key})
+st2, h2, _, d2 = cl.request("POST", msg_path(r) + "/recover", body={"email": b}, headers={"Idempotency-Key": key})
+eq((st1, st2), (200, 200), "both answered 200")
+eq(d2, d1, "the replay is the stored answer")
+eq(h2.get("x-txmail-idempotent-replay"), "true", "marked as a replay")
+eq(sql("SELECT COUNT(*) FROM job WHERE parent_job_id=%s", job)[0][0], 3, "one job for the key (3 recoveries so far)")
+sink_wait(b, count=2)
+wait_until(lambda: len(resend_events(r)) == 3, 30, "the keyed recovery's event")
+
 # invalid address, bad bodies
 for what, body, raw in (("bad address", {"email": "not an address"}, None), ("not a string", {"email": 7}, None),
                         ("not JSON", None, b"{nope"), ("not an object", None, b"[1]")):
@@ -90,8 +102,8 @@ eq(doc["content"]["recipients"][0]["mail"]["to"][0]["validationResult"]["classif
 new_c, crid = doc["meta"]["jobId"], doc["content"]["recipients"][0]["mail"]["to"][0]["id"]
 wait_until(lambda: sql("SELECT 1 FROM event WHERE rid=%s AND phase='PRE_PROCESS' AND subtype='PREVIOUSLY_BOUNCED'",
                        crid), 30, "the PRE_PROCESS drop")
-wait_until(lambda: len(resend_events(r)) == 3, 30, "the FAILED event")
-sub, desc, key = resend_events(r)[2]
+wait_until(lambda: len(resend_events(r)) == 4, 30, "the FAILED event")
+sub, desc, key = resend_events(r)[3]
 eq((sub, key), ("FAILED", new_c), "TRACE_RECOVER/FAILED keyed on the new job")
 check(desc.startswith("new address dropped at intake: PREVIOUSLY_BOUNCED"), "the reason: %r" % desc)
 time.sleep(2)
@@ -108,5 +120,5 @@ expect_error(recover(cl, "garbage"), 404, "NOT_FOUND", "No kept copy for this re
 sql("UPDATE trace_store SET stored_until = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND WHERE rid=%s", r)
 expect_error(recover(cl, r), 404, "NOT_FOUND", "No kept copy for this recipient id", "expired copy")
 eq(cl.request("GET", msg_path(r))[3]["traceRecover"], None, "and no preview")
-eq(len(resend_events(r)), 3, "no event for a refused recovery")
+eq(len(resend_events(r)), 4, "no event for a refused recovery")
 done()
