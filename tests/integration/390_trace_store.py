@@ -6,8 +6,8 @@ PROCESS/INTERMEDIATE/TRACE_RECOVER_STORE/OK `stored until <ts>` after
 PROCESSING_FINISHED (recorded as the message's traceRecoverUntil, posted to
 the webhook in the shape of notification-trace-recover-store.json), the
 envelope-from rewriting is not applied; a job without the switch keeps
-nothing; an SMTP job with X-RETARUS-M4A-TRACE-RECOVER-ACTIVE: true is kept
-the same way; `txmailctl db partitions` removes copies past stored_until."""
+nothing; an SMTP job with X-RETARUS-M4A-TRACE-RECOVER-ACTIVE: true is kept,
+previewed and recovered the same way; `txmailctl db partitions` removes copies past stored_until."""
 from txtest import *
 from txevents import iso, ms_of
 from tracetest import *
@@ -110,6 +110,16 @@ eq((env["entry"], env["rcpt"], env["sender"]), ("smtp", d, sender), "SMTP envelo
 check(b"smtp kept body" in bytes(raw) and b"X-RETARUS-M4A" not in bytes(raw), "the SMTP message as sent")
 ev = wait_until(lambda: events_of(r_d, "TRACE_RECOVER_STORE"), 30, "SMTP store event")
 check(ev[0][4].startswith("stored until "), "SMTP job: store event %r" % (ev[0][4],))
+wait_until(lambda: sql("SELECT 1 FROM message WHERE rid=%s AND last_type='DELIVERED'", r_d), 60, "SMTP delivered")
+st, _, data, doc = cl.request("GET", msg_path(r_d))
+eq(st, 200, "SMTP job: message answer (%s)" % data[:300])
+eq(doc["traceRecover"]["preview"], "smtp kept body", "SMTP job: the preview")
+st, _, _, doc = recover(cl, r_d)
+eq(st, 200, "SMTP job: recovered")
+again = sink_wait(d, count=2)
+check(all(b"smtp kept body" in x[1] for x in again), "SMTP job: the same body arrives again")
+wait_until(lambda: sql("SELECT 1 FROM event WHERE rid=%s AND phase='RESEND' AND subtype='OK' AND description=%s",
+                       r_d, "resent as " + doc["meta"]["jobId"]), 30, "SMTP job: the RESEND event")
 
 # retention: a copy past stored_until is removed by txmailctl db partitions, a kept one stays
 sql("UPDATE trace_store SET stored_until = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND WHERE rid=%s", r_b)
