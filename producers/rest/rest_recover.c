@@ -163,6 +163,10 @@ static enum MHD_Result recover(struct rest_req *r, struct rest_conn *c, const ch
         goto out;
     }
     env = json_loads(db_res_get(t, 0, 0), 0, NULL);
+    if (!json_is_object(env)) { /* never written so by render: not a usable copy */
+        mr = rest_query_not_found(r, "No kept copy for this recipient id");
+        goto out;
+    }
     if (new_address(r, env, &doc, &q.email) < 0 || q.email == NULL ||
         addr_parse(q.email, strlen(q.email), &a) < 0) {
         mr = rest_answer_error(r, 400, "INVALID_FORMAT", "Invalid format for email", NULL);

@@ -2,7 +2,8 @@
 /email/v2/messages/{id}/recover re-sends the kept message as a new job:
 200 with the job-creation answer (new jobId), the message arrives again at
 the sink (same body, a new Message-ID, signed again), the original address
-gets RESEND/POST_DELIVERY/TRACE_RECOVER/OK `resent as <jobId>` (event key
+gets RESEND/POST_DELIVERY/TRACE_RECOVER/OK `resent as <jobId>` (recorded and
+posted to the original job's webhook; event key
 = the new job: a second recovery has an event of its own) and the new job
 is listed in the original job's followUpJobs; {"email": ...} re-sends to an
 edited address; an invalid one answers 400 naming email; a suppressed one
@@ -16,7 +17,8 @@ from tracetest import *
 from txrest import is_uuid
 
 need_stack()
-acct = tr_account()
+hook = WebhookReceiver()
+acct = tr_account(notify_url=hook.url)
 other = tr_account(selector="s2")
 stack("publish-dns")
 cl, ocl = client(acct), client(other)
@@ -55,6 +57,18 @@ eq(ev, [("OK", "resent as " + new, new)], "RESEND/POST_DELIVERY/TRACE_RECOVER/OK
 eq(sql("SELECT tag FROM event WHERE rid=%s AND phase='RESEND'", r)[0][0],
    tag(r, "RESEND", "POST_DELIVERY", "TRACE_RECOVER", "OK", new), "tag keyed on the new job")
 eq(sql("SELECT parent_job_id FROM job WHERE job_id=%s", new)[0][0], job, "the new job's parent")
+
+
+def resend_posts():
+    return [(json.loads(q["body"])["meta"], n) for q in hook.requests for n in json.loads(q["body"])["notifications"]
+            if n["meta"]["event"]["type"] == "TRACE_RECOVER"]
+
+
+meta, n = wait_until(resend_posts, 30, "the RESEND webhook")[0]
+eq((meta["jobId"], n["meta"]["mail"]["id"]), (job, r), "posted for the original job and address")
+eq({k: n["meta"]["event"][k] for k in ("phase", "state", "type", "subType", "description")},
+   {"phase": "RESEND", "state": "POST_DELIVERY", "type": "TRACE_RECOVER", "subType": "OK",
+    "description": "resent as " + new}, "the webhook's event")
 st, _, _, jd = cl.request("GET", V2 + "/jobs/" + job)
 eq(st, 200, "the original job")
 check(new in jd["meta"]["followUpJobs"], "followUpJobs of the original lists the new job: %r" % jd["meta"])
