@@ -296,8 +296,10 @@ static void partitions(void)
 /*
  * expire - delete the rows of the unpartitioned tables past their
  * retention (contract §10.6: jobs, dead-lettered notifications 45 days),
- * the exactly-once delivery records of the same age, and suppression
- * entries that have expired; in batches, so no transaction grows large
+ * the exactly-once delivery records of the same age, suppression entries
+ * that have expired and Trace & Recover copies past their stored_until
+ * (trace_store is partitioned too, but a day partition goes only after
+ * txmailctl_retention); in batches, so no transaction grows large
  */
 static void expire(void)
 {
@@ -308,6 +310,9 @@ static void expire(void)
         {"webhook_delivery", "created_at < ?"},
         {"delivery_record", "at < ?"},
         {"suppression", "expires_at < NOW(3) AND ? IS NOT NULL"},
+        /* Trace & Recover copies past their 45 days (stored_until, UTC), whatever the
+         * retention of the day partitions (contract §10.6, §16.2) */
+        {"trace_store", "stored_until < UTC_TIMESTAMP(3) AND ? IS NOT NULL"},
     };
     struct db *db = txmailctl_open_db();
     char before[32], sql[160];

@@ -14,7 +14,8 @@ txmail-rest_SRC := producers/rest/rest.c producers/rest/rest_http.c producers/re
 # the read endpoints (rest_route.h): one file per resource
 txmail-rest_SRC += producers/rest/rest_route.c producers/rest/rest_query.c
 txmail-rest_SRC += producers/rest/rest_read_job.c
-txmail-rest_SRC += producers/rest/rest_read_message.c
+txmail-rest_SRC += producers/rest/rest_read_message.c producers/rest/rest_preview.c
+txmail-rest_SRC += producers/rest/rest_recover.c producers/rest/rest_recover_job.c
 txmail-rest_SRC += producers/rest/rest_search.c producers/rest/rest_lookup.c
 txmail-rest_SRC += producers/rest/rest_stats.c
 txmail-rest_SRC += producers/rest/rest_suppressions.c
@@ -28,6 +29,9 @@ rest_jobreq_test_SRC := producers/rest/rest_jobreq_test.c producers/rest/rest_jo
                         $(REST_JOBREQ_SRC)
 rest_jobreq_data_test_SRC := producers/rest/rest_jobreq_data_test.c \
                              producers/rest/rest_jobreq_fixture.c $(REST_JOBREQ_SRC)
+
+UNIT_TESTS += rest_preview_test
+rest_preview_test_SRC := producers/rest/rest_preview_test.c producers/rest/rest_preview.c
 
 UNIT_TESTS += rest_limit_test
 rest_limit_test_SRC := producers/rest/rest_limit_test.c producers/rest/rest_limit.c

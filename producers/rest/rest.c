@@ -31,10 +31,15 @@
  *   PRE_PROCESS drop events are published by the first stage.
  *   txmail.work, key notify: a redelivered dead letter (envelope type
  *   "webhook", rest_deadletters.c).
+ *   txmail.work, key = first stage of its slip: a Trace & Recover re-send
+ *   (POST <base>/messages/{id}/recover, rest_recover.c): envelope type
+ *   "job", entry "smtp", the kept message as raw, data.recoverOf
+ *   (docs/ENVELOPES.md "Trace & Recover").
  * WRITES
  *   job (acceptance records), idempotency, suppression (MANUAL entries,
  *   rest_suppressions.c), webhook_delivery (state redelivered). Reads
- *   credential, account, sender_domain, suppression, job.
+ *   credential, account, sender_domain, suppression, job, trace_store
+ *   (the Trace & Recover preview and re-send).
  * PARAMETERS (defaults in brackets)
  *   rest_listen [0.0.0.0:8443]           HTTPS listener (host:port, [v6]:port)
  *   rest_plain_listen []                 plain HTTP listener; empty: none

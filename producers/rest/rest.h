@@ -90,6 +90,8 @@ enum MHD_Result rest_http_handle(void *cls, struct MHD_Connection *c, const char
 void rest_http_done(void *cls, struct MHD_Connection *c, void **con_cls,
                     enum MHD_RequestTerminationCode toe);
 int rest_http_active(void);
+/* rest_http_idem_key_ok - an Idempotency-Key value of 1-255 printable ASCII characters (contract §7) */
+int rest_http_idem_key_ok(const char *k);
 
 /* rest_answer.c - answers */
 struct rest_header {

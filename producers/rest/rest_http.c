@@ -141,7 +141,7 @@ static int content_type_ok(const char *ct)
     }
 }
 
-static int idem_key_ok(const char *k)
+int rest_http_idem_key_ok(const char *k)
 {
     size_t n = strlen(k);
 
@@ -302,7 +302,7 @@ static enum MHD_Result headers(struct rest_req *r, const char *url, const char *
     /* 5. Idempotency-Key syntax (the claim waits for the body) */
     h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
     if (h) {
-        if (!idem_key_ok(h))
+        if (!rest_http_idem_key_ok(h))
             return rest_answer_reject(r, 400, "INVALID_VALUE", "Invalid value for Idempotency-Key");
         memcpy(r->idem_key, h, strlen(h) + 1);
         r->has_idem = 1;

@@ -21,13 +21,15 @@ int rest_lookup_job(struct db *db, long long account, const char *job_id, struct
         strpbrk(job_id, "ABCDEF") != NULL)
         return 0;
     timeutil_sql(cutoff, sizeof(cutoff), timeutil_now_ms() - REST_LOOKUP_RETENTION_MS);
-    /* job_id is the primary key; http_status 200 = an accepted job (not a
-     * tombstone, not a rejection) */
-    if (db_query(db, res,
-                 "SELECT entry, received_at, answer, mail_from, reference_job, cost_center, "
-                 "campaign_id FROM job WHERE job_id = ? AND account_id = ? AND http_status = 200 "
-                 "AND received_at >= ?",
-                 "sis", job_id, account, cutoff) != TX_OK)
+    /* job_id is the primary key; http_status 2xx = an accepted job (200 over
+     * REST, 250 over SMTP; not a tombstone, not a rejection) */
+    if (db_query(
+            db, res,
+            "SELECT entry, received_at, answer, mail_from, reference_job, cost_center, "
+            "campaign_id FROM job WHERE job_id = ? AND account_id = ? AND http_status BETWEEN 200 "
+            "AND 299 "
+            "AND received_at >= ?",
+            "sis", job_id, account, cutoff) != TX_OK)
         return -1;
     found = db_res_rows(*res) > 0;
     if (!found) {

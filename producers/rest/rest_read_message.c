@@ -16,11 +16,13 @@
  * (§5.2) and §3.4 makes 404 the answer for a resource that does not exist.
  * An address of an accepted job that the recorder has not recorded yet
  * answers from the job's synchronous answer: messageId, smtpStatusCode and
- * lastEvent null, size 0, events as recorded so far. Expired (older than 45
+ * lastEvent null, size 0, events as recorded so far. traceRecover: the
+ * preview of a message kept by Trace & Recover (rest_preview.c), else null. Expired (older than 45
  * days) and another account's ids answer 404 as well.
  */
 #include "global/ids.h"
 #include "producers/rest/rest_lookup.h"
+#include "producers/rest/rest_preview.h"
 #include "producers/rest/rest_route.h"
 #include "util/buf.h"
 #include "util/mymalloc.h"
@@ -109,6 +111,32 @@ static enum MHD_Result reply(struct rest_req *r, json_t *h, const struct db_res 
     return rc;
 }
 
+/*
+ * trace_recover - the traceRecover object of rid (day: its rday):
+ * {"storedUntil","preview"} while a copy is kept and not expired, else
+ * JSON null. TX_OK or TX_RETRY_DB. Ownership: new.
+ */
+static enum tx_code trace_recover(struct db *db, long long account, const char *rid,
+                                  const char *day, json_t **out)
+{
+    struct db_res *res = NULL;
+
+    *out = json_null();
+    if (db_query(db, &res,
+                 "SELECT stored_until, raw FROM trace_store WHERE rid = ? AND rday = ? AND "
+                 "account_id = ? AND stored_until > UTC_TIMESTAMP(3)",
+                 "ssi", rid, day, account) != TX_OK)
+        return TX_RETRY_DB;
+    if (db_res_rows(res) > 0) {
+        json_decref(*out);
+        *out =
+            json_pack("{s:o, s:o}", "storedUntil", rest_lookup_ts(db_res_get(res, 0, 0)), "preview",
+                      rest_preview_text(db_res_get(res, 0, 1), db_res_len(res, 0, 1)));
+    }
+    db_res_free(res);
+    return TX_OK;
+}
+
 enum MHD_Result rest_read_message(struct rest_req *r, struct rest_conn *c, const char *rid)
 {
     struct db_res *j = NULL, *m = NULL, *ev = NULL;
@@ -151,6 +179,14 @@ enum MHD_Result rest_read_message(struct rest_req *r, struct rest_conn *c, const
         rc = rest_query_not_found(r, "Unknown recipient id");
         goto out;
     }
+    /* the kept copy of Trace & Recover (rest_preview.c) */
+    json_t *tr;
+    if (trace_recover(c->db, r->acct.id, rid, day, &tr) != TX_OK) {
+        json_decref(h);
+        rc = rest_query_db_error(r, "message lookup");
+        goto out;
+    }
+    json_object_set_new(h, "traceRecover", tr);
     rc = reply(r, h, ev);
 out:
     db_res_free(j);

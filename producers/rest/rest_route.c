@@ -14,6 +14,7 @@
 static const struct rest_route routes[] = {
     {"GET", "/jobs/*", rest_read_job, 0, 0},
     {"GET", "/messages/*", rest_read_message, 0, 0},
+    {"POST", "/messages/*/recover", rest_recover, 4 * KB, 0},
     {"GET", "/search", rest_search, 0, 0},
     {"GET", "/stats", rest_stats, 0, 0},
     {"GET", "/suppressions", rest_suppressions_list, 0, 0},

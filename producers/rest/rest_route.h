@@ -84,6 +84,8 @@ enum MHD_Result rest_query_db_error(struct rest_req *r, const char *what);
 enum MHD_Result rest_read_job(struct rest_req *r, struct rest_conn *c, const char *job_id);
 /* rest_read_message.c: GET /messages/{recipientId} (§12.2) */
 enum MHD_Result rest_read_message(struct rest_req *r, struct rest_conn *c, const char *rid);
+/* rest_recover.c: POST /messages/{recipientId}/recover (§16.2, txmail addition) */
+enum MHD_Result rest_recover(struct rest_req *r, struct rest_conn *c, const char *rid);
 /* rest_search.c: GET /search (§12.3) */
 enum MHD_Result rest_search(struct rest_req *r, struct rest_conn *c, const char *unused);
 /* rest_stats.c: GET /stats (§12.4) */

@@ -32,7 +32,8 @@ st, hdrs, data, doc = cl.request("GET", path)
 eq(st, 200, "message lookup answers 200 (%s)" % data[:200])
 row = sql("SELECT email, mail_from, message_id, size, smtp_code, trace_until, last_phase, last_state, "
           "last_type, last_subtype, last_ts, received_at FROM message WHERE rid=%s", rid0)[0]
-eq(list(doc.keys()), ["meta", "lastEvent", "events"], "top-level keys")
+eq(list(doc.keys()), ["meta", "lastEvent", "traceRecover", "events"], "top-level keys")
+eq(doc["traceRecover"], None, "traceRecover: null for a message not kept (txmail addition, §16.2)")
 eq(doc["meta"], {"id": rid0, "jobId": job, "receivedTs": ans["meta"]["receivedTs"], "entryInterface": "rest",
                  "email": good, "from": row[1], "messageId": row[2], "size": row[3], "smtpStatusCode": "250",
                  "traceRecoverUntil": None}, "meta from the message row")

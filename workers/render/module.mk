@@ -7,7 +7,8 @@ txmail-render_SRC := workers/render/render.c workers/render/render_job.c \
                      workers/render/render_mime.c workers/render/render_header.c \
                      workers/render/render_domain.c \
                      workers/render/render_track.c workers/render/render_round.c \
-                     workers/render/render_rcpt.c workers/render/render_sender.c
+                     workers/render/render_rcpt.c workers/render/render_sender.c \
+                     workers/render/render_trace.c
 txmail-render_LIBS := -lresolv
 
 # shared modules this worker brought (lib/global)
@@ -29,5 +30,6 @@ render_bench_SRC := workers/render/render_bench.c workers/render/render_job.c \
                     workers/render/render_mime.c workers/render/render_header.c \
                     workers/render/render_domain.c \
                     workers/render/render_track.c workers/render/render_round.c \
-                    workers/render/render_rcpt.c workers/render/render_sender.c
+                    workers/render/render_rcpt.c workers/render/render_sender.c \
+                    workers/render/render_trace.c
 render_bench_LIBS := -lresolv

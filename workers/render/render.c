@@ -36,6 +36,12 @@
  *   bare from address, else a VERP address on the sender domain's bounce
  *   domain (lib/global/verp.h), else the bare from address.
  *
+ *   Trace & Recover (§16.2, render_trace.c): a job with
+ *   options.traceRecover.active keeps each copy in trace_store (45 days
+ *   from acceptance), written in one transaction per round before the
+ *   round's outputs are published (a database failure retries the round);
+ *   the envelope-from rewriting is not applied to such jobs.
+ *
  *   Templates and tracking (issue 7) plug in at render_hooks.h
  *   (render_track.c): templates are parsed once per job and rendered per
  *   block (a rendering error drops that block's addresses with
@@ -58,10 +64,12 @@
  *   STARTED/PROCESSING_STARTED, PROCESS/INTERMEDIATE/PROCESSED/
  *   PROCESSING_FINISHED (content.mime.messageId, size), PROCESS/FINISHED/
  *   DROPPED/PROCESSING_FAILED (why; the block's addresses only), DELIVER/
- *   FINISHED/DROPPED/INVALID_DKIM_SIGNATURE.
+ *   FINISHED/DROPPED/INVALID_DKIM_SIGNATURE, PROCESS/INTERMEDIATE/
+ *   TRACE_RECOVER_STORE/OK (Trace & Recover: "stored until <ts>").
  *
  * WRITES
- *   no table besides the round claim in the job row (render_round.c).
+ *   the round claim in the job row (render_round.c); trace_store
+ *   (Trace & Recover copies, render_trace.c).
  *   Reads job (acceptance records), sender_domain, envelope_rewrite.
  *
  * PARAMETERS
@@ -194,6 +202,8 @@ static enum tx_code run_setup(struct render_run *run)
                  msg_printable(pr, sizeof(pr), run->rewrite_from, strlen(run->rewrite_from)));
         run->rewrite_from[0] = 0;
     }
+    if (render_trace_active(run))
+        run->rewrite_from[0] = 0; /* §16.2: never rewritten for Trace & Recover (render_trace.c) */
     snprintf(run->msgid_domain, sizeof(run->msgid_domain), "%s",
              run->dom->message_id_domain[0] ? run->dom->message_id_domain
                                             : txconf.message_id_domain);
@@ -249,8 +259,15 @@ static enum tx_code handle(struct job *job)
         return TX_REJECT_MALFORMED;
     }
     rc = run_setup(&run);
+    render_trace_begin(&run);
     if (rc == TX_OK)
         rc = strcmp(run.entry, "rest") == 0 ? render_job_rest(&run) : render_raw_smtp(&run);
+    if (txcode_disposition(rc) != TX_DISP_RETRY) {
+        enum tx_code kept = render_trace_flush(&run);
+        if (kept != TX_OK)
+            rc = kept;
+    }
+    render_trace_end(&run);
     if (txcode_disposition(rc) == TX_DISP_RETRY)
         worker_job_rollback(job, mark);
     render_track_run_done(&run);

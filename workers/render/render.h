@@ -99,6 +99,7 @@ struct render_run {
     long long cur_block, cur_copy; /* data.cursor: where this round starts */
     void *tpl_state;               /* the template engine's per-job state (render_hooks.h) */
     json_t *secure_doc;            /* this copy's data.secureDocument, or NULL (render_copy.c) */
+    struct render_trace *trace;    /* Trace & Recover copies of the round, or NULL */
 };
 
 /* ---- one copy's envelope, events and log line (render_emit.c) ---------- */
@@ -143,6 +144,23 @@ int render_sender_mail_from(const struct render_run *run, const char *rid, char 
 int render_sender_sign_copy(struct render_run *run, struct buf *out, const char *hdr, size_t hdrlen,
                             const char *body, size_t bodylen, const unsigned char bh[32],
                             const char **how, char *err, size_t errsz);
+
+/* ---- Trace & Recover (render_trace.c) ---------------------------------- */
+
+struct tx_event;
+/* render_trace_active - 1 when the job has options.traceRecover.active */
+int render_trace_active(const struct render_run *run);
+/* render_trace_begin - start keeping the round's copies when the job asks for it */
+void render_trace_begin(struct render_run *run);
+/* render_trace_keep - remember one copy (data: its message data; raw copied) */
+void render_trace_keep(struct render_run *run, const char *rid, json_t *data, const char *raw,
+                       size_t len);
+/* render_trace_event - PROCESS/INTERMEDIATE/TRACE_RECOVER_STORE/OK from the copy's base event */
+void render_trace_event(struct render_run *run, struct tx_event *ev);
+/* render_trace_flush - store the round's copies in one transaction: TX_OK or a RETRY code */
+enum tx_code render_trace_flush(struct render_run *run);
+/* render_trace_end - forget the round's copies */
+void render_trace_end(struct render_run *run);
 
 /* ---- the two kinds of job ---------------------------------------------- */
 

@@ -79,6 +79,7 @@ void render_emit_message(struct render_run *run, const struct render_rcpt *r, ch
         json_object_set(data, "secureDocument", run->secure_doc);
     /* the first-stage work is done for this address: later stages must not repeat it */
     json_object_set_new(data, "started", json_true());
+    render_trace_keep(run, r->rid, data, raw, len);
     envelope_take_raw(&out, raw, len);
     worker_job_forward(run->job, &out);
 
@@ -88,6 +89,7 @@ void render_emit_message(struct render_run *run, const struct render_rcpt *r, ch
     ev.message_id = message_id;
     ev.size = (long long)len;
     worker_job_event(run->job, &ev);
+    render_trace_event(run, &ev);
     run->out_bytes += len;
     run->copies++;
     metrics_count("txmail_render_messages_total", "outcome", "rendered", 1);

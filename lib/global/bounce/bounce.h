@@ -102,5 +102,12 @@ GMimeMessage *bounce_msg_open(const char *raw, size_t len);
  * it has none. Ownership: new (g_byte_array_free(ba, TRUE)).
  */
 GByteArray *bounce_msg_part_content(GMimePart *part);
+/*
+ * bounce_msg_text - the readable text of the message raw[0..len): its
+ * text/plain parts (UTF-8), else its HTML parts' text with the tags
+ * dropped (bounce_msgtext.c); at most 1 MB. NULL when it is not a
+ * message. Ownership: new (xfree), *outlen its length.
+ */
+char *bounce_msg_text(const char *raw, size_t len, size_t *outlen);
 
 #endif

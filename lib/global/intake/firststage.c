@@ -304,6 +304,45 @@ static void publish_start(struct job *job, const struct fs_job *fj)
     }
 }
 
+/*
+ * publish_recover - a Trace & Recover re-send (data.recoverOf, written by
+ * txmail-rest's recover endpoint): the original address gets
+ * RESEND/POST_DELIVERY/TRACE_RECOVER/OK "resent as <new job>", or FAILED
+ * when the new address was dropped at intake (suppressed, previously
+ * bounced, forbidden); the event key is the new job, so each recovery has
+ * its own event and a redelivery repeats the same tag
+ */
+static void publish_recover(struct job *job, const struct fs_job *fj)
+{
+    json_t *of = json_object_get(job->env.data, "recoverOf");
+    json_t *rcv = json_object_get(of, "received");
+    struct tx_event ev;
+    char why[400];
+
+    if (!json_is_object(of) || str_of(of, "rid") == NULL || str_of(of, "job") == NULL || fj->n != 1)
+        return;
+    event_init(&ev);
+    ev.rid = str_of(of, "rid");
+    ev.job_id = str_of(of, "job");
+    ev.account_id = job->env.account_id;
+    ev.received_ms = json_is_integer(rcv) ? json_integer_value(rcv) : 0;
+    ev.email = str_of(of, "email");
+    ev.from = str_of(of, "from");
+    ev.mime_from = str_of(of, "mimeFrom");
+    ev.phase = "RESEND", ev.state = "POST_DELIVERY", ev.type = "TRACE_RECOVER";
+    ev.event_key = job->env.job_id;
+    if (fj->r[0].dropped) {
+        ev.subtype = "FAILED";
+        snprintf(why, sizeof(why), "new address dropped at intake: %s (%.300s)",
+                 fj->r[0].drop_subtype, fj->r[0].drop_description ? fj->r[0].drop_description : "");
+    } else {
+        ev.subtype = "OK";
+        snprintf(why, sizeof(why), "resent as %s", job->env.job_id);
+    }
+    ev.description = why;
+    worker_job_event(job, &ev);
+}
+
 enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
 {
     struct fs_job fj = {0};
@@ -354,6 +393,7 @@ enum tx_code firststage_accept(struct job *job, struct db *db, int64_t grace_ms)
     }
     json_object_del(job->env.data, FIRSTSTAGE_SEEN_KEY);
     publish_start(job, &fj);
+    publish_recover(job, &fj);
     json_object_set_new(job->env.data, "started", json_true());
 out:
     xfree(fj.r);

@@ -15,7 +15,9 @@
  *     receivedTs, the description given in the data; a drop by the
  *     suppression list, whose data names the entry in drop.suppression,
  *     carries x.suppressTouch for the entry's expiry reset) and
- *     PROCESS/INITIAL/STARTED/PROCESSING_STARTED for every other address;
+ *     PROCESS/INITIAL/STARTED/PROCESSING_STARTED for every other address
+ *     (and, for a Trace & Recover re-send with data.recoverOf, the
+ *     original address's RESEND/POST_DELIVERY/TRACE_RECOVER event);
  *     then set data.started = true in job->env.data, so that a retry of
  *     this stage or a later stage of the slip does not repeat it: TX_OK;
  *   - no record yet, and less than grace_ms since a first stage first saw
