@@ -1,7 +1,8 @@
 """Send one real message through the local stack and show where it went.
 
-REST (txmail-rest) -> render (MIME, DKIM) -> deliver (SMTP) -> the local sink,
-then the events the recorder wrote to MariaDB."""
+REST (txmail-rest) -> scan (ClamAV + YARA) -> render (MIME, DKIM, Trace & Recover
+copy) -> spamcheck (spamd) -> smime (S/MIME signature, DKIM again) -> deliver
+(SMTP) -> the local sink, then the events the recorder wrote to MariaDB."""
 import base64
 import glob
 import json
@@ -21,6 +22,12 @@ job = {
     "alternative": {"content": "It works: REST -> RabbitMQ -> render -> deliver -> SMTP."},
     "recipients": [{"mail": {"to": [{"email": "Demo Recipient <%s>" % rcpt}]}}],
     "mail": {"from": {"email": "txmail demo <demo@%s>" % E["TXMAIL_DEMO_DOMAIN"]}},
+    # every content-security stage the demo account may use (contract §16);
+    # Secure Document Handling cannot be combined with signing: see README
+    "job": {"options": {"antivirus": {"active": True, "scope": "all"},
+                        "spamCheck": {"active": True, "mode": "score-only"},
+                        "traceRecover": {"active": True},
+                        "messageSigning": {"active": True}}},
 }
 auth = base64.b64encode(("%s:%s" % (E["TXMAIL_DEMO_USER"], E["TXMAIL_DEMO_PASSWORD"])).encode()).decode()
 req = urllib.request.Request(E["TXMAIL_REST_URL"] + "/email/v2/jobs", data=json.dumps(job).encode(),
@@ -46,7 +53,7 @@ print("delivered to the local sink: %s" % found)
 with open(found, "rb") as f:
     head = f.read().split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace")
 for line in head.split("\r\n"):
-    if line.split(":", 1)[0].lower() in ("from", "to", "subject", "message-id", "date") or \
+    if line.split(":", 1)[0].lower() in ("from", "to", "subject", "message-id", "date", "content-type") or \
             line.lower().startswith("dkim-signature"):
         print("   " + (line if len(line) < 110 else line[:107] + "..."))
 time.sleep(1.5)
