@@ -59,6 +59,8 @@ static size_t number(const char *p, size_t n, double *out)
     *out = strtod(tmp, NULL);
     if (!isfinite(*out) || fabs(*out) > SPAMC_SCORE_LIMIT)
         return 0;
+    if (*out == 0)
+        *out = 0; /* spamd's "-0.0" */
     return i;
 }
 
