@@ -3,7 +3,7 @@
  * (lib/global/spamc/spamc.h): any byte string as the answer to REPORT.
  *
  * Invariants beyond "no crash, no leak, no undefined behaviour":
- * spamc_parse_reply returns 0 or -1; -1 leaves a reason in err; on 0 the
+ * spamc_reply_parse returns 0 or -1; -1 leaves a reason in err; on 0 the
  * scores are finite and within SPAMC_SCORE_LIMIT, 0 <= nrules <=
  * SPAMC_RULES_MAX, every name is a non-empty run of [A-Za-z0-9_] and
  * every name and description is printable ASCII ending inside its field.
@@ -37,15 +37,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc;
 
     err[0] = 0;
-    rc = spamc_parse_reply((const char *)data, size, &r, err, sizeof(err));
+    rc = spamc_reply_parse((const char *)data, size, &r, err, sizeof(err));
     if (rc == -1) {
         if (err[0] == 0)
             abort();
         return 0;
     }
     if (rc != 0 || !isfinite(r.score) || !isfinite(r.required) ||
-        fabs(r.score) > SPAMC_SCORE_LIMIT || fabs(r.required) > SPAMC_SCORE_LIMIT ||
-        r.nrules < 0 || r.nrules > SPAMC_RULES_MAX || r.rules_dropped < 0 ||
+        fabs(r.score) > SPAMC_SCORE_LIMIT || fabs(r.required) > SPAMC_SCORE_LIMIT || r.nrules < 0 ||
+        r.nrules > SPAMC_RULES_MAX || r.rules_dropped < 0 ||
         (r.rules_dropped > 0 && r.nrules != SPAMC_RULES_MAX))
         abort();
     for (int i = 0; i < r.nrules; i++) {

@@ -25,10 +25,10 @@ extern struct spamcheck_conf spamcheck_conf;
 /* spamcheck_job_handle - one type:"message" envelope (spamcheck_job.c) */
 enum tx_code spamcheck_job_handle(struct job *job);
 /*
- * spamcheck_scan_len - how many bytes of a message of len bytes go to
+ * spamcheck_job_scan_len - how many bytes of a message of len bytes go to
  * spamd: all of it up to max, else up to the last line end within max
  * (max itself when there is none)
  */
-size_t spamcheck_scan_len(const char *raw, size_t len, size_t max);
+size_t spamcheck_job_scan_len(const char *raw, size_t len, size_t max);
 
 #endif

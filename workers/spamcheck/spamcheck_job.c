@@ -34,7 +34,7 @@ static const char *str(json_t *o, const char *k)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-size_t spamcheck_scan_len(const char *raw, size_t len, size_t max)
+size_t spamcheck_job_scan_len(const char *raw, size_t len, size_t max)
 {
     const char *nl;
 
@@ -109,8 +109,9 @@ static int events(struct job *job, const struct scheck *c)
     if (!c->ok)
         snprintf(desc, sizeof(desc), "spam check unavailable");
     else if (c->sent < job->env.raw_len)
-        snprintf(desc, sizeof(desc), "score %.1f (threshold %.1f, scored on the first %zu of %zu bytes)",
-                 c->res.score, c->threshold, c->sent, job->env.raw_len);
+        snprintf(desc, sizeof(desc),
+                 "score %.1f (threshold %.1f, scored on the first %zu of %zu bytes)", c->res.score,
+                 c->threshold, c->sent, job->env.raw_len);
     else
         snprintf(desc, sizeof(desc), "score %.1f (threshold %.1f)", c->res.score, c->threshold);
     ev.description = desc;
@@ -170,7 +171,7 @@ enum tx_code spamcheck_job_handle(struct job *job)
         log_outcome(job, c, "skipped", t0);
         goto out;
     }
-    c->sent = spamcheck_scan_len(job->env.raw, job->env.raw_len, spamcheck_conf.max_size);
+    c->sent = spamcheck_job_scan_len(job->env.raw, job->env.raw_len, spamcheck_conf.max_size);
     c->ok = spamc_check(spamcheck_conf.spamd, (int)spamcheck_conf.connect_ms,
                         (int)spamcheck_conf.timeout_ms, job->env.raw, c->sent, &c->res, NULL, 0,
                         c->why, sizeof(c->why)) == 0;

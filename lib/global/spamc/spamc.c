@@ -18,8 +18,7 @@
 #include <unistd.h>
 
 /* split_addr - "host:port" or "[v6]:port" into host and port; -1 when malformed */
-static int split_addr(const char *a, size_t n, char *host, size_t hostsz, char *port,
-                      size_t portsz)
+static int split_addr(const char *a, size_t n, char *host, size_t hostsz, char *port, size_t portsz)
 {
     const char *colon;
     size_t hl;
@@ -38,8 +37,7 @@ static int split_addr(const char *a, size_t n, char *host, size_t hostsz, char *
             return -1;
         hl = (size_t)(colon - a);
     }
-    if (hl == 0 || hl >= hostsz || (size_t)(a + n - colon - 1) >= portsz ||
-        a + n - colon - 1 == 0)
+    if (hl == 0 || hl >= hostsz || (size_t)(a + n - colon - 1) >= portsz || a + n - colon - 1 == 0)
         return -1;
     memcpy(host, a, hl);
     host[hl] = 0;
@@ -125,8 +123,8 @@ static int send_all(int fd, const char *p, size_t n, int64_t deadline, char *err
 }
 
 /* exchange - REPORT one message over fd, the whole answer into buf; its length or -1 */
-static long exchange(int fd, const char *msg, size_t len, int64_t deadline, char *buf,
-                     char *err, size_t errsz)
+static long exchange(int fd, const char *msg, size_t len, int64_t deadline, char *buf, char *err,
+                     size_t errsz)
 {
     char head[96];
     size_t got = 0;
@@ -187,7 +185,7 @@ int spamc_check(const char *addrs, int connect_ms, int timeout_ms, const char *m
         } else {
             got = exchange(fd, msg, len, deadline, buf, why, sizeof(why));
             close(fd);
-            if (got < 0 || spamc_parse_reply(buf, (size_t)got, r, why, sizeof(why)) < 0)
+            if (got < 0 || spamc_reply_parse(buf, (size_t)got, r, why, sizeof(why)) < 0)
                 snprintf(err, errsz, "%s:%s: %s", host, port, why);
             else
                 ok = 0;

@@ -46,21 +46,20 @@ struct spamc_rule {
 };
 
 struct spamc_result {
-    int is_spam;        /* spamd's own verdict (its required score) */
-    double score;       /* the message's score */
-    double required;    /* spamd's threshold (not the job's) */
-    int nrules;         /* rules kept */
-    int rules_dropped;  /* rules past SPAMC_RULES_MAX */
-    int lines_skipped;  /* table lines that did not parse */
+    int is_spam;       /* spamd's own verdict (its required score) */
+    double score;      /* the message's score */
+    double required;   /* spamd's threshold (not the job's) */
+    int nrules;        /* rules kept */
+    int rules_dropped; /* rules past SPAMC_RULES_MAX */
+    int lines_skipped; /* table lines that did not parse */
     struct spamc_rule rules[SPAMC_RULES_MAX];
 };
 
 /*
- * spamc_parse_reply - parse a complete answer to REPORT (buf need not be
+ * spamc_reply_parse - parse a complete answer to REPORT (buf need not be
  * NUL-terminated). 0, or -1 with a printable reason in err.
  */
-int spamc_parse_reply(const char *buf, size_t len, struct spamc_result *r, char *err,
-                      size_t errsz);
+int spamc_reply_parse(const char *buf, size_t len, struct spamc_result *r, char *err, size_t errsz);
 
 /*
  * spamc_check - score msg with the first spamd of addrs that answers

@@ -215,8 +215,7 @@ static void table(const char *p, const char *end, struct spamc_result *r)
     }
 }
 
-int spamc_parse_reply(const char *buf, size_t len, struct spamc_result *r, char *err,
-                      size_t errsz)
+int spamc_reply_parse(const char *buf, size_t len, struct spamc_result *r, char *err, size_t errsz)
 {
     const char *p = buf, *end = buf + len;
     size_t ll;
@@ -275,8 +274,8 @@ int spamc_parse_reply(const char *buf, size_t len, struct spamc_result *r, char 
         return -1;
     }
     if (clen >= 0 && clen != (long long)(end - p)) {
-        snprintf(err, errsz, "answer of %lld bytes, Content-length says %lld",
-                 (long long)(end - p), clen);
+        snprintf(err, errsz, "answer of %lld bytes, Content-length says %lld", (long long)(end - p),
+                 clen);
         return -1;
     }
     table(p, end, r);

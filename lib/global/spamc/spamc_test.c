@@ -18,16 +18,16 @@
 
 #define HAM                                                                                        \
     "SPAMD/1.1 0 EX_OK\r\nContent-length: 914\r\nSpam: False ; 1.1 / 5.0\r\n\r\n"                  \
-    "Spam detection software, running on the system \"vm\",\nhas NOT identified this incoming "   \
-    "email as spam.  The original\nmessage has been attached to this so you can view it or "     \
-    "label\nsimilar future email.  If you have any questions, see\n@@CONTACT_ADDRESS@@ for "     \
-    "details.\n\nContent preview:  Thank you for your order. It ships tomorrow. Click here "     \
-    "for\n   a very long tracking description that goes on. \n\nContent analysis details:   "  \
-    "(1.1 points, 5.0 required)\n\n pts rule name              description\n---- "             \
-    "---------------------- --------------------------------------------------\n-0.0 "          \
-    "NO_RECEIVED            Informational: message has no Received headers\n-0.0 NO_RELAYS   "  \
-    "           Informational: message was not relayed via SMTP\n 0.0 HTML_MESSAGE           "  \
-    "BODY: HTML included in message\n 0.1 MIME_HTML_ONLY         BODY: Message only has "       \
+    "Spam detection software, running on the system \"vm\",\nhas NOT identified this incoming "    \
+    "email as spam.  The original\nmessage has been attached to this so you can view it or "       \
+    "label\nsimilar future email.  If you have any questions, see\n@@CONTACT_ADDRESS@@ for "       \
+    "details.\n\nContent preview:  Thank you for your order. It ships tomorrow. Click here "       \
+    "for\n   a very long tracking description that goes on. \n\nContent analysis details:   "      \
+    "(1.1 points, 5.0 required)\n\n pts rule name              description\n---- "                 \
+    "---------------------- --------------------------------------------------\n-0.0 "             \
+    "NO_RECEIVED            Informational: message has no Received headers\n-0.0 NO_RELAYS   "     \
+    "           Informational: message was not relayed via SMTP\n 0.0 HTML_MESSAGE           "     \
+    "BODY: HTML included in message\n 0.1 MIME_HTML_ONLY         BODY: Message only has "          \
     "text/html MIME parts\n 1.0 TO_NO_BRKTS_HTML_ONLY  To: lacks brackets and HTML only\n\n"
 
 #define GTUBE_HEAD "SPAMD/1.1 0 EX_OK\r\nSpam: True ; 1000.0 / 5.0\r\n\r\n"
@@ -36,7 +36,7 @@
 
 static int parse(const char *s, struct spamc_result *r, char *err, size_t errsz)
 {
-    return spamc_parse_reply(s, strlen(s), r, err, errsz);
+    return spamc_reply_parse(s, strlen(s), r, err, errsz);
 }
 
 TT_TEST(real_answer)
@@ -61,13 +61,14 @@ TT_TEST(gtube_continuations_and_bad_lines)
 {
     struct spamc_result r;
     char err[200] = "";
-    const char *s = GTUBE_HEAD "text\n" TABLE_HEAD "1000 GTUBE                  BODY: Generic Test\n"
-                               "                            for Unsolicited\n"
-                               " 0.0 bad-name               x\n"
-                               "junk\n"
-                               " 2.5 URIBL_X\n"
-                               "\n"
-                               " 9.9 AFTER_TABLE            not a rule\n";
+    const char *s =
+        GTUBE_HEAD "text\n" TABLE_HEAD "1000 GTUBE                  BODY: Generic Test\n"
+                   "                            for Unsolicited\n"
+                   " 0.0 bad-name               x\n"
+                   "junk\n"
+                   " 2.5 URIBL_X\n"
+                   "\n"
+                   " 9.9 AFTER_TABLE            not a rule\n";
 
     TT_EQ_INT(parse(s, &r, err, sizeof(err)), 0);
     TT_EQ_INT(r.is_spam, 1);
@@ -124,8 +125,8 @@ TT_TEST(broken_answers)
     static const char *const bad[] = {
         "",
         "SPAMD/1.1 76 Bad header line: x\r\n",
-        "SPAMD/1.1 0 EX_OK\r\nSpam: True ; 1.0 / 5.0\r\n",   /* no end of headers */
-        "SPAMD/1.1 0 EX_OK\r\n\r\n",                        /* no Spam header */
+        "SPAMD/1.1 0 EX_OK\r\nSpam: True ; 1.0 / 5.0\r\n", /* no end of headers */
+        "SPAMD/1.1 0 EX_OK\r\n\r\n",                       /* no Spam header */
         "SPAMD/1.1 0 EX_OK\r\nSpam: Maybe ; 1.0 / 5.0\r\n\r\n",
         "SPAMD/1.1 0 EX_OK\r\nSpam: True ; nan / 5.0\r\n\r\n",
         "SPAMD/1.1 0 EX_OK\r\nSpam: True ; 1e9 / 5.0\r\n\r\n",
@@ -146,7 +147,7 @@ TT_TEST(broken_answers)
         if (parse(bad[i], &r, err, sizeof(err)) != -1 || err[0] == 0)
             TT_FAIL("answer %d was accepted: %s", i, bad[i]);
     }
-    TT_EQ_INT(spamc_parse_reply(NULL, 0, &r, err, sizeof(err)), -1);
+    TT_EQ_INT(spamc_reply_parse(NULL, 0, &r, err, sizeof(err)), -1);
 }
 
 TT_TEST(too_many_headers)
@@ -216,8 +217,7 @@ static int run_peer(struct peer *p, const char *extra_first, struct spamc_result
     listen_on(p);
     snprintf(addrs, sizeof(addrs), "%s127.0.0.1:%d", extra_first, p->port);
     TT_EQ_INT(pthread_create(&t, NULL, serve, p), 0);
-    rc = spamc_check(addrs, 500, timeout_ms, "Subject: x\r\n\r\nhi\r\n", 19, r, used, 64, err,
-                     200);
+    rc = spamc_check(addrs, 500, timeout_ms, "Subject: x\r\n\r\nhi\r\n", 19, r, used, 64, err, 200);
     pthread_join(t, NULL);
     close(p->lfd);
     return rc;
