@@ -71,6 +71,11 @@ eq(ev2["notification"]["content"]["mime"]["messageId"], msg["Message-ID"].strip(
    "content.mime.messageId is the delivered message's")
 check(ev2["description"].startswith("score 1000.0 (threshold 5.0"), ev2["description"])
 check("status=scored" in log_line(r2)[-1], "log line: %s" % log_line(r2)[-1])
+wait_event(r2, "DELIVERED")
+st, _, _, doc = rest("GET", "/email/v2/messages/" + r2.replace("#", "%23"), auth=(acct["user"], acct["password"]))
+eq(st, 200, "GET /email/v2/messages/{id} (checked against docs/openapi.json)")
+got = [e["content"]["spamscore"] for e in doc["events"] if e["meta"]["event"]["type"] == "SPAM_SCORE_CHECK"]
+eq(got, [sc2], "the message's events list SPAM_SCORE_CHECK with its spamscore")
 
 # ---------------------------------------------------------------- a normal message: low score, delivered
 to3 = run + "-ham@example.net"
