@@ -124,7 +124,9 @@ class Stack:
             elif h == "metrics":
                 ok = bool(glob.glob(os.path.join(STACK_DIR, "metrics", "*-%d.prom" % pid)))
             elif h.startswith("port:"):
-                ok = port_open(int(self.vars["TXMAIL_%s_PORT" % h[5:]]))
+                # txmail-stack env: TXMAIL_SMTP_PORT, but TXMAIL_PORT_BOUNCE
+                v = self.vars.get("TXMAIL_%s_PORT" % h[5:]) or self.vars["TXMAIL_PORT_%s" % h[5:]]
+                ok = port_open(int(v))
             else:   # http: the stack.d URL names the port by variable; the same port as env's
                 url = {"rest": self.vars["TXMAIL_REST_HTTP_URL"], "track": self.vars["TXMAIL_TRACK_URL"]}.get(name)
                 ok = http_ok(url + "/health") if url else True

@@ -14,7 +14,7 @@ import email.policy
 
 from txtest import *
 from txevents import tag
-from spamtest import GTUBE, HTML, SSC, events, log_line, send, spamscore, tenant, wait_event
+from spamtest import GTUBE, HAM, HTML, SSC, events, log_line, send, spamscore, tenant, wait_event
 
 acct = tenant()
 run = uniq("sc").lower()
@@ -86,6 +86,24 @@ check(sc3["score"] < 5.0, "a normal message scores low (%r)" % sc3["score"])
 rules_ok(sc3, "ham")
 log("normal message: score %s, rules %s" % (sc3["score"], [r["name"] for r in sc3["rules"]]))
 wait_event(r3, "DELIVERED")
+
+# ---------------------------------------------------------------- a block of 10 addresses: one score for the block
+tos = ["%s-block%d@example.net" % (run, i) for i in range(10)]
+body = {"subject": {"content": "Your order 4711"}, "body": {"content": HAM, "contentType": "text/plain"},
+        "mail": {"from": {"email": "Shop <%s>" % acct["sender"]}},
+        "recipients": [{"mail": {"to": [{"email": t} for t in tos]}}],
+        "job": {"options": {"spamCheck": {"active": True}}}}
+st, _, raw, j = rest("POST", "/email/v2/jobs", body=body, auth=(acct["user"], acct["password"]))
+eq(st, 200, "a block of 10 addresses accepted")
+rids = [x["id"] for x in j["content"]["recipients"][0]["mail"]["to"]]
+scores = []
+for t, r in zip(tos, rids):
+    sink_wait(t)
+    scores.append(spamscore(ssc_of(r)))
+eq([x == scores[0] for x in scores], [True] * 10, "every address of the block: the same spamscore")
+cached = sum(1 for r in rids if "cached=yes" in log_line(r)[-1])
+check(cached >= 1, "the block's score answered %d of its 10 addresses from the cache" % cached)
+log("block of 10: %d scores from the cache" % cached)
 
 # ---------------------------------------------------------------- the threshold edge
 # an HTML-only message scores above 0 (MIME_HTML_ONLY...): measured, then used as threshold

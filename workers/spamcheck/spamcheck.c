@@ -37,6 +37,14 @@
  *   (never held for the check); the event has no score, an empty rules
  *   list and the description "spam check unavailable".
  *
+ *   The contract scores "the built message of each block": the score of
+ *   a block (job id and block index of the recipient id) is kept in the
+ *   process (spamcheck_cache_size blocks, spamcheck_cache_ttl) and
+ *   answers for the block's other addresses, whose messages differ only
+ *   in the address fields and ids (log cached=yes). Another process, or
+ *   an address after the entry went, asks spamd again: the same message
+ *   scores the same.
+ *
  *   Event keys are "1": a redelivered message raises events with the same
  *   tags (contract §11.5), so the recorder and notify keep one of each.
  *
@@ -63,6 +71,10 @@
  *   spamcheck_connect_timeout (2s)    one connection attempt
  *   spamcheck_timeout (30s)           the whole exchange with one spamd
  *   spamcheck_max_size (512k)         bytes of a message sent to spamd
+ *   spamcheck_cache_size (256)        blocks whose score is kept for their
+ *                                     other addresses (0: every address
+ *                                     is scored)
+ *   spamcheck_cache_ttl (10m)         how long a block's score is kept
  * METRICS (metrics_dir, besides the skeleton's)
  *   txmail_spamcheck_total{status=scored|dropped|unavailable|skipped}
  */
@@ -77,6 +89,10 @@ static struct cfg_param spamcheck_params[] = {
      "one connection attempt to spamd", 0, 0},
     {"spamcheck_timeout", CFG_TIME, &spamcheck_conf.timeout_ms, "30s", 1, 600000, 0,
      "the whole exchange with one spamd", 0, 0},
+    {"spamcheck_cache_size", CFG_INT, &spamcheck_conf.cache_size, "256", 0, 100000, 0,
+     "blocks whose score is kept for their other addresses (0: none)", 0, 0},
+    {"spamcheck_cache_ttl", CFG_TIME, &spamcheck_conf.cache_ttl_ms, "10m", 1000, 86400000, 0,
+     "how long a block's score is kept", 0, 0},
     {"spamcheck_max_size", CFG_SIZE, &spamcheck_conf.max_size, "512k", 1024, 100 * 1024 * 1024, 0,
      "bytes of a message sent to spamd (a longer one is scored on its first bytes)", 0, 0},
     {0},
@@ -91,7 +107,9 @@ int main(int argc, char **argv)
         .default_concurrency = 4,
         .default_schedule = "10s,1m,5m",
         .default_max_age = "2d",
+        .init = spamcheck_job_init,
         .handle = spamcheck_job_handle,
+        .shutdown = spamcheck_job_done,
     };
 
     return worker_main(argc, argv, &w);

@@ -15,6 +15,8 @@ struct spamcheck_conf {
     int64_t connect_ms; /* one connection attempt */
     int64_t timeout_ms; /* the whole exchange with one spamd */
     size_t max_size;    /* bytes of a message sent to spamd */
+    long long cache_size; /* blocks whose score is kept */
+    int64_t cache_ttl_ms;
 };
 
 extern struct spamcheck_conf spamcheck_conf;
@@ -22,6 +24,10 @@ extern struct spamcheck_conf spamcheck_conf;
 /* the default threshold of contract §16.4 */
 #define SPAMCHECK_THRESHOLD 5.0
 
+/* spamcheck_job_init - the per-block score cache (spamcheck_job.c); 0 */
+int spamcheck_job_init(void);
+/* spamcheck_job_done - free it */
+void spamcheck_job_done(void);
 /* spamcheck_job_handle - one type:"message" envelope (spamcheck_job.c) */
 enum tx_code spamcheck_job_handle(struct job *job);
 /*

@@ -11,6 +11,7 @@
 #include "util/msg.h"
 #include "util/mymalloc.h"
 #include "util/timeutil.h"
+#include "util/ttlcache.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -23,9 +24,59 @@ struct scheck {
     double threshold;
     size_t sent; /* bytes sent to spamd */
     int ok;      /* spamd answered */
+    int cached;  /* the block's score, from an earlier address */
     struct spamc_result res;
     char why[300]; /* why not, when !ok */
 };
+
+/*
+ * The score of each block (job id + block index: the recipient id without
+ * its address index), kept after spamd's answer for the block's other
+ * addresses: their messages differ only in the address fields and ids.
+ */
+static const struct ttlcache_type block_type = {sizeof(struct spamc_result), NULL, NULL};
+static struct ttlcache *block_cache;
+
+int spamcheck_job_init(void)
+{
+    block_cache = ttlcache_create(&block_type, (size_t)spamcheck_conf.cache_size, TTLCACHE_LOCKED);
+    return 0;
+}
+
+void spamcheck_job_done(void)
+{
+    ttlcache_free(block_cache);
+    block_cache = NULL;
+}
+
+/* block_key - the rid up to its last '#' (job#block), or "" */
+static void block_key(char *out, size_t outsz, const char *rid)
+{
+    const char *h = strrchr(rid, '#');
+    size_t n = h ? (size_t)(h - rid) : 0;
+
+    if (n >= outsz)
+        n = 0;
+    memcpy(out, rid, n);
+    out[n] = 0;
+}
+
+/* score - the block's cached score, else spamd's (cached when it answered) */
+static void score(const struct job *job, struct scheck *c)
+{
+    char key[sizeof(job->env.rid)];
+
+    block_key(key, sizeof(key), job->env.rid);
+    if (key[0] && block_cache && ttlcache_get(block_cache, key, &c->res)) {
+        c->ok = c->cached = 1;
+        return;
+    }
+    c->ok = spamc_check(spamcheck_conf.spamd, (int)spamcheck_conf.connect_ms,
+                        (int)spamcheck_conf.timeout_ms, job->env.raw, c->sent, &c->res, NULL, 0,
+                        c->why, sizeof(c->why)) == 0;
+    if (c->ok && key[0] && block_cache)
+        ttlcache_put(block_cache, key, &c->res, spamcheck_conf.cache_ttl_ms);
+}
 
 static const char *str(json_t *o, const char *k)
 {
@@ -139,9 +190,10 @@ static void log_outcome(const struct job *job, const struct scheck *c, const cha
     msg_printable(rcpt, sizeof(rcpt), c->rcpt, strlen(c->rcpt));
     if (c->ok)
         msg_info("%s: to=<%s>, size=%zu, sent=%zu, score=%.1f, threshold=%.1f, mode=%s, rules=%d, "
-                 "delay=%.3f, status=%s",
+                 "cached=%s, delay=%.3f, status=%s",
                  job->env.rid, rcpt, job->env.raw_len, c->sent, c->res.score, c->threshold,
-                 c->block ? "block-above" : "score-only", c->res.nrules, secs, status);
+                 c->block ? "block-above" : "score-only", c->res.nrules, c->cached ? "yes" : "no",
+                 secs, status);
     else
         msg_info("%s: to=<%s>, size=%zu, threshold=%.1f, mode=%s, delay=%.3f, status=%s (%s)",
                  job->env.rid, rcpt, job->env.raw_len, c->threshold,
@@ -172,9 +224,7 @@ enum tx_code spamcheck_job_handle(struct job *job)
         goto out;
     }
     c->sent = spamcheck_job_scan_len(job->env.raw, job->env.raw_len, spamcheck_conf.max_size);
-    c->ok = spamc_check(spamcheck_conf.spamd, (int)spamcheck_conf.connect_ms,
-                        (int)spamcheck_conf.timeout_ms, job->env.raw, c->sent, &c->res, NULL, 0,
-                        c->why, sizeof(c->why)) == 0;
+    score(job, c);
     if (events(job, c)) {
         log_outcome(job, c, "dropped", t0);
         goto out;
