@@ -11,10 +11,10 @@
 #include <stdint.h>
 
 struct spamcheck_conf {
-    char *spamd;        /* host:port[,host:port]... */
-    int64_t connect_ms; /* one connection attempt */
-    int64_t timeout_ms; /* the whole exchange with one spamd */
-    size_t max_size;    /* bytes of a message sent to spamd */
+    char *spamd;          /* host:port[,host:port]... */
+    int64_t connect_ms;   /* one connection attempt */
+    int64_t timeout_ms;   /* the whole exchange with one spamd */
+    size_t max_size;      /* bytes of a message sent to spamd */
     long long cache_size; /* blocks whose score is kept */
     int64_t cache_ttl_ms;
 };
