@@ -14,8 +14,9 @@
  *   5.0).
  *
  *   Each message is sent to spamd with the REPORT command of the SPAMC/1.5
- *   protocol (lib/global/spamc: one TCP connection per message, the first
- *   spamd of spamcheck_spamd that answers, every step under a deadline,
+ *   protocol (lib/global/spamc: one TCP connection per message, the
+ *   spamds of spamcheck_spamd taken in turn, the next one when a spamd
+ *   does not answer, every step under a deadline,
  *   spamd's answer parsed by a strict bounded parser). A message longer
  *   than spamcheck_max_size is scored on its first bytes up to the last
  *   line end within that size (decision: spam shows in the headers and
@@ -66,8 +67,9 @@
  *   spamcheck_retry_schedule, spamcheck_max_age (2d),
  *   spamcheck_max_attempts, spamcheck_confirm_timeout; shared: db_*,
  *   broker_*)
- *   spamcheck_spamd (127.0.0.1:783)   spamd addresses, host:port[,...],
- *                                     tried in order per message
+ *   spamcheck_spamd (127.0.0.1:783)   spamd addresses, host:port[,...]:
+ *                                     each message starts at the next
+ *                                     one (round robin), then fails over
  *   spamcheck_connect_timeout (2s)    one connection attempt
  *   spamcheck_timeout (30s)           the whole exchange with one spamd
  *   spamcheck_max_size (512k)         bytes of a message sent to spamd
@@ -84,7 +86,7 @@ struct spamcheck_conf spamcheck_conf;
 
 static struct cfg_param spamcheck_params[] = {
     {"spamcheck_spamd", CFG_STR, &spamcheck_conf.spamd, "127.0.0.1:783", 0, 0, 0,
-     "spamd addresses, host:port[,host:port]..., tried in order", 0, 0},
+     "spamd addresses, host:port[,host:port]...: round robin, then failover", 0, 0},
     {"spamcheck_connect_timeout", CFG_TIME, &spamcheck_conf.connect_ms, "2s", 1, 600000, 0,
      "one connection attempt to spamd", 0, 0},
     {"spamcheck_timeout", CFG_TIME, &spamcheck_conf.timeout_ms, "30s", 1, 600000, 0,

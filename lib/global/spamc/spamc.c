@@ -158,41 +158,65 @@ static long exchange(int fd, const char *msg, size_t len, int64_t deadline, char
     }
 }
 
+/* try_one - one spamd (the address text a, n bytes): 0, or -1 with err */
+static int try_one(const char *a, size_t n, int connect_ms, int timeout_ms, const char *msg,
+                   size_t len, char *buf, struct spamc_result *r, char *used, size_t usedsz,
+                   char *err, size_t errsz)
+{
+    char host[256], port[16], why[200];
+    int64_t deadline = timeutil_now_ms() + timeout_ms;
+    int fd;
+    long got;
+
+    while (n > 0 && *a == ' ')
+        a++, n--;
+    while (n > 0 && a[n - 1] == ' ')
+        n--;
+    if (split_addr(a, n, host, sizeof(host), port, sizeof(port)) < 0) {
+        snprintf(err, errsz, "bad spamd address \"%.*s\"", (int)(n > 100 ? 100 : n), a);
+        return -1;
+    }
+    if ((fd = dial(host, port, connect_ms, why, sizeof(why))) < 0) {
+        snprintf(err, errsz, "%s:%s: %s", host, port, why);
+        return -1;
+    }
+    got = exchange(fd, msg, len, deadline, buf, why, sizeof(why));
+    close(fd);
+    if (got < 0 || spamc_reply_parse(buf, (size_t)got, r, why, sizeof(why)) < 0) {
+        snprintf(err, errsz, "%s:%s: %s", host, port, why);
+        return -1;
+    }
+    if (used)
+        snprintf(used, usedsz, "%s:%s", host, port);
+    return 0;
+}
+
 int spamc_check(const char *addrs, int connect_ms, int timeout_ms, const char *msg, size_t len,
                 struct spamc_result *r, char *used, size_t usedsz, char *err, size_t errsz)
 {
-    char *buf = xmalloc(SPAMC_REPLY_MAX + 1);
-    const char *a = addrs;
-    int ok = -1;
+    static unsigned rotation;
+    const char *start[SPAMC_ADDRS_MAX];
+    size_t lens[SPAMC_ADDRS_MAX];
+    int n = 0, first, ok = -1;
+    char *buf;
 
     snprintf(err, errsz, "no spamd address");
-    while (ok < 0 && a && *a) {
+    for (const char *a = addrs; a && *a && n < SPAMC_ADDRS_MAX; n++) {
         const char *comma = strchr(a, ',');
-        size_t n = comma ? (size_t)(comma - a) : strlen(a);
-        char host[256], port[16], why[200];
-        int64_t deadline = timeutil_now_ms() + timeout_ms;
-        int fd;
-        long got;
 
-        while (n > 0 && *a == ' ')
-            a++, n--;
-        while (n > 0 && a[n - 1] == ' ')
-            n--;
-        if (split_addr(a, n, host, sizeof(host), port, sizeof(port)) < 0) {
-            snprintf(err, errsz, "bad spamd address \"%.*s\"", (int)(n > 100 ? 100 : n), a);
-        } else if ((fd = dial(host, port, connect_ms, why, sizeof(why))) < 0) {
-            snprintf(err, errsz, "%s:%s: %s", host, port, why);
-        } else {
-            got = exchange(fd, msg, len, deadline, buf, why, sizeof(why));
-            close(fd);
-            if (got < 0 || spamc_reply_parse(buf, (size_t)got, r, why, sizeof(why)) < 0)
-                snprintf(err, errsz, "%s:%s: %s", host, port, why);
-            else
-                ok = 0;
-            if (ok == 0 && used)
-                snprintf(used, usedsz, "%s:%s", host, port);
-        }
+        start[n] = a;
+        lens[n] = comma ? (size_t)(comma - a) : strlen(a);
         a = comma ? comma + 1 : NULL;
+    }
+    if (n == 0)
+        return -1;
+    buf = xmalloc(SPAMC_REPLY_MAX + 1);
+    first = (int)(__atomic_fetch_add(&rotation, 1, __ATOMIC_RELAXED) % (unsigned)n);
+    for (int i = 0; i < n && ok < 0; i++) {
+        int k = (first + i) % n;
+
+        ok = try_one(start[k], lens[k], connect_ms, timeout_ms, msg, len, buf, r, used, usedsz, err,
+                     errsz);
     }
     xfree(buf);
     return ok;

@@ -38,6 +38,7 @@
 #define SPAMC_NAME_MAX 64
 #define SPAMC_DESC_MAX 200
 #define SPAMC_SCORE_LIMIT 1000000.0
+#define SPAMC_ADDRS_MAX 16 /* spamd addresses of a list (more are ignored) */
 
 struct spamc_rule {
     char name[SPAMC_NAME_MAX];
@@ -62,8 +63,10 @@ struct spamc_result {
 int spamc_reply_parse(const char *buf, size_t len, struct spamc_result *r, char *err, size_t errsz);
 
 /*
- * spamc_check - score msg with the first spamd of addrs that answers
- * ("host:port[,host:port]..."; IPv6 as [addr]:port). connect_ms bounds
+ * spamc_check - score msg with a spamd of addrs ("host:port[,host:port]...";
+ * IPv6 as [addr]:port): each call starts at the next address of the list
+ * (round robin over the process's calls, spreading the load) and goes on
+ * along it, wrapping, until one answers. connect_ms bounds
  * each connection attempt, timeout_ms the whole exchange with one spamd.
  * 0 with r filled and the spamd that answered in used (may be NULL);
  * -1 with the last failure in err (refused, timed out, bad answer).
