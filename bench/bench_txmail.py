@@ -396,7 +396,7 @@ def e2e_secure(args, ports, results):
         m = r["msgs_per_s"]["median"]
         r["checks"] = what
         with open(os.path.join(STACK_DIR, "log", "spamd.log"), errors="replace") as f:
-            scans = sorted(float(x.split("scantime=")[1].split(",")[0]) for x in f if "scantime=" in x)[-want:]
+            scans = sorted([float(x.split("scantime=")[1].split(",")[0]) for x in f if "scantime=" in x][-want:])
         r["spamd_scantime_s"] = {k: v for k, v in summary(scans).items() if k != "runs"}
         log("  spamd: %d checks, scantime median %.2f s" % (len(scans), scans[len(scans) // 2] if scans else 0))
         results.setdefault("table", []).append(
