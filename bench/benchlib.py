@@ -152,6 +152,8 @@ def classify(cmd):
         return "smtp-source"
     if "txmail-loadgen" in cmd:
         return "loadgen"
+    if cmd == "spamd" or cmd.startswith("spamd ") or cmd.startswith("/usr/sbin/spamd"):
+        return "spamd"
     first = cmd.split(" ", 1)[0].rsplit("/", 1)[-1]
     if "/usr/lib/postfix/sbin/" in cmd or first in POSTFIX_DAEMONS:
         return "postfix"

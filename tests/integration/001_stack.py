@@ -5,14 +5,14 @@ import subprocess
 from txtest import *
 
 out = subprocess.run([REPO + "/scripts/txmail-stack", "status"], capture_output=True, text=True)
-for comp in ("rabbitmq", "mariadb", "dnsmasq", "sink ", "sink-plain"):
+for comp in ("rabbitmq", "mariadb", "dnsmasq", "sink ", "sink-plain", "spamd"):
     line = [l for l in out.stdout.splitlines() if l.startswith(comp)]
     check(line and line[0].rstrip().endswith("healthy") and "NOT" not in line[0], "%s is healthy" % comp.strip())
 
 for var in ("TXMAIL_REST_URL", "TXMAIL_SMTP_HOST", "TXMAIL_SMTP_PORT", "TXMAIL_SMTPS_PORT",
             "TXMAIL_TRACK_URL", "TXMAIL_DEMO_USER", "TXMAIL_DEMO_PASSWORD", "TXMAIL_DEMO_DOMAIN",
             "TXMAIL_DNS", "TXMAIL_SINK_DIR", "TXMAIL_AMQP_URL", "TXMAIL_DB_SOCKET", "TXMAIL_DB_NAME",
-            "TXMAIL_CONF"):
+            "TXMAIL_CONF", "TXMAIL_SPAMD"):
     check(E.get(var), "env has %s" % var)
 
 r = dns_resolver()
