@@ -106,6 +106,12 @@ enum scan_verdict scan_engine_buffer(struct scan_engine *e, const void *buf, siz
                                      struct scan_result *r);
 /* scan_engine_signatures - how many signatures e holds */
 unsigned scan_engine_signatures(const struct scan_engine *e);
+/*
+ * scan_dir_fingerprint - a hash of name, size, mtime and inode of the
+ * regular files of dir (dot files skipped); 0 when dir cannot be read.
+ * The change check of every reloadable engine (this one, yarascan.h).
+ */
+uint64_t scan_dir_fingerprint(const char *dir);
 /* scan_engines - engines alive: the current one and replaced ones still scanning */
 int scan_engines(struct scan *s);
 
