@@ -101,4 +101,23 @@ ev = wait_final(rids[0], "VIRUS_DETECTED")
 eq([(i["engine"], i["signature"]) for i in infected_of(ev)], [("yara", "YARA.Txmail_Reload_353")],
    "the added YARA rule is used")
 check("yara_rules=3" in log_lines(job, own.log_path)[0], "the job's line counts 3 rules")
+
+
+def metrics():
+    path = os.path.join(E["TXMAIL_STACK_DIR"], "metrics", "scan-%d.prom" % own.pid)
+    out = {}
+    for l in open(path) if os.path.exists(path) else []:
+        m = re.match(r'(txmail_scan_\w+)\{[^}]*?(?:(verdict|engine)="(\w+)")?\} (\S+)', l)
+        if m:
+            out[m.group(1) + (":" + m.group(3) if m.group(3) else "")] = float(m.group(4))
+    return out
+
+
+got = wait_until(lambda: (lambda m: m if m.get("txmail_scan_jobs_total:infected") == 2 else None)(metrics()), 30,
+                 "the scanner's metrics")
+check(got.get("txmail_scan_jobs_total:clean", 0) >= 25, "clean jobs counted (%s)" % got)
+eq((got.get("txmail_scan_engine_reloads_total:clamav"), got.get("txmail_scan_engine_reloads_total:yara")),
+   (1.0, 1.0), "one reload of each engine counted")
+check(got.get("txmail_scan_parts_total", 0) >= 32 and got.get("txmail_scan_bytes_total", 0) > 30 * 5000,
+      "parts and bytes counted")
 done()
