@@ -110,7 +110,8 @@ static void finds(const struct scan_job_result *res, char *out, size_t outsz)
             break;
         n += (size_t)snprintf(out + n, outsz - n, "%s%s:%s:%s", i ? ", " : "",
                               msg_printable(p, sizeof(p), part, strlen(part)),
-                              jsonget_str(h, "engine"), msg_printable(s, sizeof(s), sig, strlen(sig)));
+                              jsonget_str(h, "engine"),
+                              msg_printable(s, sizeof(s), sig, strlen(sig)));
     }
 }
 
@@ -125,7 +126,8 @@ void scan_emit_log(const struct job *job, const struct scan_job_result *res, con
         msg_printable(f, sizeof(f), res->err, strlen(res->err));
     else
         finds(res, f, sizeof(f));
-    msg_info("%s: scope=%s, parts=%d, bytes=%lld, clamav_signatures=%u, yara_rules=%u, verdict=%s%s%s%s",
-             worker_job_log_id(job), scan_job_scope_name(res->scope), res->parts, res->bytes,
-             res->clam_sigs, res->yara_rules, verdict, f[0] ? " (" : "", f, f[0] ? ")" : "");
+    msg_info(
+        "%s: scope=%s, parts=%d, bytes=%lld, clamav_signatures=%u, yara_rules=%u, verdict=%s%s%s%s",
+        worker_job_log_id(job), scan_job_scope_name(res->scope), res->parts, res->bytes,
+        res->clam_sigs, res->yara_rules, verdict, f[0] ? " (" : "", f, f[0] ? ")" : "");
 }

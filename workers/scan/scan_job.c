@@ -56,7 +56,8 @@ static void add_name(struct scan_job_result *res, const char *name)
     const char *p = res->names;
 
     while ((p = strstr(p, name)) != NULL) {
-        if ((p == res->names || (p - res->names >= 2 && p[-2] == ',')) && (p[k] == 0 || p[k] == ','))
+        if ((p == res->names || (p - res->names >= 2 && p[-2] == ',')) &&
+            (p[k] == 0 || p[k] == ','))
             return;
         p += k;
     }

@@ -47,9 +47,8 @@ static void rest(struct envelope *e, const char *scope, const char *body, const 
 
     envelope_init(e, "job");
     e->data = json_pack("{s:s,s:{s:s},s:{s:{s:s}},s:[{s:s,s:s},{s:s,s:[i,i]}]}", "entry", "rest",
-                        "body", "text", body, "options", "antivirus", "scope", scope,
-                        "attachments", "name", n1, "data", x1, "name", n2, "raw", 3,
-                        (int)strlen(x2));
+                        "body", "text", body, "options", "antivirus", "scope", scope, "attachments",
+                        "name", n1, "data", x1, "name", n2, "raw", 3, (int)strlen(x2));
     snprintf(rawbuf, 4096, "abc%s", x2);
     e->raw = rawbuf;
     e->raw_len = strlen(rawbuf);
@@ -107,8 +106,8 @@ TT_TEST(rest_jobs)
 static void smtp(struct envelope *e, const char *scope, const char *raw)
 {
     envelope_init(e, "job");
-    e->data = json_pack("{s:s,s:{s:{s:s}}}", "entry", "smtp", "options", "antivirus", "scope",
-                        scope);
+    e->data =
+        json_pack("{s:s,s:{s:{s:s}}}", "entry", "smtp", "options", "antivirus", "scope", scope);
     e->raw = raw;
     e->raw_len = strlen(raw);
 }
@@ -124,12 +123,13 @@ TT_TEST(smtp_jobs)
     x = b64(eicar);
     /* quoted-printable: a soft line break splits the string in the encoded form */
     snprintf(qp, sizeof(qp), "%.30s=\r\n%s", eicar, eicar + 30);
-    snprintf(msg, sizeof(msg),
-             "Subject: t\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
-             "--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
-             "%s\r\n--b\r\nContent-Type: application/octet-stream; name=\"x.bin\"\r\n"
-             "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--b--\r\n",
-             qp, x);
+    snprintf(
+        msg, sizeof(msg),
+        "Subject: t\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+        "--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+        "%s\r\n--b\r\nContent-Type: application/octet-stream; name=\"x.bin\"\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--b--\r\n",
+        qp, x);
     smtp(&e, "attachments", msg);
     scan_job_check(&en, &e, &r);
     TT_EQ_INT(r.parts, 1);

@@ -23,13 +23,13 @@ enum scan_job_scope { SCAN_SCOPE_ATTACHMENTS, SCAN_SCOPE_BODY, SCAN_SCOPE_ALL };
 /* what one job's scan found */
 struct scan_job_result {
     enum scan_job_scope scope;
-    int parts;           /* parts scanned (each by both engines) */
-    long long bytes;     /* decoded bytes scanned */
-    int error;           /* an engine could not scan: RETRY */
+    int parts;       /* parts scanned (each by both engines) */
+    long long bytes; /* decoded bytes scanned */
+    int error;       /* an engine could not scan: RETRY */
     char err[SCAN_ERR_MAX + 16];
-    json_t *infected;    /* [{"part","engine","signature"}], empty when clean */
-    int body_hit;        /* a find in the body (or the message as a whole) */
-    char names[1024];    /* infected attachments, ", "-separated, deduplicated */
+    json_t *infected; /* [{"part","engine","signature"}], empty when clean */
+    int body_hit;     /* a find in the body (or the message as a whole) */
+    char names[1024]; /* infected attachments, ", "-separated, deduplicated */
     unsigned clam_sigs, yara_rules;
     const void *clam_id, *yara_id; /* the engines used (reload detection) */
 };

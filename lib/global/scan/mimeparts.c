@@ -48,7 +48,8 @@ static void type_of(GMimeObject *obj, char *out, size_t outsz)
     const char *t = ct ? g_mime_content_type_get_media_type(ct) : NULL;
     const char *s = ct ? g_mime_content_type_get_media_subtype(ct) : NULL;
 
-    snprintf(out, outsz, "%s/%s", t && *t ? t : "text", s && *s ? s : "plain");
+    /* each half cut on its own: the slash is always there */
+    snprintf(out, outsz, "%.60s/%.60s", t && *t ? t : "text", s && *s ? s : "plain");
     for (char *p = out; *p; p++)
         *p = (char)tolower((unsigned char)*p);
 }
@@ -68,8 +69,9 @@ static void leaf(struct walk *w, GMimeObject *obj, const char *outer, int depth)
     p.index = ++w->n;
     p.depth = depth;
     ba = bounce_msg_part_content(GMIME_PART(obj));
-    p.data = ba ? ba->data : (const unsigned char *)"";
-    p.len = ba ? ba->len : 0;
+    /* an empty part: GLib's array may have no storage at all */
+    p.data = ba && ba->data ? ba->data : (const unsigned char *)"";
+    p.len = ba && ba->data ? ba->len : 0;
     if (w->fn(&p, w->ctx))
         w->stop = 1;
     if (ba)
@@ -93,7 +95,10 @@ static void walk(struct walk *w, GMimeObject *obj, const char *outer, int depth)
         GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
         const char *name = part_name(obj);
         if (m)
-            walk(w, g_mime_message_get_mime_part(m), name ? name : outer ? outer : "message.eml",
+            walk(w, g_mime_message_get_mime_part(m),
+                 name    ? name
+                 : outer ? outer
+                         : "message.eml",
                  depth + 1);
     } else if (GMIME_IS_PART(obj)) {
         leaf(w, obj, outer, depth);

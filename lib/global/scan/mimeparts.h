@@ -19,13 +19,15 @@
  *     name        its file name (Content-Disposition filename or
  *                 Content-Type name), else the name of the attached
  *                 message it is in, else NULL
- *     type        "type/subtype" in lower case ("text/plain" when none)
+ *     type        "type/subtype" in lower case ("text/plain" when none;
+ *                 each half cut at 60 bytes)
  *     attachment  1 for a part with a file name or Content-Disposition
  *                 attachment, every part of an attached message, and every
  *                 leaf that is not text/plain or text/html (an unnamed
  *                 application/zip is content, not body text); 0 for the
  *                 body's text/plain and text/html parts
  *     index       its number among the leaves, from 1
+ *     data, len   the decoded content (never NULL; "" when empty)
  *   fn returns non-zero to stop the walk.
  *
  *   info->deeper counts the subtrees left unwalked below MIMEPARTS_DEPTH

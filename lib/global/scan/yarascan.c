@@ -217,8 +217,7 @@ static int reload(struct yarascan *y, char *err, size_t errsz)
     return 1;
 }
 
-int yarascan_open(const char *dir, int64_t check_ms, struct yarascan **out, char *err,
-                  size_t errsz)
+int yarascan_open(const char *dir, int64_t check_ms, struct yarascan **out, char *err, size_t errsz)
 {
     struct yarascan *y = xcalloc(1, sizeof(*y));
     int rc;
