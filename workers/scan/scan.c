@@ -89,12 +89,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static struct scan_conf {
+struct scan_conf {
     int64_t grace;
     char *clamav;
     char *yara;
     int64_t check_ms;
-} scan_conf;
+};
+static struct scan_conf scan_conf;
 
 static struct cfg_param scan_params[] = {
     {"scan_grace", CFG_TIME, &scan_conf.grace, "60s", 1000, 86400000, 0,
