@@ -54,6 +54,7 @@ static void job(struct envelope *e, const struct buf *body, const char *path)
     buf_init(&out, 1 << 30);
     codec_b64_encode(&out, in.data, in.len);
     envelope_init(e, "job");
+    json_decref(e->data);
     e->data = json_pack("{s:s,s:{s:{s:s}},s:{s:s%},s:[{s:s,s:[i,i]}]}", "entry", "rest", "options",
                         "antivirus", "scope", "all", "body", "text", body->data, body->len,
                         "attachments", "name", path, "raw", 0, (int)out.len);
@@ -128,7 +129,11 @@ int main(int argc, char **argv)
     if (scan_open(argv[1], 0, &en.clam, err, sizeof(err)) < 0 ||
         yarascan_open(argv[2], 0, &en.yara, err, sizeof(err)) < 0)
         msg_fatal("%s", err);
-    rounds = atoi(argv[3]);
+    char *end;
+    long r = strtol(argv[3], &end, 10);
+    if (*end || r < 1 || r > 1000000)
+        msg_fatal("ROUNDS: a number from 1 to 1000000, not \"%s\"", argv[3]);
+    rounds = (int)r;
     slurp(argv[4], &body);
     n = argc - 5;
     struct envelope *jobs = calloc((size_t)n, sizeof(*jobs));

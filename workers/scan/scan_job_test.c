@@ -13,6 +13,14 @@
 static char eicar[69];
 static struct scan_job_engines en;
 
+static void teardown(void)
+{
+    scan_close(en.clam);
+    yarascan_close(en.yara);
+    en.clam = NULL;
+    en.yara = NULL;
+}
+
 static void setup(void)
 {
     char err[SCAN_ERR_MAX];
@@ -46,6 +54,7 @@ static void rest(struct envelope *e, const char *scope, const char *body, const 
     char *x1 = b64(a1), *x2 = b64(a2);
 
     envelope_init(e, "job");
+    json_decref(e->data);
     e->data = json_pack("{s:s,s:{s:s},s:{s:{s:s}},s:[{s:s,s:s},{s:s,s:[i,i]}]}", "entry", "rest",
                         "body", "text", body, "options", "antivirus", "scope", scope, "attachments",
                         "name", n1, "data", x1, "name", n2, "raw", 3, (int)strlen(x2));
@@ -101,11 +110,13 @@ TT_TEST(rest_jobs)
     TT_EQ_STR(r.names, "");
     scan_job_result_free(&r);
     json_decref(e.data);
+    teardown();
 }
 
 static void smtp(struct envelope *e, const char *scope, const char *raw)
 {
     envelope_init(e, "job");
+    json_decref(e->data);
     e->data =
         json_pack("{s:s,s:{s:{s:s}}}", "entry", "smtp", "options", "antivirus", "scope", scope);
     e->raw = raw;
@@ -155,6 +166,7 @@ TT_TEST(smtp_jobs)
     scan_job_result_free(&r);
     json_decref(e.data);
     free(x);
+    teardown();
 }
 
 TT_TEST(no_engine)
@@ -175,6 +187,7 @@ TT_TEST(no_engine)
     scan_job_result_free(&r);
     json_decref(e.data);
     scan_close(none.clam);
+    teardown();
 }
 
 TT_MAIN(TT_CASE(rest_jobs), TT_CASE(smtp_jobs), TT_CASE(no_engine))
