@@ -34,10 +34,11 @@
  *   scanned once by libclamav's own mail parser (message/partial and odd
  *   structures). Archives inside a part (ZIP, ...) are opened by libclamav.
  *   Limits: libclamav's (100 MB per file, 400 MB per scan, archive
- *   recursion 17); content over them is reported as found
- *   (Heuristics.Limits.Exceeded), never as clean; a MIME tree deeper than
- *   20 levels likewise (Txmail.Limits.MimeDepth). Memory per job is the
- *   job plus one decoded part at a time.
+ *   recursion 17; archives are extracted to temporary files); what it
+ *   reports over them is a find (Heuristics.Limits.Exceeded...), never
+ *   clean; a MIME tree deeper than 20 levels likewise
+ *   (Txmail.Limits.MimeDepth). Memory per job is the job plus one decoded
+ *   part at a time and libclamav's work.
  *
  *   Clean: the job goes on to the next stage unchanged. Infected: the whole
  *   job is discarded. An engine that cannot scan (no signatures or rules
