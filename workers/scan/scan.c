@@ -22,7 +22,8 @@
  *   record, PROCESSING_STARTED) with scan_grace before the scan.
  *
  *   Scope, data.options.antivirus.scope: "attachments" (default), "body"
- *   (the HTML and text parts), "all". REST jobs: data.attachments[]
+ *   (the HTML and text parts), "all"; "body" with Secure Document
+ *   Handling active is "all" (§16.3: at least the attachments). REST jobs: data.attachments[]
  *   (base64, inline or a raw segment, decoded here) and data.body /
  *   data.alternative. SMTP jobs: the submitted message walked with
  *   GMime (lib/global/scan/mimeparts.h: multiparts, attached messages;

@@ -37,8 +37,11 @@ enum scan_job_scope scan_job_scope_of(json_t *data)
     json_t *av = json_object_get(json_object_get(data, "options"), "antivirus");
     const char *s = jsonget_str(av, "scope");
 
+    json_t *sd = json_object_get(json_object_get(data, "options"), "secureDocument");
+
+    /* contract §16.3: with Secure Document Handling the scan covers at least the attachments */
     if (s && strcmp(s, "body") == 0)
-        return SCAN_SCOPE_BODY;
+        return jsonget_bool(sd, "active") ? SCAN_SCOPE_ALL : SCAN_SCOPE_BODY;
     if (s && strcmp(s, "all") == 0)
         return SCAN_SCOPE_ALL;
     return SCAN_SCOPE_ATTACHMENTS;

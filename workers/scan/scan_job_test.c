@@ -169,6 +169,21 @@ TT_TEST(smtp_jobs)
     teardown();
 }
 
+TT_TEST(scope_rules)
+{
+    json_t *d = json_pack("{s:{s:{s:s}}}", "options", "antivirus", "scope", "body");
+
+    TT_EQ_INT(scan_job_scope_of(d), SCAN_SCOPE_BODY);
+    json_object_set_new(json_object_get(d, "options"), "secureDocument",
+                        json_pack("{s:b}", "active", 1));
+    TT_EQ_INT(scan_job_scope_of(d), SCAN_SCOPE_ALL);
+    json_decref(d);
+    d = json_pack("{s:{s:{s:s}}}", "options", "antivirus", "scope", "bogus");
+    TT_EQ_INT(scan_job_scope_of(d), SCAN_SCOPE_ATTACHMENTS);
+    json_decref(d);
+    TT_EQ_INT(scan_job_scope_of(NULL), SCAN_SCOPE_ATTACHMENTS);
+}
+
 TT_TEST(no_engine)
 {
     struct scan_job_engines none = {NULL, NULL};
@@ -190,4 +205,4 @@ TT_TEST(no_engine)
     teardown();
 }
 
-TT_MAIN(TT_CASE(rest_jobs), TT_CASE(smtp_jobs), TT_CASE(no_engine))
+TT_MAIN(TT_CASE(rest_jobs), TT_CASE(smtp_jobs), TT_CASE(scope_rules), TT_CASE(no_engine))

@@ -34,7 +34,11 @@ struct scan_job_result {
     const void *clam_id, *yara_id; /* the engines used (reload detection) */
 };
 
-/* scan_job_scope_of - data.options.antivirus.scope; attachments when absent or unknown */
+/*
+ * scan_job_scope_of - data.options.antivirus.scope; attachments when absent
+ * or unknown; "body" becomes "all" when Secure Document Handling is active
+ * (contract §16.3: the scan then covers at least the attachments)
+ */
 enum scan_job_scope scan_job_scope_of(json_t *data);
 /* scan_job_scope_name - "attachments", "body", "all" */
 const char *scan_job_scope_name(enum scan_job_scope s);
