@@ -18,7 +18,7 @@ a = av_account()
 run = uniq("s353")
 
 # ---------------------------------------------------------------- large clean job
-PID = int(open(os.path.join(E["TXMAIL_STACK_DIR"], "log", "scan-1.log.pid")).read())
+PID = stack_scan_pid()
 
 
 def vm(field, pid):
@@ -50,7 +50,7 @@ d = os.path.join(E["TXMAIL_STACK_DIR"], uniq("scan353"))
 cdir, ydir = os.path.join(d, "clamav"), os.path.join(d, "yara")
 shutil.copytree(os.path.join(REPO, "conf", "clamav"), cdir)
 shutil.copytree(os.path.join(REPO, "conf", "yara"), ydir)
-own = instead_of_stack("scan", "-o", "scan_clamav_signatures=" + cdir, "-o", "scan_yara_rules=" + ydir,
+own = own_scanner("-o", "scan_clamav_signatures=" + cdir, "-o", "scan_yara_rules=" + ydir,
                        "-o", "scan_check_interval=1s", log_name="scan-353")
 PROBE = "TXMAIL-RELOAD-PROBE-353"
 NEWMARK = "TXMAIL-YARA-RELOAD-MARK-353"

@@ -19,11 +19,11 @@ d = os.path.join(E["TXMAIL_STACK_DIR"], uniq("scan355"))
 cdir, ydir = os.path.join(d, "clamav"), os.path.join(d, "yara")
 os.makedirs(cdir)
 shutil.copytree(os.path.join(REPO, "conf", "yara"), ydir)
-own = instead_of_stack("scan", "-o", "scan_clamav_signatures=" + cdir, "-o", "scan_yara_rules=" + ydir,
+own = own_scanner("-o", "scan_clamav_signatures=" + cdir, "-o", "scan_yara_rules=" + ydir,
                        "-o", "scan_check_interval=1s", "-o", "scan_max_age=25s", "-o", "scan_retry_schedule=1s",
                        log_name="scan-355")
-time.sleep(1)
-check("clamav: no signatures in %s" % cdir in own.log_text(), "the missing signatures logged at start")
+wait_until(lambda: "clamav: loading %s: Can't open file or directory (jobs wait until signatures load)" % cdir
+           in own.log_text(), 20, "the missing signatures logged at start")
 
 
 def errors_of(job):

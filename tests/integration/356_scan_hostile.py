@@ -19,7 +19,7 @@ a = av_account()
 run = uniq("s356")
 frm = "sender@" + a["domain"]
 PIDF = os.path.join(E["TXMAIL_STACK_DIR"], "log", "scan-1.log.pid")
-PID = int(open(PIDF).read())
+PID = stack_scan_pid()
 
 
 def vm(field):

@@ -110,3 +110,25 @@ def mime(parts, boundary="b1"):
 
 def message(frm, to, subject, body_headers_and_body):
     return ("From: %s\r\nTo: %s\r\nSubject: %s\r\n%s" % (frm, to, subject, body_headers_and_body)).encode()
+
+
+def stack_scan_pid():
+    """The stack's txmail-scan child, once it runs (a case before may have just restored it)."""
+    path = os.path.join(E["TXMAIL_STACK_DIR"], "log", "scan-1.log.pid")
+
+    def alive():
+        try:
+            pid = int(open(path).read())
+        except (OSError, ValueError):
+            return None
+        return pid if os.path.exists("/proc/%d" % pid) else None
+
+    pid = wait_until(alive, 60, "the stack's txmail-scan running")
+    time.sleep(0.5)
+    return pid
+
+
+def own_scanner(*args, log_name=None):
+    """instead_of_stack("scan", ...) once the stack's scanner is up."""
+    stack_scan_pid()
+    return instead_of_stack("scan", *args, log_name=log_name)
