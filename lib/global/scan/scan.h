@@ -26,9 +26,11 @@
  *   are ignored) into one compiled engine, once per process (cl_init()
  *   runs once). The engine parses archives and mail (every CL_SCAN_PARSE
  *   flag): EICAR inside a ZIP or a base64 MIME part is found in the raw
- *   bytes too. A buffer over the engine's limits (100 MB file, 400 MB
- *   scanned, recursion 17) is reported INFECTED as
- *   "Heuristics.Limits.Exceeded..." rather than half-scanned and clean.
+ *   bytes too. What libclamav reports over the engine's limits (100 MB
+ *   file, 400 MB scanned, recursion 17) is INFECTED as
+ *   "Heuristics.Limits.Exceeded..." (e.g. MaxRecursion, MaxScanSize)
+ *   rather than half-scanned and clean; archive members are extracted to
+ *   temporary files (a 300 MB member within the 400 MB is scanned whole).
  *
  *   Signature updates: the directory's fingerprint (name, size, mtime,
  *   inode of every file) is checked by scan_reload_if_changed(), and by
