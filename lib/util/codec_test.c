@@ -57,6 +57,38 @@ TT_TEST(b64_lines_are_76)
     buf_free(&b);
 }
 
+/* the four-at-a-time path: long inputs, line breaks and errors at every offset */
+TT_TEST(b64_long_inputs)
+{
+    unsigned char raw[3000];
+    struct buf enc, lines, dec;
+
+    for (size_t i = 0; i < sizeof(raw); i++)
+        raw[i] = (unsigned char)(i * 131 + 7);
+    for (size_t n = sizeof(raw) - 5; n <= sizeof(raw); n++) {
+        buf_init(&enc, 1 << 20);
+        buf_init(&lines, 1 << 20);
+        buf_init(&dec, 1 << 20);
+        TT_EQ_INT(codec_b64_encode(&enc, raw, n), 0);
+        TT_EQ_INT(codec_b64_encode_lines(&lines, raw, n), 0);
+        TT_EQ_INT(codec_b64_decode(&dec, enc.data, enc.len, 0), 0);
+        TT_EQ_MEM(dec.data, dec.len, raw, n);
+        buf_reset(&dec);
+        TT_EQ_INT(codec_b64_decode(&dec, lines.data, lines.len, 0), 0);
+        TT_EQ_MEM(dec.data, dec.len, raw, n);
+        for (size_t at = 0; at < enc.len; at += 37) {
+            char save = enc.data[at];
+            enc.data[at] = '*';
+            buf_reset(&dec);
+            TT_EQ_INT(codec_b64_decode(&dec, enc.data, enc.len, 0), -1);
+            enc.data[at] = save;
+        }
+        buf_free(&enc);
+        buf_free(&lines);
+        buf_free(&dec);
+    }
+}
+
 TT_TEST(b64url_canonical)
 {
     struct buf b = BUF_INIT(100);
@@ -128,6 +160,6 @@ TT_TEST(utf8_validation)
     TT_EQ_INT(codec_utf8_count("a\xc3\xbc\xf0\x9f\x98\x80", 7), 3);
 }
 
-TT_MAIN(TT_CASE(b64_rfc4648_vectors), TT_CASE(b64_strict_rejects), TT_CASE(b64_lines_are_76),
-        TT_CASE(b64url_canonical), TT_CASE(b64_respects_buffer_max), TT_CASE(hex_roundtrip),
-        TT_CASE(qp_decode_rules), TT_CASE(utf8_validation))
+TT_MAIN(TT_CASE(b64_rfc4648_vectors), TT_CASE(b64_long_inputs), TT_CASE(b64_strict_rejects),
+        TT_CASE(b64_lines_are_76), TT_CASE(b64url_canonical), TT_CASE(b64_respects_buffer_max),
+        TT_CASE(hex_roundtrip), TT_CASE(qp_decode_rules), TT_CASE(utf8_validation))

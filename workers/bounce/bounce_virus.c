@@ -2,7 +2,8 @@
  * bounce_virus - the virus scan of a reply before it is forwarded: the
  * raw message as received, then every leaf MIME part decoded from its
  * transfer encoding (base64, quoted-printable), walked with GMime through
- * multiparts and attached messages (at most BOUNCE_VIRUS_DEPTH levels),
+ * multiparts and attached messages (lib/global/scan/mimeparts.h, at most
+ * MIMEPARTS_DEPTH levels),
  * all with one engine held for the whole message (lib/global/scan:
  * ClamAV in the process, signatures of bounce_scan_signatures, looked at
  * again every bounce_scan_check_interval). The first find wins. An
@@ -10,14 +11,12 @@
  * TX_RETRY_UNAVAILABLE: a reply is never forwarded unscanned.
  */
 #include "workers/bounce/bounce.h"
+#include "global/scan/mimeparts.h"
 #include "global/scan/scan.h"
 #include "util/msg.h"
 
-#include <gmime/gmime.h>
 #include <stdio.h>
 #include <string.h>
-
-#define BOUNCE_VIRUS_DEPTH 20
 
 static struct scan *scanner;
 
@@ -44,45 +43,20 @@ struct walk {
     struct scan_result r;
 };
 
-/* leaf - scan the decoded content of one part */
-static void leaf(struct walk *w, GMimePart *part)
+/* leaf - scan the decoded content of one part; non-zero (stop) on a find or an error */
+static int leaf(const struct mimeparts_part *p, void *ctx)
 {
-    GByteArray *ba = bounce_msg_part_content(part);
+    struct walk *w = ctx;
 
-    if (ba == NULL)
-        return;
-    if (ba->len > 0)
-        w->v = scan_engine_buffer(w->e, ba->data, ba->len, &w->r);
-    g_byte_array_free(ba, TRUE);
+    if (p->len > 0)
+        w->v = scan_engine_buffer(w->e, p->data, p->len, &w->r);
+    return w->v != SCAN_CLEAN;
 }
 
-/* walk - every leaf under obj, until a find or an error */
-static void walk(struct walk *w, GMimeObject *obj, int depth)
-{
-    if (obj == NULL || w->v != SCAN_CLEAN || depth > BOUNCE_VIRUS_DEPTH)
-        return;
-    if (GMIME_IS_MULTIPART(obj)) {
-        GMimeMultipart *mp = GMIME_MULTIPART(obj);
-        for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
-            walk(w, g_mime_multipart_get_part(mp, i), depth + 1);
-    } else if (GMIME_IS_MESSAGE_PART(obj)) {
-        GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
-        if (m)
-            walk(w, g_mime_message_get_mime_part(m), depth + 1);
-    } else if (GMIME_IS_PART(obj)) {
-        leaf(w, GMIME_PART(obj));
-    }
-}
-
-/* parts - the decoded parts of raw */
+/* parts - the decoded parts of raw (lib/global/scan/mimeparts.h: the scan stage's walk) */
 static void parts(struct walk *w, const char *raw, size_t len)
 {
-    GMimeMessage *m = bounce_msg_open(raw, len);
-
-    if (m) {
-        walk(w, g_mime_message_get_mime_part(m), 0);
-        g_object_unref(m);
-    }
+    mimeparts_walk(raw, len, leaf, w, NULL);
 }
 
 enum tx_code bounce_virus_scan(const char *raw, size_t len, char *sig, size_t sigsz, char *err,

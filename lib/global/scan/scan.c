@@ -86,8 +86,7 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-/* fingerprint - a hash of name, size, mtime and inode of the directory's files; 0 missing dir */
-static uint64_t fingerprint(const char *dir)
+uint64_t scan_dir_fingerprint(const char *dir)
 {
     DIR *d = opendir(dir);
     struct dirent *de;
@@ -212,7 +211,7 @@ static void swap(struct scan *s, struct scan_engine *e)
 /* reload - the body of scan_reload_if_changed with s->reload held */
 static int reload(struct scan *s, char *err, size_t errsz)
 {
-    uint64_t print = fingerprint(s->dir);
+    uint64_t print = scan_dir_fingerprint(s->dir);
     struct scan_engine *e;
 
     if (s->printed && print == s->print)

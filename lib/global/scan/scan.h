@@ -26,9 +26,11 @@
  *   are ignored) into one compiled engine, once per process (cl_init()
  *   runs once). The engine parses archives and mail (every CL_SCAN_PARSE
  *   flag): EICAR inside a ZIP or a base64 MIME part is found in the raw
- *   bytes too. A buffer over the engine's limits (100 MB file, 400 MB
- *   scanned, recursion 17) is reported INFECTED as
- *   "Heuristics.Limits.Exceeded..." rather than half-scanned and clean.
+ *   bytes too. What libclamav reports over the engine's limits (100 MB
+ *   file, 400 MB scanned, recursion 17) is INFECTED as
+ *   "Heuristics.Limits.Exceeded..." (e.g. MaxRecursion, MaxScanSize)
+ *   rather than half-scanned and clean; archive members are extracted to
+ *   temporary files (a 300 MB member within the 400 MB is scanned whole).
  *
  *   Signature updates: the directory's fingerprint (name, size, mtime,
  *   inode of every file) is checked by scan_reload_if_changed(), and by
@@ -106,6 +108,12 @@ enum scan_verdict scan_engine_buffer(struct scan_engine *e, const void *buf, siz
                                      struct scan_result *r);
 /* scan_engine_signatures - how many signatures e holds */
 unsigned scan_engine_signatures(const struct scan_engine *e);
+/*
+ * scan_dir_fingerprint - a hash of name, size, mtime and inode of the
+ * regular files of dir (dot files skipped); 0 when dir cannot be read.
+ * The change check of every reloadable engine (this one, yarascan.h).
+ */
+uint64_t scan_dir_fingerprint(const char *dir);
 /* scan_engines - engines alive: the current one and replaced ones still scanning */
 int scan_engines(struct scan *s);
 
