@@ -6,7 +6,7 @@ mail arrives after the main message is DELIVERED; its password opens the
 ZIP with 7zz and bsdtar (AES-256 entries, content as submitted) and a wrong
 one does not; two blocks have two passwords; the rules of each password
 type hold; followUpJobs lists the password jobs, whose rows and events are
-recorded; the password is in no log. Needs txmail-scan (branch i15-scan):
+recorded; the password is in no log. Needs txmail-scan:
 scan is always on the slip before securezip."""
 from dlvtest import Events
 from sztest import *

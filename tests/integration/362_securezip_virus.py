@@ -1,5 +1,5 @@
 """Secure Document Handling with a virus in the file flagged for
-encryption: the scan stage (txmail-scan, branch i15-scan) runs before
+encryption: the scan stage (txmail-scan) runs before
 securezip, so the job ends with PROCESS/FINISHED/DROPPED/VIRUS_DETECTED,
 nothing reaches the sink (neither the message nor a password mail) and
 no password job exists. Needs txmail-scan and the project's test

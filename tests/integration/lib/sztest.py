@@ -22,10 +22,10 @@ ALPHABET = set("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789")
 
 
 def need_scan():
-    """scan always runs before securezip: these cases need txmail-scan (branch i15-scan)"""
+    """scan always runs before securezip: these cases need txmail-scan"""
     b = E.get("TXMAIL_BUILD", "build")
     check(os.path.exists(os.path.join(b if os.path.isabs(b) else os.path.join(REPO, b), "bin", "txmail-scan")),
-          "txmail-scan is built (Secure Document Handling needs the scan stage, branch i15-scan)")
+          "txmail-scan is built (Secure Document Handling needs the scan stage)")
 
 
 def sdh_account(**extra):

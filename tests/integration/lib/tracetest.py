@@ -18,8 +18,7 @@ def need_stack():
     missing = [p for p in ("txmail-scan", "txmail-render", "txmail-deliver", "txmail-recorder",
                            "txmail-notify") if not os.path.exists(os.path.join(BIN, p))]
     if missing:
-        log("SKIP: Trace & Recover needs %s (not built yet)" % ", ".join(missing))
-        done()
+        fail("Trace & Recover needs %s: not built" % ", ".join(missing))
 
 
 def tr_account(**kw):
