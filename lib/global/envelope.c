@@ -239,3 +239,19 @@ bad:
     e->nslip = 0;
     return -1;
 }
+
+const char *envelope_raw_segment(const struct envelope *e, json_t *range, size_t *len)
+{
+    json_t *o = json_array_get(range, 0), *l = json_array_get(range, 1);
+    json_int_t off, n;
+
+    if (!json_is_array(range) || json_array_size(range) != 2 || !json_is_integer(o) ||
+        !json_is_integer(l))
+        return NULL;
+    off = json_integer_value(o);
+    n = json_integer_value(l);
+    if (off < 0 || n < 0 || (size_t)off > e->raw_len || (size_t)n > e->raw_len - (size_t)off)
+        return NULL;
+    *len = (size_t)n;
+    return e->raw + off;
+}

@@ -60,6 +60,13 @@ const char *envelope_stage(const struct envelope *e);
 void envelope_set_raw(struct envelope *e, const void *raw, size_t len);
 /* envelope_take_raw - adopt a malloc'd buffer. Ownership: steals raw. */
 void envelope_take_raw(struct envelope *e, char *raw, size_t len);
+/*
+ * envelope_raw_segment - a large value carried in the raw part and named in
+ * data by a [offset, length] member (docs/ENVELOPES.md, "raw segments"):
+ * a pointer into e->raw and *len, or NULL when range is absent, malformed
+ * or out of range. Ownership: borrowed from e (not NUL-terminated).
+ */
+const char *envelope_raw_segment(const struct envelope *e, json_t *range, size_t *len);
 /* envelope_copy - deep copy (data copied, raw copied). */
 void envelope_copy(struct envelope *dst, const struct envelope *src);
 /*

@@ -83,4 +83,33 @@ TT_TEST(slip_limits)
     envelope_free(&e);
 }
 
-TT_MAIN(TT_CASE(roundtrip_with_raw), TT_CASE(refuses_bad_envelopes), TT_CASE(slip_limits))
+TT_TEST(raw_segments)
+{
+    struct envelope e;
+    size_t n = 99;
+
+    envelope_init(&e, "job");
+    envelope_set_raw(&e, "abcdef", 6);
+    json_t *ok = json_pack("[ii]", 2, 3), *all = json_pack("[ii]", 0, 6),
+           *empty = json_pack("[ii]", 6, 0), *past = json_pack("[ii]", 4, 3),
+           *neg = json_pack("[ii]", -1, 2), *big = json_pack("[iI]", 1, (json_int_t)1 << 62),
+           *shape = json_pack("[i]", 1), *str = json_pack("[si]", "1", 2);
+    const char *p = envelope_raw_segment(&e, ok, &n);
+    TT_ASSERT(p != NULL && n == 3 && memcmp(p, "cde", 3) == 0);
+    TT_ASSERT(envelope_raw_segment(&e, all, &n) == e.raw && n == 6);
+    TT_ASSERT(envelope_raw_segment(&e, empty, &n) != NULL && n == 0);
+    n = 99;
+    TT_ASSERT(envelope_raw_segment(&e, past, &n) == NULL && n == 99);
+    TT_ASSERT(envelope_raw_segment(&e, neg, &n) == NULL);
+    TT_ASSERT(envelope_raw_segment(&e, big, &n) == NULL);
+    TT_ASSERT(envelope_raw_segment(&e, shape, &n) == NULL);
+    TT_ASSERT(envelope_raw_segment(&e, str, &n) == NULL);
+    TT_ASSERT(envelope_raw_segment(&e, NULL, &n) == NULL);
+    json_t *all_ranges[] = {ok, all, empty, past, neg, big, shape, str};
+    for (size_t i = 0; i < sizeof(all_ranges) / sizeof(all_ranges[0]); i++)
+        json_decref(all_ranges[i]);
+    envelope_free(&e);
+}
+
+TT_MAIN(TT_CASE(roundtrip_with_raw), TT_CASE(refuses_bad_envelopes), TT_CASE(slip_limits),
+        TT_CASE(raw_segments))

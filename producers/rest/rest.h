@@ -156,6 +156,15 @@ enum tx_code rest_suppress_lookup(void *arg, struct suppress_query *q, size_t n)
 /* rest_publish.c - make the job durable: publish (confirmed), then record, then answer */
 enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq_result *res,
                           const char *answer, int64_t received_ms);
+/* rest_publish_envelope - step 1 for any job: a `type: "job"` envelope of data
+ * (borrowed) and raw (stolen, may be NULL) to the first stage of slip, confirmed */
+enum tx_code rest_publish_envelope(struct rest_conn *c, struct rest_req *r, const char *slip,
+                                   json_t *data, char *raw, size_t rawlen, int64_t received_ms);
+/* rest_publish_record - step 2: job's acceptance record with the Idempotency-Key
+ * claim done (group commit); on failure the record is made absent, TX_RETRY_* */
+struct acceptance;
+enum tx_code rest_publish_record(struct rest_conn *c, struct rest_req *r,
+                                 const struct acceptance *job);
 
 /* rest_group.c - group commit: fn(db, arg) runs in a transaction shared with
  * the records of concurrent requests (on whichever thread's db leads) */

@@ -72,43 +72,33 @@ static enum tx_code notification_text(json_t *n, char **out)
     return TX_OK;
 }
 
-enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq_result *res,
-                          const char *answer, int64_t received_ms)
+enum tx_code rest_publish_envelope(struct rest_conn *c, struct rest_req *r, const char *slip,
+                                   json_t *data, char *raw, size_t rawlen, int64_t received_ms)
 {
     struct envelope e;
-    struct acceptance job;
-    char *notification = NULL;
-    json_t *d = res->data;
+    char *body = NULL;
+    size_t blen;
     enum tx_code rc;
 
-    if ((rc = notification_text(res->notification, &notification)) != TX_OK)
+    if ((rc = rest_conn_mq(c)) != TX_OK) {
+        xfree(raw);
         return rc;
-    if ((rc = rest_conn_mq(c)) != TX_OK)
-        goto out;
+    }
     envelope_init(&e, "job");
     snprintf(e.job_id, sizeof(e.job_id), "%s", r->job_id);
     e.account_id = r->acct.id;
     e.created_ms = received_ms;
-    if (envelope_set_slip_csv(&e, res->slip) < 0)
-        msg_panic("%s: bad slip %s", r->job_id, res->slip);
+    if (envelope_set_slip_csv(&e, slip) < 0)
+        msg_panic("%s: bad slip %s", r->job_id, slip);
     json_decref(e.data);
-    e.data = json_incref(d);
+    e.data = json_incref(data);
+    if (raw)
+        envelope_take_raw(&e, raw, rawlen);
     int64_t t0 = timeutil_mono_ms();
-    char *body = NULL;
-    size_t blen;
-    struct buf raw = BUF_INIT((size_t)64 << 20);
-    int bad = rest_jobreq_build_rawify(res, e.data, &raw) < 0;
-    if (!bad && raw.len > 0) {
-        size_t rawlen;
-        char *rawdata = buf_steal(&raw, &rawlen);
-        envelope_take_raw(&e, rawdata, rawlen);
-    }
-    if (bad || envelope_encode(&e, &body, &blen) < 0) {
+    if (envelope_encode(&e, &body, &blen) < 0) {
         msg_warn("%s: cannot encode the job envelope", r->job_id);
-        buf_free(&raw);
         envelope_free(&e);
-        rc = TX_FATAL_INTERNAL;
-        goto out;
+        return TX_FATAL_INTERNAL;
     }
     rc = intake_publish_body(c->pub, envelope_stage(&e), r->job_id, body, blen,
                              (int)rest_conf.confirm_timeout_ms);
@@ -117,11 +107,55 @@ enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq
     if (msg_verbose)
         msg_debug("%s: published and confirmed in %lld ms", r->job_id,
                   (long long)(timeutil_mono_ms() - t0));
-    if (rc != TX_OK) {
+    if (rc != TX_OK)
         msg_warn("%s: the broker did not confirm the job: %s", r->job_id, txcode_name(rc));
+    return rc;
+}
+
+enum tx_code rest_publish_record(struct rest_conn *c, struct rest_req *r,
+                                 const struct acceptance *job)
+{
+    struct record rec = {r, job};
+    enum tx_code rc;
+
+    if ((rc = rest_conn_db(c)) != TX_OK)
+        return rc;
+    rc = rest_group_commit(c->db, record_tx, &rec);
+    if (rc != TX_OK) {
+        msg_warn("%s: acceptance record not written: %s (%s)", r->job_id, txcode_name(rc),
+                 db_error(c->db));
+        /* the commit may have happened before the connection was lost;
+         * a tombstone (the first stage gave up on the job) stays */
+        if (acceptance_remove(c->db, r->job_id) != TX_OK)
+            msg_warn("%s: cannot make sure the record is absent: %s", r->job_id, db_error(c->db));
+        if (rc != TX_RETRY_DB && rc != TX_REJECT_POLICY)
+            rc = TX_RETRY_DB;
+    }
+    return rc;
+}
+
+enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq_result *res,
+                          const char *answer, int64_t received_ms)
+{
+    struct acceptance job;
+    char *notification = NULL, *rawdata = NULL;
+    size_t rawlen = 0;
+    json_t *d = res->data;
+    enum tx_code rc;
+
+    if ((rc = notification_text(res->notification, &notification)) != TX_OK)
+        return rc;
+    struct buf raw = BUF_INIT((size_t)64 << 20);
+    if (rest_jobreq_build_rawify(res, d, &raw) < 0) {
+        msg_warn("%s: cannot encode the job envelope", r->job_id);
+        buf_free(&raw);
+        rc = TX_FATAL_INTERNAL;
         goto out;
     }
-    if ((rc = rest_conn_db(c)) != TX_OK)
+    if (raw.len > 0)
+        rawdata = buf_steal(&raw, &rawlen);
+    buf_free(&raw);
+    if ((rc = rest_publish_envelope(c, r, res->slip, d, rawdata, rawlen, received_ms)) != TX_OK)
         goto out;
     json_t *mail = json_object_get(d, "mail");
     memset(&job, 0, sizeof(job));
@@ -139,18 +173,7 @@ enum tx_code rest_publish(struct rest_conn *c, struct rest_req *r, struct jobreq
     job.notification = notification;
     job.slip = res->slip;
     job.recipients = res->addresses;
-    struct record rec = {r, &job};
-    rc = rest_group_commit(c->db, record_tx, &rec);
-    if (rc != TX_OK) {
-        msg_warn("%s: acceptance record not written: %s (%s)", r->job_id, txcode_name(rc),
-                 db_error(c->db));
-        /* the commit may have happened before the connection was lost;
-         * a tombstone (the first stage gave up on the job) stays */
-        if (acceptance_remove(c->db, r->job_id) != TX_OK)
-            msg_warn("%s: cannot make sure the record is absent: %s", r->job_id, db_error(c->db));
-        if (rc != TX_RETRY_DB && rc != TX_REJECT_POLICY)
-            rc = TX_RETRY_DB;
-    }
+    rc = rest_publish_record(c, r, &job);
 out:
     if (notification)
         xwipefree(notification, strlen(notification));

@@ -176,52 +176,6 @@ static char *answer_of(const struct recover_req *q, const char *job_id, const ch
     return text;
 }
 
-struct record {
-    struct rest_req *r;
-    const struct acceptance *job;
-};
-
-/* record_tx - the acceptance record and, with an Idempotency-Key, the claim marked done */
-static enum tx_code record_tx(struct db *db, void *arg)
-{
-    struct record *rec = arg;
-    enum tx_code rc = acceptance_write(db, rec->job);
-
-    if (rc == TX_OK && rec->r->has_idem)
-        rc =
-            rest_idem_done(db, rec->r->acct.id, rec->r->idem_key, rec->r->job_id, rec->job->job_id);
-    return rc;
-}
-
-/* publish - the envelope to the first stage of its slip, confirmed (intake.h) */
-static enum tx_code publish(struct rest_req *r, struct rest_conn *c, json_t *data, const char *slip,
-                            char *raw, size_t rawlen, int64_t received)
-{
-    struct envelope e;
-    char *body = NULL;
-    size_t blen;
-    enum tx_code rc;
-
-    envelope_init(&e, "job");
-    snprintf(e.job_id, sizeof(e.job_id), "%s", r->job_id);
-    e.account_id = r->acct.id;
-    e.created_ms = received;
-    if (envelope_set_slip_csv(&e, slip) < 0)
-        msg_panic("%s: bad slip %s", r->job_id, slip);
-    json_decref(e.data);
-    e.data = json_incref(data);
-    envelope_take_raw(&e, raw, rawlen);
-    if (envelope_encode(&e, &body, &blen) < 0) {
-        envelope_free(&e);
-        return TX_FATAL_INTERNAL;
-    }
-    rc = intake_publish_body(c->pub, envelope_stage(&e), r->job_id, body, blen,
-                             (int)rest_conf.confirm_timeout_ms);
-    xfree(body);
-    envelope_free(&e);
-    return rc;
-}
-
 enum tx_code rest_recover_job_publish(struct rest_req *r, struct rest_conn *c,
                                       const struct recover_req *q, char **answer)
 {
@@ -240,20 +194,13 @@ enum tx_code rest_recover_job_publish(struct rest_req *r, struct rest_conn *c,
         json_decref(data);
         return TX_FATAL_CONFIG; /* a stage the original job used is no longer installed */
     }
-    if ((rc = rest_conn_mq(c)) != TX_OK) {
-        json_decref(data);
-        return rc;
-    }
     if ((raw = new_raw(q, rid, &rawlen)) == NULL) {
         json_decref(data);
         return TX_FATAL_INTERNAL;
     }
     *answer = answer_of(q, r->job_id, rid, received);
-    if ((rc = publish(r, c, data, slip, raw, rawlen, received)) != TX_OK) {
-        msg_warn("%s: the broker did not confirm the recovered job: %s", r->job_id,
-                 txcode_name(rc));
+    if ((rc = rest_publish_envelope(c, r, slip, data, raw, rawlen, received)) != TX_OK)
         goto out;
-    }
     memset(&job, 0, sizeof(job));
     job.job_id = r->job_id;
     job.account_id = r->acct.id;
@@ -268,15 +215,8 @@ enum tx_code rest_recover_job_publish(struct rest_req *r, struct rest_conn *c,
     job.slip = slip;
     job.recipients = 1;
     job.parent_job_id = q->orig_job;
-    struct record rec = {r, &job};
-    if ((rc = rest_conn_db(c)) == TX_OK)
-        rc = db_tx_run(c->db, 3, record_tx, &rec);
-    if (rc != TX_OK) {
-        msg_warn("%s: acceptance record not written: %s", r->job_id, txcode_name(rc));
-        if (acceptance_remove(c->db, r->job_id) != TX_OK)
-            msg_warn("%s: cannot make sure the record is absent", r->job_id);
-        rc = TX_RETRY_DB;
-    }
+    job.idem_key = r->has_idem ? r->idem_key : NULL;
+    rc = rest_publish_record(c, r, &job);
 out:
     json_decref(data);
     if (rc != TX_OK) {

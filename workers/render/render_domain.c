@@ -21,7 +21,6 @@
  * (timeout, SERVFAIL) keeps the previous verdict (first time: usable).
  */
 #include "workers/render/render.h"
-#include "global/crypto.h"
 #include "global/dnsq.h"
 #include "global/intake/senderdomain.h"
 #include "global/txconf.h"
@@ -251,7 +250,6 @@ static int load_key(struct key_slot *slot, const struct key_slot *old, const cha
                     const char *selector, const char *fp, struct keyrow *kr, size_t col,
                     const char *what)
 {
-    struct buf pem = BUF_INIT(65536);
     struct db_res *r;
     char err[160];
 
@@ -282,22 +280,12 @@ static int load_key(struct key_slot *slot, const struct key_slot *old, const cha
     }
     const char *pub = db_res_get(r, 0, col + 1);
     slot->public_b64 = pub ? xstrdup(pub) : NULL;
-    if (crypto_secret_decrypt(&pem, blob, blen) < 0) {
-        snprintf(slot->problem, sizeof(slot->problem), "the %s key cannot be decrypted", what);
-        msg_warn("sender domain %s: the %s DKIM key cannot be decrypted with master_key_file",
-                 domain, what);
-        goto out;
-    }
-    if (dkim_key_from_pem(&slot->pkey, &slot->alg, pem.data, pem.len, err, sizeof(err)) < 0) {
+    if (dkim_key_from_stored(&slot->pkey, &slot->alg, blob, blen, what, err, sizeof(err)) < 0) {
         snprintf(slot->problem, sizeof(slot->problem), "%s", err);
         msg_warn("sender domain %s: %s", domain, err);
-        goto out;
+        return 0;
     }
     msg_info("sender domain %s: %s DKIM key loaded (selector %s)", domain, what, selector);
-out:
-    if (pem.data)
-        explicit_bzero(pem.data, pem.len);
-    buf_free(&pem);
     return 0;
 }
 

@@ -19,22 +19,16 @@
  */
 static const char *raw_segment(struct rjob *rj, json_t *range, size_t *len)
 {
-    const struct envelope *e = &rj->run->job->env;
-    json_int_t off, n;
+    size_t n = 0;
+    const char *seg = envelope_raw_segment(&rj->run->job->env, range, &n);
 
-    if (!json_is_array(range) || json_array_size(range) != 2 ||
-        !json_is_integer(json_array_get(range, 0)) || !json_is_integer(json_array_get(range, 1)))
+    if (seg == NULL || rj->nowned == sizeof(rj->owned) / sizeof(rj->owned[0]))
         return NULL;
-    off = json_integer_value(json_array_get(range, 0));
-    n = json_integer_value(json_array_get(range, 1));
-    if (off < 0 || n < 0 || (size_t)off > e->raw_len || (size_t)n > e->raw_len - (size_t)off ||
-        rj->nowned == sizeof(rj->owned) / sizeof(rj->owned[0]))
-        return NULL;
-    char *copy = xmalloc((size_t)n + 1);
-    memcpy(copy, e->raw + off, (size_t)n);
+    char *copy = xmalloc(n + 1);
+    memcpy(copy, seg, n);
     copy[n] = 0;
     rj->owned[rj->nowned++] = copy;
-    *len = (size_t)n;
+    *len = n;
     return copy;
 }
 

@@ -108,22 +108,6 @@ static void part(struct run *r, const char *label, int attachment, const void *d
         error(r, "yara", sr.err);
 }
 
-/* segment - a raw segment [offset, length] of the envelope; NULL when absent or out of range */
-static const char *segment(const struct envelope *env, json_t *range, size_t *len)
-{
-    json_int_t off, n;
-
-    if (!json_is_array(range) || json_array_size(range) != 2 ||
-        !json_is_integer(json_array_get(range, 0)) || !json_is_integer(json_array_get(range, 1)))
-        return NULL;
-    off = json_integer_value(json_array_get(range, 0));
-    n = json_integer_value(json_array_get(range, 1));
-    if (off < 0 || n < 0 || (size_t)off > env->raw_len || (size_t)n > env->raw_len - (size_t)off)
-        return NULL;
-    *len = (size_t)n;
-    return env->raw + off;
-}
-
 /* value - a member's string, else its raw segment named by seg_key */
 static const char *value(const struct envelope *env, json_t *o, const char *key,
                          const char *seg_key, size_t *len)
@@ -134,7 +118,7 @@ static const char *value(const struct envelope *env, json_t *o, const char *key,
         *len = json_string_length(v);
         return json_string_value(v);
     }
-    return segment(env, json_object_get(o, seg_key), len);
+    return envelope_raw_segment(env, json_object_get(o, seg_key), len);
 }
 
 static void rest_attachments(struct run *r, json_t *data)

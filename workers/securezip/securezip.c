@@ -113,20 +113,6 @@ static void zip_name(char *out, size_t outsz, const char *filename)
     snprintf(out, outsz, "%s.zip", clean);
 }
 
-/* raw_part - an attachment given as a raw segment [offset, length] */
-static const char *raw_part(const struct job *job, json_t *range, size_t *len)
-{
-    json_t *o = json_array_get(range, 0), *l = json_array_get(range, 1);
-    const struct envelope *e = &job->env;
-
-    if (!json_is_integer(o) || !json_is_integer(l) || json_integer_value(o) < 0 ||
-        json_integer_value(l) < 0 || (size_t)json_integer_value(o) > e->raw_len ||
-        (size_t)json_integer_value(l) > e->raw_len - (size_t)json_integer_value(o))
-        return NULL;
-    *len = (size_t)json_integer_value(l);
-    return e->raw + json_integer_value(o);
-}
-
 /* collect - decode every flagged attachment; p->error when one cannot be */
 static void collect(struct job *job, json_t *atts, struct pack *p, json_t *packed)
 {
@@ -146,7 +132,7 @@ static void collect(struct job *job, json_t *atts, struct pack *p, json_t *packe
         if (d)
             len = strlen(d);
         else
-            d = raw_part(job, json_object_get(a, "raw"), &len);
+            d = envelope_raw_segment(&job->env, json_object_get(a, "raw"), &len);
         buf_init(&p->dec[k], securezip_conf.zip_limit);
         if (d == NULL || codec_b64_decode(&p->dec[k], d, len, 1) < 0) {
             if (!p->error[0])

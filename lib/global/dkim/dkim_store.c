@@ -6,10 +6,26 @@
 #include <stdio.h>
 #include <string.h>
 
+int dkim_key_from_stored(EVP_PKEY **out, enum dkim_alg *alg, const char *blob, size_t blen,
+                         const char *what, char *err, size_t errsz)
+{
+    struct buf pem = BUF_INIT(65536);
+    int rc = -1;
+
+    *out = NULL;
+    if (crypto_secret_decrypt(&pem, blob, blen) < 0)
+        snprintf(err, errsz, "the %s key cannot be decrypted", what);
+    else if (dkim_key_from_pem(out, alg, pem.data, pem.len, err, errsz) == 0)
+        rc = 0;
+    if (pem.data)
+        explicit_bzero(pem.data, pem.len);
+    buf_free(&pem);
+    return rc;
+}
+
 enum tx_code dkim_store_key(struct db *db, long long account_id, long long domain_id, int which,
                             EVP_PKEY **out, enum dkim_alg *alg, char *err, size_t errsz)
 {
-    struct buf pem = BUF_INIT(65536);
     struct db_res *r = NULL;
     enum tx_code rc = TX_REJECT_POLICY;
     const char *what = which ? "Ed25519" : "RSA";
@@ -24,13 +40,8 @@ enum tx_code dkim_store_key(struct db *db, long long account_id, long long domai
     size_t blen = blob ? db_res_len(r, 0, 0) : 0;
     if (blen == 0)
         snprintf(err, errsz, "no %s key", what);
-    else if (crypto_secret_decrypt(&pem, blob, blen) < 0)
-        snprintf(err, errsz, "the %s key cannot be decrypted", what);
-    else if (dkim_key_from_pem(out, alg, pem.data, pem.len, err, errsz) == 0)
+    else if (dkim_key_from_stored(out, alg, blob, blen, what, err, errsz) == 0)
         rc = TX_OK;
-    if (pem.data)
-        explicit_bzero(pem.data, pem.len);
-    buf_free(&pem);
     db_res_free(r);
     return rc;
 }
