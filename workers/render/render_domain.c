@@ -280,7 +280,7 @@ static int load_key(struct key_slot *slot, const struct key_slot *old, const cha
     }
     const char *pub = db_res_get(r, 0, col + 1);
     slot->public_b64 = pub ? xstrdup(pub) : NULL;
-    if (dkim_key_from_stored(&slot->pkey, &slot->alg, blob, blen, what, err, sizeof(err)) < 0) {
+    if (dkim_store_decrypt(&slot->pkey, &slot->alg, blob, blen, what, err, sizeof(err)) < 0) {
         snprintf(slot->problem, sizeof(slot->problem), "%s", err);
         msg_warn("sender domain %s: %s", domain, err);
         return 0;

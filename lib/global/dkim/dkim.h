@@ -56,13 +56,13 @@ void dkim_canon_body(struct buf *out, const char *body, size_t len);
 void dkim_canon_header(struct buf *out, const char *field, size_t len);
 
 /*
- * dkim_key_from_stored - a stored key (the sender_domain column's value,
+ * dkim_store_decrypt - a stored key (the sender_domain column's value,
  * encrypted under master_key_file) decrypted and parsed: 0 with *out new
  * (EVP_PKEY_free) and *alg, or -1 with err ("the <what> key cannot be
  * decrypted", or the parser's reason). The plaintext is wiped.
  */
-int dkim_key_from_stored(EVP_PKEY **out, enum dkim_alg *alg, const char *blob, size_t blen,
-                         const char *what, char *err, size_t errsz);
+int dkim_store_decrypt(EVP_PKEY **out, enum dkim_alg *alg, const char *blob, size_t blen,
+                       const char *what, char *err, size_t errsz);
 /*
  * dkim_store_key - the sender domain's stored key (which: 0 RSA, 1
  * Ed25519) read from its sender_domain row (domain_id of account_id),

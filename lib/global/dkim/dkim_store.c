@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-int dkim_key_from_stored(EVP_PKEY **out, enum dkim_alg *alg, const char *blob, size_t blen,
-                         const char *what, char *err, size_t errsz)
+int dkim_store_decrypt(EVP_PKEY **out, enum dkim_alg *alg, const char *blob, size_t blen,
+                       const char *what, char *err, size_t errsz)
 {
     struct buf pem = BUF_INIT(65536);
     int rc = -1;
@@ -40,7 +40,7 @@ enum tx_code dkim_store_key(struct db *db, long long account_id, long long domai
     size_t blen = blob ? db_res_len(r, 0, 0) : 0;
     if (blen == 0)
         snprintf(err, errsz, "no %s key", what);
-    else if (dkim_key_from_stored(out, alg, blob, blen, what, err, errsz) == 0)
+    else if (dkim_store_decrypt(out, alg, blob, blen, what, err, errsz) == 0)
         rc = TX_OK;
     db_res_free(r);
     return rc;
