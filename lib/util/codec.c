@@ -85,8 +85,8 @@ static int val_of(const char *alpha, int c)
     return -1;
 }
 
-/* std_val - the standard alphabet's value of every byte (val_of(b64_std, c)), -1 for the others */
-static const signed char std_val[256] = {
+/* the standard alphabet's value of every byte (val_of(b64_std, c)), -1 for the others */
+const signed char codec_b64_value[256] = {
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
     52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1, -1, 0,  1,  2,  3,  4,  5,  6,
@@ -114,7 +114,8 @@ static int b64_decode_impl(struct buf *out, const char *in, size_t len, int leni
         /* fast path: four alphabet characters at a group boundary (the bulk of any input) */
         while (n == 0 && !pads && len - i >= 4) {
             const unsigned char *q = (const unsigned char *)in + i;
-            int a = std_val[q[0]], b = std_val[q[1]], d = std_val[q[2]], e = std_val[q[3]];
+            int a = codec_b64_value[q[0]], b = codec_b64_value[q[1]], d = codec_b64_value[q[2]],
+                e = codec_b64_value[q[3]];
             if ((a | b | d | e) < 0)
                 break;
             uint32_t g = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)d << 6 | (uint32_t)e;

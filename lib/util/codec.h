@@ -24,6 +24,8 @@ int codec_b64_decode(struct buf *out, const char *in, size_t len, int lenient_ws
 int codec_b64url_encode(struct buf *out, const void *data, size_t len);
 /* codec_b64url_decode - canonical unpadded url alphabet only; -1 otherwise */
 int codec_b64url_decode(struct buf *out, const char *in, size_t len);
+/* codec_b64_value - the standard alphabet's value (0-63) of every byte, -1 for the others */
+extern const signed char codec_b64_value[256];
 /* codec_b64_decoded_max - upper bound of decoded size */
 size_t codec_b64_decoded_max(size_t len);
 

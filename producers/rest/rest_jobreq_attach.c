@@ -7,6 +7,7 @@
  */
 #include "producers/rest/rest_jobreq_int.h"
 #include "global/account.h"
+#include "util/codec.h"
 #include "util/mymalloc.h"
 
 #include <string.h>
@@ -60,21 +61,6 @@ static int type_format(struct jr *v, struct jr_val *val, void *out)
     return 0;
 }
 
-/* value of each byte in the standard alphabet; -2 CR/LF (skipped), -3 '=', -1 other */
-static const signed char b64_tab[256] = {
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -2, -1, -1, -2, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
-    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -3, -1, -1, -1, 0,  1,  2,  3,  4,  5,  6,
-    7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
-    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48,
-    49, 50, 51, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-};
-
 /*
  * b64_valid - what codec_b64_decode() accepts (RFC 4648 standard alphabet, CR and
  * LF skipped, padding required, unused bits zero), checked without
@@ -86,20 +72,21 @@ static const signed char b64_tab[256] = {
 static int b64_valid(const char *s, size_t len, int escaped)
 {
     const unsigned char *u = (const unsigned char *)s;
+    const signed char *val = codec_b64_value;
     size_t n = 0, pads = 0, i = 0;
     unsigned last = 0;
 
     while (i < len) {
         /* the bulk, 8 alphabet characters at a time: the OR of their values is >= 0 */
         if (!pads && i + 8 <= len &&
-            (b64_tab[u[i]] | b64_tab[u[i + 1]] | b64_tab[u[i + 2]] | b64_tab[u[i + 3]] |
-             b64_tab[u[i + 4]] | b64_tab[u[i + 5]] | b64_tab[u[i + 6]] | b64_tab[u[i + 7]]) >= 0) {
-            last = (unsigned)b64_tab[u[i + 7]];
+            (val[u[i]] | val[u[i + 1]] | val[u[i + 2]] | val[u[i + 3]] | val[u[i + 4]] |
+             val[u[i + 5]] | val[u[i + 6]] | val[u[i + 7]]) >= 0) {
+            last = (unsigned)val[u[i + 7]];
             n += 8;
             i += 8;
             continue;
         }
-        int v = b64_tab[u[i]];
+        int v = val[u[i]];
         if (escaped && u[i] == '\\' && i + 1 < len) {
             i++;
             if (u[i] == 'r' || u[i] == 'n') {
@@ -113,10 +100,10 @@ static int b64_valid(const char *s, size_t len, int escaped)
         if (v >= 0 && !pads) {
             last = (unsigned)v;
             n++;
-        } else if (v == -3) {
+        } else if (u[i] == '=') {
             if (++pads > 2)
                 return 0;
-        } else if (v != -2)
+        } else if (u[i] != '\r' && u[i] != '\n')
             return 0;
         i++;
     }
