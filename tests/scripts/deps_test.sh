@@ -37,3 +37,11 @@ while read -r p; do
   apt-cache show "$p" >/dev/null 2>&1 || bad="$bad $p"
 done < "$REPO/scripts/debian-packages.txt"
 if [ -z "$bad" ]; then echo "ok   deps_test.sh package_list_known"; else fail package_list_known "unknown to apt-cache:$bad"; fi
+# the programs the content-security tests and benchmarks call (issue 15):
+# installed by the list above, so a machine where scripts/deps did not put
+# them there fails here rather than in a case that merely times out
+miss=""
+for t in clamd clamdscan clamscan spamd 7zz bsdtar openssl; do
+  PATH=$PATH:/usr/sbin:/sbin command -v "$t" >/dev/null 2>&1 || miss="$miss $t"
+done
+if [ -z "$miss" ]; then echo "ok   deps_test.sh content_security_tools"; else fail content_security_tools "not installed:$miss"; fi
